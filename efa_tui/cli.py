@@ -1,0 +1,46 @@
+"""Command line: ``efa-tui serve`` runs the reference marketplace."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="efa-tui", description="Terminal client and reference server of the EfA marketplace.")
+    parser.add_argument("--version", action="version", version=f"efa-tui {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the reference marketplace server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    serve.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: SQLite in the user data dir)")
+    serve.add_argument("--demo", action="store_true", help="seed demo data on first run and accept the demo tokens on loopback")
+    serve.add_argument("--demo-offerings", type=int, default=0, metavar="N",
+                       help="add generated offerings up to N (benchmarks; at most 100000)")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        if not 0 <= args.demo_offerings <= 100_000:
+            parser.error("--demo-offerings must be between 0 and 100000")
+        logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        from .server.serve import free_port, serve
+
+        port = args.port or free_port(args.host)
+        serve(args.host, port, args.database, demo=args.demo, demo_offerings=args.demo_offerings, log_level=args.log_level)
+        return 0
+    # The terminal app comes with its own issue; until then, say what there is.
+    parser.print_help()
+    print("\nThe terminal UI is not built yet; try: efa-tui serve --demo", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""The reference marketplace as an ASGI app: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+from sqlalchemy import text
+
+from .. import __version__
+from . import db, idempotency, problems
+from .problems import ApiProblem
+from .routes import billing_runs, invoices, offerings, orders, organizations, usage
+
+log = logging.getLogger("efa_tui.server")
+API_PREFIX = "/api/v1"
+MAX_BODY = 1024 * 1024  # 1 MiB: far more than any form, far less than a memory problem
+
+
+@dataclass
+class Settings:
+    database_url: str
+    allow_demo_tokens: bool = False  # only for a server on loopback: demo tokens are public
+    max_body: int = MAX_BODY
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit with 413, also when no Content-Length is sent."""
+
+    def __init__(self, app, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            return await self._refuse(send)
+        seen = 0
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send):
+        body = json.dumps(ApiProblem(413, f"request body larger than {self.limit} bytes", type="too-large").body()).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", problems.PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings) -> FastAPI:
+    engine = db.make_engine(settings.database_url)
+    db.create_schema(engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async def purge_hourly() -> None:
+            while True:
+                try:
+                    await asyncio.to_thread(idempotency.purge, engine)
+                except Exception:  # noqa: BLE001 - housekeeping must not stop the server
+                    log.exception("purging idempotency keys failed")
+                await asyncio.sleep(3600)
+
+        task = asyncio.create_task(purge_hourly())
+        try:
+            yield
+        finally:
+            task.cancel()
+            engine.dispose()
+
+    app = FastAPI(
+        title="EfA-Marktplatz reference API",
+        version=__version__,
+        description="Reference marketplace of efa-tui: offerings, orders, usage, billing and XRechnung invoices.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.user_cache = {}
+    problems.install(app)
+
+    def healthz() -> Response:
+        with db.reading(engine) as conn:
+            conn.execute(text("SELECT 1"))
+        return Response(json.dumps({"status": "ok", "version": __version__}), media_type="application/json")
+
+    app.add_api_route(f"{API_PREFIX}/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness and database check")
+    app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/openapi.json", lambda: app.openapi(), methods=["GET"], include_in_schema=False)
+    for module in (organizations, offerings, orders, usage, billing_runs, invoices):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.add_middleware(BodyLimit, limit=settings.max_body)
+    return app

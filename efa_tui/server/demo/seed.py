@@ -1,0 +1,255 @@
+"""The demo marketplace: real-looking German organisations, offerings, orders in every state,
+usage reports and invoices from billing runs — built through the same service functions the
+API uses, so the demo data obeys the same rules as live data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import secrets
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from ...domain.catalog import THEMENFELDER
+from ...domain.orders import Action
+from .. import billing, db
+from ..auth import User, token_digest
+from ..routes import offerings as offering_routes
+from ..routes import orders as order_routes
+from ..routes import usage as usage_routes
+from ..routes.offerings import OfferingCreate
+from ..routes.orders import FeesIn, OrderCreate, TransitionIn
+from ..routes.usage import UsageIn
+
+log = logging.getLogger("efa_tui.server.demo")
+GENERATED_KEYWORD = "generiert"
+
+
+def _data(name: str) -> dict[str, Any]:
+    return json.loads((resources.files(__package__) / "data" / name).read_text(encoding="utf-8"))
+
+
+def is_seeded(engine: Engine) -> bool:
+    with db.reading(engine) as conn:
+        return conn.execute(select(func.count()).select_from(db.organizations)).scalar_one() > 0
+
+
+def seed(engine: Engine, today: date | None = None) -> None:
+    """Fill an empty database with the demo marketplace."""
+    today = today or db.utcnow().date()
+    with db.writing(engine) as conn:
+        org_ids = _organizations(conn)
+        staff = _users(conn, org_ids)
+        offering_ids = _offerings(conn, org_ids, staff)
+        contracts = _orders(conn, org_ids, offering_ids, staff, today)
+        _usage(conn, contracts, staff, today)
+    _bill(engine, staff, today)
+    log.info("demo marketplace seeded")
+
+
+def _organizations(conn: Connection) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    orgs = _data("organizations.json")["organizations"]
+    for org in orgs:
+        values = {k: v for k, v in org.items() if k not in ("inhouse_operator",)}
+        ids[org["key"]] = conn.execute(db.organizations.insert().values(**values, country="DE", updated_at=db.utcnow())).inserted_primary_key[0]
+    for org in orgs:
+        if org.get("inhouse_operator"):
+            conn.execute(update(db.organizations).where(db.organizations.c.id == ids[org["key"]])
+                         .values(inhouse_operator_id=ids[org["inhouse_operator"]]))
+    return ids
+
+
+def _users(conn: Connection, org_ids: dict[str, int]) -> dict[str, User]:
+    """The demo users (public tokens), plus one clerk per organisation with an unguessable token
+    who acts in the seeded history."""
+    by_org: dict[str, User] = {}
+    orgs = {o.key: o for o in conn.execute(select(db.organizations))}
+    for u in _data("organizations.json")["users"]:
+        uid = conn.execute(db.users.insert().values(
+            organization_id=org_ids[u["org"]], role=u["role"], name=u["name"], email=u["email"],
+            token_sha256=token_digest(u["token"]), demo=True)).inserted_primary_key[0]
+        by_org.setdefault(f'{u["org"]}:{u["role"]}', _user(uid, u["name"], u["email"], u["role"], orgs[u["org"]]))
+    for key, org in orgs.items():
+        role = {"operator": "operator", "provider": "provider", "customer": "customer"}[org.kind]
+        if f"{key}:{role}" in by_org:
+            continue
+        name = org.contact_name.split(",")[-1].strip() or f"Sachbearbeitung {org.short_name}"
+        uid = conn.execute(db.users.insert().values(
+            organization_id=org.id, role=role, name=name, email=org.email or f"info@{key}.example",
+            token_sha256=token_digest(secrets.token_urlsafe(32)), demo=False)).inserted_primary_key[0]
+        by_org[f"{key}:{role}"] = _user(uid, name, org.email, role, org)
+    return by_org
+
+
+def _user(uid: int, name: str, email: str, role: str, org) -> User:
+    return User(uid, name, email, role, org.id, org.name, org.kind, org.inhouse_operator_id, False)
+
+
+def _offerings(conn: Connection, org_ids: dict[str, int], staff: dict[str, User]) -> dict[str, int]:
+    ids = {}
+    for item in _data("offerings.json")["offerings"]:
+        fields = {k: v for k, v in item.items() if k not in ("key", "provider", "status")}
+        body = OfferingCreate.model_validate(fields)
+        status = item["status"]
+        new_id = offering_routes.create(conn, staff[f'{item["provider"]}:provider'], body,
+                                        status="draft" if status == "draft" else "published")
+        if status == "retired":
+            conn.execute(update(db.offerings).where(db.offerings.c.id == new_id).values(status="retired", version=2))
+        ids[item["key"]] = new_id
+    return ids
+
+
+# The life of the seeded orders: each a list of actions after the interest.
+STORIES: list[list[Action]] = [
+    [Action.PROPOSE, Action.ORDER, Action.ACTIVATE],
+    [Action.PROPOSE, Action.ORDER, Action.ACTIVATE],
+    [Action.PROPOSE],
+    [],
+    [Action.PROPOSE, Action.ORDER],
+    [Action.PROPOSE, Action.ORDER, Action.ACTIVATE, Action.TERMINATE],
+    [Action.WITHDRAW],
+    [Action.REJECT],
+    [Action.PROPOSE, Action.ORDER, Action.CANCEL],
+    [Action.PROPOSE, Action.ORDER, Action.ACTIVATE],
+]
+NOTES = {
+    Action.PROPOSE: "Entgelte wie im Katalog, Start nach Terminabstimmung.",
+    Action.ORDER: "Verbindlich bestellt gemäß Abstimmungsergebnis.",
+    Action.ACTIVATE: "Mandant eingerichtet, Dienst freigeschaltet.",
+    Action.REJECT: "Für Ihr Bundesland derzeit nicht verfügbar.",
+    Action.WITHDRAW: "Bedarf hat sich erledigt.",
+    Action.CANCEL: "Haushaltsmittel wurden nicht freigegeben.",
+    Action.TERMINATE: "Umstieg auf ein Landesportal.",
+}
+
+
+def _orders(conn: Connection, org_ids: dict[str, int], offering_ids: dict[str, int], staff: dict[str, User],
+            today: date) -> list[int]:
+    rng = random.Random(2026)
+    published = [r for r in conn.execute(select(db.offerings).where(db.offerings.c.status == "published").order_by(db.offerings.c.id))]
+    providers = {v.organization_id: v for k, v in staff.items() if k.endswith(":provider")}
+    customers = [v for k, v in staff.items() if k.endswith(":customer") and v.inhouse_operator_id is not None]
+    # The two demo customers first, with every story; the others with a few.
+    customers.sort(key=lambda u: (u.organization_id not in (org_ids["muenchen"], org_ids["hamburg"]), u.organization_id))
+    contracts: list[int] = []
+    for n, customer in enumerate(customers):
+        stories = STORIES if n < 2 else rng.sample(STORIES, 3)
+        for story, offering in zip(stories, rng.sample(published, len(stories))):
+            start = date(rng.choice([today.year - 1, today.year]), rng.randint(1, 9), rng.choice([1, 1, 15]))
+            order_id = order_routes.create(conn, customer, OrderCreate(
+                offering_id=offering.id, desired_start=start,
+                message=f"Wir möchten „{offering.title}“ für {customer.organization_name} nutzen. Bitte um ein Angebot.",
+                cost_centre=f"KST-{rng.randint(1000, 9999)}",
+                target_group_size=rng.randint(2_000, 60_000) if offering.distribution_key == "target_group" else None,
+            ))
+            provider = providers[offering.provider_id]
+            for action in story:
+                actor = customer if action in (Action.ORDER, Action.WITHDRAW, Action.CANCEL, Action.TERMINATE) else provider
+                body = TransitionIn(action=action, note=NOTES[action], fees=FeesIn() if action is Action.PROPOSE else None,
+                                    start_date=start if action is Action.ACTIVATE else None,
+                                    end_date=date(today.year, 6, 30) if action is Action.TERMINATE and start < date(today.year, 6, 1) else None)
+                order_routes.transition(conn, actor, order_id, body, today=today)
+            if story and story[-1] in (Action.ACTIVATE, Action.TERMINATE):
+                contracts.append(order_id)
+            _backdate(conn, order_id, start, len(story))
+    return contracts
+
+
+def _backdate(conn: Connection, order_id: int, start: date, steps: int) -> None:
+    """Spread the seeded history over the weeks before the start, as it would have happened."""
+    events = conn.execute(select(db.order_events.c.id).where(db.order_events.c.order_id == order_id).order_by(db.order_events.c.id)).all()
+    first = start - timedelta(days=14 * (steps + 1))
+    for i, (event_id,) in enumerate(events):
+        at = datetime.combine(first + timedelta(days=14 * i), datetime.min.time()).replace(hour=9 + i)
+        conn.execute(update(db.order_events).where(db.order_events.c.id == event_id).values(at=at))
+
+
+def _usage(conn: Connection, contracts: list[int], staff: dict[str, User], today: date) -> None:
+    rng = random.Random(7)
+    providers = {v.organization_id: v for k, v in staff.items() if k.endswith(":provider")}
+    for row in conn.execute(select(db.orders).where(db.orders.c.id.in_(contracts), db.orders.c.distribution_key == "per_case")).all():
+        first = max(row.start_date, date(today.year - 1, 1, 1))
+        month = date(first.year, first.month, 1)
+        while month < date(today.year, today.month, 1):
+            usage_routes.report(conn, providers[row.provider_id],
+                                UsageIn(order_id=row.id, year=month.year, month=month.month, cases=rng.randint(20, 900)))
+            month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _bill(engine: Engine, staff: dict[str, User], today: date) -> None:
+    operator = staff["govdigital:operator"]
+    last_year = today.year - 1
+    run = billing.start_run(engine, last_year, operator.id)
+    billing.run_billing(engine, run, last_year, today=date(today.year, 1, 15))
+    # Most of last year's invoices are paid; two stay open and are overdue by now.
+    with db.writing(engine) as conn:
+        ids = [r.id for r in conn.execute(select(db.invoices.c.id).where(db.invoices.c.year == last_year).order_by(db.invoices.c.id))]
+        for invoice_id in ids[2:]:
+            conn.execute(update(db.invoices).where(db.invoices.c.id == invoice_id).values(
+                status="paid", paid_at=datetime(today.year, 2, 10, 10, 0), version=2))
+    run = billing.start_run(engine, today.year, operator.id)
+    billing.run_billing(engine, run, today.year, today=today)
+
+
+# Generated offerings for benchmarks: realistic titles, every category and key.
+_SERVICES = [
+    "Bauantrag", "Wohngeld", "Elterngeld", "Gewerbeanmeldung", "Ummeldung", "Führerscheinantrag", "Hundesteuer",
+    "Anwohnerparken", "Baumfällgenehmigung", "Sondernutzung", "Eheschließung", "Geburtsurkunde", "Kita-Platz",
+    "Meldebescheinigung", "Fischereischein", "Gaststättenerlaubnis", "Schwerbehindertenausweis", "Aufenthaltstitel",
+    "Einbürgerung", "Führungszeugnis", "Wohnberechtigungsschein", "Abfallgebühren", "Grundsteuer", "Hilfe zur Pflege",
+    "Jugendhilfe", "Feuerwerkserlaubnis", "Marktstand", "Veranstaltungsanzeige", "Bestattung", "Kfz-Zulassung",
+]
+_KINDS = ["Online-Antrag", "Digitaler", "Portal", "Service", "Assistent", "Fachverfahren-Anbindung", "Nachweisabruf"]
+_REGIONS = ["Nord", "Süd", "Ost", "West", "Mitte", "Land", "Stadt", "Kreis", "Plus", "Kompakt"]
+_KEYS = [("fixed", None, None), ("per_inhabitant", "12.50", "je 1.000 Einwohner und Jahr"),
+         ("per_case", "1.80", "je Antrag"), ("target_group", "45.00", "je 1.000 Personen der Zielgruppe und Jahr")]
+
+
+def add_generated_offerings(engine: Engine, wanted: int) -> int:
+    """Top the generated offerings up to ``wanted`` (for benchmarks); returns how many were added."""
+    with db.reading(engine) as conn:
+        have = conn.execute(select(func.count()).select_from(db.offerings).where(
+            db.offerings.c.ozg_id.like("GEN-%"))).scalar_one()
+        providers = [(r.id, r.name) for r in conn.execute(select(db.organizations).where(db.organizations.c.kind == "provider"))]
+    missing = max(0, wanted - have)
+    rng = random.Random(have)
+    now = db.utcnow()
+    batch: list[dict[str, Any]] = []
+    for n in range(have, have + missing):
+        service = _SERVICES[n % len(_SERVICES)]
+        title = f"{rng.choice(_KINDS)} {service} {rng.choice(_REGIONS)} {n + 1}"
+        provider_id, provider_name = providers[n % len(providers)]
+        key, unit_price, unit_label = _KEYS[n % len(_KEYS)]
+        values = {
+            "provider_id": provider_id, "title": title, "summary": f"{service}: digital beantragen und bearbeiten.",
+            "description": f"Generiertes Angebot {n + 1} für Lasttests: {service} über FIT-Connect.",
+            "category": THEMENFELDER[n % len(THEMENFELDER)], "leika_key": f"{99000000000000 + n}", "ozg_id": f"GEN-{n + 1}",
+            "bundeslaender": [] if n % 3 else ["BY", "HE"], "maturity": n % 5,
+            "annual_fee": Decimal(1200 + (n * 37) % 40000), "one_time_fee": Decimal((n * 13) % 5000),
+            "distribution_key": key, "unit_price": None if unit_price is None else Decimal(unit_price), "unit_label": unit_label,
+            "vat_rate": Decimal("19.00"), "contract_terms": "Mindestlaufzeit 12 Monate, Kündigung mit 3 Monaten Frist.",
+            "minimum_term_months": 12, "notice_period_months": 3, "contact_name": "Service-Desk",
+            "contact_email": "service@example.org", "contact_phone": "+49 30 000000", "keywords": [service, GENERATED_KEYWORD],
+            "status": "published", "deleted": False, "version": 1, "created_at": now, "updated_at": now, "published_at": now,
+        }
+        values["search_text"] = offering_routes.search_text(values, provider_name)
+        batch.append(values)
+        if len(batch) == 5000:
+            _insert(engine, batch)
+            batch = []
+    if batch:
+        _insert(engine, batch)
+    return missing
+
+
+def _insert(engine: Engine, batch: list[dict[str, Any]]) -> None:
+    with db.writing(engine) as conn:
+        conn.execute(db.offerings.insert(), batch)

@@ -1,0 +1,133 @@
+"""Idempotency-Key on creating and transition POSTs.
+
+Same key and same request → the stored response, replayed. Same key, other request → 422.
+Same key while the first is still running → 409. The business write and the stored response
+commit in one transaction, so a reply lost after the commit is replayed, never redone.
+A record left "running" by a crashed process is taken over after LEASE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from . import db
+from .auth import User
+from .problems import ApiProblem
+
+LEASE = timedelta(seconds=60)
+KEEP = timedelta(days=8)  # at least 7 days, as the API promises
+MAX_KEY = 200
+
+# A unit of work: runs inside the write transaction, returns the response to send (and store).
+Work = Callable[[Connection], Response]
+
+
+def fingerprint(request: Request, body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(f"{request.method} {request.url.path}\n{canonical}".encode()).hexdigest()
+
+
+def _replay(row) -> Response:
+    headers = dict(row.response_headers or {})
+    headers["Idempotent-Replayed"] = "true"
+    return Response(row.response_body, status_code=row.status_code, headers=headers)
+
+
+def _stored_headers(resp: Response) -> dict[str, str]:
+    keep = ("content-type", "etag", "location")
+    return {k: v for k, v in resp.headers.items() if k.lower() in keep}
+
+
+def run(request: Request, user: User, body: Any, work: Work, *, own_transactions: bool = False) -> Response:
+    """Run ``work`` at most once per Idempotency-Key of this user.
+
+    ``own_transactions``: work that commits in steps of its own (a billing run) gets no
+    connection and its answer is stored afterwards; it must be safe to repeat by itself.
+    """
+    engine = request.app.state.engine
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        if own_transactions:
+            return work(None)  # type: ignore[arg-type]
+        with db.writing(engine) as conn:
+            return work(conn)
+    key = key.strip()
+    if not key or len(key) > MAX_KEY:
+        raise ApiProblem(400, f"Idempotency-Key must be 1–{MAX_KEY} characters", type="invalid-idempotency-key")
+    digest = fingerprint(request, body)
+    t = db.idempotency_keys
+    who = and_(t.c.user_id == user.id, t.c.key == key)
+
+    with db.writing(engine) as conn:
+        row = conn.execute(select(t).where(who)).first()
+        now = db.utcnow()
+        if row is None:
+            conn.execute(insert(t).values(user_id=user.id, key=key, request_hash=digest, state="running", created_at=now))
+        elif row.request_hash != digest:
+            raise ApiProblem(
+                422, "this Idempotency-Key was already used for a different request; use a new key",
+                type="idempotency-key-reused",
+            )
+        elif row.state == "done":
+            return _replay(row)
+        elif now - row.created_at < LEASE:
+            raise ApiProblem(409, "a request with this Idempotency-Key is still running; retry shortly",
+                             type="idempotency-in-progress", headers={"Retry-After": "1"})
+        else:  # abandoned by a crashed worker: take it over
+            conn.execute(update(t).where(who).values(created_at=now))
+
+    try:
+        if own_transactions:
+            resp = work(None)  # type: ignore[arg-type]
+            with db.writing(engine) as conn:
+                _finish(conn, who, resp)
+            return resp
+        with db.writing(engine) as conn:
+            resp = work(conn)
+            _finish(conn, who, resp)
+        return resp
+    except ApiProblem as problem:
+        # A refusal is an answer too: store it so that a retry sees the same one.
+        resp = problem.response()
+        if problem.status in (409, 429) or problem.status >= 500:
+            _forget(engine, who)
+        else:
+            with db.writing(engine) as conn:
+                _finish(conn, who, resp)
+        return resp
+    except IntegrityError:
+        _forget(engine, who)
+        raise ApiProblem(409, "a concurrent change got there first; retry", type="conflict", headers={"Retry-After": "1"})
+    except BaseException:
+        _forget(engine, who)
+        raise
+
+
+def _finish(conn: Connection, who, resp: Response) -> None:
+    conn.execute(
+        update(db.idempotency_keys).where(who).values(
+            state="done", status_code=resp.status_code, response_body=bytes(resp.body),
+            response_headers=_stored_headers(resp),
+        )
+    )
+
+
+def _forget(engine, who) -> None:
+    with db.writing(engine) as conn:
+        conn.execute(delete(db.idempotency_keys).where(who))
+
+
+def purge(engine) -> int:
+    """Drop keys older than KEEP; called at start-up and hourly."""
+    with db.writing(engine) as conn:
+        return conn.execute(delete(db.idempotency_keys).where(db.idempotency_keys.c.created_at < db.utcnow() - KEEP)).rowcount

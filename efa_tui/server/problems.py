@@ -1,0 +1,120 @@
+"""RFC 9457 problem details for every error the server answers: never a stack trace."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("efa_tui.server")
+
+PROBLEM_JSON = "application/problem+json"
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    428: "Precondition Required",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class ApiProblem(Exception):
+    """Raise anywhere in a handler to answer with a problem+json."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        type: str | None = None,
+        title: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.type = type or _slug(status)
+        self.title = title or TITLES.get(status, "Error")
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "type": f"/problems/{self.type}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.errors is not None:
+            doc["errors"] = self.errors
+        doc.update(self.extra)
+        return doc
+
+    def response(self) -> Response:
+        return problem_response(self.body(), self.headers)
+
+
+def _slug(status: int) -> str:
+    return TITLES.get(status, "error").lower().replace(" ", "-")
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status_code=body["status"],
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    """FastAPI's validation errors as ``{"field", "message", "code"}``; field is a dotted path
+    inside the body or the name of the query/header parameter."""
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] in ("body", "query", "path", "header"):
+            loc = loc[1:]
+        out.append({"field": ".".join(loc) or "body", "message": str(err.get("msg", "")), "code": str(err.get("type", ""))})
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiProblem)
+    async def _problem(_request: Request, exc: ApiProblem) -> Response:
+        return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> Response:
+        errors = field_errors(exc)
+        fields = ", ".join(sorted({e["field"] for e in errors}))
+        return ApiProblem(422, f"invalid input: {fields}", type="validation", errors=errors).response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
+        return ApiProblem(exc.status_code, detail, headers=dict(exc.headers or {})).response()
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        # The trace goes to the log, never to the client.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return ApiProblem(500, "the server failed to answer this request; it has been logged").response()

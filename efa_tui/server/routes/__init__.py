@@ -1,0 +1,1 @@
+"""HTTP routes of the reference marketplace, one module per resource."""

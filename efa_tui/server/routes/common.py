@@ -1,0 +1,96 @@
+"""Pieces every resource route uses: paging parameters, keyset pagination, money fields."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import Field
+from sqlalchemy import and_, or_
+from sqlalchemy.sql import ColumnElement, Select
+
+from ..http import decode_cursor, encode_cursor
+from ..problems import ApiProblem
+
+MAX_LIMIT = 1000
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
+Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")]
+UpdatedSince = Annotated[
+    datetime | None,
+    Query(description="delta sync: only records changed at or after this time (ISO 8601, UTC); "
+          "records gone from view come back as tombstones"),
+]
+# Money on the wire: a string with two decimals; never negative here.
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2, examples=["1234.50"])]
+VatRate = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2, examples=["19.00"])]
+
+
+def naive_utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def parse_sort(sort: str, allowed: dict[str, Any]) -> tuple[str, Any, bool]:
+    desc = sort.startswith("-")
+    name = sort.lstrip("-")
+    if name not in allowed:
+        raise ApiProblem(422, f"sort must be one of {', '.join(sorted(allowed))} (prefix - for descending)",
+                         type="validation", errors=[{"field": "sort", "message": "unknown sort key", "code": "enum"}])
+    return name, allowed[name], desc
+
+
+def _cursor_value(name: str, raw: Any) -> Any:
+    if raw is None:
+        return None
+    if name in ("updated_at", "created_at"):
+        return datetime.fromisoformat(str(raw))
+    if name in ("annual_fee", "gross", "net"):
+        return Decimal(str(raw))
+    return raw
+
+
+def keyset(query: Select, name: str, col, id_col, desc: bool, cursor: str | None) -> Select:
+    """Order by (col, id) and continue after the cursor — stable under inserts, no OFFSET scans."""
+    values = decode_cursor(cursor)
+    if values is not None:
+        if len(values) != 2:
+            raise ApiProblem(400, "invalid cursor for this sort order", type="invalid-cursor")
+        try:
+            value, last_id = _cursor_value(name, values[0]), int(values[1])
+        except (TypeError, ValueError, ArithmeticError):
+            raise ApiProblem(400, "invalid cursor for this sort order", type="invalid-cursor") from None
+        if col is id_col:
+            cond: ColumnElement = id_col < last_id if desc else id_col > last_id
+        elif desc:
+            cond = or_(col < value, and_(col == value, id_col < last_id))
+        else:
+            cond = or_(col > value, and_(col == value, id_col > last_id))
+        query = query.where(cond)
+    if col is id_col:
+        return query.order_by(id_col.desc() if desc else id_col)
+    return query.order_by(col.desc() if desc else col, id_col.desc() if desc else id_col)
+
+
+def page(rows: list, limit: int, name: str, key: str = "id") -> tuple[list, str | None]:
+    """Cut the extra row fetched to learn whether another page exists."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    raw = getattr(last, key if name == "id" else name)
+    if isinstance(raw, datetime):
+        raw = raw.isoformat()
+    return rows, encode_cursor([raw if name != "id" else last.id, getattr(last, key)])
+
+
+def like_terms(q: str) -> list[str]:
+    """Search terms for a portable LIKE: lower-cased, wildcards escaped."""
+    terms = []
+    for word in q.lower().split():
+        word = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        if word:
+            terms.append(f"%{word}%")
+    return terms[:8]

@@ -1,0 +1,348 @@
+"""/offerings: the catalog. Providers manage their own; everyone browses the published ones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, field_validator, model_validator
+from sqlalchemy import and_, false, or_, select, true, update
+from sqlalchemy.engine import Connection
+
+from ...domain.catalog import BUNDESLAENDER, THEMENFELDER
+from ...domain.pricing import DistributionKey
+from .. import db, idempotency
+from ..auth import User, current_user, require_role
+from ..http import check_if_match, iso, json_response, money, version_etag
+from ..problems import ApiProblem
+from .common import Cursor, Limit, Money, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort
+
+router = APIRouter(prefix="/offerings", tags=["offerings"])
+o = db.offerings
+p = db.organizations
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+Themenfeld = Literal[THEMENFELDER]  # type: ignore[valid-type]
+Land = Literal[tuple(BUNDESLAENDER)]  # type: ignore[valid-type]
+Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class OfferingFields(BaseModel):
+    """Every field of an offering; PATCH sends any subset."""
+
+    title: Text200 | None = None
+    summary: Annotated[str, Field(max_length=500)] | None = None
+    description: Annotated[str, Field(max_length=20_000)] | None = None
+    category: Themenfeld | None = None
+    leika_key: Annotated[str, Field(max_length=20)] | None = None
+    ozg_id: Annotated[str, Field(max_length=20)] | None = None
+    bundeslaender: Annotated[list[Land], Field(max_length=16)] | None = None
+    maturity: Annotated[int, Field(ge=0, le=4)] | None = None
+    annual_fee: Money | None = None
+    one_time_fee: Money | None = None
+    distribution_key: DistributionKey | None = None
+    unit_price: Money | None = None
+    unit_label: Annotated[str, Field(max_length=100)] | None = None
+    vat_rate: VatRate | None = None
+    contract_terms: Annotated[str, Field(max_length=5000)] | None = None
+    minimum_term_months: Annotated[int, Field(ge=0, le=120)] | None = None
+    notice_period_months: Annotated[int, Field(ge=0, le=24)] | None = None
+    contact_name: Annotated[str, Field(max_length=200)] | None = None
+    contact_email: Annotated[str, Field(max_length=200)] | None = None
+    contact_phone: Annotated[str, Field(max_length=50)] | None = None
+    keywords: Annotated[list[Annotated[str, Field(max_length=50)]], Field(max_length=20)] | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _title_not_blank(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("must not be blank")
+        return v.strip() if v else v
+
+
+class OfferingCreate(OfferingFields):
+    title: Text200
+    category: Themenfeld
+    annual_fee: Money
+    one_time_fee: Money = Decimal("0.00")
+    distribution_key: DistributionKey = DistributionKey.FIXED
+    vat_rate: VatRate = Decimal("19.00")
+
+    @model_validator(mode="after")
+    def _unit_price_fits_key(self) -> OfferingCreate:
+        check_unit_price(self.distribution_key, self.unit_price)
+        return self
+
+
+def check_unit_price(key: DistributionKey | str | None, unit_price: Decimal | None) -> None:
+    if key is None:
+        return
+    if DistributionKey(key) is DistributionKey.FIXED:
+        if unit_price not in (None, Decimal(0)):
+            raise ValueError("unit_price belongs to a distribution key other than fixed")
+    elif unit_price is None:
+        raise ValueError(f"distribution key {DistributionKey(key).value} needs a unit_price")
+
+
+def search_text(values: dict[str, Any], provider_name: str) -> str:
+    parts = [values.get("title"), values.get("summary"), provider_name, values.get("category"),
+             values.get("leika_key"), values.get("ozg_id"), " ".join(values.get("keywords") or [])]
+    return " ".join(str(x) for x in parts if x).lower()
+
+
+def serialize(row) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "title": row.title,
+        "summary": row.summary,
+        "description": row.description,
+        "category": row.category,
+        "leika_key": row.leika_key,
+        "ozg_id": row.ozg_id,
+        "bundeslaender": list(row.bundeslaender or []),
+        "maturity": row.maturity,
+        "provider": {"id": row.provider_id, "name": row.provider_name},
+        "fees": {
+            "annual_fee": money(row.annual_fee),
+            "one_time_fee": money(row.one_time_fee),
+            "distribution_key": row.distribution_key,
+            "unit_price": money(row.unit_price),
+            "unit_label": row.unit_label,
+            "vat_rate": money(row.vat_rate),
+        },
+        "contract_terms": row.contract_terms,
+        "minimum_term_months": row.minimum_term_months,
+        "notice_period_months": row.notice_period_months,
+        "contact": {"name": row.contact_name, "email": row.contact_email, "phone": row.contact_phone},
+        "keywords": list(row.keywords or []),
+        "status": row.status,
+        "version": row.version,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+        "published_at": iso(row.published_at),
+    }
+
+
+def tombstone(row) -> dict[str, Any]:
+    return {"id": row.id, "tombstone": True, "status": "deleted" if row.deleted else row.status,
+            "updated_at": iso(row.updated_at)}
+
+
+def _base_select():
+    return select(o, p.c.name.label("provider_name")).join(p, p.c.id == o.c.provider_id)
+
+
+def visible(user: User):
+    """Who sees which offering: published for all; drafts only for their provider and staff."""
+    if user.is_staff:
+        return o.c.deleted == false()
+    own = o.c.provider_id == user.organization_id if user.role == "provider" else false()
+    return and_(o.c.deleted == false(), or_(o.c.status.in_(("published", "retired")), own))
+
+
+def listed(user: User):
+    """What a plain list shows (retired ones only by explicit status filter or to their provider)."""
+    if user.is_staff:
+        return o.c.deleted == false()
+    own = o.c.provider_id == user.organization_id if user.role == "provider" else false()
+    return and_(o.c.deleted == false(), or_(o.c.status == "published", own))
+
+
+def load(conn: Connection, user: User, offering_id: int):
+    row = conn.execute(_base_select().where(o.c.id == offering_id, visible(user))).first()
+    if row is None:
+        raise ApiProblem(404, f"no offering {offering_id}", type="not-found")
+    return row
+
+
+def load_own(conn: Connection, user: User, offering_id: int):
+    require_role(user, "provider")
+    row = load(conn, user, offering_id)
+    if row.provider_id != user.organization_id:
+        # Not yours: the same answer as for an id that does not exist.
+        raise ApiProblem(404, f"no offering {offering_id}", type="not-found")
+    return row
+
+
+SORTS = {"id": o.c.id, "title": o.c.title, "annual_fee": o.c.annual_fee, "updated_at": o.c.updated_at}
+
+
+@router.get("", summary="List offerings (catalog)")
+def list_offerings(
+    request: Request,
+    user: Annotated[User, Depends(current_user)],
+    q: Annotated[str | None, Query(max_length=200, description="full text: every word must occur")] = None,
+    category: Annotated[str | None, Query(max_length=100)] = None,
+    provider: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="provider organisation id")] = None,
+    bundesland: Annotated[str | None, Query(max_length=2, description="two-letter code; nationwide offerings match every Land")] = None,
+    status: Annotated[Literal["draft", "published", "retired"] | None, Query()] = None,
+    distribution_key: Annotated[DistributionKey | None, Query()] = None,
+    updated_since: UpdatedSince = None,
+    sort: Annotated[str, Query(max_length=20)] = "id",
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Response:
+    since = naive_utc(updated_since)
+    if since is not None:
+        # Delta sync: everything changed since, in change order, gone ones as tombstones.
+        name, col, desc = "updated_at", o.c.updated_at, False
+        scope = or_(visible(user), and_(o.c.published_at.is_not(None), or_(o.c.deleted == true(), o.c.status == "retired")))
+        query = _base_select().where(scope, o.c.updated_at >= since)
+    else:
+        name, col, desc = parse_sort(sort, SORTS)
+        query = _base_select().where(listed(user) if status is None else visible(user))
+    if status is not None:
+        query = query.where(o.c.status == status)
+    if category:
+        query = query.where(o.c.category == category)
+    if provider:
+        query = query.where(o.c.provider_id == provider)
+    if distribution_key:
+        query = query.where(o.c.distribution_key == distribution_key.value)
+    if bundesland:
+        # JSON arrays are stored as text on both backends; match the quoted code.
+        code = bundesland.upper()
+        query = query.where(or_(o.c.bundeslaender.cast(db.Text) == "[]", o.c.bundeslaender.cast(db.Text).like(f'%"{code}"%')))
+    for term in like_terms(q or ""):
+        query = query.where(o.c.search_text.like(term, escape="\\"))
+    query = keyset(query, name, col, o.c.id, desc, cursor).limit(limit + 1)
+    with db.reading(request.app.state.engine) as conn:
+        rows = conn.execute(query).all()
+    rows, next_cursor = page(rows, limit, name)
+    vis_ok = _visible_predicate(user)
+    items = [serialize(r) if vis_ok(r) else tombstone(r) for r in rows]
+    return json_response(request, {"items": items, "next_cursor": next_cursor})
+
+
+def _visible_predicate(user: User):
+    def ok(row) -> bool:
+        if row.deleted:
+            return False
+        if user.is_staff or (user.role == "provider" and row.provider_id == user.organization_id):
+            return True
+        return row.status == "published"
+    return ok
+
+
+@router.get("/{offering_id}", summary="One offering")
+def get_offering(request: Request, offering_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
+    with db.reading(request.app.state.engine) as conn:
+        row = load(conn, user, offering_id)
+    return json_response(request, serialize(row), etag=version_etag("offering", row.id, row.version))
+
+
+def _item_response(conn: Connection, user: User, offering_id: int, status: int = 200) -> Response:
+    row = load(conn, user, offering_id)
+    headers = {"Location": f"/api/v1/offerings/{row.id}"} if status == 201 else None
+    return json_response(None, serialize(row), status=status, etag=version_etag("offering", row.id, row.version), headers=headers)
+
+
+def create(conn: Connection, user: User, body: OfferingCreate, *, status: str = "draft") -> int:
+    """Insert an offering of the user's provider organisation (also used by the demo seed)."""
+    values = body.model_dump()
+    values["bundeslaender"] = list(values.get("bundeslaender") or [])
+    values["keywords"] = list(values.get("keywords") or [])
+    values["distribution_key"] = DistributionKey(values["distribution_key"]).value
+    provider_name = conn.execute(select(p.c.name).where(p.c.id == user.organization_id)).scalar_one()
+    now = db.utcnow()
+    values = {k: (v if v is not None else _DEFAULTS.get(k)) for k, v in values.items()}
+    return conn.execute(
+        o.insert().values(
+            **values, provider_id=user.organization_id, status=status, search_text=search_text(values, provider_name),
+            created_at=now, updated_at=now, published_at=now if status == "published" else None,
+        )
+    ).inserted_primary_key[0]
+
+
+_DEFAULTS: dict[str, Any] = {
+    "summary": "", "description": "", "leika_key": "", "ozg_id": "", "maturity": 0, "contract_terms": "",
+    "minimum_term_months": 12, "notice_period_months": 3, "contact_name": "", "contact_email": "", "contact_phone": "",
+}
+
+
+@router.post("", status_code=201, summary="Create a draft offering (provider)")
+def create_offering(request: Request, body: OfferingCreate, user: Annotated[User, Depends(current_user)]) -> Response:
+    require_role(user, "provider")
+
+    def work(conn: Connection) -> Response:
+        return _item_response(conn, user, create(conn, user, body), status=201)
+
+    return idempotency.run(request, user, body.model_dump(mode="json"), work)
+
+
+@router.patch("/{offering_id}", summary="Edit an offering (provider; needs If-Match)")
+def patch_offering(
+    request: Request, offering_id: IdPath, body: OfferingFields, user: Annotated[User, Depends(current_user)]
+) -> Response:
+    changes = body.model_dump(exclude_unset=True)
+    for key in ("title", "category", "annual_fee", "one_time_fee", "distribution_key", "vat_rate", "bundeslaender", "keywords"):
+        if key in changes and changes[key] is None:
+            raise ApiProblem(422, f"{key} cannot be null", type="validation",
+                             errors=[{"field": key, "message": "must not be null", "code": "missing"}])
+    with db.writing(request.app.state.engine) as conn:
+        row = load_own(conn, user, offering_id)
+        check_if_match(request, version_etag("offering", row.id, row.version))
+        if row.status == "retired":
+            raise ApiProblem(409, "a retired offering cannot be edited; publish it again first", type="invalid-state")
+        merged = {**row._mapping, **changes}
+        try:
+            check_unit_price(merged["distribution_key"], merged["unit_price"])
+        except ValueError as exc:
+            raise ApiProblem(422, str(exc), type="validation",
+                             errors=[{"field": "unit_price", "message": str(exc), "code": "value_error"}]) from None
+        if "distribution_key" in changes:
+            changes["distribution_key"] = DistributionKey(changes["distribution_key"]).value
+        changes = {k: (v if v is not None else _DEFAULTS.get(k)) for k, v in changes.items()}
+        merged = {**row._mapping, **changes}
+        # Compare-and-set on the version: a concurrent writer between read and write loses here.
+        done = conn.execute(
+            update(o).where(o.c.id == row.id, o.c.version == row.version).values(
+                **changes, search_text=search_text(merged, row.provider_name), version=row.version + 1,
+                updated_at=db.utcnow(),
+            )
+        ).rowcount
+        if not done:
+            raise ApiProblem(412, "someone else changed this offering meanwhile; reload it", type="stale-etag")
+        return _item_response(conn, user, row.id)
+
+
+def _set_status(request: Request, user: User, offering_id: int, sources: tuple[str, ...], target: str) -> Response:
+    def work(conn: Connection) -> Response:
+        row = load_own(conn, user, offering_id)
+        if row.status == target:
+            return _item_response(conn, user, row.id)  # already there: nothing to do
+        if row.status not in sources:
+            raise ApiProblem(409, f"cannot go from {row.status} to {target}", type="invalid-state")
+        now = db.utcnow()
+        values: dict[str, Any] = {"status": target, "version": row.version + 1, "updated_at": now}
+        if target == "published":
+            values["published_at"] = row.published_at or now
+        conn.execute(update(o).where(o.c.id == row.id).values(**values))
+        return _item_response(conn, user, row.id)
+
+    return idempotency.run(request, user, {"status": target}, work)
+
+
+@router.post("/{offering_id}/publish", summary="Publish (provider)")
+def publish(request: Request, offering_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
+    require_role(user, "provider")
+    return _set_status(request, user, offering_id, ("draft", "retired"), "published")
+
+
+@router.post("/{offering_id}/retire", summary="Retire (provider); running contracts stay")
+def retire(request: Request, offering_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
+    require_role(user, "provider")
+    return _set_status(request, user, offering_id, ("published",), "retired")
+
+
+@router.delete("/{offering_id}", status_code=204, summary="Discard a draft (provider)")
+def delete_offering(request: Request, offering_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
+    with db.writing(request.app.state.engine) as conn:
+        row = load_own(conn, user, offering_id)
+        if row.status != "draft":
+            raise ApiProblem(409, "only a draft can be discarded; retire a published offering", type="invalid-state")
+        conn.execute(update(o).where(o.c.id == row.id).values(deleted=True, version=row.version + 1, updated_at=db.utcnow()))
+    return Response(status_code=204)

@@ -1,0 +1,335 @@
+"""/orders: interest → proposal → binding order → contract, with an audit trail of every step."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import false, or_, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import aliased
+
+from ...domain.leitweg import check_leitweg_id
+from ...domain.orders import Action, OrderState, TransitionError, allowed_actions, next_state, termination_date
+from ...domain.pricing import DistributionKey
+from .. import db, idempotency
+from ..auth import User, current_user, require_role
+from ..http import check_if_match, iso, json_response, money, version_etag
+from ..problems import ApiProblem
+from . import offerings as offering_routes
+from .common import Cursor, Limit, Money, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+t = db.orders
+ev = db.order_events
+off = db.offerings
+cust = aliased(db.organizations)
+prov = aliased(db.organizations)
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class OrderCreate(BaseModel):
+    """An expression of interest (Interessenbekundung)."""
+
+    offering_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    message: Annotated[str, Field(max_length=5000)] = ""
+    desired_start: date | None = None
+    contact_name: Annotated[str, Field(max_length=200)] = ""
+    leitweg_id: Annotated[str, Field(max_length=46)] | None = None  # default: the organisation's
+    cost_centre: Annotated[str, Field(max_length=50)] = ""
+    target_group_size: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+
+
+class FeesIn(BaseModel):
+    """The agreed fees (Abstimmungsergebnis); missing parts default to the offering's."""
+
+    annual_fee: Money | None = None
+    one_time_fee: Money | None = None
+    distribution_key: DistributionKey | None = None
+    unit_price: Money | None = None
+    vat_rate: VatRate | None = None
+    terms: Annotated[str, Field(max_length=5000)] | None = None
+
+
+class TransitionIn(BaseModel):
+    action: Action
+    note: Annotated[str, Field(max_length=5000)] = ""
+    fees: FeesIn | None = None
+    start_date: date | None = None  # activate: when the contract starts (default: desired start or today)
+    end_date: date | None = None  # terminate: default by the notice period of the terms
+
+    @model_validator(mode="after")
+    def _fees_only_with_propose(self) -> TransitionIn:
+        if self.fees is not None and self.action is not Action.PROPOSE:
+            raise ValueError("fees belong to the action propose")
+        return self
+
+
+def _select():
+    return (
+        select(t, off.c.title.label("offering_title"), cust.c.name.label("customer_name"),
+               prov.c.name.label("provider_name"))
+        .join(off, off.c.id == t.c.offering_id)
+        .join(cust, cust.c.id == t.c.customer_id)
+        .join(prov, prov.c.id == t.c.provider_id)
+    )
+
+
+def visible(user: User):
+    if user.is_staff:
+        return t.c.id.is_not(None)
+    if user.role == "customer":
+        return t.c.customer_id == user.organization_id
+    if user.role == "provider":
+        return t.c.provider_id == user.organization_id
+    return false()
+
+
+def serialize(row, user: User) -> dict[str, Any]:
+    fees = None
+    if row.annual_fee is not None:
+        fees = {
+            "annual_fee": money(row.annual_fee), "one_time_fee": money(row.one_time_fee),
+            "distribution_key": row.distribution_key, "unit_price": money(row.unit_price),
+            "vat_rate": money(row.vat_rate),
+        }
+    return {
+        "id": row.id,
+        "offering": {"id": row.offering_id, "title": row.offering_title},
+        "customer": {"id": row.customer_id, "name": row.customer_name},
+        "provider": {"id": row.provider_id, "name": row.provider_name},
+        "state": row.state,
+        "message": row.message,
+        "desired_start": iso(row.desired_start),
+        "contact_name": row.contact_name,
+        "leitweg_id": row.leitweg_id,
+        "cost_centre": row.cost_centre,
+        "target_group_size": row.target_group_size,
+        "fees": fees,
+        "terms": row.terms,
+        "start_date": iso(row.start_date),
+        "end_date": iso(row.end_date),
+        "ordered_at": iso(row.ordered_at),
+        "ordered_by": row.ordered_by,
+        "allowed_actions": [a.value for a in allowed_actions(row.state, user.role)],
+        "version": row.version,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+    }
+
+
+def load(conn: Connection, user: User, order_id: int):
+    row = conn.execute(_select().where(t.c.id == order_id, visible(user))).first()
+    if row is None:
+        raise ApiProblem(404, f"no order {order_id}", type="not-found")
+    return row
+
+
+def _item(conn: Connection, user: User, order_id: int, status: int = 200) -> Response:
+    row = load(conn, user, order_id)
+    headers = {"Location": f"/api/v1/orders/{row.id}"} if status == 201 else None
+    return json_response(None, serialize(row, user), status=status, etag=version_etag("order", row.id, row.version), headers=headers)
+
+
+def _event(conn: Connection, user: User, order_id: int, action: str, source: str | None, target: str,
+           note: str = "", data: dict | None = None) -> None:
+    conn.execute(ev.insert().values(
+        order_id=order_id, action=action, from_state=source, to_state=target, actor_id=user.id,
+        actor_name=user.name, actor_role=user.role, actor_organization_id=user.organization_id,
+        note=note, data=data, at=db.utcnow(),
+    ))
+
+
+def _require_inhouse(user: User) -> None:
+    if user.inhouse_operator_id is None:
+        raise ApiProblem(
+            403,
+            f"{user.organization_name} has no in-house relationship (Inhouse-Beziehung) with an operator of the "
+            "marketplace and may browse but not order; the operator (govdigital eG or FITKO) can set one up",
+            type="not-inhouse",
+        )
+
+
+def create(conn: Connection, user: User, body: OrderCreate) -> int:
+    """An interest of the user's organisation in an offering (also used by the demo seed)."""
+    require_role(user, "customer")
+    _require_inhouse(user)
+    offering = conn.execute(select(off).where(off.c.id == body.offering_id, off.c.deleted == false())).first()
+    if offering is None or offering.status != "published":
+        raise ApiProblem(422, f"offering {body.offering_id} is not published", type="validation",
+                         errors=[{"field": "offering_id", "message": "no published offering with this id", "code": "not_found"}])
+    org = conn.execute(select(db.organizations).where(db.organizations.c.id == user.organization_id)).one()
+    leitweg = (body.leitweg_id or org.leitweg_id or "").strip()
+    check = check_leitweg_id(leitweg)
+    if not check.ok:
+        raise ApiProblem(422, f"Leitweg-ID: {check.reason_en}", type="validation",
+                         errors=[{"field": "leitweg_id", "message": check.reason_en, "message_de": check.reason, "code": "leitweg_id"}])
+    now = db.utcnow()
+    order_id = conn.execute(t.insert().values(
+        offering_id=offering.id, customer_id=user.organization_id, provider_id=offering.provider_id,
+        state=OrderState.INTEREST.value, message=body.message, desired_start=body.desired_start,
+        contact_name=body.contact_name or user.name, leitweg_id=leitweg, cost_centre=body.cost_centre,
+        target_group_size=body.target_group_size, created_by=user.id, created_at=now, updated_at=now,
+    )).inserted_primary_key[0]
+    _event(conn, user, order_id, "create", None, OrderState.INTEREST.value, body.message)
+    return order_id
+
+
+def transition(conn: Connection, user: User, order_id: int, body: TransitionIn, today: date | None = None) -> None:
+    """Move an order along the state machine; every step is an event of the audit trail."""
+    row = load(conn, user, order_id)
+    try:
+        target = next_state(row.state, body.action, user.role)
+    except TransitionError as exc:
+        raise ApiProblem(403 if exc.forbidden else 409, exc.reason,
+                         type="forbidden-transition" if exc.forbidden else "invalid-transition",
+                         state=row.state, allowed_actions=[a.value for a in allowed_actions(row.state, user.role)]) from None
+    today = today or db.utcnow().date()
+    values: dict[str, Any] = {}
+    data: dict[str, Any] | None = None
+    action = body.action
+    if action is Action.PROPOSE:
+        offering = conn.execute(select(off).where(off.c.id == row.offering_id)).one()
+        given = body.fees or FeesIn()
+        fees = {
+            "annual_fee": given.annual_fee if given.annual_fee is not None else offering.annual_fee,
+            "one_time_fee": given.one_time_fee if given.one_time_fee is not None else offering.one_time_fee,
+            "distribution_key": (given.distribution_key or DistributionKey(offering.distribution_key)).value,
+            "unit_price": given.unit_price if given.unit_price is not None else offering.unit_price,
+            "vat_rate": given.vat_rate if given.vat_rate is not None else offering.vat_rate,
+        }
+        if fees["distribution_key"] == "fixed":
+            fees["unit_price"] = None
+        elif fees["unit_price"] is None:
+            raise ApiProblem(422, "this distribution key needs a unit price", type="validation",
+                             errors=[{"field": "fees.unit_price", "message": "required for this distribution key", "code": "missing"}])
+        values.update(fees, terms=given.terms if given.terms is not None else offering.contract_terms)
+        data = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in fees.items()}
+    elif action is Action.ORDER:
+        _require_inhouse(user)
+        # The binding order freezes what was agreed: the fees stay on the order from here on.
+        values.update(ordered_at=db.utcnow(), ordered_by=user.name)
+        data = {"annual_fee": money(row.annual_fee), "one_time_fee": money(row.one_time_fee),
+                "distribution_key": row.distribution_key, "unit_price": money(row.unit_price),
+                "vat_rate": money(row.vat_rate), "terms": row.terms}
+    elif action is Action.ACTIVATE:
+        values["start_date"] = body.start_date or row.desired_start or today
+    elif action is Action.TERMINATE:
+        notice = conn.execute(select(off.c.notice_period_months).where(off.c.id == row.offering_id)).scalar_one()
+        end = body.end_date or termination_date(today, notice)
+        if row.start_date and end < row.start_date:
+            raise ApiProblem(422, "end_date lies before the contract start", type="validation",
+                             errors=[{"field": "end_date", "message": "before the contract start", "code": "range"}])
+        values["end_date"] = end
+        data = {"end_date": end.isoformat()}
+    elif action is Action.REJECT and not body.note.strip():
+        raise ApiProblem(422, "a rejection needs a reason in note", type="validation",
+                         errors=[{"field": "note", "message": "give the reason for the rejection", "code": "missing"}])
+    done = conn.execute(
+        update(t).where(t.c.id == row.id, t.c.version == row.version).values(
+            state=target.value, version=row.version + 1, updated_at=db.utcnow(), **values)
+    ).rowcount
+    if not done:
+        raise ApiProblem(409, "the order changed meanwhile; reload it", type="conflict")
+    _event(conn, user, row.id, action.value, row.state, target.value, body.note, data)
+
+
+SORTS = {"id": t.c.id, "updated_at": t.c.updated_at, "created_at": t.c.created_at}
+
+
+@router.get("", summary="List orders visible to you")
+def list_orders(
+    request: Request,
+    user: Annotated[User, Depends(current_user)],
+    state: Annotated[list[OrderState] | None, Query()] = None,
+    offering_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    provider_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="offering title, customer, provider or message")] = None,
+    updated_since: UpdatedSince = None,
+    sort: Annotated[str, Query(max_length=20)] = "-id",
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Response:
+    since = naive_utc(updated_since)
+    query = _select().where(visible(user))
+    if since is not None:
+        name, col, desc = "updated_at", t.c.updated_at, False
+        query = query.where(t.c.updated_at >= since)
+    else:
+        name, col, desc = parse_sort(sort, SORTS)
+    if state:
+        query = query.where(t.c.state.in_([s.value for s in state]))
+    if offering_id:
+        query = query.where(t.c.offering_id == offering_id)
+    if customer_id:
+        query = query.where(t.c.customer_id == customer_id)
+    if provider_id:
+        query = query.where(t.c.provider_id == provider_id)
+    for term in like_terms(q or ""):
+        hay = [off.c.search_text, db.func.lower(cust.c.name), db.func.lower(t.c.message)]
+        query = query.where(or_(*(h.like(term, escape="\\") for h in hay)))
+    query = keyset(query, name, col, t.c.id, desc, cursor).limit(limit + 1)
+    with db.reading(request.app.state.engine) as conn:
+        rows = conn.execute(query).all()
+    rows, next_cursor = page(rows, limit, name)
+    return json_response(request, {"items": [serialize(r, user) for r in rows], "next_cursor": next_cursor})
+
+
+@router.post("", status_code=201, summary="Express interest in an offering (customer)")
+def create_order(request: Request, body: OrderCreate, user: Annotated[User, Depends(current_user)]) -> Response:
+    require_role(user, "customer")
+
+    def work(conn: Connection) -> Response:
+        return _item(conn, user, create(conn, user, body), status=201)
+
+    return idempotency.run(request, user, body.model_dump(mode="json"), work)
+
+
+@router.get("/{order_id}", summary="One order")
+def get_order(request: Request, order_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
+    with db.reading(request.app.state.engine) as conn:
+        row = load(conn, user, order_id)
+    return json_response(request, serialize(row, user), etag=version_etag("order", row.id, row.version))
+
+
+@router.post("/{order_id}/transitions", summary="Move an order: propose, order, activate, reject, withdraw, cancel, terminate")
+def post_transition(
+    request: Request, order_id: IdPath, body: TransitionIn, user: Annotated[User, Depends(current_user)]
+) -> Response:
+    if user.is_staff:
+        raise ApiProblem(403, f"the role {user.role} cannot change orders", type="forbidden-role")
+
+    def work(conn: Connection) -> Response:
+        if request.headers.get("if-match"):
+            # Optional guard: accept exactly the version the user looked at (e.g. the proposal).
+            row = load(conn, user, order_id)
+            check_if_match(request, version_etag("order", row.id, row.version))
+        transition(conn, user, order_id, body)
+        return _item(conn, user, order_id)
+
+    return idempotency.run(request, user, body.model_dump(mode="json"), work)
+
+
+@router.get("/{order_id}/events", summary="The audit trail of an order")
+def order_events(request: Request, order_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
+    with db.reading(request.app.state.engine) as conn:
+        load(conn, user, order_id)
+        rows = conn.execute(
+            select(ev, db.organizations.c.name.label("org_name"))
+            .outerjoin(db.organizations, db.organizations.c.id == ev.c.actor_organization_id)
+            .where(ev.c.order_id == order_id).order_by(ev.c.id)
+        ).all()
+    items = [{
+        "id": r.id, "action": r.action, "from_state": r.from_state, "to_state": r.to_state,
+        "actor": {"name": r.actor_name, "role": r.actor_role, "organization": r.org_name},
+        "note": r.note, "data": r.data, "at": iso(r.at),
+    } for r in rows]
+    return json_response(request, {"items": items, "next_cursor": None})
+
+
+_ = (offering_routes, Literal)  # imported for type references in docs

@@ -1,0 +1,166 @@
+"""/me and /organizations: who you are, and the directory the operator manages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from ...domain.catalog import BUNDESLAENDER
+from ...domain.leitweg import check_leitweg_id
+from .. import db, idempotency
+from ..auth import User, current_user, require_role
+from ..http import check_if_match, iso, json_response, version_etag
+from ..problems import ApiProblem
+from .common import Cursor, Limit, UpdatedSince, keyset, like_terms, naive_utc, page
+
+router = APIRouter(tags=["organizations"])
+t = db.organizations
+Land = Literal[tuple(BUNDESLAENDER)]  # type: ignore[valid-type]
+
+
+def serialize(row) -> dict[str, Any]:
+    return {
+        "id": row.id, "key": row.key, "kind": row.kind, "name": row.name, "short_name": row.short_name,
+        "address": {"street": row.street, "postcode": row.postcode, "city": row.city, "country": row.country},
+        "bundesland": row.bundesland, "email": row.email, "phone": row.phone, "contact_name": row.contact_name,
+        "vat_id": row.vat_id, "iban": row.iban, "bic": row.bic, "ags": row.ags, "population": row.population,
+        "leitweg_id": row.leitweg_id, "customer_type": row.customer_type,
+        "inhouse_operator_id": row.inhouse_operator_id, "inhouse": row.inhouse_operator_id is not None,
+        "version": row.version, "updated_at": iso(row.updated_at),
+    }
+
+
+def load(conn: Connection, org_id: int):
+    row = conn.execute(select(t).where(t.c.id == org_id)).first()
+    if row is None:
+        raise ApiProblem(404, f"no organisation {org_id}", type="not-found")
+    return row
+
+
+@router.get("/me", summary="The user behind the token, its role and organisation")
+def me(request: Request, user: Annotated[User, Depends(current_user)]) -> Response:
+    with db.reading(request.app.state.engine) as conn:
+        org = load(conn, user.organization_id)
+    can_order = user.role == "customer" and org.inhouse_operator_id is not None
+    reason = None
+    if user.role != "customer":
+        reason = "only customers order"
+    elif not can_order:
+        reason = "no in-house relationship (Inhouse-Beziehung) with an operator of the marketplace"
+    return json_response(request, {
+        "id": user.id, "name": user.name, "email": user.email, "role": user.role,
+        "organization": serialize(org), "can_order": can_order, "can_order_reason": reason,
+    })
+
+
+@router.get("/organizations", summary="The directory of organisations")
+def list_organizations(
+    request: Request,
+    user: Annotated[User, Depends(current_user)],
+    kind: Annotated[Literal["operator", "provider", "customer"] | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    updated_since: UpdatedSince = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Response:
+    query = select(t)
+    name, col = "id", t.c.id
+    since = naive_utc(updated_since)
+    if since is not None:
+        name, col = "updated_at", t.c.updated_at
+        query = query.where(t.c.updated_at >= since)
+    if kind:
+        query = query.where(t.c.kind == kind)
+    for term in like_terms(q or ""):
+        query = query.where(db.func.lower(t.c.name).like(term, escape="\\"))
+    with db.reading(request.app.state.engine) as conn:
+        rows = conn.execute(keyset(query, name, col, t.c.id, False, cursor).limit(limit + 1)).all()
+    rows, next_cursor = page(rows, limit, name)
+    return json_response(request, {"items": [serialize(r) for r in rows], "next_cursor": next_cursor})
+
+
+@router.get("/organizations/{org_id}", summary="One organisation")
+def get_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                     user: Annotated[User, Depends(current_user)]) -> Response:
+    with db.reading(request.app.state.engine) as conn:
+        row = load(conn, org_id)
+    return json_response(request, serialize(row), etag=version_etag("organization", row.id, row.version))
+
+
+class OrganizationFields(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    short_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    street: Annotated[str, Field(max_length=200)] | None = None
+    postcode: Annotated[str, Field(max_length=10)] | None = None
+    city: Annotated[str, Field(max_length=100)] | None = None
+    bundesland: Land | None = None
+    email: Annotated[str, Field(max_length=200)] | None = None
+    phone: Annotated[str, Field(max_length=50)] | None = None
+    contact_name: Annotated[str, Field(max_length=200)] | None = None
+    population: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    leitweg_id: Annotated[str, Field(max_length=46)] | None = None
+    inhouse_operator_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+
+
+class OrganizationCreate(OrganizationFields):
+    key: Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9-]+$")]
+    kind: Literal["provider", "customer"]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    ags: Annotated[str, Field(pattern=r"^\d{2,8}$")] | None = None
+
+
+def _validate(conn: Connection, values: dict[str, Any]) -> None:
+    lw = values.get("leitweg_id")
+    if lw:
+        check = check_leitweg_id(lw)
+        if not check.ok:
+            raise ApiProblem(422, f"Leitweg-ID: {check.reason_en}", type="validation",
+                             errors=[{"field": "leitweg_id", "message": check.reason_en, "message_de": check.reason, "code": "leitweg_id"}])
+    op = values.get("inhouse_operator_id")
+    if op is not None:
+        kind = conn.execute(select(t.c.kind).where(t.c.id == op)).scalar()
+        if kind != "operator":
+            raise ApiProblem(422, "inhouse_operator_id must name an operator", type="validation",
+                             errors=[{"field": "inhouse_operator_id", "message": "not an operator", "code": "reference"}])
+
+
+@router.post("/organizations", status_code=201, summary="Register an organisation (operator)")
+def create_organization(request: Request, body: OrganizationCreate, user: Annotated[User, Depends(current_user)]) -> Response:
+    require_role(user, "operator")
+
+    def work(conn: Connection) -> Response:
+        values = {k: v for k, v in body.model_dump().items() if v is not None}
+        _validate(conn, values)
+        if conn.execute(select(t.c.id).where(t.c.key == body.key)).first():
+            raise ApiProblem(409, f"an organisation with key {body.key!r} exists", type="conflict")
+        new_id = conn.execute(t.insert().values(short_name=body.name[:100], **values, updated_at=db.utcnow())).inserted_primary_key[0]
+        row = load(conn, new_id)
+        return json_response(None, serialize(row), status=201, etag=version_etag("organization", row.id, row.version),
+                             headers={"Location": f"/api/v1/organizations/{row.id}"})
+
+    return idempotency.run(request, user, body.model_dump(mode="json"), work)
+
+
+@router.patch("/organizations/{org_id}", summary="Edit an organisation (operator; needs If-Match)")
+def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: OrganizationFields,
+                       user: Annotated[User, Depends(current_user)]) -> Response:
+    require_role(user, "operator")
+    changes = body.model_dump(exclude_unset=True)
+    for key in ("name", "short_name"):
+        if key in changes and changes[key] is None:
+            raise ApiProblem(422, f"{key} cannot be null", type="validation",
+                             errors=[{"field": key, "message": "must not be null", "code": "missing"}])
+    with db.writing(request.app.state.engine) as conn:
+        row = load(conn, org_id)
+        check_if_match(request, version_etag("organization", row.id, row.version))
+        _validate(conn, changes)
+        conn.execute(update(t).where(t.c.id == row.id).values(**changes, version=row.version + 1, updated_at=db.utcnow()))
+        row = load(conn, org_id)
+    # Users carry their organisation's in-house relationship: forget cached ones.
+    request.app.state.user_cache.clear()
+    return json_response(None, serialize(row), etag=version_etag("organization", row.id, row.version))

@@ -1,0 +1,82 @@
+"""/usage: providers report cases per contract and month for per-case offerings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, select, update
+from sqlalchemy.engine import Connection
+
+from .. import db, idempotency
+from ..auth import User, current_user, require_role
+from ..http import iso, json_response
+from ..problems import ApiProblem
+from . import orders as order_routes
+from .common import Cursor, Limit, keyset, page
+
+router = APIRouter(prefix="/usage", tags=["usage"])
+u = db.usage_reports
+o = db.orders
+
+
+class UsageIn(BaseModel):
+    order_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    month: Annotated[int, Field(ge=1, le=12)]
+    cases: Annotated[int, Field(ge=0, le=100_000_000)]
+
+
+def serialize(row) -> dict[str, Any]:
+    return {"id": row.id, "order_id": row.order_id, "year": row.year, "month": row.month, "cases": row.cases,
+            "reported_at": iso(row.reported_at), "updated_at": iso(row.updated_at)}
+
+
+def report(conn: Connection, user: User, body: UsageIn) -> int:
+    """Store (or correct) the cases of one contract and month (also used by the demo seed)."""
+    order = order_routes.load(conn, user, body.order_id)
+    if order.distribution_key != "per_case":
+        raise ApiProblem(422, "usage is reported only for contracts billed per case", type="validation",
+                         errors=[{"field": "order_id", "message": "contract is not billed per case", "code": "distribution_key"}])
+    if order.state not in ("active", "terminated"):
+        raise ApiProblem(409, f"usage needs a running contract; this order is {order.state}", type="invalid-state")
+    now = db.utcnow()
+    where = and_(u.c.order_id == body.order_id, u.c.year == body.year, u.c.month == body.month)
+    existing = conn.execute(select(u.c.id).where(where)).scalar()
+    if existing:
+        conn.execute(update(u).where(u.c.id == existing).values(cases=body.cases, reported_by=user.id, updated_at=now))
+        return existing
+    return conn.execute(u.insert().values(**body.model_dump(), reported_by=user.id, reported_at=now, updated_at=now)).inserted_primary_key[0]
+
+
+@router.post("", status_code=201, summary="Report cases of a per-case contract for a month (provider)")
+def post_usage(request: Request, body: UsageIn, user: Annotated[User, Depends(current_user)]) -> Response:
+    require_role(user, "provider")
+
+    def work(conn: Connection) -> Response:
+        row = conn.execute(select(u).where(u.c.id == report(conn, user, body))).one()
+        return json_response(None, serialize(row), status=201)
+
+    return idempotency.run(request, user, body.model_dump(), work)
+
+
+@router.get("", summary="Usage reports visible to you")
+def list_usage(
+    request: Request,
+    user: Annotated[User, Depends(current_user)],
+    order_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Response:
+    query = select(u).join(o, o.c.id == u.c.order_id).where(order_routes.visible(user))
+    if order_id:
+        query = query.where(u.c.order_id == order_id)
+    if year:
+        query = query.where(u.c.year == year)
+    with db.reading(request.app.state.engine) as conn:
+        rows = conn.execute(keyset(query, "id", u.c.id, u.c.id, False, cursor).limit(limit + 1)).all()
+    rows, next_cursor = page(rows, limit, "id")
+    return json_response(request, {"items": [serialize(x) for x in rows], "next_cursor": next_cursor})

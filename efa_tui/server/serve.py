@@ -1,0 +1,65 @@
+"""Start the reference marketplace: database URL, demo seed, loopback rule, uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+from pathlib import Path
+
+import platformdirs
+
+from . import db
+from .app import Settings, create_app
+from .demo import seed
+
+log = logging.getLogger("efa_tui.server")
+APP_NAME = "efa-tui"
+
+
+def default_database_url() -> str:
+    path = Path(platformdirs.user_data_dir(APP_NAME)) / "marketplace.sqlite3"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def prepare(database_url: str | None, *, demo: bool, demo_offerings: int = 0, host: str = "127.0.0.1"):
+    """The ASGI app for these options, with the database created and seeded as asked."""
+    url = database_url or default_database_url()
+    app = create_app(Settings(database_url=url, allow_demo_tokens=demo and is_loopback(host)))
+    engine = app.state.engine
+    if demo and not seed.is_seeded(engine):
+        log.info("seeding the demo marketplace into %s", url)
+        seed.seed(engine)
+    if demo_offerings:
+        added = seed.add_generated_offerings(engine, demo_offerings)
+        if added:
+            log.info("added %d generated offerings", added)
+    if demo and not is_loopback(host):
+        log.warning("demo data served on %s: demo tokens are refused off loopback", host)
+    _ = db
+    return app
+
+
+def serve(host: str, port: int, database_url: str | None, *, demo: bool, demo_offerings: int = 0,
+          log_level: str = "info") -> None:
+    import uvicorn
+
+    app = prepare(database_url, demo=demo, demo_offerings=demo_offerings, host=host)
+    print(f"efa-tui marketplace on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)
