@@ -1,0 +1,354 @@
+"""Load benchmark of the reference marketplace server (not a test: prints ``name: value`` lines).
+
+Starts ``efa-tui serve --demo --demo-offerings N`` on a temporary SQLite database on a free
+loopback port, then measures catalog paging (1 and 20 clients), order creation (20 clients),
+one billing run over 10,000 contracts inserted straight into the database, and the server's RSS.
+
+    .venv/bin/python bench/server.py [--offerings 100000] [--keep-db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HOST = "127.0.0.1"
+API = "/api/v1"
+TOKENS = {
+    "customer": "demo-customer",
+    "customer2": "demo-customer-2",
+    "operator": "demo-operator",
+}
+
+# The catalog mix: (label, query parameters, pages to read by following next_cursor).
+WALKS: list[tuple[str, dict[str, str], int]] = [
+    ("first", {}, 1),
+    ("cursor", {}, 4),
+    ("q_bauantrag", {"q": "bauantrag"}, 2),
+    ("q_wohn", {"q": "wohn"}, 2),
+    ("category", {"category": "Bauen & Wohnen"}, 2),
+    ("sort_title", {"sort": "title"}, 2),
+    ("sort_fee_desc", {"sort": "-annual_fee"}, 2),
+]
+
+
+def out(name: str, value: object) -> None:
+    if isinstance(value, float):
+        value = f"{value:.3f}" if value < 100 else f"{value:.1f}"
+    print(f"{name}: {value}", flush=True)
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """VmRSS and VmHWM (peak) of a process in MiB."""
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = int(rest.split()[0]) / 1024
+    return found.get("VmRSS", float("nan")), found.get("VmHWM", float("nan"))
+
+
+def headers(who: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[who]}", **extra}
+
+
+# --- server ------------------------------------------------------------------------------
+
+def start_server(url: str, port: int, offerings: int, log_path: Path) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "efa_tui.cli", "serve", "--demo", "--demo-offerings", str(offerings),
+           "--database", url, "--host", HOST, "--port", str(port), "--log-level", "warning"]
+    log = log_path.open("wb")
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_healthy(proc: subprocess.Popen, base: str, timeout_s: float, log_path: Path) -> None:
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(base_url=base, timeout=5) as client:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise SystemExit(f"server exited with {proc.returncode}:\n{log_path.read_text(errors='replace')[-4000:]}")
+            try:
+                if client.get(f"{API}/healthz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.25)
+    raise SystemExit(f"server not healthy after {timeout_s:.0f} s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+# --- catalog -----------------------------------------------------------------------------
+
+def catalog_sequential(base: str, total: int) -> tuple[list[float], dict[str, list[float]]]:
+    times: list[float] = []
+    by_kind: dict[str, list[float]] = {}
+    walks = itertools.cycle(WALKS)
+    with httpx.Client(base_url=base, headers=headers("customer"), timeout=60) as client:
+        client.get(f"{API}/offerings", params={"limit": "1"}).raise_for_status()  # warm the connection
+        for _ in range(total):  # bounded: at most `total` walks, each stops once `total` is reached
+            if len(times) >= total:
+                break
+            label, params, pages = next(walks)
+            cursor = None
+            for n in range(pages):
+                query = {**params, "limit": "100"}
+                if cursor:
+                    query["cursor"] = cursor
+                t0 = time.perf_counter()
+                resp = client.get(f"{API}/offerings", params=query)
+                dt = (time.perf_counter() - t0) * 1000
+                resp.raise_for_status()
+                times.append(dt)
+                by_kind.setdefault(label if n == 0 else f"{label}_next", []).append(dt)
+                cursor = resp.json().get("next_cursor")
+                if not cursor or len(times) >= total:
+                    break
+    return times, by_kind
+
+
+async def catalog_concurrent(base: str, clients: int, total: int) -> tuple[list[float], int]:
+    times: list[float] = []
+    errors = 0
+    budget = iter(range(total))  # shared: each request takes one ticket
+
+    async def worker(index: int) -> None:
+        nonlocal errors
+        walks = itertools.islice(itertools.cycle(WALKS), index, None)
+        async with httpx.AsyncClient(base_url=base, headers=headers("customer" if index % 2 else "customer2"),
+                                     timeout=60) as client:
+            for _ in range(total):
+                label, params, pages = next(walks)
+                cursor = None
+                for _page in range(pages):
+                    if next(budget, None) is None:
+                        return
+                    query = {**params, "limit": "100"}
+                    if cursor:
+                        query["cursor"] = cursor
+                    t0 = time.perf_counter()
+                    resp = await client.get(f"{API}/offerings", params=query)
+                    times.append((time.perf_counter() - t0) * 1000)
+                    if resp.status_code != 200:
+                        errors += 1
+                        break
+                    cursor = resp.json().get("next_cursor")
+                    if not cursor:
+                        break
+
+    await asyncio.gather(*(worker(i) for i in range(clients)))
+    return times, errors
+
+
+# --- orders ------------------------------------------------------------------------------
+
+def published_ids(base: str, want: int) -> list[int]:
+    with httpx.Client(base_url=base, headers=headers("customer"), timeout=60) as client:
+        resp = client.get(f"{API}/offerings", params={"limit": str(min(want, 1000)), "sort": "-annual_fee"})
+        resp.raise_for_status()
+        return [item["id"] for item in resp.json()["items"] if item["status"] == "published"]
+
+
+async def orders_concurrent(base: str, clients: int, total: int, offering_ids: list[int]) -> tuple[list[float], dict[int, int]]:
+    times: list[float] = []
+    statuses: dict[int, int] = {}
+    budget = iter(range(total))
+
+    async def worker(index: int) -> None:
+        who = "customer" if index % 2 == 0 else "customer2"
+        async with httpx.AsyncClient(base_url=base, headers=headers(who), timeout=120) as client:
+            for _ in range(total):
+                n = next(budget, None)
+                if n is None:
+                    return
+                body = {"offering_id": offering_ids[n % len(offering_ids)], "message": "bench"}
+                t0 = time.perf_counter()
+                resp = await client.post(f"{API}/orders", json=body, headers={"Idempotency-Key": f"bench-{uuid.uuid4()}"})
+                times.append((time.perf_counter() - t0) * 1000)
+                statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
+
+    await asyncio.gather(*(worker(i) for i in range(clients)))
+    return times, statuses
+
+
+# --- billing -----------------------------------------------------------------------------
+
+def insert_contracts(url: str, count: int, year: int) -> int:
+    """``count`` active contracts (start in the year before ``year``) straight into the database."""
+    from sqlalchemy import select
+
+    from efa_tui.server import db
+
+    engine = db.make_engine(url)
+    off, org = db.offerings, db.organizations
+    try:
+        with db.reading(engine) as conn:
+            customers = conn.execute(
+                select(org.c.id, org.c.leitweg_id).where(org.c.kind == "customer", org.c.inhouse_operator_id.is_not(None))
+                .order_by(org.c.id)).all()
+            offers = conn.execute(
+                select(off.c.id, off.c.provider_id, off.c.annual_fee, off.c.one_time_fee, off.c.distribution_key,
+                       off.c.unit_price, off.c.vat_rate, off.c.contract_terms)
+                .where(off.c.status == "published", off.c.deleted.is_(False)).order_by(off.c.id).limit(count)).all()
+            if not customers or not offers:
+                raise SystemExit("no in-house customers or published offerings to build contracts from")
+            user_id = conn.execute(select(db.users.c.id).where(db.users.c.organization_id == customers[0].id)
+                                   .order_by(db.users.c.id).limit(1)).scalar_one()
+        now = db.utcnow()
+        rows = []
+        for n in range(count):
+            c = customers[n % len(customers)]
+            f = offers[n % len(offers)]
+            start = date(year - 1, n % 12 + 1, 1)
+            rows.append({
+                "offering_id": f.id, "customer_id": c.id, "provider_id": f.provider_id, "state": "active",
+                "message": "bench contract", "desired_start": start, "contact_name": "Bench",
+                "leitweg_id": c.leitweg_id or "", "cost_centre": "", "annual_fee": f.annual_fee,
+                "one_time_fee": f.one_time_fee, "distribution_key": f.distribution_key,
+                "unit_price": None if f.distribution_key == "fixed" else f.unit_price, "vat_rate": f.vat_rate,
+                "target_group_size": 10_000 if f.distribution_key == "target_group" else None,
+                "terms": f.contract_terms, "start_date": start, "end_date": None,
+                "ordered_at": datetime(year - 1, 1, 1), "ordered_by": "Bench", "version": 4,
+                "created_by": user_id, "created_at": now, "updated_at": now,
+            })
+        for i in range(0, len(rows), 2000):
+            with db.writing(engine) as conn:
+                conn.execute(db.orders.insert(), rows[i:i + 2000])
+        return len(customers)
+    finally:
+        engine.dispose()
+
+
+def billing_run(base: str, year: int) -> tuple[float, dict]:
+    with httpx.Client(base_url=base, headers=headers("operator"), timeout=1800) as client:
+        t0 = time.perf_counter()
+        resp = client.post(f"{API}/billing/runs", json={"year": year}, headers={"Idempotency-Key": f"bench-{uuid.uuid4()}"})
+        dt = time.perf_counter() - t0
+    if resp.status_code != 201:
+        raise SystemExit(f"billing run answered {resp.status_code}: {resp.text[:1000]}")
+    return dt, resp.json()
+
+
+# --- main --------------------------------------------------------------------------------
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--offerings", type=int, default=100_000, help="generated offerings (default 100000)")
+    ap.add_argument("--catalog-requests", type=int, default=300)
+    ap.add_argument("--catalog-requests-20c", type=int, default=1000)
+    ap.add_argument("--orders", type=int, default=500)
+    ap.add_argument("--contracts", type=int, default=10_000)
+    ap.add_argument("--billing-year", type=int, default=2030, help="a year without invoices")
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--keep-db", action="store_true", help="keep the temporary database (for EXPLAIN) and print its path")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="efa-bench-"))
+    db_path = tmp / "bench.sqlite3"
+    url = f"sqlite:///{db_path}"
+    log_path = tmp / "server.log"
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    proc = None
+    try:
+        t0 = time.perf_counter()
+        proc = start_server(url, port, args.offerings, log_path)
+        wait_healthy(proc, base, 3600, log_path)
+        out("offerings", args.offerings)
+        out("seed_s", time.perf_counter() - t0)
+        out("rss_mb_after_seed", rss_mb(proc.pid)[0])
+
+        times, by_kind = catalog_sequential(base, args.catalog_requests)
+        out("catalog_requests", len(times))
+        out("catalog_page_p50_ms", pct(times, 50))
+        out("catalog_page_p95_ms", pct(times, 95))
+        out("catalog_page_max_ms", max(times))
+        for kind, values in by_kind.items():
+            out(f"catalog_p95_ms.{kind}", pct(values, 95))
+
+        times, errors = asyncio.run(catalog_concurrent(base, args.clients, args.catalog_requests_20c))
+        out("catalog_requests_20c", len(times))
+        out("catalog_errors_20c", errors)
+        out("catalog_page_p50_ms_20c", pct(times, 50))
+        out("catalog_page_p95_ms_20c", pct(times, 95))
+
+        ids = published_ids(base, 200)
+        t1 = time.perf_counter()
+        times, statuses = asyncio.run(orders_concurrent(base, args.clients, args.orders, ids))
+        wall = time.perf_counter() - t1
+        out("orders_created", statuses.get(201, 0))
+        out("order_status_counts", " ".join(f"{k}={v}" for k, v in sorted(statuses.items())))
+        out("order_all_201", set(statuses) == {201})
+        out("order_create_p50_ms_20c", pct(times, 50))
+        out("order_create_p95_ms_20c", pct(times, 95))
+        out("order_create_per_s_20c", len(times) / wall)
+
+        t2 = time.perf_counter()
+        n_customers = insert_contracts(url, args.contracts, args.billing_year)
+        out("contracts_inserted", args.contracts)
+        out("contracts_insert_s", time.perf_counter() - t2)
+        out("contract_customers", n_customers)
+        seconds, run = billing_run(base, args.billing_year)
+        out("billing_10k_s", seconds)
+        out("invoices_created", run.get("invoices_created"))
+        out("billing_contracts_billed", run.get("contracts_billed"))
+
+        rss, peak = rss_mb(proc.pid)
+        out("rss_mb", rss)
+        out("rss_peak_mb", peak)
+        if proc.poll() is not None:
+            raise SystemExit("server died during the benchmark")
+    finally:
+        if proc is not None:
+            stop_server(proc)
+        if args.keep_db:
+            out("kept_db", db_path)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    raise SystemExit(main())
