@@ -21,6 +21,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo-offerings", type=int, default=0, metavar="N",
                        help="add generated offerings up to N (benchmarks; at most 100000)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    token = sub.add_parser("token", help="issue a bearer token for a user of the marketplace (server admin)")
+    token.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: SQLite in the user data dir)")
+    token.add_argument("--org", required=True, help="organisation key, e.g. muenchen")
+    token.add_argument("--role", required=True, choices=["customer", "provider", "support", "operator"])
+    token.add_argument("--name", required=True, help="the user's name, shown in audit trails")
+    token.add_argument("--email", default="")
     return parser
 
 
@@ -35,6 +41,15 @@ def main(argv: list[str] | None = None) -> int:
 
         port = args.port or free_port(args.host)
         serve(args.host, port, args.database, demo=args.demo, demo_offerings=args.demo_offerings, log_level=args.log_level)
+        return 0
+    if args.command == "token":
+        from .server.serve import create_token
+
+        try:
+            print(create_token(args.database, args.org, args.role, args.name, args.email))
+        except ValueError as exc:
+            print(f"efa-tui token: {exc}", file=sys.stderr)
+            return 2
         return 0
     # The terminal app comes with its own issue; until then, say what there is.
     parser.print_help()

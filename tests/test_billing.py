@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, func, select
 from efa_tui.domain.pricing import billable_months
 from efa_tui.server import db
 from efa_tui.xrechnung.validate import is_valid, validate_xrechnung
-from tests.conftest import auth, start_server, stop_server
+from support import auth, start_server, stop_server
 
 CHECK_XRECHNUNG = Path(__file__).resolve().parents[1].parent / "shared" / "validation" / "check-xrechnung"
 NEXT_YEAR = date.today().year + 1

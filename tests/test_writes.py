@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, insert, select
 from efa_tui.server import db
 from efa_tui.server.auth import token_digest
 from efa_tui.server.idempotency import LEASE
-from tests.conftest import auth
+from support import auth
 
 
 def _published_offering(client, who="customer", **params):

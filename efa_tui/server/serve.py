@@ -52,7 +52,6 @@ def prepare(database_url: str | None, *, demo: bool, demo_offerings: int = 0, ho
             log.info("added %d generated offerings", added)
     if demo and not is_loopback(host):
         log.warning("demo data served on %s: demo tokens are refused off loopback", host)
-    _ = db
     return app
 
 
@@ -63,3 +62,28 @@ def serve(host: str, port: int, database_url: str | None, *, demo: bool, demo_of
     app = prepare(database_url, demo=demo, demo_offerings=demo_offerings, host=host)
     print(f"efa-tui marketplace on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)
+
+
+def create_token(database_url: str | None, org_key: str, role: str, name: str, email: str) -> str:
+    """A new bearer token for a user of an organisation (the database keeps only its hash)."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from .auth import ROLES, token_digest
+
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    engine = db.make_engine(database_url or default_database_url())
+    db.create_schema(engine)
+    token = "efa_" + secrets.token_urlsafe(32)
+    try:
+        with db.writing(engine) as conn:
+            org_id = conn.execute(select(db.organizations.c.id).where(db.organizations.c.key == org_key)).scalar()
+            if org_id is None:
+                raise ValueError(f"no organisation with key {org_key!r}")
+            conn.execute(db.users.insert().values(organization_id=org_id, role=role, name=name, email=email,
+                                                  token_sha256=token_digest(token), demo=False))
+    finally:
+        engine.dispose()
+    return token

@@ -1,0 +1,344 @@
+"""Authorization matrix: every endpoint × every role × own/foreign record → the exact status.
+
+The rules (DESIGN.md, "Who uses it" and "API contract"):
+- no token or an unknown token → 401 with ``WWW-Authenticate: Bearer …``;
+- a role that may never do a thing → 403, problem type ``/problems/forbidden-role``
+  (support reads everything and changes nothing; only providers manage offerings and report
+  usage; only customers order and review invoices; only the operator bills, marks paid, cancels
+  invoices and manages organisations);
+- a record the user may not see → 404 (``/problems/not-found``), never 403: customers see their
+  organisation's orders and invoices, providers their offerings (drafts included) and the orders
+  on them but no invoices, support and operator see everything;
+- a permitted write with a valid body → its real success status.
+
+"own" and "foreign" are seen from the acting role: demo-customer's own order is one of München,
+its foreign one is Hamburg's (demo-customer-2) and vice versa; demo-provider's own offering is
+AKDB's, its foreign one Dataport's (demo-provider-2) and vice versa. Roles that own no such record
+(support, operator, no token, an unknown token) take demo-customer's / demo-provider's record as
+"own" and demo-customer-2's / demo-provider-2's as "foreign". For organisations "own" is the
+actor's organisation. The records are looked up in the seeded demo data as the respective users;
+drafts are created per test (every test has a fresh database, so writes do not leak).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from support import auth
+
+C, C2, P, P2, S, O, NONE, BAD = (
+    "customer", "customer2", "provider", "provider2", "support", "operator", "none", "unknown",
+)
+ROLES = (C, C2, P, P2, S, O, NONE, BAD)
+X = 401  # no token / unknown token: always 401, whatever the endpoint
+
+# fmt: off
+# method  path template                          target           customer cust2 provider prov2 support operator none unknown
+MATRIX: list[tuple[str, str, str, int, int, int, int, int, int, int, int]] = [
+    # --- who am I, the organisation directory (readable by all; managed by the operator)
+    ("GET",    "/me",                             "-",              200, 200, 200, 200, 200, 200, X, X),
+    ("GET",    "/organizations",                  "-",              200, 200, 200, 200, 200, 200, X, X),
+    ("GET",    "/organizations/{org}",            "own",            200, 200, 200, 200, 200, 200, X, X),
+    ("GET",    "/organizations/{org}",            "foreign",        200, 200, 200, 200, 200, 200, X, X),
+    ("POST",   "/organizations",                  "-",              403, 403, 403, 403, 403, 201, X, X),
+    ("PATCH",  "/organizations/{org}",            "own",            403, 403, 403, 403, 403, 200, X, X),
+    ("PATCH",  "/organizations/{org}",            "foreign",        403, 403, 403, 403, 403, 200, X, X),
+    # --- the catalog: published offerings for all, drafts for their provider and staff
+    ("GET",    "/offerings",                      "-",              200, 200, 200, 200, 200, 200, X, X),
+    ("POST",   "/offerings",                      "-",              403, 403, 201, 201, 403, 403, X, X),
+    ("GET",    "/offerings/{offering}",           "own",            200, 200, 200, 200, 200, 200, X, X),
+    ("GET",    "/offerings/{offering}",           "foreign",        200, 200, 200, 200, 200, 200, X, X),
+    ("GET",    "/offerings/{offering}",           "own-draft",      404, 404, 200, 200, 200, 200, X, X),
+    ("GET",    "/offerings/{offering}",           "foreign-draft",  404, 404, 404, 404, 200, 200, X, X),
+    ("PATCH",  "/offerings/{offering}",           "own",            403, 403, 200, 200, 403, 403, X, X),
+    ("PATCH",  "/offerings/{offering}",           "foreign",        403, 403, 404, 404, 403, 403, X, X),
+    ("DELETE", "/offerings/{offering}",           "own-draft",      403, 403, 204, 204, 403, 403, X, X),
+    ("DELETE", "/offerings/{offering}",           "foreign-draft",  403, 403, 404, 404, 403, 403, X, X),
+    ("POST",   "/offerings/{offering}/publish",   "own-draft",      403, 403, 200, 200, 403, 403, X, X),
+    ("POST",   "/offerings/{offering}/publish",   "foreign-draft",  403, 403, 404, 404, 403, 403, X, X),
+    ("POST",   "/offerings/{offering}/retire",    "own",            403, 403, 200, 200, 403, 403, X, X),
+    ("POST",   "/offerings/{offering}/retire",    "foreign",        403, 403, 404, 404, 403, 403, X, X),
+    # --- orders: customers their organisation's, providers those on their offerings
+    ("GET",    "/orders",                         "-",              200, 200, 200, 200, 200, 200, X, X),
+    ("POST",   "/orders",                         "-",              201, 201, 403, 403, 403, 403, X, X),
+    ("GET",    "/orders/{order}",                 "own",            200, 200, 200, 200, 200, 200, X, X),
+    ("GET",    "/orders/{order}",                 "foreign",        404, 404, 404, 404, 200, 200, X, X),
+    ("POST",   "/orders/{order}/transitions",     "own",            200, 200, 200, 200, 403, 403, X, X),
+    ("POST",   "/orders/{order}/transitions",     "foreign",        404, 404, 404, 404, 403, 403, X, X),
+    ("GET",    "/orders/{order}/events",          "own",            200, 200, 200, 200, 200, 200, X, X),
+    ("GET",    "/orders/{order}/events",          "foreign",        404, 404, 404, 404, 200, 200, X, X),
+    # --- usage: providers report cases on their per-case contracts (the order is in the body)
+    ("GET",    "/usage",                          "-",              200, 200, 200, 200, 200, 200, X, X),
+    ("POST",   "/usage",                          "own",            403, 403, 201, 201, 403, 403, X, X),
+    ("POST",   "/usage",                          "foreign",        403, 403, 404, 404, 403, 403, X, X),
+    # --- billing: the operator runs it, support watches
+    ("GET",    "/billing/runs",                   "-",              403, 403, 403, 403, 200, 200, X, X),
+    ("POST",   "/billing/runs",                   "-",              403, 403, 403, 403, 403, 201, X, X),
+    ("GET",    "/billing/runs/{run}",             "-",              403, 403, 403, 403, 200, 200, X, X),
+    # --- invoices: customers their own, providers none, staff all
+    ("GET",    "/invoices",                       "-",              200, 200, 200, 200, 200, 200, X, X),
+    ("GET",    "/invoices/{invoice}",             "own",            200, 200, 404, 404, 200, 200, X, X),
+    ("GET",    "/invoices/{invoice}",             "foreign",        404, 404, 404, 404, 200, 200, X, X),
+    ("GET",    "/invoices/{invoice}/xrechnung",   "own",            200, 200, 404, 404, 200, 200, X, X),
+    ("GET",    "/invoices/{invoice}/xrechnung",   "foreign",        404, 404, 404, 404, 200, 200, X, X),
+    ("POST",   "/invoices/{invoice}/review",      "own",            200, 200, 403, 403, 403, 403, X, X),
+    ("POST",   "/invoices/{invoice}/review",      "foreign",        404, 404, 403, 403, 403, 403, X, X),
+    ("POST",   "/invoices/{invoice}/pay",         "own",            403, 403, 403, 403, 403, 200, X, X),
+    ("POST",   "/invoices/{invoice}/pay",         "foreign",        403, 403, 403, 403, 403, 200, X, X),
+    ("POST",   "/invoices/{invoice}/cancel",      "own",            403, 403, 403, 403, 403, 201, X, X),
+    ("POST",   "/invoices/{invoice}/cancel",      "foreign",        403, 403, 403, 403, 403, 201, X, X),
+]
+# fmt: on
+
+ROWS = [
+    pytest.param(role, method, path, target, expected, id=f"{role}-{method} {path}-{target}")
+    for method, path, target, *statuses in MATRIX
+    for role, expected in zip(ROLES, statuses, strict=True)
+]
+
+PROBLEM_TYPES = {401: "/problems/unauthorized", 403: "/problems/forbidden-role", 404: "/problems/not-found"}
+
+# Valid bodies, so that a permitted write answers its real success status.
+ORG_BODY = {"key": "gemeinde-testhausen", "kind": "customer", "name": "Gemeinde Testhausen"}
+OFFERING_BODY = {"title": "Matrix-Testangebot", "category": "Querschnittsleistungen", "annual_fee": "1200.00"}
+TRANSITION_BODY = {"action": "cancel", "note": "Matrixtest"}  # customer and provider may cancel an ordered order
+REVIEW_BODY = {"action": "factual_ok"}
+CANCEL_BODY = {"reason": "Matrixtest"}
+
+# Seeded ids are the same in every test's copy of the demo database: look each up once.
+_seeded: dict[tuple, Any] = {}
+
+
+def headers_for(role: str, **extra: str) -> dict[str, str]:
+    if role == NONE:
+        return dict(extra)
+    if role == BAD:
+        return auth("not-a-token-of-anybody", **extra)
+    return auth(role, **extra)
+
+
+def items(client: TestClient, who: str, path: str, **params: Any) -> list[dict]:
+    r = client.get(path, headers=auth(who), params={"limit": 1000, **params})
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def seeded(key: tuple, lookup) -> Any:
+    if key not in _seeded:
+        _seeded[key] = lookup()
+    return _seeded[key]
+
+
+def org_of(client: TestClient, who: str) -> int:
+    return seeded(("org", who), lambda: client.get("/me", headers=auth(who)).json()["organization"]["id"])
+
+
+def owners(role: str, kind: str) -> tuple[str, str]:
+    """(own, foreign): the demo users whose records count as own / foreign for ``role``."""
+    counterpart = {C: C2, C2: C, P: P2, P2: P}
+    owning = {"order": (C, C2, P, P2), "invoice": (C, C2), "offering": (P, P2), "organization": (C, C2, P, P2)}
+    if role in owning[kind]:
+        return role, counterpart[role]
+    return (P, P2) if kind == "offering" else (C, C2)
+
+
+def pick(pair: tuple[str, str], target: str) -> str:
+    return pair[0] if target.startswith("own") else pair[1]
+
+
+def published_offering(client: TestClient, who: str) -> int:
+    return seeded(("offering", who), lambda: items(client, who, "/offerings", provider=org_of(client, who),
+                                                   status="published")[0]["id"])
+
+
+def ordered_order(client: TestClient, who: str) -> int:
+    def lookup() -> int:
+        found = items(client, who, "/orders", state="ordered")
+        assert found, f"the demo data has no ordered order visible to {who}"
+        return found[0]["id"]
+    return seeded(("order", who), lookup)
+
+
+def per_case_contract(client: TestClient, who: str) -> int:
+    def lookup() -> int:
+        found = [o for o in items(client, who, "/orders", state="active") if o["fees"]["distribution_key"] == "per_case"]
+        assert found, f"the demo data has no active per-case contract visible to {who}"
+        return found[0]["id"]
+    return seeded(("contract", who), lookup)
+
+
+def issued_invoice(client: TestClient, who: str) -> int:
+    def lookup() -> int:
+        found = items(client, who, "/invoices", status="issued", kind="invoice")
+        assert found, f"the demo data has no issued invoice of {who}"
+        return found[0]["id"]
+    return seeded(("invoice", who), lookup)
+
+
+def billing_run(client: TestClient) -> int:
+    return seeded(("run",), lambda: items(client, O, "/billing/runs")[0]["id"])
+
+
+def new_draft(client: TestClient, provider: str) -> int:
+    r = client.post("/offerings", headers=auth(provider), json={**OFFERING_BODY, "title": f"Entwurf von {provider}"})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def etag(client: TestClient, path: str) -> str:
+    r = client.get(path, headers=auth(S))  # support sees every record, drafts included
+    assert r.status_code == 200, r.text
+    return r.headers["ETag"]
+
+
+def prepare(client: TestClient, role: str, method: str, template: str, target: str) -> tuple[str, dict | None, dict]:
+    """The concrete path, JSON body and extra headers of one matrix row."""
+    ids: dict[str, int] = {}
+    body: dict | None = None
+    extra: dict[str, str] = {}
+    if "{org}" in template:
+        if target == "own" and role in (C, C2, P, P2, S, O):
+            ids["org"] = org_of(client, role)
+        else:
+            ids["org"] = org_of(client, pick(owners(role, "organization"), target))
+    if "{offering}" in template:
+        provider = pick(owners(role, "offering"), target)
+        ids["offering"] = new_draft(client, provider) if target.endswith("draft") else published_offering(client, provider)
+    if "{order}" in template:
+        ids["order"] = ordered_order(client, pick(owners(role, "order"), target))
+    if "{invoice}" in template:
+        ids["invoice"] = issued_invoice(client, pick(owners(role, "invoice"), target))
+    if "{run}" in template:
+        ids["run"] = billing_run(client)
+    path = template.format(**ids)
+
+    if method == "PATCH":
+        extra["If-Match"] = etag(client, path)
+        body = {"phone": "+49 89 1234567"} if template.startswith("/organizations") else {"summary": "Geändert im Matrixtest"}
+    elif method == "POST":
+        if template == "/organizations":
+            body = ORG_BODY
+        elif template == "/offerings":
+            body = OFFERING_BODY
+        elif template == "/orders":
+            body = {"offering_id": published_offering(client, P), "message": "Interesse aus dem Matrixtest"}
+        elif template.endswith("/transitions"):
+            body = TRANSITION_BODY
+        elif template == "/usage":
+            contract = per_case_contract(client, pick(owners(role, "order"), target))
+            body = {"order_id": contract, "year": date.today().year, "month": 1, "cases": 42}
+        elif template == "/billing/runs":
+            body = {"year": date.today().year - 3}  # nothing to bill then: a quick, complete run
+        elif template.endswith("/review"):
+            body = REVIEW_BODY
+        elif template.endswith("/cancel"):
+            body = CANCEL_BODY
+    return path, body, extra
+
+
+def assert_problem(r, status: int) -> dict:
+    assert r.headers["content-type"].startswith("application/problem+json"), r.headers
+    doc = r.json()
+    assert {"type", "title", "status", "detail"} <= doc.keys(), doc
+    assert doc["status"] == status
+    assert isinstance(doc["title"], str) and doc["title"]
+    assert isinstance(doc["detail"], str) and doc["detail"]
+    return doc
+
+
+@pytest.mark.parametrize(("role", "method", "template", "target", "expected"), ROWS)
+def test_authorization(client: TestClient, role: str, method: str, template: str, target: str, expected: int) -> None:
+    path, body, extra = prepare(client, role, method, template, target)
+    r = client.request(method, path, headers=headers_for(role, **extra), json=body)
+    assert r.status_code == expected, f"{role} {method} {path} ({target}): {r.status_code} {r.text[:300]}"
+    if expected >= 400:
+        doc = assert_problem(r, expected)
+        assert doc["type"] == PROBLEM_TYPES[expected], doc
+    if expected == 401:
+        assert r.headers.get("WWW-Authenticate", "").startswith("Bearer"), r.headers
+
+
+def test_matrix_covers_every_operation(client: TestClient) -> None:
+    """Every operation of the OpenAPI document has a row in the matrix (and no row is stale)."""
+    spec = client.get("/openapi.json").json()
+    documented = {
+        (method.upper(), path.removeprefix("/api/v1"))
+        for path, ops in spec["paths"].items() if path != "/api/v1/healthz"
+        for method in ops
+    }
+    ids = {"org_id": "org", "offering_id": "offering", "order_id": "order", "run_id": "run", "invoice_id": "invoice"}
+    normalised = set()
+    for method, path in documented:
+        for name, short in ids.items():
+            path = path.replace("{" + name + "}", "{" + short + "}")
+        normalised.add((method, path))
+    assert normalised == {(m, p) for m, p, *_ in MATRIX}
+
+
+# --- lists never leak other organisations' records --------------------------------------------
+
+
+def test_customer_lists_show_only_own_organisation(client: TestClient) -> None:
+    org = org_of(client, C)
+    orders = items(client, C, "/orders")
+    assert orders and all(o["customer"]["id"] == org for o in orders)
+    invoices = items(client, C, "/invoices")
+    assert invoices and all(i["customer"]["id"] == org for i in invoices)
+    usage = items(client, C, "/usage")
+    assert usage and {u["order_id"] for u in usage} <= {o["id"] for o in orders}
+
+
+def test_provider_lists_show_only_orders_on_own_offerings_and_no_invoices(client: TestClient) -> None:
+    org = org_of(client, P)
+    orders = items(client, P, "/orders")
+    assert orders and all(o["provider"]["id"] == org for o in orders)
+    assert items(client, P, "/invoices") == []
+    usage = items(client, P, "/usage")
+    assert usage and {u["order_id"] for u in usage} <= {o["id"] for o in orders}
+
+
+def test_staff_lists_show_every_organisation(client: TestClient) -> None:
+    customers = {org_of(client, C), org_of(client, C2)}
+    for who in (S, O):
+        assert customers <= {o["customer"]["id"] for o in items(client, who, "/orders")}
+        assert customers <= {i["customer"]["id"] for i in items(client, who, "/invoices")}
+
+
+def test_drafts_are_listed_only_for_their_provider_and_staff(client: TestClient) -> None:
+    draft = new_draft(client, P)
+    for who, sees in ((C, False), (P2, False), (P, True), (S, True), (O, True)):
+        listed = {o["id"] for o in items(client, who, "/offerings")}
+        assert (draft in listed) is sees, who
+        # An explicit status filter does not open the door either.
+        assert (draft in {o["id"] for o in items(client, who, "/offerings", status="draft")}) is sees, who
+
+
+def test_customer_may_not_take_a_provider_action_on_own_order(client: TestClient) -> None:
+    """Within a visible order, an action of the other side is forbidden (403), not invisible."""
+    order = ordered_order(client, C)
+    r = client.post(f"/orders/{order}/transitions", headers=auth(C), json={"action": "activate"})
+    doc = assert_problem(r, 403)
+    assert doc["type"] == "/problems/forbidden-transition"
+    r = client.post(f"/orders/{ordered_order(client, P)}/transitions", headers=auth(P), json={"action": "order"})
+    assert assert_problem(r, 403)["type"] == "/problems/forbidden-transition"
+
+
+@pytest.mark.parametrize("header", ["Basic ZGVtbzpkZW1v", "Bearer", "Bearer    ", "demo-customer", "Token demo-customer"])
+def test_malformed_authorization_header_is_401(client: TestClient, header: str) -> None:
+    r = client.get("/orders", headers={"Authorization": header})
+    assert_problem(r, 401)
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_demo_tokens_refused_when_not_allowed(db_url: str) -> None:
+    from efa_tui.server.app import Settings, create_app
+
+    app = create_app(Settings(database_url=db_url, allow_demo_tokens=False))
+    with TestClient(app, base_url="http://127.0.0.1/api/v1", raise_server_exceptions=False) as c:
+        r = c.get("/me", headers=auth(C))
+    assert_problem(r, 401)
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
