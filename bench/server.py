@@ -80,14 +80,21 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return found.get("VmRSS", float("nan")), found.get("VmHWM", float("nan"))
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def headers(who: str, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS[who]}", **extra}
 
 
 # --- server ------------------------------------------------------------------------------
 
-def start_server(url: str, port: int, offerings: int, log_path: Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "efa_tui.cli", "serve", "--demo", "--demo-offerings", str(offerings),
+def start_server(url: str, port: int, offerings: int, log_path: Path, script: str | None = None) -> subprocess.Popen:
+    entry = [script] if script else ["-m", "efa_tui.cli"]
+    cmd = [sys.executable, *entry, "serve", "--demo", "--demo-offerings", str(offerings),
            "--database", url, "--host", HOST, "--port", str(port), "--log-level", "warning"]
     log = log_path.open("wb")
     return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -281,6 +288,8 @@ def main() -> int:
     ap.add_argument("--contracts", type=int, default=10_000)
     ap.add_argument("--billing-year", type=int, default=2030, help="a year without invoices")
     ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--phases", default="catalog,catalog20,orders,billing", help="comma list of phases to run")
+    ap.add_argument("--serve-script", metavar="PY", help="run this script instead of -m efa_tui.cli (experiments)")
     ap.add_argument("--keep-db", action="store_true", help="keep the temporary database (for EXPLAIN) and print its path")
     args = ap.parse_args()
 
@@ -293,46 +302,35 @@ def main() -> int:
     proc = None
     try:
         t0 = time.perf_counter()
-        proc = start_server(url, port, args.offerings, log_path)
+        proc = start_server(url, port, args.offerings, log_path, args.serve_script)
         wait_healthy(proc, base, 3600, log_path)
         out("offerings", args.offerings)
         out("seed_s", time.perf_counter() - t0)
         out("rss_mb_after_seed", rss_mb(proc.pid)[0])
 
-        times, by_kind = catalog_sequential(base, args.catalog_requests)
-        out("catalog_requests", len(times))
-        out("catalog_page_p50_ms", pct(times, 50))
-        out("catalog_page_p95_ms", pct(times, 95))
-        out("catalog_page_max_ms", max(times))
-        for kind, values in by_kind.items():
-            out(f"catalog_p95_ms.{kind}", pct(values, 95))
+        phases = set(args.phases.split(","))
+        if "catalog" in phases:
+            times, by_kind = catalog_sequential(base, args.catalog_requests)
+            out("catalog_requests", len(times))
+            out("catalog_page_p50_ms", pct(times, 50))
+            out("catalog_page_p95_ms", pct(times, 95))
+            out("catalog_page_max_ms", max(times))
+            for kind, values in by_kind.items():
+                out(f"catalog_p95_ms.{kind}", pct(values, 95))
 
-        times, errors = asyncio.run(catalog_concurrent(base, args.clients, args.catalog_requests_20c))
-        out("catalog_requests_20c", len(times))
-        out("catalog_errors_20c", errors)
-        out("catalog_page_p50_ms_20c", pct(times, 50))
-        out("catalog_page_p95_ms_20c", pct(times, 95))
+        if "catalog20" in phases:
+            cpu0 = cpu_s(proc.pid)
+            times, errors = asyncio.run(catalog_concurrent(base, args.clients, args.catalog_requests_20c))
+            out("catalog_server_cpu_ms_per_req_20c", (cpu_s(proc.pid) - cpu0) * 1000 / max(1, len(times)))
+            out("catalog_requests_20c", len(times))
+            out("catalog_errors_20c", errors)
+            out("catalog_page_p50_ms_20c", pct(times, 50))
+            out("catalog_page_p95_ms_20c", pct(times, 95))
 
-        ids = published_ids(base, 200)
-        t1 = time.perf_counter()
-        times, statuses = asyncio.run(orders_concurrent(base, args.clients, args.orders, ids))
-        wall = time.perf_counter() - t1
-        out("orders_created", statuses.get(201, 0))
-        out("order_status_counts", " ".join(f"{k}={v}" for k, v in sorted(statuses.items())))
-        out("order_all_201", set(statuses) == {201})
-        out("order_create_p50_ms_20c", pct(times, 50))
-        out("order_create_p95_ms_20c", pct(times, 95))
-        out("order_create_per_s_20c", len(times) / wall)
-
-        t2 = time.perf_counter()
-        n_customers = insert_contracts(url, args.contracts, args.billing_year)
-        out("contracts_inserted", args.contracts)
-        out("contracts_insert_s", time.perf_counter() - t2)
-        out("contract_customers", n_customers)
-        seconds, run = billing_run(base, args.billing_year)
-        out("billing_10k_s", seconds)
-        out("invoices_created", run.get("invoices_created"))
-        out("billing_contracts_billed", run.get("contracts_billed"))
+        if "orders" in phases:
+            orders_phase(base, args, proc.pid)
+        if "billing" in phases:
+            billing_phase(base, url, args)
 
         rss, peak = rss_mb(proc.pid)
         out("rss_mb", rss)
@@ -347,6 +345,32 @@ def main() -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def orders_phase(base: str, args: argparse.Namespace, pid: int) -> None:
+    ids = published_ids(base, 200)
+    t1, cpu0 = time.perf_counter(), cpu_s(pid)
+    times, statuses = asyncio.run(orders_concurrent(base, args.clients, args.orders, ids))
+    wall = time.perf_counter() - t1
+    out("order_server_cpu_ms_per_req_20c", (cpu_s(pid) - cpu0) * 1000 / max(1, len(times)))
+    out("orders_created", statuses.get(201, 0))
+    out("order_status_counts", " ".join(f"{k}={v}" for k, v in sorted(statuses.items())))
+    out("order_all_201", set(statuses) == {201})
+    out("order_create_p50_ms_20c", pct(times, 50))
+    out("order_create_p95_ms_20c", pct(times, 95))
+    out("order_create_per_s_20c", len(times) / wall)
+
+
+def billing_phase(base: str, url: str, args: argparse.Namespace) -> None:
+    t2 = time.perf_counter()
+    n_customers = insert_contracts(url, args.contracts, args.billing_year)
+    out("contracts_inserted", args.contracts)
+    out("contracts_insert_s", time.perf_counter() - t2)
+    out("contract_customers", n_customers)
+    seconds, run = billing_run(base, args.billing_year)
+    out("billing_10k_s", seconds)
+    out("invoices_created", run.get("invoices_created"))
+    out("billing_contracts_billed", run.get("contracts_billed"))
 
 
 if __name__ == "__main__":

@@ -13,22 +13,28 @@ The rules (DESIGN.md, "Who uses it" and "API contract"):
 
 "own" and "foreign" are seen from the acting role: demo-customer's own order is one of München,
 its foreign one is Hamburg's (demo-customer-2) and vice versa; demo-provider's own offering is
-AKDB's, its foreign one Dataport's (demo-provider-2) and vice versa. Roles that own no such record
+AKDB's and its own order one on an AKDB offering, its foreign ones Dataport's (demo-provider-2),
+and vice versa. Orders are picked in state "ordered", where both sides may "cancel". Roles that own no such record
 (support, operator, no token, an unknown token) take demo-customer's / demo-provider's record as
 "own" and demo-customer-2's / demo-provider-2's as "foreign". For organisations "own" is the
 actor's organisation. The records are looked up in the seeded demo data as the respective users;
-drafts are created per test (every test has a fresh database, so writes do not leak).
+drafts are created per row. Every row that expects success gets a fresh database, so its write
+does not leak; the rows that expect a refusal share one (a refusal changes nothing).
 """
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-
 from support import auth
+
+from efa_tui.server.app import Settings, create_app
 
 C, C2, P, P2, S, O, NONE, BAD = (
     "customer", "customer2", "provider", "provider2", "support", "operator", "none", "unknown",
@@ -250,8 +256,20 @@ def assert_problem(r, status: int) -> dict:
     return doc
 
 
+@pytest.fixture(scope="module")
+def refusals_client(demo_template: Path, tmp_path_factory) -> Iterator[TestClient]:
+    """One database for all rows that expect a refusal: a refused request changes nothing, so
+    they need no fresh copy each (a permitted write always gets one, through ``client``)."""
+    path = tmp_path_factory.mktemp("refusals") / "marketplace.sqlite3"
+    shutil.copy(demo_template, path)
+    app = create_app(Settings(database_url=f"sqlite:///{path}", allow_demo_tokens=True))
+    with TestClient(app, base_url="http://127.0.0.1/api/v1", raise_server_exceptions=False) as c:
+        yield c
+
+
 @pytest.mark.parametrize(("role", "method", "template", "target", "expected"), ROWS)
-def test_authorization(client: TestClient, role: str, method: str, template: str, target: str, expected: int) -> None:
+def test_authorization(request: pytest.FixtureRequest, role: str, method: str, template: str, target: str, expected: int) -> None:
+    client: TestClient = request.getfixturevalue("refusals_client" if expected >= 400 else "client")
     path, body, extra = prepare(client, role, method, template, target)
     r = client.request(method, path, headers=headers_for(role, **extra), json=body)
     assert r.status_code == expected, f"{role} {method} {path} ({target}): {r.status_code} {r.text[:300]}"
@@ -335,8 +353,6 @@ def test_malformed_authorization_header_is_401(client: TestClient, header: str) 
 
 
 def test_demo_tokens_refused_when_not_allowed(db_url: str) -> None:
-    from efa_tui.server.app import Settings, create_app
-
     app = create_app(Settings(database_url=db_url, allow_demo_tokens=False))
     with TestClient(app, base_url="http://127.0.0.1/api/v1", raise_server_exceptions=False) as c:
         r = c.get("/me", headers=auth(C))

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from .. import __version__
 from . import db, idempotency, problems
+from .http import PageCache
 from .problems import ApiProblem
 from .routes import billing_runs, invoices, offerings, orders, organizations, usage
 
@@ -42,33 +43,41 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            return await self._refuse(send)
+        if length is not None:
+            # The server enforces the declared length, so checking the header suffices.
+            if not length.isdigit() or int(length) > self.limit:
+                return await self._refuse(send)
+            return await self.app(scope, receive, send)
+        # A chunked body: read it up to the limit before the app sees it, then replay it.
+        chunks: list[bytes] = []
         seen = 0
-
-        async def limited_receive():
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge()
-            return message
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
+                return await self._refuse(send)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._refuse(send)
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send):
         body = json.dumps(ApiProblem(413, f"request body larger than {self.limit} bytes", type="too-large").body()).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", problems.PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -104,6 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.settings = settings
     app.state.user_cache = {}
+    app.state.page_cache = PageCache()
     problems.install(app)
 
     def healthz() -> Response:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_decimal
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -210,5 +210,3 @@ def _leitweg(rows: list[Any]) -> str:
             return row.leitweg_id
     return rows[0].customer_leitweg_id or ""
 
-
-_ = and_

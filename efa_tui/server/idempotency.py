@@ -107,7 +107,8 @@ def run(request: Request, user: User, body: Any, work: Work, *, own_transactions
         return resp
     except IntegrityError:
         _forget(engine, who)
-        raise ApiProblem(409, "a concurrent change got there first; retry", type="conflict", headers={"Retry-After": "1"})
+        raise ApiProblem(409, "a concurrent change got there first; retry", type="conflict",
+                         headers={"Retry-After": "1"}) from None
     except BaseException:
         _forget(engine, who)
         raise

@@ -91,6 +91,11 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     out = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
+        if err.get("type") == "json_invalid":
+            # FastAPI puts the character offset into loc; the field is the body as a whole.
+            out.append({"field": "body", "message": f"{err.get('msg', '')} at character {loc[-1] if loc else '?'}",
+                        "code": "json_invalid"})
+            continue
         if loc and loc[0] in ("body", "query", "path", "header"):
             loc = loc[1:]
         out.append({"field": ".".join(loc) or "body", "message": str(err.get("msg", "")), "code": str(err.get("type", ""))})

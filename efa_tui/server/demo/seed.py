@@ -142,7 +142,7 @@ def _orders(conn: Connection, org_ids: dict[str, int], offering_ids: dict[str, i
     contracts: list[int] = []
     for n, customer in enumerate(customers):
         stories = STORIES if n < 2 else rng.sample(STORIES, 3)
-        for story, offering in zip(stories, rng.sample(published, len(stories))):
+        for story, offering in zip(stories, rng.sample(published, len(stories)), strict=True):
             start = date(rng.choice([today.year - 1, today.year]), rng.randint(1, 9), rng.choice([1, 1, 15]))
             order_id = order_routes.create(conn, customer, OrderCreate(
                 offering_id=offering.id, desired_start=start,

@@ -30,7 +30,11 @@ VatRate = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2,
 def naive_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is None:
         return value
-    return value.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        raise ApiProblem(422, "updated_since lies outside the calendar", type="validation",
+                         errors=[{"field": "updated_since", "message": "out of range", "code": "range"}]) from None
 
 
 def parse_sort(sort: str, allowed: dict[str, Any]) -> tuple[str, Any, bool]:
@@ -43,13 +47,28 @@ def parse_sort(sort: str, allowed: dict[str, Any]) -> tuple[str, Any, bool]:
 
 
 def _cursor_value(name: str, raw: Any) -> Any:
+    # A cursor comes back from the client: trust nothing in it.
     if raw is None:
         return None
+    if not isinstance(raw, (str, int)) or isinstance(raw, bool):
+        raise ValueError("cursor value of a wrong type")
     if name in ("updated_at", "created_at"):
         return datetime.fromisoformat(str(raw))
     if name in ("annual_fee", "gross", "net"):
-        return Decimal(str(raw))
-    return raw
+        value = Decimal(str(raw))
+        if not value.is_finite() or abs(value) >= Decimal(10) ** 15:
+            raise ValueError("cursor amount out of range")
+        return value
+    if name == "id":
+        return _cursor_id(raw)
+    return str(raw)[:500]
+
+
+def _cursor_id(raw: Any) -> int:
+    value = int(raw)
+    if not 0 <= value < 2**63:
+        raise ValueError("cursor id out of range")
+    return value
 
 
 def keyset(query: Select, name: str, col, id_col, desc: bool, cursor: str | None) -> Select:
@@ -59,7 +78,7 @@ def keyset(query: Select, name: str, col, id_col, desc: bool, cursor: str | None
         if len(values) != 2:
             raise ApiProblem(400, "invalid cursor for this sort order", type="invalid-cursor")
         try:
-            value, last_id = _cursor_value(name, values[0]), int(values[1])
+            value, last_id = _cursor_value(name, values[0]), _cursor_id(values[1])
         except (TypeError, ValueError, ArithmeticError):
             raise ApiProblem(400, "invalid cursor for this sort order", type="invalid-cursor") from None
         if col is id_col:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, field_validator, model_validator
-from sqlalchemy import and_, false, or_, select, true, update
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from sqlalchemy import and_, false, func, or_, select, true, update
 from sqlalchemy.engine import Connection
 
 from ...domain.catalog import BUNDESLAENDER, THEMENFELDER
 from ...domain.pricing import DistributionKey
 from .. import db, idempotency
 from ..auth import User, current_user, require_role
-from ..http import check_if_match, iso, json_response, money, version_etag
+from ..http import PageCache, check_if_match, dumps, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
 from .common import Cursor, Limit, Money, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort
 
@@ -70,11 +69,15 @@ class OfferingCreate(OfferingFields):
     one_time_fee: Money = Decimal("0.00")
     distribution_key: DistributionKey = DistributionKey.FIXED
     vat_rate: VatRate = Decimal("19.00")
+    # Validated also when absent, so that a per-case offering without a price is refused.
+    unit_price: Money | None = Field(default=None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _unit_price_fits_key(self) -> OfferingCreate:
-        check_unit_price(self.distribution_key, self.unit_price)
-        return self
+    @field_validator("unit_price")
+    @classmethod
+    def _unit_price_fits_key(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        # Reported at unit_price (not at the body), so a form can point at the field.
+        check_unit_price(info.data.get("distribution_key"), value)
+        return value
 
 
 def check_unit_price(key: DistributionKey | str | None, unit_price: Decimal | None) -> None:
@@ -143,6 +146,15 @@ def visible(user: User):
     return and_(o.c.deleted == false(), or_(o.c.status.in_(("published", "retired")), own))
 
 
+def ever_seen(user: User):
+    """What a user may have seen at some time (and so must hear about when it goes): anything
+    once published, and a provider's own drafts; staff saw everything."""
+    if user.is_staff:
+        return true()
+    own = o.c.provider_id == user.organization_id if user.role == "provider" else false()
+    return or_(o.c.published_at.is_not(None), own)
+
+
 def listed(user: User):
     """What a plain list shows (retired ones only by explicit status filter or to their provider)."""
     if user.is_staff:
@@ -185,12 +197,28 @@ def list_offerings(
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Response:
+    with db.reading(request.app.state.engine) as conn:
+        # Everyone of a kind sees the same catalog, so a page once serialized serves them all
+        # until any offering changes (every change moves max(updated_at) or max(id)).
+        version = tuple(conn.execute(select(func.max(o.c.updated_at), func.max(o.c.id))).one())
+        scope = "staff" if user.is_staff else (f"provider:{user.organization_id}" if user.role == "provider" else "customer")
+        key = (scope, version, str(request.query_params))
+        cache: PageCache = request.app.state.page_cache
+        body = cache.get(key)
+        if body is None:
+            body = dumps(_catalog_page(conn, user, q, category, provider, bundesland, status, distribution_key,
+                                       updated_since, sort, limit, cursor))
+            cache.put(key, body)
+    return json_response(request, None, body=body)
+
+
+def _catalog_page(conn: Connection, user: User, q, category, provider, bundesland, status, distribution_key,
+                  updated_since, sort, limit, cursor) -> dict[str, Any]:
     since = naive_utc(updated_since)
     if since is not None:
         # Delta sync: everything changed since, in change order, gone ones as tombstones.
         name, col, desc = "updated_at", o.c.updated_at, False
-        scope = or_(visible(user), and_(o.c.published_at.is_not(None), or_(o.c.deleted == true(), o.c.status == "retired")))
-        query = _base_select().where(scope, o.c.updated_at >= since)
+        query = _base_select().where(ever_seen(user), o.c.updated_at >= since)
     else:
         name, col, desc = parse_sort(sort, SORTS)
         query = _base_select().where(listed(user) if status is None else visible(user))
@@ -209,12 +237,10 @@ def list_offerings(
     for term in like_terms(q or ""):
         query = query.where(o.c.search_text.like(term, escape="\\"))
     query = keyset(query, name, col, o.c.id, desc, cursor).limit(limit + 1)
-    with db.reading(request.app.state.engine) as conn:
-        rows = conn.execute(query).all()
+    rows = conn.execute(query).all()
     rows, next_cursor = page(rows, limit, name)
     vis_ok = _visible_predicate(user)
-    items = [serialize(r) if vis_ok(r) else tombstone(r) for r in rows]
-    return json_response(request, {"items": items, "next_cursor": next_cursor})
+    return {"items": [serialize(r) if vis_ok(r) else tombstone(r) for r in rows], "next_cursor": next_cursor}
 
 
 def _visible_predicate(user: User):
@@ -231,13 +257,13 @@ def _visible_predicate(user: User):
 def get_offering(request: Request, offering_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
     with db.reading(request.app.state.engine) as conn:
         row = load(conn, user, offering_id)
-    return json_response(request, serialize(row), etag=version_etag("offering", row.id, row.version))
+    return json_response(request, serialize(row))
 
 
 def _item_response(conn: Connection, user: User, offering_id: int, status: int = 200) -> Response:
     row = load(conn, user, offering_id)
     headers = {"Location": f"/api/v1/offerings/{row.id}"} if status == 201 else None
-    return json_response(None, serialize(row), status=status, etag=version_etag("offering", row.id, row.version), headers=headers)
+    return json_response(None, serialize(row), status=status, headers=headers)
 
 
 def create(conn: Connection, user: User, body: OfferingCreate, *, status: str = "draft") -> int:
@@ -284,7 +310,7 @@ def patch_offering(
                              errors=[{"field": key, "message": "must not be null", "code": "missing"}])
     with db.writing(request.app.state.engine) as conn:
         row = load_own(conn, user, offering_id)
-        check_if_match(request, version_etag("offering", row.id, row.version))
+        check_if_match(request, representation_etag(serialize(row)))
         if row.status == "retired":
             raise ApiProblem(409, "a retired offering cannot be edited; publish it again first", type="invalid-state")
         merged = {**row._mapping, **changes}

@@ -7,14 +7,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from ...domain.catalog import BUNDESLAENDER
 from ...domain.leitweg import check_leitweg_id
 from .. import db, idempotency
 from ..auth import User, current_user, require_role
-from ..http import check_if_match, iso, json_response, version_etag
+from ..http import check_if_match, iso, json_response, representation_etag
 from ..problems import ApiProblem
 from .common import Cursor, Limit, UpdatedSince, keyset, like_terms, naive_utc, page
 
@@ -77,7 +77,7 @@ def list_organizations(
     if kind:
         query = query.where(t.c.kind == kind)
     for term in like_terms(q or ""):
-        query = query.where(db.func.lower(t.c.name).like(term, escape="\\"))
+        query = query.where(func.lower(t.c.name).like(term, escape="\\"))
     with db.reading(request.app.state.engine) as conn:
         rows = conn.execute(keyset(query, name, col, t.c.id, False, cursor).limit(limit + 1)).all()
     rows, next_cursor = page(rows, limit, name)
@@ -89,7 +89,7 @@ def get_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2**3
                      user: Annotated[User, Depends(current_user)]) -> Response:
     with db.reading(request.app.state.engine) as conn:
         row = load(conn, org_id)
-    return json_response(request, serialize(row), etag=version_etag("organization", row.id, row.version))
+    return json_response(request, serialize(row))
 
 
 class OrganizationFields(BaseModel):
@@ -138,9 +138,10 @@ def create_organization(request: Request, body: OrganizationCreate, user: Annota
         _validate(conn, values)
         if conn.execute(select(t.c.id).where(t.c.key == body.key)).first():
             raise ApiProblem(409, f"an organisation with key {body.key!r} exists", type="conflict")
-        new_id = conn.execute(t.insert().values(short_name=body.name[:100], **values, updated_at=db.utcnow())).inserted_primary_key[0]
+        values.setdefault("short_name", body.name[:100])
+        new_id = conn.execute(t.insert().values(**values, updated_at=db.utcnow())).inserted_primary_key[0]
         row = load(conn, new_id)
-        return json_response(None, serialize(row), status=201, etag=version_etag("organization", row.id, row.version),
+        return json_response(None, serialize(row), status=201,
                              headers={"Location": f"/api/v1/organizations/{row.id}"})
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
@@ -155,12 +156,15 @@ def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2*
         if key in changes and changes[key] is None:
             raise ApiProblem(422, f"{key} cannot be null", type="validation",
                              errors=[{"field": key, "message": "must not be null", "code": "missing"}])
+    for key in ("street", "postcode", "city", "email", "phone", "contact_name"):
+        if key in changes and changes[key] is None:
+            changes[key] = ""  # null clears a text field
     with db.writing(request.app.state.engine) as conn:
         row = load(conn, org_id)
-        check_if_match(request, version_etag("organization", row.id, row.version))
+        check_if_match(request, representation_etag(serialize(row)))
         _validate(conn, changes)
         conn.execute(update(t).where(t.c.id == row.id).values(**changes, version=row.version + 1, updated_at=db.utcnow()))
         row = load(conn, org_id)
     # Users carry their organisation's in-house relationship: forget cached ones.
     request.app.state.user_cache.clear()
-    return json_response(None, serialize(row), etag=version_etag("organization", row.id, row.version))
+    return json_response(None, serialize(row))
