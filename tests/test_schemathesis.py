@@ -31,7 +31,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi as st_asgi
 from schemathesis.specs.openapi.checks import content_type_conformance
 
-from efa_tui.server.app import API_PREFIX, Settings, create_app
+from efa_tui.server.app import Settings, create_app
 from efa_tui.server.problems import PROBLEM_JSON
 
 from support import auth
