@@ -200,7 +200,10 @@ def list_offerings(
     with db.reading(request.app.state.engine) as conn:
         # Everyone of a kind sees the same catalog, so a page once serialized serves them all
         # until any offering changes (every change moves max(updated_at) or max(id)).
-        version = tuple(conn.execute(select(func.max(o.c.updated_at), func.max(o.c.id))).one())
+        # Two scalar subqueries: SQLite answers a lone max() from the index, but scans the
+        # table for two aggregates in one SELECT.
+        version = tuple(conn.execute(select(select(func.max(o.c.updated_at)).scalar_subquery(),
+                                            select(func.max(o.c.id)).scalar_subquery())).one())
         scope = "staff" if user.is_staff else (f"provider:{user.organization_id}" if user.role == "provider" else "customer")
         key = (scope, version, str(request.query_params))
         cache: PageCache = request.app.state.page_cache
