@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -12,6 +13,7 @@ from . import db
 from .problems import ApiProblem
 
 ROLES = ("customer", "provider", "support", "operator")
+USER_CACHE_SECONDS = 60
 STAFF = frozenset({"support", "operator"})  # see every organisation's records
 
 
@@ -47,8 +49,11 @@ def current_user(request: Request) -> User:
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
     digest = token_digest(token.strip())
-    cache: dict[str, User] = request.app.state.user_cache
-    user = cache.get(digest)
+    # Tokens are looked up once a minute at most; the expiry bounds how long another replica
+    # keeps an organisation's old in-house flag after an operator changed it.
+    cache: dict[str, tuple[User, float]] = request.app.state.user_cache
+    hit = cache.get(digest)
+    user = hit[0] if hit and hit[1] > time.monotonic() else None
     if user is None:
         with db.reading(request.app.state.engine) as conn:
             row = conn.execute(
@@ -64,8 +69,9 @@ def current_user(request: Request) -> User:
             raise _unauthorized("unknown token")
         user = User(row.id, row.name, row.email, row.role, row.org_id, row.org_name, row.kind,
                     row.inhouse_operator_id, bool(row.demo))
-        if len(cache) < 10_000:
-            cache[digest] = user
+        if len(cache) >= 10_000:
+            cache.clear()
+        cache[digest] = (user, time.monotonic() + USER_CACHE_SECONDS)
     if user.demo and not request.app.state.settings.allow_demo_tokens:
         # Demo tokens are public knowledge: only an embedded server on loopback accepts them.
         raise _unauthorized("demo tokens are accepted only by a server listening on loopback")
