@@ -31,8 +31,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db_url: str, *extra: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
+def start_server(db_url: str, *extra: str, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "efa_tui.cli", "serve", "--demo", "--database", db_url, "--port", str(port),
          "--log-level", "warning", *extra],

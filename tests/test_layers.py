@@ -1,4 +1,4 @@
-"""The headless layers never import Textual (as Harlequin checks): the server and the domain
+"""The headless layers (domain, api, store, server, config) never import Textual (as Harlequin checks): the server and the domain
 must run on a machine without a terminal UI."""
 
 import subprocess
@@ -8,7 +8,9 @@ import pytest
 
 HEADLESS = ["efa_tui.domain.pricing", "efa_tui.domain.orders", "efa_tui.domain.leitweg", "efa_tui.domain.invoicing",
             "efa_tui.server.app", "efa_tui.server.serve", "efa_tui.server.demo.seed", "efa_tui.xrechnung.build",
-            "efa_tui.xrechnung.validate", "efa_tui.cli"]
+            "efa_tui.xrechnung.validate", "efa_tui.cli", "efa_tui.config", "efa_tui.secrets", "efa_tui.api.client",
+            "efa_tui.api.models", "efa_tui.store.cache", "efa_tui.store.sync", "efa_tui.store.outbox",
+            "efa_tui.store.backend", "efa_tui.store.drafts"]
 
 
 @pytest.mark.parametrize("module", HEADLESS)

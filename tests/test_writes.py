@@ -214,3 +214,18 @@ def test_order_transition_with_stale_if_match_is_refused(client):
                        headers=auth("customer", **{"If-Match": seen, "Idempotency-Key": key()}))
     assert resp.status_code == 412
     assert client.get(f"/orders/{order['id']}", headers=auth("customer")).json()["state"] == "proposed"
+
+
+def test_patch_retried_with_its_idempotency_key_after_a_lost_reply_is_not_a_conflict(client):
+    """The client's retry of a PATCH whose reply got lost carries the same key and If-Match:
+    it gets the first answer back, not a 412 caused by its own change."""
+    offering = _akdb_offering(client)
+    url = f"/offerings/{offering['id']}"
+    etag = client.get(url, headers=auth("provider")).headers["ETag"]
+    headers = auth("provider", **{"If-Match": etag, "Idempotency-Key": key()})
+    first = client.patch(url, json={"summary": "einmal"}, headers=headers)
+    retry = client.patch(url, json={"summary": "einmal"}, headers=headers)
+    assert first.status_code == retry.status_code == 200
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    other = client.patch(url, json={"summary": "einmal"}, headers=auth("provider", **{"If-Match": etag, "Idempotency-Key": key()}))
+    assert other.status_code == 412  # a new request with the old ETag is still refused

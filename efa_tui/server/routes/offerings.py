@@ -239,11 +239,18 @@ def _catalog_page(conn: Connection, user: User, q, category, provider, bundeslan
         query = query.where(or_(o.c.bundeslaender.cast(db.Text) == "[]", o.c.bundeslaender.cast(db.Text).like(f'%"{code}"%')))
     for term in like_terms(q or ""):
         query = query.where(o.c.search_text.like(term, escape="\\"))
+    total = None
+    if since is not None and cursor is None:
+        # The first page of a delta sync says how many records follow, for a progress bar.
+        total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     query = keyset(query, name, col, o.c.id, desc, cursor).limit(limit + 1)
     rows = conn.execute(query).all()
     rows, next_cursor = page(rows, limit, name)
     vis_ok = _visible_predicate(user)
-    return {"items": [serialize(r) if vis_ok(r) else tombstone(r) for r in rows], "next_cursor": next_cursor}
+    body: dict[str, Any] = {"items": [serialize(r) if vis_ok(r) else tombstone(r) for r in rows], "next_cursor": next_cursor}
+    if total is not None:
+        body["total"] = total
+    return body
 
 
 def _visible_predicate(user: User):
@@ -311,31 +318,41 @@ def patch_offering(
         if key in changes and changes[key] is None:
             raise ApiProblem(422, f"{key} cannot be null", type="validation",
                              errors=[{"field": key, "message": "must not be null", "code": "missing"}])
-    with db.writing(request.app.state.engine) as conn:
-        row = load_own(conn, user, offering_id)
-        check_if_match(request, representation_etag(serialize(row)))
-        if row.status == "retired":
-            raise ApiProblem(409, "a retired offering cannot be edited; publish it again first", type="invalid-state")
-        merged = {**row._mapping, **changes}
-        try:
-            check_unit_price(merged["distribution_key"], merged["unit_price"])
-        except ValueError as exc:
-            raise ApiProblem(422, str(exc), type="validation",
-                             errors=[{"field": "unit_price", "message": str(exc), "code": "value_error"}]) from None
-        if "distribution_key" in changes:
-            changes["distribution_key"] = DistributionKey(changes["distribution_key"]).value
-        changes = {k: (v if v is not None else _DEFAULTS.get(k)) for k, v in changes.items()}
-        merged = {**row._mapping, **changes}
-        # Compare-and-set on the version: a concurrent writer between read and write loses here.
-        done = conn.execute(
-            update(o).where(o.c.id == row.id, o.c.version == row.version).values(
-                **changes, search_text=search_text(merged, row.provider_name), version=row.version + 1,
-                updated_at=db.utcnow(),
-            )
-        ).rowcount
-        if not done:
-            raise ApiProblem(412, "someone else changed this offering meanwhile; reload it", type="stale-etag")
-        return _item_response(conn, user, row.id)
+
+    def work(conn: Connection) -> Response:
+        return _patch(conn, request, user, offering_id, changes)
+
+    # An Idempotency-Key on a PATCH lets a client retry after a lost reply and get the first
+    # answer back, instead of a 412 caused by its own change.
+    return idempotency.run(request, user, {"changes": body.model_dump(mode="json", exclude_unset=True),
+                                           "if_match": request.headers.get("if-match")}, work)
+
+
+def _patch(conn: Connection, request: Request, user: User, offering_id: int, changes: dict[str, Any]) -> Response:
+    row = load_own(conn, user, offering_id)
+    check_if_match(request, representation_etag(serialize(row)))
+    if row.status == "retired":
+        raise ApiProblem(409, "a retired offering cannot be edited; publish it again first", type="invalid-state")
+    merged = {**row._mapping, **changes}
+    try:
+        check_unit_price(merged["distribution_key"], merged["unit_price"])
+    except ValueError as exc:
+        raise ApiProblem(422, str(exc), type="validation",
+                         errors=[{"field": "unit_price", "message": str(exc), "code": "value_error"}]) from None
+    if "distribution_key" in changes:
+        changes["distribution_key"] = DistributionKey(changes["distribution_key"]).value
+    changes = {k: (v if v is not None else _DEFAULTS.get(k)) for k, v in changes.items()}
+    merged = {**row._mapping, **changes}
+    # Compare-and-set on the version: a concurrent writer between read and write loses here.
+    done = conn.execute(
+        update(o).where(o.c.id == row.id, o.c.version == row.version).values(
+            **changes, search_text=search_text(merged, row.provider_name), version=row.version + 1,
+            updated_at=db.utcnow(),
+        )
+    ).rowcount
+    if not done:
+        raise ApiProblem(412, "someone else changed this offering meanwhile; reload it", type="stale-etag")
+    return _item_response(conn, user, row.id)
 
 
 def _set_status(request: Request, user: User, offering_id: int, sources: tuple[str, ...], target: str) -> Response:

@@ -1,0 +1,128 @@
+"""Client-side benchmark: sync N offerings from a local reference server into the cache, resync
+with nothing changed, and search the cache with typical German queries.
+
+Prints ``name: value`` lines (not a test):
+
+    .venv/bin/python bench/sync.py [--offerings 100000]
+
+Targets at N = 100,000: full_sync_s ≤ 15, resync 1 request ≤ 0.2 s, search_p95_ms ≤ 20.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from efa_tui.api.client import ApiClient  # noqa: E402
+from efa_tui.store.cache import Cache, Filters  # noqa: E402
+from efa_tui.store.sync import sync_kind  # noqa: E402
+
+# What people type into a catalog filter: one letter, fragments of compounds, whole words,
+# two words, and something that matches nothing.
+QUERIES = ["b", "w", "ba", "bau", "antrag", "bauantrag", "wohngeld", "führer", "kita", "gewerbe anmeldung",
+           "online antrag", "digitaler bauantrag nord", "hund", "xyzzy", "steuer", "portal süd", "e", "an"]
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db: Path, offerings: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "efa_tui.cli", "serve", "--demo", "--demo-offerings", str(offerings),
+                             "--database", f"sqlite:///{db}", "--port", str(port), "--log-level", "warning"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+async def measure(base: str, cache: Cache) -> None:
+    async with ApiClient(base, "demo-customer", timeout=60) as api:
+        t = time.perf_counter()
+        result = await sync_kind(api, cache, "offerings")
+        print(f"full_sync_s: {time.perf_counter() - t:.2f}")
+        print(f"full_sync_requests: {result.requests}")
+        print(f"cached_offerings: {cache.offering_count()}")
+        before = api.request_count
+        t = time.perf_counter()
+        again = await sync_kind(api, cache, "offerings")
+        print(f"resync_s: {time.perf_counter() - t:.3f}")
+        print(f"resync_requests: {api.request_count - before}")
+        print(f"resync_not_modified: {again.not_modified}")
+
+
+def search_bench(cache: Cache) -> None:
+    times: list[float] = []
+    per_query: dict[str, float] = {}
+    for _ in range(5):
+        for q in QUERIES:
+            t = time.perf_counter()
+            page = cache.search(q, filters=Filters(), offset=0, limit=100)
+            elapsed = (time.perf_counter() - t) * 1000
+            times.append(elapsed)
+            per_query[q] = max(per_query.get(q, 0), elapsed)
+            _ = page.total
+    print(f"search_queries: {len(times)}")
+    print(f"search_p50_ms: {statistics.median(times):.2f}")
+    print(f"search_p95_ms: {pct(times, 95):.2f}")
+    slowest = sorted(per_query.items(), key=lambda kv: -kv[1])[:3]
+    print("search_slowest_ms: " + ", ".join(f"{q!r}={ms:.1f}" for q, ms in slowest))
+    t = time.perf_counter()
+    facets = cache.facets("bau", filters=Filters())
+    print(f"facets_ms: {(time.perf_counter() - t) * 1000:.1f} ({sum(len(v) for v in facets.values())} values)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--offerings", type=int, default=100_000)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="efa-bench-sync-"))
+    try:
+        t = time.perf_counter()
+        proc, base = start_server(work / "server.sqlite3", args.offerings)
+        print(f"offerings: {args.offerings}")
+        print(f"server_seed_s: {time.perf_counter() - t:.1f}")
+        cache = Cache(work / "cache.sqlite3")
+        try:
+            asyncio.run(measure(base, cache))
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        search_bench(cache)
+        print(f"rss_mb: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

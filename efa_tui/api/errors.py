@@ -1,0 +1,227 @@
+"""Errors of the wire: RFC 9457 problem documents as exceptions, and an unreachable server.
+
+Two families, deliberately unrelated: ``ApiError`` means the server answered and said no (the
+caller shows the detail, marks a form field, offers a reload); ``Unreachable`` means no answer
+came (the caller goes offline and keeps the write in the outbox).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
+
+import httpx
+
+RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+MAX_RETRY_AFTER = 30.0  # never sleep longer on a server's say-so
+
+
+def is_retryable_status(status: int) -> bool:
+    """Statuses after which the same request may succeed a little later."""
+    return status in RETRYABLE_STATUSES
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds to wait (delta-seconds or an HTTP date), capped at 30 s."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid field of a 422: ``field`` is a dotted path in the body, or a query parameter."""
+
+    field: str
+    message: str
+    code: str = ""
+
+
+@dataclass(eq=False)
+class ApiError(Exception):
+    """The server answered with a status ≥ 400 (a problem document, or something else)."""
+
+    status: int
+    title: str = ""
+    detail: str = ""
+    type: str = "about:blank"
+    errors: list[FieldError] = field(default_factory=list)
+    retry_after: float | None = None
+    body: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, str(self))
+
+    def __str__(self) -> str:
+        head = f"{self.status} {self.title}".strip()
+        return f"{head}: {self.detail}" if self.detail else head
+
+    def __reduce__(self):  # picklable despite the dataclass __init__
+        return (_rebuild, (type(self), self.status, self.title, self.detail, self.type, self.errors,
+                           self.retry_after, self.body))
+
+    @property
+    def problem(self) -> str:
+        """The last segment of the problem type: ``"stale-etag"`` for ``/problems/stale-etag``."""
+        return self.type.rstrip("/").rsplit("/", 1)[-1]
+
+    def field_errors(self) -> dict[str, str]:
+        """``{field: message}`` for a form (the first message per field)."""
+        out: dict[str, str] = {}
+        for err in self.errors:
+            out.setdefault(err.field, err.message)
+        return out
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> ApiError:
+        """The matching subclass for the response's status; never fails on an odd body
+        (HTML from a proxy, an empty 502, invalid JSON)."""
+        status = response.status_code
+        body: dict[str, Any] = {}
+        try:
+            content = response.content
+        except httpx.ResponseNotRead:
+            content = b""
+        if content:
+            try:
+                parsed = json.loads(content)
+            except (ValueError, UnicodeDecodeError):
+                parsed = None
+            if isinstance(parsed, dict):
+                body = parsed
+        reason = response.reason_phrase or ""
+        title = _text(body.get("title")) or reason or "Error"
+        detail = _text(body.get("detail"))
+        if not detail and not body and content and "text/plain" in response.headers.get("content-type", ""):
+            detail = content[:200].decode("utf-8", "replace").strip()
+        errors = []
+        raw_errors = body.get("errors")
+        if isinstance(raw_errors, list):
+            for e in raw_errors:
+                if isinstance(e, dict):
+                    errors.append(FieldError(_text(e.get("field")), _text(e.get("message")), _text(e.get("code"))))
+        kind = error_class(status)
+        return kind(
+            status=status, title=title, detail=detail, type=_text(body.get("type")) or "about:blank", errors=errors,
+            retry_after=parse_retry_after(response.headers.get("retry-after")), body=body,
+        )
+
+
+def _rebuild(kind, *args):
+    return kind(*args)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+class BadRequest(ApiError):
+    """400: e.g. an invalid cursor or Idempotency-Key."""
+
+
+class Unauthorized(ApiError):
+    """401: missing, unknown or (for demo tokens) refused token."""
+
+
+class Forbidden(ApiError):
+    """403: the role may not do this (the detail says why)."""
+
+
+class NotFound(ApiError):
+    """404: does not exist, or belongs to another organisation."""
+
+
+class Conflict(ApiError):
+    """409: wrong state for this action, or a request with this Idempotency-Key still running."""
+
+
+class PreconditionFailed(ApiError):
+    """412: the If-Match ETag is stale; ``body["current_etag"]`` may tell the current one."""
+
+
+class ValidationFailed(ApiError):
+    """422: invalid input; ``errors`` names the fields."""
+
+
+class PreconditionRequired(ApiError):
+    """428: this update needs If-Match."""
+
+
+class RateLimited(ApiError):
+    """429: too many requests; ``retry_after`` says when to come back."""
+
+
+class ServerError(ApiError):
+    """5xx: the server (or a proxy before it) failed."""
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 412: PreconditionFailed,
+    422: ValidationFailed, 428: PreconditionRequired, 429: RateLimited,
+}
+
+
+def error_class(status: int) -> type[ApiError]:
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, ApiError)
+
+
+class Unreachable(Exception):
+    """No answer from the server: connection refused, timeout, reset, broken protocol.
+
+    The transport exception is the ``__cause__``; ``reason`` is short and safe to show (it never
+    carries headers, so no token).
+    """
+
+    def __init__(self, reason: str, *, retryable: bool = True):
+        super().__init__(reason)
+        self.reason = reason
+        # False for failures a retry cannot fix (a URL scheme httpx cannot speak).
+        self.retryable = retryable
+
+    def __str__(self) -> str:
+        return self.reason
+
+    @classmethod
+    def from_transport(cls, exc: httpx.TransportError) -> Unreachable:
+        message = str(exc).strip()
+        if isinstance(exc, httpx.ConnectTimeout):
+            reason = "connect timed out"
+        elif isinstance(exc, httpx.ConnectError):
+            reason = "cannot connect"
+        elif isinstance(exc, httpx.TimeoutException):
+            reason = "no answer in time"
+        elif isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.CloseError)):
+            reason = "connection broken"
+        elif isinstance(exc, httpx.UnsupportedProtocol):
+            reason = "unsupported URL scheme"
+        else:
+            reason = "network error"
+        if message:
+            reason = f"{reason} ({message[:160]})"
+        retryable = not isinstance(exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError))
+        return cls(reason, retryable=retryable)

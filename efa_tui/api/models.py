@@ -1,0 +1,295 @@
+"""Typed views of the API's JSON (the server's routes are the spec).
+
+Tolerant by design: unknown fields are ignored and almost every field has a default, so that a
+newer server never crashes an older client; ``tests/test_api_client.py`` checks that these
+models and the demo server's answers agree field for field, so drift is caught there instead.
+Money arrives as strings with two decimals and becomes ``Decimal``; never float.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+
+
+def _none_to_empty(value: Any) -> Any:
+    return "" if value is None else value
+
+
+# Free text: the server may send null for an empty field; the client always sees a str.
+Text = Annotated[str, BeforeValidator(_none_to_empty)]
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=False, populate_by_name=True)
+
+    # The ETag of the response this model came from (item GETs and writes), for If-Match.
+    _etag: str | None = PrivateAttr(default=None)
+
+    @property
+    def etag(self) -> str | None:
+        return self._etag
+
+
+class Ref(ApiModel):
+    """Another record named by id, e.g. the provider of an offering."""
+
+    id: int
+    name: Text = ""
+
+
+class OfferingRef(ApiModel):
+    id: int
+    title: Text = ""
+
+
+class Fees(ApiModel):
+    """Fees (Entgelte) of an offering, or the agreed fees of an order (no unit_label there)."""
+
+    annual_fee: Decimal | None = None
+    one_time_fee: Decimal | None = None
+    distribution_key: Text = "fixed"
+    unit_price: Decimal | None = None
+    unit_label: str | None = None
+    vat_rate: Decimal | None = None
+
+
+class Contact(ApiModel):
+    name: Text = ""
+    email: Text = ""
+    phone: Text = ""
+
+
+class Offering(ApiModel):
+    """A catalog entry. A tombstone (delta sync: deleted, or gone from your view) carries only
+    id, status, updated_at and ``tombstone=True``."""
+
+    id: int
+    title: Text = ""
+    summary: Text = ""
+    description: Text = ""
+    category: Text = ""
+    leika_key: Text = ""
+    ozg_id: Text = ""
+    bundeslaender: list[str] = Field(default_factory=list)  # empty: nationwide
+    maturity: int | None = None
+    provider: Ref | None = None
+    fees: Fees | None = None
+    contract_terms: Text = ""
+    minimum_term_months: int | None = None
+    notice_period_months: int | None = None
+    contact: Contact | None = None
+    keywords: list[str] = Field(default_factory=list)
+    status: Text = ""
+    version: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    published_at: datetime | None = None
+    tombstone: bool = False
+
+
+class Address(ApiModel):
+    street: Text = ""
+    postcode: Text = ""
+    city: Text = ""
+    country: Text = ""
+
+
+class Organization(ApiModel):
+    id: int
+    key: Text = ""
+    kind: Text = ""  # operator, provider, customer
+    name: Text = ""
+    short_name: Text = ""
+    address: Address = Field(default_factory=Address)
+    bundesland: str | None = None
+    email: Text = ""
+    phone: Text = ""
+    contact_name: Text = ""
+    vat_id: str | None = None
+    iban: str | None = None
+    bic: str | None = None
+    ags: str | None = None
+    population: int | None = None
+    leitweg_id: str | None = None
+    customer_type: str | None = None
+    inhouse_operator_id: int | None = None
+    inhouse: bool = False
+    version: int = 0
+    updated_at: datetime | None = None
+
+
+class Me(ApiModel):
+    id: int
+    name: Text = ""
+    email: Text = ""
+    role: Text = ""  # customer, provider, support, operator
+    organization: Organization
+    can_order: bool = False
+    can_order_reason: str | None = None  # why not, when can_order is false
+
+
+class Order(ApiModel):
+    id: int
+    offering: OfferingRef | None = None
+    customer: Ref | None = None
+    provider: Ref | None = None
+    state: Text = ""
+    message: Text = ""
+    desired_start: date | None = None
+    contact_name: Text = ""
+    leitweg_id: Text = ""
+    cost_centre: Text = ""
+    target_group_size: int | None = None
+    fees: Fees | None = None  # from the proposal on
+    terms: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    ordered_at: datetime | None = None
+    ordered_by: str | None = None
+    allowed_actions: list[str] = Field(default_factory=list)  # for the user who asked
+    version: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Actor(ApiModel):
+    name: Text = ""
+    role: Text = ""
+    organization: str | None = None  # the organisation's name
+
+
+class OrderEvent(ApiModel):
+    id: int
+    action: Text = ""
+    from_state: str | None = None
+    to_state: Text = ""
+    actor: Actor = Field(default_factory=Actor)
+    note: Text = ""
+    data: dict[str, Any] | None = None
+    at: datetime | None = None
+
+
+class Dispute(ApiModel):
+    by: Text = ""
+    at: datetime | None = None
+    reason: Text = ""
+
+
+class InvoiceLine(ApiModel):
+    id: int
+    position: int = 0
+    order_id: int | None = None
+    offering_id: int | None = None
+    kind: Text = ""  # annual, one_time, per_inhabitant, per_case, target_group, ...
+    name: Text = ""
+    description: Text = ""
+    quantity: Decimal = Decimal(0)
+    unit_price: Decimal | None = None
+    months: int | None = None
+    net: Decimal = Decimal(0)
+    vat_rate: Decimal = Decimal(0)
+    vat: Decimal = Decimal(0)
+    gross: Decimal = Decimal(0)
+    period_start: date | None = None
+    period_end: date | None = None
+    dispute: Dispute | None = None
+
+
+class Payment(ApiModel):
+    means: Text = ""
+    iban: str | None = None
+    bic: str | None = None
+    account_name: Text = ""
+
+
+class Review(ApiModel):
+    """The customer's invoice check: sachlich richtig (factual) and rechnerisch richtig (arithmetic)."""
+
+    factual_ok_by: str | None = None
+    factual_ok_at: datetime | None = None
+    arithmetic_ok_by: str | None = None
+    arithmetic_ok_at: datetime | None = None
+
+
+class VatGroup(ApiModel):
+    rate: Decimal
+    basis: Decimal
+    tax: Decimal
+
+
+class Invoice(ApiModel):
+    """An annual invoice or a credit note. Lists leave out ``lines`` and ``vat_breakdown``
+    (None); one invoice fetched by id has both."""
+
+    id: int
+    number: Text = ""
+    kind: Text = "invoice"  # invoice, credit_note
+    customer: Ref | None = None
+    issuer: Ref | None = None
+    year: int | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    issue_date: date | None = None
+    due_date: date | None = None
+    status: Text = ""  # issued, paid, cancelled
+    overdue: bool = False
+    net: Decimal = Decimal(0)
+    vat: Decimal = Decimal(0)
+    gross: Decimal = Decimal(0)
+    currency: Text = "EUR"
+    leitweg_id: Text = ""
+    payment: Payment | None = None
+    cancels_invoice: str | None = None  # number of the invoice a credit note cancels
+    paid_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    review: Review = Field(default_factory=Review)
+    version: int = 0
+    updated_at: datetime | None = None
+    vat_breakdown: list[VatGroup] | None = None
+    lines: list[InvoiceLine] | None = None
+
+
+class UsageReport(ApiModel):
+    id: int
+    order_id: int
+    year: int
+    month: int
+    cases: int
+    reported_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class BillingRun(ApiModel):
+    id: int
+    year: int
+    status: Text = ""
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    contracts_total: int | None = None
+    contracts_billed: int | None = None
+    invoices_created: int | None = None
+    net_total: Decimal | None = None
+    gross_total: Decimal | None = None
+    skipped: list[dict[str, Any]] = Field(default_factory=list)  # {customer_id, reason, detail}
+
+
+T = TypeVar("T")
+
+
+class Page(ApiModel, Generic[T]):
+    """One page of a list. ``total`` comes only on the first page of a delta sync of offerings."""
+
+    items: list[T]
+    next_cursor: str | None = None
+    total: int | None = None
+
+
+__all__ = [
+    "Actor", "Address", "ApiModel", "BillingRun", "Contact", "Dispute", "Fees", "Invoice", "InvoiceLine", "Me",
+    "Offering", "OfferingRef", "Order", "OrderEvent", "Organization", "Page", "Payment", "Ref", "Review",
+    "UsageReport", "VatGroup",
+]

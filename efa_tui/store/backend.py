@@ -1,0 +1,152 @@
+"""What the screens talk to: cache reads, background sync, the outbox, and offline mode.
+
+Reads always answer from the local cache (instant, and possible offline) together with the
+data's age. Refreshes and flushes run in the background. When the server cannot be reached the
+backend goes offline, probes with exponential backoff (not a busy loop), and when the server
+answers again it syncs and flushes the outbox by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..api.errors import Unreachable
+from .outbox import FlushResult, Outbox, OutboxItem
+from .sync import KINDS, Progress, SyncResult, data_as_of, sync_all
+
+log = logging.getLogger("efa_tui.store")
+
+
+@dataclass
+class Status:
+    online: bool = True
+    syncing: bool = False
+    last_error: str | None = None
+    pending: int = 0
+    failed: int = 0  # needs attention or conflict
+    as_of: dict[str, str | None] = field(default_factory=dict)
+
+
+class Backend:
+    def __init__(self, api, cache, outbox: Outbox, *, probe_min: float = 0.5, probe_max: float = 30.0):
+        self.api = api
+        self.cache = cache
+        self.outbox = outbox
+        self.status = Status()
+        self.probe_min = probe_min
+        self.probe_max = probe_max
+        self._listeners: list[Callable[[Status], Any]] = []
+        self._probe_task: asyncio.Task | None = None
+        self._lock = asyncio.Lock()
+
+    def subscribe(self, listener: Callable[[Status], Any]) -> None:
+        """Called with the new status after every change (online/offline, counts, sync)."""
+        self._listeners.append(listener)
+
+    async def _changed(self) -> None:
+        # The counts come from SQLite (in a thread); listeners are called on the event loop.
+        counts, as_of = await asyncio.to_thread(self._read_counts)
+        self.status.pending = counts.get("pending", 0)
+        self.status.failed = counts.get("needs_attention", 0) + counts.get("conflict", 0)
+        self.status.as_of = as_of
+        for listener in list(self._listeners):
+            listener(self.status)
+
+    def _read_counts(self) -> tuple[dict[str, int], dict[str, str | None]]:
+        return self.outbox.counts(), {k: data_as_of(self.cache, k) for k in KINDS}
+
+    # --- reading and refreshing --------------------------------------------------------------
+
+    async def refresh(self, kinds: tuple[str, ...] = KINDS, progress: Progress | None = None,
+                      cancel: asyncio.Event | None = None) -> dict[str, SyncResult] | None:
+        """Sync from the server; on an unreachable server go offline and keep the cache."""
+        async with self._lock:
+            self.status.syncing = True
+            await self._changed()
+            try:
+                results = await sync_all(self.api, self.cache, kinds=kinds, progress=progress, cancel=cancel)
+            except Unreachable as exc:
+                self.status.syncing = False
+                await self._go_offline(exc)
+                return None
+            finally:
+                self.status.syncing = False
+            self.status.online = True
+            self.status.last_error = None
+            await self._changed()
+            return results
+
+    # --- writing ---------------------------------------------------------------------------
+
+    async def submit(self, kind: str, method: str, path: str, body: Any = None, *, if_match: str | None = None,
+                     label: str = "", related: str | None = None) -> tuple[OutboxItem, FlushResult | None]:
+        """Store the write durably, then try to send it (and anything before it) now.
+
+        Returns the item as it stands after the attempt: done, pending (offline) or refused.
+        """
+        item = await asyncio.to_thread(self.outbox.enqueue, kind, method, path, body, if_match=if_match,
+                                       label=label, related=related)
+        result = await self.flush() if self.status.online else None
+        return await asyncio.to_thread(self.outbox.get, item.id), result
+
+    async def flush(self) -> FlushResult:
+        result = await self.outbox.flush(self.api)
+        if result.unreachable:
+            await self._go_offline(Unreachable("outbox flush"))
+        else:
+            await self._changed()
+        return result
+
+    # --- offline -----------------------------------------------------------------------------
+
+    async def _go_offline(self, exc: Exception) -> None:
+        was_online = self.status.online
+        self.status.online = False
+        self.status.last_error = str(exc)
+        if was_online:
+            log.warning("server unreachable, working offline: %s", exc)
+        await self._changed()
+        if self._probe_task is None or self._probe_task.done():
+            self._probe_task = asyncio.get_running_loop().create_task(self._probe())
+
+    async def _probe(self) -> None:
+        """Exponential backoff with jitter until the server answers; then sync and flush."""
+        delay = self.probe_min
+        while True:
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            try:
+                if await self.api.health():
+                    break
+            except Exception:  # noqa: BLE001 - any failure means: still offline
+                pass
+            delay = min(delay * 2, self.probe_max)
+        log.info("server reachable again")
+        self._probe_task = None  # a new failure during the catch-up starts a new probe
+        self.status.online = True
+        self.status.last_error = None
+        await self.flush()
+        if self.status.online:
+            await self.refresh()
+
+    async def wait_online(self, timeout: float = 60) -> None:
+        """For tests: wait until the backend is online again (probe, flush and refresh done)."""
+        async with asyncio.timeout(timeout):
+            while self._probe_task is not None or not self.status.online:
+                task = self._probe_task
+                if task is not None:
+                    await asyncio.shield(task)
+                else:
+                    await asyncio.sleep(0.05)
+
+    async def aclose(self) -> None:
+        if self._probe_task is not None:
+            self._probe_task.cancel()
+            try:
+                await self._probe_task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass

@@ -1,0 +1,999 @@
+"""The local cache: the server's records in SQLite, and the catalog search that runs on them.
+
+Everything here can be thrown away and fetched again, so the file lives in the platformdirs
+*cache* dir with ``synchronous=NORMAL``: a power cut may lose the last sync, never the file.
+A file that cannot be read (garbage, truncated, not a database) is moved aside to
+``<name>.corrupt-<timestamp>`` and the cache starts empty; a file of another schema version is
+emptied and rebuilt. Both reset the sync bookkeeping, so the next sync loads everything again.
+
+Records are stored as the server's JSON text plus a few indexed columns. Offerings get more:
+
+* ``offerings`` — sort keys and ``fkey``, one small row per offering (sorting, paging, filters);
+* ``facet_keys`` — every distinct (category, provider, status, Länder) combination, interned as
+  ``fkey``. A filter is a set of fkeys, and one ``GROUP BY fkey`` over the matches of a query
+  (the "cube") answers every facet count and every filtered total of that query in Python;
+* ``offering_text`` — the folded search text and its words, the content of two FTS5 indexes:
+  ``offering_trigrams`` (trigram tokenizer: substring search for words of 3+ characters, so
+  "bau" finds "Neubau" and "Bauantrag") and ``offering_words`` (unicode61 with a prefix index
+  for 1–2 characters: a short word matches the *start* of a word, "b" finds "Bauantrag" but
+  not "Abfall"; matching any "b" anywhere would match almost everything);
+* ``offering_docs`` — the JSON and the columns a result row shows.
+
+Search semantics: case-insensitive (text and query are lower-cased, NFC); the query is split at
+whitespace; every word must match somewhere in title, summary, provider name, category or
+keywords (AND); everything the user types is literal text (no FTS syntax). Umlauts are not
+transliterated: "führer" finds "Führerscheinantrag", "fuehrer" does not.
+
+Thread-safety: one connection per thread (WAL lets readers run beside the writer); writes
+serialize on a lock. ``":memory:"`` (tests) uses one shared connection behind the same lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
+
+import platformdirs
+
+log = logging.getLogger("efa_tui.store")
+
+# Bump on every change of the tables below: an older file is then emptied and rebuilt.
+SCHEMA_VERSION = 1
+
+T = TypeVar("T")
+
+
+def default_path() -> Path:
+    return Path(platformdirs.user_cache_dir("efa-tui")) / "cache.sqlite3"
+
+
+# --- public value types -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Filters:
+    """Catalog filters; ``None`` means "any". ``bundesland`` is a two-letter code (nationwide
+    offerings match every Land) or ``"bundesweit"`` for the nationwide ones only."""
+
+    category: str | None = None
+    provider_id: int | None = None
+    bundesland: str | None = None
+    status: str | None = "published"
+    inhouse_orderable: bool | None = None
+
+
+@dataclass(frozen=True)
+class OfferingRow:
+    id: int
+    title: str
+    provider_name: str
+    provider_id: int | None
+    category: str
+    annual_fee: Decimal
+    one_time_fee: Decimal
+    distribution_key: str
+    status: str
+    updated_at: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    rows: list[OfferingRow]
+    total: int
+    offset: int
+
+
+class CacheReset(RuntimeError):
+    """A write met a corrupt cache file; it was moved aside and the cache is empty now. The
+    write is not applied (the caller's sync bookkeeping is gone too, so its next sync starts
+    from scratch instead of leaving a hole)."""
+
+
+# --- schema --------------------------------------------------------------------------------------
+
+SCHEMA = [
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+    "INSERT INTO meta (key, value) VALUES ('offerings_gen', 0)",
+    "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    """CREATE TABLE facet_keys (
+        fkey INTEGER PRIMARY KEY, category TEXT NOT NULL, provider_id INTEGER, provider_name TEXT NOT NULL,
+        status TEXT NOT NULL, laender TEXT NOT NULL,
+        UNIQUE (category, provider_id, provider_name, status, laender))""",
+    """CREATE TABLE offerings (
+        id INTEGER PRIMARY KEY, fkey INTEGER NOT NULL, title_key TEXT NOT NULL, provider_key TEXT NOT NULL,
+        annual_fee_cents INTEGER NOT NULL, updated_at TEXT NOT NULL)""",
+    # Every sort index ends in fkey: a filter is checked in the index, and rows skipped by
+    # OFFSET are never read from the table.
+    "CREATE INDEX ix_offerings_fkey ON offerings (fkey)",
+    "CREATE INDEX ix_offerings_title ON offerings (title_key, id, fkey)",
+    "CREATE INDEX ix_offerings_provider ON offerings (provider_key, title_key, id, fkey)",
+    "CREATE INDEX ix_offerings_fee ON offerings (annual_fee_cents, id, fkey)",
+    "CREATE INDEX ix_offerings_updated ON offerings (updated_at, id, fkey)",
+    "CREATE TABLE offering_text (id INTEGER PRIMARY KEY, search_text TEXT NOT NULL, words TEXT NOT NULL)",
+    # Text is lower-cased in Python before it gets here (and so is the query): case_sensitive
+    # keeps the index byte-equal to the instr() tests that stand in for it.
+    """CREATE VIRTUAL TABLE offering_trigrams USING fts5(
+        search_text, content='offering_text', content_rowid='id', tokenize='trigram case_sensitive 1', columnsize=0)""",
+    # Prefix queries need no positions: detail=none keeps this index small.
+    """CREATE VIRTUAL TABLE offering_words USING fts5(
+        words, content='offering_text', content_rowid='id', tokenize='unicode61 remove_diacritics 0',
+        prefix='1 2', detail=none, columnsize=0)""",
+    """CREATE TRIGGER offering_text_ai AFTER INSERT ON offering_text BEGIN
+        INSERT INTO offering_trigrams (rowid, search_text) VALUES (new.id, new.search_text);
+        INSERT INTO offering_words (rowid, words) VALUES (new.id, new.words);
+    END""",
+    """CREATE TRIGGER offering_text_ad AFTER DELETE ON offering_text BEGIN
+        INSERT INTO offering_trigrams (offering_trigrams, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+        INSERT INTO offering_words (offering_words, rowid, words) VALUES ('delete', old.id, old.words);
+    END""",
+    """CREATE TRIGGER offering_text_au AFTER UPDATE ON offering_text BEGIN
+        INSERT INTO offering_trigrams (offering_trigrams, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+        INSERT INTO offering_words (offering_words, rowid, words) VALUES ('delete', old.id, old.words);
+        INSERT INTO offering_trigrams (rowid, search_text) VALUES (new.id, new.search_text);
+        INSERT INTO offering_words (rowid, words) VALUES (new.id, new.words);
+    END""",
+    """CREATE TABLE offering_docs (
+        id INTEGER PRIMARY KEY, title TEXT NOT NULL, summary TEXT NOT NULL, provider_id INTEGER,
+        provider_name TEXT NOT NULL, category TEXT NOT NULL, status TEXT NOT NULL, annual_fee TEXT NOT NULL,
+        one_time_fee TEXT NOT NULL, distribution_key TEXT NOT NULL, updated_at TEXT NOT NULL, doc TEXT NOT NULL)""",
+]
+
+
+def _ref(name: str) -> Callable[[dict], Any]:
+    """The id of a referenced record: ``{"offering": {"id": 3}}`` or ``{"offering_id": 3}``."""
+    def get(item: dict) -> Any:
+        value = item.get(f"{name}_id")
+        if value is None and isinstance(item.get(name), dict):
+            value = item[name].get("id")
+        return value
+    return get
+
+
+def _field(name: str) -> Callable[[dict], Any]:
+    return lambda item: item.get(name)
+
+
+# Plain records: the indexed columns of each kind and how to read them from the server's JSON.
+RECORD_COLUMNS: dict[str, dict[str, Callable[[dict], Any]]] = {
+    "organizations": {"kind": _field("kind"), "name": _field("name"), "updated_at": _field("updated_at")},
+    "orders": {"state": _field("state"), "offering_id": _ref("offering"), "customer_id": _ref("customer"),
+               "provider_id": _ref("provider"), "updated_at": _field("updated_at")},
+    "invoices": {"number": _field("number"), "year": _field("year"), "status": _field("status"),
+                 "customer_id": _ref("customer"), "updated_at": _field("updated_at")},
+    "order_events": {"order_id": _field("order_id"), "at": _field("at")},
+}
+
+for _kind, _cols in RECORD_COLUMNS.items():
+    SCHEMA.append(f"CREATE TABLE {_kind} (id INTEGER PRIMARY KEY, {', '.join(_cols)}, doc TEXT NOT NULL)")
+    SCHEMA.extend(f"CREATE INDEX ix_{_kind}_{c} ON {_kind} ({c}, id)" for c in _cols)
+
+# Tables whose last page is read at open time: a truncated file fails there, not later.
+_PROBE_TABLES = ("meta", "state", "facet_keys", "offerings", "offering_text", "offering_docs", *RECORD_COLUMNS)
+
+
+# --- text ------------------------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: what unicode61 calls a token
+# DIN 5007-1 ("Wörterbuch"): ä sorts as a, ß as ss (casefold does that one).
+_SORT_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
+
+
+def fold(text: str) -> str:
+    """The form both the index and the query are compared in."""
+    return _CONTROL.sub(" ", unicodedata.normalize("NFC", text).lower())
+
+
+def sort_key(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold().translate(_SORT_FOLD).strip()
+
+
+def _search_text(item: dict, provider_name: str) -> str:
+    parts = [item.get("title"), item.get("summary"), provider_name, item.get("category"), *(item.get("keywords") or [])]
+    # Fields are joined by a newline: a query word never contains whitespace, so it never
+    # matches across two fields.
+    return "\n".join(fold(str(p)) for p in parts if p)
+
+
+def _words(search_text: str) -> str:
+    # " w1 w2 …": a word starts with "ba" exactly when " ba" occurs (see _Query.checks).
+    return " " + " ".join(_WORD.findall(search_text))
+
+
+class _Query(NamedTuple):
+    """A parsed user query. ``long``: words of 3+ characters, substring match (trigram index);
+    ``prefixes``: the letter/digit runs of 1–2 character words, word-prefix match (prefix
+    index); ``literal``: 1–2 character words without any letter or digit (``-``, ``&``),
+    substring match by scanning (no index can help, and nobody waits for those)."""
+
+    long: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    literal: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, query: str) -> _Query:
+        long: list[str] = []
+        prefixes: list[str] = []
+        literal: list[str] = []
+        for term in dict.fromkeys(fold(query or "").split()):
+            if len(term) >= 3:
+                long.append(term)
+            elif tokens := _WORD.findall(term):
+                prefixes.extend(t for t in tokens if t not in prefixes)
+            else:
+                literal.append(term)
+        return cls(tuple(long), tuple(prefixes), tuple(literal))
+
+    @property
+    def empty(self) -> bool:
+        return not (self.long or self.prefixes or self.literal)
+
+    def driver(self) -> tuple[str, str] | None:
+        """The FTS table and MATCH expression that finds the candidates, if any: the trigram
+        index for the long words (all of them, ANDed), else the prefix index. Every user word
+        is one quoted FTS string, so quotes, ``*``, ``-``, ``NEAR``, ``OR`` are literal text."""
+        if self.long:
+            return "offering_trigrams", " ".join('"' + t.replace('"', '""') + '"' for t in self.long)
+        if self.prefixes:
+            return "offering_words", " ".join(f'"{p}"*' for p in self.prefixes)
+        return None
+
+    def checks(self, *, with_driver: bool) -> tuple[list[str], list[str]]:
+        """Per-row tests on ``offering_text x`` equal to the index lookups: a trigram phrase
+        matches exactly the lower-cased substrings, a prefix query exactly " " + prefix in the
+        word list. Used where scanning in sort order beats asking the index."""
+        sql: list[str] = []
+        params: list[str] = []
+        driver = self.driver() if not with_driver else None
+        long_in_driver = driver is not None and driver[0] == "offering_trigrams"
+        prefixes_in_driver = driver is not None and driver[0] == "offering_words"
+        if not long_in_driver:
+            for t in self.long:
+                sql.append("instr(x.search_text, ?) > 0")
+                params.append(t)
+        if not prefixes_in_driver:
+            for p in self.prefixes:
+                sql.append("instr(x.words, ?) > 0")
+                params.append(" " + p)
+        for t in self.literal:
+            sql.append("instr(x.search_text, ?) > 0")
+            params.append(t)
+        return sql, params
+
+
+_EMPTY = _Query()
+
+
+class _Key(NamedTuple):
+    """One facet_keys row: the filterable properties of an offering."""
+
+    category: str
+    provider_id: int | None
+    provider_name: str
+    status: str
+    laender: tuple[str, ...]  # empty: nationwide (bundesweit)
+
+
+NATIONWIDE = "bundesweit"
+FACETS = ("category", "provider", "bundesland", "status", "inhouse_orderable")
+
+
+def _key_passes(key: _Key, f: Filters, skip: str | None = None) -> bool:
+    if f.category is not None and skip != "category" and key.category != f.category:
+        return False
+    if f.provider_id is not None and skip != "provider" and key.provider_id != f.provider_id:
+        return False
+    if f.bundesland is not None and skip != "bundesland":
+        if f.bundesland.lower() == NATIONWIDE:
+            if key.laender:
+                return False
+        elif key.laender and f.bundesland.upper() not in key.laender:
+            return False  # nationwide offerings (no Länder) match every Land
+    if f.status is not None and skip != "status" and key.status != f.status:
+        return False
+    if f.inhouse_orderable is not None and skip != "inhouse_orderable" and (key.status == "published") != f.inhouse_orderable:
+        return False
+    return True
+
+
+# How the sorts map onto the indexes. Ties break by id, in the direction of the sort.
+_SORTS = {
+    "title": ("ix_offerings_title", "o.title_key, o.id"),
+    "provider": ("ix_offerings_provider", "o.provider_key, o.title_key, o.id"),
+    "annual_fee": ("ix_offerings_fee", "o.annual_fee_cents, o.id"),
+    "-annual_fee": ("ix_offerings_fee", "o.annual_fee_cents DESC, o.id DESC"),
+    "updated": ("ix_offerings_updated", "o.updated_at DESC, o.id DESC"),
+}
+
+# Up to this many rows a scan with per-row text tests is cheaper than an index plus a join
+# (about 1 µs a row; an FTS lookup of a broad word costs several ms).
+_SCAN_ROWS = 4000
+
+
+def _money(value: Any) -> Decimal:
+    try:
+        amount = Decimal(str(value)) if value is not None else Decimal("0.00")
+    except InvalidOperation:
+        return Decimal("0.00")
+    return amount if amount.is_finite() else Decimal("0.00")
+
+
+def _is_corruption(exc: BaseException) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return True
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class _LRU:
+    """A small thread-safe memo of query results, keyed by the write generation."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+# --- the cache -------------------------------------------------------------------------------------
+
+class Cache:
+    def __init__(self, path: str | os.PathLike | None = None):
+        memory = path is not None and str(path) == ":memory:"
+        self.path: Path | None = None if memory else Path(path) if path is not None else default_path()
+        self.recovered_from: Path | None = None
+        self._lock = threading.RLock()  # writers; with ":memory:" every access
+        self._local = threading.local()
+        self._epoch = 0  # bumped when the file is replaced: threads then reconnect
+        self._conns: list[sqlite3.Connection] = []
+        self._shared: sqlite3.Connection | None = None
+        self._memo = _LRU()
+        self._closed = False
+        if memory:
+            self._shared = self._connect(":memory:")
+            self._prepare(self._shared)
+        else:
+            self._open_file()
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- connections, schema, recovery ------------------------------------------------------------
+
+    def _connect(self, target: str | Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(target, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            if target != ":memory:":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")  # a cache: losing the last commit is fine
+            conn.execute("PRAGMA temp_store = MEMORY")
+            conn.execute("PRAGMA cache_size = -32000")
+        except BaseException:
+            conn.close()
+            raise
+        with self._lock:
+            self._conns.append(conn)
+        return conn
+
+    def _forget(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            if conn in self._conns:
+                self._conns.remove(conn)
+        try:
+            conn.close()
+        except sqlite3.Error:
+            pass
+
+    def _open_file(self) -> None:
+        assert self.path is not None
+        for attempt in range(2):
+            conn = None
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = self._connect(self.path)
+                self._prepare(conn)
+                self._local.conn, self._local.epoch = conn, self._epoch
+                return
+            except (sqlite3.Error, OSError) as exc:
+                if conn is not None:
+                    self._forget(conn)
+                busy = getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+                if attempt == 0 and not busy and self._move_aside(exc):
+                    continue
+                log.warning("cache %s unusable (%s); using an in-memory cache for this session", self.path, exc)
+                break
+        self.path = None
+        self._shared = self._connect(":memory:")
+        self._prepare(self._shared)
+
+    def _move_aside(self, exc: BaseException) -> bool:
+        """Move an unreadable cache file (and its WAL) out of the way; True if the path is free."""
+        assert self.path is not None
+        if not self.path.exists():
+            return False  # nothing to move: the directory itself is the problem
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        try:
+            os.replace(self.path, target)
+        except OSError as err:
+            log.warning("cannot move the unreadable cache %s aside: %s", self.path, err)
+            return False
+        for suffix in ("-wal", "-shm"):
+            side = Path(f"{self.path}{suffix}")
+            try:
+                if suffix == "-wal" and side.exists():
+                    os.replace(side, Path(f"{target}{suffix}"))
+                else:
+                    side.unlink(missing_ok=True)
+            except OSError:
+                pass
+        self.recovered_from = target
+        self._memo.clear()
+        log.warning("cache %s was unreadable (%s); moved it to %s and started empty", self.path, exc, target)
+        return True
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        """Create the schema, or rebuild it when the file has another version; then read the
+        last page of every table, so that a damaged file fails here and not in the UI."""
+        if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                found = conn.execute("PRAGMA user_version").fetchone()[0]
+                if found != SCHEMA_VERSION:  # another process may have done it meanwhile
+                    if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                        log.info("cache schema version %s, expected %s: rebuilding", found, SCHEMA_VERSION)
+                        self._drop_all(conn)
+                    for statement in SCHEMA:
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        for table in _PROBE_TABLES:
+            conn.execute(f"SELECT max(rowid) FROM {table}" if table not in ("meta", "state")
+                         else f"SELECT max(key) FROM {table}").fetchone()
+
+    @staticmethod
+    def _drop_all(conn: sqlite3.Connection) -> None:
+        objects = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall()
+        for kind, name, _ in objects:
+            if kind in ("trigger", "view"):
+                conn.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
+        for kind, name, sql in objects:  # virtual tables first: they drop their shadow tables
+            if kind == "table" and (sql or "").upper().startswith("CREATE VIRTUAL TABLE"):
+                conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+        for kind, name, _ in objects:
+            if kind == "table":
+                conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise sqlite3.ProgrammingError("the cache is closed")
+        if self._shared is not None:
+            return self._shared
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is None or local.epoch != self._epoch:
+            if conn is not None:
+                self._forget(conn)
+            conn = self._connect(self.path)  # type: ignore[arg-type]
+            local.conn, local.epoch = conn, self._epoch
+        return conn
+
+    def _recover(self, exc: BaseException) -> None:
+        """Runtime corruption: move the file aside and start over with an empty cache."""
+        with self._lock:
+            if self._shared is not None or self.path is None:
+                return
+            if getattr(self._local, "epoch", None) == self._epoch:  # not already done by another thread
+                self._epoch += 1
+                local = getattr(self._local, "conn", None)
+                if local is not None:
+                    self._forget(local)
+                    self._local.conn = None
+                if not self._move_aside(exc):
+                    try:
+                        self.path.unlink(missing_ok=True)
+                    except OSError:
+                        pass
+                conn = self._conn()
+                self._prepare(conn)
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        # Memory: one connection for all threads, so readers wait for the lock too.
+        if self._shared is not None:
+            with self._lock:
+                yield self._shared
+        else:
+            yield self._conn()
+
+    def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` in one read transaction (one consistent snapshot)."""
+        for attempt in range(2):
+            try:
+                with self._reading() as conn:
+                    conn.execute("BEGIN")
+                    try:
+                        return work(conn)
+                    finally:
+                        if conn.in_transaction:
+                            conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                if attempt or not _is_corruption(exc) or self._shared is not None:
+                    raise
+                self._recover(exc)
+        raise AssertionError("unreachable")
+
+    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock:
+            conn = self._conn()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(conn)
+                    conn.execute("COMMIT")
+                    return result
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.DatabaseError as exc:
+                if not _is_corruption(exc) or self._shared is not None:
+                    raise
+                self._recover(exc)
+                raise CacheReset(f"the cache file was damaged and has been reset: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            for conn in list(self._conns):
+                try:
+                    if self._shared is None:
+                        conn.execute("PRAGMA optimize")
+                except sqlite3.Error:
+                    pass
+                self._forget(conn)
+            self._shared = None
+
+    # --- offerings: writing ------------------------------------------------------------------------
+
+    def upsert_offerings(self, items: Iterable[dict]) -> int:
+        """Store offerings as the server sends them; tombstones (``"tombstone": true``) delete.
+        One transaction; returns the number of items applied."""
+        items = list(items)
+        if not items:
+            return 0
+        gone = [(int(i["id"]),) for i in items if i.get("tombstone")]
+        live = [i for i in items if not i.get("tombstone")]
+
+        def work(conn: sqlite3.Connection) -> int:
+            keys = {k: fkey for fkey, k in self._load_keys(conn).items()}
+            rows_o, rows_t, rows_d = [], [], []
+            for item in live:
+                oid = int(item["id"])
+                provider = item.get("provider") or {}
+                provider_name = provider.get("name") or ""
+                fees = item.get("fees") or {}
+                title = item.get("title") or ""
+                category = item.get("category") or ""
+                status = item.get("status") or ""
+                updated_at = item.get("updated_at") or ""
+                annual = _money(fees.get("annual_fee"))
+                key = _Key(category, provider.get("id"), provider_name, status,
+                           tuple(sorted({str(x).upper() for x in item.get("bundeslaender") or []})))
+                fkey = keys.get(key)
+                if fkey is None:
+                    fkey = conn.execute(
+                        "INSERT INTO facet_keys (category, provider_id, provider_name, status, laender) VALUES (?, ?, ?, ?, ?)",
+                        (*key[:4], ",".join(key.laender))).lastrowid
+                    keys[key] = fkey
+                text = _search_text(item, provider_name)
+                rows_o.append((oid, fkey, sort_key(title), sort_key(provider_name), int(annual.scaleb(2)), updated_at))
+                rows_t.append((oid, text, _words(text)))
+                rows_d.append((oid, title, item.get("summary") or "", provider.get("id"), provider_name, category, status,
+                               str(annual), str(_money(fees.get("one_time_fee"))), fees.get("distribution_key") or "",
+                               updated_at, _dumps(item)))
+            if gone:
+                for table in ("offerings", "offering_text", "offering_docs"):
+                    conn.executemany(f"DELETE FROM {table} WHERE id = ?", gone)
+            if live:
+                conn.executemany(
+                    "INSERT INTO offerings (id, fkey, title_key, provider_key, annual_fee_cents, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (id) DO UPDATE SET fkey = excluded.fkey, title_key = excluded.title_key, "
+                    "provider_key = excluded.provider_key, annual_fee_cents = excluded.annual_fee_cents, "
+                    "updated_at = excluded.updated_at WHERE (fkey, title_key, provider_key, annual_fee_cents, updated_at) "
+                    "IS NOT (excluded.fkey, excluded.title_key, excluded.provider_key, excluded.annual_fee_cents, "
+                    "excluded.updated_at)", rows_o)
+                # Unchanged text is not re-indexed (a full resync then costs little).
+                conn.executemany(
+                    "INSERT INTO offering_text (id, search_text, words) VALUES (?, ?, ?) "
+                    "ON CONFLICT (id) DO UPDATE SET search_text = excluded.search_text, words = excluded.words "
+                    "WHERE search_text IS NOT excluded.search_text OR words IS NOT excluded.words", rows_t)
+                names = ("title", "summary", "provider_id", "provider_name", "category", "status", "annual_fee",
+                         "one_time_fee", "distribution_key", "updated_at", "doc")
+                conn.executemany(
+                    f"INSERT INTO offering_docs (id, {', '.join(names)}) VALUES (?{', ?' * len(names)}) ON CONFLICT (id) "
+                    f"DO UPDATE SET {', '.join(f'{n} = excluded.{n}' for n in names)} WHERE doc IS NOT excluded.doc", rows_d)
+            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'offerings_gen'")
+            return len(items)
+
+        return self._write(work)
+
+    def remove_offerings(self, ids: Iterable[int]) -> int:
+        gone = [(int(i),) for i in ids]
+        if not gone:
+            return 0
+
+        def work(conn: sqlite3.Connection) -> int:
+            before = conn.total_changes
+            conn.executemany("DELETE FROM offerings WHERE id = ?", gone)
+            removed = conn.total_changes - before
+            conn.executemany("DELETE FROM offering_text WHERE id = ?", gone)
+            conn.executemany("DELETE FROM offering_docs WHERE id = ?", gone)
+            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'offerings_gen'")
+            return removed
+
+        return self._write(work)
+
+    # --- offerings: reading ------------------------------------------------------------------------
+
+    def get_offering(self, id: int) -> dict | None:
+        row = self._read(lambda c: c.execute("SELECT doc FROM offering_docs WHERE id = ?", (int(id),)).fetchone())
+        return json.loads(row[0]) if row else None
+
+    def offering_count(self) -> int:
+        return self._read(lambda c: c.execute("SELECT count(*) FROM offerings").fetchone()[0])
+
+    def provider_id(self, name: str) -> int | None:
+        """The id behind a provider name as the ``provider`` facet reports it."""
+        row = self._read(lambda c: c.execute(
+            "SELECT provider_id FROM facet_keys WHERE provider_name = ? AND provider_id IS NOT NULL "
+            "ORDER BY fkey DESC LIMIT 1", (name,)).fetchone())
+        return row[0] if row else None
+
+    def search(self, query: str = "", *, filters: Filters | None = None, sort: str = "title", offset: int = 0,
+               limit: int = 100) -> SearchPage:
+        """The window ``[offset, offset + limit)`` of the matches in ``sort`` order, and the total."""
+        if sort not in _SORTS:
+            raise ValueError(f"unknown sort {sort!r}; one of {', '.join(_SORTS)}")
+        f = filters or Filters()
+        q = _Query.parse(query)
+        offset, limit = max(0, int(offset)), max(0, int(limit))
+
+        def work(conn: sqlite3.Connection) -> SearchPage:
+            gen = self._gen(conn)
+            total = self._count(conn, gen, q, f)
+            if total == 0 or limit == 0 or offset >= total:
+                return SearchPage([], total, offset)
+            ids = self._window(conn, gen, q, f, sort, offset, limit, total)
+            return SearchPage(self._rows(conn, ids), total, offset)
+
+        return self._read(work)
+
+    def count(self, query: str = "", *, filters: Filters | None = None) -> int:
+        q, f = _Query.parse(query), filters or Filters()
+        return self._read(lambda conn: self._count(conn, self._gen(conn), q, f))
+
+    def facets(self, query: str = "", *, filters: Filters | None = None) -> dict[str, list[tuple[str, int]]]:
+        """Counts per value of each facet for the matches of ``query``. Each facet honours the
+        query and the *other* filters, not its own (so picking a value shows the alternatives).
+
+        ``bundesland``: offerings without Länder are nationwide and match every Land filter;
+        they are reported once as ``"bundesweit"``, and each Land counts the offerings that name
+        it explicitly. Filtering by a Land therefore yields its count plus the bundesweit count.
+        ``inhouse_orderable``: whether an organisation with an in-house relationship could order
+        it — that flag belongs to the customer, so for the catalog it is simply "published":
+        ``"ja"`` for published offerings, ``"nein"`` for the rest.
+        Each list is sorted by count (descending), then value."""
+        q, f = _Query.parse(query), filters or Filters()
+
+        def work(conn: sqlite3.Connection) -> dict[str, list[tuple[str, int]]]:
+            gen = self._gen(conn)
+            keys = self._keys(conn, gen)
+            cube = self._cube(conn, gen, q)
+            out: dict[str, list[tuple[str, int]]] = {}
+            for facet in FACETS:
+                counts: dict[str, int] = {}
+                for fkey, n in cube.items():
+                    key = keys.get(fkey)
+                    if key is None or not _key_passes(key, f, skip=facet):
+                        continue
+                    if facet == "category":
+                        values: Iterable[str] = (key.category,)
+                    elif facet == "provider":
+                        values = (key.provider_name,)
+                    elif facet == "status":
+                        values = (key.status,)
+                    elif facet == "inhouse_orderable":
+                        values = ("ja" if key.status == "published" else "nein",)
+                    else:
+                        values = key.laender or (NATIONWIDE,)
+                    for value in values:
+                        counts[value] = counts.get(value, 0) + n
+                out[facet] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            return out
+
+        return self._read(work)
+
+    # --- search internals --------------------------------------------------------------------------
+
+    @staticmethod
+    def _gen(conn: sqlite3.Connection) -> int:
+        """Bumped by every offering write, read in the same snapshot as the query: memoized
+        counts are valid exactly while it stays (also across processes sharing the file)."""
+        return conn.execute("SELECT value FROM meta WHERE key = 'offerings_gen'").fetchone()[0]
+
+    @staticmethod
+    def _load_keys(conn: sqlite3.Connection) -> dict[int, _Key]:
+        return {r[0]: _Key(r[1], r[2], r[3], r[4], tuple(x for x in r[5].split(",") if x))
+                for r in conn.execute("SELECT fkey, category, provider_id, provider_name, status, laender FROM facet_keys")}
+
+    def _keys(self, conn: sqlite3.Connection, gen: int) -> dict[int, _Key]:
+        memo = ("keys", gen)
+        keys = self._memo.get(memo)
+        if keys is None:
+            keys = self._load_keys(conn)
+            self._memo.put(memo, keys)
+        return keys
+
+    def _cube(self, conn: sqlite3.Connection, gen: int, q: _Query) -> dict[int, int]:
+        """How many matches of ``q`` each fkey has."""
+        memo = ("cube", gen, q)
+        cube = self._memo.get(memo)
+        if cube is not None:
+            return cube
+        if q.empty:
+            sql, params = "SELECT fkey, count(*) FROM offerings GROUP BY fkey", []
+        else:
+            driver = q.driver()
+            checks, params = q.checks(with_driver=driver is None)
+            where = " AND ".join(checks)
+            if driver is None:
+                sql = (f"SELECT o.fkey, count(*) FROM offering_text x CROSS JOIN offerings o ON o.id = x.id "
+                       f"WHERE {where} GROUP BY o.fkey")
+            else:
+                table, match = driver
+                join = " CROSS JOIN offering_text x ON x.id = o.id" if checks else ""
+                sql = (f"SELECT o.fkey, count(*) FROM {table} m CROSS JOIN offerings o ON o.id = m.rowid{join} "
+                       f"WHERE m.{table} MATCH ?{' AND ' + where if where else ''} GROUP BY o.fkey")
+                params = [match, *params]
+        cube = dict(conn.execute(sql, params).fetchall())
+        self._memo.put(memo, cube)
+        return cube
+
+    def _allowed(self, conn: sqlite3.Connection, gen: int, f: Filters) -> tuple[list[int] | None, int, int]:
+        """The fkeys the filters admit (None: all), how many offerings have them, how many not."""
+        memo = ("allowed", gen, f)
+        found = self._memo.get(memo)
+        if found is None:
+            keys = self._keys(conn, gen)
+            every = self._cube(conn, gen, _EMPTY)
+            allowed = [k for k, key in keys.items() if _key_passes(key, f)]
+            n_in = sum(every.get(k, 0) for k in allowed)
+            n_out = sum(every.values()) - n_in
+            found = (None if n_out == 0 else allowed, n_in, n_out)
+            self._memo.put(memo, found)
+        return found
+
+    @staticmethod
+    def _in(fkeys: Iterable[int]) -> str:
+        return f"o.fkey IN ({','.join(str(int(k)) for k in fkeys)})"
+
+    def _count(self, conn: sqlite3.Connection, gen: int, q: _Query, f: Filters) -> int:
+        memo = ("count", gen, q, f)
+        n = self._memo.get(memo)
+        if n is not None:
+            return n
+        allowed, n_in, n_out = self._allowed(conn, gen, f)
+        cube = self._memo.get(("cube", gen, q))
+        if q.empty or n_in == 0:
+            n = n_in
+        elif cube is not None:
+            n = sum(cube.values()) if allowed is None else sum(cube.get(k, 0) for k in allowed)
+        else:
+            driver = q.driver()
+            if driver is None or (allowed is not None and n_in <= _SCAN_ROWS):
+                n = self._scan_count(conn, q, allowed)
+            else:
+                table, match = driver
+                checks, params = q.checks(with_driver=False)
+                join = " CROSS JOIN offering_text x ON x.id = m.rowid" if checks else ""
+                extra = "".join(f" AND {c}" for c in checks)
+                if allowed is None or n_out <= _SCAN_ROWS:
+                    # All, or all but a few (say drafts and retired ones next to thousands of
+                    # published): count in the index alone and subtract the few.
+                    n = conn.execute(f"SELECT count(*) FROM {table} m{join} WHERE m.{table} MATCH ?{extra}",
+                                     [match, *params]).fetchone()[0]
+                    if allowed is not None:
+                        excluded = set(self._keys(conn, gen)) - set(allowed)
+                        n -= self._scan_count(conn, q, sorted(excluded))
+                else:
+                    join = " CROSS JOIN offering_text x ON x.id = o.id" if checks else ""
+                    n = conn.execute(
+                        f"SELECT count(*) FROM {table} m CROSS JOIN offerings o ON o.id = m.rowid{join} "
+                        f"WHERE m.{table} MATCH ? AND {self._in(allowed)}{extra}", [match, *params]).fetchone()[0]
+        self._memo.put(memo, n)
+        return n
+
+    def _scan_count(self, conn: sqlite3.Connection, q: _Query, fkeys: list[int] | None) -> int:
+        """Count by testing each row (of the given fkeys, or all) against every query word."""
+        checks, params = q.checks(with_driver=True)
+        where = " AND ".join(checks) or "1"
+        if fkeys is None:
+            return conn.execute(f"SELECT count(*) FROM offering_text x WHERE {where}", params).fetchone()[0]
+        if not fkeys:
+            return 0
+        return conn.execute(
+            f"SELECT count(*) FROM offerings o INDEXED BY ix_offerings_fkey CROSS JOIN offering_text x ON x.id = o.id "
+            f"WHERE {self._in(fkeys)} AND {where}", params).fetchone()[0]
+
+    def _window(self, conn: sqlite3.Connection, gen: int, q: _Query, f: Filters, sort: str, offset: int, limit: int,
+                total: int) -> list[int]:
+        index, order = _SORTS[sort]
+        allowed, n_in, _ = self._allowed(conn, gen, f)
+        conds = [] if allowed is None else [self._in(allowed)]
+        driver = q.driver()
+        # Two plans. Walk the sort index and test each row until the window is full: cheap when
+        # matches are dense (a broad word, the first pages). Or ask the FTS index for all
+        # matches and sort them: cheap when they are few. Estimated rows the walk tests:
+        walk = (offset + limit) * n_in / max(total, 1)
+        if q.empty or driver is None or walk <= max(_SCAN_ROWS, total // 2):
+            checks, params = q.checks(with_driver=True)
+            join = " CROSS JOIN offering_text x ON x.id = o.id" if checks else ""
+            where = " AND ".join(conds + checks) or "1"
+            sql = (f"SELECT o.id FROM offerings o INDEXED BY {index}{join} WHERE {where} "
+                   f"ORDER BY {order} LIMIT ? OFFSET ?")
+        else:
+            table, match = driver
+            checks, params = q.checks(with_driver=False)
+            join = " CROSS JOIN offering_text x ON x.id = o.id" if checks else ""
+            where = "".join(f" AND {c}" for c in conds + checks)
+            sql = (f"SELECT o.id FROM {table} m CROSS JOIN offerings o ON o.id = m.rowid{join} "
+                   f"WHERE m.{table} MATCH ?{where} ORDER BY {order} LIMIT ? OFFSET ?")
+            params = [match, *params]
+        return [r[0] for r in conn.execute(sql, [*params, limit, offset])]
+
+    @staticmethod
+    def _rows(conn: sqlite3.Connection, ids: list[int]) -> list[OfferingRow]:
+        if not ids:
+            return []
+        found = {}
+        for r in conn.execute(
+                "SELECT id, title, provider_name, provider_id, category, annual_fee, one_time_fee, distribution_key, "
+                f"status, updated_at, summary FROM offering_docs WHERE id IN ({','.join('?' * len(ids))})", ids):
+            found[r[0]] = OfferingRow(r[0], r[1], r[2], r[3], r[4], Decimal(r[5]), Decimal(r[6]), r[7], r[8], r[9], r[10])
+        return [found[i] for i in ids if i in found]
+
+    # --- other records -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _columns(kind: str) -> dict[str, Callable[[dict], Any]]:
+        try:
+            return RECORD_COLUMNS[kind]
+        except KeyError:
+            raise ValueError(f"unknown record kind {kind!r}; one of {', '.join(RECORD_COLUMNS)}") from None
+
+    def upsert_records(self, kind: str, items: Iterable[dict]) -> int:
+        """Store records of ``kind`` by id (tombstones delete); ``order_events`` carry ``order_id``."""
+        columns = self._columns(kind)
+        items = list(items)
+        if not items:
+            return 0
+        gone = [(int(i["id"]),) for i in items if i.get("tombstone")]
+        rows = [(int(i["id"]), *(get(i) for get in columns.values()), _dumps(i)) for i in items if not i.get("tombstone")]
+        names = ["id", *columns, "doc"]
+        sql = (f"INSERT INTO {kind} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) ON CONFLICT (id) DO UPDATE SET "
+               + ", ".join(f"{c} = excluded.{c}" for c in names[1:]))
+
+        def work(conn: sqlite3.Connection) -> int:
+            if gone:
+                conn.executemany(f"DELETE FROM {kind} WHERE id = ?", gone)
+            if rows:
+                conn.executemany(sql, rows)
+            return len(items)
+
+        return self._write(work)
+
+    def get_record(self, kind: str, id: int) -> dict | None:
+        self._columns(kind)
+        row = self._read(lambda c: c.execute(f"SELECT doc FROM {kind} WHERE id = ?", (int(id),)).fetchone())
+        return json.loads(row[0]) if row else None
+
+    def list_records(self, kind: str, *, where: dict | None = None, order_by: str = "-id", limit: int = 1000,
+                     offset: int = 0) -> list[dict]:
+        """Records of ``kind`` by their indexed columns: ``where={"state": "ordered", "customer_id": 7}``
+        (a list or tuple means any of; None means null); ``order_by`` a column, ``-`` for descending."""
+        allowed = {"id", *self._columns(kind)}
+        conds: list[str] = []
+        params: list[Any] = []
+        for column, value in (where or {}).items():
+            if column not in allowed:
+                raise ValueError(f"cannot filter {kind} by {column!r}; one of {', '.join(sorted(allowed))}")
+            if value is None:
+                conds.append(f"{column} IS NULL")
+            elif isinstance(value, (list, tuple, set, frozenset)):
+                values = list(value)
+                conds.append(f"{column} IN ({','.join('?' * len(values))})" if values else "0")
+                params.extend(values)
+            else:
+                conds.append(f"{column} = ?")
+                params.append(value)
+        column = order_by.lstrip("-")
+        if column not in allowed:
+            raise ValueError(f"cannot sort {kind} by {order_by!r}; one of {', '.join(sorted(allowed))}")
+        direction = "DESC" if order_by.startswith("-") else "ASC"
+        order = f"{column} {direction}" + (f", id {direction}" if column != "id" else "")
+        sql = (f"SELECT doc FROM {kind}{' WHERE ' + ' AND '.join(conds) if conds else ''} "
+               f"ORDER BY {order} LIMIT ? OFFSET ?")
+        rows = self._read(lambda c: c.execute(sql, [*params, max(0, int(limit)), max(0, int(offset))]).fetchall())
+        return [json.loads(r[0]) for r in rows]
+
+    def invoice_by_number(self, number: str) -> dict | None:
+        row = self._read(lambda c: c.execute(
+            "SELECT doc FROM invoices WHERE number = ? ORDER BY id DESC LIMIT 1", (number,)).fetchone())
+        return json.loads(row[0]) if row else None
+
+    # --- sync bookkeeping ----------------------------------------------------------------------------
+
+    def get_state(self, key: str) -> Any | None:
+        row = self._read(lambda c: c.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone())
+        return json.loads(row[0]) if row else None
+
+    def set_state(self, key: str, value: Any) -> None:
+        """Remember a small JSON value (``None`` forgets the key)."""
+        if value is None:
+            self._write(lambda c: c.execute("DELETE FROM state WHERE key = ?", (key,)))
+        else:
+            text = _dumps(value)
+            self._write(lambda c: c.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, text)))
+
+
+__all__ = ["Cache", "CacheReset", "Filters", "OfferingRow", "SearchPage", "FACETS", "NATIONWIDE", "default_path"]

@@ -1,0 +1,94 @@
+"""The local state that must survive anything: outbox of pending writes and form drafts.
+
+A SQLite file in the platformdirs user data dir (not the cache dir: nothing here may be thrown
+away), WAL with ``synchronous=FULL`` so that a write the user submitted is on disk before the
+first byte goes to the server, also across a power cut or ``kill -9``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+import platformdirs
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    profile TEXT NOT NULL DEFAULT '',
+    kind TEXT NOT NULL,
+    label TEXT NOT NULL DEFAULT '',
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    body TEXT,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    if_match TEXT,
+    related TEXT,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    problem TEXT,
+    response TEXT
+);
+CREATE INDEX IF NOT EXISTS ix_outbox_state ON outbox(state, id);
+CREATE TABLE IF NOT EXISTS drafts (
+    key TEXT PRIMARY KEY,
+    profile TEXT NOT NULL DEFAULT '',
+    data TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+
+def default_path() -> Path:
+    return Path(platformdirs.user_data_dir("efa-tui")) / "local.sqlite3"
+
+
+class LocalDB:
+    """One connection per thread to the local state file; writes serialize on a lock."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path) if path is not None else default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self.lock = threading.RLock()
+        with self.lock:
+            conn = self.conn()
+            conn.executescript(SCHEMA)
+
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")  # durable on every commit
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    def write(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        """One statement in its own committed transaction (durable when this returns)."""
+        with self.lock:
+            conn = self.conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = conn.execute(sql, params)
+                conn.execute("COMMIT")
+                return cur
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def read(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        return self.conn().execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -1,0 +1,205 @@
+"""The outbox: every write the user submits, stored with its Idempotency-Key before it is sent.
+
+Sent exactly once across retries, restarts and ``kill -9``: an item stays ``pending`` until the
+server's answer is recorded, and a resend carries the same key, so the server replays its first
+answer instead of acting twice. Refusals the user must look at are kept, never dropped:
+
+* ``needs_attention`` — a 4xx the user can fix (422 with field errors, 403, 404 …), with the
+  server's problem document; fixed with ``retry(body=…)`` (a new key: the request changed) or
+  dropped with ``discard``;
+* ``conflict`` — 412: someone else changed the record; the UI shows both versions.
+
+408, 409 (still running), 425, 429, 5xx and unreachable servers leave the item pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..api.errors import ApiError, Unreachable
+from .local import LocalDB
+
+log = logging.getLogger("efa_tui.store")
+
+PENDING = "pending"
+DONE = "done"
+NEEDS_ATTENTION = "needs_attention"
+CONFLICT = "conflict"
+DISCARDED = "discarded"
+TRANSIENT_STATUSES = frozenset({408, 409, 425, 429})
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    created_at: str
+    kind: str  # e.g. "order.create", "order.transition", "offering.patch", "invoice.review"
+    label: str  # what the user did, in their words, for the status line and the list
+    method: str
+    path: str
+    body: Any
+    idempotency_key: str
+    if_match: str | None
+    related: str | None  # e.g. "order:42": lets a screen show pending writes on that record
+    state: str
+    attempts: int
+    last_error: str | None
+    problem: dict | None
+    response: Any
+
+    @classmethod
+    def from_row(cls, row) -> OutboxItem:
+        return cls(
+            id=row["id"], created_at=row["created_at"], kind=row["kind"], label=row["label"], method=row["method"],
+            path=row["path"], body=_loads(row["body"]), idempotency_key=row["idempotency_key"], if_match=row["if_match"],
+            related=row["related"], state=row["state"], attempts=row["attempts"], last_error=row["last_error"],
+            problem=_loads(row["problem"]), response=_loads(row["response"]),
+        )
+
+
+@dataclass
+class FlushResult:
+    sent: int = 0
+    attention: int = 0
+    conflicts: int = 0
+    remaining: int = 0
+    unreachable: bool = False
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class Outbox:
+    def __init__(self, db: LocalDB, profile: str = ""):
+        self.db = db
+        self.profile = profile
+        self._flushing = asyncio.Lock()
+
+    # --- recording ------------------------------------------------------------------------
+
+    def enqueue(self, kind: str, method: str, path: str, body: Any = None, *, if_match: str | None = None,
+                label: str = "", related: str | None = None) -> OutboxItem:
+        """Store a write durably (fsync'd) with a fresh Idempotency-Key; send it with flush()."""
+        now = _now()
+        cur = self.db.write(
+            "INSERT INTO outbox(created_at, updated_at, profile, kind, label, method, path, body, idempotency_key, "
+            "if_match, related, state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (now, now, self.profile, kind, label, method.upper(), path, _dumps(body), str(uuid.uuid4()), if_match,
+             related, PENDING),
+        )
+        return self.get(cur.lastrowid)
+
+    def get(self, item_id: int) -> OutboxItem:
+        rows = self.db.read("SELECT * FROM outbox WHERE id = ?", (item_id,))
+        if not rows:
+            raise KeyError(item_id)
+        return OutboxItem.from_row(rows[0])
+
+    def items(self, *states: str, related: str | None = None) -> list[OutboxItem]:
+        sql = "SELECT * FROM outbox WHERE profile = ?"
+        params: list[Any] = [self.profile]
+        if states:
+            sql += f" AND state IN ({','.join('?' * len(states))})"
+            params += states
+        if related is not None:
+            sql += " AND related = ?"
+            params.append(related)
+        return [OutboxItem.from_row(r) for r in self.db.read(sql + " ORDER BY id", tuple(params))]
+
+    def pending(self) -> list[OutboxItem]:
+        return self.items(PENDING)
+
+    def counts(self) -> dict[str, int]:
+        rows = self.db.read("SELECT state, count(*) AS n FROM outbox WHERE profile = ? GROUP BY state", (self.profile,))
+        return {r["state"]: r["n"] for r in rows}
+
+    # --- the user's decisions on refused items ------------------------------------------------
+
+    def retry(self, item_id: int, *, body: Any = ..., if_match: str | None = ...) -> OutboxItem:  # type: ignore[assignment]
+        """Send a refused item again. A changed body or If-Match is a new request: new key."""
+        item = self.get(item_id)
+        new_body = item.body if body is ... else body
+        new_match = item.if_match if if_match is ... else if_match
+        changed = new_body != item.body or new_match != item.if_match
+        self.db.write(
+            "UPDATE outbox SET state = ?, body = ?, if_match = ?, idempotency_key = ?, problem = NULL, updated_at = ? "
+            "WHERE id = ?",
+            (PENDING, _dumps(new_body), new_match, str(uuid.uuid4()) if changed else item.idempotency_key, _now(), item_id),
+        )
+        return self.get(item_id)
+
+    def discard(self, item_id: int) -> None:
+        """The user gave up on a refused item; it is kept (as discarded) for the record."""
+        self.db.write("UPDATE outbox SET state = ?, updated_at = ? WHERE id = ? AND state != ?",
+                      (DISCARDED, _now(), item_id, DONE))
+
+    # --- sending ------------------------------------------------------------------------------
+
+    async def flush(self, api, *, on_item: Callable[[OutboxItem], Any] | None = None) -> FlushResult:
+        """Send pending items in order. Stops at the first unreachable or transient failure,
+        so that writes arrive in the order the user made them."""
+        result = FlushResult()
+        async with self._flushing:
+            for item in await asyncio.to_thread(self.pending):
+                outcome = await self._send(api, item)
+                if on_item is not None:
+                    on_item(await asyncio.to_thread(self.get, item.id))
+                if outcome == DONE:
+                    result.sent += 1
+                elif outcome == NEEDS_ATTENTION:
+                    result.attention += 1
+                elif outcome == CONFLICT:
+                    result.conflicts += 1
+                else:
+                    result.unreachable = outcome == "unreachable"
+                    break
+            result.remaining = len(await asyncio.to_thread(self.pending))
+        return result
+
+    async def _send(self, api, item: OutboxItem) -> str:
+        await asyncio.to_thread(self._record, item.id, "UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE id = ?",
+                                (_now(), item.id))
+        try:
+            resp = await api.request(item.method, item.path, json=item.body, idempotency_key=item.idempotency_key,
+                                     if_match=item.if_match, retry=True)
+        except Unreachable as exc:
+            await asyncio.to_thread(self._record, item.id, "UPDATE outbox SET last_error = ?, updated_at = ? WHERE id = ?",
+                                    (f"unreachable: {exc}", _now(), item.id))
+            return "unreachable"
+        except ApiError as exc:
+            if exc.status == 412:
+                state = CONFLICT
+            elif exc.status in TRANSIENT_STATUSES or exc.status >= 500:
+                await asyncio.to_thread(self._record, item.id, "UPDATE outbox SET last_error = ?, updated_at = ? WHERE id = ?",
+                                        (str(exc), _now(), item.id))
+                return "transient"
+            else:
+                state = NEEDS_ATTENTION
+            await asyncio.to_thread(
+                self._record, item.id, "UPDATE outbox SET state = ?, problem = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                (state, _dumps(exc.body or {"status": exc.status, "detail": str(exc)}), str(exc), _now(), item.id))
+            log.info("outbox item %s (%s) refused: %s", item.id, item.kind, exc)
+            return state
+        await asyncio.to_thread(
+            self._record, item.id, "UPDATE outbox SET state = ?, response = ?, last_error = NULL, updated_at = ? WHERE id = ?",
+            (DONE, _dumps(resp.data if not isinstance(resp.data, bytes) else None), _now(), item.id))
+        return DONE
+
+    def _record(self, _item_id: int, sql: str, params: tuple) -> None:
+        self.db.write(sql, params)

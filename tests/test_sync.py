@@ -1,0 +1,130 @@
+"""Delta sync against the real server: full sync, a no-change resync in one 304, tombstones,
+progress, cancel; offline reads from the cache with the data's age, and catch-up when the server
+is back — writes queued offline delivered exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+from support import TOKENS, auth, start_server, stop_server
+
+from efa_tui.api.client import ApiClient
+from efa_tui.store.backend import Backend
+from efa_tui.store.cache import Cache
+from efa_tui.store.local import LocalDB
+from efa_tui.store.outbox import DONE, PENDING, Outbox
+from efa_tui.store.sync import SyncCancelled, data_as_of, sync_all, sync_kind
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_full_sync_then_no_change_resync_is_one_304(live_server, tmp_path):
+    cache = Cache(tmp_path / "cache.sqlite3")
+    seen: list[tuple[str, int, int | None]] = []
+
+    async def go():
+        async with ApiClient(live_server, TOKENS["customer"]) as api:
+            first = await sync_all(api, cache, progress=lambda k, d, t: seen.append((k, d, t)))
+            before = api.request_count
+            again = await sync_kind(api, cache, "offerings")
+            return first, again, api.request_count - before
+
+    first, again, requests = run(go())
+    server_count = len(httpx.get(f"{live_server}/offerings", params={"limit": 1000}, headers=auth("customer")).json()["items"])
+    assert cache.offering_count() == server_count > 60
+    assert first["orders"].changed > 0 and first["invoices"].changed > 0 and first["organizations"].changed > 40
+    assert again.not_modified and again.requests == 1 and requests == 1
+    offering_progress = [p for p in seen if p[0] == "offerings"]
+    assert offering_progress[-1][1] == offering_progress[-1][2]  # done == total at the end
+    assert data_as_of(cache, "offerings")
+
+
+def test_delta_sync_brings_changes_and_tombstones(live_server, tmp_path):
+    cache = Cache(tmp_path / "cache.sqlite3")
+    me = httpx.get(f"{live_server}/me", headers=auth("provider")).json()
+    mine = httpx.get(f"{live_server}/offerings", params={"provider": me["organization"]["id"]}, headers=auth("provider")).json()["items"]
+    renamed, retired = mine[0], mine[1]
+
+    async def go():
+        async with ApiClient(live_server, TOKENS["customer"]) as api:
+            await sync_kind(api, cache, "offerings")
+            url = f"{live_server}/offerings/{renamed['id']}"
+            etag = httpx.get(url, headers=auth("provider")).headers["ETag"]
+            httpx.patch(url, json={"title": "Neubau-Genehmigung digital"}, headers=auth("provider", **{"If-Match": etag}))
+            httpx.post(f"{live_server}/offerings/{retired['id']}/retire", headers=auth("provider"))
+            return await sync_kind(api, cache, "offerings")
+
+    delta = run(go())
+    assert not delta.not_modified and delta.removed == 1 and delta.changed >= 1
+    assert cache.get_offering(renamed["id"])["title"] == "Neubau-Genehmigung digital"
+    assert cache.get_offering(retired["id"]) is None
+    assert any(r.id == renamed["id"] for r in cache.search("genehmigung").rows)
+
+
+def test_sync_can_be_cancelled_without_losing_its_place(live_server, tmp_path):
+    cache = Cache(tmp_path / "cache.sqlite3")
+
+    async def go():
+        cancel = asyncio.Event()
+        async with ApiClient(live_server, TOKENS["customer"]) as api:
+            def progress(kind, done, total):
+                cancel.set()  # cancel after the first page
+            with pytest.raises(SyncCancelled):
+                await sync_kind(api, cache, "offerings", progress=progress, cancel=cancel, page_size=20)
+            assert cache.get_state("sync:offerings") is None  # not marked as synced
+            return await sync_kind(api, cache, "offerings", page_size=20)
+
+    result = run(go())
+    assert result.requests > 3 and cache.offering_count() > 60
+
+
+def test_offline_reads_from_cache_and_delivers_queued_writes_once_back(db_url, tmp_path):
+    proc, base = start_server(db_url)
+    port = int(base.split(":")[2].split("/")[0])
+    cache = Cache(tmp_path / "cache.sqlite3")
+    outbox = Outbox(LocalDB(tmp_path / "local.sqlite3"))
+    statuses: list[bool] = []
+    marker = f"offline-{uuid.uuid4()}"
+
+    async def go():
+        nonlocal proc
+        async with ApiClient(base, TOKENS["customer"], retry_attempts=2, retry_timeout=2) as api:
+            backend = Backend(api, cache, outbox, probe_min=0.2, probe_max=1.0)
+            backend.subscribe(lambda s: statuses.append(s.online))
+            assert await backend.refresh() is not None
+            as_of = backend.status.as_of["offerings"]
+            stop_server(proc)  # the server dies mid-session
+
+            assert await backend.refresh() is None
+            assert not backend.status.online and backend.status.as_of["offerings"] == as_of
+            hits = cache.search("bauantrag")  # everything cached stays browsable
+            assert hits.total >= 3
+            offering_id = hits.rows[0].id
+            item, _ = await backend.submit("order.create", "POST", "/orders",
+                                           {"offering_id": offering_id, "message": marker}, label="Interesse")
+            assert item.state == PENDING and backend.status.pending == 1
+
+            # The server comes back on the same port: the probe notices, flushes, syncs.
+            proc, _ = start_server(db_url, port=port)
+            await backend.wait_online(timeout=60)
+            assert backend.status.online and backend.status.pending == 0
+            assert outbox.get(item.id).state == DONE
+            await backend.aclose()
+
+    try:
+        run(go())
+    finally:
+        stop_server(proc)
+    assert False in statuses and statuses[-1] is True
+    proc2, base2 = start_server(db_url)
+    try:
+        orders = httpx.get(f"{base2}/orders", params={"q": marker}, headers=auth("customer")).json()["items"]
+    finally:
+        stop_server(proc2)
+    assert len(orders) == 1
+
