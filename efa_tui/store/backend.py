@@ -91,7 +91,11 @@ class Backend:
         """
         item = await asyncio.to_thread(self.outbox.enqueue, kind, method, path, body, if_match=if_match,
                                        label=label, related=related)
-        result = await self.flush() if self.status.online else None
+        if self.status.online:
+            result = await self.flush()
+        else:
+            result = None
+            await self._changed()  # the status line shows one more pending write
         return await asyncio.to_thread(self.outbox.get, item.id), result
 
     async def flush(self) -> FlushResult:

@@ -41,6 +41,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -122,6 +123,8 @@ SCHEMA = [
     "CREATE INDEX ix_offerings_provider ON offerings (provider_key, title_key, id, fkey)",
     "CREATE INDEX ix_offerings_fee ON offerings (annual_fee_cents, id, fkey)",
     "CREATE INDEX ix_offerings_updated ON offerings (updated_at, id, fkey)",
+    # The FTS indexes are kept up to date by upsert_offerings itself, not by triggers: an FTS5
+    # insert from a trigger flushes the index on every row (4x slower bulk loads, measured).
     "CREATE TABLE offering_text (id INTEGER PRIMARY KEY, search_text TEXT NOT NULL, words TEXT NOT NULL)",
     # Text is lower-cased in Python before it gets here (and so is the query): case_sensitive
     # keeps the index byte-equal to the instr() tests that stand in for it.
@@ -131,20 +134,6 @@ SCHEMA = [
     """CREATE VIRTUAL TABLE offering_words USING fts5(
         words, content='offering_text', content_rowid='id', tokenize='unicode61 remove_diacritics 0',
         prefix='1 2', detail=none, columnsize=0)""",
-    """CREATE TRIGGER offering_text_ai AFTER INSERT ON offering_text BEGIN
-        INSERT INTO offering_trigrams (rowid, search_text) VALUES (new.id, new.search_text);
-        INSERT INTO offering_words (rowid, words) VALUES (new.id, new.words);
-    END""",
-    """CREATE TRIGGER offering_text_ad AFTER DELETE ON offering_text BEGIN
-        INSERT INTO offering_trigrams (offering_trigrams, rowid, search_text) VALUES ('delete', old.id, old.search_text);
-        INSERT INTO offering_words (offering_words, rowid, words) VALUES ('delete', old.id, old.words);
-    END""",
-    """CREATE TRIGGER offering_text_au AFTER UPDATE ON offering_text BEGIN
-        INSERT INTO offering_trigrams (offering_trigrams, rowid, search_text) VALUES ('delete', old.id, old.search_text);
-        INSERT INTO offering_words (offering_words, rowid, words) VALUES ('delete', old.id, old.words);
-        INSERT INTO offering_trigrams (rowid, search_text) VALUES (new.id, new.search_text);
-        INSERT INTO offering_words (rowid, words) VALUES (new.id, new.words);
-    END""",
     """CREATE TABLE offering_docs (
         id INTEGER PRIMARY KEY, title TEXT NOT NULL, summary TEXT NOT NULL, provider_id INTEGER,
         provider_name TEXT NOT NULL, category TEXT NOT NULL, status TEXT NOT NULL, annual_fee TEXT NOT NULL,
@@ -186,7 +175,7 @@ _PROBE_TABLES = ("meta", "state", "facet_keys", "offerings", "offering_text", "o
 
 # --- text ------------------------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # all but \n: harmless, and our field separator
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: what unicode61 calls a token
 # DIN 5007-1 ("Wörterbuch"): ä sorts as a, ß as ss (casefold does that one).
 _SORT_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
@@ -201,11 +190,16 @@ def sort_key(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold().translate(_SORT_FOLD).strip()
 
 
+@lru_cache(maxsize=4096)
+def _provider_key(name: str) -> str:
+    return sort_key(name)  # a few hundred providers, each on thousands of offerings
+
+
 def _search_text(item: dict, provider_name: str) -> str:
     parts = [item.get("title"), item.get("summary"), provider_name, item.get("category"), *(item.get("keywords") or [])]
     # Fields are joined by a newline: a query word never contains whitespace, so it never
     # matches across two fields.
-    return "\n".join(fold(str(p)) for p in parts if p)
+    return fold("\n".join(str(p) for p in parts if p))
 
 
 def _words(search_text: str) -> str:
@@ -339,8 +333,11 @@ def _is_corruption(exc: BaseException) -> bool:
     return "malformed" in text or "not a database" in text
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _ENCODER.encode(value)
 
 
 class _LRU:
@@ -606,80 +603,126 @@ class Cache:
     def upsert_offerings(self, items: Iterable[dict]) -> int:
         """Store offerings as the server sends them; tombstones (``"tombstone": true``) delete.
         One transaction; returns the number of items applied."""
-        items = list(items)
-        if not items:
+        latest: dict[int, dict] = {}
+        for item in items:
+            latest[int(item["id"])] = item  # the last word on an id wins
+        if not latest:
             return 0
-        gone = [(int(i["id"]),) for i in items if i.get("tombstone")]
-        live = [i for i in items if not i.get("tombstone")]
+        gone = [oid for oid, item in latest.items() if item.get("tombstone")]
+        live = [(oid, item) for oid, item in latest.items() if not item.get("tombstone")]
 
         def work(conn: sqlite3.Connection) -> int:
-            keys = {k: fkey for fkey, k in self._load_keys(conn).items()}
-            rows_o, rows_t, rows_d = [], [], []
-            for item in live:
-                oid = int(item["id"])
-                provider = item.get("provider") or {}
-                provider_name = provider.get("name") or ""
-                fees = item.get("fees") or {}
-                title = item.get("title") or ""
-                category = item.get("category") or ""
-                status = item.get("status") or ""
-                updated_at = item.get("updated_at") or ""
-                annual = _money(fees.get("annual_fee"))
-                key = _Key(category, provider.get("id"), provider_name, status,
-                           tuple(sorted({str(x).upper() for x in item.get("bundeslaender") or []})))
-                fkey = keys.get(key)
-                if fkey is None:
-                    fkey = conn.execute(
-                        "INSERT INTO facet_keys (category, provider_id, provider_name, status, laender) VALUES (?, ?, ?, ?, ?)",
-                        (*key[:4], ",".join(key.laender))).lastrowid
-                    keys[key] = fkey
-                text = _search_text(item, provider_name)
-                rows_o.append((oid, fkey, sort_key(title), sort_key(provider_name), int(annual.scaleb(2)), updated_at))
-                rows_t.append((oid, text, _words(text)))
-                rows_d.append((oid, title, item.get("summary") or "", provider.get("id"), provider_name, category, status,
-                               str(annual), str(_money(fees.get("one_time_fee"))), fees.get("distribution_key") or "",
-                               updated_at, _dumps(item)))
-            if gone:
-                for table in ("offerings", "offering_text", "offering_docs"):
-                    conn.executemany(f"DELETE FROM {table} WHERE id = ?", gone)
+            self._delete_offerings(conn, gone)
             if live:
-                conn.executemany(
-                    "INSERT INTO offerings (id, fkey, title_key, provider_key, annual_fee_cents, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (id) DO UPDATE SET fkey = excluded.fkey, title_key = excluded.title_key, "
-                    "provider_key = excluded.provider_key, annual_fee_cents = excluded.annual_fee_cents, "
-                    "updated_at = excluded.updated_at WHERE (fkey, title_key, provider_key, annual_fee_cents, updated_at) "
-                    "IS NOT (excluded.fkey, excluded.title_key, excluded.provider_key, excluded.annual_fee_cents, "
-                    "excluded.updated_at)", rows_o)
-                # Unchanged text is not re-indexed (a full resync then costs little).
-                conn.executemany(
-                    "INSERT INTO offering_text (id, search_text, words) VALUES (?, ?, ?) "
-                    "ON CONFLICT (id) DO UPDATE SET search_text = excluded.search_text, words = excluded.words "
-                    "WHERE search_text IS NOT excluded.search_text OR words IS NOT excluded.words", rows_t)
-                names = ("title", "summary", "provider_id", "provider_name", "category", "status", "annual_fee",
-                         "one_time_fee", "distribution_key", "updated_at", "doc")
-                conn.executemany(
-                    f"INSERT INTO offering_docs (id, {', '.join(names)}) VALUES (?{', ?' * len(names)}) ON CONFLICT (id) "
-                    f"DO UPDATE SET {', '.join(f'{n} = excluded.{n}' for n in names)} WHERE doc IS NOT excluded.doc", rows_d)
+                self._store_offerings(conn, live)
             conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'offerings_gen'")
-            return len(items)
+            return len(latest)
 
         return self._write(work)
 
     def remove_offerings(self, ids: Iterable[int]) -> int:
-        gone = [(int(i),) for i in ids]
+        """Delete offerings by id; returns how many there were."""
+        gone = list(dict.fromkeys(int(i) for i in ids))
         if not gone:
             return 0
 
         def work(conn: sqlite3.Connection) -> int:
-            before = conn.total_changes
-            conn.executemany("DELETE FROM offerings WHERE id = ?", gone)
-            removed = conn.total_changes - before
-            conn.executemany("DELETE FROM offering_text WHERE id = ?", gone)
-            conn.executemany("DELETE FROM offering_docs WHERE id = ?", gone)
+            removed = self._delete_offerings(conn, gone)
             conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'offerings_gen'")
             return removed
 
         return self._write(work)
+
+    @staticmethod
+    def _old_text(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[str, str]]:
+        found: dict[int, tuple[str, str]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for r in conn.execute(f"SELECT id, search_text, words FROM offering_text WHERE id IN ({','.join('?' * len(chunk))})",
+                                  chunk):
+                found[r[0]] = (r[1], r[2])
+        return found
+
+    @staticmethod
+    def _unindex(conn: sqlite3.Connection, old: list[tuple[int, str, str]]) -> None:
+        """Take rows out of both FTS indexes (external content: FTS needs the indexed values)."""
+        if old:
+            conn.executemany("INSERT INTO offering_trigrams (offering_trigrams, rowid, search_text) VALUES ('delete', ?, ?)",
+                             [(i, t) for i, t, _ in old])
+            conn.executemany("INSERT INTO offering_words (offering_words, rowid, words) VALUES ('delete', ?, ?)",
+                             [(i, w) for i, _, w in old])
+
+    @staticmethod
+    def _index(conn: sqlite3.Connection, new: list[tuple[int, str, str]]) -> None:
+        if new:
+            conn.executemany("INSERT INTO offering_trigrams (rowid, search_text) VALUES (?, ?)", [(i, t) for i, t, _ in new])
+            conn.executemany("INSERT INTO offering_words (rowid, words) VALUES (?, ?)", [(i, w) for i, _, w in new])
+
+    def _delete_offerings(self, conn: sqlite3.Connection, ids: list[int]) -> int:
+        if not ids:
+            return 0
+        old = self._old_text(conn, ids)
+        self._unindex(conn, [(i, t, w) for i, (t, w) in old.items()])
+        params = [(i,) for i in ids]
+        before = conn.total_changes
+        conn.executemany("DELETE FROM offerings WHERE id = ?", params)
+        removed = conn.total_changes - before
+        conn.executemany("DELETE FROM offering_text WHERE id = ?", params)
+        conn.executemany("DELETE FROM offering_docs WHERE id = ?", params)
+        return removed
+
+    def _store_offerings(self, conn: sqlite3.Connection, live: list[tuple[int, dict]]) -> None:
+        keys = {k: fkey for fkey, k in self._load_keys(conn).items()}
+        old = self._old_text(conn, [oid for oid, _ in live])
+        rows_o, rows_d = [], []
+        new_text, changed_text, stale_text = [], [], []
+        for oid, item in live:
+            provider = item.get("provider") or {}
+            provider_name = provider.get("name") or ""
+            fees = item.get("fees") or {}
+            title = item.get("title") or ""
+            category = item.get("category") or ""
+            status = item.get("status") or ""
+            updated_at = item.get("updated_at") or ""
+            annual = _money(fees.get("annual_fee"))
+            laender = item.get("bundeslaender") or ()
+            key = _Key(category, provider.get("id"), provider_name, status,
+                       tuple(sorted({str(x).upper() for x in laender})) if laender else ())
+            fkey = keys.get(key)
+            if fkey is None:
+                fkey = conn.execute(
+                    "INSERT INTO facet_keys (category, provider_id, provider_name, status, laender) VALUES (?, ?, ?, ?, ?)",
+                    (*key[:4], ",".join(key.laender))).lastrowid
+                keys[key] = fkey
+            text = _search_text(item, provider_name)
+            words = _words(text)
+            before = old.get(oid)
+            if before is None:
+                new_text.append((oid, text, words))
+            elif before != (text, words):  # unchanged text is not re-indexed: a resync costs little
+                stale_text.append((oid, *before))
+                changed_text.append((oid, text, words))
+            rows_o.append((oid, fkey, sort_key(title), _provider_key(provider_name), int(annual.scaleb(2)), updated_at))
+            rows_d.append((oid, title, item.get("summary") or "", provider.get("id"), provider_name, category, status,
+                           str(annual), str(_money(fees.get("one_time_fee"))), fees.get("distribution_key") or "",
+                           updated_at, _dumps(item)))
+        conn.executemany(
+            "INSERT INTO offerings (id, fkey, title_key, provider_key, annual_fee_cents, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET fkey = excluded.fkey, title_key = excluded.title_key, "
+            "provider_key = excluded.provider_key, annual_fee_cents = excluded.annual_fee_cents, "
+            "updated_at = excluded.updated_at WHERE (fkey, title_key, provider_key, annual_fee_cents, updated_at) "
+            "IS NOT (excluded.fkey, excluded.title_key, excluded.provider_key, excluded.annual_fee_cents, "
+            "excluded.updated_at)", rows_o)
+        self._unindex(conn, stale_text)
+        conn.executemany("INSERT INTO offering_text (id, search_text, words) VALUES (?, ?, ?)", new_text)
+        conn.executemany("UPDATE offering_text SET search_text = ?, words = ? WHERE id = ?",
+                         [(t, w, i) for i, t, w in changed_text])
+        self._index(conn, new_text + changed_text)
+        names = ("title", "summary", "provider_id", "provider_name", "category", "status", "annual_fee",
+                 "one_time_fee", "distribution_key", "updated_at", "doc")
+        conn.executemany(
+            f"INSERT INTO offering_docs (id, {', '.join(names)}) VALUES (?{', ?' * len(names)}) ON CONFLICT (id) "
+            f"DO UPDATE SET {', '.join(f'{n} = excluded.{n}' for n in names)} WHERE doc IS NOT excluded.doc", rows_d)
 
     # --- offerings: reading ------------------------------------------------------------------------
 
