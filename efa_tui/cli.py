@@ -12,6 +12,12 @@ from . import __version__
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="efa-tui", description="Terminal client and reference server of the EfA marketplace.")
     parser.add_argument("--version", action="version", version=f"efa-tui {__version__}")
+    parser.add_argument("--profile", help="profile from the config file (default: its default_profile)")
+    parser.add_argument("--server", metavar="URL", help="connect to this marketplace API (e.g. https://host/api/v1)")
+    parser.add_argument("--as", dest="identity", choices=["customer", "customer-2", "provider", "provider-2", "support", "operator"],
+                        help="demo identity for the embedded demo marketplace")
+    parser.add_argument("--lang", choices=["de", "en"], help="language of the interface (default: config, else de)")
+    parser.add_argument("--theme", choices=["textual-dark", "textual-light", "ansi-dark"], help="colour theme")
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="run the reference marketplace server")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -51,10 +57,49 @@ def main(argv: list[str] | None = None) -> int:
             print(f"efa-tui token: {exc}", file=sys.stderr)
             return 2
         return 0
-    # The terminal app comes with its own issue; until then, say what there is.
+    if args.command is None:
+        return run_app(args)
     parser.print_help()
-    print("\nThe terminal UI is not built yet; try: efa-tui serve --demo", file=sys.stderr)
     return 2
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """The terminal app; with no server configured, against the embedded demo marketplace."""
+    from .config import ConfigError, load_config, resolve_profile
+
+    try:
+        config = load_config()
+        profile = resolve_profile(config, args.profile, args.server)
+        if args.identity:
+            if not profile.is_embedded:
+                raise ConfigError("--as picks a demo identity and works only with the embedded demo marketplace")
+            profile = profile.model_copy(update={"demo_identity": args.identity})
+    except ConfigError as exc:
+        print(f"efa-tui: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(filename=_log_file(), level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .app import EfaApp
+    from .session import Session
+
+    session = Session.open(config, profile)
+    app = EfaApp(session, language=args.lang or config.language, theme=args.theme)
+    try:
+        app.run()
+    finally:
+        import asyncio
+
+        asyncio.run(session.aclose())
+    return 0
+
+
+def _log_file() -> str:
+    from pathlib import Path
+
+    import platformdirs
+
+    path = Path(platformdirs.user_log_dir("efa-tui")) / "efa-tui.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
 
 
 if __name__ == "__main__":

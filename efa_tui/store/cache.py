@@ -38,6 +38,7 @@ import sqlite3
 import threading
 import time
 import unicodedata
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -117,12 +118,15 @@ SCHEMA = [
         id INTEGER PRIMARY KEY, fkey INTEGER NOT NULL, title_key TEXT NOT NULL, provider_key TEXT NOT NULL,
         annual_fee_cents INTEGER NOT NULL, updated_at TEXT NOT NULL)""",
     # Every sort index ends in fkey: a filter is checked in the index, and rows skipped by
-    # OFFSET are never read from the table.
+    # OFFSET are never read from the table. Each index costs bulk loads dearly (random
+    # inserts dirty most of its pages in every batch), so there are only these; sorting by
+    # provider goes provider by provider along the title index (see _by_provider).
     "CREATE INDEX ix_offerings_fkey ON offerings (fkey)",
     "CREATE INDEX ix_offerings_title ON offerings (title_key, id, fkey)",
-    "CREATE INDEX ix_offerings_provider ON offerings (provider_key, title_key, id, fkey)",
     "CREATE INDEX ix_offerings_fee ON offerings (annual_fee_cents, id, fkey)",
     "CREATE INDEX ix_offerings_updated ON offerings (updated_at, id, fkey)",
+    # How many offerings each fkey has, kept by the writers: filter totals without a query.
+    "CREATE TABLE facet_counts (fkey INTEGER PRIMARY KEY, n INTEGER NOT NULL)",
     # The FTS indexes are kept up to date by upsert_offerings itself, not by triggers: an FTS5
     # insert from a trigger flushes the index on every row (4x slower bulk loads, measured).
     "CREATE TABLE offering_text (id INTEGER PRIMARY KEY, search_text TEXT NOT NULL, words TEXT NOT NULL)",
@@ -134,6 +138,9 @@ SCHEMA = [
     """CREATE VIRTUAL TABLE offering_words USING fts5(
         words, content='offering_text', content_rowid='id', tokenize='unicode61 remove_diacritics 0',
         prefix='1 2', detail=none, columnsize=0)""",
+    # Merge segments less eagerly: halves the indexing time of a bulk load, queries stay as fast.
+    "INSERT INTO offering_trigrams (offering_trigrams, rank) VALUES ('automerge', 16)",
+    "INSERT INTO offering_words (offering_words, rank) VALUES ('automerge', 16)",
     """CREATE TABLE offering_docs (
         id INTEGER PRIMARY KEY, title TEXT NOT NULL, summary TEXT NOT NULL, provider_id INTEGER,
         provider_name TEXT NOT NULL, category TEXT NOT NULL, status TEXT NOT NULL, annual_fee TEXT NOT NULL,
@@ -170,7 +177,7 @@ for _kind, _cols in RECORD_COLUMNS.items():
     SCHEMA.extend(f"CREATE INDEX ix_{_kind}_{c} ON {_kind} ({c}, id)" for c in _cols)
 
 # Tables whose last page is read at open time: a truncated file fails there, not later.
-_PROBE_TABLES = ("meta", "state", "facet_keys", "offerings", "offering_text", "offering_docs", *RECORD_COLUMNS)
+_PROBE_TABLES = ("meta", "state", "facet_keys", "facet_counts", "offerings", "offering_text", "offering_docs", *RECORD_COLUMNS)
 
 
 # --- text ------------------------------------------------------------------------------------------
@@ -304,9 +311,9 @@ def _key_passes(key: _Key, f: Filters, skip: str | None = None) -> bool:
 
 
 # How the sorts map onto the indexes. Ties break by id, in the direction of the sort.
-_SORTS = {
+_SORTS: dict[str, tuple[str | None, str]] = {
     "title": ("ix_offerings_title", "o.title_key, o.id"),
-    "provider": ("ix_offerings_provider", "o.provider_key, o.title_key, o.id"),
+    "provider": (None, "o.provider_key, o.title_key, o.id"),  # no index: see the schema
     "annual_fee": ("ix_offerings_fee", "o.annual_fee_cents, o.id"),
     "-annual_fee": ("ix_offerings_fee", "o.annual_fee_cents DESC, o.id DESC"),
     "updated": ("ix_offerings_updated", "o.updated_at DESC, o.id DESC"),
@@ -315,6 +322,11 @@ _SORTS = {
 # Up to this many rows a scan with per-row text tests is cheaper than an index plus a join
 # (about 1 µs a row; an FTS lookup of a broad word costs several ms).
 _SCAN_ROWS = 4000
+# A walk along a sort index tests each row (a few µs: a seek into offering_text); beyond about
+# this many rows fetching all matches from the FTS index and sorting them is cheaper.
+_WALK_ROWS = 1000
+# Up to this many matches a search reads them all at once (and so knows the total).
+_FEW = 5000
 
 
 def _money(value: Any) -> Decimal:
@@ -333,7 +345,8 @@ def _is_corruption(exc: BaseException) -> bool:
     return "malformed" in text or "not a database" in text
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+# ASCII escapes and no cycle check: a third faster than the defaults, and server JSON has no cycles.
+_ENCODER = json.JSONEncoder(ensure_ascii=True, check_circular=False, separators=(",", ":"), default=str)
 
 
 def _dumps(value: Any) -> str:
@@ -341,10 +354,14 @@ def _dumps(value: Any) -> str:
 
 
 class _LRU:
-    """A small thread-safe memo of query results, keyed by the write generation."""
+    """A small thread-safe memo of query results, keyed by the write generation: at most
+    ``size`` entries and, if ``weigh`` is given, at most ``budget`` total weight."""
 
-    def __init__(self, size: int = 256):
+    def __init__(self, size: int = 512, *, weigh: Callable[[Any], int] | None = None, budget: int = 0):
         self.size = size
+        self.weigh = weigh
+        self.budget = budget
+        self._weight = 0
         self._data: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
@@ -357,14 +374,21 @@ class _LRU:
 
     def put(self, key, value) -> None:
         with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None and self.weigh:
+                self._weight -= self.weigh(old)
             self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
+            if self.weigh:
+                self._weight += self.weigh(value)
+            while len(self._data) > 1 and (len(self._data) > self.size or (self.weigh and self._weight > self.budget)):
+                _, gone = self._data.popitem(last=False)
+                if self.weigh:
+                    self._weight -= self.weigh(gone)
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._weight = 0
 
 
 # --- the cache -------------------------------------------------------------------------------------
@@ -380,6 +404,8 @@ class Cache:
         self._conns: list[sqlite3.Connection] = []
         self._shared: sqlite3.Connection | None = None
         self._memo = _LRU()
+        # All matches of recent queries in sort order: paging on is slicing. 8 bytes an id.
+        self._orders = _LRU(64, weigh=len, budget=2_000_000)
         self._closed = False
         if memory:
             self._shared = self._connect(":memory:")
@@ -402,8 +428,15 @@ class Cache:
             if target != ":memory:":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")  # a cache: losing the last commit is fine
+            # Checkpoint every 40 MB instead of 4: a bulk load rewrites the same index pages in
+            # every batch, and each checkpoint copies them (and syncs) once more.
+            conn.execute("PRAGMA wal_autocheckpoint = 10000")
+            conn.execute("PRAGMA journal_size_limit = 67108864")
             conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA cache_size = -32000")
+            # Searches seek rows all over the file; mapped pages halve their cost (measured).
+            # Only SQLite itself ever shortens this file, so the usual mmap caveat does not apply.
+            conn.execute("PRAGMA mmap_size = 536870912")
         except BaseException:
             conn.close()
             raise
@@ -469,6 +502,7 @@ class Cache:
                 pass
         self.recovered_from = target
         self._memo.clear()
+        self._orders.clear()
         log.warning("cache %s was unreadable (%s); moved it to %s and started empty", self.path, exc, target)
         return True
 
@@ -608,8 +642,9 @@ class Cache:
             latest[int(item["id"])] = item  # the last word on an id wins
         if not latest:
             return 0
-        gone = [oid for oid, item in latest.items() if item.get("tombstone")]
-        live = [(oid, item) for oid, item in latest.items() if not item.get("tombstone")]
+        gone = sorted(oid for oid, item in latest.items() if item.get("tombstone"))
+        # In rowid order: consecutive inserts land on the same pages.
+        live = sorted(((oid, item) for oid, item in latest.items() if not item.get("tombstone")), key=lambda p: p[0])
 
         def work(conn: sqlite3.Connection) -> int:
             self._delete_offerings(conn, gone)
@@ -634,14 +669,23 @@ class Cache:
         return self._write(work)
 
     @staticmethod
-    def _old_text(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[str, str]]:
-        found: dict[int, tuple[str, str]] = {}
+    def _stored(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[int, str, str]]:
+        """(fkey, search_text, words) of the offerings among ``ids`` that are stored."""
+        found: dict[int, tuple[int, str, str]] = {}
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
-            for r in conn.execute(f"SELECT id, search_text, words FROM offering_text WHERE id IN ({','.join('?' * len(chunk))})",
-                                  chunk):
-                found[r[0]] = (r[1], r[2])
+            for r in conn.execute(
+                    "SELECT o.id, o.fkey, x.search_text, x.words FROM offerings o JOIN offering_text x ON x.id = o.id "
+                    f"WHERE o.id IN ({','.join('?' * len(chunk))})", chunk):
+                found[r[0]] = (r[1], r[2], r[3])
         return found
+
+    @staticmethod
+    def _add_counts(conn: sqlite3.Connection, delta: dict[int, int]) -> None:
+        changes = [(k, n) for k, n in delta.items() if n]
+        if changes:
+            conn.executemany("INSERT INTO facet_counts (fkey, n) VALUES (?, ?) ON CONFLICT (fkey) DO UPDATE SET n = n + excluded.n",
+                             changes)
 
     @staticmethod
     def _unindex(conn: sqlite3.Connection, old: list[tuple[int, str, str]]) -> None:
@@ -661,8 +705,12 @@ class Cache:
     def _delete_offerings(self, conn: sqlite3.Connection, ids: list[int]) -> int:
         if not ids:
             return 0
-        old = self._old_text(conn, ids)
-        self._unindex(conn, [(i, t, w) for i, (t, w) in old.items()])
+        old = self._stored(conn, ids)
+        self._unindex(conn, [(i, t, w) for i, (_, t, w) in old.items()])
+        delta: dict[int, int] = {}
+        for fkey, _, _ in old.values():
+            delta[fkey] = delta.get(fkey, 0) - 1
+        self._add_counts(conn, delta)
         params = [(i,) for i in ids]
         before = conn.total_changes
         conn.executemany("DELETE FROM offerings WHERE id = ?", params)
@@ -673,7 +721,8 @@ class Cache:
 
     def _store_offerings(self, conn: sqlite3.Connection, live: list[tuple[int, dict]]) -> None:
         keys = {k: fkey for fkey, k in self._load_keys(conn).items()}
-        old = self._old_text(conn, [oid for oid, _ in live])
+        old = self._stored(conn, [oid for oid, _ in live])
+        delta: dict[int, int] = {}
         rows_o, rows_d = [], []
         new_text, changed_text, stale_text = [], [], []
         for oid, item in live:
@@ -699,9 +748,14 @@ class Cache:
             before = old.get(oid)
             if before is None:
                 new_text.append((oid, text, words))
-            elif before != (text, words):  # unchanged text is not re-indexed: a resync costs little
-                stale_text.append((oid, *before))
-                changed_text.append((oid, text, words))
+                delta[fkey] = delta.get(fkey, 0) + 1
+            else:
+                if before[0] != fkey:
+                    delta[before[0]] = delta.get(before[0], 0) - 1
+                    delta[fkey] = delta.get(fkey, 0) + 1
+                if before[1:] != (text, words):  # unchanged text is not re-indexed: a resync costs little
+                    stale_text.append((oid, before[1], before[2]))
+                    changed_text.append((oid, text, words))
             rows_o.append((oid, fkey, sort_key(title), _provider_key(provider_name), int(annual.scaleb(2)), updated_at))
             rows_d.append((oid, title, item.get("summary") or "", provider.get("id"), provider_name, category, status,
                            str(annual), str(_money(fees.get("one_time_fee"))), fees.get("distribution_key") or "",
@@ -718,6 +772,7 @@ class Cache:
         conn.executemany("UPDATE offering_text SET search_text = ?, words = ? WHERE id = ?",
                          [(t, w, i) for i, t, w in changed_text])
         self._index(conn, new_text + changed_text)
+        self._add_counts(conn, delta)
         names = ("title", "summary", "provider_id", "provider_name", "category", "status", "annual_fee",
                  "one_time_fee", "distribution_key", "updated_at", "doc")
         conn.executemany(
@@ -751,7 +806,17 @@ class Cache:
 
         def work(conn: sqlite3.Connection) -> SearchPage:
             gen = self._gen(conn)
-            total = self._count(conn, gen, q, f)
+            total = self._memo.get(("count", gen, q, f))
+            if total is None and q.driver() is not None and self._orders.get(("order", gen, q, f, sort)) is None:
+                # Most queries past the first letters match a few hundred offerings: then one
+                # FTS lookup yields all of them in order, and the total is their number.
+                few = self._few_matches(conn, gen, q, f, sort)
+                if few is not None:
+                    total = len(few)
+                    self._orders.put(("order", gen, q, f, sort), few)
+                    self._memo.put(("count", gen, q, f), total)
+            if total is None:
+                total = self._count(conn, gen, q, f)
             if total == 0 or limit == 0 or offset >= total:
                 return SearchPage([], total, offset)
             ids = self._window(conn, gen, q, f, sort, offset, limit, total)
@@ -832,7 +897,7 @@ class Cache:
         if cube is not None:
             return cube
         if q.empty:
-            sql, params = "SELECT fkey, count(*) FROM offerings GROUP BY fkey", []
+            sql, params = "SELECT fkey, n FROM facet_counts WHERE n > 0", []
         else:
             driver = q.driver()
             checks, params = q.checks(with_driver=driver is None)
@@ -918,29 +983,116 @@ class Cache:
 
     def _window(self, conn: sqlite3.Connection, gen: int, q: _Query, f: Filters, sort: str, offset: int, limit: int,
                 total: int) -> list[int]:
+        """The ids of the matches ``[offset, offset + limit)`` in sort order."""
         index, order = _SORTS[sort]
         allowed, n_in, _ = self._allowed(conn, gen, f)
         conds = [] if allowed is None else [self._in(allowed)]
+        if q.empty:
+            if index is None:
+                return self._by_provider(conn, gen, f, offset, limit)
+            # The filter is checked in the sort index, so OFFSET skips index entries only.
+            where = f" WHERE {conds[0]}" if conds else ""
+            return [r[0] for r in conn.execute(
+                f"SELECT o.id FROM offerings o INDEXED BY {index}{where} ORDER BY {order} LIMIT ? OFFSET ?", (limit, offset))]
+        memo = ("order", gen, q, f, sort)
+        ordered = self._orders.get(memo)
+        if ordered is None and index is not None:
+            window = ("window", gen, q, f, sort, offset, limit)
+            found = self._memo.get(window)
+            if found is None:
+                found = self._walk(conn, q, conds, index, order, offset, limit, total, n_in)
+            if found is not None:
+                self._memo.put(window, found)
+                return list(found)
+        if ordered is None:
+            ordered = self._all_matches(conn, q, conds, order)
+            self._orders.put(memo, ordered)
+        return list(ordered[offset:offset + limit])
+
+    def _walk(self, conn: sqlite3.Connection, q: _Query, conds: list[str], index: str, order: str, offset: int,
+              limit: int, total: int, n_in: int) -> list[int] | None:
+        """Walk the sort index and test rows until the window is full: the way to the first
+        pages of a broad query. Matches need not be spread evenly in sort order ("online"
+        sorts all "Online-Antrag …" titles together), so the walk is bounded to a few times
+        the rows it should need; None when that was not enough."""
+        expected = (offset + limit) * n_in / max(total, 1)
+        if expected > _WALK_ROWS:
+            return None  # sparse matches or a deep page: sorting all matches is cheaper
+        cap = int(max(_WALK_ROWS, 4 * expected))
+        checks, params = q.checks(with_driver=True)
+        columns = list(dict.fromkeys(re.findall(r"o\.(\w+)", order)))
+        inner = ", ".join(f"o.{c} AS {c}" for c in columns)
+        where = f" WHERE {' AND '.join(conds)}" if conds else ""
+        rows = conn.execute(
+            f"SELECT s.id FROM (SELECT {inner} FROM offerings o INDEXED BY {index}{where} ORDER BY {order} LIMIT ?) s "
+            f"CROSS JOIN offering_text x ON x.id = s.id WHERE {' AND '.join(checks)} "
+            f"ORDER BY {order.replace('o.', 's.')} LIMIT ? OFFSET ?", [cap, *params, limit, offset]).fetchall()
+        if len(rows) == limit or cap >= n_in:
+            return [r[0] for r in rows]
+        return None
+
+    def _few_matches(self, conn: sqlite3.Connection, gen: int, q: _Query, f: Filters, sort: str) -> array | None:
+        """All matches in sort order if the FTS index has at most _FEW candidates, else None.
+        Reading rowids alone is cheap (FTS5 produces them lazily, so a broad query stops after
+        _FEW + 1), and the filters, remaining words and the sort then touch only those rows."""
         driver = q.driver()
-        # Two plans. Walk the sort index and test each row until the window is full: cheap when
-        # matches are dense (a broad word, the first pages). Or ask the FTS index for all
-        # matches and sort them: cheap when they are few. Estimated rows the walk tests:
-        walk = (offset + limit) * n_in / max(total, 1)
-        if q.empty or driver is None or walk <= max(_SCAN_ROWS, total // 2):
+        assert driver is not None
+        table, match = driver
+        candidates = [r[0] for r in conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? LIMIT ?", (match, _FEW + 1))]
+        if len(candidates) > _FEW:
+            return None
+        if not candidates:
+            return array("q")
+        allowed, _, _ = self._allowed(conn, gen, f)
+        checks, params = q.checks(with_driver=False)
+        conds = ([] if allowed is None else [self._in(allowed)]) + checks
+        join = " CROSS JOIN offering_text x ON x.id = o.id" if checks else ""
+        where = f" WHERE {' AND '.join(conds)}" if conds else ""
+        return array("q", (r[0] for r in conn.execute(
+            f"SELECT o.id FROM json_each(?) j CROSS JOIN offerings o ON o.id = j.value{join}{where} ORDER BY {_SORTS[sort][1]}",
+            ["[" + ",".join(map(str, candidates)) + "]", *params])))
+
+    def _all_matches(self, conn: sqlite3.Connection, q: _Query, conds: list[str], order: str) -> array:
+        """Every match in sort order (kept per query and sort, so that paging on is slicing)."""
+        driver = q.driver()
+        if driver is None:
             checks, params = q.checks(with_driver=True)
-            join = " CROSS JOIN offering_text x ON x.id = o.id" if checks else ""
-            where = " AND ".join(conds + checks) or "1"
-            sql = (f"SELECT o.id FROM offerings o INDEXED BY {index}{join} WHERE {where} "
-                   f"ORDER BY {order} LIMIT ? OFFSET ?")
+            sql = (f"SELECT o.id FROM offerings o CROSS JOIN offering_text x ON x.id = o.id "
+                   f"WHERE {' AND '.join(conds + checks)} ORDER BY {order}")
         else:
             table, match = driver
             checks, params = q.checks(with_driver=False)
             join = " CROSS JOIN offering_text x ON x.id = o.id" if checks else ""
             where = "".join(f" AND {c}" for c in conds + checks)
             sql = (f"SELECT o.id FROM {table} m CROSS JOIN offerings o ON o.id = m.rowid{join} "
-                   f"WHERE m.{table} MATCH ?{where} ORDER BY {order} LIMIT ? OFFSET ?")
+                   f"WHERE m.{table} MATCH ?{where} ORDER BY {order}")
             params = [match, *params]
-        return [r[0] for r in conn.execute(sql, [*params, limit, offset])]
+        return array("q", (r[0] for r in conn.execute(sql, params)))
+
+    def _by_provider(self, conn: sqlite3.Connection, gen: int, f: Filters, offset: int, limit: int) -> list[int]:
+        """Sort by provider without an index: the counts per fkey say how many offerings each
+        provider has, so whole providers are skipped and only the window's providers are read
+        (each in title order from the title index)."""
+        keys = self._keys(conn, gen)
+        every = self._cube(conn, gen, _EMPTY)
+        groups: dict[str, list[int]] = {}
+        for fkey, key in keys.items():
+            if every.get(fkey) and _key_passes(key, f):
+                groups.setdefault(_provider_key(key.provider_name), []).append(fkey)
+        out: list[int] = []
+        skip = offset
+        for name in sorted(groups):
+            n = sum(every[k] for k in groups[name])
+            if skip >= n:
+                skip -= n
+                continue
+            out.extend(r[0] for r in conn.execute(
+                f"SELECT o.id FROM offerings o INDEXED BY ix_offerings_title WHERE {self._in(groups[name])} "
+                "ORDER BY o.title_key, o.id LIMIT ? OFFSET ?", (limit - len(out), skip)))
+            skip = 0
+            if len(out) >= limit:
+                break
+        return out
 
     @staticmethod
     def _rows(conn: sqlite3.Connection, ids: list[int]) -> list[OfferingRow]:

@@ -1,0 +1,183 @@
+"""Terminal-app benchmark: the catalog with N offerings in the cache, headless.
+
+Prints ``name: value`` lines (not a test):
+
+    .venv/bin/python bench/catalog.py [--offerings 100000]
+
+* first_rows_s — process start to the first catalog rows painted (a fresh process, cache filled);
+* keystroke_p50_ms / keystroke_p95_ms — from the key event to the repainted table while typing
+  typical queries, measured inside the app (Input.Changed → table loaded → after refresh);
+* rss_mb — peak RSS of that process;
+* datatable_first_rows_s — the same rows in Textual's stock DataTable, for comparison.
+
+Targets at N = 100,000: first rows ≤ 0.5 s, keystroke p95 ≤ 50 ms, RSS ≤ 150 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TYPED = ["bau", "bauantrag", "wohn", "führer", "kita", "gewerbe an", "x", "antrag nord"]
+CATEGORIES = ["Bauen & Wohnen", "Familie & Kind", "Mobilität & Reisen", "Recht & Ordnung", "Querschnittsleistungen"]
+SERVICES = ["Bauantrag", "Wohngeld", "Elterngeld", "Gewerbeanmeldung", "Führerscheinantrag", "Kita-Platz", "Hundesteuer",
+            "Neubau-Förderung", "Anwohnerparken", "Meldebescheinigung"]
+PROVIDERS = ["AKDB", "Dataport", "Komm.ONE", "ekom21", "regio iT", "KDO", "citeq", "Lecos"]
+
+
+def offering(n: int) -> dict:
+    service = SERVICES[n % len(SERVICES)]
+    return {
+        "id": n + 1, "title": f"{['Digitaler', 'Online', 'Portal'][n % 3]} {service} {['Nord', 'Süd', 'Ost', 'West'][n % 4]} {n + 1}",
+        "summary": f"{service} digital beantragen.", "description": "Generiert.", "category": CATEGORIES[n % len(CATEGORIES)],
+        "leika_key": str(99000000000000 + n), "ozg_id": f"GEN-{n}", "bundeslaender": [] if n % 3 else ["BY"], "maturity": n % 5,
+        "provider": {"id": 100 + n % len(PROVIDERS), "name": PROVIDERS[n % len(PROVIDERS)]},
+        "fees": {"annual_fee": f"{1200 + n % 40000}.00", "one_time_fee": "0.00", "distribution_key": "fixed",
+                 "unit_price": None, "unit_label": None, "vat_rate": "19.00"},
+        "contract_terms": "", "minimum_term_months": 12, "notice_period_months": 3, "contact": {}, "keywords": [service],
+        "status": "published", "version": 1, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+        "published_at": "2026-01-01T00:00:00Z",
+    }
+
+
+def fill_cache(path: Path, n: int) -> float:
+    from efa_tui.store.cache import Cache
+
+    t = time.perf_counter()
+    cache = Cache(path)
+    for start in range(0, n, 5000):
+        cache.upsert_offerings(offering(i) for i in range(start, min(n, start + 5000)))
+    cache.set_state("me", {"role": "customer", "organization": {"name": "Landeshauptstadt München", "population": 1512491}})
+    cache.close()
+    return time.perf_counter() - t
+
+
+def child(cache_path: str, started: float, mode: str) -> None:
+    """Runs in a fresh process: the app (or a DataTable app) on the filled cache, headless."""
+    import asyncio
+    import resource
+
+    from textual.app import App
+    from textual.widgets import DataTable, Input
+
+    if mode == "datatable":
+        from efa_tui.store.cache import Cache
+
+        class TableApp(App):
+            def compose(self):
+                yield DataTable()
+
+            def on_mount(self):
+                cache = Cache(cache_path)
+                table = self.query_one(DataTable)
+                table.add_columns("Titel", "Bereitsteller", "Themenfeld", "Jahresentgelt")
+                rows = []
+                for offset in range(0, cache.offering_count(), 5000):
+                    rows += [(r.title, r.provider_name, r.category, str(r.annual_fee))
+                             for r in cache.search("", offset=offset, limit=5000).rows]
+                table.add_rows(rows)
+                self.call_after_refresh(self._painted)
+
+            def _painted(self):
+                print(json.dumps({"datatable_first_rows_s": time.time() - started}), flush=True)
+                self.exit()
+
+        TableApp().run(headless=True, size=(120, 40))
+        return
+
+    from efa_tui.app import EfaApp
+    from efa_tui.config import Config, Profile, _named
+    from efa_tui.session import Session
+    from efa_tui.widgets.virtual_table import VirtualTable
+
+    # A server nobody listens on: the first paint must come from the cache alone.
+    profile = _named(Profile(server_url="http://127.0.0.1:9/api/v1", token_source="demo"), "bench")
+    session = Session.open(Config(), profile, cache_path=Path(cache_path), local_path=Path(cache_path).with_name("local.sqlite3"))
+    session.backend.probe_min = 3600
+    results: dict[str, object] = {}
+    latencies: list[float] = []
+    state = {"t0": None, "first": False}
+
+    class BenchApp(EfaApp):
+        def on_virtual_table_loaded(self, event: VirtualTable.Loaded) -> None:
+            if not state["first"] and event.total:
+                state["first"] = True
+                self.call_after_refresh(lambda: results.__setitem__("first_rows_s", time.time() - started))
+            elif state["t0"] is not None:
+                t0 = state["t0"]
+                state["t0"] = None
+                self.call_after_refresh(lambda: latencies.append((time.perf_counter() - t0) * 1000))
+
+        def on_input_changed(self, event: Input.Changed) -> None:
+            state["t0"] = time.perf_counter()
+
+    app = BenchApp(session, language="de", wait_for_server=False)
+
+    async def drive() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(100):
+                await pilot.pause(0.01)
+                if "first_rows_s" in results:
+                    break
+            for query in TYPED:
+                await pilot.press("slash")
+                for ch in query:
+                    await pilot.press(ch if ch != " " else "space")
+                    await pilot.app.workers.wait_for_complete()
+                    await pilot.pause()
+                for _ in query:
+                    await pilot.press("backspace")
+                    await pilot.app.workers.wait_for_complete()
+                    await pilot.pause()
+                await pilot.press("escape")
+
+    asyncio.run(drive())
+    asyncio.run(session.aclose())
+    results["keystrokes"] = len(latencies)
+    latencies.sort()
+    results["keystroke_p50_ms"] = latencies[len(latencies) // 2] if latencies else None
+    results["keystroke_p95_ms"] = latencies[int(len(latencies) * 0.95)] if latencies else None
+    results["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(results), flush=True)
+
+
+def run_child(cache_path: Path, mode: str) -> dict:
+    started = time.time()
+    out = subprocess.run([sys.executable, __file__, "--child", str(cache_path), str(started), mode], cwd=ROOT,
+                         capture_output=True, text=True, timeout=900, env={**os.environ, "TEXTUAL": ""})
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise SystemExit(f"child failed: {out.stdout[-2000:]}{out.stderr[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], float(sys.argv[3]), sys.argv[4])
+        return
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--offerings", type=int, default=100_000)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="efa-bench-catalog-") as tmp:
+        cache_path = Path(tmp) / "cache.sqlite3"
+        print(f"offerings: {args.offerings}")
+        print(f"cache_fill_s: {fill_cache(cache_path, args.offerings):.1f}")
+        app = run_child(cache_path, "app")
+        for key in ("first_rows_s", "keystroke_p50_ms", "keystroke_p95_ms", "keystrokes", "rss_mb"):
+            value = app.get(key)
+            print(f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}")
+        table = run_child(cache_path, "datatable")
+        print(f"datatable_first_rows_s: {table['datatable_first_rows_s']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

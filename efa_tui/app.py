@@ -1,0 +1,242 @@
+"""The terminal app: wires the areas (catalog, orders, invoices, support), the chrome (header,
+offline banner, status line), help, jump, the command palette, themes, language and keymap."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from . import formatting, i18n
+from .api.errors import ApiError, Unreachable
+from .commands import JumpProvider
+from .screens.catalog import CatalogScreen
+from .screens.help import HelpScreen, binding_rows
+from .screens.jump import JumpScreen, parse_jump
+from .screens.localize import localize_bindings
+from .screens.records import AreaScreen, RecordScreen
+from .session import Session
+from .store.backend import Status
+from .text import clean
+from .widgets.chrome import AppHeader, OfflineBanner, StatusLine
+
+log = logging.getLogger("efa_tui")
+THEMES = ("textual-dark", "textual-light", "ansi-dark")
+# Keys people write in a config file, as Textual names them.
+KEY_NAMES = {"/": "slash", "?": "question_mark", ":": "colon", " ": "space", "+": "plus", "-": "minus"}
+
+
+def normalize_keymap(keymap: dict[str, str]) -> dict[str, str]:
+    """Config keys as Textual names them: "/" → slash, "F3" → f3, "Ctrl+O" → ctrl+o ("G" stays G)."""
+    def one(key: str) -> str:
+        key = key.strip()
+        return KEY_NAMES.get(key, key.lower() if len(key) > 1 else key)
+
+    return {bid: ",".join(one(k) for k in keys.split(",")) for bid, keys in keymap.items()}
+
+
+class EfaApp(App):
+    TITLE = "efa-tui"
+    COMMANDS = App.COMMANDS | {JumpProvider}
+    BINDINGS = [
+        Binding("question_mark", "help", "key.help", id="app.help"),
+        Binding("colon", "jump", "key.jump", id="app.jump"),
+        Binding("1", "area('catalog')", "key.catalog", show=False, id="app.catalog"),
+        Binding("2", "area('orders')", "key.orders", show=False, id="app.orders"),
+        Binding("3", "area('invoices')", "key.invoices", show=False, id="app.invoices"),
+        Binding("r", "refresh", "key.refresh", id="app.refresh"),
+        Binding("q", "quit", "key.quit", id="app.quit"),
+    ]
+    CSS = """
+    Screen { layers: base overlay; }
+    """
+
+    def __init__(self, session: Session, *, language: str = "de", theme: str | None = None, wait_for_server: bool = True):
+        i18n.set_language(language)
+        super().__init__()
+        self.session = session
+        self.cache = session.cache
+        self.backend = session.backend
+        self.wait_for_server = wait_for_server
+        self._progress: tuple[int, int | None] | None = None
+        self._connecting = session.server is not None
+        self._me: dict[str, Any] | None = None
+        self._theme_name = theme or session.config.theme
+        localize_bindings(self)
+        if session.config.keymap:
+            self.set_keymap(normalize_keymap(dict(session.config.keymap)))
+
+    # --- start ---------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.theme = self._theme_name if self._theme_name in self.available_themes else "textual-dark"
+        self.add_mode("catalog", lambda: CatalogScreen(self.cache))
+        self.add_mode("orders", lambda: AreaScreen(self.cache, "orders"))
+        self.add_mode("invoices", lambda: AreaScreen(self.cache, "invoices"))
+        self.add_mode("support", lambda: AreaScreen(self.cache, "support"))
+        self.add_mode("my_offerings", lambda: AreaScreen(self.cache, "my_offerings"))
+        self.backend.subscribe(self._on_status)
+        self._me = self.cache.get_state("me")  # tiny read; the first paint shows who you are
+        self.switch_mode("catalog")
+        self.start_session()
+
+    @work(exclusive=True, group="session")
+    async def start_session(self) -> None:
+        """Background: wait for the embedded server, learn who we are, sync, flush the outbox."""
+        server = self.session.server
+        if server is not None and self.wait_for_server:
+            ready = await server.wait_ready()
+            self._connecting = False
+            if not ready:
+                self.notify(i18n.t("error.unreachable", reason="embedded server"), severity="error")
+        self._connecting = False
+        try:
+            me = await self.session.api.me()
+            self._me = me.model_dump(mode="json")
+            await asyncio.to_thread(self.cache.set_state, "me", self._me)
+        except Unreachable:
+            pass  # the refresh below goes offline and probes
+        except ApiError as exc:
+            self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
+        self.decorate(self.screen)
+        await self._refresh()
+        await self.backend.flush() if self.backend.status.online else None
+
+    async def _refresh(self) -> None:
+        def progress(kind: str, done: int, total: int | None) -> None:
+            if kind == "offerings":
+                self._progress = (done, total)
+                self._show_status(self.backend.status)
+
+        try:
+            results = await self.backend.refresh(progress=progress)
+        except ApiError as exc:
+            self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
+            results = None
+        finally:
+            self._progress = None
+        if results and not all(r.not_modified for r in results.values()):
+            for screen in self._area_screens():
+                if isinstance(screen, CatalogScreen):
+                    screen.reload(keep_cursor=True)
+        self._show_status(self.backend.status)
+
+    def _area_screens(self) -> Iterable[Screen]:
+        for stack in self._screen_stacks.values():
+            yield from stack
+
+    # --- chrome ------------------------------------------------------------------------------
+
+    def decorate(self, screen: Screen) -> None:
+        """Every area screen gets the header, the offline banner and the status line."""
+        if not screen.query(AppHeader):
+            screen.mount(AppHeader(), StatusLine(), OfflineBanner())
+        me = self._me or {}
+        org = (me.get("organization") or {}).get("name", "")
+        area = {"catalog": "area.catalog", "orders": "area.orders", "invoices": "area.invoices",
+                "support": "area.support", "my_offerings": "area.my_offerings"}.get(self.current_mode, "area.catalog")
+        screen.query_one(AppHeader).show(self.session.profile.name, org, me.get("role", ""), i18n.t(area))
+        self._show_status(self.backend.status, screen)
+
+    def _on_status(self, status: Status) -> None:
+        self._show_status(status)
+
+    def _show_status(self, status: Status, screen: Screen | None = None) -> None:
+        screen = screen or self.screen
+        for line in screen.query(StatusLine):
+            line.show(status, self._progress, connecting=self._connecting)
+        for banner in screen.query(OfflineBanner):
+            offline = not status.online and not self._connecting
+            as_of = status.as_of.get("offerings")
+            banner.update(Text(i18n.t("banner.offline", time=formatting.moment(as_of) if as_of else "–")))
+            banner.set_class(offline, "-shown")
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(binding_rows(self.screen)))
+
+    def action_jump(self) -> None:
+        def done(text: str | None) -> None:
+            if text:
+                self.run_jump(text)
+
+        self.push_screen(JumpScreen(), done)
+
+    def action_area(self, name: str) -> None:
+        self.switch_mode(name)
+
+    def switch_mode(self, mode: str):  # type: ignore[override]
+        result = super().switch_mode(mode)
+        self.call_after_refresh(self.decorate, self.screen)
+        return result
+
+    def action_refresh(self) -> None:
+        self.run_worker(self._refresh(), exclusive=True, group="refresh")
+
+    def run_jump(self, text: str) -> None:
+        verb, rest = parse_jump(text)
+        if verb in ("catalog", "katalog"):
+            self.switch_mode("catalog")
+        elif verb in ("orders", "bestellungen", "invoices", "rechnungen", "support"):
+            self.switch_mode({"bestellungen": "orders", "rechnungen": "invoices"}.get(verb, verb))
+        elif verb in ("offering", "angebot"):
+            self.switch_mode("catalog")
+            self.call_after_refresh(lambda: self.screen.set_filter(rest) if isinstance(self.screen, CatalogScreen) else None)
+        elif verb in ("order", "bestellung", "invoice", "rechnung") and rest:
+            self.open_record(verb, rest)
+        elif verb in ("help", "hilfe"):
+            self.action_help()
+        elif verb in ("quit", "beenden"):
+            self.exit()
+        else:
+            self.notify(i18n.t("jump.unknown", text=clean(text)), severity="warning")
+
+    @work(exclusive=True, group="record")
+    async def open_record(self, verb: str, rest: str) -> None:
+        kind = "orders" if verb in ("order", "bestellung") else "invoices"
+        record = None
+        if kind == "orders" and rest.lstrip("#").isdigit():
+            record = await asyncio.to_thread(self.cache.get_record, "orders", int(rest.lstrip("#")))
+        elif kind == "invoices":
+            record = await asyncio.to_thread(self.cache.invoice_by_number, rest)
+        if record is None:
+            self.notify(i18n.t("jump.not_found", text=clean(f"{verb} {rest}")), severity="warning")
+            return
+        self.switch_mode(kind)
+        self.push_screen(RecordScreen(f"{verb} {rest}", record))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand(i18n.t("cmd.catalog"), ":catalog", lambda: self.run_jump("catalog"))
+        yield SystemCommand(i18n.t("cmd.orders"), ":orders", lambda: self.run_jump("orders"))
+        yield SystemCommand(i18n.t("cmd.invoices"), ":invoices", lambda: self.run_jump("invoices"))
+        yield SystemCommand(i18n.t("cmd.support"), ":support", lambda: self.run_jump("support"))
+        yield SystemCommand(i18n.t("cmd.refresh"), "r", self.action_refresh)
+        yield SystemCommand(i18n.t("cmd.language"), "de/en", self.action_toggle_language)
+        yield SystemCommand(i18n.t("cmd.theme"), "dark/light/ANSI", self.action_cycle_theme)
+        yield SystemCommand(i18n.t("cmd.help"), "?", self.action_help)
+        yield SystemCommand(i18n.t("cmd.quit"), "q", self.exit)
+
+    async def action_toggle_language(self) -> None:
+        i18n.set_language("en" if i18n.current_language() == "de" else "de")
+        localize_bindings(self)
+        for screen in list(self._area_screens()):
+            localize_bindings(screen)
+            if isinstance(screen, CatalogScreen):
+                await screen.relabel()
+        self.refresh_bindings()
+        self.decorate(self.screen)
+
+    def action_cycle_theme(self) -> None:
+        current = self.theme if self.theme in THEMES else THEMES[0]
+        self.theme = THEMES[(THEMES.index(current) + 1) % len(THEMES)]
+
+    async def action_quit(self) -> None:
+        self.exit()

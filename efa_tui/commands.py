@@ -1,0 +1,28 @@
+"""The command palette (ctrl+p): the app's commands, and the same jumps as ``:`` as you type."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from . import i18n
+from .screens.jump import parse_jump
+
+
+class JumpProvider(Provider):
+    """Typing ``order 42`` or ``invoice 2026-000042`` offers that jump directly."""
+
+    async def search(self, query: str) -> Hits:
+        verb, rest = parse_jump(query)
+        app = self.app
+        if verb in ("order", "bestellung") and rest:
+            yield Hit(100, i18n.t("cmd.order", n=rest), partial(app.run_jump, f"order {rest}"))
+        elif verb in ("invoice", "rechnung") and rest:
+            yield Hit(100, i18n.t("cmd.invoice", n=rest), partial(app.run_jump, f"invoice {rest}"))
+        elif verb in ("offering", "angebot") and rest:
+            yield Hit(100, i18n.t("cmd.offering", text=rest), partial(app.run_jump, f"offering {rest}"))
+
+    async def discover(self) -> Hits:
+        for key, jump in (("cmd.catalog", "catalog"), ("cmd.orders", "orders"), ("cmd.invoices", "invoices")):
+            yield DiscoveryHit(i18n.t(key), partial(self.app.run_jump, jump))

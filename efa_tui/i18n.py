@@ -1,0 +1,160 @@
+"""One translation layer for every user-facing string: German by default, English selectable.
+
+Messages are keyed by id; each entry holds the German and the English text, side by side, so a
+missing translation is visible in review (and a test checks that none is missing).
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("de", "en")
+_current = "de"
+
+# id: (Deutsch, English)
+MESSAGES: dict[str, tuple[str, str]] = {
+    # the shell
+    "app.title": ("EfA-Marktplatz", "EfA marketplace"),
+    "area.catalog": ("Katalog", "Catalog"),
+    "area.orders": ("Bestellungen", "Orders"),
+    "area.invoices": ("Rechnungen", "Invoices"),
+    "area.my_offerings": ("Meine Angebote", "My offerings"),
+    "area.support": ("Support", "Support"),
+    "role.customer": ("Kunde", "Customer"),
+    "role.provider": ("Bereitsteller", "Provider"),
+    "role.support": ("Support", "Support"),
+    "role.operator": ("Betreiber", "Operator"),
+    "status.online": ("online", "online"),
+    "status.offline": ("offline", "offline"),
+    "status.as_of": ("Stand {time}", "as of {time}"),
+    "status.never": ("noch keine Daten", "no data yet"),
+    "status.syncing": ("Abgleich {done}/{total}", "syncing {done}/{total}"),
+    "status.syncing_open": ("Abgleich {done}", "syncing {done}"),
+    "status.pending": ("{n} ausstehend", "{n} pending"),
+    "status.failed": ("{n} fehlgeschlagen", "{n} failed"),
+    "banner.offline": ("Offline – Daten vom {time}. Änderungen werden gesendet, sobald der Server erreichbar ist.",
+                       "Offline – data as of {time}. Changes will be sent when the server is reachable."),
+    "banner.connecting": ("Verbinde mit dem Marktplatz …", "Connecting to the marketplace …"),
+    # keys and commands
+    "key.help": ("Hilfe", "Help"),
+    "key.filter": ("Filter", "Filter"),
+    "key.jump": ("Springen", "Jump"),
+    "key.back": ("Zurück", "Back"),
+    "key.quit": ("Beenden", "Quit"),
+    "key.refresh": ("Aktualisieren", "Refresh"),
+    "key.open": ("Öffnen", "Open"),
+    "key.sort": ("Sortierung", "Sort"),
+    "key.facets": ("Filterleiste", "Facets"),
+    "key.order": ("Bestellen", "Order"),
+    "key.catalog": ("Katalog", "Catalog"),
+    "key.orders": ("Bestellungen", "Orders"),
+    "key.invoices": ("Rechnungen", "Invoices"),
+    "key.language": ("Sprache", "Language"),
+    "key.theme": ("Farbschema", "Theme"),
+    "key.palette": ("Befehle", "Commands"),
+    "help.title": ("Hilfe – Tastenbelegung", "Help – key bindings"),
+    "help.intro": ("Alle Tasten dieses Bildschirms. Eigene Belegung: [keymap] in der Konfigurationsdatei, nach Binding-ID.",
+                   "Every key of this screen. Rebind them in the [keymap] table of the config file, by binding id."),
+    "help.key": ("Taste", "Key"),
+    "help.action": ("Aktion", "Action"),
+    "help.id": ("Binding-ID", "Binding id"),
+    "jump.prompt": (":orders, :order 123, :invoices, :invoice 2026-000042, :offering NAME, :support",
+                    ":orders, :order 123, :invoices, :invoice 2026-000042, :offering NAME, :support"),
+    "jump.unknown": ("Unbekannter Befehl: {text}", "Unknown command: {text}"),
+    "jump.not_found": ("Nicht gefunden: {text}", "Not found: {text}"),
+    "cmd.catalog": ("Katalog öffnen", "Open the catalog"),
+    "cmd.orders": ("Bestellungen öffnen", "Open orders"),
+    "cmd.invoices": ("Rechnungen öffnen", "Open invoices"),
+    "cmd.support": ("Support-Bereich öffnen", "Open support"),
+    "cmd.my_offerings": ("Meine Angebote öffnen", "Open my offerings"),
+    "cmd.refresh": ("Daten vom Server abgleichen", "Sync data from the server"),
+    "cmd.language": ("Sprache wechseln (Deutsch/English)", "Switch language (Deutsch/English)"),
+    "cmd.theme": ("Farbschema wechseln (dunkel/hell/ANSI)", "Switch theme (dark/light/ANSI)"),
+    "cmd.help": ("Hilfe anzeigen", "Show help"),
+    "cmd.quit": ("Beenden", "Quit"),
+    "cmd.order": ("Bestellung {n} öffnen", "Open order {n}"),
+    "cmd.invoice": ("Rechnung {n} öffnen", "Open invoice {n}"),
+    "cmd.offering": ("Angebot suchen: {text}", "Find offering: {text}"),
+    # catalog
+    "catalog.filter_placeholder": ("Filtern: Titel, Anbieter, Themenfeld, Stichwort …", "Filter: title, provider, category, keyword …"),
+    "catalog.count": ("{shown} von {total} Angeboten", "{shown} of {total} offerings"),
+    "catalog.empty": ("Keine Angebote gefunden", "No offerings found"),
+    "catalog.empty_cache": ("Noch keine Daten – der Katalog wird geladen …", "No data yet – loading the catalog …"),
+    "col.title": ("Titel", "Title"),
+    "col.provider": ("Bereitsteller", "Provider"),
+    "col.category": ("Themenfeld", "Category"),
+    "col.annual_fee": ("Jahresentgelt", "Annual fee"),
+    "col.key": ("Verteilung", "Distribution"),
+    "facet.category": ("Themenfeld", "Category"),
+    "facet.provider": ("Bereitsteller", "Provider"),
+    "facet.bundesland": ("Bundesland", "Federal state"),
+    "facet.inhouse_orderable": ("Inhouse bestellbar", "Orderable in-house"),
+    "facet.all": ("alle", "all"),
+    "sort.title": ("Titel", "Title"),
+    "sort.provider": ("Bereitsteller", "Provider"),
+    "sort.annual_fee": ("Jahresentgelt aufsteigend", "Annual fee ascending"),
+    "sort.-annual_fee": ("Jahresentgelt absteigend", "Annual fee descending"),
+    "sort.updated": ("zuletzt geändert", "Recently updated"),
+    "sort.now": ("Sortiert nach: {sort}", "Sorted by: {sort}"),
+    "key.fixed": ("fest", "fixed"),
+    "key.per_inhabitant": ("je Einwohner", "per inhabitant"),
+    "key.per_case": ("je Fall", "per case"),
+    "key.target_group": ("Zielgruppe", "target group"),
+    # detail
+    "detail.description": ("Beschreibung", "Description"),
+    "detail.fees": ("Entgelte", "Fees"),
+    "detail.annual_fee": ("Jahresentgelt", "Annual fee"),
+    "detail.one_time_fee": ("Einmaliges Entgelt", "One-time fee"),
+    "detail.distribution": ("Verteilschlüssel", "Distribution key"),
+    "detail.unit_price": ("Preis", "Price"),
+    "detail.vat": ("Umsatzsteuer", "VAT"),
+    "detail.your_cost": ("Ihre Kosten ({org})", "Your cost ({org})"),
+    "detail.first_year": ("{year} ab {start} ({months} von 12 Monaten, inkl. einmaligem Entgelt)",
+                          "{year} from {start} ({months} of 12 months, incl. one-time fee)"),
+    "detail.full_year": ("volles Jahr danach", "a full year after"),
+    "detail.usage_extra": ("zzgl. Nutzung je Fall", "plus usage per case"),
+    "detail.net": ("netto", "net"),
+    "detail.pro_rata_rule": ("Beginnt ein Vertrag im Lauf des Jahres, wird nach vollen Kalendermonaten anteilig berechnet.",
+                             "A contract starting during the year is billed pro rata by full calendar months."),
+    "detail.provider": ("Bereitsteller", "Provider"),
+    "detail.contact": ("Kontakt", "Contact"),
+    "detail.availability": ("Verfügbar in", "Available in"),
+    "detail.nationwide": ("bundesweit", "nationwide"),
+    "detail.maturity": ("Reifegrad (OZG)", "Maturity (OZG)"),
+    "detail.terms": ("Vertragsbedingungen", "Contract terms"),
+    "detail.keys": ("Schlüssel", "Keys"),
+    "detail.order_hint": ("Mit [b] Interesse bekunden (Bestellung)", "Press [b] to express interest (order)"),
+    "detail.cannot_order": ("Bestellen nicht möglich: {reason}", "Ordering not possible: {reason}"),
+    "detail.no_inhouse": ("Ihre Organisation hat keine Inhouse-Beziehung zu einem Betreiber des Marktplatzes.",
+                          "Your organisation has no in-house relationship with an operator of the marketplace."),
+    "detail.only_customers": ("Nur Kunden können bestellen.", "Only customers can order."),
+    "detail.ordering_soon": ("Der Bestellvorgang folgt in einer der nächsten Versionen.", "Ordering comes in an upcoming version."),
+    "detail.not_cached": ("Angebot nicht im lokalen Bestand.", "Offering not in the local cache."),
+    "yes": ("ja", "yes"),
+    "no": ("nein", "no"),
+    # areas not built yet
+    "area.coming": ("Dieser Bereich folgt in einer der nächsten Versionen. Bereits abgeglichen: {n} Einträge.",
+                    "This area comes in an upcoming version. Already synced: {n} records."),
+    # errors
+    "error.server": ("Server: {detail}", "Server: {detail}"),
+    "error.unreachable": ("Server nicht erreichbar: {reason}", "Server unreachable: {reason}"),
+    "error.config": ("Konfiguration: {detail}", "Configuration: {detail}"),
+}
+
+
+def set_language(language: str) -> None:
+    global _current
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+    _current = language
+
+
+def current_language() -> str:
+    return _current
+
+
+def t(key: str, **values: object) -> str:
+    """The message in the current language; an unknown id shows itself (visible, not a crash)."""
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key
+    text = entry[LANGUAGES.index(_current)]
+    return text.format(**values) if values else text

@@ -1,0 +1,192 @@
+"""Katalog: every offering, filtered as you type, from the local cache — only visible rows are
+rendered (VirtualTable), and every query runs in a thread worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Input, Select, Static
+
+from .. import formatting, i18n
+from ..store.cache import Cache, Filters
+from ..text import clean
+from ..widgets.virtual_table import Column, VirtualTable
+from .localize import localize_bindings
+
+SORTS = ("title", "provider", "annual_fee", "-annual_fee", "updated")
+FACETS = ("category", "provider", "bundesland", "inhouse_orderable")
+
+
+@dataclass(frozen=True)
+class CatalogSource:
+    """The rows of the catalog table for one query, filters and sort — read in a worker thread."""
+
+    cache: Cache
+    query: str
+    filters: Filters
+    sort: str
+
+    def count(self) -> int:
+        return self.cache.count(self.query, filters=self.filters)
+
+    def fetch(self, offset: int, limit: int) -> list[tuple[Any, list[str]]]:
+        page = self.cache.search(self.query, filters=self.filters, sort=self.sort, offset=offset, limit=limit)
+        return [(r.id, [clean(r.title), clean(r.provider_name), clean(r.category), formatting.money(r.annual_fee),
+                        i18n.t(f"key.{r.distribution_key}")]) for r in page.rows]
+
+
+def catalog_columns() -> list[Column]:
+    return [
+        Column("title", i18n.t("col.title")),
+        Column("provider", i18n.t("col.provider"), width=16),
+        Column("category", i18n.t("col.category"), width=14),
+        Column("annual_fee", i18n.t("col.annual_fee"), width=12, align="right"),
+        Column("key", i18n.t("col.key"), width=10),
+    ]
+
+
+class CatalogScreen(Screen):
+    """The catalog area. Keeps its filter, facets, sort and selection while you are elsewhere."""
+
+    BINDINGS = [
+        Binding("slash", "focus_filter", "key.filter", id="catalog.filter"),
+        Binding("s", "cycle_sort", "key.sort", id="catalog.sort"),
+        Binding("f", "toggle_facets", "key.facets", id="catalog.facets"),
+        Binding("escape", "leave_filter", "key.back", show=False, id="catalog.leave_filter"),
+    ]
+    DEFAULT_CSS = """
+    CatalogScreen #filter { height: 1; border: none; padding: 0 1; background: $boost; }
+    CatalogScreen #filter:focus { background: $primary 30%; }
+    CatalogScreen #facets { width: 34; display: none; padding: 0 1; }
+    CatalogScreen.-facets #facets { display: block; }
+    CatalogScreen #facets Select { margin-bottom: 1; }
+    CatalogScreen #count { height: 1; padding: 0 1; color: $text-muted; }
+    CatalogScreen VirtualTable { height: 1fr; }
+    """
+
+    def __init__(self, cache: Cache, **kwargs):
+        super().__init__(**kwargs)
+        self.cache = cache
+        self.query_text = ""
+        self.filters = Filters()
+        self.sort = "title"
+        localize_bindings(self)
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=i18n.t("catalog.filter_placeholder"), id="filter")
+        with Horizontal():
+            with Vertical(id="facets"):
+                for facet in FACETS:
+                    yield Select([], prompt=i18n.t(f"facet.{facet}"), id=f"facet-{facet}", allow_blank=True)
+            with Vertical():
+                yield Static(id="count")
+                yield VirtualTable(catalog_columns(), id="catalog-table", empty_text=i18n.t("catalog.empty_cache"))
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(VirtualTable).focus()
+
+    # --- data ----------------------------------------------------------------------------------
+
+    def reload(self, *, keep_cursor: bool = False) -> None:
+        """Show the rows for the current filter (called on every keystroke and after a sync)."""
+        table = self.query_one(VirtualTable)
+        table.empty_text = i18n.t("catalog.empty") if self.cache.offering_count() else i18n.t("catalog.empty_cache")
+        table.set_source(CatalogSource(self.cache, self.query_text, self.filters, self.sort), keep_cursor=keep_cursor)
+        if self.has_class("-facets"):
+            self.load_facets()
+
+    @work(thread=True, exclusive=True, group="facets")
+    def load_facets(self) -> None:
+        facets = self.cache.facets(self.query_text, filters=self.filters)
+        self.app.call_from_thread(self._show_facets, facets)
+
+    def _show_facets(self, facets: dict[str, list[tuple[str, int]]]) -> None:
+        for facet in FACETS:
+            select = self.query_one(f"#facet-{facet}", Select)
+            options = []
+            for value, n in facets.get(facet, []):
+                label = i18n.t("yes") if value == "ja" else clean(value)
+                options.append((f"{label} ({formatting.number(n)})", value))
+            current = select.value
+            with select.prevent(Select.Changed):
+                select.set_options(options)
+                if current is not Select.BLANK and any(v == current for _, v in options):
+                    select.value = current
+
+    @on(VirtualTable.Loaded)
+    def _loaded(self, _event: VirtualTable.Loaded) -> None:
+        self._count_all()
+
+    @work(thread=True, exclusive=True, group="count-all")
+    def _count_all(self) -> None:
+        total = self.cache.offering_count()
+        table = self.query_one(VirtualTable)
+        text = (f"{i18n.t('catalog.count', shown=formatting.number(table.total), total=formatting.number(total))} · "
+                f"{i18n.t('sort.now', sort=i18n.t('sort.' + self.sort))}")
+        self.app.call_from_thread(self.query_one("#count", Static).update, text)
+
+    # --- input -----------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self.reload()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.query_one(VirtualTable).focus()
+
+    @on(Select.Changed)
+    def _facet_changed(self, event: Select.Changed) -> None:
+        facet = (event.select.id or "").removeprefix("facet-")
+        value = None if event.value is Select.BLANK else event.value
+        if facet == "provider" and value is not None:
+            self.filters = replace(self.filters, provider_id=self.cache.provider_id(str(value)))
+        elif facet == "inhouse_orderable":
+            self.filters = replace(self.filters, inhouse_orderable=None if value is None else value == "ja")
+        elif facet in ("category", "bundesland"):
+            self.filters = replace(self.filters, **{facet: value})
+        elif facet == "provider":
+            self.filters = replace(self.filters, provider_id=None)
+        self.reload()
+
+    @on(VirtualTable.RowSelected)
+    def _open(self, event: VirtualTable.RowSelected) -> None:
+        from .detail import OfferingScreen
+
+        self.app.push_screen(OfferingScreen(self.cache, event.key))
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_leave_filter(self) -> None:
+        if self.focused is self.query_one("#filter", Input):
+            self.query_one(VirtualTable).focus()
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.reload()
+
+    def action_toggle_facets(self) -> None:
+        self.toggle_class("-facets")
+        if self.has_class("-facets"):
+            self.load_facets()
+
+    async def relabel(self) -> None:
+        """After a language switch: rebuild the widgets with the new texts, keep the place."""
+        await self.recompose()
+        self.query_one("#filter", Input).value = self.query_text
+        self.reload(keep_cursor=True)
+
+    def set_filter(self, text: str) -> None:
+        """Used by ``:offering NAME``: show the catalog filtered by a name."""
+        self.query_one("#filter", Input).value = text
+        self.query_text = text
+        self.reload()

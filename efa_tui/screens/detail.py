@@ -1,0 +1,146 @@
+"""An offering in full: description, fees and the price worked out for the user's organisation
+(first year pro rata, then a full year), provider contact, availability, maturity."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Static
+
+from .. import formatting, i18n
+from ..domain.catalog import BUNDESLAENDER
+from ..domain.pricing import DistributionKey, Fees, cost_preview
+from ..store.cache import Cache
+from ..text import clean
+from .localize import localize_bindings
+
+
+def first_of_next_month(today: date) -> date:
+    return date(today.year + today.month // 12, today.month % 12 + 1, 1)
+
+
+def price_for(offering: dict[str, Any], me: dict[str, Any] | None, today: date) -> Text:
+    """The cost for the user's own organisation, by the domain's pricing rules."""
+    fees = offering.get("fees") or {}
+    key = DistributionKey(fees.get("distribution_key") or "fixed")
+    f = Fees(Decimal(fees.get("annual_fee") or "0"), Decimal(fees.get("one_time_fee") or "0"), key,
+             Decimal(fees["unit_price"]) if fees.get("unit_price") else None, Decimal(fees.get("vat_rate") or "0"))
+    org = (me or {}).get("organization") or {}
+    start = first_of_next_month(today)
+    preview = cost_preview(f, start, population=org.get("population"), target_group_size=org.get("population"))
+    text = Text()
+    text.append(i18n.t("detail.your_cost", org=clean(org.get("name") or "–")) + "\n", style="bold")
+    text.append(f"  {i18n.t('detail.first_year', year=preview.first_year, start=formatting.day(start), months=preview.months_first_year)}: ")
+    text.append(f"{formatting.money(preview.first_year_net)} {i18n.t('detail.net')}\n", style="bold")
+    text.append(f"  {i18n.t('detail.full_year')}: ")
+    text.append(f"{formatting.money(preview.full_year_net)} {i18n.t('detail.net')}\n", style="bold")
+    if key is DistributionKey.PER_CASE:
+        text.append(f"  {i18n.t('detail.usage_extra')}: {formatting.money(fees.get('unit_price'))}\n")
+    text.append(f"  {i18n.t('detail.pro_rata_rule')}\n", style="dim")
+    return text
+
+
+def describe(offering: dict[str, Any], me: dict[str, Any] | None, today: date) -> list[Text]:
+    """The detail view as plain Text blocks (markup off: everything here came from the server)."""
+    fees = offering.get("fees") or {}
+    contact = offering.get("contact") or {}
+    blocks: list[Text] = []
+    head = Text()
+    head.append(clean(offering.get("title")) + "\n", style="bold")
+    head.append(clean(offering.get("summary")), style="italic")
+    blocks.append(head)
+
+    info = Text()
+    info.append(f"{i18n.t('detail.provider')}: ", style="bold")
+    info.append(clean((offering.get("provider") or {}).get("name")) + "\n")
+    info.append(f"{i18n.t('col.category')}: ", style="bold")
+    info.append(clean(offering.get("category")) + "\n")
+    lands = offering.get("bundeslaender") or []
+    info.append(f"{i18n.t('detail.availability')}: ", style="bold")
+    info.append((", ".join(BUNDESLAENDER.get(code, clean(code)) for code in lands) or i18n.t("detail.nationwide")) + "\n")
+    info.append(f"{i18n.t('detail.maturity')}: ", style="bold")
+    info.append(f"{offering.get('maturity', '–')} / 4\n")
+    info.append(f"{i18n.t('detail.keys')}: ", style="bold")
+    info.append(f"{clean(offering.get('ozg_id'))} · LeiKa {clean(offering.get('leika_key'))}")
+    blocks.append(info)
+
+    fee_text = Text()
+    fee_text.append(i18n.t("detail.fees") + "\n", style="bold underline")
+    fee_text.append(f"  {i18n.t('detail.annual_fee')}: {formatting.money(fees.get('annual_fee'))}\n")
+    fee_text.append(f"  {i18n.t('detail.one_time_fee')}: {formatting.money(fees.get('one_time_fee'))}\n")
+    key = fees.get("distribution_key") or "fixed"
+    fee_text.append(f"  {i18n.t('detail.distribution')}: {i18n.t('key.' + key)}")
+    if fees.get("unit_price"):
+        fee_text.append(f" · {formatting.money(fees.get('unit_price'))} {clean(fees.get('unit_label') or '')}")
+    fee_text.append(f"\n  {i18n.t('detail.vat')}: {formatting.number(Decimal(fees.get('vat_rate') or '0'), 0)} %")
+    blocks.append(fee_text)
+    blocks.append(price_for(offering, me, today))
+
+    desc = Text()
+    desc.append(i18n.t("detail.description") + "\n", style="bold underline")
+    desc.append(clean(offering.get("description"), multiline=True))
+    blocks.append(desc)
+
+    terms = Text()
+    terms.append(i18n.t("detail.terms") + "\n", style="bold underline")
+    terms.append(clean(offering.get("contract_terms"), multiline=True))
+    blocks.append(terms)
+
+    who = Text()
+    who.append(i18n.t("detail.contact") + "\n", style="bold underline")
+    who.append("  " + " · ".join(clean(contact.get(k)) for k in ("name", "email", "phone") if contact.get(k)))
+    blocks.append(who)
+
+    order = Text()
+    role = (me or {}).get("role")
+    if me and me.get("can_order"):
+        order.append(i18n.t("detail.ordering_soon"), style="bold")
+    else:
+        reason = i18n.t("detail.only_customers") if role and role != "customer" else i18n.t("detail.no_inhouse")
+        order.append(i18n.t("detail.cannot_order", reason=reason), style="bold")
+    blocks.append(order)
+    return blocks
+
+
+class OfferingScreen(Screen):
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "key.back", id="detail.back")]
+    DEFAULT_CSS = """
+    OfferingScreen VerticalScroll { padding: 0 1; }
+    OfferingScreen Static { margin-bottom: 1; }
+    """
+
+    def __init__(self, cache: Cache, offering_id: int, **kwargs):
+        super().__init__(**kwargs)
+        self.cache = cache
+        self.offering_id = offering_id
+        localize_bindings(self)
+
+    def compose(self) -> ComposeResult:
+        yield VerticalScroll(id="detail")
+
+    def on_mount(self) -> None:
+        self.app.decorate(self)
+        self.load()
+
+    @work(thread=True, exclusive=True)
+    def load(self) -> None:
+        offering = self.cache.get_offering(self.offering_id)
+        me = self.cache.get_state("me")
+        self.app.call_from_thread(self._show, offering, me)
+
+    def _show(self, offering: dict | None, me: dict | None) -> None:
+        box = self.query_one("#detail", VerticalScroll)
+        box.remove_children()
+        if offering is None:
+            box.mount(Static(Text(i18n.t("detail.not_cached"))))
+            return
+        box.mount_all(Static(block) for block in describe(offering, me, date.today()))
+        box.focus()

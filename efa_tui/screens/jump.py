@@ -1,0 +1,39 @@
+"""``:`` jump: type a command with completion (``:orders``, ``:order 123``, ``:invoice 2026-000042``)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Input
+
+from .. import i18n
+from .localize import localize_bindings
+
+COMMANDS = ["catalog", "orders", "order ", "invoices", "invoice ", "offering ", "support", "help", "quit"]
+
+
+def parse_jump(text: str) -> tuple[str, str]:
+    """``"order 123"`` → ("order", "123"); a leading ``:`` is optional."""
+    text = text.strip().lstrip(":").strip()
+    verb, _, rest = text.partition(" ")
+    return verb.lower(), rest.strip()
+
+
+class JumpScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "key.back", id="jump.cancel")]
+    DEFAULT_CSS = """
+    JumpScreen { align: center top; }
+    JumpScreen Input { width: 80%; max-width: 90; margin-top: 3; border: round $accent; }
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        localize_bindings(self)
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=i18n.t("jump.prompt"), suggester=SuggestFromList(COMMANDS, case_sensitive=False), id="jump")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)

@@ -1,0 +1,60 @@
+"""The frame around every area: a header (profile, organisation, role), an offline banner and a
+status line (online/offline, data age, sync progress, outbox counts)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from .. import formatting, i18n
+from ..store.backend import Status
+from ..text import clean
+
+
+class AppHeader(Static):
+    DEFAULT_CSS = """
+    AppHeader { dock: top; height: 1; background: $primary; color: $text; padding: 0 1; }
+    """
+
+    def show(self, profile: str, organization: str, role: str, area: str) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(i18n.t("app.title"), style="bold")
+        text.append(f" · {area}")
+        text.append(f"  {clean(organization)}" if organization else "")
+        text.append(f" · {i18n.t('role.' + role)}" if role else "")
+        text.append(f" · {clean(profile)}", style="dim")
+        self.update(text)
+
+
+class OfflineBanner(Static):
+    DEFAULT_CSS = """
+    OfflineBanner { dock: top; height: auto; background: $warning; color: $text; padding: 0 1; display: none; }
+    OfflineBanner.-shown { display: block; }
+    """
+
+
+class StatusLine(Static):
+    DEFAULT_CSS = """
+    StatusLine { dock: bottom; height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    """
+
+    def show(self, status: Status, progress: tuple[int, int | None] | None = None, connecting: bool = False) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if connecting:
+            text.append("● " + i18n.t("banner.connecting"), style="bold")
+        elif status.online:
+            text.append("● " + i18n.t("status.online"), style="bold green")
+        else:
+            text.append("● " + i18n.t("status.offline"), style="bold red")
+        as_of = status.as_of.get("offerings")
+        text.append("  " + (i18n.t("status.as_of", time=formatting.clock(as_of)) if as_of else i18n.t("status.never")))
+        if progress is not None:
+            done, total = progress
+            label = (i18n.t("status.syncing", done=formatting.number(done), total=formatting.number(total))
+                     if total else i18n.t("status.syncing_open", done=formatting.number(done)))
+            text.append(f"  {label}", style="bold")
+        if status.pending:
+            text.append("  " + i18n.t("status.pending", n=status.pending), style="yellow")
+        if status.failed:
+            text.append("  " + i18n.t("status.failed", n=status.failed), style="bold red")
+        self.update(text)

@@ -1,0 +1,774 @@
+"""A table for very many rows (100,000 and more) that renders only what is on screen.
+
+`VirtualTable` is a Line API widget: `render_line(y)` builds one `Strip` per visible line, the
+scrollable height is the row count plus the header, and no per-row widget or renderable exists.
+Rows come from a `RowSource`; both `count()` and `fetch()` run in thread workers, never on the
+event loop. Fetched rows are kept in blocks (`block_size` rows, least recently used of
+`max_blocks` kept); a line whose block is still on its way renders as a dim "…".
+
+Cells are untrusted text. They are drawn as plain segments (no markup), control characters are
+replaced before anything is cached, and widths are measured in terminal cells, so CJK and emoji
+truncate with "…" without breaking the layout.
+
+`set_source()` replaces the data (a new filter, a new sort, a sync finished). Every call starts a
+new generation; a worker of an older generation may still finish, but its result is dropped.
+Until the new count and first window arrive the previous rows stay on screen, so typing in a
+filter does not flicker.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events, on
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.worker import get_current_worker
+
+__all__ = ["Column", "RowSource", "VirtualTable", "column_widths", "fit_cell", "sanitize_cell"]
+
+BLOCK_SIZE = 200
+"""Rows fetched per `RowSource.fetch` call (one cache block)."""
+MAX_BLOCKS = 20
+"""Blocks kept in the cache (least recently used are dropped)."""
+GAP = 1
+"""Blank cells between two columns."""
+LEAD = 1
+"""Blank cells before the first column."""
+MIN_FLEX_WIDTH = 10
+"""Width a flexible column gets before fixed columns are shrunk to make room."""
+MIN_WIDTH = 3
+"""No column is shrunk below this; if even that does not fit, the table scrolls sideways."""
+ELLIPSIS = "…"
+
+Row = tuple[Any, tuple[str, ...]]
+
+# C0 controls, DEL and C1 controls (including the 8-bit CSI \x9b) become U+FFFD; tab and line
+# breaks become a space; bidi embedding/override/isolate controls are dropped (they could reorder
+# what the user sees).
+_CONTROL_TABLE: dict[int, str | None] = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)], "\ufffd")
+_CONTROL_TABLE.update(dict.fromkeys([0x09, 0x0A, 0x0D], " "))
+_CONTROL_TABLE.update(dict.fromkeys([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)], None))
+
+
+def sanitize_cell(value: object) -> str:
+    """Untrusted cell value -> text that cannot carry a terminal control sequence."""
+    if value is None:
+        return ""
+    return str(value).translate(_CONTROL_TABLE)
+
+
+def fit_cell(text: str, width: int, align: str = "left") -> str:
+    """Pad or truncate `text` to exactly `width` terminal cells ("…" marks a cut)."""
+    if width <= 0:
+        return ""
+    length = cell_len(text)
+    if length > width:
+        text = set_cell_size(text, width - 1) + ELLIPSIS  # set_cell_size pads a split wide char
+        length = width
+    padding = " " * (width - length)
+    return padding + text if align == "right" else text + padding
+
+
+@dataclass(frozen=True)
+class Column:
+    """One table column."""
+
+    key: str
+    label: str
+    """Header text (already translated by the caller; treated as untrusted too)."""
+    width: int | None = None
+    """Fixed width in cells; `None` shares the remaining width with the other flexible columns."""
+    align: str = "left"
+    """"left" or "right" (money is right-aligned)."""
+
+    def __post_init__(self) -> None:
+        if self.align not in ("left", "right"):
+            raise ValueError(f"Column {self.key!r}: align must be 'left' or 'right', not {self.align!r}")
+        if self.width is not None and self.width < 1:
+            raise ValueError(f"Column {self.key!r}: width must be at least 1")
+
+
+@runtime_checkable
+class RowSource(Protocol):
+    """The rows of a table. Both methods are called in a worker thread, never on the event loop."""
+
+    def count(self) -> int: ...
+
+    def fetch(self, offset: int, limit: int) -> list[tuple[Any, Sequence[str]]]:
+        """Rows `offset` .. `offset + limit - 1` as (row key, cell texts in column order)."""
+        ...
+
+
+def column_widths(columns: Sequence[Column], available: int) -> list[int]:
+    """Cell widths of `columns` for a table `available` cells wide (gap and lead excluded).
+
+    Fixed columns get their width and flexible ones share the rest. If that leaves a flexible
+    column narrower than `MIN_FLEX_WIDTH`, the fixed columns shrink proportionally (not below
+    `MIN_WIDTH`); if the table still does not fit, the caller scrolls horizontally.
+    """
+    count = len(columns)
+    if count == 0:
+        return []
+    usable = max(0, available - LEAD - GAP * (count - 1))
+    flexible = [i for i, column in enumerate(columns) if column.width is None]
+    fixed = {i: column.width for i, column in enumerate(columns) if column.width is not None}
+    fixed_total = sum(fixed.values())
+    flex_need = MIN_FLEX_WIDTH * len(flexible)
+    if fixed_total + flex_need > usable and fixed:
+        budget = max(usable - flex_need, MIN_WIDTH * len(fixed))
+        if budget < fixed_total:
+            scaled = {i: max(MIN_WIDTH, width * budget // fixed_total) for i, width in fixed.items()}
+            # hand out what the rounding down left over, widest columns first
+            spare = budget - sum(scaled.values())
+            for i in sorted(fixed, key=lambda i: -fixed[i]):
+                if spare <= 0:
+                    break
+                if scaled[i] < fixed[i]:
+                    scaled[i] += 1
+                    spare -= 1
+            fixed = scaled
+            fixed_total = sum(fixed.values())
+    widths = [0] * count
+    for i, width in fixed.items():
+        widths[i] = width
+    if flexible:
+        rest = max(usable - fixed_total, MIN_WIDTH * len(flexible))
+        share, extra = divmod(rest, len(flexible))
+        for n, i in enumerate(flexible):
+            widths[i] = max(MIN_WIDTH, share + (1 if n < extra else 0))
+    return widths
+
+
+def _visible_top(top: int, cursor: int, total: int, rows: int) -> int:
+    """First visible row after a reload: `top` clamped to the rows there are, moved just
+    enough to show `cursor`."""
+    top = max(0, min(top, total - rows))
+    if cursor < top:
+        top = cursor
+    elif cursor >= top + rows:
+        top = cursor - rows + 1
+    return max(0, top)
+
+
+class _SourceLoaded(Message, bubble=False):
+    """Internal: a source's count and first window arrived (posted from a worker thread)."""
+
+    def __init__(self, generation: int, source: RowSource, total: int, blocks: dict[int, list[Row]],
+                 keep_cursor: bool, error: BaseException | None = None) -> None:
+        super().__init__()
+        self.generation = generation
+        self.source = source
+        self.total = total
+        self.blocks = blocks
+        self.keep_cursor = keep_cursor
+        self.error = error
+
+
+class _BlockFetched(Message, bubble=False):
+    """Internal: one block of rows arrived, or failed (posted from a worker thread)."""
+
+    def __init__(self, generation: int, block: int, rows: list[Row] | None,
+                 error: BaseException | None = None) -> None:
+        super().__init__()
+        self.generation = generation
+        self.block = block
+        self.rows = rows
+        self.error = error
+
+
+class VirtualTable(ScrollView, can_focus=True):
+    """A scrolling table over a `RowSource`; only the visible rows are fetched and rendered."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "cursor_down", "Ab", show=False, id="table.down"),
+        Binding("up,k", "cursor_up", "Auf", show=False, id="table.up"),
+        Binding("pagedown", "cursor_page_down", "Seite ab", show=False, id="table.page_down"),
+        Binding("pageup", "cursor_page_up", "Seite auf", show=False, id="table.page_up"),
+        Binding("ctrl+d", "cursor_half_page_down", "Halbe Seite ab", show=False, id="table.half_page_down"),
+        Binding("ctrl+u", "cursor_half_page_up", "Halbe Seite auf", show=False, id="table.half_page_up"),
+        Binding("home,g", "cursor_top", "Anfang", show=False, id="table.top"),
+        Binding("end,G,shift+g", "cursor_bottom", "Ende", show=False, id="table.bottom"),
+        Binding("enter", "select_cursor", "Öffnen", show=False, id="table.select"),
+    ]
+    """
+    | Key(s) | ID | Action |
+    | :- | :- | :- |
+    | down, j | table.down | Cursor one row down. |
+    | up, k | table.up | Cursor one row up. |
+    | pagedown | table.page_down | One page down. |
+    | pageup | table.page_up | One page up. |
+    | ctrl+d | table.half_page_down | Half a page down. |
+    | ctrl+u | table.half_page_up | Half a page up. |
+    | home, g | table.top | First row. |
+    | end, G | table.bottom | Last row ("G"; "shift+g" from kitty-protocol terminals without text). |
+    | enter | table.select | Post `RowSelected` for the cursor row. |
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "virtual-table--header",
+        "virtual-table--cursor",
+        "virtual-table--row-odd",
+        "virtual-table--placeholder",
+        "virtual-table--empty",
+    }
+
+    DEFAULT_CSS = """
+    VirtualTable {
+        background: $surface;
+        color: $foreground;
+        height: 1fr;
+        width: 1fr;
+
+        & > .virtual-table--header {
+            background: $panel;
+            color: $foreground;
+            text-style: bold;
+        }
+        & > .virtual-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .virtual-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .virtual-table--row-odd {
+            background: $surface-lighten-1 50%;
+        }
+        & > .virtual-table--placeholder {
+            color: $text-muted;
+            text-style: dim;
+        }
+        & > .virtual-table--empty {
+            color: $text-muted;
+            text-style: italic;
+        }
+
+        /* ANSI themes (16 colours; NO_COLOR drops every colour): text styles only */
+        &:ansi > .virtual-table--header {
+            background: ansi_default;
+            color: ansi_default;
+            text-style: bold underline;
+        }
+        &:ansi > .virtual-table--cursor {
+            background: ansi_default;
+            color: ansi_default;
+            text-style: reverse;
+        }
+        &:ansi:focus > .virtual-table--cursor {
+            background: ansi_default;
+            color: ansi_default;
+            text-style: bold reverse;
+        }
+        &:ansi > .virtual-table--row-odd {
+            background: ansi_default;
+        }
+    }
+    """
+
+    class RowHighlighted(Message):
+        """The cursor moved to a row whose data is loaded (also after a new source loaded)."""
+
+        def __init__(self, table: VirtualTable, index: int, key: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.index = index
+            self.key = key
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    class RowSelected(Message):
+        """Enter (or a double click) on a row."""
+
+        def __init__(self, table: VirtualTable, index: int, key: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.index = index
+            self.key = key
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    class Loaded(Message):
+        """A new source's count and first window are in and on screen."""
+
+        def __init__(self, table: VirtualTable, total: int) -> None:
+            super().__init__()
+            self.table = table
+            self.total = total
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    class LoadFailed(Message):
+        """`count()` or `fetch()` raised in a worker (the error is attached).
+
+        A failed `set_source()` keeps the previous rows on screen (no `Loaded`); a failed block
+        keeps its lines at "…" until the next `set_source()`.
+        """
+
+        def __init__(self, table: VirtualTable, error: BaseException) -> None:
+            super().__init__()
+            self.table = table
+            self.error = error
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    cursor: reactive[int] = reactive(0, init=False)
+    """Index of the highlighted row (clamped to the rows there are)."""
+    empty_text: reactive[str] = reactive("")
+    """Shown when the source has no rows (e.g. "Keine Treffer")."""
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+        empty_text: str = "",
+        zebra_stripes: bool = False,
+        block_size: int = BLOCK_SIZE,
+        max_blocks: int = MAX_BLOCKS,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        if not columns:
+            raise ValueError("VirtualTable needs at least one column")
+        self._columns: tuple[Column, ...] = tuple(columns)
+        self._labels = tuple(sanitize_cell(column.label) for column in self._columns)
+        self.set_reactive(VirtualTable.empty_text, empty_text)
+        self.zebra_stripes = zebra_stripes
+        self.block_size = max(1, block_size)
+        self.max_blocks = max(2, max_blocks)
+        self._source: RowSource | None = None  # the source whose rows are on screen
+        self._total = 0
+        self._generation = 0  # bumped by every set_source()
+        self._shown_generation = 0  # generation of the rows on screen (0: nothing loaded yet)
+        self._loading = False
+        self._deferred: tuple[RowSource, bool] | None = None  # set_source() before mounting
+        self._blocks: OrderedDict[int, list[Row]] = OrderedDict()
+        self._in_flight: set[int] = set()
+        self._failed: set[int] = set()
+        self._pending_highlight = False
+        self._pending_select: int | None = None
+        self._layout_for = -1  # available width the column widths were computed for
+        self._widths: list[int] = []
+        self._line_width = 0
+
+    # --- public API -------------------------------------------------------------------------
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return self._columns
+
+    @property
+    def total(self) -> int:
+        """Rows in the current source (0 until the first source has loaded)."""
+        return self._total
+
+    @property
+    def is_loading(self) -> bool:
+        """A `set_source()` is still counting / fetching its first window."""
+        return self._loading
+
+    @property
+    def cursor_key(self) -> Any | None:
+        """Key of the highlighted row, or None (no rows, or its block is not loaded yet)."""
+        row = self.row_at(self.cursor) if self._total else None
+        return None if row is None else row[0]
+
+    def row_at(self, index: int) -> Row | None:
+        """(key, sanitized cells) of row `index` if it is in the cache, else None (no fetch)."""
+        if not 0 <= index < self._total:
+            return None
+        block, offset = divmod(index, self.block_size)
+        rows = self._blocks.get(block)
+        if rows is None or offset >= len(rows):
+            return None
+        return rows[offset]
+
+    def set_source(self, source: RowSource, *, keep_cursor: bool = False) -> None:
+        """Show the rows of `source`: count and visible window are fetched in a thread worker.
+
+        A newer call obsoletes an older one (its worker is cancelled, its results are dropped).
+        The previous rows stay visible until the new ones are in; then `Loaded` is posted.
+        With `keep_cursor` the cursor index and scroll position are kept (clamped), e.g. after
+        a background sync; otherwise the table starts at the top.
+        """
+        self._generation += 1
+        self._loading = True
+        if not self.is_attached:
+            self._deferred = (source, keep_cursor)
+            return
+        self._deferred = None
+        self._start_load(source, keep_cursor)
+
+    def move_cursor(self, index: int) -> None:
+        """Highlight row `index` (clamped) and scroll it into view."""
+        self.cursor = index
+        self._scroll_cursor_into_view()
+
+    # --- workers (thread side) ----------------------------------------------------------------
+
+    def _start_load(self, source: RowSource, keep_cursor: bool) -> None:
+        rows = self._view_rows()
+        first = self.scroll_offset.y if keep_cursor else 0
+        cursor = self.cursor if keep_cursor else 0
+        work = partial(self._load_in_thread, source, self._generation, keep_cursor, first, cursor, rows)
+        self.run_worker(work, name="virtual-table load", group="virtual-table-load", exclusive=True,
+                        thread=True, exit_on_error=False)
+
+    def _obsolete(self, generation: int) -> bool:
+        return generation != self._generation or get_current_worker().is_cancelled
+
+    def _fetch_rows(self, source: RowSource, block: int, total: int) -> list[Row]:
+        """Fetch and sanitize one block (in a worker thread)."""
+        offset = block * self.block_size
+        limit = min(self.block_size, total - offset)
+        width = len(self._columns)
+        padding = ("",) * width
+        rows: list[Row] = []
+        for key, cells in list(source.fetch(offset, limit))[:limit]:
+            texts = tuple(sanitize_cell(cell) for cell in list(cells)[:width])
+            rows.append((key, texts + padding[len(texts):]))
+        return rows
+
+    def _load_in_thread(self, source: RowSource, generation: int, keep_cursor: bool,
+                        first: int, cursor: int, view_rows: int) -> None:
+        blocks: dict[int, list[Row]] = {}
+        try:
+            total = max(0, int(source.count()))
+            if self._obsolete(generation):
+                return
+            if total:
+                first = _visible_top(first, min(cursor, total - 1), total, view_rows) if keep_cursor else 0
+                last = min(total, first + max(1, view_rows)) - 1
+                for block in range(first // self.block_size, last // self.block_size + 1):
+                    if self._obsolete(generation):
+                        return
+                    blocks[block] = self._fetch_rows(source, block, total)
+        except Exception as error:  # the source is app code (SQLite, HTTP): report, don't crash
+            if not self._obsolete(generation):
+                self.post_message(_SourceLoaded(generation, source, 0, {}, keep_cursor, error))
+            return
+        if not self._obsolete(generation):
+            self.post_message(_SourceLoaded(generation, source, total, blocks, keep_cursor))
+
+    def _fetch_in_thread(self, source: RowSource, generation: int, block: int, total: int) -> None:
+        if generation != self._shown_generation or get_current_worker().is_cancelled:
+            self.post_message(_BlockFetched(generation, block, None))
+            return
+        try:
+            rows = self._fetch_rows(source, block, total)
+        except Exception as error:
+            self.post_message(_BlockFetched(generation, block, None, error))
+            return
+        self.post_message(_BlockFetched(generation, block, rows))
+
+    # --- results (event loop side) ---------------------------------------------------------------
+
+    @on(_SourceLoaded)
+    def _source_loaded(self, message: _SourceLoaded) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return  # a newer set_source() is under way
+        self._loading = False
+        if message.error is not None:  # count() or the first fetch failed: keep what is shown
+            self.refresh()
+            self.post_message(self.LoadFailed(self, message.error))
+            return
+        self._source = message.source
+        self._shown_generation = message.generation
+        self._blocks.clear()
+        self._in_flight.clear()
+        self._failed.clear()
+        self._pending_select = None
+        self._total = message.total
+        for block, rows in sorted(message.blocks.items()):
+            self._store(block, rows)
+        cursor = self.validate_cursor(self.cursor if message.keep_cursor else 0)
+        self.set_reactive(VirtualTable.cursor, cursor)
+        if message.keep_cursor:  # same top row as the thread fetched (never below the old one)
+            top = _visible_top(self.scroll_offset.y, cursor, self._total, self._view_rows())
+            self.scroll_to(y=top, animate=False, force=True)
+        else:
+            self.scroll_to(0, 0, animate=False, force=True)
+        self._update_virtual_size()
+        self.refresh()
+        self.post_message(self.Loaded(self, self._total))
+        self._pending_highlight = True
+        self._announce_highlight()
+        # the new virtual size is applied at the next layout; then fix scroll and fill the view
+        self.call_after_refresh(self._after_load)
+
+    def _after_load(self) -> None:
+        self._scroll_cursor_into_view()
+        self._ensure_window()
+
+    @on(_BlockFetched)
+    def _block_fetched(self, message: _BlockFetched) -> None:
+        message.stop()
+        if message.generation != self._shown_generation:
+            return  # rows of a replaced source
+        self._in_flight.discard(message.block)
+        if message.rows is None:
+            if message.error is not None:
+                self._failed.add(message.block)  # no retry loop; the next set_source() retries
+                self.post_message(self.LoadFailed(self, message.error))
+            return
+        self._store(message.block, message.rows)
+        self.refresh()
+        self._announce_highlight()
+        if self._pending_select is not None and self._pending_select == self.cursor:
+            self.action_select_cursor()
+
+    def _store(self, block: int, rows: list[Row]) -> None:
+        self._blocks[block] = rows
+        self._blocks.move_to_end(block)
+        if len(self._blocks) > self.max_blocks:
+            keep = set(self._window_blocks())
+            for old in list(self._blocks):
+                if len(self._blocks) <= self.max_blocks:
+                    break
+                if old not in keep:
+                    del self._blocks[old]
+
+    def _window_blocks(self) -> range:
+        """Blocks of the visible rows plus a page above and below."""
+        if not self._total:
+            return range(0)
+        rows = self._view_rows()
+        top = self.scroll_offset.y
+        low = max(0, top - rows)
+        high = min(self._total - 1, top + 2 * rows)
+        return range(low // self.block_size, high // self.block_size + 1)
+
+    def _ensure_window(self) -> None:
+        """Start a thread worker for every block near the viewport that is not cached."""
+        source = self._source
+        if source is None or not self._total or not self.is_attached:
+            return
+        for block in self._window_blocks():
+            if block in self._blocks:
+                self._blocks.move_to_end(block)
+                continue
+            if block in self._in_flight or block in self._failed:
+                continue
+            self._in_flight.add(block)
+            work = partial(self._fetch_in_thread, source, self._shown_generation, block, self._total)
+            self.run_worker(work, name=f"virtual-table block {block}", group="virtual-table-fetch",
+                            thread=True, exit_on_error=False)
+
+    def _announce_highlight(self) -> None:
+        if not self._pending_highlight or not self._total:
+            return
+        row = self.row_at(self.cursor)
+        if row is not None:
+            self._pending_highlight = False
+            self.post_message(self.RowHighlighted(self, self.cursor, row[0]))
+
+    # --- geometry -------------------------------------------------------------------------------
+
+    def _view_rows(self) -> int:
+        """Data rows that fit under the header."""
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _relayout(self) -> None:
+        available = self.scrollable_content_region.width
+        if available == self._layout_for and self._widths:
+            return
+        self._layout_for = available
+        self._widths = column_widths(self._columns, available)
+        self._line_width = LEAD + sum(self._widths) + GAP * (len(self._widths) - 1)
+
+    def _update_virtual_size(self) -> None:
+        self._relayout()
+        size = Size(self._line_width, self._total + 1)
+        if self.virtual_size != size:
+            self.virtual_size = size
+
+    def _scroll_cursor_into_view(self) -> None:
+        if not self._total:
+            return
+        rows = self._view_rows()
+        top = self.scroll_offset.y
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + rows:
+            self.scroll_to(y=self.cursor - rows + 1, animate=False)
+
+    def on_mount(self) -> None:
+        self._update_virtual_size()
+        if self._deferred is not None:
+            source, keep_cursor = self._deferred
+            self._deferred = None
+            self._start_load(source, keep_cursor)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._update_virtual_size()
+        self._scroll_cursor_into_view()
+        self._ensure_window()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._ensure_window()
+
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(int(value), self._total - 1)) if self._total > 0 else 0
+
+    def watch_cursor(self, old_value: int, new_value: int) -> None:
+        if self._pending_select is not None and self._pending_select != new_value:
+            self._pending_select = None
+        self._scroll_cursor_into_view()
+        self._pending_highlight = True
+        self._announce_highlight()
+
+    # --- actions ----------------------------------------------------------------------------------
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self.cursor - 1)
+
+    def _page(self, delta: int) -> None:
+        """Scroll by `delta` rows and move the cursor with it (it keeps its place on screen)."""
+        self.scroll_to(y=self.scroll_offset.y + delta, animate=False)
+        self.move_cursor(self.cursor + delta)
+
+    def action_cursor_page_down(self) -> None:
+        self._page(self._view_rows())
+
+    def action_cursor_page_up(self) -> None:
+        self._page(-self._view_rows())
+
+    def action_cursor_half_page_down(self) -> None:
+        self._page(max(1, self._view_rows() // 2))
+
+    def action_cursor_half_page_up(self) -> None:
+        self._page(-max(1, self._view_rows() // 2))
+
+    def action_cursor_top(self) -> None:
+        self.move_cursor(0)
+
+    def action_cursor_bottom(self) -> None:
+        self.move_cursor(self._total - 1)
+
+    def action_select_cursor(self) -> None:
+        if not self._total:
+            return
+        row = self.row_at(self.cursor)
+        if row is None:
+            self._pending_select = self.cursor  # posted when its block arrives
+            return
+        self._pending_select = None
+        self.post_message(self.RowSelected(self, self.cursor, row[0]))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        index = self.scroll_offset.y + offset.y - 1
+        if index >= self._total:
+            return
+        if index == self.cursor and event.chain >= 2:
+            self.action_select_cursor()
+        else:
+            self.move_cursor(index)
+
+    # --- rendering --------------------------------------------------------------------------------
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Column widths follow the width left of the vertical scrollbar, which can change
+        # without a Resize event (scrollbar shown/hidden); recompute cheaply before painting.
+        previous = self._line_width
+        self._relayout()
+        if self._line_width != previous:
+            self.call_later(self._update_virtual_size)
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        scroll_x, scroll_y = self.scroll_offset
+        if not self._widths:
+            self._relayout()
+        if y == 0:
+            strip = self._header_strip(base)
+        else:
+            strip = self._body_strip(scroll_y + y - 1, y, base)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _cells_strip(self, texts: Sequence[str], style: Style) -> Strip:
+        parts = [" " * LEAD]
+        gap = " " * GAP
+        for n, (column, text, width) in enumerate(zip(self._columns, texts, self._widths, strict=False)):
+            if n:
+                parts.append(gap)
+            parts.append(fit_cell(text, width, column.align))
+        line = "".join(parts)
+        line_width = max(self._line_width, self.size.width)
+        return Strip([Segment(line, style)], cell_len(line)).extend_cell_length(line_width, style)
+
+    def _header_strip(self, base: Style) -> Strip:
+        return self._cells_strip(self._labels, base + self.get_component_rich_style("virtual-table--header"))
+
+    def _message_strip(self, y: int, base: Style, line_width: int) -> Strip:
+        """A line of an empty table: "…" while the first source loads, else `empty_text`."""
+        if self._shown_generation == 0:
+            if y != 1 or not self._loading:
+                return Strip.blank(line_width, base)
+            text, component = " " * LEAD + ELLIPSIS, "virtual-table--placeholder"
+        else:
+            height = self.scrollable_content_region.height
+            if y != max(1, height // 2) or not self.empty_text:
+                return Strip.blank(line_width, base)
+            width = self.scrollable_content_region.width
+            text, component = sanitize_cell(self.empty_text), "virtual-table--empty"
+            space = width - cell_len(text)
+            text = " " * (space // 2) + text if space > 0 else fit_cell(text, width)
+        style = base + self.get_component_rich_style(component, partial=True)
+        return Strip([Segment(text, style)], cell_len(text)).extend_cell_length(line_width, base)
+
+    def _body_strip(self, index: int, y: int, base: Style) -> Strip:
+        line_width = max(self._line_width, self.size.width)
+        if self._total == 0:
+            return self._message_strip(y, base, line_width)
+        if index >= self._total:
+            return Strip.blank(line_width, base)
+        style = base
+        if self.zebra_stripes and index % 2:
+            style = style + self.get_component_rich_style("virtual-table--row-odd")
+        if index == self.cursor:
+            style = style + self.get_component_rich_style("virtual-table--cursor")
+        block_index, offset = divmod(index, self.block_size)
+        block = self._blocks.get(block_index)
+        if block is None:  # on its way (a worker was started when the view moved here)
+            style = style + self.get_component_rich_style("virtual-table--placeholder", partial=True)
+            text = " " * LEAD + ELLIPSIS
+            return Strip([Segment(text, style)], cell_len(text)).extend_cell_length(line_width, style)
+        self._blocks.move_to_end(block_index)
+        if offset >= len(block):  # the source returned fewer rows than it counted
+            return Strip.blank(line_width, style)
+        return self._cells_strip(block[offset][1], style)

@@ -1,0 +1,230 @@
+"""The terminal app with Pilot, against the real reference server: navigation, filtering,
+facets, help, jump, the palette, language, keymap from the config, offline banner, hostile text."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+
+import httpx
+import pytest
+from app_support import make_app
+from support import auth, start_server, stop_server
+
+from efa_tui import i18n
+from efa_tui.screens.catalog import CatalogScreen
+from efa_tui.screens.detail import OfferingScreen
+from efa_tui.screens.help import HelpScreen
+from efa_tui.widgets.chrome import OfflineBanner, StatusLine
+from efa_tui.widgets.virtual_table import VirtualTable
+
+
+@pytest.fixture(scope="module")
+def server(demo_template, tmp_path_factory):
+    path = tmp_path_factory.mktemp("app-server") / "marketplace.sqlite3"
+    shutil.copy(demo_template, path)
+    proc, base = start_server(f"sqlite:///{path}")
+    yield base
+    stop_server(proc)
+
+
+@pytest.fixture(autouse=True)
+def _german():
+    yield
+    i18n.set_language("de")
+
+
+def screen_text(app) -> str:
+    """What the terminal shows, as plain text (from the SVG screenshot Textual renders)."""
+    svg = app.export_screenshot()
+    return html.unescape("".join(re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S))).replace("\xa0", " ")
+
+
+async def settle(pilot, table: VirtualTable | None = None):
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def table_of(app) -> VirtualTable:
+    return app.screen.query_one(VirtualTable)
+
+
+async def test_catalog_shows_offerings_and_filters_as_you_type(server, tmp_path):
+    app = make_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, CatalogScreen)
+        table = table_of(app)
+        all_rows = table.total
+        assert all_rows > 60
+        await pilot.press("slash")
+        for ch in "bauantrag":
+            await pilot.press(ch)
+        await settle(pilot)
+        assert 3 <= table.total < all_rows
+        assert "Bauantrag" in screen_text(app)
+        await pilot.press("escape")  # back to the table, filter kept
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, OfferingScreen)
+        text = screen_text(app)
+        assert "Entgelte" in text and "Ihre Kosten" in text and "Bauantrag" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CatalogScreen) and table_of(app).total == table.total  # place kept
+
+
+async def test_areas_keep_their_place(server, tmp_path):
+    app = make_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j", "j")
+        cursor = table_of(app).cursor
+        assert cursor == 3
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.current_mode == "orders"
+        await pilot.press("1")
+        await settle(pilot)
+        assert app.current_mode == "catalog" and table_of(app).cursor == cursor
+
+
+async def test_sort_and_facets(server, tmp_path):
+    app = make_app(server, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("s")
+        await settle(pilot)
+        assert screen.sort == "provider"
+        await pilot.press("f")
+        await settle(pilot)
+        from textual.widgets import Select
+
+        select = screen.query_one("#facet-category", Select)
+        options = [label for label, _ in select._options if label]  # "Bauen & Wohnen (9)"
+        assert any("Bauen & Wohnen" in str(o) for o in options)
+        before = table_of(app).total
+        select.value = "Bauen & Wohnen"
+        await settle(pilot)
+        after = table_of(app).total
+        assert 0 < after < before
+        rows = app.cache.search("", filters=screen.filters, limit=1000).rows
+        assert len(rows) == after and all(r.category == "Bauen & Wohnen" for r in rows)
+
+
+async def test_help_lists_every_active_binding(server, tmp_path):
+    app = make_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        ids = {bid for _keys, _label, bid in app.screen.rows}
+        assert {"catalog.filter", "catalog.sort", "app.jump", "app.help", "app.refresh", "table.down", "table.top"} <= ids
+        labels = {label for _keys, label, _bid in app.screen.rows}
+        assert {"Filter", "Springen", "Hilfe"} <= labels  # in German
+        text = screen_text(app)
+        assert "Binding-ID" in text and "catalog.filter" in text
+        await pilot.press("escape")
+
+
+async def test_jump_to_orders_and_an_invoice(server, tmp_path):
+    app = make_app(server, tmp_path)
+    number = httpx.get(f"{server}/invoices", headers=auth("customer")).json()["items"][0]["number"]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon")
+        for ch in "orders":
+            await pilot.press(ch)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.current_mode == "orders"
+        await pilot.press("colon")
+        for ch in f"invoice {number}":
+            await pilot.press(ch if ch != " " else "space")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert number in screen_text(app)
+
+
+async def test_command_palette_offers_the_same_commands(server, tmp_path):
+    app = make_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        for ch in "Rechnungen":
+            await pilot.press(ch)
+        await settle(pilot)
+        assert "Rechnungen öffnen" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.current_mode == "invoices"
+
+
+async def test_language_switch_to_english(server, tmp_path):
+    app = make_app(server, tmp_path, language="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Title" in text and "Provider" in text and "Filter: title" in text and "Bereitsteller" not in text
+        await app.action_toggle_language()
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Bereitsteller" in text and "Filtern: Titel" in text and "Provider" not in text
+
+
+async def test_keymap_override_from_config(server, tmp_path):
+    app = make_app(server, tmp_path, keymap={"catalog.filter": "F3", "table.down": "n"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("n", "n")
+        assert table_of(app).cursor == 2
+        await pilot.press("f3")
+        await pilot.press("w")
+        await settle(pilot)
+        assert app.screen.query_one("#filter").value == "w"
+
+
+async def test_offline_banner_when_the_server_dies(demo_template, tmp_path):
+    path = tmp_path / "m.sqlite3"
+    shutil.copy(demo_template, path)
+    proc, base = start_server(f"sqlite:///{path}")
+    app = make_app(base, tmp_path)
+    app.backend.probe_min = 30  # stay offline for the test
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        stop_server(proc)
+        await pilot.press("r")
+        await settle(pilot)
+        banner = app.screen.query_one(OfflineBanner)
+        assert banner.has_class("-shown")
+        assert "Offline" in screen_text(app) and "offline" in str(app.screen.query_one(StatusLine).render())
+        # everything cached stays browsable
+        await pilot.press("slash", "w", "o", "h", "n")
+        await settle(pilot)
+        assert table_of(app).total > 0
+    await app.session.aclose()
+
+
+async def test_hostile_text_renders_literally(server, tmp_path):
+    hostile = "[bold red]X[/] \x1b[31mrot\x1b[0m \x1b]52;c;QUJD\x07Ende"
+    me = httpx.get(f"{server}/me", headers=auth("provider")).json()
+    offering = httpx.get(f"{server}/offerings", params={"provider": me["organization"]["id"]}, headers=auth("provider")).json()["items"][0]
+    url = f"{server}/offerings/{offering['id']}"
+    etag = httpx.get(url, headers=auth("provider")).headers["ETag"]
+    assert httpx.patch(url, json={"title": hostile, "summary": hostile}, headers=auth("provider", **{"If-Match": etag})).status_code == 200
+    app = make_app(server, tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"ende")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "[bold red]X[/]" in text and "rot" in text
+        assert "\x1b" not in "".join(table_of(app).render_line(y).text for y in range(5))
+        await pilot.press("escape", "enter")
+        await settle(pilot)
+        assert "[bold red]X[/]" in screen_text(app)

@@ -1,0 +1,76 @@
+"""Snapshots of the main screens at 80x24 and 120x40 (pytest-textual-snapshot).
+
+Update after an intended change with ``scripts/test tests/test_snapshots.py --snapshot-update``
+and look at the SVGs in tests/__snapshots__ before committing them.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from app_support import make_app
+from support import start_server, stop_server
+
+from efa_tui import formatting, i18n
+
+
+@pytest.fixture(scope="module")
+def server(demo_template, tmp_path_factory):
+    path = tmp_path_factory.mktemp("snap-server") / "marketplace.sqlite3"
+    shutil.copy(demo_template, path)
+    proc, base = start_server(f"sqlite:///{path}")
+    yield base
+    stop_server(proc)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(monkeypatch):
+    # The status line shows the time of the last sync: fixed, so snapshots compare.
+    monkeypatch.setattr(formatting, "clock", lambda value: "10:42")
+    monkeypatch.setattr(formatting, "moment", lambda value: "27.11.2026, 10:42")
+    yield
+    i18n.set_language("de")
+
+
+async def _settle(pilot):
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_catalog(snap_compare, server, tmp_path, size):
+    assert snap_compare(make_app(server, tmp_path), terminal_size=size, run_before=_settle)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_catalog_filtered_with_facets(snap_compare, server, tmp_path, size):
+    async def run_before(pilot):
+        await _settle(pilot)
+        await pilot.press("f", "slash", *"antrag")
+        await _settle(pilot)
+
+    assert snap_compare(make_app(server, tmp_path), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_offering_detail(snap_compare, server, tmp_path, size):
+    async def run_before(pilot):
+        await _settle(pilot)
+        await pilot.press("enter")
+        await _settle(pilot)
+
+    assert snap_compare(make_app(server, tmp_path), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_help(snap_compare, server, tmp_path, size):
+    async def run_before(pilot):
+        await _settle(pilot)
+        await pilot.press("question_mark")
+        await _settle(pilot)
+
+    assert snap_compare(make_app(server, tmp_path), terminal_size=size, run_before=run_before)
