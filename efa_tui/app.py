@@ -13,6 +13,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Footer
 
 from . import formatting, i18n
 from .api.errors import ApiError, Unreachable
@@ -137,7 +138,7 @@ class EfaApp(App):
     def decorate(self, screen: Screen) -> None:
         """Every area screen gets the header, the offline banner and the status line."""
         if not screen.query(AppHeader):
-            screen.mount(AppHeader(), StatusLine(), OfflineBanner())
+            screen.mount(AppHeader(), Footer(), StatusLine(), OfflineBanner())
         me = self._me or {}
         org = (me.get("organization") or {}).get("name", "")
         area = {"catalog": "area.catalog", "orders": "area.orders", "invoices": "area.invoices",

@@ -9,7 +9,6 @@ plain-Python reading of the rules (``expected_ids``), not against hand-picked li
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
 import shutil
@@ -119,17 +118,20 @@ def _passes(item: dict, f: Filters) -> bool:
     return True
 
 
-def expected_ids(items: list[dict], query: str, f: Filters = Filters()) -> set[int]:
+ANY_PUBLISHED = Filters()
+
+
+def expected_ids(items: list[dict], query: str, f: Filters = ANY_PUBLISHED) -> set[int]:
     return {i["id"] for i in items if _matches(i, query) and _passes(i, f)}
 
 
-def all_rows(c: Cache, query: str = "", f: Filters = Filters(), sort: str = "title") -> list[OfferingRow]:
+def all_rows(c: Cache, query: str = "", f: Filters = ANY_PUBLISHED, sort: str = "title") -> list[OfferingRow]:
     page = c.search(query, filters=f, sort=sort, limit=100_000)
     assert len(page.rows) == page.total
     return page.rows
 
 
-def titles(c: Cache, query: str, f: Filters = Filters()) -> list[str]:
+def titles(c: Cache, query: str, f: Filters = ANY_PUBLISHED) -> list[str]:
     return [r.title for r in all_rows(c, query, f)]
 
 
@@ -419,7 +421,8 @@ def test_file_settings(tmp_path, demo):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA user_version").fetchone()[0] == cache_module.SCHEMA_VERSION
     conn.close()
-    assert c._conn().execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    with c._connection() as conn:
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     c.close()
 
 
@@ -474,24 +477,52 @@ def test_unreadable_directory_falls_back_to_memory(tmp_path):
     c.close()
 
 
+def _forget_page_caches(c: Cache) -> None:
+    """As if the damage had happened before these connections read anything."""
+    for conn in c._idle:
+        conn.close()
+    c._idle.clear()
+    c._memo.clear()
+    c._orders.clear()
+
+
 def test_corruption_found_later_resets_the_cache(tmp_path, demo):
     path = tmp_path / "cache.sqlite3"
     c = Cache(path)
     c.upsert_offerings(demo["offerings"])
     c.set_state("sync:offerings", {"since": "x"})
     # Damage the pages behind the open connection (the file is not truncated: mmap stays valid).
-    page_size = c._conn().execute("PRAGMA page_size").fetchone()[0]
-    c._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with c._connection() as conn:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     with open(path, "r+b") as fh:
         fh.seek(page_size)
         fh.write(b"\xff" * (path.stat().st_size - page_size))
-    c._memo.clear()
-    c._orders.clear()
+    _forget_page_caches(c)
     assert c.search("bauantrag").total == 0  # reads recover: empty, no exception
     assert c.recovered_from is not None
     assert c.get_state("sync:offerings") is None
     c.upsert_offerings(demo["offerings"])
     assert c.search("bauantrag").total == len(expected_ids(demo["offerings"], "bauantrag"))
+    c.close()
+
+
+def test_a_write_that_meets_corruption_resets_and_says_so(tmp_path, demo):
+    path = tmp_path / "cache.sqlite3"
+    c = Cache(path)
+    c.upsert_offerings(demo["offerings"])
+    with c._connection() as conn:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with open(path, "r+b") as fh:
+        fh.seek(page_size)
+        fh.write(b"\xff" * (path.stat().st_size - page_size))
+    _forget_page_caches(c)
+    with pytest.raises(cache_module.CacheReset):
+        c.upsert_offerings(demo["offerings"][:5])  # not applied: the caller must sync from scratch
+    assert c.recovered_from is not None and c.offering_count() == 0
+    c.upsert_offerings(demo["offerings"][:5])
+    assert c.offering_count() == 5
     c.close()
 
 
@@ -509,7 +540,8 @@ def test_schema_version_change_rebuilds(tmp_path, demo):
     c = Cache(path)
     assert c.recovered_from is None
     assert c.offering_count() == 0 and c.get_state("sync:offerings") is None
-    tables = {r[0] for r in c._conn().execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    with c._connection() as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "leftover_from_another_version" not in tables
     c.upsert_offerings(demo["offerings"])
     assert c.count("bauantrag") == len(expected_ids(demo["offerings"], "bauantrag"))
@@ -560,6 +592,22 @@ def test_concurrent_reads_while_upserting(tmp_path, demo, where):
     c.close()
 
 
+def test_short_lived_threads_share_pooled_connections(tmp_path, demo):
+    """The TUI runs each query in a new worker thread: connections must not pile up."""
+    c = Cache(tmp_path / "c.sqlite3")
+    c.upsert_offerings(demo["offerings"])
+    results: list[int] = []
+    for _ in range(60):
+        t = threading.Thread(target=lambda: results.append(c.search("bau").total))
+        t.start()
+        t.join()
+    assert len(set(results)) == 1 and len(results) == 60
+    assert len(c._idle) <= cache_module._POOL_SIZE and not c._busy
+    c.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        c.search("bau")
+
+
 # --- layering -----------------------------------------------------------------------------------------
 
 def test_cache_imports_no_ui_no_http_no_server():
@@ -583,9 +631,9 @@ PROVIDERS = [(3, "AKDB Anstalt für Kommunale Datenverarbeitung in Bayern"), (4,
 
 def generated(n: int) -> list[dict]:
     """Offerings shaped like the server's, with titles like the demo generator's."""
-    combos = itertools.cycle(itertools.product(KINDS, SERVICES, REGIONS))
+    combos = itertools.islice(itertools.cycle(itertools.product(KINDS, SERVICES, REGIONS)), n)
     out = []
-    for i, (kind, service, region) in zip(range(n), combos):
+    for i, (kind, service, region) in enumerate(combos):
         provider_id, provider = PROVIDERS[i % len(PROVIDERS)]
         out.append({
             "id": i + 1, "title": f"{kind} {service} {region} {i + 1}", "summary": f"{service}: digital beantragen und bearbeiten.",

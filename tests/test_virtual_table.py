@@ -434,6 +434,7 @@ def test_column_widths_fit_80_columns() -> None:
         widths = column_widths(catalog, available)
         assert 1 + sum(widths) + len(widths) - 1 <= available
         assert widths[0] >= 10 and min(widths) >= 3
+    assert column_widths(catalog, 78)[3] == 14, "money is not cut while text columns can give"
     wide = column_widths(catalog, 200)
     assert wide[1:] == [22, 20, 14, 14] and wide[0] == 200 - 1 - 4 - 70
     assert column_widths([Column("a", "A"), Column("b", "B")], 21) == [10, 9]

@@ -31,24 +31,33 @@ class CatalogSource:
     query: str
     filters: Filters
     sort: str
+    columns: tuple[str, ...] = ("title", "provider", "category", "annual_fee", "key")
 
     def count(self) -> int:
         return self.cache.count(self.query, filters=self.filters)
 
     def fetch(self, offset: int, limit: int) -> list[tuple[Any, list[str]]]:
         page = self.cache.search(self.query, filters=self.filters, sort=self.sort, offset=offset, limit=limit)
-        return [(r.id, [clean(r.title), clean(r.provider_name), clean(r.category), formatting.money(r.annual_fee),
-                        i18n.t(f"key.{r.distribution_key}")]) for r in page.rows]
+        rows = []
+        for r in page.rows:
+            cells = {"title": clean(r.title), "provider": clean(r.provider_name), "category": clean(r.category),
+                     "annual_fee": formatting.money(r.annual_fee), "key": i18n.t(f"key.{r.distribution_key}")}
+            rows.append((r.id, [cells[k] for k in self.columns]))
+        return rows
 
 
-def catalog_columns() -> list[Column]:
-    return [
+NARROW = 100  # below this width the title needs the room more than category and key do
+
+
+def catalog_columns(width: int = 120) -> list[Column]:
+    columns = [
         Column("title", i18n.t("col.title")),
         Column("provider", i18n.t("col.provider"), width=16),
         Column("category", i18n.t("col.category"), width=14),
-        Column("annual_fee", i18n.t("col.annual_fee"), width=12, align="right"),
-        Column("key", i18n.t("col.key"), width=10),
+        Column("annual_fee", i18n.t("col.annual_fee"), width=13, align="right"),
+        Column("key", i18n.t("col.key"), width=12),
     ]
+    return columns if width >= NARROW else [c for c in columns if c.key not in ("category", "key")]
 
 
 class CatalogScreen(Screen):
@@ -86,7 +95,8 @@ class CatalogScreen(Screen):
                     yield Select([], prompt=i18n.t(f"facet.{facet}"), id=f"facet-{facet}", allow_blank=True)
             with Vertical():
                 yield Static(id="count")
-                yield VirtualTable(catalog_columns(), id="catalog-table", empty_text=i18n.t("catalog.empty_cache"))
+                yield VirtualTable(catalog_columns(self.app.size.width), id="catalog-table",
+                                   empty_text=i18n.t("catalog.empty_cache"))
 
     def on_mount(self) -> None:
         self.reload()
@@ -98,11 +108,12 @@ class CatalogScreen(Screen):
         """Show the rows for the current filter (called on every keystroke and after a sync)."""
         table = self.query_one(VirtualTable)
         table.empty_text = i18n.t("catalog.empty") if self.cache.offering_count() else i18n.t("catalog.empty_cache")
-        table.set_source(CatalogSource(self.cache, self.query_text, self.filters, self.sort), keep_cursor=keep_cursor)
+        columns = tuple(c.key for c in table.columns)
+        table.set_source(CatalogSource(self.cache, self.query_text, self.filters, self.sort, columns), keep_cursor=keep_cursor)
         if self.has_class("-facets"):
             self.load_facets()
 
-    @work(thread=True, exclusive=True, group="facets")
+    @work(thread=True, exclusive=True, group="facets", exit_on_error=False)
     def load_facets(self) -> None:
         facets = self.cache.facets(self.query_text, filters=self.filters)
         self.app.call_from_thread(self._show_facets, facets)
@@ -121,16 +132,18 @@ class CatalogScreen(Screen):
                     select.value = current
 
     @on(VirtualTable.Loaded)
-    def _loaded(self, _event: VirtualTable.Loaded) -> None:
-        self._count_all()
+    def _loaded(self, event: VirtualTable.Loaded) -> None:
+        self._count_all(event.total, self.sort)
 
-    @work(thread=True, exclusive=True, group="count-all")
-    def _count_all(self) -> None:
+    @work(thread=True, exclusive=True, group="count-all", exit_on_error=False)
+    def _count_all(self, shown: int, sort: str) -> None:
         total = self.cache.offering_count()
-        table = self.query_one(VirtualTable)
-        text = (f"{i18n.t('catalog.count', shown=formatting.number(table.total), total=formatting.number(total))} · "
-                f"{i18n.t('sort.now', sort=i18n.t('sort.' + self.sort))}")
-        self.app.call_from_thread(self.query_one("#count", Static).update, text)
+        text = (f"{i18n.t('catalog.count', shown=formatting.number(shown), total=formatting.number(total))} · "
+                f"{i18n.t('sort.now', sort=i18n.t('sort.' + sort))}")
+        self.app.call_from_thread(self._set_count, text)
+
+    def _set_count(self, text: str) -> None:
+        self.query_one("#count", Static).update(text)
 
     # --- input -----------------------------------------------------------------------------------
 

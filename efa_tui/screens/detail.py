@@ -130,7 +130,7 @@ class OfferingScreen(Screen):
         self.app.decorate(self)
         self.load()
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
         offering = self.cache.get_offering(self.offering_id)
         me = self.cache.get_state("me")

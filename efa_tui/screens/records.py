@@ -41,7 +41,7 @@ class AreaScreen(Screen):
     def on_screen_resume(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
         kind = "orders" if self.kind == "support" else self.kind
         records = self.cache.list_records(kind, limit=200) if kind in ("orders", "invoices") else []

@@ -10,13 +10,14 @@ Records are stored as the server's JSON text plus a few indexed columns. Offerin
 
 * ``offerings`` — sort keys and ``fkey``, one small row per offering (sorting, paging, filters);
 * ``facet_keys`` — every distinct (category, provider, status, Länder) combination, interned as
-  ``fkey``. A filter is a set of fkeys, and one ``GROUP BY fkey`` over the matches of a query
-  (the "cube") answers every facet count and every filtered total of that query in Python;
+  ``fkey``, and ``facet_counts`` — how many offerings each has. A filter becomes a set of
+  fkeys; one ``GROUP BY fkey`` over the matches of a query (the "cube") answers every facet
+  count of that query for any filters, in Python;
 * ``offering_text`` — the folded search text and its words, the content of two FTS5 indexes:
   ``offering_trigrams`` (trigram tokenizer: substring search for words of 3+ characters, so
   "bau" finds "Neubau" and "Bauantrag") and ``offering_words`` (unicode61 with a prefix index
   for 1–2 characters: a short word matches the *start* of a word, "b" finds "Bauantrag" but
-  not "Abfall"; matching any "b" anywhere would match almost everything);
+  not "Abfall"; any "b" anywhere would match nearly everything);
 * ``offering_docs`` — the JSON and the columns a result row shows.
 
 Search semantics: case-insensitive (text and query are lower-cased, NFC); the query is split at
@@ -24,8 +25,16 @@ whitespace; every word must match somewhere in title, summary, provider name, ca
 keywords (AND); everything the user types is literal text (no FTS syntax). Umlauts are not
 transliterated: "führer" finds "Führerscheinantrag", "fuehrer" does not.
 
-Thread-safety: one connection per thread (WAL lets readers run beside the writer); writes
-serialize on a lock. ``":memory:"`` (tests) uses one shared connection behind the same lock.
+How a search runs (figures at 100,000 offerings): a query with at most ``_FEW`` candidates
+reads them all in one FTS lookup and sorts them (the total is their number); a broad one counts
+in the FTS index and fills the page by walking the sort index, testing each row
+(``instr`` on the folded text, equal to the index lookups); a deep page of a broad query sorts
+all matches once. Totals, cubes and sorted match lists are memoized per (query, filters) until
+the next write to offerings (a generation counter in the file, read in the same snapshot).
+
+Thread-safety: connections are pooled (WAL lets readers run beside the writer; a fresh worker
+thread gets a warm connection); writes serialize on a lock. ``":memory:"`` (tests) uses one
+shared connection behind the same lock.
 """
 
 from __future__ import annotations
@@ -42,8 +51,8 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -393,16 +402,31 @@ class _LRU:
 
 # --- the cache -------------------------------------------------------------------------------------
 
+_POOL_SIZE = 8  # idle connections kept; more may exist while many threads read at once
+
+
+class _Connection(sqlite3.Connection):
+    epoch = 0  # the file generation it belongs to (see Cache._recover)
+
+
+def _close_quietly(conn: sqlite3.Connection) -> None:
+    try:
+        conn.close()
+    except sqlite3.Error:
+        pass
+
+
 class Cache:
     def __init__(self, path: str | os.PathLike | None = None):
         memory = path is not None and str(path) == ":memory:"
         self.path: Path | None = None if memory else Path(path) if path is not None else default_path()
         self.recovered_from: Path | None = None
         self._lock = threading.RLock()  # writers; with ":memory:" every access
-        self._local = threading.local()
-        self._epoch = 0  # bumped when the file is replaced: threads then reconnect
-        self._conns: list[sqlite3.Connection] = []
-        self._shared: sqlite3.Connection | None = None
+        self._pool_lock = threading.Lock()
+        self._idle: list[_Connection] = []  # connections between calls (see _connection)
+        self._busy: set[_Connection] = set()
+        self._epoch = 0  # bumped when the file is replaced: older connections are dropped
+        self._shared: _Connection | None = None
         self._memo = _LRU()
         # All matches of recent queries in sort order: paging on is slicing. 8 bytes an id.
         self._orders = _LRU(64, weigh=len, budget=2_000_000)
@@ -421,8 +445,9 @@ class Cache:
 
     # --- connections, schema, recovery ------------------------------------------------------------
 
-    def _connect(self, target: str | Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(target, timeout=30, isolation_level=None, check_same_thread=False)
+    def _connect(self, target: str | Path) -> _Connection:
+        conn = sqlite3.connect(target, timeout=30, isolation_level=None, check_same_thread=False, factory=_Connection)
+        conn.epoch = self._epoch
         try:
             conn.execute("PRAGMA busy_timeout = 30000")
             if target != ":memory:":
@@ -440,18 +465,35 @@ class Cache:
         except BaseException:
             conn.close()
             raise
-        with self._lock:
-            self._conns.append(conn)
         return conn
 
-    def _forget(self, conn: sqlite3.Connection) -> None:
-        with self._lock:
-            if conn in self._conns:
-                self._conns.remove(conn)
+    @contextmanager
+    def _connection(self) -> Iterator[_Connection]:
+        """A connection for the duration of one call. Connections are pooled, not bound to
+        threads: the TUI runs every query in a fresh worker thread, and a pooled connection
+        keeps its page cache and prepared statements warm across them."""
+        if self._closed:
+            raise sqlite3.ProgrammingError("the cache is closed")
+        if self._shared is not None:
+            with self._lock:  # one connection for all threads
+                yield self._shared
+            return
+        with self._pool_lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._connect(self.path)  # type: ignore[arg-type]
+        with self._pool_lock:
+            self._busy.add(conn)
         try:
-            conn.close()
-        except sqlite3.Error:
-            pass
+            yield conn
+        finally:
+            with self._pool_lock:
+                self._busy.discard(conn)
+                keep = not self._closed and conn.epoch == self._epoch and len(self._idle) < _POOL_SIZE
+                if keep:
+                    self._idle.append(conn)
+            if not keep:
+                _close_quietly(conn)
 
     def _open_file(self) -> None:
         assert self.path is not None
@@ -461,11 +503,11 @@ class Cache:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = self._connect(self.path)
                 self._prepare(conn)
-                self._local.conn, self._local.epoch = conn, self._epoch
+                self._idle.append(conn)
                 return
             except (sqlite3.Error, OSError) as exc:
                 if conn is not None:
-                    self._forget(conn)
+                    _close_quietly(conn)
                 busy = getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
                 if attempt == 0 and not busy and self._move_aside(exc):
                     continue
@@ -542,53 +584,30 @@ class Cache:
             if kind == "table":
                 conn.execute(f'DROP TABLE IF EXISTS "{name}"')
 
-    def _conn(self) -> sqlite3.Connection:
-        if self._closed:
-            raise sqlite3.ProgrammingError("the cache is closed")
-        if self._shared is not None:
-            return self._shared
-        local = self._local
-        conn = getattr(local, "conn", None)
-        if conn is None or local.epoch != self._epoch:
-            if conn is not None:
-                self._forget(conn)
-            conn = self._connect(self.path)  # type: ignore[arg-type]
-            local.conn, local.epoch = conn, self._epoch
-        return conn
-
-    def _recover(self, exc: BaseException) -> None:
-        """Runtime corruption: move the file aside and start over with an empty cache."""
+    def _recover(self, exc: BaseException, epoch: int) -> None:
+        """Corruption met at run time: move the file aside and start over, empty."""
         with self._lock:
-            if self._shared is not None or self.path is None:
-                return
-            if getattr(self._local, "epoch", None) == self._epoch:  # not already done by another thread
-                self._epoch += 1
-                local = getattr(self._local, "conn", None)
-                if local is not None:
-                    self._forget(local)
-                    self._local.conn = None
-                if not self._move_aside(exc):
-                    try:
-                        self.path.unlink(missing_ok=True)
-                    except OSError:
-                        pass
-                conn = self._conn()
+            if self._shared is not None or self.path is None or epoch != self._epoch:
+                return  # memory, or another thread has already done it
+            with self._pool_lock:
+                self._epoch += 1  # connections in use are closed when they come back
+                idle, self._idle = self._idle, []
+            for conn in idle:
+                _close_quietly(conn)
+            if not self._move_aside(exc):
+                try:
+                    self.path.unlink(missing_ok=True)
+                except OSError:
+                    pass
+            with self._connection() as conn:
                 self._prepare(conn)
-
-    @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        # Memory: one connection for all threads, so readers wait for the lock too.
-        if self._shared is not None:
-            with self._lock:
-                yield self._shared
-        else:
-            yield self._conn()
 
     def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` in one read transaction (one consistent snapshot)."""
         for attempt in range(2):
+            epoch = self._epoch
             try:
-                with self._reading() as conn:
+                with self._connection() as conn:
                     conn.execute("BEGIN")
                     try:
                         return work(conn)
@@ -598,39 +617,45 @@ class Cache:
             except sqlite3.DatabaseError as exc:
                 if attempt or not _is_corruption(exc) or self._shared is not None:
                     raise
-                self._recover(exc)
+                self._recover(exc, epoch)
         raise AssertionError("unreachable")
 
     def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:
-            conn = self._conn()
+            epoch = self._epoch
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    result = work(conn)
-                    conn.execute("COMMIT")
-                    return result
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
+                with self._connection() as conn:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        result = work(conn)
+                        conn.execute("COMMIT")
+                        return result
+                    except BaseException:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise
             except sqlite3.DatabaseError as exc:
                 if not _is_corruption(exc) or self._shared is not None:
                     raise
-                self._recover(exc)
+                self._recover(exc, epoch)
                 raise CacheReset(f"the cache file was damaged and has been reset: {exc}") from exc
 
     def close(self) -> None:
-        with self._lock:
+        """Close the connections (those in use close when their call ends)."""
+        with self._lock, self._pool_lock:
+            if self._closed:
+                return
             self._closed = True
-            for conn in list(self._conns):
-                try:
-                    if self._shared is None:
-                        conn.execute("PRAGMA optimize")
-                except sqlite3.Error:
-                    pass
-                self._forget(conn)
-            self._shared = None
+            idle, self._idle = self._idle, []
+            shared, self._shared = self._shared, None
+        for conn in idle:
+            try:
+                conn.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                pass
+            _close_quietly(conn)
+        if shared is not None:
+            _close_quietly(shared)
 
     # --- offerings: writing ------------------------------------------------------------------------
 
@@ -806,17 +831,7 @@ class Cache:
 
         def work(conn: sqlite3.Connection) -> SearchPage:
             gen = self._gen(conn)
-            total = self._memo.get(("count", gen, q, f))
-            if total is None and q.driver() is not None and self._orders.get(("order", gen, q, f, sort)) is None:
-                # Most queries past the first letters match a few hundred offerings: then one
-                # FTS lookup yields all of them in order, and the total is their number.
-                few = self._few_matches(conn, gen, q, f, sort)
-                if few is not None:
-                    total = len(few)
-                    self._orders.put(("order", gen, q, f, sort), few)
-                    self._memo.put(("count", gen, q, f), total)
-            if total is None:
-                total = self._count(conn, gen, q, f)
+            total = self._total(conn, gen, q, f, sort)
             if total == 0 or limit == 0 or offset >= total:
                 return SearchPage([], total, offset)
             ids = self._window(conn, gen, q, f, sort, offset, limit, total)
@@ -825,8 +840,9 @@ class Cache:
         return self._read(work)
 
     def count(self, query: str = "", *, filters: Filters | None = None) -> int:
+        """How many offerings match (what ``search(...).total`` says, memoized until the next write)."""
         q, f = _Query.parse(query), filters or Filters()
-        return self._read(lambda conn: self._count(conn, self._gen(conn), q, f))
+        return self._read(lambda conn: self._total(conn, self._gen(conn), q, f, "title"))
 
     def facets(self, query: str = "", *, filters: Filters | None = None) -> dict[str, list[tuple[str, int]]]:
         """Counts per value of each facet for the matches of ``query``. Each facet honours the
@@ -916,22 +932,45 @@ class Cache:
         return cube
 
     def _allowed(self, conn: sqlite3.Connection, gen: int, f: Filters) -> tuple[list[int] | None, int, int]:
-        """The fkeys the filters admit (None: all), how many offerings have them, how many not."""
+        """The fkeys in use that the filters admit (None: all of them), how many offerings have
+        them, and how many offerings do not."""
+        return self._split(conn, gen, f)[:3]
+
+    def _excluded(self, conn: sqlite3.Connection, gen: int, f: Filters) -> list[int]:
+        """The fkeys in use that the filters leave out."""
+        return self._split(conn, gen, f)[3]
+
+    def _split(self, conn: sqlite3.Connection, gen: int, f: Filters) -> tuple[list[int] | None, int, int, list[int]]:
         memo = ("allowed", gen, f)
         found = self._memo.get(memo)
         if found is None:
             keys = self._keys(conn, gen)
             every = self._cube(conn, gen, _EMPTY)
-            allowed = [k for k, key in keys.items() if _key_passes(key, f)]
-            n_in = sum(every.get(k, 0) for k in allowed)
-            n_out = sum(every.values()) - n_in
-            found = (None if n_out == 0 else allowed, n_in, n_out)
+            allowed, excluded = [], []
+            for fkey in every:
+                key = keys.get(fkey)
+                (allowed if key is not None and _key_passes(key, f) else excluded).append(fkey)
+            n_in = sum(every[k] for k in allowed)
+            n_out = sum(every[k] for k in excluded)
+            found = (None if not excluded else allowed, n_in, n_out, excluded)
             self._memo.put(memo, found)
         return found
 
     @staticmethod
     def _in(fkeys: Iterable[int]) -> str:
         return f"o.fkey IN ({','.join(str(int(k)) for k in fkeys)})"
+
+    def _total(self, conn: sqlite3.Connection, gen: int, q: _Query, f: Filters, sort: str) -> int:
+        total = self._memo.get(("count", gen, q, f))
+        if total is None and q.driver() is not None and self._orders.get(("order", gen, q, f, sort)) is None:
+            # Most queries past the first letters match a few hundred offerings: then one FTS
+            # lookup yields all of them in order (for the pages to come), and the total.
+            few = self._few_matches(conn, gen, q, f, sort)
+            if few is not None:
+                self._orders.put(("order", gen, q, f, sort), few)
+                self._memo.put(("count", gen, q, f), len(few))
+                return len(few)
+        return total if total is not None else self._count(conn, gen, q, f)
 
     def _count(self, conn: sqlite3.Connection, gen: int, q: _Query, f: Filters) -> int:
         memo = ("count", gen, q, f)
@@ -959,8 +998,7 @@ class Cache:
                     n = conn.execute(f"SELECT count(*) FROM {table} m{join} WHERE m.{table} MATCH ?{extra}",
                                      [match, *params]).fetchone()[0]
                     if allowed is not None:
-                        excluded = set(self._keys(conn, gen)) - set(allowed)
-                        n -= self._scan_count(conn, q, sorted(excluded))
+                        n -= self._scan_count(conn, q, self._excluded(conn, gen, f))
                 else:
                     join = " CROSS JOIN offering_text x ON x.id = o.id" if checks else ""
                     n = conn.execute(

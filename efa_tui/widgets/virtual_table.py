@@ -111,35 +111,43 @@ class RowSource(Protocol):
         ...
 
 
+def _shrink(widths: dict[int, int], budget: int) -> dict[int, int]:
+    """Scale `widths` down proportionally to sum to `budget` (each at least `MIN_WIDTH`)."""
+    total = sum(widths.values())
+    if total <= budget:
+        return dict(widths)
+    budget = max(budget, MIN_WIDTH * len(widths))
+    scaled = {i: max(MIN_WIDTH, width * budget // total) for i, width in widths.items()}
+    spare = budget - sum(scaled.values())  # what rounding down left over, widest columns first
+    for i in sorted(widths, key=lambda i: -widths[i]):
+        if spare <= 0:
+            break
+        if scaled[i] < widths[i]:
+            scaled[i] += 1
+            spare -= 1
+    return scaled
+
+
 def column_widths(columns: Sequence[Column], available: int) -> list[int]:
-    """Cell widths of `columns` for a table `available` cells wide (gap and lead excluded).
+    """Cell widths of `columns` for a table `available` cells wide (gap and lead included).
 
     Fixed columns get their width and flexible ones share the rest. If that leaves a flexible
-    column narrower than `MIN_FLEX_WIDTH`, the fixed columns shrink proportionally (not below
-    `MIN_WIDTH`); if the table still does not fit, the caller scrolls horizontally.
+    column narrower than `MIN_FLEX_WIDTH`, fixed columns shrink proportionally (not below
+    `MIN_WIDTH`): left-aligned text first, right-aligned (numbers, money: a cut amount would
+    mislead) only if that is not enough. If the table still does not fit, it scrolls sideways.
     """
     count = len(columns)
     if count == 0:
         return []
     usable = max(0, available - LEAD - GAP * (count - 1))
     flexible = [i for i, column in enumerate(columns) if column.width is None]
-    fixed = {i: column.width for i, column in enumerate(columns) if column.width is not None}
+    texts = {i: c.width for i, c in enumerate(columns) if c.width is not None and c.align != "right"}
+    numbers = {i: c.width for i, c in enumerate(columns) if c.width is not None and c.align == "right"}
+    budget = usable - MIN_FLEX_WIDTH * len(flexible)
+    texts = _shrink(texts, budget - sum(numbers.values()))
+    numbers = _shrink(numbers, budget - sum(texts.values()))
+    fixed = texts | numbers
     fixed_total = sum(fixed.values())
-    flex_need = MIN_FLEX_WIDTH * len(flexible)
-    if fixed_total + flex_need > usable and fixed:
-        budget = max(usable - flex_need, MIN_WIDTH * len(fixed))
-        if budget < fixed_total:
-            scaled = {i: max(MIN_WIDTH, width * budget // fixed_total) for i, width in fixed.items()}
-            # hand out what the rounding down left over, widest columns first
-            spare = budget - sum(scaled.values())
-            for i in sorted(fixed, key=lambda i: -fixed[i]):
-                if spare <= 0:
-                    break
-                if scaled[i] < fixed[i]:
-                    scaled[i] += 1
-                    spare -= 1
-            fixed = scaled
-            fixed_total = sum(fixed.values())
     widths = [0] * count
     for i, width in fixed.items():
         widths[i] = width
