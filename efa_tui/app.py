@@ -52,6 +52,7 @@ class EfaApp(App):
         Binding("1", "area('catalog')", "key.catalog", show=False, id="app.catalog"),
         Binding("2", "area('orders')", "key.orders", show=False, id="app.orders"),
         Binding("3", "area('invoices')", "key.invoices", show=False, id="app.invoices"),
+        Binding("4", "role_area", "key.role_area", show=False, id="app.role_area"),
         Binding("r", "refresh", "key.refresh", id="app.refresh"),
         Binding("q", "quit", "key.quit", id="app.quit"),
     ]
@@ -174,6 +175,16 @@ class EfaApp(App):
     def action_area(self, name: str) -> None:
         self.switch_mode(name)
 
+    def role_area(self) -> str | None:
+        """Providers have "Meine Angebote", support and operator staff the "Support" area."""
+        role = (self._me or {}).get("role")
+        return {"provider": "my_offerings", "support": "support", "operator": "support"}.get(role or "")
+
+    def action_role_area(self) -> None:
+        area = self.role_area()
+        if area:
+            self.switch_mode(area)
+
     def switch_mode(self, mode: str):  # type: ignore[override]
         result = super().switch_mode(mode)
         self.call_after_refresh(self.decorate, self.screen)
@@ -186,8 +197,15 @@ class EfaApp(App):
         verb, rest = parse_jump(text)
         if verb in ("catalog", "katalog"):
             self.switch_mode("catalog")
-        elif verb in ("orders", "bestellungen", "invoices", "rechnungen", "support"):
+        elif verb in ("orders", "bestellungen", "invoices", "rechnungen"):
             self.switch_mode({"bestellungen": "orders", "rechnungen": "invoices"}.get(verb, verb))
+        elif verb in ("support", "angebote", "my_offerings"):
+            area = self.role_area()
+            if area and (verb == "support") == (area == "support"):
+                self.switch_mode(area)
+            else:
+                self.notify(i18n.t("jump.not_for_role", role=i18n.t("role." + ((self._me or {}).get("role") or "customer"))),
+                            severity="warning")
         elif verb in ("offering", "angebot"):
             self.switch_mode("catalog")
             self.call_after_refresh(lambda: self.screen.set_filter(rest) if isinstance(self.screen, CatalogScreen) else None)

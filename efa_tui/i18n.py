@@ -60,6 +60,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                     ":orders, :order 123, :invoices, :invoice 2026-000042, :offering NAME, :support"),
     "jump.unknown": ("Unbekannter Befehl: {text}", "Unknown command: {text}"),
     "jump.not_found": ("Nicht gefunden: {text}", "Not found: {text}"),
+    "jump.not_for_role": ("Diesen Bereich gibt es für die Rolle {role} nicht.", "There is no such area for the role {role}."),
+    "key.role_area": ("Eigener Bereich", "Role area"),
     "cmd.catalog": ("Katalog öffnen", "Open the catalog"),
     "cmd.orders": ("Bestellungen öffnen", "Open orders"),
     "cmd.invoices": ("Rechnungen öffnen", "Open invoices"),

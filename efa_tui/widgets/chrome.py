@@ -52,7 +52,10 @@ class StatusLine(Static):
             done, total = progress
             label = (i18n.t("status.syncing", done=formatting.number(done), total=formatting.number(total))
                      if total else i18n.t("status.syncing_open", done=formatting.number(done)))
-            text.append(f"  {label}", style="bold")
+            text.append(f"  {label} ", style="bold")
+            if total:
+                filled = min(10, round(10 * done / total))
+                text.append("█" * filled + "░" * (10 - filled), style="bold")
         if status.pending:
             text.append("  " + i18n.t("status.pending", n=status.pending), style="yellow")
         if status.failed:
