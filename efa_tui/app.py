@@ -92,6 +92,7 @@ class EfaApp(App):
     @work(exclusive=True, group="session")
     async def start_session(self) -> None:
         """Background: wait for the embedded server, learn who we are, sync, flush the outbox."""
+        await asyncio.to_thread(self.session.api.get)  # load httpx and the models off the event loop
         server = self.session.server
         if server is not None and self.wait_for_server:
             ready = await server.wait_ready()

@@ -12,15 +12,14 @@ import logging
 import os
 import socket
 import subprocess
+import threading
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import platformdirs
 
-from .api.client import ApiClient
 from .config import Config, Profile
 from .secrets import get_token
 from .store.backend import Backend
@@ -66,6 +65,8 @@ class EmbeddedServer:
 
     async def wait_ready(self, timeout: float = 120) -> bool:
         """Poll /healthz without blocking the event loop; False if the server died or timed out."""
+        import httpx
+
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(timeout=1) as http:
             while time.monotonic() < deadline:
@@ -88,11 +89,33 @@ class EmbeddedServer:
                 self.process.kill()
 
 
+class LazyApi:
+    """The API client, created on first use: importing httpx and the models costs about 0.3 s,
+    which the first paint of the cached catalog should not wait for."""
+
+    def __init__(self, base_url: str, token: str, **options):
+        self._args = (base_url, token)
+        self._options = options
+        self._client = None
+        self._lock = threading.Lock()
+
+    def get(self):
+        with self._lock:
+            if self._client is None:
+                from .api.client import ApiClient
+
+                self._client = ApiClient(*self._args, **self._options)
+            return self._client
+
+    def __getattr__(self, name: str):
+        return getattr(self.get(), name)
+
+
 @dataclass
 class Session:
     profile: Profile
     config: Config
-    api: ApiClient
+    api: LazyApi
     cache: Cache
     local: LocalDB
     outbox: Outbox
@@ -113,7 +136,7 @@ class Session:
             base_url = profile.server_url or ""
         token = get_token(profile.name, profile) or ""
         verify: bool | str = str(profile.ca_bundle_path) if profile.ca_bundle_path else True
-        api = ApiClient(base_url, token, timeout=profile.timeout_s, verify=verify)
+        api = LazyApi(base_url, token, timeout=profile.timeout_s, verify=verify)
         cache_dir = Path(platformdirs.user_cache_dir("efa-tui"))
         # One cache per profile: two servers' records must never mix.
         cache = Cache(cache_path or cache_dir / f"{profile.name}.sqlite3")
@@ -124,7 +147,8 @@ class Session:
 
     async def aclose(self) -> None:
         await self.backend.aclose()
-        await self.api.aclose()
+        if self.api._client is not None:
+            await self.api._client.aclose()
         self.cache.close()
         if self.server is not None:
             self.server.stop()

@@ -1,15 +1,28 @@
 """The wire: an async httpx client of the marketplace API, typed models of its JSON, and its
 errors (problem+json as exceptions). Headless: never imports Textual."""
 
-from .client import ApiClient, ApiResponse
-from .errors import (
-    ApiError, BadRequest, Conflict, FieldError, Forbidden, NotFound, PreconditionFailed, PreconditionRequired,
-    RateLimited, ServerError, Unauthorized, Unreachable, ValidationFailed, is_retryable_status,
-)
-from .models import (
-    BillingRun, Contact, Fees, Invoice, InvoiceLine, Me, Offering, Order, OrderEvent, Organization, Page, Ref,
-    UsageReport,
-)
+# Names are loaded on first use (PEP 562): importing ``efa_tui.api.errors`` stays cheap, and
+# the app paints its first screen before httpx and the pydantic models are loaded.
+_MODULES = {
+    "ApiClient": "client", "ApiResponse": "client",
+    "BillingRun": "models", "Contact": "models", "Fees": "models", "Invoice": "models", "InvoiceLine": "models",
+    "Me": "models", "Offering": "models", "Order": "models", "OrderEvent": "models", "Organization": "models",
+    "Page": "models", "Ref": "models", "UsageReport": "models",
+}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _MODULES:
+        return getattr(importlib.import_module(f".{_MODULES[name]}", __name__), name)
+    from . import errors
+
+    try:
+        return getattr(errors, name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
 
 __all__ = [
     "ApiClient", "ApiError", "ApiResponse", "BadRequest", "BillingRun", "Conflict", "Contact", "Fees", "FieldError",

@@ -7,6 +7,11 @@ came (the caller goes offline and keeps the write in the outbox).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
+
 import email.utils
 import json
 import time
@@ -14,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
-import httpx
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0  # never sleep longer on a server's say-so
@@ -97,6 +101,8 @@ class ApiError(Exception):
     def from_response(cls, response: httpx.Response) -> ApiError:
         """The matching subclass for the response's status; never fails on an odd body
         (HTML from a proxy, an empty 502, invalid JSON)."""
+        import httpx  # only needed once there is a response: keeps this module light
+
         status = response.status_code
         body: dict[str, Any] = {}
         try:
@@ -208,6 +214,7 @@ class Unreachable(Exception):
 
     @classmethod
     def from_transport(cls, exc: httpx.TransportError) -> Unreachable:
+        import httpx
         message = str(exc).strip()
         if isinstance(exc, httpx.ConnectTimeout):
             reason = "connect timed out"
