@@ -26,7 +26,7 @@ from .screens.records import AreaScreen, RecordScreen
 from .session import Session
 from .store.backend import Status
 from .text import clean
-from .widgets.chrome import AppHeader, OfflineBanner, StatusLine
+from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
 
 log = logging.getLogger("efa_tui")
 THEMES = ("textual-dark", "textual-light", "ansi-dark")
@@ -140,7 +140,7 @@ class EfaApp(App):
     def decorate(self, screen: Screen) -> None:
         """Every area screen gets the header, the offline banner and the status line."""
         if not screen.query(AppHeader):
-            screen.mount(AppHeader(), Footer(), StatusLine(), OfflineBanner())
+            screen.mount(AppHeader(), BottomBar(StatusLine(), Footer()), OfflineBanner())
         me = self._me or {}
         org = (me.get("organization") or {}).get("name", "")
         area = {"catalog": "area.catalog", "orders": "area.orders", "invoices": "area.invoices",

@@ -33,8 +33,10 @@ all matches once. Totals, cubes and sorted match lists are memoized per (query, 
 the next write to offerings (a generation counter in the file, read in the same snapshot).
 
 Thread-safety: connections are pooled (WAL lets readers run beside the writer; a fresh worker
-thread gets a warm connection); writes serialize on a lock. ``":memory:"`` (tests) uses one
-shared connection behind the same lock.
+thread gets a warm connection); writes serialize on a lock. A file cache writes offerings
+behind, in a writer thread (see ``upsert_offerings``), which also checkpoints the WAL when it
+runs out of work. ``":memory:"`` (tests) writes at once and uses one shared connection behind
+the lock.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -150,6 +152,9 @@ SCHEMA = [
     # Merge segments less eagerly: halves the indexing time of a bulk load, queries stay as fast.
     "INSERT INTO offering_trigrams (offering_trigrams, rank) VALUES ('automerge', 16)",
     "INSERT INTO offering_words (offering_words, rank) VALUES ('automerge', 16)",
+    # Batches merged by the writer thread stay in memory until their commit (one segment each).
+    "INSERT INTO offering_trigrams (offering_trigrams, rank) VALUES ('hashsize', 16777216)",
+    "INSERT INTO offering_words (offering_words, rank) VALUES ('hashsize', 16777216)",
     """CREATE TABLE offering_docs (
         id INTEGER PRIMARY KEY, title TEXT NOT NULL, summary TEXT NOT NULL, provider_id INTEGER,
         provider_name TEXT NOT NULL, category TEXT NOT NULL, status TEXT NOT NULL, annual_fee TEXT NOT NULL,
@@ -400,9 +405,144 @@ class _LRU:
             self._weight = 0
 
 
+# --- preparing offerings (pure Python, in the caller's thread) ------------------------------------
+
+_DOC_COLUMNS = ("title", "summary", "provider_id", "provider_name", "category", "status", "annual_fee",
+                "one_time_fee", "distribution_key", "updated_at", "doc")
+
+
+class _Prepared(NamedTuple):
+    """An offering turned into the rows the cache stores (all but its fkey, which needs the file)."""
+
+    id: int
+    key: _Key
+    sort: tuple  # title_key, provider_key, annual_fee_cents, updated_at
+    text: str
+    words: str
+    doc: tuple  # id and _DOC_COLUMNS
+
+
+class _Batch(NamedTuple):
+    gone: list[int]
+    live: list[_Prepared]
+    size: int
+
+
+def _prepare_offerings(items: Iterable[dict]) -> _Batch:
+    latest: dict[int, dict] = {}
+    for item in items:
+        latest[int(item["id"])] = item  # the last word on an id wins
+    gone = sorted(oid for oid, item in latest.items() if item.get("tombstone"))
+    live = []
+    for oid in sorted(latest):  # in rowid order: consecutive inserts land on the same pages
+        item = latest[oid]
+        if item.get("tombstone"):
+            continue
+        provider = item.get("provider") or {}
+        provider_name = provider.get("name") or ""
+        fees = item.get("fees") or {}
+        title = item.get("title") or ""
+        category = item.get("category") or ""
+        status = item.get("status") or ""
+        updated_at = item.get("updated_at") or ""
+        annual = _money(fees.get("annual_fee"))
+        laender = item.get("bundeslaender") or ()
+        key = _Key(category, provider.get("id"), provider_name, status,
+                   tuple(sorted({str(x).upper() for x in laender})) if laender else ())
+        text = _search_text(item, provider_name)
+        live.append(_Prepared(
+            oid, key, (sort_key(title), _provider_key(provider_name), int(annual.scaleb(2)), updated_at), text, _words(text),
+            (oid, title, item.get("summary") or "", provider.get("id"), provider_name, category, status, str(annual),
+             str(_money(fees.get("one_time_fee"))), fees.get("distribution_key") or "", updated_at, _dumps(item))))
+    return _Batch(gone, live, len(latest))
+
+
+class _WriteBehind:
+    """The writer thread of a file cache: applies prepared batches in order, several at once
+    when they queue up. ``submit`` blocks while ``_QUEUE`` batches wait (a sync cannot run away
+    from the disk); ``wait`` returns when everything submitted is applied."""
+
+    def __init__(self, cache: Cache):
+        self.cache = cache
+        self.cond = threading.Condition()
+        self.queue: list[_Batch] = []
+        self.submitted = 0
+        self.applied = 0
+        self.error: BaseException | None = None
+        self.stopping = False
+        self.thread: threading.Thread | None = None
+
+    def submit(self, batch: _Batch) -> None:
+        with self.cond:
+            self._raise()
+            if self.stopping:
+                raise sqlite3.ProgrammingError("the cache is closed")
+            while len(self.queue) >= _QUEUE:
+                self.cond.wait()
+            self.queue.append(batch)
+            self.submitted += 1
+            self.cond.notify_all()
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name="efa-cache-writer", daemon=True)
+                self.thread.start()
+
+    def wait(self, *, raise_error: bool) -> None:
+        if threading.current_thread() is self.thread:
+            return  # the writer itself, inside _apply
+        with self.cond:
+            while self.applied < self.submitted and self.thread is not None and self.thread.is_alive():
+                self.cond.wait()
+            if raise_error:
+                self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopping = True
+            self.cond.notify_all()
+            thread = self.thread
+        if thread is not None:
+            thread.join()
+        if self.error is not None:
+            log.warning("the last cache write failed: %s", self.error)
+
+    def _run(self) -> None:
+        while True:
+            with self.cond:
+                if not self.queue and not self.stopping:
+                    self.cond.wait(0.05)  # between two pages of a sync, or done?
+                idle = not self.queue and not self.stopping
+            if idle:
+                self.cache._checkpoint()  # out of work: a good time to copy the WAL back
+                with self.cond:
+                    while not self.queue and not self.stopping:
+                        self.cond.wait()
+            with self.cond:
+                if not self.queue:
+                    if self.stopping:
+                        return
+                    continue
+                batches, self.queue = self.queue, []
+                self.cond.notify_all()
+            try:
+                self.cache._write(partial(self.cache._apply, batches=batches), wait=False)
+            except BaseException as exc:  # noqa: B036 - handed to the next writer, see submit()
+                log.warning("cache write failed: %s", exc)
+                with self.cond:
+                    self.error = exc
+            with self.cond:
+                self.applied += len(batches)
+                self.cond.notify_all()
+
+
 # --- the cache -------------------------------------------------------------------------------------
 
 _POOL_SIZE = 8  # idle connections kept; more may exist while many threads read at once
+_QUEUE = 4  # batches handed to the writer thread before upsert_offerings waits
 
 
 class _Connection(sqlite3.Connection):
@@ -431,11 +571,15 @@ class Cache:
         # All matches of recent queries in sort order: paging on is slicing. 8 bytes an id.
         self._orders = _LRU(64, weigh=len, budget=2_000_000)
         self._closed = False
+        self._behind: _WriteBehind | None = None
+        self._fkeys: dict[_Key, int] = {}  # memo of facet_keys, for writers
         if memory:
             self._shared = self._connect(":memory:")
             self._prepare(self._shared)
         else:
             self._open_file()
+        if self._shared is None:
+            self._behind = _WriteBehind(self)
 
     def __enter__(self) -> Cache:
         return self
@@ -453,9 +597,9 @@ class Cache:
             if target != ":memory:":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")  # a cache: losing the last commit is fine
-            # Checkpoint every 40 MB instead of 4: a bulk load rewrites the same index pages in
-            # every batch, and each checkpoint copies them (and syncs) once more.
-            conn.execute("PRAGMA wal_autocheckpoint = 10000")
+            # No checkpoints after commits: the writer thread checkpoints when it runs out of
+            # work (see _WriteBehind), so that a sync does not wait for them.
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
             conn.execute("PRAGMA journal_size_limit = 67108864")
             conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA cache_size = -32000")
@@ -545,6 +689,7 @@ class Cache:
         self.recovered_from = target
         self._memo.clear()
         self._orders.clear()
+        self._fkeys.clear()
         log.warning("cache %s was unreadable (%s); moved it to %s and started empty", self.path, exc, target)
         return True
 
@@ -603,7 +748,10 @@ class Cache:
                 self._prepare(conn)
 
     def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``work`` in one read transaction (one consistent snapshot)."""
+        """Run ``work`` in one read transaction (one consistent snapshot) that sees every write
+        handed over before."""
+        if self._behind is not None:
+            self._behind.wait(raise_error=False)  # its errors go to the writers
         for attempt in range(2):
             epoch = self._epoch
             try:
@@ -620,7 +768,9 @@ class Cache:
                 self._recover(exc, epoch)
         raise AssertionError("unreachable")
 
-    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def _write(self, work: Callable[[sqlite3.Connection], T], *, wait: bool = True) -> T:
+        if wait and self._behind is not None:
+            self._behind.wait(raise_error=True)  # keep the order of writes
         with self._lock:
             epoch = self._epoch
             try:
@@ -629,19 +779,37 @@ class Cache:
                     try:
                         result = work(conn)
                         conn.execute("COMMIT")
-                        return result
                     except BaseException:
+                        self._fkeys.clear()  # it may name keys that were rolled back
                         if conn.in_transaction:
                             conn.execute("ROLLBACK")
                         raise
+                self._checkpoint(over=64 << 20)  # a bound for writers that never pause
+                return result
             except sqlite3.DatabaseError as exc:
                 if not _is_corruption(exc) or self._shared is not None:
                     raise
                 self._recover(exc, epoch)
                 raise CacheReset(f"the cache file was damaged and has been reset: {exc}") from exc
 
+    def _checkpoint(self, *, over: int = 4 << 20) -> None:
+        """Copy the WAL into the file if it has grown past ``over`` bytes (PASSIVE: never waits
+        for readers, never blocks them)."""
+        if self.path is None or self._closed:
+            return
+        try:
+            if os.stat(f"{self.path}-wal").st_size <= over:
+                return
+            with self._connection() as conn:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except (OSError, sqlite3.Error) as exc:
+            log.debug("checkpoint skipped: %s", exc)
+
     def close(self) -> None:
-        """Close the connections (those in use close when their call ends)."""
+        """Finish the writes handed over, then close the connections (those in use close when
+        their call ends)."""
+        if self._behind is not None:
+            self._behind.stop()
         with self._lock, self._pool_lock:
             if self._closed:
                 return
@@ -661,24 +829,29 @@ class Cache:
 
     def upsert_offerings(self, items: Iterable[dict]) -> int:
         """Store offerings as the server sends them; tombstones (``"tombstone": true``) delete.
-        One transaction; returns the number of items applied."""
-        latest: dict[int, dict] = {}
-        for item in items:
-            latest[int(item["id"])] = item  # the last word on an id wins
-        if not latest:
+        Returns the number of items applied.
+
+        A file cache writes behind: the items are prepared here and handed to a writer
+        thread, so that a sync fetches its next page while the last one is indexed, and pages
+        that queue up are written in one transaction. Every read and every other write waits
+        for what was handed over, so callers always read their writes, and sync bookkeeping
+        (``set_state``) is never stored before the records it describes. A failed background
+        write is raised by the next write call."""
+        batch = _prepare_offerings(items)
+        if not batch.gone and not batch.live:
             return 0
-        gone = sorted(oid for oid, item in latest.items() if item.get("tombstone"))
-        # In rowid order: consecutive inserts land on the same pages.
-        live = sorted(((oid, item) for oid, item in latest.items() if not item.get("tombstone")), key=lambda p: p[0])
+        if self._behind is not None:
+            self._behind.submit(batch)
+        else:
+            self._write(partial(self._apply, batches=[batch]))
+        return batch.size
 
-        def work(conn: sqlite3.Connection) -> int:
-            self._delete_offerings(conn, gone)
-            if live:
-                self._store_offerings(conn, live)
-            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'offerings_gen'")
-            return len(latest)
-
-        return self._write(work)
+    def _apply(self, conn: sqlite3.Connection, *, batches: list[_Batch]) -> None:
+        for batch in batches:  # one after the other: a later batch may change the same ids
+            self._delete_offerings(conn, batch.gone)
+            if batch.live:
+                self._store_offerings(conn, batch.live)
+        conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'offerings_gen'")
 
     def remove_offerings(self, ids: Iterable[int]) -> int:
         """Delete offerings by id; returns how many there were."""
@@ -744,47 +917,39 @@ class Cache:
         conn.executemany("DELETE FROM offering_docs WHERE id = ?", params)
         return removed
 
-    def _store_offerings(self, conn: sqlite3.Connection, live: list[tuple[int, dict]]) -> None:
-        keys = {k: fkey for fkey, k in self._load_keys(conn).items()}
-        old = self._stored(conn, [oid for oid, _ in live])
+    def _fkey(self, conn: sqlite3.Connection, key: _Key) -> int:
+        """The fkey of a combination, interned on first sight (the map is only a memo of the
+        table: another process may have added keys meanwhile)."""
+        fkey = self._fkeys.get(key)
+        if fkey is None:
+            values = (*key[:4], ",".join(key.laender))
+            conn.execute("INSERT INTO facet_keys (category, provider_id, provider_name, status, laender) VALUES (?, ?, ?, ?, ?) "
+                         "ON CONFLICT DO NOTHING", values)
+            fkey = conn.execute("SELECT fkey FROM facet_keys WHERE category = ? AND provider_id IS ? AND provider_name = ? "
+                                "AND status = ? AND laender = ?", values).fetchone()[0]
+            self._fkeys[key] = fkey
+        return fkey
+
+    def _store_offerings(self, conn: sqlite3.Connection, live: list[_Prepared]) -> None:
+        old = self._stored(conn, [p.id for p in live])
         delta: dict[int, int] = {}
         rows_o, rows_d = [], []
         new_text, changed_text, stale_text = [], [], []
-        for oid, item in live:
-            provider = item.get("provider") or {}
-            provider_name = provider.get("name") or ""
-            fees = item.get("fees") or {}
-            title = item.get("title") or ""
-            category = item.get("category") or ""
-            status = item.get("status") or ""
-            updated_at = item.get("updated_at") or ""
-            annual = _money(fees.get("annual_fee"))
-            laender = item.get("bundeslaender") or ()
-            key = _Key(category, provider.get("id"), provider_name, status,
-                       tuple(sorted({str(x).upper() for x in laender})) if laender else ())
-            fkey = keys.get(key)
-            if fkey is None:
-                fkey = conn.execute(
-                    "INSERT INTO facet_keys (category, provider_id, provider_name, status, laender) VALUES (?, ?, ?, ?, ?)",
-                    (*key[:4], ",".join(key.laender))).lastrowid
-                keys[key] = fkey
-            text = _search_text(item, provider_name)
-            words = _words(text)
-            before = old.get(oid)
+        for p in live:
+            fkey = self._fkey(conn, p.key)
+            before = old.get(p.id)
             if before is None:
-                new_text.append((oid, text, words))
+                new_text.append((p.id, p.text, p.words))
                 delta[fkey] = delta.get(fkey, 0) + 1
             else:
                 if before[0] != fkey:
                     delta[before[0]] = delta.get(before[0], 0) - 1
                     delta[fkey] = delta.get(fkey, 0) + 1
-                if before[1:] != (text, words):  # unchanged text is not re-indexed: a resync costs little
-                    stale_text.append((oid, before[1], before[2]))
-                    changed_text.append((oid, text, words))
-            rows_o.append((oid, fkey, sort_key(title), _provider_key(provider_name), int(annual.scaleb(2)), updated_at))
-            rows_d.append((oid, title, item.get("summary") or "", provider.get("id"), provider_name, category, status,
-                           str(annual), str(_money(fees.get("one_time_fee"))), fees.get("distribution_key") or "",
-                           updated_at, _dumps(item)))
+                if before[1:] != (p.text, p.words):  # unchanged text is not re-indexed: a resync costs little
+                    stale_text.append((p.id, before[1], before[2]))
+                    changed_text.append((p.id, p.text, p.words))
+            rows_o.append((p.id, fkey, *p.sort))
+            rows_d.append(p.doc)
         conn.executemany(
             "INSERT INTO offerings (id, fkey, title_key, provider_key, annual_fee_cents, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET fkey = excluded.fkey, title_key = excluded.title_key, "
@@ -798,11 +963,10 @@ class Cache:
                          [(t, w, i) for i, t, w in changed_text])
         self._index(conn, new_text + changed_text)
         self._add_counts(conn, delta)
-        names = ("title", "summary", "provider_id", "provider_name", "category", "status", "annual_fee",
-                 "one_time_fee", "distribution_key", "updated_at", "doc")
         conn.executemany(
-            f"INSERT INTO offering_docs (id, {', '.join(names)}) VALUES (?{', ?' * len(names)}) ON CONFLICT (id) "
-            f"DO UPDATE SET {', '.join(f'{n} = excluded.{n}' for n in names)} WHERE doc IS NOT excluded.doc", rows_d)
+            f"INSERT INTO offering_docs (id, {', '.join(_DOC_COLUMNS)}) VALUES (?{', ?' * len(_DOC_COLUMNS)}) "
+            f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{n} = excluded.{n}' for n in _DOC_COLUMNS)} "
+            "WHERE doc IS NOT excluded.doc", rows_d)
 
     # --- offerings: reading ------------------------------------------------------------------------
 

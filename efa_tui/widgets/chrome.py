@@ -4,6 +4,7 @@ status line (online/offline, data age, sync progress, outbox counts)."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual.containers import Vertical
 from textual.widgets import Static
 
 from .. import formatting, i18n
@@ -33,9 +34,18 @@ class OfflineBanner(Static):
     """
 
 
+class BottomBar(Vertical):
+    """Status line above the key hints, docked together so neither hides the other."""
+
+    DEFAULT_CSS = """
+    BottomBar { dock: bottom; height: auto; }
+    BottomBar Footer { dock: none; }
+    """
+
+
 class StatusLine(Static):
     DEFAULT_CSS = """
-    StatusLine { dock: bottom; height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    StatusLine { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     """
 
     def show(self, status: Status, progress: tuple[int, int | None] | None = None, connecting: bool = False) -> None:
