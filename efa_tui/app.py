@@ -87,7 +87,18 @@ class EfaApp(App):
         self.backend.subscribe(self._on_status)
         self._me = self.cache.get_state("me")  # tiny read; the first paint shows who you are
         self.switch_mode("catalog")
-        self.start_session()
+        # The network side starts once the cached catalog is on screen (or after a second):
+        # loading httpx and the models would otherwise compete with the first paint.
+        self._session_started = False
+        self.set_timer(1.0, self._start_session_once)
+
+    def on_virtual_table_loaded(self) -> None:
+        self.call_after_refresh(self._start_session_once)
+
+    def _start_session_once(self) -> None:
+        if not self._session_started:
+            self._session_started = True
+            self.start_session()
 
     @work(exclusive=True, group="session")
     async def start_session(self) -> None:
