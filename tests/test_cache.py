@@ -507,10 +507,12 @@ def test_corruption_found_later_resets_the_cache(tmp_path, demo):
     c.close()
 
 
-def test_a_write_that_meets_corruption_resets_and_says_so(tmp_path, demo):
+@pytest.mark.parametrize("size", ["bulk", "single"])
+def test_a_write_that_meets_corruption_resets_and_says_so(tmp_path, demo, size):
     path = tmp_path / "cache.sqlite3"
     c = Cache(path)
     c.upsert_offerings(demo["offerings"])
+    assert c.offering_count() == len(demo["offerings"])  # a read waits for the writer thread
     with c._connection() as conn:
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -518,9 +520,16 @@ def test_a_write_that_meets_corruption_resets_and_says_so(tmp_path, demo):
         fh.seek(page_size)
         fh.write(b"\xff" * (path.stat().st_size - page_size))
     _forget_page_caches(c)
-    with pytest.raises(cache_module.CacheReset):
-        c.upsert_offerings(demo["offerings"][:5])  # not applied: the caller must sync from scratch
+    if size == "bulk":
+        page = [{**o, "id": 50_000 + i} for i, o in enumerate(demo["offerings"] * 2)]
+        c.upsert_offerings(page)  # written behind: the failure comes with the next write
+        with pytest.raises(cache_module.CacheReset):
+            c.set_state("sync:offerings", {"since": "2030-01-01"})  # so sync never records what was lost
+    else:
+        with pytest.raises(cache_module.CacheReset):
+            c.upsert_offerings(demo["offerings"][:5])
     assert c.recovered_from is not None and c.offering_count() == 0
+    assert c.get_state("sync:offerings") is None
     c.upsert_offerings(demo["offerings"][:5])
     assert c.offering_count() == 5
     c.close()
@@ -578,17 +587,19 @@ def test_concurrent_reads_while_upserting(tmp_path, demo, where):
         t.start()
     try:
         for round_ in range(15):
+            # Two copies a round: 172 items, a bulk batch (written behind on a file cache).
             extra = [{**o, "id": 100_000 + round_ * 1000 + i, "title": f"{o['title']} Kopie {round_}"}
-                     for i, o in enumerate(items)]
+                     for i, o in enumerate(items * 2)]
             c.upsert_offerings(extra)
-            c.set_state("round", round_)
+            if round_ % 5 == 0:
+                c.set_state("round", round_)
     finally:
         stop.set()
         for t in threads:
             t.join(30)
     assert not errors, errors[:3]
-    assert c.count("") == published * 16
-    assert c.count("kopie") == published * 15
+    assert c.count("") == published * 31
+    assert c.count("kopie") == published * 30
     c.close()
 
 
@@ -664,8 +675,8 @@ def test_timing_at_100k(tmp_path, capsys):
     t = time.perf_counter()
     for i in range(0, n, 1000):
         c.upsert_offerings(items[i:i + 1000])
+    assert c.offering_count() == n  # waits for the writer thread
     load = time.perf_counter() - t
-    assert c.offering_count() == n
     c.close()
     c = Cache(tmp_path / "bench.sqlite3")  # a new process's view: nothing memoized
     groups = {"one-letter": ["b", "w", "e", "a", "s", "k"], "two-letter": ["ba", "an", "wo", "ki", "fü", "st"],
