@@ -60,13 +60,15 @@ class EfaApp(App):
     Screen { layers: base overlay; }
     """
 
-    def __init__(self, session: Session, *, language: str = "de", theme: str | None = None, wait_for_server: bool = True):
+    def __init__(self, session: Session, *, language: str = "de", theme: str | None = None, wait_for_server: bool = True,
+                 start_network: bool = True):
         i18n.set_language(language)
         super().__init__()
         self.session = session
         self.cache = session.cache
         self.backend = session.backend
         self.wait_for_server = wait_for_server
+        self.start_network = start_network  # False: cache only (snapshot tests: nothing races the picture)
         self._progress: tuple[int, int | None] | None = None
         self._connecting = session.server is not None
         self._me: dict[str, Any] | None = None
@@ -85,6 +87,7 @@ class EfaApp(App):
         self.add_mode("support", lambda: AreaScreen(self.cache, "support"))
         self.add_mode("my_offerings", lambda: AreaScreen(self.cache, "my_offerings"))
         self.backend.subscribe(self._on_status)
+        self.run_worker(self.backend.announce(), group="announce")  # data age of the cache at once
         self._me = self.cache.get_state("me")  # tiny read; the first paint shows who you are
         self.switch_mode("catalog")
         # The network side starts once the cached catalog is on screen (or after a second):
@@ -96,7 +99,7 @@ class EfaApp(App):
         self.call_after_refresh(self._start_session_once)
 
     def _start_session_once(self) -> None:
-        if not self._session_started:
+        if not self._session_started and self.start_network:
             self._session_started = True
             self.start_session()
 

@@ -39,15 +39,18 @@ def day(value: date | str | None) -> str:
     return format_date(value, format="short" if i18n.current_language() == "en" else "dd.MM.yyyy", locale=_locale())
 
 
+def _local(value: datetime | str) -> datetime:
+    """A server timestamp (ISO, UTC) in the user's local time."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value.astimezone() if value.tzinfo is not None else value
+
+
 def moment(value: datetime | str | None) -> str:
     """Date and time in local time: 27.11.2026, 10:42."""
     if not value:
         return "–"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if value.tzinfo is not None:
-        value = value.astimezone()
-    return format_datetime(value, format="dd.MM.yyyy, HH:mm" if i18n.current_language() == "de" else "dd/MM/yyyy, HH:mm",
+    return format_datetime(_local(value), format="dd.MM.yyyy, HH:mm" if i18n.current_language() == "de" else "dd/MM/yyyy, HH:mm",
                            locale=_locale())
 
 
@@ -55,8 +58,4 @@ def clock(value: datetime | str | None) -> str:
     """The time of day only, for "Stand 10:42"."""
     if not value:
         return "–"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if value.tzinfo is not None:
-        value = value.astimezone()
-    return format_time(value, format="HH:mm", locale=_locale())
+    return format_time(_local(value), format="HH:mm", locale=_locale())

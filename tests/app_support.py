@@ -38,7 +38,7 @@ def _in_loop() -> bool:
         return False
 
 
-def make_app(base_url: str, tmp: Path, **kwargs) -> EfaApp:
+def make_app(base_url: str, tmp: Path, *, start_network: bool = True, **kwargs) -> EfaApp:
     language = kwargs.pop("language", "de")
     session = make_session(base_url, tmp, **kwargs)
-    return EfaApp(session, language=language, theme="textual-dark")
+    return EfaApp(session, language=language, theme="textual-dark", start_network=start_network)

@@ -48,3 +48,13 @@ def live_server(db_url: str) -> Iterator[str]:
         yield base
     finally:
         stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def server(demo_template, tmp_path_factory) -> Iterator[str]:
+    """One reference server per test module (for the app's Pilot and snapshot tests)."""
+    path = tmp_path_factory.mktemp("module-server") / "marketplace.sqlite3"
+    shutil.copy(demo_template, path)
+    proc, base = start_server(f"sqlite:///{path}")
+    yield base
+    stop_server(proc)

@@ -20,15 +20,6 @@ from efa_tui.widgets.chrome import OfflineBanner, StatusLine
 from efa_tui.widgets.virtual_table import VirtualTable
 
 
-@pytest.fixture(scope="module")
-def server(demo_template, tmp_path_factory):
-    path = tmp_path_factory.mktemp("app-server") / "marketplace.sqlite3"
-    shutil.copy(demo_template, path)
-    proc, base = start_server(f"sqlite:///{path}")
-    yield base
-    stop_server(proc)
-
-
 @pytest.fixture(autouse=True)
 def _german():
     yield

@@ -6,22 +6,11 @@ and look at the SVGs in tests/__snapshots__ before committing them.
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from app_support import make_app
-from support import start_server, stop_server
 
 from efa_tui import formatting, i18n
-
-
-@pytest.fixture(scope="module")
-def server(demo_template, tmp_path_factory):
-    path = tmp_path_factory.mktemp("snap-server") / "marketplace.sqlite3"
-    shutil.copy(demo_template, path)
-    proc, base = start_server(f"sqlite:///{path}")
-    yield base
-    stop_server(proc)
 
 
 @pytest.fixture(autouse=True)
@@ -34,16 +23,16 @@ def _fixed_clock(monkeypatch):
 
 
 async def _settle(pilot):
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Wait until the app is quiet: rows painted from the cache (the network side is off in
+    snapshots, so nothing races the picture), every worker done, the key hints drawn."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.1)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_catalog(snap_compare, server, tmp_path, size):
-    assert snap_compare(make_app(server, tmp_path), terminal_size=size, run_before=_settle)
+    assert snap_compare(make_app(server, tmp_path, start_network=False), terminal_size=size, run_before=_settle)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
@@ -53,7 +42,7 @@ def test_catalog_filtered_with_facets(snap_compare, server, tmp_path, size):
         await pilot.press("f", "slash", *"antrag")
         await _settle(pilot)
 
-    assert snap_compare(make_app(server, tmp_path), terminal_size=size, run_before=run_before)
+    assert snap_compare(make_app(server, tmp_path, start_network=False), terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
@@ -63,7 +52,7 @@ def test_offering_detail(snap_compare, server, tmp_path, size):
         await pilot.press("enter")
         await _settle(pilot)
 
-    assert snap_compare(make_app(server, tmp_path), terminal_size=size, run_before=run_before)
+    assert snap_compare(make_app(server, tmp_path, start_network=False), terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
@@ -73,4 +62,4 @@ def test_help(snap_compare, server, tmp_path, size):
         await pilot.press("question_mark")
         await _settle(pilot)
 
-    assert snap_compare(make_app(server, tmp_path), terminal_size=size, run_before=run_before)
+    assert snap_compare(make_app(server, tmp_path, start_network=False), terminal_size=size, run_before=run_before)

@@ -48,6 +48,11 @@ class Backend:
         """Called with the new status after every change (online/offline, counts, sync)."""
         self._listeners.append(listener)
 
+    async def announce(self) -> None:
+        """Tell the listeners the current status (data age and outbox counts from disk) — at
+        start-up, before the server has said anything."""
+        await self._changed()
+
     async def _changed(self) -> None:
         # The counts come from SQLite (in a thread); listeners are called on the event loop.
         counts, as_of = await asyncio.to_thread(self._read_counts)
