@@ -99,6 +99,7 @@ class CatalogScreen(Screen):
                                    empty_text=i18n.t("catalog.empty_cache"))
 
     def on_mount(self) -> None:
+        self.app.decorate(self)
         self.reload()
         self.query_one(VirtualTable).focus()
 

@@ -36,6 +36,7 @@ class AreaScreen(Screen):
         yield VerticalScroll(Static(id="list"))
 
     def on_mount(self) -> None:
+        self.app.decorate(self)
         self.load()
 
     def on_screen_resume(self) -> None:
