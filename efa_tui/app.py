@@ -87,13 +87,20 @@ class EfaApp(App):
         self.add_mode("support", lambda: AreaScreen(self.cache, "support"))
         self.add_mode("my_offerings", lambda: AreaScreen(self.cache, "my_offerings"))
         self.backend.subscribe(self._on_status)
-        self.run_worker(self.backend.announce(), group="announce")  # data age of the cache at once
-        self._me = self.cache.get_state("me")  # tiny read; the first paint shows who you are
+        self.run_worker(self._announce(), group="announce")
         self.switch_mode("catalog")
         # The network side starts once the cached catalog is on screen (or after a second):
         # loading httpx and the models would otherwise compete with the first paint.
         self._session_started = False
         self.set_timer(1.0, self._start_session_once)
+
+    async def _announce(self) -> None:
+        """Who you are and how old the cached data is, from disk (in a thread), at once."""
+        me = await asyncio.to_thread(self.cache.get_state, "me")
+        if self._me is None:
+            self._me = me
+        self.decorate(self.screen)
+        await self.backend.announce()
 
     def on_virtual_table_loaded(self) -> None:
         self.call_after_refresh(self._start_session_once)

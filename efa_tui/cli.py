@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         if not 0 <= args.demo_offerings <= 100_000:
             parser.error("--demo-offerings must be between 0 and 100000")
         logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        from .server.serve import free_port, serve
+        from .files import free_port
+        from .server.serve import serve
 
         port = args.port or free_port(args.host)
         serve(args.host, port, args.database, demo=args.demo, demo_offerings=args.demo_offerings, log_level=args.log_level)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,6 +19,8 @@ from urllib.parse import urlsplit
 import platformdirs
 import tomli_w
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
+
+from .files import write_private
 
 APP_NAME = "efa-tui"
 CONFIG_FILE = "config.toml"
@@ -345,20 +346,7 @@ def save_config(config: Config, path: Path | None = None) -> Path:
     path = config_path() if path is None else Path(path)
     text = config_to_toml(config)
     ensure_private_dir(path.parent, enforce=False)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    return write_private(path, text)
 
 
 def ensure_private_dir(directory: Path, *, enforce: bool) -> Path:

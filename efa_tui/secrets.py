@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 from .config import Profile, check_profile_name, config_dir, ensure_private_dir
+from .files import write_private
 
 ENV_TOKEN = "EFA_TUI_TOKEN"
 KEYRING_SERVICE = "efa-tui"
@@ -164,23 +164,7 @@ def _file_set(profile_name: str, token: str) -> Path:
     ensure_private_dir(path.parent.parent, enforce=False)
     ensure_private_dir(path.parent, enforce=True)
     # A fresh file created 0600 (never briefly world-readable) replaces the old one atomically.
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        if hasattr(os, "fchmod"):  # not on Windows before 3.13
-            os.fchmod(fd, 0o600)  # in case the umask took away the owner's bits
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(token + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    return write_private(path, token + "\n")
 
 
 def _file_delete(profile_name: str) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
 import subprocess
 import threading
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 import platformdirs
 
 from .config import Config, Profile
+from .files import free_port
 from .secrets import get_token
 from .store.backend import Backend
 from .store.cache import Cache
@@ -31,19 +31,13 @@ from .store.outbox import Outbox
 log = logging.getLogger("efa_tui")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class EmbeddedServer:
     """The reference marketplace as a child process on 127.0.0.1 (demo data on first run)."""
 
     database_url: str | None = None
     demo_offerings: int = 0
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
     @property

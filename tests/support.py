@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 
 import httpx
+
+from efa_tui.files import free_port
 
 TOKENS = {
     "customer": "demo-customer",
@@ -23,12 +24,6 @@ TOKENS = {
 
 def auth(who: str, **headers: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS.get(who, who)}", **headers}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(db_url: str, *extra: str, port: int | None = None) -> tuple[subprocess.Popen, str]:

@@ -30,36 +30,35 @@ async def _settle(pilot):
         await pilot.pause(0.1)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def _shot(snap_compare, server, tmp_path, size, *keys: str) -> bool:
+    """The app from its cache, after pressing ``keys``, compared with the stored snapshot."""
+    async def run_before(pilot):
+        await _settle(pilot)
+        if keys:
+            await pilot.press(*keys)
+            await _settle(pilot)
+
+    return snap_compare(make_app(server, tmp_path, start_network=False), terminal_size=size, run_before=run_before)
+
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_catalog(snap_compare, server, tmp_path, size):
-    assert snap_compare(make_app(server, tmp_path, start_network=False), terminal_size=size, run_before=_settle)
+    assert _shot(snap_compare, server, tmp_path, size)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("size", SIZES)
 def test_catalog_filtered_with_facets(snap_compare, server, tmp_path, size):
-    async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press("f", "slash", *"antrag")
-        await _settle(pilot)
-
-    assert snap_compare(make_app(server, tmp_path, start_network=False), terminal_size=size, run_before=run_before)
+    assert _shot(snap_compare, server, tmp_path, size, "f", "slash", *"antrag")
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("size", SIZES)
 def test_offering_detail(snap_compare, server, tmp_path, size):
-    async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press("enter")
-        await _settle(pilot)
-
-    assert snap_compare(make_app(server, tmp_path, start_network=False), terminal_size=size, run_before=run_before)
+    assert _shot(snap_compare, server, tmp_path, size, "enter")
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("size", SIZES)
 def test_help(snap_compare, server, tmp_path, size):
-    async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press("question_mark")
-        await _settle(pilot)
-
-    assert snap_compare(make_app(server, tmp_path, start_network=False), terminal_size=size, run_before=run_before)
+    assert _shot(snap_compare, server, tmp_path, size, "question_mark")

@@ -108,7 +108,6 @@ class CatalogScreen(Screen):
     def reload(self, *, keep_cursor: bool = False) -> None:
         """Show the rows for the current filter (called on every keystroke and after a sync)."""
         table = self.query_one(VirtualTable)
-        table.empty_text = i18n.t("catalog.empty") if self.cache.offering_count() else i18n.t("catalog.empty_cache")
         columns = tuple(c.key for c in table.columns)
         table.set_source(CatalogSource(self.cache, self.query_text, self.filters, self.sort, columns), keep_cursor=keep_cursor)
         if self.has_class("-facets"):
@@ -141,10 +140,12 @@ class CatalogScreen(Screen):
         total = self.cache.offering_count()
         text = (f"{i18n.t('catalog.count', shown=formatting.number(shown), total=formatting.number(total))} · "
                 f"{i18n.t('sort.now', sort=i18n.t('sort.' + sort))}")
-        self.app.call_from_thread(self._set_count, text)
+        self.app.call_from_thread(self._set_count, text, total)
 
-    def _set_count(self, text: str) -> None:
+    def _set_count(self, text: str, total: int) -> None:
         self.query_one("#count", Static).update(text)
+        # An empty cache is still loading; an empty result is a filter that matches nothing.
+        self.query_one(VirtualTable).empty_text = i18n.t("catalog.empty") if total else i18n.t("catalog.empty_cache")
 
     # --- input -----------------------------------------------------------------------------------
 
@@ -162,13 +163,24 @@ class CatalogScreen(Screen):
         facet = (event.select.id or "").removeprefix("facet-")
         value = None if event.value is Select.BLANK else event.value
         if facet == "provider" and value is not None:
-            self.filters = replace(self.filters, provider_id=self.cache.provider_id(str(value)))
-        elif facet == "inhouse_orderable":
+            self._filter_by_provider(str(value))
+            return
+        if facet == "inhouse_orderable":
             self.filters = replace(self.filters, inhouse_orderable=None if value is None else value == "ja")
         elif facet in ("category", "bundesland"):
             self.filters = replace(self.filters, **{facet: value})
         elif facet == "provider":
             self.filters = replace(self.filters, provider_id=None)
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="provider", exit_on_error=False)
+    def _filter_by_provider(self, name: str) -> None:
+        # The facet lists provider names; the filter needs the id (a cache lookup, off the loop).
+        provider_id = self.cache.provider_id(name)
+        self.app.call_from_thread(self._set_provider, provider_id)
+
+    def _set_provider(self, provider_id: int | None) -> None:
+        self.filters = replace(self.filters, provider_id=provider_id)
         self.reload()
 
     @on(VirtualTable.RowSelected)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import socket
 from pathlib import Path
 
 import platformdirs
+
 
 from . import db
 from .app import Settings, create_app
@@ -30,12 +30,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def prepare(database_url: str | None, *, demo: bool, demo_offerings: int = 0, host: str = "127.0.0.1"):

@@ -288,31 +288,24 @@ class VirtualTable(ScrollView, can_focus=True):
     }
     """
 
-    class RowHighlighted(Message):
+    class _RowMessage(Message):
+        """A message about one row: its index and the key the source gave it."""
+
+        def __init__(self, table: VirtualTable, index: int, key: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.index = index
+            self.key = key
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    class RowHighlighted(_RowMessage):
         """The cursor moved to a row whose data is loaded (also after a new source loaded)."""
 
-        def __init__(self, table: VirtualTable, index: int, key: Any) -> None:
-            super().__init__()
-            self.table = table
-            self.index = index
-            self.key = key
-
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(_RowMessage):
         """Enter (or a double click) on a row."""
-
-        def __init__(self, table: VirtualTable, index: int, key: Any) -> None:
-            super().__init__()
-            self.table = table
-            self.index = index
-            self.key = key
-
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
 
     class Loaded(Message):
         """A new source's count and first window are in and on screen."""
