@@ -30,6 +30,7 @@ from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
 
 log = logging.getLogger("efa_tui")
 THEMES = ("textual-dark", "textual-light", "ansi-dark")
+AREAS = ("catalog", "orders", "invoices", "support", "my_offerings")
 # Keys people write in a config file, as Textual names them.
 KEY_NAMES = {"/": "slash", "?": "question_mark", ":": "colon", " ": "space", "+": "plus", "-": "minus"}
 
@@ -81,11 +82,8 @@ class EfaApp(App):
 
     def on_mount(self) -> None:
         self.theme = self._theme_name if self._theme_name in self.available_themes else "textual-dark"
-        self.add_mode("catalog", lambda: CatalogScreen(self.cache))
-        self.add_mode("orders", lambda: AreaScreen(self.cache, "orders"))
-        self.add_mode("invoices", lambda: AreaScreen(self.cache, "invoices"))
-        self.add_mode("support", lambda: AreaScreen(self.cache, "support"))
-        self.add_mode("my_offerings", lambda: AreaScreen(self.cache, "my_offerings"))
+        for area in AREAS:
+            self.add_mode(area, lambda area=area: self.area_screen(area))
         self.backend.subscribe(self._on_status)
         self.run_worker(self._announce(), group="announce")
         self.switch_mode("catalog")
@@ -93,6 +91,23 @@ class EfaApp(App):
         # loading httpx and the models would otherwise compete with the first paint.
         self._session_started = False
         self.set_timer(1.0, self._start_session_once)
+
+    def area_screen(self, area: str) -> Screen:
+        """The screen of one area, built (and its module imported) when first opened."""
+        if area == "orders":
+            return AreaScreen(self.cache, "orders")
+        if area == "invoices":
+            return AreaScreen(self.cache, "invoices")
+        if area == "support":
+            return AreaScreen(self.cache, "support")
+        if area == "my_offerings":
+            return AreaScreen(self.cache, "my_offerings")
+        return CatalogScreen(self.cache)
+
+    @property
+    def me(self) -> dict[str, Any]:
+        """Who is signed in (``/me``: role, organisation), as last known; {} before the first answer."""
+        return self._me or {}
 
     async def _announce(self) -> None:
         """Who you are and how old the cached data is, from disk (in a thread), at once."""
@@ -242,17 +257,30 @@ class EfaApp(App):
 
     @work(exclusive=True, group="record")
     async def open_record(self, verb: str, rest: str) -> None:
-        kind = "orders" if verb in ("order", "bestellung") else "invoices"
-        record = None
-        if kind == "orders" and rest.lstrip("#").isdigit():
-            record = await asyncio.to_thread(self.cache.get_record, "orders", int(rest.lstrip("#")))
-        elif kind == "invoices":
+        """`:order N` / `:invoice NUMBER`: find the record in the cache, then open its screen."""
+        if verb in ("order", "bestellung"):
+            number = rest.lstrip("#")
+            record = await asyncio.to_thread(self.cache.get_record, "orders", int(number)) if number.isdigit() else None
+        else:
             record = await asyncio.to_thread(self.cache.invoice_by_number, rest)
         if record is None:
             self.notify(i18n.t("jump.not_found", text=clean(f"{verb} {rest}")), severity="warning")
             return
-        self.switch_mode(kind)
-        self.push_screen(RecordScreen(f"{verb} {rest}", record))
+        if verb in ("order", "bestellung"):
+            self.open_order(record)
+        else:
+            self.open_invoice(record)
+
+    def open_order(self, order: dict[str, Any]) -> None:
+        """One order in full, over the current area (support staff stay in theirs)."""
+        if self.current_mode not in ("orders", "support"):
+            self.switch_mode("orders")
+        self.push_screen(RecordScreen(f"order {order.get('id')}", order))
+
+    def open_invoice(self, invoice: dict[str, Any]) -> None:
+        if self.current_mode not in ("invoices", "support"):
+            self.switch_mode("invoices")
+        self.push_screen(RecordScreen(f"invoice {clean(invoice.get('number'))}", invoice))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand(i18n.t("cmd.catalog"), ":catalog", lambda: self.run_jump("catalog"))

@@ -142,6 +142,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def _merge_area_catalogs() -> None:
+    from .messages import forms, invoices, offerings, orders
+
+    for module in (forms, orders, invoices, offerings):
+        clash = MESSAGES.keys() & module.MESSAGES.keys()
+        assert not clash, f"message ids defined twice: {sorted(clash)}"
+        MESSAGES.update(module.MESSAGES)
+
+
+_merge_area_catalogs()
+
+
 def set_language(language: str) -> None:
     global _current
     if language not in LANGUAGES:

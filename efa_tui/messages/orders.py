@@ -1,0 +1,4 @@
+"""Messages of the orders screens: id → (Deutsch, English)."""
+
+MESSAGES: dict[str, tuple[str, str]] = {
+}

@@ -1,0 +1,217 @@
+"""A write as a screen: a `Form`, its draft saved on every change, submitted through the outbox.
+
+What every form in the app shares, so that each write screen only says which fields it has and
+which request it makes:
+
+* the draft (``store.drafts``) is saved in a thread on every change and restored when the same
+  form is opened again — close the terminal mid-form and the text is still there;
+* submitting checks the fields first, then stores the request in the outbox (with its
+  Idempotency-Key) and sends it; the submit action is ignored while one is under way, and the
+  key makes a retry after a lost reply harmless, so a double press never makes two orders;
+* a 422 puts the server's field errors at the fields and keeps the input (the refused outbox
+  item is discarded: the draft holds the input, the next submit is a new request); other
+  refusals are shown as a notification; offline, the write waits in the outbox and the form closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Button, Static
+
+from .. import i18n
+from ..store.outbox import CONFLICT, DONE, NEEDS_ATTENTION, PENDING, OutboxItem
+from ..text import clean
+from ..widgets.form import Form, FormField
+from .localize import localize_bindings
+
+
+@dataclass(frozen=True)
+class Request:
+    """The write a form makes, as the outbox stores it."""
+
+    kind: str  # outbox kind, e.g. "order.create"
+    method: str
+    path: str
+    body: Any
+    label: str  # in the user's words, for the status line and the outbox list
+    related: str | None = None  # e.g. "order:42"
+    if_match: str | None = None
+
+
+class FormScreen(Screen):
+    """Subclasses give `title`, `fields()`, `request(values)` and optionally `intro()`, `done()`."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "key.submit", id="form.submit"),
+        Binding("escape", "close", "key.back", id="form.back"),
+    ]
+    DEFAULT_CSS = """
+    FormScreen #form-title { padding: 0 1; text-style: bold; }
+    FormScreen #form-intro { padding: 0 1; }
+    FormScreen #form-buttons { height: auto; padding: 0 1; }
+    FormScreen #form-buttons Button { margin-right: 2; }
+    """
+
+    def __init__(self, session, draft_key: str, defaults: dict[str, Any] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.session = session
+        self.draft_key = draft_key
+        self.defaults = dict(defaults or {})
+        self._sending = False
+        self._draft_lock = threading.Lock()
+        self._draft_seq = 0
+        self._saved_seq = 0
+        self.restored = False  # a draft was found and put back
+        localize_bindings(self)
+
+    # --- what a subclass says -------------------------------------------------------------------
+
+    title_id = "form.title"
+
+    def fields(self) -> list[FormField]:
+        raise NotImplementedError
+
+    def intro(self) -> Text | None:
+        return None
+
+    def request(self, values: dict[str, Any]) -> Request:
+        raise NotImplementedError
+
+    def submit_label(self) -> str:
+        return i18n.t("form.submit")
+
+    def done(self, item: OutboxItem) -> None:
+        """Sent (item.state == DONE, item.response is the server's answer) or queued (PENDING)."""
+        self.dismiss(item.response if item.state == DONE else None)
+
+    def conflict(self, item: OutboxItem) -> None:
+        """412: someone else changed the record first. Forms that send If-Match override this."""
+        self.session.outbox.discard(item.id)
+        self.notify(i18n.t("form.conflict"), severity="error", timeout=10)
+
+    # --- building -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(i18n.t(self.title_id)), id="form-title")
+        intro = self.intro()
+        if intro is not None:
+            yield Static(intro, id="form-intro")
+        yield Form(self.fields(), self.defaults, id="form")
+        with Horizontal(id="form-buttons"):
+            yield Button(self.submit_label() + " (ctrl+s)", variant="primary", id="form-submit")
+            yield Button(i18n.t("form.cancel") + " (esc)", id="form-cancel")
+
+    def on_mount(self) -> None:
+        if hasattr(self.app, "decorate"):
+            self.app.decorate(self)
+        self.restore_draft()
+
+    @property
+    def form(self) -> Form:
+        return self.query_one("#form", Form)
+
+    # --- the draft ------------------------------------------------------------------------------
+
+    @work(thread=True, group="draft-load", exit_on_error=False)
+    def restore_draft(self) -> None:
+        draft = self.session.drafts.load(self.draft_key)
+        if draft:
+            self.app.call_from_thread(self._restore, draft)
+
+    def _restore(self, draft: dict[str, Any]) -> None:
+        form = self.form
+        for f in form.fields:
+            if f.name in draft:
+                form.set_value(f.name, draft[f.name])
+        self.restored = True
+        self.notify(i18n.t("form.draft_restored"))
+
+    def on_form_changed(self, event: Form.Changed) -> None:
+        self._draft_seq += 1
+        self.save_draft(self._draft_seq, event.form.values())
+
+    @work(thread=True, group="draft-save", exit_on_error=False)
+    def save_draft(self, seq: int, values: dict[str, Any]) -> None:
+        # Saves may finish out of order in their threads: the newest wins.
+        with self._draft_lock:
+            if seq < self._saved_seq:
+                return
+            self.session.drafts.save(self.draft_key, values)
+            self._saved_seq = seq
+
+    # --- submitting -----------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "form-submit":
+            self.action_submit()
+        elif event.button.id == "form-cancel":
+            self.action_close()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:
+        if self._sending:
+            return  # a second press while the first is on its way does nothing
+        errors = self.form.check()
+        if errors:
+            self.notify(i18n.t("form.fix_fields", n=len(errors)), severity="warning")
+            return
+        self._sending = True
+        self.query_one("#form-submit", Button).disabled = True
+        self.send(self.form.values())
+
+    @work(group="submit", exit_on_error=False)
+    async def send(self, values: dict[str, Any]) -> None:
+        try:
+            req = self.request(values)
+            item, _ = await self.session.backend.submit(req.kind, req.method, req.path, req.body, if_match=req.if_match,
+                                                         label=req.label, related=req.related)
+            await self._settle(item, values)
+        finally:
+            self._sending = False
+            if self.is_attached:
+                self.query_one("#form-submit", Button).disabled = False
+
+    async def _settle(self, item: OutboxItem, values: dict[str, Any]) -> None:
+        if item.state in (DONE, PENDING):
+            # Sent, or safely queued (offline): the outbox holds it now, the draft can go.
+            with self._draft_lock:
+                self._saved_seq = 1 << 62  # no late save brings the draft back
+                await asyncio.to_thread(self.session.drafts.delete, self.draft_key)
+            if item.state == PENDING:
+                self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
+            self.done(item)
+            return
+        if item.state == CONFLICT:
+            self.conflict(item)
+            return
+        if item.state == NEEDS_ATTENTION:
+            await asyncio.to_thread(self.session.outbox.discard, item.id)
+            await self.session.backend.announce()
+            problem = item.problem or {}
+            errors = {str(e.get("field") or ""): _message(e) for e in problem.get("errors") or []}
+            unplaced = self.form.show_errors(errors)
+            detail = clean(problem.get("detail") or problem.get("title") or item.last_error or "")
+            message = i18n.t("form.refused", detail=detail)
+            if unplaced:
+                message += "\n" + "\n".join(unplaced)
+            self.notify(message, severity="error", timeout=10)
+
+
+def _message(error: dict[str, Any]) -> str:
+    """A field error's message, in German when the server gave one."""
+    if i18n.current_language() == "de" and error.get("message_de"):
+        return str(error["message_de"])
+    return str(error.get("message") or "")

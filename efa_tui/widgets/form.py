@@ -1,0 +1,230 @@
+"""A form for the writes people make (an interest, a fee proposal, an offering …).
+
+Fields are declared once (`FormField`): label, kind, whether required, and the domain rule that
+checks the value as it is typed. The form shows each field's problem right under it, takes the
+server's 422 field errors the same way (`show_errors`, focusing the first offending field), and
+posts `Form.Changed` on every edit so the screen can save a draft. Values are plain strings (and
+booleans for switches): the screen turns them into a request body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Select, Static, Switch, TextArea
+
+from .. import i18n
+from ..text import clean
+
+Check = Callable[[str], "str | None"]  # a value → the reason it is wrong (translated), or None
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str  # the request body's field; the server's 422 errors name it (dotted for nested fields)
+    label: str  # message id
+    kind: str = "text"  # text | area | select | switch
+    options: Sequence[tuple[str, str]] = ()  # select: (value, shown text — already translated)
+    required: bool = False
+    check: Check | None = None
+    hint: str = ""  # message id, shown dim under the field
+    placeholder: str = ""  # message id
+    aliases: tuple[str, ...] = field(default=())  # other names the server may use for this field
+
+
+def widget_id(name: str) -> str:
+    return "field-" + name.replace(".", "__")
+
+
+class Form(VerticalScroll):
+    """Labelled fields with their problems under them. Escape/tab/enter behave as in any input."""
+
+    DEFAULT_CSS = """
+    Form { height: 1fr; padding: 0 1; }
+    Form .form-label { margin-top: 1; text-style: bold; }
+    Form .form-hint { color: $text-muted; }
+    Form .form-error { color: $error; text-style: bold; display: none; }
+    Form .form-error.-shown { display: block; }
+    Form Input.-invalid, Form TextArea.-invalid, Form Select.-invalid { border: tall $error; }
+    Form TextArea { height: 5; }
+    """
+
+    class Changed(Message):
+        """A field changed (typed, picked, toggled): save the draft."""
+
+        def __init__(self, form: Form, name: str) -> None:
+            super().__init__()
+            self.form = form
+            self.name = name
+
+        @property
+        def control(self) -> Form:
+            return self.form
+
+    def __init__(self, fields: Sequence[FormField], values: Mapping[str, Any] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.fields = list(fields)
+        self._by_name = {f.name: f for f in self.fields}
+        for f in self.fields:
+            for alias in f.aliases:
+                self._by_name.setdefault(alias, f)
+        self._initial = dict(values or {})
+        self._errors: dict[str, str] = {}
+        self._loading = False
+
+    # --- building -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        self._loading = True  # the initial values are not edits
+        for f in self.fields:
+            with Vertical(classes="form-field"):
+                yield Static(Text(i18n.t(f.label) + (" *" if f.required else "")), classes="form-label")
+                yield self._control(f, self._initial.get(f.name))
+                if f.hint:
+                    yield Static(Text(i18n.t(f.hint)), classes="form-hint")
+                yield Static("", id=widget_id(f.name) + "-error", classes="form-error")
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._loaded)
+
+    def _loaded(self) -> None:
+        self._loading = False
+
+    def _control(self, f: FormField, value: Any) -> Widget:
+        wid = widget_id(f.name)
+        placeholder = i18n.t(f.placeholder) if f.placeholder else ""
+        if f.kind == "area":
+            return TextArea(str(value or ""), id=wid, placeholder=placeholder, soft_wrap=True)
+        if f.kind == "select":
+            options = [(Text(label), val) for val, label in f.options]
+            known = {val for val, _ in f.options}
+            return Select(options, id=wid, value=value if value in known else Select.NULL,
+                          allow_blank=not f.required, prompt=i18n.t("form.choose"))
+        if f.kind == "switch":
+            return Switch(bool(value), id=wid)
+        return Input(str(value or ""), id=wid, placeholder=placeholder, select_on_focus=False)
+
+    # --- values -------------------------------------------------------------------------------
+
+    def control(self, name: str) -> Widget:
+        return self.query_one("#" + widget_id(self._by_name[name].name))
+
+    def value(self, name: str) -> Any:
+        widget = self.control(name)
+        if isinstance(widget, TextArea):
+            return widget.text
+        if isinstance(widget, Select):
+            return "" if widget.value is Select.NULL or widget.value is Select.BLANK else widget.value
+        if isinstance(widget, Switch):
+            return widget.value
+        return widget.value  # Input
+
+    def values(self) -> dict[str, Any]:
+        return {f.name: self.value(f.name) for f in self.fields}
+
+    def set_value(self, name: str, value: Any) -> None:
+        widget = self.control(name)
+        if isinstance(widget, TextArea):
+            widget.text = str(value or "")
+        elif isinstance(widget, Select):
+            widget.value = value if value else Select.NULL
+        elif isinstance(widget, Switch):
+            widget.value = bool(value)
+        else:
+            widget.value = str(value or "")
+
+    # --- checking -------------------------------------------------------------------------------
+
+    def problem(self, name: str) -> str | None:
+        """What is wrong with one field now, by the field's own rule (None: nothing)."""
+        f = self._by_name[name]
+        value = self.value(f.name)
+        if f.kind == "switch":
+            return None
+        text = str(value).strip()
+        if not text:
+            return i18n.t("form.required") if f.required else None
+        return f.check(text) if f.check else None
+
+    def check(self) -> dict[str, str]:
+        """Check every field; show the problems; focus the first. ``{}``: ready to send."""
+        errors = {f.name: p for f in self.fields if (p := self.problem(f.name))}
+        self.show_errors(errors)
+        return errors
+
+    def show_errors(self, errors: Mapping[str, str], *, focus: bool = True) -> list[str]:
+        """Show problems at their fields (the server's 422 errors too: its field names, dotted,
+        are matched to the form's fields). Returns the problems that belong to no field."""
+        unplaced: list[str] = []
+        self._errors = {}
+        for name, message in errors.items():
+            f = self._by_name.get(name) or self._by_name.get(name.split(".")[-1])
+            if f is None:
+                unplaced.append(f"{clean(name)}: {clean(message)}")
+                continue
+            self._errors.setdefault(f.name, clean(message))
+        for f in self.fields:
+            self._mark(f.name, self._errors.get(f.name))
+        first = next((f for f in self.fields if f.name in self._errors), None)
+        if focus and first is not None:
+            control = self.control(first.name)
+            control.focus()
+            self.scroll_to_widget(control)
+        return unplaced
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return dict(self._errors)
+
+    def _mark(self, name: str, message: str | None) -> None:
+        error = self.query_one("#" + widget_id(name) + "-error", Static)
+        error.update(Text(message or ""))
+        error.set_class(bool(message), "-shown")
+        self.control(name).set_class(bool(message), "-invalid")
+
+    # --- edits ----------------------------------------------------------------------------------
+
+    def _edited(self, widget: Widget | None) -> None:
+        if self._loading or widget is None or not (widget.id or "").startswith("field-"):
+            return
+        name = next((f.name for f in self.fields if widget_id(f.name) == widget.id), None)
+        if name is None:
+            return
+        # Checked as typed: the field's own rule, shown at once (required only once submitted).
+        problem = self.problem(name)
+        if problem == i18n.t("form.required") and name not in self._errors:
+            problem = None
+        if problem:
+            self._errors[name] = problem
+        else:
+            self._errors.pop(name, None)
+        self._mark(name, problem)
+        self.post_message(self.Changed(self, name))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._edited(event.input)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        self._edited(event.text_area)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._edited(event.select)
+
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        event.stop()
+        self._edited(event.switch)
+
+
+def options(pairs: Iterable[tuple[str, str]], translate: bool = True) -> list[tuple[str, str]]:
+    """Select options from (value, message id) pairs, translated now."""
+    return [(value, i18n.t(label) if translate else label) for value, label in pairs]
