@@ -59,3 +59,67 @@ def clock(value: datetime | str | None) -> str:
     if not value:
         return "–"
     return format_time(_local(value), format="HH:mm", locale=_locale())
+
+
+# --- reading what people type -------------------------------------------------------------------
+
+class InputError(ValueError):
+    """A typed value that cannot be read; the message says how to write it (translated)."""
+
+
+def parse_money(text: str) -> Decimal:
+    """An amount as typed in the user's locale: de 1.234,56 (also 1234,56 and 1234), en 1,234.56.
+    At most two decimals (cents) and not negative: fees and prices are never below zero."""
+    from babel.numbers import NumberFormatError, parse_decimal
+
+    cleaned = text.strip().replace("€", "").replace("\xa0", "").replace(" ", "")
+    try:
+        value = parse_decimal(cleaned, locale=_locale(), strict=True)
+    except (NumberFormatError, ValueError):
+        raise InputError(i18n.t("input.money", example=money(Decimal("1234.50")))) from None
+    if value < 0:
+        raise InputError(i18n.t("input.negative"))
+    if value != value.quantize(Decimal("0.01")):
+        raise InputError(i18n.t("input.cents"))
+    return value.quantize(Decimal("0.01"))
+
+
+def money_input(amount: Decimal | str | None) -> str:
+    """An amount as the user would type it (1234,50 in German): the form's starting value."""
+    if amount is None or amount == "":
+        return ""
+    return format_decimal(Decimal(str(amount)), format="0.00", locale=_locale())
+
+
+def parse_day(text: str) -> date:
+    """A date as typed: 27.11.2026 (de), 27/11/2026 (en) or ISO 2026-11-27."""
+    raw = text.strip()
+    for sep in (".", "/"):
+        parts = raw.split(sep)
+        if len(parts) == 3 and all(p.isdigit() for p in parts):
+            d, m, y = (int(p) for p in parts)
+            try:
+                return date(y + 2000 if y < 100 else y, m, d)
+            except ValueError:
+                break
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InputError(i18n.t("input.day", example=day(date(2027, 1, 1)))) from None
+
+
+def day_input(value: date | str | None) -> str:
+    return day(value) if value else ""
+
+
+def parse_count(text: str, maximum: int = 100_000_000) -> int:
+    """A whole number as typed (1.234 or 1234 in German)."""
+    from babel.numbers import NumberFormatError, parse_number
+
+    try:
+        value = parse_number(text.strip().replace(" ", ""), locale=_locale())
+    except (NumberFormatError, ValueError):
+        raise InputError(i18n.t("input.count")) from None
+    if value < 0 or value > maximum:
+        raise InputError(i18n.t("input.range", low=0, high=number(maximum)))
+    return value

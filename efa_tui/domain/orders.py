@@ -62,16 +62,8 @@ TRANSITIONS: dict[Action, Transition] = {
 
 FINAL_STATES = frozenset({S.TERMINATED, S.WITHDRAWN, S.REJECTED, S.CANCELLED})
 
-STATE_LABELS_DE = {
-    S.INTEREST: "Interesse",
-    S.PROPOSED: "Angebot",
-    S.ORDERED: "Bestellt",
-    S.ACTIVE: "Aktiv",
-    S.TERMINATED: "Beendet",
-    S.WITHDRAWN: "Zurückgezogen",
-    S.REJECTED: "Abgelehnt",
-    S.CANCELLED: "Storniert",
-}
+# The words people read for states and actions are in the UI's message catalog
+# (efa_tui/messages/orders.py: state.*, action.*), in German and English.
 
 
 class TransitionError(Exception):

@@ -1,4 +1,5 @@
-"""Messages every form shares (widgets/form.py, screens/form_screen.py): id → (Deutsch, English)."""
+"""Messages every form shares (widgets/form.py, screens/form_screen.py, formatting's input
+parsing): id → (Deutsch, English)."""
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "form.title": ("Formular", "Form"),
@@ -14,4 +15,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.refused": ("Vom Server abgelehnt: {detail}", "Refused by the server: {detail}"),
     "form.conflict": ("Jemand anderes hat den Datensatz zuvor geändert. Bitte neu laden.",
                       "Someone else changed this record first. Please reload."),
+    "input.money": ("Betrag wie {example} eingeben", "Enter an amount like {example}"),
+    "input.negative": ("Darf nicht negativ sein", "Must not be negative"),
+    "input.cents": ("Höchstens zwei Nachkommastellen (Cent)", "At most two decimals (cents)"),
+    "input.day": ("Datum wie {example} eingeben", "Enter a date like {example}"),
+    "input.count": ("Ganze Zahl eingeben", "Enter a whole number"),
+    "input.range": ("Zwischen {low} und {high}", "Between {low} and {high}"),
 }

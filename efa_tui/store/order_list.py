@@ -1,0 +1,106 @@
+"""The orders list as people use it: filtered by state, offering and counterpart, searched as
+they type, sorted — over the cached orders (a few thousand at most per organisation, so plain
+Python in a worker thread is quick enough; the catalog's 100,000 offerings need the FTS index,
+orders do not).
+
+"Counterpart" is the other side of an order: the provider for a customer, the customer for a
+provider, and for support staff (who see everything) the customer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain.orders import OrderState
+from .cache import fold
+
+# What waits for whom: the inbox of each role.
+WAITING_FOR = {
+    "provider": (OrderState.INTEREST, OrderState.ORDERED),  # answer interests, activate bound orders
+    "customer": (OrderState.PROPOSED,),  # accept or withdraw a proposal
+}
+
+SORTS = ("-id", "-updated", "offering", "counterpart", "state")
+# States in the order of the flow, for sorting by state.
+_STATE_RANK = {s.value: i for i, s in enumerate(OrderState)}
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    text: str = ""
+    state: str = ""  # one state, "" for all, "waiting" for what waits for this role
+    offering_id: int | None = None
+    counterpart_id: int | None = None
+    sort: str = "-id"
+
+
+def counterpart(order: dict[str, Any], role: str) -> dict[str, Any]:
+    side = "provider" if role == "customer" else "customer"
+    return order.get(side) or {}
+
+
+def _haystack(order: dict[str, Any]) -> str:
+    parts = [str(order.get("id", "")), (order.get("offering") or {}).get("title"), (order.get("customer") or {}).get("name"),
+             (order.get("provider") or {}).get("name"), order.get("message"), order.get("leitweg_id"), order.get("cost_centre")]
+    return fold(" ".join(str(p) for p in parts if p))
+
+
+def select_orders(orders: Iterable[dict[str, Any]], f: OrderFilter, role: str) -> list[dict[str, Any]]:
+    words = fold(f.text).split()
+    waiting = {s.value for s in WAITING_FOR.get(role, ())}
+    out = []
+    for order in orders:
+        state = order.get("state")
+        if f.state == "waiting" and state not in waiting:
+            continue
+        if f.state and f.state != "waiting" and state != f.state:
+            continue
+        if f.offering_id is not None and (order.get("offering") or {}).get("id") != f.offering_id:
+            continue
+        if f.counterpart_id is not None and counterpart(order, role).get("id") != f.counterpart_id:
+            continue
+        if words:
+            hay = _haystack(order)
+            if not all(w in hay for w in words):
+                continue
+        out.append(order)
+    return sort_orders(out, f.sort, role)
+
+
+def sort_orders(orders: list[dict[str, Any]], sort: str, role: str) -> list[dict[str, Any]]:
+    by_id = sorted(orders, key=lambda o: o.get("id") or 0, reverse=True)  # newest first breaks ties
+    if sort == "-updated":
+        return sorted(by_id, key=lambda o: o.get("updated_at") or "", reverse=True)
+    if sort == "offering":
+        return sorted(by_id, key=lambda o: fold((o.get("offering") or {}).get("title") or ""))
+    if sort == "counterpart":
+        return sorted(by_id, key=lambda o: fold(counterpart(o, role).get("name") or ""))
+    if sort == "state":
+        return sorted(by_id, key=lambda o: _STATE_RANK.get(o.get("state") or "", 99))
+    return by_id
+
+
+def state_counts(orders: Iterable[dict[str, Any]]) -> Counter[str]:
+    return Counter(o.get("state") or "" for o in orders)
+
+
+def waiting_count(counts: Counter[str], role: str) -> int:
+    return sum(counts.get(s.value, 0) for s in WAITING_FOR.get(role, ()))
+
+
+def choices(orders: Iterable[dict[str, Any]], role: str) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The offerings and counterparts that occur, by name: the options of the two filters."""
+    offerings: dict[int, str] = {}
+    others: dict[int, str] = {}
+    for order in orders:
+        off = order.get("offering") or {}
+        if off.get("id") is not None:
+            offerings[off["id"]] = off.get("title") or ""
+        other = counterpart(order, role)
+        if other.get("id") is not None:
+            others[other["id"]] = other.get("name") or ""
+    by_name = lambda items: sorted(items.items(), key=lambda kv: fold(kv[1]))  # noqa: E731
+    return by_name(offerings), by_name(others)
