@@ -19,9 +19,10 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from ..domain.invoice_check import Contract
 from ..domain.invoicing import invoice_totals
 from ..domain.money import ZERO
-from ..domain.pricing import Charge, DistributionKey, Fees, year_charges
+from ..domain.pricing import Charge, DistributionKey, Fees
 from . import db
 
 log = logging.getLogger("efa_tui.server.billing")
@@ -115,11 +116,16 @@ def fees_of(row) -> Fees:
     )
 
 
+def contract_of(row) -> Contract:
+    return Contract(order_id=row.id, fees=fees_of(row), start=row.start_date, end=row.end_date,
+                    population=row.population, target_group_size=row.target_group_size)
+
+
 def contract_lines(row, year: int, *, cases: int, first_invoice: bool) -> list[dict[str, Any]]:
     """The invoice lines of one contract for one year, as rows for invoice_lines."""
     out = []
-    for ch in year_charges(fees_of(row), year, row.start_date, row.end_date, population=row.population,
-                           target_group_size=row.target_group_size, cases=cases, first_invoice=first_invoice):
+    # The same Contract.charges the client's invoice check recomputes the lines with.
+    for ch in contract_of(row).charges(year, cases=cases, first_invoice=first_invoice):
         start = max(row.start_date, date(year, 1, 1))
         end = min(row.end_date, date(year, 12, 31)) if row.end_date else date(year, 12, 31)
         out.append({
