@@ -95,13 +95,21 @@ class EfaApp(App):
     def area_screen(self, area: str) -> Screen:
         """The screen of one area, built (and its module imported) when first opened."""
         if area == "orders":
-            return AreaScreen(self.cache, "orders")
+            from .screens.orders import OrdersScreen
+
+            return OrdersScreen(self.session)
         if area == "invoices":
-            return AreaScreen(self.cache, "invoices")
+            from .screens.invoices import InvoicesScreen
+
+            return InvoicesScreen(self.session)
         if area == "support":
-            return AreaScreen(self.cache, "support")
+            from .screens.support import SupportScreen
+
+            return SupportScreen(self.session)
         if area == "my_offerings":
-            return AreaScreen(self.cache, "my_offerings")
+            from .screens.my_offerings import MyOfferingsScreen
+
+            return MyOfferingsScreen(self.session)
         return CatalogScreen(self.cache)
 
     @property
@@ -165,6 +173,8 @@ class EfaApp(App):
             for screen in self._area_screens():
                 if isinstance(screen, CatalogScreen):
                     screen.reload(keep_cursor=True)
+                elif hasattr(screen, "data_synced"):
+                    screen.data_synced()
         self._show_status(self.backend.status)
 
     def _area_screens(self) -> Iterable[Screen]:
@@ -188,7 +198,11 @@ class EfaApp(App):
         self._show_status(status)
 
     def _show_status(self, status: Status, screen: Screen | None = None) -> None:
-        screen = screen or self.screen
+        # Every screen of the current stack: one below a form shows the news when the form closes.
+        for one in [screen] if screen is not None else list(self.screen_stack):
+            self._show_status_on(one, status)
+
+    def _show_status_on(self, screen: Screen, status: Status) -> None:
         for line in screen.query(StatusLine):
             line.show(status, self._progress, connecting=self._connecting)
         for banner in screen.query(OfflineBanner):
@@ -273,14 +287,18 @@ class EfaApp(App):
 
     def open_order(self, order: dict[str, Any]) -> None:
         """One order in full, over the current area (support staff stay in theirs)."""
+        from .screens.order_detail import OrderScreen
+
         if self.current_mode not in ("orders", "support"):
             self.switch_mode("orders")
-        self.push_screen(RecordScreen(f"order {order.get('id')}", order))
+        self.push_screen(OrderScreen(self.session, order))
 
     def open_invoice(self, invoice: dict[str, Any]) -> None:
+        from .screens.invoice_detail import InvoiceScreen
+
         if self.current_mode not in ("invoices", "support"):
             self.switch_mode("invoices")
-        self.push_screen(RecordScreen(f"invoice {clean(invoice.get('number'))}", invoice))
+        self.push_screen(InvoiceScreen(self.session, invoice))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand(i18n.t("cmd.catalog"), ":catalog", lambda: self.run_jump("catalog"))
@@ -298,7 +316,7 @@ class EfaApp(App):
         localize_bindings(self)
         for screen in list(self._area_screens()):
             localize_bindings(screen)
-            if isinstance(screen, CatalogScreen):
+            if hasattr(screen, "relabel"):
                 await screen.relabel()
         self.refresh_bindings()
         self.decorate(self.screen)

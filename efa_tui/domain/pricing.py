@@ -134,3 +134,9 @@ def cost_preview(
         full_year_net=sum((c.net for c in full), ZERO),
         months_first_year=billable_months(start, None, start.year),
     )
+
+
+def first_of_next_month(today: date) -> date:
+    """The earliest usual contract start: the 1st of the next month (so the first, pro-rata year
+    starts on a full month)."""
+    return date(today.year + today.month // 12, today.month % 12 + 1, 1)

@@ -17,25 +17,25 @@ from textual.widgets import Static
 
 from .. import formatting, i18n
 from ..domain.catalog import BUNDESLAENDER
-from ..domain.pricing import DistributionKey, Fees, cost_preview
+from ..domain.pricing import DistributionKey, Fees, cost_preview, first_of_next_month
 from ..store.cache import Cache
 from ..text import clean
 from .localize import localize_bindings
 
 
-def first_of_next_month(today: date) -> date:
-    return date(today.year + today.month // 12, today.month % 12 + 1, 1)
-
-
-def price_for(offering: dict[str, Any], me: dict[str, Any] | None, today: date) -> Text:
-    """The cost for the user's own organisation, by the domain's pricing rules."""
+def price_for(offering: dict[str, Any], me: dict[str, Any] | None, today: date, *, start: date | None = None,
+              target_group_size: int | None = None) -> Text:
+    """The cost for the user's own organisation, by the domain's pricing rules, for a contract
+    starting on ``start`` (default: the 1st of next month). ``offering`` is anything with ``fees``:
+    an offering, or an order with its agreed fees."""
     fees = offering.get("fees") or {}
     key = DistributionKey(fees.get("distribution_key") or "fixed")
     f = Fees(Decimal(fees.get("annual_fee") or "0"), Decimal(fees.get("one_time_fee") or "0"), key,
              Decimal(fees["unit_price"]) if fees.get("unit_price") else None, Decimal(fees.get("vat_rate") or "0"))
     org = (me or {}).get("organization") or {}
-    start = first_of_next_month(today)
-    preview = cost_preview(f, start, population=org.get("population"), target_group_size=org.get("population"))
+    start = start or first_of_next_month(today)
+    preview = cost_preview(f, start, population=org.get("population"),
+                           target_group_size=target_group_size or org.get("population"))
     text = Text()
     text.append(i18n.t("detail.your_cost", org=clean(org.get("name") or "–")) + "\n", style="bold")
     text.append(f"  {i18n.t('detail.first_year', year=preview.first_year, start=formatting.day(start), months=preview.months_first_year)}: ")
@@ -102,7 +102,7 @@ def describe(offering: dict[str, Any], me: dict[str, Any] | None, today: date) -
     order = Text()
     role = (me or {}).get("role")
     if me and me.get("can_order"):
-        order.append(i18n.t("detail.ordering_soon"), style="bold")
+        order.append(i18n.t("detail.order_hint"), style="bold")
     else:
         reason = i18n.t("detail.only_customers") if role and role != "customer" else i18n.t("detail.no_inhouse")
         order.append(i18n.t("detail.cannot_order", reason=reason), style="bold")
@@ -111,7 +111,10 @@ def describe(offering: dict[str, Any], me: dict[str, Any] | None, today: date) -
 
 
 class OfferingScreen(Screen):
-    BINDINGS = [Binding("escape,q", "app.pop_screen", "key.back", id="detail.back")]
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "key.back", id="detail.back"),
+        Binding("b", "interest", "key.interest", id="detail.interest"),
+    ]
     DEFAULT_CSS = """
     OfferingScreen VerticalScroll { padding: 0 1; }
     OfferingScreen Static { margin-bottom: 1; }
@@ -121,6 +124,8 @@ class OfferingScreen(Screen):
         super().__init__(**kwargs)
         self.cache = cache
         self.offering_id = offering_id
+        self.offering: dict | None = None
+        self.me: dict | None = None
         localize_bindings(self)
 
     def compose(self) -> ComposeResult:
@@ -137,6 +142,8 @@ class OfferingScreen(Screen):
         self.app.call_from_thread(self._show, offering, me)
 
     def _show(self, offering: dict | None, me: dict | None) -> None:
+        self.offering, self.me = offering, me
+        self.refresh_bindings()
         box = self.query_one("#detail", VerticalScroll)
         box.remove_children()
         if offering is None:
@@ -144,3 +151,25 @@ class OfferingScreen(Screen):
             return
         box.mount_all(Static(block) for block in describe(offering, me, date.today()))
         box.focus()
+
+    # --- ordering -------------------------------------------------------------------------------
+
+    def can_order(self) -> bool:
+        """Only customers with an in-house relationship; the detail says why not otherwise."""
+        return bool(self.offering and self.me and self.me.get("can_order") and self.offering.get("status", "published") == "published")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "interest":
+            return self.can_order()
+        return True
+
+    def action_interest(self) -> None:
+        if not self.can_order():
+            return
+        from .order_forms import InterestForm
+
+        def sent(answer: dict | None) -> None:
+            if isinstance(answer, dict) and answer.get("id"):
+                self.app.open_order(answer)
+
+        self.app.push_screen(InterestForm(self.app.session, self.offering, self.me), sent)

@@ -78,6 +78,10 @@ class FormScreen(Screen):
 
     title_id = "form.title"
 
+    @property
+    def title_text(self) -> str:
+        return i18n.t(self.title_id)
+
     def fields(self) -> list[FormField]:
         raise NotImplementedError
 
@@ -86,6 +90,10 @@ class FormScreen(Screen):
 
     def request(self, values: dict[str, Any]) -> Request:
         raise NotImplementedError
+
+    def validate(self, values: dict[str, Any]) -> dict[str, str]:
+        """Rules across fields (e.g. a unit price needed for this distribution key): {field: problem}."""
+        return {}
 
     def submit_label(self) -> str:
         return i18n.t("form.submit")
@@ -102,7 +110,7 @@ class FormScreen(Screen):
     # --- building -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(i18n.t(self.title_id)), id="form-title")
+        yield Static(Text(self.title_text), id="form-title")
         intro = self.intro()
         if intro is not None:
             yield Static(intro, id="form-intro")
@@ -165,6 +173,9 @@ class FormScreen(Screen):
         if self._sending:
             return  # a second press while the first is on its way does nothing
         errors = self.form.check()
+        if not errors:
+            errors = self.validate(self.form.values())
+            self.form.show_errors(errors)
         if errors:
             self.notify(i18n.t("form.fix_fields", n=len(errors)), severity="warning")
             return

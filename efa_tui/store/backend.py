@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.errors import Unreachable
-from .outbox import FlushResult, Outbox, OutboxItem
+from .outbox import DONE, FlushResult, Outbox, OutboxItem
 from .sync import KINDS, Progress, SyncResult, data_as_of, sync_all
 
 log = logging.getLogger("efa_tui.store")
+# Outbox kinds ("order.create", "invoice.review" …) whose answer is a record of a cached kind.
+RECORD_KIND = {"order": "orders", "invoice": "invoices"}
 
 
 @dataclass
@@ -104,12 +106,23 @@ class Backend:
         return await asyncio.to_thread(self.outbox.get, item.id), result
 
     async def flush(self) -> FlushResult:
-        result = await self.outbox.flush(self.api)
+        result = await self.outbox.flush(self.api, on_item=self._remember)
         if result.unreachable:
             await self._go_offline(Unreachable("outbox flush"))
         else:
             await self._changed()
         return result
+
+    async def _remember(self, item: OutboxItem) -> None:
+        """The server's answer to a write is the record's new state: put it in the cache at once,
+        so lists show it before the next sync (which brings the same version again)."""
+        kind = RECORD_KIND.get(item.kind.split(".", 1)[0])
+        response = item.response
+        if item.state == DONE and kind and isinstance(response, dict) and "id" in response:
+            try:
+                await asyncio.to_thread(self.cache.upsert_records, kind, [response])
+            except Exception:  # noqa: BLE001 - the cache is a copy; the next sync repairs it
+                log.warning("could not cache the answer to outbox item %s", item.id, exc_info=True)
 
     # --- offline -----------------------------------------------------------------------------
 

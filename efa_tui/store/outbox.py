@@ -15,6 +15,7 @@ answer instead of acting twice. Refusals the user must look at are kept, never d
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import uuid
@@ -159,7 +160,9 @@ class Outbox:
             for item in await asyncio.to_thread(self.pending):
                 outcome = await self._send(api, item)
                 if on_item is not None:
-                    on_item(await asyncio.to_thread(self.get, item.id))
+                    answer = on_item(await asyncio.to_thread(self.get, item.id))
+                    if inspect.isawaitable(answer):
+                        await answer
                 if outcome == DONE:
                     result.sent += 1
                 elif outcome == NEEDS_ATTENTION:

@@ -1,0 +1,381 @@
+"""One order: the parties, what was asked, the agreed fees and terms with the cost for the
+customer's organisation, the contract dates, writes still in the outbox, and the timeline of every
+event (who, when, note). The steps the user may take now are keys; the others are not offered."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Static
+
+from .. import formatting, i18n
+from ..api.errors import ApiError, Unreachable
+from ..domain.orders import Action, allowed_actions
+from ..store.outbox import CONFLICT, DONE, NEEDS_ATTENTION, PENDING
+from ..text import clean
+from .detail import price_for
+from .localize import localize_bindings
+from .order_forms import ProposalForm, StepForm, transition_request
+
+# Each step's key binding: action → (key, message id). Shown only when the step is allowed.
+STEP_KEYS = {
+    "propose": ("p", "key.propose"),
+    "order": ("b", "key.order_binding"),
+    "activate": ("a", "key.activate"),
+    "reject": ("x", "key.reject"),
+    "withdraw": ("w", "key.withdraw"),
+    "cancel": ("c", "key.cancel_order"),
+    "terminate": ("t", "key.terminate"),
+}
+
+
+def fees_block(fees: dict[str, Any] | None, terms: str | None) -> Text:
+    text = Text()
+    text.append(i18n.t("order.agreed") + "\n", style="bold underline")
+    if not fees:
+        text.append("  " + i18n.t("order.no_fees"), style="italic")
+        return text
+    text.append(f"  {i18n.t('detail.annual_fee')}: {formatting.money(fees.get('annual_fee'))}\n")
+    text.append(f"  {i18n.t('detail.one_time_fee')}: {formatting.money(fees.get('one_time_fee'))}\n")
+    key = fees.get("distribution_key") or "fixed"
+    text.append(f"  {i18n.t('detail.distribution')}: {i18n.t('key.' + key)}")
+    if fees.get("unit_price"):
+        text.append(f" · {formatting.money(fees.get('unit_price'))}")
+    text.append(f"\n  {i18n.t('detail.vat')}: {formatting.number(float(fees.get('vat_rate') or 0), 0)} %\n")
+    if terms:
+        text.append(i18n.t("order.terms") + "\n", style="bold")
+        text.append("  " + clean(terms, multiline=True))
+    return text
+
+
+def contract_start(order: dict[str, Any], today: date) -> date | None:
+    """When the contract starts (or would): the start if activated, else the desired start if it
+    still lies ahead; None lets the pricing pick the 1st of next month."""
+    for key in ("start_date", "desired_start"):
+        if order.get(key):
+            day = date.fromisoformat(order[key])
+            if key == "start_date" or day >= today:
+                return day
+    return None
+
+
+def describe_order(order: dict[str, Any], me: dict[str, Any], today: date) -> list[Text]:
+    head = Text()
+    head.append(i18n.t("order.title", n=order.get("id")) + " · ", style="bold")
+    head.append(clean((order.get("offering") or {}).get("title")), style="bold")
+    head.append("\n" + i18n.t("col.state") + ": ")
+    head.append(i18n.t("state." + str(order.get("state"))), style="bold reverse")
+    blocks = [head]
+
+    parties = Text()
+    parties.append(i18n.t("order.parties") + "\n", style="bold underline")
+    rows = [
+        ("order.customer", (order.get("customer") or {}).get("name")),
+        ("order.provider", (order.get("provider") or {}).get("name")),
+        ("order.contact", order.get("contact_name")),
+        ("order.leitweg_id", order.get("leitweg_id")),
+        ("order.cost_centre", order.get("cost_centre")),
+        ("order.desired_start", formatting.day(order.get("desired_start")) if order.get("desired_start") else None),
+    ]
+    for label, value in rows:
+        if value:
+            parties.append(f"  {i18n.t(label)}: ", style="bold")
+            parties.append(clean(value) + "\n")
+    if order.get("message"):
+        parties.append(f"  {i18n.t('order.message')}:\n", style="bold")
+        parties.append("    " + clean(order.get("message"), multiline=True).replace("\n", "\n    "))
+    blocks.append(parties)
+
+    blocks.append(fees_block(order.get("fees"), order.get("terms")))
+    if order.get("fees") and me.get("role") == "customer":
+        blocks.append(price_for(order, me, today, start=contract_start(order, today),
+                                target_group_size=order.get("target_group_size")))
+
+    contract = Text()
+    if order.get("ordered_at"):
+        contract.append(i18n.t("order.ordered", at=formatting.moment(order["ordered_at"]), by=clean(order.get("ordered_by"))))
+    for key, label in (("start_date", "order.start"), ("end_date", "order.end")):
+        if order.get(key):
+            contract.append(f"\n{i18n.t('order.contract')} – {i18n.t(label)}: {formatting.day(order[key])}")
+    if contract:
+        blocks.append(contract)
+    return blocks
+
+
+def timeline(events: list[dict[str, Any]], offline: bool) -> Text:
+    text = Text()
+    text.append(i18n.t("order.timeline_offline" if offline else "order.timeline") + "\n", style="bold underline")
+    if not events:
+        text.append("  " + i18n.t("order.no_events"), style="italic")
+    for ev in events:
+        actor = ev.get("actor") or {}
+        who = clean(actor.get("name"))
+        if actor.get("organization"):
+            who += f" ({clean(actor.get('organization'))})"
+        text.append(f"  {formatting.moment(ev.get('at'))}  ", style="dim")
+        text.append(i18n.t("action." + str(ev.get("action"))), style="bold")
+        if ev.get("to_state"):
+            text.append(f" → {i18n.t('state.' + str(ev.get('to_state')))}")
+        text.append(f"  {who}\n")
+        if ev.get("note"):
+            text.append("      " + clean(ev.get("note"), multiline=True).replace("\n", "\n      ") + "\n", style="italic")
+    return text
+
+
+class OrderScreen(Screen):
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "key.back", id="order.back"),
+        *(Binding(key, f"step('{action}')", label, id=f"order.{action}") for action, (key, label) in STEP_KEYS.items()),
+        Binding("J", "raw", "key.raw", id="order.raw"),
+        Binding("r", "reload", "key.refresh", id="order.refresh"),
+    ]
+    DEFAULT_CSS = """
+    OrderScreen VerticalScroll { padding: 0 1; }
+    OrderScreen Static { margin-bottom: 1; }
+    OrderScreen #order-outbox { color: $warning; }
+    """
+
+    def __init__(self, session, order: dict[str, Any], **kwargs):
+        super().__init__(**kwargs)
+        self.session = session
+        self.order = order
+        self.etag: str | None = None  # of the version on screen, as the server sent it
+        self.events: list[dict[str, Any]] = []
+        self.offline = False
+        localize_bindings(self)
+
+    @property
+    def order_id(self) -> int:
+        return int(self.order["id"])
+
+    @property
+    def role(self) -> str:
+        return (getattr(self.app, "me", None) or {}).get("role") or ""
+
+    def compose(self) -> ComposeResult:
+        yield VerticalScroll(Static(id="order-body"), Static(id="order-outbox"), Static(id="order-steps"),
+                             Static(id="order-timeline"), id="order")
+
+    def on_mount(self) -> None:
+        self.app.decorate(self)
+        self.show()
+        self.reload()
+        self.query_one("#order").focus()
+
+    # --- steps ----------------------------------------------------------------------------------
+
+    def steps(self) -> list[str]:
+        """What this user may do now, by the domain's state machine (the server agrees)."""
+        state = self.order.get("state") or ""
+        steps = [a.value for a in allowed_actions(state, self.role)] if state else []
+        if "order" in steps and not (getattr(self.app, "me", None) or {}).get("can_order", True):
+            steps.remove("order")  # no in-house relationship: the detail says why
+        return steps
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "step":
+            return parameters[0] in self.steps()
+        return True
+
+    def action_step(self, action: str) -> None:
+        if action not in self.steps():
+            return
+        if action == "propose":
+            self.open_proposal()
+        elif action == "order":
+            self.app.push_screen(ConfirmOrderScreen(self.session, self.order, self.etag), self._after_step)
+        else:
+            self.open_step(action)
+
+    @work(exclusive=True, group="step")
+    async def open_proposal(self) -> None:
+        offering = await asyncio.to_thread(self.session.cache.get_offering, (self.order.get("offering") or {}).get("id") or 0)
+        self.app.push_screen(ProposalForm(self.session, self.order, offering), self._after_step)
+
+    @work(exclusive=True, group="step")
+    async def open_step(self, action: str) -> None:
+        offering = await asyncio.to_thread(self.session.cache.get_offering, (self.order.get("offering") or {}).get("id") or 0)
+        notice = int((offering or {}).get("notice_period_months") or 3)
+        self.app.push_screen(StepForm(self.session, self.order, action, notice_months=notice), self._after_step)
+
+    def _after_step(self, answer: Any) -> None:
+        if isinstance(answer, dict) and answer.get("id") == self.order_id:
+            self.order = answer
+            self.notify(i18n.t("order.done", action=i18n.t("state." + str(answer.get("state"))), n=self.order_id))
+        self.show()
+        self.reload()
+
+    # --- data -----------------------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    @work(exclusive=True, group="order-load", exit_on_error=False)
+    async def reload(self) -> None:
+        """The newest version and the timeline from the server; offline, the cached ones."""
+        api = self.session.api
+        try:
+            fresh = await api.get_order(self.order_id)
+            events = await api.order_events(self.order_id)
+        except Unreachable:
+            self.offline = True
+            cached = await asyncio.to_thread(self.session.cache.list_records, "order_events",
+                                             where={"order_id": self.order_id}, order_by="id")
+            self.events = cached
+        except ApiError as exc:
+            self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
+        else:
+            self.offline = False
+            self.order = fresh.model_dump(mode="json")
+            self.etag = fresh._etag
+            self.events = [e.model_dump(mode="json") | {"order_id": self.order_id} for e in events]
+            await asyncio.to_thread(self._store, self.order, self.events)
+        await self._show_outbox()
+        self.show()
+
+    def _store(self, order: dict[str, Any], events: list[dict[str, Any]]) -> None:
+        self.session.cache.upsert_records("orders", [order])
+        self.session.cache.upsert_records("order_events", events)
+
+    async def _show_outbox(self) -> None:
+        items = await asyncio.to_thread(self.session.outbox.items, PENDING, NEEDS_ATTENTION, CONFLICT,
+                                        related=f"order:{self.order_id}")
+        text = Text()
+        if items:
+            text.append(i18n.t("order.outbox") + "\n", style="bold underline")
+        for item in items:
+            if item.state == PENDING:
+                text.append("  " + i18n.t("order.outbox_pending", label=clean(item.label)) + "\n")
+            else:
+                detail = clean((item.problem or {}).get("detail") or item.last_error or "")
+                text.append("  " + i18n.t("order.outbox_failed", label=clean(item.label), detail=detail) + "\n", style="bold")
+        if self.is_attached:
+            self.query_one("#order-outbox", Static).update(text)
+
+    def show(self) -> None:
+        if not self.is_attached:
+            return
+        me = getattr(self.app, "me", None) or {}
+        body = Text("\n\n").join(describe_order(self.order, me, date.today()))
+        self.query_one("#order-body", Static).update(body)
+        steps = self.steps()
+        if steps:
+            keys = " · ".join(f"[{STEP_KEYS[s][0]}] {i18n.t(STEP_KEYS[s][1])}" for s in steps)
+            self.query_one("#order-steps", Static).update(Text(i18n.t("order.actions", keys=keys), style="bold"))
+        else:
+            self.query_one("#order-steps", Static).update(Text(i18n.t("order.no_actions"), style="dim"))
+        self.query_one("#order-timeline", Static).update(timeline(self.events, self.offline))
+        self.refresh_bindings()
+
+    def action_raw(self) -> None:
+        from .records import RecordScreen
+
+        record = dict(self.order, events=self.events)
+        self.app.push_screen(RecordScreen(i18n.t("order.title", n=self.order_id), record))
+
+
+class ConfirmOrderScreen(Screen):
+    """The binding order: says so plainly, shows exactly what is agreed, and asks twice (the
+    authorisation checkbox, then the button). Sent with If-Match of the version shown, so a
+    proposal changed meanwhile is not accepted blindly."""
+
+    BINDINGS = [Binding("escape", "close", "key.back", id="confirm.back")]
+    DEFAULT_CSS = """
+    ConfirmOrderScreen VerticalScroll { padding: 0 1; }
+    ConfirmOrderScreen Static { margin-bottom: 1; }
+    ConfirmOrderScreen #confirm-legal { border: heavy $warning; padding: 0 1; }
+    ConfirmOrderScreen #confirm-buttons { height: auto; }
+    ConfirmOrderScreen #confirm-buttons Button { margin-right: 2; }
+    """
+
+    def __init__(self, session, order: dict[str, Any], etag: str | None, **kwargs):
+        super().__init__(**kwargs)
+        self.session = session
+        self.order = order
+        self.etag = etag
+        self._sending = False
+        localize_bindings(self)
+
+    def compose(self) -> ComposeResult:
+        me = getattr(self.app, "me", None) or {}
+        org = clean((me.get("organization") or {}).get("name") or (self.order.get("customer") or {}).get("name"))
+        provider = clean((self.order.get("provider") or {}).get("name"))
+        today = date.today()
+        what = Text()
+        what.append(i18n.t("confirm.title") + "\n", style="bold")
+        what.append(f"{i18n.t('confirm.offering')}: ", style="bold")
+        what.append(clean((self.order.get("offering") or {}).get("title")) + "\n")
+        what.append(f"{i18n.t('order.provider')}: ", style="bold")
+        what.append(provider + "\n")
+        what.append(f"{i18n.t('order.customer')}: ", style="bold")
+        what.append(org + "\n")
+        for key, label in (("leitweg_id", "order.leitweg_id"), ("cost_centre", "order.cost_centre")):
+            if self.order.get(key):
+                what.append(f"{i18n.t(label)}: ", style="bold")
+                what.append(clean(self.order.get(key)) + "\n")
+        with VerticalScroll():
+            yield Static(Text(i18n.t("confirm.legal", org=org, provider=provider)), id="confirm-legal")
+            yield Static(what)
+            yield Static(fees_block(self.order.get("fees"), self.order.get("terms")))
+            yield Static(price_for(self.order, me, today, start=contract_start(self.order, today),
+                                   target_group_size=self.order.get("target_group_size")))
+            with Vertical():
+                yield Checkbox(i18n.t("confirm.check", org=org), id="confirm-check")
+                with Horizontal(id="confirm-buttons"):
+                    yield Button(i18n.t("confirm.cancel"), id="confirm-cancel")
+                    yield Button(i18n.t("confirm.button"), variant="warning", id="confirm-order")
+
+    def on_mount(self) -> None:
+        self.app.decorate(self)
+        self.query_one("#confirm-cancel", Button).focus()  # the safe choice is the default
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "confirm-cancel":
+            self.dismiss(None)
+        elif event.button.id == "confirm-order":
+            if not self.query_one("#confirm-check", Checkbox).value:
+                self.notify(i18n.t("confirm.check_first"), severity="warning")
+                self.query_one("#confirm-check", Checkbox).focus()
+                return
+            if not self._sending:
+                self._sending = True
+                self.send()
+
+    @work(group="confirm", exit_on_error=False)
+    async def send(self) -> None:
+        req = transition_request(self.order, Action.ORDER.value, if_match=self.etag)
+        try:
+            item, _ = await self.session.backend.submit(req.kind, req.method, req.path, req.body, if_match=req.if_match,
+                                                         label=req.label, related=req.related)
+        finally:
+            self._sending = False
+        if item.state == DONE:
+            self.notify(i18n.t("confirm.sent", n=self.order["id"]))
+            self.dismiss(item.response)
+        elif item.state == PENDING:
+            self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
+            self.dismiss(None)
+        elif item.state == CONFLICT:
+            # The proposal changed after the user read it: nothing was ordered; show the new one.
+            await asyncio.to_thread(self.session.outbox.discard, item.id)
+            await self.session.backend.announce()
+            self.notify(i18n.t("order.changed"), severity="error", timeout=10)
+            self.dismiss(None)
+        else:
+            await asyncio.to_thread(self.session.outbox.discard, item.id)
+            await self.session.backend.announce()
+            detail = clean((item.problem or {}).get("detail") or item.last_error or "")
+            self.notify(i18n.t("form.refused", detail=detail), severity="error", timeout=10)
+            self.dismiss(None)

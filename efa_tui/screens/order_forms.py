@@ -1,0 +1,228 @@
+"""The forms of the ordering flow: the customer's interest, the provider's fee proposal, and the
+short forms of the other steps (reject with a reason, activate with a start, terminate with an
+end, withdraw and cancel with a note). All are drafts until sent and go through the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from rich.text import Text
+
+from .. import formatting, i18n
+from ..domain.leitweg import check_leitweg_id
+from ..domain.orders import termination_date
+from ..domain.pricing import DistributionKey, first_of_next_month
+from ..formatting import InputError
+from ..text import clean
+from ..widgets.form import FormField
+from .form_screen import FormScreen, Request
+
+
+def rule(parse: Callable[[str], Any]) -> Callable[[str], str | None]:
+    """A field check from a parser: the parser's complaint, or None when it reads the value."""
+    def check(text: str) -> str | None:
+        try:
+            parse(text)
+        except InputError as exc:
+            return str(exc)
+        return None
+
+    return check
+
+
+def leitweg_problem(text: str) -> str | None:
+    result = check_leitweg_id(text)
+    if result.ok:
+        return None
+    return result.reason if i18n.current_language() == "de" else result.reason_en
+
+
+def not_in_past(text: str) -> None:
+    if formatting.parse_day(text) < date.today():
+        raise InputError(i18n.t("input.past"))
+
+
+def parse_vat(text: str) -> Decimal:
+    value = formatting.parse_money(text.replace("%", ""))
+    if value > 100:
+        raise InputError(i18n.t("input.vat"))
+    return value
+
+
+def _optional(parse: Callable[[str], Any], text: str) -> Any:
+    return parse(text) if str(text).strip() else None
+
+
+def _wire(amount: Decimal | None) -> str | None:
+    return None if amount is None else f"{amount:.2f}"
+
+
+class InterestForm(FormScreen):
+    """Interessenbekundung: the customer's first step from an offering's detail."""
+
+    def __init__(self, session, offering: dict[str, Any], me: dict[str, Any], **kwargs):
+        org = me.get("organization") or {}
+        defaults = {"leitweg_id": org.get("leitweg_id") or "", "contact_name": me.get("name") or "",
+                    "desired_start": formatting.day_input(first_of_next_month(date.today()))}
+        super().__init__(session, f"interest:{offering['id']}", defaults, **kwargs)
+        self.offering = offering
+
+    @property
+    def title_text(self) -> str:
+        return i18n.t("interest.title", offering=clean(self.offering.get("title")))
+
+    def intro(self) -> Text:
+        return Text(i18n.t("interest.intro"))
+
+    def fields(self) -> list[FormField]:
+        fields = [
+            FormField("message", "field.message", kind="area"),
+            FormField("desired_start", "field.desired_start", check=rule(lambda s: (formatting.parse_day(s), not_in_past(s))),
+                      hint="hint.desired_start"),
+            FormField("contact_name", "field.contact_name", required=True),
+            FormField("leitweg_id", "field.leitweg_id", required=True, check=leitweg_problem, hint="hint.leitweg_id"),
+            FormField("cost_centre", "field.cost_centre"),
+        ]
+        if (self.offering.get("fees") or {}).get("distribution_key") == DistributionKey.TARGET_GROUP.value:
+            fields.append(FormField("target_group_size", "field.target_group_size", check=rule(formatting.parse_count),
+                                    hint="hint.target_group_size"))
+        return fields
+
+    def request(self, values: dict[str, Any]) -> Request:
+        start = _optional(formatting.parse_day, values.get("desired_start", ""))
+        body = {
+            "offering_id": self.offering["id"],
+            "message": values.get("message", ""),
+            "desired_start": start.isoformat() if start else None,
+            "contact_name": values.get("contact_name", "").strip(),
+            "leitweg_id": values.get("leitweg_id", "").strip(),
+            "cost_centre": values.get("cost_centre", "").strip(),
+        }
+        if "target_group_size" in values:
+            body["target_group_size"] = _optional(formatting.parse_count, values["target_group_size"])
+        return Request("order.create", "POST", "/orders", body, label=i18n.t("interest.title", offering=clean(self.offering.get("title"))),
+                       related=f"offering:{self.offering['id']}")
+
+    def submit_label(self) -> str:
+        return i18n.t("key.interest")
+
+
+class ProposalForm(FormScreen):
+    """Abstimmungsergebnis: the provider answers an interest with the agreed fees."""
+
+    def __init__(self, session, order: dict[str, Any], offering: dict[str, Any] | None, **kwargs):
+        fees = order.get("fees") or (offering or {}).get("fees") or {}
+        defaults = {
+            "annual_fee": formatting.money_input(fees.get("annual_fee")),
+            "one_time_fee": formatting.money_input(fees.get("one_time_fee")),
+            "distribution_key": fees.get("distribution_key") or "fixed",
+            "unit_price": formatting.money_input(fees.get("unit_price")),
+            "vat_rate": formatting.money_input(fees.get("vat_rate") if fees.get("vat_rate") is not None else "19"),
+            "terms": order.get("terms") or (offering or {}).get("contract_terms") or "",
+        }
+        super().__init__(session, f"order:{order['id']}:propose", defaults, **kwargs)
+        self.order = order
+
+    @property
+    def title_text(self) -> str:
+        return i18n.t("proposal.title", n=self.order["id"])
+
+    def intro(self) -> Text:
+        return Text(i18n.t("proposal.intro", customer=clean((self.order.get("customer") or {}).get("name"))))
+
+    def fields(self) -> list[FormField]:
+        keys = [(k.value, i18n.t("key." + k.value)) for k in DistributionKey]
+        return [
+            FormField("annual_fee", "field.annual_fee", required=True, check=rule(formatting.parse_money),
+                      aliases=("fees.annual_fee",)),
+            FormField("one_time_fee", "field.one_time_fee", required=True, check=rule(formatting.parse_money),
+                      aliases=("fees.one_time_fee",)),
+            FormField("distribution_key", "field.distribution_key", kind="select", options=keys, required=True,
+                      aliases=("fees.distribution_key",)),
+            FormField("unit_price", "field.unit_price", check=rule(formatting.parse_money), aliases=("fees.unit_price",)),
+            FormField("vat_rate", "field.vat_rate", required=True, check=rule(parse_vat), aliases=("fees.vat_rate",)),
+            FormField("terms", "field.terms", kind="area", aliases=("fees.terms",)),
+            FormField("note", "field.note"),
+        ]
+
+    def validate(self, values: dict[str, Any]) -> dict[str, str]:
+        if values.get("distribution_key") not in ("", "fixed") and not str(values.get("unit_price", "")).strip():
+            return {"unit_price": i18n.t("input.unit_price_needed")}
+        return {}
+
+    def request(self, values: dict[str, Any]) -> Request:
+        key = values["distribution_key"]
+        fees = {
+            "annual_fee": _wire(formatting.parse_money(values["annual_fee"])),
+            "one_time_fee": _wire(formatting.parse_money(values["one_time_fee"])),
+            "distribution_key": key,
+            "unit_price": None if key == "fixed" else _wire(_optional(formatting.parse_money, values.get("unit_price", ""))),
+            "vat_rate": _wire(parse_vat(values["vat_rate"])),
+            "terms": values.get("terms", ""),
+        }
+        return transition_request(self.order, "propose", {"note": values.get("note", ""), "fees": fees})
+
+    def submit_label(self) -> str:
+        return i18n.t("key.propose")
+
+
+# The short steps: which fields each has, and what its form says first.
+STEP_FIELDS = {
+    "reject": [FormField("note", "field.reason", kind="area", required=True)],
+    "withdraw": [FormField("note", "field.note", kind="area")],
+    "cancel": [FormField("note", "field.reason", kind="area")],
+    "activate": [FormField("start_date", "field.start_date", required=True, check=rule(formatting.parse_day)),
+                 FormField("note", "field.note")],
+    "terminate": [FormField("end_date", "field.end_date", required=True, check=rule(formatting.parse_day)),
+                  FormField("note", "field.reason", kind="area")],
+}
+
+
+class StepForm(FormScreen):
+    """Reject, withdraw, cancel, activate, terminate: a note (a reason where one is owed) and a date."""
+
+    def __init__(self, session, order: dict[str, Any], action: str, *, notice_months: int = 3, **kwargs):
+        today = date.today()
+        self.suggested_end = termination_date(today, notice_months)
+        self.notice_months = notice_months
+        start = order.get("desired_start")
+        defaults = {
+            "start_date": formatting.day_input(max(date.fromisoformat(start), today) if start else today),
+            "end_date": formatting.day_input(self.suggested_end),
+        }
+        super().__init__(session, f"order:{order['id']}:{action}", defaults, **kwargs)
+        self.order = order
+        self.action = action
+
+    @property
+    def title_text(self) -> str:
+        return i18n.t(f"transition.{self.action}", n=self.order["id"])
+
+    def intro(self) -> Text:
+        return Text(i18n.t(f"transition.{self.action}_intro", months=self.notice_months,
+                           end=formatting.day(self.suggested_end)))
+
+    def fields(self) -> list[FormField]:
+        return STEP_FIELDS[self.action]
+
+    def request(self, values: dict[str, Any]) -> Request:
+        extra: dict[str, Any] = {"note": values.get("note", "")}
+        if "start_date" in values:
+            extra["start_date"] = formatting.parse_day(values["start_date"]).isoformat()
+        if "end_date" in values:
+            extra["end_date"] = formatting.parse_day(values["end_date"]).isoformat()
+        return transition_request(self.order, self.action, extra)
+
+    def submit_label(self) -> str:
+        return i18n.t("transition.send")
+
+
+def transition_request(order: dict[str, Any], action: str, extra: dict[str, Any] | None = None, *,
+                       if_match: str | None = None) -> Request:
+    body = {"action": action, "note": "", **(extra or {})}
+    label = f"{i18n.t('action.' + action)}: {i18n.t('order.title', n=order['id'])}"
+    return Request("order.transition", "POST", f"/orders/{order['id']}/transitions", body, label=label,
+                   related=f"order:{order['id']}", if_match=if_match)

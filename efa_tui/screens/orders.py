@@ -1,0 +1,232 @@
+"""Bestellungen: the orders of the user's organisation (a provider: the orders on its offerings;
+support and operator: all), filtered by state, offering and counterpart, searched as you type,
+sorted. Above the table the inbox: what waits for this user (interests to answer, orders to
+activate, proposals to decide on)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Input, Select, Static
+
+from .. import formatting, i18n
+from ..domain.orders import OrderState
+from ..store.order_list import SORTS, OrderFilter, choices, counterpart, select_orders, state_counts, waiting_count
+from ..store.outbox import NEEDS_ATTENTION, PENDING
+from ..text import clean
+from ..widgets.virtual_table import Column, VirtualTable
+from .localize import localize_bindings
+
+LIMIT = 20_000  # orders read from the cache at once; an organisation has far fewer
+
+
+@dataclass(frozen=True)
+class OrderRows:
+    """The selected orders as table rows (already filtered in the worker)."""
+
+    orders: tuple[dict[str, Any], ...]
+    role: str
+
+    def count(self) -> int:
+        return len(self.orders)
+
+    def fetch(self, offset: int, limit: int) -> list[tuple[Any, list[str]]]:
+        rows = []
+        for o in self.orders[offset:offset + limit]:
+            rows.append((o["id"], [str(o["id"]), clean((o.get("offering") or {}).get("title")),
+                                   clean(counterpart(o, self.role).get("name")), i18n.t("state." + str(o.get("state"))),
+                                   formatting.day(o.get("updated_at"))]))
+        return rows
+
+
+def order_columns(role: str, width: int = 120) -> list[Column]:
+    other = "col.provider" if role == "customer" else "col.customer"
+    columns = [
+        Column("id", i18n.t("col.number"), width=6, align="right"),
+        Column("offering", i18n.t("col.offering")),
+        Column("counterpart", i18n.t(other), width=24 if width >= 100 else 16),
+        Column("state", i18n.t("col.state"), width=13),
+        Column("updated", i18n.t("col.updated"), width=10),
+    ]
+    return columns if width >= 90 else [c for c in columns if c.key != "updated"]
+
+
+class OrdersScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "focus_filter", "key.filter", id="orders.filter"),
+        Binding("s", "cycle_sort", "key.sort", id="orders.sort"),
+        Binding("e", "toggle_waiting", "key.waiting", id="orders.waiting"),
+        Binding("escape", "leave_filter", "key.back", show=False, id="orders.leave_filter"),
+        Binding("r", "app.refresh", "key.refresh", id="orders.refresh"),
+    ]
+    DEFAULT_CSS = """
+    OrdersScreen #orders-filter { height: 1; border: none; padding: 0 1; background: $boost; }
+    OrdersScreen #orders-filter:focus { background: $primary 30%; }
+    OrdersScreen #orders-inbox { height: auto; padding: 0 1; text-style: bold; }
+    OrdersScreen #orders-pending { height: auto; padding: 0 1; color: $warning; display: none; }
+    OrdersScreen #orders-pending.-shown { display: block; }
+    OrdersScreen #orders-selects { height: auto; }
+    OrdersScreen #orders-selects Select { width: 1fr; }
+    OrdersScreen #orders-count { height: 1; padding: 0 1; color: $text-muted; }
+    OrdersScreen VirtualTable { height: 1fr; }
+    """
+
+    def __init__(self, session, **kwargs):
+        super().__init__(**kwargs)
+        self.session = session
+        self.filter = OrderFilter()
+        self._all: list[dict[str, Any]] = []
+        self._role_seen: str | None = None
+        localize_bindings(self)
+
+    @property
+    def role(self) -> str:
+        return (getattr(self.app, "me", None) or {}).get("role") or "customer"
+
+    def compose(self) -> ComposeResult:
+        self._role_seen = self.role
+        yield Static(id="orders-inbox")
+        yield Static(id="orders-pending")
+        yield Input(placeholder=i18n.t("orders.filter_placeholder"), id="orders-filter")
+        with Horizontal(id="orders-selects"):
+            yield Select(self._state_options({}), prompt=i18n.t("orders.all_states"), id="orders-state", compact=True)
+            yield Select([], prompt=i18n.t("orders.all_offerings"), id="orders-offering", compact=True)
+            yield Select([], prompt=i18n.t("orders.all_counterparts"), id="orders-counterpart", compact=True)
+        yield Static(id="orders-count")
+        yield VirtualTable(order_columns(self.role, self.app.size.width), id="orders-table", empty_text=i18n.t("orders.empty"))
+
+    def on_mount(self) -> None:
+        self.app.decorate(self)
+        self.load()
+        self.query_one(VirtualTable).focus()
+
+    def on_screen_resume(self) -> None:
+        self.load()  # back from an order: its state may have changed
+
+    def data_synced(self) -> None:
+        """Called by the app after a sync brought changes."""
+        self.load()
+
+    # --- data ----------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="orders-load", exit_on_error=False)
+    def load(self) -> None:
+        """All cached orders (and the writes not yet at the server), read in a thread."""
+        orders = self.session.cache.list_records("orders", limit=LIMIT)
+        waiting = self.session.outbox.items(PENDING, NEEDS_ATTENTION)
+        creates = [i for i in waiting if i.kind == "order.create"]
+        self.app.call_from_thread(self._loaded, orders, creates)
+
+    def _loaded(self, orders: list[dict[str, Any]], creates: list) -> None:
+        self._all = orders
+        if self._role_seen != self.role:
+            # /me arrived after the table was built: the counterpart column is the other side.
+            self.run_worker(self.relabel(), group="orders-relabel", exclusive=True)
+            return
+        counts = state_counts(orders)
+        self._show_inbox(counts, len(orders))
+        pending = self.query_one("#orders-pending", Static)
+        pending.update(Text(i18n.t("orders.pending", labels="; ".join(clean(i.label) for i in creates))))
+        pending.set_class(bool(creates), "-shown")
+        self._set_options(counts)
+        self.apply()
+
+    def _show_inbox(self, counts, total: int) -> None:
+        role = self.role
+        if role == "provider":
+            text = i18n.t("orders.inbox_provider", interests=counts.get("interest", 0), ordered=counts.get("ordered", 0))
+        elif role == "customer":
+            text = i18n.t("orders.inbox_customer", proposed=counts.get("proposed", 0))
+        else:
+            text = i18n.t("orders.inbox_staff", total=formatting.number(total))
+        inbox = self.query_one("#orders-inbox", Static)
+        inbox.update(Text(text, style="bold" if waiting_count(counts, role) else ""))
+
+    def _state_options(self, counts) -> list[tuple[str, str]]:
+        options = []
+        if self.role in ("provider", "customer"):
+            options.append((f"{i18n.t('orders.waiting')} ({waiting_count(counts, self.role)})", "waiting"))
+        options += [(f"{i18n.t('state.' + s.value)} ({counts.get(s.value, 0)})", s.value) for s in OrderState]
+        return options
+
+    def _set_options(self, counts) -> None:
+        offerings, others = choices(self._all, self.role)
+        for select_id, options in (("#orders-state", self._state_options(counts)),
+                                   ("#orders-offering", [(Text(clean(name)), oid) for oid, name in offerings]),
+                                   ("#orders-counterpart", [(Text(clean(name)), oid) for oid, name in others])):
+            select = self.query_one(select_id, Select)
+            current = select.value
+            with select.prevent(Select.Changed):
+                select.set_options(options)
+                if current is not Select.BLANK and any(v == current for _, v in options):
+                    select.value = current
+
+    def apply(self, *, keep_cursor: bool = True) -> None:
+        """Filter and sort in a worker, then show the rows."""
+        self._select(self.filter, keep_cursor)
+
+    @work(thread=True, exclusive=True, group="orders-select", exit_on_error=False)
+    def _select(self, f: OrderFilter, keep_cursor: bool) -> None:
+        rows = select_orders(self._all, f, self.role)
+        self.app.call_from_thread(self._show_rows, rows, keep_cursor)
+
+    def _show_rows(self, rows: list[dict[str, Any]], keep_cursor: bool) -> None:
+        self.query_one(VirtualTable).set_source(OrderRows(tuple(rows), self.role), keep_cursor=keep_cursor)
+        self.query_one("#orders-count", Static).update(Text(
+            f"{i18n.t('orders.count', shown=formatting.number(len(rows)), total=formatting.number(len(self._all)))} · "
+            f"{i18n.t('orders.sort', sort=i18n.t('orders.sort.' + self.filter.sort))}"))
+
+    # --- input ---------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#orders-filter")
+    def _text_changed(self, event: Input.Changed) -> None:
+        self.filter = replace(self.filter, text=event.value)
+        self.apply(keep_cursor=False)
+
+    @on(Input.Submitted, "#orders-filter")
+    def _text_submitted(self) -> None:
+        self.query_one(VirtualTable).focus()
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        value = None if event.value is Select.BLANK else event.value
+        if event.select.id == "orders-state":
+            self.filter = replace(self.filter, state=value or "")
+        elif event.select.id == "orders-offering":
+            self.filter = replace(self.filter, offering_id=value)
+        elif event.select.id == "orders-counterpart":
+            self.filter = replace(self.filter, counterpart_id=value)
+        self.apply(keep_cursor=False)
+
+    @on(VirtualTable.RowSelected)
+    def _open(self, event: VirtualTable.RowSelected) -> None:
+        order = next((o for o in self._all if o["id"] == event.key), None)
+        if order is not None:
+            self.app.open_order(order)
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#orders-filter", Input).focus()
+
+    def action_leave_filter(self) -> None:
+        if self.focused is self.query_one("#orders-filter", Input):
+            self.query_one(VirtualTable).focus()
+
+    def action_cycle_sort(self) -> None:
+        self.filter = replace(self.filter, sort=SORTS[(SORTS.index(self.filter.sort) + 1) % len(SORTS)])
+        self.apply()
+
+    def action_toggle_waiting(self) -> None:
+        select = self.query_one("#orders-state", Select)
+        select.value = Select.BLANK if self.filter.state == "waiting" else "waiting"
+
+    async def relabel(self) -> None:
+        await self.recompose()
+        self.query_one("#orders-filter", Input).value = self.filter.text
+        self.load()

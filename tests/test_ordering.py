@@ -1,0 +1,294 @@
+"""Ordering end to end in the terminal, against the real reference server: a customer's interest,
+the provider's proposal, the binding order, the activation — switching identities as the people
+would; forbidden steps are not offered (and the server refuses them); field errors at the field;
+drafts survive closing the app; an interest made offline arrives exactly once."""
+
+from __future__ import annotations
+
+import shutil
+import httpx
+import pytest
+from app_support import make_app
+from support import auth, start_server, stop_server
+from test_app import screen_text, settle
+
+from efa_tui import i18n
+from efa_tui.screens.detail import OfferingScreen
+from efa_tui.screens.order_detail import ConfirmOrderScreen, OrderScreen
+from efa_tui.screens.order_forms import InterestForm, ProposalForm, StepForm
+from efa_tui.screens.orders import OrdersScreen
+from efa_tui.widgets.form import Form
+from efa_tui.widgets.virtual_table import VirtualTable
+
+SIZE = (110, 40)
+
+
+@pytest.fixture(autouse=True)
+def _german():
+    yield
+    i18n.set_language("de")
+
+
+def orderable_offering(base: str) -> dict:
+    """A published offering (not priced by target group) of the demo provider (AKDB) with no order of the customer yet."""
+    with httpx.Client(base_url=base) as http:
+        provider = http.get("/me", headers=auth("provider")).json()["organization"]["id"]
+        ordered = {o["offering"]["id"] for o in http.get("/orders", params={"limit": 500}, headers=auth("customer")).json()["items"]}
+        items = http.get("/offerings", params={"provider": provider, "status": "published", "limit": 200}, headers=auth("customer")).json()["items"]
+    return next(o for o in items if o["fees"]["distribution_key"] != "target_group" and o["id"] not in ordered)
+
+
+def orders_of(base: str, offering_id: int, who: str = "customer") -> list[dict]:
+    with httpx.Client(base_url=base) as http:
+        items = http.get("/orders", params={"offering_id": offering_id, "limit": 100}, headers=auth(who)).json()["items"]
+    return items
+
+
+async def synced(pilot) -> None:
+    """Wait until the app has talked to the server: /me known, first sync done."""
+    await settle(pilot)
+    pilot.app._start_session_once()
+    await settle(pilot)
+
+
+async def open_offering(app, pilot, offering_id: int) -> None:
+    await synced(pilot)
+    app.push_screen(OfferingScreen(app.cache, offering_id))
+    await settle(pilot)
+
+
+async def jump(pilot, text: str) -> None:
+    await pilot.press("colon")
+    for ch in text:
+        await pilot.press("space" if ch == " " else ch)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def type_into(pilot, form: Form, name: str, text: str) -> None:
+    form.control(name).focus()
+    form.set_value(name, "")
+    await pilot.pause()
+    for ch in text:
+        await pilot.press("space" if ch == " " else ch)
+    await settle(pilot)
+
+
+async def test_the_whole_flow_interest_proposal_binding_order_activation(live_server, tmp_path):
+    offering = orderable_offering(live_server)
+
+    # 1. The customer (München) expresses interest from the offering's detail.
+    customer = make_app(live_server, tmp_path / "customer", identity="customer")
+    async with customer.run_test(size=SIZE) as pilot:
+        await open_offering(customer, pilot, offering["id"])
+        assert "Interesse bekunden" in screen_text(customer)
+        await pilot.press("b")
+        await settle(pilot)
+        form_screen = customer.screen
+        assert isinstance(form_screen, InterestForm)
+        form = form_screen.form
+        assert form.value("leitweg_id")  # preset from the organisation
+        await type_into(pilot, form, "message", "Wir möchten das ab Januar nutzen.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(customer.screen, OrderScreen), customer.screen
+        order_id = customer.screen.order_id
+        text = screen_text(customer)
+        assert "Interesse" in text and "Wir möchten das ab Januar nutzen." in text
+        # The customer cannot propose or activate: those steps are not offered.
+        assert not customer.screen.check_action("step", ("propose",))
+        assert not customer.screen.check_action("step", ("activate",))
+        assert customer.screen.check_action("step", ("withdraw",))
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(customer.screen, OrderScreen)
+    # ... and the server refuses them too.
+    with httpx.Client(base_url=live_server) as http:
+        refused = http.post(f"/orders/{order_id}/transitions", json={"action": "propose"},
+                            headers=auth("customer", **{"Idempotency-Key": "k-refused-1"}))
+        assert refused.status_code == 403
+        assert refused.headers["content-type"].startswith("application/problem+json")
+
+    # 2. The provider (AKDB) finds it in the inbox and proposes the fees.
+    provider = make_app(live_server, tmp_path / "provider", identity="provider")
+    async with provider.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(provider.screen, OrdersScreen)
+        assert "neue Interessen" in screen_text(provider)
+        await pilot.press("e")  # inbox only
+        await settle(pilot)
+        keys = [provider.screen.query_one(VirtualTable).row_at(i)[0] for i in range(provider.screen.query_one(VirtualTable).total)]
+        assert order_id in keys
+        await jump(pilot, f"order {order_id}")
+        assert isinstance(provider.screen, OrderScreen)
+        assert provider.screen.check_action("step", ("propose",))
+        assert not provider.screen.check_action("step", ("order",))
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(provider.screen, ProposalForm)
+        form = provider.screen.form
+        await type_into(pilot, form, "annual_fee", "1.234,50")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(provider.screen, OrderScreen)
+        assert provider.screen.order["state"] == "proposed"
+        assert provider.screen.order["fees"]["annual_fee"] == "1234.50"
+
+    # 3. The customer accepts: the confirmation says it is binding and shows what is agreed.
+    customer = make_app(live_server, tmp_path / "customer", identity="customer")
+    async with customer.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        await jump(pilot, f"order {order_id}")
+        assert isinstance(customer.screen, OrderScreen)
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(customer.screen, ConfirmOrderScreen)
+        text = screen_text(customer)
+        assert "Rechtlich verbindlich" in text and "1.234,50 €" in text
+        await pilot.click("#confirm-order")  # without the authorisation ticked: nothing happens
+        await settle(pilot)
+        assert isinstance(customer.screen, ConfirmOrderScreen)
+        assert orders_of(live_server, offering["id"])[0]["state"] == "proposed"
+        await pilot.click("#confirm-check")
+        await pilot.click("#confirm-order")
+        await settle(pilot)
+        assert isinstance(customer.screen, OrderScreen)
+        assert customer.screen.order["state"] == "ordered"
+        assert "Verbindlich bestellt" in screen_text(customer)
+
+    # 4. The provider activates the contract.
+    provider = make_app(live_server, tmp_path / "provider", identity="provider")
+    async with provider.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        await jump(pilot, f"order {order_id}")
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(provider.screen, StepForm)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(provider.screen, OrderScreen)
+        assert provider.screen.order["state"] == "active"
+        shown = str(provider.screen.query_one("#order-timeline").render())
+        for step in ("Interesse bekundet", "Entgelte vorgeschlagen", "Verbindlich bestellt", "Vertrag aktiviert"):
+            assert step in shown  # the timeline, with who did it
+        assert "Landeshauptstadt München" in shown
+
+    orders = orders_of(live_server, offering["id"])
+    assert len(orders) == 1 and orders[0]["state"] == "active"
+    with httpx.Client(base_url=live_server) as http:
+        events = http.get(f"/orders/{order_id}/events", headers=auth("customer")).json()["items"]
+    assert [e["action"] for e in events] == ["create", "propose", "order", "activate"]
+
+
+async def test_field_errors_at_the_field_and_input_kept(live_server, tmp_path):
+    offering = orderable_offering(live_server)
+    app = make_app(live_server, tmp_path, identity="customer")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_offering(app, pilot, offering["id"])
+        await pilot.press("b")
+        await settle(pilot)
+        form = app.screen.form
+        # As typed: a Leitweg-ID with a wrong check digit is flagged with the reason.
+        await type_into(pilot, form, "leitweg_id", "04011000-1234512345-07")
+        assert "leitweg_id" in form.errors and "Prüfziffer" in form.errors["leitweg_id"]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, InterestForm)  # not sent
+        assert orders_of(live_server, offering["id"]) == []
+        await type_into(pilot, form, "leitweg_id", "04011000-1234512345-06")
+        assert "leitweg_id" not in form.errors
+        # The server's own 422 (a message longer than it accepts) lands at its field too.
+        long = "Sehr lange Nachricht. " * 240
+        form.set_value("message", long)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, InterestForm)
+        assert "message" in form.errors
+        assert form.value("message") == long  # the input is kept
+        assert form.control("message").has_class("-invalid")
+        assert orders_of(live_server, offering["id"]) == []
+        form.set_value("message", "Kurz und gut.")
+        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s")  # pressed twice: still one order
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen)
+    assert len(orders_of(live_server, offering["id"])) == 1
+
+
+async def test_a_draft_survives_closing_the_app(live_server, tmp_path):
+    offering = orderable_offering(live_server)
+    app = make_app(live_server, tmp_path, identity="customer")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_offering(app, pilot, offering["id"])
+        await pilot.press("b")
+        await settle(pilot)
+        await type_into(pilot, app.screen.form, "message", "Halb geschrieben")
+        await type_into(pilot, app.screen.form, "cost_centre", "KST 4711")
+    # The terminal was closed mid-form. Start again: the text is there.
+    app = make_app(live_server, tmp_path, identity="customer")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_offering(app, pilot, offering["id"])
+        await pilot.press("b")
+        await settle(pilot)
+        form = app.screen.form
+        assert app.screen.restored
+        assert form.value("message") == "Halb geschrieben"
+        assert form.value("cost_centre") == "KST 4711"
+    assert orders_of(live_server, offering["id"]) == []
+
+
+async def test_an_interest_made_offline_arrives_exactly_once(demo_template, tmp_path):
+    path = tmp_path / "m.sqlite3"
+    shutil.copy(demo_template, path)
+    proc, base = start_server(f"sqlite:///{path}")
+    port = int(base.split(":")[2].split("/")[0])
+    offering = orderable_offering(base)
+    app = make_app(base, tmp_path / "client", identity="customer")
+    app.backend.probe_min = 0.2
+    app.backend.probe_max = 0.5
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_offering(app, pilot, offering["id"])
+            stop_server(proc)
+            await pilot.press("b")
+            await settle(pilot)
+            await type_into(pilot, app.screen.form, "message", "Offline geschrieben")
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, OfferingScreen)  # queued: the form closed
+            assert app.backend.status.pending == 1
+            assert "1 ausstehend" in screen_text(app)
+            proc, _ = start_server(f"sqlite:///{path}", port=port)
+            await app.backend.wait_online(60)
+            await settle(pilot)
+            assert app.backend.status.pending == 0
+        orders = orders_of(base, offering["id"])
+        assert [o["message"] for o in orders] == ["Offline geschrieben"]
+    finally:
+        stop_server(proc)
+
+
+async def test_withdraw_needs_no_reason_reject_needs_one(live_server, tmp_path):
+    offering = orderable_offering(live_server)
+    with httpx.Client(base_url=live_server) as http:
+        created = http.post("/orders", json={"offering_id": offering["id"], "message": "Bitte ablehnen"},
+                            headers=auth("customer", **{"Idempotency-Key": "k-reject-1"})).json()
+    provider = make_app(live_server, tmp_path / "p", identity="provider")
+    async with provider.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        await jump(pilot, f"order {created['id']}")
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(provider.screen, StepForm)
+        await pilot.press("ctrl+s")  # no reason given
+        await settle(pilot)
+        assert isinstance(provider.screen, StepForm) and "note" in provider.screen.form.errors
+        await type_into(pilot, provider.screen.form, "note", "Nicht im Einzugsgebiet")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert provider.screen.order["state"] == "rejected"
+        assert "Nicht im Einzugsgebiet" in screen_text(provider)
+        assert isinstance(provider.screen, OrderScreen) and provider.screen.steps() == []
+
