@@ -310,6 +310,61 @@ def test_paging_windows_are_disjoint_and_cover_everything(cache, query, sort):
     assert cache.search(query, filters=f, sort=sort, limit=0).rows == []
 
 
+
+@pytest.mark.parametrize("words_first", [False, True])
+@pytest.mark.parametrize("query", ["antrag b", "online a", "bau d", "e-akte e", "antrag xq", "b antrag", "wohn g z"])
+def test_either_index_may_drive_a_mixed_query(cache, demo, monkeypatch, query, words_first):
+    """Long words with short ones: the planner picks the prefix or the trigram index; both
+    readings give exactly the rule's matches, counts and facets."""
+    monkeypatch.setattr(Cache, "_plan", lambda self, conn, gen, q: q._replace(words_first=words_first and bool(q.long)))
+    for f in (Filters(), Filters(category="Bauen & Wohnen"), Filters(bundesland="BY", status=None)):
+        assert {r.id for r in all_rows(cache, query, f)} == expected_ids(demo["offerings"], query, f), (query, f)
+        assert cache.count(query, filters=f) == len(expected_ids(demo["offerings"], query, f))
+    facets = cache.facets(query)
+    assert sum(n for _, n in facets["category"]) == len(expected_ids(demo["offerings"], query, Filters()))
+
+
+def test_the_planner_drives_by_the_smaller_index(cache):
+    from efa_tui.store.cache import _Query
+
+    with cache._connection() as conn:
+        gen = cache._gen(conn)
+        broad, narrow = _Query.parse("an e"), _Query.parse("xyzzyq e")
+        assert not cache._plan(conn, gen, narrow).words_first  # the trigram side finds nothing
+        assert cache._plan(conn, gen, _Query.parse("antrag xq")).words_first  # no word starts with "xq"
+        assert cache._plan(conn, gen, broad) == broad  # no long word: nothing to plan
+
+
+@pytest.mark.parametrize("sort", ["title", "annual_fee", "-annual_fee", "updated"])
+@pytest.mark.parametrize("query", ["an", "e", "bau", "antrag b", "online"])
+def test_shallow_windows_by_scanning_the_sort_index(cache, monkeypatch, query, sort):
+    """When the walk gives up, shallow windows come from the sort index scanned against the FTS
+    candidates; they must equal the windows of the full sorted list."""
+    f = Filters(status=None)
+    everything = [r.id for r in all_rows(cache, query, f, sort)]
+    assert everything
+    scanned = []
+    original = Cache._scan_window
+
+    def spy(*args, **kwargs):
+        found = original(*args, **kwargs)
+        scanned.append(found)
+        return found
+
+    monkeypatch.setattr(cache_module, "_FEW", 0)  # no query counts as few
+    monkeypatch.setattr(cache_module, "_WALK_ROWS", -1)  # the walk always gives up
+    monkeypatch.setattr(cache_module, "_SCAN_WINDOW", 20)
+    monkeypatch.setattr(Cache, "_scan_window", staticmethod(spy))
+    for filters in (f, Filters(category="Bauen & Wohnen", status=None)):
+        expected = [r.id for r in all_rows(cache, query, filters, sort)] if filters != f else everything
+        cache._memo.clear()
+        cache._orders.clear()
+        for offset in range(0, len(expected) + 7, 7):
+            page = cache.search(query, filters=filters, sort=sort, offset=offset, limit=7)
+            assert [r.id for r in page.rows] == expected[offset:offset + 7], (query, sort, offset)
+    assert any(found for found in scanned)  # the scan did run (and the deeper windows sorted everything)
+
+
 # --- writes -------------------------------------------------------------------------------------------
 
 def test_tombstones_and_updates(cache, demo):
