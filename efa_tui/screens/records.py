@@ -64,19 +64,37 @@ def summary_line(kind: str, rec: dict[str, Any]) -> str:
 
 
 class RecordScreen(Screen):
-    """One record as the server sent it, pretty and sanitized (support staff read raw records)."""
+    """One record as the server sent it, pretty and sanitized (support staff read raw records):
+    scrollable with the usual keys, copyable to the terminal's clipboard (OSC 52, works over SSH)."""
 
-    BINDINGS = [Binding("escape,q", "app.pop_screen", "key.back", id="record.back")]
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "key.back", id="record.back"),
+        Binding("c", "copy", "support.key.copy", id="record.copy"),
+        Binding("j", "scroll('down')", "support.key.down", show=False, id="record.down"),
+        Binding("k", "scroll('up')", "support.key.up", show=False, id="record.up"),
+    ]
+    DEFAULT_CSS = "RecordScreen #record { padding: 0 1; }"
 
     def __init__(self, title: str, record: dict[str, Any], **kwargs):
         super().__init__(**kwargs)
         self.title_text = title
         self.record = record
+        # What is shown is what is copied: pretty JSON, control characters removed (json.dumps
+        # escapes C0 ones itself; clean() takes the C1 ones a terminal would act on).
+        self.body = clean(json.dumps(self.record, ensure_ascii=False, indent=2), multiline=True)
         localize_bindings(self)
 
     def on_mount(self) -> None:
         self.app.decorate(self)
+        self.query_one("#record", VerticalScroll).focus()
 
     def compose(self) -> ComposeResult:
-        body = clean(json.dumps(self.record, ensure_ascii=False, indent=2), multiline=True)
-        yield VerticalScroll(Static(Text(clean(self.title_text), style="bold")), Static(Text(body)))
+        yield VerticalScroll(Static(Text(clean(self.title_text), style="bold")), Static(Text(self.body)), id="record")
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.body)
+        self.notify(i18n.t("support.copied", n=formatting.number(len(self.body))))
+
+    def action_scroll(self, direction: str) -> None:
+        box = self.query_one("#record", VerticalScroll)
+        box.scroll_down() if direction == "down" else box.scroll_up()

@@ -1,0 +1,333 @@
+""""Meine Angebote": a provider's own offerings — drafts, published and retired — with the open
+interests and the contracts on each; create, edit, publish and retire (after a preview of the
+catalog entry), and usage reporting for per-case offerings.
+
+The list comes from the local cache (a provider's sync holds its own drafts and retired
+offerings too) and is refreshed from the server in the background. Every write goes through
+the outbox; the server's answer is put into the cache at once so the list shows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Static
+
+from .. import formatting, i18n
+from ..api.errors import ApiError, Unreachable
+from ..domain import offering_rules as rules
+from ..store.cache import Filters
+from ..store.outbox import DONE, PENDING
+from ..text import clean
+from .detail import describe
+from .localize import localize_bindings
+
+STATUS_STYLE = {"draft": "yellow", "published": "green", "retired": "dim"}
+
+
+def status_text(status: str | None) -> Text:
+    return Text(i18n.t("offering.status." + str(status or "draft")), style=STATUS_STYLE.get(str(status), ""))
+
+
+def load_own(cache, me: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[int, tuple[int, int]]]:
+    """The provider's offerings (full documents, by title) and (open, contracts) per offering — blocking."""
+    org_id = ((me or {}).get("organization") or {}).get("id")
+    if org_id is None:
+        return [], {}
+    page = cache.search(filters=Filters(provider_id=org_id, status=None), sort="title", limit=10_000)
+    offerings = [doc for row in page.rows if (doc := cache.get_offering(row.id)) is not None]
+    orders = cache.list_records("orders", where={"provider_id": org_id}, limit=200_000)
+    return offerings, rules.count_orders(orders)
+
+
+class MyOfferingsScreen(Screen):
+    BINDINGS = [
+        Binding("n", "new", "offerings.key.new", id="offerings.new"),
+        Binding("e", "edit", "offerings.key.edit", id="offerings.edit"),
+        Binding("v", "preview", "offerings.key.preview", id="offerings.preview"),
+        Binding("p", "publish", "offerings.key.publish", id="offerings.publish"),
+        Binding("x", "retire", "offerings.key.retire", id="offerings.retire"),
+        Binding("u", "usage", "offerings.key.usage", id="offerings.usage"),
+        Binding("j", "cursor('down')", "offerings.key.down", show=False, id="offerings.down"),
+        Binding("k", "cursor('up')", "offerings.key.up", show=False, id="offerings.up"),
+    ]
+    DEFAULT_CSS = """
+    MyOfferingsScreen #offerings-head { padding: 0 1; height: auto; }
+    MyOfferingsScreen DataTable { height: 1fr; }
+    """
+
+    def __init__(self, session, **kwargs):
+        super().__init__(**kwargs)
+        self.session = session
+        self.cache = session.cache
+        self.offerings: dict[int, dict[str, Any]] = {}
+        localize_bindings(self)
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="offerings-head")
+        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="offerings")
+        table.add_column(i18n.t("offerings.col.title"), key="title")
+        table.add_column(i18n.t("offerings.col.status"), key="status")
+        table.add_column(i18n.t("offerings.col.open"), key="open")
+        table.add_column(i18n.t("offerings.col.contracts"), key="contracts")
+        table.add_column(i18n.t("offerings.col.annual_fee"), key="fee")
+        table.add_column(i18n.t("offerings.col.updated"), key="updated")
+        yield table
+
+    def on_mount(self) -> None:
+        self.app.decorate(self)
+        self.reload()
+        self.fetch()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#offerings", DataTable)
+
+    # --- loading ----------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="offerings-load", exit_on_error=False)
+    def reload(self) -> None:
+        me = getattr(self.app, "me", None) or self.cache.get_state("me")
+        offerings, counts = load_own(self.cache, me)
+        self.app.call_from_thread(self._show, offerings, counts)
+
+    def _show(self, offerings: list[dict[str, Any]], counts: dict[int, tuple[int, int]]) -> None:
+        table = self.table
+        current = self.selected_id()
+        table.clear()
+        self.offerings = {o["id"]: o for o in offerings}
+        for o in offerings:
+            n_open, n_contracts = counts.get(o["id"], (0, 0))
+            table.add_row(Text(clean(o.get("title")), overflow="ellipsis", no_wrap=True), status_text(o.get("status")),
+                          Text(formatting.number(n_open), justify="right"), Text(formatting.number(n_contracts), justify="right"),
+                          Text(formatting.money((o.get("fees") or {}).get("annual_fee")), justify="right"),
+                          formatting.day(o.get("updated_at")), key=str(o["id"]))
+        by_status = {s: sum(1 for o in offerings if o.get("status") == s) for s in ("draft", "published", "retired")}
+        head = Text(i18n.t("offerings.count", n=len(offerings), draft=by_status["draft"], published=by_status["published"],
+                           retired=by_status["retired"]))
+        if not offerings:
+            head.append("\n" + i18n.t("offerings.empty"), style="dim")
+        self.query_one("#offerings-head", Static).update(head)
+        if current is not None and str(current) in {str(k) for k in self.offerings}:
+            table.move_cursor(row=table.get_row_index(str(current)))
+        table.focus()
+
+    @work(exclusive=True, group="offerings-fetch", exit_on_error=False)
+    async def fetch(self) -> None:
+        """Background: the provider's offerings straight from the server (all states) into the cache."""
+        org_id = ((getattr(self.app, "me", None) or {}).get("organization") or {}).get("id")
+        if org_id is None or not getattr(self.app, "start_network", True):
+            return
+        try:
+            items = [item async for item in self.session.api.iter_items("/offerings", {"provider": org_id})]
+        except (ApiError, Unreachable):
+            return  # the cached list stays; the status line says offline
+        if items:
+            await asyncio.to_thread(self.cache.upsert_offerings, items)
+            self.reload()
+
+    # --- the selected offering ----------------------------------------------------------------------
+
+    def selected_id(self) -> int | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        except Exception:  # noqa: BLE001 - no row under the cursor
+            return None
+        return int(key.value) if key.value is not None else None
+
+    def selected(self) -> dict[str, Any] | None:
+        oid = self.selected_id()
+        offering = self.offerings.get(oid) if oid is not None else None
+        if offering is None:
+            self.notify(i18n.t("offerings.none_selected"), severity="warning")
+        return offering
+
+    def action_cursor(self, direction: str) -> None:
+        getattr(self.table, f"action_cursor_{direction}")()
+
+    @on(DataTable.RowSelected, "#offerings")
+    def _row_selected(self) -> None:
+        self.action_edit()
+
+    # --- create and edit ---------------------------------------------------------------------------
+
+    def action_new(self) -> None:
+        from .offering_form import OfferingFormScreen
+
+        self.app.push_screen(OfferingFormScreen(self.session), self._saved)
+
+    def action_edit(self) -> None:
+        offering = self.selected()
+        if offering is None:
+            return
+        if offering.get("status") == "retired":
+            self.notify(i18n.t("offerings.retired_no_edit"), severity="warning")
+            return
+        self.open_editor(offering["id"])
+
+    @work(exclusive=True, group="offerings-edit", exit_on_error=False)
+    async def open_editor(self, offering_id: int) -> None:
+        """The version to edit: the one a saved draft was written against, else the server's current one
+        (with its ETag, for If-Match)."""
+        from .offering_form import OfferingFormScreen, base_key
+
+        key = f"offering.edit.{offering_id}"
+        stored = await asyncio.to_thread(self.session.drafts.load, base_key(offering_id))
+        draft = await asyncio.to_thread(self.session.drafts.load, key)
+        if stored and draft and stored.get("etag"):
+            offering, etag = stored["offering"], stored["etag"]
+        else:
+            try:
+                resp = await self.session.api.request("GET", f"/offerings/{offering_id}")
+            except Unreachable:
+                self.notify(i18n.t("offerings.edit_offline"), severity="warning", timeout=8)
+                return
+            except ApiError as exc:
+                self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
+                return
+            offering, etag = resp.data, resp.etag
+            await asyncio.to_thread(self.session.drafts.save, base_key(offering_id), {"offering": offering, "etag": etag})
+        self.app.push_screen(OfferingFormScreen(self.session, offering, etag), self._saved)
+
+    def _saved(self, offering: dict[str, Any] | None) -> None:
+        if offering:
+            self.notify(i18n.t("offerings.saved", title=clean(offering.get("title"))))
+            self.store(offering)
+        else:
+            self.reload()
+
+    @work(thread=True, group="offerings-store", exit_on_error=False)
+    def store(self, offering: dict[str, Any]) -> None:
+        self.cache.upsert_offerings([offering])
+        self.app.call_from_thread(self.reload)
+
+    # --- publish, retire, preview -------------------------------------------------------------------
+
+    def action_preview(self) -> None:
+        offering = self.selected()
+        if offering is not None:
+            self.app.push_screen(PreviewScreen(offering, getattr(self.app, "me", None)))
+
+    def action_publish(self) -> None:
+        offering = self.selected()
+        if offering is None:
+            return
+        if offering.get("status") == "published":
+            self.notify(i18n.t("offerings.already_published"))
+            return
+        self._confirm(offering, "publish")
+
+    def action_retire(self) -> None:
+        offering = self.selected()
+        if offering is None:
+            return
+        if offering.get("status") != "published":
+            self.notify(i18n.t("offerings.retire_only_published"), severity="warning")
+            return
+        self._confirm(offering, "retire")
+
+    def _confirm(self, offering: dict[str, Any], action: str) -> None:
+        def decided(go: bool | None) -> None:
+            if go:
+                self.change_status(offering, action)
+
+        self.app.push_screen(PreviewScreen(offering, getattr(self.app, "me", None), action=action), decided)
+
+    @work(group="offerings-status", exit_on_error=False)
+    async def change_status(self, offering: dict[str, Any], action: str) -> None:
+        oid, title = offering["id"], clean(offering.get("title"))
+        item, _ = await self.session.backend.submit(
+            f"offering.{action}", "POST", f"/offerings/{oid}/{action}", None,
+            label=i18n.t(f"offerings.label.{action}", title=title), related=f"offering:{oid}")
+        if item.state == DONE:
+            self.notify(i18n.t(f"offerings.done.{action}", title=title))
+            if isinstance(item.response, dict):
+                self.store(item.response)
+        elif item.state == PENDING:
+            self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
+        else:
+            await asyncio.to_thread(self.session.outbox.discard, item.id)
+            await self.session.backend.announce()
+            problem = item.problem or {}
+            self.notify(i18n.t("form.refused", detail=clean(problem.get("detail") or problem.get("title") or item.last_error)),
+                        severity="error", timeout=10)
+
+    # --- usage ------------------------------------------------------------------------------------
+
+    def action_usage(self) -> None:
+        from .usage import UsageScreen
+
+        self.app.push_screen(UsageScreen(self.session))
+
+
+class PreviewScreen(Screen[bool]):
+    """How the offering appears in the catalog (the catalog's own detail view), and — before
+    publishing or retiring — the question whether to go ahead."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "go", "offerings.key.confirm", id="preview.confirm"),
+        Binding("escape,q", "cancel", "key.back", id="preview.back"),
+    ]
+    DEFAULT_CSS = """
+    PreviewScreen #preview-title { padding: 0 1; text-style: bold; }
+    PreviewScreen #preview { padding: 0 1; height: 1fr; }
+    PreviewScreen #preview Static { margin-bottom: 1; }
+    PreviewScreen #preview-gaps { color: $warning; }
+    PreviewScreen #preview-buttons { height: auto; padding: 0 1; }
+    PreviewScreen #preview-buttons Button { margin-right: 2; }
+    """
+
+    def __init__(self, offering: dict[str, Any], me: dict[str, Any] | None, action: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.offering, self.me, self.action = offering, me, action
+        localize_bindings(self)
+        if action is None:
+            self._bindings.key_to_bindings.pop("ctrl+s", None)
+
+    def compose(self) -> ComposeResult:
+        title = i18n.t(f"offerings.preview.{self.action or 'show'}", title=clean(self.offering.get("title")))
+        yield Static(Text(title), id="preview-title")
+        with VerticalScroll(id="preview"):
+            gaps = rules.publish_gaps(self.offering) if self.action == "publish" else []
+            if gaps:
+                yield Static(Text(i18n.t("offerings.preview.gaps") + "\n" + "\n".join("  • " + i18n.t(g) for g in gaps)),
+                             id="preview-gaps")
+            for block in describe(self.offering, self.me, date.today()):
+                yield Static(block)
+        if self.action:
+            with Horizontal(id="preview-buttons"):
+                yield Button(i18n.t(f"offerings.confirm.{self.action}") + " (ctrl+s)", variant="primary", id="preview-go")
+                yield Button(i18n.t("form.cancel") + " (esc)", id="preview-cancel")
+
+    def on_mount(self) -> None:
+        if hasattr(self.app, "decorate"):
+            self.app.decorate(self)
+        self.query_one("#preview", VerticalScroll).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "preview-go":
+            self.action_go()
+        else:
+            self.action_cancel()
+
+    def action_go(self) -> None:
+        if self.action:
+            self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,280 @@
+"""Create or edit an offering: every field, checked as typed (domain.offering_rules) and by the
+server (422 at the field), a draft saved on every change (FormScreen).
+
+Editing sends only the fields the user changed, with If-Match: the ETag of the version the form
+was opened on. If another admin saved first the server answers 412; the form then shows their
+version and the user's side by side (`ConflictScreen`) and lets the user put their changes on top
+of the other version — which they look at and send again. Nothing is overwritten silently and
+nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Static
+
+from .. import i18n
+from ..api.errors import ApiError, Unreachable
+from ..domain import offering_rules as rules
+from ..domain.catalog import THEMENFELDER, VAT_RATES
+from ..domain.pricing import DistributionKey
+from ..store.outbox import OutboxItem
+from ..text import clean
+from ..widgets.form import FormField
+from .form_screen import FormScreen, Request
+from .localize import localize_bindings
+
+
+def _checked(check):
+    """A domain check (answers a message id) as the form wants it (answers the text)."""
+    def run(text: str) -> str | None:
+        problem = check(text)
+        return i18n.t(problem) if problem else None
+    return run
+
+
+LABELS = {
+    "title": "offering.f.title", "summary": "offering.f.summary", "description": "offering.f.description",
+    "category": "offering.f.category", "ozg_id": "offering.f.ozg_id", "leika_key": "offering.f.leika_key",
+    "bundeslaender": "offering.f.bundeslaender", "maturity": "offering.f.maturity", "annual_fee": "offering.f.annual_fee",
+    "one_time_fee": "offering.f.one_time_fee", "distribution_key": "offering.f.distribution_key",
+    "unit_price": "offering.f.unit_price", "unit_label": "offering.f.unit_label", "vat_rate": "offering.f.vat_rate",
+    "contract_terms": "offering.f.contract_terms", "minimum_term_months": "offering.f.minimum_term",
+    "notice_period_months": "offering.f.notice_period", "contact_name": "offering.f.contact_name",
+    "contact_email": "offering.f.contact_email", "contact_phone": "offering.f.contact_phone",
+    "keywords": "offering.f.keywords",
+}
+
+
+def offering_fields() -> list[FormField]:
+    keys = [(k.value, i18n.t("key." + k.value)) for k in DistributionKey]
+    return [
+        FormField("title", LABELS["title"], required=True, check=_checked(rules.check_title)),
+        FormField("summary", LABELS["summary"], check=_checked(rules.check_length("summary")), hint="offering.h.summary"),
+        FormField("description", LABELS["description"], kind="area", check=_checked(rules.check_length("description"))),
+        FormField("category", LABELS["category"], kind="select", options=[(c, c) for c in THEMENFELDER], required=True),
+        FormField("ozg_id", LABELS["ozg_id"], check=_checked(rules.check_ozg), placeholder="offering.p.ozg_id"),
+        FormField("leika_key", LABELS["leika_key"], check=_checked(rules.check_leika), placeholder="offering.p.leika_key"),
+        FormField("bundeslaender", LABELS["bundeslaender"], check=_checked(rules.check_laender), hint="offering.h.bundeslaender"),
+        FormField("maturity", LABELS["maturity"], kind="select", hint="offering.h.maturity",
+                  options=[(m, i18n.t("offering.maturity." + m)) for m in rules.MATURITIES]),
+        FormField("annual_fee", LABELS["annual_fee"], required=True, check=_checked(rules.check_money), hint="offering.h.money"),
+        FormField("one_time_fee", LABELS["one_time_fee"], check=_checked(rules.check_money)),
+        FormField("distribution_key", LABELS["distribution_key"], kind="select", options=keys, required=True,
+                  hint="offering.h.distribution_key"),
+        FormField("unit_price", LABELS["unit_price"], check=_checked(rules.check_money), hint="offering.h.unit_price"),
+        FormField("unit_label", LABELS["unit_label"], check=_checked(rules.check_length("unit_label")),
+                  placeholder="offering.p.unit_label"),
+        FormField("vat_rate", LABELS["vat_rate"], required=True, check=_checked(rules.check_vat), hint="offering.h.vat"),
+        FormField("contract_terms", LABELS["contract_terms"], kind="area", check=_checked(rules.check_length("contract_terms"))),
+        FormField("minimum_term_months", LABELS["minimum_term_months"], check=_checked(rules.check_months(120))),
+        FormField("notice_period_months", LABELS["notice_period_months"], check=_checked(rules.check_months(24))),
+        FormField("contact_name", LABELS["contact_name"], check=_checked(rules.check_length("contact_name"))),
+        FormField("contact_email", LABELS["contact_email"], check=_checked(rules.check_email)),
+        FormField("contact_phone", LABELS["contact_phone"], check=_checked(rules.check_phone)),
+        FormField("keywords", LABELS["keywords"], check=_checked(rules.check_keywords), hint="offering.h.keywords"),
+    ]
+
+
+NEW_DEFAULTS = {"distribution_key": "fixed", "vat_rate": rules.format_amount(Decimal(VAT_RATES[-1])),
+                "one_time_fee": "0,00", "minimum_term_months": "12", "notice_period_months": "3", "maturity": "0"}
+
+
+def base_key(offering_id: int) -> str:
+    """Where the version an edit started from is kept (next to the form's draft), so that a
+    restored draft is sent with the ETag it was written against — never a newer one."""
+    return f"offering.edit.{offering_id}.base"
+
+
+class OfferingFormScreen(FormScreen):
+    """``offering=None``: a new draft offering; else an edit of that version (``etag`` its ETag)."""
+
+    def __init__(self, session, offering: dict[str, Any] | None = None, etag: str | None = None, **kwargs):
+        self.offering = offering
+        self.etag = etag
+        self.base = rules.form_values(offering) if offering else {}
+        key = f"offering.edit.{offering['id']}" if offering else "offering.new"
+        super().__init__(session, key, self.base if offering else NEW_DEFAULTS, **kwargs)
+
+    @property
+    def title_id(self) -> str:  # type: ignore[override]
+        return "offering.form.edit" if self.offering else "offering.form.new"
+
+    def fields(self) -> list[FormField]:
+        return offering_fields()
+
+    def intro(self) -> Text | None:
+        if not self.offering:
+            return Text(i18n.t("offering.form.intro_new"), style="dim")
+        text = Text()
+        text.append(clean(self.offering.get("title")), style="bold")
+        text.append("  " + i18n.t("offering.form.intro_edit", version=self.offering.get("version", "–"),
+                                   status=i18n.t("offering.status." + str(self.offering.get("status")))), style="dim")
+        return text
+
+    def submit_label(self) -> str:
+        return i18n.t("offering.form.save")
+
+    # --- sending ---------------------------------------------------------------------------------
+
+    def action_submit(self) -> None:
+        if self._sending:
+            return
+        values = self.form.values()
+        problem = rules.unit_price_problem(values.get("distribution_key") or "", str(values.get("unit_price") or ""))
+        if problem:
+            errors = self.form.check()
+            errors["unit_price"] = i18n.t(problem)
+            self.form.show_errors(errors)
+            self.notify(i18n.t("form.fix_fields", n=len(errors)), severity="warning")
+            return
+        if self.offering and not rules.changed_fields(self.base, values):
+            self.notify(i18n.t("offering.form.unchanged"))
+            return
+        super().action_submit()
+
+    def request(self, values: dict[str, Any]) -> Request:
+        title = clean(values.get("title"))
+        if not self.offering:
+            return Request("offering.create", "POST", "/offerings", rules.create_body(values),
+                           label=i18n.t("offering.label.create", title=title))
+        oid = self.offering["id"]
+        return Request("offering.patch", "PATCH", f"/offerings/{oid}", rules.patch_body(self.base, values),
+                       label=i18n.t("offering.label.edit", title=title), related=f"offering:{oid}", if_match=self.etag)
+
+    def done(self, item: OutboxItem) -> None:
+        if self.offering:
+            self._forget_base()
+        super().done(item)
+
+    @work(thread=True, group="base", exit_on_error=False)
+    def _forget_base(self) -> None:
+        self.session.drafts.delete(base_key(self.offering["id"]))
+
+    # --- 412: someone else saved first -------------------------------------------------------------
+
+    def conflict(self, item: OutboxItem) -> None:
+        self.notify(i18n.t("offering.conflict.notice"), severity="warning", timeout=10)
+        self.load_theirs(item.id)
+
+    @work(group="conflict", exclusive=True, exit_on_error=False)
+    async def load_theirs(self, item_id: int) -> None:
+        try:
+            resp = await self.session.api.request("GET", f"/offerings/{self.offering['id']}")
+        except (ApiError, Unreachable) as exc:
+            self.notify(i18n.t("offering.conflict.unloadable", detail=clean(getattr(exc, "detail", None) or exc)),
+                        severity="error", timeout=10)
+            return
+        theirs, etag = resp.data, resp.etag
+        mine = self.form.values()
+
+        # The refused write is not kept: the form (and its draft) holds the input, and the next
+        # save is a new request, against whichever version the user chooses now.
+        await asyncio.to_thread(self.session.outbox.discard, item_id)
+        await self.session.backend.announce()
+
+        def decided(choice: str | None) -> None:
+            if choice is not None:  # None: back to the form as it was; the next save asks again
+                self.take_version(theirs, etag, mine if choice == "reapply" else None)
+
+        self.app.push_screen(ConflictScreen(self.base, mine, rules.form_values(theirs), theirs), decided)
+
+    def take_version(self, theirs: dict[str, Any], etag: str | None, mine: dict[str, Any] | None) -> None:
+        """Continue from their version: with the user's changes on top (``mine``), or as it is."""
+        their_values = rules.form_values(theirs)
+        merged, clashes = rules.reapply(self.base, mine, their_values) if mine is not None else (their_values, [])
+        self.offering, self.etag, self.base = theirs, etag, their_values
+        self._store_base()
+        for name, value in merged.items():
+            if name in their_values:
+                self.form.set_value(name, value)
+        if clashes:
+            self.form.show_errors({name: i18n.t("offering.conflict.clash") for name in clashes})
+        self.query_one("#form-intro", Static).update(self.intro() or "")
+        self.notify(i18n.t("offering.conflict.reapplied" if mine is not None else "offering.conflict.taken"), timeout=10)
+
+    @work(thread=True, group="base", exit_on_error=False)
+    def _store_base(self) -> None:
+        self.session.drafts.save(base_key(self.offering["id"]), {"offering": self.offering, "etag": self.etag})
+
+
+class ConflictScreen(Screen[str | None]):
+    """Their version and the user's, field by field; the user decides how to go on."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "choose('reapply')", "offering.key.reapply", id="conflict.reapply"),
+        Binding("ctrl+t", "choose('theirs')", "offering.key.theirs", id="conflict.theirs"),
+        Binding("escape", "choose('')", "key.back", id="conflict.back"),
+    ]
+    DEFAULT_CSS = """
+    ConflictScreen { padding: 0 1; }
+    ConflictScreen #conflict-title { text-style: bold; color: $warning; }
+    ConflictScreen DataTable { height: 1fr; }
+    ConflictScreen #conflict-buttons { height: auto; }
+    ConflictScreen #conflict-buttons Button { margin-right: 2; }
+    """
+
+    def __init__(self, base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any], their_doc: dict[str, Any],
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.base, self.mine, self.theirs, self.their_doc = base, mine, theirs, their_doc
+        localize_bindings(self)
+
+    def differing(self) -> list[str]:
+        """The fields where the user's input and the current version differ."""
+        return [n for n in rules.FIELDS if rules.body_value(n, self.mine.get(n, "")) != rules.body_value(n, self.theirs.get(n, ""))]
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(i18n.t("offering.conflict.title")), id="conflict-title")
+        yield Static(Text(i18n.t("offering.conflict.explain", version=self.their_doc.get("version", "–"))))
+        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="conflict-table")
+        names = self.differing()
+        field_w = min(30, max([len(i18n.t(LABELS[n])) for n in names] + [len(i18n.t("offering.conflict.field"))]))
+        value_w = max(12, (self.app.size.width - field_w - 10) // 2)
+        table.add_column(i18n.t("offering.conflict.field"), key="field", width=field_w)
+        table.add_column(i18n.t("offering.conflict.theirs"), key="theirs", width=value_w)
+        table.add_column(i18n.t("offering.conflict.mine"), key="mine", width=value_w)
+        mine_changed = set(rules.changed_fields(self.base, self.mine))
+        theirs_changed = set(rules.changed_fields(self.base, self.theirs))
+        for name in names:
+            both = name in mine_changed and name in theirs_changed
+            # Whole values, wrapped (a long description up to a few lines): the user compares them.
+            theirs = _short(self.theirs.get(name), value_w * 4)
+            mine = _short(self.mine.get(name), value_w * 4)
+            # Changed since the version the user started from: bold; changed on both sides: yellow.
+            if name in theirs_changed:
+                theirs.stylize("bold yellow" if both else "bold")
+            if name in mine_changed:
+                mine.stylize("bold yellow" if both else "bold")
+            table.add_row(_short(i18n.t(LABELS[name]), field_w), theirs, mine, key=name, height=None)
+        yield table
+        with Horizontal(id="conflict-buttons"):
+            yield Button(i18n.t("offering.conflict.reapply") + " (ctrl+s)", variant="primary", id="conflict-reapply")
+            yield Button(i18n.t("offering.conflict.take_theirs") + " (ctrl+t)", id="conflict-theirs")
+            yield Button(i18n.t("offering.conflict.back") + " (esc)", id="conflict-back")
+
+    def on_mount(self) -> None:
+        if hasattr(self.app, "decorate"):
+            self.app.decorate(self)
+        self.query_one(DataTable).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_choose({"conflict-reapply": "reapply", "conflict-theirs": "theirs"}.get(event.button.id or "", ""))
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice or None)
+
+
+def _short(value: Any, width: int = 60) -> Text:
+    text = clean(value if value not in (None, "") else "–")
+    return Text(text if len(text) <= width else text[: width - 1] + "…")

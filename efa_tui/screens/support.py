@@ -1,0 +1,292 @@
+"""The "Support" area: find any order or invoice — by number, organisation, offering, state or
+date range, across all organisations — and read it: the order itself (``app.open_order``), its
+audit trail, and the raw JSON of any record (pretty, scrollable, copyable via OSC 52).
+
+Read only, on purpose: no binding here leads to a write (a test presses every one of them and
+checks that nothing reached the outbox), and the server refuses support writes as well.
+Searches run on the local cache (support staff's sync holds every organisation's records), so
+they are instant and work offline; the trail is read from the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Input, Select, Static
+
+from .. import formatting, i18n
+from ..api.errors import ApiError, Unreachable
+from ..store import record_search
+from ..store.record_search import RecordQuery
+from ..text import clean
+from .localize import localize_bindings
+from .records import RecordScreen
+
+FILTERS = ("number", "organisation", "offering", "since", "until")
+
+
+def state_text(kind: str, record: dict[str, Any]) -> str:
+    value = record.get("status") if kind == "invoices" else record.get("state")
+    return i18n.t(f"support.state.{value}") if value else "–"
+
+
+class SupportScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "focus_search", "support.key.search", id="support.search"),
+        Binding("t", "toggle_kind", "support.key.kind", id="support.kind"),
+        Binding("a", "trail", "support.key.trail", id="support.trail"),
+        Binding("o", "raw", "support.key.raw", id="support.raw"),
+        Binding("escape", "to_results", "support.key.results", show=False, id="support.results"),
+    ]
+    DEFAULT_CSS = """
+    SupportScreen #support-filters, SupportScreen #support-filters2 { height: 1; padding: 0 1; }
+    SupportScreen #support-filters Input, SupportScreen #support-filters2 Input { width: 1fr; margin-right: 1; }
+    SupportScreen #support-filters Select, SupportScreen #support-filters2 Select { width: 1fr; margin-right: 1; }
+    SupportScreen #support-count { padding: 0 1; color: $text-muted; height: 1; }
+    SupportScreen DataTable { height: 1fr; }
+    """
+
+    def __init__(self, session, **kwargs):
+        super().__init__(**kwargs)
+        self.session = session
+        self.kind = "orders"
+        self.records: dict[int, dict[str, Any]] = {}
+        localize_bindings(self)
+
+    # --- building ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="support-filters"):
+            yield Select([(Text(i18n.t("support.kind.orders")), "orders"), (Text(i18n.t("support.kind.invoices")), "invoices")],
+                         value="orders", allow_blank=False, compact=True, id="support-kind")
+            yield Input(placeholder=i18n.t("support.f.number"), compact=True, id="support-number")
+            yield Input(placeholder=i18n.t("support.f.organisation"), compact=True, id="support-organisation")
+        with Horizontal(id="support-filters2"):
+            yield Input(placeholder=i18n.t("support.f.offering"), compact=True, id="support-offering")
+            yield Select(self._state_options(), prompt=i18n.t("support.f.state"), compact=True, id="support-state")
+            yield Input(placeholder=i18n.t("support.f.since"), compact=True, id="support-since")
+            yield Input(placeholder=i18n.t("support.f.until"), compact=True, id="support-until")
+        yield Static("", id="support-count")
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="support-results")
+
+    def _state_options(self) -> list[tuple[Text, str]]:
+        states = record_search.INVOICE_STATES if self.kind == "invoices" else record_search.ORDER_STATES
+        return [(Text(i18n.t(f"support.state.{s}")), s) for s in states]
+
+    def _columns(self) -> None:
+        table = self.table
+        table.clear(columns=True)
+        names = (("number", "org", "other", "state", "date") if self.kind == "orders"
+                 else ("number", "org", "gross", "state", "date"))
+        for name in names:
+            table.add_column(i18n.t(f"support.col.{self.kind}.{name}"), key=name)
+
+    def on_mount(self) -> None:
+        self.app.decorate(self)
+        self._columns()
+        self.search()
+
+    def on_screen_resume(self) -> None:
+        self.search()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#support-results", DataTable)
+
+    # --- searching --------------------------------------------------------------------------------
+
+    def record_query(self) -> RecordQuery | None:
+        values = {name: self.query_one(f"#support-{name}", Input).value.strip() for name in FILTERS}
+        state = self.query_one("#support-state", Select).value
+        days = {}
+        for name in ("since", "until"):
+            days[name] = record_search.parse_day(values[name]) if values[name] else None
+            if values[name] and days[name] is None:
+                self.query_one("#support-count", Static).update(Text(i18n.t("support.bad_date", value=clean(values[name])),
+                                                                     style="bold red"))
+                return None
+        return RecordQuery(self.kind, values["number"], values["organisation"], values["offering"],
+                           state if isinstance(state, str) else "", days["since"], days["until"])
+
+    @on(Input.Changed)
+    @on(Select.Changed, "#support-state")
+    def _changed(self) -> None:
+        self.search()
+
+    @on(Select.Changed, "#support-kind")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        if event.value in ("orders", "invoices") and event.value != self.kind:
+            self.kind = str(event.value)
+            self.query_one("#support-state", Select).set_options(self._state_options())
+            self._columns()
+            self.search()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_to_results()
+
+    def search(self) -> None:
+        q = self.record_query()
+        if q is not None:
+            self._find(q)
+
+    @work(thread=True, exclusive=True, group="support-find", exit_on_error=False)
+    def _find(self, q: RecordQuery) -> None:
+        found = record_search.find(self.session.cache, q)
+        self.app.call_from_thread(self._show, q, found)
+
+    def _show(self, q: RecordQuery, found: list[dict[str, Any]]) -> None:
+        if q.kind != self.kind:
+            return  # an answer to the question before the kind changed
+        table = self.table
+        table.clear()
+        self.records = {int(r["id"]): r for r in found}
+        for r in found:
+            if q.kind == "orders":
+                table.add_row(f"#{r.get('id')}", Text(clean((r.get("customer") or {}).get("name")), no_wrap=True, overflow="ellipsis"),
+                              Text(clean((r.get("offering") or {}).get("title")), no_wrap=True, overflow="ellipsis"),
+                              state_text("orders", r), formatting.day(r.get("created_at")), key=str(r["id"]))
+            else:
+                table.add_row(clean(r.get("number")), Text(clean((r.get("customer") or {}).get("name")), no_wrap=True,
+                                                           overflow="ellipsis"),
+                              Text(formatting.money(r.get("gross")), justify="right"), state_text("invoices", r),
+                              formatting.day(r.get("issue_date")), key=str(r["id"]))
+        message = "support.count_all" if q.empty else "support.count"
+        self.query_one("#support-count", Static).update(
+            Text(i18n.t(message, n=formatting.number(len(found)), kind=i18n.t(f"support.kind.{q.kind}"))))
+
+    # --- acting on a result (reading only) ------------------------------------------------------------
+
+    def selected(self) -> dict[str, Any] | None:
+        table = self.table
+        if table.row_count == 0:
+            self.notify(i18n.t("support.none_selected"), severity="warning")
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return self.records.get(int(key.value)) if key.value is not None else None
+
+    @on(DataTable.RowSelected, "#support-results")
+    def _open(self) -> None:
+        record = self.selected()
+        if record is None:
+            return
+        if self.kind == "orders":
+            self.app.open_order(record)
+        else:
+            self.app.open_invoice(record)
+
+    def action_trail(self) -> None:
+        if self.kind != "orders":
+            self.notify(i18n.t("support.trail_orders_only"), severity="warning")
+            return
+        record = self.selected()
+        if record is not None:
+            self.app.push_screen(TrailScreen(self.session, record))
+
+    def action_raw(self) -> None:
+        record = self.selected()
+        if record is not None:
+            title = f"#{record.get('id')}" if self.kind == "orders" else clean(record.get("number"))
+            self.app.push_screen(RecordScreen(i18n.t(f"support.raw.{self.kind}", id=title), record))
+
+    def action_toggle_kind(self) -> None:
+        select = self.query_one("#support-kind", Select)
+        select.value = "invoices" if self.kind == "orders" else "orders"
+
+    def action_focus_search(self) -> None:
+        self.query_one("#support-number", Input).focus()
+
+    def action_to_results(self) -> None:
+        self.table.focus()
+
+
+class TrailScreen(Screen):
+    """The audit trail of one order: every transition with who (name, role, organisation), when,
+    from which state to which, and the note — read from the server, newest last."""
+
+    BINDINGS = [
+        Binding("o", "raw", "support.key.raw", id="trail.raw"),
+        Binding("escape,q", "app.pop_screen", "key.back", id="trail.back"),
+    ]
+    DEFAULT_CSS = """
+    TrailScreen #trail { padding: 0 1; }
+    """
+
+    def __init__(self, session, order: dict[str, Any], **kwargs):
+        super().__init__(**kwargs)
+        self.session = session
+        self.order = order
+        self.events: list[dict[str, Any]] = []
+        localize_bindings(self)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="trail"):
+            yield Static(self._head(), id="trail-head")
+            yield Static(Text(i18n.t("support.trail.loading"), style="dim"), id="trail-events")
+
+    def _head(self) -> Text:
+        o = self.order
+        text = Text()
+        text.append(i18n.t("support.trail.title", id=o.get("id")) + "\n", style="bold")
+        text.append(f"{clean((o.get('offering') or {}).get('title'))}\n")
+        text.append(f"{i18n.t('support.trail.customer')}: {clean((o.get('customer') or {}).get('name'))} · "
+                    f"{i18n.t('support.trail.provider')}: {clean((o.get('provider') or {}).get('name'))} · "
+                    f"{i18n.t('support.trail.state')}: {state_text('orders', o)}\n")
+        return text
+
+    def on_mount(self) -> None:
+        if hasattr(self.app, "decorate"):
+            self.app.decorate(self)
+        self.query_one("#trail", VerticalScroll).focus()
+        self.load()
+
+    @work(exclusive=True, group="trail", exit_on_error=False)
+    async def load(self) -> None:
+        oid = int(self.order["id"])
+        try:
+            resp = await self.session.api.request("GET", f"/orders/{oid}/events")
+            self.events = list((resp.data or {}).get("items") or [])
+            await asyncio.to_thread(self.session.cache.upsert_records, "order_events",
+                                    [{**e, "order_id": oid} for e in self.events])
+            offline = False
+        except (ApiError, Unreachable):
+            # Offline: the trail as last read, if it was read on this machine before.
+            self.events = await asyncio.to_thread(self.session.cache.list_records, "order_events",
+                                                  where={"order_id": oid}, order_by="id", limit=10_000)
+            offline = True
+        self.query_one("#trail-events", Static).update(trail_text(self.events, offline=offline))
+
+    def action_raw(self) -> None:
+        self.app.push_screen(RecordScreen(i18n.t("support.raw.trail", id=self.order.get("id")),
+                                          {"order": self.order, "events": self.events}))
+
+
+def trail_text(events: list[dict[str, Any]], *, offline: bool = False) -> Text:
+    text = Text()
+    if offline:
+        text.append(i18n.t("support.trail.offline") + "\n\n", style="yellow")
+    if not events:
+        text.append(i18n.t("support.trail.empty"), style="dim")
+        return text
+    for e in events:
+        actor = e.get("actor") or {}
+        text.append(formatting.moment(e.get("at")), style="bold")
+        text.append("  ")
+        source = i18n.t(f"support.state.{e['from_state']}") if e.get("from_state") else "–"
+        text.append(f"{source} → {i18n.t('support.state.' + str(e.get('to_state')))}", style="bold")
+        text.append(f"  ({clean(e.get('action'))})\n", style="dim")
+        role = actor.get("role")
+        text.append(f"    {clean(actor.get('name'))}")
+        text.append(f" · {i18n.t('role.' + role)}" if role in ("customer", "provider", "support", "operator") else "")
+        text.append(f" · {clean(actor.get('organization'))}\n" if actor.get("organization") else "\n")
+        if e.get("note"):
+            text.append("    " + clean(e.get("note"), multiline=True).replace("\n", "\n    ") + "\n", style="italic")
+        text.append("\n")
+    return text

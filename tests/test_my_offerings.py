@@ -1,0 +1,246 @@
+"""'Meine Angebote' with Pilot, against the real reference server: a provider creates an offering,
+publishes it after the catalog preview, and a customer finds it in the catalog after a sync; two
+clients edit the same offering (412 → side by side → reapply, nothing lost); checks as typed;
+the draft survives closing the form; usage reporting by hand."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import httpx
+import pytest
+from app_support import make_app
+from support import auth
+
+from efa_tui import i18n
+from efa_tui.screens.catalog import CatalogScreen
+from efa_tui.screens.my_offerings import MyOfferingsScreen, PreviewScreen
+from efa_tui.screens.offering_form import ConflictScreen, OfferingFormScreen
+from efa_tui.screens.usage import UsageFormScreen, UsageScreen
+
+
+@pytest.fixture(autouse=True)
+def _german():
+    i18n.set_language("de")
+    yield
+    i18n.set_language("de")
+
+
+def screen_text(app) -> str:
+    svg = app.export_screenshot()
+    return html.unescape("".join(re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S))).replace("\xa0", " ")
+
+
+async def settle(pilot):
+    for _ in range(2):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def open_my_offerings(pilot) -> MyOfferingsScreen:
+    await settle(pilot)
+    await pilot.press("4")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, MyOfferingsScreen), screen
+    return screen
+
+
+def select_row(screen: MyOfferingsScreen, offering_id: int) -> None:
+    table = screen.table
+    table.move_cursor(row=table.get_row_index(str(offering_id)))
+
+
+async def type_into(pilot, form_screen: OfferingFormScreen, name: str, text: str) -> None:
+    control = form_screen.form.control(name)
+    control.focus()
+    control.value = ""
+    await pilot.press(*text)
+
+
+def server_get(base: str, who: str, path: str, **params) -> httpx.Response:
+    return httpx.get(base + path, headers=auth(who), params=params)
+
+
+async def test_provider_creates_publishes_and_a_customer_sees_it_after_a_sync(server, tmp_path):
+    title = "Digitale Hundesteuer-Anmeldung Testkreis"
+    customer_dir = tmp_path / "customer"
+    customer_dir.mkdir()
+    # The customer's catalog before: synced, without the new offering.
+    customer = make_app(server, customer_dir, identity="customer")
+    async with customer.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert customer.cache.offering_count() > 10
+        assert customer.cache.search(title).total == 0
+
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_my_offerings(pilot)
+        before = screen.table.row_count
+        assert before > 0 and "veröffentlicht" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, OfferingFormScreen)
+        await type_into(pilot, form, "title", title)
+        await type_into(pilot, form, "annual_fee", "abc")
+        await pilot.pause()
+        assert form.form.errors.get("annual_fee") == i18n.t("offering.err.money")  # checked as typed
+        await type_into(pilot, form, "annual_fee", "1.250,00")
+        await pilot.pause()
+        assert "annual_fee" not in form.form.errors
+        form.form.set_value("summary", "Hundesteuer online an- und abmelden.")
+        form.form.set_value("category", "Steuern & Zoll")
+        form.form.set_value("contact_email", "hundesteuer@akdb.de")
+        form.form.set_value("distribution_key", "per_inhabitant")
+        await pilot.pause()
+        await pilot.press("ctrl+s")  # per inhabitant needs a unit price: refused at the field
+        await settle(pilot)
+        assert app.screen is form and "unit_price" in form.form.errors
+        form.form.set_value("unit_price", "12,50")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, MyOfferingsScreen)
+        created = [o for o in screen.offerings.values() if o["title"] == title]
+        assert len(created) == 1 and created[0]["status"] == "draft"
+        fees = created[0]["fees"]
+        assert (fees["annual_fee"], fees["one_time_fee"], fees["distribution_key"], fees["unit_price"], fees["vat_rate"]) == (
+            "1250.00", "0.00", "per_inhabitant", "12.50", "19.00")
+        assert screen.table.row_count == before + 1
+        oid = created[0]["id"]
+        assert server_get(server, "customer", f"/offerings/{oid}").status_code == 404  # a draft: not in the catalog
+
+        select_row(screen, oid)
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, PreviewScreen)
+        preview = screen_text(app)
+        assert title in preview and "Entgelte" in preview and "1.250,00 €" in preview  # the catalog's own detail view
+        assert "Beschreibung" in preview and "im Katalog fehlt noch" in preview  # no description yet: said before publishing
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, MyOfferingsScreen)
+        assert screen.offerings[oid]["status"] == "published"
+        assert app.session.outbox.counts() == {"done": 2}
+
+    async with make_app(server, customer_dir, identity="customer").run_test(size=(120, 40)) as pilot:
+        await settle(pilot)  # the start-up sync
+        capp = pilot.app
+        assert capp.cache.search(title).total == 1
+        assert isinstance(capp.screen, CatalogScreen)
+        capp.screen.set_filter("Hundesteuer-Anmeldung")
+        await settle(pilot)
+        assert title in screen_text(capp)
+
+
+async def test_two_admins_edit_the_same_offering_conflict_then_reapply(server, tmp_path):
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_my_offerings(pilot)
+        offering = next(o for o in screen.offerings.values() if o["status"] == "published")
+        oid = offering["id"]
+        select_row(screen, oid)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, OfferingFormScreen) and form.etag
+
+        # The other admin (a second client) saves first: a new summary and a new annual fee.
+        current = server_get(server, "provider", f"/offerings/{oid}")
+        theirs = httpx.patch(f"{server}/offerings/{oid}", json={"summary": "Von der Kollegin überarbeitet.", "annual_fee": "999.00"},
+                             headers=auth("provider", **{"If-Match": current.headers["etag"]}))
+        assert theirs.status_code == 200, theirs.text
+
+        new_title = offering["title"] + " (neu)"
+        form.form.set_value("title", new_title)
+        form.form.set_value("annual_fee", "1.111,00")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        conflict = app.screen
+        assert isinstance(conflict, ConflictScreen)
+        text = screen_text(app)
+        assert "Bearbeitungskonflikt" in text and "Von der Kollegin überarbeitet." in text and "Verfahren) (neu)" in text
+        row = conflict.query_one("#conflict-table").get_row("title")  # side by side: theirs, mine
+        assert (row[1].plain, row[2].plain) == (offering["title"], new_title)
+        assert set(conflict.differing()) == {"title", "summary", "annual_fee"}
+        assert app.session.outbox.counts().get("conflict", 0) == 0  # the refused write is not left behind
+
+        await pilot.press("ctrl+s")  # reapply my changes on their version
+        await settle(pilot)
+        assert app.screen is form
+        values = form.form.values()
+        assert values["title"] == new_title  # mine
+        assert values["summary"] == "Von der Kollegin überarbeitet."  # theirs, not lost
+        assert values["annual_fee"] == "1.111,00" and "annual_fee" in form.form.errors  # both changed: flagged
+        # Nothing was sent silently: the server still holds their version.
+        assert server_get(server, "provider", f"/offerings/{oid}").json()["title"] == offering["title"]
+
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, MyOfferingsScreen)
+    final = server_get(server, "provider", f"/offerings/{oid}").json()
+    assert final["title"] == new_title and final["summary"] == "Von der Kollegin überarbeitet."
+    assert final["fees"]["annual_fee"] == "1111.00"
+
+
+async def test_the_draft_of_a_new_offering_survives_closing_the_form(server, tmp_path):
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_my_offerings(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await type_into(pilot, app.screen, "title", "Halbfertiges Angebot")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, OfferingFormScreen) and form.restored
+        assert form.form.value("title") == "Halbfertiges Angebot"
+
+
+async def test_retire_after_preview_and_usage_report_by_hand(server, tmp_path):
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_my_offerings(pilot)
+        offering = next(o for o in screen.offerings.values() if o["status"] == "published")
+        select_row(screen, offering["id"])
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, PreviewScreen) and "Zurückziehen?" in screen_text(app)
+        await pilot.press("escape")  # cancelled: nothing sent
+        await settle(pilot)
+        assert app.session.outbox.counts() == {} and screen.offerings[offering["id"]]["status"] == "published"
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.offerings[offering["id"]]["status"] == "retired"
+        assert server_get(server, "customer", f"/offerings/{offering['id']}").json()["status"] == "retired"
+
+        await pilot.press("u")
+        await settle(pilot)
+        usage = app.screen
+        assert isinstance(usage, UsageScreen)
+        if not usage.contracts:
+            pytest.skip("the demo provider has no running per-case contract")
+        rows_before = usage.query_one("#usage").row_count
+        await pilot.press("m")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, UsageFormScreen)
+        oid = sorted(usage.contracts)[0]
+        form.form.set_value("order_id", str(oid))
+        form.form.set_value("period", "01/2026")
+        form.form.set_value("cases", "1.234")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is usage
+        reports = server_get(server, "provider", "/usage", order_id=oid, year=2026).json()["items"]
+        assert {(r["month"], r["cases"]) for r in reports} >= {(1, 1234)}
+        assert usage.query_one("#usage").row_count >= rows_before
