@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--role", required=True, choices=["customer", "provider", "support", "operator"])
     token.add_argument("--name", required=True, help="the user's name, shown in audit trails")
     token.add_argument("--email", default="")
+    from .invoice_cli import add_parser as add_invoice_parser
+
+    add_invoice_parser(sub)
     return parser
 
 
@@ -58,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"efa-tui token: {exc}", file=sys.stderr)
             return 2
         return 0
+    if args.command == "invoice":
+        from .invoice_cli import run as run_invoice
+
+        return run_invoice(args)
     if args.command is None:
         return run_app(args)
     parser.print_help()

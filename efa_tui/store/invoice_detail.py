@@ -31,6 +31,7 @@ class InvoiceDetail:
     online: bool  # False: the invoice (and maybe more) came from the cache
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     cases: dict[int, int | None] = field(default_factory=dict)
+    population: int | None = None
     check: InvoiceCheck | None = None  # None: the lines are not known (offline, never opened)
 
     @property
@@ -95,16 +96,20 @@ async def _cases(api, order_id: int, year: int) -> int:
     return total
 
 
-async def load_detail(api, cache, invoice: dict[str, Any]) -> InvoiceDetail:
-    """The invoice in full with its check. ``invoice`` is what the list had (maybe without lines)."""
+async def load_detail(api, cache, invoice: dict[str, Any], *, offline: bool = False) -> InvoiceDetail:
+    """The invoice in full with its check. ``invoice`` is what the list had (maybe without lines);
+    ``offline``: the backend knows the server is away, so only the cache is read (no retries)."""
     invoice_id = int(invoice["id"])
-    online = True
-    try:
-        full = await _get(api, f"/invoices/{invoice_id}")
-        # Keep the lines for next time (offline): the synced list item has none.
-        await asyncio.to_thread(cache.upsert_records, "invoices", [full])
-    except Unreachable:
-        online = False
+    online = not offline
+    full = None
+    if online:
+        try:
+            full = await _get(api, f"/invoices/{invoice_id}")
+            # Keep the lines for next time (offline): the synced list item has none.
+            await asyncio.to_thread(cache.upsert_records, "invoices", [full])
+        except Unreachable:
+            online = False
+    if full is None:
         full = await asyncio.to_thread(cache.get_record, "invoices", invoice_id) or invoice
     detail = InvoiceDetail(full, online)
     lines = full.get("lines") or []
@@ -137,7 +142,7 @@ async def load_detail(api, cache, invoice: dict[str, Any]) -> InvoiceDetail:
         return (org or {}).get("population")
 
     found = await asyncio.gather(*(order(oid) for oid in order_ids), population())
-    pop = found[-1]
+    pop = detail.population = found[-1]
     detail.orders = {oid: o for oid, o in found[:-1] if o is not None}
     per_case = [oid for oid, o in detail.orders.items() if (o.get("fees") or {}).get("distribution_key") == "per_case"]
     if detail.online and per_case:

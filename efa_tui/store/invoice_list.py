@@ -181,13 +181,14 @@ def offering_title(line: dict[str, Any], titles: dict[int, str] | None = None) -
 
 
 def spending_by_offering(invoices: Iterable[dict[str, Any]], titles: dict[int, str] | None = None) -> list[tuple[str, Decimal]]:
-    """Gross per offering from the invoices' lines, largest first."""
+    """Net per offering from the invoices' lines, largest first. Net, because an invoice's VAT is
+    computed per rate on the summed lines (EN 16931), so line grosses need not add up to it."""
     out: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for inv in invoices:
         if not _spent(inv):
             continue
         for line in inv.get("lines") or ():
-            out[offering_title(line, titles)] += _money(line.get("gross") or line.get("net"))
+            out[offering_title(line, titles)] += _money(line.get("net"))
     return sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))
 
 

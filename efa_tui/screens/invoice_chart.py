@@ -1,0 +1,148 @@
+"""Ausgaben: spending per month of a year, per year, and per offering, as bar charts
+(textual-plotext), with the figures as text under the chart. Gross amounts (what is paid);
+cancelled invoices and their credit notes cancel out and are left out."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from .. import formatting, i18n
+from ..api.errors import ApiError, Unreachable
+from ..store import invoice_list as il
+from ..text import clean
+from .localize import localize_bindings
+
+MODES = ("month", "year", "offering")
+MONTHS_DE = ("Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez")
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def short(label: str, width: int = 22) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+class SpendingScreen(Screen):
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "key.back", id="spending.back"),
+        Binding("m", "cycle_mode", "invoices.key.chart_mode", id="spending.mode"),
+        Binding("y", "cycle_year", "invoices.key.year", id="spending.year"),
+    ]
+    DEFAULT_CSS = """
+    SpendingScreen PlotextPlot { height: 1fr; min-height: 8; }
+    SpendingScreen #spending-figures { height: auto; max-height: 8; padding: 0 1; overflow-y: auto; }
+    SpendingScreen #spending-title { height: 1; padding: 0 1; text-style: bold; }
+    """
+
+    def __init__(self, session, invoices: list[dict[str, Any]], **kwargs):
+        super().__init__(**kwargs)
+        self.session = session
+        self.invoices = invoices
+        self.mode = "month"
+        years = sorted({int(i["year"]) for i in invoices if i.get("year")}, reverse=True)
+        issue_years = sorted({int(str(i["issue_date"])[:4]) for i in invoices if i.get("issue_date")}, reverse=True)
+        self.years = issue_years or years or [date.today().year]
+        self.year = self.years[0]
+        self.with_lines: list[dict[str, Any]] | None = None
+        localize_bindings(self)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="spending-title")
+        yield PlotextPlot(id="spending-plot")
+        yield Static(id="spending-figures")
+
+    def on_mount(self) -> None:
+        if hasattr(self.app, "decorate"):
+            self.app.decorate(self)
+        self.draw()
+
+    def action_cycle_mode(self) -> None:
+        self.mode = MODES[(MODES.index(self.mode) + 1) % len(MODES)]
+        self.draw()
+
+    def action_cycle_year(self) -> None:
+        self.year = self.years[(self.years.index(self.year) + 1) % len(self.years)]
+        self.draw()
+
+    def draw(self) -> None:
+        if self.mode == "offering" and self.with_lines is None:
+            self.query_one("#spending-title", Static).update(Text(i18n.t("invoices.spending.loading")))
+            self.load_lines()
+            return
+        if self.mode == "month":
+            labels = list(MONTHS_DE if i18n.current_language() == "de" else MONTHS_EN)
+            values = il.spending_by_month(self.invoices, self.year)
+            title = i18n.t("invoices.spending.by_month", year=self.year)
+        elif self.mode == "year":
+            by_year = il.spending_by_year(self.invoices)
+            labels, values = [str(y) for y in by_year], list(by_year.values())
+            title = i18n.t("invoices.spending.by_year")
+        else:
+            pairs = il.spending_by_offering(self.with_lines or [])[:12]
+            labels, values = [short(clean(name)) for name, _ in pairs], [v for _, v in pairs]
+            title = i18n.t("invoices.spending.by_offering")
+        unit = "invoices.spending.net" if self.mode == "offering" else "invoices.spending.gross"
+        self.query_one("#spending-title", Static).update(Text(title + " · " + i18n.t(unit)))
+        plot = self.query_one(PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        if values and any(values):
+            thousands = [float(v / 1000) for v in values]  # plotext draws floats; the figures below are exact
+            if self.mode == "offering":
+                plt.bar(labels, thousands, orientation="horizontal", width=0.6)
+                plt.xlabel(i18n.t("invoices.spending.unit"))
+            else:
+                plt.bar(labels, thousands, width=0.6)
+                plt.ylabel(i18n.t("invoices.spending.unit"))
+        else:
+            plt.title(i18n.t("invoices.spending.nothing"))
+        plot.refresh()
+        self.query_one("#spending-figures", Static).update(self._figures(labels, values))
+
+    def _figures(self, labels: list[str], values: list[Decimal]) -> Text:
+        text = Text()
+        total = sum(values, Decimal(0))
+        parts = [f"{label} {formatting.money(v)}" for label, v in zip(labels, values, strict=True) if v]
+        text.append(" · ".join(parts) or i18n.t("invoices.spending.nothing"))
+        text.append("\n" + i18n.t("invoices.spending.total", total=formatting.money(total)), style="bold")
+        return text
+
+    @work(group="spending-lines", exclusive=True, exit_on_error=False)
+    async def load_lines(self) -> None:
+        """Per offering needs the invoices' lines: from the cache where an invoice was opened
+        before, else from the server (a few at a time)."""
+        wanted = [i for i in self.invoices if i.get("kind") != "credit_note" and i.get("status") != "cancelled"]
+        cache = self.session.cache
+        cached = await asyncio.to_thread(lambda: [cache.get_record("invoices", int(i["id"])) or i for i in wanted])
+        missing = [i for i in cached if i.get("lines") is None]
+        if missing and self.session.backend.status.online:
+            await asyncio.to_thread(self.session.api.get)
+            gate = asyncio.Semaphore(4)
+
+            async def fetch(inv: dict[str, Any]) -> dict[str, Any]:
+                async with gate:
+                    try:
+                        return (await self.session.api.request("GET", f"/invoices/{int(inv['id'])}")).data
+                    except (ApiError, Unreachable):
+                        return inv
+
+            fetched = {f["id"]: f for f in await asyncio.gather(*(fetch(i) for i in missing))}
+            cached = [fetched.get(i["id"], i) for i in cached]
+            full = [f for f in fetched.values() if f.get("lines") is not None]
+            if full:
+                await asyncio.to_thread(cache.upsert_records, "invoices", full)
+        self.with_lines = cached
+        if any(i.get("lines") is None for i in cached):
+            self.notify(i18n.t("invoices.spending.partial"), severity="warning")
+        self.draw()

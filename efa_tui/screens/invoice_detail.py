@@ -1,0 +1,496 @@
+"""One invoice: its lines with the contract each comes from, payment details, and the check —
+every line recomputed from the contract's agreed fees (expected amount, difference), the sums
+re-added. Customers record "sachlich richtig" and "rechnerisch richtig" or dispute lines;
+operators mark paid or cancel with a credit note; support reads. The XRechnung can be saved
+and validated."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Static
+
+from .. import formatting, i18n
+from ..api.errors import ApiError, Unreachable
+from ..domain.invoice_check import InvoiceCheck, LineCheck, LineStatus
+from ..store import invoice_list as il
+from ..store.invoice_detail import InvoiceDetail, load_detail
+from ..store.outbox import DONE, PENDING
+from ..text import clean
+from ..widgets.virtual_table import Column, VirtualTable
+from .invoices import NARROW, role_of
+from .localize import localize_bindings
+
+MARK = {LineStatus.OK: "✓", LineStatus.WRONG: "✗", LineStatus.NO_CONTRACT: "✗", LineStatus.MISSING: "✗",
+        LineStatus.UNVERIFIED: "?"}
+
+
+def line_columns(width: int) -> list[Column]:
+    if width < NARROW:
+        return [Column("pos", i18n.t("invoice.col.pos"), width=3, align="right"),
+                Column("name", i18n.t("invoice.col.name")),
+                Column("net", i18n.t("invoice.col.net"), width=12, align="right"),
+                Column("expected", i18n.t("invoice.col.expected"), width=12, align="right"),
+                Column("diff", i18n.t("invoice.col.diff"), width=11, align="right"),
+                Column("mark", "", width=1)]
+    return [Column("pos", i18n.t("invoice.col.pos"), width=3, align="right"),
+            Column("name", i18n.t("invoice.col.name")),
+            Column("contract", i18n.t("invoice.col.contract"), width=8),
+            Column("qty", i18n.t("invoice.col.qty"), width=9, align="right"),
+            Column("price", i18n.t("invoice.col.price"), width=12, align="right"),
+            Column("net", i18n.t("invoice.col.net"), width=12, align="right"),
+            Column("vat", i18n.t("invoice.col.vat"), width=11, align="right"),
+            Column("gross", i18n.t("invoice.col.gross"), width=12, align="right"),
+            Column("expected", i18n.t("invoice.col.expected"), width=12, align="right"),
+            Column("diff", i18n.t("invoice.col.diff"), width=11, align="right"),
+            Column("mark", "", width=1)]
+
+
+def quantity(value: Any, kind: str) -> str:
+    if value in (None, ""):
+        return ""
+    q = Decimal(str(value))
+    return formatting.number(q, 3 if kind in ("per_inhabitant", "target_group") else 0)
+
+
+def signed_money(value: Decimal | None) -> str:
+    if value is None:
+        return "–"
+    text = formatting.money(value)
+    return ("+" + text) if value > 0 else text
+
+
+class LineSource:
+    """The invoice's lines (and the charges the contracts give that it does not bill)."""
+
+    def __init__(self, detail: InvoiceDetail, columns: tuple[str, ...]):
+        self.rows = line_rows(detail)
+        self.columns = columns
+
+    def count(self) -> int:
+        return len(self.rows)
+
+    def fetch(self, offset: int, limit: int) -> list[tuple[Any, list[str]]]:
+        return [(key, [c.get(k, "") for k in self.columns]) for key, c in self.rows[offset:offset + limit]]
+
+
+def line_rows(detail: InvoiceDetail) -> list[tuple[int, dict[str, str]]]:
+    checks = {x.position: x for x in (detail.check.lines if detail.check else ())}
+    rows: list[tuple[int, dict[str, str]]] = []
+    for line in detail.invoice.get("lines") or ():
+        pos = int(line.get("position") or 0)
+        chk = checks.get(pos)
+        rows.append((pos, {
+            "pos": str(pos), "name": clean(line.get("name")), "contract": f"#{line.get('order_id')}",
+            "qty": quantity(line.get("quantity"), str(line.get("kind"))), "price": formatting.money(line.get("unit_price")),
+            "net": formatting.money(line.get("net")), "vat": formatting.money(line.get("vat")),
+            "gross": formatting.money(line.get("gross")),
+            "expected": formatting.money(chk.expected_net) if chk and chk.expected_net is not None else "–",
+            "diff": signed_money(chk.difference) if chk else "–",
+            "mark": ("!" if line.get("dispute") else MARK[chk.status]) if chk else ("!" if line.get("dispute") else ""),
+        }))
+    for chk in (detail.check.lines if detail.check else ()):
+        if chk.status is LineStatus.MISSING:
+            order = detail.orders.get(chk.order_id or 0) or {}
+            title = clean((order.get("offering") or {}).get("title")) or f"#{chk.order_id}"
+            rows.append((chk.position, {
+                "pos": "–", "name": i18n.t("invoice.missing_line", title=title, kind=i18n.t("invoice.kind." + chk.kind)),
+                "contract": f"#{chk.order_id}", "net": formatting.money(0), "expected": formatting.money(chk.expected_net),
+                "diff": signed_money(chk.difference), "mark": MARK[chk.status],
+            }))
+    return rows
+
+
+def reasons_text(chk: LineCheck) -> str:
+    return "; ".join(i18n.t("invoice.reason." + r) for r in chk.reasons)
+
+
+class InvoiceScreen(Screen):
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "key.back", id="invoice.back"),
+        Binding("f", "factual_ok", "invoice.key.factual", id="invoice.factual"),
+        Binding("a", "arithmetic_ok", "invoice.key.arithmetic", id="invoice.arithmetic"),
+        Binding("d", "dispute", "invoice.key.dispute", id="invoice.dispute"),
+        Binding("x", "save_xml", "invoice.key.save_xml", id="invoice.save_xml"),
+        Binding("v", "validate_xml", "invoice.key.validate", id="invoice.validate"),
+        Binding("p", "pay", "invoice.key.pay", id="invoice.pay"),
+        Binding("c", "cancel_invoice", "invoice.key.cancel", id="invoice.cancel"),
+        Binding("r", "reload", "key.refresh", id="invoice.reload"),
+    ]
+    DEFAULT_CSS = """
+    InvoiceScreen #inv-head { height: auto; padding: 0 1; }
+    InvoiceScreen #inv-review { height: auto; padding: 0 1; }
+    InvoiceScreen VirtualTable { height: 1fr; min-height: 3; }
+    InvoiceScreen #inv-line { height: auto; padding: 0 1; background: $boost; }
+    InvoiceScreen #inv-check { height: auto; padding: 0 1; }
+    InvoiceScreen #inv-check.-wrong { color: $error; }
+    """
+
+    def __init__(self, session, invoice: dict[str, Any], **kwargs):
+        super().__init__(**kwargs)
+        self.session = session
+        self.record = invoice
+        self.detail = InvoiceDetail(invoice, online=False)
+        self.loaded = False
+        self._armed: str | None = None  # an action pressed once that asks to be pressed again
+        self._busy = False
+        localize_bindings(self)
+
+    @property
+    def invoice(self) -> dict[str, Any]:
+        return self.detail.invoice
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(id="inv-head")
+            yield Static(id="inv-review")
+            self.table = VirtualTable(line_columns(self.app.size.width), id="invoice-lines",
+                                      empty_text=i18n.t("invoice.loading"))
+            yield self.table
+            yield Static(id="inv-line")
+            yield Static(id="inv-check")
+
+    def on_mount(self) -> None:
+        if hasattr(self.app, "decorate"):
+            self.app.decorate(self)
+        self.show()
+        self.table.focus()
+        self.load()
+
+    # --- loading --------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="invoice-load", exit_on_error=False)
+    async def load(self) -> None:
+        await asyncio.to_thread(self.session.api.get)  # httpx and the models, off the event loop
+        online = self.session.backend.status.online
+        try:
+            detail = await load_detail(self.session.api, self.session.cache, self.record, offline=not online)
+        except ApiError as exc:
+            self.loaded = True
+            self.notify(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), severity="error")
+            self.show()
+            return
+        self.detail = detail
+        self.loaded = True
+        self.show()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    # --- showing ----------------------------------------------------------------------------------
+
+    def show(self) -> None:
+        inv = self.invoice
+        today = date.today()
+        state = il.invoice_state(inv, today)
+        kind = i18n.t("invoice.kind_title." + str(inv.get("kind") or "invoice"))
+        head = Text(no_wrap=False)
+        head.append(f"{kind} {clean(inv.get('number'))}", style="bold")
+        head.append(f" · {i18n.t('invoices.state.' + state)}", style="bold red" if state == "overdue" else "bold")
+        if inv.get("kind") != "credit_note":
+            head.append(f" · {i18n.t('invoice.due')} ")
+            head.append(formatting.day(inv.get("due_date")), style="bold")
+        head.append(f" · {i18n.t('invoice.gross')} ")
+        head.append(formatting.money(inv.get("gross")), style="bold")
+        if inv.get("paid_at"):
+            head.append(" · " + i18n.t("invoice.paid_at", at=formatting.day(inv.get("paid_at"))))
+        head.append(f"\n{clean(il.party_name(inv, 'issuer'))} → {clean(il.party_name(inv, 'customer'))} · "
+                    f"{formatting.day(inv.get('period_start'))}–{formatting.day(inv.get('period_end'))}")
+        if inv.get("cancels_invoice"):
+            head.append(" · " + i18n.t("invoice.cancels", number=clean(inv.get("cancels_invoice"))))
+        pay = inv.get("payment") or {}
+        head.append(f"\nIBAN {format_iban(clean(pay.get('iban')))}")
+        if pay.get("bic"):
+            head.append(f" · BIC {clean(pay.get('bic'))}")
+        head.append(f" · {i18n.t('invoice.leitweg')} {clean(inv.get('leitweg_id')) or '–'}")
+        self.query_one("#inv-head", Static).update(head)
+        self.query_one("#inv-review", Static).update(self._review_text())
+        self.table.empty_text = i18n.t("invoice.no_lines") if self.loaded else i18n.t("invoice.loading")
+        self.table.set_source(LineSource(self.detail, tuple(c.key for c in self.table.columns)), keep_cursor=True)
+        self._show_check()
+        self._show_line(self.table.cursor_key)
+        self.refresh_bindings()
+
+    def _review_text(self) -> Text:
+        review = self.invoice.get("review") or {}
+        text = Text()
+        for key, label in (("factual_ok", "invoice.factual"), ("arithmetic_ok", "invoice.arithmetic")):
+            text.append(i18n.t(label) + ": ", style="bold")
+            if review.get(f"{key}_at"):
+                text.append(i18n.t("invoice.confirmed_by", who=clean(review.get(f"{key}_by")),
+                                   at=formatting.moment(review.get(f"{key}_at"))), style="green")
+            else:
+                text.append(i18n.t("invoice.not_confirmed"), style="dim")
+            text.append("   ")
+        return text
+
+    def _show_check(self) -> None:
+        box = self.query_one("#inv-check", Static)
+        check: InvoiceCheck | None = self.detail.check
+        text = Text()
+        if not self.loaded:
+            text.append(i18n.t("invoice.check_loading"), style="dim")
+        elif check is None:
+            text.append(i18n.t("invoice.check_offline"), style="bold")
+        else:
+            wrong, unverified = check.wrong_lines, check.unverified
+            real = [x for x in check.lines if x.status is not LineStatus.MISSING]
+            ok = sum(1 for x in real if x.ok)
+            if check.ok:
+                text.append("✓ " + i18n.t("invoice.check_ok", n=len(real)), style="bold green")
+            else:
+                text.append("✗ " if wrong or not check.sums.ok else "? ", style="bold")
+                text.append(i18n.t("invoice.check_summary", ok=ok, n=len(real), wrong=len(wrong)), style="bold")
+                if wrong:
+                    text.append(" · " + i18n.t("invoice.check_expected", gross=formatting.money(check.expected.gross),
+                                                diff=signed_money(check.difference)))
+                if unverified:
+                    text.append("\n" + i18n.t("invoice.check_unverified", n=len(unverified)))
+            sums = check.sums
+            text.append("\n" + i18n.t("invoice.sums") + ": ")
+            for label, good, stated, readded in (("invoice.net", sums.net_ok, sums.stated_net, sums.readded.net),
+                                                 ("invoice.vat", sums.vat_ok, sums.stated_vat, sums.readded.vat),
+                                                 ("invoice.gross", sums.gross_ok, sums.stated_gross, sums.readded.gross)):
+                text.append(f"{i18n.t(label)} {formatting.money(stated)} ")
+                if good:
+                    text.append("✓  ", style="green")
+                else:
+                    text.append(i18n.t("invoice.sum_wrong", stated=formatting.money(stated), readded=formatting.money(readded)) + " ",
+                                style="bold red")
+            if not self.detail.online:
+                text.append("\n" + i18n.t("invoice.offline_note"), style="dim")
+        box.update(text)
+        box.set_class(bool(check is not None and not check.ok), "-wrong")
+
+    @on(VirtualTable.RowHighlighted)
+    def _highlighted(self, event: VirtualTable.RowHighlighted) -> None:
+        self._show_line(event.key)
+
+    def _line(self, position: Any) -> dict[str, Any] | None:
+        return next((x for x in self.invoice.get("lines") or () if x.get("position") == position), None)
+
+    def _check_of(self, position: Any) -> LineCheck | None:
+        return next((x for x in (self.detail.check.lines if self.detail.check else ()) if x.position == position), None)
+
+    def _show_line(self, position: Any) -> None:
+        box = self.query_one("#inv-line", Static)
+        line, chk = self._line(position), self._check_of(position)
+        if line is None and chk is None:
+            box.update(Text(i18n.t("invoice.pro_rata_rule"), style="dim"))
+            return
+        text = Text()
+        order_id = (line or {}).get("order_id") or (chk.order_id if chk else None)
+        order = self.detail.orders.get(order_id or 0) or {}
+        text.append(i18n.t("invoice.contract", id=order_id or "–"), style="bold")
+        if order:
+            text.append(f" {clean((order.get('offering') or {}).get('title'))} · {i18n.t('invoice.since')} "
+                        f"{formatting.day(order.get('start_date'))}")
+            if order.get("end_date"):
+                text.append(f" {i18n.t('invoice.until')} {formatting.day(order.get('end_date'))}")
+        if line is not None:
+            text.append("\n" + clean(line.get("description")))
+            text.append(f"\n{i18n.t('invoice.col.net')} {formatting.money(line.get('net'))} + {i18n.t('invoice.vat')} "
+                        f"{formatting.number(Decimal(str(line.get('vat_rate') or 0)), 0)} % {formatting.money(line.get('vat'))} = "
+                        f"{i18n.t('invoice.gross')} {formatting.money(line.get('gross'))}")
+        if chk is not None and not chk.ok:
+            text.append("\n")
+            style = "bold yellow" if chk.status is LineStatus.UNVERIFIED else "bold red"
+            expected = formatting.money(chk.expected_net) if chk.expected_net is not None else "–"
+            text.append(i18n.t("invoice.line_wrong", expected=expected, diff=signed_money(chk.difference),
+                               reasons=reasons_text(chk)), style=style)
+            if chk.expected_unit_price is not None and chk.expected_quantity is not None:
+                months = f" × {chk.expected_months}/12" if chk.expected_months is not None else ""
+                text.append("\n" + i18n.t("invoice.line_expected_calc", qty=quantity(chk.expected_quantity, chk.kind),
+                                           price=formatting.money(chk.expected_unit_price), months=months))
+        elif chk is not None:
+            text.append("\n✓ " + i18n.t("invoice.line_ok"), style="green")
+        dispute = (line or {}).get("dispute")
+        if dispute:
+            text.append("\n" + i18n.t("invoice.disputed", who=clean(dispute.get("by")), at=formatting.moment(dispute.get("at")),
+                                      reason=clean(dispute.get("reason"))), style="bold")
+        box.update(text)
+
+    # --- who may do what ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        role = role_of(self.app)
+        inv = self.invoice
+        live = inv.get("status") != "cancelled"
+        if action in ("factual_ok", "arithmetic_ok", "dispute"):
+            return role == "customer" and live and inv.get("kind") != "credit_note"
+        if action == "pay":
+            return role == "operator" and inv.get("kind") == "invoice" and inv.get("status") == "issued"
+        if action == "cancel_invoice":
+            return role == "operator" and inv.get("kind") == "invoice" and inv.get("status") == "issued"
+        return True
+
+    # --- the customer's check ----------------------------------------------------------------------
+
+    def _confirm_twice(self, action: str, message: str) -> bool:
+        """True on the second press; the first only warns."""
+        if self._armed == action:
+            self._armed = None
+            return True
+        self._armed = action
+        self.notify(message, severity="warning", timeout=8)
+        return False
+
+    def action_factual_ok(self) -> None:
+        if self.invoice.get("review", {}).get("factual_ok_at"):
+            self.notify(i18n.t("invoice.already_confirmed"))
+            return
+        self._review("factual_ok")
+
+    def action_arithmetic_ok(self) -> None:
+        if self.invoice.get("review", {}).get("arithmetic_ok_at"):
+            self.notify(i18n.t("invoice.already_confirmed"))
+            return
+        check = self.detail.check
+        if check is None or not check.ok:
+            key = "invoice.confirm_unchecked" if check is None or not (check.wrong_lines or not check.sums.ok) \
+                else "invoice.confirm_despite"
+            if not self._confirm_twice("arithmetic_ok", i18n.t(key)):
+                return
+        self._review("arithmetic_ok")
+
+    def _review(self, action: str, line_ids: list[int] | None = None, reason: str = "") -> None:
+        if self._busy:
+            return
+        self._busy = True
+        self.send_review(action, line_ids or [], reason)
+
+    @work(group="invoice-review", exit_on_error=False)
+    async def send_review(self, action: str, line_ids: list[int], reason: str) -> None:
+        try:
+            inv_id = int(self.invoice["id"])
+            label = i18n.t("invoice.label." + action, number=clean(self.invoice.get("number")))
+            item, _ = await self.session.backend.submit(
+                "invoice.review", "POST", f"/invoices/{inv_id}/review",
+                {"action": action, "line_ids": line_ids, "reason": reason}, label=label, related=f"invoice:{inv_id}")
+            self._settled(item)
+        finally:
+            self._busy = False
+
+    def _settled(self, item) -> None:
+        if item.state == DONE and isinstance(item.response, dict):
+            self._take(item.response)
+            self.notify(i18n.t("invoice.saved"))
+        elif item.state == PENDING:
+            self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
+        else:
+            problem = item.problem or {}
+            self.notify(i18n.t("form.refused", detail=clean(problem.get("detail") or problem.get("title") or item.last_error)),
+                        severity="error", timeout=10)
+
+    def _take(self, invoice: dict[str, Any]) -> None:
+        """A fresh copy of the invoice from the server (after a write): keep the contracts and the check."""
+        from ..store.invoice_detail import run_check
+
+        if invoice.get("id") != self.invoice.get("id"):
+            return
+        self.detail.invoice = invoice
+        if self.detail.check is not None:
+            self.detail.check = run_check(invoice, self.detail.orders, self.detail.population, self.detail.cases)
+        self.run_worker(asyncio.to_thread(self.session.cache.upsert_records, "invoices", [invoice]), exit_on_error=False)
+        self.show()
+
+    def action_dispute(self) -> None:
+        from .invoice_dialogs import DisputeScreen
+
+        position = self.table.cursor_key
+        line = self._line(position)
+        check = self.detail.check
+        if line is not None and (check is None or not (chk := self._check_of(position)) or not chk.ok or not check.wrong_lines):
+            lines = [line]
+        else:
+            flagged = {x.line_id for x in (check.wrong_lines if check else ()) if x.line_id}
+            lines = [x for x in self.invoice.get("lines") or () if x.get("id") in flagged] or ([line] if line else [])
+        if not lines:
+            self.notify(i18n.t("invoice.no_line_chosen"), severity="warning")
+            return
+        suggestions = []
+        for x in lines:
+            chk = self._check_of(x.get("position"))
+            if chk is not None and not chk.ok and chk.expected_net is not None:
+                suggestions.append(i18n.t("invoice.dispute_suggestion", pos=x.get("position"), billed=formatting.money(chk.billed_net),
+                                          expected=formatting.money(chk.expected_net), diff=signed_money(chk.difference)))
+
+        def done(result: Any) -> None:
+            if isinstance(result, dict):
+                self._take(result)
+                self.notify(i18n.t("invoice.disputed_saved"))
+
+        self.app.push_screen(DisputeScreen(self.session, self.invoice, lines, "\n".join(suggestions)), done)
+
+    # --- XRechnung ---------------------------------------------------------------------------------
+
+    def action_save_xml(self) -> None:
+        from .invoice_dialogs import SaveXmlDialog
+
+        self.app.push_screen(SaveXmlDialog(self.session, self.invoice))
+
+    @work(group="invoice-xml", exclusive=True, exit_on_error=False)
+    async def action_validate_xml(self) -> None:
+        from .invoice_dialogs import FindingsScreen
+
+        try:
+            await asyncio.to_thread(self.session.api.get)
+            xml = await self.session.api.invoice_xml(int(self.invoice["id"]))
+        except Unreachable:
+            self.notify(i18n.t("invoice.xml_offline"), severity="warning")
+            return
+        except ApiError as exc:
+            self.notify(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), severity="error")
+            return
+        from ..xrechnung.validate import validate_xrechnung
+
+        findings = await asyncio.to_thread(validate_xrechnung, xml)
+        self.app.push_screen(FindingsScreen(f"XRechnung {clean(self.invoice.get('number'))}", findings))
+
+    # --- operator ------------------------------------------------------------------------------------
+
+    def action_pay(self) -> None:
+        if not self._confirm_twice("pay", i18n.t("invoice.confirm_pay", number=clean(self.invoice.get("number")),
+                                                 gross=formatting.money(self.invoice.get("gross")))):
+            return
+        self.mark_paid(str(uuid.uuid4()))
+
+    @work(group="invoice-pay", exclusive=True, exit_on_error=False)
+    async def mark_paid(self, key: str) -> None:
+        try:
+            await asyncio.to_thread(self.session.api.get)
+            resp = await self.session.api.request("POST", f"/invoices/{int(self.invoice['id'])}/pay", idempotency_key=key)
+        except Unreachable:
+            self.notify(i18n.t("invoice.operator_offline"), severity="error")
+            return
+        except ApiError as exc:
+            self.notify(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), severity="error")
+            return
+        self._take(resp.data)
+        self.notify(i18n.t("invoice.paid_saved"))
+
+    def action_cancel_invoice(self) -> None:
+        from .invoice_dialogs import CancelScreen
+
+        def done(result: Any) -> None:
+            if isinstance(result, dict):
+                self.notify(i18n.t("invoice.cancelled_saved", number=clean(result.get("number"))), timeout=10)
+                self.load()
+
+        self.app.push_screen(CancelScreen(self.session, self.invoice), done)
+
+
+def format_iban(iban: str) -> str:
+    """DE36 1005 0000 0190 4587 12: IBANs are read out and typed in groups of four."""
+    compact = iban.replace(" ", "")
+    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4)) or "–"
