@@ -13,6 +13,11 @@ from . import i18n
 LOCALES = {"de": "de_DE", "en": "en_GB"}
 
 
+def today() -> date:
+    """Today, for the screens: one place, so that snapshot tests can fix the day."""
+    return date.today()
+
+
 def _locale() -> str:
     return LOCALES.get(i18n.current_language(), "de_DE")
 

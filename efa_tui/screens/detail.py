@@ -149,7 +149,7 @@ class OfferingScreen(Screen):
         if offering is None:
             box.mount(Static(Text(i18n.t("detail.not_cached"))))
             return
-        box.mount_all(Static(block) for block in describe(offering, me, date.today()))
+        box.mount_all(Static(block) for block in describe(offering, me, formatting.today()))
         box.focus()
 
     # --- ordering -------------------------------------------------------------------------------

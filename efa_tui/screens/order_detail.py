@@ -141,6 +141,7 @@ class OrderScreen(Screen):
     OrderScreen VerticalScroll { padding: 0 1; }
     OrderScreen Static { margin-bottom: 1; }
     OrderScreen #order-outbox { color: $warning; }
+    OrderScreen #order-outbox.-empty { display: none; }
     """
 
     def __init__(self, session, order: dict[str, Any], **kwargs):
@@ -161,8 +162,8 @@ class OrderScreen(Screen):
         return (getattr(self.app, "me", None) or {}).get("role") or ""
 
     def compose(self) -> ComposeResult:
-        yield VerticalScroll(Static(id="order-body"), Static(id="order-outbox"), Static(id="order-steps"),
-                             Static(id="order-timeline"), id="order")
+        yield VerticalScroll(Static(id="order-head"), Static(id="order-steps"), Static(id="order-outbox"),
+                             Static(id="order-body"), Static(id="order-timeline"), id="order")
 
     def on_mount(self) -> None:
         self.app.decorate(self)
@@ -258,14 +259,17 @@ class OrderScreen(Screen):
                 detail = clean((item.problem or {}).get("detail") or item.last_error or "")
                 text.append("  " + i18n.t("order.outbox_failed", label=clean(item.label), detail=detail) + "\n", style="bold")
         if self.is_attached:
-            self.query_one("#order-outbox", Static).update(text)
+            outbox = self.query_one("#order-outbox", Static)
+            outbox.update(text)
+            outbox.set_class(not items, "-empty")
 
     def show(self) -> None:
         if not self.is_attached:
             return
         me = getattr(self.app, "me", None) or {}
-        body = Text("\n\n").join(describe_order(self.order, me, date.today()))
-        self.query_one("#order-body", Static).update(body)
+        head, *rest = describe_order(self.order, me, formatting.today())
+        self.query_one("#order-head", Static).update(head)
+        self.query_one("#order-body", Static).update(Text("\n\n").join(rest))
         steps = self.steps()
         if steps:
             keys = " · ".join(f"[{STEP_KEYS[s][0]}] {i18n.t(STEP_KEYS[s][1])}" for s in steps)
@@ -292,6 +296,8 @@ class ConfirmOrderScreen(Screen):
     ConfirmOrderScreen VerticalScroll { padding: 0 1; }
     ConfirmOrderScreen Static { margin-bottom: 1; }
     ConfirmOrderScreen #confirm-legal { border: heavy $warning; padding: 0 1; }
+    ConfirmOrderScreen #confirm-scroll { height: 1fr; }
+    ConfirmOrderScreen #confirm-bar { height: auto; padding: 0 1; background: $boost; }
     ConfirmOrderScreen #confirm-buttons { height: auto; }
     ConfirmOrderScreen #confirm-buttons Button { margin-right: 2; }
     """
@@ -308,7 +314,7 @@ class ConfirmOrderScreen(Screen):
         me = getattr(self.app, "me", None) or {}
         org = clean((me.get("organization") or {}).get("name") or (self.order.get("customer") or {}).get("name"))
         provider = clean((self.order.get("provider") or {}).get("name"))
-        today = date.today()
+        today = formatting.today()
         what = Text()
         what.append(i18n.t("confirm.title") + "\n", style="bold")
         what.append(f"{i18n.t('confirm.offering')}: ", style="bold")
@@ -321,17 +327,18 @@ class ConfirmOrderScreen(Screen):
             if self.order.get(key):
                 what.append(f"{i18n.t(label)}: ", style="bold")
                 what.append(clean(self.order.get(key)) + "\n")
-        with VerticalScroll():
+        with VerticalScroll(id="confirm-scroll"):
             yield Static(Text(i18n.t("confirm.legal", org=org, provider=provider)), id="confirm-legal")
             yield Static(what)
             yield Static(fees_block(self.order.get("fees"), self.order.get("terms")))
             yield Static(price_for(self.order, me, today, start=contract_start(self.order, today),
                                    target_group_size=self.order.get("target_group_size")))
-            with Vertical():
-                yield Checkbox(i18n.t("confirm.check", org=org), id="confirm-check")
-                with Horizontal(id="confirm-buttons"):
-                    yield Button(i18n.t("confirm.cancel"), id="confirm-cancel")
-                    yield Button(i18n.t("confirm.button"), variant="warning", id="confirm-order")
+        # Always in view, also at 80x24: what the user decides on scrolls above it.
+        with Vertical(id="confirm-bar"):
+            yield Checkbox(i18n.t("confirm.check", org=org), id="confirm-check", compact=True)
+            with Horizontal(id="confirm-buttons"):
+                yield Button(i18n.t("confirm.cancel"), id="confirm-cancel", compact=True)
+                yield Button(i18n.t("confirm.button"), variant="warning", id="confirm-order", compact=True)
 
     def on_mount(self) -> None:
         self.app.decorate(self)

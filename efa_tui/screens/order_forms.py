@@ -41,7 +41,7 @@ def leitweg_problem(text: str) -> str | None:
 
 
 def not_in_past(text: str) -> None:
-    if formatting.parse_day(text) < date.today():
+    if formatting.parse_day(text) < formatting.today():
         raise InputError(i18n.t("input.past"))
 
 
@@ -66,7 +66,7 @@ class InterestForm(FormScreen):
     def __init__(self, session, offering: dict[str, Any], me: dict[str, Any], **kwargs):
         org = me.get("organization") or {}
         defaults = {"leitweg_id": org.get("leitweg_id") or "", "contact_name": me.get("name") or "",
-                    "desired_start": formatting.day_input(first_of_next_month(date.today()))}
+                    "desired_start": formatting.day_input(first_of_next_month(formatting.today()))}
         super().__init__(session, f"interest:{offering['id']}", defaults, **kwargs)
         self.offering = offering
 
@@ -185,7 +185,7 @@ class StepForm(FormScreen):
     """Reject, withdraw, cancel, activate, terminate: a note (a reason where one is owed) and a date."""
 
     def __init__(self, session, order: dict[str, Any], action: str, *, notice_months: int = 3, **kwargs):
-        today = date.today()
+        today = formatting.today()
         self.suggested_end = termination_date(today, notice_months)
         self.notice_months = notice_months
         start = order.get("desired_start")

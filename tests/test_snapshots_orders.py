@@ -1,0 +1,55 @@
+"""Snapshots of the order detail and the binding-order confirmation at 80x24 and 120x40.
+
+Update with ``scripts/test tests/test_snapshots_orders.py --snapshot-update`` and look at the SVGs.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+from app_support import make_app
+from support import auth
+from test_snapshots import SIZES, _settle
+
+from efa_tui import formatting, i18n
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(monkeypatch):
+    monkeypatch.setattr(formatting, "clock", lambda value: "10:42")
+    monkeypatch.setattr(formatting, "moment", lambda value: "27.11.2026, 10:42")
+    monkeypatch.setattr(formatting, "today", lambda: date(2026, 11, 27))
+    yield
+    i18n.set_language("de")
+
+
+def proposed_order(server: str) -> int:
+    """The first seeded order of the demo customer that waits for the binding order."""
+    with httpx.Client(base_url=server) as http:
+        items = http.get("/orders", params={"state": "proposed", "sort": "id"}, headers=auth("customer")).json()["items"]
+    return items[0]["id"]
+
+
+def _shot(snap_compare, server, tmp_path, size, *keys: str) -> bool:
+    async def run_before(pilot):
+        await _settle(pilot)
+        await pilot.press(*keys)
+        await _settle(pilot)
+
+    return snap_compare(make_app(server, tmp_path, start_network=False), terminal_size=size, run_before=run_before)
+
+
+def jump_keys(text: str) -> list[str]:
+    return ["colon", *("space" if c == " " else c for c in text), "enter"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_order_detail(snap_compare, server, tmp_path, size):
+    assert _shot(snap_compare, server, tmp_path, size, *jump_keys(f"order {proposed_order(server)}"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_binding_order_confirmation(snap_compare, server, tmp_path, size):
+    assert _shot(snap_compare, server, tmp_path, size, *jump_keys(f"order {proposed_order(server)}"), "b")
