@@ -42,7 +42,7 @@ class SupportScreen(Screen):
         Binding("slash", "focus_search", "support.key.search", id="support.search"),
         Binding("t", "toggle_kind", "support.key.kind", id="support.kind"),
         Binding("a", "trail", "support.key.trail", id="support.trail"),
-        Binding("o", "raw", "support.key.raw", id="support.raw"),
+        Binding("J", "raw", "support.key.raw", id="support.raw"),
         Binding("escape", "to_results", "support.key.results", show=False, id="support.results"),
     ]
     DEFAULT_CSS = """
@@ -212,7 +212,7 @@ class TrailScreen(Screen):
     from which state to which, and the note — read from the server, newest last."""
 
     BINDINGS = [
-        Binding("o", "raw", "support.key.raw", id="trail.raw"),
+        Binding("J", "raw", "support.key.raw", id="trail.raw"),
         Binding("escape,q", "app.pop_screen", "key.back", id="trail.back"),
     ]
     DEFAULT_CSS = """
