@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +27,7 @@ from ..store.invoice_detail import InvoiceDetail, load_detail
 from ..store.outbox import DONE, PENDING
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
+from . import invoices
 from .invoices import NARROW, role_of
 from .localize import localize_bindings
 
@@ -104,7 +104,7 @@ def line_rows(detail: InvoiceDetail) -> list[tuple[int, dict[str, str]]]:
             order = detail.orders.get(chk.order_id or 0) or {}
             title = clean((order.get("offering") or {}).get("title")) or f"#{chk.order_id}"
             rows.append((chk.position, {
-                "pos": "–", "name": i18n.t("invoice.missing_line", title=title, kind=i18n.t("invoice.kind." + chk.kind)),
+                "pos": "–", "name": i18n.t("invoice.missing_line", title=title, kind=i18n.t(f"invoice.kind.{chk.kind}")),
                 "contract": f"#{chk.order_id}", "net": formatting.money(0), "expected": formatting.money(chk.expected_net),
                 "diff": signed_money(chk.difference), "mark": MARK[chk.status],
             }))
@@ -112,7 +112,7 @@ def line_rows(detail: InvoiceDetail) -> list[tuple[int, dict[str, str]]]:
 
 
 def reasons_text(chk: LineCheck) -> str:
-    return "; ".join(i18n.t("invoice.reason." + r) for r in chk.reasons)
+    return "; ".join(i18n.t(f"invoice.reason.{r}") for r in chk.reasons)
 
 
 class InvoiceScreen(Screen):
@@ -191,12 +191,11 @@ class InvoiceScreen(Screen):
 
     def show(self) -> None:
         inv = self.invoice
-        today = date.today()
-        state = il.invoice_state(inv, today)
-        kind = i18n.t("invoice.kind_title." + str(inv.get("kind") or "invoice"))
+        state = il.invoice_state(inv, invoices.today())
+        kind = i18n.t(f"invoice.kind_title.{inv.get('kind') or 'invoice'}")
         head = Text(no_wrap=False)
         head.append(f"{kind} {clean(inv.get('number'))}", style="bold")
-        head.append(f" · {i18n.t('invoices.state.' + state)}", style="bold red" if state == "overdue" else "bold")
+        head.append(" · " + i18n.t(f"invoices.state.{state}"), style="bold red" if state == "overdue" else "bold")
         if inv.get("kind") != "credit_note":
             head.append(f" · {i18n.t('invoice.due')} ")
             head.append(formatting.day(inv.get("due_date")), style="bold")
@@ -373,7 +372,7 @@ class InvoiceScreen(Screen):
     async def send_review(self, action: str, line_ids: list[int], reason: str) -> None:
         try:
             inv_id = int(self.invoice["id"])
-            label = i18n.t("invoice.label." + action, number=clean(self.invoice.get("number")))
+            label = i18n.t(f"invoice.label.{action}", number=clean(self.invoice.get("number")))
             item, _ = await self.session.backend.submit(
                 "invoice.review", "POST", f"/invoices/{inv_id}/review",
                 {"action": action, "line_ids": line_ids, "reason": reason}, label=label, related=f"invoice:{inv_id}")

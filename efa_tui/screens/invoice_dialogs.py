@@ -263,7 +263,7 @@ class FindingsScreen(Screen):
         body = Text()
         for f in self.findings:
             body.append(f"[{clean(f.rule)}] ", style="bold red" if f.severity == "fatal" else "bold yellow")
-            body.append(i18n.t("invoice.severity." + f.severity) + ": ", style="bold")
+            body.append(i18n.t(f"invoice.severity.{f.severity}") + ": ", style="bold")
             body.append(clean(f.message) + "\n")
             if f.location:
                 body.append("    " + clean(f.location) + "\n", style="dim")
@@ -424,7 +424,7 @@ class BillingRunScreen(Screen):
         text.append(i18n.t("billing.skipped", n=len(skipped)) + "\n", style="bold" if skipped else "")
         for s in skipped:
             reason = s.get("reason") or ""
-            label = i18n.t("billing.reason." + reason) if ("billing.reason." + reason) in i18n.MESSAGES else clean(s.get("detail"))
+            label = i18n.t(f"billing.reason.{reason}") if f"billing.reason.{reason}" in i18n.MESSAGES else clean(s.get("detail"))
             text.append(f"  • {clean(names.get(s.get('customer_id')) or '#' + str(s.get('customer_id')))}: {label}\n")
         self.query_one("#run-summary", Static).update(text)
 

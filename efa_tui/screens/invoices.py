@@ -25,6 +25,11 @@ from .localize import localize_bindings
 NARROW = 100  # below this width: no period, net or second party column (the totals line has the net)
 
 
+def today() -> date:
+    """The day the list's states are worked out for (overdue); one place, so tests can fix it."""
+    return date.today()
+
+
 def role_of(app) -> str:
     return str((getattr(app, "me", None) or {}).get("role") or "customer")
 
@@ -64,8 +69,8 @@ def cells(inv: dict[str, Any], today: date, narrow: bool) -> dict[str, str]:
         "issuer": clean(il.party_name(inv, "issuer")), "customer": clean(il.party_name(inv, "customer")),
         "net": formatting.money(il.signed(inv, "net")), "gross": formatting.money(il.signed(inv, "gross")),
         "due": formatting.day(inv.get("due_date")) if inv.get("kind") != "credit_note" else "",
-        "state": i18n.t("invoices.state." + il.invoice_state(inv, today)),
-        "check": "" if inv.get("kind") == "credit_note" else i18n.t(("invoices.check_short." if narrow else "invoices.check.") + check),
+        "state": i18n.t(f"invoices.state.{il.invoice_state(inv, today)}"),
+        "check": "" if inv.get("kind") == "credit_note" else i18n.t(f"invoices.{'check_short' if narrow else 'check'}.{check}"),
     }
 
 
@@ -117,7 +122,7 @@ class InvoicesScreen(Screen):
         self.query_state = il.ListQuery()
         self.invoices: list[dict[str, Any]] = []
         self.rows: list[dict[str, Any]] = []
-        self.today = date.today()
+        self.today = today()
         localize_bindings(self)
 
     def compose(self) -> ComposeResult:
@@ -199,10 +204,10 @@ class InvoicesScreen(Screen):
 
     def _show_info(self) -> None:
         q = self.query_state
-        state = i18n.t("invoices.filter_state." + (q.state or "all"))
+        state = i18n.t(f"invoices.filter_state.{q.state or 'all'}")
         year = str(q.year) if q.year else i18n.t("invoices.all")
         self.query_one("#info", Static).update(Text(i18n.t(
-            "invoices.info", state=state, year=year, sort=i18n.t("invoices.sort." + q.sort),
+            "invoices.info", state=state, year=year, sort=i18n.t(f"invoices.sort.{q.sort}"),
             shown=formatting.number(len(self.rows)), total=formatting.number(len(self.invoices)))))
 
     def _show_totals(self) -> None:

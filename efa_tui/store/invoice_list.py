@@ -41,8 +41,8 @@ def _day(value: Any) -> date | None:
 
 
 def invoice_state(inv: dict[str, Any], today: date) -> str:
-    """offen, überfällig, bezahlt, storniert — or Gutschrift. Overdue is worked out again from
-    the due date, so a cached invoice does not stay "offen" for ever."""
+    """offen, überfällig, bezahlt, storniert — or Gutschrift. Overdue is worked out from the due
+    date (the server's rule), so a cached invoice does not stay "offen" for ever."""
     if inv.get("status") == "cancelled":
         return "cancelled"
     if inv.get("status") == "paid":
@@ -50,7 +50,7 @@ def invoice_state(inv: dict[str, Any], today: date) -> str:
     if inv.get("kind") == "credit_note":
         return "credit_note"
     due = _day(inv.get("due_date"))
-    if inv.get("overdue") or (due is not None and due < today):
+    if due is not None and due < today:
         return "overdue"
     return "open"
 

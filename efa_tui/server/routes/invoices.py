@@ -169,9 +169,12 @@ def list_invoices(
     query = keyset(query, name, col, inv.c.id, desc, cursor).limit(limit + 1)
     with db.reading(request.app.state.engine) as conn:
         rows = conn.execute(query).all()
-    rows, next_cursor = page(rows, limit, name)
+        rows, next_cursor = page(rows, limit, name)
+        # Credit notes name the invoice they cancel in lists too (one query for the page).
+        cancelled_ids = {r.cancels_invoice_id for r in rows if r.cancels_invoice_id}
+        refs = dict(conn.execute(select(inv.c.id, inv.c.number).where(inv.c.id.in_(cancelled_ids))).all()) if cancelled_ids else {}
     today = db.utcnow().date()
-    return json_response(request, {"items": [serialize(r, today=today) for r in rows], "next_cursor": next_cursor})
+    return json_response(request, {"items": [serialize(r, today=today, refs=refs) for r in rows], "next_cursor": next_cursor})
 
 
 @router.get("/{invoice_id}", summary="One invoice with its lines")

@@ -1,0 +1,294 @@
+"""The invoices area in the terminal (Pilot, against the reference server over HTTP): list with
+filter and totals, the check of a tampered invoice, recording the review (visible to the
+operator), disputing a line, the operator's billing run, pay and cancel, read-only support,
+export and XRechnung saving."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import httpx
+import pytest
+from app_support import make_app
+from support import auth
+from test_invoice_check import _tamper
+from textual.widgets import Input, ProgressBar, Static
+
+from efa_tui import i18n
+from efa_tui.screens import invoices as invoices_screen
+from efa_tui.screens.invoice_detail import InvoiceScreen
+from efa_tui.screens.invoice_dialogs import BillingRunScreen, DisputeScreen, ExportDialog, FindingsScreen, SaveXmlDialog
+from efa_tui.screens.invoices import InvoicesScreen
+from efa_tui.widgets.virtual_table import VirtualTable
+
+
+@pytest.fixture(autouse=True)
+def _german():
+    i18n.set_language("de")
+    yield
+    i18n.set_language("de")
+
+
+async def build(base: str, tmp, **kwargs):
+    """The app with its cache synced first (make_app syncs only outside a running event loop)."""
+    return await asyncio.to_thread(make_app, base, tmp, **kwargs)
+
+
+async def settle(pilot, rounds: int = 3):
+    for _ in range(rounds):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def open_invoices(pilot):
+    await settle(pilot)
+    await pilot.press("3")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, InvoicesScreen)
+    return pilot.app.screen
+
+
+async def open_number(pilot, number: str):
+    screen = await open_invoices(pilot)
+    await pilot.press("slash", *number, "enter")
+    await settle(pilot)
+    assert [i["number"] for i in screen.rows] == [number]
+    await pilot.press("enter")
+    await settle(pilot, 5)
+    detail = pilot.app.screen
+    assert isinstance(detail, InvoiceScreen) and detail.loaded
+    return detail
+
+
+def _api(base: str, who: str, path: str, **params):
+    return httpx.get(f"{base}{path}", params=params, headers=auth(who)).json()
+
+
+async def test_list_filter_state_and_totals(server, tmp_path):
+    app = await build(server, tmp_path, start_network=False)
+    api = _api(server, "customer", "/invoices")["items"]
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_invoices(pilot)
+        assert sorted(i["number"] for i in screen.rows) == sorted(i["number"] for i in api)
+        gross = sum((Decimal(i["gross"]) for i in api), Decimal(0))
+        totals = text_of(app, "#totals")
+        assert f"{len(api)} Rechnungen" in totals
+        assert f"{gross:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".") in totals
+        await pilot.press("t", "t")  # alle → offen → überfällig
+        await settle(pilot)
+        overdue = [i["number"] for i in api if i["overdue"]]
+        assert [i["number"] for i in screen.rows] == overdue and overdue
+        assert "überfällig" in text_of(app, "#info")
+        table = screen.query_one(VirtualTable)
+        assert table.total == len(overdue)
+
+
+async def test_a_tampered_line_is_flagged_and_disputed(db_url, tmp_path):
+    invoice_id, line_id, original = _tamper(db_url)
+    from support import start_server, stop_server
+
+    proc, base = start_server(db_url)
+    try:
+        number = _api(base, "customer", f"/invoices/{invoice_id}")["number"]
+        app = await build(base, tmp_path, start_network=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            detail = await open_number(pilot, number)
+            check = text_of(app, "#inv-check")
+            assert "1 Abweichung" in check and "✗" in check
+            wrong = detail.detail.check.wrong_lines
+            assert [x.line_id for x in wrong] == [line_id] and wrong[0].difference == Decimal("100.00")
+            # put the cursor on the flagged line: the panel says what it should be
+            position = wrong[0].position
+            table = detail.query_one(VirtualTable)
+            table.move_cursor(position - 1)
+            await settle(pilot)
+            panel = text_of(app, "#inv-line")
+            assert "Soll" in panel and "+100,00" in panel and "Betrag weicht ab" in panel
+            assert f"{original:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".") in panel
+            # "rechnerisch richtig" with a difference only after a second press: the first warns
+            await pilot.press("a")
+            await settle(pilot)
+            assert not _api(base, "customer", f"/invoices/{invoice_id}")["review"]["arithmetic_ok_at"]
+            # dispute the flagged line, with the suggested reason
+            await pilot.press("d")
+            await settle(pilot)
+            form = app.screen
+            assert isinstance(form, DisputeScreen)
+            assert "Abweichung +100,00" in form.form.values()["reason"]
+            await pilot.press("ctrl+s")
+            await settle(pilot, 5)
+            assert isinstance(app.screen, InvoiceScreen)
+        lines = _api(base, "operator", f"/invoices/{invoice_id}")["lines"]
+        disputed = [x for x in lines if x["dispute"]]
+        assert [x["id"] for x in disputed] == [line_id]
+        assert disputed[0]["dispute"]["by"] and "+100,00" in disputed[0]["dispute"]["reason"]
+    finally:
+        stop_server(proc)
+
+
+async def test_review_is_recorded_and_visible_to_the_operator(live_server, tmp_path):
+    number = _api(live_server, "customer", "/invoices", sort="-id")["items"][0]["number"]
+    app = await build(live_server, tmp_path, start_network=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        detail = await open_number(pilot, number)
+        assert detail.detail.check.ok
+        assert "alle" in text_of(app, "#inv-check")
+        await pilot.press("f")
+        await settle(pilot, 5)
+        await pilot.press("a")
+        await settle(pilot, 5)
+        review = text_of(app, "#inv-review")
+        assert review.count("Anna Schmidt") == 2
+    seen = _api(live_server, "operator", "/invoices", number=number)["items"][0]["review"]
+    assert seen["factual_ok_by"] == seen["arithmetic_ok_by"] == "Anna Schmidt"
+    assert seen["factual_ok_at"] and seen["arithmetic_ok_at"]
+
+
+async def test_operator_billing_run_shows_progress_and_summary(live_server, tmp_path):
+    year = date.today().year + 1
+    app = await build(live_server, tmp_path, identity="operator", start_network=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_invoices(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        run = app.screen
+        assert isinstance(run, BillingRunScreen)
+        year_input = run.query_one("#run-year", Input)
+        year_input.value = str(year)
+        await pilot.press("enter")
+        await settle(pilot, 6)
+        bar = run.query_one(ProgressBar)
+        assert run.run is not None and run.run["status"] == "done"
+        assert bar.total == run.run["contracts_total"] > 0 and bar.progress == bar.total
+        summary = text_of(app, "#run-summary")
+        assert f"{run.run['invoices_created']} Rechnungen erstellt" in summary and run.run["invoices_created"] > 0
+        assert "übersprungen" in summary
+        # a second run for the same year creates nothing and says why
+        await pilot.press("enter")
+        await settle(pilot, 6)
+        assert "0 Rechnungen erstellt" in text_of(app, "#run-summary")
+        assert "bereits abgerechnet" in text_of(app, "#run-summary")
+
+
+async def test_operator_marks_paid_and_cancels_with_a_credit_note(live_server, tmp_path):
+    items = _api(live_server, "operator", "/invoices", status="issued", kind="invoice", sort="-id")["items"]
+    to_pay, to_cancel = items[0]["number"], items[1]["number"]
+    app = await build(live_server, tmp_path, identity="operator", start_network=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_number(pilot, to_pay)
+        await pilot.press("p")  # asks for a second press
+        await settle(pilot)
+        assert _api(live_server, "operator", "/invoices", number=to_pay)["items"][0]["status"] == "issued"
+        await pilot.press("p")
+        await settle(pilot, 5)
+        assert _api(live_server, "operator", "/invoices", number=to_pay)["items"][0]["status"] == "paid"
+        assert "bezahlt" in text_of(app, "#inv-head")
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        app.screen.query_one("#filter", Input).value = ""
+        await settle(pilot)
+        await pilot.press("escape")
+        detail = await open_number(pilot, to_cancel)
+        await pilot.press("c")
+        await settle(pilot)
+        form = app.screen
+        form.form.set_value("reason", "Falscher Leistungszeitraum berechnet")
+        await pilot.press("ctrl+s")
+        await settle(pilot, 6)
+        assert app.screen is detail
+    cancelled = _api(live_server, "operator", "/invoices", number=to_cancel)["items"][0]
+    assert cancelled["status"] == "cancelled"
+    credit = [i for i in _api(live_server, "operator", "/invoices", kind="credit_note")["items"]
+              if i["cancels_invoice"] == to_cancel]
+    assert len(credit) == 1 and credit[0]["gross"] == cancelled["gross"]
+
+
+async def test_support_reads_but_cannot_act(server, tmp_path):
+    number = _api(server, "support", "/invoices", status="issued", kind="invoice")["items"][0]["number"]
+    app = await build(server, tmp_path, identity="support", start_network=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        detail = await open_number(pilot, number)
+        for action in ("factual_ok", "arithmetic_ok", "dispute", "pay", "cancel_invoice"):
+            assert not detail.check_action(action, ())
+        await pilot.press("f", "a", "d", "p", "c")
+        await settle(pilot)
+        assert app.screen is detail
+        assert detail.check_action("save_xml", ())
+    after = _api(server, "support", "/invoices", number=number)["items"][0]
+    assert after["status"] == "issued" and not after["review"]["factual_ok_at"]
+
+
+async def test_export_and_save_xml(server, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr("efa_tui.screens.invoice_dialogs.downloads_dir", lambda: out)
+    app = await build(server, tmp_path, start_network=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_invoices(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportDialog)
+        await pilot.press("enter")
+        await settle(pilot)
+        files = list(out.glob("Rechnungen-*.csv"))
+        assert len(files) == 1
+        rows = list(csv.reader(io.StringIO(files[0].read_text("utf-8-sig")), delimiter=";"))
+        assert sorted(r[0] for r in rows[1:]) == sorted(i["number"] for i in screen.rows)
+        await pilot.press("enter")
+        await settle(pilot, 5)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, SaveXmlDialog)
+        await pilot.press("enter")
+        await settle(pilot, 5)
+        saved = list(out.glob("XRechnung-*.xml"))
+        assert len(saved) == 1 and saved[0].read_bytes().startswith(b"<?xml")
+        # open the saved file from the list's "XML prüfen"
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        app.screen.query_one("#dialog-path", Input).value = str(saved[0])
+        await pilot.press("enter")
+        await settle(pilot, 5)
+        assert isinstance(app.screen, FindingsScreen) and app.screen.findings == []
+
+
+def test_today_is_one_place():
+    assert invoices_screen.today() == date.today()
+
+
+def test_every_invoice_message_id_built_at_runtime_exists():
+    """Ids put together from a code (states, reasons, sorts …) and the bindings' descriptions: the
+    catalog test finds only literal ids, so these are listed here from the code's own tuples."""
+    from efa_tui.domain import invoice_check as ic
+    from efa_tui.screens.invoice_chart import SpendingScreen
+    from efa_tui.screens.invoice_dialogs import FindingsScreen, PathDialog
+    from efa_tui.store import invoice_list as il
+
+    reasons = [v for k, v in vars(ic).items() if k.isupper() and isinstance(v, str) and k not in ("TIME_BASED",)]
+    ids = [f"invoices.state.{s}" for s in il.STATES]
+    ids += [f"invoices.{kind}.{c}" for c in il.CHECKS for kind in ("check", "check_short")]
+    ids += [f"invoices.filter_state.{s or 'all'}" for s in il.STATE_FILTERS]
+    ids += [f"invoices.sort.{s}" for s in il.SORTS]
+    ids += [f"invoice.kind.{k}" for k in ("annual", "one_time", "per_inhabitant", "target_group", "per_case")]
+    ids += [f"invoice.kind_title.{k}" for k in ("invoice", "credit_note")]
+    ids += [f"invoice.reason.{r}" for r in reasons]
+    ids += [f"invoice.label.{a}" for a in ("factual_ok", "arithmetic_ok", "dispute", "cancel")]
+    ids += [f"invoice.severity.{s}" for s in ("fatal", "warning")]
+    ids += [f"billing.reason.{r}" for r in ("already_billed", "no_operator", "nothing_to_bill")]
+    for screen in (InvoicesScreen, InvoiceScreen, SpendingScreen, BillingRunScreen, FindingsScreen, PathDialog):
+        ids += [b.description for b in screen.BINDINGS if b.description]
+        assert all(b.id for b in screen.BINDINGS), screen
+    missing = [i for i in ids if i not in i18n.MESSAGES]
+    assert not missing, missing
+    assert len(reasons) >= 10
