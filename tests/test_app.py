@@ -104,6 +104,9 @@ async def test_sort_and_facets(server, tmp_path):
         assert 0 < after < before
         rows = app.cache.search("", filters=screen.filters, limit=1000).rows
         assert len(rows) == after and all(r.category == "Bauen & Wohnen" for r in rows)
+        select.clear()  # "alle" again: every offering is back
+        await settle(pilot)
+        assert screen.filters.category is None and table_of(app).total == before
 
 
 async def test_help_lists_every_active_binding(server, tmp_path):

@@ -292,3 +292,44 @@ async def test_withdraw_needs_no_reason_reject_needs_one(live_server, tmp_path):
         assert "Nicht im Einzugsgebiet" in screen_text(provider)
         assert isinstance(provider.screen, OrderScreen) and provider.screen.steps() == []
 
+
+
+async def test_orders_list_filters_searches_and_sorts(server, tmp_path):
+    with httpx.Client(base_url=server) as http:
+        mine = http.get("/orders", params={"limit": 500}, headers=auth("customer")).json()["items"]
+    proposed = [o["id"] for o in mine if o["state"] == "proposed"]
+    app = make_app(server, tmp_path, identity="customer")
+    async with app.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, OrdersScreen)
+        table = screen.query_one(VirtualTable)
+        assert table.total == len(mine)
+        text = screen_text(app)
+        assert f"{len(proposed)} Angebote warten auf Ihre Entscheidung" in text
+        assert "Bereitsteller" in text  # a customer's counterpart is the provider
+        await pilot.press("e")  # the inbox: proposals waiting for the customer
+        await settle(pilot)
+        assert sorted(table.row_at(i)[0] for i in range(table.total)) == sorted(proposed)
+        assert all(table.row_at(i)[1][3] == "Angebot" for i in range(table.total))  # states in German words
+        await pilot.press("e")
+        await settle(pilot)
+        assert table.total == len(mine)
+        title = mine[0]["offering"]["title"]
+        await pilot.press("slash")
+        for ch in title.split()[0][:6].lower():
+            await pilot.press(ch)
+        await settle(pilot)
+        assert 1 <= table.total < len(mine) or len(mine) == 1
+        assert any(title.split()[0][:6].lower() in table.row_at(i)[1][1].lower() for i in range(table.total))
+        await pilot.press("escape", "s")  # sort: recently changed
+        await settle(pilot)
+        assert "zuletzt geändert" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and screen.filter.text  # the place is kept

@@ -4,6 +4,8 @@ rendered (VirtualTable), and every query runs in a thread worker."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from textual import on, work
@@ -18,6 +20,12 @@ from ..store.cache import Cache, Filters
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
 from .localize import localize_bindings
+
+@lru_cache(maxsize=8192)
+def _money(amount: Decimal, language: str) -> str:
+    """Fees repeat across thousands of offerings; Babel takes ~25 µs for each one."""
+    return formatting.money(amount)
+
 
 SORTS = ("title", "provider", "annual_fee", "-annual_fee", "updated")
 FACETS = ("category", "provider", "bundesland", "inhouse_orderable")
@@ -39,9 +47,10 @@ class CatalogSource:
     def fetch(self, offset: int, limit: int) -> list[tuple[Any, list[str]]]:
         page = self.cache.search(self.query, filters=self.filters, sort=self.sort, offset=offset, limit=limit)
         rows = []
+        language = i18n.current_language()
         for r in page.rows:
             cells = {"title": clean(r.title), "provider": clean(r.provider_name), "category": clean(r.category),
-                     "annual_fee": formatting.money(r.annual_fee), "key": i18n.t(f"key.{r.distribution_key}")}
+                     "annual_fee": _money(r.annual_fee, language), "key": i18n.t(f"key.{r.distribution_key}")}
             rows.append((r.id, [cells[k] for k in self.columns]))
         return rows
 
@@ -75,7 +84,7 @@ class CatalogScreen(Screen):
     CatalogScreen #facets { width: 34; display: none; padding: 0 1; }
     CatalogScreen.-facets #facets { display: block; }
     CatalogScreen #facets Select { margin-bottom: 1; }
-    CatalogScreen #count { height: 1; padding: 0 1; color: $text-muted; }
+    CatalogScreen #count { height: 1; width: 1fr; padding: 0 1; color: $text-muted; }
     CatalogScreen VirtualTable { height: 1fr; }
     """
 
@@ -85,6 +94,7 @@ class CatalogScreen(Screen):
         self.query_text = ""
         self.filters = Filters()
         self.sort = "title"
+        self._all: int | None = None  # offerings in the cache (changes only with a sync)
         localize_bindings(self)
 
     def compose(self) -> ComposeResult:
@@ -95,8 +105,9 @@ class CatalogScreen(Screen):
                     yield Select([], prompt=i18n.t(f"facet.{facet}"), id=f"facet-{facet}", allow_blank=True)
             with Vertical():
                 yield Static(id="count")
+                # 100-row blocks: the first window of a new filter is one short query (~40 rows show)
                 yield VirtualTable(catalog_columns(self.app.size.width), id="catalog-table",
-                                   empty_text=i18n.t("catalog.empty_cache"))
+                                   empty_text=i18n.t("catalog.empty_cache"), block_size=100)
 
     def on_mount(self) -> None:
         self.app.decorate(self)
@@ -108,6 +119,8 @@ class CatalogScreen(Screen):
     def reload(self, *, keep_cursor: bool = False) -> None:
         """Show the rows for the current filter (called on every keystroke and after a sync)."""
         table = self.query_one(VirtualTable)
+        if keep_cursor:  # after a sync (or a language switch): the cache's total may have changed
+            self._all = None
         columns = tuple(c.key for c in table.columns)
         table.set_source(CatalogSource(self.cache, self.query_text, self.filters, self.sort, columns), keep_cursor=keep_cursor)
         if self.has_class("-facets"):
@@ -128,22 +141,26 @@ class CatalogScreen(Screen):
             current = select.value
             with select.prevent(Select.Changed):
                 select.set_options(options)
-                if current is not Select.BLANK and any(v == current for _, v in options):
+                if current is not Select.NULL and any(v == current for _, v in options):
                     select.value = current
 
     @on(VirtualTable.Loaded)
     def _loaded(self, event: VirtualTable.Loaded) -> None:
-        self._count_all(event.total, self.sort)
+        if self._all is None:
+            self._count_all(event.total, self.sort)
+        else:  # on every keystroke: in the same frame as the rows, no worker
+            self._set_count(event.total, self.sort, self._all)
 
     @work(thread=True, exclusive=True, group="count-all", exit_on_error=False)
     def _count_all(self, shown: int, sort: str) -> None:
         total = self.cache.offering_count()
+        self.app.call_from_thread(self._set_count, shown, sort, total)
+
+    def _set_count(self, shown: int, sort: str, total: int) -> None:
+        self._all = total
         text = (f"{i18n.t('catalog.count', shown=formatting.number(shown), total=formatting.number(total))} · "
                 f"{i18n.t('sort.now', sort=i18n.t('sort.' + sort))}")
-        self.app.call_from_thread(self._set_count, text, total)
-
-    def _set_count(self, text: str, total: int) -> None:
-        self.query_one("#count", Static).update(text)
+        self.query_one("#count", Static).update(text, layout=False)  # one line, its width fixed
         # An empty cache is still loading; an empty result is a filter that matches nothing.
         self.query_one(VirtualTable).empty_text = i18n.t("catalog.empty") if total else i18n.t("catalog.empty_cache")
 
@@ -161,7 +178,7 @@ class CatalogScreen(Screen):
     @on(Select.Changed)
     def _facet_changed(self, event: Select.Changed) -> None:
         facet = (event.select.id or "").removeprefix("facet-")
-        value = None if event.value is Select.BLANK else event.value
+        value = None if event.value is Select.NULL else event.value
         if facet == "provider" and value is not None:
             self._filter_by_provider(str(value))
             return

@@ -165,7 +165,7 @@ class OrdersScreen(Screen):
             current = select.value
             with select.prevent(Select.Changed):
                 select.set_options(options)
-                if current is not Select.BLANK and any(v == current for _, v in options):
+                if current is not Select.NULL and any(v == current for _, v in options):
                     select.value = current
 
     def apply(self, *, keep_cursor: bool = True) -> None:
@@ -196,7 +196,7 @@ class OrdersScreen(Screen):
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
-        value = None if event.value is Select.BLANK else event.value
+        value = None if event.value is Select.NULL else event.value
         if event.select.id == "orders-state":
             self.filter = replace(self.filter, state=value or "")
         elif event.select.id == "orders-offering":
@@ -224,7 +224,7 @@ class OrdersScreen(Screen):
 
     def action_toggle_waiting(self) -> None:
         select = self.query_one("#orders-state", Select)
-        select.value = Select.BLANK if self.filter.state == "waiting" else "waiting"
+        select.value = Select.NULL if self.filter.state == "waiting" else "waiting"
 
     async def relabel(self) -> None:
         await self.recompose()

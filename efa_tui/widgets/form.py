@@ -121,7 +121,7 @@ class Form(VerticalScroll):
         if isinstance(widget, TextArea):
             return widget.text
         if isinstance(widget, Select):
-            return "" if widget.value is Select.NULL or widget.value is Select.BLANK else widget.value
+            return "" if widget.value is Select.NULL else widget.value
         if isinstance(widget, Switch):
             return widget.value
         return widget.value  # Input
