@@ -64,6 +64,7 @@ class SpendingScreen(Screen):
     def on_mount(self) -> None:
         if hasattr(self.app, "decorate"):
             self.app.decorate(self)
+            self.call_after_refresh(self.app.decorate, self)  # the status line exists only after the mount
         self.draw()
 
     def action_cycle_mode(self) -> None:

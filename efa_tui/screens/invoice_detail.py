@@ -15,7 +15,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -151,18 +150,18 @@ class InvoiceScreen(Screen):
         return self.detail.invoice
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(id="inv-head")
-            yield Static(id="inv-review")
-            self.table = VirtualTable(line_columns(self.app.size.width), id="invoice-lines",
-                                      empty_text=i18n.t("invoice.loading"))
-            yield self.table
-            yield Static(id="inv-line")
-            yield Static(id="inv-check")
+        yield Static(id="inv-head")
+        yield Static(id="inv-review")
+        self.table = VirtualTable(line_columns(self.app.size.width), id="invoice-lines",
+                                  empty_text=i18n.t("invoice.loading"))
+        yield self.table
+        yield Static(id="inv-line")
+        yield Static(id="inv-check")
 
     def on_mount(self) -> None:
         if hasattr(self.app, "decorate"):
             self.app.decorate(self)
+            self.call_after_refresh(self.app.decorate, self)  # the status line exists only after the mount
         self.show()
         self.table.focus()
         self.load()
@@ -196,11 +195,11 @@ class InvoiceScreen(Screen):
         head = Text(no_wrap=False)
         head.append(f"{kind} {clean(inv.get('number'))}", style="bold")
         head.append(" · " + i18n.t(f"invoices.state.{state}"), style="bold red" if state == "overdue" else "bold")
+        head.append(f" · {i18n.t('invoice.gross')} ")
+        head.append(formatting.money(inv.get("gross")), style="bold")
         if inv.get("kind") != "credit_note":
             head.append(f" · {i18n.t('invoice.due')} ")
             head.append(formatting.day(inv.get("due_date")), style="bold")
-        head.append(f" · {i18n.t('invoice.gross')} ")
-        head.append(formatting.money(inv.get("gross")), style="bold")
         if inv.get("paid_at"):
             head.append(" · " + i18n.t("invoice.paid_at", at=formatting.day(inv.get("paid_at"))))
         head.append(f"\n{clean(il.party_name(inv, 'issuer'))} → {clean(il.party_name(inv, 'customer'))} · "
@@ -262,7 +261,7 @@ class InvoiceScreen(Screen):
                                                  ("invoice.gross", sums.gross_ok, sums.stated_gross, sums.readded.gross)):
                 text.append(f"{i18n.t(label)} {formatting.money(stated)} ")
                 if good:
-                    text.append("✓  ", style="green")
+                    text.append("✓ ", style="green")
                 else:
                     text.append(i18n.t("invoice.sum_wrong", stated=formatting.money(stated), readded=formatting.money(readded)) + " ",
                                 style="bold red")
@@ -296,6 +295,8 @@ class InvoiceScreen(Screen):
                         f"{formatting.day(order.get('start_date'))}")
             if order.get("end_date"):
                 text.append(f" {i18n.t('invoice.until')} {formatting.day(order.get('end_date'))}")
+        if chk is not None and chk.ok:
+            text.append(" · ✓ " + i18n.t("invoice.line_ok"), style="green")
         if line is not None:
             text.append("\n" + clean(line.get("description")))
             text.append(f"\n{i18n.t('invoice.col.net')} {formatting.money(line.get('net'))} + {i18n.t('invoice.vat')} "
@@ -311,8 +312,6 @@ class InvoiceScreen(Screen):
                 months = f" × {chk.expected_months}/12" if chk.expected_months is not None else ""
                 text.append("\n" + i18n.t("invoice.line_expected_calc", qty=quantity(chk.expected_quantity, chk.kind),
                                            price=formatting.money(chk.expected_unit_price), months=months))
-        elif chk is not None:
-            text.append("\n✓ " + i18n.t("invoice.line_ok"), style="green")
         dispute = (line or {}).get("dispute")
         if dispute:
             text.append("\n" + i18n.t("invoice.disputed", who=clean(dispute.get("by")), at=formatting.moment(dispute.get("at")),

@@ -272,6 +272,7 @@ class FindingsScreen(Screen):
     def on_mount(self) -> None:
         if hasattr(self.app, "decorate"):
             self.app.decorate(self)
+            self.call_after_refresh(self.app.decorate, self)  # the status line exists only after the mount
 
 
 # --- export ------------------------------------------------------------------------------------------
@@ -348,6 +349,7 @@ class BillingRunScreen(Screen):
     def on_mount(self) -> None:
         if hasattr(self.app, "decorate"):
             self.app.decorate(self)
+            self.call_after_refresh(self.app.decorate, self)  # the status line exists only after the mount
         self.query_one("#run-year", Input).focus()
 
     def action_close(self) -> None:

@@ -1,0 +1,73 @@
+"""Snapshots of the invoice list and an invoice with its check at 80x24 (pytest-textual-snapshot).
+
+The demo marketplace here is seeded for a fixed day (27.11.2026), and the screens' "today" is
+that day too: invoice and due dates, overdue states and pro-rata months do not move with the
+calendar. Update after an intended change with
+``scripts/test tests/test_snapshots_invoices.py --snapshot-update`` and look at the SVGs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import pytest
+from app_support import make_app
+from support import start_server, stop_server
+
+from efa_tui import formatting, i18n
+from efa_tui.screens import invoices as invoices_screen
+from efa_tui.server.app import Settings, create_app
+from efa_tui.server.demo import seed
+
+DAY = date(2026, 11, 27)
+
+
+@pytest.fixture(scope="module")
+def fixed_server(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fixed-day") / "marketplace.sqlite3"
+    app = create_app(Settings(database_url=f"sqlite:///{path}", allow_demo_tokens=True))
+    seed.seed(app.state.engine, today=DAY)
+    app.state.engine.dispose()
+    copy = path.with_name("served.sqlite3")
+    shutil.copy(path, copy)
+    proc, base = start_server(f"sqlite:///{copy}")
+    yield base
+    stop_server(proc)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(monkeypatch):
+    monkeypatch.setattr(formatting, "clock", lambda value: "10:42")
+    monkeypatch.setattr(formatting, "moment", lambda value: "27.11.2026, 10:42")
+    monkeypatch.setattr(invoices_screen, "today", lambda: DAY)
+    i18n.set_language("de")
+    yield
+    i18n.set_language("de")
+
+
+async def _settle(pilot):
+    for _ in range(4):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+
+
+def _shot(snap_compare, server, tmp_path, *keys: str) -> bool:
+    async def run_before(pilot):
+        await _settle(pilot)
+        await pilot.press("3")
+        await _settle(pilot)
+        if keys:
+            await pilot.press(*keys)
+            await _settle(pilot)
+
+    app = make_app(server, tmp_path, start_network=False)
+    return snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_invoice_list(snap_compare, fixed_server, tmp_path):
+    assert _shot(snap_compare, fixed_server, tmp_path)
+
+
+def test_invoice_detail_with_check(snap_compare, fixed_server, tmp_path):
+    assert _shot(snap_compare, fixed_server, tmp_path, "enter")
