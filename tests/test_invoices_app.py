@@ -127,6 +127,13 @@ async def test_a_tampered_line_is_flagged_and_disputed(db_url, tmp_path):
             await pilot.press("ctrl+s")
             await settle(pilot, 5)
             assert isinstance(app.screen, InvoiceScreen)
+            # back in the list (after a sync) the invoice shows as disputed
+            await app.backend.refresh(kinds=("invoices",))
+            await pilot.press("escape")
+            await settle(pilot)
+            listed = next(i for i in app.screen.rows if i["number"] == number)
+            assert listed["disputed_lines"] == 1
+            assert app.screen.table.row_at(app.screen.rows.index(listed))[1][-1] == "beanstandet"  # 100 columns: the long word
         lines = _api(base, "operator", f"/invoices/{invoice_id}")["lines"]
         disputed = [x for x in lines if x["dispute"]]
         assert [x["id"] for x in disputed] == [line_id]
@@ -261,6 +268,20 @@ async def test_export_and_save_xml(server, tmp_path, monkeypatch):
         await pilot.press("enter")
         await settle(pilot, 5)
         assert isinstance(app.screen, FindingsScreen) and app.screen.findings == []
+
+
+async def test_jump_to_an_invoice_by_number(server, tmp_path):
+    number = _api(server, "customer", "/invoices")["items"][-1]["number"]
+    app = await build(server, tmp_path, start_network=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.run_jump(f"invoice {number}")
+        await settle(pilot, 5)
+        assert isinstance(app.screen, InvoiceScreen) and app.current_mode == "invoices"
+        assert number in text_of(app, "#inv-head")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, InvoicesScreen)
 
 
 def test_today_is_one_place():

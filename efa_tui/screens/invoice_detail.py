@@ -186,6 +186,11 @@ class InvoiceScreen(Screen):
     def action_reload(self) -> None:
         self.load()
 
+    async def relabel(self) -> None:
+        """After a language switch: the same invoice and check, in the other language."""
+        await self.recompose()
+        self.show()
+
     # --- showing ----------------------------------------------------------------------------------
 
     def show(self) -> None:
@@ -405,14 +410,13 @@ class InvoiceScreen(Screen):
     def action_dispute(self) -> None:
         from .invoice_dialogs import DisputeScreen
 
-        position = self.table.cursor_key
-        line = self._line(position)
-        check = self.detail.check
-        if line is not None and (check is None or not (chk := self._check_of(position)) or not chk.ok or not check.wrong_lines):
+        # The highlighted line; on a "missing" row (or none), every line the check flagged.
+        line = self._line(self.table.cursor_key)
+        if line is not None:
             lines = [line]
         else:
-            flagged = {x.line_id for x in (check.wrong_lines if check else ()) if x.line_id}
-            lines = [x for x in self.invoice.get("lines") or () if x.get("id") in flagged] or ([line] if line else [])
+            flagged = {x.line_id for x in (self.detail.check.wrong_lines if self.detail.check else ()) if x.line_id}
+            lines = [x for x in self.invoice.get("lines") or () if x.get("id") in flagged]
         if not lines:
             self.notify(i18n.t("invoice.no_line_chosen"), severity="warning")
             return

@@ -88,6 +88,7 @@ def serialize(row, lines: list | None = None, *, today: date, refs: dict[int, st
             for g in invoice_totals((Decimal(x.net), Decimal(x.vat_rate)) for x in lines).groups
         ]
         doc["lines"] = [_line(x) for x in lines]
+        doc["disputed_lines"] = sum(1 for x in lines if x.disputed_at)
     return doc
 
 
@@ -173,8 +174,13 @@ def list_invoices(
         # Credit notes name the invoice they cancel in lists too (one query for the page).
         cancelled_ids = {r.cancels_invoice_id for r in rows if r.cancels_invoice_id}
         refs = dict(conn.execute(select(inv.c.id, inv.c.number).where(inv.c.id.in_(cancelled_ids))).all()) if cancelled_ids else {}
+        # How many lines the customer disputed, so that a list can show "beanstandet" without the lines.
+        ids = [r.id for r in rows]
+        disputed = dict(conn.execute(select(ln.c.invoice_id, func.count()).where(ln.c.invoice_id.in_(ids), ln.c.disputed_at.is_not(None))
+                                     .group_by(ln.c.invoice_id)).all()) if ids else {}
     today = db.utcnow().date()
-    return json_response(request, {"items": [serialize(r, today=today, refs=refs) for r in rows], "next_cursor": next_cursor})
+    items = [{**serialize(r, today=today, refs=refs), "disputed_lines": disputed.get(r.id, 0)} for r in rows]
+    return json_response(request, {"items": items, "next_cursor": next_cursor})
 
 
 @router.get("/{invoice_id}", summary="One invoice with its lines")
