@@ -244,3 +244,28 @@ async def test_retire_after_preview_and_usage_report_by_hand(server, tmp_path):
         reports = server_get(server, "provider", "/usage", order_id=oid, year=2026).json()["items"]
         assert {(r["month"], r["cases"]) for r in reports} >= {(1, 1234)}
         assert usage.query_one("#usage").row_count >= rows_before
+
+
+def test_every_message_of_these_screens_exists_in_both_languages():
+    """Binding descriptions and the ids these screens build at run time (test_i18n sees only literal ids)."""
+    from efa_tui.domain import offering_rules as rules
+    from efa_tui.screens.offering_form import LABELS
+    from efa_tui.screens.records import RecordScreen
+    from efa_tui.screens.support import SupportScreen, TrailScreen
+    from efa_tui.screens.usage import UsageImportScreen
+    from efa_tui.store.record_search import INVOICE_STATES, ORDER_STATES
+
+    screens = (MyOfferingsScreen, PreviewScreen, OfferingFormScreen, ConflictScreen, UsageScreen, UsageFormScreen,
+               UsageImportScreen, SupportScreen, TrailScreen, RecordScreen)
+    ids = {b.description for cls in screens for b in cls.BINDINGS}
+    ids |= {f"offering.status.{s}" for s in ("draft", "published", "retired")}
+    ids |= {f"offering.maturity.{m}" for m in rules.MATURITIES} | set(LABELS.values())
+    ids |= {f"support.state.{s}" for s in ORDER_STATES + INVOICE_STATES}
+    ids |= {f"usage.col.{c}" for c in ("customer", "offering", "order", "period", "cases")}
+    ids |= {f"support.col.orders.{c}" for c in ("number", "org", "other", "state", "date")}
+    ids |= {f"support.col.invoices.{c}" for c in ("number", "org", "gross", "state", "date")}
+    ids |= {f"support.{k}.{kind}" for k in ("kind", "raw") for kind in ("orders", "invoices")}
+    ids |= {f"offerings.{k}.{a}" for k in ("label", "done", "confirm", "preview") for a in ("publish", "retire")}
+    ids |= {"offerings.preview.show", "offering.err.months_24", "offering.err.months_120"}
+    missing = sorted(i for i in ids if i not in i18n.MESSAGES)
+    assert not missing, missing

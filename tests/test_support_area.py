@@ -277,3 +277,14 @@ def test_authorization_matrix_covers_every_write_route_and_refuses_support(tmp_p
     support = ROLES.index("support")
     refused = {(method, path, target): statuses[support] for method, path, target, *statuses in MATRIX if method != "GET"}
     assert refused and set(refused.values()) == {403}, refused
+
+
+async def test_support_area_in_english(server, tmp_path):
+    app = make_app(server, tmp_path, identity="support")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_support(pilot)
+        assert "Eingang" in screen_text(app)
+        await app.action_toggle_language()
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Received" in text and "Eingang" not in text

@@ -8,14 +8,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "offering.status.retired": ("zurückgezogen", "retired"),
     "offerings.col.title": ("Titel", "Title"),
     "offerings.col.status": ("Status", "Status"),
-    "offerings.col.open": ("Offene Interessen", "Open interests"),
+    "offerings.col.open": ("Interessen", "Interests"),
     "offerings.col.contracts": ("Verträge", "Contracts"),
     "offerings.col.annual_fee": ("Jahresentgelt", "Annual fee"),
     "offerings.col.updated": ("Geändert", "Updated"),
-    "offerings.count": ("{n} Angebote: {draft} Entwurf, {published} veröffentlicht, {retired} zurückgezogen. "
-                        "Offene Interessen: Interessenbekundungen und Entgeltvorschläge; Verträge: bestellt und aktiv.",
-                        "{n} offerings: {draft} draft, {published} published, {retired} retired. "
-                        "Open interests: expressions of interest and fee proposals; contracts: ordered and active."),
+    "offerings.count": ("{n} Angebote: {draft} Entwurf · {published} veröffentlicht · {retired} zurückgezogen",
+                        "{n} offerings: {draft} draft · {published} published · {retired} retired"),
+    "offerings.legend": ("Interessen: offene Interessenbekundungen und Entgeltvorschläge · Verträge: bestellt oder aktiv",
+                         "Interests: open expressions of interest and fee proposals · Contracts: ordered or active"),
     "offerings.empty": ("Noch keine eigenen Angebote. Mit [n] legen Sie ein neues an.",
                         "No offerings of your own yet. Press [n] to create one."),
     "offerings.key.new": ("Neu", "New"),
@@ -57,10 +57,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- the offering form
     "offering.form.new": ("Neues Angebot (Entwurf)", "New offering (draft)"),
     "offering.form.edit": ("Angebot bearbeiten", "Edit offering"),
-    "offering.form.intro_new": ("Das Angebot wird als Entwurf angelegt und erst mit „Veröffentlichen“ im Katalog sichtbar. "
-                                "Pflichtfelder sind mit * markiert; Beträge in Euro, z. B. 1.234,50.",
-                                "The offering is created as a draft and shows in the catalog once published. "
-                                "Required fields are marked *; amounts in euros, e.g. 1,234.50 as 1.234,50."),
+    "offering.form.intro_new": ("Entwurf – im Katalog erst nach „Veröffentlichen“. * Pflichtfeld.",
+                                "A draft – in the catalog once published. * required."),
     "offering.form.intro_edit": ("Fassung {version} · {status}", "version {version} · {status}"),
     "offering.form.save": ("Speichern", "Save"),
     "offering.form.unchanged": ("Keine Änderungen zu speichern.", "No changes to save."),

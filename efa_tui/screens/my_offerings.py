@@ -34,7 +34,7 @@ STATUS_STYLE = {"draft": "yellow", "published": "green", "retired": "dim"}
 
 
 def status_text(status: str | None) -> Text:
-    return Text(i18n.t("offering.status." + str(status or "draft")), style=STATUS_STYLE.get(str(status), ""))
+    return Text(i18n.t(f"offering.status.{status or 'draft'}"), style=STATUS_STYLE.get(str(status), ""))
 
 
 def load_own(cache, me: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[int, tuple[int, int]]]:
@@ -74,13 +74,29 @@ class MyOfferingsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static("", id="offerings-head")
         table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="offerings")
-        table.add_column(i18n.t("offerings.col.title"), key="title")
+        self._columns(table)
+        yield table
+
+    def _columns(self, table: DataTable) -> None:
+        # The title takes what the other columns leave (at 80 columns without the date).
+        self.wide = self.app.size.width >= 100
+        table.add_column(i18n.t("offerings.col.title"), key="title", width=max(16, self.app.size.width - (70 if self.wide else 58)))
         table.add_column(i18n.t("offerings.col.status"), key="status")
         table.add_column(i18n.t("offerings.col.open"), key="open")
         table.add_column(i18n.t("offerings.col.contracts"), key="contracts")
         table.add_column(i18n.t("offerings.col.annual_fee"), key="fee")
-        table.add_column(i18n.t("offerings.col.updated"), key="updated")
-        yield table
+        if self.wide:
+            table.add_column(i18n.t("offerings.col.updated"), key="updated")
+
+    async def relabel(self) -> None:
+        """The language changed: new column titles, rows again."""
+        self.table.clear(columns=True)
+        self._columns(self.table)
+        self.reload()
+
+    def data_synced(self) -> None:
+        """The app synced: counts and states may have changed."""
+        self.reload()
 
     def on_mount(self) -> None:
         self.app.decorate(self)
@@ -109,15 +125,19 @@ class MyOfferingsScreen(Screen):
         self.offerings = {o["id"]: o for o in offerings}
         for o in offerings:
             n_open, n_contracts = counts.get(o["id"], (0, 0))
-            table.add_row(Text(clean(o.get("title")), overflow="ellipsis", no_wrap=True), status_text(o.get("status")),
-                          Text(formatting.number(n_open), justify="right"), Text(formatting.number(n_contracts), justify="right"),
-                          Text(formatting.money((o.get("fees") or {}).get("annual_fee")), justify="right"),
-                          formatting.day(o.get("updated_at")), key=str(o["id"]))
+            cells = [Text(clean(o.get("title")), overflow="ellipsis", no_wrap=True), status_text(o.get("status")),
+                     Text(formatting.number(n_open), justify="right"), Text(formatting.number(n_contracts), justify="right"),
+                     Text(formatting.money((o.get("fees") or {}).get("annual_fee")), justify="right")]
+            if self.wide:
+                cells.append(formatting.day(o.get("updated_at")))
+            table.add_row(*cells, key=str(o["id"]))
         by_status = {s: sum(1 for o in offerings if o.get("status") == s) for s in ("draft", "published", "retired")}
         head = Text(i18n.t("offerings.count", n=len(offerings), draft=by_status["draft"], published=by_status["published"],
                            retired=by_status["retired"]))
         if not offerings:
             head.append("\n" + i18n.t("offerings.empty"), style="dim")
+        elif self.wide:
+            head.append("\n" + i18n.t("offerings.legend"), style="dim")
         self.query_one("#offerings-head", Static).update(head)
         if current is not None and str(current) in {str(k) for k in self.offerings}:
             table.move_cursor(row=table.get_row_index(str(current)))

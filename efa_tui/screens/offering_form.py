@@ -66,7 +66,7 @@ def offering_fields() -> list[FormField]:
         FormField("leika_key", LABELS["leika_key"], check=_checked(rules.check_leika), placeholder="offering.p.leika_key"),
         FormField("bundeslaender", LABELS["bundeslaender"], check=_checked(rules.check_laender), hint="offering.h.bundeslaender"),
         FormField("maturity", LABELS["maturity"], kind="select", hint="offering.h.maturity",
-                  options=[(m, i18n.t("offering.maturity." + m)) for m in rules.MATURITIES]),
+                  options=[(m, i18n.t(f"offering.maturity.{m}")) for m in rules.MATURITIES]),
         FormField("annual_fee", LABELS["annual_fee"], required=True, check=_checked(rules.check_money), hint="offering.h.money"),
         FormField("one_time_fee", LABELS["one_time_fee"], check=_checked(rules.check_money)),
         FormField("distribution_key", LABELS["distribution_key"], kind="select", options=keys, required=True,
@@ -98,12 +98,22 @@ def base_key(offering_id: int) -> str:
 class OfferingFormScreen(FormScreen):
     """``offering=None``: a new draft offering; else an edit of that version (``etag`` its ETag)."""
 
+    AUTO_FOCUS = "#field-title"
+    # Twenty-one fields: each as tall as its content, the form scrolls (a field container would
+    # otherwise take a share of the height, and at 80x24 that share is nothing).
+    DEFAULT_CSS = "OfferingFormScreen .form-field { height: auto; }"
+
     def __init__(self, session, offering: dict[str, Any] | None = None, etag: str | None = None, **kwargs):
         self.offering = offering
         self.etag = etag
         self.base = rules.form_values(offering) if offering else {}
         key = f"offering.edit.{offering['id']}" if offering else "offering.new"
         super().__init__(session, key, self.base if offering else NEW_DEFAULTS, **kwargs)
+
+    def on_mount(self) -> None:
+        # (FormScreen's on_mount runs too: Textual calls the handlers of every class.) Focusing the
+        # title scrolls it into view; the label above it belongs in view as well.
+        self.call_after_refresh(lambda: self.form.scroll_home(animate=False))
 
     @property
     def title_id(self) -> str:  # type: ignore[override]
@@ -118,7 +128,7 @@ class OfferingFormScreen(FormScreen):
         text = Text()
         text.append(clean(self.offering.get("title")), style="bold")
         text.append("  " + i18n.t("offering.form.intro_edit", version=self.offering.get("version", "–"),
-                                   status=i18n.t("offering.status." + str(self.offering.get("status")))), style="dim")
+                                   status=i18n.t(f"offering.status.{self.offering.get('status')}")), style="dim")
         return text
 
     def submit_label(self) -> str:

@@ -83,10 +83,17 @@ class SupportScreen(Screen):
     def _columns(self) -> None:
         table = self.table
         table.clear(columns=True)
-        names = (("number", "org", "other", "state", "date") if self.kind == "orders"
-                 else ("number", "org", "gross", "state", "date"))
-        for name in names:
-            table.add_column(i18n.t(f"support.col.{self.kind}.{name}"), key=name)
+        # Names and titles share what the fixed columns leave, so the date stays in view at 80 columns.
+        width = self.app.size.width - 4
+        if self.kind == "orders":
+            fixed = {"number": 6, "state": 22, "date": 10}
+            rest = max(20, width - sum(fixed.values()) - 10)
+            widths = {"number": 6, "org": rest // 2, "other": rest - rest // 2, "state": 22, "date": 10}
+        else:
+            fixed = {"number": 13, "gross": 13, "state": 9, "date": 10}
+            widths = {"number": 13, "org": max(16, width - sum(fixed.values()) - 10), "gross": 13, "state": 9, "date": 10}
+        for name, w in widths.items():
+            table.add_column(i18n.t(f"support.col.{self.kind}.{name}"), key=name, width=w)
 
     def on_mount(self) -> None:
         self.app.decorate(self)
@@ -94,6 +101,24 @@ class SupportScreen(Screen):
         self.search()
 
     def on_screen_resume(self) -> None:
+        self.search()
+
+    def data_synced(self) -> None:
+        self.search()
+
+    async def relabel(self) -> None:
+        """The language changed: placeholders, choices and column titles anew."""
+        for name in FILTERS:
+            self.query_one(f"#support-{name}", Input).placeholder = i18n.t(f"support.f.{name}")
+        self.query_one("#support-kind", Select).set_options(
+            [(Text(i18n.t("support.kind.orders")), "orders"), (Text(i18n.t("support.kind.invoices")), "invoices")])
+        self.query_one("#support-kind", Select).value = self.kind
+        state = self.query_one("#support-state", Select)
+        chosen = state.value
+        state.set_options(self._state_options())
+        if isinstance(chosen, str):
+            state.value = chosen
+        self._columns()
         self.search()
 
     @property
@@ -280,7 +305,8 @@ def trail_text(events: list[dict[str, Any]], *, offline: bool = False) -> Text:
         text.append(formatting.moment(e.get("at")), style="bold")
         text.append("  ")
         source = i18n.t(f"support.state.{e['from_state']}") if e.get("from_state") else "–"
-        text.append(f"{source} → {i18n.t('support.state.' + str(e.get('to_state')))}", style="bold")
+        target = i18n.t(f"support.state.{e.get('to_state')}")
+        text.append(f"{source} → {target}", style="bold")
         text.append(f"  ({clean(e.get('action'))})\n", style="dim")
         role = actor.get("role")
         text.append(f"    {clean(actor.get('name'))}")

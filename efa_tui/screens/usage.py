@@ -73,7 +73,7 @@ class UsageScreen(Screen):
         yield Static(Text(i18n.t("usage.intro")), id="usage-head")
         table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="usage")
         for key in ("customer", "offering", "order", "period", "cases"):
-            table.add_column(i18n.t("usage.col." + key), key=key)
+            table.add_column(i18n.t(f"usage.col.{key}"), key=key)
         yield table
 
     def on_mount(self) -> None:
@@ -137,6 +137,8 @@ class UsageFormScreen(FormScreen):
     """One report: contract, month, cases."""
 
     title_id = "usage.form.title"
+    AUTO_FOCUS = "#field-order_id"
+    DEFAULT_CSS = "UsageFormScreen .form-field { height: auto; }"
 
     def __init__(self, session, contracts: dict[int, Any], **kwargs):
         self.contracts = contracts
