@@ -29,7 +29,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.syncing": ("Abgleich {done}/{total}", "syncing {done}/{total}"),
     "status.syncing_open": ("Abgleich {done}", "syncing {done}"),
     "status.pending": ("{n} ausstehend", "{n} pending"),
-    "status.failed": ("{n} fehlgeschlagen", "{n} failed"),
+    "status.failed": ("{n} abgelehnt – [o] ansehen", "{n} refused – [o] to see"),
     "banner.offline": ("Offline – Daten vom {time}. Änderungen werden gesendet, sobald der Server erreichbar ist.",
                        "Offline – data as of {time}. Changes will be sent when the server is reachable."),
     "banner.connecting": ("Verbinde mit dem Marktplatz …", "Connecting to the marketplace …"),

@@ -26,7 +26,9 @@ def used_ids() -> set[str]:
 
 
 def test_every_used_message_exists_in_both_languages():
-    missing = sorted(i for i in used_ids() if i not in i18n.MESSAGES)
+    # An id ending in "." is built at run time (t("state." + state)): some message must start so.
+    missing = sorted(i for i in used_ids() if i not in i18n.MESSAGES
+                     and not (i.endswith(".") and any(m.startswith(i) for m in i18n.MESSAGES)))
     assert not missing, missing
     assert all(de.strip() and en.strip() for de, en in i18n.MESSAGES.values())
 

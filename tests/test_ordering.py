@@ -333,3 +333,46 @@ async def test_orders_list_filters_searches_and_sorts(server, tmp_path):
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen and screen.filter.text  # the place is kept
+
+
+async def test_an_interest_refused_after_it_was_queued_is_kept_and_can_be_fixed(demo_template, tmp_path):
+    path = tmp_path / "m.sqlite3"
+    shutil.copy(demo_template, path)
+    proc, base = start_server(f"sqlite:///{path}")
+    port = int(base.split(":")[2].split("/")[0])
+    offering = orderable_offering(base)
+    app = make_app(base, tmp_path / "client", identity="customer")
+    app.backend.probe_min = 0.2
+    app.backend.probe_max = 0.5
+    long = "Zu lang. " * 600  # more than the server takes; the form does not know that limit
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_offering(app, pilot, offering["id"])
+            stop_server(proc)
+            await pilot.press("b")
+            await settle(pilot)
+            app.screen.form.set_value("message", long)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            proc, _ = start_server(f"sqlite:///{path}", port=port)
+            await app.backend.wait_online(60)
+            await settle(pilot)
+            assert app.backend.status.failed == 1 and app.backend.status.pending == 0
+            assert "1 abgelehnt" in screen_text(app)
+            await pilot.press("o")
+            await settle(pilot)
+            assert "abgelehnt" in screen_text(app) and "message" in screen_text(app)
+            await pilot.press("e")  # back into the form, with the input and the server's complaint
+            await settle(pilot)
+            form_screen = app.screen
+            assert isinstance(form_screen, InterestForm)
+            assert form_screen.form.value("message") == long
+            assert "message" in form_screen.form.errors
+            form_screen.form.set_value("message", "Jetzt kürzer.")
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, OrderScreen)
+            assert app.backend.status.failed == 0
+        assert [o["message"] for o in orders_of(base, offering["id"])] == ["Jetzt kürzer."]
+    finally:
+        stop_server(proc)

@@ -6,6 +6,7 @@ and look at the SVGs in tests/__snapshots__ before committing them.
 
 from __future__ import annotations
 
+from datetime import date
 
 import pytest
 from app_support import make_app
@@ -18,6 +19,7 @@ def _fixed_clock(monkeypatch):
     # The status line shows the time of the last sync: fixed, so snapshots compare.
     monkeypatch.setattr(formatting, "clock", lambda value: "10:42")
     monkeypatch.setattr(formatting, "moment", lambda value: "27.11.2026, 10:42")
+    monkeypatch.setattr(formatting, "today", lambda: date(2026, 11, 27))  # the detail's cost preview
     yield
     i18n.set_language("de")
 

@@ -21,4 +21,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "input.day": ("Datum wie {example} eingeben", "Enter a date like {example}"),
     "input.count": ("Ganze Zahl eingeben", "Enter a whole number"),
     "input.range": ("Zwischen {low} und {high}", "Between {low} and {high}"),
+    # the outbox screen (screens/outbox.py)
+    "outbox.title": ("Ausstehende Änderungen", "Pending changes"),
+    "outbox.intro": ("Änderungen, die der Server noch nicht angenommen hat. Abgelehnte: [s] erneut senden, "
+                     "[e] im Formular bearbeiten, [d] verwerfen.",
+                     "Changes the server has not accepted yet. Refused ones: [s] send again, [e] edit in the form, "
+                     "[d] discard."),
+    "outbox.col.at": ("Erfasst", "Recorded"),
+    "outbox.col.what": ("Änderung", "Change"),
+    "outbox.col.attempts": ("Versuche", "Attempts"),
+    "outbox.empty": ("Nichts ausstehend – alles ist beim Server.", "Nothing pending – the server has everything."),
+    "outbox.state.pending": ("wartet auf Versand", "waiting to be sent"),
+    "outbox.state.needs_attention": ("abgelehnt", "refused"),
+    "outbox.state.conflict": ("Konflikt", "conflict"),
+    "outbox.state.done": ("angenommen", "accepted"),
+    "outbox.state.discarded": ("verworfen", "discarded"),
+    "outbox.discarded": ("Verworfen: {label}", "Discarded: {label}"),
+    "key.resend": ("Erneut senden", "Send again"),
+    "key.edit": ("Bearbeiten", "Edit"),
+    "key.discard": ("Verwerfen", "Discard"),
+    "key.outbox": ("Ausstehend", "Pending"),
+    "cmd.outbox": ("Ausstehende Änderungen anzeigen", "Show pending changes"),
 }

@@ -62,11 +62,13 @@ class FormScreen(Screen):
     FormScreen #form-buttons Button { margin-right: 2; }
     """
 
-    def __init__(self, session, draft_key: str, defaults: dict[str, Any] | None = None, **kwargs):
+    def __init__(self, session, draft_key: str, defaults: dict[str, Any] | None = None, *,
+                 errors: dict[str, str] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.session = session
         self.draft_key = draft_key
         self.defaults = dict(defaults or {})
+        self.initial_errors = dict(errors or {})  # the server's, from an earlier refusal
         self._sending = False
         self._draft_lock = threading.Lock()
         self._draft_seq = 0
@@ -135,6 +137,8 @@ class FormScreen(Screen):
         draft = self.session.drafts.load(self.draft_key)
         if draft:
             self.app.call_from_thread(self._restore, draft)
+        elif self.initial_errors:
+            self.app.call_from_thread(self._show_initial_errors)
 
     def _restore(self, draft: dict[str, Any]) -> None:
         form = self.form
@@ -143,6 +147,12 @@ class FormScreen(Screen):
                 form.set_value(f.name, draft[f.name])
         self.restored = True
         self.notify(i18n.t("form.draft_restored"))
+        if self.initial_errors:
+            # After the restored values' change events, which would recheck (and clear) the fields.
+            self.call_after_refresh(self._show_initial_errors)
+
+    def _show_initial_errors(self) -> None:
+        self.form.show_errors(self.initial_errors)
 
     def on_form_changed(self, event: Form.Changed) -> None:
         self._draft_seq += 1

@@ -279,6 +279,11 @@ class OrderScreen(Screen):
         self.query_one("#order-timeline", Static).update(timeline(self.events, self.offline))
         self.refresh_bindings()
 
+    async def relabel(self) -> None:
+        """After a language switch."""
+        self.show()
+        await self._show_outbox()
+
     def action_raw(self) -> None:
         from .records import RecordScreen
 

@@ -110,6 +110,15 @@ class InterestForm(FormScreen):
         return i18n.t("key.interest")
 
 
+def interest_values(body: dict[str, Any]) -> dict[str, Any]:
+    """The form's values from a request body (to edit a refused interest)."""
+    values = {k: body.get(k) or "" for k in ("message", "contact_name", "leitweg_id", "cost_centre")}
+    values["desired_start"] = formatting.day_input(body.get("desired_start"))
+    if body.get("target_group_size") is not None:
+        values["target_group_size"] = str(body["target_group_size"])
+    return values
+
+
 class ProposalForm(FormScreen):
     """Abstimmungsergebnis: the provider answers an interest with the agreed fees."""
 

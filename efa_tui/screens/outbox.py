@@ -1,0 +1,166 @@
+"""Ausstehende Änderungen: the writes not (yet) accepted by the server — waiting to be sent, or
+refused after they were queued (e.g. an interest written offline that the server later found
+invalid). Nothing here is ever dropped silently: a refused write is sent again, edited in its
+form (the input comes back as a draft), or discarded by the user's decision (and kept on record).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Static
+
+from .. import formatting, i18n
+from ..store.outbox import CONFLICT, NEEDS_ATTENTION, PENDING, OutboxItem
+from ..text import clean
+from ..widgets.virtual_table import Column, VirtualTable
+from .localize import localize_bindings
+
+REFUSED = (NEEDS_ATTENTION, CONFLICT)
+
+
+@dataclass(frozen=True)
+class OutboxRows:
+    items: tuple[OutboxItem, ...]
+
+    def count(self) -> int:
+        return len(self.items)
+
+    def fetch(self, offset: int, limit: int) -> list[tuple[Any, list[str]]]:
+        return [(i.id, [formatting.moment(i.created_at), clean(i.label) or clean(i.kind), i18n.t("outbox.state." + i.state),
+                        str(i.attempts)]) for i in self.items[offset:offset + limit]]
+
+
+def problem_text(item: OutboxItem) -> Text:
+    text = Text()
+    text.append(clean(item.label) or clean(item.kind), style="bold")
+    text.append(f"\n{item.method} {clean(item.path)} · {i18n.t('outbox.state.' + item.state)}")
+    problem = item.problem or {}
+    if problem:
+        text.append("\n" + clean(problem.get("detail") or problem.get("title") or ""), style="bold red")
+        for err in problem.get("errors") or []:
+            message = err.get("message_de") if i18n.current_language() == "de" and err.get("message_de") else err.get("message")
+            text.append(f"\n  {clean(err.get('field'))}: {clean(message)}")
+    elif item.last_error:
+        text.append("\n" + clean(item.last_error), style="dim")
+    return text
+
+
+class OutboxScreen(Screen):
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "key.back", id="outbox.back"),
+        Binding("s", "resend", "key.resend", id="outbox.resend"),
+        Binding("e", "edit", "key.edit", id="outbox.edit"),
+        Binding("d", "discard", "key.discard", id="outbox.discard"),
+    ]
+    DEFAULT_CSS = """
+    OutboxScreen #outbox-intro { padding: 0 1; color: $text-muted; }
+    OutboxScreen VirtualTable { height: 1fr; }
+    OutboxScreen #outbox-detail { height: auto; max-height: 10; padding: 0 1; border-top: solid $primary; }
+    """
+
+    def __init__(self, session, **kwargs):
+        super().__init__(**kwargs)
+        self.session = session
+        self.items: dict[int, OutboxItem] = {}
+        localize_bindings(self)
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(i18n.t("outbox.intro")), id="outbox-intro")
+        yield VirtualTable([Column("at", i18n.t("outbox.col.at"), width=18), Column("what", i18n.t("outbox.col.what")),
+                            Column("state", i18n.t("col.state"), width=16), Column("attempts", i18n.t("outbox.col.attempts"),
+                                                                                    width=8, align="right")],
+                           id="outbox-table", empty_text=i18n.t("outbox.empty"))
+        yield Static(id="outbox-detail")
+
+    def on_mount(self) -> None:
+        self.app.decorate(self)
+        self.load()
+        self.query_one(VirtualTable).focus()
+
+    @work(thread=True, exclusive=True, group="outbox-load", exit_on_error=False)
+    def load(self) -> None:
+        items = self.session.outbox.items(PENDING, NEEDS_ATTENTION, CONFLICT)
+        self.app.call_from_thread(self._show, items)
+
+    def _show(self, items: list[OutboxItem]) -> None:
+        self.items = {i.id: i for i in items}
+        self.query_one(VirtualTable).set_source(OutboxRows(tuple(reversed(items))), keep_cursor=True)
+        self._detail()
+
+    @on(VirtualTable.RowHighlighted)
+    def _detail(self) -> None:
+        item = self.current()
+        self.query_one("#outbox-detail", Static).update(problem_text(item) if item else Text(""))
+        self.refresh_bindings()
+
+    def current(self) -> OutboxItem | None:
+        key = self.query_one(VirtualTable).cursor_key
+        return self.items.get(key) if key is not None else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        item = self.current() if self.is_mounted else None
+        if action in ("resend", "discard"):
+            return item is not None and item.state in REFUSED
+        if action == "edit":
+            return item is not None and item.state in REFUSED and item.kind == "order.create"
+        return True
+
+    # --- the user's decisions -----------------------------------------------------------------
+
+    @work(group="outbox-act", exit_on_error=False)
+    async def action_resend(self) -> None:
+        """Send it again as it is (e.g. after the operator set up the in-house relationship)."""
+        item = self.current()
+        if item is None or item.state not in REFUSED:
+            return
+        await asyncio.to_thread(self.session.outbox.retry, item.id)
+        await self.session.backend.flush()
+        self.load()
+
+    @work(group="outbox-act", exit_on_error=False)
+    async def action_discard(self) -> None:
+        item = self.current()
+        if item is None or item.state not in REFUSED:
+            return
+        await asyncio.to_thread(self.session.outbox.discard, item.id)
+        await self.session.backend.announce()
+        self.notify(i18n.t("outbox.discarded", label=clean(item.label)))
+        self.load()
+
+    @work(group="outbox-act", exit_on_error=False)
+    async def action_edit(self) -> None:
+        """An interest refused after it was queued: its input goes back into the form as a draft."""
+        from .order_forms import InterestForm, interest_values
+
+        item = self.current()
+        if item is None or item.kind != "order.create":
+            return
+        body = item.body or {}
+        offering = await asyncio.to_thread(self.session.cache.get_offering, int(body.get("offering_id") or 0))
+        if offering is None:
+            self.notify(i18n.t("detail.not_cached"), severity="warning")
+            return
+        await asyncio.to_thread(self.session.drafts.save, f"interest:{offering['id']}", interest_values(body))
+        await asyncio.to_thread(self.session.outbox.discard, item.id)  # the draft holds the input now
+        await self.session.backend.announce()
+        me = getattr(self.app, "me", None) or {}
+        self.app.push_screen(InterestForm(self.session, offering, me, errors=_field_errors(item)), self._edited)
+
+    def _edited(self, answer: Any) -> None:
+        self.load()
+        if isinstance(answer, dict) and answer.get("id"):
+            self.app.open_order(answer)  # accepted now: show the order it made
+
+
+def _field_errors(item: OutboxItem) -> dict[str, str]:
+    problem = item.problem or {}
+    return {str(e.get("field") or ""): str(e.get("message_de") if i18n.current_language() == "de" and e.get("message_de")
+                                           else e.get("message") or "") for e in problem.get("errors") or []}
