@@ -269,3 +269,46 @@ def test_every_message_of_these_screens_exists_in_both_languages():
     ids |= {"offerings.preview.show", "offering.err.months_24", "offering.err.months_120"}
     missing = sorted(i for i in ids if i not in i18n.MESSAGES)
     assert not missing, missing
+
+
+async def test_usage_csv_import_names_bad_lines_and_sends_a_good_file(server, tmp_path):
+    from efa_tui.screens.usage import UsageImportScreen
+
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_my_offerings(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        usage = app.screen
+        assert isinstance(usage, UsageScreen)
+        if not usage.contracts:
+            pytest.skip("the demo provider has no running per-case contract")
+        oid = sorted(usage.contracts)[0]
+        bad = tmp_path / "falsch.csv"
+        bad.write_text(f"Bestellung;Zeitraum;Fälle\n{oid};13/2025;5\n999999;02/2025;4\n", encoding="utf-8")
+        good = tmp_path / "fallzahlen.csv"
+        good.write_bytes(f"Bestellung;Zeitraum;Fälle\n#{oid};02/2025;1.500\n{oid};2025-03;17\n".encode("cp1252"))
+
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, UsageImportScreen)
+        await pilot.press(*str(bad), "enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "2 Fehler – nichts gesendet" in text and "Zeile 2: Zeitraum „13/2025“ nicht lesbar" in text
+        assert "Zeile 3: Bestellung 999999 ist kein laufender Vertrag" in text
+        await pilot.press("ctrl+s")  # nothing is sent from a file with errors
+        await settle(pilot)
+        assert app.screen is screen and app.session.outbox.counts() == {}
+
+        screen.query_one("#import-path").value = str(good)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "2 Zeilen geprüft" in screen_text(app)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is usage
+        assert app.session.outbox.counts() == {"done": 2}
+    reports = server_get(server, "provider", "/usage", order_id=oid, year=2025).json()["items"]
+    assert {(r["month"], r["cases"]) for r in reports} >= {(2, 1500), (3, 17)}
