@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from . import __version__
+from . import DEMO_IDENTITIES, __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,7 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"efa-tui {__version__}")
     parser.add_argument("--profile", help="profile from the config file (default: its default_profile)")
     parser.add_argument("--server", metavar="URL", help="connect to this marketplace API (e.g. https://host/api/v1)")
-    parser.add_argument("--as", dest="identity", choices=["customer", "customer-2", "provider", "provider-2", "support", "operator"],
+    parser.add_argument("--as", dest="identity", choices=DEMO_IDENTITIES,
                         help="demo identity for the embedded demo marketplace")
     parser.add_argument("--lang", choices=["de", "en"], help="language of the interface (default: config, else de)")
     parser.add_argument("--theme", choices=["textual-dark", "textual-light", "ansi-dark"], help="colour theme")

@@ -20,6 +20,7 @@ import platformdirs
 import tomli_w
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
+from . import DEMO_IDENTITIES
 from .files import write_private
 
 APP_NAME = "efa-tui"
@@ -30,7 +31,7 @@ ADHOC_PROFILE = "adhoc"
 
 Language = Literal["de", "en"]
 TokenSource = Literal["env", "keyring", "file", "demo"]
-DemoIdentity = Literal["customer", "customer-2", "provider", "provider-2", "support", "operator"]
+DemoIdentity = Literal[DEMO_IDENTITIES]  # type: ignore[valid-type]
 
 # Profile names become keyring user names and token file names, so no path separators.
 PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

@@ -376,3 +376,44 @@ async def test_an_interest_refused_after_it_was_queued_is_kept_and_can_be_fixed(
         assert [o["message"] for o in orders_of(base, offering["id"])] == ["Jetzt kürzer."]
     finally:
         stop_server(proc)
+
+
+async def test_customer_terminates_a_contract_by_its_terms(live_server, tmp_path):
+    with httpx.Client(base_url=live_server) as http:
+        active = next(o for o in http.get("/orders", params={"state": "active", "limit": 100}, headers=auth("customer")).json()["items"]
+                      if not o.get("end_date"))
+    app = make_app(live_server, tmp_path, identity="customer")
+    async with app.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        await jump(pilot, f"order {active['id']}")
+        screen = app.screen
+        assert screen.steps() == ["terminate"]  # nothing else is offered on a running contract
+        await pilot.press("t")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, StepForm)
+        suggested = form.suggested_end
+        assert form.form.value("end_date") == suggested.strftime("%d.%m.%Y")
+        assert "Kündigungsfrist" in screen_text(app)
+        await type_into(pilot, form.form, "note", "Wechsel auf Landeslösung")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen)
+        assert app.screen.order["state"] == "terminated"
+        assert app.screen.order["end_date"] == suggested.isoformat()
+
+
+async def test_without_an_inhouse_relationship_ordering_is_disabled_and_explained(server, tmp_path):
+    offering = orderable_offering(server)
+    app = make_app(server, tmp_path, identity="customer-nohouse")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_offering(app, pilot, offering["id"])
+        screen = app.screen
+        assert app.me["organization"]["name"] and not app.me["can_order"]
+        assert not screen.check_action("interest", ())
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.screen is screen  # no form
+        text = screen_text(app)
+        assert "Bestellen nicht möglich" in text and "Inhouse-Beziehung" in text
+        assert "Interesse bekunden" not in text

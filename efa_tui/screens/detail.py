@@ -106,7 +106,7 @@ def describe(offering: dict[str, Any], me: dict[str, Any] | None, today: date) -
     else:
         reason = i18n.t("detail.only_customers") if role and role != "customer" else i18n.t("detail.no_inhouse")
         order.append(i18n.t("detail.cannot_order", reason=reason), style="bold")
-    blocks.append(order)
+    blocks.insert(1, order)  # right under the title: whether and how this user can order
     return blocks
 
 
