@@ -222,3 +222,53 @@ async def test_hostile_text_renders_literally(server, tmp_path):
         await pilot.press("escape", "enter")
         await settle(pilot)
         assert "[bold red]X[/]" in screen_text(app)
+
+
+async def test_a_keystroke_paints_with_its_rows_and_never_holds_the_screen(server, tmp_path, monkeypatch):
+    """Typing in the filter holds the repaint until the rows are in (one frame for the echo and
+    the rows); the hold always ends: with the rows, after HOLD_S for a slow query, or when the
+    catalog is left."""
+    import threading
+
+    from efa_tui.screens import catalog as catalog_module
+
+    gate = threading.Event()
+    gate.set()
+    count = catalog_module.CatalogSource.count
+    monkeypatch.setattr(catalog_module.CatalogSource, "count", lambda self: gate.wait(10) and count(self))
+    app = make_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CatalogScreen) and table_of(app).total
+        all_rows = table_of(app).total
+
+        # The rows end the hold.
+        monkeypatch.setattr(catalog_module, "HOLD_S", 30.0)
+        gate.clear()
+        await pilot.press("slash", "b")
+        assert app._batch_count == 1 and screen._hold is not None  # held: the rows are on their way
+        gate.set()
+        await settle(pilot)
+        assert app._batch_count == 0 and screen._hold is None
+        assert screen.query_one("#filter").value == "b" and 0 < table_of(app).total < all_rows
+
+        # A query that does not answer: the hold ends by itself.
+        monkeypatch.setattr(catalog_module, "HOLD_S", 0.05)
+        gate.clear()
+        await pilot.press("a")
+        await pilot.pause(0.3)
+        assert app._batch_count == 0 and screen._hold is None
+        gate.set()
+        await settle(pilot)
+
+        # Leaving the catalog while a keystroke holds the screen releases it.
+        monkeypatch.setattr(catalog_module, "HOLD_S", 30.0)
+        gate.clear()
+        await pilot.press("u")
+        assert app._batch_count == 1
+        await app.switch_mode("orders")
+        await pilot.pause()
+        assert app._batch_count == 0 and screen._hold is None
+        gate.set()
+        await settle(pilot)

@@ -55,6 +55,10 @@ class CatalogSource:
         return rows
 
 
+HOLD_S = 0.035
+"""How long a keystroke in the filter may hold back the screen's repaint for its rows (see
+`CatalogScreen._hold_paint`)."""
+
 NARROW = 100  # below this width the title needs the room more than category and key do
 
 
@@ -95,6 +99,7 @@ class CatalogScreen(Screen):
         self.filters = Filters()
         self.sort = "title"
         self._all: int | None = None  # offerings in the cache (changes only with a sync)
+        self._hold: Any = None  # the timer that ends a held repaint, while one is held
         localize_bindings(self)
 
     def compose(self) -> ComposeResult:
@@ -146,6 +151,7 @@ class CatalogScreen(Screen):
 
     @on(VirtualTable.Loaded)
     def _loaded(self, event: VirtualTable.Loaded) -> None:
+        self._release_paint()
         if self._all is None:
             self._count_all(event.total, self.sort)
         else:  # on every keystroke: in the same frame as the rows, no worker
@@ -169,7 +175,40 @@ class CatalogScreen(Screen):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.query_text = event.value
+        self._hold_paint()
         self.reload()
+
+    def _hold_paint(self) -> None:
+        """Paint the typed character and its rows in one frame. Textual paints at most 60
+        frames a second: painting the echo at once would take the frame slot the rows need
+        (they come a few ms later, from a worker), so they would wait for the next one. The
+        hold ends when the rows are in, or after HOLD_S, whichever is first (an app timer: it
+        fires even if this screen goes away), and never stacks."""
+        if self._hold is not None or not self.is_current:
+            return
+        self.app._begin_batch()
+        self._hold = self.app.set_timer(HOLD_S, self._hold_expired, name="catalog-hold-paint")
+
+    def _hold_expired(self) -> None:
+        if self._hold is not None:
+            self._hold = None
+            self.app._end_batch()
+
+    def _release_paint(self) -> None:
+        hold, self._hold = self._hold, None
+        if hold is not None:
+            hold.stop()
+            self.app._end_batch()
+
+    @on(VirtualTable.LoadFailed)
+    def _load_failed(self) -> None:
+        self._release_paint()
+
+    def on_screen_suspend(self) -> None:
+        self._release_paint()
+
+    def on_unmount(self) -> None:
+        self._release_paint()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:

@@ -557,6 +557,8 @@ class _WriteBehind:
 # --- the cache -------------------------------------------------------------------------------------
 
 _POOL_SIZE = 8  # idle connections kept; more may exist while many threads read at once
+_READ_CACHE_KIB = -8000  # SQLite page cache per connection (negative: KiB)
+_WRITE_CACHE_KIB = -32000
 _QUEUE = 4  # batches handed to the writer thread before upsert_offerings waits
 _BEHIND = 100  # items from which upsert_offerings writes behind
 
@@ -623,7 +625,10 @@ class Cache:
             conn.execute("PRAGMA wal_autocheckpoint = 0")
             conn.execute("PRAGMA journal_size_limit = 67108864")
             conn.execute("PRAGMA temp_store = MEMORY")
-            conn.execute("PRAGMA cache_size = -32000")
+            # Per connection, and the pool may hold several at once (one per concurrent worker
+            # thread): 8 MiB for reads (the first 64 MiB of the file are mapped, see below);
+            # writes raise it while they run (_write).
+            conn.execute(f"PRAGMA cache_size = {_READ_CACHE_KIB}")
             # Searches seek rows all over the file; mapped pages halve their cost (measured).
             # Only SQLite itself ever shortens this file, so the usual mmap caveat does not apply.
             # 64 MiB: as fast as mapping the whole file in the catalog benchmark (100,000
@@ -802,6 +807,7 @@ class Cache:
             epoch = self._epoch
             try:
                 with self._connection() as conn:
+                    conn.execute(f"PRAGMA cache_size = {_WRITE_CACHE_KIB}")  # index pages of a bulk sync
                     conn.execute("BEGIN IMMEDIATE")
                     try:
                         result = work(conn)
@@ -811,6 +817,9 @@ class Cache:
                         if conn.in_transaction:
                             conn.execute("ROLLBACK")
                         raise
+                    finally:
+                        if not conn.in_transaction:
+                            conn.execute(f"PRAGMA cache_size = {_READ_CACHE_KIB}")
                 self._checkpoint(over=64 << 20)  # a bound for writers that never pause
                 return result
             except sqlite3.DatabaseError as exc:

@@ -606,8 +606,18 @@ class VirtualTable(ScrollView, can_focus=True):
     def _update_virtual_size(self) -> None:
         self._relayout()
         size = Size(self._line_width, self._total + 1)
-        if self.virtual_size != size:
+        if self.virtual_size == size:
+            return
+        if not self.is_attached or not self.container_size:
             self.virtual_size = size
+            return
+        # Not through the reactive: it asks for a layout of the whole screen, and then the next
+        # frame repaints every widget (about 10 ms at 120x40) on each keystroke of a filter. The
+        # table's own box does not change; the scrollbars follow here, and showing or hiding
+        # one still asks for a layout (those are reactives with layout=True).
+        self.set_reactive(VirtualTable.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
 
     def _scroll_cursor_into_view(self) -> None:
         if not self._total:
