@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from app_support import make_app
+from textual.widgets import Input
 
 from efa_tui import formatting, i18n
 
@@ -31,6 +32,10 @@ def _shot(snap_compare, server, tmp_path, size, *keys: str) -> bool:
         for key in keys:
             await pilot.press(key)
             await _settle(pilot)
+        # A blinking cursor is on or off by the clock: steady, so the picture compares.
+        for box in pilot.app.screen.query(Input):
+            box.cursor_blink = False
+        await pilot.pause()
 
     app = make_app(server, tmp_path, identity="provider", start_network=False)
     return snap_compare(app, terminal_size=size, run_before=run_before)

@@ -69,6 +69,7 @@ class MyOfferingsScreen(Screen):
         self.session = session
         self.cache = session.cache
         self.offerings: dict[int, dict[str, Any]] = {}
+        self._generation = 0
         localize_bindings(self)
 
     def compose(self) -> ComposeResult:
@@ -112,13 +113,21 @@ class MyOfferingsScreen(Screen):
 
     # --- loading ----------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="offerings-load", exit_on_error=False)
     def reload(self) -> None:
+        """The list from the cache. Only the newest load is shown: an older one may finish later,
+        with older data."""
+        self._generation += 1
+        self._load(self._generation)
+
+    @work(thread=True, group="offerings-load", exit_on_error=False)
+    def _load(self, generation: int) -> None:
         me = getattr(self.app, "me", None) or self.cache.get_state("me")
         offerings, counts = load_own(self.cache, me)
-        self.app.call_from_thread(self._show, offerings, counts)
+        self.app.call_from_thread(self._show, offerings, counts, generation)
 
-    def _show(self, offerings: list[dict[str, Any]], counts: dict[int, tuple[int, int]]) -> None:
+    def _show(self, offerings: list[dict[str, Any]], counts: dict[int, tuple[int, int]], generation: int = 0) -> None:
+        if generation and generation != self._generation:
+            return
         table = self.table
         current = self.selected_id()
         table.clear()
@@ -232,6 +241,7 @@ class MyOfferingsScreen(Screen):
 
     @work(thread=True, group="offerings-store", exit_on_error=False)
     def store(self, offering: dict[str, Any]) -> None:
+        """The server's answer into the cache (never cancelled), then the list from it."""
         self.cache.upsert_offerings([offering])
         self.app.call_from_thread(self.reload)
 
@@ -294,6 +304,13 @@ class MyOfferingsScreen(Screen):
         self.app.push_screen(UsageScreen(self.session))
 
 
+def sample_customer() -> dict[str, Any]:
+    """Whom the preview shows the offering to: a customer that may order, of a typical size — so
+    the provider sees the catalog entry, the cost preview and the order hint as customers do."""
+    return {"role": "customer", "can_order": True,
+            "organization": {"name": i18n.t("offerings.preview.sample"), "population": 100_000}}
+
+
 class PreviewScreen(Screen[bool]):
     """How the offering appears in the catalog (the catalog's own detail view), and — before
     publishing or retiring — the question whether to go ahead."""
@@ -326,7 +343,7 @@ class PreviewScreen(Screen[bool]):
             if gaps:
                 yield Static(Text(i18n.t("offerings.preview.gaps") + "\n" + "\n".join("  • " + i18n.t(g) for g in gaps)),
                              id="preview-gaps")
-            for block in describe(self.offering, self.me, date.today()):
+            for block in describe(self.offering, sample_customer(), date.today()):
                 yield Static(block)
         if self.action:
             with Horizontal(id="preview-buttons"):

@@ -57,6 +57,7 @@ class SupportScreen(Screen):
         super().__init__(**kwargs)
         self.session = session
         self.kind = "orders"
+        self._asked: RecordQuery | None = None
         self.records: dict[int, dict[str, Any]] = {}
         localize_bindings(self)
 
@@ -160,6 +161,7 @@ class SupportScreen(Screen):
     def search(self) -> None:
         q = self.record_query()
         if q is not None:
+            self._asked = q
             self._find(q)
 
     @work(thread=True, exclusive=True, group="support-find", exit_on_error=False)
@@ -168,8 +170,8 @@ class SupportScreen(Screen):
         self.app.call_from_thread(self._show, q, found)
 
     def _show(self, q: RecordQuery, found: list[dict[str, Any]]) -> None:
-        if q.kind != self.kind:
-            return  # an answer to the question before the kind changed
+        if q is not self._asked:
+            return  # the answer to an earlier question, finished late: a newer one is on its way
         table = self.table
         table.clear()
         self.records = {int(r["id"]): r for r in found}

@@ -72,8 +72,11 @@ class UsageScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("usage.intro")), id="usage-head")
         table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="usage")
-        for key in ("customer", "offering", "order", "period", "cases"):
-            table.add_column(i18n.t(f"usage.col.{key}"), key=key)
+        # Order, month and cases always in view; customer and offering share the rest.
+        rest = max(24, self.app.size.width - 6 - 8 - 8 - 10 - 12)
+        widths = {"customer": rest * 2 // 5, "offering": rest - rest * 2 // 5, "order": 6, "period": 8, "cases": 8}
+        for key, width in widths.items():
+            table.add_column(i18n.t(f"usage.col.{key}"), key=key, width=width)
         yield table
 
     def on_mount(self) -> None:
