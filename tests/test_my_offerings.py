@@ -312,3 +312,28 @@ async def test_usage_csv_import_names_bad_lines_and_sends_a_good_file(server, tm
         assert app.session.outbox.counts() == {"done": 2}
     reports = server_get(server, "provider", "/usage", order_id=oid, year=2025).json()["items"]
     assert {(r["month"], r["cases"]) for r in reports} >= {(2, 1500), (3, 17)}
+
+
+async def test_offline_retire_waits_in_the_outbox_and_the_row_says_so(server, tmp_path):
+    import asyncio
+
+    from efa_tui.files import free_port
+
+    # The cache synced while online (in a thread: outside the event loop), then the server is gone.
+    app = await asyncio.to_thread(make_app, server, tmp_path, identity="provider", start_network=False)
+    app.session.api._args = (f"http://127.0.0.1:{free_port()}/api/v1", app.session.api._args[1])
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_my_offerings(pilot)
+        offering = next(o for o in screen.offerings.values() if o["status"] == "published")
+        select_row(screen, offering["id"])
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.session.outbox.counts() == {"pending": 1}
+        assert offering["id"] in screen.waiting
+        row = screen.table.get_row(str(offering["id"]))
+        assert row[1].plain == "veröffentlicht · ausstehend"
+        await pilot.press("e")  # editing needs the current version from the server: said, not crashed
+        await settle(pilot)
+        assert isinstance(app.screen, MyOfferingsScreen)

@@ -70,6 +70,7 @@ class MyOfferingsScreen(Screen):
         self.cache = session.cache
         self.offerings: dict[int, dict[str, Any]] = {}
         self._generation = 0
+        self.waiting: set[int] = set()  # offerings with a change still in the outbox
         localize_bindings(self)
 
     def compose(self) -> ComposeResult:
@@ -123,6 +124,9 @@ class MyOfferingsScreen(Screen):
     def _load(self, generation: int) -> None:
         me = getattr(self.app, "me", None) or self.cache.get_state("me")
         offerings, counts = load_own(self.cache, me)
+        # Changes still in the outbox (offline, or the server busy): the row says so.
+        self.waiting = {int(i.related.split(":", 1)[1]) for i in self.session.outbox.items(PENDING)
+                        if (i.related or "").startswith("offering:") and i.related.split(":", 1)[1].isdigit()}
         self.app.call_from_thread(self._show, offerings, counts, generation)
 
     def _show(self, offerings: list[dict[str, Any]], counts: dict[int, tuple[int, int]], generation: int = 0) -> None:
@@ -134,7 +138,10 @@ class MyOfferingsScreen(Screen):
         self.offerings = {o["id"]: o for o in offerings}
         for o in offerings:
             n_open, n_contracts = counts.get(o["id"], (0, 0))
-            cells = [Text(clean(o.get("title")), overflow="ellipsis", no_wrap=True), status_text(o.get("status")),
+            status = status_text(o.get("status"))
+            if o["id"] in self.waiting:
+                status.append(" " + i18n.t("offerings.waiting"), style="italic yellow")
+            cells = [Text(clean(o.get("title")), overflow="ellipsis", no_wrap=True), status,
                      Text(formatting.number(n_open), justify="right"), Text(formatting.number(n_contracts), justify="right"),
                      Text(formatting.money((o.get("fees") or {}).get("annual_fee")), justify="right")]
             if self.wide:
