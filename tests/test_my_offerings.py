@@ -337,3 +337,32 @@ async def test_offline_retire_waits_in_the_outbox_and_the_row_says_so(server, tm
         await pilot.press("e")  # editing needs the current version from the server: said, not crashed
         await settle(pilot)
         assert isinstance(app.screen, MyOfferingsScreen)
+
+
+async def test_conflict_take_their_version_sends_nothing(server, tmp_path):
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_my_offerings(pilot)
+        offering = next(o for o in screen.offerings.values() if o["status"] == "published")
+        oid = offering["id"]
+        select_row(screen, oid)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        current = server_get(server, "provider", f"/offerings/{oid}")
+        assert httpx.patch(f"{server}/offerings/{oid}", json={"contract_terms": "Neue Vertragsbedingungen der Kollegin."},
+                           headers=auth("provider", **{"If-Match": current.headers["etag"]})).status_code == 200
+        form.form.set_value("contact_phone", "+49 89 5903-1234")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConflictScreen)
+        await pilot.press("ctrl+t")  # take the saved version: my change is dropped, on purpose
+        await settle(pilot)
+        assert app.screen is form
+        assert form.form.value("contract_terms") == "Neue Vertragsbedingungen der Kollegin."
+        assert form.form.value("contact_phone") == (current.json()["contact"]["phone"] or "")
+        sent = app.session.outbox.counts()
+        await pilot.press("ctrl+s")  # nothing changed against the saved version: nothing sent
+        await settle(pilot)
+        assert app.screen is form and app.session.outbox.counts() == sent
