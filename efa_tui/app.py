@@ -341,7 +341,11 @@ class EfaApp(App):
         yield SystemCommand(i18n.t("cmd.catalog"), ":catalog", lambda: self.run_jump("catalog"))
         yield SystemCommand(i18n.t("cmd.orders"), ":orders", lambda: self.run_jump("orders"))
         yield SystemCommand(i18n.t("cmd.invoices"), ":invoices", lambda: self.run_jump("invoices"))
-        yield SystemCommand(i18n.t("cmd.support"), ":support", lambda: self.run_jump("support"))
+        role_area = self.role_area()
+        if role_area == "support":
+            yield SystemCommand(i18n.t("cmd.support"), ":support", lambda: self.run_jump("support"))
+        elif role_area == "my_offerings":
+            yield SystemCommand(i18n.t("cmd.my_offerings"), ":angebote", lambda: self.run_jump("angebote"))
         yield SystemCommand(i18n.t("cmd.outbox"), ":outbox", self.action_outbox)
         yield SystemCommand(i18n.t("cmd.refresh"), "r", self.action_refresh)
         yield SystemCommand(i18n.t("cmd.language"), "de/en", self.action_toggle_language)

@@ -99,9 +99,6 @@ class OfferingFormScreen(FormScreen):
     """``offering=None``: a new draft offering; else an edit of that version (``etag`` its ETag)."""
 
     AUTO_FOCUS = "#field-title"
-    # Twenty-one fields: each as tall as its content, the form scrolls (a field container would
-    # otherwise take a share of the height, and at 80x24 that share is nothing).
-    DEFAULT_CSS = "OfferingFormScreen .form-field { height: auto; }"
 
     def __init__(self, session, offering: dict[str, Any] | None = None, etag: str | None = None, **kwargs):
         self.offering = offering

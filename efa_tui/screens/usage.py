@@ -141,7 +141,6 @@ class UsageFormScreen(FormScreen):
 
     title_id = "usage.form.title"
     AUTO_FOCUS = "#field-order_id"
-    DEFAULT_CSS = "UsageFormScreen .form-field { height: auto; }"
 
     def __init__(self, session, contracts: dict[int, Any], **kwargs):
         self.contracts = contracts

@@ -48,6 +48,7 @@ class Form(VerticalScroll):
 
     DEFAULT_CSS = """
     Form { height: 1fr; padding: 0 1; }
+    Form .form-field { height: auto; }  /* as tall as its content: many fields scroll at 80x24 */
     Form .form-label { margin-top: 1; text-style: bold; }
     Form .form-hint { color: $text-muted; }
     Form .form-error { color: $error; text-style: bold; display: none; }

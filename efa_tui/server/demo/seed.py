@@ -167,9 +167,13 @@ def _backdate(conn: Connection, order_id: int, start: date, steps: int) -> None:
     """Spread the seeded history over the weeks before the start, as it would have happened."""
     events = conn.execute(select(db.order_events.c.id).where(db.order_events.c.order_id == order_id).order_by(db.order_events.c.id)).all()
     first = start - timedelta(days=14 * (steps + 1))
+    times = []
     for i, (event_id,) in enumerate(events):
         at = datetime.combine(first + timedelta(days=14 * i), datetime.min.time()).replace(hour=9 + i)
         conn.execute(update(db.order_events).where(db.order_events.c.id == event_id).values(at=at))
+        times.append(at)
+    if times:  # the order itself was created with its first event and last changed with its last
+        conn.execute(update(db.orders).where(db.orders.c.id == order_id).values(created_at=times[0], updated_at=times[-1]))
 
 
 def _usage(conn: Connection, contracts: list[int], staff: dict[str, User], today: date) -> None:
