@@ -100,19 +100,28 @@ class CatalogScreen(Screen):
         self.sort = "title"
         self._all: int | None = None  # offerings in the cache (changes only with a sync)
         self._hold: Any = None  # the timer that ends a held repaint, while one is held
+        self._facets_built = False  # the facet selects are made when first shown: half the widgets
+        # Babel reads its locale data on first use (~10 ms alone). Here, before the screen is
+        # built, rather than in the first rows' worker thread: that one shares the CPU with the
+        # start-up's styling and took over 100 ms for it, on the way to the first rows.
+        _money(Decimal("0"), i18n.current_language())
         localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=i18n.t("catalog.filter_placeholder"), id="filter")
         with Horizontal():
             with Vertical(id="facets"):
-                for facet in FACETS:
-                    yield Select([], prompt=i18n.t(f"facet.{facet}"), id=f"facet-{facet}", allow_blank=True)
+                if self._facets_built:  # a recompose (language switch) after they were shown
+                    yield from self._facet_selects()
             with Vertical():
                 yield Static(id="count")
                 # 100-row blocks: the first window of a new filter is one short query (~40 rows show)
                 yield VirtualTable(catalog_columns(self.app.size.width), id="catalog-table",
                                    empty_text=i18n.t("catalog.empty_cache"), block_size=100)
+
+    @staticmethod
+    def _facet_selects() -> list[Select]:
+        return [Select([], prompt=i18n.t(f"facet.{facet}"), id=f"facet-{facet}", allow_blank=True) for facet in FACETS]
 
     def on_mount(self) -> None:
         self.app.decorate(self)
@@ -256,7 +265,12 @@ class CatalogScreen(Screen):
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
         self.reload()
 
-    def action_toggle_facets(self) -> None:
+    async def action_toggle_facets(self) -> None:
+        if not self._facets_built:
+            # Four selects (24 widgets with their parts) that most starts never show: made on
+            # first use, they do not slow the first paint.
+            self._facets_built = True
+            await self.query_one("#facets", Vertical).mount_all(self._facet_selects())
         self.toggle_class("-facets")
         if self.has_class("-facets"):
             self.load_facets()
