@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -18,8 +19,8 @@ def today() -> date:
     return date.today()
 
 
-def _locale() -> str:
-    return LOCALES.get(i18n.current_language(), "de_DE")
+def _locale(language: str | None = None) -> str:
+    return LOCALES.get(language or i18n.current_language(), "de_DE")
 
 
 def money(amount: Decimal | str | None, currency: str = "EUR") -> str:
@@ -72,12 +73,23 @@ class InputError(ValueError):
     """A typed value that cannot be read; the message says how to write it (translated)."""
 
 
-def parse_money(text: str) -> Decimal:
+# The wire's own notation (1234.56): digits, a point, one or two decimals.
+_WIRE_AMOUNT = re.compile(r"^\d+(\.\d{1,2})?$")
+
+
+def parse_money(text: str, *, wire_too: bool = False) -> Decimal:
     """An amount as typed in the user's locale: de 1.234,56 (also 1234,56 and 1234), en 1,234.56.
-    At most two decimals (cents) and not negative: fees and prices are never below zero."""
+    At most two decimals (cents) and not negative: fees and prices are never below zero.
+
+    ``wire_too``: also read the API's notation 1234.56 in German (the offering form, whose fees
+    providers copy from price sheets and the API documentation). The order forms stay strict: a
+    German "1.234" there is a thousands separator only, never one euro and 234 thousandths."""
     from babel.numbers import NumberFormatError, parse_decimal
 
-    cleaned = text.strip().replace("€", "").replace("\xa0", "").replace(" ", "")
+    cleaned = text.strip().removesuffix("EUR").replace("€", "")
+    cleaned = cleaned.replace("\xa0", "").replace("\u202f", "").replace(" ", "")
+    if wire_too and _WIRE_AMOUNT.match(cleaned):
+        return Decimal(cleaned).quantize(Decimal("0.01"))
     try:
         value = parse_decimal(cleaned, locale=_locale(), strict=True)
     except (NumberFormatError, ValueError):
@@ -89,15 +101,24 @@ def parse_money(text: str) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
-def money_input(amount: Decimal | str | None) -> str:
-    """An amount as the user would type it (1234,50 in German): the form's starting value."""
+def parse_vat(text: str, *, wire_too: bool = False) -> Decimal:
+    """A VAT rate in percent as typed ("19", "19 %", "7,00"): an amount between 0 and 100."""
+    value = parse_money(text.replace("%", ""), wire_too=wire_too)
+    if value > 100:
+        raise InputError(i18n.t("input.vat"))
+    return value
+
+
+def money_input(amount: Decimal | str | None, *, grouped: bool = False) -> str:
+    """An amount as the user would type it (1234,50 in German; grouped: 1.234,50): a form's
+    starting value, which parse_money reads back."""
     if amount is None or amount == "":
         return ""
-    return format_decimal(Decimal(str(amount)), format="0.00", locale=_locale())
+    return format_decimal(Decimal(str(amount)), format="#,##0.00" if grouped else "0.00", locale=_locale())
 
 
 def parse_day(text: str) -> date:
-    """A date as typed: 27.11.2026 (de), 27/11/2026 (en) or ISO 2026-11-27."""
+    """A date as typed: 27.11.2026 (de), 27/11/2026 (en), two-digit years (27.11.26) or ISO 2026-11-27."""
     raw = text.strip()
     for sep in (".", "/"):
         parts = raw.split(sep)
@@ -117,14 +138,17 @@ def day_input(value: date | str | None) -> str:
     return day(value) if value else ""
 
 
-def parse_count(text: str, maximum: int = 100_000_000) -> int:
-    """A whole number as typed (1.234 or 1234 in German)."""
-    from babel.numbers import NumberFormatError, parse_number
+def parse_count(text: str, maximum: int = 100_000_000, *, language: str | None = None) -> int:
+    """A whole number as typed (1.234 or 1234 in German). ``language`` reads it in a fixed
+    notation instead of the user's (a CSV file from German Excel stays German in an English UI)."""
+    from babel.numbers import NumberFormatError, parse_decimal
 
     try:
-        value = parse_number(text.strip().replace(" ", ""), locale=_locale())
+        value = parse_decimal(text.strip().replace(" ", "").replace("\xa0", ""), locale=_locale(language), strict=True)
     except (NumberFormatError, ValueError):
         raise InputError(i18n.t("input.count")) from None
+    if value != value.to_integral_value():
+        raise InputError(i18n.t("input.count"))
     if value < 0 or value > maximum:
         raise InputError(i18n.t("input.range", low=0, high=number(maximum)))
-    return value
+    return int(value)

@@ -6,17 +6,16 @@ route of the API, and refuses each to support."""
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date
 
 import httpx
 import pytest
-from app_support import make_app
+from app_support import make_app, screen_text, settle
 from support import auth
 from test_authz_matrix import MATRIX, ROLES
 
-from efa_tui import i18n
+from efa_tui import formatting, i18n
 from efa_tui.api.client import ApiClient
 from efa_tui.screens.records import RecordScreen
 from efa_tui.screens.support import SupportScreen, TrailScreen
@@ -44,18 +43,6 @@ def methods(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(ApiClient, "request", recording)
     return sent
-
-
-def screen_text(app) -> str:
-    svg = app.export_screenshot()
-    return html.unescape("".join(re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S))).replace("\xa0", " ")
-
-
-async def settle(pilot):
-    for _ in range(2):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def open_support(pilot) -> SupportScreen:
@@ -177,8 +164,10 @@ def test_record_search_headless(tmp_path):
         assert ids() == [2, 1]
     finally:
         cache.close()
-    assert record_search.parse_day("1.3.26") == date(2026, 3, 1) and record_search.parse_day("2026-03-01") == date(2026, 3, 1)
-    assert record_search.parse_day("30.2.2026") is None
+    # The date filters read dates as every form does (formatting.parse_day).
+    assert formatting.parse_day("1.3.26") == date(2026, 3, 1) and formatting.parse_day("2026-03-01") == date(2026, 3, 1)
+    with pytest.raises(formatting.InputError):
+        formatting.parse_day("30.2.2026")
 
 
 async def test_raw_json_is_pretty_scrollable_and_copied_via_osc52(server, tmp_path):

@@ -1,4 +1,4 @@
-"""Usage CSV import (store/usage_import.py) and the offering form's rules (domain/offering_rules.py):
+"""Usage CSV import (store/usage_import.py) and the offering form's rules (domain/offering_rules.py, offering_text.py):
 headless, every line's problem named in German."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from efa_tui import i18n
+from efa_tui import i18n, offering_text
 from efa_tui.domain import offering_rules as rules
 from efa_tui.store import usage_import
 
@@ -116,13 +116,13 @@ def test_usage_rows_per_customer_and_period():
     ("1.234", "1234.00"), ("12,00 €", "12.00"), ("0", "0.00"),
 ])
 def test_amounts_the_german_way(typed, amount):
-    assert rules.parse_amount(typed) == Decimal(amount)
-    assert rules.check_money(typed) is None
+    assert offering_text.parse_amount(typed) == Decimal(amount)
+    assert offering_text.check_money(typed) is None
 
 
 @pytest.mark.parametrize("typed", ["abc", "1,234.56", "-5", "1,2,3", "12.345,678"])
 def test_not_amounts(typed):
-    assert rules.check_money(typed) == "offering.err.money"
+    assert offering_text.check_money(typed) == "offering.err.money"
 
 
 def test_field_rules():
@@ -132,9 +132,9 @@ def test_field_rules():
     assert rules.parse_laender("BY, hessen; nw") == ["BY", "HE", "NW"] and rules.parse_laender("") == []
     assert rules.check_laender("Bayern, XY") == "offering.err.laender"
     assert rules.check_months(24)("25") == "offering.err.months_24"
-    assert rules.unit_price_problem("per_case", "") == "offering.err.unit_price_needed"
-    assert rules.unit_price_problem("fixed", "1,80") == "offering.err.unit_price_fixed"
-    assert rules.unit_price_problem("fixed", "") is None and rules.unit_price_problem("per_case", "1,80") is None
+    assert offering_text.unit_price_problem("per_case", "") == "offering.err.unit_price_needed"
+    assert offering_text.unit_price_problem("fixed", "1,80") == "offering.err.unit_price_fixed"
+    assert offering_text.unit_price_problem("fixed", "") is None and offering_text.unit_price_problem("per_case", "1,80") is None
     for problem in ("offering.err.leika", "offering.err.email", "offering.err.months_24", "offering.err.months_120",
                     "offering.err.unit_price_needed", "offering.err.unit_price_fixed", "offering.err.vat"):
         assert problem in i18n.MESSAGES
@@ -148,24 +148,24 @@ OFFERING = {"id": 7, "title": "Wohngeld", "summary": "Antrag", "category": "Baue
 
 
 def test_form_values_round_trip_and_patch_sends_only_changes():
-    values = rules.form_values(OFFERING)
+    values = offering_text.form_values(OFFERING)
     assert values["annual_fee"] == "1.200,00" and values["bundeslaender"] == "BY" and values["contact_email"] == "a@b.de"
-    assert rules.patch_body(values, values) == {}
+    assert offering_text.patch_body(values, values) == {}
     edited = {**values, "annual_fee": "1300", "summary": "Online-Antrag"}
-    assert rules.patch_body(values, edited) == {"annual_fee": "1300.00", "summary": "Online-Antrag"}
-    body = rules.create_body(values)
+    assert offering_text.patch_body(values, edited) == {"annual_fee": "1300.00", "summary": "Online-Antrag"}
+    body = offering_text.create_body(values)
     assert body["unit_price"] == "1.80" and body["bundeslaender"] == ["BY"] and body["maturity"] == 3
 
 
 def test_reapply_puts_my_changes_on_their_version_and_names_clashes():
-    base = rules.form_values(OFFERING)
+    base = offering_text.form_values(OFFERING)
     mine = {**base, "title": "Wohngeld digital", "annual_fee": "1.500,00"}
     theirs = {**base, "summary": "Neu von Kollegin", "annual_fee": "1.400,00"}
-    merged, clashes = rules.reapply(base, mine, theirs)
+    merged, clashes = offering_text.reapply(base, mine, theirs)
     assert merged["title"] == "Wohngeld digital"  # mine
     assert merged["summary"] == "Neu von Kollegin"  # theirs, kept
     assert merged["annual_fee"] == "1.500,00" and clashes == ["annual_fee"]  # both: mine, flagged
-    assert rules.patch_body(theirs, merged) == {"title": "Wohngeld digital", "annual_fee": "1500.00"}
+    assert offering_text.patch_body(theirs, merged) == {"title": "Wohngeld digital", "annual_fee": "1500.00"}
 
 
 def test_counts_and_publish_gaps():

@@ -18,6 +18,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "input.money": ("Betrag wie {example} eingeben", "Enter an amount like {example}"),
     "input.negative": ("Darf nicht negativ sein", "Must not be negative"),
     "input.cents": ("Höchstens zwei Nachkommastellen (Cent)", "At most two decimals (cents)"),
+    "input.vat": ("Steuersatz zwischen 0 und 100", "A rate between 0 and 100"),
     "input.day": ("Datum wie {example} eingeben", "Enter a date like {example}"),
     "input.count": ("Ganze Zahl eingeben", "Enter a whole number"),
     "input.range": ("Zwischen {low} und {high}", "Between {low} and {high}"),

@@ -120,7 +120,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "field.end_date": ("Vertragsende", "Contract end"),
     "input.unit_price_needed": ("Für diesen Verteilschlüssel ist ein Preis je Einheit nötig",
                                 "This distribution key needs a unit price"),
-    "input.vat": ("Steuersatz zwischen 0 und 100", "A rate between 0 and 100"),
     "transition.reject": ("Interesse ablehnen: Bestellung {n}", "Reject: order {n}"),
     "transition.withdraw": ("Zurückziehen: Bestellung {n}", "Withdraw: order {n}"),
     "transition.cancel": ("Stornieren: Bestellung {n}", "Cancel: order {n}"),

@@ -1,4 +1,4 @@
-"""Create or edit an offering: every field, checked as typed (domain.offering_rules) and by the
+"""Create or edit an offering: every field, checked as typed (domain.offering_rules, offering_text) and by the
 server (422 at the field), a draft saved on every change (FormScreen).
 
 Editing sends only the fields the user changed, with If-Match: the ETag of the version the form
@@ -22,7 +22,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Static
 
-from .. import i18n
+from .. import formatting, i18n, offering_text
 from ..api.errors import ApiError, Unreachable
 from ..domain import offering_rules as rules
 from ..domain.catalog import THEMENFELDER, VAT_RATES
@@ -67,14 +67,14 @@ def offering_fields() -> list[FormField]:
         FormField("bundeslaender", LABELS["bundeslaender"], check=_checked(rules.check_laender), hint="offering.h.bundeslaender"),
         FormField("maturity", LABELS["maturity"], kind="select", hint="offering.h.maturity",
                   options=[(m, i18n.t(f"offering.maturity.{m}")) for m in rules.MATURITIES]),
-        FormField("annual_fee", LABELS["annual_fee"], required=True, check=_checked(rules.check_money), hint="offering.h.money"),
-        FormField("one_time_fee", LABELS["one_time_fee"], check=_checked(rules.check_money)),
+        FormField("annual_fee", LABELS["annual_fee"], required=True, check=_checked(offering_text.check_money), hint="offering.h.money"),
+        FormField("one_time_fee", LABELS["one_time_fee"], check=_checked(offering_text.check_money)),
         FormField("distribution_key", LABELS["distribution_key"], kind="select", options=keys, required=True,
                   hint="offering.h.distribution_key"),
-        FormField("unit_price", LABELS["unit_price"], check=_checked(rules.check_money), hint="offering.h.unit_price"),
+        FormField("unit_price", LABELS["unit_price"], check=_checked(offering_text.check_money), hint="offering.h.unit_price"),
         FormField("unit_label", LABELS["unit_label"], check=_checked(rules.check_length("unit_label")),
                   placeholder="offering.p.unit_label"),
-        FormField("vat_rate", LABELS["vat_rate"], required=True, check=_checked(rules.check_vat), hint="offering.h.vat"),
+        FormField("vat_rate", LABELS["vat_rate"], required=True, check=_checked(offering_text.check_vat), hint="offering.h.vat"),
         FormField("contract_terms", LABELS["contract_terms"], kind="area", check=_checked(rules.check_length("contract_terms"))),
         FormField("minimum_term_months", LABELS["minimum_term_months"], check=_checked(rules.check_months(120))),
         FormField("notice_period_months", LABELS["notice_period_months"], check=_checked(rules.check_months(24))),
@@ -85,8 +85,11 @@ def offering_fields() -> list[FormField]:
     ]
 
 
-NEW_DEFAULTS = {"distribution_key": "fixed", "vat_rate": rules.format_amount(Decimal(VAT_RATES[-1])),
-                "one_time_fee": "0,00", "minimum_term_months": "12", "notice_period_months": "3", "maturity": "0"}
+def new_defaults() -> dict[str, str]:
+    """A new offering's starting values: amounts in the language in use when the form opens."""
+    return {"distribution_key": "fixed", "vat_rate": formatting.money_input(Decimal(VAT_RATES[-1]), grouped=True),
+            "one_time_fee": formatting.money_input(Decimal(0)), "minimum_term_months": "12", "notice_period_months": "3",
+            "maturity": "0"}
 
 
 def base_key(offering_id: int) -> str:
@@ -103,9 +106,9 @@ class OfferingFormScreen(FormScreen):
     def __init__(self, session, offering: dict[str, Any] | None = None, etag: str | None = None, **kwargs):
         self.offering = offering
         self.etag = etag
-        self.base = rules.form_values(offering) if offering else {}
+        self.base = offering_text.form_values(offering) if offering else {}
         key = f"offering.edit.{offering['id']}" if offering else "offering.new"
-        super().__init__(session, key, self.base if offering else NEW_DEFAULTS, **kwargs)
+        super().__init__(session, key, self.base if offering else new_defaults(), **kwargs)
 
     def on_mount(self) -> None:
         # (FormScreen's on_mount runs too: Textual calls the handlers of every class.) Focusing the
@@ -137,14 +140,14 @@ class OfferingFormScreen(FormScreen):
         if self._sending:
             return
         values = self.form.values()
-        problem = rules.unit_price_problem(values.get("distribution_key") or "", str(values.get("unit_price") or ""))
+        problem = offering_text.unit_price_problem(values.get("distribution_key") or "", str(values.get("unit_price") or ""))
         if problem:
             errors = self.form.check()
             errors["unit_price"] = i18n.t(problem)
             self.form.show_errors(errors)
             self.notify(i18n.t("form.fix_fields", n=len(errors)), severity="warning")
             return
-        if self.offering and not rules.changed_fields(self.base, values):
+        if self.offering and not offering_text.changed_fields(self.base, values):
             self.notify(i18n.t("offering.form.unchanged"))
             return
         super().action_submit()
@@ -152,10 +155,10 @@ class OfferingFormScreen(FormScreen):
     def request(self, values: dict[str, Any]) -> Request:
         title = clean(values.get("title"))
         if not self.offering:
-            return Request("offering.create", "POST", "/offerings", rules.create_body(values),
+            return Request("offering.create", "POST", "/offerings", offering_text.create_body(values),
                            label=i18n.t("offering.label.create", title=title))
         oid = self.offering["id"]
-        return Request("offering.patch", "PATCH", f"/offerings/{oid}", rules.patch_body(self.base, values),
+        return Request("offering.patch", "PATCH", f"/offerings/{oid}", offering_text.patch_body(self.base, values),
                        label=i18n.t("offering.label.edit", title=title), related=f"offering:{oid}", if_match=self.etag)
 
     def done(self, item: OutboxItem) -> None:
@@ -169,7 +172,7 @@ class OfferingFormScreen(FormScreen):
 
     # --- 412: someone else saved first -------------------------------------------------------------
 
-    def conflict(self, item: OutboxItem) -> None:
+    async def conflict(self, item: OutboxItem) -> None:
         self.notify(i18n.t("offering.conflict.notice"), severity="warning", timeout=10)
         self.load_theirs(item.id)
 
@@ -193,12 +196,12 @@ class OfferingFormScreen(FormScreen):
             if choice is not None:  # None: back to the form as it was; the next save asks again
                 self.take_version(theirs, etag, mine if choice == "reapply" else None)
 
-        self.app.push_screen(ConflictScreen(self.base, mine, rules.form_values(theirs), theirs), decided)
+        self.app.push_screen(ConflictScreen(self.base, mine, offering_text.form_values(theirs), theirs), decided)
 
     def take_version(self, theirs: dict[str, Any], etag: str | None, mine: dict[str, Any] | None) -> None:
         """Continue from their version: with the user's changes on top (``mine``), or as it is."""
-        their_values = rules.form_values(theirs)
-        merged, clashes = rules.reapply(self.base, mine, their_values) if mine is not None else (their_values, [])
+        their_values = offering_text.form_values(theirs)
+        merged, clashes = offering_text.reapply(self.base, mine, their_values) if mine is not None else (their_values, [])
         self.offering, self.etag, self.base = theirs, etag, their_values
         self._store_base()
         for name, value in merged.items():
@@ -238,7 +241,7 @@ class ConflictScreen(Screen[str | None]):
 
     def differing(self) -> list[str]:
         """The fields where the user's input and the current version differ."""
-        return [n for n in rules.FIELDS if rules.body_value(n, self.mine.get(n, "")) != rules.body_value(n, self.theirs.get(n, ""))]
+        return [n for n in offering_text.FIELDS if offering_text.body_value(n, self.mine.get(n, "")) != offering_text.body_value(n, self.theirs.get(n, ""))]
 
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("offering.conflict.title")), id="conflict-title")
@@ -250,8 +253,8 @@ class ConflictScreen(Screen[str | None]):
         table.add_column(i18n.t("offering.conflict.field"), key="field", width=field_w)
         table.add_column(i18n.t("offering.conflict.theirs"), key="theirs", width=value_w)
         table.add_column(i18n.t("offering.conflict.mine"), key="mine", width=value_w)
-        mine_changed = set(rules.changed_fields(self.base, self.mine))
-        theirs_changed = set(rules.changed_fields(self.base, self.theirs))
+        mine_changed = set(offering_text.changed_fields(self.base, self.mine))
+        theirs_changed = set(offering_text.changed_fields(self.base, self.theirs))
         for name in names:
             both = name in mine_changed and name in theirs_changed
             # Whole values, wrapped (a long description up to a few lines): the user compares them.

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from .. import formatting, i18n
 from ..domain.leitweg import check_leitweg_id
+from ..domain.money import money_str
 from ..domain.orders import termination_date
 from ..domain.pricing import DistributionKey, first_of_next_month
 from ..formatting import InputError
@@ -45,19 +46,12 @@ def not_in_past(text: str) -> None:
         raise InputError(i18n.t("input.past"))
 
 
-def parse_vat(text: str) -> Decimal:
-    value = formatting.parse_money(text.replace("%", ""))
-    if value > 100:
-        raise InputError(i18n.t("input.vat"))
-    return value
-
-
 def _optional(parse: Callable[[str], Any], text: str) -> Any:
     return parse(text) if str(text).strip() else None
 
 
 def _wire(amount: Decimal | None) -> str | None:
-    return None if amount is None else f"{amount:.2f}"
+    return None if amount is None else money_str(amount)
 
 
 class InterestForm(FormScreen):
@@ -152,7 +146,7 @@ class ProposalForm(FormScreen):
             FormField("distribution_key", "field.distribution_key", kind="select", options=keys, required=True,
                       aliases=("fees.distribution_key",)),
             FormField("unit_price", "field.unit_price", check=rule(formatting.parse_money), aliases=("fees.unit_price",)),
-            FormField("vat_rate", "field.vat_rate", required=True, check=rule(parse_vat), aliases=("fees.vat_rate",)),
+            FormField("vat_rate", "field.vat_rate", required=True, check=rule(formatting.parse_vat), aliases=("fees.vat_rate",)),
             FormField("terms", "field.terms", kind="area", aliases=("fees.terms",)),
             FormField("note", "field.note"),
         ]
@@ -169,7 +163,7 @@ class ProposalForm(FormScreen):
             "one_time_fee": _wire(formatting.parse_money(values["one_time_fee"])),
             "distribution_key": key,
             "unit_price": None if key == "fixed" else _wire(_optional(formatting.parse_money, values.get("unit_price", ""))),
-            "vat_rate": _wire(parse_vat(values["vat_rate"])),
+            "vat_rate": _wire(formatting.parse_vat(values["vat_rate"])),
             "terms": values.get("terms", ""),
         }
         return transition_request(self.order, "propose", {"note": values.get("note", ""), "fees": fees})

@@ -133,8 +133,9 @@ class SupportScreen(Screen):
         state = self.query_one("#support-state", Select).value
         days = {}
         for name in ("since", "until"):
-            days[name] = record_search.parse_day(values[name]) if values[name] else None
-            if values[name] and days[name] is None:
+            try:
+                days[name] = formatting.parse_day(values[name]) if values[name] else None
+            except formatting.InputError:
                 self.query_one("#support-count", Static).update(Text(i18n.t("support.bad_date", value=clean(values[name])),
                                                                      style="bold red"))
                 return None

@@ -9,7 +9,6 @@ waits and is sent once, with its Idempotency-Key, when the server is back.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -127,13 +126,12 @@ def _check_period(text: str) -> str | None:
     period = usage_import.parse_period(text)
     if period is None:
         return i18n.t("usage.err.period", value=clean(text))
-    today = date.today()
-    return i18n.t("usage.err.future", month=period[1], year=period[0]) if period > (today.year, today.month) else None
+    return usage_import.future_problem(period, formatting.today())
 
 
 def _check_cases(text: str) -> str | None:
-    cases = usage_import.parse_cases(text)
-    return None if cases is not None and cases <= usage_import.MAX_CASES else i18n.t("usage.err.cases", value=clean(text))
+    cases = usage_import.parse_cases(text, language=None)
+    return None if cases is not None else i18n.t("usage.err.cases", value=clean(text))
 
 
 class UsageFormScreen(FormScreen):
@@ -144,7 +142,7 @@ class UsageFormScreen(FormScreen):
 
     def __init__(self, session, contracts: dict[int, Any], **kwargs):
         self.contracts = contracts
-        today = date.today()
+        today = formatting.today()
         last = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
         super().__init__(session, "usage.report", {"period": f"{last[1]:02d}/{last[0]}"}, **kwargs)
 
@@ -163,7 +161,7 @@ class UsageFormScreen(FormScreen):
     def request(self, values: dict[str, Any]) -> Request:
         year, month = usage_import.parse_period(values["period"]) or (0, 0)
         body = {"order_id": int(values["order_id"]), "year": year, "month": month,
-                "cases": usage_import.parse_cases(values["cases"])}
+                "cases": usage_import.parse_cases(values["cases"], language=None)}
         return Request("usage.report", "POST", "/usage", body,
                        label=i18n.t("usage.label", order=body["order_id"], period=period_label(year, month)),
                        related=f"order:{body['order_id']}")
@@ -245,7 +243,7 @@ class UsageImportScreen(Screen[bool]):
                                                                             reason=clean(exc.strerror or exc))
             self.app.call_from_thread(self._report, None, message)
             return
-        parsed = usage_import.parse(data, self.contracts, today=date.today())
+        parsed = usage_import.parse(data, self.contracts, today=formatting.today())
         self.app.call_from_thread(self._report, parsed, None)
 
     def _report(self, parsed: usage_import.UsageImport | None, failure: str | None) -> None:

@@ -7,7 +7,6 @@ here, in Python, case-insensitively (``münchen`` finds "Landeshauptstadt Münch
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -15,7 +14,6 @@ from typing import Any
 ORDER_STATES = ("interest", "proposed", "ordered", "active", "terminated", "withdrawn", "rejected", "cancelled")
 INVOICE_STATES = ("issued", "paid", "cancelled")
 SCAN_LIMIT = 200_000  # records read for a name or date search; far more than a marketplace holds
-_GERMAN_DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})$")
 
 
 @dataclass(frozen=True)
@@ -31,19 +29,6 @@ class RecordQuery:
     @property
     def empty(self) -> bool:
         return not (self.number or self.organisation or self.offering or self.state or self.since or self.until)
-
-
-def parse_day(text: str) -> date | None:
-    """ "27.11.2026", "27.11.26" or "2026-11-27" → a date; None if it is none."""
-    text = text.strip()
-    m = _GERMAN_DAY.match(text)
-    try:
-        if m:
-            year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
-            return date(year, int(m[2]), int(m[1]))
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def record_day(kind: str, record: dict[str, Any]) -> date | None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .. import i18n
+from .. import formatting, i18n
 
 MAX_CASES = 100_000_000
 _ORDER = ("bestellung", "bestellnummer", "vertrag", "vertragsnummer", "auftrag", "order", "order_id", "contract")
@@ -82,21 +82,33 @@ def _column(header: list[str], names: tuple[str, ...]) -> int | None:
     return None
 
 
+def _month(year: int, month: int) -> tuple[int, int] | None:
+    return (year, month) if 1 <= month <= 12 and 2000 <= year <= 2100 else None
+
+
 def parse_period(text: str) -> tuple[int, int] | None:
+    """ "2026-03", "03/2026" or "03.2026" → (2026, 3): in a file and in the report form alike."""
     text = text.strip()
     for n, form in enumerate(_PERIOD_FORMS):
         m = form.match(text)
         if m:
-            year, month = (int(m[1]), int(m[2])) if n == 0 else (int(m[2]), int(m[1]))
-            return (year, month) if 1 <= month <= 12 and 2000 <= year <= 2100 else None
+            return _month(int(m[1]), int(m[2])) if n == 0 else _month(int(m[2]), int(m[1]))
     return None
 
 
-def parse_cases(text: str) -> int | None:
-    text = text.strip().replace(" ", "")
-    if re.fullmatch(r"\d{1,3}(\.\d{3})+", text):
-        text = text.replace(".", "")
-    return int(text) if text.isdigit() else None
+def future_problem(period: tuple[int, int], today: date) -> str | None:
+    """Usage is reported for months that are over or running, never ahead."""
+    return i18n.t("usage.err.future", month=period[1], year=period[0]) if period > (today.year, today.month) else None
+
+
+def parse_cases(text: str, *, language: str | None = "de") -> int | None:
+    """A count of cases, None if it is none. A file is read the German Excel way ("1.234" is one
+    thousand two hundred thirty-four) whatever the UI language, as German Excel wrote it; the
+    report form passes ``language=None``: typed in the user's own notation."""
+    try:
+        return formatting.parse_count(text, MAX_CASES, language=language)
+    except formatting.InputError:
+        return None
 
 
 def parse(data: bytes | str, contracts: Mapping[int, Mapping[str, Any]], *, today: date) -> UsageImport:
@@ -139,15 +151,14 @@ def parse(data: bytes | str, contracts: Mapping[int, Mapping[str, Any]], *, toda
                 problems.append(i18n.t("usage.err.period", value=cell("period")))
         else:
             year, month = cell("year"), cell("month")
-            ok = year.isdigit() and month.isdigit() and 2000 <= int(year) <= 2100 and 1 <= int(month) <= 12
-            period = (int(year), int(month)) if ok else None
+            period = _month(int(year), int(month)) if year.isdigit() and month.isdigit() else None
             if period is None:
                 problems.append(i18n.t("usage.err.period", value=f"{month}/{year}"))
-        if period is not None and period > (today.year, today.month):
-            problems.append(i18n.t("usage.err.future", month=period[1], year=period[0]))
+        if period is not None and (future := future_problem(period, today)):
+            problems.append(future)
             period = None
         cases = parse_cases(cell("cases"))
-        if cases is None or cases > MAX_CASES:
+        if cases is None:
             problems.append(i18n.t("usage.err.cases", value=cell("cases")))
         if problems or order_id is None or period is None or cases is None:
             result.errors.extend(LineError(line, p) for p in problems)
