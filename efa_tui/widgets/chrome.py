@@ -24,7 +24,7 @@ class AppHeader(Static):
         text.append(f"  {clean(organization)}" if organization else "")
         text.append(f" · {i18n.t('role.' + role)}" if role else "")
         text.append(f" · {clean(profile)}", style="dim")
-        self.update(text)
+        self.update(text, layout=False)  # one line, full width: new text never moves anything
 
 
 class OfflineBanner(Static):
@@ -32,6 +32,11 @@ class OfflineBanner(Static):
     OfflineBanner { dock: top; height: auto; background: $warning; color: $text; padding: 0 1; display: none; }
     OfflineBanner.-shown { display: block; }
     """
+
+    def update(self, content="", *, layout: bool = True) -> None:
+        # Hidden, it takes no room, so new text needs no layout of the screen (the status
+        # changes several times while the app starts); showing it is a layout of its own.
+        super().update(content, layout=layout and self.has_class("-shown"))
 
 
 class BottomBar(Vertical):
@@ -70,4 +75,4 @@ class StatusLine(Static):
             text.append("  " + i18n.t("status.pending", n=status.pending), style="yellow")
         if status.failed:
             text.append("  " + i18n.t("status.failed", n=status.failed), style="bold red")
-        self.update(text)
+        self.update(text, layout=False)  # one line, full width: new text never moves anything
