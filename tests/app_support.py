@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 from pathlib import Path
 
+from efa_tui import formatting
 from efa_tui.api.client import ApiClient
 from efa_tui.app import EfaApp
 from efa_tui.config import Config, Profile, _named
@@ -42,3 +45,60 @@ def make_app(base_url: str, tmp: Path, *, start_network: bool = True, **kwargs) 
     language = kwargs.pop("language", "de")
     session = make_session(base_url, tmp, **kwargs)
     return EfaApp(session, language=language, theme="textual-dark", start_network=start_network)
+
+
+def screen_text(app) -> str:
+    """What the terminal shows, as plain text (from the SVG screenshot Textual renders)."""
+    svg = app.export_screenshot()
+    return html.unescape("".join(re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S))).replace("\xa0", " ")
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    """Let the app finish what a key started: workers done, their messages handled, repainted."""
+    for _ in range(rounds):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+# --- snapshots (pytest-textual-snapshot) ------------------------------------------------------------
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def fix_clock(monkeypatch, today=None) -> None:
+    """Times in a picture do not move with the clock: the status line's sync time, the timeline's
+    moments and, given ``today``, the screens' today (cost previews, due dates)."""
+    monkeypatch.setattr(formatting, "clock", lambda value: "10:42")
+    monkeypatch.setattr(formatting, "moment", lambda value: "27.11.2026, 10:42")
+    if today is not None:
+        monkeypatch.setattr(formatting, "today", lambda: today)
+
+
+async def quiet(pilot, rounds: int = 3) -> None:
+    """Wait until the app is quiet: rows painted from the cache (the network side is off in
+    snapshots, so nothing races the picture), every worker done, the key hints drawn."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+
+
+def snapshot(snap_compare, server: str, tmp_path: Path, size, *keys: str, identity: str = "customer",
+             rounds: int = 3, key_by_key: bool = False, steady_cursor: bool = False) -> bool:
+    """The app from its cache, after pressing ``keys``, compared with the stored snapshot.
+    ``key_by_key``: quiet after every key (a screen loads, a form checks as typed);
+    ``steady_cursor``: an input's cursor does not blink (on or off by the clock)."""
+    from textual.widgets import Input
+
+    async def run_before(pilot):
+        await quiet(pilot, rounds)
+        for group in ([(key,) for key in keys] if key_by_key else [keys] if keys else []):
+            await pilot.press(*group)
+            await quiet(pilot, rounds)
+        if steady_cursor:
+            for box in pilot.app.screen.query(Input):
+                box.cursor_blink = False
+            await pilot.pause()
+
+    app = make_app(server, tmp_path, identity=identity, start_network=False)
+    return snap_compare(app, terminal_size=size, run_before=run_before)

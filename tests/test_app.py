@@ -3,13 +3,11 @@ facets, help, jump, the palette, language, keymap from the config, offline banne
 
 from __future__ import annotations
 
-import html
-import re
 import shutil
 
 import httpx
 import pytest
-from app_support import make_app
+from app_support import make_app, screen_text, settle
 from support import auth, start_server, stop_server
 
 from efa_tui import i18n
@@ -24,18 +22,6 @@ from efa_tui.widgets.virtual_table import VirtualTable
 def _german():
     yield
     i18n.set_language("de")
-
-
-def screen_text(app) -> str:
-    """What the terminal shows, as plain text (from the SVG screenshot Textual renders)."""
-    svg = app.export_screenshot()
-    return html.unescape("".join(re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S))).replace("\xa0", " ")
-
-
-async def settle(pilot, table: VirtualTable | None = None):
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def table_of(app) -> VirtualTable:
@@ -272,3 +258,14 @@ async def test_a_keystroke_paints_with_its_rows_and_never_holds_the_screen(serve
         assert app._batch_count == 0 and screen._hold is None
         gate.set()
         await settle(pilot)
+
+
+async def test_notifications_show_server_and_typed_text_literally(server, tmp_path):
+    """Toasts carry a refusal's detail or a typed path: markup is off for every notify, so
+    "[red]" shows as typed and a lone "[" does not crash the app."""
+    app = make_app(server, tmp_path, start_network=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.screen.notify("Abgelehnt: [red]x[/red] und [ offen")
+        await settle(pilot)
+        assert "[red]x[/red] und [ offen" in screen_text(app)

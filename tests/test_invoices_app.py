@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from app_support import make_app
+from app_support import make_app, settle
 from support import auth
 from test_invoice_check import _tamper
 from textual.widgets import Input, ProgressBar, Static
@@ -36,13 +36,6 @@ def _german():
 async def build(base: str, tmp, **kwargs):
     """The app with its cache synced first (make_app syncs only outside a running event loop)."""
     return await asyncio.to_thread(make_app, base, tmp, **kwargs)
-
-
-async def settle(pilot, rounds: int = 3):
-    for _ in range(rounds):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def text_of(app, selector: str) -> str:

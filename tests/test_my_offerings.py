@@ -5,12 +5,10 @@ the draft survives closing the form; usage reporting by hand."""
 
 from __future__ import annotations
 
-import html
-import re
 
 import httpx
 import pytest
-from app_support import make_app
+from app_support import make_app, screen_text, settle
 from support import auth
 
 from efa_tui import i18n
@@ -27,18 +25,6 @@ def _german():
     i18n.set_language("de")
 
 
-def screen_text(app) -> str:
-    svg = app.export_screenshot()
-    return html.unescape("".join(re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S))).replace("\xa0", " ")
-
-
-async def settle(pilot):
-    for _ in range(2):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def open_my_offerings(pilot) -> MyOfferingsScreen:
     await settle(pilot)
     await pilot.press("4")
@@ -51,6 +37,20 @@ async def open_my_offerings(pilot) -> MyOfferingsScreen:
 def select_row(screen: MyOfferingsScreen, offering_id: int) -> None:
     table = screen.table
     table.move_cursor(row=table.get_row_index(str(offering_id)))
+
+
+def select_published(screen: MyOfferingsScreen) -> dict:
+    offering = next(o for o in screen.offerings.values() if o["status"] == "published")
+    select_row(screen, offering["id"])
+    return offering
+
+
+async def edit_a_published_offering(pilot, screen: MyOfferingsScreen):
+    """The cursor on a published offering, ``e``: (the offering, the screen that opened)."""
+    offering = select_published(screen)
+    await pilot.press("e")
+    await settle(pilot)
+    return offering, pilot.app.screen
 
 
 async def type_into(pilot, form_screen: OfferingFormScreen, name: str, text: str) -> None:
@@ -139,12 +139,8 @@ async def test_two_admins_edit_the_same_offering_conflict_then_reapply(server, t
     app = make_app(server, tmp_path, identity="provider")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_my_offerings(pilot)
-        offering = next(o for o in screen.offerings.values() if o["status"] == "published")
+        offering, form = await edit_a_published_offering(pilot, screen)
         oid = offering["id"]
-        select_row(screen, oid)
-        await pilot.press("e")
-        await settle(pilot)
-        form = app.screen
         assert isinstance(form, OfferingFormScreen) and form.etag
 
         # The other admin (a second client) saves first: a new summary and a new annual fee.
@@ -207,8 +203,7 @@ async def test_retire_after_preview_and_usage_report_by_hand(server, tmp_path):
     app = make_app(server, tmp_path, identity="provider")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_my_offerings(pilot)
-        offering = next(o for o in screen.offerings.values() if o["status"] == "published")
-        select_row(screen, offering["id"])
+        offering = select_published(screen)
         await pilot.press("x")
         await settle(pilot)
         assert isinstance(app.screen, PreviewScreen) and "Zurückziehen?" in screen_text(app)
@@ -324,8 +319,7 @@ async def test_offline_retire_waits_in_the_outbox_and_the_row_says_so(server, tm
     app.session.api._args = (f"http://127.0.0.1:{free_port()}/api/v1", app.session.api._args[1])
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_my_offerings(pilot)
-        offering = next(o for o in screen.offerings.values() if o["status"] == "published")
-        select_row(screen, offering["id"])
+        offering = select_published(screen)
         await pilot.press("x")
         await settle(pilot)
         await pilot.press("ctrl+s")
@@ -343,12 +337,8 @@ async def test_conflict_take_their_version_sends_nothing(server, tmp_path):
     app = make_app(server, tmp_path, identity="provider")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_my_offerings(pilot)
-        offering = next(o for o in screen.offerings.values() if o["status"] == "published")
+        offering, form = await edit_a_published_offering(pilot, screen)
         oid = offering["id"]
-        select_row(screen, oid)
-        await pilot.press("e")
-        await settle(pilot)
-        form = app.screen
         current = server_get(server, "provider", f"/offerings/{oid}")
         assert httpx.patch(f"{server}/offerings/{oid}", json={"contract_terms": "Neue Vertragsbedingungen der Kollegin."},
                            headers=auth("provider", **{"If-Match": current.headers["etag"]})).status_code == 200

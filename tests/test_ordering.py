@@ -8,9 +8,8 @@ from __future__ import annotations
 import shutil
 import httpx
 import pytest
-from app_support import make_app
+from app_support import make_app, screen_text, settle
 from support import auth, start_server, stop_server
-from test_app import screen_text, settle
 
 from efa_tui import i18n
 from efa_tui.screens.detail import OfferingScreen
@@ -42,6 +41,31 @@ def orders_of(base: str, offering_id: int, who: str = "customer") -> list[dict]:
     with httpx.Client(base_url=base) as http:
         items = http.get("/orders", params={"offering_id": offering_id, "limit": 100}, headers=auth(who)).json()["items"]
     return items
+
+
+class OwnServer:
+    """A server of the test's own on a copy of the demo database, stopped and started again on
+    the same port (the app must come back online by itself)."""
+
+    def __init__(self, demo_template, tmp_path):
+        self.path = tmp_path / "m.sqlite3"
+        shutil.copy(demo_template, self.path)
+        self.proc, self.base = start_server(f"sqlite:///{self.path}")
+        self.port = int(self.base.split(":")[2].split("/")[0])
+
+    def stop(self) -> None:
+        stop_server(self.proc)
+
+    def start(self) -> None:
+        self.proc, _ = start_server(f"sqlite:///{self.path}", port=self.port)
+
+
+def quick_probing_app(base: str, tmp_path):
+    """The customer's app, checking often whether the server is back."""
+    app = make_app(base, tmp_path / "client", identity="customer")
+    app.backend.probe_min = 0.2
+    app.backend.probe_max = 0.5
+    return app
 
 
 async def synced(pilot) -> None:
@@ -240,18 +264,14 @@ async def test_a_draft_survives_closing_the_app(live_server, tmp_path):
 
 
 async def test_an_interest_made_offline_arrives_exactly_once(demo_template, tmp_path):
-    path = tmp_path / "m.sqlite3"
-    shutil.copy(demo_template, path)
-    proc, base = start_server(f"sqlite:///{path}")
-    port = int(base.split(":")[2].split("/")[0])
+    own = OwnServer(demo_template, tmp_path)
+    base = own.base
     offering = orderable_offering(base)
-    app = make_app(base, tmp_path / "client", identity="customer")
-    app.backend.probe_min = 0.2
-    app.backend.probe_max = 0.5
+    app = quick_probing_app(base, tmp_path)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await open_offering(app, pilot, offering["id"])
-            stop_server(proc)
+            own.stop()
             await pilot.press("b")
             await settle(pilot)
             await type_into(pilot, app.screen.form, "message", "Offline geschrieben")
@@ -260,14 +280,14 @@ async def test_an_interest_made_offline_arrives_exactly_once(demo_template, tmp_
             assert isinstance(app.screen, OfferingScreen)  # queued: the form closed
             assert app.backend.status.pending == 1
             assert "1 ausstehend" in screen_text(app)
-            proc, _ = start_server(f"sqlite:///{path}", port=port)
+            own.start()
             await app.backend.wait_online(60)
             await settle(pilot)
             assert app.backend.status.pending == 0
         orders = orders_of(base, offering["id"])
         assert [o["message"] for o in orders] == ["Offline geschrieben"]
     finally:
-        stop_server(proc)
+        own.stop()
 
 
 async def test_withdraw_needs_no_reason_reject_needs_one(live_server, tmp_path):
@@ -336,25 +356,21 @@ async def test_orders_list_filters_searches_and_sorts(server, tmp_path):
 
 
 async def test_an_interest_refused_after_it_was_queued_is_kept_and_can_be_fixed(demo_template, tmp_path):
-    path = tmp_path / "m.sqlite3"
-    shutil.copy(demo_template, path)
-    proc, base = start_server(f"sqlite:///{path}")
-    port = int(base.split(":")[2].split("/")[0])
+    own = OwnServer(demo_template, tmp_path)
+    base = own.base
     offering = orderable_offering(base)
-    app = make_app(base, tmp_path / "client", identity="customer")
-    app.backend.probe_min = 0.2
-    app.backend.probe_max = 0.5
+    app = quick_probing_app(base, tmp_path)
     long = "Zu lang. " * 600  # more than the server takes; the form does not know that limit
     try:
         async with app.run_test(size=SIZE) as pilot:
             await open_offering(app, pilot, offering["id"])
-            stop_server(proc)
+            own.stop()
             await pilot.press("b")
             await settle(pilot)
             app.screen.form.set_value("message", long)
             await pilot.press("ctrl+s")
             await settle(pilot)
-            proc, _ = start_server(f"sqlite:///{path}", port=port)
+            own.start()
             await app.backend.wait_online(60)
             await settle(pilot)
             assert app.backend.status.failed == 1 and app.backend.status.pending == 0
@@ -375,7 +391,7 @@ async def test_an_interest_refused_after_it_was_queued_is_kept_and_can_be_fixed(
             assert app.backend.status.failed == 0
         assert [o["message"] for o in orders_of(base, offering["id"])] == ["Jetzt kürzer."]
     finally:
-        stop_server(proc)
+        own.stop()
 
 
 async def test_customer_terminates_a_contract_by_its_terms(live_server, tmp_path):

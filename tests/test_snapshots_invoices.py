@@ -12,10 +12,10 @@ import shutil
 from datetime import date
 
 import pytest
-from app_support import make_app
+from app_support import fix_clock, snapshot
 from support import start_server, stop_server
 
-from efa_tui import formatting, i18n
+from efa_tui import i18n
 from efa_tui.screens import invoices as invoices_screen
 from efa_tui.server.app import Settings, create_app
 from efa_tui.server.demo import seed
@@ -38,31 +38,15 @@ def fixed_server(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _fixed_clock(monkeypatch):
-    monkeypatch.setattr(formatting, "clock", lambda value: "10:42")
-    monkeypatch.setattr(formatting, "moment", lambda value: "27.11.2026, 10:42")
+    fix_clock(monkeypatch)
     monkeypatch.setattr(invoices_screen, "today", lambda: DAY)
     i18n.set_language("de")
     yield
     i18n.set_language("de")
 
 
-async def _settle(pilot):
-    for _ in range(4):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.1)
-
-
 def _shot(snap_compare, server, tmp_path, *keys: str) -> bool:
-    async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press("3")
-        await _settle(pilot)
-        if keys:
-            await pilot.press(*keys)
-            await _settle(pilot)
-
-    app = make_app(server, tmp_path, start_network=False)
-    return snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    return snapshot(snap_compare, server, tmp_path, (80, 24), "3", *keys, rounds=4, key_by_key=True)
 
 
 def test_invoice_list(snap_compare, fixed_server, tmp_path):

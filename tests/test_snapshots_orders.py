@@ -9,18 +9,15 @@ from datetime import date
 
 import httpx
 import pytest
-from app_support import make_app
+from app_support import SIZES, fix_clock, snapshot
 from support import auth
-from test_snapshots import SIZES, _settle
 
-from efa_tui import formatting, i18n
+from efa_tui import i18n
 
 
 @pytest.fixture(autouse=True)
 def _fixed_clock(monkeypatch):
-    monkeypatch.setattr(formatting, "clock", lambda value: "10:42")
-    monkeypatch.setattr(formatting, "moment", lambda value: "27.11.2026, 10:42")
-    monkeypatch.setattr(formatting, "today", lambda: date(2026, 11, 27))
+    fix_clock(monkeypatch, today=date(2026, 11, 27))
     yield
     i18n.set_language("de")
 
@@ -33,12 +30,7 @@ def proposed_order(server: str) -> int:
 
 
 def _shot(snap_compare, server, tmp_path, size, *keys: str) -> bool:
-    async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press(*keys)
-        await _settle(pilot)
-
-    return snap_compare(make_app(server, tmp_path, start_network=False), terminal_size=size, run_before=run_before)
+    return snapshot(snap_compare, server, tmp_path, size, *keys)
 
 
 def jump_keys(text: str) -> list[str]:
