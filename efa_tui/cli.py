@@ -71,8 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def run_app(args: argparse.Namespace) -> int:
-    """The terminal app; with no server configured, against the embedded demo marketplace."""
+def chosen_profile(args: argparse.Namespace):
+    """(config, profile) from the config file and ``--profile``/``--server``/``--as``; None after
+    saying on stderr what is wrong (the caller exits 2)."""
     from .config import ConfigError, load_config, resolve_profile
 
     try:
@@ -84,7 +85,16 @@ def run_app(args: argparse.Namespace) -> int:
             profile = profile.model_copy(update={"demo_identity": args.identity})
     except ConfigError as exc:
         print(f"efa-tui: {exc}", file=sys.stderr)
+        return None
+    return config, profile
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """The terminal app; with no server configured, against the embedded demo marketplace."""
+    chosen = chosen_profile(args)
+    if chosen is None:
         return 2
+    config, profile = chosen
     logging.basicConfig(filename=_log_file(), level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from .app import EfaApp
     from .session import Session

@@ -1,25 +1,24 @@
-"""Small file helpers shared by the client's config and token store (headless)."""
+"""Small file helpers shared by the client's config, token store and exports (headless)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import tempfile
 from pathlib import Path
 
 
-def write_private(path: Path, text: str) -> Path:
-    """Replace ``path`` atomically with ``text``; the file is 0600 from its first byte.
-
-    ``mkstemp`` creates the temporary file with O_EXCL|O_NOFOLLOW and mode 0600, so a token or
-    a config is never briefly readable by others, and a crash leaves the old file whole.
-    """
+def _replace(path: Path, data: bytes, mode: int) -> Path:
+    """Replace ``path`` atomically with ``data`` (a crash leaves the old file whole, never half a
+    new one). ``mkstemp`` creates the temporary file with O_EXCL|O_NOFOLLOW and mode 0600; it gets
+    ``mode`` before the first byte is written."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         if hasattr(os, "fchmod"):  # not on Windows before 3.13
-            os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -30,6 +29,28 @@ def write_private(path: Path, text: str) -> Path:
             pass
         raise
     return path
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Replace ``path`` with ``text``, 0600 from its first byte: a token or a config is never
+    briefly readable by others."""
+    return _replace(path, text.encode("utf-8"), 0o600)
+
+
+@functools.cache
+def _umask() -> int:
+    # Read once: os.umask can only be read by setting it, which would race with other threads.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_document(path: Path, data: bytes) -> Path:
+    """Save a document the user asked for (an exported invoice, a CSV), with the usual permissions,
+    creating its folder if needed."""
+    path = path.expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return _replace(path, data, 0o666 & ~_umask())
 
 
 def free_port(host: str = "127.0.0.1") -> int:

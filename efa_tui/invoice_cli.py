@@ -63,20 +63,14 @@ async def fetch_invoices(base_url: str, token: str, year: int | None, **options)
 
 def export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     from .api.errors import ApiError, Unreachable
-    from .config import ConfigError, load_config, resolve_profile
+    from .cli import chosen_profile
     from .secrets import get_token
     from .store import invoice_list as il
 
-    try:
-        config = load_config()
-        profile = resolve_profile(config, args.profile, args.server)
-        if args.identity:
-            if not profile.is_embedded:
-                raise ConfigError("--as picks a demo identity and works only with the embedded demo marketplace")
-            profile = profile.model_copy(update={"demo_identity": args.identity})
-    except ConfigError as exc:
-        print(f"efa-tui: {exc}", file=sys.stderr)
+    chosen = chosen_profile(args)
+    if chosen is None:
         return 2
+    _, profile = chosen
     token = get_token(profile.name, profile) or ""
     if not token:
         print(f"efa-tui: no token for profile {profile.name!r}: set EFA_TUI_TOKEN or store one for the profile",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 import time
 import uuid
 from datetime import date
@@ -22,6 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, ProgressBar, Select, Static
 
 from .. import formatting, i18n
+from ..files import write_document
 from ..api.errors import ApiError, Unreachable
 from ..store import invoice_list as il
 from ..text import clean
@@ -36,29 +36,6 @@ def downloads_dir() -> Path:
 
     path = Path(platformdirs.user_downloads_dir())
     return path if path.is_dir() else Path.home()
-
-
-def write_file(path: Path, data: bytes) -> Path:
-    """Write atomically (a crash leaves no half file) with the usual permissions for documents."""
-    path = path.expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
 
 
 # --- forms: dispute, cancel ------------------------------------------------------------------------
@@ -201,7 +178,7 @@ class SaveXmlDialog(PathDialog):
             self.result(Text(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), style="bold red"))
             return
         try:
-            await asyncio.to_thread(write_file, path, xml)
+            await asyncio.to_thread(write_document, path, xml)
         except OSError as exc:
             self.result(Text(i18n.t("invoice.write_failed", path=str(path), reason=clean(exc.strerror or exc)), style="bold red"))
             return
@@ -296,14 +273,18 @@ class ExportDialog(PathDialog):
     @on(Select.Changed, "#export-format")
     def _format(self, event: Select.Changed) -> None:
         path = self.query_one("#dialog-path", Input)
-        path.value = str(Path(path.value).with_suffix("." + str(event.value)))
+        typed = path.value.strip()
+        current = Path(typed)
+        if not typed or typed.endswith(os.sep) or not current.name:  # no file name (yet): the default one, in that folder
+            current = Path(typed or self.directory) / f"Rechnungen-{self.today.isoformat()}"
+        path.value = str(current.with_suffix("." + str(event.value)))
 
     @work(group="export", exclusive=True, exit_on_error=False)
     async def act(self, path: Path) -> None:
         fmt = str(self.query_one("#export-format", Select).value)
         text = il.to_csv(self.invoices, self.today, bom=True) if fmt == "csv" else il.to_json(self.invoices, self.today)
         try:
-            await asyncio.to_thread(write_file, path, text.encode("utf-8"))
+            await asyncio.to_thread(write_document, path, text.encode("utf-8"))
         except OSError as exc:
             self.result(Text(i18n.t("invoice.write_failed", path=str(path), reason=clean(exc.strerror or exc)), style="bold red"))
             return
