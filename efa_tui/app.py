@@ -15,6 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.notifications import SeverityLevel
 
 from . import formatting, i18n
 from .api.errors import ApiError, Unreachable
@@ -23,7 +24,6 @@ from .screens.catalog import CatalogScreen
 from .screens.help import HelpScreen, binding_rows
 from .screens.jump import JumpScreen, parse_jump
 from .screens.localize import localize_bindings
-from .screens.records import AreaScreen, RecordScreen
 from .session import Session
 from .store.backend import Status
 from .text import clean
@@ -97,6 +97,15 @@ class EfaApp(App):
             self.set_keymap(normalize_keymap(dict(session.config.keymap)))
 
     # --- start ---------------------------------------------------------------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast of every screen comes here (Widget.notify calls the app's), always with markup
+        off: messages carry server text (a refusal's detail, a title) and what users typed, so
+        "[red]x[/red]" must show literally and a lone "[" must not crash the toast. ``markup`` is
+        accepted only because Textual passes it."""
+        kwargs = {} if timeout is None else {"timeout": timeout}
+        super().notify(message, title=title, severity=severity, markup=False, **kwargs)
 
     def on_mount(self) -> None:
         self.theme = self._theme_name if self._theme_name in self.available_themes else "textual-dark"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from functools import partial
 
+from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from . import i18n
+from .text import clean
 from .screens.jump import parse_jump
 
 
@@ -15,13 +17,14 @@ class JumpProvider(Provider):
 
     async def search(self, query: str) -> Hits:
         verb, rest = parse_jump(query)
+        # What the user typed is shown back: as Text, never markup (a "[" must not break the palette).
         app = self.app
         if verb in ("order", "bestellung") and rest:
-            yield Hit(100, i18n.t("cmd.order", n=rest), partial(app.run_jump, f"order {rest}"))
+            yield Hit(100, Text(i18n.t("cmd.order", n=clean(rest))), partial(app.run_jump, f"order {rest}"))
         elif verb in ("invoice", "rechnung") and rest:
-            yield Hit(100, i18n.t("cmd.invoice", n=rest), partial(app.run_jump, f"invoice {rest}"))
+            yield Hit(100, Text(i18n.t("cmd.invoice", n=clean(rest))), partial(app.run_jump, f"invoice {rest}"))
         elif verb in ("offering", "angebot") and rest:
-            yield Hit(100, i18n.t("cmd.offering", text=rest), partial(app.run_jump, f"offering {rest}"))
+            yield Hit(100, Text(i18n.t("cmd.offering", text=clean(rest))), partial(app.run_jump, f"offering {rest}"))
 
     async def discover(self) -> Hits:
         for key, jump in (("cmd.catalog", "catalog"), ("cmd.orders", "orders"), ("cmd.invoices", "invoices")):

@@ -104,9 +104,9 @@ class FormScreen(Screen):
         """Sent (item.state == DONE, item.response is the server's answer) or queued (PENDING)."""
         self.dismiss(item.response if item.state == DONE else None)
 
-    def conflict(self, item: OutboxItem) -> None:
+    async def conflict(self, item: OutboxItem) -> None:
         """412: someone else changed the record first. Forms that send If-Match override this."""
-        self.session.outbox.discard(item.id)
+        await asyncio.to_thread(self.session.outbox.discard, item.id)  # SQLite with fsync: not on the event loop
         self.notify(i18n.t("form.conflict"), severity="error", timeout=10)
 
     # --- building -------------------------------------------------------------------------------
@@ -216,7 +216,7 @@ class FormScreen(Screen):
             self.done(item)
             return
         if item.state == CONFLICT:
-            self.conflict(item)
+            await self.conflict(item)
             return
         if item.state == NEEDS_ATTENTION:
             await asyncio.to_thread(self.session.outbox.discard, item.id)

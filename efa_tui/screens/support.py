@@ -178,13 +178,15 @@ class SupportScreen(Screen):
         self.records = {int(r["id"]): r for r in found}
         for r in found:
             if q.kind == "orders":
-                table.add_row(f"#{r.get('id')}", Text(clean((r.get("customer") or {}).get("name")), no_wrap=True, overflow="ellipsis"),
+                table.add_row(Text(f"#{clean(r.get('id'))}"), Text(clean((r.get("customer") or {}).get("name")), no_wrap=True,
+                                                                   overflow="ellipsis"),
                               Text(clean((r.get("offering") or {}).get("title")), no_wrap=True, overflow="ellipsis"),
-                              state_text("orders", r), formatting.day(r.get("created_at")), key=str(r["id"]))
+                              Text(clean(state_text("orders", r))), formatting.day(r.get("created_at")), key=str(r["id"]))
             else:
-                table.add_row(clean(r.get("number")), Text(clean((r.get("customer") or {}).get("name")), no_wrap=True,
-                                                           overflow="ellipsis"),
-                              Text(formatting.money(r.get("gross")), justify="right"), state_text("invoices", r),
+                # DataTable reads a plain str as markup: every cell from the server is Text.
+                table.add_row(Text(clean(r.get("number"))), Text(clean((r.get("customer") or {}).get("name")), no_wrap=True,
+                                                                 overflow="ellipsis"),
+                              Text(formatting.money(r.get("gross")), justify="right"), Text(clean(state_text("invoices", r))),
                               formatting.day(r.get("issue_date")), key=str(r["id"]))
         message = "support.count_all" if q.empty else "support.count"
         self.query_one("#support-count", Static).update(
