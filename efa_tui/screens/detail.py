@@ -74,13 +74,7 @@ def describe(offering: dict[str, Any], me: dict[str, Any] | None, today: date) -
 
     fee_text = Text()
     fee_text.append(i18n.t("detail.fees") + "\n", style="bold underline")
-    fee_text.append(f"  {i18n.t('detail.annual_fee')}: {formatting.money(fees.get('annual_fee'))}\n")
-    fee_text.append(f"  {i18n.t('detail.one_time_fee')}: {formatting.money(fees.get('one_time_fee'))}\n")
-    key = fees.get("distribution_key") or "fixed"
-    fee_text.append(f"  {i18n.t('detail.distribution')}: {i18n.t('key.' + key)}")
-    if fees.get("unit_price"):
-        fee_text.append(f" · {formatting.money(fees.get('unit_price'))} {clean(fees.get('unit_label') or '')}")
-    fee_text.append(f"\n  {i18n.t('detail.vat')}: {formatting.number(Decimal(fees.get('vat_rate') or '0'), 0)} %")
+    fee_text.append_text(fee_lines(fees))
     blocks.append(fee_text)
     blocks.append(price_for(offering, me, today))
 
@@ -108,6 +102,19 @@ def describe(offering: dict[str, Any], me: dict[str, Any] | None, today: date) -
         order.append(i18n.t("detail.cannot_order", reason=reason), style="bold")
     blocks.insert(1, order)  # right under the title: whether and how this user can order
     return blocks
+
+
+def fee_lines(fees: dict[str, Any]) -> Text:
+    """The fees, one per line: an offering's (its detail) and a contract's agreed ones (the order)."""
+    text = Text()
+    text.append(f"  {i18n.t('detail.annual_fee')}: {formatting.money(fees.get('annual_fee'))}\n")
+    text.append(f"  {i18n.t('detail.one_time_fee')}: {formatting.money(fees.get('one_time_fee'))}\n")
+    key = fees.get("distribution_key") or "fixed"
+    text.append(f"  {i18n.t('detail.distribution')}: {i18n.t('key.' + clean(key))}")
+    if fees.get("unit_price"):
+        text.append(f" · {formatting.money(fees.get('unit_price'))} {clean(fees.get('unit_label') or '')}".rstrip())
+    text.append(f"\n  {i18n.t('detail.vat')}: {formatting.number(Decimal(str(fees.get('vat_rate') or '0')), 0)} %")
+    return text
 
 
 class OfferingScreen(Screen):

@@ -445,19 +445,24 @@ class InvoiceScreen(Screen):
     async def action_validate_xml(self) -> None:
         from .invoice_dialogs import FindingsScreen
 
-        try:
-            await asyncio.to_thread(self.session.api.get)
-            xml = await self.session.api.invoice_xml(int(self.invoice["id"]))
-        except Unreachable:
-            self.notify(i18n.t("invoice.xml_offline"), severity="warning")
-            return
-        except ApiError as exc:
-            self.notify(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), severity="error")
+        xml = await self._ask(lambda api: api.invoice_xml(int(self.invoice["id"])), "invoice.xml_offline", "warning")
+        if xml is None:
             return
         from ..xrechnung.validate import validate_xrechnung
 
         findings = await asyncio.to_thread(validate_xrechnung, xml)
         self.app.push_screen(FindingsScreen(f"XRechnung {clean(self.invoice.get('number'))}", findings))
+
+    async def _ask(self, call, offline_id: str, offline_severity: str):
+        """The server's answer to ``call(api)``; None after telling the user why there is none."""
+        try:
+            await asyncio.to_thread(self.session.api.get)  # httpx and the models, off the event loop
+            return await call(self.session.api)
+        except Unreachable:
+            self.notify(i18n.t(offline_id), severity=offline_severity)
+        except ApiError as exc:
+            self.notify(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), severity="error")
+        return None
 
     # --- operator ------------------------------------------------------------------------------------
 
@@ -469,14 +474,9 @@ class InvoiceScreen(Screen):
 
     @work(group="invoice-pay", exclusive=True, exit_on_error=False)
     async def mark_paid(self, key: str) -> None:
-        try:
-            await asyncio.to_thread(self.session.api.get)
-            resp = await self.session.api.request("POST", f"/invoices/{int(self.invoice['id'])}/pay", idempotency_key=key)
-        except Unreachable:
-            self.notify(i18n.t("invoice.operator_offline"), severity="error")
-            return
-        except ApiError as exc:
-            self.notify(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), severity="error")
+        resp = await self._ask(lambda api: api.request("POST", f"/invoices/{int(self.invoice['id'])}/pay", idempotency_key=key),
+                               "invoice.operator_offline", "error")
+        if resp is None:
             return
         self._take(resp.data)
         self.notify(i18n.t("invoice.paid_saved"))

@@ -21,7 +21,7 @@ from ..api.errors import ApiError, Unreachable
 from ..domain.orders import Action, allowed_actions
 from ..store.outbox import CONFLICT, DONE, NEEDS_ATTENTION, PENDING
 from ..text import clean
-from .detail import price_for
+from .detail import fee_lines, price_for
 from .localize import localize_bindings
 from .order_forms import ProposalForm, StepForm, transition_request
 
@@ -43,13 +43,8 @@ def fees_block(fees: dict[str, Any] | None, terms: str | None) -> Text:
     if not fees:
         text.append("  " + i18n.t("order.no_fees"), style="italic")
         return text
-    text.append(f"  {i18n.t('detail.annual_fee')}: {formatting.money(fees.get('annual_fee'))}\n")
-    text.append(f"  {i18n.t('detail.one_time_fee')}: {formatting.money(fees.get('one_time_fee'))}\n")
-    key = fees.get("distribution_key") or "fixed"
-    text.append(f"  {i18n.t('detail.distribution')}: {i18n.t('key.' + key)}")
-    if fees.get("unit_price"):
-        text.append(f" · {formatting.money(fees.get('unit_price'))}")
-    text.append(f"\n  {i18n.t('detail.vat')}: {formatting.number(float(fees.get('vat_rate') or 0), 0)} %\n")
+    text.append_text(fee_lines(fees))
+    text.append("\n")
     if terms:
         text.append(i18n.t("order.terms") + "\n", style="bold")
         text.append("  " + clean(terms, multiline=True))
@@ -340,7 +335,7 @@ class ConfirmOrderScreen(Screen):
                                    target_group_size=self.order.get("target_group_size")))
         # Always in view, also at 80x24: what the user decides on scrolls above it.
         with Vertical(id="confirm-bar"):
-            yield Checkbox(i18n.t("confirm.check", org=org), id="confirm-check", compact=True)
+            yield Checkbox(Text(i18n.t("confirm.check", org=org)), id="confirm-check", compact=True)
             with Horizontal(id="confirm-buttons"):
                 yield Button(i18n.t("confirm.cancel"), id="confirm-cancel", compact=True)
                 yield Button(i18n.t("confirm.button"), variant="warning", id="confirm-order", compact=True)
