@@ -89,6 +89,16 @@ async def jump(pilot, text: str) -> None:
     await settle(pilot)
 
 
+async def open_step(pilot, order_id: int, key: str) -> StepForm:
+    """The order's detail, then the step form behind ``key`` (a activate, x reject, t terminate)."""
+    await synced(pilot)
+    await jump(pilot, f"order {order_id}")
+    await pilot.press(key)
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, StepForm), pilot.app.screen
+    return pilot.app.screen
+
+
 async def type_into(pilot, form: Form, name: str, text: str) -> None:
     form.control(name).focus()
     form.set_value(name, "")
@@ -185,11 +195,7 @@ async def test_the_whole_flow_interest_proposal_binding_order_activation(live_se
     # 4. The provider activates the contract.
     provider = make_app(live_server, tmp_path / "provider", identity="provider")
     async with provider.run_test(size=SIZE) as pilot:
-        await synced(pilot)
-        await jump(pilot, f"order {order_id}")
-        await pilot.press("a")
-        await settle(pilot)
-        assert isinstance(provider.screen, StepForm)
+        await open_step(pilot, order_id, "a")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(provider.screen, OrderScreen)
@@ -297,11 +303,7 @@ async def test_withdraw_needs_no_reason_reject_needs_one(live_server, tmp_path):
                             headers=auth("customer", **{"Idempotency-Key": "k-reject-1"})).json()
     provider = make_app(live_server, tmp_path / "p", identity="provider")
     async with provider.run_test(size=SIZE) as pilot:
-        await synced(pilot)
-        await jump(pilot, f"order {created['id']}")
-        await pilot.press("x")
-        await settle(pilot)
-        assert isinstance(provider.screen, StepForm)
+        await open_step(pilot, created["id"], "x")
         await pilot.press("ctrl+s")  # no reason given
         await settle(pilot)
         assert isinstance(provider.screen, StepForm) and "note" in provider.screen.form.errors

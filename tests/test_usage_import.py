@@ -172,3 +172,9 @@ def test_counts_and_publish_gaps():
     orders = [{"offering": {"id": 1}, "state": s} for s in ("interest", "proposed", "ordered", "active", "withdrawn")]
     assert rules.count_orders(orders) == {1: (2, 2)}
     assert rules.publish_gaps(OFFERING) == ["offering.gap.description", "offering.gap.terms"]
+
+
+def test_a_file_the_csv_module_cannot_read_is_a_message_not_a_traceback():
+    data = ("Bestellung;Zeitraum;Fälle\n12;03/2026;\"" + "x" * 200_000 + "\"\n").encode()
+    result = usage_import.parse(data, CONTRACTS, today=TODAY)
+    assert not result.ok and str(result.errors[0]).startswith("Die Datei ist keine lesbare CSV-Datei")

@@ -206,6 +206,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "usage.err.no_order": ("Weder Bestellnummer noch Kunde angegeben.", "Neither order number nor customer given."),
     "usage.err.duplicate": ("Derselbe Vertrag und Monat wie in Zeile {other}.", "Same contract and month as line {other}."),
     "usage.err.file": ("Datei {path} nicht lesbar: {reason}", "Cannot read {path}: {reason}"),
+    "usage.err.csv": ("Die Datei ist keine lesbare CSV-Datei: {reason}.", "The file is no readable CSV file: {reason}."),
     "usage.err.too_big": ("Die Datei ist größer als 5 MB.", "The file is larger than 5 MB."),
     # --- support
     "support.f.number": ("Nummer", "Number"),

@@ -116,7 +116,11 @@ def parse(data: bytes | str, contracts: Mapping[int, Mapping[str, Any]], *, toda
     order, only per-case contracts that are or were running)."""
     text = decode(data) if isinstance(data, bytes) else data
     result = UsageImport([], [])
-    rows = [(n, row) for n, row in enumerate(_reader(text), start=1) if any(cell.strip() for cell in row)]
+    try:
+        rows = [(n, row) for n, row in enumerate(_reader(text), start=1) if any(cell.strip() for cell in row)]
+    except csv.Error as exc:  # e.g. one cell beyond the csv module's limit: a message, not a traceback
+        result.errors.append(LineError(0, i18n.t("usage.err.csv", reason=str(exc))))
+        return result
     if not rows:
         result.errors.append(LineError(0, i18n.t("usage.err.empty")))
         return result
