@@ -222,7 +222,7 @@ class FormScreen(Screen):
             await asyncio.to_thread(self.session.outbox.discard, item.id)
             await self.session.backend.announce()
             problem = item.problem or {}
-            errors = {str(e.get("field") or ""): _message(e) for e in problem.get("errors") or []}
+            errors = field_errors(problem)
             unplaced = self.form.show_errors(errors)
             detail = clean(problem.get("detail") or problem.get("title") or item.last_error or "")
             message = i18n.t("form.refused", detail=detail)
@@ -231,8 +231,12 @@ class FormScreen(Screen):
             self.notify(message, severity="error", timeout=10)
 
 
-def _message(error: dict[str, Any]) -> str:
-    """A field error's message, in German when the server gave one."""
-    if i18n.current_language() == "de" and error.get("message_de"):
-        return str(error["message_de"])
-    return str(error.get("message") or "")
+def field_errors(problem: dict[str, Any] | None) -> dict[str, str]:
+    """A 422's field errors (field → message, in German when the server gave one): a form shows
+    them at its fields, also when a refused write is opened again from the outbox."""
+    def message(error: dict[str, Any]) -> str:
+        if i18n.current_language() == "de" and error.get("message_de"):
+            return str(error["message_de"])
+        return str(error.get("message") or "")
+
+    return {str(e.get("field") or ""): message(e) for e in (problem or {}).get("errors") or []}

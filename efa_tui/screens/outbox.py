@@ -21,6 +21,7 @@ from .. import formatting, i18n
 from ..store.outbox import CONFLICT, NEEDS_ATTENTION, PENDING, OutboxItem
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
+from .form_screen import field_errors
 from .localize import localize_bindings
 
 REFUSED = (NEEDS_ATTENTION, CONFLICT)
@@ -152,15 +153,9 @@ class OutboxScreen(Screen):
         await asyncio.to_thread(self.session.outbox.discard, item.id)  # the draft holds the input now
         await self.session.backend.announce()
         me = getattr(self.app, "me", None) or {}
-        self.app.push_screen(InterestForm(self.session, offering, me, errors=_field_errors(item)), self._edited)
+        self.app.push_screen(InterestForm(self.session, offering, me, errors=field_errors(item.problem)), self._edited)
 
     def _edited(self, answer: Any) -> None:
         self.load()
         if isinstance(answer, dict) and answer.get("id"):
             self.app.open_order(answer)  # accepted now: show the order it made
-
-
-def _field_errors(item: OutboxItem) -> dict[str, str]:
-    problem = item.problem or {}
-    return {str(e.get("field") or ""): str(e.get("message_de") if i18n.current_language() == "de" and e.get("message_de")
-                                           else e.get("message") or "") for e in problem.get("errors") or []}
