@@ -99,3 +99,25 @@ def test_counts_and_choices():
     offerings, others = choices(ORDERS, "customer")
     assert offerings == [(1, "Bauantrag online"), (2, "Wohngeld")]
     assert others == [(20, "AKDB")]
+
+
+async def test_a_restored_choice_that_is_gone_leaves_the_select_alone():
+    """A draft may name a contract no longer listed: no InvalidSelectValueError from the form."""
+    from textual.app import App
+
+    from efa_tui.widgets.form import Form, FormField
+
+    fields = [FormField("order_id", "usage.f.contract", kind="select", options=[("12", "#12")], required=True),
+              FormField("kind", "usage.f.contract", kind="select", options=[("a", "A")])]
+
+    class FormApp(App):
+        def compose(self):
+            yield Form(fields, {"order_id": "12", "kind": "a"})
+
+    app = FormApp()
+    async with app.run_test() as pilot:
+        form = app.query_one(Form)
+        form.set_value("order_id", "99")
+        form.set_value("kind", "gone")
+        await pilot.pause()
+        assert form.value("order_id") == "12" and not form.value("kind")

@@ -135,7 +135,12 @@ class Form(VerticalScroll):
         if isinstance(widget, TextArea):
             widget.text = str(value or "")
         elif isinstance(widget, Select):
-            widget.value = value if value else Select.NULL
+            # A restored draft may name a choice that is gone (a contract no longer listed):
+            # no choice (or the one shown) rather than Textual's InvalidSelectValueError.
+            if value and value in {val for val, _ in self._by_name[name].options}:
+                widget.value = value
+            elif not self._by_name[name].required:
+                widget.value = Select.NULL
         elif isinstance(widget, Switch):
             widget.value = bool(value)
         else:
