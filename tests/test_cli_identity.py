@@ -1,0 +1,56 @@
+"""`efa-tui --as IDENTITY`: the embedded demo marketplace answers as that demo user; `--as` with a
+remote server is refused with a clear message (exit 2) instead of sending demo tokens away."""
+
+from __future__ import annotations
+
+import pytest
+
+from efa_tui import DEMO_IDENTITIES
+from efa_tui.cli import build_parser, chosen_profile, main
+from efa_tui.session import EmbeddedServer, Session
+
+EXPECTED = {  # identity → (role, organisation) as the demo data has them
+    "customer": ("customer", "Landeshauptstadt München"),
+    "customer-nohouse": ("customer", "Stadt Jena"),
+    "provider": ("provider", "AKDB"),
+    "support": ("support", None),
+}
+
+
+@pytest.fixture
+def private_dirs(tmp_path, monkeypatch):
+    """No config file of the machine's user: config, data and cache dirs in tmp."""
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    monkeypatch.delenv("EFA_TUI_TOKEN", raising=False)
+    return tmp_path
+
+
+@pytest.mark.parametrize("identity", sorted(EXPECTED))
+async def test_as_picks_the_demo_identity(identity, private_dirs, db_url):
+    config, profile = chosen_profile(build_parser().parse_args(["--as", identity]))
+    assert profile.is_embedded and profile.demo_identity == identity
+    session = Session.open(config, profile, server=EmbeddedServer(database_url=db_url),
+                           cache_path=private_dirs / "cache.sqlite3", local_path=private_dirs / "local.sqlite3")
+    try:
+        assert await session.server.wait_ready(60)
+        me = await session.api.me()
+        role, organisation = EXPECTED[identity]
+        assert me.role == role
+        if organisation:
+            assert organisation in me.organization.name
+    finally:
+        await session.aclose()
+
+
+def test_every_demo_identity_is_offered():
+    parser = build_parser()
+    for identity in DEMO_IDENTITIES:
+        assert parser.parse_args(["--as", identity]).identity == identity
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--as", "admin"])
+
+
+def test_as_with_a_remote_server_is_refused(private_dirs, capsys):
+    assert main(["--server", "https://marketplace.example.org/api/v1", "--as", "provider"]) == 2
+    assert "--as" in capsys.readouterr().err
