@@ -118,8 +118,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "field.reason": ("Begründung", "Reason"),
     "field.start_date": ("Vertragsbeginn", "Contract start"),
     "field.end_date": ("Vertragsende", "Contract end"),
-    "input.unit_price_needed": ("Für diesen Verteilschlüssel ist ein Preis je Einheit nötig",
-                                "This distribution key needs a unit price"),
     "transition.reject": ("Interesse ablehnen: Bestellung {n}", "Reject: order {n}"),
     "transition.withdraw": ("Zurückziehen: Bestellung {n}", "Withdraw: order {n}"),
     "transition.cancel": ("Stornieren: Bestellung {n}", "Cancel: order {n}"),

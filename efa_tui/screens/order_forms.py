@@ -17,6 +17,7 @@ from ..domain.money import money_str
 from ..domain.orders import termination_date
 from ..domain.pricing import DistributionKey, first_of_next_month
 from ..formatting import InputError
+from ..offering_text import unit_price_problem
 from ..text import clean
 from ..widgets.form import FormField
 from .form_screen import FormScreen, Request
@@ -152,9 +153,10 @@ class ProposalForm(FormScreen):
         ]
 
     def validate(self, values: dict[str, Any]) -> dict[str, str]:
-        if values.get("distribution_key") not in ("", "fixed") and not str(values.get("unit_price", "")).strip():
-            return {"unit_price": i18n.t("input.unit_price_needed")}
-        return {}
+        # The offering's rule; only its "needed" half applies: with "fixed" a typed unit price is
+        # simply not sent (request() drops it), the provider need not clear the field first.
+        problem = unit_price_problem(values.get("distribution_key") or "", str(values.get("unit_price") or ""))
+        return {"unit_price": i18n.t(problem)} if problem == "offering.err.unit_price_needed" else {}
 
     def request(self, values: dict[str, Any]) -> Request:
         key = values["distribution_key"]
