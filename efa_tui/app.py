@@ -74,6 +74,8 @@ class EfaApp(App):
         Binding("r", "refresh", "key.refresh", id="app.refresh"),
         Binding("o", "outbox", "key.outbox", show=False, id="app.outbox"),
         Binding("q", "quit", "key.quit", id="app.quit"),
+        # Our own palette binding (Textual then adds none): labelled in the user's language, rebindable.
+        Binding("ctrl+p", "command_palette", "key.palette", show=False, priority=True, id="app.palette"),
     ]
     CSS = """
     Screen { layers: base overlay; }

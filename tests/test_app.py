@@ -106,6 +106,10 @@ async def test_help_lists_every_active_binding(server, tmp_path):
         assert {"catalog.filter", "catalog.sort", "app.jump", "app.help", "app.refresh", "table.down", "table.top"} <= ids
         labels = {label for _keys, label, _bid in app.screen.rows}
         assert {"Filter", "Springen", "Hilfe"} <= labels  # in German
+        # Textual's own keys too: tab, the palette (which is ours now, rebindable as app.palette)
+        assert {"Nächstes Feld", "Vorheriges Feld", "Befehle"} <= labels
+        assert not labels & {"Focus Next", "Focus Previous", "palette"}
+        assert "app.palette" in ids
         text = screen_text(app)
         assert "Binding-ID" in text and "catalog.filter" in text
         await pilot.press("escape")

@@ -167,6 +167,12 @@ class FormScreen(Screen):
             self.session.drafts.save(self.draft_key, values)
             self._saved_seq = seq
 
+    def _drop_draft(self) -> None:
+        """In a thread: the lock waits for a save under way, and no later save brings it back."""
+        with self._draft_lock:
+            self._saved_seq = 1 << 62
+            self.session.drafts.delete(self.draft_key)
+
     # --- submitting -----------------------------------------------------------------------------
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -208,9 +214,7 @@ class FormScreen(Screen):
     async def _settle(self, item: OutboxItem, values: dict[str, Any]) -> None:
         if item.state in (DONE, PENDING):
             # Sent, or safely queued (offline): the outbox holds it now, the draft can go.
-            with self._draft_lock:
-                self._saved_seq = 1 << 62  # no late save brings the draft back
-                await asyncio.to_thread(self.session.drafts.delete, self.draft_key)
+            await asyncio.to_thread(self._drop_draft)
             if item.state == PENDING:
                 self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
             self.done(item)

@@ -14,12 +14,33 @@ from .. import i18n
 from .localize import localize_bindings
 
 
+# Textual's built-in bindings (widgets and app) by action → message id.
+BUILTIN = {
+    "app.focus_next": "builtin.focus_next", "app.focus_previous": "builtin.focus_previous",
+    "focus_next": "builtin.focus_next", "focus_previous": "builtin.focus_previous",
+    "quit": "builtin.quit", "app.quit": "builtin.quit", "command_palette": "key.palette",
+    "copy": "builtin.copy", "screen.copy_text": "builtin.copy", "cut": "builtin.cut", "paste": "builtin.paste",
+    "scroll_up": "builtin.scroll_up", "scroll_down": "builtin.scroll_down", "scroll_left": "builtin.scroll_left",
+    "scroll_right": "builtin.scroll_right", "scroll_home": "builtin.scroll_home", "scroll_end": "builtin.scroll_end",
+    "page_up": "builtin.page_up", "page_down": "builtin.page_down", "page_left": "builtin.page_left",
+    "page_right": "builtin.page_right", "submit": "builtin.submit", "select_all": "builtin.select_all",
+    "cursor_left": "builtin.cursor_left", "cursor_right": "builtin.cursor_right", "home": "builtin.home", "end": "builtin.end",
+    "cursor_left_word": "builtin.cursor_left_word", "cursor_right_word": "builtin.cursor_right_word",
+    "delete_left": "builtin.delete_left", "delete_right": "builtin.delete_right",
+    "delete_left_word": "builtin.delete_left_word", "delete_right_word": "builtin.delete_right_word",
+    "delete_left_all": "builtin.delete_left_all", "delete_right_all": "builtin.delete_right_all",
+    "app.toggle_dark": "builtin.toggle_dark", "maximize": "builtin.maximize", "screen.maximize": "builtin.maximize",
+    "minimize": "builtin.minimize", "screen.minimize": "builtin.minimize",
+}
+
+
 def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
     """(keys, description, binding id) of every active binding, one row per action."""
     rows: dict[tuple[str, str], list[str]] = {}
     for key, active in screen.active_bindings.items():
         b = active.binding
-        label = b.description or b.action
+        # Textual's own bindings (no id) come with English descriptions: ours where we know them.
+        label = i18n.t(BUILTIN[b.action]) if not b.id and b.action in BUILTIN else (b.description or b.action)
         rows.setdefault((label, b.id or ""), []).append(screen.app.get_key_display(b) if b.key == key else key)
     return sorted(((" ".join(dict.fromkeys(keys)), label, bid) for (label, bid), keys in rows.items()),
                   key=lambda r: r[1].lower())
