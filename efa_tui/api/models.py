@@ -247,6 +247,7 @@ class Invoice(ApiModel):
     paid_at: datetime | None = None
     cancelled_at: datetime | None = None
     review: Review = Field(default_factory=Review)
+    disputed_lines: int = 0  # lines the customer disputes (lists show "beanstandet" without the lines)
     version: int = 0
     updated_at: datetime | None = None
     vat_breakdown: list[VatGroup] | None = None
