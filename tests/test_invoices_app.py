@@ -255,7 +255,7 @@ async def test_export_and_save_xml(server, tmp_path, monkeypatch):
         # open the saved file from the list's "XML prüfen"
         await pilot.press("escape")
         await settle(pilot)
-        await pilot.press("o")
+        await pilot.press("v")
         await settle(pilot)
         app.screen.query_one("#dialog-path", Input).value = str(saved[0])
         await pilot.press("enter")

@@ -103,7 +103,7 @@ class InvoicesScreen(Screen):
         Binding("s", "cycle_sort", "key.sort", id="invoices.sort"),
         Binding("e", "export", "invoices.key.export", id="invoices.export"),
         Binding("c", "chart", "invoices.key.chart", id="invoices.chart"),
-        Binding("o", "open_file", "invoices.key.open_file", id="invoices.open_file"),
+        Binding("v", "open_file", "invoices.key.open_file", id="invoices.open_file"),  # "o" is the outbox, app-wide
         Binding("b", "billing_run", "invoices.key.billing_run", id="invoices.billing_run"),
         Binding("escape", "leave_filter", "key.back", show=False, id="invoices.leave_filter"),
     ]
