@@ -378,5 +378,10 @@ class EfaApp(App):
         current = self.theme if self.theme in THEMES else THEMES[0]
         self.theme = THEMES[(THEMES.index(current) + 1) % len(THEMES)]
 
+    async def on_unmount(self) -> None:
+        # Connections belong to this loop; closed after run() returns they would raise
+        # "Event loop is closed" at the user (a traceback on quit).
+        await self.session.close_network()
+
     async def action_quit(self) -> None:
         self.exit()

@@ -139,10 +139,16 @@ class Session:
         drafts = Drafts(local, profile=profile.name)
         return cls(profile, config, api, cache, local, outbox, drafts, Backend(api, cache, outbox), server)
 
-    async def aclose(self) -> None:
+    async def close_network(self) -> None:
+        """Stop the offline probe and close the HTTP connections — in the event loop that opened
+        them (the app calls this as it shuts down; a later use opens a new client)."""
         await self.backend.aclose()
-        if self.api._client is not None:
-            await self.api._client.aclose()
+        client, self.api._client = self.api._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def aclose(self) -> None:
+        await self.close_network()
         self.cache.close()
         if self.server is not None:
             self.server.stop()
