@@ -28,6 +28,7 @@ from .session import Session
 from .store.backend import Status
 from .text import clean
 from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
+from .widgets.virtual_table import VirtualTable
 
 log = logging.getLogger("efa_tui")
 THEMES = ("textual-dark", "textual-light", "ansi-dark")
@@ -370,9 +371,24 @@ class EfaApp(App):
         for screen in list(self._area_screens()):
             localize_bindings(screen)
             if hasattr(screen, "relabel"):
+                focused = screen.focused.id if screen.focused is not None else None
                 await screen.relabel()
+                # A screen rebuilt by recompose() lost its chrome and its focus: both come back, so
+                # that a key pressed on return goes where it went before (not into a filter box).
+                self.decorate(screen)
+                self._refocus(screen, focused)
         self.refresh_bindings()
         self.decorate(self.screen)
+
+    @staticmethod
+    def _refocus(screen: Screen, widget_id: str | None) -> None:
+        if screen.focused is not None:
+            return
+        again = screen.query(f"#{widget_id}") if widget_id else None
+        if again:
+            again.first().focus()
+        elif tables := screen.query(VirtualTable):
+            tables.first().focus()
 
     def action_cycle_theme(self) -> None:
         current = self.theme if self.theme in THEMES else THEMES[0]
