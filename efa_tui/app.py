@@ -230,8 +230,11 @@ class EfaApp(App):
             screen.call_after_refresh(lambda: self._show_status(self.backend.status, screen))
         me = self._me or {}
         org = (me.get("organization") or {}).get("name", "")
+        # The area a screen belongs to is the mode it was first shown in (a language switch
+        # redecorates screens of other areas too).
+        mode = screen.__dict__.setdefault("_efa_area", self.current_mode)
         area = {"catalog": "area.catalog", "orders": "area.orders", "invoices": "area.invoices",
-                "support": "area.support", "my_offerings": "area.my_offerings"}.get(self.current_mode, "area.catalog")
+                "support": "area.support", "my_offerings": "area.my_offerings"}.get(mode, "area.catalog")
         screen.query_one(AppHeader).show(self.session.profile.name, org, me.get("role", ""), i18n.t(area))
         self._show_status(self.backend.status, screen)
 

@@ -9,6 +9,7 @@ from app_support import make_app, screen_text, settle
 
 from efa_tui import i18n
 from efa_tui.screens.help import HelpScreen
+from efa_tui.widgets.chrome import AppHeader
 from efa_tui.widgets.virtual_table import VirtualTable
 
 ROLE_AREA = {"customer": None, "provider": "Meine Angebote", "support": "Support", "operator": "Support"}
@@ -51,6 +52,8 @@ async def test_every_area_opens_for_every_role(server, tmp_path, identity):
                 while app.screen is not area and len(app.screen_stack) > 1:
                     await pilot.press("escape")
                     await settle(pilot)
+                # back in the area: its own header (name of the area), rebuilt after the switch
+                assert title in str(area.query_one(AppHeader).render()), (identity, key)
         if ROLE_AREA[identity] is None:
             await pilot.press("4")  # a customer has no role area: nothing happens
             await settle(pilot)
