@@ -296,6 +296,7 @@ class MyOfferingsScreen(Screen):
                 self.store(item.response)
         elif item.state == PENDING:
             self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
+            self.reload()  # the row says "ausstehend" (the reload on return may have read the outbox before)
         else:
             await asyncio.to_thread(self.session.outbox.discard, item.id)
             await self.session.backend.announce()
