@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.notifications import SeverityLevel
 
-from . import formatting, i18n
+from . import THEMES, formatting, i18n
 from .api.errors import ApiError, Unreachable
 from .commands import JumpProvider
 from .screens.catalog import CatalogScreen
@@ -31,7 +31,6 @@ from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
 from .widgets.virtual_table import VirtualTable
 
 log = logging.getLogger("efa_tui")
-THEMES = ("textual-dark", "textual-light", "ansi-dark")
 RETRY_PENDING_S = 30.0
 AREAS = ("catalog", "orders", "invoices", "support", "my_offerings")
 # Keys people write in a config file, as Textual names them.

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from . import DEMO_IDENTITIES, __version__
+from . import DEMO_IDENTITIES, THEMES, __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--as", dest="identity", choices=DEMO_IDENTITIES,
                         help="demo identity for the embedded demo marketplace")
     parser.add_argument("--lang", choices=["de", "en"], help="language of the interface (default: config, else de)")
-    parser.add_argument("--theme", choices=["textual-dark", "textual-light", "ansi-dark"], help="colour theme")
+    parser.add_argument("--theme", choices=THEMES, help="colour theme")
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="run the reference marketplace server")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

@@ -546,14 +546,7 @@ def test_corruption_found_later_resets_the_cache(tmp_path, demo):
     c = Cache(path)
     c.upsert_offerings(demo["offerings"])
     c.set_state("sync:offerings", {"since": "x"})
-    # Damage the pages behind the open connection (the file is not truncated: mmap stays valid).
-    with c._connection() as conn:
-        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    with open(path, "r+b") as fh:
-        fh.seek(page_size)
-        fh.write(b"\xff" * (path.stat().st_size - page_size))
-    _forget_page_caches(c)
+    _damage_pages(c, path)
     assert c.search("bauantrag").total == 0  # reads recover: empty, no exception
     assert c.recovered_from is not None
     assert c.get_state("sync:offerings") is None
@@ -562,12 +555,9 @@ def test_corruption_found_later_resets_the_cache(tmp_path, demo):
     c.close()
 
 
-@pytest.mark.parametrize("size", ["bulk", "single"])
-def test_a_write_that_meets_corruption_resets_and_says_so(tmp_path, demo, size):
-    path = tmp_path / "cache.sqlite3"
-    c = Cache(path)
-    c.upsert_offerings(demo["offerings"])
-    assert c.offering_count() == len(demo["offerings"])  # a read waits for the writer thread
+def _damage_pages(c: Cache, path) -> None:
+    """Overwrite every page but the first behind the open connection (the file keeps its size,
+    so mmap stays valid), and make the connection forget what it had read."""
     with c._connection() as conn:
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -575,6 +565,15 @@ def test_a_write_that_meets_corruption_resets_and_says_so(tmp_path, demo, size):
         fh.seek(page_size)
         fh.write(b"\xff" * (path.stat().st_size - page_size))
     _forget_page_caches(c)
+
+
+@pytest.mark.parametrize("size", ["bulk", "single"])
+def test_a_write_that_meets_corruption_resets_and_says_so(tmp_path, demo, size):
+    path = tmp_path / "cache.sqlite3"
+    c = Cache(path)
+    c.upsert_offerings(demo["offerings"])
+    assert c.offering_count() == len(demo["offerings"])  # a read waits for the writer thread
+    _damage_pages(c, path)
     if size == "bulk":
         page = [{**o, "id": 50_000 + i} for i, o in enumerate(demo["offerings"] * 2)]
         c.upsert_offerings(page)  # written behind: the failure comes with the next write

@@ -64,6 +64,12 @@ def server_get(base: str, who: str, path: str, **params) -> httpx.Response:
     return httpx.get(base + path, headers=auth(who), params=params)
 
 
+def saved_by_colleague(base: str, oid: int, changes: dict) -> httpx.Response:
+    """Another admin (a second client) saves the offering first, against its current version."""
+    current = server_get(base, "provider", f"/offerings/{oid}")
+    return httpx.patch(f"{base}/offerings/{oid}", json=changes, headers=auth("provider", **{"If-Match": current.headers["etag"]}))
+
+
 async def test_provider_creates_publishes_and_a_customer_sees_it_after_a_sync(server, tmp_path):
     title = "Digitale Hundesteuer-Anmeldung Testkreis"
     customer_dir = tmp_path / "customer"
@@ -144,9 +150,7 @@ async def test_two_admins_edit_the_same_offering_conflict_then_reapply(server, t
         assert isinstance(form, OfferingFormScreen) and form.etag
 
         # The other admin (a second client) saves first: a new summary and a new annual fee.
-        current = server_get(server, "provider", f"/offerings/{oid}")
-        theirs = httpx.patch(f"{server}/offerings/{oid}", json={"summary": "Von der Kollegin überarbeitet.", "annual_fee": "999.00"},
-                             headers=auth("provider", **{"If-Match": current.headers["etag"]}))
+        theirs = saved_by_colleague(server, oid, {"summary": "Von der Kollegin überarbeitet.", "annual_fee": "999.00"})
         assert theirs.status_code == 200, theirs.text
 
         new_title = offering["title"] + " (neu)"
@@ -339,9 +343,8 @@ async def test_conflict_take_their_version_sends_nothing(server, tmp_path):
         screen = await open_my_offerings(pilot)
         offering, form = await edit_a_published_offering(pilot, screen)
         oid = offering["id"]
-        current = server_get(server, "provider", f"/offerings/{oid}")
-        assert httpx.patch(f"{server}/offerings/{oid}", json={"contract_terms": "Neue Vertragsbedingungen der Kollegin."},
-                           headers=auth("provider", **{"If-Match": current.headers["etag"]})).status_code == 200
+        current = server_get(server, "provider", f"/offerings/{oid}")  # the phone number before anyone's edit
+        assert saved_by_colleague(server, oid, {"contract_terms": "Neue Vertragsbedingungen der Kollegin."}).status_code == 200
         form.form.set_value("contact_phone", "+49 89 5903-1234")
         await pilot.pause()
         await pilot.press("ctrl+s")

@@ -81,6 +81,13 @@ async def open_offering(app, pilot, offering_id: int) -> None:
     await settle(pilot)
 
 
+async def open_interest_form(app, pilot, offering_id: int) -> None:
+    """The offering's detail, then `b`: the interest form (when the user may order)."""
+    await open_offering(app, pilot, offering_id)
+    await pilot.press("b")
+    await settle(pilot)
+
+
 async def jump(pilot, text: str) -> None:
     await pilot.press("colon")
     for ch in text:
@@ -216,9 +223,7 @@ async def test_field_errors_at_the_field_and_input_kept(live_server, tmp_path):
     offering = orderable_offering(live_server)
     app = make_app(live_server, tmp_path, identity="customer")
     async with app.run_test(size=SIZE) as pilot:
-        await open_offering(app, pilot, offering["id"])
-        await pilot.press("b")
-        await settle(pilot)
+        await open_interest_form(app, pilot, offering["id"])
         form = app.screen.form
         # As typed: a Leitweg-ID with a wrong check digit is flagged with the reason.
         await type_into(pilot, form, "leitweg_id", "04011000-1234512345-07")
@@ -251,17 +256,13 @@ async def test_a_draft_survives_closing_the_app(live_server, tmp_path):
     offering = orderable_offering(live_server)
     app = make_app(live_server, tmp_path, identity="customer")
     async with app.run_test(size=SIZE) as pilot:
-        await open_offering(app, pilot, offering["id"])
-        await pilot.press("b")
-        await settle(pilot)
+        await open_interest_form(app, pilot, offering["id"])
         await type_into(pilot, app.screen.form, "message", "Halb geschrieben")
         await type_into(pilot, app.screen.form, "cost_centre", "KST 4711")
     # The terminal was closed mid-form. Start again: the text is there.
     app = make_app(live_server, tmp_path, identity="customer")
     async with app.run_test(size=SIZE) as pilot:
-        await open_offering(app, pilot, offering["id"])
-        await pilot.press("b")
-        await settle(pilot)
+        await open_interest_form(app, pilot, offering["id"])
         form = app.screen.form
         assert app.screen.restored
         assert form.value("message") == "Halb geschrieben"
