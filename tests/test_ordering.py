@@ -347,7 +347,9 @@ async def test_orders_list_filters_searches_and_sorts(server, tmp_path):
         await settle(pilot)
         assert 1 <= table.total < len(mine) or len(mine) == 1
         assert any(title.split()[0][:6].lower() in table.row_at(i)[1][1].lower() for i in range(table.total))
-        await pilot.press("escape", "s")  # sort: recently changed
+        await pilot.press("enter")  # enter in the filter goes back to the list
+        assert screen.focused is table
+        await pilot.press("s")  # sort: recently changed
         await settle(pilot)
         assert "zuletzt geändert" in screen_text(app)
         await pilot.press("enter")

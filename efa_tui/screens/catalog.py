@@ -18,6 +18,7 @@ from textual.widgets import Input, Select, Static
 from .. import formatting, i18n
 from ..store.cache import Cache, Filters
 from ..text import clean
+from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
 from .localize import localize_bindings
 
@@ -73,7 +74,7 @@ def catalog_columns(width: int = 120) -> list[Column]:
     return columns if width >= NARROW else [c for c in columns if c.key not in ("category", "key")]
 
 
-class CatalogScreen(Screen):
+class CatalogScreen(FilterKeys, Screen):
     """The catalog area. Keeps its filter, facets, sort and selection while you are elsewhere."""
 
     BINDINGS = [
@@ -83,8 +84,6 @@ class CatalogScreen(Screen):
         Binding("escape", "leave_filter", "key.back", show=False, id="catalog.leave_filter"),
     ]
     DEFAULT_CSS = """
-    CatalogScreen #filter { height: 1; border: none; padding: 0 1; background: $boost; }
-    CatalogScreen #filter:focus { background: $primary 30%; }
     CatalogScreen #facets { width: 34; display: none; padding: 0 1; }
     CatalogScreen.-facets #facets { display: block; }
     CatalogScreen #facets Select { margin-bottom: 1; }
@@ -108,7 +107,7 @@ class CatalogScreen(Screen):
         localize_bindings(self)
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=i18n.t("catalog.filter_placeholder"), id="filter")
+        yield FilterBox(placeholder=i18n.t("catalog.filter_placeholder"), id="filter")
         with Horizontal():
             with Vertical(id="facets"):
                 if self._facets_built:  # a recompose (language switch) after they were shown
@@ -219,10 +218,6 @@ class CatalogScreen(Screen):
     def on_unmount(self) -> None:
         self._release_paint()
 
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
-        self.query_one(VirtualTable).focus()
-
     @on(Select.Changed)
     def _facet_changed(self, event: Select.Changed) -> None:
         facet = (event.select.id or "").removeprefix("facet-")
@@ -253,13 +248,6 @@ class CatalogScreen(Screen):
         from .detail import OfferingScreen
 
         self.app.push_screen(OfferingScreen(self.cache, event.key))
-
-    def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
-
-    def action_leave_filter(self) -> None:
-        if self.focused is self.query_one("#filter", Input):
-            self.query_one(VirtualTable).focus()
 
     def action_cycle_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]

@@ -19,6 +19,7 @@ from textual.widgets import Input, Static
 from .. import formatting, i18n
 from ..store import invoice_list as il
 from ..text import clean
+from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
 from .localize import localize_bindings
 
@@ -95,7 +96,7 @@ class InvoiceSource:
         return out
 
 
-class InvoicesScreen(Screen):
+class InvoicesScreen(FilterKeys, Screen):
     BINDINGS = [
         Binding("slash", "focus_filter", "key.filter", id="invoices.filter"),
         Binding("t", "cycle_state", "invoices.key.state", id="invoices.state"),
@@ -108,8 +109,6 @@ class InvoicesScreen(Screen):
         Binding("escape", "leave_filter", "key.back", show=False, id="invoices.leave_filter"),
     ]
     DEFAULT_CSS = """
-    InvoicesScreen #filter { height: 1; border: none; padding: 0 1; background: $boost; }
-    InvoicesScreen #filter:focus { background: $primary 30%; }
     InvoicesScreen #info { height: 1; padding: 0 1; color: $text-muted; }
     InvoicesScreen VirtualTable { height: 1fr; }
     InvoicesScreen #totals { height: auto; padding: 0 1; background: $boost; }
@@ -126,7 +125,7 @@ class InvoicesScreen(Screen):
         localize_bindings(self)
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=i18n.t("invoices.filter_placeholder"), id="filter")
+        yield FilterBox(placeholder=i18n.t("invoices.filter_placeholder"), id="filter")
         yield Static(id="info")
         self.table = VirtualTable(invoice_columns(self.app.size.width, role_of(self.app)), id="invoices-table",
                                   empty_text=i18n.t("invoices.empty_cache"))
@@ -223,16 +222,8 @@ class InvoicesScreen(Screen):
         self.query_state = replace(self.query_state, text=event.value)
         self.show()
 
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
-        self.table.focus()
-
-    def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
-
-    def action_leave_filter(self) -> None:
-        if self.focused is self.query_one("#filter", Input):
-            self.table.focus()
+    def filter_target(self) -> VirtualTable:
+        return self.table
 
     def action_cycle_state(self) -> None:
         states = il.STATE_FILTERS

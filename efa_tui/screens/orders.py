@@ -21,6 +21,7 @@ from ..domain.orders import OrderState
 from ..store.order_list import SORTS, OrderFilter, choices, counterpart, select_orders, state_counts, waiting_count
 from ..store.outbox import NEEDS_ATTENTION, PENDING
 from ..text import clean
+from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
 from .localize import localize_bindings
 
@@ -58,7 +59,7 @@ def order_columns(role: str, width: int = 120) -> list[Column]:
     return columns if width >= 90 else [c for c in columns if c.key != "updated"]
 
 
-class OrdersScreen(Screen):
+class OrdersScreen(FilterKeys, Screen):
     BINDINGS = [
         Binding("slash", "focus_filter", "key.filter", id="orders.filter"),
         Binding("s", "cycle_sort", "key.sort", id="orders.sort"),
@@ -67,8 +68,6 @@ class OrdersScreen(Screen):
         Binding("r", "app.refresh", "key.refresh", id="orders.refresh"),
     ]
     DEFAULT_CSS = """
-    OrdersScreen #orders-filter { height: 1; border: none; padding: 0 1; background: $boost; }
-    OrdersScreen #orders-filter:focus { background: $primary 30%; }
     OrdersScreen #orders-inbox { height: auto; padding: 0 1; text-style: bold; }
     OrdersScreen #orders-pending { height: auto; padding: 0 1; color: $warning; display: none; }
     OrdersScreen #orders-pending.-shown { display: block; }
@@ -94,7 +93,7 @@ class OrdersScreen(Screen):
         self._role_seen = self.role
         yield Static(id="orders-inbox")
         yield Static(id="orders-pending")
-        yield Input(placeholder=i18n.t("orders.filter_placeholder"), id="orders-filter")
+        yield FilterBox(placeholder=i18n.t("orders.filter_placeholder"), id="orders-filter")
         with Horizontal(id="orders-selects"):
             yield Select(self._state_options({}), prompt=i18n.t("orders.all_states"), id="orders-state", compact=True)
             yield Select([], prompt=i18n.t("orders.all_offerings"), id="orders-offering", compact=True)
@@ -190,10 +189,6 @@ class OrdersScreen(Screen):
         self.filter = replace(self.filter, text=event.value)
         self.apply(keep_cursor=False)
 
-    @on(Input.Submitted, "#orders-filter")
-    def _text_submitted(self) -> None:
-        self.query_one(VirtualTable).focus()
-
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
         value = None if event.value is Select.NULL else event.value
@@ -210,13 +205,6 @@ class OrdersScreen(Screen):
         order = next((o for o in self._all if o["id"] == event.key), None)
         if order is not None:
             self.app.open_order(order)
-
-    def action_focus_filter(self) -> None:
-        self.query_one("#orders-filter", Input).focus()
-
-    def action_leave_filter(self) -> None:
-        if self.focused is self.query_one("#orders-filter", Input):
-            self.query_one(VirtualTable).focus()
 
     def action_cycle_sort(self) -> None:
         self.filter = replace(self.filter, sort=SORTS[(SORTS.index(self.filter.sort) + 1) % len(SORTS)])

@@ -1,0 +1,37 @@
+"""The one-line filter above a list (catalog, orders, invoices) and the keys around it: `/` goes
+into it, enter or escape back to the list. One look and one behaviour for every list screen."""
+
+from __future__ import annotations
+
+from textual.widget import Widget
+from textual.widgets import Input
+
+
+class FilterBox(Input):
+    DEFAULT_CSS = """
+    FilterBox { height: 1; border: none; padding: 0 1; background: $boost; }
+    FilterBox:focus { border: none; background: $primary 30%; }
+    """
+
+
+class FilterKeys:
+    """Mixin for a Screen with one FilterBox and a list: bind `/` to ``focus_filter`` and escape to
+    ``leave_filter``. ``filter_target()`` is the list to return to (default: the first
+    VirtualTable)."""
+
+    def filter_target(self) -> Widget:
+        from .virtual_table import VirtualTable
+
+        return self.query_one(VirtualTable)  # type: ignore[attr-defined]
+
+    def action_focus_filter(self) -> None:
+        self.query_one(FilterBox).focus()  # type: ignore[attr-defined]
+
+    def action_leave_filter(self) -> None:
+        if self.focused is self.query_one(FilterBox):  # type: ignore[attr-defined]
+            self.filter_target().focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        # A handler by name: Textual finds it through the mixin too (an @on one it would not).
+        if isinstance(event.input, FilterBox):
+            self.filter_target().focus()
