@@ -19,7 +19,6 @@ from test_invoice_check import _tamper
 from textual.widgets import Input, ProgressBar, Static
 
 from efa_tui import i18n
-from efa_tui.screens import invoices as invoices_screen
 from efa_tui.screens.invoice_detail import InvoiceScreen
 from efa_tui.screens.invoice_dialogs import BillingRunScreen, DisputeScreen, ExportDialog, FindingsScreen, SaveXmlDialog
 from efa_tui.screens.invoices import InvoicesScreen
@@ -275,10 +274,6 @@ async def test_jump_to_an_invoice_by_number(server, tmp_path):
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, InvoicesScreen)
-
-
-def test_today_is_one_place():
-    assert invoices_screen.today() == date.today()
 
 
 def test_every_invoice_message_id_built_at_runtime_exists():

@@ -16,7 +16,6 @@ from app_support import fix_clock, snapshot
 from support import start_server, stop_server
 
 from efa_tui import i18n
-from efa_tui.screens import invoices as invoices_screen
 from efa_tui.server.app import Settings, create_app
 from efa_tui.server.demo import seed
 
@@ -38,8 +37,7 @@ def fixed_server(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _fixed_clock(monkeypatch):
-    fix_clock(monkeypatch)
-    monkeypatch.setattr(invoices_screen, "today", lambda: DAY)
+    fix_clock(monkeypatch, DAY)
     i18n.set_language("de")
     yield
     i18n.set_language("de")

@@ -5,7 +5,6 @@ cancelled invoices and their credit notes cancel out and are left out."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -51,7 +50,7 @@ class SpendingScreen(Screen):
         self.mode = "month"
         years = sorted({int(i["year"]) for i in invoices if i.get("year")}, reverse=True)
         issue_years = sorted({int(str(i["issue_date"])[:4]) for i in invoices if i.get("issue_date")}, reverse=True)
-        self.years = issue_years or years or [date.today().year]
+        self.years = issue_years or years or [formatting.today().year]
         self.year = self.years[0]
         self.with_lines: list[dict[str, Any]] | None = None
         localize_bindings(self)

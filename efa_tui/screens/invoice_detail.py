@@ -26,7 +26,6 @@ from ..store.invoice_detail import InvoiceDetail, load_detail
 from ..store.outbox import DONE, PENDING
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
-from . import invoices
 from .invoices import NARROW, role_of
 from .localize import localize_bindings
 
@@ -195,7 +194,7 @@ class InvoiceScreen(Screen):
 
     def show(self) -> None:
         inv = self.invoice
-        state = il.invoice_state(inv, invoices.today())
+        state = il.invoice_state(inv, formatting.today())
         kind = i18n.t(f"invoice.kind_title.{inv.get('kind') or 'invoice'}")
         head = Text(no_wrap=False)
         head.append(f"{kind} {clean(inv.get('number'))}", style="bold")

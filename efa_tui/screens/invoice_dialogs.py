@@ -311,7 +311,7 @@ class BillingRunScreen(Screen):
     def __init__(self, session, year: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.session = session
-        self.year = year or date.today().year
+        self.year = year or formatting.today().year
         self.running = False
         self.run: dict[str, Any] | None = None
         localize_bindings(self)

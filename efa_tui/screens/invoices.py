@@ -26,11 +26,6 @@ from .localize import localize_bindings
 NARROW = 100  # below this width: no period, net or second party column (the totals line has the net)
 
 
-def today() -> date:
-    """The day the list's states are worked out for (overdue); one place, so tests can fix it."""
-    return date.today()
-
-
 def role_of(app) -> str:
     return str((getattr(app, "me", None) or {}).get("role") or "customer")
 
@@ -121,7 +116,7 @@ class InvoicesScreen(FilterKeys, Screen):
         self.query_state = il.ListQuery()
         self.invoices: list[dict[str, Any]] = []
         self.rows: list[dict[str, Any]] = []
-        self.today = today()
+        self.today = formatting.today()  # the day the states (overdue) are worked out for
         localize_bindings(self)
 
     def compose(self) -> ComposeResult:

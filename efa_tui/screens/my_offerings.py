@@ -10,7 +10,6 @@ the outbox; the server's answer is put into the cache at once so the list shows 
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from typing import Any
 
 from rich.text import Text
@@ -351,7 +350,7 @@ class PreviewScreen(Screen[bool]):
             if gaps:
                 yield Static(Text(i18n.t("offerings.preview.gaps") + "\n" + "\n".join("  • " + i18n.t(g) for g in gaps)),
                              id="preview-gaps")
-            for block in describe(self.offering, sample_customer(), date.today()):
+            for block in describe(self.offering, sample_customer(), formatting.today()):
                 yield Static(block)
         if self.action:
             with Horizontal(id="preview-buttons"):
