@@ -18,7 +18,7 @@ from drafthorse.models.tradelines import LineItem
 
 from ..domain.invoicing import invoice_totals
 from ..domain.money import ZERO
-from .model import XRECHNUNG_30, InvoiceDocument, InvoiceLineItem, Party
+from .model import BILLING_PROCESS, XRECHNUNG_30, InvoiceDocument, InvoiceLineItem, Party
 
 CREDIT_TRANSFER_SEPA = "58"  # UNTDID 4461: SEPA credit transfer (BT-81)
 STANDARD_RATE = "S"  # UNCL 5305 VAT categories
@@ -73,6 +73,8 @@ def build_xrechnung(doc: InvoiceDocument) -> bytes:
     x = Document()
     # BT-24: specification identifier; XRechnung 3.0 (BR-DE-21).
     x.context.guideline_parameter.id = XRECHNUNG_30
+    # BT-23: business process; the Peppol rule PEPPOL-EN16931-R001 that XRechnung merges requires it.
+    x.context.business_parameter.id = BILLING_PROCESS
     x.header.id = doc.number  # BT-1
     x.header.type_code = doc.type_code  # BT-3: 380 invoice, 381 credit note (amounts stay positive)
     x.header.issue_date_time = doc.issue_date  # BT-2

@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 XRECHNUNG_30 = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
+# BT-23: the Peppol billing process, the one XRechnung receivers expect for an invoice or credit note.
+BILLING_PROCESS = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 
 
 @dataclass(frozen=True)
