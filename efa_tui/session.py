@@ -1,8 +1,8 @@
 """Everything one running client needs, wired from the configuration: the embedded server (when
 no server is configured), the API client, the cache, the outbox and drafts, the backend.
 
-Headless (no Textual): the app receives a Session and only talks to ``session.backend`` and the
-cache through workers.
+Headless (no Textual): the app receives a Session and its screens talk only to
+``session.services`` (one door per area), through workers.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
 from .config import Config, Profile
 from .files import free_port
 from .secrets import get_token
+from .services import Services
 from .store.backend import Backend
 from .store.cache import Cache
 from .store.drafts import Drafts
@@ -116,6 +118,14 @@ class Session:
     drafts: Drafts
     backend: Backend
     server: EmbeddedServer | None = None
+    _services: Any = None
+
+    @property
+    def services(self) -> Services:
+        """The one door per area that the screens use (``efa_tui.services``)."""
+        if self._services is None:
+            self._services = Services(self.api, self.cache, self.outbox, self.drafts, self.backend)
+        return self._services
 
     @classmethod
     def open(cls, config: Config, profile: Profile, *, server: EmbeddedServer | None = None,

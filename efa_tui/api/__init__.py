@@ -16,8 +16,9 @@ def __getattr__(name: str):
 
     if name in _MODULES:
         return getattr(importlib.import_module(f".{_MODULES[name]}", __name__), name)
-    from . import errors
-
+    # Not ``from . import errors``: that asks this very function for "errors" while a submodule
+    # (``from . import routes``) is being imported, and recurses.
+    errors = importlib.import_module(".errors", __name__)
     try:
         return getattr(errors, name)
     except AttributeError:

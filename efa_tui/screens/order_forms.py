@@ -20,6 +20,7 @@ from ..formatting import InputError
 from ..offering_text import unit_price_problem
 from ..text import clean
 from ..widgets.form import FormField
+from ..services.orders import OrdersService
 from .form_screen import FormScreen, Request
 
 
@@ -98,7 +99,8 @@ class InterestForm(FormScreen):
         }
         if "target_group_size" in values:
             body["target_group_size"] = _optional(formatting.parse_count, values["target_group_size"])
-        return Request("order.create", "POST", "/orders", body, label=i18n.t("interest.title", offering=clean(self.offering.get("title"))),
+        return Request(self.session.services.orders.interest(body),
+                       label=i18n.t("interest.title", offering=clean(self.offering.get("title"))),
                        related=f"offering:{self.offering['id']}")
 
     def submit_label(self) -> str:
@@ -227,7 +229,6 @@ class StepForm(FormScreen):
 
 def transition_request(order: dict[str, Any], action: str, extra: dict[str, Any] | None = None, *,
                        if_match: str | None = None) -> Request:
-    body = {"action": action, "note": "", **(extra or {})}
     label = f"{i18n.t('action.' + action)}: {i18n.t('order.title', n=order['id'])}"
-    return Request("order.transition", "POST", f"/orders/{order['id']}/transitions", body, label=label,
-                   related=f"order:{order['id']}", if_match=if_match)
+    return Request(OrdersService.transition(order["id"], action, extra, if_match=if_match), label=label,
+                   related=f"order:{order['id']}")

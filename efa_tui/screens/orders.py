@@ -19,7 +19,6 @@ from textual.widgets import Input, Select, Static
 from .. import formatting, i18n
 from ..domain.orders import OrderState
 from ..store.order_list import SORTS, OrderFilter, choices, counterpart, select_orders, state_counts, waiting_count
-from ..store.outbox import NEEDS_ATTENTION, PENDING
 from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
@@ -118,9 +117,8 @@ class OrdersScreen(FilterKeys, Screen):
     @work(thread=True, exclusive=True, group="orders-load", exit_on_error=False)
     def load(self) -> None:
         """All cached orders (and the writes not yet at the server), read in a thread."""
-        orders = self.session.cache.list_records("orders", limit=LIMIT)
-        waiting = self.session.outbox.items(PENDING, NEEDS_ATTENTION)
-        creates = [i for i in waiting if i.kind == "order.create"]
+        orders = self.session.services.orders.cached(limit=LIMIT)
+        creates = self.session.services.orders.waiting_interests()
         self.app.call_from_thread(self._loaded, orders, creates)
 
     def _loaded(self, orders: list[dict[str, Any]], creates: list) -> None:
