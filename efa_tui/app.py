@@ -142,7 +142,7 @@ class EfaApp(App):
             from .screens.my_offerings import MyOfferingsScreen
 
             return MyOfferingsScreen(self.session)
-        return CatalogScreen(self.cache)
+        return CatalogScreen(self.session.services.catalog)
 
     @property
     def me(self) -> dict[str, Any]:

@@ -55,10 +55,11 @@ def check_files(files: list[str], out: TextIO = sys.stdout, *, quiet: bool = Fal
 
 
 async def fetch_invoices(base_url: str, token: str, year: int | None, **options) -> list[dict]:
+    from .api import routes
     from .api.client import ApiClient
 
     async with ApiClient(base_url, token, **options) as api:
-        return [item async for item in api.iter_items("/invoices", {"year": year, "sort": "-id"})]
+        return [item async for item in api.iter_items(routes.INVOICES, {"year": year, "sort": "-id"})]
 
 
 def export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
 from .. import formatting, i18n
-from ..store.cache import Cache, Filters
+from ..services.catalog import CatalogService, Filters
 from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
@@ -36,17 +36,17 @@ FACETS = ("category", "provider", "bundesland", "inhouse_orderable")
 class CatalogSource:
     """The rows of the catalog table for one query, filters and sort — read in a worker thread."""
 
-    cache: Cache
+    catalog: CatalogService
     query: str
     filters: Filters
     sort: str
     columns: tuple[str, ...] = ("title", "provider", "category", "annual_fee", "key")
 
     def count(self) -> int:
-        return self.cache.count(self.query, filters=self.filters)
+        return self.catalog.count(self.query, filters=self.filters)
 
     def fetch(self, offset: int, limit: int) -> list[tuple[Any, list[str]]]:
-        page = self.cache.search(self.query, filters=self.filters, sort=self.sort, offset=offset, limit=limit)
+        page = self.catalog.search(self.query, filters=self.filters, sort=self.sort, offset=offset, limit=limit)
         rows = []
         language = i18n.current_language()
         for r in page.rows:
@@ -91,9 +91,9 @@ class CatalogScreen(FilterKeys, Screen):
     CatalogScreen VirtualTable { height: 1fr; }
     """
 
-    def __init__(self, cache: Cache, **kwargs):
+    def __init__(self, catalog: CatalogService, **kwargs):
         super().__init__(**kwargs)
-        self.cache = cache
+        self.catalog = catalog
         self.query_text = ""
         self.filters = Filters()
         self.sort = "title"
@@ -135,13 +135,13 @@ class CatalogScreen(FilterKeys, Screen):
         if keep_cursor:  # after a sync (or a language switch): the cache's total may have changed
             self._all = None
         columns = tuple(c.key for c in table.columns)
-        table.set_source(CatalogSource(self.cache, self.query_text, self.filters, self.sort, columns), keep_cursor=keep_cursor)
+        table.set_source(CatalogSource(self.catalog, self.query_text, self.filters, self.sort, columns), keep_cursor=keep_cursor)
         if self.has_class("-facets"):
             self.load_facets()
 
     @work(thread=True, exclusive=True, group="facets", exit_on_error=False)
     def load_facets(self) -> None:
-        facets = self.cache.facets(self.query_text, filters=self.filters)
+        facets = self.catalog.facets(self.query_text, filters=self.filters)
         self.app.call_from_thread(self._show_facets, facets)
 
     def _show_facets(self, facets: dict[str, list[tuple[str, int]]]) -> None:
@@ -167,7 +167,7 @@ class CatalogScreen(FilterKeys, Screen):
 
     @work(thread=True, exclusive=True, group="count-all", exit_on_error=False)
     def _count_all(self, shown: int, sort: str) -> None:
-        total = self.cache.offering_count()
+        total = self.catalog.offering_count()
         self.app.call_from_thread(self._set_count, shown, sort, total)
 
     def _set_count(self, shown: int, sort: str, total: int) -> None:
@@ -236,7 +236,7 @@ class CatalogScreen(FilterKeys, Screen):
     @work(thread=True, exclusive=True, group="provider", exit_on_error=False)
     def _filter_by_provider(self, name: str) -> None:
         # The facet lists provider names; the filter needs the id (a cache lookup, off the loop).
-        provider_id = self.cache.provider_id(name)
+        provider_id = self.catalog.provider_id(name)
         self.app.call_from_thread(self._set_provider, provider_id)
 
     def _set_provider(self, provider_id: int | None) -> None:
@@ -247,7 +247,7 @@ class CatalogScreen(FilterKeys, Screen):
     def _open(self, event: VirtualTable.RowSelected) -> None:
         from .detail import OfferingScreen
 
-        self.app.push_screen(OfferingScreen(self.cache, event.key))
+        self.app.push_screen(OfferingScreen(self.catalog, event.key))
 
     def action_cycle_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]

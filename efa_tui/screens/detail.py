@@ -18,7 +18,7 @@ from textual.widgets import Static
 from .. import formatting, i18n
 from ..domain.catalog import BUNDESLAENDER
 from ..domain.pricing import DistributionKey, Fees, cost_preview, first_of_next_month
-from ..store.cache import Cache
+from ..services.catalog import CatalogService
 from ..text import clean
 from .localize import localize_bindings
 
@@ -127,9 +127,9 @@ class OfferingScreen(Screen):
     OfferingScreen Static { margin-bottom: 1; }
     """
 
-    def __init__(self, cache: Cache, offering_id: int, **kwargs):
+    def __init__(self, catalog: CatalogService, offering_id: int, **kwargs):
         super().__init__(**kwargs)
-        self.cache = cache
+        self.catalog = catalog
         self.offering_id = offering_id
         self.offering: dict | None = None
         self.me: dict | None = None
@@ -144,8 +144,8 @@ class OfferingScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
-        offering = self.cache.get_offering(self.offering_id)
-        me = self.cache.get_state("me")
+        offering = self.catalog.offering(self.offering_id)
+        me = self.catalog.me()
         self.app.call_from_thread(self._show, offering, me)
 
     def _show(self, offering: dict | None, me: dict | None) -> None:

@@ -26,6 +26,7 @@ from ..api.errors import ApiError, Unreachable
 from ..store import invoice_list as il
 from ..text import clean
 from ..widgets.form import FormField
+from ..services.invoices import InvoicesService
 from .form_screen import FormScreen, Request
 from .localize import localize_bindings
 
@@ -71,8 +72,7 @@ class DisputeScreen(FormScreen):
 
     def request(self, values: dict[str, Any]) -> Request:
         inv_id = int(self.invoice["id"])
-        return Request("invoice.review", "POST", f"/invoices/{inv_id}/review",
-                       {"action": "dispute", "line_ids": [int(x["id"]) for x in self.lines], "reason": values["reason"].strip()},
+        return Request(InvoicesService.review(inv_id, "dispute", [int(x["id"]) for x in self.lines], values["reason"].strip()),
                        i18n.t("invoice.label.dispute", number=clean(self.invoice.get("number"))), related=f"invoice:{inv_id}")
 
 
@@ -98,7 +98,7 @@ class CancelScreen(FormScreen):
 
     def request(self, values: dict[str, Any]) -> Request:
         inv_id = int(self.invoice["id"])
-        return Request("invoice.cancel", "POST", f"/invoices/{inv_id}/cancel", {"reason": values["reason"].strip()},
+        return Request(InvoicesService.cancel(inv_id, values["reason"].strip()),
                        i18n.t("invoice.label.cancel", number=clean(self.invoice.get("number"))), related=f"invoice:{inv_id}")
 
 
@@ -169,8 +169,7 @@ class SaveXmlDialog(PathDialog):
     @work(group="save-xml", exclusive=True, exit_on_error=False)
     async def act(self, path: Path) -> None:
         try:
-            await asyncio.to_thread(self.session.api.get)
-            xml = await self.session.api.invoice_xml(int(self.invoice["id"]))
+            xml = await self.session.services.invoices.xrechnung(self.invoice["id"])
         except Unreachable:
             self.result(Text(i18n.t("invoice.xml_offline"), style="bold red"))
             return
@@ -355,13 +354,10 @@ class BillingRunScreen(Screen):
     @work(group="billing-run", exclusive=True, exit_on_error=False)
     async def start_run(self, year: int, key: str) -> None:
         self.query_one("#run-status", Static).update(Text(i18n.t("billing.running", year=year)))
-        await asyncio.to_thread(self.session.api.get)
-        api = self.session.api
         started = time.time()
         poll = asyncio.get_running_loop().create_task(self._watch(year, started))
         try:
-            run = await api.request("POST", "/billing/runs", json={"year": year}, idempotency_key=key,
-                                    timeout=max(api.timeout, 300.0))
+            run = await self.session.services.invoices.start_billing_run(year, key)
         except Unreachable:
             self.query_one("#run-status", Static).update(Text(i18n.t("invoice.operator_offline"), style="bold red"))
             return
@@ -373,20 +369,20 @@ class BillingRunScreen(Screen):
             poll.cancel()
             self.running = False
             self.query_one("#run-start", Button).disabled = False
-        self.run = run.data
-        self.progress(run.data)
+        self.run = run
+        self.progress(run)
         self.query_one("#run-status", Static).update(Text(i18n.t("billing.done", year=year), style="bold green"))
-        await self.summary(run.data)
+        await self.summary(run)
 
     async def _watch(self, year: int, started: float) -> None:
         """The run in progress, as the server records it, every half second."""
         while True:
             await asyncio.sleep(0.5)
             try:
-                page = await self.session.api.request("GET", "/billing/runs", params={"limit": 5})
+                runs = await self.session.services.invoices.billing_runs(limit=5)
             except (ApiError, Unreachable):
                 continue
-            for run in page.data.get("items", []):
+            for run in runs:
                 if run.get("year") == year and run.get("status") == "running":
                     self.progress(run)
                     break
@@ -412,10 +408,4 @@ class BillingRunScreen(Screen):
         self.query_one("#run-summary", Static).update(text)
 
     def _names(self, ids: list[Any]) -> dict[Any, str]:
-        out = {}
-        for cid in ids:
-            if isinstance(cid, int):
-                org = self.session.cache.get_record("organizations", cid)
-                if org:
-                    out[cid] = org.get("name") or ""
-        return out
+        return dict(self.session.services.invoices.organization_names(ids))

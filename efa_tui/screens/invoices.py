@@ -112,7 +112,7 @@ class InvoicesScreen(FilterKeys, Screen):
     def __init__(self, session, **kwargs):
         super().__init__(**kwargs)
         self.session = session
-        self.cache = session.cache
+        self.invoices_service = session.services.invoices
         self.query_state = il.ListQuery()
         self.invoices: list[dict[str, Any]] = []
         self.rows: list[dict[str, Any]] = []
@@ -144,7 +144,7 @@ class InvoicesScreen(FilterKeys, Screen):
 
     @work(thread=True, exclusive=True, group="invoices-load", exit_on_error=False)
     def load(self, keep_cursor: bool = False) -> None:
-        records = self.cache.list_records("invoices", limit=100_000)
+        records = self.invoices_service.cached(limit=100_000)
         self.app.call_from_thread(self._loaded, records, keep_cursor)
 
     def _loaded(self, records: list[dict[str, Any]], keep_cursor: bool) -> None:
@@ -271,6 +271,6 @@ class InvoicesScreen(FilterKeys, Screen):
         self.app.push_screen(BillingRunScreen(self.session), done)
 
     async def _resync(self) -> None:
-        await self.session.backend.refresh(kinds=("invoices",))
+        await self.invoices_service.resync()
         await asyncio.sleep(0)
         self.reload()

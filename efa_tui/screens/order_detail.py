@@ -20,7 +20,7 @@ from .. import formatting, i18n
 from ..api.errors import ApiError
 from ..domain.orders import Action, allowed_actions
 from ..services import Conflict, Done, Queued
-from ..store.outbox import PENDING
+from ..services.writes import PENDING
 from ..text import clean
 from .detail import fee_lines, price_for
 from .localize import localize_bindings

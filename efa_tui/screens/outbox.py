@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from .. import formatting, i18n
-from ..store.outbox import CONFLICT, NEEDS_ATTENTION, PENDING, OutboxItem
+from ..services.writes import CONFLICT, NEEDS_ATTENTION, OPEN_STATES, OutboxItem
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
 from .form_screen import field_errors
@@ -88,7 +88,7 @@ class OutboxScreen(Screen):
 
     @work(thread=True, exclusive=True, group="outbox-load", exit_on_error=False)
     def load(self) -> None:
-        items = self.session.outbox.items(PENDING, NEEDS_ATTENTION, CONFLICT)
+        items = self.session.services.outbox.open_items(*OPEN_STATES)
         self.app.call_from_thread(self._show, items)
 
     def _show(self, items: list[OutboxItem]) -> None:
@@ -122,8 +122,7 @@ class OutboxScreen(Screen):
         item = self.current()
         if item is None or item.state not in REFUSED:
             return
-        await asyncio.to_thread(self.session.outbox.retry, item.id)
-        await self.session.backend.flush()
+        await self.session.services.outbox.send_again(item.id)
         self.load()
 
     @work(group="outbox-act", exit_on_error=False)
@@ -131,8 +130,7 @@ class OutboxScreen(Screen):
         item = self.current()
         if item is None or item.state not in REFUSED:
             return
-        await asyncio.to_thread(self.session.outbox.discard, item.id)
-        await self.session.backend.announce()
+        await self.session.services.outbox.discard(item.id)
         self.notify(i18n.t("outbox.discarded", label=clean(item.label)))
         self.load()
 
@@ -145,13 +143,12 @@ class OutboxScreen(Screen):
         if item is None or item.kind != "order.create":
             return
         body = item.body or {}
-        offering = await asyncio.to_thread(self.session.cache.get_offering, int(body.get("offering_id") or 0))
+        offering = await asyncio.to_thread(self.session.services.orders.offering, body.get("offering_id"))
         if offering is None:
             self.notify(i18n.t("detail.not_cached"), severity="warning")
             return
-        await asyncio.to_thread(self.session.drafts.save, f"interest:{offering['id']}", interest_values(body))
-        await asyncio.to_thread(self.session.outbox.discard, item.id)  # the draft holds the input now
-        await self.session.backend.announce()
+        await asyncio.to_thread(self.session.services.drafts.save, f"interest:{offering['id']}", interest_values(body))
+        await self.session.services.outbox.discard(item.id)  # the draft holds the input now
         me = getattr(self.app, "me", None) or {}
         self.app.push_screen(InterestForm(self.session, offering, me, errors=field_errors(item.problem)), self._edited)
 

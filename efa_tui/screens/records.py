@@ -15,7 +15,6 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from .. import formatting, i18n
-from ..store.cache import Cache
 from ..text import clean
 from .localize import localize_bindings
 
@@ -26,7 +25,7 @@ class AreaScreen(Screen):
     BINDINGS = [Binding("r", "app.refresh", "key.refresh", id="area.refresh")]
     DEFAULT_CSS = "AreaScreen VerticalScroll { padding: 0 1; }"
 
-    def __init__(self, cache: Cache, kind: str, **kwargs):
+    def __init__(self, cache: Any, kind: str, **kwargs):
         super().__init__(**kwargs)
         self.cache = cache
         self.kind = kind

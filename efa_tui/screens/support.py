@@ -10,7 +10,6 @@ they are instant and work offline; the trail is read from the server.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from rich.text import Text
@@ -22,7 +21,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static
 
 from .. import formatting, i18n
-from ..api.errors import ApiError, Unreachable
 from ..store import record_search
 from ..store.record_search import RecordQuery
 from ..text import clean
@@ -167,7 +165,7 @@ class SupportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="support-find", exit_on_error=False)
     def _find(self, q: RecordQuery) -> None:
-        found = record_search.find(self.session.cache, q)
+        found = self.session.services.support.find(q)
         self.app.call_from_thread(self._show, q, found)
 
     def _show(self, q: RecordQuery, found: list[dict[str, Any]]) -> None:
@@ -280,17 +278,9 @@ class TrailScreen(Screen):
     @work(exclusive=True, group="trail", exit_on_error=False)
     async def load(self) -> None:
         oid = int(self.order["id"])
-        try:
-            resp = await self.session.api.request("GET", f"/orders/{oid}/events")
-            self.events = list((resp.data or {}).get("items") or [])
-            await asyncio.to_thread(self.session.cache.upsert_records, "order_events",
-                                    [{**e, "order_id": oid} for e in self.events])
-            offline = False
-        except (ApiError, Unreachable):
-            # Offline: the trail as last read, if it was read on this machine before.
-            self.events = await asyncio.to_thread(self.session.cache.list_records, "order_events",
-                                                  where={"order_id": oid}, order_by="id", limit=10_000)
-            offline = True
+        # Offline: the trail as last read, if it was read on this machine before.
+        read = await self.session.services.support.trail(oid)
+        self.events, offline = read.value, read.offline
         self.query_one("#trail-events", Static).update(trail_text(self.events, offline=offline))
 
     def action_raw(self) -> None:

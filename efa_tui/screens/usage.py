@@ -21,24 +21,15 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Static
 
 from .. import formatting, i18n
-from ..api.errors import ApiError, Unreachable
 from ..store import usage_import
-from ..store.outbox import DONE, PENDING
+from ..services import Done, Queued, Refused
+from ..services.usage import UsageService
 from ..text import clean
 from ..widgets.form import FormField
 from .form_screen import FormScreen, Request
 from .localize import localize_bindings
 
 MAX_FILE = 5 << 20  # a month's usage of every contract fits in far less
-
-
-def load_contracts(cache, me: dict[str, Any] | None) -> dict[int, Any]:
-    org_id = ((me or {}).get("organization") or {}).get("id")
-    if org_id is None:
-        return {}
-    orders = cache.list_records("orders", where={"provider_id": org_id, "state": list(usage_import.REPORTABLE_STATES)},
-                                limit=200_000)
-    return usage_import.per_case_contracts(orders)
 
 
 def contract_label(order: dict[str, Any]) -> str:
@@ -85,16 +76,17 @@ class UsageScreen(Screen):
 
     @work(exclusive=True, group="usage-load", exit_on_error=False)
     async def load(self) -> None:
-        me = getattr(self.app, "me", None) or await asyncio.to_thread(self.session.cache.get_state, "me")
-        self.contracts = await asyncio.to_thread(load_contracts, self.session.cache, me)
+        usage = self.session.services.usage
+        me = getattr(self.app, "me", None) or await asyncio.to_thread(usage.me)
+        self.contracts = await asyncio.to_thread(usage.contracts, me)
         self._show()
         if not self.contracts:
             return
-        try:
-            self.reports = [r async for r in self.session.api.iter_items("/usage")]
-        except (ApiError, Unreachable):
+        read = await usage.reports()
+        if read.offline:
             self.notify(i18n.t("usage.reports_offline"), severity="warning")
             return
+        self.reports = read.value
         self._show()
 
     def _show(self) -> None:
@@ -162,14 +154,14 @@ class UsageFormScreen(FormScreen):
         year, month = usage_import.parse_period(values["period"]) or (0, 0)
         body = {"order_id": int(values["order_id"]), "year": year, "month": month,
                 "cases": usage_import.parse_cases(values["cases"], language=None)}
-        return Request("usage.report", "POST", "/usage", body,
+        return Request(UsageService.report(body),
                        label=i18n.t("usage.label", order=body["order_id"], period=period_label(year, month)),
                        related=f"order:{body['order_id']}")
 
-    def done(self, item) -> None:
-        if item.state == DONE:
+    def done(self, outcome: Done | Queued) -> None:
+        if isinstance(outcome, Done):
             self.notify(i18n.t("usage.sent_one"))
-        super().done(item)
+        super().done(outcome)
 
 
 class UsageImportScreen(Screen[bool]):
@@ -277,17 +269,17 @@ class UsageImportScreen(Screen[bool]):
         sent = queued = refused = 0
         problems: list[str] = []
         for line in parsed.lines:
-            item, _ = await self.session.backend.submit(
-                "usage.report", "POST", "/usage", line.body(),
+            outcome = await self.session.services.writes.submit(
+                UsageService.report(line.body()),
                 label=i18n.t("usage.label", order=line.order_id, period=period_label(line.year, line.month)),
                 related=f"order:{line.order_id}")
-            if item.state == DONE:
+            if isinstance(outcome, Done):
                 sent += 1
-            elif item.state == PENDING:
+            elif isinstance(outcome, Queued):
                 queued += 1
             else:
                 refused += 1
-                detail = (item.problem or {}).get("detail") or item.last_error or ""
+                detail = outcome.detail if isinstance(outcome, Refused) else str(outcome.problem.get("detail") or "")
                 problems.append(i18n.t("usage.err.line", line=line.line, message=clean(detail)))
         summary = i18n.t("usage.import.summary", sent=sent, queued=queued, refused=refused)
         if problems:

@@ -26,11 +26,16 @@ from ..store.backend import Backend, Status
 from ..store.cache import Cache
 from ..store.drafts import Drafts
 from ..store.outbox import Outbox
+from .catalog import CatalogService
+from .invoices import InvoicesService
+from .offerings import OfferingsService
 from .orders import OrdersService
 from .outcome import Conflict, Done, FieldError, Outcome, Queued, Read, Refused
+from .support import SupportService
+from .usage import UsageService
 from .writes import DraftService, OutboxService, Write, Writes
 
-__all__ = ["Conflict", "Done", "FieldError", "Outcome", "Queued", "Read", "Refused", "Services", "Write"]
+__all__ = ["Conflict", "Done", "FieldError", "Outcome", "Queued", "Read", "Refused", "Services", "Status", "Write"]
 
 
 class Services:
@@ -40,6 +45,11 @@ class Services:
         self.outbox = OutboxService(backend, outbox)
         self.drafts = DraftService(drafts)
         self.orders = OrdersService(api, cache, outbox)
+        self.offerings = OfferingsService(api, cache, outbox)
+        self.invoices = InvoicesService(api, cache, backend)
+        self.usage = UsageService(api, cache)
+        self.support = SupportService(cache, self.orders)
+        self.catalog = CatalogService(cache)
 
     @property
     def status(self) -> Status:

@@ -74,9 +74,9 @@ class OrdersService:
             resp = await self._api.request("GET", routes.order_events(order_id))
         except (ApiError, Unreachable):
             return Read(await asyncio.to_thread(self.cached_events, order_id), offline=True)
-        rows = [{**e, "order_id": int(order_id)} for e in (resp.data or {}).get("items") or []]
-        await asyncio.to_thread(self._cache.upsert_records, "order_events", rows)
-        return Read(rows)
+        items = list((resp.data or {}).get("items") or [])
+        await asyncio.to_thread(self._cache.upsert_records, "order_events", [{**e, "order_id": int(order_id)} for e in items])
+        return Read(items)
 
     def _store(self, order: dict[str, Any], events: list[dict[str, Any]]) -> None:
         self._cache.upsert_records("orders", [order])

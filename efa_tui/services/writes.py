@@ -14,6 +14,9 @@ from ..store.drafts import Drafts
 from ..store.outbox import CONFLICT, NEEDS_ATTENTION, PENDING, Outbox, OutboxItem
 from .outcome import Outcome, outcome_of
 
+__all__ = ["CONFLICT", "NEEDS_ATTENTION", "OPEN_STATES", "PENDING", "DraftService", "OutboxItem", "OutboxService",
+           "Write", "Writes"]
+
 # The states a user still has to see: waiting, refused, in conflict.
 OPEN_STATES = (PENDING, NEEDS_ATTENTION, CONFLICT)
 
