@@ -14,16 +14,18 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.widgets import Footer
 from textual.notifications import SeverityLevel
 
-from . import THEMES, formatting, i18n
+from . import THEMES, areas, formatting, i18n
 from .api.errors import ApiError, Unreachable
 from .commands import JumpProvider
 from .screens.catalog import CatalogScreen
 from .screens.help import HelpScreen, binding_rows
 from .screens.jump import JumpScreen, parse_jump
 from .screens.localize import localize_bindings
+from .services import DataChanged
 from .session import Session
 from .store.backend import Status
 from .text import clean
@@ -32,7 +34,6 @@ from .widgets.virtual_table import VirtualTable
 
 log = logging.getLogger("efa_tui")
 RETRY_PENDING_S = 30.0
-AREAS = ("catalog", "orders", "invoices", "support", "my_offerings")
 # Keys people write in a config file, as Textual names them.
 KEY_NAMES = {"/": "slash", "?": "question_mark", ":": "colon", " ": "space", "+": "plus", "-": "minus"}
 
@@ -67,10 +68,9 @@ class EfaApp(App):
     BINDINGS = [
         Binding("question_mark", "help", "key.help", id="app.help"),
         Binding("colon", "jump", "key.jump", id="app.jump"),
-        Binding("1", "area('catalog')", "key.catalog", show=False, id="app.catalog"),
-        Binding("2", "area('orders')", "key.orders", show=False, id="app.orders"),
-        Binding("3", "area('invoices')", "key.invoices", show=False, id="app.invoices"),
-        Binding("4", "role_area", "key.role_area", show=False, id="app.role_area"),
+        *(Binding(a.number, f"area('{a.key}')", f"key.{a.key}", show=False, id=f"app.{a.key}")
+          for a in areas.AREAS if a.number and not a.roles),
+        Binding(areas.ROLE_KEY, "role_area", "key.role_area", show=False, id="app.role_area"),
         Binding("r", "refresh", "key.refresh", id="app.refresh"),
         Binding("o", "outbox", "key.outbox", show=False, id="app.outbox"),
         Binding("q", "quit", "key.quit", id="app.quit"),
@@ -94,6 +94,10 @@ class EfaApp(App):
         self._connecting = session.server is not None
         self._me: dict[str, Any] | None = None
         self._theme_name = theme or session.config.theme
+        # What the screens subscribe to (screens/signals.py), instead of hooks the app calls.
+        self.data_changed: Signal[DataChanged] = Signal(self, "data_changed")
+        self.identity_changed: Signal[dict[str, Any]] = Signal(self, "identity_changed")
+        self.language_changed: Signal[str] = Signal(self, "language_changed")
         localize_bindings(self)
         if session.config.keymap:
             self.set_keymap(normalize_keymap(dict(session.config.keymap)))
@@ -111,9 +115,10 @@ class EfaApp(App):
 
     def on_mount(self) -> None:
         self.theme = self._theme_name if self._theme_name in self.available_themes else "textual-dark"
-        for area in AREAS:
-            self.add_mode(area, lambda area=area: self.area_screen(area))
+        for area in areas.AREAS:
+            self.add_mode(area.key, lambda key=area.key: self.area_screen(key))
         self.backend.subscribe(self._on_status)
+        self.session.services.changes.subscribe(self.data_changed.publish)
         self.run_worker(self._announce(), group="announce")
         self.switch_mode("catalog")
         # The network side starts once the cached catalog is on screen (or after a second):
@@ -126,23 +131,7 @@ class EfaApp(App):
 
     def area_screen(self, area: str) -> Screen:
         """The screen of one area, built (and its module imported) when first opened."""
-        if area == "orders":
-            from .screens.orders import OrdersScreen
-
-            return OrdersScreen(self.session)
-        if area == "invoices":
-            from .screens.invoices import InvoicesScreen
-
-            return InvoicesScreen(self.session)
-        if area == "support":
-            from .screens.support import SupportScreen
-
-            return SupportScreen(self.session)
-        if area == "my_offerings":
-            from .screens.my_offerings import MyOfferingsScreen
-
-            return MyOfferingsScreen(self.session)
-        return CatalogScreen(self.session.services.catalog)
+        return areas.area(area).build(self.session)
 
     @property
     def me(self) -> dict[str, Any]:
@@ -186,6 +175,7 @@ class EfaApp(App):
             me = await self.session.api.me()
             self._me = me.model_dump(mode="json")
             await asyncio.to_thread(self.cache.set_state, "me", self._me)
+            self.identity_changed.publish(self._me)
         except Unreachable:
             pass  # the refresh below goes offline and probes
         except ApiError as exc:
@@ -207,12 +197,7 @@ class EfaApp(App):
             results = None
         finally:
             self._progress = None
-        if results and not all(r.not_modified for r in results.values()):
-            for screen in self._area_screens():
-                if isinstance(screen, CatalogScreen):
-                    screen.reload(keep_cursor=True)
-                elif hasattr(screen, "data_synced"):
-                    screen.data_synced()
+        # What the sync changed reaches the lists as data_changed (the backend publishes it).
         self._show_status(self.backend.status)
 
     def _area_screens(self) -> Iterable[Screen]:
@@ -232,9 +217,7 @@ class EfaApp(App):
         # The area a screen belongs to is the mode it was first shown in (a language switch
         # redecorates screens of other areas too).
         mode = screen.__dict__.setdefault("_efa_area", self.current_mode)
-        area = {"catalog": "area.catalog", "orders": "area.orders", "invoices": "area.invoices",
-                "support": "area.support", "my_offerings": "area.my_offerings"}.get(mode, "area.catalog")
-        screen.query_one(AppHeader).show(self.session.profile.name, org, me.get("role", ""), i18n.t(area))
+        screen.query_one(AppHeader).show(self.session.profile.name, org, me.get("role", ""), i18n.t(areas.area(mode).title))
         self._show_status(self.backend.status, screen)
 
     def _on_status(self, status: Status) -> None:
@@ -277,8 +260,8 @@ class EfaApp(App):
 
     def role_area(self) -> str | None:
         """Providers have "Meine Angebote", support and operator staff the "Support" area."""
-        role = (self._me or {}).get("role")
-        return {"provider": "my_offerings", "support": "support", "operator": "support"}.get(role or "")
+        area = areas.role_area((self._me or {}).get("role"))
+        return area.key if area else None
 
     def action_role_area(self) -> None:
         area = self.role_area()
@@ -295,14 +278,10 @@ class EfaApp(App):
 
     def run_jump(self, text: str) -> None:
         verb, rest = parse_jump(text)
-        if verb in ("catalog", "katalog"):
-            self.switch_mode("catalog")
-        elif verb in ("orders", "bestellungen", "invoices", "rechnungen"):
-            self.switch_mode({"bestellungen": "orders", "rechnungen": "invoices"}.get(verb, verb))
-        elif verb in ("support", "angebote", "my_offerings"):
-            area = self.role_area()
-            if area and (verb == "support") == (area == "support"):
-                self.switch_mode(area)
+        if verb in areas.BY_VERB:
+            area = areas.BY_VERB[verb]
+            if area.for_role((self._me or {}).get("role")):
+                self.switch_mode(area.key)
             else:
                 self.notify(i18n.t("jump.not_for_role", role=i18n.t("role." + ((self._me or {}).get("role") or "customer"))),
                             severity="warning")
@@ -352,14 +331,11 @@ class EfaApp(App):
         self.push_screen(InvoiceScreen(self.session, invoice))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield SystemCommand(i18n.t("cmd.catalog"), ":catalog", lambda: self.run_jump("catalog"))
-        yield SystemCommand(i18n.t("cmd.orders"), ":orders", lambda: self.run_jump("orders"))
-        yield SystemCommand(i18n.t("cmd.invoices"), ":invoices", lambda: self.run_jump("invoices"))
-        role_area = self.role_area()
-        if role_area == "support":
-            yield SystemCommand(i18n.t("cmd.support"), ":support", lambda: self.run_jump("support"))
-        elif role_area == "my_offerings":
-            yield SystemCommand(i18n.t("cmd.my_offerings"), ":angebote", lambda: self.run_jump("angebote"))
+        role = (self._me or {}).get("role")
+        for area in areas.AREAS:
+            if area.for_role(role):
+                verb = area.verbs[0]
+                yield SystemCommand(i18n.t(area.command), f":{verb}", lambda verb=verb: self.run_jump(verb))
         yield SystemCommand(i18n.t("cmd.outbox"), ":outbox", self.action_outbox)
         yield SystemCommand(i18n.t("cmd.refresh"), "r", self.action_refresh)
         yield SystemCommand(i18n.t("cmd.language"), "de/en", self.action_toggle_language)
@@ -372,15 +348,15 @@ class EfaApp(App):
         localize_bindings(self)
         for screen in list(self._area_screens()):
             localize_bindings(screen)
-            if hasattr(screen, "relabel"):
-                focused = screen.focused.id if screen.focused is not None else None
-                await screen.relabel()
-                # A screen rebuilt by recompose() lost its chrome and its focus: both come back, so
-                # that a key pressed on return goes where it went before (not into a filter box).
-                self.decorate(screen)
-                self._refocus(screen, focused)
+        self.language_changed.publish(i18n.current_language())  # the screens relabel themselves
         self.refresh_bindings()
         self.decorate(self.screen)
+
+    def redecorate(self, screen: Screen, focused: str | None) -> None:
+        """A screen rebuilt by recompose() lost its chrome and its focus: both come back, so
+        that a key pressed on return goes where it went before (not into a filter box)."""
+        self.decorate(screen)
+        self._refocus(screen, focused)
 
     @staticmethod
     def _refocus(screen: Screen, widget_id: str | None) -> None:

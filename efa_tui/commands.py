@@ -7,7 +7,7 @@ from functools import partial
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from . import i18n
+from . import areas, i18n
 from .text import clean
 from .screens.jump import parse_jump
 
@@ -27,5 +27,7 @@ class JumpProvider(Provider):
             yield Hit(100, Text(i18n.t("cmd.offering", text=clean(rest))), partial(app.run_jump, f"offering {rest}"))
 
     async def discover(self) -> Hits:
-        for key, jump in (("cmd.catalog", "catalog"), ("cmd.orders", "orders"), ("cmd.invoices", "invoices")):
-            yield DiscoveryHit(i18n.t(key), partial(self.app.run_jump, jump))
+        role = (getattr(self.app, "me", None) or {}).get("role")
+        for area in areas.AREAS:
+            if not area.roles or area.for_role(role):
+                yield DiscoveryHit(i18n.t(area.command), partial(self.app.run_jump, area.verbs[0]))

@@ -21,6 +21,7 @@ from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
 from .localize import localize_bindings
+from .signals import on_data_changed, on_language_changed
 
 @lru_cache(maxsize=8192)
 def _money(amount: Decimal, language: str) -> str:
@@ -91,9 +92,9 @@ class CatalogScreen(FilterKeys, Screen):
     CatalogScreen VirtualTable { height: 1fr; }
     """
 
-    def __init__(self, catalog: CatalogService, **kwargs):
+    def __init__(self, session: Any, **kwargs):
         super().__init__(**kwargs)
-        self.catalog = catalog
+        self.catalog: CatalogService = session.services.catalog
         self.query_text = ""
         self.filters = Filters()
         self.sort = "title"
@@ -126,6 +127,9 @@ class CatalogScreen(FilterKeys, Screen):
         self.app.decorate(self)
         self.reload()
         self.query_one(VirtualTable).focus()
+        # A sync or a provider's publish/retire: rows and the total ("83 von 83") read anew.
+        on_data_changed(self, ("offerings",), lambda _change: self.reload(keep_cursor=True))
+        on_language_changed(self, self.relabel)
 
     # --- data ----------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
 from .invoices import NARROW, role_of
 from .localize import localize_bindings
+from .signals import on_language_changed
 
 MARK = {LineStatus.OK: "✓", LineStatus.WRONG: "✗", LineStatus.NO_CONTRACT: "✗", LineStatus.MISSING: "✗",
         LineStatus.UNVERIFIED: "?"}
@@ -165,6 +166,7 @@ class InvoiceScreen(Screen):
         self.show()
         self.table.focus()
         self.load()
+        on_language_changed(self, self.relabel)
 
     # --- loading --------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
 from .localize import localize_bindings
+from .signals import on_data_changed, on_language_changed
 
 NARROW = 100  # below this width: no period, net or second party column (the totals line has the net)
 
@@ -131,9 +132,10 @@ class InvoicesScreen(FilterKeys, Screen):
         self.app.decorate(self)
         self.load()
         self.table.focus()
+        # A sync, a billing run, a review or payment answered: the list reads the cache again.
+        on_data_changed(self, ("invoices",), lambda _change: self.reload())
+        on_language_changed(self, self.relabel)
 
-    def on_screen_resume(self) -> None:
-        self.load(keep_cursor=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "billing_run":
@@ -165,10 +167,6 @@ class InvoicesScreen(FilterKeys, Screen):
         table.set_source(InvoiceSource(tuple(self.rows), columns, self.today, narrow), keep_cursor=keep_cursor)
         self._show_info()
         self._show_totals()
-
-    def data_synced(self) -> None:
-        """The app synced new data: show it, keeping the place."""
-        self.reload()
 
     async def relabel(self) -> None:
         """After a language switch: rebuild the widgets with the new texts, keep filter and place."""

@@ -8,10 +8,10 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
-from .. import i18n
+from .. import areas, i18n
 from .localize import localize_bindings
 
-COMMANDS = ["catalog", "orders", "order ", "invoices", "invoice ", "offering ", "support", "help", "quit"]
+COMMANDS = [*areas.verbs(), "order ", "invoice ", "offering ", "outbox", "help", "quit"]
 
 
 def parse_jump(text: str) -> tuple[str, str]:

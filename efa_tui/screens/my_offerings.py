@@ -27,6 +27,7 @@ from ..services import Conflict, Done, Queued
 from ..text import clean
 from .detail import describe
 from .localize import localize_bindings
+from .signals import on_data_changed, on_language_changed
 
 STATUS_STYLE = {"draft": "yellow", "published": "green", "retired": "dim"}
 
@@ -83,17 +84,14 @@ class MyOfferingsScreen(Screen):
         self._columns(self.table)
         self.reload()
 
-    def data_synced(self) -> None:
-        """The app synced: counts and states may have changed."""
-        self.reload()
-
     def on_mount(self) -> None:
         self.app.decorate(self)
         self.reload()
         self.fetch()
-
-    def on_screen_resume(self) -> None:
-        self.reload()
+        # A sync, a save or status change answered or queued, an interest on an offering: counts
+        # and states may have changed.
+        on_data_changed(self, ("offerings", "orders", "outbox"), lambda _change: self.reload())
+        on_language_changed(self, self.relabel)
 
     @property
     def table(self) -> DataTable:

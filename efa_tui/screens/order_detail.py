@@ -24,6 +24,7 @@ from ..services.writes import PENDING
 from ..text import clean
 from .detail import fee_lines, price_for
 from .localize import localize_bindings
+from .signals import on_data_changed, on_language_changed
 from .order_forms import ProposalForm, StepForm, transition_request
 
 # Each step's key binding: action → (key, message id). Shown only when the step is allowed.
@@ -166,6 +167,9 @@ class OrderScreen(Screen):
         self.show()
         self.reload()
         self.query_one("#order").focus()
+        on_language_changed(self, self.relabel)
+        # The outbox part follows the outbox: a queued step delivered, or refused, shows at once.
+        on_data_changed(self, ("outbox",), lambda _change: self.run_worker(self._show_outbox(), group="order-outbox"))
 
     # --- steps ----------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
 from .localize import localize_bindings
+from .signals import on_data_changed, on_language_changed
 
 LIMIT = 20_000  # orders read from the cache at once; an organisation has far fewer
 
@@ -104,13 +105,9 @@ class OrdersScreen(FilterKeys, Screen):
         self.app.decorate(self)
         self.load()
         self.query_one(VirtualTable).focus()
-
-    def on_screen_resume(self) -> None:
-        self.load()  # back from an order: its state may have changed
-
-    def data_synced(self) -> None:
-        """Called by the app after a sync brought changes."""
-        self.load()
+        # A sync, a step taken in an order, an interest sent or queued: the list reads the cache again.
+        on_data_changed(self, ("orders", "outbox"), lambda _change: self.load())
+        on_language_changed(self, self.relabel)
 
     # --- data ----------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
 from .form_screen import field_errors
 from .localize import localize_bindings
+from .signals import on_data_changed
 
 REFUSED = (NEEDS_ATTENTION, CONFLICT)
 
@@ -85,6 +86,8 @@ class OutboxScreen(Screen):
         self.app.decorate(self)
         self.load()
         self.query_one(VirtualTable).focus()
+        # An item delivered (or refused) by a flush in the background leaves (or changes) its row.
+        on_data_changed(self, ("outbox",), lambda _change: self.load())
 
     @work(thread=True, exclusive=True, group="outbox-load", exit_on_error=False)
     def load(self) -> None:

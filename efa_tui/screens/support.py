@@ -25,6 +25,7 @@ from ..store import record_search
 from ..store.record_search import RecordQuery
 from ..text import clean
 from .localize import localize_bindings
+from .signals import on_data_changed, on_language_changed
 from .records import RecordScreen
 
 FILTERS = ("number", "organisation", "offering", "since", "until")
@@ -98,12 +99,9 @@ class SupportScreen(Screen):
         self.app.decorate(self)
         self._columns()
         self.search()
+        on_data_changed(self, ("orders", "invoices", "organizations"), lambda _change: self.search())
+        on_language_changed(self, self.relabel)
 
-    def on_screen_resume(self) -> None:
-        self.search()
-
-    def data_synced(self) -> None:
-        self.search()
 
     async def relabel(self) -> None:
         """The language changed: placeholders, choices and column titles anew."""

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..store.backend import Backend, Status
 from ..store.cache import Cache
+from ..store.changes import DataChanged
 from ..store.drafts import Drafts
 from ..store.outbox import Outbox
 from .catalog import CatalogService
@@ -35,7 +36,7 @@ from .support import SupportService
 from .usage import UsageService
 from .writes import DraftService, OutboxService, Write, Writes
 
-__all__ = ["Conflict", "Done", "FieldError", "Outcome", "Queued", "Read", "Refused", "Services", "Status", "Write"]
+__all__ = ["Conflict", "Done", "FieldError", "Outcome", "Queued", "Read", "Refused", "DataChanged", "Services", "Status", "Write"]
 
 
 class Services:
@@ -44,8 +45,9 @@ class Services:
         self.writes = Writes(backend, outbox)
         self.outbox = OutboxService(backend, outbox)
         self.drafts = DraftService(drafts)
-        self.orders = OrdersService(api, cache, outbox)
-        self.offerings = OfferingsService(api, cache, outbox)
+        self.changes = backend.changes  # DataChanged: what the lists reload on
+        self.orders = OrdersService(api, cache, outbox, self.changes)
+        self.offerings = OfferingsService(api, cache, outbox, self.changes)
         self.invoices = InvoicesService(api, cache, backend)
         self.usage = UsageService(api, cache)
         self.support = SupportService(cache, self.orders)

@@ -11,6 +11,7 @@ from ..api import routes
 from ..api.errors import ApiError, Unreachable
 from ..store.backend import Backend
 from ..store.cache import Cache
+from ..store.changes import DataChanged
 from ..store.invoice_detail import InvoiceDetail, load_detail
 from .writes import Write
 
@@ -43,6 +44,7 @@ class InvoicesService:
     def remember(self, invoice: dict[str, Any]) -> None:
         """A fresh copy from the server (a write's answer) into the cache."""
         self._cache.upsert_records("invoices", [invoice])
+        self._backend.changes.publish(DataChanged.of("invoices", [invoice["id"]]))
 
     # --- reads (network, the cache offline) -----------------------------------------------------
 

@@ -9,14 +9,16 @@ from ..api import routes
 from ..api.errors import ApiError, Unreachable
 from ..domain import offering_rules as rules
 from ..store.cache import Cache, Filters
+from ..store.changes import Changes, DataChanged
 from ..store.outbox import PENDING, Outbox
 from .outcome import Read
 from .writes import Write
 
 
 class OfferingsService:
-    def __init__(self, api: Any, cache: Cache, outbox: Outbox):
+    def __init__(self, api: Any, cache: Cache, outbox: Outbox, changes: Changes):
         self._api = api
+        self._changes = changes
         self._cache = cache
         self._outbox = outbox
 
@@ -49,6 +51,7 @@ class OfferingsService:
     def remember(self, offerings: list[dict[str, Any]]) -> None:
         """The server's answer (a write's, or a fetch) into the cache."""
         self._cache.upsert_offerings(offerings)
+        self._changes.publish(DataChanged.of("offerings", [o["id"] for o in offerings if "id" in o]))
 
     # --- reads (network) ------------------------------------------------------------------------
 

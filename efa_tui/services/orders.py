@@ -10,6 +10,7 @@ from typing import Any
 from ..api import routes
 from ..api.errors import ApiError, Unreachable
 from ..store.cache import Cache
+from ..store.changes import Changes, DataChanged
 from ..store.outbox import NEEDS_ATTENTION, PENDING, OutboxItem
 from .outcome import Read
 from .writes import Write
@@ -25,8 +26,9 @@ class OrderDetail:
 
 
 class OrdersService:
-    def __init__(self, api: Any, cache: Cache, outbox: Any):
+    def __init__(self, api: Any, cache: Cache, outbox: Any, changes: Changes):
         self._api = api
+        self._changes = changes
         self._cache = cache
         self._outbox = outbox
 
@@ -66,6 +68,7 @@ class OrdersService:
         order = fresh.model_dump(mode="json")
         rows = [e.model_dump(mode="json") | {"order_id": int(order_id)} for e in events]
         await asyncio.to_thread(self._store, order, rows)
+        self._changes.publish(DataChanged.of("orders", [order_id]))  # the list shows the newest state
         return Read(OrderDetail(order, fresh._etag, rows))
 
     async def events(self, order_id: int) -> Read[list[dict[str, Any]]]:
