@@ -226,9 +226,10 @@ class ApiClient:
                     headers: dict[str, str], timeout: float | None) -> ApiResponse:
         self.request_count += 1
         started = time.perf_counter()
-        extra = {} if timeout is None else {"timeout": httpx.Timeout(timeout)}
+        limit = httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout)
         try:
-            resp = await self._http.request(method, rel, params=query or None, content=content, headers=headers, **extra)
+            resp = await self._http.request(method, rel, params=query or None, content=content, headers=headers,
+                                            timeout=limit)
         except httpx.TransportError as exc:
             ms = (time.perf_counter() - started) * 1000
             log.debug("%s /%s failed after %.0f ms: %s", method, rel, ms, type(exc).__name__)

@@ -81,7 +81,7 @@ class ApiError(Exception):
         head = f"{self.status} {self.title}".strip()
         return f"{head}: {self.detail}" if self.detail else head
 
-    def __reduce__(self):  # picklable despite the dataclass __init__
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable despite the dataclass __init__
         return (_rebuild, (type(self), self.status, self.title, self.detail, self.type, self.errors,
                            self.retry_after, self.body))
 
@@ -134,7 +134,7 @@ class ApiError(Exception):
         )
 
 
-def _rebuild(kind, *args):
+def _rebuild(kind: type[ApiError], *args: Any) -> ApiError:
     return kind(*args)
 
 

@@ -68,7 +68,8 @@ class InvoicesService:
         async def fetch(inv: dict[str, Any]) -> dict[str, Any]:
             async with gate:
                 try:
-                    return (await api.request("GET", routes.invoice(inv["id"]))).data
+                    full: dict[str, Any] = (await api.request("GET", routes.invoice(inv["id"]))).data
+                    return full
                 except (ApiError, Unreachable):
                     return inv
 
@@ -80,7 +81,8 @@ class InvoicesService:
 
     async def xrechnung(self, invoice_id: int) -> bytes:
         """The invoice's XRechnung as the server's bytes; raises ``Unreachable`` / ``ApiError``."""
-        return await (await self._ready()).invoice_xml(int(invoice_id))
+        xml: bytes = await (await self._ready()).invoice_xml(int(invoice_id))
+        return xml
 
     async def resync(self) -> None:
         """The invoices list from the server again (after a billing run)."""
@@ -90,14 +92,16 @@ class InvoicesService:
 
     async def mark_paid(self, invoice_id: int, idempotency_key: str) -> dict[str, Any]:
         api = await self._ready()
-        return (await api.request("POST", routes.invoice_pay(invoice_id), idempotency_key=idempotency_key)).data
+        paid: dict[str, Any] = (await api.request("POST", routes.invoice_pay(invoice_id), idempotency_key=idempotency_key)).data
+        return paid
 
     async def start_billing_run(self, year: int, idempotency_key: str, *, timeout: float = 300.0) -> dict[str, Any]:
         """Bill a year; the server answers when the run is done."""
         api = await self._ready()
         resp = await api.request("POST", routes.BILLING_RUNS, json={"year": year}, idempotency_key=idempotency_key,
                                  timeout=max(api.timeout, timeout))
-        return resp.data
+        run: dict[str, Any] = resp.data
+        return run
 
     async def billing_runs(self, *, limit: int = 5) -> list[dict[str, Any]]:
         """The newest runs as the server records them; raises ``Unreachable`` / ``ApiError``."""
