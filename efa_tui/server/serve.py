@@ -12,6 +12,7 @@ import platformdirs
 from . import db
 from .app import Settings, create_app
 from .demo import seed
+from .hardening import http_protocol
 
 log = logging.getLogger("efa_tui.server")
 APP_NAME = "efa-tui"
@@ -55,7 +56,7 @@ def serve(host: str, port: int, database_url: str | None, *, demo: bool, demo_of
 
     app = prepare(database_url, demo=demo, demo_offerings=demo_offerings, host=host)
     print(f"efa-tui marketplace on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, http=http_protocol())
 
 
 def create_token(database_url: str | None, org_key: str, role: str, name: str, email: str) -> str:
