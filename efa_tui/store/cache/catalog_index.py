@@ -219,10 +219,10 @@ _BEHIND = 100  # items from which upsert_offerings writes behind
 class CatalogIndex(CacheFile):
     """Offerings in, with their indexes (see the package docstring for the tables)."""
 
-    def __init__(self, path=None):
-        super().__init__(path)
-        if self._shared is None:
-            self._behind = _WriteBehind(self)
+    def _on_open(self) -> None:
+        super()._on_open()
+        if self._shared is None and self._behind is None:
+            self._behind = _WriteBehind(self)  # a file: bulk batches are written behind
 
     def upsert_offerings(self, items: Iterable[dict]) -> int:
         """Store offerings as the server sends them; tombstones (``"tombstone": true``) delete.

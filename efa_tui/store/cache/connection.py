@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import platformdirs
 
+from ...files import private_database
 from .schema import _PROBE_TABLES, SCHEMA, SCHEMA_VERSION
 from .values import CacheReset
 
@@ -37,7 +38,9 @@ def _is_corruption(exc: BaseException) -> bool:
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
         return True
     text = str(exc).lower()
-    return "malformed" in text or "not a database" in text
+    # A cell that is not UTF-8 can only come from damage (we write text through sqlite3): a
+    # reset and a full sync repair it, while the error would stay on every read of that row.
+    return "malformed" in text or "not a database" in text or "could not decode to utf-8" in text
 
 
 # ASCII escapes and no cycle check: a third faster than the defaults, and server JSON has no cycles.
@@ -121,11 +124,47 @@ class CacheFile:
         self._closed = False
         self._behind: _WriteBehind | None = None
         self._fkeys: dict[_Key, int] = {}  # memo of facet_keys, for writers
+        # Called (in the thread that found it) after damage emptied the cache at run time:
+        # its sync points are gone too, so the owner of the sync should sync again.
+        self.on_reset: list[Callable[[], Any]] = []
         if memory:
             self._shared = self._connect(":memory:")
             self._prepare(self._shared)
         else:
             self._open_file()
+        self._on_open()
+
+    def _on_open(self) -> None:
+        """After a file was opened (by the constructor or ``switch``)."""
+
+    def switch(self, path: str | os.PathLike) -> None:
+        """Go on with another file (another identity's cache, or ``":memory:"``): writes handed over
+        land in the old one first, and nothing read afterwards comes from it. The same object,
+        so everything holding this cache follows."""
+        if self._behind is not None:
+            self._behind.stop()
+            self._behind = None
+        with self._lock:
+            with self._pool_lock:
+                self._epoch += 1  # connections in use are closed when they come back
+                idle, self._idle = self._idle, []
+                shared, self._shared = self._shared, None
+            for conn in idle:
+                _close_quietly(conn)
+            if shared is not None:
+                _close_quietly(shared)
+            self._memo.clear()
+            self._orders.clear()
+            self._fkeys.clear()
+            self.recovered_from = None
+            if str(path) == ":memory:":
+                self.path = None
+                self._shared = self._connect(":memory:")
+                self._prepare(self._shared)
+            else:
+                self.path = Path(path)
+                self._open_file()
+        self._on_open()
 
     def __enter__(self) -> Self:
         return self
@@ -136,6 +175,8 @@ class CacheFile:
     # --- connections, schema, recovery ------------------------------------------------------------
 
     def _connect(self, target: str | Path) -> _Connection:
+        if target != ":memory:":
+            private_database(Path(target))  # 0600 in a 0700 directory before SQLite creates it
         conn = sqlite3.connect(target, timeout=30, isolation_level=None, check_same_thread=False, factory=_Connection)
         conn.epoch = self._epoch
         try:
@@ -196,7 +237,6 @@ class CacheFile:
         for attempt in range(2):
             conn = None
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = self._connect(self.path)
                 self._prepare(conn)
                 self._idle.append(conn)
@@ -239,11 +279,24 @@ class CacheFile:
             except OSError:
                 pass
         self.recovered_from = target
+        self._prune_copies(keep=target)
         self._memo.clear()
         self._orders.clear()
         self._fkeys.clear()
         log.warning("cache %s was unreadable (%s); moved it to %s and started empty", self.path, exc, target)
         return True
+
+    def _prune_copies(self, *, keep: Path) -> None:
+        """One copy of a damaged cache is enough to look at; older ones only fill the disk."""
+        assert self.path is not None
+        for old in self.path.parent.glob(f"{self.path.name}.corrupt-*"):
+            if old.name.endswith("-wal") or old == keep:
+                continue
+            for one in (old, Path(f"{old}-wal")):
+                try:
+                    one.unlink(missing_ok=True)
+                except OSError as err:
+                    log.debug("cannot remove an old copy %s: %s", one, err)
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         """Create the schema, or rebuild it when the file has another version; then read the
@@ -301,6 +354,11 @@ class CacheFile:
             self._fkeys.clear()
             with self._connection() as conn:
                 self._prepare(conn)
+        for listener in list(self.on_reset):
+            try:
+                listener()
+            except Exception:  # noqa: BLE001 - a listener's failure must not fail the read
+                log.warning("cache reset listener failed", exc_info=True)
 
     def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` in one read transaction (one consistent snapshot) that sees every write
