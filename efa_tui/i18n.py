@@ -177,7 +177,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 def _merge_area_catalogs() -> None:
-    from .messages import forms, invoices, offerings, orders
+    from .translations import forms, invoices, offerings, orders
 
     for module in (forms, orders, invoices, offerings):
         clash = MESSAGES.keys() & module.MESSAGES.keys()
