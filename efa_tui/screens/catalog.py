@@ -245,7 +245,7 @@ class CatalogScreen(FilterKeys, Screen):
 
     @on(VirtualTable.RowSelected)
     def _open(self, event: VirtualTable.RowSelected) -> None:
-        from .detail import OfferingScreen
+        from .offering_detail import OfferingScreen
 
         self.app.push_screen(OfferingScreen(self.cache, event.key))
 

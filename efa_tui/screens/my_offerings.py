@@ -26,7 +26,7 @@ from ..domain import offering_rules as rules
 from ..store.cache import Filters
 from ..store.outbox import DONE, PENDING
 from ..text import clean
-from .detail import describe
+from .offering_detail import describe
 from .localize import localize_bindings
 
 STATUS_STYLE = {"draft": "yellow", "published": "green", "retired": "dim"}

@@ -21,7 +21,7 @@ from ..api.errors import ApiError, Unreachable
 from ..domain.orders import Action, allowed_actions
 from ..store.outbox import CONFLICT, DONE, NEEDS_ATTENTION, PENDING
 from ..text import clean
-from .detail import fee_lines, price_for
+from .offering_detail import fee_lines, price_for
 from .localize import localize_bindings
 from .order_forms import ProposalForm, StepForm, transition_request
 
