@@ -159,7 +159,7 @@ class EfaApp(App):
         me = await asyncio.to_thread(self.cache.get_state, "me")
         if self._me is None:
             self._me = me
-        self.decorate(self.screen)
+        self.mount_chrome(self.screen)
         await self.backend.announce()
 
     def on_virtual_table_loaded(self) -> None:
@@ -190,7 +190,7 @@ class EfaApp(App):
             pass  # the refresh below goes offline and probes
         except ApiError as exc:
             self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
-        self.decorate(self.screen)
+        self.mount_chrome(self.screen)
         await self._refresh()
         await self.backend.flush() if self.backend.status.online else None
 
@@ -221,8 +221,9 @@ class EfaApp(App):
 
     # --- chrome ------------------------------------------------------------------------------
 
-    def decorate(self, screen: Screen) -> None:
-        """Every area screen gets the header, the offline banner and the status line."""
+    def mount_chrome(self, screen: Screen) -> None:
+        """Mount the chrome on a screen (header, offline banner, status line) once, and show in it who
+        is signed in and the status now; called again, it only updates what the chrome shows."""
         if not screen.query(AppHeader):
             screen.mount(AppHeader(), BottomBar(StatusLine(), Footer()), OfflineBanner())
             # The status line sits inside the bar, which only has it once mounted.
@@ -230,7 +231,7 @@ class EfaApp(App):
         me = self._me or {}
         org = (me.get("organization") or {}).get("name", "")
         # The area a screen belongs to is the mode it was first shown in (a language switch
-        # redecorates screens of other areas too).
+        # gives screens of other areas their chrome again).
         mode = screen.__dict__.setdefault("_efa_area", self.current_mode)
         area = {"catalog": "area.catalog", "orders": "area.orders", "invoices": "area.invoices",
                 "support": "area.support", "my_offerings": "area.my_offerings"}.get(mode, "area.catalog")
@@ -287,7 +288,7 @@ class EfaApp(App):
 
     def switch_mode(self, mode: str):  # type: ignore[override]
         result = super().switch_mode(mode)
-        self.call_after_refresh(self.decorate, self.screen)
+        self.call_after_refresh(self.mount_chrome, self.screen)
         return result
 
     def action_refresh(self) -> None:
@@ -377,10 +378,10 @@ class EfaApp(App):
                 await screen.relabel()
                 # A screen rebuilt by recompose() lost its chrome and its focus: both come back, so
                 # that a key pressed on return goes where it went before (not into a filter box).
-                self.decorate(screen)
+                self.mount_chrome(screen)
                 self._refocus(screen, focused)
         self.refresh_bindings()
-        self.decorate(self.screen)
+        self.mount_chrome(self.screen)
 
     @staticmethod
     def _refocus(screen: Screen, widget_id: str | None) -> None:

@@ -123,7 +123,7 @@ class CatalogScreen(FilterKeys, Screen):
         return [Select([], prompt=i18n.t(f"facet.{facet}"), id=f"facet-{facet}", allow_blank=True) for facet in FACETS]
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
+        self.app.mount_chrome(self)
         self.reload()
         self.query_one(VirtualTable).focus()
 

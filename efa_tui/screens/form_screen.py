@@ -122,8 +122,8 @@ class FormScreen(Screen):
             yield Button(i18n.t("form.cancel") + " (esc)", id="form-cancel")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
+        if hasattr(self.app, "mount_chrome"):
+            self.app.mount_chrome(self)
         self.restore_draft()
 
     @property

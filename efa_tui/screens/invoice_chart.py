@@ -61,9 +61,9 @@ class SpendingScreen(Screen):
         yield Static(id="spending-figures")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
-            self.call_after_refresh(self.app.decorate, self)  # the status line exists only after the mount
+        if hasattr(self.app, "mount_chrome"):
+            self.app.mount_chrome(self)
+            self.call_after_refresh(self.app.mount_chrome, self)  # the status line exists only after the mount
         self.draw()
 
     def action_cycle_mode(self) -> None:

@@ -247,9 +247,9 @@ class FindingsScreen(Screen):
         yield VerticalScroll(Static(head), Static(body))
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
-            self.call_after_refresh(self.app.decorate, self)  # the status line exists only after the mount
+        if hasattr(self.app, "mount_chrome"):
+            self.app.mount_chrome(self)
+            self.call_after_refresh(self.app.mount_chrome, self)  # the status line exists only after the mount
 
 
 # --- export ------------------------------------------------------------------------------------------
@@ -328,9 +328,9 @@ class BillingRunScreen(Screen):
             yield Static(id="run-summary")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
-            self.call_after_refresh(self.app.decorate, self)  # the status line exists only after the mount
+        if hasattr(self.app, "mount_chrome"):
+            self.app.mount_chrome(self)
+            self.call_after_refresh(self.app.mount_chrome, self)  # the status line exists only after the mount
         self.query_one("#run-year", Input).focus()
 
     def action_close(self) -> None:

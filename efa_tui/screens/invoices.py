@@ -128,7 +128,7 @@ class InvoicesScreen(FilterKeys, Screen):
         yield Static(id="totals")
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
+        self.app.mount_chrome(self)
         self.load()
         self.table.focus()
 

@@ -100,7 +100,7 @@ class MyOfferingsScreen(Screen):
         self.reload()
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
+        self.app.mount_chrome(self)
         self.reload()
         self.fetch()
 
@@ -358,8 +358,8 @@ class PreviewScreen(Screen[bool]):
                 yield Button(i18n.t("form.cancel") + " (esc)", id="preview-cancel")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
+        if hasattr(self.app, "mount_chrome"):
+            self.app.mount_chrome(self)
         self.query_one("#preview", VerticalScroll).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -139,7 +139,7 @@ class OfferingScreen(Screen):
         yield VerticalScroll(id="detail")
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
+        self.app.mount_chrome(self)
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False)

@@ -273,8 +273,8 @@ class ConflictScreen(Screen[str | None]):
             yield Button(i18n.t("offering.conflict.back") + " (esc)", id="conflict-back")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
+        if hasattr(self.app, "mount_chrome"):
+            self.app.mount_chrome(self)
         self.query_one(DataTable).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

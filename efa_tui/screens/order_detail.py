@@ -161,7 +161,7 @@ class OrderScreen(Screen):
                              Static(id="order-body"), Static(id="order-timeline"), id="order")
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
+        self.app.mount_chrome(self)
         self.show()
         self.reload()
         self.query_one("#order").focus()
@@ -341,7 +341,7 @@ class ConfirmOrderScreen(Screen):
                 yield Button(i18n.t("confirm.button"), variant="warning", id="confirm-order", compact=True)
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
+        self.app.mount_chrome(self)
         self.query_one("#confirm-cancel", Button).focus()  # the safe choice is the default
 
     def action_close(self) -> None:

@@ -102,7 +102,7 @@ class OrdersScreen(FilterKeys, Screen):
         yield VirtualTable(order_columns(self.role, self.app.size.width), id="orders-table", empty_text=i18n.t("orders.empty"))
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
+        self.app.mount_chrome(self)
         self.load()
         self.query_one(VirtualTable).focus()
 

@@ -82,7 +82,7 @@ class OutboxScreen(Screen):
         yield Static(id="outbox-detail")
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
+        self.app.mount_chrome(self)
         self.load()
         self.query_one(VirtualTable).focus()
 

@@ -36,7 +36,7 @@ class AreaScreen(Screen):
         yield VerticalScroll(Static(id="list"))
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
+        self.app.mount_chrome(self)
         self.load()
 
     def on_screen_resume(self) -> None:
@@ -85,7 +85,7 @@ class RecordScreen(Screen):
         localize_bindings(self)
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
+        self.app.mount_chrome(self)
         self.query_one("#record", VerticalScroll).focus()
 
     def compose(self) -> ComposeResult:

@@ -97,7 +97,7 @@ class SupportScreen(Screen):
             table.add_column(i18n.t(f"support.col.{self.kind}.{name}"), key=name, width=w)
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
+        self.app.mount_chrome(self)
         self._columns()
         self.search()
 
@@ -272,8 +272,8 @@ class TrailScreen(Screen):
         return text
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
+        if hasattr(self.app, "mount_chrome"):
+            self.app.mount_chrome(self)
         self.query_one("#trail", VerticalScroll).focus()
         self.load()
 

@@ -79,8 +79,8 @@ class UsageScreen(Screen):
         yield table
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
+        if hasattr(self.app, "mount_chrome"):
+            self.app.mount_chrome(self)
         self.load()
 
     @work(exclusive=True, group="usage-load", exit_on_error=False)
@@ -207,8 +207,8 @@ class UsageImportScreen(Screen[bool]):
             yield Button(i18n.t("form.cancel") + " (esc)", id="import-cancel")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
+        if hasattr(self.app, "mount_chrome"):
+            self.app.mount_chrome(self)
         self.query_one("#import-path", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
