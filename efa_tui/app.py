@@ -20,6 +20,7 @@ from textual.notifications import SeverityLevel
 from . import THEMES, formatting, i18n
 from .api.errors import ApiError, Unreachable
 from .commands import JumpProvider
+from .screens.base import AppModal, AppScreen
 from .screens.catalog import CatalogScreen
 from .screens.help import HelpScreen, binding_rows
 from .screens.jump import JumpScreen, parse_jump
@@ -28,7 +29,6 @@ from .session import Session
 from .store.backend import Status
 from .text import clean
 from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
-from .widgets.virtual_table import VirtualTable
 
 log = logging.getLogger("efa_tui")
 RETRY_PENDING_S = 30.0
@@ -211,7 +211,7 @@ class EfaApp(App):
             for screen in self._area_screens():
                 if isinstance(screen, CatalogScreen):
                     screen.reload(keep_cursor=True)
-                elif hasattr(screen, "data_synced"):
+                elif isinstance(screen, AppScreen):
                     screen.data_synced()
         self._show_status(self.backend.status)
 
@@ -372,26 +372,11 @@ class EfaApp(App):
         i18n.set_language("en" if i18n.current_language() == "de" else "de")
         localize_bindings(self)
         for screen in list(self._area_screens()):
-            localize_bindings(screen)
-            if hasattr(screen, "relabel"):
-                focused = screen.focused.id if screen.focused is not None else None
-                await screen.relabel()
-                # A screen rebuilt by recompose() lost its chrome and its focus: both come back, so
-                # that a key pressed on return goes where it went before (not into a filter box).
-                self.mount_chrome(screen)
-                self._refocus(screen, focused)
+            if isinstance(screen, (AppScreen, AppModal)):
+                await screen.language_changed()
+            else:  # Textual's own (the command palette)
+                localize_bindings(screen)
         self.refresh_bindings()
-        self.mount_chrome(self.screen)
-
-    @staticmethod
-    def _refocus(screen: Screen, widget_id: str | None) -> None:
-        if screen.focused is not None:
-            return
-        again = screen.query(f"#{widget_id}") if widget_id else None
-        if again:
-            again.first().focus()
-        elif tables := screen.query(VirtualTable):
-            tables.first().focus()
 
     def action_cycle_theme(self) -> None:
         current = self.theme if self.theme in THEMES else THEMES[0]

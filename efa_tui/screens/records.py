@@ -9,15 +9,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
 from .. import formatting, i18n
 from ..text import clean
-from .localize import localize_bindings
+from .base import AppScreen
 
 
-class RecordScreen(Screen):
+class RecordScreen(AppScreen):
     """One record as the server sent it, pretty and sanitized (support staff read raw records):
     scrollable with the usual keys, copyable to the terminal's clipboard (OSC 52, works over SSH)."""
 
@@ -36,10 +35,8 @@ class RecordScreen(Screen):
         # What is shown is what is copied: pretty JSON, control characters removed (json.dumps
         # escapes C0 ones itself; clean() takes the C1 ones a terminal would act on).
         self.body = clean(json.dumps(self.record, ensure_ascii=False, indent=2), multiline=True)
-        localize_bindings(self)
 
     def on_mount(self) -> None:
-        self.app.mount_chrome(self)
         self.query_one("#record", VerticalScroll).focus()
 
     def compose(self) -> ComposeResult:
