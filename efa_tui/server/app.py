@@ -80,9 +80,12 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
+    """The app on ``settings.database_url``; ``migrate``: upgrade the schema first (serve.prepare
+    does it itself, under its start-up lock)."""
     engine = db.make_engine(settings.database_url)
-    db.create_schema(engine)
+    if migrate:
+        db.create_schema(engine)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
