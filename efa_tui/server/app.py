@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -38,9 +40,61 @@ class Settings:
     failed_logins_per_prefix: str = "10/minute"
 
 
-def create_app(settings: Settings) -> FastAPI:
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # \u0000 not itself escaped (\\u0000 is text)
+
+
+class RefuseNul:
+    """Refuse a NUL character in the query or the body with 422, the same on every database
+    (PostgreSQL cannot store one in text, SQLite would): before any route runs."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
+            if "\x00" in name or "\x00" in value:
+                return await self._refuse(send, name.replace("\x00", "") or "query")
+        if scope.get("method") not in ("POST", "PUT", "PATCH"):
+            return await self.app(scope, receive, send)
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if b"\x00" in body or _JSON_NUL.search(body):
+            return await self._refuse(send, "body")
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send, field: str):
+        problem = ApiProblem(422, "text must not contain the NUL character (U+0000)", type="validation",
+                             errors=[{"field": field, "message": "contains U+0000", "code": "nul_character"}])
+        body = json.dumps(problem.body()).encode()
+        await send({"type": "http.response.start", "status": 422,
+                    "headers": [(b"content-type", problems.PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
+    """The app on ``settings.database_url``; ``migrate``: upgrade the schema first (serve.prepare
+    does it itself, under its start-up lock)."""
     engine = db.make_engine(settings.database_url)
-    db.create_schema(engine)
+    if migrate:
+        db.create_schema(engine)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -72,7 +126,6 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.engine = engine
     app.state.settings = settings
-    app.state.user_cache = {}
     app.state.failed_logins = FailedLogins(settings.failed_logins_per_address, settings.failed_logins_per_prefix)
     app.state.page_cache = PageCache()
     problems.install(app)
@@ -87,6 +140,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_api_route("/openapi.json", lambda: app.openapi(), methods=["GET"], include_in_schema=False)
     for module in (organizations, offerings, orders, usage, billing_runs, invoices):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.add_middleware(RefuseNul)
+    # Outermost: bounds in size and time what RefuseNul and the routes read.
     app.add_middleware(RequestGuard, limit=settings.max_body, body_timeout=settings.body_timeout,
                        chunk_timeout=settings.chunk_timeout)
     return app

@@ -17,7 +17,6 @@ from . import db
 from .problems import ApiProblem
 
 ROLES = ("customer", "provider", "support", "operator")
-USER_CACHE_SECONDS = 60
 STAFF = frozenset({"support", "operator"})  # see every organisation's records
 
 
@@ -89,30 +88,24 @@ def current_user(request: Request) -> User:
     failed_logins: FailedLogins = request.app.state.failed_logins
     failed_logins.check(address, token)
     digest = token_digest(token)
-    # Tokens are looked up once a minute at most; the expiry bounds how long another replica
-    # keeps an organisation's old in-house flag after an operator changed it.
-    cache: dict[str, tuple[User, float]] = request.app.state.user_cache
-    hit = cache.get(digest)
-    user = hit[0] if hit and hit[1] > time.monotonic() else None
-    if user is None:
-        with db.reading(request.app.state.engine) as conn:
-            row = conn.execute(
-                select(
-                    db.users.c.id, db.users.c.name, db.users.c.email, db.users.c.role, db.users.c.demo,
-                    db.organizations.c.id.label("org_id"), db.organizations.c.name.label("org_name"),
-                    db.organizations.c.kind, db.organizations.c.inhouse_operator_id,
-                )
-                .join(db.organizations, db.organizations.c.id == db.users.c.organization_id)
-                .where(db.users.c.token_sha256 == digest)
-            ).first()
-        if row is None:
-            failed_logins.failed(address, token)
-            raise _unauthorized("unknown token")
-        user = User(row.id, row.name, row.email, row.role, row.org_id, row.org_name, row.kind,
-                    row.inhouse_operator_id, bool(row.demo))
-        if len(cache) >= 10_000:
-            cache.clear()
-        cache[digest] = (user, time.monotonic() + USER_CACHE_SECONDS)
+    # Looked up on every request (one indexed join): with several server processes on one
+    # database, a cached user would keep an organisation's old in-house relationship or a
+    # removed token alive in the processes that did not make the change.
+    with db.reading(request.app.state.engine) as conn:
+        row = conn.execute(
+            select(
+                db.users.c.id, db.users.c.name, db.users.c.email, db.users.c.role, db.users.c.demo,
+                db.organizations.c.id.label("org_id"), db.organizations.c.name.label("org_name"),
+                db.organizations.c.kind, db.organizations.c.inhouse_operator_id,
+            )
+            .join(db.organizations, db.organizations.c.id == db.users.c.organization_id)
+            .where(db.users.c.token_sha256 == digest)
+        ).first()
+    if row is None:
+        failed_logins.failed(address, token)
+        raise _unauthorized("unknown token")
+    user = User(row.id, row.name, row.email, row.role, row.org_id, row.org_name, row.kind,
+                row.inhouse_operator_id, bool(row.demo))
     if user.demo and not request.app.state.settings.allow_demo_tokens:
         # Demo tokens are public knowledge: only an embedded server on loopback accepts them.
         raise _unauthorized("demo tokens are accepted only by a server listening on loopback")
