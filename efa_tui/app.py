@@ -21,6 +21,7 @@ from textual.notifications import SeverityLevel
 from . import THEMES, areas, formatting, i18n
 from .api.errors import ApiError, Unreachable
 from .commands import JumpProvider
+from .screens.base import AppModal, AppScreen
 from .screens.catalog import CatalogScreen
 from .screens.help import HelpScreen, binding_rows
 from .screens.jump import JumpScreen, parse_jump
@@ -30,7 +31,6 @@ from .session import Session
 from .store.backend import Status
 from .text import clean
 from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
-from .widgets.virtual_table import VirtualTable
 
 log = logging.getLogger("efa_tui")
 RETRY_PENDING_S = 30.0
@@ -119,6 +119,8 @@ class EfaApp(App):
             self.add_mode(area.key, lambda key=area.key: self.area_screen(key))
         self.backend.subscribe(self._on_status)
         self.session.services.changes.subscribe(self.data_changed.publish)
+        self.backend.on_cache_reset = self.action_refresh  # damage emptied the cache: sync it again
+        self.session.on_identity.append(self._identity_changed)
         self.run_worker(self._announce(), group="announce")
         self.switch_mode("catalog")
         # The network side starts once the cached catalog is on screen (or after a second):
@@ -148,7 +150,7 @@ class EfaApp(App):
         me = await asyncio.to_thread(self.cache.get_state, "me")
         if self._me is None:
             self._me = me
-        self.decorate(self.screen)
+        self.mount_chrome(self.screen)
         await self.backend.announce()
 
     def on_virtual_table_loaded(self) -> None:
@@ -172,15 +174,14 @@ class EfaApp(App):
                 self.notify(i18n.t("error.unreachable", reason="embedded server"), severity="error")
         self._connecting = False
         try:
-            me = await self.session.api.me()
-            self._me = me.model_dump(mode="json")
-            await asyncio.to_thread(self.cache.set_state, "me", self._me)
+            # Who this is: the local state becomes that identity's (another one's rows go away).
+            self._me, _ = await self.session.identify()
             self.identity_changed.publish(self._me)
         except Unreachable:
             pass  # the refresh below goes offline and probes
         except ApiError as exc:
             self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
-        self.decorate(self.screen)
+        self.mount_chrome(self.screen)
         await self._refresh()
         await self.backend.flush() if self.backend.status.online else None
 
@@ -191,14 +192,32 @@ class EfaApp(App):
                 self._show_status(self.backend.status)
 
         try:
-            results = await self.backend.refresh(progress=progress)
+            # What the sync changed reaches the lists as data_changed (the backend publishes it).
+            await self.backend.refresh(progress=progress)
         except ApiError as exc:
             self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
-            results = None
         finally:
             self._progress = None
-        # What the sync changed reaches the lists as data_changed (the backend publishes it).
         self._show_status(self.backend.status)
+
+    def _identity_changed(self, identity: Any) -> None:
+        """/me named another identity than the cache on screen had: everything built on those
+        rows goes, and the areas are built again on this identity's cache."""
+        self._me = identity.me
+        self.run_worker(self._rebuild_areas(), group="identity", exclusive=True)
+
+    async def _rebuild_areas(self) -> None:
+        if self.current_mode != "catalog":
+            self.switch_mode("catalog")
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        for area in areas.AREAS:
+            if area.key != "catalog":
+                await self.remove_mode(area.key)
+                self.add_mode(area.key, lambda key=area.key: self.area_screen(key))
+        if isinstance(self.screen, CatalogScreen):
+            self.screen.reload()
+        self.mount_chrome(self.screen)
 
     def _area_screens(self) -> Iterable[Screen]:
         for stack in self._screen_stacks.values():
@@ -206,8 +225,9 @@ class EfaApp(App):
 
     # --- chrome ------------------------------------------------------------------------------
 
-    def decorate(self, screen: Screen) -> None:
-        """Every area screen gets the header, the offline banner and the status line."""
+    def mount_chrome(self, screen: Screen) -> None:
+        """Mount the chrome on a screen (header, offline banner, status line) once, and show in it who
+        is signed in and the status now; called again, it only updates what the chrome shows."""
         if not screen.query(AppHeader):
             screen.mount(AppHeader(), BottomBar(StatusLine(), Footer()), OfflineBanner())
             # The status line sits inside the bar, which only has it once mounted.
@@ -215,7 +235,7 @@ class EfaApp(App):
         me = self._me or {}
         org = (me.get("organization") or {}).get("name", "")
         # The area a screen belongs to is the mode it was first shown in (a language switch
-        # redecorates screens of other areas too).
+        # gives screens of other areas their chrome again).
         mode = screen.__dict__.setdefault("_efa_area", self.current_mode)
         screen.query_one(AppHeader).show(self.session.profile.name, org, me.get("role", ""), i18n.t(areas.area(mode).title))
         self._show_status(self.backend.status, screen)
@@ -270,7 +290,7 @@ class EfaApp(App):
 
     def switch_mode(self, mode: str):  # type: ignore[override]
         result = super().switch_mode(mode)
-        self.call_after_refresh(self.decorate, self.screen)
+        self.call_after_refresh(self.mount_chrome, self.screen)
         return result
 
     def action_refresh(self) -> None:
@@ -347,26 +367,12 @@ class EfaApp(App):
         i18n.set_language("en" if i18n.current_language() == "de" else "de")
         localize_bindings(self)
         for screen in list(self._area_screens()):
-            localize_bindings(screen)
-        self.language_changed.publish(i18n.current_language())  # the screens relabel themselves
+            if isinstance(screen, (AppScreen, AppModal)):
+                await screen.language_changed()
+            else:  # Textual's own (the command palette)
+                localize_bindings(screen)
+        self.language_changed.publish(i18n.current_language())  # for anything else that shows text
         self.refresh_bindings()
-        self.decorate(self.screen)
-
-    def redecorate(self, screen: Screen, focused: str | None) -> None:
-        """A screen rebuilt by recompose() lost its chrome and its focus: both come back, so
-        that a key pressed on return goes where it went before (not into a filter box)."""
-        self.decorate(screen)
-        self._refocus(screen, focused)
-
-    @staticmethod
-    def _refocus(screen: Screen, widget_id: str | None) -> None:
-        if screen.focused is not None:
-            return
-        again = screen.query(f"#{widget_id}") if widget_id else None
-        if again:
-            again.first().focus()
-        elif tables := screen.query(VirtualTable):
-            tables.first().focus()
 
     def action_cycle_theme(self) -> None:
         current = self.theme if self.theme in THEMES else THEMES[0]

@@ -102,7 +102,7 @@ def test_every_api_path_lives_in_api_routes():
     import re
 
     root = pathlib.Path(__file__).resolve().parents[1] / "efa_tui"
-    path = re.compile(r"""["']f?/(?:me|organizations|offerings|orders|invoices|usage|billing|events|audit|users|tokens)\b""")
+    path = re.compile(r"""(?<!["'])["']/(?:me|organizations|offerings|orders|invoices|usage|billing|events|audit|users|tokens)(?=["'/?{])""")
     bad = []
     for file in sorted(root.rglob("*.py")):
         rel = file.relative_to(root).as_posix()

@@ -12,7 +12,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
 from .. import formatting, i18n
@@ -20,8 +19,7 @@ from ..services.catalog import CatalogService, Filters
 from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
-from .localize import localize_bindings
-from .signals import on_data_changed, on_language_changed
+from .base import AppScreen
 
 @lru_cache(maxsize=8192)
 def _money(amount: Decimal, language: str) -> str:
@@ -75,8 +73,9 @@ def catalog_columns(width: int = 120) -> list[Column]:
     return columns if width >= NARROW else [c for c in columns if c.key not in ("category", "key")]
 
 
-class CatalogScreen(FilterKeys, Screen):
+class CatalogScreen(FilterKeys, AppScreen):
     """The catalog area. Keeps its filter, facets, sort and selection while you are elsewhere."""
+    DATA_KINDS = frozenset(("offerings",))  # A sync or a provider's publish/retire: rows and the total ("83 von 83") read anew.
 
     BINDINGS = [
         Binding("slash", "focus_filter", "key.filter", id="catalog.filter"),
@@ -105,7 +104,6 @@ class CatalogScreen(FilterKeys, Screen):
         # built, rather than in the first rows' worker thread: that one shares the CPU with the
         # start-up's styling and took over 100 ms for it, on the way to the first rows.
         _money(Decimal("0"), i18n.current_language())
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield FilterBox(placeholder=i18n.t("catalog.filter_placeholder"), id="filter")
@@ -123,13 +121,12 @@ class CatalogScreen(FilterKeys, Screen):
     def _facet_selects() -> list[Select]:
         return [Select([], prompt=i18n.t(f"facet.{facet}"), id=f"facet-{facet}", allow_blank=True) for facet in FACETS]
 
+    def data_synced(self) -> None:
+        self.reload(keep_cursor=True)
+
     def on_mount(self) -> None:
-        self.app.decorate(self)
         self.reload()
         self.query_one(VirtualTable).focus()
-        # A sync or a provider's publish/retire: rows and the total ("83 von 83") read anew.
-        on_data_changed(self, ("offerings",), lambda _change: self.reload(keep_cursor=True))
-        on_language_changed(self, self.relabel)
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -249,7 +246,7 @@ class CatalogScreen(FilterKeys, Screen):
 
     @on(VirtualTable.RowSelected)
     def _open(self, event: VirtualTable.RowSelected) -> None:
-        from .detail import OfferingScreen
+        from .offering_detail import OfferingScreen
 
         self.app.push_screen(OfferingScreen(self.catalog, event.key))
 

@@ -13,7 +13,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from .. import formatting, i18n
@@ -21,8 +20,7 @@ from ..store import invoice_list as il
 from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
-from .localize import localize_bindings
-from .signals import on_data_changed, on_language_changed
+from .base import AppScreen
 
 NARROW = 100  # below this width: no period, net or second party column (the totals line has the net)
 
@@ -92,7 +90,8 @@ class InvoiceSource:
         return out
 
 
-class InvoicesScreen(FilterKeys, Screen):
+class InvoicesScreen(FilterKeys, AppScreen):
+    DATA_KINDS = frozenset(("invoices",))  # A sync, a billing run, a review or payment answered: the list reads the cache again.
     BINDINGS = [
         Binding("slash", "focus_filter", "key.filter", id="invoices.filter"),
         Binding("t", "cycle_state", "invoices.key.state", id="invoices.state"),
@@ -118,7 +117,6 @@ class InvoicesScreen(FilterKeys, Screen):
         self.invoices: list[dict[str, Any]] = []
         self.rows: list[dict[str, Any]] = []
         self.today = formatting.today()  # the day the states (overdue) are worked out for
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield FilterBox(placeholder=i18n.t("invoices.filter_placeholder"), id="filter")
@@ -128,13 +126,12 @@ class InvoicesScreen(FilterKeys, Screen):
         yield self.table
         yield Static(id="totals")
 
+    def data_synced(self) -> None:
+        self.reload()
+
     def on_mount(self) -> None:
-        self.app.decorate(self)
         self.load()
         self.table.focus()
-        # A sync, a billing run, a review or payment answered: the list reads the cache again.
-        on_data_changed(self, ("invoices",), lambda _change: self.reload())
-        on_language_changed(self, self.relabel)
 
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

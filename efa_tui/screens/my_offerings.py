@@ -17,7 +17,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Static
 
 from .. import formatting, i18n
@@ -25,9 +24,8 @@ from ..api.errors import ApiError, Unreachable
 from ..domain import offering_rules as rules
 from ..services import Conflict, Done, Queued
 from ..text import clean
-from .detail import describe
-from .localize import localize_bindings
-from .signals import on_data_changed, on_language_changed
+from .base import AppScreen
+from .offering_detail import describe
 
 STATUS_STYLE = {"draft": "yellow", "published": "green", "retired": "dim"}
 
@@ -36,7 +34,8 @@ def status_text(status: str | None) -> Text:
     return Text(i18n.t(f"offering.status.{status or 'draft'}"), style=STATUS_STYLE.get(str(status), ""))
 
 
-class MyOfferingsScreen(Screen):
+class MyOfferingsScreen(AppScreen):
+    DATA_KINDS = frozenset(("offerings", "orders", "outbox"))  # A sync, a save or status change answered or queued, an interest on an offering: counts and states.
     BINDINGS = [
         Binding("n", "new", "offerings.key.new", id="offerings.new"),
         Binding("e", "edit", "offerings.key.edit", id="offerings.edit"),
@@ -59,7 +58,6 @@ class MyOfferingsScreen(Screen):
         self.offerings: dict[int, dict[str, Any]] = {}
         self._generation = 0
         self.waiting: set[int] = set()  # offerings with a change still in the outbox
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="offerings-head")
@@ -84,14 +82,12 @@ class MyOfferingsScreen(Screen):
         self._columns(self.table)
         self.reload()
 
+    def data_synced(self) -> None:
+        self.reload()
+
     def on_mount(self) -> None:
-        self.app.decorate(self)
         self.reload()
         self.fetch()
-        # A sync, a save or status change answered or queued, an interest on an offering: counts
-        # and states may have changed.
-        on_data_changed(self, ("offerings", "orders", "outbox"), lambda _change: self.reload())
-        on_language_changed(self, self.relabel)
 
     @property
     def table(self) -> DataTable:
@@ -239,7 +235,7 @@ class MyOfferingsScreen(Screen):
     def action_preview(self) -> None:
         offering = self.selected()
         if offering is not None:
-            self.app.push_screen(PreviewScreen(offering, getattr(self.app, "me", None)))
+            self.app.push_screen(PreviewScreen(offering))
 
     def action_publish(self) -> None:
         offering = self.selected()
@@ -264,7 +260,7 @@ class MyOfferingsScreen(Screen):
             if go:
                 self.change_status(offering, action)
 
-        self.app.push_screen(PreviewScreen(offering, getattr(self.app, "me", None), action=action), decided)
+        self.app.push_screen(PreviewScreen(offering, action=action), decided)
 
     @work(group="offerings-status", exit_on_error=False)
     async def change_status(self, offering: dict[str, Any], action: str) -> None:
@@ -300,7 +296,7 @@ def sample_customer() -> dict[str, Any]:
             "organization": {"name": i18n.t("offerings.preview.sample"), "population": 100_000}}
 
 
-class PreviewScreen(Screen[bool]):
+class PreviewScreen(AppScreen[bool]):
     """How the offering appears in the catalog (the catalog's own detail view), and — before
     publishing or retiring — the question whether to go ahead."""
 
@@ -317,10 +313,9 @@ class PreviewScreen(Screen[bool]):
     PreviewScreen #preview-buttons Button { margin-right: 2; }
     """
 
-    def __init__(self, offering: dict[str, Any], me: dict[str, Any] | None, action: str | None = None, **kwargs):
+    def __init__(self, offering: dict[str, Any], action: str | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.offering, self.me, self.action = offering, me, action
-        localize_bindings(self)
+        self.offering, self.action = offering, action
         if action is None:
             self._bindings.key_to_bindings.pop("ctrl+s", None)
 
@@ -340,8 +335,6 @@ class PreviewScreen(Screen[bool]):
                 yield Button(i18n.t("form.cancel") + " (esc)", id="preview-cancel")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
         self.query_one("#preview", VerticalScroll).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -10,7 +10,6 @@ nothing typed is lost.
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +18,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Static
 
 from .. import formatting, i18n, offering_text
@@ -31,8 +29,8 @@ from ..services import Conflict, Done, Queued
 from ..services.offerings import OfferingsService
 from ..text import clean
 from ..widgets.form import FormField
+from .base import AppScreen
 from .form_screen import FormScreen, Request
-from .localize import localize_bindings
 
 
 def _checked(check):
@@ -216,7 +214,7 @@ class OfferingFormScreen(FormScreen):
         self.session.services.drafts.save(base_key(self.offering["id"]), {"offering": self.offering, "etag": self.etag})
 
 
-class ConflictScreen(Screen[str | None]):
+class ConflictScreen(AppScreen[str | None]):
     """Their version and the user's, field by field; the user decides how to go on."""
 
     BINDINGS = [
@@ -236,7 +234,6 @@ class ConflictScreen(Screen[str | None]):
                  **kwargs):
         super().__init__(**kwargs)
         self.base, self.mine, self.theirs, self.their_doc = base, mine, theirs, their_doc
-        localize_bindings(self)
 
     def differing(self) -> list[str]:
         """The fields where the user's input and the current version differ."""
@@ -272,8 +269,6 @@ class ConflictScreen(Screen[str | None]):
             yield Button(i18n.t("offering.conflict.back") + " (esc)", id="conflict-back")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
         self.query_one(DataTable).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -14,16 +14,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Static
 
 from .. import formatting, i18n
 from ..services.writes import CONFLICT, NEEDS_ATTENTION, OPEN_STATES, OutboxItem
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
+from .base import AppScreen
 from .form_screen import field_errors
-from .localize import localize_bindings
-from .signals import on_data_changed
 
 REFUSED = (NEEDS_ATTENTION, CONFLICT)
 
@@ -55,7 +53,8 @@ def problem_text(item: OutboxItem) -> Text:
     return text
 
 
-class OutboxScreen(Screen):
+class OutboxScreen(AppScreen):
+    DATA_KINDS = frozenset(("outbox",))  # An item delivered (or refused) by a flush in the background leaves (or changes) its row.
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "key.back", id="outbox.back"),
         Binding("s", "resend", "key.resend", id="outbox.resend"),
@@ -72,7 +71,6 @@ class OutboxScreen(Screen):
         super().__init__(**kwargs)
         self.session = session
         self.items: dict[int, OutboxItem] = {}
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("outbox.intro")), id="outbox-intro")
@@ -82,12 +80,12 @@ class OutboxScreen(Screen):
                            id="outbox-table", empty_text=i18n.t("outbox.empty"))
         yield Static(id="outbox-detail")
 
+    def data_synced(self) -> None:
+        self.load()
+
     def on_mount(self) -> None:
-        self.app.decorate(self)
         self.load()
         self.query_one(VirtualTable).focus()
-        # An item delivered (or refused) by a flush in the background leaves (or changes) its row.
-        on_data_changed(self, ("outbox",), lambda _change: self.load())
 
     @work(thread=True, exclusive=True, group="outbox-load", exit_on_error=False)
     def load(self) -> None:

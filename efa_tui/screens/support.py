@@ -17,15 +17,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static
 
 from .. import formatting, i18n
 from ..store import record_search
 from ..store.record_search import RecordQuery
 from ..text import clean
-from .localize import localize_bindings
-from .signals import on_data_changed, on_language_changed
+from .base import AppScreen
 from .records import RecordScreen
 
 FILTERS = ("number", "organisation", "offering", "since", "until")
@@ -36,7 +34,8 @@ def state_text(kind: str, record: dict[str, Any]) -> str:
     return i18n.t(f"support.state.{value}") if value else "–"
 
 
-class SupportScreen(Screen):
+class SupportScreen(AppScreen):
+    DATA_KINDS = frozenset(("orders", "invoices", "organizations"))  # A sync or a write answered: the search runs again on the cache.
     BINDINGS = [
         Binding("slash", "focus_search", "support.key.search", id="support.search"),
         Binding("t", "toggle_kind", "support.key.kind", id="support.kind"),
@@ -58,7 +57,6 @@ class SupportScreen(Screen):
         self.kind = "orders"
         self._asked: RecordQuery | None = None
         self.records: dict[int, dict[str, Any]] = {}
-        localize_bindings(self)
 
     # --- building ---------------------------------------------------------------------------------
 
@@ -95,12 +93,12 @@ class SupportScreen(Screen):
         for name, w in widths.items():
             table.add_column(i18n.t(f"support.col.{self.kind}.{name}"), key=name, width=w)
 
+    def data_synced(self) -> None:
+        self.search()
+
     def on_mount(self) -> None:
-        self.app.decorate(self)
         self._columns()
         self.search()
-        on_data_changed(self, ("orders", "invoices", "organizations"), lambda _change: self.search())
-        on_language_changed(self, self.relabel)
 
 
     async def relabel(self) -> None:
@@ -233,7 +231,7 @@ class SupportScreen(Screen):
         self.table.focus()
 
 
-class TrailScreen(Screen):
+class TrailScreen(AppScreen):
     """The audit trail of one order: every transition with who (name, role, organisation), when,
     from which state to which, and the note — read from the server, newest last."""
 
@@ -250,7 +248,6 @@ class TrailScreen(Screen):
         self.session = session
         self.order = order
         self.events: list[dict[str, Any]] = []
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="trail"):
@@ -268,8 +265,6 @@ class TrailScreen(Screen):
         return text
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
         self.query_one("#trail", VerticalScroll).focus()
         self.load()
 
