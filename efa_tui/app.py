@@ -7,16 +7,17 @@ import asyncio
 import gc
 import logging
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.widgets import Footer
-from textual.notifications import SeverityLevel
 
 from . import THEMES, areas, formatting, i18n
 from .api.errors import ApiError, Unreachable
@@ -116,7 +117,7 @@ class EfaApp(App):
     def on_mount(self) -> None:
         self.theme = self._theme_name if self._theme_name in self.available_themes else "textual-dark"
         for area in areas.AREAS:
-            self.add_mode(area.key, lambda key=area.key: self.area_screen(key))
+            self.add_mode(area.key, partial(self.area_screen, area.key))
         self.backend.subscribe(self._on_status)
         self.session.services.changes.subscribe(self.data_changed.publish)
         self.backend.on_cache_reset = self.action_refresh  # damage emptied the cache: sync it again
@@ -214,7 +215,7 @@ class EfaApp(App):
         for area in areas.AREAS:
             if area.key != "catalog":
                 await self.remove_mode(area.key)
-                self.add_mode(area.key, lambda key=area.key: self.area_screen(key))
+                self.add_mode(area.key, partial(self.area_screen, area.key))
         if isinstance(self.screen, CatalogScreen):
             self.screen.reload()
         self.mount_chrome(self.screen)

@@ -17,8 +17,8 @@ import asyncio
 import logging
 import os
 import subprocess
-import threading
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path

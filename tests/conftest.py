@@ -19,6 +19,7 @@ from support import start_server, stop_server
 from efa_tui.server.app import Settings, create_app
 from efa_tui.server.serve import prepare
 
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory) -> Path:
     """The seeded demo marketplace as a SQLite file (the terminal app's tests copy it)."""

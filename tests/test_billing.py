@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
+from support import auth, start_server, stop_server
 
 from efa_tui.domain.pricing import billable_months
 from efa_tui.server import db
 from efa_tui.xrechnung.validate import is_valid, validate_xrechnung
-from support import auth, start_server, stop_server
 
 CHECK_XRECHNUNG = Path(__file__).resolve().parents[1].parent / "shared" / "validation" / "check-xrechnung"
 NEXT_YEAR = date.today().year + 1

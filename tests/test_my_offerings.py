@@ -5,7 +5,6 @@ the draft survives closing the form; usage reporting by hand."""
 
 from __future__ import annotations
 
-
 import httpx
 import pytest
 from app_support import make_app, screen_text, settle

@@ -6,6 +6,7 @@ drafts survive closing the app; an interest made offline arrives exactly once.""
 from __future__ import annotations
 
 import shutil
+
 import httpx
 import pytest
 from app_support import make_app, screen_text, settle

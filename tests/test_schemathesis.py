@@ -26,15 +26,15 @@ from pathlib import Path
 import hypothesis
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, strategies as st
+from hypothesis import HealthCheck
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi as st_asgi
 from schemathesis.specs.openapi.checks import content_type_conformance
+from support import auth
 
 from efa_tui.server.app import Settings, create_app
 from efa_tui.server.problems import PROBLEM_JSON
-
-from support import auth
 
 ROLES = ("customer", "provider", "support", "operator")
 MAX_EXAMPLES = int(os.environ.get("EFA_SCHEMATHESIS_EXAMPLES", "25"))

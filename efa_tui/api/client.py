@@ -31,7 +31,16 @@ from .. import __version__
 from . import routes
 from .errors import ApiError, Conflict, Unreachable, is_retryable_status
 from .models import (
-    ApiModel, BillingRun, Invoice, Me, Offering, Order, OrderEvent, Organization, Page, UsageReport,
+    ApiModel,
+    BillingRun,
+    Invoice,
+    Me,
+    Offering,
+    Order,
+    OrderEvent,
+    Organization,
+    Page,
+    UsageReport,
 )
 
 log = logging.getLogger("efa_tui.api")

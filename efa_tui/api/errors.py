@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
-
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0  # never sleep longer on a server's say-so
 

@@ -17,12 +17,16 @@ What every screen shares lives here once, instead of a line in each screen's ``_
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from textual import events
 from textual.screen import ModalScreen, Screen, ScreenResultType
 
 from ..services import DataChanged
 from .localize import localize_bindings
+
+if TYPE_CHECKING:
+    from ..app import EfaApp
 
 
 class _AppScreenBase:
@@ -40,7 +44,7 @@ class _AppScreenBase:
 
     # `_on_mount`, not `on_mount`: Textual calls both, so screens keep their own `on_mount`
     # (which runs first: Textual walks the class's MRO from the subclass).
-    def _on_mount(self) -> None:
+    def _on_mount(self, event: events.Mount) -> None:
         if self.CHROME:
             self.show_chrome()
         for name, callback in (("data_changed", self.data_changed), ("identity_changed", self.identity_changed)):
@@ -53,6 +57,11 @@ class _AppScreenBase:
         mount_chrome = getattr(self.app, "mount_chrome", None)  # type: ignore[attr-defined]
         if mount_chrome is not None:  # a bare App (widget tests) has none
             mount_chrome(self)
+
+    @property
+    def efa(self) -> EfaApp:
+        """The app, typed as ours (``open_order``, ``open_invoice``, ``session`` …)."""
+        return cast("EfaApp", self.app)  # type: ignore[attr-defined]
 
     # --- who is signed in ---------------------------------------------------------------------
 

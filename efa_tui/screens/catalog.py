@@ -21,6 +21,7 @@ from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
 from .base import AppScreen
 
+
 @lru_cache(maxsize=8192)
 def _money(amount: Decimal, language: str) -> str:
     """Fees repeat across thousands of offerings; Babel takes ~25 µs for each one."""
@@ -228,8 +229,10 @@ class CatalogScreen(FilterKeys, AppScreen):
             return
         if facet == "inhouse_orderable":
             self.filters = replace(self.filters, inhouse_orderable=None if value is None else value == "ja")
-        elif facet in ("category", "bundesland"):
-            self.filters = replace(self.filters, **{facet: value})
+        elif facet == "category":
+            self.filters = replace(self.filters, category=None if value is None else str(value))
+        elif facet == "bundesland":
+            self.filters = replace(self.filters, bundesland=None if value is None else str(value))
         elif facet == "provider":
             self.filters = replace(self.filters, provider_id=None)
         self.reload()

@@ -15,14 +15,15 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.widgets import Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
 from ..domain.invoice_check import InvoiceCheck, LineCheck, LineStatus
-from ..store import invoice_list as il
 from ..services import Conflict, Done, Outcome, Queued, Refused
 from ..services.invoices import InvoicesService
+from ..store import invoice_list as il
 from ..store.invoice_detail import InvoiceDetail
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
@@ -103,7 +104,7 @@ def line_rows(detail: InvoiceDetail) -> list[tuple[int, dict[str, str]]]:
             title = clean((order.get("offering") or {}).get("title")) or f"#{chk.order_id}"
             rows.append((chk.position, {
                 "pos": "–", "name": i18n.t("invoice.missing_line", title=title, kind=i18n.t(f"invoice.kind.{chk.kind}")),
-                "contract": f"#{chk.order_id}", "net": formatting.money(0), "expected": formatting.money(chk.expected_net),
+                "contract": f"#{chk.order_id}", "net": formatting.money(Decimal(0)), "expected": formatting.money(chk.expected_net),
                 "diff": signed_money(chk.difference), "mark": MARK[chk.status],
             }))
     return rows
@@ -444,7 +445,7 @@ class InvoiceScreen(AppScreen):
         findings = await asyncio.to_thread(validate_xrechnung, xml)
         self.app.push_screen(FindingsScreen(f"XRechnung {clean(self.invoice.get('number'))}", findings))
 
-    async def _ask(self, call, offline_id: str, offline_severity: str):
+    async def _ask(self, call, offline_id: str, offline_severity: SeverityLevel):
         """The server's answer to ``call(invoices service)``; None after telling the user why there is none."""
         try:
             return await call(self.session.services.invoices)

@@ -20,12 +20,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, ProgressBar, Select, Static
 
 from .. import formatting, i18n
-from ..files import write_document
 from ..api.errors import ApiError, Unreachable
+from ..files import write_document
+from ..services.invoices import InvoicesService
 from ..store import invoice_list as il
 from ..text import clean
 from ..widgets.form import FormField
-from ..services.invoices import InvoicesService
 from .base import AppModal, AppScreen
 from .form_screen import FormScreen, Request
 
@@ -148,7 +148,8 @@ class PathDialog(AppModal):
         if path:
             self.act(Path(path).expanduser())
 
-    def act(self, path: Path) -> None:
+    def act(self, path: Path) -> Any:
+        """Act on the path (subclasses: a worker)."""
         raise NotImplementedError
 
 

@@ -35,7 +35,8 @@ def status_text(status: str | None) -> Text:
 
 
 class MyOfferingsScreen(AppScreen):
-    DATA_KINDS = frozenset(("offerings", "orders", "outbox"))  # A sync, a save or status change answered or queued, an interest on an offering: counts and states.
+    # A sync, a save or status change answered or queued, an interest on an offering: counts and states.
+    DATA_KINDS = frozenset(("offerings", "orders", "outbox"))
     BINDINGS = [
         Binding("n", "new", "offerings.key.new", id="offerings.new"),
         Binding("e", "edit", "offerings.key.edit", id="offerings.edit"),
@@ -126,7 +127,7 @@ class MyOfferingsScreen(AppScreen):
                      Text(formatting.number(n_open), justify="right"), Text(formatting.number(n_contracts), justify="right"),
                      Text(formatting.money((o.get("fees") or {}).get("annual_fee")), justify="right")]
             if self.wide:
-                cells.append(formatting.day(o.get("updated_at")))
+                cells.append(Text(formatting.day(o.get("updated_at"))))
             table.add_row(*cells, key=str(o["id"]))
         by_status = {s: sum(1 for o in offerings if o.get("status") == s) for s in ("draft", "published", "retired")}
         head = Text(i18n.t("offerings.count", n=len(offerings), draft=by_status["draft"], published=by_status["published"],

@@ -172,6 +172,6 @@ class OfferingScreen(AppScreen):
 
         def sent(answer: dict | None) -> None:
             if isinstance(answer, dict) and answer.get("id"):
-                self.app.open_order(answer)
+                self.efa.open_order(answer)
 
-        self.app.push_screen(InterestForm(self.app.session, self.offering, self.me), sent)
+        self.app.push_screen(InterestForm(self.efa.session, self.offering or {}, self.me), sent)

@@ -165,9 +165,15 @@ class OfferingFormScreen(FormScreen):
             self._forget_base()
         super().done(outcome)
 
+    @property
+    def offering_id(self) -> int:
+        """The id of the offering being edited (only asked of an edit, never of a new draft)."""
+        assert self.offering is not None
+        return int(self.offering["id"])
+
     @work(thread=True, group="base", exit_on_error=False)
     def _forget_base(self) -> None:
-        self.session.services.drafts.delete(base_key(self.offering["id"]))
+        self.session.services.drafts.delete(base_key(self.offering_id))
 
     # --- 412: someone else saved first -------------------------------------------------------------
 
@@ -178,7 +184,7 @@ class OfferingFormScreen(FormScreen):
     @work(group="conflict", exclusive=True, exit_on_error=False)
     async def load_theirs(self, item_id: int) -> None:
         try:
-            theirs, etag = await self.session.services.offerings.current(self.offering["id"])
+            theirs, etag = await self.session.services.offerings.current(self.offering_id)
         except (ApiError, Unreachable) as exc:
             self.notify(i18n.t("offering.conflict.unloadable", detail=clean(getattr(exc, "detail", None) or exc)),
                         severity="error", timeout=10)
@@ -211,7 +217,7 @@ class OfferingFormScreen(FormScreen):
 
     @work(thread=True, group="base", exit_on_error=False)
     def _store_base(self) -> None:
-        self.session.services.drafts.save(base_key(self.offering["id"]), {"offering": self.offering, "etag": self.etag})
+        self.session.services.drafts.save(base_key(self.offering_id), {"offering": self.offering, "etag": self.etag})
 
 
 class ConflictScreen(AppScreen[str | None]):
@@ -237,7 +243,8 @@ class ConflictScreen(AppScreen[str | None]):
 
     def differing(self) -> list[str]:
         """The fields where the user's input and the current version differ."""
-        return [n for n in offering_text.FIELDS if offering_text.body_value(n, self.mine.get(n, "")) != offering_text.body_value(n, self.theirs.get(n, ""))]
+        value = offering_text.body_value
+        return [n for n in offering_text.FIELDS if value(n, self.mine.get(n, "")) != value(n, self.theirs.get(n, ""))]
 
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("offering.conflict.title")), id="conflict-title")

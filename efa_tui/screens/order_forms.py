@@ -18,9 +18,9 @@ from ..domain.orders import termination_date
 from ..domain.pricing import DistributionKey, first_of_next_month
 from ..formatting import InputError
 from ..offering_text import unit_price_problem
+from ..services.orders import OrdersService
 from ..text import clean
 from ..widgets.form import FormField
-from ..services.orders import OrdersService
 from .form_screen import FormScreen, Request
 
 
@@ -43,9 +43,12 @@ def leitweg_problem(text: str) -> str | None:
     return result.reason if i18n.current_language() == "de" else result.reason_en
 
 
-def not_in_past(text: str) -> None:
-    if formatting.parse_day(text) < formatting.today():
+def not_in_past(text: str) -> date:
+    """The day, if it is not in the past (else InputError)."""
+    day = formatting.parse_day(text)
+    if day < formatting.today():
         raise InputError(i18n.t("input.past"))
+    return day
 
 
 def _optional(parse: Callable[[str], Any], text: str) -> Any:
@@ -76,7 +79,7 @@ class InterestForm(FormScreen):
     def fields(self) -> list[FormField]:
         fields = [
             FormField("message", "field.message", kind="area"),
-            FormField("desired_start", "field.desired_start", check=rule(lambda s: (formatting.parse_day(s), not_in_past(s))),
+            FormField("desired_start", "field.desired_start", check=rule(not_in_past),
                       hint="hint.desired_start"),
             FormField("contact_name", "field.contact_name", required=True),
             FormField("leitweg_id", "field.leitweg_id", required=True, check=leitweg_problem, hint="hint.leitweg_id"),

@@ -196,7 +196,7 @@ class OrdersScreen(FilterKeys, AppScreen):
     def _open(self, event: VirtualTable.RowSelected) -> None:
         order = next((o for o in self._all if o["id"] == event.key), None)
         if order is not None:
-            self.app.open_order(order)
+            self.efa.open_order(order)
 
     def action_cycle_sort(self) -> None:
         self.filter = replace(self.filter, sort=SORTS[(SORTS.index(self.filter.sort) + 1) % len(SORTS)])

@@ -156,4 +156,4 @@ class OutboxScreen(AppScreen):
     def _edited(self, answer: Any) -> None:
         self.load()
         if isinstance(answer, dict) and answer.get("id"):
-            self.app.open_order(answer)  # accepted now: show the order it made
+            self.efa.open_order(answer)  # accepted now: show the order it made

@@ -202,9 +202,9 @@ class SupportScreen(AppScreen):
         if record is None:
             return
         if self.kind == "orders":
-            self.app.open_order(record)
+            self.efa.open_order(record)
         else:
-            self.app.open_invoice(record)
+            self.efa.open_invoice(record)
 
     def action_trail(self) -> None:
         if self.kind != "orders":

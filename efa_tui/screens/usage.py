@@ -20,9 +20,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable, Input, Static
 
 from .. import formatting, i18n
-from ..store import usage_import
 from ..services import Done, Queued, Refused
 from ..services.usage import UsageService
+from ..store import usage_import
 from ..text import clean
 from ..widgets.form import FormField
 from .base import AppScreen
@@ -70,6 +70,9 @@ class UsageScreen(AppScreen):
     def on_mount(self) -> None:
         self.load()
 
+    def _reload(self) -> None:
+        self.load()
+
     @work(exclusive=True, group="usage-load", exit_on_error=False)
     async def load(self) -> None:
         usage = self.session.services.usage
@@ -101,13 +104,13 @@ class UsageScreen(AppScreen):
         if not self.contracts:
             self.notify(i18n.t("usage.no_contracts"), severity="warning")
             return
-        self.app.push_screen(UsageFormScreen(self.session, self.contracts), lambda _: self.load())
+        self.app.push_screen(UsageFormScreen(self.session, self.contracts), lambda _: self._reload())
 
     def action_import_csv(self) -> None:
         if not self.contracts:
             self.notify(i18n.t("usage.no_contracts"), severity="warning")
             return
-        self.app.push_screen(UsageImportScreen(self.session, self.contracts), lambda _: self.load())
+        self.app.push_screen(UsageImportScreen(self.session, self.contracts), lambda _: self._reload())
 
 
 def _check_period(text: str) -> str | None:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 from fastapi.responses import Response
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
 from .. import __version__

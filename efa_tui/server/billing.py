@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -66,7 +67,7 @@ def describe(charge: Charge, year: int, start: date, end: date | None) -> str:
     return f"{base} × {charge.months}/12 Monate ({span}; anteilig nach vollen Kalendermonaten)"
 
 
-def _contracts(conn: Connection, year: int) -> list[Any]:
+def _contracts(conn: Connection, year: int) -> Sequence[Any]:
     o, off, c = db.orders, db.offerings, db.organizations
     return conn.execute(
         select(o, off.c.title.label("offering_title"), c.c.population, c.c.inhouse_operator_id,
@@ -140,8 +141,8 @@ def contract_lines(row, year: int, *, cases: int, first_invoice: bool) -> list[d
 
 def start_run(engine: Engine, year: int, user_id: int | None) -> int:
     with db.writing(engine) as conn:
-        return conn.execute(db.billing_runs.insert().values(
-            year=year, status="running", started_by=user_id, started_at=db.utcnow())).inserted_primary_key[0]
+        return db.new_id(conn.execute(db.billing_runs.insert().values(
+            year=year, status="running", started_by=user_id, started_at=db.utcnow())))
 
 
 def run_billing(engine: Engine, run_id: int, year: int, today: date | None = None) -> dict[str, Any]:
@@ -182,13 +183,13 @@ def run_billing(engine: Engine, run_id: int, year: int, today: date | None = Non
         key = f"invoice:{customer_id}:{year}:{cancelled.get(customer_id, 0)}"
         try:
             with db.writing(engine) as conn:
-                invoice_id = conn.execute(db.invoices.insert().values(
+                invoice_id = db.new_id(conn.execute(db.invoices.insert().values(
                     kind="invoice", billing_key=key, customer_id=customer_id, issuer_id=first.inhouse_operator_id,
                     year=year, period_start=date(year, 1, 1), period_end=date(year, 12, 31), issue_date=today,
                     due_date=today + timedelta(days=PAYMENT_DAYS), status="issued", net=totals.net, vat=totals.vat,
                     gross=totals.gross, leitweg_id=_leitweg(rows), billing_run_id=run_id,
                     created_at=db.utcnow(), updated_at=db.utcnow(),
-                )).inserted_primary_key[0]
+                )))
                 conn.execute(update(db.invoices).where(db.invoices.c.id == invoice_id).values(number=invoice_number(year, invoice_id)))
                 conn.execute(db.invoice_lines.insert(), [{**ln, "invoice_id": invoice_id, "position": n} for n, ln in enumerate(lines, 1)])
                 conn.execute(update(db.billing_runs).where(db.billing_runs.c.id == run_id).values(contracts_billed=billed))

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -35,6 +36,13 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 metadata = MetaData()
 MONEY = Numeric(14, 2, asdecimal=True)
+
+
+def new_id(result: Any) -> int:
+    """The primary key an INSERT made (SQLAlchemy types it as maybe-None; after an INSERT it is not)."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def utcnow() -> datetime:

@@ -142,9 +142,9 @@ async def load_detail(api, cache, invoice: dict[str, Any], *, offline: bool = Fa
             org = await asyncio.to_thread(cache.get_record, "organizations", int(customer_id))
         return (org or {}).get("population")
 
-    found = await asyncio.gather(*(order(oid) for oid in order_ids), population())
-    pop = detail.population = found[-1]
-    detail.orders = {oid: o for oid, o in found[:-1] if o is not None}
+    found, pop = await asyncio.gather(asyncio.gather(*(order(oid) for oid in order_ids)), population())
+    detail.population = pop
+    detail.orders = {oid: o for oid, o in found if o is not None}
     per_case = [oid for oid, o in detail.orders.items() if (o.get("fees") or {}).get("distribution_key") == "per_case"]
     if detail.online and per_case:
         try:

@@ -219,7 +219,7 @@ def per_case_contracts(orders: Sequence[Mapping[str, Any]]) -> dict[int, Mapping
             if o.get("state") in REPORTABLE_STATES and ((o.get("fees") or {}).get("distribution_key") == "per_case")}
 
 
-def usage_rows(contracts: Mapping[int, Mapping[str, Any]], reports: list[Mapping[str, Any]]) -> list[tuple]:
+def usage_rows(contracts: Mapping[int, Mapping[str, Any]], reports: Sequence[Mapping[str, Any]]) -> list[tuple]:
     """Cases per customer and period: (customer, offering, order id, year, month, cases), by customer
     and newest period first; a contract without reports shows once with year/month/cases None."""
     rows: list[tuple] = []

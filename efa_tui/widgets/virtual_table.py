@@ -6,9 +6,10 @@ Rows come from a `RowSource`; both `count()` and `fetch()` run in thread workers
 event loop. Fetched rows are kept in blocks (`block_size` rows, least recently used of
 `max_blocks` kept); a line whose block is still on its way renders as a dim "…".
 
-Cells are untrusted text. They are drawn as plain segments (no markup), control characters and escape
-sequences are removed by `text.clean` (the one rule for server text) before anything is cached, and widths are measured in terminal cells, so CJK and emoji
-truncate with "…" without breaking the layout.
+Cells are untrusted text. They are drawn as plain segments (no markup), control characters and
+escape sequences are removed by `text.clean` (the one rule for server text) before anything is
+cached, and widths are measured in terminal cells, so CJK and emoji truncate with "…" without
+breaking the layout.
 
 `set_source()` replaces the data (a new filter, a new sort, a sync finished). Every call starts a
 new generation; a worker of an older generation may still finish, but its result is dropped.
@@ -93,7 +94,7 @@ class RowSource(Protocol):
 
     def count(self) -> int: ...
 
-    def fetch(self, offset: int, limit: int) -> list[tuple[Any, Sequence[str]]]:
+    def fetch(self, offset: int, limit: int) -> Sequence[tuple[Any, Sequence[str]]]:
         """Rows `offset` .. `offset + limit - 1` as (row key, cell texts in column order)."""
         ...
 

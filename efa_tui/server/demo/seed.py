@@ -59,7 +59,7 @@ def _organizations(conn: Connection) -> dict[str, int]:
     orgs = _data("organizations.json")["organizations"]
     for org in orgs:
         values = {k: v for k, v in org.items() if k not in ("inhouse_operator",)}
-        ids[org["key"]] = conn.execute(db.organizations.insert().values(**values, country="DE", updated_at=db.utcnow())).inserted_primary_key[0]
+        ids[org["key"]] = db.new_id(conn.execute(db.organizations.insert().values(**values, country="DE", updated_at=db.utcnow())))
     for org in orgs:
         if org.get("inhouse_operator"):
             conn.execute(update(db.organizations).where(db.organizations.c.id == ids[org["key"]])
@@ -73,18 +73,18 @@ def _users(conn: Connection, org_ids: dict[str, int]) -> dict[str, User]:
     by_org: dict[str, User] = {}
     orgs = {o.key: o for o in conn.execute(select(db.organizations))}
     for u in _data("organizations.json")["users"]:
-        uid = conn.execute(db.users.insert().values(
+        uid = db.new_id(conn.execute(db.users.insert().values(
             organization_id=org_ids[u["org"]], role=u["role"], name=u["name"], email=u["email"],
-            token_sha256=token_digest(u["token"]), demo=True)).inserted_primary_key[0]
+            token_sha256=token_digest(u["token"]), demo=True)))
         by_org.setdefault(f'{u["org"]}:{u["role"]}', _user(uid, u["name"], u["email"], u["role"], orgs[u["org"]]))
     for key, org in orgs.items():
         role = {"operator": "operator", "provider": "provider", "customer": "customer"}[org.kind]
         if f"{key}:{role}" in by_org:
             continue
         name = org.contact_name.split(",")[-1].strip() or f"Sachbearbeitung {org.short_name}"
-        uid = conn.execute(db.users.insert().values(
+        uid = db.new_id(conn.execute(db.users.insert().values(
             organization_id=org.id, role=role, name=name, email=org.email or f"info@{key}.example",
-            token_sha256=token_digest(secrets.token_urlsafe(32)), demo=False)).inserted_primary_key[0]
+            token_sha256=token_digest(secrets.token_urlsafe(32)), demo=False)))
         by_org[f"{key}:{role}"] = _user(uid, name, org.email, role, org)
     return by_org
 

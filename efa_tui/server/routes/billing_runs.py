@@ -45,7 +45,7 @@ def start(request: Request, body: RunIn, user: Annotated[User, Depends(current_u
     require_role(user, "operator")
     engine = request.app.state.engine
 
-    def work(_conn: None) -> Response:
+    def work(_conn: Any) -> Response:  # no connection: the run has its own transactions
         # The run writes customer by customer in its own transactions (progress is visible to
         # GET /billing/runs/{id} meanwhile) and skips customers already billed, so a repeat is safe.
         run_id = billing.start_run(engine, body.year, user.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -93,7 +94,7 @@ def keyset(query: Select, name: str, col, id_col, desc: bool, cursor: str | None
     return query.order_by(col.desc() if desc else col, id_col.desc() if desc else id_col)
 
 
-def page(rows: list, limit: int, name: str, key: str = "id") -> tuple[list, str | None]:
+def page(rows: Sequence[Any], limit: int, name: str, key: str = "id") -> tuple[Sequence[Any], str | None]:
     """Cut the extra row fetched to learn whether another page exists."""
     if len(rows) <= limit:
         return rows, None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -52,7 +53,7 @@ def overdue(row, today: date) -> bool:
     return row.kind == "invoice" and row.status == "issued" and row.due_date < today
 
 
-def serialize(row, lines: list | None = None, *, today: date, refs: dict[int, str] | None = None) -> dict[str, Any]:
+def serialize(row, lines: Sequence[Any] | None = None, *, today: date, refs: dict[int, str] | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": row.id,
         "number": row.number,
@@ -112,7 +113,7 @@ def load(conn: Connection, user: User, invoice_id: int):
     return row
 
 
-def _lines(conn: Connection, invoice_id: int) -> list:
+def _lines(conn: Connection, invoice_id: int) -> Sequence[Any]:
     return conn.execute(select(ln).where(ln.c.invoice_id == invoice_id).order_by(ln.c.position)).all()
 
 
@@ -176,8 +177,9 @@ def list_invoices(
         refs = dict(conn.execute(select(inv.c.id, inv.c.number).where(inv.c.id.in_(cancelled_ids))).all()) if cancelled_ids else {}
         # How many lines the customer disputed, so that a list can show "beanstandet" without the lines.
         ids = [r.id for r in rows]
-        disputed = dict(conn.execute(select(ln.c.invoice_id, func.count()).where(ln.c.invoice_id.in_(ids), ln.c.disputed_at.is_not(None))
-                                     .group_by(ln.c.invoice_id)).all()) if ids else {}
+        disputed: dict[int, int] = dict(conn.execute(
+            select(ln.c.invoice_id, func.count()).where(ln.c.invoice_id.in_(ids), ln.c.disputed_at.is_not(None))
+            .group_by(ln.c.invoice_id)).all()) if ids else {}
     today = db.utcnow().date()
     items = [{**serialize(r, today=today, refs=refs), "disputed_lines": disputed.get(r.id, 0)} for r in rows]
     return json_response(request, {"items": items, "next_cursor": next_cursor})
@@ -311,12 +313,12 @@ def cancel(request: Request, invoice_id: IdPath, body: CancelIn, user: Annotated
             raise ApiProblem(409, f"only an issued invoice can be cancelled (this is {row.kind}, {row.status})", type="invalid-state")
         now = db.utcnow()
         today = now.date()
-        credit_id = conn.execute(inv.insert().values(
+        credit_id = db.new_id(conn.execute(inv.insert().values(
             kind="credit_note", billing_key=f"credit:{row.id}", customer_id=row.customer_id, issuer_id=row.issuer_id,
             year=row.year, period_start=row.period_start, period_end=row.period_end, issue_date=today, due_date=today,
             status="issued", net=row.net, vat=row.vat, gross=row.gross, leitweg_id=row.leitweg_id,
             cancels_invoice_id=row.id, created_at=now, updated_at=now,
-        )).inserted_primary_key[0]
+        )))
         conn.execute(update(inv).where(inv.c.id == credit_id).values(number=billing.invoice_number(row.year, credit_id)))
         lines = [{k: v for k, v in x._mapping.items() if k not in ("id", "invoice_id", "disputed_by", "disputed_at", "dispute_reason")}
                  for x in _lines(conn, row.id)]

@@ -168,12 +168,12 @@ def create(conn: Connection, user: User, body: OrderCreate) -> int:
         raise ApiProblem(422, f"Leitweg-ID: {check.reason_en}", type="validation",
                          errors=[{"field": "leitweg_id", "message": check.reason_en, "message_de": check.reason, "code": "leitweg_id"}])
     now = db.utcnow()
-    order_id = conn.execute(t.insert().values(
+    order_id = db.new_id(conn.execute(t.insert().values(
         offering_id=offering.id, customer_id=user.organization_id, provider_id=offering.provider_id,
         state=OrderState.INTEREST.value, message=body.message, desired_start=body.desired_start,
         contact_name=body.contact_name or user.name, leitweg_id=leitweg, cost_centre=body.cost_centre,
         target_group_size=body.target_group_size, created_by=user.id, created_at=now, updated_at=now,
-    )).inserted_primary_key[0]
+    )))
     _event(conn, user, order_id, "create", None, OrderState.INTEREST.value, body.message)
     return order_id
 

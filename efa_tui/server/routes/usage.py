@@ -48,7 +48,7 @@ def report(conn: Connection, user: User, body: UsageIn) -> int:
     if existing:
         conn.execute(update(u).where(u.c.id == existing).values(cases=body.cases, reported_by=user.id, updated_at=now))
         return existing
-    return conn.execute(u.insert().values(**body.model_dump(), reported_by=user.id, reported_at=now, updated_at=now)).inserted_primary_key[0]
+    return db.new_id(conn.execute(u.insert().values(**body.model_dump(), reported_by=user.id, reported_at=now, updated_at=now)))
 
 
 @router.post("", status_code=201, summary="Report cases of a per-case contract for a month (provider)")
