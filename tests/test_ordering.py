@@ -78,7 +78,7 @@ async def synced(pilot) -> None:
 
 async def open_offering(app, pilot, offering_id: int) -> None:
     await synced(pilot)
-    app.push_screen(OfferingScreen(app.cache, offering_id))
+    app.push_screen(OfferingScreen(app.session.services.catalog, offering_id))
     await settle(pilot)
 
 
