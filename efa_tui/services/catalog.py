@@ -27,8 +27,9 @@ class CatalogService:
         return self._cache.facets(query, filters=filters)
 
     def offering_count(self) -> int:
-        """Offerings in the catalog (as cached: changes only with a sync)."""
-        return self._cache.offering_count()
+        """Offerings in the catalog: the published ones (a provider's cache also holds its own
+        drafts and retired offerings, which the catalog does not list)."""
+        return self._cache.count("", filters=Filters())
 
     def provider_id(self, name: str) -> int | None:
         return self._cache.provider_id(name)
