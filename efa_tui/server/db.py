@@ -272,6 +272,35 @@ invoice_lines = Table(
     Column("dispute_reason", Text),
 )
 
+invoice_payments = Table(
+    "invoice_payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("invoice_id", Integer, ForeignKey("invoices.id"), nullable=False, index=True),
+    Column("value_date", Date, nullable=False),  # Wertstellung on the operator's account
+    Column("amount", MONEY, nullable=False),
+    Column("bank_reference", String(140), nullable=False),  # Verwendungszweck / end-to-end reference
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_by_id", Integer, ForeignKey("users.id")),
+    Column("recorded_at", DateTime, nullable=False, default=utcnow),
+)
+
+# The invoice check's history: every sign-off, withdrawal, dispute and its resolution (who, when).
+invoice_review_events = Table(
+    "invoice_review_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("invoice_id", Integer, ForeignKey("invoices.id"), nullable=False, index=True),
+    # factual_ok | arithmetic_ok | withdraw_factual | withdraw_arithmetic | dispute | resolve | credit_note
+    Column("action", String(24), nullable=False),
+    Column("line_ids", JSON, nullable=False, default=list),
+    Column("reason", Text, nullable=False, default=""),
+    Column("actor_id", Integer, ForeignKey("users.id")),
+    Column("actor_name", String(200), nullable=False),
+    Column("actor_role", String(16), nullable=False),
+    Column("at", DateTime, nullable=False, default=utcnow),
+)
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
