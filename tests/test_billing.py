@@ -154,14 +154,14 @@ def test_review_is_recorded_and_visible_to_the_operator(client):
     invoice = client.get("/invoices", headers=auth("customer")).json()["items"][0]
     detail = client.get(f"/invoices/{invoice['id']}", headers=auth("customer")).json()
     hdr = auth("customer", **{"Idempotency-Key": str(uuid.uuid4())})
-    assert client.post(f"/invoices/{invoice['id']}/review", json={"action": "factual_ok"}, headers=hdr).status_code == 200
+    assert client.post(f"/invoices/{invoice['id']}/review", json={"action": "arithmetic_ok"}, headers=hdr).status_code == 200
     line = detail["lines"][0]
     disputed = client.post(f"/invoices/{invoice['id']}/review", json={"action": "dispute", "line_ids": [line["id"]],
                            "reason": "Leistung erst ab Mai erbracht"}, headers=auth("customer"))
     assert disputed.status_code == 200
     seen = client.get(f"/invoices/{invoice['id']}", headers=auth("operator")).json()
-    assert seen["review"]["factual_ok_by"] == "Anna Schmidt" and seen["review"]["factual_ok_at"]
-    assert seen["review"]["arithmetic_ok_by"] is None
+    assert seen["review"]["arithmetic_ok_by"] == "Anna Schmidt" and seen["review"]["arithmetic_ok_at"]
+    assert seen["review"]["factual_ok_by"] is None
     assert seen["lines"][0]["dispute"]["reason"] == "Leistung erst ab Mai erbracht"
     no_reason = client.post(f"/invoices/{invoice['id']}/review", json={"action": "dispute", "line_ids": [line["id"]]},
                             headers=auth("customer"))
