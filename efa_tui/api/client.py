@@ -384,8 +384,12 @@ class ApiClient:
 
     # usage
 
-    async def report_usage(self, order_id: int, year: int, month: int, cases: int, idempotency_key: str) -> UsageReport:
-        body = {"order_id": int(order_id), "year": int(year), "month": int(month), "cases": int(cases)}
+    async def report_usage(self, order_id: int, year: int, month: int, cases: int, idempotency_key: str,
+                           replaces: int | None = None) -> UsageReport:
+        """``replaces``: the figure already reported for that month that this one replaces."""
+        body: dict[str, int] = {"order_id": int(order_id), "year": int(year), "month": int(month), "cases": int(cases)}
+        if replaces is not None:
+            body["replaces"] = int(replaces)
         return await self._post("/usage", UsageReport, body, idempotency_key)
 
     async def list_usage(self, **params: Any) -> Page[UsageReport]:
