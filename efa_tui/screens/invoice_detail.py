@@ -7,7 +7,6 @@ and validated."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +25,7 @@ from ..store.invoice_detail import InvoiceDetail, load_detail
 from ..store.outbox import DONE, PENDING
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
+from . import invoice_signoff
 from .invoices import NARROW, role_of
 from .localize import localize_bindings
 
@@ -119,9 +119,14 @@ class InvoiceScreen(Screen):
         Binding("f", "factual_ok", "invoice.key.factual", id="invoice.factual"),
         Binding("a", "arithmetic_ok", "invoice.key.arithmetic", id="invoice.arithmetic"),
         Binding("d", "dispute", "invoice.key.dispute", id="invoice.dispute"),
+        Binding("F", "withdraw('withdraw_factual')", "signoff.key.withdraw_factual", id="invoice.withdraw_factual"),
+        Binding("A", "withdraw('withdraw_arithmetic')", "signoff.key.withdraw_arithmetic", id="invoice.withdraw_arithmetic"),
+        Binding("u", "resolve", "signoff.key.resolve", id="invoice.resolve"),
+        Binding("h", "history", "signoff.key.history", id="invoice.history"),
         Binding("x", "save_xml", "invoice.key.save_xml", id="invoice.save_xml"),
         Binding("v", "validate_xml", "invoice.key.validate", id="invoice.validate"),
         Binding("p", "pay", "invoice.key.pay", id="invoice.pay"),
+        Binding("n", "credit_note", "signoff.key.credit", id="invoice.credit_note"),
         Binding("c", "cancel_invoice", "invoice.key.cancel", id="invoice.cancel"),
         Binding("r", "reload", "key.refresh", id="invoice.reload"),
     ]
@@ -140,7 +145,6 @@ class InvoiceScreen(Screen):
         self.record = invoice
         self.detail = InvoiceDetail(invoice, online=False)
         self.loaded = False
-        self._armed: str | None = None  # an action pressed once that asks to be pressed again
         self._busy = False
         localize_bindings(self)
 
@@ -234,6 +238,10 @@ class InvoiceScreen(Screen):
             else:
                 text.append(i18n.t("invoice.not_confirmed"), style="dim")
             text.append("   ")
+        money = invoice_signoff.money_lines(self.invoice)
+        if money.plain:
+            text.append("\n")
+            text.append_text(money)
         return text
 
     def _show_check(self) -> None:
@@ -328,9 +336,9 @@ class InvoiceScreen(Screen):
         role = role_of(self.app)
         inv = self.invoice
         live = inv.get("status") != "cancelled"
-        if action in ("factual_ok", "arithmetic_ok", "dispute"):
+        if action in ("factual_ok", "arithmetic_ok", "dispute", "withdraw", "resolve"):
             return role == "customer" and live and inv.get("kind") != "credit_note"
-        if action == "pay":
+        if action in ("pay", "credit_note"):
             return role == "operator" and inv.get("kind") == "invoice" and inv.get("status") == "issued"
         if action == "cancel_invoice":
             return role == "operator" and inv.get("kind") == "invoice" and inv.get("status") == "issued"
@@ -338,32 +346,48 @@ class InvoiceScreen(Screen):
 
     # --- the customer's check ----------------------------------------------------------------------
 
-    def _confirm_twice(self, action: str, message: str) -> bool:
-        """True on the second press; the first only warns."""
-        if self._armed == action:
-            self._armed = None
-            return True
-        self._armed = action
-        self.notify(message, severity="warning", timeout=8)
-        return False
-
     def action_factual_ok(self) -> None:
-        if self.invoice.get("review", {}).get("factual_ok_at"):
-            self.notify(i18n.t("invoice.already_confirmed"))
-            return
-        self._review("factual_ok")
+        self._attest("factual_ok")
 
     def action_arithmetic_ok(self) -> None:
-        if self.invoice.get("review", {}).get("arithmetic_ok_at"):
-            self.notify(i18n.t("invoice.already_confirmed"))
+        self._attest("arithmetic_ok")
+
+    def _attest(self, action: str) -> None:
+        """A formal attestation: the dialog states what is attested; only its confirmation sends it."""
+        reason = invoice_signoff.blocked(self.invoice, action)
+        if reason:
+            self.notify(reason, severity="warning", timeout=10)
             return
         check = self.detail.check
-        if check is None or not check.ok:
-            key = "invoice.confirm_unchecked" if check is None or not (check.wrong_lines or not check.sums.ok) \
-                else "invoice.confirm_despite"
-            if not self._confirm_twice("arithmetic_ok", i18n.t(key)):
-                return
-        self._review("arithmetic_ok")
+        who = str((getattr(self.app, "me", None) or {}).get("name") or "")
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._review(action)
+
+        self.app.push_screen(invoice_signoff.AttestDialog(self.invoice, action, who, warning=check is None or not check.ok), confirmed)
+
+    def action_withdraw(self, action: str) -> None:
+        reason = invoice_signoff.blocked(self.invoice, action)
+        if reason:
+            self.notify(reason, severity="warning", timeout=10)
+            return
+        self.app.push_screen(invoice_signoff.WithdrawForm(self.session, self.invoice, action), self._form_done)
+
+    def action_resolve(self) -> None:
+        line = self._line(self.table.cursor_key)
+        if line is None or not line.get("dispute"):
+            self.notify(i18n.t("signoff.not_disputed"), severity="warning")
+            return
+        self.app.push_screen(invoice_signoff.ResolveForm(self.session, self.invoice, line), self._form_done)
+
+    def action_history(self) -> None:
+        self.app.push_screen(invoice_signoff.HistoryScreen(self.invoice))
+
+    def _form_done(self, result: Any) -> None:
+        if isinstance(result, dict):
+            self._take(result)
+            self.notify(i18n.t("invoice.saved"))
 
     def _review(self, action: str, line_ids: list[int] | None = None, reason: str = "") -> None:
         if self._busy:
@@ -409,6 +433,10 @@ class InvoiceScreen(Screen):
     def action_dispute(self) -> None:
         from .invoice_dialogs import DisputeScreen
 
+        if (self.invoice.get("review") or {}).get("factual_ok_at"):
+            self.notify(i18n.t("signoff.blocked_confirmed", pos=(self._line(self.table.cursor_key) or {}).get("position") or "–"),
+                        severity="warning", timeout=10)
+            return
         # The highlighted line; on a "missing" row (or none), every line the check flagged.
         line = self._line(self.table.cursor_key)
         if line is not None:
@@ -466,19 +494,28 @@ class InvoiceScreen(Screen):
     # --- operator ------------------------------------------------------------------------------------
 
     def action_pay(self) -> None:
-        if not self._confirm_twice("pay", i18n.t("invoice.confirm_pay", number=clean(self.invoice.get("number")),
-                                                 gross=formatting.money(self.invoice.get("gross")))):
-            return
-        self.mark_paid(str(uuid.uuid4()))
+        def done(result: Any) -> None:
+            if isinstance(result, dict):
+                self._take(result)
+                self.notify(i18n.t("signoff.payment_saved"))
 
-    @work(group="invoice-pay", exclusive=True, exit_on_error=False)
-    async def mark_paid(self, key: str) -> None:
-        resp = await self._ask(lambda api: api.request("POST", f"/invoices/{int(self.invoice['id'])}/pay", idempotency_key=key),
-                               "invoice.operator_offline", "error")
-        if resp is None:
+        self.app.push_screen(invoice_signoff.PaymentForm(self.session, self.invoice), done)
+
+    def action_credit_note(self) -> None:
+        line = self._line(self.table.cursor_key)
+        if line is None:
+            self.notify(i18n.t("invoice.no_line_chosen"), severity="warning")
             return
-        self._take(resp.data)
-        self.notify(i18n.t("invoice.paid_saved"))
+        chk = self._check_of(line.get("position"))
+        # Billed more than the contract gives: the difference is what a credit note would return.
+        suggested = chk.difference if chk is not None and chk.difference is not None and chk.difference > 0 else None
+
+        def done(result: Any) -> None:
+            if isinstance(result, dict):
+                self.notify(i18n.t("signoff.credit_saved", number=clean(result.get("number"))), timeout=10)
+                self.load()
+
+        self.app.push_screen(invoice_signoff.CreditNoteForm(self.session, self.invoice, line, suggested), done)
 
     def action_cancel_invoice(self) -> None:
         from .invoice_dialogs import CancelScreen
