@@ -10,12 +10,13 @@ import httpx
 import pytest
 from app_support import make_app, screen_text, settle
 from support import auth
+from textual.widgets import Static
 
-from efa_tui import i18n
+from efa_tui import formatting, i18n
 from efa_tui.screens.catalog import CatalogScreen
 from efa_tui.screens.my_offerings import MyOfferingsScreen, PreviewScreen
 from efa_tui.screens.offering_form import ConflictScreen, OfferingFormScreen
-from efa_tui.screens.usage import UsageFormScreen, UsageScreen
+from efa_tui.screens.usage import ReplaceDialog, UsageFormScreen, UsageScreen
 
 
 @pytest.fixture(autouse=True)
@@ -232,16 +233,31 @@ async def test_retire_after_preview_and_usage_report_by_hand(server, tmp_path):
         await settle(pilot)
         form = app.screen
         assert isinstance(form, UsageFormScreen)
-        oid = sorted(usage.contracts)[0]
+        assert form.form.value("order_id") == ""  # no contract preselected: the provider picks one
+        # A month already reported: the figure is replaced only after old → new was shown and confirmed.
+        oid, year, month, old = next((r["order_id"], r["year"], r["month"], r["cases"]) for r in usage.reports
+                                     if r["order_id"] in usage.contracts and r["cases"] != 1234)
         form.form.set_value("order_id", str(oid))
-        form.form.set_value("period", "01/2026")
+        form.form.set_value("period", f"{month:02d}/{year}")
         form.form.set_value("cases", "1.234")
         await pilot.pause()
         await pilot.press("ctrl+s")
         await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ReplaceDialog)
+        assert f"{formatting.number(old)} → 1.234" in str(dialog.query_one("#replace-text", Static).render())
+        await pilot.press("escape")  # not confirmed: nothing sent
+        await settle(pilot)
+        assert app.screen is form
+        assert {(r["month"], r["cases"]) for r in server_get(server, "provider", "/usage", order_id=oid, year=year).json()["items"]} \
+            >= {(month, old)}
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("ctrl+s")  # replace
+        await settle(pilot)
         assert app.screen is usage
-        reports = server_get(server, "provider", "/usage", order_id=oid, year=2026).json()["items"]
-        assert {(r["month"], r["cases"]) for r in reports} >= {(1, 1234)}
+        reports = server_get(server, "provider", "/usage", order_id=oid, year=year).json()["items"]
+        assert {(r["month"], r["cases"]) for r in reports} >= {(month, 1234)}
         assert usage.query_one("#usage").row_count >= rows_before
 
 
@@ -255,7 +271,7 @@ def test_every_message_of_these_screens_exists_in_both_languages():
     from efa_tui.store.record_search import INVOICE_STATES, ORDER_STATES
 
     screens = (MyOfferingsScreen, PreviewScreen, OfferingFormScreen, ConflictScreen, UsageScreen, UsageFormScreen,
-               UsageImportScreen, SupportScreen, TrailScreen, RecordScreen)
+               UsageImportScreen, ReplaceDialog, SupportScreen, TrailScreen, RecordScreen)
     ids = {b.description for cls in screens for b in cls.BINDINGS}
     ids |= {f"offering.status.{s}" for s in ("draft", "published", "retired")}
     ids |= {f"offering.maturity.{m}" for m in rules.MATURITIES} | set(LABELS.values())
