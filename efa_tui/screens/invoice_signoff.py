@@ -22,7 +22,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
 from .. import formatting, i18n
@@ -32,7 +31,7 @@ from ..store import invoice_list as il
 from ..text import clean
 from ..widgets.form import FormField
 from .form_screen import FormScreen, Request
-from .localize import localize_bindings
+from .base import AppModal, AppScreen
 
 
 def disputed_positions(invoice: dict[str, Any]) -> list[str]:
@@ -75,7 +74,7 @@ def statement(invoice: dict[str, Any], action: str, who: str) -> str:
                   gross=formatting.money(invoice.get("gross")), period=_period(invoice))
 
 
-class AttestDialog(ModalScreen[bool]):
+class AttestDialog(AppModal[bool]):
     """Shows the attestation word for word; True only when the user confirms it."""
 
     BINDINGS = [
@@ -98,7 +97,6 @@ class AttestDialog(ModalScreen[bool]):
         self.action = action
         self.who = who
         self.warning = warning
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         title = "signoff.factual_title" if self.action == "factual_ok" else "signoff.arithmetic_title"
@@ -300,7 +298,7 @@ def money_lines(invoice: dict[str, Any]) -> Text:
     return text
 
 
-class HistoryScreen(Screen):
+class HistoryScreen(AppScreen):
     """Who checked, attested, withdrew, disputed and resolved what, when; payments and credit notes."""
 
     BINDINGS = [Binding("escape,q", "app.pop_screen", "key.back", id="signoff_history.back")]
@@ -309,7 +307,6 @@ class HistoryScreen(Screen):
     def __init__(self, invoice: dict[str, Any], **kwargs):
         super().__init__(**kwargs)
         self.invoice = invoice
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         inv = self.invoice
@@ -333,7 +330,3 @@ class HistoryScreen(Screen):
         for note in inv.get("credit_notes") or []:
             body.append(f"\n{clean(note.get('number'))} {formatting.day(note.get('issue_date'))} {formatting.money(note.get('gross'))}")
         yield VerticalScroll(Static(body, id="history-text"))
-
-    def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
