@@ -292,7 +292,8 @@ def money_lines(invoice: dict[str, Any]) -> Text:
         text.append("   ")
     if Decimal(str(invoice.get("credited_amount") or 0)) > 0:
         text.append(i18n.t("signoff.credited", amount=formatting.money(invoice.get("credited_amount"))) + "   ")
-    if invoice.get("status") == "issued":
+    # What is open, when it is not simply the gross (paid in part, credited) or it is overdue.
+    if invoice.get("status") == "issued" and (text.plain or invoice.get("overdue")):
         state_style = "bold red" if invoice.get("overdue") else "bold"
         text.append(i18n.t("signoff.open", amount=formatting.money(il.open_amount(invoice))), style=state_style)
     return text
