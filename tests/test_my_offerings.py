@@ -5,6 +5,7 @@ the draft survives closing the form; usage reporting by hand."""
 
 from __future__ import annotations
 
+from datetime import date
 
 import httpx
 import pytest
@@ -301,8 +302,12 @@ async def test_usage_csv_import_names_bad_lines_and_sends_a_good_file(server, tm
         oid = sorted(usage.contracts)[0]
         bad = tmp_path / "falsch.csv"
         bad.write_text(f"Bestellung;Zeitraum;Fälle\n{oid};13/2025;5\n999999;02/2025;4\n", encoding="utf-8")
+        # A month already reported (replaced only after old → new is confirmed) and the running month.
+        old = min((r for r in usage.reports if r["order_id"] == oid), key=lambda r: (r["year"], r["month"]))
+        today = date.today()
         good = tmp_path / "fallzahlen.csv"
-        good.write_bytes(f"Bestellung;Zeitraum;Fälle\n#{oid};02/2025;1.500\n{oid};2025-03;17\n".encode("cp1252"))
+        good.write_bytes(f"Bestellung;Zeitraum;Fälle\n#{oid};{old['month']:02d}/{old['year']};1.500\n"
+                         f"{oid};{today.year}-{today.month:02d};17\n".encode("cp1252"))
 
         await pilot.press("i")
         await settle(pilot)
@@ -320,13 +325,17 @@ async def test_usage_csv_import_names_bad_lines_and_sends_a_good_file(server, tm
         screen.query_one("#import-path").value = str(good)
         await pilot.press("enter")
         await settle(pilot)
-        assert "2 Zeilen geprüft" in screen_text(app)
+        text = screen_text(app)
+        assert "2 Zeilen geprüft" in text and f"{formatting.number(old['cases'])} → 1.500" in text
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ReplaceDialog)  # the replacement is confirmed first
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is usage
         assert app.session.outbox.counts() == {"done": 2}
-    reports = server_get(server, "provider", "/usage", order_id=oid, year=2025).json()["items"]
-    assert {(r["month"], r["cases"]) for r in reports} >= {(2, 1500), (3, 17)}
+    reports = server_get(server, "provider", "/usage", order_id=oid).json()["items"]
+    assert {(r["year"], r["month"], r["cases"]) for r in reports} >= {(old["year"], old["month"], 1500), (today.year, today.month, 17)}
 
 
 async def test_offline_retire_waits_in_the_outbox_and_the_row_says_so(server, tmp_path):

@@ -22,7 +22,7 @@ from ..domain.money import ZERO, money_str
 STATES = ("open", "partly_paid", "overdue", "paid", "cancelled", "credit_note")
 CHECKS = ("unchecked", "factual", "arithmetic", "checked", "disputed")
 # What the state filter cycles through ("" = all; "unchecked" = not yet fully checked).
-STATE_FILTERS = ("", "open", "partly_paid", "overdue", "paid", "cancelled", "unchecked")
+STATE_FILTERS = ("", "open", "overdue", "partly_paid", "paid", "cancelled", "unchecked")
 SORTS = ("-number", "number", "due_date", "-gross", "state")
 
 
