@@ -78,6 +78,8 @@ async def test_an_attestation_says_what_is_attested_and_records_only_when_confir
     seen = _api(live_server, "operator", f"/invoices/{inv['id']}")
     assert seen["review"]["factual_ok_at"] is None
     assert [h["action"] for h in seen["review_history"]] == ["factual_ok", "withdraw_factual"]
+    # what was attested is kept word for word, as the dialog showed it
+    assert seen["review_history"][0]["reason"] == said
 
 
 async def test_a_disputed_line_blocks_sachlich_richtig_and_the_tui_says_why(live_server, tmp_path):

@@ -358,7 +358,7 @@ class InvoiceScreen(AppScreen):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._review(action)
+                self._review(action, statement=invoice_signoff.statement(self.invoice, action, who))
 
         self.app.push_screen(invoice_signoff.AttestDialog(self.invoice, action, who, warning=check is None or not check.ok), confirmed)
 
@@ -384,20 +384,21 @@ class InvoiceScreen(AppScreen):
             self._take(result)
             self.notify(i18n.t("invoice.saved"))
 
-    def _review(self, action: str, line_ids: list[int] | None = None, reason: str = "") -> None:
+    def _review(self, action: str, line_ids: list[int] | None = None, reason: str = "", statement: str = "") -> None:
         if self._busy:
             return
         self._busy = True
-        self.send_review(action, line_ids or [], reason)
+        self.send_review(action, line_ids or [], reason, statement)
 
     @work(group="invoice-review", exit_on_error=False)
-    async def send_review(self, action: str, line_ids: list[int], reason: str) -> None:
+    async def send_review(self, action: str, line_ids: list[int], reason: str, statement: str = "") -> None:
         try:
             inv_id = int(self.invoice["id"])
             label = i18n.t(f"invoice.label.{action}", number=clean(self.invoice.get("number")))
             item, _ = await self.session.backend.submit(
                 "invoice.review", "POST", f"/invoices/{inv_id}/review",
-                {"action": action, "line_ids": line_ids, "reason": reason}, label=label, related=f"invoice:{inv_id}")
+                {"action": action, "line_ids": line_ids, "reason": reason, **({"statement": statement} if statement else {})},
+                label=label, related=f"invoice:{inv_id}")
             self._settled(item)
         finally:
             self._busy = False

@@ -310,6 +310,8 @@ class ReviewIn(BaseModel):
     action: Literal["factual_ok", "arithmetic_ok", "withdraw_factual", "withdraw_arithmetic", "dispute", "resolve"]
     line_ids: Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]], Field(max_length=500)] = []
     reason: Annotated[str, Field(max_length=2000)] = ""
+    # A sign-off: the attestation as the user read and confirmed it (kept in the history).
+    statement: Annotated[str, Field(max_length=4000)] = ""
 
     @model_validator(mode="after")
     def _dispute_needs_reason(self) -> ReviewIn:
@@ -400,6 +402,8 @@ def review(request: Request, invoice_id: IdPath, body: ReviewIn, user: Annotated
             values = {"factual_ok_by": None, "factual_ok_at": None}
         else:
             values = {"arithmetic_ok_by": None, "arithmetic_ok_at": None}
+        if body.action in ("factual_ok", "arithmetic_ok") and body.statement.strip():
+            reason = body.statement.strip()
         _record(conn, user, row.id, body.action, now, line_ids=body.line_ids, reason=reason)
         conn.execute(update(inv).where(inv.c.id == row.id).values(version=row.version + 1, updated_at=now, **values))
         return _item(conn, user, row.id)
