@@ -21,7 +21,8 @@ from . import db, idempotency, problems
 from .auth import FailedLogins
 from .hardening import RequestGuard
 from .http import PageCache
-from .routes import billing_runs, invoices, offerings, orders, organizations, usage
+from .problems import ApiProblem
+from .routes import administration, billing_runs, invoices, offerings, orders, organizations, usage
 
 log = logging.getLogger("efa_tui.server")
 API_PREFIX = "/api/v1"
@@ -138,7 +139,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.add_api_route(f"{API_PREFIX}/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness and database check")
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/openapi.json", lambda: app.openapi(), methods=["GET"], include_in_schema=False)
-    for module in (organizations, offerings, orders, usage, billing_runs, invoices):
+    for module in (organizations, administration, offerings, orders, usage, billing_runs, invoices):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(RefuseNul)
     # Outermost: bounds in size and time what RefuseNul and the routes read.

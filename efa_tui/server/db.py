@@ -30,6 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
 
@@ -68,6 +69,15 @@ organizations = Table(
     Column("customer_type", String(16)),
     Column("version", Integer, nullable=False, default=1),
     Column("updated_at", DateTime, nullable=False, default=utcnow),
+    # Accreditation at the marketplace (domain/administration.py): applied | accredited | suspended,
+    # with who changed it, when and why.
+    Column("accreditation", String(16), nullable=False, default="accredited", server_default="accredited"),
+    Column("accreditation_at", DateTime),
+    Column("accreditation_by", String(200)),
+    Column("accreditation_reason", String(500)),
+    # What the in-house relationship rests on, e.g. "Träger: Mitglied der govdigital eG".
+    Column("inhouse_basis", String(500)),
+    Column("population_date", Date),  # the reference date of ``population``
 )
 
 users = Table(
@@ -78,9 +88,48 @@ users = Table(
     Column("role", String(16), nullable=False),  # customer | provider | support | operator
     Column("name", String(200), nullable=False),
     Column("email", String(200), nullable=False),
-    # SHA-256 of the bearer token: a leaked database does not leak tokens.
+    Column("demo", Boolean, nullable=False, default=False),  # its tokens are public: loopback only
+    Column("admin", Boolean, nullable=False, default=False, server_default=false()),  # manages its organisation's users
+    Column("disabled", Boolean, nullable=False, default=False, server_default=false()),
+    Column("created_at", DateTime),
+    Column("version", Integer, nullable=False, default=1, server_default="1"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("scope", String(8), nullable=False),  # read | write
+    # SHA-256 of the bearer token: a leaked database does not leak tokens; the secret is shown once.
     Column("token_sha256", String(64), nullable=False, unique=True),
-    Column("demo", Boolean, nullable=False, default=False),
+    Column("prefix", String(16), nullable=False),  # the first characters, to recognise a token in a list
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id")),
+    Column("expires_at", DateTime),  # None: does not expire (demo and migrated tokens)
+    Column("last_used_at", DateTime),
+    Column("revoked_at", DateTime),
+    Index("ix_api_tokens_user", "user_id", "id"),
+)
+
+# Every administrative change: who, when, what, the record before and after.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor_id", Integer, ForeignKey("users.id")),
+    Column("actor_name", String(200), nullable=False),
+    Column("actor_organization_id", Integer, ForeignKey("organizations.id")),
+    Column("action", String(64), nullable=False),  # e.g. organization.created, user.changed, token.revoked
+    Column("target_kind", String(32), nullable=False),
+    Column("target_id", Integer, nullable=False),
+    Column("organization_id", Integer, ForeignKey("organizations.id")),  # whose record it is
+    Column("before", JSON),
+    Column("after", JSON),
+    Index("ix_audit_target", "target_kind", "target_id", "id"),
+    Index("ix_audit_organization", "organization_id", "id"),
 )
 
 offerings = Table(

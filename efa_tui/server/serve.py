@@ -65,26 +65,28 @@ def serve(host: str, port: int, database_url: str | None, *, demo: bool, demo_of
     uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, http=http_protocol())
 
 
-def create_token(database_url: str | None, org_key: str, role: str, name: str, email: str) -> str:
-    """A new bearer token for a user of an organisation (the database keeps only its hash)."""
-    import secrets
-
+def create_token(database_url: str | None, org_key: str, role: str, name: str, email: str,
+                 *, days: int | None = None) -> str:
+    """Bootstrap on the server's machine: a new admin user of an organisation with a write token
+    (the database keeps only its hash; the audit log names the server administration). Further
+    users and tokens are made over the API (``/organizations/{id}/users``, ``/users/{id}/tokens``)."""
     from sqlalchemy import select
 
-    from .auth import ROLES, token_digest
+    from ..domain.administration import role_for_kind
+    from .administration import create_user, issue_token
 
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
     engine = db.make_engine(database_url or default_database_url())
     db.create_schema(engine)
-    token = "efa_" + secrets.token_urlsafe(32)
     try:
         with db.writing(engine) as conn:
-            org_id = conn.execute(select(db.organizations.c.id).where(db.organizations.c.key == org_key)).scalar()
-            if org_id is None:
+            org = conn.execute(select(db.organizations).where(db.organizations.c.key == org_key)).first()
+            if org is None:
                 raise ValueError(f"no organisation with key {org_key!r}")
-            conn.execute(db.users.insert().values(organization_id=org_id, role=role, name=name, email=email,
-                                                  token_sha256=token_digest(token), demo=False))
+            refusal = role_for_kind(org.kind, role)
+            if refusal:
+                raise ValueError(refusal.en)
+            user = create_user(conn, None, org.id, name=name, email=email, role=role, admin=True)
+            _, token = issue_token(conn, None, user, name="efa-tui token", scope="write", expires_in_days=days)
     finally:
         engine.dispose()
     return token

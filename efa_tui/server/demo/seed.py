@@ -68,14 +68,18 @@ def _organizations(conn: Connection) -> dict[str, int]:
 
 
 def _users(conn: Connection, org_ids: dict[str, int]) -> dict[str, User]:
-    """The demo users (public tokens), plus one clerk per organisation with an unguessable token
-    who acts in the seeded history."""
+    """The demo users, each its organisation's admin with one public write token that does not
+    expire, plus one clerk per organisation (without a token) who acts in the seeded history."""
     by_org: dict[str, User] = {}
     orgs = {o.key: o for o in conn.execute(select(db.organizations))}
+    now = db.utcnow()
     for u in _data("organizations.json")["users"]:
         uid = conn.execute(db.users.insert().values(
             organization_id=org_ids[u["org"]], role=u["role"], name=u["name"], email=u["email"],
-            token_sha256=token_digest(u["token"]), demo=True)).inserted_primary_key[0]
+            demo=True, admin=True, created_at=now)).inserted_primary_key[0]
+        conn.execute(db.api_tokens.insert().values(
+            user_id=uid, name="Demo", scope="write", token_sha256=token_digest(u["token"]),
+            prefix=u["token"][:12], created_at=now))
         by_org.setdefault(f'{u["org"]}:{u["role"]}', _user(uid, u["name"], u["email"], u["role"], orgs[u["org"]]))
     for key, org in orgs.items():
         role = {"operator": "operator", "provider": "provider", "customer": "customer"}[org.kind]
@@ -84,7 +88,7 @@ def _users(conn: Connection, org_ids: dict[str, int]) -> dict[str, User]:
         name = org.contact_name.split(",")[-1].strip() or f"Sachbearbeitung {org.short_name}"
         uid = conn.execute(db.users.insert().values(
             organization_id=org.id, role=role, name=name, email=org.email or f"info@{key}.example",
-            token_sha256=token_digest(secrets.token_urlsafe(32)), demo=False)).inserted_primary_key[0]
+            demo=False, created_at=now)).inserted_primary_key[0]
         by_org[f"{key}:{role}"] = _user(uid, name, org.email, role, org)
     return by_org
 

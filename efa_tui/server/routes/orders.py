@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from ...domain.leitweg import check_leitweg_id
 from ...domain.orders import Action, OrderState, TransitionError, allowed_actions, next_state, termination_date
 from ...domain.pricing import DistributionKey
+from ...domain.administration import order_refusal
 from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, money, representation_etag
@@ -144,13 +145,18 @@ def _event(conn: Connection, user: User, order_id: int, action: str, source: str
 
 
 def _require_inhouse(user: User) -> None:
-    if user.inhouse_operator_id is None:
-        raise ApiProblem(
-            403,
-            f"{user.organization_name} has no in-house relationship (Inhouse-Beziehung) with an operator of the "
-            "marketplace and may browse but not order; the operator (govdigital eG or FITKO) can set one up",
-            type="not-inhouse",
-        )
+    refusal = order_refusal(user.role, user.inhouse_operator_id is not None, user.accreditation)
+    if refusal is None:
+        return
+    if refusal.code == "not-accredited":
+        raise ApiProblem(403, f"{user.organization_name}: {refusal.en}; it may browse but not order until the "
+                         "operator accredits it", type="not-accredited")
+    raise ApiProblem(
+        403,
+        f"{user.organization_name} has no in-house relationship (Inhouse-Beziehung) with an operator of the "
+        "marketplace and may browse but not order; the operator (govdigital eG or FITKO) can set one up",
+        type="not-inhouse",
+    )
 
 
 def create(conn: Connection, user: User, body: OrderCreate) -> int:
