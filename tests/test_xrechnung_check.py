@@ -226,3 +226,40 @@ def test_a_changed_configuration_gets_a_new_engine(tmp_path):
     os.utime(copy / "scenarios.xml", (1, 1))
     second = resolve_rules(copy)
     assert second is not first and second.info.name == "Geänderte Konfiguration 3.0.2"
+
+
+# --- the same check behind the TUI ---------------------------------------------------------------------
+
+
+async def _detail_findings(server, tmp_path):
+    from test_invoices_app import _api, build, open_number
+
+    from efa_tui.screens.invoice_dialogs import FindingsScreen
+
+    number = _api(server, "customer", "/invoices")["items"][0]["number"]
+    app = await build(server, tmp_path, start_network=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_number(pilot, number)
+        from app_support import settle
+
+        await pilot.press("v")
+        await settle(pilot, 6)
+        screen = app.screen
+        assert isinstance(screen, FindingsScreen)
+        head = str(screen.query("Static").first().render())
+    return screen.report, head
+
+
+async def test_the_invoice_detail_checks_with_the_installed_rules(server, tmp_path, monkeypatch):
+    xc.need_shared()
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    rules.install(xc.SHARED_RULES)
+    report, head = await _detail_findings(server, tmp_path)
+    assert report.verdict == "accepted" and report.rules.version == "3.0.2"
+    assert "✓ Angenommen nach den offiziellen Regeln: EN16931 XRechnung (CII) (Validator Configuration XRechnung 3.0.2)" in head
+
+
+async def test_the_invoice_detail_says_when_the_rules_are_missing(server, tmp_path, no_rules):
+    report, head = await _detail_findings(server, tmp_path)
+    assert report.verdict == "incomplete"
+    assert "Offizielle XRechnung-Regeln nicht installiert" in head and "Angenommen" not in head

@@ -80,6 +80,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "xr.hint.peppol-en16931-r001": ("Geschäftsprozess (BT-23) fehlt", "Business process (BT-23) missing"),
     "xr.hint.peppol-en16931-r008": ("Leeres Element", "Empty element"),
     "xr.hint.xsd": ("Verstoß gegen das XML-Schema", "XML schema violation"),
+    # the TUI's findings screen and save dialog
+    "xr.tui.accepted": ("Angenommen nach den offiziellen Regeln: {scenario} ({rules}).",
+                        "Accepted by the official rules: {scenario} ({rules})."),
+    "xr.tui.rejected": ("Abgelehnt: {errors} Fehler.", "Rejected: {errors} error(s)."),
+    "xr.tui.level.error": ("Fehler", "Error"),
+    "xr.tui.level.warning": ("Warnung", "Warning"),
+    "xr.tui.level.information": ("Information", "Information"),
     # efa-tui invoice rules
     "xr.rules.none": ("Keine offiziellen XRechnung-Regeln installiert. Installieren: efa-tui invoice rules install PFAD",
                       "No official XRechnung rules installed. Install: efa-tui invoice rules install PATH"),
