@@ -105,8 +105,8 @@ def _hint(rule: str) -> str:
     return i18n.t(key) if key in i18n.MESSAGES else ""
 
 
-def _finding(level: str, code: str, text: str, location: str = "", step: str = "") -> Finding:
-    return Finding(code, text, _SEVERITY.get(level, "fatal"), short_path(location), step, _hint(code))
+def _finding(level: str, code: str, text: str, location: str = "", step: str = "", hint: bool = True) -> Finding:
+    return Finding(code, text, _SEVERITY.get(level, "fatal"), short_path(location), step, _hint(code) if hint else "")
 
 
 def resolve_rules(rules: str | os.PathLike | None = None):
@@ -213,9 +213,10 @@ def _check(source, label: str, engine) -> Report:
             if syntax == "cii":
                 report.steps.append("xrechnung-basics")
                 own += offline.xrechnung_basics(root)
-            report.findings += [_finding(o.level, o.code, o.text, o.location, own_step) for o in own]
+            report.findings += [_finding(o.level, o.code, o.text, o.location, own_step, hint=False) for o in own]
     if syntax is not None:
-        report.findings += [_finding(o.level, o.code, o.text, o.location, own_step) for o in offline.leitweg_warning(root, syntax)]
+        report.findings += [_finding(o.level, o.code, o.text, o.location, own_step, hint=False)
+                            for o in offline.leitweg_warning(root, syntax)]
     if any(f.severity == "fatal" for f in report.findings):
         report.verdict = "rejected"
     else:
