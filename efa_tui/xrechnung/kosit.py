@@ -125,8 +125,16 @@ class Engine:
         self.directory = Path(directory)
         self.scenarios = parse_scenarios(read_scenarios(self.directory))
         self.info = info or describe(self.directory)
+        self._resolved: dict[str, object] = {}  # location → compiled schema/stylesheet (no stat per document)
+        self._xpath: dict[int, object] = {}  # scenario index → its XPath processor, namespaces declared
 
     def _schema(self, location: str) -> tuple[etree.XMLSchema | None, str]:
+        key = "xsd:" + location
+        if key not in self._resolved:
+            self._resolved[key] = self._load_schema(location)
+        return self._resolved[key]  # type: ignore[return-value]
+
+    def _load_schema(self, location: str) -> tuple[etree.XMLSchema | None, str]:
         path = self.directory / location
         label = "xsd"
         if not path.is_file() and Path(location).name in UBL_FALLBACK:
@@ -139,6 +147,12 @@ class Engine:
         return _xsd[key], label
 
     def _stylesheet(self, location: str):
+        key = "xsl:" + location
+        if key not in self._resolved:
+            self._resolved[key] = self._load_stylesheet(location)
+        return self._resolved[key]
+
+    def _load_stylesheet(self, location: str):
         path = self.directory / location
         if not path.is_file():
             return None
@@ -148,11 +162,13 @@ class Engine:
             _xslt[key] = x30.compile_stylesheet(stylesheet_file=str(path))
         return _xslt[key]
 
-    def _matches(self, scenario: Scenario, node) -> bool:
-        proc, _ = _processor()
-        xp = proc.new_xpath_processor()
-        for prefix, uri in scenario.namespaces.items():
-            xp.declare_namespace(prefix, uri)
+    def _matches(self, index: int, scenario: Scenario, node) -> bool:
+        xp = self._xpath.get(index)
+        if xp is None:
+            proc, _ = _processor()
+            xp = self._xpath[index] = proc.new_xpath_processor()
+            for prefix, uri in scenario.namespaces.items():
+                xp.declare_namespace(prefix, uri)
         xp.set_context(xdm_item=node)
         return bool(xp.effective_boolean_value(scenario.match))
 
@@ -170,7 +186,7 @@ class Engine:
         with _lock:
             proc, _ = _processor()
             node = proc.parse_xml(xml_text=xml_text)
-            scenario = next((sc for sc in self.scenarios if sc.match and self._matches(sc, node)), None)
+            scenario = next((sc for i, sc in enumerate(self.scenarios) if sc.match and self._matches(i, sc, node)), None)
             if scenario is None:
                 return Outcome(None, [Message("error", "NO-SCENARIO", "", "", "match")], ["match"])
             out = Outcome(scenario.name)
