@@ -66,7 +66,3 @@ def check_leitweg_id(value: str) -> LeitwegCheck:
 def has_leitweg_form(value: str) -> bool:
     """True when the text is built like a Leitweg-ID (its check digits may still be wrong)."""
     return bool(_FORM.match((value or "").strip()))
-
-
-def is_valid_leitweg_id(value: str) -> bool:
-    return check_leitweg_id(value).ok
