@@ -119,6 +119,8 @@ def test_rules_for_one_run_json_and_english(downloaded, tmp_path):
     assert {"level": "error", "rule": "BR-CO-15"}.items() <= next(f for f in rejected["findings"] if f["rule"] == "BR-CO-15").items()
     english = _cli("--lang", "en", "invoice", "check", "--rules", str(xc.SHARED_RULES), str(bad), tmp=tmp_path)
     assert "ERROR [BR-CO-15] [BR-CO-15]-Invoice total amount" in english.stdout and ": rejected – scenario" in english.stdout
+    nowhere = _cli("invoice", "check", "--rules", str(tmp_path / "nowhere"), str(good), tmp=tmp_path)
+    assert nowhere.returncode == 2 and "keine scenarios.xml" in nowhere.stderr and "Traceback" not in nowhere.stderr
 
 
 def test_one_bad_file_never_stops_the_others(downloaded, rules_home, tmp_path):

@@ -263,3 +263,14 @@ async def test_the_invoice_detail_says_when_the_rules_are_missing(server, tmp_pa
     report, head = await _detail_findings(server, tmp_path)
     assert report.verdict == "incomplete"
     assert "Offizielle XRechnung-Regeln nicht installiert" in head and "Angenommen" not in head
+
+
+def test_a_broken_stylesheet_in_the_configuration_is_a_processing_error(corpus, tmp_path):
+    copy = tmp_path / "rules"
+    shutil.copytree(xc.SHARED_RULES, copy)
+    (copy / "resources/xrechnung/3.0.2/xsl/XRechnung-CII-validation.xsl").write_text("<xsl:stylesheet>broken")
+    report = check_document(corpus["server"][0], rules=copy)
+    assert report.verdict == "rejected"
+    assert [f.rule for f in report.findings] == ["PROCESSING"] and "XRechnung-CII-validation-unusable" in report.steps
+    with pytest.raises(rules.RulesError):
+        check_document(corpus["server"][0], rules=tmp_path / "nowhere")

@@ -33,7 +33,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "nur Schema, Rechenregeln und eigene Prüfungen.",
                           "Official XRechnung rules not installed (efa-tui invoice rules install PATH): "
                           "schema, arithmetic and own checks only."),
-    "xr.file_missing": ("Datei nicht gefunden", "file not found"),
+    "xr.file_missing": ("Datei nicht gefunden (oder keine Datei)", "file not found (or not a file)"),
     "xr.too_large": ("Die Datei ist größer als {limit} MB und wird nicht geprüft.",
                      "The file is larger than {limit} MB and is not checked."),
     "xr.not_xml": ("Die Datei ist kein wohlgeformtes XML: {reason}", "The file is not well-formed XML: {reason}"),

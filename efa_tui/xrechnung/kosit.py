@@ -191,17 +191,27 @@ class Engine:
                 return Outcome(None, [Message("error", "NO-SCENARIO", "", "", "match")], ["match"])
             out = Outcome(scenario.name)
             for loc in scenario.schemas:
-                schema, label = self._schema(loc)
+                try:
+                    schema, label = self._schema(loc)
+                except Exception as exc:  # a schema of the configuration that lxml cannot load
+                    out.messages.append(Message("error", "PROCESSING", f"{loc}: {exc}", "", "xsd-unusable"))
+                    out.steps.append("xsd-unusable")
+                    continue
                 out.steps.append(label)
                 if schema is not None and not schema.validate(tree):
                     for err in schema.error_log:
                         out.messages.append(Message("error", "XSD", err.message, f"line {err.line}", "xsd"))
-            if any(m.step == "xsd" for m in out.messages):
+            if any(m.step in ("xsd", "xsd-unusable") for m in out.messages):
                 out.steps.append("schematron-skipped")  # SchematronValidationAction.isSkipped
                 return out
             for _, loc in scenario.schematrons:
                 label = Path(loc).stem
-                xslt = self._stylesheet(loc)
+                try:
+                    xslt = self._stylesheet(loc)
+                except Exception as exc:  # a stylesheet of the configuration Saxon cannot compile
+                    out.messages.append(Message("error", "PROCESSING", f"{label}: {exc}", "", label))
+                    out.steps.append(f"{label}-unusable")
+                    continue
                 if xslt is None:
                     out.steps.append(f"{label}-missing")
                     continue
@@ -225,6 +235,7 @@ _engines: dict[tuple[str, float], Engine] = {}
 
 def engine_for(directory: Path, info: RulesInfo | None = None) -> Engine:
     """The cached engine of a configuration directory (rebuilt when its scenarios.xml changes)."""
+    read_scenarios(Path(directory))  # RulesError (not an OSError) for a directory that is no configuration
     key = _key(Path(directory) / "scenarios.xml")
     with _lock:
         if key not in _engines:
