@@ -172,6 +172,35 @@ class Engine:
         xp.set_context(xdm_item=node)
         return bool(xp.effective_boolean_value(scenario.match))
 
+    def _combined(self):
+        """All match expressions as one XPath (``if (m1) then 1 else if (m2) then 2 … else 0``), so a
+        document costs one XPath evaluation, not one per scenario; None when two scenarios bind a
+        prefix to different namespaces (then each is evaluated on its own)."""
+        if "combined" not in self._resolved:
+            namespaces: dict[str, str] = {}
+            for sc in self.scenarios:
+                for prefix, uri in sc.namespaces.items():
+                    if namespaces.setdefault(prefix, uri) != uri:
+                        self._resolved["combined"] = None
+                        return None
+            branches = [f"if (({sc.match})) then {i + 1} else " for i, sc in enumerate(self.scenarios) if sc.match]
+            proc, _ = _processor()
+            xp = proc.new_xpath_processor()
+            for prefix, uri in namespaces.items():
+                xp.declare_namespace(prefix, uri)
+            self._resolved["combined"] = (xp, "".join(branches) + "0")
+        return self._resolved["combined"]
+
+    def _scenario(self, node) -> Scenario | None:
+        combined = self._combined()
+        if combined is not None:
+            xp, expression = combined
+            xp.set_context(xdm_item=node)
+            found = xp.evaluate_single(expression)
+            index = int(found.integer_value) if found is not None else 0
+            return self.scenarios[index - 1] if index else None
+        return next((sc for i, sc in enumerate(self.scenarios) if sc.match and self._matches(i, sc, node)), None)
+
     def warm_up(self) -> None:
         """Compile every schema and stylesheet the configuration names (for the first file's sake)."""
         with _lock:
@@ -186,7 +215,7 @@ class Engine:
         with _lock:
             proc, _ = _processor()
             node = proc.parse_xml(xml_text=xml_text)
-            scenario = next((sc for i, sc in enumerate(self.scenarios) if sc.match and self._matches(i, sc, node)), None)
+            scenario = self._scenario(node)
             if scenario is None:
                 return Outcome(None, [Message("error", "NO-SCENARIO", "", "", "match")], ["match"])
             out = Outcome(scenario.name)
