@@ -218,3 +218,12 @@ def test_list_filter_sort_totals_and_spending():
     assert (tot.count, tot.net, tot.gross, tot.open_gross) == (3, Decimal("1000.00"), Decimal("1190.00"), Decimal("1190.00"))
     assert il.spending_by_year(INVOICES) == {2026: Decimal("1190.00")}
     assert il.spending_by_month(INVOICES, 2026)[10] == Decimal("1190.00")
+
+
+def test_rules_list_shows_a_configuration_changed_since_it_was_installed(tmp_path):
+    xc.need_shared()
+    assert _cli("invoice", "rules", "install", str(xc.SHARED_RULES), tmp=tmp_path).returncode == 0
+    installed = next((tmp_path / "data" / "efa-tui" / "xrechnung-rules").glob("3.0.2-*"))
+    (installed / "resources" / "cii" / "16b" / "xsl" / "EN16931-CII-validation.xsl").write_text("<changed/>")
+    listed = _cli("invoice", "rules", tmp=tmp_path)
+    assert listed.returncode == 0 and "GEÄNDERT seit der Installation" in listed.stdout

@@ -124,7 +124,9 @@ class Engine:
     def __init__(self, directory: Path, info: RulesInfo | None = None):
         self.directory = Path(directory)
         self.scenarios = parse_scenarios(read_scenarios(self.directory))
-        self.info = info or describe(self.directory)
+        actual = describe(self.directory)  # the checksum of what is there now, not of what was installed
+        self.info = actual if info is None else RulesInfo(info.name, info.version, actual.checksum, info.path,
+                                                          info.source, info.installed_at)
         self._resolved: dict[str, object] = {}  # location → compiled schema/stylesheet (no stat per document)
         self._xpath: dict[int, object] = {}  # scenario index → its XPath processor, namespaces declared
 
