@@ -138,10 +138,13 @@ def test_without_installed_rules_it_never_calls_a_document_valid(corpus, no_rule
     good = check_document(corpus["server"][0])
     assert good.verdict == "incomplete" and good.rules is None and good.exit_code == 2 and not good.findings
     assert good.steps == ["xsd-factur-x", "en16931-arithmetic", "xrechnung-basics"]
-    assert check_document(corpus["ubl"][0]).verdict == "incomplete"
+    noisy = {p.name: check_document(p).findings for p in corpus["server"] + corpus["ubl"]}
+    assert not {k: v for k, v in noisy.items() if v}, "our own checks flag a document the official rules accept"
+    assert [check_document(p).verdict for p in corpus["ubl"]] == ["incomplete", "incomplete"]
     expected = {"cii-tampered-total": "BR-CO-15", "cii-line-sum-wrong": "BR-CO-10", "cii-no-buyer-reference": "BR-DE-15",
                 "cii-no-seller-phone": "BR-DE-6", "cii-empty-amount": "XSD", "cii-charge-indicator-yes": "XSD",
-                "ubl-tampered-total": "BR-CO-15", "ubl-vat-wrong": "BR-CO-17", "ubl-charge-indicator-yes": "XSD"}
+                "ubl-tampered-total": "BR-CO-15", "ubl-vat-wrong": "BR-CO-17", "ubl-charge-indicator-yes": "XSD",
+                "ubl-no-buyer-reference": "BR-DE-15", "ubl-no-seller-email": "BR-DE-7"}
     for name, rule in expected.items():
         report = check_document(corpus["variants"][name][0])
         assert report.verdict == "rejected" and rule in _codes(report, "error"), (name, report.findings)

