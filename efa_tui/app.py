@@ -233,7 +233,7 @@ class EfaApp(App):
                 self.add_mode(area, lambda area=area: self.area_screen(area))
         if isinstance(self.screen, CatalogScreen):
             self.screen.reload()
-        self.decorate(self.screen)
+        self.mount_chrome(self.screen)
 
     def _area_screens(self) -> Iterable[Screen]:
         for stack in self._screen_stacks.values():
