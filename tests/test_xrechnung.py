@@ -172,12 +172,14 @@ def test_tampered_line_amount_fails_br_co_10(invoice_xml):
     assert "BR-CO-10" in _rules(validate_xrechnung(tampered))
 
 
-def test_invalid_leitweg_id_is_reported():
+def test_invalid_leitweg_id_is_a_warning():
+    # the official rules do not check MOD 97-10 (their own test data has wrong check digits): a warning of ours
     bad = LEITWEG[:-2] + ("00" if not LEITWEG.endswith("00") else "01")
     findings = validate_xrechnung(build_xrechnung(dataclasses.replace(INVOICE, buyer_reference=bad)))
-    assert not is_valid(findings)
+    assert is_valid(findings)
     leitweg = [f for f in findings if f.rule == "LEITWEG-ID"]
-    assert leitweg and "Prüfziffern" in leitweg[0].message and bad in leitweg[0].message
+    assert leitweg and leitweg[0].severity == "warning"
+    assert "Prüfziffern" in leitweg[0].message and bad in leitweg[0].message
 
 
 def test_missing_buyer_reference_and_seller_contact_are_reported():

@@ -442,10 +442,11 @@ class InvoiceScreen(AppScreen):
         xml = await self._ask(lambda api: api.invoice_xml(int(self.invoice["id"])), "invoice.xml_offline", "warning")
         if xml is None:
             return
-        from ..xrechnung.validate import validate_xrechnung
+        from ..xrechnung.validate import check_document
 
-        findings = await asyncio.to_thread(validate_xrechnung, xml)
-        self.app.push_screen(FindingsScreen(f"XRechnung {clean(self.invoice.get('number'))}", findings))
+        title = f"XRechnung {clean(self.invoice.get('number'))}"
+        report = await asyncio.to_thread(check_document, xml, name=title)
+        self.app.push_screen(FindingsScreen(title, report))
 
     async def _ask(self, call, offline_id: str, offline_severity: str):
         """The server's answer to ``call(api)``; None after telling the user why there is none."""

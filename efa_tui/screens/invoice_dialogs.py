@@ -180,12 +180,11 @@ class SaveXmlDialog(PathDialog):
         except OSError as exc:
             self.result(Text(i18n.t("invoice.write_failed", path=str(path), reason=clean(exc.strerror or exc)), style="bold red"))
             return
-        from ..xrechnung.validate import is_valid, validate_xrechnung
+        from ..xrechnung.validate import check_document
 
-        findings = await asyncio.to_thread(validate_xrechnung, xml)
+        report = await asyncio.to_thread(check_document, xml, name=path.name)
         self.saved = path
-        verdict = i18n.t("invoice.xml_valid") if is_valid(findings) else i18n.t("invoice.xml_findings", n=len(findings))
-        self.notify(i18n.t("invoice.xml_saved", path=str(path)) + " " + verdict)
+        self.notify(i18n.t("invoice.xml_saved", path=str(path)) + " " + verdict_text(report))
         self.dismiss(path)
 
 
@@ -202,46 +201,60 @@ class ValidateFileDialog(PathDialog):
         if not path.is_file():
             self.result(Text(i18n.t("invoice.no_file", path=str(path)), style="bold red"))
             return
-        from ..xrechnung.validate import validate_xrechnung
+        from ..xrechnung.validate import check_document
 
         self.result(Text(i18n.t("invoice.validating"), style="dim"))
-        findings = await asyncio.to_thread(validate_xrechnung, path)
-        self.app.switch_screen(FindingsScreen(path.name, findings))
+        report = await asyncio.to_thread(check_document, path, name=path.name)
+        self.app.switch_screen(FindingsScreen(path.name, report))
+
+
+def verdict_text(report) -> str:
+    """One sentence for a check's verdict (the official rules' scenario, or why there is none)."""
+    if report.verdict == "accepted":
+        return i18n.t("xr.tui.accepted", scenario=report.scenario, rules=report.rules.name)
+    if report.verdict == "incomplete":
+        return i18n.t("xr.no_rules_short")
+    if report.verdict == "rejected":
+        return i18n.t("xr.tui.rejected", errors=report.errors)
+    return i18n.t("xr.verdict." + report.verdict).capitalize() + "."
 
 
 class FindingsScreen(AppScreen):
-    """Validator findings in plain German, with their rule ids."""
+    """The check's verdict and findings with their official rule ids (``xrechnung.validate.Report``)."""
 
     BINDINGS = [Binding("escape,q", "app.pop_screen", "key.back", id="findings.back")]
     DEFAULT_CSS = """
     FindingsScreen VerticalScroll { padding: 0 1; }
     FindingsScreen .ok { color: $success; text-style: bold; }
     """
+    STYLE = {"error": "bold red", "warning": "bold yellow", "information": "bold"}
 
-    def __init__(self, title: str, findings: list, **kwargs):
+    def __init__(self, title: str, report, **kwargs):
         super().__init__(**kwargs)
         self.title_text = title
-        self.findings = findings
+        self.report = report
+        self.findings = report.findings
 
     def compose(self) -> ComposeResult:
-        from ..xrechnung.validate import is_valid
-
         head = Text(clean(self.title_text) + "\n", style="bold")
-        fatal = sum(1 for f in self.findings if f.severity == "fatal")
-        if is_valid(self.findings):
-            head.append("✓ " + i18n.t("invoice.xml_valid"), style="bold green")
-            if self.findings:
-                head.append(" " + i18n.t("invoice.warnings", n=len(self.findings)))
+        report = self.report
+        if report.verdict == "accepted":
+            head.append("✓ " + verdict_text(report), style="bold green")
+        elif report.verdict == "incomplete":
+            head.append("? " + verdict_text(report), style="bold yellow")
         else:
-            head.append("✗ " + i18n.t("invoice.xml_invalid", n=fatal), style="bold red")
+            head.append("✗ " + verdict_text(report), style="bold red")
+        if report.warnings:
+            head.append(" " + i18n.t("invoice.warnings", n=report.warnings))
         body = Text()
         for f in self.findings:
-            body.append(f"[{clean(f.rule)}] ", style="bold red" if f.severity == "fatal" else "bold yellow")
-            body.append(i18n.t(f"invoice.severity.{f.severity}") + ": ", style="bold")
+            body.append(f"[{clean(f.rule)}] ", style=self.STYLE.get(f.level, "bold"))
+            body.append(i18n.t(f"xr.tui.level.{f.level}") + ": ", style="bold")
             body.append(clean(f.message) + "\n")
             if f.location:
                 body.append("    " + clean(f.location) + "\n", style="dim")
         yield VerticalScroll(Static(head), Static(body))
+
 
 # --- export ------------------------------------------------------------------------------------------
 

@@ -180,7 +180,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "The server cannot be reached; please try again later."),
     # --- XRechnung, export
     "invoice.save_title": ("XRechnung speichern unter", "Save XRechnung as"),
-    "invoice.validate_title": ("XRechnung-Datei (CII) öffnen und prüfen", "Open and validate an XRechnung (CII) file"),
+    "invoice.validate_title": ("XRechnung-Datei (CII oder UBL) öffnen und prüfen", "Open and validate an XRechnung file (CII or UBL)"),
     "invoice.export_title": ("Rechnungsliste exportieren", "Export the invoice list"),
     "invoice.export_rows": ("{n} Rechnungen (die angezeigten Zeilen)", "{n} invoices (the rows shown)"),
     "invoice.path_hint": ("Enter: los · Escape: abbrechen", "Enter: go · Escape: cancel"),
