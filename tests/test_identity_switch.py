@@ -165,3 +165,30 @@ async def test_writes_wait_for_their_own_identity(server, home):
         await munich.aclose()
     mine = httpx.get(f"{server}/orders", params={"limit": 1000}, headers=auth("customer"), timeout=30).json()["items"]
     assert any(o.get("message") == "Nur für München" for o in mine)
+
+
+async def test_the_outbox_screen_says_whose_writes_wait(server, home):
+    munich = open_session(server, "customer")
+    try:
+        await munich.identify()
+        await asyncio.to_thread(munich.outbox.enqueue, "order.create", "POST", "/orders", {"offering_id": 1},
+                                label="Interesse von München")
+    finally:
+        await munich.aclose()
+    session = open_session(server, "customer-nohouse")
+    app = EfaApp(session, language="de", theme="textual-dark")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until_synced(pilot, app)
+            await pilot.press("o")
+            for _ in range(3):
+                await pilot.app.workers.wait_for_complete()
+                await pilot.pause(0.05)
+            text = screen_text(app)
+            assert "Interesse von München" in text
+            detail = str(app.screen.query_one("#outbox-detail").render())
+            assert "Landeshauptstadt München (customer)" in detail and "wartet" in detail
+            assert app.screen.check_action("resend", ()) is False and app.screen.check_action("discard", ()) is False
+            assert app.backend.status.pending == 0  # not Jena's: not counted as Jena's pending write
+    finally:
+        await session.aclose()
