@@ -192,3 +192,48 @@ async def test_the_outbox_screen_says_whose_writes_wait(server, home):
             assert app.backend.status.pending == 0  # not Jena's: not counted as Jena's pending write
     finally:
         await session.aclose()
+
+
+def test_an_upgrade_drops_single_profile_caches_and_keeps_the_outbox(server, home):
+    """A home of the version before identities: one cache per profile (full of somebody's rows),
+    outbox items and drafts keyed by profile name only."""
+    import sqlite3
+
+    import platformdirs
+
+    from efa_tui.store.cache import Cache
+    from efa_tui.store.local import SCHEMA
+
+    cache_dir = home / "xdg_cache_home" / "efa-tui"
+    cache_dir.mkdir(parents=True)
+    old = Cache(cache_dir / "demo.sqlite3")
+    old.upsert_records("orders", [{"id": 4711, "state": "ordered", "customer": {"id": 1}}])
+    old.close()
+    data_dir = home / "xdg_data_home" / "efa-tui"
+    data_dir.mkdir(parents=True)
+    assert platformdirs.user_data_dir("efa-tui") == str(data_dir)
+    conn = sqlite3.connect(data_dir / "local.sqlite3")
+    conn.executescript(SCHEMA)  # version 0: no owners
+    conn.execute("INSERT INTO outbox (created_at, updated_at, profile, kind, label, method, path, body, idempotency_key, "
+                 "state) VALUES ('2026-11-01', '2026-11-01', 'demo', 'order.create', 'Alt', 'POST', '/orders', "
+                 "'{\"offering_id\": 1, \"message\": \"von früher\"}', 'k-1', 'pending')")
+    conn.execute("INSERT INTO drafts (key, profile, data, updated_at) VALUES ('demo:interest:1', 'demo', '{}', '2026-11-01')")
+    conn.commit()
+    conn.close()
+
+    async def start() -> tuple:
+        session = open_session(server, "customer-nohouse")
+        try:
+            await session.identify()
+            flushed = await session.backend.flush()
+            return (flushed.sent, session.outbox.counts(), [(i.label, i.owner, i.state) for i in session.outbox.others()],
+                    cached_view(session), session.drafts.load("interest:1"))
+        finally:
+            await session.aclose()
+
+    sent, counts, others, cached, draft = asyncio.run(start())
+    assert not (cache_dir / "demo.sqlite3").exists()  # the old cache is gone ...
+    assert 4711 not in cached["orders"]  # ... and nothing of it is shown
+    assert sent == 0 and counts == {}  # the old write is not sent under whoever signs in now
+    assert others == [("Alt", "legacy:demo", PENDING)]  # but kept, and shown as of unknown owner
+    assert draft is None  # an old draft is not shown to an identity that may not be its author
