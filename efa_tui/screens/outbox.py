@@ -18,7 +18,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Static
 
 from .. import formatting, i18n
@@ -26,8 +25,8 @@ from ..store.local import LEGACY
 from ..store.outbox import CONFLICT, NEEDS_ATTENTION, PENDING, OutboxItem
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
+from .base import AppScreen
 from .form_screen import field_errors
-from .localize import localize_bindings
 
 REFUSED = (NEEDS_ATTENTION, CONFLICT)
 
@@ -74,7 +73,7 @@ def problem_text(item: OutboxItem) -> Text:
     return text
 
 
-class OutboxScreen(Screen):
+class OutboxScreen(AppScreen):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "key.back", id="outbox.back"),
         Binding("s", "resend", "key.resend", id="outbox.resend"),
@@ -92,7 +91,6 @@ class OutboxScreen(Screen):
         self.session = session
         self.items: dict[int, OutboxItem] = {}
         self.labels: dict[str, str] = {}
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("outbox.intro")), id="outbox-intro")
@@ -103,7 +101,6 @@ class OutboxScreen(Screen):
         yield Static(id="outbox-detail")
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
         self.load()
         self.query_one(VirtualTable).focus()
 
