@@ -53,9 +53,16 @@ def break_utf8(path) -> int:
 
 
 async def until_synced(pilot, app) -> None:
+    """Synced into the cache as it is now (a reset found by a read after the first sync empties
+    it and starts another sync: the sync points are read from the cache, not the status line)."""
+    cache = app.session.cache
+
+    def synced() -> bool:
+        return all(cache.get_state(f"sync:{kind}") for kind in ("offerings", "orders", "invoices"))
+
     for _ in range(1200):
-        status = app.backend.status
-        if app.me and not status.syncing and all(status.as_of.get(k) for k in ("offerings", "orders", "invoices")):
+        recovered = cache.recovered_from is not None  # the damage was found (at a read or a write)
+        if recovered and app.me and not app.backend.status.syncing and await asyncio.to_thread(synced):
             break
         await pilot.pause(0.05)
     await pilot.app.workers.wait_for_complete()
