@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -22,6 +22,7 @@ from .api.errors import ApiError, Unreachable
 from .commands import JumpProvider
 from .screens.base import AppModal, AppScreen
 from .screens.catalog import CatalogScreen
+from .screens.confirm import Choice, ConfirmScreen
 from .screens.help import HelpScreen, binding_rows
 from .screens.jump import JumpScreen, parse_jump
 from .screens.localize import localize_bindings
@@ -273,6 +274,60 @@ class EfaApp(App):
         if not isinstance(self.screen, OutboxScreen):
             self.push_screen(OutboxScreen(self.session))
 
+    # --- the keyboard ------------------------------------------------------------------------------
+    # The rules, in one place: a text field takes the printable keys typed into it (Textual drops
+    # the bindings a focused Input or TextArea consumes); a form or dialog (`OWNS_KEYBOARD`) gets
+    # every key typed from the moment it opens (held until its first field has the focus), the
+    # app's single keys that leave it (area digits, `:`, `o`) are off there, and `q` asks first.
+
+    LEAVING_ACTIONS = frozenset({"area", "role_area", "jump", "outbox"})
+
+    async def on_event(self, event: events.Event) -> None:
+        screen = self.screen if self._screen_stacks.get(self.current_mode) else None
+        if (isinstance(event, events.Key) and not event.is_forwarded and isinstance(screen, (AppScreen, AppModal))
+                and screen.holds_keys()):
+            screen.held_keys.append(event)  # the screen is still opening: its keys, once it has its focus
+            return
+        await super().on_event(event)
+
+    async def replay_keys(self, screen: AppScreen | AppModal) -> None:
+        keys, screen.held_keys = screen.held_keys, []
+        for key in keys:
+            await super().on_event(key)
+
+    def owns_keyboard(self) -> bool:
+        return bool(getattr(self.screen, "OWNS_KEYBOARD", False))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.LEAVING_ACTIONS and self.owns_keyboard():
+            return False  # a form or dialog is left by escape (or sent), not by an area key
+        return True
+
+    async def action_quit(self) -> None:
+        """`q`: quits at once from a list or a detail with nothing unsent; otherwise asks first —
+        from a form or dialog, and whenever writes still wait in the outbox (it says how many)."""
+        if isinstance(self.screen, ConfirmScreen):
+            return
+        counts = await asyncio.to_thread(self.session.outbox.counts)
+        pending = counts.get("pending", 0)
+        if not pending and not self.owns_keyboard():
+            self.exit()
+            return
+        detail = i18n.t("quit.pending", n=pending) if pending else i18n.t("quit.form")
+
+        def answered(choice: str | None) -> None:
+            if choice == "quit":
+                self.exit()
+
+        self.push_screen(ConfirmScreen(i18n.t("quit.question"), [Choice("quit", "q", "quit.yes", primary=True),
+                                                                 Choice("stay", "escape", "quit.no")], detail), answered)
+
+    def _leave_forms(self) -> None:
+        """Forms and dialogs do not stay behind on an area's stack (their drafts are saved): one
+        left for another area would come back later, stale, one ctrl+s from a second write."""
+        while len(self.screen_stack) > 1 and self.owns_keyboard():
+            self.pop_screen()
+
     def action_area(self, name: str) -> None:
         self.switch_mode(name)
 
@@ -287,6 +342,8 @@ class EfaApp(App):
             self.switch_mode(area)
 
     def switch_mode(self, mode: str):  # type: ignore[override]
+        if mode != self.current_mode:
+            self._leave_forms()
         result = super().switch_mode(mode)
         self.call_after_refresh(self.mount_chrome, self.screen)
         return result
@@ -317,7 +374,7 @@ class EfaApp(App):
         elif verb in ("help", "hilfe"):
             self.action_help()
         elif verb in ("quit", "beenden"):
-            self.exit()
+            self.run_worker(self.action_quit(), group="quit")
         else:
             self.notify(i18n.t("jump.unknown", text=clean(text)), severity="warning")
 
@@ -341,6 +398,7 @@ class EfaApp(App):
         """One order in full, over the current area (support staff stay in theirs)."""
         from .screens.order_detail import OrderScreen
 
+        self._leave_forms()
         if self.current_mode not in ("orders", "support"):
             self.switch_mode("orders")
         self.push_screen(OrderScreen(self.session, order))
@@ -348,6 +406,7 @@ class EfaApp(App):
     def open_invoice(self, invoice: dict[str, Any]) -> None:
         from .screens.invoice_detail import InvoiceScreen
 
+        self._leave_forms()
         if self.current_mode not in ("invoices", "support"):
             self.switch_mode("invoices")
         self.push_screen(InvoiceScreen(self.session, invoice))
@@ -366,7 +425,7 @@ class EfaApp(App):
         yield SystemCommand(i18n.t("cmd.language"), "de/en", self.action_toggle_language)
         yield SystemCommand(i18n.t("cmd.theme"), "dark/light/ANSI", self.action_cycle_theme)
         yield SystemCommand(i18n.t("cmd.help"), "?", self.action_help)
-        yield SystemCommand(i18n.t("cmd.quit"), "q", self.exit)
+        yield SystemCommand(i18n.t("cmd.quit"), "q", self.action_quit)
 
     async def action_toggle_language(self) -> None:
         i18n.set_language("en" if i18n.current_language() == "de" else "de")
@@ -386,6 +445,3 @@ class EfaApp(App):
         # Connections belong to this loop; closed after run() returns they would raise
         # "Event loop is closed" at the user (a traceback on quit).
         await self.session.close_network()
-
-    async def action_quit(self) -> None:
-        self.exit()

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from textual import events
 from textual.screen import ModalScreen, Screen, ScreenResultType
+from textual.widget import Widget
 
 from .localize import localize_bindings
 
@@ -30,6 +32,8 @@ class _AppScreenBase:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         localize_bindings(self)  # type: ignore[arg-type]
+        self.held_keys: list[events.Key] = []  # typed before the screen had its focus (app.on_event)
+        self._keyboard_ready = not self.OWNS_KEYBOARD
 
     # `_on_mount`, not `on_mount`: Textual calls both, so screens keep their own `on_mount`
     # (which runs first: Textual walks the class's MRO from the subclass).
@@ -42,6 +46,35 @@ class _AppScreenBase:
         mount_chrome = getattr(self.app, "mount_chrome", None)  # type: ignore[attr-defined]
         if mount_chrome is not None:  # a bare App (widget tests) has none
             mount_chrome(self)
+
+    # --- the keyboard ------------------------------------------------------------------------------
+    # A screen that owns the keyboard takes every key typed from the moment it is pushed: Textual
+    # focuses a widget only once the screen is mounted (and Widget.focus() is deferred), so keys
+    # typed right after `b` or `p` would reach the app's bindings (`q` quit, digits switched
+    # areas). The app holds them (`holds_keys`) until the screen has its focus, then replays them.
+
+    def holds_keys(self) -> bool:
+        return not self._keyboard_ready or bool(self.held_keys)
+
+    def first_focus(self) -> Widget | None:
+        """What has the focus when the screen opens, if Textual's AUTO_FOCUS found nothing."""
+        return None
+
+    def _on_screen_resume(self) -> None:
+        if not self._keyboard_ready:
+            # After Textual's own auto focus (the same event, handled after this one).
+            self.call_after_refresh(self._take_keyboard)
+
+    def _take_keyboard(self) -> None:
+        if self.focused is None and (first := self.first_focus()) is not None:  # type: ignore[attr-defined]
+            self.set_focus(first)  # type: ignore[attr-defined]
+        self._keyboard_ready = True
+        if self.held_keys:
+            replay = getattr(self.app, "replay_keys", None)  # type: ignore[attr-defined]
+            if replay is not None:
+                self.app.call_later(replay, self)  # type: ignore[attr-defined]
+            else:
+                self.held_keys.clear()
 
     # --- who is signed in ---------------------------------------------------------------------
 

@@ -165,6 +165,14 @@ class Form(VerticalScroll):
         self.show_errors(errors)
         return errors
 
+    def recheck(self) -> dict[str, str]:
+        """Every field by its own rule, as if just typed (a restored draft): the problems are shown
+        and the first has the focus; an empty required field counts only once the form is sent."""
+        required = i18n.t("form.required")
+        errors = {f.name: p for f in self.fields if (p := self.problem(f.name)) and p != required}
+        self.show_errors(errors)
+        return errors
+
     def show_errors(self, errors: Mapping[str, str], *, focus: bool = True) -> list[str]:
         """Show problems at their fields (the server's 422 errors too: its field names, dotted,
         are matched to the form's fields). Returns the problems that belong to no field."""
