@@ -10,7 +10,7 @@ import httpx
 import pytest
 from app_support import make_app, screen_text, settle
 from support import auth
-from textual.widgets import Input, Select, TextArea
+from textual.widgets import Select, TextArea
 
 from efa_tui import formatting, i18n
 from efa_tui.screens.confirm import ConfirmScreen
@@ -115,15 +115,6 @@ async def test_typing_right_after_a_new_offering_form_opens_goes_into_its_title(
         await pilot.press("4")
         await settle(pilot)
         await _typed_at_once(app, pilot, "n", OfferingFormScreen)
-
-
-async def test_typing_right_after_jump_opens_goes_into_its_box(server, tmp_path):
-    app = make_app(server, tmp_path, identity="customer")
-    async with app.run_test(size=SIZE) as pilot:
-        await synced(pilot)
-        await pilot.press("colon", "o", "r", "d", "q", "1")
-        await settle(pilot)
-        assert app.is_running and app.screen.query_one(Input).value == "ordq1"
 
 
 # --- q, digits and escape in a form ---------------------------------------------------------------
