@@ -13,9 +13,10 @@ from rich.text import Text
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer
 from textual.notifications import SeverityLevel
+from textual.timer import Timer
 
 from . import THEMES, formatting, i18n
 from .api.errors import ApiError, Unreachable
@@ -95,6 +96,9 @@ class EfaApp(App):
         self._connecting = session.server is not None
         self._me: dict[str, Any] | None = None
         self._theme_name = theme or session.config.theme
+        self._held_keys: list[events.Key] = []  # typed while a form opens (the keyboard rules below)
+        self._holding = False
+        self._hold_timer: Timer | None = None
         localize_bindings(self)
         if session.config.keymap:
             self.set_keymap(normalize_keymap(dict(session.config.keymap)))
@@ -282,18 +286,46 @@ class EfaApp(App):
 
     LEAVING_ACTIONS = frozenset({"area", "role_area", "jump", "outbox"})
 
-    async def on_event(self, event: events.Event) -> None:
+    def hold_keys(self) -> None:
+        """Keys typed from now on wait for the next screen that owns the keyboard (a form whose
+        data is read in a thread first); released by that screen, or after a moment if none comes."""
+        self._holding = True
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+        self._hold_timer = self.set_timer(2.0, self.release_keys)
+
+    def release_keys(self) -> None:
+        """The keys held go where they would have gone now (the new form's first field), in order."""
+        self._holding = False
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        if self._held_keys:
+            self.call_later(self._replay_keys)
+
+    def _holds_keys(self) -> bool:
+        if self._holding or self._held_keys:
+            return True
         screen = self.screen if self._screen_stacks.get(self.current_mode) else None
-        if (isinstance(event, events.Key) and not event.is_forwarded and isinstance(screen, (AppScreen, AppModal))
-                and screen.holds_keys()):
-            screen.held_keys.append(event)  # the screen is still opening: its keys, once it has its focus
+        return isinstance(screen, (AppScreen, AppModal)) and not screen.keyboard_ready
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded and self._holds_keys():
+            self._held_keys.append(event)
             return
         await super().on_event(event)
 
-    async def replay_keys(self, screen: AppScreen | AppModal) -> None:
-        keys, screen.held_keys = screen.held_keys, []
+    def _on_key(self, event: events.Key) -> None:
+        # A key no widget took, back at the app for its bindings. Typed ahead of a form that is
+        # opening (forwarded to the screen below before the form was there): it is the form's.
+        if self._holds_keys():
+            self._held_keys.append(event)
+            event.prevent_default()  # not App._on_key's bindings
+
+    async def _replay_keys(self) -> None:
+        keys, self._held_keys = self._held_keys, []
         for key in keys:
-            await super().on_event(key)
+            await super().on_event(events.Key(key.key, key.character))  # afresh: not yet forwarded
 
     def owns_keyboard(self) -> bool:
         return bool(getattr(self.screen, "OWNS_KEYBOARD", False))
@@ -323,9 +355,11 @@ class EfaApp(App):
                                                                  Choice("stay", "escape", "quit.no")], detail), answered)
 
     def _leave_forms(self) -> None:
-        """Forms and dialogs do not stay behind on an area's stack (their drafts are saved): one
-        left for another area would come back later, stale, one ctrl+s from a second write."""
-        while len(self.screen_stack) > 1 and self.owns_keyboard():
+        """Forms do not stay behind on an area's stack (their drafts are saved): one left for
+        another area would come back later, stale, one ctrl+s from a second write. (A dialog on
+        top is not popped: it is the one closing, e.g. the jump box whose answer led here.)"""
+        while (len(self.screen_stack) > 1 and self.owns_keyboard()
+               and not isinstance(self.screen, ModalScreen)):
             self.pop_screen()
 
     def action_area(self, name: str) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from textual import events
 from textual.screen import ModalScreen, Screen, ScreenResultType
 from textual.widget import Widget
 
@@ -32,8 +31,7 @@ class _AppScreenBase:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         localize_bindings(self)  # type: ignore[arg-type]
-        self.held_keys: list[events.Key] = []  # typed before the screen had its focus (app.on_event)
-        self._keyboard_ready = not self.OWNS_KEYBOARD
+        self.keyboard_ready = not self.OWNS_KEYBOARD  # the app holds the keys typed until then
 
     # `_on_mount`, not `on_mount`: Textual calls both, so screens keep their own `on_mount`
     # (which runs first: Textual walks the class's MRO from the subclass).
@@ -44,37 +42,45 @@ class _AppScreenBase:
     def show_chrome(self) -> None:
         """Mount the chrome (once) and show in it who is signed in and the status now."""
         mount_chrome = getattr(self.app, "mount_chrome", None)  # type: ignore[attr-defined]
-        if mount_chrome is not None:  # a bare App (widget tests) has none
+        if mount_chrome is not None and self.is_attached:  # a bare App (widget tests) has none  # type: ignore[attr-defined]
             mount_chrome(self)
 
     # --- the keyboard ------------------------------------------------------------------------------
     # A screen that owns the keyboard takes every key typed from the moment it is pushed: Textual
     # focuses a widget only once the screen is mounted (and Widget.focus() is deferred), so keys
     # typed right after `b` or `p` would reach the app's bindings (`q` quit, digits switched
-    # areas). The app holds them (`holds_keys`) until the screen has its focus, then replays them.
+    # areas). The app holds them until the screen has its focus (`keyboard_ready`), then replays
+    # them. A screen whose action opens a form after reading something in a thread calls
+    # `keys_to_next_screen()` first, so that the keys typed meanwhile wait too.
 
-    def holds_keys(self) -> bool:
-        return not self._keyboard_ready or bool(self.held_keys)
+    def keys_to_next_screen(self) -> None:
+        hold = getattr(self.app, "hold_keys", None)  # type: ignore[attr-defined]
+        if hold is not None:
+            hold()
 
     def first_focus(self) -> Widget | None:
         """What has the focus when the screen opens, if Textual's AUTO_FOCUS found nothing."""
         return None
 
     def _on_screen_resume(self) -> None:
-        if not self._keyboard_ready:
+        if not self.keyboard_ready:
             # After Textual's own auto focus (the same event, handled after this one).
-            self.call_after_refresh(self._take_keyboard)
+            self.call_after_refresh(self.opened)
 
-    def _take_keyboard(self) -> None:
+    def opened(self) -> None:
+        """The screen is shown and focused: it takes the keys typed so far. A screen that fills
+        itself in first (a form restoring its draft) calls `take_keyboard` itself once done."""
+        self.take_keyboard()
+
+    def take_keyboard(self) -> None:
+        if self.keyboard_ready:
+            return
         if self.focused is None and (first := self.first_focus()) is not None:  # type: ignore[attr-defined]
             self.set_focus(first)  # type: ignore[attr-defined]
-        self._keyboard_ready = True
-        if self.held_keys:
-            replay = getattr(self.app, "replay_keys", None)  # type: ignore[attr-defined]
-            if replay is not None:
-                self.app.call_later(replay, self)  # type: ignore[attr-defined]
-            else:
-                self.held_keys.clear()
+        self.keyboard_ready = True
+        release = getattr(self.app, "release_keys", None)  # type: ignore[attr-defined]
+        if release is not None:
+            release()
 
     # --- who is signed in ---------------------------------------------------------------------
 

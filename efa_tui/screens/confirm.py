@@ -28,7 +28,7 @@ class ConfirmScreen(AppModal[str]):
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 72; max-width: 100%; height: auto; padding: 1 2;
+    ConfirmScreen > Vertical { width: 76; max-width: 100%; height: auto; padding: 1 2;
                                border: thick $warning; background: $surface; }
     ConfirmScreen #confirm-question { text-style: bold; }
     ConfirmScreen #confirm-detail { margin-top: 1; }

@@ -83,6 +83,8 @@ class FormScreen(AppScreen):
         self._saved_seq = 0
         self.restored = False  # a draft was found and put back
         self._opened_with: dict[str, Any] | None = None  # the values shown on opening (draft included)
+        self._shown = False  # on screen (base.opened); the keys typed meanwhile wait for the draft too
+        self._filled = False  # the draft put back (or none found), its problems shown
 
     # --- what a subclass says -------------------------------------------------------------------
 
@@ -148,16 +150,35 @@ class FormScreen(AppScreen):
 
     @work(thread=True, group="draft-load", exit_on_error=False)
     def restore_draft(self) -> None:
-        draft = self.session.drafts.load(self.draft_key)
-        if draft:
-            self.app.call_from_thread(self._restore, draft)
-        else:
-            self.app.call_from_thread(self._opened)
-            if self.initial_errors:
-                self.app.call_from_thread(self._show_initial_errors)
+        draft = None
+        try:
+            draft = self.session.drafts.load(self.draft_key)
+        finally:  # also when the draft cannot be read: the form opens without it
+            if draft:
+                self.app.call_from_thread(self._restore, draft)
+            else:
+                self.app.call_from_thread(self._opened)
 
     def _opened(self) -> None:
         self._opened_with = self.form.values()
+        if self.initial_errors:
+            self._show_initial_errors()
+        else:
+            self._ready()
+
+    def opened(self) -> None:
+        self._shown = True
+        if self._filled:
+            self.take_keyboard()
+        else:  # a draft that takes long to read must not keep the keys (escape too) for long
+            self.set_timer(2.0, self.take_keyboard)
+
+    def _ready(self) -> None:
+        """Filled in (draft restored, problems shown): the keys typed so far go into the form now,
+        not before — a draft put back later would overwrite them."""
+        self._filled = True
+        if self._shown:
+            self.take_keyboard()
 
     def _restore(self, draft: dict[str, Any]) -> None:
         form = self.form
@@ -176,9 +197,12 @@ class FormScreen(AppScreen):
         self.form.recheck()
         if self.initial_errors:
             self._show_initial_errors()
+        else:
+            self._ready()
 
     def _show_initial_errors(self) -> None:
         self.form.show_errors(self.initial_errors)
+        self._ready()
 
     def on_form_changed(self, event: Form.Changed) -> None:
         self._draft_seq += 1

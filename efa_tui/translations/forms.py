@@ -18,7 +18,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.leave.discard": ("Verwerfen", "Discard"),
     "form.leave.discard_key": ("v", "d"),
     "form.leave.keep_key": ("b", "k"),
-    "form.leave.keep": ("Als Entwurf behalten", "Keep as draft"),
+    "form.leave.keep": ("Behalten", "Keep"),
     "form.leave.stay": ("Weiter bearbeiten", "Go on editing"),
     "form.discarded": ("Eingaben verworfen.", "Input discarded."),
     "form.fix_fields": ("Bitte {n} Feld(er) korrigieren.", "Please correct {n} field(s)."),
