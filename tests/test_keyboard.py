@@ -10,6 +10,8 @@ import httpx
 import pytest
 from app_support import make_app, screen_text, settle
 from support import auth
+from textual import events
+from textual.keys import key_to_character
 from textual.widgets import Select, TextArea
 
 from efa_tui import formatting, i18n
@@ -72,9 +74,16 @@ async def open_offering(pilot, offering_id: int) -> None:
 
 # --- typing at once -------------------------------------------------------------------------------
 
-async def _typed_at_once(app, pilot, open_key: str, form_class: type) -> FormScreen:
-    await pilot.press(open_key, *TYPED)  # no pause: typed while the form is still opening
+async def type_ahead(app, pilot, *keys: str) -> None:
+    """Keys as a terminal delivers them when typed fast: all at once, none waiting for the one
+    before to be handled (Pilot's press waits after each key)."""
+    for key in keys:
+        app.post_message(events.Key(key, key_to_character(key)))
     await settle(pilot)
+
+
+async def _typed_at_once(app, pilot, open_key: str, form_class: type) -> FormScreen:
+    await type_ahead(app, pilot, open_key, *TYPED)  # typed while the form is still opening
     assert isinstance(app.screen, form_class), app.screen
     assert app.is_running
     form_screen = app.screen
