@@ -119,6 +119,8 @@ class EfaApp(App):
         for area in AREAS:
             self.add_mode(area, lambda area=area: self.area_screen(area))
         self.backend.subscribe(self._on_status)
+        self.backend.on_cache_reset = self.action_refresh  # damage emptied the cache: sync it again
+        self.session.on_identity.append(self._identity_changed)
         self.run_worker(self._announce(), group="announce")
         self.switch_mode("catalog")
         # The network side starts once the cached catalog is on screen (or after a second):
@@ -188,9 +190,8 @@ class EfaApp(App):
                 self.notify(i18n.t("error.unreachable", reason="embedded server"), severity="error")
         self._connecting = False
         try:
-            me = await self.session.api.me()
-            self._me = me.model_dump(mode="json")
-            await asyncio.to_thread(self.cache.set_state, "me", self._me)
+            # Who this is: the local state becomes that identity's (another one's rows go away).
+            self._me, _ = await self.session.identify()
         except Unreachable:
             pass  # the refresh below goes offline and probes
         except ApiError as exc:
@@ -219,6 +220,25 @@ class EfaApp(App):
                 elif isinstance(screen, AppScreen):
                     screen.data_synced()
         self._show_status(self.backend.status)
+
+    def _identity_changed(self, identity: Any) -> None:
+        """/me named another identity than the cache on screen had: everything built on those
+        rows goes, and the areas are built again on this identity's cache."""
+        self._me = identity.me
+        self.run_worker(self._rebuild_areas(), group="identity", exclusive=True)
+
+    async def _rebuild_areas(self) -> None:
+        if self.current_mode != "catalog":
+            self.switch_mode("catalog")
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        for area in AREAS:
+            if area != "catalog":
+                await self.remove_mode(area)
+                self.add_mode(area, lambda area=area: self.area_screen(area))
+        if isinstance(self.screen, CatalogScreen):
+            self.screen.reload()
+        self.mount_chrome(self.screen)
 
     def _area_screens(self) -> Iterable[Screen]:
         for stack in self._screen_stacks.values():
