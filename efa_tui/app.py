@@ -324,10 +324,11 @@ class EfaApp(App):
             self.call_later(self._replay_keys)
 
     def _holds_keys(self) -> bool:
-        if self._holding or self._held_keys:
-            return True
         screen = self.screen if self._screen_stacks.get(self.current_mode) else None
-        return isinstance(screen, (AppScreen, AppModal)) and not screen.keyboard_ready
+        opening = self._holding or (isinstance(screen, (AppScreen, AppModal)) and not screen.keyboard_ready)
+        if not opening and self._held_keys:
+            self.release_keys()  # the screen they waited for went before it was ready: they go on here
+        return opening or bool(self._held_keys)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded and self._holds_keys():
