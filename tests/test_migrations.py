@@ -110,7 +110,7 @@ def test_two_servers_starting_together_on_an_empty_database_migrate_it_once(tmp_
 
     def start() -> None:
         try:
-            procs.append(start_server(url))
+            procs.append(start_server(url, wait=300))  # one of them seeds the demo data meanwhile
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
