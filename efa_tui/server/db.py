@@ -33,8 +33,23 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from ..domain.collation import sort_key
+
 metadata = MetaData()
 MONEY = Numeric(14, 2, asdecimal=True)
+
+
+# Compared by bytes on both databases: SQLite's default (BINARY), and "C" on PostgreSQL, whose
+# default collation is whatever the cluster was created with.
+SORT_KEY = String(400).with_variant(String(400, collation="C"), "postgresql")
+
+# PostgreSQL-only indexes, made by the migrations (SQLite has no pg_trgm); the metadata below
+# leaves them out, and the comparison of the metadata with the migrations skips them.
+POSTGRES_ONLY_INDEXES = frozenset({"ix_offerings_search_trgm"})
+
+
+def _title_sort_default(context) -> str:
+    return sort_key(context.get_current_parameters().get("title") or "")
 
 
 def utcnow() -> datetime:
@@ -89,6 +104,9 @@ offerings = Table(
     Column("id", Integer, primary_key=True),
     Column("provider_id", Integer, ForeignKey("organizations.id"), nullable=False),
     Column("title", String(200), nullable=False),
+    # domain.collation.sort_key(title): the German order of the catalog, the same on every
+    # database. Set on insert from the title; an update of the title must set it too.
+    Column("title_sort", SORT_KEY, nullable=False, default=_title_sort_default),
     Column("summary", String(500), nullable=False, default=""),
     Column("description", Text, nullable=False, default=""),
     Column("category", String(100), nullable=False),
@@ -119,10 +137,11 @@ offerings = Table(
     Column("published_at", DateTime),
     Index("ix_offerings_status_id", "status", "id"),
     Index("ix_offerings_updated", "updated_at", "id"),
-    Index("ix_offerings_title", "title", "id"),
+    Index("ix_offerings_title_sort", "title_sort", "id"),
     Index("ix_offerings_fee", "annual_fee", "id"),
-    # The catalog as customers see it (status = published) in each sort order, without a sort step.
-    Index("ix_offerings_status_title", "status", "title", "id"),
+    # The catalog as customers see it (status = published) in each sort order, without a sort
+    # step; pages continue by a row comparison (keyset) on the same columns.
+    Index("ix_offerings_status_title_sort", "status", "title_sort", "id"),
     Index("ix_offerings_status_fee", "status", "annual_fee", "id"),
     Index("ix_offerings_status_updated", "status", "updated_at", "id"),
     Index("ix_offerings_provider", "provider_id", "id"),

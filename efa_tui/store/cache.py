@@ -61,6 +61,8 @@ from typing import Any, NamedTuple, TypeVar
 
 import platformdirs
 
+from ..domain.collation import sort_key
+
 log = logging.getLogger("efa_tui.store")
 
 # Bump on every change of the tables below: an older file is then emptied and rebuilt.
@@ -198,17 +200,11 @@ _PROBE_TABLES = ("meta", "state", "facet_keys", "facet_counts", "offerings", "of
 
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # all but \n: harmless, and our field separator
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: what unicode61 calls a token
-# DIN 5007-1 ("Wörterbuch"): ä sorts as a, ß as ss (casefold does that one).
-_SORT_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
 
 
 def fold(text: str) -> str:
     """The form both the index and the query are compared in."""
     return _CONTROL.sub(" ", unicodedata.normalize("NFC", text).lower())
-
-
-def sort_key(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold().translate(_SORT_FOLD).strip()
 
 
 @lru_cache(maxsize=4096)
