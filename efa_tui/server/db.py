@@ -314,7 +314,16 @@ def safe_url(url: str) -> str:
         return "<database URL>"
 
 
-def make_engine(url: str) -> Engine:
+# Connections one server process keeps open (pool_size) and may open beyond that under load
+# (max_overflow). The rule for PostgreSQL: processes × (pool_size + max_overflow) must stay below
+# max_connections minus superuser_reserved_connections (3) minus what else connects (backups,
+# psql, monitoring). A request holds one connection at a time; more threads than connections
+# wait for one (pool_timeout), they do not fail.
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
+
+
+def make_engine(url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     is_sqlite = url.startswith("sqlite")
     kwargs: dict = {"future": True}
@@ -322,8 +331,9 @@ def make_engine(url: str) -> Engine:
         # Threads of one server share the file; WAL lets readers run beside the one writer.
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
-        kwargs["pool_size"] = 20
-        kwargs["max_overflow"] = 20
+        kwargs["pool_size"] = pool_size
+        kwargs["max_overflow"] = max_overflow
+        kwargs["pool_pre_ping"] = True  # a connection cut by a database restart is replaced
     engine = create_engine(url, **kwargs)
     if is_sqlite:
 
