@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from . import DEMO_IDENTITIES, THEMES, __version__
@@ -22,7 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the reference marketplace server")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
-    serve.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: SQLite in the user data dir)")
+    serve.add_argument("--database", metavar="URL", default=os.environ.get("EFA_DATABASE_URL"),
+                       help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (default: $EFA_DATABASE_URL, "
+                            "else SQLite in the user data dir)")
     serve.add_argument("--demo", action="store_true", help="seed demo data on first run and accept the demo tokens on loopback")
     serve.add_argument("--demo-offerings", type=int, default=0, metavar="N",
                        help="add generated offerings up to N (benchmarks; at most 100000)")
@@ -42,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     rev = dbsub.add_parser("revision", help="developers: write a new migration from the change to server/db.py")
     rev.add_argument("-m", "--message", required=True, help="what the revision changes")
     for p in (up, cur, rev):
-        p.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: SQLite in the user data dir)")
+        p.add_argument("--database", metavar="URL", default=os.environ.get("EFA_DATABASE_URL"),
+                       help="SQLAlchemy URL (default: $EFA_DATABASE_URL, else SQLite in the user data dir)")
     token = sub.add_parser("token", help="issue a bearer token for a user of the marketplace (server admin)")
     token.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: SQLite in the user data dir)")
     token.add_argument("--org", required=True, help="organisation key, e.g. muenchen")
