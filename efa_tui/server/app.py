@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.responses import Response
 from sqlalchemy import text
 
 from .. import __version__
 from . import db, idempotency, problems
+from .auth import FailedLogins
+from .hardening import RequestGuard
 from .http import PageCache
-from .problems import ApiProblem
 from .routes import billing_runs, invoices, offerings, orders, organizations, usage
 
 log = logging.getLogger("efa_tui.server")
@@ -33,55 +35,11 @@ class Settings:
     max_body: int = MAX_BODY
     pool_size: int = db.POOL_SIZE
     max_overflow: int = db.MAX_OVERFLOW
-
-
-class BodyLimit:
-    """Refuse request bodies over the limit with 413, also when no Content-Length is sent."""
-
-    def __init__(self, app, limit: int):
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        if length is not None:
-            # The server enforces the declared length, so checking the header suffices.
-            if not length.isdigit() or int(length) > self.limit:
-                return await self._refuse(send)
-            return await self.app(scope, receive, send)
-        # A chunked body: read it up to the limit before the app sees it, then replay it.
-        chunks: list[bytes] = []
-        seen = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunk = message.get("body", b"")
-            seen += len(chunk)
-            if seen > self.limit:
-                return await self._refuse(send)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        replayed = False
-
-        async def replay():
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, send):
-        body = json.dumps(ApiProblem(413, f"request body larger than {self.limit} bytes", type="too-large").body()).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", problems.PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+    body_timeout: float = 30.0  # a whole request body; a stalled client is answered 408
+    chunk_timeout: float = 10.0  # between two pieces of a body
+    # Wrong tokens allowed per client address and per token prefix (limits' notation).
+    failed_logins_per_address: str = "20/minute"
+    failed_logins_per_prefix: str = "10/minute"
 
 
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # \u0000 not itself escaped (\\u0000 is text)
@@ -157,17 +115,20 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
             task.cancel()
             engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI from the package's own files: the docs page loads nothing from a CDN.
+    app = FastAPIOffline(
         title="EfA-Marktplatz reference API",
         version=__version__,
         description="Reference marketplace of efa-tui: offerings, orders, usage, billing and XRechnung invoices.",
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        static_url=f"{API_PREFIX}/static-offline-docs",
         lifespan=lifespan,
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.failed_logins = FailedLogins(settings.failed_logins_per_address, settings.failed_logins_per_prefix)
     app.state.page_cache = PageCache()
     problems.install(app)
 
@@ -202,5 +163,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     for module in (organizations, offerings, orders, usage, billing_runs, invoices):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(RefuseNul)
-    app.add_middleware(BodyLimit, limit=settings.max_body)  # outermost: limits what RefuseNul reads
+    # Outermost: bounds in size and time what RefuseNul and the routes read.
+    app.add_middleware(RequestGuard, limit=settings.max_body, body_timeout=settings.body_timeout,
+                       chunk_timeout=settings.chunk_timeout)
     return app

@@ -12,6 +12,7 @@ import platformdirs
 from . import db, migrations
 from .app import Settings, create_app
 from .demo import seed
+from .hardening import http_protocol
 
 log = logging.getLogger("efa_tui.server")
 APP_NAME = "efa-tui"
@@ -76,13 +77,13 @@ def serve(host: str, port: int, database_url: str | None, *, demo: bool, demo_of
     print(f"efa-tui marketplace on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)"
           + (f", {workers} worker processes" if workers > 1 else ""), flush=True)
     if workers <= 1:
-        uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, http=http_protocol())
         return
     app.state.engine.dispose()
     os.environ[_WORKER_ENV] = json.dumps({"database_url": url, "allow_demo_tokens": app.state.settings.allow_demo_tokens,
                                           "pool_size": pool_size, "max_overflow": max_overflow})
     uvicorn.run("efa_tui.server.serve:worker_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, proxy_headers=False)
+                log_level=log_level, proxy_headers=False, http=http_protocol())
 
 
 def worker_app():
