@@ -34,8 +34,23 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from ..domain.collation import sort_key
+
 metadata = MetaData()
 MONEY = Numeric(14, 2, asdecimal=True)
+
+
+# Compared by bytes on both databases: SQLite's default (BINARY), and "C" on PostgreSQL, whose
+# default collation is whatever the cluster was created with.
+SORT_KEY = String(400).with_variant(String(400, collation="C"), "postgresql")
+
+# PostgreSQL-only indexes, made by the migrations (SQLite has no pg_trgm); the metadata below
+# leaves them out, and the comparison of the metadata with the migrations skips them.
+POSTGRES_ONLY_INDEXES = frozenset({"ix_offerings_search_trgm"})
+
+
+def _title_sort_default(context) -> str:
+    return sort_key(context.get_current_parameters().get("title") or "")
 
 
 def utcnow() -> datetime:
@@ -138,6 +153,9 @@ offerings = Table(
     Column("id", Integer, primary_key=True),
     Column("provider_id", Integer, ForeignKey("organizations.id"), nullable=False),
     Column("title", String(200), nullable=False),
+    # domain.collation.sort_key(title): the German order of the catalog, the same on every
+    # database. Set on insert from the title; an update of the title must set it too.
+    Column("title_sort", SORT_KEY, nullable=False, default=_title_sort_default),
     Column("summary", String(500), nullable=False, default=""),
     Column("description", Text, nullable=False, default=""),
     Column("category", String(100), nullable=False),
@@ -168,10 +186,11 @@ offerings = Table(
     Column("published_at", DateTime),
     Index("ix_offerings_status_id", "status", "id"),
     Index("ix_offerings_updated", "updated_at", "id"),
-    Index("ix_offerings_title", "title", "id"),
+    Index("ix_offerings_title_sort", "title_sort", "id"),
     Index("ix_offerings_fee", "annual_fee", "id"),
-    # The catalog as customers see it (status = published) in each sort order, without a sort step.
-    Index("ix_offerings_status_title", "status", "title", "id"),
+    # The catalog as customers see it (status = published) in each sort order, without a sort
+    # step; pages continue by a row comparison (keyset) on the same columns.
+    Index("ix_offerings_status_title_sort", "status", "title_sort", "id"),
     Index("ix_offerings_status_fee", "status", "annual_fee", "id"),
     Index("ix_offerings_status_updated", "status", "updated_at", "id"),
     Index("ix_offerings_provider", "provider_id", "id"),
@@ -344,7 +363,16 @@ def safe_url(url: str) -> str:
         return "<database URL>"
 
 
-def make_engine(url: str) -> Engine:
+# Connections one server process keeps open (pool_size) and may open beyond that under load
+# (max_overflow). The rule for PostgreSQL: processes × (pool_size + max_overflow) must stay below
+# max_connections minus superuser_reserved_connections (3) minus what else connects (backups,
+# psql, monitoring). A request holds one connection at a time; more threads than connections
+# wait for one (pool_timeout), they do not fail.
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
+
+
+def make_engine(url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     is_sqlite = url.startswith("sqlite")
     kwargs: dict = {"future": True}
@@ -352,8 +380,9 @@ def make_engine(url: str) -> Engine:
         # Threads of one server share the file; WAL lets readers run beside the one writer.
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
-        kwargs["pool_size"] = 20
-        kwargs["max_overflow"] = 20
+        kwargs["pool_size"] = pool_size
+        kwargs["max_overflow"] = max_overflow
+        kwargs["pool_pre_ping"] = True  # a connection cut by a database restart is replaced
     engine = create_engine(url, **kwargs)
     if is_sqlite:
 

@@ -33,10 +33,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def prepare(database_url: str | None, *, demo: bool, demo_offerings: int = 0, host: str = "127.0.0.1"):
+def prepare(database_url: str | None, *, demo: bool, demo_offerings: int = 0, host: str = "127.0.0.1",
+            pool_size: int = db.POOL_SIZE, max_overflow: int = db.MAX_OVERFLOW):
     """The ASGI app for these options, with the database created and seeded as asked."""
     url = database_url or default_database_url()
-    app = create_app(Settings(database_url=url, allow_demo_tokens=demo and is_loopback(host)), migrate=False)
+    app = create_app(Settings(database_url=url, allow_demo_tokens=demo and is_loopback(host),
+                              pool_size=pool_size, max_overflow=max_overflow), migrate=False)
     engine = app.state.engine
     # Several processes may start at once on one database: one migrates and seeds, the others
     # wait for it and then find the work done.
@@ -56,13 +58,57 @@ def prepare(database_url: str | None, *, demo: bool, demo_offerings: int = 0, ho
     return app
 
 
+_WORKER_ENV = "EFA_TUI_SERVE_SETTINGS"
+
+
 def serve(host: str, port: int, database_url: str | None, *, demo: bool, demo_offerings: int = 0,
-          log_level: str = "info") -> None:
+          log_level: str = "info", workers: int = 1, pool_size: int = db.POOL_SIZE,
+          max_overflow: int = db.MAX_OVERFLOW) -> None:
+    """Run the marketplace; ``workers`` > 1: that many processes on one port (uvicorn's
+    supervisor), after this process migrated and seeded the database once."""
+    import json
+    import os
+
     import uvicorn
 
-    app = prepare(database_url, demo=demo, demo_offerings=demo_offerings, host=host)
-    print(f"efa-tui marketplace on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, http=http_protocol())
+    url = database_url or default_database_url()
+    app = prepare(url, demo=demo, demo_offerings=demo_offerings, host=host, pool_size=pool_size, max_overflow=max_overflow)
+    check_connection_budget(app.state.engine, workers, pool_size, max_overflow)
+    print(f"efa-tui marketplace on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)"
+          + (f", {workers} worker processes" if workers > 1 else ""), flush=True)
+    if workers <= 1:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, http=http_protocol())
+        return
+    app.state.engine.dispose()
+    os.environ[_WORKER_ENV] = json.dumps({"database_url": url, "allow_demo_tokens": app.state.settings.allow_demo_tokens,
+                                          "pool_size": pool_size, "max_overflow": max_overflow})
+    uvicorn.run("efa_tui.server.serve:worker_app", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, proxy_headers=False, http=http_protocol())
+
+
+def worker_app():
+    """The app of one worker process of ``serve --workers N`` (the database is ready)."""
+    import json
+    import os
+
+    return create_app(Settings(**json.loads(os.environ[_WORKER_ENV])), migrate=False)
+
+
+def check_connection_budget(engine, workers: int, pool_size: int, max_overflow: int) -> None:
+    """Warn when the processes may open more connections than PostgreSQL allows (one process
+    of several machines cannot know the others: the rule is in README, this checks ours)."""
+    if engine.dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        limit = int(conn.execute(text("SHOW max_connections")).scalar_one())
+        reserved = int(conn.execute(text("SHOW superuser_reserved_connections")).scalar_one())
+    wanted = workers * (pool_size + max_overflow)
+    if wanted > limit - reserved:
+        log.warning("%d processes × (pool %d + overflow %d) = %d connections, but PostgreSQL allows %d "
+                    "(max_connections %d − %d reserved): lower --pool-size/--max-overflow or raise max_connections",
+                    workers, pool_size, max_overflow, wanted, limit - reserved, limit, reserved)
 
 
 def create_token(database_url: str | None, org_key: str, role: str, name: str, email: str,

@@ -15,6 +15,7 @@ migrations equals ``db.metadata``.
 from __future__ import annotations
 
 import fcntl
+from functools import lru_cache
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +44,7 @@ def config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+@lru_cache(maxsize=1)
 def head() -> str:
     heads = ScriptDirectory.from_config(config()).get_heads()
     if len(heads) != 1:

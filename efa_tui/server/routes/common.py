@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Query
 from pydantic import Field
-from sqlalchemy import and_, or_
+from sqlalchemy import tuple_
 from sqlalchemy.sql import ColumnElement, Select
 
 from ..http import decode_cursor, encode_cursor
@@ -83,23 +83,25 @@ def keyset(query: Select, name: str, col, id_col, desc: bool, cursor: str | None
             raise ApiProblem(400, "invalid cursor for this sort order", type="invalid-cursor") from None
         if col is id_col:
             cond: ColumnElement = id_col < last_id if desc else id_col > last_id
-        elif desc:
-            cond = or_(col < value, and_(col == value, id_col < last_id))
         else:
-            cond = or_(col > value, and_(col == value, id_col > last_id))
+            # A row comparison: both databases seek in the (…, col, id) index with it, where
+            # "col > v OR (col = v AND id > last)" used the index only for the leading columns.
+            after = tuple_(col, id_col)
+            cond = after < tuple_(value, last_id) if desc else after > tuple_(value, last_id)
         query = query.where(cond)
     if col is id_col:
         return query.order_by(id_col.desc() if desc else id_col)
     return query.order_by(col.desc() if desc else col, id_col.desc() if desc else id_col)
 
 
-def page(rows: list, limit: int, name: str, key: str = "id") -> tuple[list, str | None]:
-    """Cut the extra row fetched to learn whether another page exists."""
+def page(rows: list, limit: int, name: str, key: str = "id", column: str | None = None) -> tuple[list, str | None]:
+    """Cut the extra row fetched to learn whether another page exists. ``column``: the row's
+    attribute the sort runs on, when it is not ``name`` (title sorts by title_sort)."""
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
     last = rows[-1]
-    raw = getattr(last, key if name == "id" else name)
+    raw = getattr(last, key if name == "id" else (column or name))
     if isinstance(raw, datetime):
         raw = raw.isoformat()
     return rows, encode_cursor([raw if name != "id" else last.id, getattr(last, key)])
