@@ -9,6 +9,12 @@ import sys
 from . import DEMO_IDENTITIES, THEMES, __version__
 
 
+def _term_days(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 0 <= int(text) <= 365:
+        raise argparse.ArgumentTypeError("a number of days from 0 to 365")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="efa-tui", description="Terminal client and reference server of the EfA marketplace.")
     parser.add_argument("--version", action="version", version=f"efa-tui {__version__}")
@@ -26,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="seed demo data on first run and accept the demo tokens on loopback")
     serve.add_argument("--demo-offerings", type=int, default=0, metavar="N",
                        help="add generated offerings up to N (benchmarks; at most 100000)")
+    serve.add_argument("--payment-term-days", type=_term_days, default=30, metavar="DAYS",
+                       help="payment term of invoices: due date = issue date + DAYS (default 30)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     token = sub.add_parser("token", help="issue a bearer token for a user of the marketplace (server admin)")
     token.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: SQLite in the user data dir)")
@@ -50,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         from .server.serve import serve
 
         port = args.port or free_port(args.host)
-        serve(args.host, port, args.database, demo=args.demo, demo_offerings=args.demo_offerings, log_level=args.log_level)
+        serve(args.host, port, args.database, demo=args.demo, demo_offerings=args.demo_offerings, log_level=args.log_level,
+              payment_term_days=args.payment_term_days)
         return 0
     if args.command == "token":
         from .server.serve import create_token

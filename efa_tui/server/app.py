@@ -29,6 +29,7 @@ class Settings:
     database_url: str
     allow_demo_tokens: bool = False  # only for a server on loopback: demo tokens are public
     max_body: int = MAX_BODY
+    payment_term_days: int = 30  # due date = issue date + this (BT-9); `serve --payment-term-days`
 
 
 class BodyLimit:

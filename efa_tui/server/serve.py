@@ -32,14 +32,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def prepare(database_url: str | None, *, demo: bool, demo_offerings: int = 0, host: str = "127.0.0.1"):
+def prepare(database_url: str | None, *, demo: bool, demo_offerings: int = 0, host: str = "127.0.0.1",
+            payment_term_days: int = 30):
     """The ASGI app for these options, with the database created and seeded as asked."""
     url = database_url or default_database_url()
-    app = create_app(Settings(database_url=url, allow_demo_tokens=demo and is_loopback(host)))
+    app = create_app(Settings(database_url=url, allow_demo_tokens=demo and is_loopback(host),
+                              payment_term_days=payment_term_days))
     engine = app.state.engine
     if demo and not seed.is_seeded(engine):
         log.info("seeding the demo marketplace into %s", url)
-        seed.seed(engine)
+        seed.seed(engine, payment_days=payment_term_days)
     if demo_offerings:
         added = seed.add_generated_offerings(engine, demo_offerings)
         if added:
@@ -50,10 +52,10 @@ def prepare(database_url: str | None, *, demo: bool, demo_offerings: int = 0, ho
 
 
 def serve(host: str, port: int, database_url: str | None, *, demo: bool, demo_offerings: int = 0,
-          log_level: str = "info") -> None:
+          log_level: str = "info", payment_term_days: int = 30) -> None:
     import uvicorn
 
-    app = prepare(database_url, demo=demo, demo_offerings=demo_offerings, host=host)
+    app = prepare(database_url, demo=demo, demo_offerings=demo_offerings, host=host, payment_term_days=payment_term_days)
     print(f"efa-tui marketplace on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)
 

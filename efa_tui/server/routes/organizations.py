@@ -16,7 +16,7 @@ from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, representation_etag
 from ..problems import ApiProblem
-from .common import Cursor, Limit, UpdatedSince, keyset, like_terms, naive_utc, page
+from .common import Cursor, Id, Limit, UpdatedSince, keyset, like_terms, naive_utc, page
 
 router = APIRouter(tags=["organizations"])
 t = db.organizations
@@ -104,7 +104,7 @@ class OrganizationFields(BaseModel):
     contact_name: Annotated[str, Field(max_length=200)] | None = None
     population: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
     leitweg_id: Annotated[str, Field(max_length=46)] | None = None
-    inhouse_operator_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    inhouse_operator_id: Id | None = None
 
 
 class OrganizationCreate(OrganizationFields):
