@@ -411,6 +411,19 @@ def document(conn: Connection, invoice_id: int) -> InvoiceDocument:
     )
 
 
+def _plain(value: Decimal) -> str:
+    text = f"{value.normalize():f}"
+    return text
+
+
+def billed_json(line) -> dict[str, str]:
+    """How a stored line is stated on the invoice (as in the XRechnung): quantity × price per base."""
+    units = billed_units(line.kind, Decimal(line.quantity), Decimal(line.unit_price), line.months)
+    price = units.price if _decimals(units.price) > 2 else units.price.quantize(Decimal("0.01"))
+    return {"quantity": _plain(units.quantity), "unit_code": units.unit_code, "price": f"{price:f}",
+            "base_quantity": _plain(units.base_quantity)}
+
+
 def _party(org, *, seller_id: bool = False) -> Party:
     return Party(name=org.name, street=org.street, postcode=org.postcode, city=org.city, country=org.country or "DE",
                  vat_id=org.vat_id or "", contact_name=org.contact_name, phone=org.phone, email=org.email,

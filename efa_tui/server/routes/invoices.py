@@ -100,6 +100,7 @@ def _line(x) -> dict[str, Any]:
         "quantity": f"{Decimal(x.quantity).normalize():f}", "unit_price": money(x.unit_price), "months": x.months,
         "net": money(net), "vat_rate": money(x.vat_rate), "vat": money(vat), "gross": money(net + vat),
         "period_start": iso(x.period_start), "period_end": iso(x.period_end),
+        "billed": billing.billed_json(x),
         "dispute": None if not x.disputed_at else {"by": x.disputed_by, "at": iso(x.disputed_at), "reason": x.dispute_reason},
     }
 
