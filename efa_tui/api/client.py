@@ -56,9 +56,10 @@ class ApiResponse:
 
 
 def _json_default(value: Any) -> Any:
-    # Money as a string with its exact digits, never via float.
+    # Money as a string with its exact digits, never via float, never with an exponent
+    # (str(Decimal("1.2E+3")) would be "1.2E+3", which the server refuses).
     if isinstance(value, Decimal):
-        return str(value)
+        return f"{value:f}"
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Enum):
