@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 from support import start_server, stop_server
 
 from efa_tui.server.app import Settings, create_app
+from efa_tui.server.demo import seed
 from efa_tui.server.serve import prepare
 
 @pytest.fixture(scope="session")
@@ -30,6 +32,24 @@ def demo_template(tmp_path_factory) -> Path:
 def db_url(demo_template: Path, tmp_path: Path) -> str:
     path = tmp_path / "marketplace.sqlite3"
     shutil.copy(demo_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def unbilled_template(tmp_path_factory) -> Path:
+    """A demo marketplace seeded as of last November: its contracts run into this year, which
+    nobody has billed yet (the usual state of a year before its Jahresrechnung)."""
+    path = tmp_path_factory.mktemp("unbilled") / "demo.sqlite3"
+    app = create_app(Settings(database_url=f"sqlite:///{path}", allow_demo_tokens=True))
+    seed.seed(app.state.engine, today=date(date.today().year - 1, 11, 20))
+    app.state.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def unbilled_url(unbilled_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "unbilled.sqlite3"
+    shutil.copy(unbilled_template, path)
     return f"sqlite:///{path}"
 
 

@@ -5,7 +5,6 @@ credit note accepted by the official XRechnung rules without a warning."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -13,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal as D
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,7 +22,6 @@ from sqlalchemy import create_engine, func, select
 from efa_tui.domain.pricing import billable_months
 from efa_tui.server import db
 from efa_tui.server.app import Settings, create_app
-from efa_tui.server.demo import seed
 from support import auth, official_checker, start_server, stop_server
 
 CHECK_XRECHNUNG = official_checker()
@@ -67,24 +64,6 @@ def _count(db_url: str, table) -> int:
 
 def _gap_free(numbers: list[str], year: int) -> bool:
     return numbers == [f"{year}-{n:06d}" for n in range(1, len(numbers) + 1)]
-
-
-@pytest.fixture(scope="session")
-def unbilled_template(tmp_path_factory) -> Path:
-    """A demo marketplace seeded as of last November: its contracts run into this year, which
-    nobody has billed yet (the usual state of a year before its Jahresrechnung)."""
-    path = tmp_path_factory.mktemp("unbilled") / "demo.sqlite3"
-    app = create_app(Settings(database_url=f"sqlite:///{path}", allow_demo_tokens=True))
-    seed.seed(app.state.engine, today=date(THIS_YEAR - 1, 11, 20))
-    app.state.engine.dispose()
-    return path
-
-
-@pytest.fixture
-def unbilled_url(unbilled_template: Path, tmp_path: Path) -> str:
-    path = tmp_path / "unbilled.sqlite3"
-    shutil.copy(unbilled_template, path)
-    return f"sqlite:///{path}"
 
 
 @pytest.fixture
