@@ -16,7 +16,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Select, Static
 
 from .. import formatting, i18n
@@ -25,8 +24,8 @@ from ..api.errors import ApiError, Unreachable
 from ..store import invoice_list as il
 from ..text import clean
 from ..widgets.form import FormField
+from .base import AppModal, AppScreen
 from .form_screen import FormScreen, Request
-from .localize import localize_bindings
 
 
 def downloads_dir() -> Path:
@@ -104,7 +103,7 @@ class CancelScreen(FormScreen):
 # --- a path, asked for ------------------------------------------------------------------------------
 
 
-class PathDialog(ModalScreen):
+class PathDialog(AppModal):
     """Asks for a file path (with a sensible default) and acts on Enter."""
 
     BINDINGS = [Binding("escape", "close", "key.back", id="invoice_dialog.back")]
@@ -121,7 +120,6 @@ class PathDialog(ModalScreen):
     def __init__(self, default: Path | str, **kwargs):
         super().__init__(**kwargs)
         self.default = str(default)
-        localize_bindings(self)
 
     def extra(self) -> ComposeResult:
         yield from ()
@@ -210,7 +208,7 @@ class ValidateFileDialog(PathDialog):
         self.app.switch_screen(FindingsScreen(path.name, findings))
 
 
-class FindingsScreen(Screen):
+class FindingsScreen(AppScreen):
     """Validator findings in plain German, with their rule ids."""
 
     BINDINGS = [Binding("escape,q", "app.pop_screen", "key.back", id="findings.back")]
@@ -223,7 +221,6 @@ class FindingsScreen(Screen):
         super().__init__(**kwargs)
         self.title_text = title
         self.findings = findings
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         from ..xrechnung.validate import is_valid
@@ -244,12 +241,6 @@ class FindingsScreen(Screen):
             if f.location:
                 body.append("    " + clean(f.location) + "\n", style="dim")
         yield VerticalScroll(Static(head), Static(body))
-
-    def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
-            self.call_after_refresh(self.app.decorate, self)  # the status line exists only after the mount
-
 
 # --- export ------------------------------------------------------------------------------------------
 
@@ -294,7 +285,7 @@ class ExportDialog(PathDialog):
 # --- billing run (operator) --------------------------------------------------------------------------
 
 
-class BillingRunScreen(Screen):
+class BillingRunScreen(AppScreen):
     """Bill a calendar year in two steps: a preview (the server's dry run: invoices to create,
     totals net and gross, customers skipped with the reason), then a run confirmed with exactly
     that gross total — the server refuses it (409) when the figures changed meanwhile, and the
@@ -318,7 +309,6 @@ class BillingRunScreen(Screen):
         self.preview: dict[str, Any] | None = None  # the dry run the confirm button refers to
         self.run: dict[str, Any] | None = None
         self.history: list[dict[str, Any]] = []
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -334,9 +324,6 @@ class BillingRunScreen(Screen):
             yield Static(id="run-history")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
-            self.call_after_refresh(self.app.decorate, self)  # the status line exists only after the mount
         self.query_one("#run-year", Input).focus()
         self.load_history()
 
