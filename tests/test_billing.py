@@ -144,6 +144,8 @@ def test_billing_twice_creates_no_duplicate(unbilled, unbilled_url):
     again = _preview(unbilled)
     assert again["invoices_to_create"] == 0 and again["gross_total"] == "0.00"
     assert {s["reason"] for s in again["skipped"]} == {"already_billed"}
+    customers = [s["customer_id"] for s in again["skipped"]]
+    assert len(customers) == len(set(customers)), "one entry per customer, also with two invoices (S and O)"
     second = _run(unbilled, confirm="0.00")
     assert second.status_code == 201 and second.json()["invoices_created"] == 0
     assert _gap_free(_numbers(unbilled_url, THIS_YEAR), THIS_YEAR)

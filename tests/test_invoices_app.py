@@ -205,11 +205,12 @@ async def test_operator_billing_run_previews_confirms_with_the_totals_and_shows_
         await settle(pilot, 6)
         assert "0 Rechnungen zu erstellen" in text_of(app, "#run-details")
         assert "bereits abgerechnet" in text_of(app, "#run-details")
+        assert confirm.disabled, "nothing to bill: nothing to confirm"
         # a year not yet begun: the server's reason at once
         run.query_one("#run-year", Input).value = str(year + 1)
         await pilot.click("#run-preview")
         await settle(pilot, 6)
-        assert run.preview is None and str(year) in text_of(app, "#run-status")
+        assert run.preview is None and f"{year + 1} hat noch nicht begonnen" in text_of(app, "#run-status")
 
 
 def _activate_contract(base: str, start: date) -> None:

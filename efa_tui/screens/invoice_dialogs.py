@@ -364,7 +364,7 @@ class BillingRunScreen(AppScreen):
     def _busy(self, busy: bool) -> None:
         self.running = busy
         self.query_one("#run-preview", Button).disabled = busy
-        self.query_one("#run-confirm", Button).disabled = busy or self.preview is None
+        self.query_one("#run-confirm", Button).disabled = busy or not (self.preview or {}).get("invoices_to_create")
 
     @work(group="billing-run", exclusive=True, exit_on_error=False)
     async def fetch_preview(self, year: int) -> None:
@@ -378,7 +378,10 @@ class BillingRunScreen(AppScreen):
             return
         except ApiError as exc:
             self._show_preview(None)
-            self._status(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), "bold red")
+            if any(e.code == "future_year" for e in exc.errors):
+                self._status(i18n.t("billing.future_year", year=year, current=formatting.today().year), "bold red")
+            else:
+                self._status(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), "bold red")
             return
         finally:
             self._busy(False)
@@ -426,7 +429,7 @@ class BillingRunScreen(AppScreen):
             return
         gross = formatting.money(preview.get("gross_total"))
         confirm.label = i18n.t("billing.confirm", gross=gross)
-        confirm.disabled = self.running
+        confirm.disabled = self.running or not preview.get("invoices_to_create")  # nothing to bill: nothing to confirm
         text = Text()
         text.append(i18n.t("billing.preview_head", year=preview.get("year"), n=preview.get("invoices_to_create") or 0) + "\n",
                     style="bold")
@@ -444,6 +447,8 @@ class BillingRunScreen(AppScreen):
             reason = s.get("reason") or ""
             label = i18n.t(f"billing.reason.{reason}") if f"billing.reason.{reason}" in i18n.MESSAGES else clean(s.get("detail"))
             name = clean(s.get("customer_name")) or f"#{s.get('customer_id')}"
+            if s.get("vat_category") in ("S", "O"):
+                name += f" ({i18n.t('billing.category.' + s['vat_category'])})"
             text.append(f"  • {name}: {label}\n")
 
     def summary(self, run: dict[str, Any]) -> None:

@@ -268,9 +268,10 @@ def plan(conn: Connection, year: int) -> Plan:
         if not lines:
             skip("nothing_to_bill", f"no billable months or usage in {year}")
             continue
+        billed_already = []
         for category, part in split_by_category(lines, lambda x: x["vat_rate"]):
             if (customer_id, category) in live:
-                skip("already_billed", f"already invoiced for {year}", category)
+                billed_already.append(category)
                 continue
             result.invoices.append(PlannedInvoice(
                 customer_id=customer_id, customer_name=first.customer_name, issuer_id=first.inhouse_operator_id,
@@ -278,6 +279,11 @@ def plan(conn: Connection, year: int) -> Plan:
                 leitweg_id=_leitweg(rows), lines=part,
                 totals=invoice_totals((x["net"], x["vat_rate"]) for x in part),
             ))
+        if billed_already:
+            # One entry per customer; the category only when its other part is still to be billed.
+            partly = any(p.customer_id == customer_id for p in result.invoices)
+            for category in (billed_already if partly else [None]):
+                skip("already_billed", f"already invoiced for {year}", category)
     return result
 
 

@@ -215,6 +215,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "billing.changed": ("Die Zahlen haben sich seit der Vorschau geändert; nichts wurde abgerechnet. Bitte die neue "
                         "Vorschau prüfen und erneut bestätigen.",
                         "The figures changed since the preview; nothing was billed. Check the new preview and confirm again."),
+    "billing.future_year": ("{year} hat noch nicht begonnen: eine Jahresrechnung berechnet erbrachte Leistungen, "
+                            "abrechenbar sind Jahre bis {current}.",
+                            "{year} has not begun: an annual invoice bills services delivered; years up to {current} "
+                            "can be billed."),
     "billing.category.S": ("steuerpflichtig", "taxable"),
     "billing.category.O": ("nicht steuerbar", "not taxable"),
     "billing.history": ("Bisherige Abrechnungsläufe", "Billing runs so far"),
