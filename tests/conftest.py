@@ -64,21 +64,23 @@ def db_url(fresh_database) -> str:
 
 
 @pytest.fixture(scope="session")
-def unbilled_template(tmp_path_factory) -> Path:
+def unbilled_template(tmp_path_factory) -> Iterator[str]:
     """A demo marketplace seeded as of last November: its contracts run into this year, which
-    nobody has billed yet (the usual state of a year before its Jahresrechnung)."""
-    path = tmp_path_factory.mktemp("unbilled") / "demo.sqlite3"
-    app = create_app(Settings(database_url=f"sqlite:///{path}", allow_demo_tokens=True))
+    nobody has billed yet (the usual state of a year before its Jahresrechnung). On SQLite or
+    (EFA_TEST_DATABASE_URL) PostgreSQL, as the other server tests."""
+    url = databases.new_empty(tmp_path_factory.mktemp("unbilled"), "unbilled")
+    app = create_app(Settings(database_url=url, allow_demo_tokens=True))
     seed.seed(app.state.engine, today=date(date.today().year - 1, 11, 20))
     app.state.engine.dispose()
-    return path
+    yield url
+    databases.drop(url)
 
 
 @pytest.fixture
-def unbilled_url(unbilled_template: Path, tmp_path: Path) -> str:
-    path = tmp_path / "unbilled.sqlite3"
-    shutil.copy(unbilled_template, path)
-    return f"sqlite:///{path}"
+def unbilled_url(unbilled_template: str, tmp_path: Path) -> Iterator[str]:
+    url = databases.copy_of(unbilled_template, tmp_path, "unbilled")
+    yield url
+    databases.drop(url)
 
 
 @pytest.fixture

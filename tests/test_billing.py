@@ -155,7 +155,7 @@ def test_billing_twice_creates_no_duplicate(unbilled, unbilled_url):
 
 
 def test_two_server_processes_racing_bill_once_with_gap_free_numbers(unbilled_url):
-    """Two replicas on one SQLite file: both confirm the same preview, both start at once; the
+    """Two replicas on one database (SQLite file, or PostgreSQL with EFA_TEST_DATABASE_URL): both confirm the same preview, both start at once; the
     year is billed once, the other run is refused (its figures changed), and the numbers of the
     year — invoices and then credit notes issued through both servers at once — have no gap."""
     servers = [start_server(unbilled_url) for _ in range(2)]
