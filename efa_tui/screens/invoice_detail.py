@@ -219,7 +219,10 @@ class InvoiceScreen(AppScreen):
         if inv.get("cancels_invoice"):
             head.append(" · " + i18n.t("invoice.cancels", number=clean(inv.get("cancels_invoice"))))
         pay = inv.get("payment") or {}
-        head.append(f"\nIBAN {format_iban(clean(pay.get('iban')))}")
+        if inv.get("kind") == "credit_note":
+            head.append("\n" + i18n.t("invoice.settlement"))  # set off or refunded: no payment asked
+        else:
+            head.append(f"\nIBAN {format_iban(clean(pay.get('iban')))}")
         if pay.get("bic"):
             head.append(f" · BIC {clean(pay.get('bic'))}")
         head.append(f" · {i18n.t('invoice.leitweg')} {clean(inv.get('leitweg_id')) or '–'}")

@@ -166,6 +166,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invoice.dispute_hint": ("Was ist falsch, und was wäre richtig? Die Begründung sehen Betreiber und Bereitsteller.",
                              "What is wrong, and what would be right? Operator and provider see the reason."),
     "invoice.reason_short": ("Bitte mindestens 10 Zeichen.", "At least 10 characters, please."),
+    "invoice.settlement": ("Verrechnung mit der stornierten Rechnung – keine Zahlung durch den Empfänger",
+                           "Set off against the cancelled invoice – no payment by the recipient"),
     "invoice.cancel_title": ("Rechnung stornieren (Gutschrift)", "Cancel invoice (credit note)"),
     "invoice.cancel_intro": ("Rechnung {number} über {gross} an {customer} wird storniert; eine Gutschrift über denselben "
                              "Betrag wird erstellt.",

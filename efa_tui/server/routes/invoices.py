@@ -70,7 +70,9 @@ def serialize(row, lines: list | None = None, *, today: date, refs: dict[int, st
         "gross": money(row.gross),
         "currency": "EUR",
         "leitweg_id": row.leitweg_id,
-        "payment": {"means": "SEPA credit transfer", "iban": row.iban, "bic": row.bic, "account_name": row.issuer_name},
+        # A credit note asks no payment of the customer (domain.invoicing.credit_note_settlement): no IBAN.
+        "payment": {"means": "SEPA credit transfer", "iban": row.iban, "bic": row.bic, "account_name": row.issuer_name}
+        if row.kind != "credit_note" else {"means": "settlement", "iban": None, "bic": None, "account_name": row.issuer_name},
         "cancels_invoice": (refs or {}).get(row.cancels_invoice_id) if row.cancels_invoice_id else None,
         "paid_at": iso(row.paid_at),
         "cancelled_at": iso(row.cancelled_at),
