@@ -570,7 +570,7 @@ def test_usage_report_and_list(client: TestClient) -> None:
 
 def test_billing_run_and_its_progress(client: TestClient) -> None:
     year = date.today().year
-    r = client.post("/billing/runs", headers=auth("operator"), json={"year": year})
+    r = client.post("/billing/runs", headers=auth("operator"), json={"year": year, "confirm_gross_total": "0.00"})
     assert r.status_code == 201, r.text
     run = r.json()
     assert r.headers["Location"] == f"/api/v1/billing/runs/{run['id']}"

@@ -265,7 +265,8 @@ def prepare(client: TestClient, role: str, method: str, template: str, target: s
             contract = per_case_contract(client, pick(owners(role, "order"), target))
             body = {"order_id": contract, "year": date.today().year, "month": 1, "cases": 42}
         elif template == "/billing/runs":
-            body = {"year": date.today().year - 3}  # nothing to bill then: a quick, complete run
+            # Nothing to bill then: a quick, complete run, confirmed with the preview's 0.00.
+            body = {"year": date.today().year - 3, "confirm_gross_total": "0.00"}
         elif template.endswith("/review"):
             body = REVIEW_BODY
         elif template.endswith("/cancel"):

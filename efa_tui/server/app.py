@@ -36,6 +36,7 @@ class Settings:
     max_body: int = MAX_BODY
     pool_size: int = db.POOL_SIZE
     max_overflow: int = db.MAX_OVERFLOW
+    payment_term_days: int = 30  # due date = issue date + this (BT-9); `serve --payment-term-days`
     body_timeout: float = 30.0  # a whole request body; a stalled client is answered 408
     chunk_timeout: float = 10.0  # between two pieces of a body
     # Wrong tokens allowed per client address and per token prefix (limits' notation).

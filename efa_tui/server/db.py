@@ -281,11 +281,21 @@ billing_runs = Table(
     Column("skipped", JSON, nullable=False, default=list),
 )
 
+# The running number of invoices and credit notes per year (2026-000001, 2026-000002, …): the
+# row is taken under lock (SELECT … FOR UPDATE; SQLite's writing transactions are BEGIN
+# IMMEDIATE) in the transaction that writes the invoice, so numbers are unique and gap-free.
+invoice_counters = Table(
+    "invoice_counters",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last_number", Integer, nullable=False),
+)
+
 invoices = Table(
     "invoices",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("number", String(20), unique=True),  # 2026-000042, derived from id after insert
+    Column("number", String(20), unique=True),  # 2026-000042: year and running number (invoice_counters)
     Column("kind", String(16), nullable=False),  # invoice | credit_note
     Column("customer_id", Integer, ForeignKey("organizations.id"), nullable=False),
     Column("issuer_id", Integer, ForeignKey("organizations.id"), nullable=False),
@@ -311,7 +321,8 @@ invoices = Table(
     Column("created_at", DateTime, nullable=False, default=utcnow),
     Column("updated_at", DateTime, nullable=False, default=utcnow),
     # The Jahresrechnung: one per customer and year, even with two billing servers at once.
-    # "invoice:<customer>:<year>:<n>" where n counts cancelled invoices of that year (so a
+    # "invoice:<customer>:<year>:<VAT category>:<n>" (S and O parts are separate invoices) where n
+    # counts cancelled invoices of that year and category (so a
     # cancelled one can be billed anew); "credit:<invoice id>" for the credit note of an invoice.
     Column("billing_key", String(64), nullable=False, unique=True),
     Index("ix_invoices_updated", "updated_at", "id"),

@@ -34,11 +34,12 @@ def is_loopback(host: str) -> bool:
 
 
 def prepare(database_url: str | None, *, demo: bool, demo_offerings: int = 0, host: str = "127.0.0.1",
-            pool_size: int = db.POOL_SIZE, max_overflow: int = db.MAX_OVERFLOW):
+            pool_size: int = db.POOL_SIZE, max_overflow: int = db.MAX_OVERFLOW, payment_term_days: int = 30):
     """The ASGI app for these options, with the database created and seeded as asked."""
     url = database_url or default_database_url()
     app = create_app(Settings(database_url=url, allow_demo_tokens=demo and is_loopback(host),
-                              pool_size=pool_size, max_overflow=max_overflow), migrate=False)
+                              pool_size=pool_size, max_overflow=max_overflow,
+                              payment_term_days=payment_term_days), migrate=False)
     engine = app.state.engine
     # Several processes may start at once on one database: one migrates and seeds, the others
     # wait for it and then find the work done.
@@ -48,7 +49,7 @@ def prepare(database_url: str | None, *, demo: bool, demo_offerings: int = 0, ho
             log.info("database %s upgraded: %s -> %s", db.safe_url(url), before or "empty", after)
         if demo and not seed.is_seeded(engine):
             log.info("seeding the demo marketplace into %s", db.safe_url(url))
-            seed.seed(engine)
+            seed.seed(engine, payment_days=payment_term_days)
         if demo_offerings:
             added = seed.add_generated_offerings(engine, demo_offerings)
             if added:
@@ -63,7 +64,7 @@ _WORKER_ENV = "EFA_TUI_SERVE_SETTINGS"
 
 def serve(host: str, port: int, database_url: str | None, *, demo: bool, demo_offerings: int = 0,
           log_level: str = "info", workers: int = 1, pool_size: int = db.POOL_SIZE,
-          max_overflow: int = db.MAX_OVERFLOW) -> None:
+          max_overflow: int = db.MAX_OVERFLOW, payment_term_days: int = 30) -> None:
     """Run the marketplace; ``workers`` > 1: that many processes on one port (uvicorn's
     supervisor), after this process migrated and seeded the database once."""
     import json
@@ -72,7 +73,8 @@ def serve(host: str, port: int, database_url: str | None, *, demo: bool, demo_of
     import uvicorn
 
     url = database_url or default_database_url()
-    app = prepare(url, demo=demo, demo_offerings=demo_offerings, host=host, pool_size=pool_size, max_overflow=max_overflow)
+    app = prepare(url, demo=demo, demo_offerings=demo_offerings, host=host, pool_size=pool_size, max_overflow=max_overflow,
+                  payment_term_days=payment_term_days)
     check_connection_budget(app.state.engine, workers, pool_size, max_overflow)
     print(f"efa-tui marketplace on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)"
           + (f", {workers} worker processes" if workers > 1 else ""), flush=True)
@@ -81,7 +83,8 @@ def serve(host: str, port: int, database_url: str | None, *, demo: bool, demo_of
         return
     app.state.engine.dispose()
     os.environ[_WORKER_ENV] = json.dumps({"database_url": url, "allow_demo_tokens": app.state.settings.allow_demo_tokens,
-                                          "pool_size": pool_size, "max_overflow": max_overflow})
+                                          "pool_size": pool_size, "max_overflow": max_overflow,
+                                          "payment_term_days": payment_term_days})
     uvicorn.run("efa_tui.server.serve:worker_app", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level, proxy_headers=False, http=http_protocol())
 

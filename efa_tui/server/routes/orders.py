@@ -21,7 +21,7 @@ from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
-from .common import Cursor, Limit, Money, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort
+from .common import Cursor, Id, Limit, Money, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 t = db.orders
@@ -35,7 +35,7 @@ IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 class OrderCreate(BaseModel):
     """An expression of interest (Interessenbekundung)."""
 
-    offering_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    offering_id: Id
     message: Annotated[str, Field(max_length=5000)] = ""
     desired_start: date | None = None
     contact_name: Annotated[str, Field(max_length=200)] = ""

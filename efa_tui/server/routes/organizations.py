@@ -19,7 +19,7 @@ from ..administration import audit
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, representation_etag
 from ..problems import ApiProblem
-from .common import Cursor, Limit, UpdatedSince, keyset, like_terms, naive_utc, page
+from .common import Cursor, Id, Limit, UpdatedSince, keyset, like_terms, naive_utc, page
 
 router = APIRouter(tags=["organizations"])
 t = db.organizations
@@ -108,7 +108,7 @@ class OrganizationFields(BaseModel):
     contact_name: Annotated[str, Field(max_length=200)] | None = None
     population: Annotated[StrictInt, Field(ge=0, le=100_000_000)] | None = None
     leitweg_id: Annotated[str, Field(max_length=46)] | None = None
-    inhouse_operator_id: Annotated[StrictInt, Field(ge=1, le=2**31 - 1)] | None = None
+    inhouse_operator_id: Id | None = None
     inhouse_basis: Annotated[str, Field(max_length=500)] | None = None
     population_date: date | None = None
 

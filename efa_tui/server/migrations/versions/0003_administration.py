@@ -5,8 +5,8 @@ in-house relationship, and the audit log of administrative changes.
 Each user's one token of the old schema becomes a write token named "token" that does not
 expire, so every token that worked before keeps working; then ``users.token_sha256`` goes.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01
 """
 
@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
