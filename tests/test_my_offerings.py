@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from efa_tui import formatting, i18n
 from efa_tui.screens.catalog import CatalogScreen
+from efa_tui.screens.confirm import ConfirmScreen
 from efa_tui.screens.my_offerings import MyOfferingsScreen, PreviewScreen
 from efa_tui.screens.offering_form import ConflictScreen, OfferingFormScreen
 from efa_tui.screens.usage import ReplaceDialog, UsageFormScreen, UsageScreen
@@ -196,7 +197,10 @@ async def test_the_draft_of_a_new_offering_survives_closing_the_form(server, tmp
         await settle(pilot)
         await type_into(pilot, app.screen, "title", "Halbfertiges Angebot")
         await settle(pilot)
-        await pilot.press("escape")
+        await pilot.press("escape")  # left with changes: asked what becomes of them
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("b")  # als Entwurf behalten
         await settle(pilot)
         await pilot.press("n")
         await settle(pilot)

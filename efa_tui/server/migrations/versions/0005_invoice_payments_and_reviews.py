@@ -1,8 +1,8 @@
 """Payments (value date, amount, bank reference) and the invoice check's history (sign-offs,
 withdrawals, disputes, resolutions, partial credit notes: who, when).
 
-Revision ID: 0002_signoffs
-Revises: 0001
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_signoffs"
-down_revision = "0001"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
