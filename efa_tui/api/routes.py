@@ -63,6 +63,14 @@ def invoice_pay(invoice_id: int) -> str:
     return f"{invoice(invoice_id)}/pay"
 
 
+def invoice_payments(invoice_id: int) -> str:
+    return f"{invoice(invoice_id)}/payments"
+
+
+def invoice_credit_notes(invoice_id: int) -> str:
+    return f"{invoice(invoice_id)}/credit-notes"
+
+
 def invoice_cancel(invoice_id: int) -> str:
     return f"{invoice(invoice_id)}/cancel"
 

@@ -95,11 +95,21 @@ class InvoicesService:
         paid: dict[str, Any] = (await api.request("POST", routes.invoice_pay(invoice_id), idempotency_key=idempotency_key)).data
         return paid
 
-    async def start_billing_run(self, year: int, idempotency_key: str, *, timeout: float = 300.0) -> dict[str, Any]:
-        """Bill a year; the server answers when the run is done."""
+    async def preview_billing_run(self, year: int, *, timeout: float = 120.0) -> dict[str, Any]:
+        """What a run for ``year`` would create (the server's dry run: writes nothing)."""
         api = await self._ready()
-        resp = await api.request("POST", routes.BILLING_RUNS, json={"year": year}, idempotency_key=idempotency_key,
+        resp = await api.request("POST", routes.BILLING_RUNS, json={"year": year, "dry_run": True},
                                  timeout=max(api.timeout, timeout))
+        preview: dict[str, Any] = resp.data
+        return preview
+
+    async def start_billing_run(self, year: int, confirm_gross_total: str, idempotency_key: str, *,
+                                timeout: float = 300.0) -> dict[str, Any]:
+        """Bill a year, confirming the preview's gross total (409 when the figures changed since);
+        the server answers when the run is done."""
+        api = await self._ready()
+        resp = await api.request("POST", routes.BILLING_RUNS, json={"year": year, "confirm_gross_total": confirm_gross_total},
+                                 idempotency_key=idempotency_key, timeout=max(api.timeout, timeout))
         run: dict[str, Any] = resp.data
         return run
 
@@ -111,10 +121,23 @@ class InvoicesService:
     # --- writes through the outbox --------------------------------------------------------------
 
     @staticmethod
-    def review(invoice_id: int, action: str, line_ids: list[int], reason: str) -> Write:
-        """``factual`` / ``arithmetic`` confirmation or a ``dispute`` of lines, with a reason."""
-        return Write("invoice.review", "POST", routes.invoice_review(invoice_id),
-                     {"action": action, "line_ids": line_ids, "reason": reason})
+    def review(invoice_id: int, action: str, line_ids: list[int], reason: str, statement: str = "") -> Write:
+        """A sign-off (with the ``statement`` the dialog showed), its withdrawal, or a ``dispute`` of
+        lines, with a reason."""
+        body: dict[str, Any] = {"action": action, "line_ids": line_ids, "reason": reason}
+        if statement:
+            body["statement"] = statement
+        return Write("invoice.review", "POST", routes.invoice_review(invoice_id), body)
+
+    @staticmethod
+    def payment(invoice_id: int, body: dict[str, Any]) -> Write:
+        """A payment booked by the operator (value date, amount, bank reference)."""
+        return Write("invoice.payment", "POST", routes.invoice_payments(invoice_id), body)
+
+    @staticmethod
+    def credit_note(invoice_id: int, body: dict[str, Any]) -> Write:
+        """A partial credit note for a line or an amount."""
+        return Write("invoice.credit_note", "POST", routes.invoice_credit_notes(invoice_id), body)
 
     @staticmethod
     def cancel(invoice_id: int, reason: str) -> Write:

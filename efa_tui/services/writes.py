@@ -11,10 +11,11 @@ from typing import Any
 
 from ..store.backend import Backend
 from ..store.drafts import Drafts
+from ..store.local import LEGACY
 from ..store.outbox import CONFLICT, NEEDS_ATTENTION, PENDING, Outbox, OutboxItem
 from .outcome import Outcome, outcome_of
 
-__all__ = ["CONFLICT", "NEEDS_ATTENTION", "OPEN_STATES", "PENDING", "DraftService", "OutboxItem", "OutboxService",
+__all__ = ["CONFLICT", "LEGACY", "NEEDS_ATTENTION", "OPEN_STATES", "PENDING", "DraftService", "OutboxItem", "OutboxService",
            "Write", "Writes"]
 
 # The states a user still has to see: waiting, refused, in conflict.
@@ -65,7 +66,17 @@ class OutboxService:
         self._outbox = outbox
 
     def open_items(self, *states: str, related: str | None = None) -> list[OutboxItem]:
+        """This identity's writes in ``states`` (default: waiting, refused, in conflict)."""
         return self._outbox.items(*(states or OPEN_STATES), related=related)
+
+    def others(self, *states: str) -> list[OutboxItem]:
+        """Other identities' writes: listed, and sent only under their own sign-in."""
+        return self._outbox.others(*(states or OPEN_STATES))
+
+    @property
+    def owner(self) -> str:
+        """Whose writes are sent now (the signed-in identity)."""
+        return self._outbox.owner
 
     def pending(self, kind_prefix: str = "") -> list[OutboxItem]:
         return [i for i in self._outbox.items(PENDING) if i.kind.startswith(kind_prefix)]
