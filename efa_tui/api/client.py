@@ -402,7 +402,7 @@ class ApiClient:
         body: dict[str, int] = {"order_id": int(order_id), "year": int(year), "month": int(month), "cases": int(cases)}
         if replaces is not None:
             body["replaces"] = int(replaces)
-        return await self._post("/usage", UsageReport, body, idempotency_key)
+        return await self._post(routes.USAGE, UsageReport, body, idempotency_key)
 
     async def list_usage(self, **params: Any) -> Page[UsageReport]:
         return await self._page(routes.USAGE, UsageReport, params)
@@ -412,16 +412,17 @@ class ApiClient:
     async def preview_billing_run(self, year: int, *, timeout: float | None = None) -> dict[str, Any]:
         """What a billing run for ``year`` would create (the server's dry run; writes nothing):
         ``invoices_to_create``, ``net_total``, ``gross_total``, ``invoices``, ``skipped``."""
-        resp = await self.request("POST", "/billing/runs", json={"year": int(year), "dry_run": True},
+        resp = await self.request("POST", routes.BILLING_RUNS, json={"year": int(year), "dry_run": True},
                                   timeout=timeout or max(self.timeout, 120.0))
-        return resp.data
+        preview: dict[str, Any] = resp.data
+        return preview
 
     async def start_billing_run(self, year: int, confirm_gross_total: Decimal | str, idempotency_key: str, *,
                                 timeout: float | None = None) -> BillingRun:
         """Bill a year, confirming the preview's gross total (409 ``Conflict`` when the figures
         changed since); the server answers when the run is done, so the timeout is generous."""
         body = {"year": int(year), "confirm_gross_total": Decimal(str(confirm_gross_total))}
-        return await self._post("/billing/runs", BillingRun, body, idempotency_key,
+        return await self._post(routes.BILLING_RUNS, BillingRun, body, idempotency_key,
                                 timeout=timeout or max(self.timeout, 120.0))
 
     async def get_billing_run(self, run_id: int) -> BillingRun:
