@@ -13,6 +13,7 @@ from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.notifications import SeverityLevel
@@ -26,6 +27,7 @@ from .screens.jump import JumpScreen, parse_jump
 from .screens.localize import localize_bindings
 from .session import Session
 from .store.backend import Status
+from .store.live import Batch, Live, News
 from .text import clean
 from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
 from .widgets.virtual_table import VirtualTable
@@ -61,6 +63,26 @@ def _freeze_startup_objects() -> None:
         gc.freeze()
 
 
+class LiveBatch(Message):
+    """The live client synced a burst of events (posted from its worker)."""
+
+    def __init__(self, batch: Batch):
+        super().__init__()
+        self.batch = batch
+
+
+def news_text(news: News) -> str:
+    """One announcement, in the user's language (server text cleaned)."""
+    record = news.record or {}
+    if news.record_kind == "invoices":
+        amount = formatting.money(record["gross"]) if record.get("gross") else "–"
+        return i18n.t("news.invoice", number=clean(str(record.get("number") or news.record_id)), amount=amount)
+    title = clean(str((record.get("offering") or {}).get("title") or ""))
+    side = "customer" if news.kind in ("interest", "order") else "provider"
+    who = clean(str((record.get(side) or {}).get("name") or ""))
+    return i18n.t("news." + news.kind, id=news.record_id, title=title, who=who)
+
+
 class EfaApp(App):
     TITLE = "efa-tui"
     COMMANDS = App.COMMANDS | {JumpProvider}
@@ -73,6 +95,7 @@ class EfaApp(App):
         Binding("4", "role_area", "key.role_area", show=False, id="app.role_area"),
         Binding("r", "refresh", "key.refresh", id="app.refresh"),
         Binding("o", "outbox", "key.outbox", show=False, id="app.outbox"),
+        Binding("w", "news", "key.news", show=False, id="app.news"),
         Binding("q", "quit", "key.quit", id="app.quit"),
         # Our own palette binding (Textual then adds none): labelled in the user's language, rebindable.
         Binding("ctrl+p", "command_palette", "key.palette", show=False, priority=True, id="app.palette"),
@@ -93,6 +116,7 @@ class EfaApp(App):
         self._progress: tuple[int, int | None] | None = None
         self._connecting = session.server is not None
         self._me: dict[str, Any] | None = None
+        self.live: Live | None = None  # follows the server's event stream once the session started
         self._theme_name = theme or session.config.theme
         localize_bindings(self)
         if session.config.keymap:
@@ -193,6 +217,26 @@ class EfaApp(App):
         self.decorate(self.screen)
         await self._refresh()
         await self.backend.flush() if self.backend.status.online else None
+        self.start_live()
+
+    def start_live(self) -> None:
+        """Follow the server's event stream (store/live.py): changes are synced as they happen."""
+        settings = self.session.config.live
+        if not settings.enabled or self.live is not None:
+            return
+        self.live = Live(self.backend, role=lambda: self.me.get("role"), notify=tuple(settings.notify),
+                         poll_s=settings.poll_s, on_batch=lambda batch: self.post_message(LiveBatch(batch)))
+        self.run_worker(self.live.run(), group="live", exclusive=True, exit_on_error=False)
+
+    def on_live_batch(self, message: LiveBatch) -> None:
+        """Events were synced: the screens show the new data in place, the news is announced."""
+        batch = message.batch
+        if batch.results and not all(r.not_modified for r in batch.results.values()):
+            self.data_synced()
+        if self.session.config.live.toasts:
+            for news in batch.news:
+                self.notify(news_text(news), title=i18n.t("key.news"))
+        self._show_status(self.backend.status)
 
     async def _refresh(self) -> None:
         def progress(kind: str, done: int, total: int | None) -> None:
@@ -208,12 +252,16 @@ class EfaApp(App):
         finally:
             self._progress = None
         if results and not all(r.not_modified for r in results.values()):
-            for screen in self._area_screens():
-                if isinstance(screen, CatalogScreen):
-                    screen.reload(keep_cursor=True)
-                elif hasattr(screen, "data_synced"):
-                    screen.data_synced()
+            self.data_synced()
         self._show_status(self.backend.status)
+
+    def data_synced(self) -> None:
+        """A sync brought changes: every screen that shows cached data reads it again, in place."""
+        for screen in self._area_screens():
+            if isinstance(screen, CatalogScreen):
+                screen.reload(keep_cursor=True)
+            elif hasattr(screen, "data_synced"):
+                screen.data_synced()
 
     def _area_screens(self) -> Iterable[Screen]:
         for stack in self._screen_stacks.values():
@@ -271,6 +319,25 @@ class EfaApp(App):
 
         if not isinstance(self.screen, OutboxScreen):
             self.push_screen(OutboxScreen(self.session))
+
+    def action_news(self) -> None:
+        """Open the oldest thing that waits for the user (announced by the live client)."""
+        news = self.live.read() if self.live is not None else None
+        if news is None:
+            self.notify(i18n.t("news.none"))
+        else:
+            self.open_news(news)
+        self._show_status(self.backend.status)
+
+    @work(exclusive=True, group="record")
+    async def open_news(self, news: News) -> None:
+        record = await asyncio.to_thread(self.cache.get_record, news.record_kind, news.record_id) or news.record
+        if record is None:
+            self.notify(i18n.t("news.gone", id=news.record_id), severity="warning")
+        elif news.record_kind == "orders":
+            self.open_order(record)
+        else:
+            self.open_invoice(record)
 
     def action_area(self, name: str) -> None:
         self.switch_mode(name)
@@ -361,6 +428,7 @@ class EfaApp(App):
         elif role_area == "my_offerings":
             yield SystemCommand(i18n.t("cmd.my_offerings"), ":angebote", lambda: self.run_jump("angebote"))
         yield SystemCommand(i18n.t("cmd.outbox"), ":outbox", self.action_outbox)
+        yield SystemCommand(i18n.t("cmd.news"), "w", self.action_news)
         yield SystemCommand(i18n.t("cmd.refresh"), "r", self.action_refresh)
         yield SystemCommand(i18n.t("cmd.language"), "de/en", self.action_toggle_language)
         yield SystemCommand(i18n.t("cmd.theme"), "dark/light/ANSI", self.action_cycle_theme)

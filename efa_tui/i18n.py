@@ -177,9 +177,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 def _merge_area_catalogs() -> None:
-    from .messages import forms, invoices, offerings, orders
+    from .messages import forms, invoices, live, offerings, orders
 
-    for module in (forms, orders, invoices, offerings):
+    for module in (forms, orders, invoices, offerings, live):
         clash = MESSAGES.keys() & module.MESSAGES.keys()
         assert not clash, f"message ids defined twice: {sorted(clash)}"
         MESSAGES.update(module.MESSAGES)

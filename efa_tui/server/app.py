@@ -14,10 +14,10 @@ from fastapi.responses import Response
 from sqlalchemy import text
 
 from .. import __version__
-from . import db, idempotency, problems
+from . import changes, db, idempotency, problems
 from .http import PageCache
 from .problems import ApiProblem
-from .routes import billing_runs, invoices, offerings, orders, organizations, usage
+from .routes import billing_runs, events, invoices, offerings, orders, organizations, usage
 
 log = logging.getLogger("efa_tui.server")
 API_PREFIX = "/api/v1"
@@ -29,6 +29,8 @@ class Settings:
     database_url: str
     allow_demo_tokens: bool = False  # only for a server on loopback: demo tokens are public
     max_body: int = MAX_BODY
+    events_keepalive: float = events.KEEPALIVE_SECONDS  # seconds between keep-alive comments
+    events_poll: float = changes.POLL_SECONDS  # how often this process reads the change log
 
 
 class BodyLimit:
@@ -88,17 +90,19 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async def purge_hourly() -> None:
             while True:
-                try:
-                    await asyncio.to_thread(idempotency.purge, engine)
-                except Exception:  # noqa: BLE001 - housekeeping must not stop the server
-                    log.exception("purging idempotency keys failed")
+                for purge in (idempotency.purge, changes.purge):
+                    try:
+                        await asyncio.to_thread(purge, engine)
+                    except Exception:  # noqa: BLE001 - housekeeping must not stop the server
+                        log.exception("purging old records failed (%s)", purge.__module__)
                 await asyncio.sleep(3600)
 
-        task = asyncio.create_task(purge_hourly())
+        tasks = [asyncio.create_task(purge_hourly()), asyncio.create_task(app.state.hub.run())]
         try:
             yield
         finally:
-            task.cancel()
+            for task in tasks:
+                task.cancel()
             engine.dispose()
 
     app = FastAPI(
@@ -113,6 +117,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.settings = settings
     app.state.user_cache = {}
+    # Every process follows the change log: event streams, and cached users forgotten when an
+    # organisation or a user changed in any process.
+    app.state.hub = changes.Hub(engine, interval=settings.events_poll, on_auth_change=app.state.user_cache.clear)
     app.state.page_cache = PageCache()
     problems.install(app)
 
@@ -124,7 +131,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_api_route(f"{API_PREFIX}/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness and database check")
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/openapi.json", lambda: app.openapi(), methods=["GET"], include_in_schema=False)
-    for module in (organizations, offerings, orders, usage, billing_runs, invoices):
+    for module in (organizations, offerings, orders, usage, billing_runs, invoices, events):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodyLimit, limit=settings.max_body)
     return app

@@ -9,7 +9,7 @@ from pathlib import Path
 import platformdirs
 
 
-from . import db
+from . import changes, db
 from .app import Settings, create_app
 from .demo import seed
 
@@ -76,8 +76,9 @@ def create_token(database_url: str | None, org_key: str, role: str, name: str, e
             org_id = conn.execute(select(db.organizations.c.id).where(db.organizations.c.key == org_key)).scalar()
             if org_id is None:
                 raise ValueError(f"no organisation with key {org_key!r}")
-            conn.execute(db.users.insert().values(organization_id=org_id, role=role, name=name, email=email,
-                                                  token_sha256=token_digest(token), demo=False))
+            user_id = conn.execute(db.users.insert().values(organization_id=org_id, role=role, name=name, email=email,
+                                                            token_sha256=token_digest(token), demo=False)).inserted_primary_key[0]
+            changes.record(conn, "user", user_id, "created")
     finally:
         engine.dispose()
     return token

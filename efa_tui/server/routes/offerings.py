@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from ...domain.catalog import BUNDESLAENDER, THEMENFELDER
 from ...domain.pricing import DistributionKey
-from .. import db, idempotency
+from .. import changes, db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import PageCache, check_if_match, dumps, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
@@ -304,7 +304,9 @@ def create_offering(request: Request, body: OfferingCreate, user: Annotated[User
     require_role(user, "provider")
 
     def work(conn: Connection) -> Response:
-        return _item_response(conn, user, create(conn, user, body), status=201)
+        offering_id = create(conn, user, body)
+        changes.record(conn, "offering", offering_id, "created")
+        return _item_response(conn, user, offering_id, status=201)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
@@ -352,6 +354,7 @@ def _patch(conn: Connection, request: Request, user: User, offering_id: int, cha
     ).rowcount
     if not done:
         raise ApiProblem(412, "someone else changed this offering meanwhile; reload it", type="stale-etag")
+    changes.record(conn, "offering", row.id, "changed")
     return _item_response(conn, user, row.id)
 
 
@@ -367,6 +370,7 @@ def _set_status(request: Request, user: User, offering_id: int, sources: tuple[s
         if target == "published":
             values["published_at"] = row.published_at or now
         conn.execute(update(o).where(o.c.id == row.id).values(**values))
+        changes.record(conn, "offering", row.id, target)
         return _item_response(conn, user, row.id)
 
     return idempotency.run(request, user, {"status": target}, work)
@@ -391,4 +395,5 @@ def delete_offering(request: Request, offering_id: IdPath, user: Annotated[User,
         if row.status != "draft":
             raise ApiProblem(409, "only a draft can be discarded; retire a published offering", type="invalid-state")
         conn.execute(update(o).where(o.c.id == row.id).values(deleted=True, version=row.version + 1, updated_at=db.utcnow()))
+        changes.record(conn, "offering", row.id, "deleted")
     return Response(status_code=204)

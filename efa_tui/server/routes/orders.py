@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from ...domain.leitweg import check_leitweg_id
 from ...domain.orders import Action, OrderState, TransitionError, allowed_actions, next_state, termination_date
 from ...domain.pricing import DistributionKey
-from .. import db, idempotency
+from .. import changes, db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
@@ -284,7 +284,9 @@ def create_order(request: Request, body: OrderCreate, user: Annotated[User, Depe
     require_role(user, "customer")
 
     def work(conn: Connection) -> Response:
-        return _item(conn, user, create(conn, user, body), status=201)
+        order_id = create(conn, user, body)
+        changes.record(conn, "order", order_id, "create")
+        return _item(conn, user, order_id, status=201)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
@@ -309,6 +311,7 @@ def post_transition(
             row = load(conn, user, order_id)
             check_if_match(request, representation_etag(serialize(row, user)))
         transition(conn, user, order_id, body)
+        changes.record(conn, "order", order_id, body.action.value)
         return _item(conn, user, order_id)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from ...domain.catalog import BUNDESLAENDER
 from ...domain.leitweg import check_leitweg_id
+from .. import changes as change_log
 from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, representation_etag
@@ -140,6 +141,7 @@ def create_organization(request: Request, body: OrganizationCreate, user: Annota
             raise ApiProblem(409, f"an organisation with key {body.key!r} exists", type="conflict")
         values.setdefault("short_name", body.name[:100])
         new_id = conn.execute(t.insert().values(**values, updated_at=db.utcnow())).inserted_primary_key[0]
+        change_log.record(conn, "organization", new_id, "created")
         row = load(conn, new_id)
         return json_response(None, serialize(row), status=201,
                              headers={"Location": f"/api/v1/organizations/{row.id}"})
@@ -164,6 +166,7 @@ def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2*
         check_if_match(request, representation_etag(serialize(row)))
         _validate(conn, changes)
         conn.execute(update(t).where(t.c.id == row.id).values(**changes, version=row.version + 1, updated_at=db.utcnow()))
+        change_log.record(conn, "organization", row.id, "changed")
         row = load(conn, org_id)
     # Users carry their organisation's in-house relationship: forget cached ones.
     request.app.state.user_cache.clear()
