@@ -216,5 +216,8 @@ class OrdersScreen(FilterKeys, Screen):
 
     async def relabel(self) -> None:
         await self.recompose()
+        # recompose() took the chrome (header, status line) too: /me arriving after the screen
+        # opened left it without a status line until the next area switch.
+        self.app.decorate(self)
         self.query_one("#orders-filter", Input).value = self.filter.text
         self.load()
