@@ -89,3 +89,19 @@ async def test_catalog_counts_follow_publish_and_retire_while_typing(live_server
             assert http.post(f"/offerings/{offering['id']}/retire", headers=auth("provider")).status_code == 200
         await until(pilot, lambda: str(count.render()).startswith(f"0 von {total}"))
         assert box.value == "livetest"
+
+
+async def test_a_customer_sees_the_proposal_in_the_open_order(live_server, tmp_path):
+    order = await asyncio.to_thread(interest, live_server)
+    app = make_app(live_server, tmp_path, identity="customer")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await live(pilot)
+        app.run_jump(f"order {order['id']}")
+        await until(pilot, lambda: getattr(app.screen, "order_id", None) == order["id"]
+                    and app.screen.order.get("state") == "interest")
+        with httpx.Client(base_url=live_server) as http:
+            r = http.post(f"/orders/{order['id']}/transitions", json={"action": "propose"}, headers=auth("provider"))
+            assert r.status_code == 200, r.text
+        await until(pilot, lambda: app.screen.order.get("state") == "proposed")
+        await until(pilot, lambda: "Status: Angebot" in screen_text(app) and "1 neu" in status_text(app))
+        assert any("Entgeltvorschlag" in str(n.message) for n in app._notifications)
