@@ -152,6 +152,12 @@ async def test_a_customer_hears_nothing_of_another_organisation(live_server):
                                               "one_time_fee": "0.00", "distribution_key": "fixed", "vat_rate": "0.00"},
                           headers=auth("provider"))
         assert draft.status_code == 201, draft.text
+        r = http.patch(f"/offerings/{draft.json()['id']}", json={"summary": "geheim"}, headers=auth("provider", **{"If-Match": "*"}))
+        assert r.status_code == 200, r.text
+        published = http.get("/offerings", params={"provider": draft.json()["provider"]["id"], "status": "published", "limit": 1},
+                             headers=auth("provider")).json()["items"][0]
+        r = http.patch(f"/offerings/{published['id']}", json={"summary": "neu"}, headers=auth("provider", **{"If-Match": "*"}))
+        assert r.status_code == 200, r.text
         assert http.delete(f"/offerings/{draft.json()['id']}", headers=auth("provider")).status_code == 204
         org = http.get("/me", headers=auth("customer")).json()["organization"]
         r = http.patch(f"/organizations/{org['id']}", json={"phone": "0800 1"}, headers=auth("operator", **{"If-Match": "*"}))
@@ -165,6 +171,7 @@ async def test_a_customer_hears_nothing_of_another_organisation(live_server):
     private = {(e.kind, e.data["record_id"]) for e in everything if e.kind in ("order", "invoice", "usage")}
     assert not {(e.kind, e.data["record_id"]) for e in heard} & private
     assert all(e.kind in ("offering", "organization") for e in heard)
+    assert ("offering", published["id"], "changed") in {(e.kind, e.data["record_id"], e.action) for e in heard}
     # The discarded draft was never public: nobody but its provider (and staff) hears of it.
     assert draft.json()["id"] not in {e.data["record_id"] for e in heard if e.kind == "offering"}
     with sync_http(live_server) as http:

@@ -23,7 +23,8 @@ from ..domain.invoice_check import Contract
 from ..domain.invoicing import invoice_totals
 from ..domain.money import ZERO
 from ..domain.pricing import Charge, DistributionKey, Fees
-from . import changes, db
+from . import changes as change_log
+from . import db
 
 log = logging.getLogger("efa_tui.server.billing")
 PAYMENT_DAYS = 30
@@ -192,7 +193,7 @@ def run_billing(engine: Engine, run_id: int, year: int, today: date | None = Non
                 conn.execute(update(db.invoices).where(db.invoices.c.id == invoice_id).values(number=invoice_number(year, invoice_id)))
                 conn.execute(db.invoice_lines.insert(), [{**ln, "invoice_id": invoice_id, "position": n} for n, ln in enumerate(lines, 1)])
                 conn.execute(update(db.billing_runs).where(db.billing_runs.c.id == run_id).values(contracts_billed=billed))
-                changes.record(conn, "invoice", invoice_id, "issued")
+                change_log.record(conn, "invoice", invoice_id, "issued")
         except IntegrityError:
             # Another run (maybe another server process) billed this customer a moment ago.
             skipped.append({"customer_id": customer_id, "reason": "already_billed", "detail": "billed by a concurrent run"})

@@ -9,7 +9,8 @@ from pathlib import Path
 import platformdirs
 
 
-from . import changes, db
+from . import changes as change_log
+from . import db
 from .app import Settings, create_app
 from .demo import seed
 
@@ -78,7 +79,7 @@ def create_token(database_url: str | None, org_key: str, role: str, name: str, e
                 raise ValueError(f"no organisation with key {org_key!r}")
             user_id = conn.execute(db.users.insert().values(organization_id=org_id, role=role, name=name, email=email,
                                                             token_sha256=token_digest(token), demo=False)).inserted_primary_key[0]
-            changes.record(conn, "user", user_id, "created")
+            change_log.record(conn, "user", user_id, "created")
     finally:
         engine.dispose()
     return token

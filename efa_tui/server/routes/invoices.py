@@ -16,7 +16,8 @@ from sqlalchemy.orm import aliased
 from ...domain.invoicing import invoice_totals, line_vat
 from ...xrechnung.build import build_xrechnung
 from ...xrechnung.model import InvoiceDocument, InvoiceLineItem, Party
-from .. import billing, changes, db, idempotency
+from .. import billing, db, idempotency
+from .. import changes as change_log
 from ..auth import User, current_user, require_role
 from ..http import etag_of, iso, json_response, money
 from ..problems import ApiProblem
@@ -275,7 +276,7 @@ def review(request: Request, invoice_id: IdPath, body: ReviewIn, user: Annotated
         else:
             values = {"arithmetic_ok_by": user.name, "arithmetic_ok_at": now}
         conn.execute(update(inv).where(inv.c.id == row.id).values(version=row.version + 1, updated_at=now, **values))
-        changes.record(conn, "invoice", row.id, "reviewed")
+        change_log.record(conn, "invoice", row.id, "reviewed")
         return _item(conn, user, row.id)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
@@ -293,7 +294,7 @@ def pay(request: Request, invoice_id: IdPath, user: Annotated[User, Depends(curr
             raise ApiProblem(409, f"a {row.kind} in state {row.status} cannot be marked paid", type="invalid-state")
         now = db.utcnow()
         conn.execute(update(inv).where(inv.c.id == row.id).values(status="paid", paid_at=now, version=row.version + 1, updated_at=now))
-        changes.record(conn, "invoice", row.id, "paid")
+        change_log.record(conn, "invoice", row.id, "paid")
         return _item(conn, user, row.id)
 
     return idempotency.run(request, user, {"pay": invoice_id}, work)
@@ -325,8 +326,8 @@ def cancel(request: Request, invoice_id: IdPath, body: CancelIn, user: Annotated
         conn.execute(ln.insert(), [{**x, "invoice_id": credit_id} for x in lines])
         conn.execute(update(inv).where(inv.c.id == row.id).values(status="cancelled", cancelled_at=now,
                                                                   version=row.version + 1, updated_at=now))
-        changes.record(conn, "invoice", row.id, "cancelled")
-        changes.record(conn, "invoice", credit_id, "issued")
+        change_log.record(conn, "invoice", row.id, "cancelled")
+        change_log.record(conn, "invoice", credit_id, "issued")
         return _item(conn, user, credit_id, status=201)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)

@@ -13,7 +13,8 @@ from sqlalchemy.engine import Connection
 
 from ...domain.catalog import BUNDESLAENDER, THEMENFELDER
 from ...domain.pricing import DistributionKey
-from .. import changes, db, idempotency
+from .. import changes as change_log
+from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import PageCache, check_if_match, dumps, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
@@ -305,7 +306,7 @@ def create_offering(request: Request, body: OfferingCreate, user: Annotated[User
 
     def work(conn: Connection) -> Response:
         offering_id = create(conn, user, body)
-        changes.record(conn, "offering", offering_id, "created")
+        change_log.record(conn, "offering", offering_id, "created")
         return _item_response(conn, user, offering_id, status=201)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
@@ -354,7 +355,7 @@ def _patch(conn: Connection, request: Request, user: User, offering_id: int, cha
     ).rowcount
     if not done:
         raise ApiProblem(412, "someone else changed this offering meanwhile; reload it", type="stale-etag")
-    changes.record(conn, "offering", row.id, "changed")
+    change_log.record(conn, "offering", row.id, "changed")
     return _item_response(conn, user, row.id)
 
 
@@ -370,7 +371,7 @@ def _set_status(request: Request, user: User, offering_id: int, sources: tuple[s
         if target == "published":
             values["published_at"] = row.published_at or now
         conn.execute(update(o).where(o.c.id == row.id).values(**values))
-        changes.record(conn, "offering", row.id, target)
+        change_log.record(conn, "offering", row.id, target)
         return _item_response(conn, user, row.id)
 
     return idempotency.run(request, user, {"status": target}, work)
@@ -395,5 +396,5 @@ def delete_offering(request: Request, offering_id: IdPath, user: Annotated[User,
         if row.status != "draft":
             raise ApiProblem(409, "only a draft can be discarded; retire a published offering", type="invalid-state")
         conn.execute(update(o).where(o.c.id == row.id).values(deleted=True, version=row.version + 1, updated_at=db.utcnow()))
-        changes.record(conn, "offering", row.id, "deleted")
+        change_log.record(conn, "offering", row.id, "deleted")
     return Response(status_code=204)

@@ -16,7 +16,8 @@ from sqlalchemy.orm import aliased
 from ...domain.leitweg import check_leitweg_id
 from ...domain.orders import Action, OrderState, TransitionError, allowed_actions, next_state, termination_date
 from ...domain.pricing import DistributionKey
-from .. import changes, db, idempotency
+from .. import changes as change_log
+from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
@@ -285,7 +286,7 @@ def create_order(request: Request, body: OrderCreate, user: Annotated[User, Depe
 
     def work(conn: Connection) -> Response:
         order_id = create(conn, user, body)
-        changes.record(conn, "order", order_id, "create")
+        change_log.record(conn, "order", order_id, "create")
         return _item(conn, user, order_id, status=201)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
@@ -311,7 +312,7 @@ def post_transition(
             row = load(conn, user, order_id)
             check_if_match(request, representation_etag(serialize(row, user)))
         transition(conn, user, order_id, body)
-        changes.record(conn, "order", order_id, body.action.value)
+        change_log.record(conn, "order", order_id, body.action.value)
         return _item(conn, user, order_id)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)

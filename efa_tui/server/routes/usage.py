@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection
 
-from .. import changes, db, idempotency
+from .. import changes as change_log
+from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import iso, json_response
 from ..problems import ApiProblem
@@ -57,7 +58,7 @@ def post_usage(request: Request, body: UsageIn, user: Annotated[User, Depends(cu
 
     def work(conn: Connection) -> Response:
         row = conn.execute(select(u).where(u.c.id == report(conn, user, body))).one()
-        changes.record(conn, "usage", row.id, "reported")
+        change_log.record(conn, "usage", row.id, "reported")
         return json_response(None, serialize(row), status=201)
 
     return idempotency.run(request, user, body.model_dump(), work)
