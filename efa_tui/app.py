@@ -21,6 +21,7 @@ from textual.notifications import SeverityLevel
 from . import THEMES, formatting, i18n
 from .api.errors import ApiError, Unreachable
 from .commands import JumpProvider
+from .screens.base import AppModal, AppScreen
 from .screens.catalog import CatalogScreen
 from .screens.help import HelpScreen, binding_rows
 from .screens.jump import JumpScreen, parse_jump
@@ -30,7 +31,6 @@ from .store.backend import Status
 from .store.live import Batch, Live, News
 from .text import clean
 from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
-from .widgets.virtual_table import VirtualTable
 
 log = logging.getLogger("efa_tui")
 RETRY_PENDING_S = 30.0
@@ -138,6 +138,8 @@ class EfaApp(App):
         for area in AREAS:
             self.add_mode(area, lambda area=area: self.area_screen(area))
         self.backend.subscribe(self._on_status)
+        self.backend.on_cache_reset = self.action_refresh  # damage emptied the cache: sync it again
+        self.session.on_identity.append(self._identity_changed)
         self.run_worker(self._announce(), group="announce")
         self.switch_mode("catalog")
         # The network side starts once the cached catalog is on screen (or after a second):
@@ -183,7 +185,7 @@ class EfaApp(App):
         me = await asyncio.to_thread(self.cache.get_state, "me")
         if self._me is None:
             self._me = me
-        self.decorate(self.screen)
+        self.mount_chrome(self.screen)
         await self.backend.announce()
 
     def on_virtual_table_loaded(self) -> None:
@@ -207,14 +209,13 @@ class EfaApp(App):
                 self.notify(i18n.t("error.unreachable", reason="embedded server"), severity="error")
         self._connecting = False
         try:
-            me = await self.session.api.me()
-            self._me = me.model_dump(mode="json")
-            await asyncio.to_thread(self.cache.set_state, "me", self._me)
+            # Who this is: the local state becomes that identity's (another one's rows go away).
+            self._me, _ = await self.session.identify()
         except Unreachable:
             pass  # the refresh below goes offline and probes
         except ApiError as exc:
             self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
-        self.decorate(self.screen)
+        self.mount_chrome(self.screen)
         await self._refresh()
         await self.backend.flush() if self.backend.status.online else None
         self.start_live()
@@ -256,12 +257,37 @@ class EfaApp(App):
         self._show_status(self.backend.status)
 
     def data_synced(self) -> None:
-        """A sync brought changes: every screen that shows cached data reads it again, in place."""
+        """A sync brought changes (r, or the live event stream): every screen that shows cached
+        data reads it again, in place."""
         for screen in self._area_screens():
             if isinstance(screen, CatalogScreen):
                 screen.reload(keep_cursor=True)
-            elif hasattr(screen, "data_synced"):
+            elif isinstance(screen, AppScreen):
                 screen.data_synced()
+
+    def _identity_changed(self, identity: Any) -> None:
+        """/me named another identity than the cache on screen had: everything built on those
+        rows goes, and the areas are built again on this identity's cache."""
+        self._me = identity.me
+        self.run_worker(self._rebuild_areas(), group="identity", exclusive=True)
+        if self.live is not None:
+            # Another identity hears other events, from its own last event id, with its own news.
+            self.live = None
+            self.workers.cancel_group(self, "live")
+            self.start_live()
+
+    async def _rebuild_areas(self) -> None:
+        if self.current_mode != "catalog":
+            self.switch_mode("catalog")
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        for area in AREAS:
+            if area != "catalog":
+                await self.remove_mode(area)
+                self.add_mode(area, lambda area=area: self.area_screen(area))
+        if isinstance(self.screen, CatalogScreen):
+            self.screen.reload()
+        self.mount_chrome(self.screen)
 
     def _area_screens(self) -> Iterable[Screen]:
         for stack in self._screen_stacks.values():
@@ -269,8 +295,9 @@ class EfaApp(App):
 
     # --- chrome ------------------------------------------------------------------------------
 
-    def decorate(self, screen: Screen) -> None:
-        """Every area screen gets the header, the offline banner and the status line."""
+    def mount_chrome(self, screen: Screen) -> None:
+        """Mount the chrome on a screen (header, offline banner, status line) once, and show in it who
+        is signed in and the status now; called again, it only updates what the chrome shows."""
         if not screen.query(AppHeader):
             screen.mount(AppHeader(), BottomBar(StatusLine(), Footer()), OfflineBanner())
             # The status line sits inside the bar, which only has it once mounted.
@@ -278,7 +305,7 @@ class EfaApp(App):
         me = self._me or {}
         org = (me.get("organization") or {}).get("name", "")
         # The area a screen belongs to is the mode it was first shown in (a language switch
-        # redecorates screens of other areas too).
+        # gives screens of other areas their chrome again).
         mode = screen.__dict__.setdefault("_efa_area", self.current_mode)
         area = {"catalog": "area.catalog", "orders": "area.orders", "invoices": "area.invoices",
                 "support": "area.support", "my_offerings": "area.my_offerings"}.get(mode, "area.catalog")
@@ -354,7 +381,7 @@ class EfaApp(App):
 
     def switch_mode(self, mode: str):  # type: ignore[override]
         result = super().switch_mode(mode)
-        self.call_after_refresh(self.decorate, self.screen)
+        self.call_after_refresh(self.mount_chrome, self.screen)
         return result
 
     def action_refresh(self) -> None:
@@ -439,26 +466,11 @@ class EfaApp(App):
         i18n.set_language("en" if i18n.current_language() == "de" else "de")
         localize_bindings(self)
         for screen in list(self._area_screens()):
-            localize_bindings(screen)
-            if hasattr(screen, "relabel"):
-                focused = screen.focused.id if screen.focused is not None else None
-                await screen.relabel()
-                # A screen rebuilt by recompose() lost its chrome and its focus: both come back, so
-                # that a key pressed on return goes where it went before (not into a filter box).
-                self.decorate(screen)
-                self._refocus(screen, focused)
+            if isinstance(screen, (AppScreen, AppModal)):
+                await screen.language_changed()
+            else:  # Textual's own (the command palette)
+                localize_bindings(screen)
         self.refresh_bindings()
-        self.decorate(self.screen)
-
-    @staticmethod
-    def _refocus(screen: Screen, widget_id: str | None) -> None:
-        if screen.focused is not None:
-            return
-        again = screen.query(f"#{widget_id}") if widget_id else None
-        if again:
-            again.first().focus()
-        elif tables := screen.query(VirtualTable):
-            tables.first().focus()
 
     def action_cycle_theme(self) -> None:
         current = self.theme if self.theme in THEMES else THEMES[0]

@@ -27,6 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo-offerings", type=int, default=0, metavar="N",
                        help="add generated offerings up to N (benchmarks; at most 100000)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    dbp = sub.add_parser("db", help="the marketplace database: schema migrations (server admin)")
+    dbsub = dbp.add_subparsers(dest="db_command", required=True)
+    up = dbsub.add_parser("upgrade", help="upgrade the schema to the newest revision (serve does it at start, too)")
+    up.add_argument("--revision", default="head", help="target revision (default: head)")
+    cur = dbsub.add_parser("current", help="print the database's revision and the newest one")
+    rev = dbsub.add_parser("revision", help="developers: write a new migration from the change to server/db.py")
+    rev.add_argument("-m", "--message", required=True, help="what the revision changes")
+    for p in (up, cur, rev):
+        p.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: SQLite in the user data dir)")
     token = sub.add_parser("token", help="issue a bearer token for a user of the marketplace (server admin)")
     token.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: SQLite in the user data dir)")
     token.add_argument("--org", required=True, help="organisation key, e.g. muenchen")
@@ -52,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         port = args.port or free_port(args.host)
         serve(args.host, port, args.database, demo=args.demo, demo_offerings=args.demo_offerings, log_level=args.log_level)
         return 0
+    if args.command == "db":
+        return run_db(args)
     if args.command == "token":
         from .server.serve import create_token
 
@@ -69,6 +80,36 @@ def main(argv: list[str] | None = None) -> int:
         return run_app(args)
     parser.print_help()
     return 2
+
+
+def run_db(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .server import db, migrations
+    from .server.serve import default_database_url
+
+    url = args.database or default_database_url()
+    try:
+        engine = db.make_engine(url)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        print(f"efa-tui db: cannot open {db.safe_url(url)}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.db_command == "upgrade":
+            before, after = migrations.upgrade(engine, args.revision)
+            print(f"{db.safe_url(url)}: {before or 'empty'} -> {after}" if before != after else f"{db.safe_url(url)}: at {after}, nothing to do")
+        elif args.db_command == "current":
+            now, newest = migrations.current(engine), migrations.head()
+            state = "up to date" if now == newest else ("empty or older than migrations" if now is None else "needs upgrade")
+            print(f"current: {now or '-'}\nhead:    {newest}\n({state})")
+        else:
+            print(migrations.new_revision(engine, args.message))
+    except SQLAlchemyError as exc:
+        print(f"efa-tui db: {db.safe_url(url)}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    return 0
 
 
 def chosen_profile(args: argparse.Namespace):

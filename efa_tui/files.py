@@ -58,3 +58,30 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def private_dir(directory: Path) -> Path:
+    """``directory`` (and missing parents) with mode 0700: the local state and caches hold other
+    organisations' records, which no other user of the machine may read."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.name == "posix":
+        os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask, and an old dir may be 0755
+    return directory
+
+
+def private_database(path: Path) -> Path:
+    """A SQLite file that is 0600 before SQLite opens it (its -wal and -shm files take the mode of
+    the database file): created empty — an empty file is an empty database — or tightened."""
+    private_dir(path.parent)
+    if os.name == "posix":
+        fd = os.open(path, os.O_CREAT | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
+        for suffix in ("-wal", "-shm"):
+            try:
+                os.chmod(f"{path}{suffix}", 0o600)
+            except FileNotFoundError:
+                pass
+    return path

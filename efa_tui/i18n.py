@@ -132,9 +132,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "detail.not_cached": ("Angebot nicht im lokalen Bestand.", "Offering not in the local cache."),
     "yes": ("ja", "yes"),
     "no": ("nein", "no"),
-    # areas not built yet
-    "area.coming": ("Dieser Bereich folgt in einer der nächsten Versionen. Bereits abgeglichen: {n} Einträge.",
-                    "This area comes in an upcoming version. Already synced: {n} records."),
     # Textual's built-in bindings, as the help lists them (screens/help.py BUILTIN)
     "builtin.focus_next": ("Nächstes Feld", "Focus next"),
     "builtin.focus_previous": ("Vorheriges Feld", "Focus previous"),
@@ -177,7 +174,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 def _merge_area_catalogs() -> None:
-    from .messages import forms, invoices, live, offerings, orders
+    from .translations import forms, invoices, live, offerings, orders
 
     for module in (forms, orders, invoices, offerings, live):
         clash = MESSAGES.keys() & module.MESSAGES.keys()

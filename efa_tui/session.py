@@ -3,6 +3,12 @@ no server is configured), the API client, the cache, the outbox and drafts, the 
 
 Headless (no Textual): the app receives a Session and only talks to ``session.backend`` and the
 cache through workers.
+
+Local state belongs to one identity (server and user, as ``/me`` answers; see
+``store/identity.py``). A session opens the cache of the identity its credential answered as
+last time, or, for a credential never seen, an empty cache in memory: nothing of anybody is shown
+until ``/me`` has said who this is. ``identify`` asks ``/me`` and moves cache, outbox and drafts
+to that identity; the outbox sends nothing before.
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ from pathlib import Path
 import platformdirs
 
 from .config import Config, Profile
-from .files import free_port
+from .files import free_port, private_dir
 from .secrets import get_token
 from .store.backend import Backend
 from .store.cache import Cache
 from .store.drafts import Drafts
+from .store.identity import PROVISIONAL, Identities, Identity, cache_file, drop_legacy_caches, fingerprint, server_key
 from .store.local import LocalDB
 from .store.outbox import Outbox
 
@@ -116,6 +123,17 @@ class Session:
     drafts: Drafts
     backend: Backend
     server: EmbeddedServer | None = None
+    identities: Identities | None = None
+    server_key: str = ""
+    credential: str = ""  # fingerprint of (server, token)
+    identity: Identity | None = None  # as /me confirmed it in this session; None before
+    cache_identity: str | None = None  # whose cache is open (None: the empty one in memory)
+    cache_dir: Path | None = None  # None: a cache file chosen by the caller (tests, benchmarks)
+    on_identity: list = field(default_factory=list)  # called with the Identity when the rows were replaced
+
+    @property
+    def confirmed(self) -> bool:
+        return self.identity is not None
 
     @classmethod
     def open(cls, config: Config, profile: Profile, *, server: EmbeddedServer | None = None,
@@ -131,13 +149,74 @@ class Session:
         token = get_token(profile.name, profile) or ""
         verify: bool | str = str(profile.ca_bundle_path) if profile.ca_bundle_path else True
         api = LazyApi(base_url, token, timeout=profile.timeout_s, verify=verify)
-        cache_dir = Path(platformdirs.user_cache_dir("efa-tui"))
-        # One cache per profile: two servers' records must never mix.
-        cache = Cache(cache_path or cache_dir / f"{profile.name}.sqlite3")
+        key = server_key(profile.server_url, embedded_database=server.database_url if server else None)
+        credential = fingerprint(key, token)
         local = LocalDB(local_path)
-        outbox = Outbox(local, profile=profile.name)
-        drafts = Drafts(local, profile=profile.name)
-        return cls(profile, config, api, cache, local, outbox, drafts, Backend(api, cache, outbox), server)
+        identities = Identities(local)
+        known = identities.for_credential(credential)
+        # Whose the writes are until /me answers: the identity this credential was last time,
+        # or the credential itself (adopted by the identity /me names).
+        owner = known.key if known else PROVISIONAL + credential
+        cache_dir = None
+        if cache_path is not None:
+            cache = Cache(cache_path)
+        else:
+            cache_dir = private_dir(Path(platformdirs.user_cache_dir("efa-tui")))
+            drop_legacy_caches(cache_dir)  # one file per profile: it may hold another identity's rows
+            cache = Cache(cache_file(cache_dir, known.key) if known else ":memory:")
+        outbox = Outbox(local, owner, may_send=False)
+        drafts = Drafts(local, owner)
+        backend = Backend(api, cache, outbox)
+        session = cls(profile, config, api, cache, local, outbox, drafts, backend, server, identities=identities,
+                      server_key=key, credential=credential, cache_identity=known.key if known else None,
+                      cache_dir=cache_dir)
+        backend.identify = session.identify
+        return session
+
+    async def identify(self) -> tuple[dict, bool]:
+        """Ask ``/me`` who this is and make the local state that identity's. Returns the answer
+        and whether the rows on screen were replaced (another identity than the cache's).
+        Raises what the API raises (Unreachable, ApiError)."""
+        me = await self.api.me()
+        answer = me.model_dump(mode="json")
+        identity = Identity(self.server_key, me.id, answer)
+        replaced = await asyncio.to_thread(self._become, identity)
+        if replaced:
+            for listener in list(self.on_identity):
+                listener(identity)
+        return answer, replaced
+
+    def _become(self, identity: Identity) -> bool:
+        """Cache, outbox and drafts of ``identity`` from now on (in a thread: SQLite and files)."""
+        assert self.identities is not None
+        self.identities.remember(identity, self.credential)
+        replaced = False
+        if self.cache_dir is None:
+            # A file chosen by the caller: it is this identity's, or emptied for it.
+            owner = self.cache.get_state("identity")
+            if owner is not None and owner != identity.key:
+                path = self.cache.path
+                self.cache.switch(":memory:")
+                if path is not None:
+                    for suffix in ("", "-wal", "-shm"):
+                        Path(f"{path}{suffix}").unlink(missing_ok=True)
+                    self.cache.switch(path)
+                replaced = True
+        elif self.cache_identity != identity.key:
+            self.cache.switch(cache_file(self.cache_dir, identity.key))
+            replaced = True
+        self.cache_identity = identity.key
+        self.cache.set_state("identity", identity.key)
+        self.cache.set_state("me", identity.me)
+        previous = self.outbox.owner
+        self.outbox.switch(identity.key, may_send=True)
+        self.drafts.switch(identity.key)
+        for owner in {previous, PROVISIONAL + self.credential}:
+            if owner.startswith(PROVISIONAL):
+                self.outbox.adopt(owner)
+                self.drafts.adopt(owner)
+        self.identity = identity
+        return replaced
 
     async def close_network(self) -> None:
         """Stop the offline probe and close the HTTP connections — in the event loop that opened

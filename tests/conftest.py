@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import databases
 import pytest
 from fastapi.testclient import TestClient
 from support import start_server, stop_server
@@ -20,17 +21,44 @@ from efa_tui.server.serve import prepare
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory) -> Path:
+    """The seeded demo marketplace as a SQLite file (the terminal app's tests copy it)."""
     path = tmp_path_factory.mktemp("template") / "demo.sqlite3"
     app = prepare(f"sqlite:///{path}", demo=True)
     app.state.engine.dispose()  # checkpoints the WAL into the main file
     return path
 
 
+@pytest.fixture(scope="session")
+def server_template(demo_template: Path, tmp_path_factory) -> Iterator[str]:
+    """The seeded demo marketplace on the database the server tests run on (tests/databases.py)."""
+    if not databases.ON_POSTGRES:
+        yield f"sqlite:///{demo_template}"
+        return
+    url = databases.new_empty(tmp_path_factory.mktemp("pg"), "template")
+    app = prepare(url, demo=True)
+    app.state.engine.dispose()  # a template database must have no connections
+    yield url
+    databases.drop(url)
+
+
 @pytest.fixture
-def db_url(demo_template: Path, tmp_path: Path) -> str:
-    path = tmp_path / "marketplace.sqlite3"
-    shutil.copy(demo_template, path)
-    return f"sqlite:///{path}"
+def fresh_database(server_template: str, tmp_path: Path) -> Iterator:
+    """Call it for another copy of the demo marketplace (its URL); all are dropped afterwards."""
+    made: list[str] = []
+
+    def make(name: str = "marketplace") -> str:
+        made.append(databases.copy_of(server_template, tmp_path, name))
+        return made[-1]
+
+    yield make
+    for url in made:
+        databases.drop(url)
+
+
+@pytest.fixture
+def db_url(fresh_database) -> str:
+    """A fresh copy of the demo marketplace, on SQLite or (EFA_TEST_DATABASE_URL) PostgreSQL."""
+    return fresh_database()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from support import auth, start_server, stop_server
 
 from efa_tui import i18n
 from efa_tui.screens.catalog import CatalogScreen
-from efa_tui.screens.detail import OfferingScreen
+from efa_tui.screens.offering_detail import OfferingScreen
 from efa_tui.screens.help import HelpScreen
 from efa_tui.widgets.chrome import OfflineBanner, StatusLine
 from efa_tui.widgets.virtual_table import VirtualTable

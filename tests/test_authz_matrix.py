@@ -262,7 +262,10 @@ def refusals_client(demo_template: Path, tmp_path_factory) -> Iterator[TestClien
     they need no fresh copy each (a permitted write always gets one, through ``client``)."""
     path = tmp_path_factory.mktemp("refusals") / "marketplace.sqlite3"
     shutil.copy(demo_template, path)
-    app = create_app(Settings(database_url=f"sqlite:///{path}", allow_demo_tokens=True))
+    # Every row with an unknown token is a wrong token from one address: lift the rate limit of
+    # failed logins (tests/test_hardening.py tests it), this matrix is about who may do what.
+    app = create_app(Settings(database_url=f"sqlite:///{path}", allow_demo_tokens=True,
+                              failed_logins_per_address="10000/minute", failed_logins_per_prefix="10000/minute"))
     with TestClient(app, base_url="http://127.0.0.1/api/v1", raise_server_exceptions=False) as c:
         yield c
 

@@ -1,4 +1,4 @@
-"""The local cache (efa_tui/store/cache.py): German catalog search, facets, paging, records,
+"""The local cache (efa_tui/store/cache/): German catalog search, facets, paging, records,
 and a file that survives damage.
 
 The catalog comes from the reference server (the seeded demo marketplace over HTTP), so the
@@ -28,6 +28,7 @@ from support import auth
 
 from efa_tui.server.app import Settings, create_app
 from efa_tui.store import cache as cache_module
+from efa_tui.store.cache import catalog_search, connection
 from efa_tui.store.cache import Cache, Filters, OfferingRow, SearchPage
 
 HOSTILE = ['"', '""', "*", "NEAR(", "NEAR(bau antrag)", "-", "-bau", "[red]", "[red]x[/red]", "bau OR", "OR", "AND", "NOT",
@@ -325,7 +326,7 @@ def test_either_index_may_drive_a_mixed_query(cache, demo, monkeypatch, query, w
 
 
 def test_the_planner_drives_by_the_smaller_index(cache):
-    from efa_tui.store.cache import _Query
+    from efa_tui.store.cache.catalog_search import _Query
 
     with cache._connection() as conn:
         gen = cache._gen(conn)
@@ -351,9 +352,9 @@ def test_shallow_windows_by_scanning_the_sort_index(cache, monkeypatch, query, s
         scanned.append(found)
         return found
 
-    monkeypatch.setattr(cache_module, "_FEW", 0)  # no query counts as few
-    monkeypatch.setattr(cache_module, "_WALK_ROWS", -1)  # the walk always gives up
-    monkeypatch.setattr(cache_module, "_SCAN_WINDOW", 20)
+    monkeypatch.setattr(catalog_search, "_FEW", 0)  # no query counts as few
+    monkeypatch.setattr(catalog_search, "_WALK_ROWS", -1)  # the walk always gives up
+    monkeypatch.setattr(catalog_search, "_SCAN_WINDOW", 20)
     monkeypatch.setattr(Cache, "_scan_window", staticmethod(spy))
     for filters in (f, Filters(category="Bauen & Wohnen", status=None)):
         expected = [r.id for r in all_rows(cache, query, filters, sort)] if filters != f else everything
@@ -460,7 +461,7 @@ def test_state(tmp_path):
 # --- the file ---------------------------------------------------------------------------------------
 
 def test_default_path_is_the_user_cache_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(cache_module.platformdirs, "user_cache_dir", lambda app: str(tmp_path / "xdg" / app))
+    monkeypatch.setattr(connection.platformdirs, "user_cache_dir", lambda app: str(tmp_path / "xdg" / app))
     c = Cache()
     assert c.path == tmp_path / "xdg" / "efa-tui" / "cache.sqlite3" and c.path.exists()
     c.close()
@@ -667,7 +668,7 @@ def test_short_lived_threads_share_pooled_connections(tmp_path, demo):
         t.start()
         t.join()
     assert len(set(results)) == 1 and len(results) == 60
-    assert len(c._idle) <= cache_module._POOL_SIZE and not c._busy
+    assert len(c._idle) <= connection._POOL_SIZE and not c._busy
     c.close()
     with pytest.raises(sqlite3.ProgrammingError):
         c.search("bau")

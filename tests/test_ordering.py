@@ -12,7 +12,7 @@ from app_support import make_app, screen_text, settle
 from support import auth, start_server, stop_server
 
 from efa_tui import i18n
-from efa_tui.screens.detail import OfferingScreen
+from efa_tui.screens.offering_detail import OfferingScreen
 from efa_tui.screens.order_detail import ConfirmOrderScreen, OrderScreen
 from efa_tui.screens.order_forms import InterestForm, ProposalForm, StepForm
 from efa_tui.screens.orders import OrdersScreen

@@ -158,12 +158,12 @@ def test_outbox_survives_reopening_and_pending_stays_pending_offline(tmp_path):
 
 def test_drafts_are_saved_on_every_change_and_survive(tmp_path):
     path = tmp_path / "local.sqlite3"
-    drafts = Drafts(LocalDB(path), profile="demo")
+    drafts = Drafts(LocalDB(path), owner="demo")
     drafts.save("order:7", {"message": "Wir möchten", "leitweg_id": "992-"})
     drafts.save("order:7", {"message": "Wir möchten bestellen", "leitweg_id": "992-90009-96"})
-    other_profile = Drafts(LocalDB(path), profile="hessen")
+    other_profile = Drafts(LocalDB(path), owner="hessen")
     assert other_profile.load("order:7") is None
-    reopened = Drafts(LocalDB(path), profile="demo")
+    reopened = Drafts(LocalDB(path), owner="demo")
     assert reopened.load("order:7") == {"message": "Wir möchten bestellen", "leitweg_id": "992-90009-96"}
     assert reopened.keys() == ["order:7"]
     reopened.delete("order:7")

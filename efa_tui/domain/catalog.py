@@ -42,5 +42,4 @@ BUNDESLAENDER = {
 # OZG Reifegrad 0–4 (4: fully digital including the notice).
 MATURITY_LEVELS = range(0, 5)
 
-OFFERING_STATUSES = ("draft", "published", "retired")
 VAT_RATES = ("0.00", "7.00", "19.00")

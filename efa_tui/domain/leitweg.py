@@ -61,7 +61,3 @@ def check_leitweg_id(value: str) -> LeitwegCheck:
             f"Check digits {digits} are wrong (MOD 97-10), expected {expected}.",
         )
     return LeitwegCheck(True)
-
-
-def is_valid_leitweg_id(value: str) -> bool:
-    return check_leitweg_id(value).ok

@@ -6,7 +6,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-CURRENCY = "EUR"
 
 
 class MoneyError(ValueError):

@@ -60,10 +60,8 @@ TRANSITIONS: dict[Action, Transition] = {
     )
 }
 
-FINAL_STATES = frozenset({S.TERMINATED, S.WITHDRAWN, S.REJECTED, S.CANCELLED})
-
 # The words people read for states and actions are in the UI's message catalog
-# (efa_tui/messages/orders.py: state.*, action.*), in German and English.
+# (efa_tui/translations/orders.py: state.*, action.*), in German and English.
 
 
 class TransitionError(Exception):

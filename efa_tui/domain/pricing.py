@@ -23,15 +23,6 @@ from enum import StrEnum
 
 from .money import ZERO, round_cents
 
-PRO_RATA_RULE_DE = (
-    "Beginnt oder endet ein Vertrag im Lauf des Jahres, wird das Jahresentgelt anteilig nach vollen "
-    "Kalendermonaten berechnet: ein Monat zählt, wenn der Vertrag an jedem Tag des Monats läuft."
-)
-PRO_RATA_RULE_EN = (
-    "A contract starting or ending during the year is billed pro rata by full calendar months: a "
-    "month counts when the contract runs on every day of it."
-)
-
 
 class DistributionKey(StrEnum):
     FIXED = "fixed"  # the annual fee alone

@@ -12,7 +12,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
 from .. import formatting, i18n
@@ -20,7 +19,7 @@ from ..store.cache import Cache, Filters
 from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
-from .localize import localize_bindings
+from .base import AppScreen
 
 @lru_cache(maxsize=8192)
 def _money(amount: Decimal, language: str) -> str:
@@ -74,7 +73,7 @@ def catalog_columns(width: int = 120) -> list[Column]:
     return columns if width >= NARROW else [c for c in columns if c.key not in ("category", "key")]
 
 
-class CatalogScreen(FilterKeys, Screen):
+class CatalogScreen(FilterKeys, AppScreen):
     """The catalog area. Keeps its filter, facets, sort and selection while you are elsewhere."""
 
     BINDINGS = [
@@ -104,7 +103,6 @@ class CatalogScreen(FilterKeys, Screen):
         # built, rather than in the first rows' worker thread: that one shares the CPU with the
         # start-up's styling and took over 100 ms for it, on the way to the first rows.
         _money(Decimal("0"), i18n.current_language())
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield FilterBox(placeholder=i18n.t("catalog.filter_placeholder"), id="filter")
@@ -123,7 +121,6 @@ class CatalogScreen(FilterKeys, Screen):
         return [Select([], prompt=i18n.t(f"facet.{facet}"), id=f"facet-{facet}", allow_blank=True) for facet in FACETS]
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
         self.reload()
         self.query_one(VirtualTable).focus()
 
@@ -245,7 +242,7 @@ class CatalogScreen(FilterKeys, Screen):
 
     @on(VirtualTable.RowSelected)
     def _open(self, event: VirtualTable.RowSelected) -> None:
-        from .detail import OfferingScreen
+        from .offering_detail import OfferingScreen
 
         self.app.push_screen(OfferingScreen(self.cache, event.key))
 

@@ -25,14 +25,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Button, Static
 
 from .. import i18n
 from ..store.outbox import CONFLICT, DONE, NEEDS_ATTENTION, PENDING, OutboxItem
 from ..text import clean
 from ..widgets.form import Form, FormField
-from .localize import localize_bindings
+from .base import AppScreen
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ class Request:
     if_match: str | None = None
 
 
-class FormScreen(Screen):
+class FormScreen(AppScreen):
     """Subclasses give `title`, `fields()`, `request(values)` and optionally `intro()`, `done()`."""
 
     BINDINGS = [
@@ -74,7 +73,6 @@ class FormScreen(Screen):
         self._draft_seq = 0
         self._saved_seq = 0
         self.restored = False  # a draft was found and put back
-        localize_bindings(self)
 
     # --- what a subclass says -------------------------------------------------------------------
 
@@ -122,8 +120,6 @@ class FormScreen(Screen):
             yield Button(i18n.t("form.cancel") + " (esc)", id="form-cancel")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
         self.restore_draft()
 
     @property

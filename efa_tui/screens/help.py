@@ -7,11 +7,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
 
 from .. import i18n
-from .localize import localize_bindings
+from .base import AppModal
 
 
 # Textual's built-in bindings (widgets and app) by action → message id.
@@ -46,7 +46,7 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
                   key=lambda r: r[1].lower())
 
 
-class HelpScreen(ModalScreen):
+class HelpScreen(AppModal):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "key.back", id="help.close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -56,7 +56,6 @@ class HelpScreen(ModalScreen):
     def __init__(self, rows: list[tuple[str, str, str]], **kwargs):
         super().__init__(**kwargs)
         self.rows = rows
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_edge=False)

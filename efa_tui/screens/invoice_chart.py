@@ -12,7 +12,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
@@ -20,7 +19,7 @@ from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
 from ..store import invoice_list as il
 from ..text import clean
-from .localize import localize_bindings
+from .base import AppScreen
 
 MODES = ("month", "year", "offering")
 MONTHS_DE = ("Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez")
@@ -31,7 +30,7 @@ def short(label: str, width: int = 22) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
-class SpendingScreen(Screen):
+class SpendingScreen(AppScreen):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "key.back", id="spending.back"),
         Binding("m", "cycle_mode", "invoices.key.chart_mode", id="spending.mode"),
@@ -53,7 +52,6 @@ class SpendingScreen(Screen):
         self.years = issue_years or years or [formatting.today().year]
         self.year = self.years[0]
         self.with_lines: list[dict[str, Any]] | None = None
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield Static(id="spending-title")
@@ -61,9 +59,6 @@ class SpendingScreen(Screen):
         yield Static(id="spending-figures")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
-            self.call_after_refresh(self.app.decorate, self)  # the status line exists only after the mount
         self.draw()
 
     def action_cycle_mode(self) -> None:

@@ -15,7 +15,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Static
 
 from .. import formatting, i18n
@@ -26,8 +25,8 @@ from ..store.invoice_detail import InvoiceDetail, load_detail
 from ..store.outbox import DONE, PENDING
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
+from .base import AppScreen
 from .invoices import NARROW, role_of
-from .localize import localize_bindings
 
 MARK = {LineStatus.OK: "✓", LineStatus.WRONG: "✗", LineStatus.NO_CONTRACT: "✗", LineStatus.MISSING: "✗",
         LineStatus.UNVERIFIED: "?"}
@@ -113,7 +112,7 @@ def reasons_text(chk: LineCheck) -> str:
     return "; ".join(i18n.t(f"invoice.reason.{r}") for r in chk.reasons)
 
 
-class InvoiceScreen(Screen):
+class InvoiceScreen(AppScreen):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "key.back", id="invoice.back"),
         Binding("f", "factual_ok", "invoice.key.factual", id="invoice.factual"),
@@ -142,7 +141,6 @@ class InvoiceScreen(Screen):
         self.loaded = False
         self._armed: str | None = None  # an action pressed once that asks to be pressed again
         self._busy = False
-        localize_bindings(self)
 
     @property
     def invoice(self) -> dict[str, Any]:
@@ -158,9 +156,6 @@ class InvoiceScreen(Screen):
         yield Static(id="inv-check")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
-            self.call_after_refresh(self.app.decorate, self)  # the status line exists only after the mount
         self.show()
         self.table.focus()
         self.load()

@@ -17,7 +17,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, ProgressBar, Select, Static
 
 from .. import formatting, i18n
@@ -26,8 +25,8 @@ from ..api.errors import ApiError, Unreachable
 from ..store import invoice_list as il
 from ..text import clean
 from ..widgets.form import FormField
+from .base import AppModal, AppScreen
 from .form_screen import FormScreen, Request
-from .localize import localize_bindings
 
 
 def downloads_dir() -> Path:
@@ -105,7 +104,7 @@ class CancelScreen(FormScreen):
 # --- a path, asked for ------------------------------------------------------------------------------
 
 
-class PathDialog(ModalScreen):
+class PathDialog(AppModal):
     """Asks for a file path (with a sensible default) and acts on Enter."""
 
     BINDINGS = [Binding("escape", "close", "key.back", id="invoice_dialog.back")]
@@ -122,7 +121,6 @@ class PathDialog(ModalScreen):
     def __init__(self, default: Path | str, **kwargs):
         super().__init__(**kwargs)
         self.default = str(default)
-        localize_bindings(self)
 
     def extra(self) -> ComposeResult:
         yield from ()
@@ -211,7 +209,7 @@ class ValidateFileDialog(PathDialog):
         self.app.switch_screen(FindingsScreen(path.name, findings))
 
 
-class FindingsScreen(Screen):
+class FindingsScreen(AppScreen):
     """Validator findings in plain German, with their rule ids."""
 
     BINDINGS = [Binding("escape,q", "app.pop_screen", "key.back", id="findings.back")]
@@ -224,7 +222,6 @@ class FindingsScreen(Screen):
         super().__init__(**kwargs)
         self.title_text = title
         self.findings = findings
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         from ..xrechnung.validate import is_valid
@@ -245,12 +242,6 @@ class FindingsScreen(Screen):
             if f.location:
                 body.append("    " + clean(f.location) + "\n", style="dim")
         yield VerticalScroll(Static(head), Static(body))
-
-    def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
-            self.call_after_refresh(self.app.decorate, self)  # the status line exists only after the mount
-
 
 # --- export ------------------------------------------------------------------------------------------
 
@@ -295,7 +286,7 @@ class ExportDialog(PathDialog):
 # --- billing run (operator) --------------------------------------------------------------------------
 
 
-class BillingRunScreen(Screen):
+class BillingRunScreen(AppScreen):
     """Bill a calendar year: every customer with contracts gets one Jahresrechnung. The server
     answers when the run is done; meanwhile its progress is read from /billing/runs."""
 
@@ -314,7 +305,6 @@ class BillingRunScreen(Screen):
         self.year = year or formatting.today().year
         self.running = False
         self.run: dict[str, Any] | None = None
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -328,9 +318,6 @@ class BillingRunScreen(Screen):
             yield Static(id="run-summary")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
-            self.call_after_refresh(self.app.decorate, self)  # the status line exists only after the mount
         self.query_one("#run-year", Input).focus()
 
     def action_close(self) -> None:

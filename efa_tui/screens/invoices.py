@@ -13,7 +13,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from .. import formatting, i18n
@@ -21,7 +20,7 @@ from ..store import invoice_list as il
 from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
-from .localize import localize_bindings
+from .base import AppScreen
 
 NARROW = 100  # below this width: no period, net or second party column (the totals line has the net)
 
@@ -91,7 +90,7 @@ class InvoiceSource:
         return out
 
 
-class InvoicesScreen(FilterKeys, Screen):
+class InvoicesScreen(FilterKeys, AppScreen):
     BINDINGS = [
         Binding("slash", "focus_filter", "key.filter", id="invoices.filter"),
         Binding("t", "cycle_state", "invoices.key.state", id="invoices.state"),
@@ -117,7 +116,6 @@ class InvoicesScreen(FilterKeys, Screen):
         self.invoices: list[dict[str, Any]] = []
         self.rows: list[dict[str, Any]] = []
         self.today = formatting.today()  # the day the states (overdue) are worked out for
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield FilterBox(placeholder=i18n.t("invoices.filter_placeholder"), id="filter")
@@ -128,7 +126,6 @@ class InvoicesScreen(FilterKeys, Screen):
         yield Static(id="totals")
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
         self.load()
         self.table.focus()
 

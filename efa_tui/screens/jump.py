@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
 from .. import i18n
-from .localize import localize_bindings
+from .base import AppModal
 
 COMMANDS = ["catalog", "orders", "order ", "invoices", "invoice ", "offering ", "support", "help", "quit"]
 
@@ -21,7 +20,7 @@ def parse_jump(text: str) -> tuple[str, str]:
     return verb.lower(), rest.strip()
 
 
-class JumpScreen(ModalScreen[str | None]):
+class JumpScreen(AppModal[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "key.back", id="jump.cancel")]
     DEFAULT_CSS = """
     JumpScreen { align: center top; }
@@ -30,7 +29,6 @@ class JumpScreen(ModalScreen[str | None]):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=i18n.t("jump.prompt"), suggester=SuggestFromList(COMMANDS, case_sensitive=False), id="jump")

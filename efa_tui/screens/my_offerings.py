@@ -17,7 +17,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Static
 
 from .. import formatting, i18n
@@ -26,8 +25,8 @@ from ..domain import offering_rules as rules
 from ..store.cache import Filters
 from ..store.outbox import DONE, PENDING
 from ..text import clean
-from .detail import describe
-from .localize import localize_bindings
+from .base import AppScreen
+from .offering_detail import describe
 
 STATUS_STYLE = {"draft": "yellow", "published": "green", "retired": "dim"}
 
@@ -47,7 +46,7 @@ def load_own(cache, me: dict[str, Any] | None) -> tuple[list[dict[str, Any]], di
     return offerings, rules.count_orders(orders)
 
 
-class MyOfferingsScreen(Screen):
+class MyOfferingsScreen(AppScreen):
     BINDINGS = [
         Binding("n", "new", "offerings.key.new", id="offerings.new"),
         Binding("e", "edit", "offerings.key.edit", id="offerings.edit"),
@@ -70,7 +69,6 @@ class MyOfferingsScreen(Screen):
         self.offerings: dict[int, dict[str, Any]] = {}
         self._generation = 0
         self.waiting: set[int] = set()  # offerings with a change still in the outbox
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="offerings-head")
@@ -100,7 +98,6 @@ class MyOfferingsScreen(Screen):
         self.reload()
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
         self.reload()
         self.fetch()
 
@@ -256,7 +253,7 @@ class MyOfferingsScreen(Screen):
     def action_preview(self) -> None:
         offering = self.selected()
         if offering is not None:
-            self.app.push_screen(PreviewScreen(offering, getattr(self.app, "me", None)))
+            self.app.push_screen(PreviewScreen(offering))
 
     def action_publish(self) -> None:
         offering = self.selected()
@@ -281,7 +278,7 @@ class MyOfferingsScreen(Screen):
             if go:
                 self.change_status(offering, action)
 
-        self.app.push_screen(PreviewScreen(offering, getattr(self.app, "me", None), action=action), decided)
+        self.app.push_screen(PreviewScreen(offering, action=action), decided)
 
     @work(group="offerings-status", exit_on_error=False)
     async def change_status(self, offering: dict[str, Any], action: str) -> None:
@@ -318,7 +315,7 @@ def sample_customer() -> dict[str, Any]:
             "organization": {"name": i18n.t("offerings.preview.sample"), "population": 100_000}}
 
 
-class PreviewScreen(Screen[bool]):
+class PreviewScreen(AppScreen[bool]):
     """How the offering appears in the catalog (the catalog's own detail view), and — before
     publishing or retiring — the question whether to go ahead."""
 
@@ -335,10 +332,9 @@ class PreviewScreen(Screen[bool]):
     PreviewScreen #preview-buttons Button { margin-right: 2; }
     """
 
-    def __init__(self, offering: dict[str, Any], me: dict[str, Any] | None, action: str | None = None, **kwargs):
+    def __init__(self, offering: dict[str, Any], action: str | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.offering, self.me, self.action = offering, me, action
-        localize_bindings(self)
+        self.offering, self.action = offering, action
         if action is None:
             self._bindings.key_to_bindings.pop("ctrl+s", None)
 
@@ -358,8 +354,6 @@ class PreviewScreen(Screen[bool]):
                 yield Button(i18n.t("form.cancel") + " (esc)", id="preview-cancel")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
         self.query_one("#preview", VerticalScroll).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -19,7 +19,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Static
 
 from .. import formatting, i18n, offering_text
@@ -30,8 +29,8 @@ from ..domain.pricing import DistributionKey
 from ..store.outbox import OutboxItem
 from ..text import clean
 from ..widgets.form import FormField
+from .base import AppScreen
 from .form_screen import FormScreen, Request
-from .localize import localize_bindings
 
 
 def _checked(check):
@@ -217,7 +216,7 @@ class OfferingFormScreen(FormScreen):
         self.session.drafts.save(base_key(self.offering["id"]), {"offering": self.offering, "etag": self.etag})
 
 
-class ConflictScreen(Screen[str | None]):
+class ConflictScreen(AppScreen[str | None]):
     """Their version and the user's, field by field; the user decides how to go on."""
 
     BINDINGS = [
@@ -237,7 +236,6 @@ class ConflictScreen(Screen[str | None]):
                  **kwargs):
         super().__init__(**kwargs)
         self.base, self.mine, self.theirs, self.their_doc = base, mine, theirs, their_doc
-        localize_bindings(self)
 
     def differing(self) -> list[str]:
         """The fields where the user's input and the current version differ."""
@@ -273,8 +271,6 @@ class ConflictScreen(Screen[str | None]):
             yield Button(i18n.t("offering.conflict.back") + " (esc)", id="conflict-back")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
         self.query_one(DataTable).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

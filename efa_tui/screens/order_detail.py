@@ -13,7 +13,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Static
 
 from .. import formatting, i18n
@@ -21,8 +20,8 @@ from ..api.errors import ApiError, Unreachable
 from ..domain.orders import Action, allowed_actions
 from ..store.outbox import CONFLICT, DONE, NEEDS_ATTENTION, PENDING
 from ..text import clean
-from .detail import fee_lines, price_for
-from .localize import localize_bindings
+from .base import AppScreen
+from .offering_detail import fee_lines, price_for
 from .order_forms import ProposalForm, StepForm, transition_request
 
 # Each step's key binding: action → (key, message id). Shown only when the step is allowed.
@@ -125,7 +124,7 @@ def timeline(events: list[dict[str, Any]], offline: bool) -> Text:
     return text
 
 
-class OrderScreen(Screen):
+class OrderScreen(AppScreen):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "key.back", id="order.back"),
         *(Binding(key, f"step('{action}')", label, id=f"order.{action}") for action, (key, label) in STEP_KEYS.items()),
@@ -146,7 +145,6 @@ class OrderScreen(Screen):
         self.etag: str | None = None  # of the version on screen, as the server sent it
         self.events: list[dict[str, Any]] = []
         self.offline = False
-        localize_bindings(self)
 
     @property
     def order_id(self) -> int:
@@ -161,7 +159,6 @@ class OrderScreen(Screen):
                              Static(id="order-body"), Static(id="order-timeline"), id="order")
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
         self.show()
         self.reload()
         self.query_one("#order").focus()
@@ -296,7 +293,7 @@ class OrderScreen(Screen):
         self.app.push_screen(RecordScreen(i18n.t("order.title", n=self.order_id), record))
 
 
-class ConfirmOrderScreen(Screen):
+class ConfirmOrderScreen(AppScreen):
     """The binding order: says so plainly, shows exactly what is agreed, and asks twice (the
     authorisation checkbox, then the button). Sent with If-Match of the version shown, so a
     proposal changed meanwhile is not accepted blindly."""
@@ -318,7 +315,6 @@ class ConfirmOrderScreen(Screen):
         self.order = order
         self.etag = etag
         self._sending = False
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         me = getattr(self.app, "me", None) or {}
@@ -351,7 +347,6 @@ class ConfirmOrderScreen(Screen):
                 yield Button(i18n.t("confirm.button"), variant="warning", id="confirm-order", compact=True)
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
         self.query_one("#confirm-cancel", Button).focus()  # the safe choice is the default
 
     def action_close(self) -> None:

@@ -13,7 +13,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
 from .. import formatting, i18n
@@ -23,7 +22,7 @@ from ..store.outbox import NEEDS_ATTENTION, PENDING
 from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
-from .localize import localize_bindings
+from .base import AppScreen
 
 LIMIT = 20_000  # orders read from the cache at once; an organisation has far fewer
 
@@ -59,7 +58,7 @@ def order_columns(role: str, width: int = 120) -> list[Column]:
     return columns if width >= 90 else [c for c in columns if c.key != "updated"]
 
 
-class OrdersScreen(FilterKeys, Screen):
+class OrdersScreen(FilterKeys, AppScreen):
     BINDINGS = [
         Binding("slash", "focus_filter", "key.filter", id="orders.filter"),
         Binding("s", "cycle_sort", "key.sort", id="orders.sort"),
@@ -83,7 +82,6 @@ class OrdersScreen(FilterKeys, Screen):
         self.filter = OrderFilter()
         self._all: list[dict[str, Any]] = []
         self._role_seen: str | None = None
-        localize_bindings(self)
 
     @property
     def role(self) -> str:
@@ -102,7 +100,6 @@ class OrdersScreen(FilterKeys, Screen):
         yield VirtualTable(order_columns(self.role, self.app.size.width), id="orders-table", empty_text=i18n.t("orders.empty"))
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
         self.load()
         self.query_one(VirtualTable).focus()
 
@@ -218,6 +215,6 @@ class OrdersScreen(FilterKeys, Screen):
         await self.recompose()
         # recompose() took the chrome (header, status line) too: /me arriving after the screen
         # opened left it without a status line until the next area switch.
-        self.app.decorate(self)
+        self.show_chrome()
         self.query_one("#orders-filter", Input).value = self.filter.text
         self.load()

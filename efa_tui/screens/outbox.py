@@ -14,15 +14,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Static
 
 from .. import formatting, i18n
 from ..store.outbox import CONFLICT, NEEDS_ATTENTION, PENDING, OutboxItem
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
+from .base import AppScreen
 from .form_screen import field_errors
-from .localize import localize_bindings
 
 REFUSED = (NEEDS_ATTENTION, CONFLICT)
 
@@ -54,7 +53,7 @@ def problem_text(item: OutboxItem) -> Text:
     return text
 
 
-class OutboxScreen(Screen):
+class OutboxScreen(AppScreen):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "key.back", id="outbox.back"),
         Binding("s", "resend", "key.resend", id="outbox.resend"),
@@ -71,7 +70,6 @@ class OutboxScreen(Screen):
         super().__init__(**kwargs)
         self.session = session
         self.items: dict[int, OutboxItem] = {}
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("outbox.intro")), id="outbox-intro")
@@ -82,7 +80,6 @@ class OutboxScreen(Screen):
         yield Static(id="outbox-detail")
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
         self.load()
         self.query_one(VirtualTable).focus()
 

@@ -18,7 +18,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static
 
 from .. import formatting, i18n
@@ -26,7 +25,7 @@ from ..api.errors import ApiError, Unreachable
 from ..store import record_search
 from ..store.record_search import RecordQuery
 from ..text import clean
-from .localize import localize_bindings
+from .base import AppScreen
 from .records import RecordScreen
 
 FILTERS = ("number", "organisation", "offering", "since", "until")
@@ -37,7 +36,7 @@ def state_text(kind: str, record: dict[str, Any]) -> str:
     return i18n.t(f"support.state.{value}") if value else "–"
 
 
-class SupportScreen(Screen):
+class SupportScreen(AppScreen):
     BINDINGS = [
         Binding("slash", "focus_search", "support.key.search", id="support.search"),
         Binding("t", "toggle_kind", "support.key.kind", id="support.kind"),
@@ -59,7 +58,6 @@ class SupportScreen(Screen):
         self.kind = "orders"
         self._asked: RecordQuery | None = None
         self.records: dict[int, dict[str, Any]] = {}
-        localize_bindings(self)
 
     # --- building ---------------------------------------------------------------------------------
 
@@ -97,7 +95,6 @@ class SupportScreen(Screen):
             table.add_column(i18n.t(f"support.col.{self.kind}.{name}"), key=name, width=w)
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
         self._columns()
         self.search()
 
@@ -237,7 +234,7 @@ class SupportScreen(Screen):
         self.table.focus()
 
 
-class TrailScreen(Screen):
+class TrailScreen(AppScreen):
     """The audit trail of one order: every transition with who (name, role, organisation), when,
     from which state to which, and the note — read from the server, newest last."""
 
@@ -254,7 +251,6 @@ class TrailScreen(Screen):
         self.session = session
         self.order = order
         self.events: list[dict[str, Any]] = []
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="trail"):
@@ -272,8 +268,6 @@ class TrailScreen(Screen):
         return text
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
         self.query_one("#trail", VerticalScroll).focus()
         self.load()
 

@@ -17,7 +17,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Static
 
 from .. import formatting, i18n
@@ -26,8 +25,8 @@ from ..store import usage_import
 from ..store.outbox import DONE, PENDING
 from ..text import clean
 from ..widgets.form import FormField
+from .base import AppScreen
 from .form_screen import FormScreen, Request
-from .localize import localize_bindings
 
 MAX_FILE = 5 << 20  # a month's usage of every contract fits in far less
 
@@ -50,7 +49,7 @@ def period_label(year: int | None, month: int | None) -> str:
     return f"{month:02d}/{year}" if year and month else "–"
 
 
-class UsageScreen(Screen):
+class UsageScreen(AppScreen):
     BINDINGS = [
         Binding("m", "report", "usage.key.report", id="usage.report"),
         Binding("i", "import_csv", "usage.key.import", id="usage.import"),
@@ -66,7 +65,6 @@ class UsageScreen(Screen):
         self.session = session
         self.contracts: dict[int, Any] = {}
         self.reports: list[dict[str, Any]] = []
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("usage.intro")), id="usage-head")
@@ -79,8 +77,6 @@ class UsageScreen(Screen):
         yield table
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
         self.load()
 
     @work(exclusive=True, group="usage-load", exit_on_error=False)
@@ -172,7 +168,7 @@ class UsageFormScreen(FormScreen):
         super().done(item)
 
 
-class UsageImportScreen(Screen[bool]):
+class UsageImportScreen(AppScreen[bool]):
     """A CSV file checked line by line; sent only when every line is fine."""
 
     BINDINGS = [
@@ -193,7 +189,6 @@ class UsageImportScreen(Screen[bool]):
         self.contracts = contracts
         self.parsed: usage_import.UsageImport | None = None
         self._sending = False
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("usage.import.title")), id="import-title")
@@ -207,8 +202,6 @@ class UsageImportScreen(Screen[bool]):
             yield Button(i18n.t("form.cancel") + " (esc)", id="import-cancel")
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "decorate"):
-            self.app.decorate(self)
         self.query_one("#import-path", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -6,17 +6,21 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.responses import Response
 from sqlalchemy import text
 
 from .. import __version__
 from . import changes, db, idempotency, problems
+from .auth import FailedLogins
+from .hardening import RequestGuard
 from .http import PageCache
-from .problems import ApiProblem
 from .routes import billing_runs, events, invoices, offerings, orders, organizations, usage
 
 log = logging.getLogger("efa_tui.server")
@@ -31,60 +35,68 @@ class Settings:
     max_body: int = MAX_BODY
     events_keepalive: float = events.KEEPALIVE_SECONDS  # seconds between keep-alive comments
     events_poll: float = changes.POLL_SECONDS  # how often this process reads the change log
+    body_timeout: float = 30.0  # a whole request body; a stalled client is answered 408
+    chunk_timeout: float = 10.0  # between two pieces of a body
+    # Wrong tokens allowed per client address and per token prefix (limits' notation).
+    failed_logins_per_address: str = "20/minute"
+    failed_logins_per_prefix: str = "10/minute"
 
 
-class BodyLimit:
-    """Refuse request bodies over the limit with 413, also when no Content-Length is sent."""
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # \u0000 not itself escaped (\\u0000 is text)
 
-    def __init__(self, app, limit: int):
+
+class RefuseNul:
+    """Refuse a NUL character in the query or the body with 422, the same on every database
+    (PostgreSQL cannot store one in text, SQLite would): before any route runs."""
+
+    def __init__(self, app):
         self.app = app
-        self.limit = limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        if length is not None:
-            # The server enforces the declared length, so checking the header suffices.
-            if not length.isdigit() or int(length) > self.limit:
-                return await self._refuse(send)
+        for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
+            if "\x00" in name or "\x00" in value:
+                return await self._refuse(send, name.replace("\x00", "") or "query")
+        if scope.get("method") not in ("POST", "PUT", "PATCH"):
             return await self.app(scope, receive, send)
-        # A chunked body: read it up to the limit before the app sees it, then replay it.
         chunks: list[bytes] = []
-        seen = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
                 return  # the client went away
-            chunk = message.get("body", b"")
-            seen += len(chunk)
-            if seen > self.limit:
-                return await self._refuse(send)
-            chunks.append(chunk)
+            chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break
+        body = b"".join(chunks)
+        if b"\x00" in body or _JSON_NUL.search(body):
+            return await self._refuse(send, "body")
         replayed = False
 
         async def replay():
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send):
-        body = json.dumps(ApiProblem(413, f"request body larger than {self.limit} bytes", type="too-large").body()).encode()
-        await send({"type": "http.response.start", "status": 413,
+    async def _refuse(self, send, field: str):
+        problem = ApiProblem(422, "text must not contain the NUL character (U+0000)", type="validation",
+                             errors=[{"field": field, "message": "contains U+0000", "code": "nul_character"}])
+        body = json.dumps(problem.body()).encode()
+        await send({"type": "http.response.start", "status": 422,
                     "headers": [(b"content-type", problems.PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
+    """The app on ``settings.database_url``; ``migrate``: upgrade the schema first (serve.prepare
+    does it itself, under its start-up lock)."""
     engine = db.make_engine(settings.database_url)
-    db.create_schema(engine)
+    if migrate:
+        db.create_schema(engine)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -105,21 +117,22 @@ def create_app(settings: Settings) -> FastAPI:
                 task.cancel()
             engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI from the package's own files: the docs page loads nothing from a CDN.
+    app = FastAPIOffline(
         title="EfA-Marktplatz reference API",
         version=__version__,
         description="Reference marketplace of efa-tui: offerings, orders, usage, billing and XRechnung invoices.",
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        static_url=f"{API_PREFIX}/static-offline-docs",
         lifespan=lifespan,
     )
     app.state.engine = engine
     app.state.settings = settings
-    app.state.user_cache = {}
-    # Every process follows the change log: event streams, and cached users forgotten when an
-    # organisation or a user changed in any process.
-    app.state.hub = changes.Hub(engine, interval=settings.events_poll, on_auth_change=app.state.user_cache.clear)
+    app.state.failed_logins = FailedLogins(settings.failed_logins_per_address, settings.failed_logins_per_prefix)
+    # Every process follows the change log for its event streams (server/changes.py).
+    app.state.hub = changes.Hub(engine, interval=settings.events_poll)
     app.state.page_cache = PageCache()
     problems.install(app)
 
@@ -133,5 +146,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_api_route("/openapi.json", lambda: app.openapi(), methods=["GET"], include_in_schema=False)
     for module in (organizations, offerings, orders, usage, billing_runs, invoices, events):
         app.include_router(module.router, prefix=API_PREFIX)
-    app.add_middleware(BodyLimit, limit=settings.max_body)
+    app.add_middleware(RefuseNul)
+    # Outermost: bounds in size and time what RefuseNul and the routes read.
+    app.add_middleware(RequestGuard, limit=settings.max_body, body_timeout=settings.body_timeout,
+                       chunk_timeout=settings.chunk_timeout)
     return app

@@ -32,7 +32,7 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 
 metadata = MetaData()
 MONEY = Numeric(14, 2, asdecimal=True)
@@ -310,6 +310,14 @@ changes = Table(
 CHANGES_KEY = "efa_changes"  # Connection.info: the changes a write transaction will log
 
 
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only for display
+        return "<database URL>"
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     is_sqlite = url.startswith("sqlite")
@@ -345,12 +353,10 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    metadata.create_all(engine)
-    # create_all adds indexes only with new tables; a database from an older release gets
-    # the indexes added since then here.
-    for table in metadata.sorted_tables:
-        for index in table.indexes:
-            index.create(engine, checkfirst=True)
+    """Create or upgrade the schema to the newest migration (under a lock: see migrations)."""
+    from . import migrations
+
+    migrations.upgrade(engine)
 
 
 _write_locks: dict[int, threading.RLock] = {}

@@ -68,23 +68,18 @@ def run(request: Request, user: User, body: Any, work: Work, *, own_transactions
     t = db.idempotency_keys
     who = and_(t.c.user_id == user.id, t.c.key == key)
 
-    with db.writing(engine) as conn:
-        row = conn.execute(select(t).where(who)).first()
-        now = db.utcnow()
-        if row is None:
-            conn.execute(insert(t).values(user_id=user.id, key=key, request_hash=digest, state="running", created_at=now))
-        elif row.request_hash != digest:
-            raise ApiProblem(
-                422, "this Idempotency-Key was already used for a different request; use a new key",
-                type="idempotency-key-reused",
-            )
-        elif row.state == "done":
-            return _replay(row)
-        elif now - row.created_at < LEASE:
+    try:
+        replay = _claim(engine, who, user, key, digest)
+    except IntegrityError:
+        # Another server process inserted the same key between our read and our insert (on
+        # PostgreSQL the unique index makes us wait for its commit): its record decides.
+        try:
+            replay = _claim(engine, who, user, key, digest)
+        except IntegrityError:
             raise ApiProblem(409, "a request with this Idempotency-Key is still running; retry shortly",
-                             type="idempotency-in-progress", headers={"Retry-After": "1"})
-        else:  # abandoned by a crashed worker: take it over
-            conn.execute(update(t).where(who).values(created_at=now))
+                             type="idempotency-in-progress", headers={"Retry-After": "1"}) from None
+    if replay is not None:
+        return replay
 
     try:
         if own_transactions:
@@ -112,6 +107,33 @@ def run(request: Request, user: User, body: Any, work: Work, *, own_transactions
     except BaseException:
         _forget(engine, who)
         raise
+
+
+def _claim(engine, who, user: User, key: str, digest: str) -> Response | None:
+    """Take the key for this request (None: go ahead), or the answer for a key already taken:
+    the stored response, 422 for another request, 409 while the first one runs."""
+    t = db.idempotency_keys
+    with db.writing(engine) as conn:
+        row = conn.execute(select(t).where(who)).first()
+        now = db.utcnow()
+        if row is None:
+            conn.execute(insert(t).values(user_id=user.id, key=key, request_hash=digest, state="running", created_at=now))
+            return None
+        if row.request_hash != digest:
+            raise ApiProblem(
+                422, "this Idempotency-Key was already used for a different request; use a new key",
+                type="idempotency-key-reused",
+            )
+        if row.state == "done":
+            return _replay(row)
+        if now - row.created_at >= LEASE:
+            # Abandoned by a crashed worker: take it over — one taker only, by compare-and-set.
+            taken = conn.execute(update(t).where(who, t.c.state == "running", t.c.created_at == row.created_at)
+                                 .values(created_at=now)).rowcount
+            if taken:
+                return None
+    raise ApiProblem(409, "a request with this Idempotency-Key is still running; retry shortly",
+                     type="idempotency-in-progress", headers={"Retry-After": "1"})
 
 
 def _finish(conn: Connection, who, resp: Response) -> None:

@@ -10,9 +10,10 @@ import platformdirs
 
 
 from . import changes as change_log
-from . import db
+from . import db, migrations
 from .app import Settings, create_app
 from .demo import seed
+from .hardening import http_protocol
 
 log = logging.getLogger("efa_tui.server")
 APP_NAME = "efa-tui"
@@ -36,15 +37,21 @@ def is_loopback(host: str) -> bool:
 def prepare(database_url: str | None, *, demo: bool, demo_offerings: int = 0, host: str = "127.0.0.1"):
     """The ASGI app for these options, with the database created and seeded as asked."""
     url = database_url or default_database_url()
-    app = create_app(Settings(database_url=url, allow_demo_tokens=demo and is_loopback(host)))
+    app = create_app(Settings(database_url=url, allow_demo_tokens=demo and is_loopback(host)), migrate=False)
     engine = app.state.engine
-    if demo and not seed.is_seeded(engine):
-        log.info("seeding the demo marketplace into %s", url)
-        seed.seed(engine)
-    if demo_offerings:
-        added = seed.add_generated_offerings(engine, demo_offerings)
-        if added:
-            log.info("added %d generated offerings", added)
+    # Several processes may start at once on one database: one migrates and seeds, the others
+    # wait for it and then find the work done.
+    with migrations.startup_lock(engine):
+        before, after = migrations.upgrade(engine)
+        if before != after:
+            log.info("database %s upgraded: %s -> %s", db.safe_url(url), before or "empty", after)
+        if demo and not seed.is_seeded(engine):
+            log.info("seeding the demo marketplace into %s", db.safe_url(url))
+            seed.seed(engine)
+        if demo_offerings:
+            added = seed.add_generated_offerings(engine, demo_offerings)
+            if added:
+                log.info("added %d generated offerings", added)
     if demo and not is_loopback(host):
         log.warning("demo data served on %s: demo tokens are refused off loopback", host)
     return app
@@ -56,7 +63,7 @@ def serve(host: str, port: int, database_url: str | None, *, demo: bool, demo_of
 
     app = prepare(database_url, demo=demo, demo_offerings=demo_offerings, host=host)
     print(f"efa-tui marketplace on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, http=http_protocol())
 
 
 def create_token(database_url: str | None, org_key: str, role: str, name: str, email: str) -> str:

@@ -4,6 +4,10 @@ Reads always answer from the local cache (instant, and possible offline) togethe
 data's age. Refreshes and flushes run in the background. When the server cannot be reached the
 backend goes offline, probes with exponential backoff (not a busy loop), and when the server
 answers again it syncs and flushes the outbox by itself.
+
+The outbox sends only once the session knows whose token it holds: ``identify`` (the session's,
+which asks ``/me``) runs before a flush when that has not happened yet. A cache that damage
+emptied (``CacheReset``, or a reset found by a read) is synced again from scratch.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.errors import Unreachable
+from .cache import CacheReset
 from .outbox import DONE, FlushResult, Outbox, OutboxItem
 from .sync import KINDS, Progress, SyncResult, data_as_of, sync_all
 
@@ -47,6 +52,13 @@ class Backend:
         self._listeners: list[Callable[[Status], Any]] = []
         self._probe_task: asyncio.Task | None = None
         self._lock = asyncio.Lock()
+        # Asks /me and makes the local state that identity's (Session.identify); None: trusted as is.
+        self.identify: Callable[[], Any] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._resync: asyncio.Task | None = None
+        self.on_cache_reset: Callable[[], Any] | None = None  # the app's refresh (it reloads its screens)
+        if hasattr(cache, "on_reset"):
+            cache.on_reset.append(self._cache_was_reset)
 
     def subscribe(self, listener: Callable[[Status], Any]) -> None:
         """Called with the new status after every change (online/offline, counts, sync)."""
@@ -74,11 +86,19 @@ class Backend:
     async def refresh(self, kinds: tuple[str, ...] = KINDS, progress: Progress | None = None,
                       cancel: asyncio.Event | None = None) -> dict[str, SyncResult] | None:
         """Sync from the server; on an unreachable server go offline and keep the cache."""
+        self._loop = asyncio.get_running_loop()
+        if not await self._identified():
+            return None
         async with self._lock:
             self.status.syncing = True
             await self._changed()
             try:
-                results = await sync_all(self.api, self.cache, kinds=kinds, progress=progress, cancel=cancel)
+                try:
+                    results = await sync_all(self.api, self.cache, kinds=kinds, progress=progress, cancel=cancel)
+                except CacheReset:
+                    # The file was damaged and is empty now, its sync points too: load everything.
+                    log.warning("the cache was reset during a sync; syncing everything again")
+                    results = await sync_all(self.api, self.cache, kinds=KINDS, progress=progress, cancel=cancel)
             except Unreachable as exc:
                 self.status.syncing = False
                 await self._go_offline(exc)
@@ -107,7 +127,23 @@ class Backend:
             await self._changed()  # the status line shows one more pending write
         return await asyncio.to_thread(self.outbox.get, item.id), result
 
+    async def _identified(self) -> bool:
+        """Make sure /me has said whose token this is (before anything is synced or sent);
+        False when the server cannot be reached (then offline)."""
+        if self.outbox.may_send or self.identify is None:
+            return True
+        try:
+            await self.identify()
+        except Unreachable as exc:
+            await self._go_offline(exc)
+            return False
+        except Exception:  # noqa: BLE001 - a refused /me: nothing is sent, the items wait
+            log.warning("could not confirm the identity; the outbox waits", exc_info=True)
+        return True
+
     async def flush(self) -> FlushResult:
+        if not await self._identified():
+            return FlushResult(remaining=len(await asyncio.to_thread(self.outbox.pending)), unreachable=True)
         result = await self.outbox.flush(self.api, on_item=self._remember)
         if result.unreachable:
             await self._go_offline(Unreachable("outbox flush"))
@@ -125,6 +161,20 @@ class Backend:
                 await asyncio.to_thread(self.cache.upsert_records, kind, [response])
             except Exception:  # noqa: BLE001 - the cache is a copy; the next sync repairs it
                 log.warning("could not cache the answer to outbox item %s", item.id, exc_info=True)
+
+    def _cache_was_reset(self) -> None:
+        """From any thread: damage emptied the cache, so sync everything again (once)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return  # before the first sync: that one loads everything anyway
+
+        def start() -> None:
+            if self.on_cache_reset is not None:
+                self.on_cache_reset()
+            elif self._resync is None or self._resync.done():
+                self._resync = loop.create_task(self.refresh())
+
+        loop.call_soon_threadsafe(start)
 
     # --- offline -----------------------------------------------------------------------------
 
@@ -173,6 +223,8 @@ class Backend:
                     await asyncio.sleep(0.05)
 
     async def aclose(self) -> None:
+        if self._resync is not None and not self._resync.done():
+            self._resync.cancel()
         if self._probe_task is not None:
             self._probe_task.cancel()
             try:

@@ -76,8 +76,6 @@ class Live:
                  keepalive: float = 3.0, read_timeout: float = 7.0, health_timeout: float = 2.0,
                  stream_retry_s: float = 300.0, backoff_min: float = 0.5, backoff_max: float = 30.0):
         self.backend = backend
-        self.api = backend.api
-        self.cache = backend.cache
         self.role = role
         self.on_batch = on_batch
         self.notify = frozenset(notify)
@@ -96,6 +94,15 @@ class Live:
         self._batch = Batch()
         self._flushing: asyncio.Task | None = None
         self._gate = asyncio.Lock()
+
+    @property
+    def api(self):
+        return self.backend.api
+
+    @property
+    def cache(self):
+        # The backend's: the cache of the identity /me named (it can change while following).
+        return self.backend.cache
 
     # --- the loop ----------------------------------------------------------------------------
 

@@ -3,6 +3,13 @@
 A SQLite file in the platformdirs user data dir (not the cache dir: nothing here may be thrown
 away), WAL with ``synchronous=FULL`` so that a write the user submitted is on disk before the
 first byte goes to the server, also across a power cut or ``kill -9``.
+
+Every outbox item and draft has an ``owner``: the identity (server and user, as ``/me`` answered)
+that made it, so that it is shown to and sent by that identity only. ``identities`` remembers who
+each identity is (its last ``/me``), ``credentials`` which identity a token at a server answered
+as last time (by a hash of both: the token itself is never stored here). Rows from before owners
+existed belong to ``legacy:<profile>``: kept, never sent by themselves (see ``Outbox``).
+The file is 0600 in a 0700 directory.
 """
 
 from __future__ import annotations
@@ -13,6 +20,10 @@ import threading
 from pathlib import Path
 
 import platformdirs
+
+from ..files import private_database
+
+LEGACY = "legacy:"  # owner prefix of rows written before owners existed (then: the profile name)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -43,6 +54,23 @@ CREATE TABLE IF NOT EXISTS drafts (
 );
 """
 
+# Version 1: owners. Rows of version 0 were keyed by profile name only.
+MIGRATIONS = {
+    1: [
+        "ALTER TABLE outbox ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+        f"UPDATE outbox SET owner = '{LEGACY}' || profile",
+        "CREATE INDEX IF NOT EXISTS ix_outbox_owner ON outbox(owner, state, id)",
+        "ALTER TABLE drafts ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+        f"UPDATE drafts SET owner = '{LEGACY}' || profile, key = '{LEGACY}' || key",
+        """CREATE TABLE IF NOT EXISTS identities (
+            key TEXT PRIMARY KEY, server TEXT NOT NULL, user_id INTEGER NOT NULL, me TEXT NOT NULL,
+            last_used TEXT NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS credentials (
+            fingerprint TEXT PRIMARY KEY, identity TEXT NOT NULL, seen_at TEXT NOT NULL)""",
+    ],
+}
+VERSION = max(MIGRATIONS)
+
 
 def default_path() -> Path:
     return Path(platformdirs.user_data_dir("efa-tui")) / "local.sqlite3"
@@ -53,12 +81,29 @@ class LocalDB:
 
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path) if path is not None else default_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(self.path)
         self._local = threading.local()
         self.lock = threading.RLock()
         with self.lock:
             conn = self.conn()
             conn.executescript(SCHEMA)
+            self._migrate(conn)
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        """Bring an older file up to VERSION, each step in one transaction (never half done)."""
+        found = conn.execute("PRAGMA user_version").fetchone()[0]
+        for version in sorted(v for v in MIGRATIONS if v > found):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if conn.execute("PRAGMA user_version").fetchone()[0] < version:  # another process may have
+                    for statement in MIGRATIONS[version]:
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {version}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

@@ -10,6 +10,12 @@ answer instead of acting twice. Refusals the user must look at are kept, never d
 * ``conflict`` — 412: someone else changed the record; the UI shows both versions.
 
 408, 409 (still running), 425, 429, 5xx and unreachable servers leave the item pending.
+
+Every item belongs to the identity that made it (``owner``, see ``store/identity.py``). An outbox
+lists and sends only its owner's items, and sends nothing until ``/me`` has confirmed that the
+token it sends with is that owner's (``may_send``); another identity's items wait for it.
+Items from before owners existed (``legacy:<profile>``) are kept and shown, and sent only when
+the user sends one again by hand (``retry``: then it becomes the current identity's).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..api.errors import ApiError, Unreachable
-from .local import LocalDB
+from .local import LEGACY, LocalDB
 
 log = logging.getLogger("efa_tui.store")
 
@@ -54,6 +60,7 @@ class OutboxItem:
     last_error: str | None
     problem: dict | None
     response: Any
+    owner: str = ""  # the identity that made it (see store/identity.py)
 
     @classmethod
     def from_row(cls, row) -> OutboxItem:
@@ -61,7 +68,7 @@ class OutboxItem:
             id=row["id"], created_at=row["created_at"], kind=row["kind"], label=row["label"], method=row["method"],
             path=row["path"], body=_loads(row["body"]), idempotency_key=row["idempotency_key"], if_match=row["if_match"],
             related=row["related"], state=row["state"], attempts=row["attempts"], last_error=row["last_error"],
-            problem=_loads(row["problem"]), response=_loads(row["response"]),
+            problem=_loads(row["problem"]), response=_loads(row["response"]), owner=row["owner"],
         )
 
 
@@ -87,10 +94,25 @@ def _now() -> str:
 
 
 class Outbox:
-    def __init__(self, db: LocalDB, profile: str = ""):
+    """The writes of one identity (``owner``). ``may_send``: its token is confirmed to be that
+    identity's (the session sets it once ``/me`` has answered)."""
+
+    def __init__(self, db: LocalDB, owner: str = "", *, may_send: bool = True):
         self.db = db
-        self.profile = profile
+        self.owner = owner
+        self.may_send = may_send
         self._flushing = asyncio.Lock()
+
+    def switch(self, owner: str, *, may_send: bool) -> None:
+        """Another identity from now on (its items, its token)."""
+        self.owner = owner
+        self.may_send = may_send
+
+    def adopt(self, previous: str) -> int:
+        """Items written under ``previous`` (a credential before /me answered) are the owner's."""
+        if previous == self.owner:
+            return 0
+        return self.db.write("UPDATE outbox SET owner = ? WHERE owner = ?", (self.owner, previous)).rowcount
 
     # --- recording ------------------------------------------------------------------------
 
@@ -99,9 +121,9 @@ class Outbox:
         """Store a write durably (fsync'd) with a fresh Idempotency-Key; send it with flush()."""
         now = _now()
         cur = self.db.write(
-            "INSERT INTO outbox(created_at, updated_at, profile, kind, label, method, path, body, idempotency_key, "
+            "INSERT INTO outbox(created_at, updated_at, owner, kind, label, method, path, body, idempotency_key, "
             "if_match, related, state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (now, now, self.profile, kind, label, method.upper(), path, _dumps(body), str(uuid.uuid4()), if_match,
+            (now, now, self.owner, kind, label, method.upper(), path, _dumps(body), str(uuid.uuid4()), if_match,
              related, PENDING),
         )
         return self.get(cur.lastrowid)
@@ -113,8 +135,8 @@ class Outbox:
         return OutboxItem.from_row(rows[0])
 
     def items(self, *states: str, related: str | None = None) -> list[OutboxItem]:
-        sql = "SELECT * FROM outbox WHERE profile = ?"
-        params: list[Any] = [self.profile]
+        sql = "SELECT * FROM outbox WHERE owner = ?"
+        params: list[Any] = [self.owner]
         if states:
             sql += f" AND state IN ({','.join('?' * len(states))})"
             params += states
@@ -126,15 +148,31 @@ class Outbox:
     def pending(self) -> list[OutboxItem]:
         return self.items(PENDING)
 
+    def others(self, *states: str) -> list[OutboxItem]:
+        """Items of other identities (and from before identities) that wait: not this owner's to send."""
+        states = states or (PENDING, NEEDS_ATTENTION, CONFLICT)
+        return [OutboxItem.from_row(r) for r in self.db.read(
+            f"SELECT * FROM outbox WHERE owner != ? AND state IN ({','.join('?' * len(states))}) ORDER BY id",
+            (self.owner, *states))]
+
     def counts(self) -> dict[str, int]:
-        rows = self.db.read("SELECT state, count(*) AS n FROM outbox WHERE profile = ? GROUP BY state", (self.profile,))
+        rows = self.db.read("SELECT state, count(*) AS n FROM outbox WHERE owner = ? GROUP BY state", (self.owner,))
         return {r["state"]: r["n"] for r in rows}
+
+    def mine(self, item: OutboxItem) -> bool:
+        return item.owner == self.owner
 
     # --- the user's decisions on refused items ------------------------------------------------
 
     def retry(self, item_id: int, *, body: Any = ..., if_match: str | None = ...) -> OutboxItem:  # type: ignore[assignment]
-        """Send a refused item again. A changed body or If-Match is a new request: new key."""
+        """Send a refused item again. A changed body or If-Match is a new request: new key.
+        An item from before identities becomes the current owner's (the user decided to send it
+        as who they are now); another identity's item cannot be sent from here (ValueError)."""
         item = self.get(item_id)
+        if item.owner != self.owner:
+            if not item.owner.startswith(LEGACY):
+                raise ValueError(f"outbox item {item_id} belongs to another identity")
+            self.db.write("UPDATE outbox SET owner = ? WHERE id = ?", (self.owner, item_id))
         new_body = item.body if body is ... else body
         new_match = item.if_match if if_match is ... else if_match
         changed = new_body != item.body or new_match != item.if_match
@@ -147,8 +185,8 @@ class Outbox:
 
     def discard(self, item_id: int) -> None:
         """The user gave up on a refused item; it is kept (as discarded) for the record."""
-        self.db.write("UPDATE outbox SET state = ?, updated_at = ? WHERE id = ? AND state != ?",
-                      (DISCARDED, _now(), item_id, DONE))
+        self.db.write("UPDATE outbox SET state = ?, updated_at = ? WHERE id = ? AND state != ? AND (owner = ? OR owner LIKE ?)",
+                      (DISCARDED, _now(), item_id, DONE, self.owner, LEGACY + "%"))
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -156,8 +194,13 @@ class Outbox:
         """Send pending items in order. Stops at the first unreachable or transient failure,
         so that writes arrive in the order the user made them."""
         result = FlushResult()
+        if not self.may_send:  # whose token this is, /me has not said yet: nothing leaves
+            result.remaining = len(await asyncio.to_thread(self.pending))
+            return result
         async with self._flushing:
             for item in await asyncio.to_thread(self.pending):
+                if item.owner != self.owner or not self.may_send:  # the identity changed meanwhile
+                    break
                 outcome = await self._send(api, item)
                 if on_item is not None:
                     answer = on_item(await asyncio.to_thread(self.get, item.id))

@@ -370,7 +370,8 @@ def _set_status(request: Request, user: User, offering_id: int, sources: tuple[s
         values: dict[str, Any] = {"status": target, "version": row.version + 1, "updated_at": now}
         if target == "published":
             values["published_at"] = row.published_at or now
-        conn.execute(update(o).where(o.c.id == row.id).values(**values))
+        if not conn.execute(update(o).where(o.c.id == row.id, o.c.version == row.version).values(**values)).rowcount:
+            raise ApiProblem(409, "the offering changed meanwhile; reload it", type="conflict", headers={"Retry-After": "1"})
         change_log.record(conn, "offering", row.id, target)
         return _item_response(conn, user, row.id)
 
@@ -395,6 +396,8 @@ def delete_offering(request: Request, offering_id: IdPath, user: Annotated[User,
         row = load_own(conn, user, offering_id)
         if row.status != "draft":
             raise ApiProblem(409, "only a draft can be discarded; retire a published offering", type="invalid-state")
-        conn.execute(update(o).where(o.c.id == row.id).values(deleted=True, version=row.version + 1, updated_at=db.utcnow()))
+        if not conn.execute(update(o).where(o.c.id == row.id, o.c.version == row.version)
+                            .values(deleted=True, version=row.version + 1, updated_at=db.utcnow())).rowcount:
+            raise ApiProblem(409, "the offering changed meanwhile; reload it", type="conflict", headers={"Retry-After": "1"})
         change_log.record(conn, "offering", row.id, "deleted")
     return Response(status_code=204)

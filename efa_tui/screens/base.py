@@ -1,0 +1,101 @@
+"""The base of every screen of the app: `AppScreen` (full screens) and `AppModal` (dialogs over one).
+
+What every screen shares lives here once, instead of a line in each screen's ``__init__`` and
+``on_mount`` and ``hasattr`` probes in the app:
+
+* its key bindings shown in the user's language (``localize_bindings``, again on a language switch);
+* the chrome — header, offline banner, status line — mounted when the screen is (``CHROME``);
+* who is signed in: ``me`` (``/me`` as the app last knows it) and ``role``;
+* whether it owns the keyboard (``OWNS_KEYBOARD``: forms and dialogs): then the app's single-key
+  navigation (area digits, ``:``, ``o``) is off and ``q`` asks before quitting (app.py);
+* what the app tells every screen — the data changed, the language changed (and, to come, the
+  identity changed): one method each, below, that a screen overrides.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.screen import ModalScreen, Screen, ScreenResultType
+
+from .localize import localize_bindings
+
+
+class _AppScreenBase:
+    """The shared part of `AppScreen` and `AppModal` (Textual wants the screen class itself last)."""
+
+    CHROME: ClassVar[bool] = True  # header, offline banner and status line (dialogs: none)
+    OWNS_KEYBOARD: ClassVar[bool] = False  # a form or dialog: no area keys, and `q` asks first
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        localize_bindings(self)  # type: ignore[arg-type]
+
+    # `_on_mount`, not `on_mount`: Textual calls both, so screens keep their own `on_mount`
+    # (which runs first: Textual walks the class's MRO from the subclass).
+    def _on_mount(self) -> None:
+        if self.CHROME:
+            self.show_chrome()
+
+    def show_chrome(self) -> None:
+        """Mount the chrome (once) and show in it who is signed in and the status now."""
+        mount_chrome = getattr(self.app, "mount_chrome", None)  # type: ignore[attr-defined]
+        if mount_chrome is not None:  # a bare App (widget tests) has none
+            mount_chrome(self)
+
+    # --- who is signed in ---------------------------------------------------------------------
+
+    @property
+    def me(self) -> dict[str, Any]:
+        """``/me`` as the app last knows it (user, role, organisation, can_order); {} before."""
+        return dict(getattr(self.app, "me", None) or {})  # type: ignore[attr-defined]
+
+    @property
+    def role(self) -> str:
+        """customer, provider, support, operator — or "" before ``/me`` has answered."""
+        return str(self.me.get("role") or "")
+
+    # --- what the app tells every screen ------------------------------------------------------
+    # The one place for the app's signals to the screens (data changed by kind, identity changed,
+    # language changed): a screen overrides the method of the news it cares about.
+
+    def data_synced(self) -> None:
+        """New data from the server is in the cache (after a sync): reload what is shown."""
+
+    async def relabel(self) -> None:
+        """The language changed: rebuild what shows translated text (bindings are done already)."""
+
+    async def language_changed(self) -> None:
+        """Called by the app on every screen of every area after a language switch."""
+        localize_bindings(self)  # type: ignore[arg-type]
+        focused = self.focused  # type: ignore[attr-defined]
+        focused_id = focused.id if focused is not None else None
+        await self.relabel()
+        # A screen rebuilt by recompose() lost its chrome and its focus: both come back, so that a
+        # key pressed on return goes where it went before (not into a filter box).
+        if self.CHROME:
+            self.show_chrome()
+        self.refocus(focused_id)
+
+    def refocus(self, widget_id: str | None) -> None:
+        if self.focused is not None:  # type: ignore[attr-defined]
+            return
+        again = self.query(f"#{widget_id}") if widget_id else None  # type: ignore[attr-defined]
+        if again:
+            again.first().focus()
+            return
+        from ..widgets.virtual_table import VirtualTable
+
+        if tables := self.query(VirtualTable):  # type: ignore[attr-defined]
+            tables.first().focus()
+
+
+class AppScreen(_AppScreenBase, Screen[ScreenResultType]):
+    """A full screen of the app (an area, a detail, a form)."""
+
+
+class AppModal(_AppScreenBase, ModalScreen[ScreenResultType]):
+    """A dialog over a screen: no chrome of its own, and it owns the keyboard."""
+
+    CHROME = False
+    OWNS_KEYBOARD = True

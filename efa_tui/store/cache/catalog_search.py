@@ -1,0 +1,514 @@
+"""Searching the catalog: the parsed query, the plan (which FTS index drives), totals, windows
+in sort order and facet counts, memoized per write generation."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from array import array
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import NamedTuple
+
+from .catalog_index import _WORD, CacheFile, _Key, _provider_key, fold
+from .values import Filters, OfferingRow, SearchPage
+
+class _Query(NamedTuple):
+    """A parsed user query. ``long``: words of 3+ characters, substring match (trigram index);
+    ``prefixes``: the letter/digit runs of 1–2 character words, word-prefix match (prefix
+    index); ``literal``: 1–2 character words without any letter or digit (``-``, ``&``),
+    substring match by scanning (no index can help, and nobody waits for those)."""
+
+    long: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    literal: tuple[str, ...] = ()
+    words_first: bool = False
+    """Find candidates in the prefix index even though there are long words (set by
+    `Cache._plan` when the prefixes match fewer rows: "antrag n" — every offering holds
+    "antrag", a third have a word starting with "n"); the long words are then row checks."""
+
+    @classmethod
+    def parse(cls, query: str) -> _Query:
+        long: list[str] = []
+        prefixes: list[str] = []
+        literal: list[str] = []
+        for term in dict.fromkeys(fold(query or "").split()):
+            if len(term) >= 3:
+                long.append(term)
+            elif tokens := _WORD.findall(term):
+                prefixes.extend(t for t in tokens if t not in prefixes)
+            else:
+                literal.append(term)
+        return cls(tuple(long), tuple(prefixes), tuple(literal))
+
+    @property
+    def empty(self) -> bool:
+        return not (self.long or self.prefixes or self.literal)
+
+    def driver(self) -> tuple[str, str] | None:
+        """The FTS table and MATCH expression that finds the candidates, if any: the trigram
+        index for the long words (all of them, ANDed), else the prefix index. Every user word
+        is one quoted FTS string, so quotes, ``*``, ``-``, ``NEAR``, ``OR`` are literal text."""
+        if self.long and not (self.words_first and self.prefixes):
+            return "offering_trigrams", " ".join('"' + t.replace('"', '""') + '"' for t in self.long)
+        if self.prefixes:
+            return "offering_words", " ".join(f'"{p}"*' for p in self.prefixes)
+        return None
+
+    def checks(self, *, with_driver: bool) -> tuple[list[str], list[str]]:
+        """Per-row tests on ``offering_text x`` equal to the index lookups: a trigram phrase
+        matches exactly the lower-cased substrings, a prefix query exactly " " + prefix in the
+        word list. Used where scanning in sort order beats asking the index."""
+        sql: list[str] = []
+        params: list[str] = []
+        driver = self.driver() if not with_driver else None
+        long_in_driver = driver is not None and driver[0] == "offering_trigrams"
+        prefixes_in_driver = driver is not None and driver[0] == "offering_words"
+        if not long_in_driver:
+            for t in self.long:
+                sql.append("instr(x.search_text, ?) > 0")
+                params.append(t)
+        if not prefixes_in_driver:
+            for p in self.prefixes:
+                sql.append("instr(x.words, ?) > 0")
+                params.append(" " + p)
+        for t in self.literal:
+            sql.append("instr(x.search_text, ?) > 0")
+            params.append(t)
+        return sql, params
+
+
+_EMPTY = _Query()
+
+
+NATIONWIDE = "bundesweit"
+FACETS = ("category", "provider", "bundesland", "status", "inhouse_orderable")
+
+
+def _key_passes(key: _Key, f: Filters, skip: str | None = None) -> bool:
+    if f.category is not None and skip != "category" and key.category != f.category:
+        return False
+    if f.provider_id is not None and skip != "provider" and key.provider_id != f.provider_id:
+        return False
+    if f.bundesland is not None and skip != "bundesland":
+        if f.bundesland.lower() == NATIONWIDE:
+            if key.laender:
+                return False
+        elif key.laender and f.bundesland.upper() not in key.laender:
+            return False  # nationwide offerings (no Länder) match every Land
+    if f.status is not None and skip != "status" and key.status != f.status:
+        return False
+    if f.inhouse_orderable is not None and skip != "inhouse_orderable" and (key.status == "published") != f.inhouse_orderable:
+        return False
+    return True
+
+
+# How the sorts map onto the indexes. Ties break by id, in the direction of the sort.
+_SORTS: dict[str, tuple[str | None, str]] = {
+    "title": ("ix_offerings_title", "o.title_key, o.id"),
+    "provider": (None, "o.provider_key, o.title_key, o.id"),  # no index: see the schema
+    "annual_fee": ("ix_offerings_fee", "o.annual_fee_cents, o.id"),
+    "-annual_fee": ("ix_offerings_fee", "o.annual_fee_cents DESC, o.id DESC"),
+    "updated": ("ix_offerings_updated", "o.updated_at DESC, o.id DESC"),
+}
+
+# Up to this many rows a scan with per-row text tests is cheaper than an index plus a join
+# (about 1 µs a row; an FTS lookup of a broad word costs several ms).
+_SCAN_ROWS = 4000
+# A walk along a sort index tests each row (a few µs: a seek into offering_text); beyond about
+# this many rows fetching all matches from the FTS index and sorting them is cheaper.
+_WALK_ROWS = 1000
+# Up to this many matches a search reads them all at once (and so knows the total).
+_FEW = 5000
+# Windows ending at most this deep are read by scanning the sort index against the FTS
+# candidates (see Cache._scan_window) when the walk gave up; deeper ones sort all matches once.
+_SCAN_WINDOW = 2000
+
+
+
+class CatalogSearch(CacheFile):
+    """Offerings out: one offering, counts, pages of a search and facet counts."""
+
+    def get_offering(self, id: int) -> dict | None:
+        row = self._read(lambda c: c.execute("SELECT doc FROM offering_docs WHERE id = ?", (int(id),)).fetchone())
+        return json.loads(row[0]) if row else None
+
+    def offering_count(self) -> int:
+        return self._read(lambda c: c.execute("SELECT count(*) FROM offerings").fetchone()[0])
+
+    def provider_id(self, name: str) -> int | None:
+        """The id behind a provider name as the ``provider`` facet reports it."""
+        row = self._read(lambda c: c.execute(
+            "SELECT provider_id FROM facet_keys WHERE provider_name = ? AND provider_id IS NOT NULL "
+            "ORDER BY fkey DESC LIMIT 1", (name,)).fetchone())
+        return row[0] if row else None
+
+    def search(self, query: str = "", *, filters: Filters | None = None, sort: str = "title", offset: int = 0,
+               limit: int = 100) -> SearchPage:
+        """The window ``[offset, offset + limit)`` of the matches in ``sort`` order, and the total."""
+        if sort not in _SORTS:
+            raise ValueError(f"unknown sort {sort!r}; one of {', '.join(_SORTS)}")
+        f = filters or Filters()
+        q = _Query.parse(query)
+        offset, limit = max(0, int(offset)), max(0, int(limit))
+
+        def work(conn: sqlite3.Connection) -> SearchPage:
+            gen = self._gen(conn)
+            p = self._plan(conn, gen, q)
+            total = self._total(conn, gen, p, f, sort)
+            if total == 0 or limit == 0 or offset >= total:
+                return SearchPage([], total, offset)
+            ids = self._window(conn, gen, p, f, sort, offset, limit, total)
+            return SearchPage(self._rows(conn, ids), total, offset)
+
+        return self._read(work)
+
+    def count(self, query: str = "", *, filters: Filters | None = None) -> int:
+        """How many offerings match (what ``search(...).total`` says, memoized until the next write)."""
+        q, f = _Query.parse(query), filters or Filters()
+        def work(conn: sqlite3.Connection) -> int:
+            gen = self._gen(conn)
+            return self._total(conn, gen, self._plan(conn, gen, q), f, "title")
+
+        return self._read(work)
+
+    def facets(self, query: str = "", *, filters: Filters | None = None) -> dict[str, list[tuple[str, int]]]:
+        """Counts per value of each facet for the matches of ``query``. Each facet honours the
+        query and the *other* filters, not its own (so picking a value shows the alternatives).
+
+        ``bundesland``: offerings without Länder are nationwide and match every Land filter;
+        they are reported once as ``"bundesweit"``, and each Land counts the offerings that name
+        it explicitly. Filtering by a Land therefore yields its count plus the bundesweit count.
+        ``inhouse_orderable``: whether an organisation with an in-house relationship could order
+        it — that flag belongs to the customer, so for the catalog it is simply "published":
+        ``"ja"`` for published offerings, ``"nein"`` for the rest.
+        Each list is sorted by count (descending), then value."""
+        q, f = _Query.parse(query), filters or Filters()
+
+        def work(conn: sqlite3.Connection) -> dict[str, list[tuple[str, int]]]:
+            gen = self._gen(conn)
+            keys = self._keys(conn, gen)
+            cube = self._cube(conn, gen, self._plan(conn, gen, q))
+            out: dict[str, list[tuple[str, int]]] = {}
+            for facet in FACETS:
+                counts: dict[str, int] = {}
+                for fkey, n in cube.items():
+                    key = keys.get(fkey)
+                    if key is None or not _key_passes(key, f, skip=facet):
+                        continue
+                    if facet == "category":
+                        values: Iterable[str] = (key.category,)
+                    elif facet == "provider":
+                        values = (key.provider_name,)
+                    elif facet == "status":
+                        values = (key.status,)
+                    elif facet == "inhouse_orderable":
+                        values = ("ja" if key.status == "published" else "nein",)
+                    else:
+                        values = key.laender or (NATIONWIDE,)
+                    for value in values:
+                        counts[value] = counts.get(value, 0) + n
+                out[facet] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            return out
+
+        return self._read(work)
+
+    # --- search internals --------------------------------------------------------------------------
+
+    @staticmethod
+    def _gen(conn: sqlite3.Connection) -> int:
+        """Bumped by every offering write, read in the same snapshot as the query: memoized
+        counts are valid exactly while it stays (also across processes sharing the file)."""
+        return conn.execute("SELECT value FROM meta WHERE key = 'offerings_gen'").fetchone()[0]
+
+    def _plan(self, conn: sqlite3.Connection, gen: int, q: _Query) -> _Query:
+        """``q``, or the same query driven by the prefix index when that finds fewer candidates
+        than the trigram index (same matches: the per-row checks are exact equivalents).
+        Counting a prefix in FTS5 is cheap; the trigram side is probed only up to that count."""
+        if not (q.long and q.prefixes):
+            return q
+        memo = ("plan", gen, q)
+        planned = self._memo.get(memo)
+        if planned is None:
+            words = q._replace(words_first=True).driver()
+            trigrams = q.driver()
+            assert words is not None and trigrams is not None
+            n_words = conn.execute(f"SELECT count(*) FROM {words[0]} WHERE {words[0]} MATCH ?", (words[1],)).fetchone()[0]
+            n_trigrams = conn.execute(
+                f"SELECT count(*) FROM (SELECT rowid FROM {trigrams[0]} WHERE {trigrams[0]} MATCH ? LIMIT ?)",
+                (trigrams[1], n_words + 1)).fetchone()[0]
+            planned = q._replace(words_first=True) if n_words < n_trigrams else q
+            self._memo.put(memo, planned)
+        return planned
+
+    @staticmethod
+    def _load_keys(conn: sqlite3.Connection) -> dict[int, _Key]:
+        return {r[0]: _Key(r[1], r[2], r[3], r[4], tuple(x for x in r[5].split(",") if x))
+                for r in conn.execute("SELECT fkey, category, provider_id, provider_name, status, laender FROM facet_keys")}
+
+    def _keys(self, conn: sqlite3.Connection, gen: int) -> dict[int, _Key]:
+        memo = ("keys", gen)
+        keys = self._memo.get(memo)
+        if keys is None:
+            keys = self._load_keys(conn)
+            self._memo.put(memo, keys)
+        return keys
+
+    def _cube(self, conn: sqlite3.Connection, gen: int, q: _Query) -> dict[int, int]:
+        """How many matches of ``q`` each fkey has."""
+        memo = ("cube", gen, q)
+        cube = self._memo.get(memo)
+        if cube is not None:
+            return cube
+        if q.empty:
+            sql, params = "SELECT fkey, n FROM facet_counts WHERE n > 0", []
+        else:
+            driver = q.driver()
+            checks, params = q.checks(with_driver=driver is None)
+            where = " AND ".join(checks)
+            if driver is None:
+                sql = (f"SELECT o.fkey, count(*) FROM offering_text x CROSS JOIN offerings o ON o.id = x.id "
+                       f"WHERE {where} GROUP BY o.fkey")
+            else:
+                table, match = driver
+                join = " CROSS JOIN offering_text x ON x.id = o.id" if checks else ""
+                sql = (f"SELECT o.fkey, count(*) FROM {table} m CROSS JOIN offerings o ON o.id = m.rowid{join} "
+                       f"WHERE m.{table} MATCH ?{' AND ' + where if where else ''} GROUP BY o.fkey")
+                params = [match, *params]
+        cube = dict(conn.execute(sql, params).fetchall())
+        self._memo.put(memo, cube)
+        return cube
+
+    def _allowed(self, conn: sqlite3.Connection, gen: int, f: Filters) -> tuple[list[int] | None, int, int]:
+        """The fkeys in use that the filters admit (None: all of them), how many offerings have
+        them, and how many offerings do not."""
+        return self._split(conn, gen, f)[:3]
+
+    def _excluded(self, conn: sqlite3.Connection, gen: int, f: Filters) -> list[int]:
+        """The fkeys in use that the filters leave out."""
+        return self._split(conn, gen, f)[3]
+
+    def _split(self, conn: sqlite3.Connection, gen: int, f: Filters) -> tuple[list[int] | None, int, int, list[int]]:
+        memo = ("allowed", gen, f)
+        found = self._memo.get(memo)
+        if found is None:
+            keys = self._keys(conn, gen)
+            every = self._cube(conn, gen, _EMPTY)
+            allowed, excluded = [], []
+            for fkey in every:
+                key = keys.get(fkey)
+                (allowed if key is not None and _key_passes(key, f) else excluded).append(fkey)
+            n_in = sum(every[k] for k in allowed)
+            n_out = sum(every[k] for k in excluded)
+            found = (None if not excluded else allowed, n_in, n_out, excluded)
+            self._memo.put(memo, found)
+        return found
+
+    @staticmethod
+    def _in(fkeys: Iterable[int]) -> str:
+        return f"o.fkey IN ({','.join(str(int(k)) for k in fkeys)})"
+
+    def _total(self, conn: sqlite3.Connection, gen: int, q: _Query, f: Filters, sort: str) -> int:
+        total = self._memo.get(("count", gen, q, f))
+        if total is None and q.driver() is not None and self._orders.get(("order", gen, q, f, sort)) is None:
+            # Most queries past the first letters match a few hundred offerings: then one FTS
+            # lookup yields all of them in order (for the pages to come), and the total.
+            few = self._few_matches(conn, gen, q, f, sort)
+            if few is not None:
+                self._orders.put(("order", gen, q, f, sort), few)
+                self._memo.put(("count", gen, q, f), len(few))
+                return len(few)
+        return total if total is not None else self._count(conn, gen, q, f)
+
+    def _count(self, conn: sqlite3.Connection, gen: int, q: _Query, f: Filters) -> int:
+        memo = ("count", gen, q, f)
+        n = self._memo.get(memo)
+        if n is not None:
+            return n
+        allowed, n_in, n_out = self._allowed(conn, gen, f)
+        cube = self._memo.get(("cube", gen, q))
+        if q.empty or n_in == 0:
+            n = n_in
+        elif cube is not None:
+            n = sum(cube.values()) if allowed is None else sum(cube.get(k, 0) for k in allowed)
+        else:
+            driver = q.driver()
+            if driver is None or (allowed is not None and n_in <= _SCAN_ROWS):
+                n = self._scan_count(conn, q, allowed)
+            else:
+                table, match = driver
+                checks, params = q.checks(with_driver=False)
+                join = " CROSS JOIN offering_text x ON x.id = m.rowid" if checks else ""
+                extra = "".join(f" AND {c}" for c in checks)
+                if allowed is None or n_out <= _SCAN_ROWS:
+                    # All, or all but a few (say drafts and retired ones next to thousands of
+                    # published): count in the index alone and subtract the few.
+                    n = conn.execute(f"SELECT count(*) FROM {table} m{join} WHERE m.{table} MATCH ?{extra}",
+                                     [match, *params]).fetchone()[0]
+                    if allowed is not None:
+                        n -= self._scan_count(conn, q, self._excluded(conn, gen, f))
+                else:
+                    join = " CROSS JOIN offering_text x ON x.id = o.id" if checks else ""
+                    n = conn.execute(
+                        f"SELECT count(*) FROM {table} m CROSS JOIN offerings o ON o.id = m.rowid{join} "
+                        f"WHERE m.{table} MATCH ? AND {self._in(allowed)}{extra}", [match, *params]).fetchone()[0]
+        self._memo.put(memo, n)
+        return n
+
+    def _scan_count(self, conn: sqlite3.Connection, q: _Query, fkeys: list[int] | None) -> int:
+        """Count by testing each row (of the given fkeys, or all) against every query word."""
+        checks, params = q.checks(with_driver=True)
+        where = " AND ".join(checks) or "1"
+        if fkeys is None:
+            return conn.execute(f"SELECT count(*) FROM offering_text x WHERE {where}", params).fetchone()[0]
+        if not fkeys:
+            return 0
+        return conn.execute(
+            f"SELECT count(*) FROM offerings o INDEXED BY ix_offerings_fkey CROSS JOIN offering_text x ON x.id = o.id "
+            f"WHERE {self._in(fkeys)} AND {where}", params).fetchone()[0]
+
+    def _window(self, conn: sqlite3.Connection, gen: int, q: _Query, f: Filters, sort: str, offset: int, limit: int,
+                total: int) -> list[int]:
+        """The ids of the matches ``[offset, offset + limit)`` in sort order."""
+        index, order = _SORTS[sort]
+        allowed, n_in, _ = self._allowed(conn, gen, f)
+        conds = [] if allowed is None else [self._in(allowed)]
+        if q.empty:
+            if index is None:
+                return self._by_provider(conn, gen, f, offset, limit)
+            # The filter is checked in the sort index, so OFFSET skips index entries only.
+            where = f" WHERE {conds[0]}" if conds else ""
+            return [r[0] for r in conn.execute(
+                f"SELECT o.id FROM offerings o INDEXED BY {index}{where} ORDER BY {order} LIMIT ? OFFSET ?", (limit, offset))]
+        memo = ("order", gen, q, f, sort)
+        ordered = self._orders.get(memo)
+        if ordered is None and index is not None:
+            window = ("window", gen, q, f, sort, offset, limit)
+            found = self._memo.get(window)
+            if found is None:
+                found = self._walk(conn, q, conds, index, order, offset, limit, total, n_in)
+            if found is None and offset + limit <= _SCAN_WINDOW:
+                found = self._scan_window(conn, q, conds, index, order, offset, limit)
+            if found is not None:
+                self._memo.put(window, found)
+                return list(found)
+        if ordered is None:
+            ordered = self._all_matches(conn, q, conds, order)
+            self._orders.put(memo, ordered)
+        return list(ordered[offset:offset + limit])
+
+    def _walk(self, conn: sqlite3.Connection, q: _Query, conds: list[str], index: str, order: str, offset: int,
+              limit: int, total: int, n_in: int) -> list[int] | None:
+        """Walk the sort index and test rows until the window is full: the way to the first
+        pages of a broad query. Matches need not be spread evenly in sort order ("online"
+        sorts all "Online-Antrag …" titles together), so the walk is bounded to a few times
+        the rows it should need; None when that was not enough."""
+        expected = (offset + limit) * n_in / max(total, 1)
+        if expected > _WALK_ROWS:
+            return None  # sparse matches or a deep page: sorting all matches is cheaper
+        cap = int(max(_WALK_ROWS, 4 * expected))
+        checks, params = q.checks(with_driver=True)
+        columns = list(dict.fromkeys(re.findall(r"o\.(\w+)", order)))
+        inner = ", ".join(f"o.{c} AS {c}" for c in columns)
+        where = f" WHERE {' AND '.join(conds)}" if conds else ""
+        rows = conn.execute(
+            f"SELECT s.id FROM (SELECT {inner} FROM offerings o INDEXED BY {index}{where} ORDER BY {order} LIMIT ?) s "
+            f"CROSS JOIN offering_text x ON x.id = s.id WHERE {' AND '.join(checks)} "
+            f"ORDER BY {order.replace('o.', 's.')} LIMIT ? OFFSET ?", [cap, *params, limit, offset]).fetchall()
+        if len(rows) == limit or cap >= n_in:
+            return [r[0] for r in rows]
+        return None
+
+    @staticmethod
+    def _scan_window(conn: sqlite3.Connection, q: _Query, conds: list[str], index: str, order: str, offset: int,
+                     limit: int) -> list[int] | None:
+        """A shallow window of a broad query whose matches bunch up in sort order (the walk gave
+        up): the FTS index yields the candidate set, and the sort index is scanned, in order,
+        only until the window is full. No join and no sort, unlike sorting every match."""
+        driver = q.driver()
+        if driver is None:
+            return None
+        table, match = driver
+        checks, params = q.checks(with_driver=False)
+        join = " CROSS JOIN offering_text x ON x.id = m.rowid" if checks else ""
+        extra = "".join(f" AND {c}" for c in checks)
+        where = "".join(f" AND {c}" for c in conds)
+        return [r[0] for r in conn.execute(
+            f"SELECT o.id FROM offerings o INDEXED BY {index} WHERE o.id IN "
+            f"(SELECT m.rowid FROM {table} m{join} WHERE m.{table} MATCH ?{extra}){where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [match, *params, limit, offset])]
+
+    def _few_matches(self, conn: sqlite3.Connection, gen: int, q: _Query, f: Filters, sort: str) -> array | None:
+        """All matches in sort order if the FTS index has at most _FEW candidates, else None.
+        Reading rowids alone is cheap (FTS5 produces them lazily, so a broad query stops after
+        _FEW + 1), and the filters, remaining words and the sort then touch only those rows."""
+        driver = q.driver()
+        assert driver is not None
+        table, match = driver
+        candidates = [r[0] for r in conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? LIMIT ?", (match, _FEW + 1))]
+        if len(candidates) > _FEW:
+            return None
+        if not candidates:
+            return array("q")
+        allowed, _, _ = self._allowed(conn, gen, f)
+        checks, params = q.checks(with_driver=False)
+        conds = ([] if allowed is None else [self._in(allowed)]) + checks
+        join = " CROSS JOIN offering_text x ON x.id = o.id" if checks else ""
+        where = f" WHERE {' AND '.join(conds)}" if conds else ""
+        return array("q", (r[0] for r in conn.execute(
+            f"SELECT o.id FROM json_each(?) j CROSS JOIN offerings o ON o.id = j.value{join}{where} ORDER BY {_SORTS[sort][1]}",
+            ["[" + ",".join(map(str, candidates)) + "]", *params])))
+
+    def _all_matches(self, conn: sqlite3.Connection, q: _Query, conds: list[str], order: str) -> array:
+        """Every match in sort order (kept per query and sort, so that paging on is slicing)."""
+        driver = q.driver()
+        if driver is None:
+            checks, params = q.checks(with_driver=True)
+            sql = (f"SELECT o.id FROM offerings o CROSS JOIN offering_text x ON x.id = o.id "
+                   f"WHERE {' AND '.join(conds + checks)} ORDER BY {order}")
+        else:
+            table, match = driver
+            checks, params = q.checks(with_driver=False)
+            join = " CROSS JOIN offering_text x ON x.id = o.id" if checks else ""
+            where = "".join(f" AND {c}" for c in conds + checks)
+            sql = (f"SELECT o.id FROM {table} m CROSS JOIN offerings o ON o.id = m.rowid{join} "
+                   f"WHERE m.{table} MATCH ?{where} ORDER BY {order}")
+            params = [match, *params]
+        return array("q", (r[0] for r in conn.execute(sql, params)))
+
+    def _by_provider(self, conn: sqlite3.Connection, gen: int, f: Filters, offset: int, limit: int) -> list[int]:
+        """Sort by provider without an index: the counts per fkey say how many offerings each
+        provider has, so whole providers are skipped and only the window's providers are read
+        (each in title order from the title index)."""
+        keys = self._keys(conn, gen)
+        every = self._cube(conn, gen, _EMPTY)
+        groups: dict[str, list[int]] = {}
+        for fkey, key in keys.items():
+            if every.get(fkey) and _key_passes(key, f):
+                groups.setdefault(_provider_key(key.provider_name), []).append(fkey)
+        out: list[int] = []
+        skip = offset
+        for name in sorted(groups):
+            n = sum(every[k] for k in groups[name])
+            if skip >= n:
+                skip -= n
+                continue
+            out.extend(r[0] for r in conn.execute(
+                f"SELECT o.id FROM offerings o INDEXED BY ix_offerings_title WHERE {self._in(groups[name])} "
+                "ORDER BY o.title_key, o.id LIMIT ? OFFSET ?", (limit - len(out), skip)))
+            skip = 0
+            if len(out) >= limit:
+                break
+        return out
+
+    @staticmethod
+    def _rows(conn: sqlite3.Connection, ids: list[int]) -> list[OfferingRow]:
+        if not ids:
+            return []
+        found = {}
+        for r in conn.execute(
+                "SELECT id, title, provider_name, provider_id, category, annual_fee, one_time_fee, distribution_key, "
+                f"status, updated_at, summary FROM offering_docs WHERE id IN ({','.join('?' * len(ids))})", ids):
+            found[r[0]] = OfferingRow(r[0], r[1], r[2], r[3], r[4], Decimal(r[5]), Decimal(r[6]), r[7], r[8], r[9], r[10])
+        return [found[i] for i in ids if i in found]

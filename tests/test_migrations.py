@@ -1,0 +1,156 @@
+"""Schema migrations (Alembic) on the database the server tests run on (tests/databases.py):
+the head of the migrations is exactly ``server/db.py``; a demo database made by the release
+before migrations (commit fc165c5) is upgraded in place with nothing lost; two processes
+starting on one empty database migrate it once; ``efa-tui db upgrade`` / ``db current``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import databases
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from fastapi.testclient import TestClient
+from sqlalchemy import func, inspect, select, text
+from support import auth, free_port, start_server, stop_server
+
+from efa_tui.server import db, migrations
+from efa_tui.server.app import Settings, create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+OLD_RELEASE = "fc165c5"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "efa_tui.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_head_of_the_migrations_is_the_metadata_in_db_py(tmp_path):
+    """A change to db.py without a revision fails here: write one with `efa-tui db revision -m …`."""
+    url = databases.new_empty(tmp_path)
+    engine = db.make_engine(url)
+    try:
+        assert migrations.upgrade(engine) == (None, migrations.head())
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+        assert diff == [], "server/db.py differs from the migrations' head; add a revision:\n" + "\n".join(map(str, diff))
+    finally:
+        engine.dispose()
+        databases.drop(url)
+
+
+def _old_release(tmp_path: Path) -> Path:
+    """The efa_tui package as of the release before migrations, from git."""
+    out = tmp_path / "old-release"
+    out.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", OLD_RELEASE, "efa_tui"], capture_output=True)
+    if archive.returncode != 0:
+        pytest.fail(f"needs the git history of the checkout (commit {OLD_RELEASE}): {archive.stderr.decode()}")
+    subprocess.run(["tar", "-x", "-C", str(out)], input=archive.stdout, check=True)
+    return out
+
+
+def _contents(engine, columns: dict[str, list[str]] | None = None) -> tuple[dict[str, list[dict]], dict[str, list[str]]]:
+    """Every row of every table (only the given columns of each), in key order."""
+    result: dict[str, list[dict]] = {}
+    seen: dict[str, list[str]] = {}
+    with engine.connect() as conn:
+        names = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
+        for name in sorted(names):
+            table = db.metadata.tables[name]
+            seen[name] = (columns or {}).get(name) or [c["name"] for c in inspect(conn).get_columns(name)]
+            query = select(*(table.c[c] for c in seen[name])).order_by(*table.primary_key.columns)
+            result[name] = [dict(r._mapping) for r in conn.execute(query)]
+    return result, seen
+
+
+def test_a_demo_database_of_the_old_release_is_upgraded_in_place(tmp_path):
+    url = databases.new_empty(tmp_path, "oldrelease")
+    try:
+        old = _old_release(tmp_path)
+        made = subprocess.run(
+            [sys.executable, "-c", "import sys; from efa_tui.server.serve import prepare; "
+             "import efa_tui.server.db as d; assert not hasattr(d, 'safe_url'), d.__file__; "
+             "prepare(sys.argv[1], demo=True).state.engine.dispose()", url],
+            cwd=old, env={"PYTHONPATH": str(old), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=300,
+        )
+        assert made.returncode == 0, made.stderr
+        engine = db.make_engine(url)
+        assert migrations.current(engine) is None  # made by create_all: no alembic_version
+        before, old_columns = _contents(engine)
+        assert len(before["offerings"]) >= 80 and len(before["invoices"]) > 0
+        engine.dispose()
+
+        # The server upgrades it at start; then every old row is there, unchanged.
+        app = create_app(Settings(database_url=url, allow_demo_tokens=True))
+        with TestClient(app, base_url="http://127.0.0.1/api/v1") as c:
+            assert migrations.current(app.state.engine) == migrations.head()
+            after, _ = _contents(app.state.engine, old_columns)
+            assert after.keys() == before.keys()
+            for name, rows in before.items():
+                assert after[name] == rows, name
+            # …and it serves them: every published offering the old release had, by its id.
+            page = c.get("/offerings", params={"limit": 1000, "status": "published"}, headers=auth("customer")).json()
+            assert {i["id"] for i in page["items"]} == {
+                r["id"] for r in before["offerings"] if r["status"] == "published" and not r["deleted"]}
+            assert c.get("/invoices", headers=auth("operator")).status_code == 200
+        app.state.engine.dispose()
+    finally:
+        databases.drop(url)
+
+
+def test_two_servers_starting_together_on_an_empty_database_migrate_it_once(tmp_path):
+    url = databases.new_empty(tmp_path, "twostart")
+    procs: list = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            procs.append(start_server(url))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=start) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        engine = db.make_engine(url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [migrations.head()]
+            # Seeded once, too: one set of demo organisations.
+            assert conn.execute(select(func.count()).select_from(db.organizations).where(db.organizations.c.key == "muenchen")).scalar() == 1
+        engine.dispose()
+    finally:
+        for proc, _base in procs:
+            stop_server(proc)
+        databases.drop(url)
+
+
+def test_db_upgrade_and_current_on_the_command_line(tmp_path):
+    url = databases.new_empty(tmp_path, "cli")
+    try:
+        first = cli("db", "current", "--database", url)
+        assert first.returncode == 0 and "current: -" in first.stdout and "empty or older" in first.stdout
+        up = cli("db", "upgrade", "--database", url)
+        assert up.returncode == 0, up.stderr
+        assert f"empty -> {migrations.head()}" in up.stdout
+        again = cli("db", "upgrade", "--database", url)
+        assert again.returncode == 0 and "nothing to do" in again.stdout
+        now = cli("db", "current", "--database", url)
+        assert f"current: {migrations.head()}" in now.stdout and "(up to date)" in now.stdout
+    finally:
+        databases.drop(url)
+
+
+def test_db_upgrade_reports_an_unreachable_database_without_a_traceback():
+    port = free_port()
+    out = cli("db", "current", "--database", f"postgresql+psycopg://nobody:secret@127.0.0.1:{port}/x")
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert "secret" not in out.stderr and "127.0.0.1" in out.stderr
