@@ -259,7 +259,7 @@ async def test_another_process_forgets_a_cached_permission_by_the_change_log(dem
 def client_parts(base: str, tmp_path, identity: str):
     api = ApiClient(base, f"demo-{identity}", retry_attempts=1)
     cache = Cache(tmp_path / f"cache-{identity}.sqlite3")
-    outbox = Outbox(LocalDB(tmp_path / f"local-{identity}.sqlite3"), profile=identity)
+    outbox = Outbox(LocalDB(tmp_path / f"local-{identity}.sqlite3"), identity)
     backend = Backend(api, cache, outbox, probe_min=0.2, probe_max=0.5)
     return api, cache, backend
 

@@ -90,7 +90,7 @@ def test_a_demo_database_of_the_old_release_is_upgraded_in_place(tmp_path):
         with TestClient(app, base_url="http://127.0.0.1/api/v1") as c:
             assert migrations.current(app.state.engine) == migrations.head()
             after, _ = _contents(app.state.engine, old_columns)
-            assert after.keys() == before.keys()
+            assert before.keys() <= after.keys()  # later revisions add tables (0002: the change log)
             for name, rows in before.items():
                 assert after[name] == rows, name
             # …and it serves them: every published offering the old release had, by its id.
