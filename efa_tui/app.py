@@ -4,6 +4,7 @@ offline banner, status line), help, jump, the command palette, themes, language 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import Iterable
@@ -69,6 +70,11 @@ class LiveBatch(Message):
     def __init__(self, batch: Batch):
         super().__init__()
         self.batch = batch
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the live client stopped", exc_info=task.exception())
 
 
 def news_text(news: News) -> str:
@@ -227,7 +233,16 @@ class EfaApp(App):
             return
         self.live = Live(self.backend, role=lambda: self.me.get("role"), notify=tuple(settings.notify),
                          poll_s=settings.poll_s, on_batch=lambda batch: self.post_message(LiveBatch(batch)))
-        self.run_worker(self.live.run(), group="live", exclusive=True, exit_on_error=False)
+        # A task of its own (like the backend's offline probe), not a worker: it never ends, and
+        # "wait until the workers are done" must still mean "until the app is quiet".
+        self._live_task = asyncio.get_running_loop().create_task(self.live.run())
+        self._live_task.add_done_callback(_log_failure)
+
+    def stop_live(self) -> None:
+        self.live = None
+        task, self._live_task = getattr(self, "_live_task", None), None
+        if task is not None:
+            task.cancel()
 
     def on_live_batch(self, message: LiveBatch) -> None:
         """Events were synced: the screens show the new data in place, the news is announced."""
@@ -272,8 +287,7 @@ class EfaApp(App):
         self.run_worker(self._rebuild_areas(), group="identity", exclusive=True)
         if self.live is not None:
             # Another identity hears other events, from its own last event id, with its own news.
-            self.live = None
-            self.workers.cancel_group(self, "live")
+            self.stop_live()
             self.start_live()
 
     async def _rebuild_areas(self) -> None:
@@ -479,6 +493,11 @@ class EfaApp(App):
     async def on_unmount(self) -> None:
         # Connections belong to this loop; closed after run() returns they would raise
         # "Event loop is closed" at the user (a traceback on quit).
+        task = getattr(self, "_live_task", None)
+        self.stop_live()
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         await self.session.close_network()
 
     async def action_quit(self) -> None:
