@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -226,13 +225,12 @@ async def test_an_id_older_than_the_retention_gets_a_resync(live_server, db_url)
         engine.dispose()
 
 
-async def test_another_process_forgets_a_cached_permission_by_the_change_log(demo_template, tmp_path):
+async def test_another_process_forgets_a_cached_permission_by_the_change_log(fresh_database):
     """Two servers on one database: the operator ends the customer's in-house relationship on
     one, and the other (which has the customer cached) refuses the next order at once."""
-    path = tmp_path / "m.sqlite3"
-    shutil.copy(demo_template, path)
-    one, base_one = start_server(f"sqlite:///{path}")
-    two, base_two = start_server(f"sqlite:///{path}")
+    url = fresh_database("two")
+    one, base_one = start_server(url)
+    two, base_two = start_server(url)
     try:
         offering = await asyncio.to_thread(orderable, base_two)
         with sync_http(base_two) as http:
@@ -325,10 +323,8 @@ async def test_a_client_that_was_away_catches_up_from_its_last_event(live_server
         cache.close()
 
 
-async def test_a_killed_server_is_noticed_without_a_request(demo_template, tmp_path):
-    path = tmp_path / "m.sqlite3"
-    shutil.copy(demo_template, path)
-    proc, base = start_server(f"sqlite:///{path}")
+async def test_a_killed_server_is_noticed_without_a_request(fresh_database, tmp_path):
+    proc, base = start_server(fresh_database("killed"))
     api, cache, backend = client_parts(base, tmp_path, "customer")
     try:
         async with following(backend, "customer"):

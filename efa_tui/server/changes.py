@@ -204,7 +204,13 @@ class Hub:
         self.listeners.discard(listener)
 
     async def run(self) -> None:
-        self.last_id = (await asyncio.to_thread(bounds, self.engine))[1]
+        while True:
+            try:
+                self.last_id = (await asyncio.to_thread(bounds, self.engine))[1]
+                break
+            except Exception:  # noqa: BLE001 - the database is not there yet: try again
+                log.warning("reading the change log failed; trying again", exc_info=True)
+                await asyncio.sleep(1.0)
         while True:
             try:
                 await self.poll()
