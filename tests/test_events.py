@@ -145,7 +145,7 @@ async def test_a_customer_hears_nothing_of_another_organisation(live_server):
                     if (o["fees"] or {}).get("distribution_key") == "per_case"
                     and o["customer"]["id"] == http.get("/me", headers=auth("customer")).json()["organization"]["id"]]
         assert per_case, "the demo has a per-case contract of customer 1"
-        r = http.post("/usage", json={"order_id": per_case[0]["id"], "year": 2026, "month": 1, "cases": 7}, headers=auth("provider"))
+        r = http.post("/usage", json={"order_id": per_case[0]["id"], "year": db.utcnow().year, "month": db.utcnow().month, "cases": 7}, headers=auth("provider"))
         assert r.status_code == 201, r.text
         draft = http.post("/offerings", json={"title": "Entwurf", "category": "Bildung", "annual_fee": "1.00",
                                               "one_time_fee": "0.00", "distribution_key": "fixed", "vat_rate": "0.00"},

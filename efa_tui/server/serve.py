@@ -9,7 +9,6 @@ from pathlib import Path
 import platformdirs
 
 
-from . import changes as change_log
 from . import db, migrations
 from .app import Settings, create_app
 from .demo import seed
@@ -137,7 +136,6 @@ def create_token(database_url: str | None, org_key: str, role: str, name: str, e
                 raise ValueError(refusal.en)
             user = create_user(conn, None, org.id, name=name, email=email, role=role, admin=True)
             _, token = issue_token(conn, None, user, name="efa-tui token", scope="write", expires_in_days=days)
-            change_log.record(conn, "user", user.id, "created")
     finally:
         engine.dispose()
     return token
