@@ -4,6 +4,7 @@ offline banner, status line), help, jump, the command palette, themes, language 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import Iterable
@@ -14,6 +15,7 @@ from rich.text import Text
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
@@ -32,6 +34,7 @@ from .screens.localize import localize_bindings
 from .services import DataChanged
 from .session import Session
 from .store.backend import Status
+from .store.live import Batch, Live, News
 from .text import clean
 from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
 
@@ -65,6 +68,31 @@ def _freeze_startup_objects() -> None:
         gc.freeze()
 
 
+class LiveBatch(Message):
+    """The live client synced a burst of events (posted from its worker)."""
+
+    def __init__(self, batch: Batch):
+        super().__init__()
+        self.batch = batch
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the live client stopped", exc_info=task.exception())
+
+
+def news_text(news: News) -> str:
+    """One announcement, in the user's language (server text cleaned)."""
+    record = news.record or {}
+    if news.record_kind == "invoices":
+        amount = formatting.money(record["gross"]) if record.get("gross") else "–"
+        return i18n.t("news.invoice", number=clean(str(record.get("number") or news.record_id)), amount=amount)
+    title = clean(str((record.get("offering") or {}).get("title") or ""))
+    side = "customer" if news.kind in ("interest", "order") else "provider"
+    who = clean(str((record.get(side) or {}).get("name") or ""))
+    return i18n.t("news." + news.kind, id=news.record_id, title=title, who=who)
+
+
 class EfaApp(App):
     TITLE = "efa-tui"
     COMMANDS = App.COMMANDS | {JumpProvider}
@@ -76,6 +104,7 @@ class EfaApp(App):
         Binding(areas.ROLE_KEY, "role_area", "key.role_area", show=False, id="app.role_area"),
         Binding("r", "refresh", "key.refresh", id="app.refresh"),
         Binding("o", "outbox", "key.outbox", show=False, id="app.outbox"),
+        Binding("w", "news", "key.news", show=False, id="app.news"),
         Binding("q", "quit", "key.quit", id="app.quit"),
         # Our own palette binding (Textual then adds none): labelled in the user's language, rebindable.
         Binding("ctrl+p", "command_palette", "key.palette", show=False, priority=True, id="app.palette"),
@@ -96,6 +125,7 @@ class EfaApp(App):
         self._progress: tuple[int, int | None] | None = None
         self._connecting = session.server is not None
         self._me: dict[str, Any] | None = None
+        self.live: Live | None = None  # follows the server's event stream once the session started
         self._theme_name = theme or session.config.theme
         # What the screens subscribe to (screens/signals.py), instead of hooks the app calls.
         self.data_changed: Signal[DataChanged] = Signal(self, "data_changed")
@@ -190,6 +220,35 @@ class EfaApp(App):
         self.mount_chrome(self.screen)
         await self._refresh()
         await self.backend.flush() if self.backend.status.online else None
+        self.start_live()
+
+    def start_live(self) -> None:
+        """Follow the server's event stream (store/live.py): changes are synced as they happen."""
+        settings = self.session.config.live
+        if not settings.enabled or self.live is not None:
+            return
+        self.live = Live(self.backend, role=lambda: self.me.get("role"), notify=tuple(settings.notify),
+                         poll_s=settings.poll_s, on_batch=lambda batch: self.post_message(LiveBatch(batch)))
+        # A task of its own (like the backend's offline probe), not a worker: it never ends, and
+        # "wait until the workers are done" must still mean "until the app is quiet".
+        self._live_task = asyncio.get_running_loop().create_task(self.live.run())
+        self._live_task.add_done_callback(_log_failure)
+
+    def stop_live(self) -> None:
+        self.live = None
+        task, self._live_task = getattr(self, "_live_task", None), None
+        if task is not None:
+            task.cancel()
+
+    def on_live_batch(self, message: LiveBatch) -> None:
+        """Events were synced: the screens show the new data in place, the news is announced."""
+        batch = message.batch
+        if batch.results and not all(r.not_modified for r in batch.results.values()):
+            self.data_synced()
+        if self.session.config.live.toasts:
+            for news in batch.news:
+                self.notify(news_text(news), title=i18n.t("key.news"))
+        self._show_status(self.backend.status)
 
     async def _refresh(self) -> None:
         def progress(kind: str, done: int, total: int | None) -> None:
@@ -206,11 +265,24 @@ class EfaApp(App):
             self._progress = None
         self._show_status(self.backend.status)
 
+    def data_synced(self) -> None:
+        """A sync brought changes (r, or the live event stream): every screen that shows cached
+        data reads it again, in place."""
+        for screen in self._area_screens():
+            if isinstance(screen, CatalogScreen):
+                screen.reload(keep_cursor=True)
+            elif isinstance(screen, AppScreen):
+                screen.data_synced()
+
     def _identity_changed(self, identity: Any) -> None:
         """/me named another identity than the cache on screen had: everything built on those
         rows goes, and the areas are built again on this identity's cache."""
         self._me = identity.me
         self.run_worker(self._rebuild_areas(), group="identity", exclusive=True)
+        if self.live is not None:
+            # Another identity hears other events, from its own last event id, with its own news.
+            self.stop_live()
+            self.start_live()
 
     async def _rebuild_areas(self) -> None:
         if self.current_mode != "catalog":
@@ -281,13 +353,32 @@ class EfaApp(App):
         if not isinstance(self.screen, OutboxScreen):
             self.push_screen(OutboxScreen(self.session))
 
+    def action_news(self) -> None:
+        """Open the oldest thing that waits for the user (announced by the live client)."""
+        news = self.live.read() if self.live is not None else None
+        if news is None:
+            self.notify(i18n.t("news.none"))
+        else:
+            self.open_news(news)
+        self._show_status(self.backend.status)
+
+    @work(exclusive=True, group="record")
+    async def open_news(self, news: News) -> None:
+        record = await asyncio.to_thread(self.cache.get_record, news.record_kind, news.record_id) or news.record
+        if record is None:
+            self.notify(i18n.t("news.gone", id=news.record_id), severity="warning")
+        elif news.record_kind == "orders":
+            self.open_order(record)
+        else:
+            self.open_invoice(record)
+
     # --- the keyboard ------------------------------------------------------------------------------
     # The rules, in one place: a text field takes the printable keys typed into it (Textual drops
     # the bindings a focused Input or TextArea consumes); a form or dialog (`OWNS_KEYBOARD`) gets
     # every key typed from the moment it opens (held until its first field has the focus), the
     # app's single keys that leave it (area digits, `:`, `o`) are off there, and `q` asks first.
 
-    LEAVING_ACTIONS = frozenset({"area", "role_area", "jump", "outbox"})
+    LEAVING_ACTIONS = frozenset({"area", "role_area", "jump", "outbox", "news"})
 
     def hold_keys(self) -> None:
         """Keys typed from now on wait for the next screen that owns the keyboard (a form whose
@@ -452,6 +543,7 @@ class EfaApp(App):
                 verb = area.verbs[0]
                 yield SystemCommand(i18n.t(area.command), f":{verb}", lambda verb=verb: self.run_jump(verb))
         yield SystemCommand(i18n.t("cmd.outbox"), ":outbox", self.action_outbox)
+        yield SystemCommand(i18n.t("cmd.news"), "w", self.action_news)
         yield SystemCommand(i18n.t("cmd.refresh"), "r", self.action_refresh)
         yield SystemCommand(i18n.t("cmd.language"), "de/en", self.action_toggle_language)
         yield SystemCommand(i18n.t("cmd.theme"), "dark/light/ANSI", self.action_cycle_theme)
@@ -476,4 +568,9 @@ class EfaApp(App):
     async def on_unmount(self) -> None:
         # Connections belong to this loop; closed after run() returns they would raise
         # "Event loop is closed" at the user (a traceback on quit).
+        task = getattr(self, "_live_task", None)
+        self.stop_live()
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         await self.session.close_network()

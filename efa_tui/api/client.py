@@ -30,6 +30,7 @@ import stamina
 from .. import __version__
 from . import routes
 from .errors import ApiError, Conflict, Unreachable, is_retryable_status
+from .events import StreamEvent, stream_events
 from .models import (
     ApiModel,
     BillingRun,
@@ -295,13 +296,17 @@ class ApiClient:
                                   timeout=timeout)
         return self._one(resp, model)
 
-    async def health(self) -> bool:
+    async def health(self, *, timeout: float = 5.0) -> bool:
         """True when the server answers its health check; never raises, never retries."""
         try:
-            resp = await self.request("GET", routes.HEALTH, retry=False, timeout=min(self.timeout, 5.0))
+            resp = await self.request("GET", routes.HEALTH, retry=False, timeout=min(self.timeout, timeout))
         except (ApiError, Unreachable):
             return False
         return isinstance(resp.data, dict) and resp.data.get("status") == "ok"
+
+    def events(self, last_id: int | None, **options: Any) -> AsyncIterator[StreamEvent]:
+        """The server's event stream from ``last_id`` on (see api/events.py)."""
+        return stream_events(self._http, last_id, **options)
 
     async def me(self) -> Me:
         return await self._get_one(routes.ME, Me)

@@ -197,6 +197,16 @@ class InvoiceScreen(AppScreen):
     def action_reload(self) -> None:
         self.load()
 
+    def data_synced(self) -> None:
+        """Called by the app after a sync brought changes (the live event stream, or r)."""
+        self._reload_if_newer()
+
+    @work(exclusive=True, group="invoice-newer", exit_on_error=False)
+    async def _reload_if_newer(self) -> None:
+        cached = await asyncio.to_thread(self.session.cache.get_record, "invoices", int(self.invoice["id"]))
+        if cached and int(cached.get("version") or 0) > int(self.invoice.get("version") or 0):
+            self.load()  # paid, cancelled or checked meanwhile: shown in place
+
     async def relabel(self) -> None:
         """After a language switch: the same invoice and check, in the other language."""
         await self.recompose()

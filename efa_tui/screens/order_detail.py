@@ -231,6 +231,16 @@ class OrderScreen(AppScreen):
     def action_reload(self) -> None:
         self.reload()
 
+    def data_synced(self) -> None:
+        """Called by the app after a sync brought changes (the live event stream, or r)."""
+        self._reload_if_newer()
+
+    @work(exclusive=True, group="order-newer", exit_on_error=False)
+    async def _reload_if_newer(self) -> None:
+        cached = await asyncio.to_thread(self.session.cache.get_record, "orders", self.order_id)
+        if cached and int(cached.get("version") or 0) > int(self.order.get("version") or 0):
+            self.reload()  # someone else moved it: the new state and timeline, in place
+
     @work(exclusive=True, group="order-load", exit_on_error=False)
     async def reload(self) -> None:
         """The newest version and the timeline from the server; offline, the cached ones."""

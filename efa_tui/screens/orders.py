@@ -209,5 +209,8 @@ class OrdersScreen(FilterKeys, AppScreen):
 
     async def relabel(self) -> None:
         await self.recompose()
+        # recompose() took the chrome (header, status line) too: /me arriving after the screen
+        # opened left it without a status line until the next area switch.
+        self.show_chrome()
         self.query_one("#orders-filter", Input).value = self.filter.text
         self.load()

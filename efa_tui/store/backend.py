@@ -38,6 +38,8 @@ class Status:
     pending: int = 0
     failed: int = 0  # needs attention or conflict
     as_of: dict[str, str | None] = field(default_factory=dict)
+    mode: str | None = None  # "live" (following the event stream), "polling", None (neither)
+    news: int = 0  # announced things that wait for the user, not yet looked at (store/live.py)
 
 
 class Backend:
@@ -184,6 +186,11 @@ class Backend:
         loop.call_soon_threadsafe(start)
 
     # --- offline -----------------------------------------------------------------------------
+
+    async def lost(self, exc: Exception) -> None:
+        """The server stopped answering (noticed by the event stream): go offline and probe."""
+        if self.status.online:
+            await self._go_offline(exc)
 
     async def _go_offline(self, exc: Exception) -> None:
         was_online = self.status.online

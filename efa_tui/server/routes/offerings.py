@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from ...domain.catalog import BUNDESLAENDER, THEMENFELDER
 from ...domain.collation import sort_key
 from ...domain.pricing import DistributionKey
+from .. import changes as change_log
 from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import PageCache, check_if_match, dumps, iso, json_response, money, representation_etag
@@ -309,7 +310,9 @@ def create_offering(request: Request, body: OfferingCreate, user: Annotated[User
     require_role(user, "provider")
 
     def work(conn: Connection) -> Response:
-        return _item_response(conn, user, create(conn, user, body), status=201)
+        offering_id = create(conn, user, body)
+        change_log.record(conn, "offering", offering_id, "created")
+        return _item_response(conn, user, offering_id, status=201)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
@@ -357,6 +360,7 @@ def _patch(conn: Connection, request: Request, user: User, offering_id: int, cha
     ).rowcount
     if not done:
         raise ApiProblem(412, "someone else changed this offering meanwhile; reload it", type="stale-etag")
+    change_log.record(conn, "offering", row.id, "changed")
     return _item_response(conn, user, row.id)
 
 
@@ -373,6 +377,7 @@ def _set_status(request: Request, user: User, offering_id: int, sources: tuple[s
             values["published_at"] = row.published_at or now
         if not conn.execute(update(o).where(o.c.id == row.id, o.c.version == row.version).values(**values)).rowcount:
             raise ApiProblem(409, "the offering changed meanwhile; reload it", type="conflict", headers={"Retry-After": "1"})
+        change_log.record(conn, "offering", row.id, target)
         return _item_response(conn, user, row.id)
 
     return idempotency.run(request, user, {"status": target}, work)
@@ -399,4 +404,5 @@ def delete_offering(request: Request, offering_id: IdPath, user: Annotated[User,
         if not conn.execute(update(o).where(o.c.id == row.id, o.c.version == row.version)
                             .values(deleted=True, version=row.version + 1, updated_at=db.utcnow())).rowcount:
             raise ApiProblem(409, "the offering changed meanwhile; reload it", type="conflict", headers={"Retry-After": "1"})
+        change_log.record(conn, "offering", row.id, "deleted")
     return Response(status_code=204)

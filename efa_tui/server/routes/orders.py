@@ -26,6 +26,7 @@ from ...domain.orders import (
     termination_window,
 )
 from ...domain.pricing import DistributionKey
+from .. import changes as change_log
 from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, money, representation_etag
@@ -325,7 +326,9 @@ def create_order(request: Request, body: OrderCreate, user: Annotated[User, Depe
     require_role(user, "customer")
 
     def work(conn: Connection) -> Response:
-        return _item(conn, user, create(conn, user, body), status=201)
+        order_id = create(conn, user, body)
+        change_log.record(conn, "order", order_id, "create")
+        return _item(conn, user, order_id, status=201)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
@@ -350,6 +353,7 @@ def post_transition(
             row = load(conn, user, order_id)
             check_if_match(request, representation_etag(serialize(row, user)))
         transition(conn, user, order_id, body)
+        change_log.record(conn, "order", order_id, body.action.value)
         return _item(conn, user, order_id)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
