@@ -16,8 +16,10 @@ def __getattr__(name: str):
 
     if name in _MODULES:
         return getattr(importlib.import_module(f".{_MODULES[name]}", __name__), name)
-    from . import errors
-
+    # importlib, not "from . import errors": that asks this very function for "errors" again
+    # until errors is loaded (endless recursion), and an AttributeError here lets
+    # "from efa_tui.api import <submodule>" import the submodule.
+    errors = importlib.import_module(".errors", __name__)
     try:
         return getattr(errors, name)
     except AttributeError:
