@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from sqlalchemy import text
 
 from .. import __version__
-from . import db, idempotency, problems
+from . import db, idempotency, openapi, problems
 from .auth import FailedLogins
 from .hardening import RequestGuard
 from .http import PageCache
@@ -133,6 +133,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.failed_logins = FailedLogins(settings.failed_logins_per_address, settings.failed_logins_per_prefix)
     app.state.page_cache = PageCache()
     problems.install(app)
+    openapi.install(app)
 
     def healthz() -> Response:
         with db.reading(engine) as conn:
