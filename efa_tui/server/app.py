@@ -17,7 +17,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
 from .. import __version__
-from . import changes, db, idempotency, problems
+from . import changes, db, idempotency, openapi, problems
 from .auth import FailedLogins
 from .hardening import RequestGuard
 from .http import PageCache
@@ -139,6 +139,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.hub = changes.Hub(engine, interval=settings.events_poll)
     app.state.page_cache = PageCache()
     problems.install(app)
+    openapi.install(app)
 
     def healthz() -> Response:
         with db.reading(engine) as conn:
