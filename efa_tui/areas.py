@@ -40,6 +40,10 @@ AREAS: tuple[Area, ...] = (
          frozenset({"support", "operator"}), "4"),
     Area("my_offerings", "area.my_offerings", "cmd.my_offerings", ("angebote", "my_offerings"),
          "efa_tui.screens.my_offerings:MyOfferingsScreen", frozenset({"provider"}), "4"),
+    # Everyone: the operator manages every organisation, an organisation's admin its users, the
+    # others see their organisation and its users.
+    Area("admin", "area.admin", "cmd.admin", ("verwaltung", "admin"),
+         "efa_tui.screens.administration:AdministrationScreen", number="5"),
 )
 BY_KEY = {a.key: a for a in AREAS}
 BY_VERB = {verb: a for a in AREAS for verb in a.verbs}

@@ -12,6 +12,7 @@ through ``writes.submit`` and ends in one ``Outcome`` (``outcome.py``). Headless
 ``offerings``   a provider's own offerings: list, edit, publish, retire
 ``usage``       usage reports of per-case contracts
 ``support``     search across everything, audit trail (read only)
+``administration``  organisations, users, tokens, audit log (live, never cached)
 ``outbox``      writes not accepted yet: list, send again, discard
 ``writes``      the one way to send a write (used by every area)
 ``drafts``      what a form holds and has not sent
@@ -27,6 +28,7 @@ from ..store.cache import Cache
 from ..store.changes import DataChanged
 from ..store.drafts import Drafts
 from ..store.outbox import Outbox
+from .administration import AdministrationService
 from .catalog import CatalogService
 from .invoices import InvoicesService
 from .offerings import OfferingsService
@@ -52,6 +54,7 @@ class Services:
         self.usage = UsageService(api, cache)
         self.support = SupportService(cache, self.orders)
         self.catalog = CatalogService(cache)
+        self.administration = AdministrationService(api)
 
     @property
     def status(self) -> Status:

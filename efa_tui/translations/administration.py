@@ -26,6 +26,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 MESSAGES.update({
     "area.admin": ("Verwaltung", "Administration"),
+    "key.admin": ("Verwaltung", "Administration"),
     "cmd.admin": ("Verwaltung: Organisationen, Benutzer, Tokens", "Administration: organisations, users, tokens"),
     "admin.loading": ("Lade …", "Loading …"),
     "admin.offline": ("Die Verwaltung braucht eine Verbindung zum Server (offline).",

@@ -24,7 +24,7 @@ from ...domain.administration import (
     may_read_users,
     role_for_kind,
 )
-from .. import db, idempotency
+from .. import changes, db, idempotency
 from ..administration import audit, create_user, issue_token, serialize_audit, serialize_token, serialize_user
 from ..auth import ROLES, User, current_user, require_role
 from ..http import check_if_match, json_response, representation_etag
@@ -227,6 +227,7 @@ def set_accreditation(request: Request, org_id: Id, body: Accreditation, me: Me)
             accreditation_reason=body.reason, version=row.version + 1, updated_at=db.utcnow()))
         row = orgs.load(conn, org_id)
         audit(conn, me, "organization.accreditation", "organization", org_id, org_id, before, orgs.serialize(row))
+        changes.record(conn, "organization", org_id, "accreditation")
     return json_response(None, orgs.serialize(row))
 
 
