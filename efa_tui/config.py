@@ -20,7 +20,7 @@ import platformdirs
 import tomli_w
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
-from . import DEMO_IDENTITIES
+from . import DEMO_IDENTITIES, THEMES
 from .files import write_private
 
 APP_NAME = "efa-tui"
@@ -156,6 +156,24 @@ def _named(profile: Profile, name: str) -> Profile:
     return profile
 
 
+NewsKind = Literal["interest", "order", "proposal", "contract", "invoice"]
+
+
+class LiveSettings(BaseModel):
+    """``[live]``: following the server's event stream, and what is announced."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    enabled: bool = True  # follow the event stream (false: sync at start and on r only)
+    poll_s: float = Field(default=60.0, ge=5, le=3600)  # without a stream: delta sync this often
+    # What waits for you and is announced (a toast, the count in the status line, w jumps there):
+    # interest (provider: a new interest), order (provider: a binding order to activate),
+    # proposal (customer: a fee proposal), contract (customer: contract activated),
+    # invoice (customer: an invoice issued).
+    notify: list[NewsKind] = Field(default_factory=lambda: ["interest", "order", "proposal", "contract", "invoice"])
+    toasts: bool = True  # false: only the count in the status line
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -163,8 +181,9 @@ class Config(BaseModel):
     profiles: dict[ProfileName, Profile] = Field(default_factory=dict, validate_default=True)
     default_profile: str = DEMO_PROFILE
     language: Language = "de"
-    theme: str = Field(default="dark", min_length=1)
+    theme: str = THEMES[0]  # one of efa_tui.THEMES (older files said "dark" or "light")
     keymap: dict[str, str] = Field(default_factory=dict)  # binding id -> key, e.g. "catalog.filter" = "/"
+    live: LiveSettings = Field(default_factory=LiveSettings)
 
     @field_validator("profiles")
     @classmethod
@@ -172,6 +191,14 @@ class Config(BaseModel):
         # The embedded demo is always reachable, even if the file only lists remote servers.
         merged = {DEMO_PROFILE: Profile(), **profiles}
         return {name: _named(profile, name) for name, profile in merged.items()}
+
+    @field_validator("theme", mode="before")
+    @classmethod
+    def _known_theme(cls, value: Any) -> Any:
+        value = {"dark": "textual-dark", "light": "textual-light"}.get(value, value)
+        if value not in THEMES:
+            raise ValueError(f"{value!r} is not a theme; themes: {', '.join(THEMES)}")
+        return value
 
     @field_validator("default_profile")
     @classmethod

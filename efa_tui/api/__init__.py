@@ -5,19 +5,20 @@ errors (problem+json as exceptions). Headless: never imports Textual."""
 # the app paints its first screen before httpx and the pydantic models are loaded.
 _MODULES = {
     "ApiClient": "client", "ApiResponse": "client",
-    "BillingRun": "models", "Contact": "models", "Fees": "models", "Invoice": "models", "InvoiceLine": "models",
+    "BilledUnits": "models", "BillingRun": "models", "Contact": "models", "Fees": "models", "Invoice": "models", "InvoiceLine": "models",
     "Me": "models", "Offering": "models", "Order": "models", "OrderEvent": "models", "Organization": "models",
     "Page": "models", "Ref": "models", "UsageReport": "models",
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     import importlib
 
     if name in _MODULES:
         return getattr(importlib.import_module(f".{_MODULES[name]}", __name__), name)
-    from . import errors
-
+    # Not ``from . import errors``: that asks this very function for "errors" while a submodule
+    # (``from . import routes``) is being imported, and recurses.
+    errors = importlib.import_module(".errors", __name__)
     try:
         return getattr(errors, name)
     except AttributeError:
@@ -25,7 +26,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "ApiClient", "ApiError", "ApiResponse", "BadRequest", "BillingRun", "Conflict", "Contact", "Fees", "FieldError",
+    "ApiClient", "ApiError", "ApiResponse", "BadRequest", "BilledUnits", "BillingRun", "Conflict", "Contact", "Fees", "FieldError",
     "Forbidden", "Invoice", "InvoiceLine", "Me", "NotFound", "Offering", "Order", "OrderEvent", "Organization", "Page",
     "PreconditionFailed", "PreconditionRequired", "RateLimited", "Ref", "ServerError", "Unauthorized", "Unreachable",
     "UsageReport", "ValidationFailed", "is_retryable_status",

@@ -10,7 +10,12 @@ which request it makes:
   key makes a retry after a lost reply harmless, so a double press never makes two orders;
 * a 422 puts the server's field errors at the fields and keeps the input (the refused outbox
   item is discarded: the draft holds the input, the next submit is a new request); other
-  refusals are shown as a notification; offline, the write waits in the outbox and the form closes.
+  refusals are shown as a notification; offline, the write waits in the outbox and the form closes;
+* it owns the keyboard (base.AppScreen.OWNS_KEYBOARD): the first field has the focus from the
+  first key typed, the field with a problem after a refused send, and a restored draft is
+  checked at once (a wrong Leitweg-ID shows its reason on reopen);
+* escape with changes asks: discard them, keep them as a draft, or go on editing. A form sent or
+  left is gone from the stack for good (the app also takes it off when the user leaves the area).
 """
 
 from __future__ import annotations
@@ -25,26 +30,24 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from .. import i18n
-from ..store.outbox import CONFLICT, DONE, NEEDS_ATTENTION, PENDING, OutboxItem
+from ..services import Conflict, Done, Outcome, Queued, Refused, Write
 from ..text import clean
 from ..widgets.form import Form, FormField
 from .base import AppScreen
+from .confirm import Choice, ConfirmScreen
 
 
 @dataclass(frozen=True)
 class Request:
-    """The write a form makes, as the outbox stores it."""
+    """The write a form makes (built by its area's service) and how the user sees it."""
 
-    kind: str  # outbox kind, e.g. "order.create"
-    method: str
-    path: str
-    body: Any
+    write: Write
     label: str  # in the user's words, for the status line and the outbox list
     related: str | None = None  # e.g. "order:42"
-    if_match: str | None = None
 
 
 class FormScreen(AppScreen):
@@ -60,6 +63,8 @@ class FormScreen(AppScreen):
     FormScreen #form-buttons { height: auto; padding: 0 1; }
     FormScreen #form-buttons Button { margin-right: 2; }
     """
+    OWNS_KEYBOARD = True
+    AUTO_FOCUS = ""  # not Textual's first focusable (the scrolling form itself): its first field
 
     def __init__(self, session, draft_key: str, defaults: dict[str, Any] | None = None, *,
                  errors: dict[str, str] | None = None, **kwargs):
@@ -73,6 +78,9 @@ class FormScreen(AppScreen):
         self._draft_seq = 0
         self._saved_seq = 0
         self.restored = False  # a draft was found and put back
+        self._opened_with: dict[str, Any] | None = None  # the values shown on opening (draft included)
+        self._shown = False  # on screen (base.opened); the keys typed meanwhile wait for the draft too
+        self._filled = False  # the draft put back (or none found), its problems shown
 
     # --- what a subclass says -------------------------------------------------------------------
 
@@ -98,13 +106,13 @@ class FormScreen(AppScreen):
     def submit_label(self) -> str:
         return i18n.t("form.submit")
 
-    def done(self, item: OutboxItem) -> None:
-        """Sent (item.state == DONE, item.response is the server's answer) or queued (PENDING)."""
-        self.dismiss(item.response if item.state == DONE else None)
+    def done(self, outcome: Done | Queued) -> None:
+        """Sent (``Done``: ``record`` is the server's answer) or queued (offline)."""
+        self.dismiss(outcome.record if isinstance(outcome, Done) else None)
 
-    async def conflict(self, item: OutboxItem) -> None:
+    async def conflict(self, outcome: Conflict) -> None:
         """412: someone else changed the record first. Forms that send If-Match override this."""
-        await asyncio.to_thread(self.session.outbox.discard, item.id)  # SQLite with fsync: not on the event loop
+        await self.session.services.writes.discard(outcome.item_id)
         self.notify(i18n.t("form.conflict"), severity="error", timeout=10)
 
     # --- building -------------------------------------------------------------------------------
@@ -126,15 +134,47 @@ class FormScreen(AppScreen):
     def form(self) -> Form:
         return self.query_one("#form", Form)
 
+    def first_focus(self) -> Widget | None:
+        form = self.form
+        return form.control(form.fields[0].name) if form.fields else None
+
+    def changed(self) -> bool:
+        """Edited since the form opened (with its draft, if one was restored)?"""
+        return self._opened_with is not None and self.form.values() != self._opened_with
+
     # --- the draft ------------------------------------------------------------------------------
 
     @work(thread=True, group="draft-load", exit_on_error=False)
     def restore_draft(self) -> None:
-        draft = self.session.drafts.load(self.draft_key)
-        if draft:
-            self.app.call_from_thread(self._restore, draft)
-        elif self.initial_errors:
-            self.app.call_from_thread(self._show_initial_errors)
+        draft = None
+        try:
+            draft = self.session.services.drafts.load(self.draft_key)
+        finally:  # also when the draft cannot be read: the form opens without it
+            if draft:
+                self.app.call_from_thread(self._restore, draft)
+            else:
+                self.app.call_from_thread(self._opened)
+
+    def _opened(self) -> None:
+        self._opened_with = self.form.values()
+        if self.initial_errors:
+            self._show_initial_errors()
+        else:
+            self._ready()
+
+    def opened(self) -> None:
+        self._shown = True
+        if self._filled:
+            self.take_keyboard()
+        else:  # a draft that takes long to read must not keep the keys (escape too) for long
+            self.set_timer(2.0, self.take_keyboard)
+
+    def _ready(self) -> None:
+        """Filled in (draft restored, problems shown): the keys typed so far go into the form now,
+        not before — a draft put back later would overwrite them."""
+        self._filled = True
+        if self._shown:
+            self.take_keyboard()
 
     def _restore(self, draft: dict[str, Any]) -> None:
         form = self.form
@@ -142,13 +182,23 @@ class FormScreen(AppScreen):
             if f.name in draft:
                 form.set_value(f.name, draft[f.name])
         self.restored = True
+        self._opened_with = form.values()
         self.notify(i18n.t("form.draft_restored"))
+        # Checked at once, each field by its rule as if just typed (a Leitweg-ID gone wrong shows why),
+        # then the server's problems from an earlier refusal — after the restored values' change
+        # events, which would recheck (and clear) the fields.
+        self.call_after_refresh(self._check_restored)
+
+    def _check_restored(self) -> None:
+        self.form.recheck()
         if self.initial_errors:
-            # After the restored values' change events, which would recheck (and clear) the fields.
-            self.call_after_refresh(self._show_initial_errors)
+            self._show_initial_errors()
+        else:
+            self._ready()
 
     def _show_initial_errors(self) -> None:
         self.form.show_errors(self.initial_errors)
+        self._ready()
 
     def on_form_changed(self, event: Form.Changed) -> None:
         self._draft_seq += 1
@@ -160,14 +210,14 @@ class FormScreen(AppScreen):
         with self._draft_lock:
             if seq < self._saved_seq:
                 return
-            self.session.drafts.save(self.draft_key, values)
+            self.session.services.drafts.save(self.draft_key, values)
             self._saved_seq = seq
 
     def _drop_draft(self) -> None:
         """In a thread: the lock waits for a save under way, and no later save brings it back."""
         with self._draft_lock:
             self._saved_seq = 1 << 62
-            self.session.drafts.delete(self.draft_key)
+            self.session.services.drafts.delete(self.draft_key)
 
     # --- submitting -----------------------------------------------------------------------------
 
@@ -179,6 +229,31 @@ class FormScreen(AppScreen):
             self.action_close()
 
     def action_close(self) -> None:
+        """Escape: leave. Unchanged, at once; with changes, the user says what becomes of them."""
+        if self._sending:
+            return
+        if not self.changed():
+            self.dismiss(None)
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == "discard":
+                self.discard()
+            elif choice == "keep":
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen(i18n.t("form.leave.question"), [
+            Choice("discard", i18n.t("form.leave.discard_key"), "form.leave.discard"),
+            Choice("keep", i18n.t("form.leave.keep_key"), "form.leave.keep", primary=True),
+            Choice("stay", "escape", "form.leave.stay"),
+        ], i18n.t("form.leave.detail")), answered)
+
+    @work(group="discard", exit_on_error=False)
+    async def discard(self) -> None:
+        """Abandoned: the draft goes too, so the form opens fresh next time (the offering's fees,
+        not the ones typed and dropped)."""
+        await asyncio.to_thread(self._drop_draft)
+        self.notify(i18n.t("form.discarded"))
         self.dismiss(None)
 
     def action_submit(self) -> None:
@@ -199,32 +274,29 @@ class FormScreen(AppScreen):
     async def send(self, values: dict[str, Any]) -> None:
         try:
             req = self.request(values)
-            item, _ = await self.session.backend.submit(req.kind, req.method, req.path, req.body, if_match=req.if_match,
-                                                         label=req.label, related=req.related)
-            await self._settle(item, values)
+            outcome = await self.session.services.writes.submit(req.write, label=req.label, related=req.related)
+            await self._settle(outcome, values)
         finally:
             self._sending = False
             if self.is_attached:
                 self.query_one("#form-submit", Button).disabled = False
 
-    async def _settle(self, item: OutboxItem, values: dict[str, Any]) -> None:
-        if item.state in (DONE, PENDING):
+    async def _settle(self, outcome: Outcome, values: dict[str, Any]) -> None:
+        if isinstance(outcome, (Done, Queued)):
             # Sent, or safely queued (offline): the outbox holds it now, the draft can go.
             await asyncio.to_thread(self._drop_draft)
-            if item.state == PENDING:
+            if isinstance(outcome, Queued):
                 self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
-            self.done(item)
+            self.done(outcome)
             return
-        if item.state == CONFLICT:
-            await self.conflict(item)
+        if isinstance(outcome, Conflict):
+            await self.conflict(outcome)
             return
-        if item.state == NEEDS_ATTENTION:
-            await asyncio.to_thread(self.session.outbox.discard, item.id)
-            await self.session.backend.announce()
-            problem = item.problem or {}
-            errors = field_errors(problem)
+        if isinstance(outcome, Refused):
+            await self.session.services.writes.discard(outcome.item_id)
+            errors = field_errors(outcome.problem)
             unplaced = self.form.show_errors(errors)
-            detail = clean(problem.get("detail") or problem.get("title") or item.last_error or "")
+            detail = clean(outcome.detail)
             message = i18n.t("form.refused", detail=detail)
             if unplaced:
                 message += "\n" + "\n".join(unplaced)

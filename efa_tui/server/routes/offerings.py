@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -12,7 +12,9 @@ from sqlalchemy import and_, false, func, or_, select, true, update
 from sqlalchemy.engine import Connection
 
 from ...domain.catalog import BUNDESLAENDER, THEMENFELDER
+from ...domain.collation import sort_key
 from ...domain.pricing import DistributionKey
+from .. import changes as change_log
 from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import PageCache, check_if_match, dumps, iso, json_response, money, representation_etag
@@ -25,7 +27,10 @@ p = db.organizations
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 Themenfeld = Literal[THEMENFELDER]  # type: ignore[valid-type]
-Land = Literal[tuple(BUNDESLAENDER)]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    Land = str
+else:  # the OpenAPI document and the validation name the 16 Länder
+    Land = Literal[tuple(BUNDESLAENDER)]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -179,7 +184,8 @@ def load_own(conn: Connection, user: User, offering_id: int):
     return row
 
 
-SORTS = {"id": o.c.id, "title": o.c.title, "annual_fee": o.c.annual_fee, "updated_at": o.c.updated_at}
+# Titles in German order by their stored key (domain.collation), the same on every database.
+SORTS = {"id": o.c.id, "title": o.c.title_sort, "annual_fee": o.c.annual_fee, "updated_at": o.c.updated_at}
 
 
 @router.get("", summary="List offerings (catalog)")
@@ -245,7 +251,7 @@ def _catalog_page(conn: Connection, user: User, q, category, provider, bundeslan
         total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     query = keyset(query, name, col, o.c.id, desc, cursor).limit(limit + 1)
     rows = conn.execute(query).all()
-    rows, next_cursor = page(rows, limit, name)
+    rows, next_cursor = page(rows, limit, name, column=col.key)
     vis_ok = _visible_predicate(user)
     body: dict[str, Any] = {"items": [serialize(r) if vis_ok(r) else tombstone(r) for r in rows], "next_cursor": next_cursor}
     if total is not None:
@@ -285,12 +291,12 @@ def create(conn: Connection, user: User, body: OfferingCreate, *, status: str = 
     provider_name = conn.execute(select(p.c.name).where(p.c.id == user.organization_id)).scalar_one()
     now = db.utcnow()
     values = {k: (v if v is not None else _DEFAULTS.get(k)) for k, v in values.items()}
-    return conn.execute(
+    return db.new_id(conn.execute(
         o.insert().values(
             **values, provider_id=user.organization_id, status=status, search_text=search_text(values, provider_name),
             created_at=now, updated_at=now, published_at=now if status == "published" else None,
         )
-    ).inserted_primary_key[0]
+    ))
 
 
 _DEFAULTS: dict[str, Any] = {
@@ -304,7 +310,9 @@ def create_offering(request: Request, body: OfferingCreate, user: Annotated[User
     require_role(user, "provider")
 
     def work(conn: Connection) -> Response:
-        return _item_response(conn, user, create(conn, user, body), status=201)
+        offering_id = create(conn, user, body)
+        change_log.record(conn, "offering", offering_id, "created")
+        return _item_response(conn, user, offering_id, status=201)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
@@ -346,12 +354,13 @@ def _patch(conn: Connection, request: Request, user: User, offering_id: int, cha
     # Compare-and-set on the version: a concurrent writer between read and write loses here.
     done = conn.execute(
         update(o).where(o.c.id == row.id, o.c.version == row.version).values(
-            **changes, search_text=search_text(merged, row.provider_name), version=row.version + 1,
-            updated_at=db.utcnow(),
+            **changes, search_text=search_text(merged, row.provider_name), title_sort=sort_key(merged["title"]),
+            version=row.version + 1, updated_at=db.utcnow(),
         )
     ).rowcount
     if not done:
         raise ApiProblem(412, "someone else changed this offering meanwhile; reload it", type="stale-etag")
+    change_log.record(conn, "offering", row.id, "changed")
     return _item_response(conn, user, row.id)
 
 
@@ -368,6 +377,7 @@ def _set_status(request: Request, user: User, offering_id: int, sources: tuple[s
             values["published_at"] = row.published_at or now
         if not conn.execute(update(o).where(o.c.id == row.id, o.c.version == row.version).values(**values)).rowcount:
             raise ApiProblem(409, "the offering changed meanwhile; reload it", type="conflict", headers={"Retry-After": "1"})
+        change_log.record(conn, "offering", row.id, target)
         return _item_response(conn, user, row.id)
 
     return idempotency.run(request, user, {"status": target}, work)
@@ -394,4 +404,5 @@ def delete_offering(request: Request, offering_id: IdPath, user: Annotated[User,
         if not conn.execute(update(o).where(o.c.id == row.id, o.c.version == row.version)
                             .values(deleted=True, version=row.version + 1, updated_at=db.utcnow())).rowcount:
             raise ApiProblem(409, "the offering changed meanwhile; reload it", type="conflict", headers={"Retry-After": "1"})
+        change_log.record(conn, "offering", row.id, "deleted")
     return Response(status_code=204)
