@@ -130,7 +130,7 @@ CII_VARIANTS = {
     "cii-empty-amount": (_set("//ram:GrandTotalAmount", ""), "XSD"),
     "cii-charge-indicator-yes": (_cii_allowance_yes, "XSD"),
     # BR-CL-23 is fatal in the CEN rules; the XRechnung scenarios' customLevel makes it a warning
-    "cii-unknown-unit-code": (lambda r: [e.set("unitCode", "ABCD") for e in r.xpath("//ram:BilledQuantity", namespaces=NS)],
+    "cii-unknown-unit-code": (lambda r: [e.set("unitCode", "ABCD") for e in r.xpath("//ram:BilledQuantity | //ram:BasisQuantity", namespaces=NS)],
                               None),
     "cii-leitweg-check-digits": (_set("//ram:BuyerReference", "09162000-RECHNUNG01-00"), None),  # our warning only
     "cii-extension": (_set(CII_SPEC, EXTENSION), None),
