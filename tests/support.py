@@ -34,6 +34,19 @@ def official_checker() -> Path:
     return here.parents[1].parent / "shared" / "validation" / "check-xrechnung"
 
 
+def backdate_binding_order(db_url: str, order_id: int, when) -> None:
+    """Arrange an order bound earlier (``ordered_at`` = ``when``), so that a test may activate it
+    from a date in the past: the server lets no contract start before its binding order."""
+    from sqlalchemy import create_engine, update
+
+    from efa_tui.server import db
+
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(update(db.orders).where(db.orders.c.id == order_id).values(ordered_at=when))
+    engine.dispose()
+
+
 def auth(who: str, **headers: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS.get(who, who)}", **headers}
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import httpx
 import pytest
 from app_support import make_app, settle
-from support import auth, start_server, stop_server
+from support import auth, backdate_binding_order, start_server, stop_server
 from test_invoice_check import _tamper
 from textual.widgets import Button, Input, Static
 
@@ -162,11 +162,12 @@ async def test_review_is_recorded_and_visible_to_the_operator(live_server, tmp_p
 def unbilled_server(unbilled_url):
     """The reference server on a marketplace whose current year nobody has billed yet."""
     proc, base = start_server(unbilled_url)
-    yield base
+    yield base, unbilled_url
     stop_server(proc)
 
 
 async def test_operator_billing_run_previews_confirms_with_the_totals_and_shows_the_history(unbilled_server, tmp_path):
+    unbilled_server, db_url = unbilled_server
     year = date.today().year
     app = await build(unbilled_server, tmp_path, identity="operator", start_network=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -191,7 +192,7 @@ async def test_operator_billing_run_previews_confirms_with_the_totals_and_shows_
         assert f"{preview['invoices_to_create']} Rechnungen zu erstellen" in details and gross in details
         assert not confirm.disabled and gross in str(confirm.label)
         # Meanwhile another contract starts this year: the confirmed figures are stale.
-        _activate_contract(unbilled_server, date(year, 2, 1))
+        _activate_contract(unbilled_server, db_url, date(year, 2, 1))
         await pilot.click("#run-confirm")
         await settle(pilot, 6)
         assert run.run is None and "geändert" in text_of(app, "#run-status")
@@ -219,7 +220,7 @@ async def test_operator_billing_run_previews_confirms_with_the_totals_and_shows_
         assert run.preview is None and f"{year + 1} hat noch nicht begonnen" in text_of(app, "#run-status")
 
 
-def _activate_contract(base: str, start: date) -> None:
+def _activate_contract(base: str, db_url: str, start: date) -> None:
     import uuid
 
     def hdr(who):
@@ -232,6 +233,8 @@ def _activate_contract(base: str, start: date) -> None:
         fees = {"annual_fee": "1200.00", "one_time_fee": "0.00", "distribution_key": "fixed", "vat_rate": "19.00"}
         for who, body in (("provider", {"action": "propose", "fees": fees}), ("customer2", {"action": "order"}),
                           ("provider", {"action": "activate", "start_date": start.isoformat()})):
+            if body["action"] == "activate":
+                backdate_binding_order(db_url, order["id"], datetime(start.year, 1, 1, 9, 0))
             assert http.post(f"/orders/{order['id']}/transitions", json=body, headers=hdr(who)).status_code == 200
 
 
