@@ -112,7 +112,7 @@ def test_a_run_needs_the_previewed_gross_total(unbilled, unbilled_url):
 def test_figures_that_changed_after_the_preview_are_refused(unbilled, unbilled_url):
     preview = _preview(unbilled)
     # Meanwhile a provider activates another contract of this year.
-    _new_contract(unbilled, date(THIS_YEAR, 2, 1))
+    _new_contract(unbilled, unbilled_url, date(THIS_YEAR, 2, 1))
     before = _count(unbilled_url, db.invoices)
     stale = _run(unbilled, confirm=preview["gross_total"])
     assert stale.status_code == 409, stale.text
@@ -240,16 +240,33 @@ def test_billing_is_enforced_in_the_database(db_url):
 # --- what the invoices say -----------------------------------------------------------------------------
 
 
-def _new_contract(http, start: date, fees: dict | None = None) -> int:
+def _new_contract(http, url: str, start: date, fees: dict | None = None) -> int:
+    """A contract of customer2 running from ``start``; its binding order is dated on the start day
+    (a contract cannot start before its order: domain.orders.activation_window)."""
     me = http.get("/me", headers=auth("provider")).json()
     offering = http.get("/offerings", params={"provider": me["organization"]["id"]}, headers=auth("provider")).json()["items"][0]
     order = http.post("/orders", json={"offering_id": offering["id"]}, headers=_hdr("customer2")).json()
     fees = fees or {"annual_fee": "1200.00", "one_time_fee": "350.00", "distribution_key": "fixed", "vat_rate": "19.00"}
     for who, body in (("provider", {"action": "propose", "fees": fees}), ("customer2", {"action": "order"}),
                       ("provider", {"action": "activate", "start_date": start.isoformat()})):
+        if body["action"] == "activate":
+            _order_dated(url, order["id"], start)
         r = http.post(f"/orders/{order['id']}/transitions", json=body, headers=_hdr(who))
         assert r.status_code == 200, r.text
     return order["id"]
+
+
+def _order_dated(url: str, order_id: int, day: date) -> None:
+    """The history of an order bound on ``day`` (the order event and ordered_at alike)."""
+    from datetime import datetime
+
+    engine = create_engine(url)
+    at = datetime.combine(day, datetime.min.time())
+    with engine.begin() as conn:
+        conn.execute(db.orders.update().where(db.orders.c.id == order_id).values(ordered_at=at))
+        conn.execute(db.order_events.update().where(db.order_events.c.order_id == order_id,
+                                                    db.order_events.c.action == "order").values(at=at))
+    engine.dispose()
 
 
 def _lines_of(http, order_id: int, year: int, who: str = "customer2") -> list[dict]:
@@ -260,8 +277,8 @@ def _lines_of(http, order_id: int, year: int, who: str = "customer2") -> list[di
     return out
 
 
-def test_pro_rata_line_shows_its_factor_in_api_and_xml(unbilled):
-    order_id = _new_contract(unbilled, date(THIS_YEAR, 3, 15))  # April … December: 9 months
+def test_pro_rata_line_shows_its_factor_in_api_and_xml(unbilled, unbilled_url):
+    order_id = _new_contract(unbilled, unbilled_url, date(THIS_YEAR, 3, 15))  # April … December: 9 months
     assert _run(unbilled).status_code == 201
     lines = _lines_of(unbilled, order_id, THIS_YEAR)
     assert [(x["kind"], x["months"], x["net"]) for x in lines] == [("annual", 9, "900.00"), ("one_time", 0, "350.00")]
@@ -280,9 +297,9 @@ def test_pro_rata_line_shows_its_factor_in_api_and_xml(unbilled):
     assert billable_months(date(THIS_YEAR, 3, 15), None, THIS_YEAR) == 9
 
 
-def test_taxable_and_not_taxable_parts_go_on_separate_invoices(unbilled):
-    taxed = _new_contract(unbilled, date(THIS_YEAR, 1, 1))
-    untaxed = _new_contract(unbilled, date(THIS_YEAR, 1, 1), {"annual_fee": "600.00", "one_time_fee": "0.00",
+def test_taxable_and_not_taxable_parts_go_on_separate_invoices(unbilled, unbilled_url):
+    taxed = _new_contract(unbilled, unbilled_url, date(THIS_YEAR, 1, 1))
+    untaxed = _new_contract(unbilled, unbilled_url, date(THIS_YEAR, 1, 1), {"annual_fee": "600.00", "one_time_fee": "0.00",
                                                               "distribution_key": "fixed", "vat_rate": "0.00"})
     assert _run(unbilled).status_code == 201
     (s_line, *_), (o_line,) = _lines_of(unbilled, taxed, THIS_YEAR), _lines_of(unbilled, untaxed, THIS_YEAR)
