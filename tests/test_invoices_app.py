@@ -166,7 +166,7 @@ def unbilled_server(unbilled_url):
     stop_server(proc)
 
 
-async def test_operator_billing_run_previews_confirms_with_the_totals_and_shows_the_history(unbilled_server, tmp_path):
+async def test_operator_billing_run_previews_confirms_with_the_totals_and_shows_the_history(unbilled_server, unbilled_url, tmp_path):
     year = date.today().year
     app = await build(unbilled_server, tmp_path, identity="operator", start_network=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -191,7 +191,7 @@ async def test_operator_billing_run_previews_confirms_with_the_totals_and_shows_
         assert f"{preview['invoices_to_create']} Rechnungen zu erstellen" in details and gross in details
         assert not confirm.disabled and gross in str(confirm.label)
         # Meanwhile another contract starts this year: the confirmed figures are stale.
-        _activate_contract(unbilled_server, date(year, 2, 1))
+        _activate_contract(unbilled_server, date(year, 2, 1), unbilled_url)
         await pilot.click("#run-confirm")
         await settle(pilot, 6)
         assert run.run is None and "geändert" in text_of(app, "#run-status")
@@ -219,8 +219,15 @@ async def test_operator_billing_run_previews_confirms_with_the_totals_and_shows_
         assert run.preview is None and f"{year + 1} hat noch nicht begonnen" in text_of(app, "#run-status")
 
 
-def _activate_contract(base: str, start: date) -> None:
+def _activate_contract(base: str, start: date, url: str) -> None:
+    """A contract of customer2 from ``start``, bound on that day (a contract cannot start before its
+    binding order: the order's history is dated back in the database)."""
     import uuid
+    from datetime import datetime
+
+    from sqlalchemy import create_engine
+
+    from efa_tui.server import db
 
     def hdr(who):
         return auth(who, **{"Idempotency-Key": str(uuid.uuid4())})
@@ -232,6 +239,12 @@ def _activate_contract(base: str, start: date) -> None:
         fees = {"annual_fee": "1200.00", "one_time_fee": "0.00", "distribution_key": "fixed", "vat_rate": "19.00"}
         for who, body in (("provider", {"action": "propose", "fees": fees}), ("customer2", {"action": "order"}),
                           ("provider", {"action": "activate", "start_date": start.isoformat()})):
+            if body["action"] == "activate":
+                engine = create_engine(url)
+                with engine.begin() as conn:
+                    conn.execute(db.orders.update().where(db.orders.c.id == order["id"])
+                                 .values(ordered_at=datetime.combine(start, datetime.min.time())))
+                engine.dispose()
             assert http.post(f"/orders/{order['id']}/transitions", json=body, headers=hdr(who)).status_code == 200
 
 
