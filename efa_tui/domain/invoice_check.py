@@ -203,7 +203,7 @@ def _compare(line: BilledLine, charge: Charge, vat_rate: Decimal) -> list[str]:
     return reasons
 
 
-CREDIT = "credit"  # the line kind of a partial credit note (routes/invoices.py)
+CREDIT_KINDS = frozenset({"credit"})  # the line kind of a partial credit note (routes/invoices.py)
 
 
 def check_invoice(
@@ -236,7 +236,7 @@ def check_invoice(
         own = _line_arithmetic(line)
         own_reasons = ([LINE_ARITHMETIC] if own is not None and own != line.net else []) + \
                       ([] if _vat_shown_ok(line) else [LINE_VAT])
-        if line.kind == CREDIT:
+        if line.kind in CREDIT_KINDS:
             # A partial credit note's line credits an amount of an invoice line (a disputed part):
             # no contract gives it, so only its own arithmetic is checked.
             checks.append(LineCheck(line.position, line.line_id, line.order_id, line.kind,
