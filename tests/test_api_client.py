@@ -284,7 +284,8 @@ def test_invoice_review_pay_cancel_and_billing(server):
             paid = await op.pay_invoice(others[0].id, idempotency_key=key())
             credit = await op.cancel_invoice(others[1].id, "falscher Empfänger", idempotency_key=key())
             cancelled = await op.get_invoice(others[1].id)
-            run_ = await op.start_billing_run(2026, idempotency_key=key())
+            preview = await op.preview_billing_run(date.today().year)
+            run_ = await op.start_billing_run(date.today().year, preview["gross_total"], idempotency_key=key())
         return locals()
 
     r = run(go())
@@ -295,9 +296,11 @@ def test_invoice_review_pay_cancel_and_billing(server):
     credit, cancelled = r["credit"], r["cancelled"]
     assert credit.kind == "credit_note" and credit.cancels_invoice == cancelled.number and credit.gross == cancelled.gross
     assert cancelled.status == "cancelled" and cancelled.cancelled_at
-    # Everyone is billed for 2026 already, except the customer whose invoice was just cancelled.
+    # Everyone is billed for this year already, except the customer whose invoice was just cancelled.
     billing = r["run_"]
-    assert billing.year == 2026 and billing.status == "done" and billing.invoices_created == 1
+    assert r["preview"]["invoices_to_create"] == 1 and billing.gross_total == Decimal(r["preview"]["gross_total"])
+    assert billing.year == date.today().year and billing.status == "done" and billing.invoices_created == 1
+    assert billing.started_by and billing.started_by.name
     assert billing.skipped and {s["reason"] for s in billing.skipped} <= {"already_billed", "nothing_to_bill", "no_operator"}
 
 
@@ -308,7 +311,7 @@ def test_error_mapping(server):
             for name, call in {
                 "not_found": api.get_order(999_999),
                 "invalid": api.create_order({"offering_id": 999_999}, idempotency_key=key()),
-                "forbidden": api.start_billing_run(2026, idempotency_key=key()),
+                "forbidden": api.start_billing_run(2026, "0.00", idempotency_key=key()),
                 "bad_params": api.list_orders(sort="nonsense"),
             }.items():
                 try:

@@ -17,6 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from support import auth
 
+from efa_tui.domain.collation import sort_key
+
 MONEY = re.compile(r"^\d+\.\d{2}$")
 BAUANTRAG_TITLES = {"Digitaler Bauantrag", "Bauantrag Online (vereinfachtes Verfahren)", "Bauantrag für Werbeanlagen"}
 NEW_OFFERING = {"title": "Digitale Hundesteuer", "category": "Steuern & Zoll", "annual_fee": "1200", "one_time_fee": "250.5"}
@@ -268,8 +270,8 @@ def test_status_filter_shows_retired_but_never_foreign_drafts(client: TestClient
 
 def test_sort_by_title_and_descending_annual_fee(client: TestClient) -> None:
     titles = [x["title"] for x in get_items(client, "customer", "/offerings", sort="title")]
-    assert titles == sorted(titles)
-    assert [x["title"] for x in get_items(client, "customer", "/offerings", sort="-title")] == sorted(titles, reverse=True)
+    assert titles == sorted(titles, key=sort_key)  # German order (DIN 5007-1): tests/test_catalog_order.py
+    assert [x["title"] for x in get_items(client, "customer", "/offerings", sort="-title")] == sorted(titles, key=sort_key, reverse=True)
     fees = [Decimal(x["fees"]["annual_fee"]) for x in get_items(client, "customer", "/offerings", sort="-annual_fee")]
     assert fees == sorted(fees, reverse=True) and fees[0] > fees[-1]
     assert_problem(client.get("/offerings", headers=auth("customer"), params={"sort": "price"}), 422, "validation")
@@ -568,7 +570,7 @@ def test_usage_report_and_list(client: TestClient) -> None:
 
 def test_billing_run_and_its_progress(client: TestClient) -> None:
     year = date.today().year
-    r = client.post("/billing/runs", headers=auth("operator"), json={"year": year})
+    r = client.post("/billing/runs", headers=auth("operator"), json={"year": year, "confirm_gross_total": "0.00"})
     assert r.status_code == 201, r.text
     run = r.json()
     assert r.headers["Location"] == f"/api/v1/billing/runs/{run['id']}"

@@ -13,6 +13,7 @@ from support import auth
 
 from efa_tui import i18n
 from efa_tui.screens.catalog import CatalogScreen
+from efa_tui.screens.confirm import ConfirmScreen
 from efa_tui.screens.my_offerings import MyOfferingsScreen, PreviewScreen
 from efa_tui.screens.offering_form import ConflictScreen, OfferingFormScreen
 from efa_tui.screens.usage import UsageFormScreen, UsageScreen
@@ -194,7 +195,10 @@ async def test_the_draft_of_a_new_offering_survives_closing_the_form(server, tmp
         await settle(pilot)
         await type_into(pilot, app.screen, "title", "Halbfertiges Angebot")
         await settle(pilot)
-        await pilot.press("escape")
+        await pilot.press("escape")  # left with changes: asked what becomes of them
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("b")  # als Entwurf behalten
         await settle(pilot)
         await pilot.press("n")
         await settle(pilot)

@@ -179,6 +179,16 @@ class Dispute(ApiModel):
     reason: Text = ""
 
 
+class BilledUnits(ApiModel):
+    """A line as the XRechnung states it: quantity (unit code) × price per base quantity,
+    e.g. 5 MON × 4800.00 per 12 MON for five months of an annual fee."""
+
+    quantity: Decimal = Decimal(0)
+    unit_code: Text = ""
+    price: Decimal = Decimal(0)
+    base_quantity: Decimal = Decimal(1)
+
+
 class InvoiceLine(ApiModel):
     id: int
     position: int = 0
@@ -196,6 +206,7 @@ class InvoiceLine(ApiModel):
     gross: Decimal = Decimal(0)
     period_start: date | None = None
     period_end: date | None = None
+    billed: BilledUnits | None = None
     dispute: Dispute | None = None
 
 
@@ -269,13 +280,14 @@ class BillingRun(ApiModel):
     year: int
     status: Text = ""
     started_at: datetime | None = None
+    started_by: Ref | None = None  # who ran it
     finished_at: datetime | None = None
     contracts_total: int | None = None
     contracts_billed: int | None = None
     invoices_created: int | None = None
     net_total: Decimal | None = None
     gross_total: Decimal | None = None
-    skipped: list[dict[str, Any]] = Field(default_factory=list)  # {customer_id, reason, detail}
+    skipped: list[dict[str, Any]] = Field(default_factory=list)  # {customer_id, customer_name, reason, detail, vat_category}
 
 
 T = TypeVar("T")
@@ -290,7 +302,7 @@ class Page(ApiModel, Generic[T]):
 
 
 __all__ = [
-    "Actor", "Address", "ApiModel", "BillingRun", "Contact", "Dispute", "Fees", "Invoice", "InvoiceLine", "Me",
+    "Actor", "Address", "ApiModel", "BilledUnits", "BillingRun", "Contact", "Dispute", "Fees", "Invoice", "InvoiceLine", "Me",
     "Offering", "OfferingRef", "Order", "OrderEvent", "Organization", "Page", "Payment", "Ref", "Review",
     "UsageReport", "VatGroup",
 ]

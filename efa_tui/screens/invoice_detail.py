@@ -20,6 +20,7 @@ from textual.widgets import Static
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
 from ..domain.invoice_check import InvoiceCheck, LineCheck, LineStatus
+from ..domain.pricing import TIME_BASED
 from ..store import invoice_list as il
 from ..store.invoice_detail import InvoiceDetail, load_detail
 from ..store.outbox import DONE, PENDING
@@ -43,7 +44,7 @@ def line_columns(width: int) -> list[Column]:
     return [Column("pos", i18n.t("invoice.col.pos"), width=3, align="right"),
             Column("name", i18n.t("invoice.col.name")),
             Column("contract", i18n.t("invoice.col.contract"), width=8),
-            Column("qty", i18n.t("invoice.col.qty"), width=9, align="right"),
+            Column("qty", i18n.t("invoice.col.qty"), width=16, align="right"),
             Column("price", i18n.t("invoice.col.price"), width=12, align="right"),
             Column("net", i18n.t("invoice.col.net"), width=12, align="right"),
             Column("vat", i18n.t("invoice.col.vat"), width=11, align="right"),
@@ -58,6 +59,18 @@ def quantity(value: Any, kind: str) -> str:
         return ""
     q = Decimal(str(value))
     return formatting.number(q, 3 if kind in ("per_inhabitant", "target_group") else 0)
+
+
+def billed_quantity(line: dict[str, Any]) -> str:
+    """The quantity with the pro-rata factor, so that the line can be re-added: "5/12" of the
+    annual fee, "1.488,202 × 9/12" thousand inhabitants (domain.pricing: full calendar months)."""
+    kind = str(line.get("kind"))
+    qty = quantity(line.get("quantity"), kind)
+    months = line.get("months")
+    if kind not in TIME_BASED or not isinstance(months, int) or not months:
+        return qty
+    factor = f"{months}/12"
+    return factor if line.get("quantity") in ("1", 1) else f"{qty} × {factor}"
 
 
 def signed_money(value: Decimal | None) -> str:
@@ -89,7 +102,7 @@ def line_rows(detail: InvoiceDetail) -> list[tuple[int, dict[str, str]]]:
         chk = checks.get(pos)
         rows.append((pos, {
             "pos": str(pos), "name": clean(line.get("name")), "contract": f"#{line.get('order_id')}",
-            "qty": quantity(line.get("quantity"), str(line.get("kind"))), "price": formatting.money(line.get("unit_price")),
+            "qty": billed_quantity(line), "price": formatting.money(line.get("unit_price")),
             "net": formatting.money(line.get("net")), "vat": formatting.money(line.get("vat")),
             "gross": formatting.money(line.get("gross")),
             "expected": formatting.money(chk.expected_net) if chk and chk.expected_net is not None else "–",
@@ -206,7 +219,10 @@ class InvoiceScreen(AppScreen):
         if inv.get("cancels_invoice"):
             head.append(" · " + i18n.t("invoice.cancels", number=clean(inv.get("cancels_invoice"))))
         pay = inv.get("payment") or {}
-        head.append(f"\nIBAN {format_iban(clean(pay.get('iban')))}")
+        if inv.get("kind") == "credit_note":
+            head.append("\n" + i18n.t("invoice.settlement"))  # set off or refunded: no payment asked
+        else:
+            head.append(f"\nIBAN {format_iban(clean(pay.get('iban')))}")
         if pay.get("bic"):
             head.append(f" · BIC {clean(pay.get('bic'))}")
         head.append(f" · {i18n.t('invoice.leitweg')} {clean(inv.get('leitweg_id')) or '–'}")
@@ -442,10 +458,11 @@ class InvoiceScreen(AppScreen):
         xml = await self._ask(lambda api: api.invoice_xml(int(self.invoice["id"])), "invoice.xml_offline", "warning")
         if xml is None:
             return
-        from ..xrechnung.validate import validate_xrechnung
+        from ..xrechnung.validate import check_document
 
-        findings = await asyncio.to_thread(validate_xrechnung, xml)
-        self.app.push_screen(FindingsScreen(f"XRechnung {clean(self.invoice.get('number'))}", findings))
+        title = f"XRechnung {clean(self.invoice.get('number'))}"
+        report = await asyncio.to_thread(check_document, xml, name=title)
+        self.app.push_screen(FindingsScreen(title, report))
 
     async def _ask(self, call, offline_id: str, offline_severity: str):
         """The server's answer to ``call(api)``; None after telling the user why there is none."""

@@ -181,6 +181,7 @@ class OrderScreen(AppScreen):
     def action_step(self, action: str) -> None:
         if action not in self.steps():
             return
+        self.keys_to_next_screen()  # typed while the form is being opened: the form's
         if action == "propose":
             self.open_proposal()
         elif action == "order":
@@ -288,6 +289,7 @@ class ConfirmOrderScreen(AppScreen):
     authorisation checkbox, then the button). Sent with If-Match of the version shown, so a
     proposal changed meanwhile is not accepted blindly."""
 
+    OWNS_KEYBOARD = True  # a decision to take: area keys off, `q` asks (base.py)
     BINDINGS = [Binding("escape", "close", "key.back", id="confirm.back")]
     DEFAULT_CSS = """
     ConfirmOrderScreen VerticalScroll { padding: 0 1; }

@@ -171,6 +171,7 @@ class UsageFormScreen(FormScreen):
 class UsageImportScreen(AppScreen[bool]):
     """A CSV file checked line by line; sent only when every line is fine."""
 
+    OWNS_KEYBOARD = True  # a decision to take: area keys off, `q` asks (base.py)
     BINDINGS = [
         Binding("ctrl+s", "send", "usage.key.send", id="usage_import.send"),
         Binding("escape", "close", "key.back", id="usage_import.back"),

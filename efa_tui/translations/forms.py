@@ -9,6 +9,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.cancel": ("Abbrechen", "Cancel"),
     "key.submit": ("Senden", "Send"),
     "form.draft_restored": ("Entwurf wiederhergestellt.", "Draft restored."),
+    # leaving a form with changes (screens/form_screen.py)
+    "form.leave.question": ("Formular verlassen?", "Leave the form?"),
+    "form.leave.detail": ("Ihre Eingaben sind noch nicht gesendet. Verwerfen, oder als Entwurf behalten "
+                          "(er ist wieder da, wenn Sie das Formular das nächste Mal öffnen)?",
+                          "Your input has not been sent. Discard it, or keep it as a draft (it is back "
+                          "the next time you open this form)?"),
+    "form.leave.discard": ("Verwerfen", "Discard"),
+    "form.leave.discard_key": ("v", "d"),
+    "form.leave.keep_key": ("b", "k"),
+    "form.leave.keep": ("Behalten", "Keep"),
+    "form.leave.stay": ("Weiter bearbeiten", "Go on editing"),
+    "form.discarded": ("Eingaben verworfen.", "Input discarded."),
     "form.fix_fields": ("Bitte {n} Feld(er) korrigieren.", "Please correct {n} field(s)."),
     "form.queued": ("Offline: wird gesendet, sobald der Server erreichbar ist.",
                     "Offline: will be sent when the server is reachable."),

@@ -41,7 +41,7 @@ def is_seeded(engine: Engine) -> bool:
         return conn.execute(select(func.count()).select_from(db.organizations)).scalar_one() > 0
 
 
-def seed(engine: Engine, today: date | None = None) -> None:
+def seed(engine: Engine, today: date | None = None, payment_days: int = billing.PAYMENT_TERM_DAYS) -> None:
     """Fill an empty database with the demo marketplace."""
     today = today or db.utcnow().date()
     with db.writing(engine) as conn:
@@ -50,7 +50,7 @@ def seed(engine: Engine, today: date | None = None) -> None:
         offering_ids = _offerings(conn, org_ids, staff)
         contracts = _orders(conn, org_ids, offering_ids, staff, today)
         _usage(conn, contracts, staff, today)
-    _bill(engine, staff, today)
+    _bill(engine, staff, today, payment_days)
     log.info("demo marketplace seeded")
 
 
@@ -68,14 +68,18 @@ def _organizations(conn: Connection) -> dict[str, int]:
 
 
 def _users(conn: Connection, org_ids: dict[str, int]) -> dict[str, User]:
-    """The demo users (public tokens), plus one clerk per organisation with an unguessable token
-    who acts in the seeded history."""
+    """The demo users, each its organisation's admin with one public write token that does not
+    expire, plus one clerk per organisation (without a token) who acts in the seeded history."""
     by_org: dict[str, User] = {}
     orgs = {o.key: o for o in conn.execute(select(db.organizations))}
+    now = db.utcnow()
     for u in _data("organizations.json")["users"]:
         uid = conn.execute(db.users.insert().values(
             organization_id=org_ids[u["org"]], role=u["role"], name=u["name"], email=u["email"],
-            token_sha256=token_digest(u["token"]), demo=True)).inserted_primary_key[0]
+            demo=True, admin=True, created_at=now)).inserted_primary_key[0]
+        conn.execute(db.api_tokens.insert().values(
+            user_id=uid, name="Demo", scope="write", token_sha256=token_digest(u["token"]),
+            prefix=u["token"][:12], created_at=now))
         by_org.setdefault(f'{u["org"]}:{u["role"]}', _user(uid, u["name"], u["email"], u["role"], orgs[u["org"]]))
     for key, org in orgs.items():
         role = {"operator": "operator", "provider": "provider", "customer": "customer"}[org.kind]
@@ -84,7 +88,7 @@ def _users(conn: Connection, org_ids: dict[str, int]) -> dict[str, User]:
         name = org.contact_name.split(",")[-1].strip() or f"Sachbearbeitung {org.short_name}"
         uid = conn.execute(db.users.insert().values(
             organization_id=org.id, role=role, name=name, email=org.email or f"info@{key}.example",
-            token_sha256=token_digest(secrets.token_urlsafe(32)), demo=False)).inserted_primary_key[0]
+            demo=False, created_at=now)).inserted_primary_key[0]
         by_org[f"{key}:{role}"] = _user(uid, name, org.email, role, org)
     return by_org
 
@@ -188,19 +192,29 @@ def _usage(conn: Connection, contracts: list[int], staff: dict[str, User], today
             month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
-def _bill(engine: Engine, staff: dict[str, User], today: date) -> None:
+def _bill(engine: Engine, staff: dict[str, User], today: date, payment_days: int) -> None:
+    """Two billing runs (last year's in January, this year's today), two invoices of this year
+    cancelled by credit notes and billed anew by a third run, as an operator would."""
     operator = staff["govdigital:operator"]
     last_year = today.year - 1
-    run = billing.start_run(engine, last_year, operator.id)
-    billing.run_billing(engine, run, last_year, today=date(today.year, 1, 15))
+    with db.writing(engine) as conn:
+        billing.execute(conn, last_year, operator.id, today=date(today.year, 1, 15), payment_days=payment_days)
     # Most of last year's invoices are paid; two stay open and are overdue by now.
     with db.writing(engine) as conn:
         ids = [r.id for r in conn.execute(select(db.invoices.c.id).where(db.invoices.c.year == last_year).order_by(db.invoices.c.id))]
         for invoice_id in ids[2:]:
             conn.execute(update(db.invoices).where(db.invoices.c.id == invoice_id).values(
                 status="paid", paid_at=datetime(today.year, 2, 10, 10, 0), version=2))
-    run = billing.start_run(engine, today.year, operator.id)
-    billing.run_billing(engine, run, today.year, today=today)
+    with db.writing(engine) as conn:
+        billing.execute(conn, today.year, operator.id, today=today, payment_days=payment_days)
+    # Two of this year's invoices went out with a wrong figure: cancelled (credit note) and billed anew.
+    with db.writing(engine) as conn:
+        wrong = conn.execute(select(db.invoices).where(db.invoices.c.year == today.year, db.invoices.c.kind == "invoice")
+                             .order_by(db.invoices.c.id).offset(3).limit(2)).all()
+        for row in wrong:
+            billing.credit_note(conn, row, db.utcnow())
+    with db.writing(engine) as conn:
+        billing.execute(conn, today.year, operator.id, today=today, payment_days=payment_days)
 
 
 # Generated offerings for benchmarks: realistic titles, every category and key.

@@ -15,12 +15,11 @@ from sqlalchemy.orm import aliased
 
 from ...domain.invoicing import invoice_totals, line_vat
 from ...xrechnung.build import build_xrechnung
-from ...xrechnung.model import InvoiceDocument, InvoiceLineItem, Party
 from .. import billing, db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import etag_of, iso, json_response, money
 from ..problems import ApiProblem
-from .common import Cursor, Limit, UpdatedSince, keyset, like_terms, naive_utc, page, parse_sort
+from .common import Cursor, Id, Limit, UpdatedSince, keyset, like_terms, naive_utc, page, parse_sort
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
 inv = db.invoices
@@ -71,7 +70,9 @@ def serialize(row, lines: list | None = None, *, today: date, refs: dict[int, st
         "gross": money(row.gross),
         "currency": "EUR",
         "leitweg_id": row.leitweg_id,
-        "payment": {"means": "SEPA credit transfer", "iban": row.iban, "bic": row.bic, "account_name": row.issuer_name},
+        # A credit note asks no payment of the customer (domain.invoicing.credit_note_settlement): no IBAN.
+        "payment": {"means": "SEPA credit transfer", "iban": row.iban, "bic": row.bic, "account_name": row.issuer_name}
+        if row.kind != "credit_note" else {"means": "settlement", "iban": None, "bic": None, "account_name": row.issuer_name},
         "cancels_invoice": (refs or {}).get(row.cancels_invoice_id) if row.cancels_invoice_id else None,
         "paid_at": iso(row.paid_at),
         "cancelled_at": iso(row.cancelled_at),
@@ -101,6 +102,7 @@ def _line(x) -> dict[str, Any]:
         "quantity": f"{Decimal(x.quantity).normalize():f}", "unit_price": money(x.unit_price), "months": x.months,
         "net": money(net), "vat_rate": money(x.vat_rate), "vat": money(vat), "gross": money(net + vat),
         "period_start": iso(x.period_start), "period_end": iso(x.period_end),
+        "billed": billing.billed_json(x),
         "dispute": None if not x.disputed_at else {"by": x.disputed_by, "at": iso(x.disputed_at), "reason": x.dispute_reason},
     }
 
@@ -189,40 +191,8 @@ def get_invoice(request: Request, invoice_id: IdPath, user: Annotated[User, Depe
         return _item(conn, user, invoice_id, request)
 
 
-def document(conn: Connection, invoice_id: int) -> InvoiceDocument:
-    """The XRechnung content of an invoice, from the database."""
-    row = conn.execute(select(inv).where(inv.c.id == invoice_id)).one()
-    orgs = {o.id: o for o in conn.execute(select(db.organizations).where(db.organizations.c.id.in_((row.customer_id, row.issuer_id))))}
-    seller, buyer = orgs[row.issuer_id], orgs[row.customer_id]
-    preceding = ""
-    if row.cancels_invoice_id:
-        preceding = conn.execute(select(inv.c.number).where(inv.c.id == row.cancels_invoice_id)).scalar_one()
-    lines = [
-        InvoiceLineItem(
-            line_id=str(x.position), name=x.name, description=x.description,
-            # Time-based lines carry their computation in the description (pro rata by months);
-            # per-case lines are quantity × price, exactly.
-            quantity=Decimal(x.quantity) if x.kind == "per_case" else Decimal(1),
-            unit_code="C62", unit_price=Decimal(x.unit_price) if x.kind == "per_case" else Decimal(x.net),
-            net=Decimal(x.net), vat_rate=Decimal(x.vat_rate), period_start=x.period_start, period_end=x.period_end,
-        )
-        for x in _lines(conn, invoice_id)
-    ]
-    return InvoiceDocument(
-        number=row.number, issue_date=row.issue_date, due_date=row.due_date,
-        type_code="381" if row.kind == "credit_note" else "380", currency="EUR", buyer_reference=row.leitweg_id,
-        seller=_party(seller), buyer=_party(buyer), iban=seller.iban or "", bic=seller.bic or "", account_name=seller.name,
-        payment_terms=f"Zahlbar ohne Abzug bis {billing.de_date(row.due_date)}" if row.kind == "invoice" else "Gutschrift",
-        period_start=row.period_start, period_end=row.period_end, lines=lines, preceding_invoice=preceding,
-        note=f"Jahresrechnung {row.year} über die im EfA-Marktplatz bestellten Leistungen" if row.kind == "invoice"
-        else f"Gutschrift zur Stornierung der Rechnung {preceding}",
-    )
-
-
-def _party(org) -> Party:
-    return Party(name=org.name, street=org.street, postcode=org.postcode, city=org.city, country=org.country or "DE",
-                 vat_id=org.vat_id or "", contact_name=org.contact_name, phone=org.phone, email=org.email,
-                 electronic_address=org.email)
+# The XRechnung content (invoice or credit note) is built by the billing module.
+document = billing.document
 
 
 @router.get("/{invoice_id}/xrechnung", summary="The invoice as XRechnung 3.0 (CII XML)",
@@ -242,7 +212,7 @@ class ReviewIn(BaseModel):
     """The customer's invoice check: sachlich richtig, rechnerisch richtig, or a disputed line."""
 
     action: Literal["factual_ok", "arithmetic_ok", "dispute"]
-    line_ids: Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]], Field(max_length=500)] = []
+    line_ids: Annotated[list[Id], Field(max_length=500)] = []
     reason: Annotated[str, Field(max_length=2000)] = ""
 
     @model_validator(mode="after")
@@ -309,20 +279,7 @@ def cancel(request: Request, invoice_id: IdPath, body: CancelIn, user: Annotated
         row = load(conn, user, invoice_id)
         if row.kind != "invoice" or row.status != "issued":
             raise ApiProblem(409, f"only an issued invoice can be cancelled (this is {row.kind}, {row.status})", type="invalid-state")
-        now = db.utcnow()
-        today = now.date()
-        credit_id = conn.execute(inv.insert().values(
-            kind="credit_note", billing_key=f"credit:{row.id}", customer_id=row.customer_id, issuer_id=row.issuer_id,
-            year=row.year, period_start=row.period_start, period_end=row.period_end, issue_date=today, due_date=today,
-            status="issued", net=row.net, vat=row.vat, gross=row.gross, leitweg_id=row.leitweg_id,
-            cancels_invoice_id=row.id, created_at=now, updated_at=now,
-        )).inserted_primary_key[0]
-        conn.execute(update(inv).where(inv.c.id == credit_id).values(number=billing.invoice_number(row.year, credit_id)))
-        lines = [{k: v for k, v in x._mapping.items() if k not in ("id", "invoice_id", "disputed_by", "disputed_at", "dispute_reason")}
-                 for x in _lines(conn, row.id)]
-        conn.execute(ln.insert(), [{**x, "invoice_id": credit_id} for x in lines])
-        conn.execute(update(inv).where(inv.c.id == row.id).values(status="cancelled", cancelled_at=now,
-                                                                  version=row.version + 1, updated_at=now))
+        credit_id = billing.credit_note(conn, row, db.utcnow())
         return _item(conn, user, credit_id, status=201)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)

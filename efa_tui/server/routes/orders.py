@@ -16,11 +16,12 @@ from sqlalchemy.orm import aliased
 from ...domain.leitweg import check_leitweg_id
 from ...domain.orders import Action, OrderState, TransitionError, allowed_actions, next_state, termination_date
 from ...domain.pricing import DistributionKey
+from ...domain.administration import order_refusal
 from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
-from .common import Cursor, Limit, Money, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort
+from .common import Cursor, Id, Limit, Money, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 t = db.orders
@@ -34,7 +35,7 @@ IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 class OrderCreate(BaseModel):
     """An expression of interest (Interessenbekundung)."""
 
-    offering_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    offering_id: Id
     message: Annotated[str, Field(max_length=5000)] = ""
     desired_start: date | None = None
     contact_name: Annotated[str, Field(max_length=200)] = ""
@@ -144,13 +145,18 @@ def _event(conn: Connection, user: User, order_id: int, action: str, source: str
 
 
 def _require_inhouse(user: User) -> None:
-    if user.inhouse_operator_id is None:
-        raise ApiProblem(
-            403,
-            f"{user.organization_name} has no in-house relationship (Inhouse-Beziehung) with an operator of the "
-            "marketplace and may browse but not order; the operator (govdigital eG or FITKO) can set one up",
-            type="not-inhouse",
-        )
+    refusal = order_refusal(user.role, user.inhouse_operator_id is not None, user.accreditation)
+    if refusal is None:
+        return
+    if refusal.code == "not-accredited":
+        raise ApiProblem(403, f"{user.organization_name}: {refusal.en}; it may browse but not order until the "
+                         "operator accredits it", type="not-accredited")
+    raise ApiProblem(
+        403,
+        f"{user.organization_name} has no in-house relationship (Inhouse-Beziehung) with an operator of the "
+        "marketplace and may browse but not order; the operator (govdigital eG or FITKO) can set one up",
+        type="not-inhouse",
+    )
 
 
 def create(conn: Connection, user: User, body: OrderCreate) -> int:

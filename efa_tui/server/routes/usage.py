@@ -15,7 +15,7 @@ from ..auth import User, current_user, require_role
 from ..http import iso, json_response
 from ..problems import ApiProblem
 from . import orders as order_routes
-from .common import Cursor, Limit, keyset, page
+from .common import Cursor, Id, Limit, keyset, page
 
 router = APIRouter(prefix="/usage", tags=["usage"])
 u = db.usage_reports
@@ -23,7 +23,7 @@ o = db.orders
 
 
 class UsageIn(BaseModel):
-    order_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    order_id: Id
     year: Annotated[int, Field(ge=2000, le=2100)]
     month: Annotated[int, Field(ge=1, le=12)]
     cases: Annotated[int, Field(ge=0, le=100_000_000)]
