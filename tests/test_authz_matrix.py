@@ -115,6 +115,10 @@ MATRIX: list[tuple[str, str, str, int, int, int, int, int, int, int, int]] = [
     ("POST",   "/invoices/{invoice}/pay",         "foreign",        403, 403, 403, 403, 403, 200, X, X),
     ("POST",   "/invoices/{invoice}/cancel",      "own",            403, 403, 403, 403, 403, 201, X, X),
     ("POST",   "/invoices/{invoice}/cancel",      "foreign",        403, 403, 403, 403, 403, 201, X, X),
+    ("POST",   "/invoices/{invoice}/payments",    "own",            403, 403, 403, 403, 403, 201, X, X),
+    ("POST",   "/invoices/{invoice}/payments",    "foreign",        403, 403, 403, 403, 403, 201, X, X),
+    ("POST",   "/invoices/{invoice}/credit-notes", "own",           403, 403, 403, 403, 403, 201, X, X),
+    ("POST",   "/invoices/{invoice}/credit-notes", "foreign",       403, 403, 403, 403, 403, 201, X, X),
 ]
 # fmt: on
 
@@ -203,6 +207,12 @@ def issued_invoice(client: TestClient, who: str) -> int:
     return seeded(("invoice", who), lookup)
 
 
+def first_line(client: TestClient, path: str) -> int:
+    """The first line of the invoice a /credit-notes path names (read as the operator)."""
+    invoice = path.split("/")[2]
+    return client.get(f"/invoices/{invoice}", headers=headers_for("operator")).json()["lines"][0]["id"]
+
+
 def billing_run(client: TestClient) -> int:
     return seeded(("run",), lambda: items(client, O, "/billing/runs")[0]["id"])
 
@@ -263,7 +273,8 @@ def prepare(client: TestClient, role: str, method: str, template: str, target: s
             body = TRANSITION_BODY
         elif template == "/usage":
             contract = per_case_contract(client, pick(owners(role, "order"), target))
-            body = {"order_id": contract, "year": date.today().year, "month": 1, "cases": 42}
+            # The running month: inside every running contract's term and not reported yet.
+            body = {"order_id": contract, "year": date.today().year, "month": date.today().month, "cases": 42}
         elif template == "/billing/runs":
             # Nothing to bill then: a quick, complete run, confirmed with the preview's 0.00.
             body = {"year": date.today().year - 3, "confirm_gross_total": "0.00"}
@@ -271,6 +282,10 @@ def prepare(client: TestClient, role: str, method: str, template: str, target: s
             body = REVIEW_BODY
         elif template.endswith("/cancel"):
             body = CANCEL_BODY
+        elif template.endswith("/payments"):
+            body = {"value_date": date.today().isoformat(), "amount": "1.00", "bank_reference": "Matrixtest"}
+        elif template.endswith("/credit-notes"):
+            body = {"line_id": first_line(client, path), "net": "1.00", "reason": "Matrixtest"}
         elif template.endswith("/accreditation"):
             body = {"state": "suspended", "reason": "Matrixtest"}
         elif template.endswith("/users"):

@@ -18,11 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import create_engine, func, select
+from support import auth, official_checker, start_server, stop_server
 
 from efa_tui.domain.pricing import billable_months
 from efa_tui.server import db
 from efa_tui.server.app import Settings, create_app
-from support import auth, official_checker, start_server, stop_server
 
 CHECK_XRECHNUNG = official_checker()
 THIS_YEAR = date.today().year
@@ -349,13 +349,15 @@ def test_every_demo_invoice_and_credit_note_passes_the_official_rules_without_a_
 def test_review_is_recorded_and_visible_to_the_operator(client):
     invoice = client.get("/invoices", headers=auth("customer")).json()["items"][0]
     detail = client.get(f"/invoices/{invoice['id']}", headers=auth("customer")).json()
-    assert client.post(f"/invoices/{invoice['id']}/review", json={"action": "factual_ok"}, headers=_hdr("customer")).status_code == 200
+    # rechnerisch richtig, then a dispute (a dispute beside "sachlich richtig" is refused: tests/test_signoffs.py)
+    assert client.post(f"/invoices/{invoice['id']}/review", json={"action": "arithmetic_ok"}, headers=_hdr("customer")).status_code == 200
     line = detail["lines"][0]
     disputed = client.post(f"/invoices/{invoice['id']}/review", json={"action": "dispute", "line_ids": [line["id"]],
                            "reason": "Leistung erst ab Mai erbracht"}, headers=auth("customer"))
     assert disputed.status_code == 200
     seen = client.get(f"/invoices/{invoice['id']}", headers=auth("operator")).json()
-    assert seen["review"]["factual_ok_by"] == "Anna Schmidt" and seen["review"]["factual_ok_at"]
+    assert seen["review"]["arithmetic_ok_by"] == "Anna Schmidt" and seen["review"]["arithmetic_ok_at"]
+    assert seen["review"]["factual_ok_by"] is None
     assert seen["lines"][0]["dispute"]["reason"] == "Leistung erst ab Mai erbracht"
     as_bool = client.post(f"/invoices/{invoice['id']}/review", json={"action": "dispute", "line_ids": [True], "reason": "x"},
                           headers=auth("customer"))

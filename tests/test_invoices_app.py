@@ -21,6 +21,7 @@ from textual.widgets import Button, Input, Static
 from efa_tui import formatting, i18n
 from efa_tui.screens.invoice_detail import InvoiceScreen
 from efa_tui.screens.invoice_dialogs import BillingRunScreen, DisputeScreen, ExportDialog, FindingsScreen, SaveXmlDialog
+from efa_tui.screens.invoice_signoff import AttestDialog, PaymentForm
 from efa_tui.screens.invoices import InvoicesScreen
 from efa_tui.widgets.virtual_table import VirtualTable
 
@@ -106,8 +107,11 @@ async def test_a_tampered_line_is_flagged_and_disputed(db_url, tmp_path):
             panel = text_of(app, "#inv-line")
             assert "Soll" in panel and "+100,00" in panel and "Betrag weicht ab" in panel
             assert f"{original:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".") in panel
-            # "rechnerisch richtig" with a difference only after a second press: the first warns
+            # "rechnerisch richtig" is an attestation: the dialog warns of the difference; leaving it records nothing
             await pilot.press("a")
+            await settle(pilot)
+            assert isinstance(app.screen, AttestDialog) and app.screen.warning
+            await pilot.press("escape")
             await settle(pilot)
             assert not _api(base, "customer", f"/invoices/{invoice_id}")["review"]["arithmetic_ok_at"]
             # dispute the flagged line, with the suggested reason
@@ -141,10 +145,12 @@ async def test_review_is_recorded_and_visible_to_the_operator(live_server, tmp_p
         detail = await open_number(pilot, number)
         assert detail.detail.check.ok
         assert "alle" in text_of(app, "#inv-check")
-        await pilot.press("f")
-        await settle(pilot, 5)
-        await pilot.press("a")
-        await settle(pilot, 5)
+        for key in ("f", "a"):  # each an attestation, confirmed in its dialog
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, AttestDialog)
+            await pilot.press("ctrl+s")
+            await settle(pilot, 5)
         review = text_of(app, "#inv-review")
         assert review.count("Anna Schmidt") == 2
     seen = _api(live_server, "operator", "/invoices", number=number)["items"][0]["review"]
@@ -235,10 +241,14 @@ async def test_operator_marks_paid_and_cancels_with_a_credit_note(live_server, t
     app = await build(live_server, tmp_path, identity="operator", start_network=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_number(pilot, to_pay)
-        await pilot.press("p")  # asks for a second press
+        await pilot.press("p")  # the payment form: value date today, the open amount, a bank reference
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentForm)
+        await pilot.press("ctrl+s")  # the reference is required
         await settle(pilot)
         assert _api(live_server, "operator", "/invoices", number=to_pay)["items"][0]["status"] == "issued"
-        await pilot.press("p")
+        app.screen.form.set_value("bank_reference", "E2E 4711")
+        await pilot.press("ctrl+s")
         await settle(pilot, 5)
         assert _api(live_server, "operator", "/invoices", number=to_pay)["items"][0]["status"] == "paid"
         assert "bezahlt" in text_of(app, "#inv-head")

@@ -146,6 +146,8 @@ class Order(ApiModel):
     target_group_size: int | None = None
     fees: Fees | None = None  # from the proposal on
     terms: str | None = None
+    minimum_term_months: int | None = None  # the term rules the contract dates follow
+    notice_period_months: int | None = None
     start_date: date | None = None
     end_date: date | None = None
     ordered_at: datetime | None = None
@@ -226,6 +228,36 @@ class Review(ApiModel):
     arithmetic_ok_at: datetime | None = None
 
 
+class PaymentRecord(ApiModel):
+    """A payment booked by the operator, as the bank statement shows it."""
+
+    id: int
+    value_date: date | None = None
+    amount: Decimal = Decimal(0)
+    bank_reference: Text = ""
+    recorded_by: Text = ""
+    recorded_at: datetime | None = None
+
+
+class ReviewEvent(ApiModel):
+    """One step of the invoice check: a sign-off, its withdrawal, a dispute, its resolution."""
+
+    action: Text = ""
+    line_ids: list[int] = Field(default_factory=list)
+    reason: Text = ""
+    by: Text = ""
+    role: Text = ""
+    at: datetime | None = None
+
+
+class CreditNoteRef(ApiModel):
+    id: int
+    number: Text = ""
+    gross: Decimal = Decimal(0)
+    issue_date: date | None = None
+    scope: Text = ""  # partial | full
+
+
 class VatGroup(ApiModel):
     rate: Decimal
     basis: Decimal
@@ -259,6 +291,14 @@ class Invoice(ApiModel):
     cancelled_at: datetime | None = None
     review: Review = Field(default_factory=Review)
     disputed_lines: int = 0  # lines the customer disputes (lists show "beanstandet" without the lines)
+    paid_amount: Decimal = Decimal(0)
+    credited_amount: Decimal = Decimal(0)  # by partial credit notes
+    open_amount: Decimal = Decimal(0)
+    partially_paid: bool = False
+    credit_scope: str | None = None  # a credit note's: partial | full
+    payments: list[PaymentRecord] | None = None
+    review_history: list[ReviewEvent] | None = None
+    credit_notes: list[CreditNoteRef] | None = None
     version: int = 0
     updated_at: datetime | None = None
     vat_breakdown: list[VatGroup] | None = None

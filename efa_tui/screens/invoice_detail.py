@@ -7,7 +7,6 @@ and validated."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -15,17 +14,20 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.widgets import Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
 from ..domain.invoice_check import InvoiceCheck, LineCheck, LineStatus
 from ..domain.pricing import TIME_BASED
+from ..services import Conflict, Done, Outcome, Queued, Refused
+from ..services.invoices import InvoicesService
 from ..store import invoice_list as il
-from ..store.invoice_detail import InvoiceDetail, load_detail
-from ..store.outbox import DONE, PENDING
+from ..store.invoice_detail import InvoiceDetail
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
+from . import invoice_signoff
 from .base import AppScreen
 from .invoices import NARROW, role_of
 
@@ -115,7 +117,7 @@ def line_rows(detail: InvoiceDetail) -> list[tuple[int, dict[str, str]]]:
             title = clean((order.get("offering") or {}).get("title")) or f"#{chk.order_id}"
             rows.append((chk.position, {
                 "pos": "–", "name": i18n.t("invoice.missing_line", title=title, kind=i18n.t(f"invoice.kind.{chk.kind}")),
-                "contract": f"#{chk.order_id}", "net": formatting.money(0), "expected": formatting.money(chk.expected_net),
+                "contract": f"#{chk.order_id}", "net": formatting.money(Decimal(0)), "expected": formatting.money(chk.expected_net),
                 "diff": signed_money(chk.difference), "mark": MARK[chk.status],
             }))
     return rows
@@ -131,9 +133,14 @@ class InvoiceScreen(AppScreen):
         Binding("f", "factual_ok", "invoice.key.factual", id="invoice.factual"),
         Binding("a", "arithmetic_ok", "invoice.key.arithmetic", id="invoice.arithmetic"),
         Binding("d", "dispute", "invoice.key.dispute", id="invoice.dispute"),
+        Binding("F", "withdraw('withdraw_factual')", "signoff.key.withdraw_factual", id="invoice.withdraw_factual"),
+        Binding("A", "withdraw('withdraw_arithmetic')", "signoff.key.withdraw_arithmetic", id="invoice.withdraw_arithmetic"),
+        Binding("u", "resolve", "signoff.key.resolve", id="invoice.resolve"),
+        Binding("h", "history", "signoff.key.history", id="invoice.history"),
         Binding("x", "save_xml", "invoice.key.save_xml", id="invoice.save_xml"),
         Binding("v", "validate_xml", "invoice.key.validate", id="invoice.validate"),
         Binding("p", "pay", "invoice.key.pay", id="invoice.pay"),
+        Binding("n", "credit_note", "signoff.key.credit", id="invoice.credit_note"),
         Binding("c", "cancel_invoice", "invoice.key.cancel", id="invoice.cancel"),
         Binding("r", "reload", "key.refresh", id="invoice.reload"),
     ]
@@ -152,7 +159,6 @@ class InvoiceScreen(AppScreen):
         self.record = invoice
         self.detail = InvoiceDetail(invoice, online=False)
         self.loaded = False
-        self._armed: str | None = None  # an action pressed once that asks to be pressed again
         self._busy = False
 
     @property
@@ -177,10 +183,8 @@ class InvoiceScreen(AppScreen):
 
     @work(exclusive=True, group="invoice-load", exit_on_error=False)
     async def load(self) -> None:
-        await asyncio.to_thread(self.session.api.get)  # httpx and the models, off the event loop
-        online = self.session.backend.status.online
         try:
-            detail = await load_detail(self.session.api, self.session.cache, self.record, offline=not online)
+            detail = await self.session.services.invoices.detail(self.record)
         except ApiError as exc:
             self.loaded = True
             self.notify(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), severity="error")
@@ -192,6 +196,16 @@ class InvoiceScreen(AppScreen):
 
     def action_reload(self) -> None:
         self.load()
+
+    def data_synced(self) -> None:
+        """Called by the app after a sync brought changes (the live event stream, or r)."""
+        self._reload_if_newer()
+
+    @work(exclusive=True, group="invoice-newer", exit_on_error=False)
+    async def _reload_if_newer(self) -> None:
+        cached = await asyncio.to_thread(self.session.cache.get_record, "invoices", int(self.invoice["id"]))
+        if cached and int(cached.get("version") or 0) > int(self.invoice.get("version") or 0):
+            self.load()  # paid, cancelled or checked meanwhile: shown in place
 
     async def relabel(self) -> None:
         """After a language switch: the same invoice and check, in the other language."""
@@ -245,6 +259,10 @@ class InvoiceScreen(AppScreen):
             else:
                 text.append(i18n.t("invoice.not_confirmed"), style="dim")
             text.append("   ")
+        money = invoice_signoff.money_lines(self.invoice)
+        if money.plain:
+            text.append("\n")
+            text.append_text(money)
         return text
 
     def _show_check(self) -> None:
@@ -339,9 +357,9 @@ class InvoiceScreen(AppScreen):
         role = role_of(self.app)
         inv = self.invoice
         live = inv.get("status") != "cancelled"
-        if action in ("factual_ok", "arithmetic_ok", "dispute"):
+        if action in ("factual_ok", "arithmetic_ok", "dispute", "withdraw", "resolve"):
             return role == "customer" and live and inv.get("kind") != "credit_note"
-        if action == "pay":
+        if action in ("pay", "credit_note"):
             return role == "operator" and inv.get("kind") == "invoice" and inv.get("status") == "issued"
         if action == "cancel_invoice":
             return role == "operator" and inv.get("kind") == "invoice" and inv.get("status") == "issued"
@@ -349,61 +367,75 @@ class InvoiceScreen(AppScreen):
 
     # --- the customer's check ----------------------------------------------------------------------
 
-    def _confirm_twice(self, action: str, message: str) -> bool:
-        """True on the second press; the first only warns."""
-        if self._armed == action:
-            self._armed = None
-            return True
-        self._armed = action
-        self.notify(message, severity="warning", timeout=8)
-        return False
-
     def action_factual_ok(self) -> None:
-        if self.invoice.get("review", {}).get("factual_ok_at"):
-            self.notify(i18n.t("invoice.already_confirmed"))
-            return
-        self._review("factual_ok")
+        self._attest("factual_ok")
 
     def action_arithmetic_ok(self) -> None:
-        if self.invoice.get("review", {}).get("arithmetic_ok_at"):
-            self.notify(i18n.t("invoice.already_confirmed"))
+        self._attest("arithmetic_ok")
+
+    def _attest(self, action: str) -> None:
+        """A formal attestation: the dialog states what is attested; only its confirmation sends it."""
+        reason = invoice_signoff.blocked(self.invoice, action)
+        if reason:
+            self.notify(reason, severity="warning", timeout=10)
             return
         check = self.detail.check
-        if check is None or not check.ok:
-            key = "invoice.confirm_unchecked" if check is None or not (check.wrong_lines or not check.sums.ok) \
-                else "invoice.confirm_despite"
-            if not self._confirm_twice("arithmetic_ok", i18n.t(key)):
-                return
-        self._review("arithmetic_ok")
+        who = str((getattr(self.app, "me", None) or {}).get("name") or "")
 
-    def _review(self, action: str, line_ids: list[int] | None = None, reason: str = "") -> None:
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._review(action, statement=invoice_signoff.statement(self.invoice, action, who))
+
+        self.app.push_screen(invoice_signoff.AttestDialog(self.invoice, action, who, warning=check is None or not check.ok), confirmed)
+
+    def action_withdraw(self, action: str) -> None:
+        reason = invoice_signoff.blocked(self.invoice, action)
+        if reason:
+            self.notify(reason, severity="warning", timeout=10)
+            return
+        self.app.push_screen(invoice_signoff.WithdrawForm(self.session, self.invoice, action), self._form_done)
+
+    def action_resolve(self) -> None:
+        line = self._line(self.table.cursor_key)
+        if line is None or not line.get("dispute"):
+            self.notify(i18n.t("signoff.not_disputed"), severity="warning")
+            return
+        self.app.push_screen(invoice_signoff.ResolveForm(self.session, self.invoice, line), self._form_done)
+
+    def action_history(self) -> None:
+        self.app.push_screen(invoice_signoff.HistoryScreen(self.invoice))
+
+    def _form_done(self, result: Any) -> None:
+        if isinstance(result, dict):
+            self._take(result)
+            self.notify(i18n.t("invoice.saved"))
+
+    def _review(self, action: str, line_ids: list[int] | None = None, reason: str = "", statement: str = "") -> None:
         if self._busy:
             return
         self._busy = True
-        self.send_review(action, line_ids or [], reason)
+        self.send_review(action, line_ids or [], reason, statement)
 
     @work(group="invoice-review", exit_on_error=False)
-    async def send_review(self, action: str, line_ids: list[int], reason: str) -> None:
+    async def send_review(self, action: str, line_ids: list[int], reason: str, statement: str = "") -> None:
         try:
             inv_id = int(self.invoice["id"])
             label = i18n.t(f"invoice.label.{action}", number=clean(self.invoice.get("number")))
-            item, _ = await self.session.backend.submit(
-                "invoice.review", "POST", f"/invoices/{inv_id}/review",
-                {"action": action, "line_ids": line_ids, "reason": reason}, label=label, related=f"invoice:{inv_id}")
-            self._settled(item)
+            outcome = await self.session.services.writes.submit(
+                InvoicesService.review(inv_id, action, line_ids, reason, statement), label=label, related=f"invoice:{inv_id}")
+            self._settled(outcome)
         finally:
             self._busy = False
 
-    def _settled(self, item) -> None:
-        if item.state == DONE and isinstance(item.response, dict):
-            self._take(item.response)
+    def _settled(self, outcome: Outcome) -> None:
+        if isinstance(outcome, Done) and isinstance(outcome.record, dict):
+            self._take(outcome.record)
             self.notify(i18n.t("invoice.saved"))
-        elif item.state == PENDING:
+        elif isinstance(outcome, Queued):
             self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
-        else:
-            problem = item.problem or {}
-            self.notify(i18n.t("form.refused", detail=clean(problem.get("detail") or problem.get("title") or item.last_error)),
-                        severity="error", timeout=10)
+        elif isinstance(outcome, (Refused, Conflict)):
+            detail = outcome.detail if isinstance(outcome, Refused) else str(outcome.problem.get("detail") or "")
+            self.notify(i18n.t("form.refused", detail=clean(detail)), severity="error", timeout=10)
 
     def _take(self, invoice: dict[str, Any]) -> None:
         """A fresh copy of the invoice from the server (after a write): keep the contracts and the check."""
@@ -414,12 +446,16 @@ class InvoiceScreen(AppScreen):
         self.detail.invoice = invoice
         if self.detail.check is not None:
             self.detail.check = run_check(invoice, self.detail.orders, self.detail.population, self.detail.cases)
-        self.run_worker(asyncio.to_thread(self.session.cache.upsert_records, "invoices", [invoice]), exit_on_error=False)
+        self.run_worker(asyncio.to_thread(self.session.services.invoices.remember, invoice), exit_on_error=False)
         self.show()
 
     def action_dispute(self) -> None:
         from .invoice_dialogs import DisputeScreen
 
+        if (self.invoice.get("review") or {}).get("factual_ok_at"):
+            self.notify(i18n.t("signoff.blocked_confirmed", pos=(self._line(self.table.cursor_key) or {}).get("position") or "–"),
+                        severity="warning", timeout=10)
+            return
         # The highlighted line; on a "missing" row (or none), every line the check flagged.
         line = self._line(self.table.cursor_key)
         if line is not None:
@@ -455,7 +491,7 @@ class InvoiceScreen(AppScreen):
     async def action_validate_xml(self) -> None:
         from .invoice_dialogs import FindingsScreen
 
-        xml = await self._ask(lambda api: api.invoice_xml(int(self.invoice["id"])), "invoice.xml_offline", "warning")
+        xml = await self._ask(lambda invoices: invoices.xrechnung(self.invoice["id"]), "invoice.xml_offline", "warning")
         if xml is None:
             return
         from ..xrechnung.validate import check_document
@@ -464,11 +500,10 @@ class InvoiceScreen(AppScreen):
         report = await asyncio.to_thread(check_document, xml, name=title)
         self.app.push_screen(FindingsScreen(title, report))
 
-    async def _ask(self, call, offline_id: str, offline_severity: str):
-        """The server's answer to ``call(api)``; None after telling the user why there is none."""
+    async def _ask(self, call, offline_id: str, offline_severity: SeverityLevel):
+        """The server's answer to ``call(invoices service)``; None after telling the user why there is none."""
         try:
-            await asyncio.to_thread(self.session.api.get)  # httpx and the models, off the event loop
-            return await call(self.session.api)
+            return await call(self.session.services.invoices)
         except Unreachable:
             self.notify(i18n.t(offline_id), severity=offline_severity)
         except ApiError as exc:
@@ -478,19 +513,28 @@ class InvoiceScreen(AppScreen):
     # --- operator ------------------------------------------------------------------------------------
 
     def action_pay(self) -> None:
-        if not self._confirm_twice("pay", i18n.t("invoice.confirm_pay", number=clean(self.invoice.get("number")),
-                                                 gross=formatting.money(self.invoice.get("gross")))):
-            return
-        self.mark_paid(str(uuid.uuid4()))
+        def done(result: Any) -> None:
+            if isinstance(result, dict):
+                self._take(result)
+                self.notify(i18n.t("signoff.payment_saved"))
 
-    @work(group="invoice-pay", exclusive=True, exit_on_error=False)
-    async def mark_paid(self, key: str) -> None:
-        resp = await self._ask(lambda api: api.request("POST", f"/invoices/{int(self.invoice['id'])}/pay", idempotency_key=key),
-                               "invoice.operator_offline", "error")
-        if resp is None:
+        self.app.push_screen(invoice_signoff.PaymentForm(self.session, self.invoice), done)
+
+    def action_credit_note(self) -> None:
+        line = self._line(self.table.cursor_key)
+        if line is None:
+            self.notify(i18n.t("invoice.no_line_chosen"), severity="warning")
             return
-        self._take(resp.data)
-        self.notify(i18n.t("invoice.paid_saved"))
+        chk = self._check_of(line.get("position"))
+        # Billed more than the contract gives: the difference is what a credit note would return.
+        suggested = chk.difference if chk is not None and chk.difference is not None and chk.difference > 0 else None
+
+        def done(result: Any) -> None:
+            if isinstance(result, dict):
+                self.notify(i18n.t("signoff.credit_saved", number=clean(result.get("number"))), timeout=10)
+                self.load()
+
+        self.app.push_screen(invoice_signoff.CreditNoteForm(self.session, self.invoice, line, suggested), done)
 
     def action_cancel_invoice(self) -> None:
         from .invoice_dialogs import CancelScreen

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -106,8 +106,10 @@ class Form(VerticalScroll):
         if f.kind == "select":
             options = [(Text(label), val) for val, label in f.options]
             known = {val for val, _ in f.options}
+            # A required choice with no default starts blank: the user picks it (a preselected
+            # first contract was sent unread), and "required" says so on submit.
             return Select(options, id=wid, value=value if value in known else Select.NULL,
-                          allow_blank=not f.required, prompt=i18n.t("form.choose"))
+                          allow_blank=not f.required or value not in known, prompt=i18n.t("form.choose"))
         if f.kind == "switch":
             return Switch(bool(value), id=wid)
         return Input(str(value or ""), id=wid, placeholder=placeholder, select_on_focus=False)
@@ -125,7 +127,7 @@ class Form(VerticalScroll):
             return "" if widget.value is Select.NULL else widget.value
         if isinstance(widget, Switch):
             return widget.value
-        return widget.value  # Input
+        return cast(Input, widget).value
 
     def values(self) -> dict[str, Any]:
         return {f.name: self.value(f.name) for f in self.fields}
@@ -144,7 +146,7 @@ class Form(VerticalScroll):
         elif isinstance(widget, Switch):
             widget.value = bool(value)
         else:
-            widget.value = str(value or "")
+            cast(Input, widget).value = str(value or "")
 
     # --- checking -------------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import secrets
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
@@ -155,29 +154,37 @@ def _orders(conn: Connection, org_ids: dict[str, int], offering_ids: dict[str, i
                 target_group_size=rng.randint(2_000, 60_000) if offering.distribution_key == "target_group" else None,
             ))
             provider = providers[offering.provider_id]
-            for action in story:
+            times = _history(start, story, today)
+            for action, at in zip(story, times[1:], strict=True):
                 actor = customer if action in (Action.ORDER, Action.WITHDRAW, Action.CANCEL, Action.TERMINATE) else provider
                 body = TransitionIn(action=action, note=NOTES[action], fees=FeesIn() if action is Action.PROPOSE else None,
-                                    start_date=start if action is Action.ACTIVATE else None,
-                                    end_date=date(today.year, 6, 30) if action is Action.TERMINATE and start < date(today.year, 6, 1) else None)
-                order_routes.transition(conn, actor, order_id, body, today=today)
+                                    start_date=start if action is Action.ACTIVATE else None)
+                # Each step at its time in the history, checked by the rules of that day (a
+                # termination ends the contract at the earliest date its terms allow).
+                order_routes.transition(conn, actor, order_id, body, today=at.date(), now=at)
             if story and story[-1] in (Action.ACTIVATE, Action.TERMINATE):
                 contracts.append(order_id)
-            _backdate(conn, order_id, start, len(story))
+            _backdate(conn, order_id, times)
     return contracts
 
 
-def _backdate(conn: Connection, order_id: int, start: date, steps: int) -> None:
-    """Spread the seeded history over the weeks before the start, as it would have happened."""
-    events = conn.execute(select(db.order_events.c.id).where(db.order_events.c.order_id == order_id).order_by(db.order_events.c.id)).all()
-    first = start - timedelta(days=14 * (steps + 1))
-    times = []
-    for i, (event_id,) in enumerate(events):
-        at = datetime.combine(first + timedelta(days=14 * i), datetime.min.time()).replace(hour=9 + i)
-        conn.execute(update(db.order_events).where(db.order_events.c.id == event_id).values(at=at))
-        times.append(at)
-    if times:  # the order itself was created with its first event and last changed with its last
-        conn.execute(update(db.orders).where(db.orders.c.id == order_id).values(created_at=times[0], updated_at=times[-1]))
+def _history(start: date, story: list[Action], today: date) -> list[datetime]:
+    """When the interest and each step happened: every two weeks before the start, as it would
+    have; a termination some months into the contract (but not after today)."""
+    first = start - timedelta(days=14 * (len(story) + 1))
+    times = [datetime.combine(first + timedelta(days=14 * i), datetime.min.time()).replace(hour=9 + i)
+             for i in range(len(story) + 1)]
+    if story and story[-1] is Action.TERMINATE:
+        times[-1] = datetime.combine(min(start + timedelta(days=75), today - timedelta(days=1)), datetime.min.time()).replace(hour=11)
+    return times
+
+
+def _backdate(conn: Connection, order_id: int, times: list[datetime]) -> None:
+    """The interest was created at the first time of its history (the steps carry their own)."""
+    first = conn.execute(select(db.order_events.c.id).where(db.order_events.c.order_id == order_id)
+                         .order_by(db.order_events.c.id).limit(1)).scalar_one()
+    conn.execute(update(db.order_events).where(db.order_events.c.id == first).values(at=times[0]))
+    conn.execute(update(db.orders).where(db.orders.c.id == order_id).values(created_at=times[0], updated_at=times[-1]))
 
 
 def _usage(conn: Connection, contracts: list[int], staff: dict[str, User], today: date) -> None:
@@ -186,7 +193,9 @@ def _usage(conn: Connection, contracts: list[int], staff: dict[str, User], today
     for row in conn.execute(select(db.orders).where(db.orders.c.id.in_(contracts), db.orders.c.distribution_key == "per_case")).all():
         first = max(row.start_date, date(today.year - 1, 1, 1))
         month = date(first.year, first.month, 1)
-        while month < date(today.year, today.month, 1):
+        # Reports only for months inside the term (domain.orders.usage_months).
+        last = date(row.end_date.year, row.end_date.month, 1) if row.end_date else today
+        while month < date(today.year, today.month, 1) and month <= last:
             usage_routes.report(conn, providers[row.provider_id],
                                 UsageIn(order_id=row.id, year=month.year, month=month.month, cases=rng.randint(20, 900)))
             month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
