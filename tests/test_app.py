@@ -259,7 +259,12 @@ async def test_a_keystroke_paints_with_its_rows_and_never_holds_the_screen(serve
         await pilot.press("u")
         assert app._batch_count == 1
         await app.switch_mode("orders")
-        await pilot.pause()
+        # switch_mode itself holds the repaint for 50 ms (Textual's delay_update): wait that out,
+        # far less than HOLD_S, so only leaving the catalog can have ended the catalog's hold.
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app._batch_count == 0:
+                break
         assert app._batch_count == 0 and screen._hold is None
         gate.set()
         await settle(pilot)
