@@ -1,10 +1,16 @@
 """Load benchmark of the reference marketplace server (not a test: prints ``name: value`` lines).
 
-Starts ``efa-tui serve --demo --demo-offerings N`` on a temporary SQLite database on a free
-loopback port, then measures catalog paging (1 and 20 clients), order creation (20 clients),
+Starts ``efa-tui serve --demo --demo-offerings N [--workers W]`` on a temporary SQLite database
+(or ``--database URL``, e.g. PostgreSQL; seeded once, kept) on a free loopback port, then measures
+catalog paging (1 and 20 clients), a page walk deep in the catalog, order creation (20 clients),
 one billing run over 10,000 contracts inserted straight into the database, and the server's RSS.
+The floor: the same 1-client catalog loop against a bare FastAPI endpoint (uvicorn, one process)
+that returns a fixed 100-item catalog page, so the figures can be read as "× the floor".
 
-    .venv/bin/python bench/server.py [--offerings 100000] [--keep-db]
+The load generator runs on the same machine: its own CPU time is printed (``client_cpu_s``)
+beside the servers' (``server_cpu_s``), so what the client took from the cores is visible.
+
+    .venv/bin/python bench/server.py [--offerings 100000] [--database URL] [--workers 2] [--keep-db]
 """
 
 from __future__ import annotations
@@ -80,6 +86,81 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return found.get("VmRSS", float("nan")), found.get("VmHWM", float("nan"))
 
 
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds of a process and its children (the workers of serve --workers N)."""
+    total = cpu_s(pid)
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return total + sum(tree_cpu_s(int(c)) for c in children)
+
+
+FLOOR_APP = """
+import sys
+from fastapi import FastAPI
+from fastapi.responses import Response
+import uvicorn
+body = open(sys.argv[1], "rb").read()
+app = FastAPI()
+@app.get("/api/v1/offerings")
+def page() -> Response:
+    return Response(body, media_type="application/json")
+@app.get("/api/v1/healthz")
+def health() -> Response:
+    return Response(b"{}", media_type="application/json")
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
+
+
+def floor_phase(base: str, args: argparse.Namespace, tmp: Path) -> None:
+    """The same 1-client catalog loop against a bare endpoint returning a fixed 100-item page."""
+    with httpx.Client(base_url=base, headers=headers("customer"), timeout=60) as client:
+        page = client.get(f"{API}/offerings", params={"limit": "100"}).content
+    (tmp / "page.json").write_bytes(page)
+    (tmp / "floor.py").write_text(FLOOR_APP)
+    port = free_port()
+    log_path = tmp / "floor.log"
+    proc = subprocess.Popen([sys.executable, str(tmp / "floor.py"), str(tmp / "page.json"), str(port)],
+                            stdout=log_path.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        floor = f"http://{HOST}:{port}"
+        wait_healthy(proc, floor, 60, log_path)
+        times, _ = catalog_sequential(floor, args.catalog_requests)
+        out("floor_page_p50_ms", pct(times, 50))
+        out("floor_page_p95_ms", pct(times, 95))
+        times, errors = asyncio.run(catalog_concurrent(floor, args.clients, args.catalog_requests_20c))
+        out("floor_page_p95_ms_20c", pct(times, 95))
+    finally:
+        stop_server(proc)
+
+
+def deep_walk_phase(base: str, args: argparse.Namespace) -> None:
+    """Pages deep in the catalog by title (keyset): skip to about 80 % with big pages, then time
+    the next 100-item pages one by one."""
+    with httpx.Client(base_url=base, headers=headers("customer"), timeout=120) as client:
+        cursor, seen = None, 0
+        while seen < args.offerings * 0.8:
+            params = {"sort": "title", "limit": "1000", **({"cursor": cursor} if cursor else {})}
+            body = client.get(f"{API}/offerings", params=params).json()
+            seen += len(body["items"])
+            cursor = body["next_cursor"]
+            if not cursor:
+                break
+        out("deep_walk_start_row", seen)
+        times = []
+        for _ in range(args.walk_pages):
+            if not cursor:
+                break
+            t0 = time.perf_counter()
+            resp = client.get(f"{API}/offerings", params={"sort": "title", "limit": "100", "cursor": cursor})
+            times.append((time.perf_counter() - t0) * 1000)
+            cursor = resp.json()["next_cursor"]
+        out("page_walk_pages", len(times))
+        out("page_walk_p50_ms", pct(times, 50))
+        out("page_walk_p95_ms", pct(times, 95))
+
+
 def cpu_s(pid: int) -> float:
     """User + system CPU seconds used so far by a process."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -92,10 +173,11 @@ def headers(who: str, **extra: str) -> dict[str, str]:
 
 # --- server ------------------------------------------------------------------------------
 
-def start_server(url: str, port: int, offerings: int, log_path: Path, script: str | None = None) -> subprocess.Popen:
+def start_server(url: str, port: int, offerings: int, log_path: Path, script: str | None = None,
+                 workers: int = 1) -> subprocess.Popen:
     entry = [script] if script else ["-m", "efa_tui.cli"]
     cmd = [sys.executable, *entry, "serve", "--demo", "--demo-offerings", str(offerings),
-           "--database", url, "--host", HOST, "--port", str(port), "--log-level", "warning"]
+           "--database", url, "--host", HOST, "--port", str(port), "--log-level", "warning", "--workers", str(workers)]
     log = log_path.open("wb")
     return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -268,9 +350,14 @@ def insert_contracts(url: str, count: int, year: int) -> int:
 
 
 def billing_run(base: str, year: int) -> tuple[float, dict]:
+    """The preview (dry run), then the run confirmed with its gross total; the time is both."""
     with httpx.Client(base_url=base, headers=headers("operator"), timeout=1800) as client:
         t0 = time.perf_counter()
-        resp = client.post(f"{API}/billing/runs", json={"year": year}, headers={"Idempotency-Key": f"bench-{uuid.uuid4()}"})
+        preview = client.post(f"{API}/billing/runs", json={"year": year, "dry_run": True})
+        if preview.status_code != 200:
+            raise SystemExit(f"billing preview answered {preview.status_code}: {preview.text[:1000]}")
+        resp = client.post(f"{API}/billing/runs", json={"year": year, "confirm_gross_total": preview.json()["gross_total"]},
+                           headers={"Idempotency-Key": f"bench-{uuid.uuid4()}"})
         dt = time.perf_counter() - t0
     if resp.status_code != 201:
         raise SystemExit(f"billing run answered {resp.status_code}: {resp.text[:1000]}")
@@ -286,29 +373,38 @@ def main() -> int:
     ap.add_argument("--catalog-requests-20c", type=int, default=1000)
     ap.add_argument("--orders", type=int, default=500)
     ap.add_argument("--contracts", type=int, default=10_000)
-    ap.add_argument("--billing-year", type=int, default=2030, help="a year without invoices")
+    ap.add_argument("--billing-year", type=int, default=date.today().year - 3,
+                    help="a past year without invoices (default: three years ago; future years cannot be billed)")
     ap.add_argument("--clients", type=int, default=20)
-    ap.add_argument("--phases", default="catalog,catalog20,orders,billing", help="comma list of phases to run")
+    ap.add_argument("--phases", default="floor,catalog,catalog20,walk,orders,billing", help="comma list of phases to run")
+    ap.add_argument("--walk-pages", type=int, default=100, help="pages timed in the deep page walk")
+    ap.add_argument("--database", metavar="URL", help="this database instead of a temporary SQLite file (kept, seeded once)")
+    ap.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     ap.add_argument("--serve-script", metavar="PY", help="run this script instead of -m efa_tui.cli (experiments)")
     ap.add_argument("--keep-db", action="store_true", help="keep the temporary database (for EXPLAIN) and print its path")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="efa-bench-"))
     db_path = tmp / "bench.sqlite3"
-    url = f"sqlite:///{db_path}"
+    url = args.database or f"sqlite:///{db_path}"
     log_path = tmp / "server.log"
     port = free_port()
     base = f"http://{HOST}:{port}"
     proc = None
     try:
         t0 = time.perf_counter()
-        proc = start_server(url, port, args.offerings, log_path, args.serve_script)
+        proc = start_server(url, port, args.offerings, log_path, args.serve_script, args.workers)
         wait_healthy(proc, base, 3600, log_path)
+        out("database", url.split(":", 1)[0])
+        out("workers", args.workers)
         out("offerings", args.offerings)
         out("seed_s", time.perf_counter() - t0)
         out("rss_mb_after_seed", rss_mb(proc.pid)[0])
 
         phases = set(args.phases.split(","))
+        client0, server0 = time.process_time(), tree_cpu_s(proc.pid)
+        if "floor" in phases:
+            floor_phase(base, args, tmp)
         if "catalog" in phases:
             times, by_kind = catalog_sequential(base, args.catalog_requests)
             out("catalog_requests", len(times))
@@ -319,19 +415,23 @@ def main() -> int:
                 out(f"catalog_p95_ms.{kind}", pct(values, 95))
 
         if "catalog20" in phases:
-            cpu0 = cpu_s(proc.pid)
+            cpu0 = tree_cpu_s(proc.pid)
             times, errors = asyncio.run(catalog_concurrent(base, args.clients, args.catalog_requests_20c))
-            out("catalog_server_cpu_ms_per_req_20c", (cpu_s(proc.pid) - cpu0) * 1000 / max(1, len(times)))
+            out("catalog_server_cpu_ms_per_req_20c", (tree_cpu_s(proc.pid) - cpu0) * 1000 / max(1, len(times)))
             out("catalog_requests_20c", len(times))
             out("catalog_errors_20c", errors)
             out("catalog_page_p50_ms_20c", pct(times, 50))
             out("catalog_page_p95_ms_20c", pct(times, 95))
 
+        if "walk" in phases:
+            deep_walk_phase(base, args)
         if "orders" in phases:
             orders_phase(base, args, proc.pid)
         if "billing" in phases:
             billing_phase(base, url, args)
 
+        out("client_cpu_s", time.process_time() - client0)
+        out("server_cpu_s", tree_cpu_s(proc.pid) - server0)
         rss, peak = rss_mb(proc.pid)
         out("rss_mb", rss)
         out("rss_peak_mb", peak)
@@ -349,10 +449,10 @@ def main() -> int:
 
 def orders_phase(base: str, args: argparse.Namespace, pid: int) -> None:
     ids = published_ids(base, 200)
-    t1, cpu0 = time.perf_counter(), cpu_s(pid)
+    t1, cpu0 = time.perf_counter(), tree_cpu_s(pid)
     times, statuses = asyncio.run(orders_concurrent(base, args.clients, args.orders, ids))
     wall = time.perf_counter() - t1
-    out("order_server_cpu_ms_per_req_20c", (cpu_s(pid) - cpu0) * 1000 / max(1, len(times)))
+    out("order_server_cpu_ms_per_req_20c", (tree_cpu_s(pid) - cpu0) * 1000 / max(1, len(times)))
     out("orders_created", statuses.get(201, 0))
     out("order_status_counts", " ".join(f"{k}={v}" for k, v in sorted(statuses.items())))
     out("order_all_201", set(statuses) == {201})

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from . import DEMO_IDENTITIES, THEMES, __version__
+
+
+def _term_days(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 0 <= int(text) <= 365:
+        raise argparse.ArgumentTypeError("a number of days from 0 to 365")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,10 +29,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the reference marketplace server")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
-    serve.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: SQLite in the user data dir)")
+    serve.add_argument("--database", metavar="URL", default=os.environ.get("EFA_DATABASE_URL"),
+                       help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (default: $EFA_DATABASE_URL, "
+                            "else SQLite in the user data dir)")
     serve.add_argument("--demo", action="store_true", help="seed demo data on first run and accept the demo tokens on loopback")
     serve.add_argument("--demo-offerings", type=int, default=0, metavar="N",
                        help="add generated offerings up to N (benchmarks; at most 100000)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="server processes on the one port (default 1); each has its own connection pool")
+    serve.add_argument("--pool-size", type=int, default=10, metavar="N",
+                       help="database connections each process keeps open (default 10; PostgreSQL)")
+    serve.add_argument("--max-overflow", type=int, default=10, metavar="N",
+                       help="connections a process may open beyond the pool under load (default 10). Keep "
+                            "processes × (pool size + overflow) below PostgreSQL's max_connections − 3")
+    serve.add_argument("--payment-term-days", type=_term_days, default=30, metavar="DAYS",
+                       help="payment term of invoices: due date = issue date + DAYS (default 30)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     dbp = sub.add_parser("db", help="the marketplace database: schema migrations (server admin)")
     dbsub = dbp.add_subparsers(dest="db_command", required=True)
@@ -35,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     rev = dbsub.add_parser("revision", help="developers: write a new migration from the change to server/db.py")
     rev.add_argument("-m", "--message", required=True, help="what the revision changes")
     for p in (up, cur, rev):
-        p.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: SQLite in the user data dir)")
+        p.add_argument("--database", metavar="URL", default=os.environ.get("EFA_DATABASE_URL"),
+                       help="SQLAlchemy URL (default: $EFA_DATABASE_URL, else SQLite in the user data dir)")
     token = sub.add_parser("token", help="issue a bearer token for a user of the marketplace (server admin)")
     token.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: SQLite in the user data dir)")
     token.add_argument("--org", required=True, help="organisation key, e.g. muenchen")
@@ -54,12 +73,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         if not 0 <= args.demo_offerings <= 100_000:
             parser.error("--demo-offerings must be between 0 and 100000")
+        if not 1 <= args.workers <= 64:
+            parser.error("--workers must be between 1 and 64")
+        if args.pool_size < 1 or args.max_overflow < 0:
+            parser.error("--pool-size must be at least 1 and --max-overflow at least 0")
         logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        from sqlalchemy.exc import SQLAlchemyError
+
         from .files import free_port
         from .server.serve import serve
 
         port = args.port or free_port(args.host)
-        serve(args.host, port, args.database, demo=args.demo, demo_offerings=args.demo_offerings, log_level=args.log_level)
+        try:
+            serve(args.host, port, args.database, demo=args.demo, demo_offerings=args.demo_offerings,
+                  log_level=args.log_level, workers=args.workers, pool_size=args.pool_size, max_overflow=args.max_overflow,
+                  payment_term_days=args.payment_term_days)
+        except (SQLAlchemyError, ImportError) as exc:
+            from .server.db import safe_url
+
+            print(f"efa-tui serve: database {safe_url(args.database or 'default')}: {str(exc).splitlines()[0]}", file=sys.stderr)
+            return 1
         return 0
     if args.command == "db":
         return run_db(args)

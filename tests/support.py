@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -22,11 +23,22 @@ TOKENS = {
 }
 
 
+def official_checker() -> Path:
+    """``../shared/validation/check-xrechnung`` (the official XRechnung rules), looked up from the
+    checkout upwards so that a git worktree finds it too; the path may not exist (tests then skip)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "shared" / "validation" / "check-xrechnung"
+        if candidate.exists():
+            return candidate
+    return here.parents[1].parent / "shared" / "validation" / "check-xrechnung"
+
+
 def auth(who: str, **headers: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS.get(who, who)}", **headers}
 
 
-def start_server(db_url: str, *extra: str, port: int | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(db_url: str, *extra: str, port: int | None = None, wait: float = 60) -> tuple[subprocess.Popen, str]:
     port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "efa_tui.cli", "serve", "--demo", "--database", db_url, "--port", str(port),
@@ -34,7 +46,7 @@ def start_server(db_url: str, *extra: str, port: int | None = None) -> tuple[sub
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     base = f"http://127.0.0.1:{port}/api/v1"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: {proc.stdout.read().decode() if proc.stdout else ''}")
@@ -44,7 +56,7 @@ def start_server(db_url: str, *extra: str, port: int | None = None) -> tuple[sub
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
-    raise RuntimeError("server did not come up within 60 s")
+    raise RuntimeError(f"server did not come up within {wait:.0f} s")
 
 
 def stop_server(proc: subprocess.Popen) -> None:

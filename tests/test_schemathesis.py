@@ -17,13 +17,12 @@ from __future__ import annotations
 import collections
 import logging
 import os
-import shutil
 import sys
 import tempfile
 import traceback
-from pathlib import Path
 
 import hypothesis
+import databases
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, strategies as st
@@ -116,12 +115,12 @@ schema = schemathesis.openapi.from_dict(_openapi_document(), config=schemathesis
 
 
 @pytest.fixture(scope="module", params=ROLES)
-def server(request, demo_template: Path, tmp_path_factory) -> tuple[str, _KeepTraceback]:
-    """One app per role, each on its own fresh copy of the seeded demo database."""
+def server(request, server_template: str, tmp_path_factory) -> tuple[str, _KeepTraceback]:
+    """One app per role, each on its own fresh copy of the seeded demo database (on the
+    database the server tests run on: tests/databases.py)."""
     role = request.param
-    path = tmp_path_factory.mktemp(f"schemathesis-{role}") / "marketplace.sqlite3"
-    shutil.copy(demo_template, path)
-    app = _KeepTraceback(create_app(Settings(database_url=f"sqlite:///{path}", allow_demo_tokens=True)))
+    url = databases.copy_of(server_template, tmp_path_factory.mktemp(f"schemathesis-{role}"))
+    app = _KeepTraceback(create_app(Settings(database_url=url, allow_demo_tokens=True)))
     # The app logs each crash with its traceback; the failure message carries it already, and
     # Hypothesis replaying a failing case would otherwise repeat it dozens of times.
     server_log = logging.getLogger("efa_tui.server")
@@ -136,6 +135,7 @@ def server(request, demo_template: Path, tmp_path_factory) -> tuple[str, _KeepTr
                 print(f"  {label:50} {status} x{n}", file=sys.stderr)
     # Ends the app's lifespan (and so its engine) before the next role's copy is opened.
     st_asgi.shutdown_lifespans()
+    databases.drop(url)
 
 
 @schema.hook

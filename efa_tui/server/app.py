@@ -21,7 +21,8 @@ from . import db, idempotency, problems
 from .auth import FailedLogins
 from .hardening import RequestGuard
 from .http import PageCache
-from .routes import billing_runs, invoices, offerings, orders, organizations, usage
+from .problems import ApiProblem
+from .routes import administration, billing_runs, invoices, offerings, orders, organizations, usage
 
 log = logging.getLogger("efa_tui.server")
 API_PREFIX = "/api/v1"
@@ -33,6 +34,9 @@ class Settings:
     database_url: str
     allow_demo_tokens: bool = False  # only for a server on loopback: demo tokens are public
     max_body: int = MAX_BODY
+    pool_size: int = db.POOL_SIZE
+    max_overflow: int = db.MAX_OVERFLOW
+    payment_term_days: int = 30  # due date = issue date + this (BT-9); `serve --payment-term-days`
     body_timeout: float = 30.0  # a whole request body; a stalled client is answered 408
     chunk_timeout: float = 10.0  # between two pieces of a body
     # Wrong tokens allowed per client address and per token prefix (limits' notation).
@@ -92,7 +96,7 @@ class RefuseNul:
 def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     """The app on ``settings.database_url``; ``migrate``: upgrade the schema first (serve.prepare
     does it itself, under its start-up lock)."""
-    engine = db.make_engine(settings.database_url)
+    engine = db.make_engine(settings.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow)
     if migrate:
         db.create_schema(engine)
 
@@ -135,10 +139,30 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
             conn.execute(text("SELECT 1"))
         return Response(json.dumps({"status": "ok", "version": __version__}), media_type="application/json")
 
+    def readyz() -> Response:
+        # Ready for traffic: the database answers and has the schema this code expects (a
+        # process of a newer release waits here until the migration has run).
+        from . import migrations
+
+        try:
+            current, head = migrations.current(engine), migrations.head()
+        except Exception:  # noqa: BLE001 - any database failure means: not ready
+            log.warning("readiness check: database unreachable", exc_info=True)
+            return problems.problem_response({"type": "/problems/not-ready", "title": "Service Unavailable", "status": 503,
+                                              "detail": "the database does not answer"}, {"Retry-After": "5"})
+        if current != head:
+            return problems.problem_response({"type": "/problems/not-ready", "title": "Service Unavailable", "status": 503,
+                                              "detail": f"database schema at {current}, this server needs {head}"},
+                                             {"Retry-After": "5"})
+        return Response(json.dumps({"status": "ready", "version": __version__, "schema": current}), media_type="application/json")
+
     app.add_api_route(f"{API_PREFIX}/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness and database check")
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    app.add_api_route(f"{API_PREFIX}/readyz", readyz, methods=["GET"], tags=["health"],
+                      summary="Readiness: database reachable and its schema at this release's revision")
+    app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/openapi.json", lambda: app.openapi(), methods=["GET"], include_in_schema=False)
-    for module in (organizations, offerings, orders, usage, billing_runs, invoices):
+    for module in (organizations, administration, offerings, orders, usage, billing_runs, invoices):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(RefuseNul)
     # Outermost: bounds in size and time what RefuseNul and the routes read.

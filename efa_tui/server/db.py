@@ -30,11 +30,27 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from ..domain.collation import sort_key
+
 metadata = MetaData()
 MONEY = Numeric(14, 2, asdecimal=True)
+
+
+# Compared by bytes on both databases: SQLite's default (BINARY), and "C" on PostgreSQL, whose
+# default collation is whatever the cluster was created with.
+SORT_KEY = String(400).with_variant(String(400, collation="C"), "postgresql")
+
+# PostgreSQL-only indexes, made by the migrations (SQLite has no pg_trgm); the metadata below
+# leaves them out, and the comparison of the metadata with the migrations skips them.
+POSTGRES_ONLY_INDEXES = frozenset({"ix_offerings_search_trgm"})
+
+
+def _title_sort_default(context) -> str:
+    return sort_key(context.get_current_parameters().get("title") or "")
 
 
 def utcnow() -> datetime:
@@ -68,6 +84,15 @@ organizations = Table(
     Column("customer_type", String(16)),
     Column("version", Integer, nullable=False, default=1),
     Column("updated_at", DateTime, nullable=False, default=utcnow),
+    # Accreditation at the marketplace (domain/administration.py): applied | accredited | suspended,
+    # with who changed it, when and why.
+    Column("accreditation", String(16), nullable=False, default="accredited", server_default="accredited"),
+    Column("accreditation_at", DateTime),
+    Column("accreditation_by", String(200)),
+    Column("accreditation_reason", String(500)),
+    # What the in-house relationship rests on, e.g. "Träger: Mitglied der govdigital eG".
+    Column("inhouse_basis", String(500)),
+    Column("population_date", Date),  # the reference date of ``population``
 )
 
 users = Table(
@@ -78,9 +103,48 @@ users = Table(
     Column("role", String(16), nullable=False),  # customer | provider | support | operator
     Column("name", String(200), nullable=False),
     Column("email", String(200), nullable=False),
-    # SHA-256 of the bearer token: a leaked database does not leak tokens.
+    Column("demo", Boolean, nullable=False, default=False),  # its tokens are public: loopback only
+    Column("admin", Boolean, nullable=False, default=False, server_default=false()),  # manages its organisation's users
+    Column("disabled", Boolean, nullable=False, default=False, server_default=false()),
+    Column("created_at", DateTime),
+    Column("version", Integer, nullable=False, default=1, server_default="1"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("scope", String(8), nullable=False),  # read | write
+    # SHA-256 of the bearer token: a leaked database does not leak tokens; the secret is shown once.
     Column("token_sha256", String(64), nullable=False, unique=True),
-    Column("demo", Boolean, nullable=False, default=False),
+    Column("prefix", String(16), nullable=False),  # the first characters, to recognise a token in a list
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id")),
+    Column("expires_at", DateTime),  # None: does not expire (demo and migrated tokens)
+    Column("last_used_at", DateTime),
+    Column("revoked_at", DateTime),
+    Index("ix_api_tokens_user", "user_id", "id"),
+)
+
+# Every administrative change: who, when, what, the record before and after.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor_id", Integer, ForeignKey("users.id")),
+    Column("actor_name", String(200), nullable=False),
+    Column("actor_organization_id", Integer, ForeignKey("organizations.id")),
+    Column("action", String(64), nullable=False),  # e.g. organization.created, user.changed, token.revoked
+    Column("target_kind", String(32), nullable=False),
+    Column("target_id", Integer, nullable=False),
+    Column("organization_id", Integer, ForeignKey("organizations.id")),  # whose record it is
+    Column("before", JSON),
+    Column("after", JSON),
+    Index("ix_audit_target", "target_kind", "target_id", "id"),
+    Index("ix_audit_organization", "organization_id", "id"),
 )
 
 offerings = Table(
@@ -89,6 +153,9 @@ offerings = Table(
     Column("id", Integer, primary_key=True),
     Column("provider_id", Integer, ForeignKey("organizations.id"), nullable=False),
     Column("title", String(200), nullable=False),
+    # domain.collation.sort_key(title): the German order of the catalog, the same on every
+    # database. Set on insert from the title; an update of the title must set it too.
+    Column("title_sort", SORT_KEY, nullable=False, default=_title_sort_default),
     Column("summary", String(500), nullable=False, default=""),
     Column("description", Text, nullable=False, default=""),
     Column("category", String(100), nullable=False),
@@ -119,10 +186,11 @@ offerings = Table(
     Column("published_at", DateTime),
     Index("ix_offerings_status_id", "status", "id"),
     Index("ix_offerings_updated", "updated_at", "id"),
-    Index("ix_offerings_title", "title", "id"),
+    Index("ix_offerings_title_sort", "title_sort", "id"),
     Index("ix_offerings_fee", "annual_fee", "id"),
-    # The catalog as customers see it (status = published) in each sort order, without a sort step.
-    Index("ix_offerings_status_title", "status", "title", "id"),
+    # The catalog as customers see it (status = published) in each sort order, without a sort
+    # step; pages continue by a row comparison (keyset) on the same columns.
+    Index("ix_offerings_status_title_sort", "status", "title_sort", "id"),
     Index("ix_offerings_status_fee", "status", "annual_fee", "id"),
     Index("ix_offerings_status_updated", "status", "updated_at", "id"),
     Index("ix_offerings_provider", "provider_id", "id"),
@@ -213,11 +281,21 @@ billing_runs = Table(
     Column("skipped", JSON, nullable=False, default=list),
 )
 
+# The running number of invoices and credit notes per year (2026-000001, 2026-000002, …): the
+# row is taken under lock (SELECT … FOR UPDATE; SQLite's writing transactions are BEGIN
+# IMMEDIATE) in the transaction that writes the invoice, so numbers are unique and gap-free.
+invoice_counters = Table(
+    "invoice_counters",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last_number", Integer, nullable=False),
+)
+
 invoices = Table(
     "invoices",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("number", String(20), unique=True),  # 2026-000042, derived from id after insert
+    Column("number", String(20), unique=True),  # 2026-000042: year and running number (invoice_counters)
     Column("kind", String(16), nullable=False),  # invoice | credit_note
     Column("customer_id", Integer, ForeignKey("organizations.id"), nullable=False),
     Column("issuer_id", Integer, ForeignKey("organizations.id"), nullable=False),
@@ -243,7 +321,8 @@ invoices = Table(
     Column("created_at", DateTime, nullable=False, default=utcnow),
     Column("updated_at", DateTime, nullable=False, default=utcnow),
     # The Jahresrechnung: one per customer and year, even with two billing servers at once.
-    # "invoice:<customer>:<year>:<n>" where n counts cancelled invoices of that year (so a
+    # "invoice:<customer>:<year>:<VAT category>:<n>" (S and O parts are separate invoices) where n
+    # counts cancelled invoices of that year and category (so a
     # cancelled one can be billed anew); "credit:<invoice id>" for the credit note of an invoice.
     Column("billing_key", String(64), nullable=False, unique=True),
     Index("ix_invoices_updated", "updated_at", "id"),
@@ -272,6 +351,35 @@ invoice_lines = Table(
     Column("dispute_reason", Text),
 )
 
+invoice_payments = Table(
+    "invoice_payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("invoice_id", Integer, ForeignKey("invoices.id"), nullable=False, index=True),
+    Column("value_date", Date, nullable=False),  # Wertstellung on the operator's account
+    Column("amount", MONEY, nullable=False),
+    Column("bank_reference", String(140), nullable=False),  # Verwendungszweck / end-to-end reference
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_by_id", Integer, ForeignKey("users.id")),
+    Column("recorded_at", DateTime, nullable=False, default=utcnow),
+)
+
+# The invoice check's history: every sign-off, withdrawal, dispute and its resolution (who, when).
+invoice_review_events = Table(
+    "invoice_review_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("invoice_id", Integer, ForeignKey("invoices.id"), nullable=False, index=True),
+    # factual_ok | arithmetic_ok | withdraw_factual | withdraw_arithmetic | dispute | resolve | credit_note
+    Column("action", String(24), nullable=False),
+    Column("line_ids", JSON, nullable=False, default=list),
+    Column("reason", Text, nullable=False, default=""),
+    Column("actor_id", Integer, ForeignKey("users.id")),
+    Column("actor_name", String(200), nullable=False),
+    Column("actor_role", String(16), nullable=False),
+    Column("at", DateTime, nullable=False, default=utcnow),
+)
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
@@ -295,7 +403,16 @@ def safe_url(url: str) -> str:
         return "<database URL>"
 
 
-def make_engine(url: str) -> Engine:
+# Connections one server process keeps open (pool_size) and may open beyond that under load
+# (max_overflow). The rule for PostgreSQL: processes × (pool_size + max_overflow) must stay below
+# max_connections minus superuser_reserved_connections (3) minus what else connects (backups,
+# psql, monitoring). A request holds one connection at a time; more threads than connections
+# wait for one (pool_timeout), they do not fail.
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
+
+
+def make_engine(url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     is_sqlite = url.startswith("sqlite")
     kwargs: dict = {"future": True}
@@ -303,8 +420,9 @@ def make_engine(url: str) -> Engine:
         # Threads of one server share the file; WAL lets readers run beside the one writer.
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
-        kwargs["pool_size"] = 20
-        kwargs["max_overflow"] = 20
+        kwargs["pool_size"] = pool_size
+        kwargs["max_overflow"] = max_overflow
+        kwargs["pool_pre_ping"] = True  # a connection cut by a database restart is replaced
     engine = create_engine(url, **kwargs)
     if is_sqlite:
 

@@ -106,8 +106,10 @@ class Form(VerticalScroll):
         if f.kind == "select":
             options = [(Text(label), val) for val, label in f.options]
             known = {val for val, _ in f.options}
+            # A required choice with no default starts blank: the user picks it (a preselected
+            # first contract was sent unread), and "required" says so on submit.
             return Select(options, id=wid, value=value if value in known else Select.NULL,
-                          allow_blank=not f.required, prompt=i18n.t("form.choose"))
+                          allow_blank=not f.required or value not in known, prompt=i18n.t("form.choose"))
         if f.kind == "switch":
             return Switch(bool(value), id=wid)
         return Input(str(value or ""), id=wid, placeholder=placeholder, select_on_focus=False)

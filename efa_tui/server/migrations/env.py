@@ -10,6 +10,11 @@ from efa_tui.server import db
 config = context.config
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Compare everything but the PostgreSQL-only indexes the metadata leaves out."""
+    return not (type_ == "index" and name in db.POSTGRES_ONLY_INDEXES)
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
@@ -17,6 +22,7 @@ def _run(connection) -> None:
         render_as_batch=True,  # SQLite: ALTER TABLE by copy-and-move where it must
         compare_type=True,
         compare_server_default=False,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

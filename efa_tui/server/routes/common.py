@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import Field
-from sqlalchemy import and_, or_
+from pydantic import BeforeValidator, Field, WithJsonSchema
+from sqlalchemy import and_, or_, tuple_
 from sqlalchemy.sql import ColumnElement, Select
 
 from ..http import decode_cursor, encode_cursor
@@ -22,9 +23,33 @@ UpdatedSince = Annotated[
     Query(description="delta sync: only records changed at or after this time (ISO 8601, UTC); "
           "records gone from view come back as tombstones"),
 ]
-# Money on the wire: a string with two decimals; never negative here.
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2, examples=["1234.50"])]
-VatRate = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2, examples=["19.00"])]
+# Money on the wire: a string of ASCII digits with at most two decimals ("1234.50"); never
+# negative here. A JSON number (binary floating point), an exponent ("1e5") or other digits
+# ("١٢٣", which Decimal() would read) are refused with 422 at the field.
+AMOUNT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN, re.ASCII)
+
+
+def _strict_amount(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return value  # from Python (the demo seed); JSON never yields a Decimal
+    if not isinstance(value, str):
+        raise ValueError('an amount is a string such as "1234.50", not a JSON number')
+    if not _AMOUNT.fullmatch(value):
+        raise ValueError('an amount has the digits 0-9 and at most two decimals, such as "1234.50"')
+    return Decimal(value)
+
+
+def _amount(examples: list[str]) -> Any:
+    return WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN, "examples": examples})
+
+
+Money = Annotated[Decimal, BeforeValidator(_strict_amount), Field(ge=0, max_digits=12, decimal_places=2),
+                  _amount(["1234.50"])]
+VatRate = Annotated[Decimal, BeforeValidator(_strict_amount), Field(ge=0, le=100, max_digits=5, decimal_places=2),
+                    _amount(["19.00"])]
+# An id in a request body: a JSON integer only — never a boolean (true is not 1) or a string.
+Id = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
 
 
 def naive_utc(value: datetime | None) -> datetime | None:
@@ -83,23 +108,25 @@ def keyset(query: Select, name: str, col, id_col, desc: bool, cursor: str | None
             raise ApiProblem(400, "invalid cursor for this sort order", type="invalid-cursor") from None
         if col is id_col:
             cond: ColumnElement = id_col < last_id if desc else id_col > last_id
-        elif desc:
-            cond = or_(col < value, and_(col == value, id_col < last_id))
         else:
-            cond = or_(col > value, and_(col == value, id_col > last_id))
+            # A row comparison: both databases seek in the (…, col, id) index with it, where
+            # "col > v OR (col = v AND id > last)" used the index only for the leading columns.
+            after = tuple_(col, id_col)
+            cond = after < tuple_(value, last_id) if desc else after > tuple_(value, last_id)
         query = query.where(cond)
     if col is id_col:
         return query.order_by(id_col.desc() if desc else id_col)
     return query.order_by(col.desc() if desc else col, id_col.desc() if desc else id_col)
 
 
-def page(rows: list, limit: int, name: str, key: str = "id") -> tuple[list, str | None]:
-    """Cut the extra row fetched to learn whether another page exists."""
+def page(rows: list, limit: int, name: str, key: str = "id", column: str | None = None) -> tuple[list, str | None]:
+    """Cut the extra row fetched to learn whether another page exists. ``column``: the row's
+    attribute the sort runs on, when it is not ``name`` (title sorts by title_sort)."""
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
     last = rows[-1]
-    raw = getattr(last, key if name == "id" else name)
+    raw = getattr(last, key if name == "id" else (column or name))
     if isinstance(raw, datetime):
         raw = raw.isoformat()
     return rows, encode_cursor([raw if name != "id" else last.id, getattr(last, key)])

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import and_, false, func, or_, select, true, update
 from sqlalchemy.engine import Connection
 
+from ...domain.collation import sort_key
 from ...domain.catalog import BUNDESLAENDER, THEMENFELDER
 from ...domain.pricing import DistributionKey
 from .. import db, idempotency
@@ -179,7 +180,8 @@ def load_own(conn: Connection, user: User, offering_id: int):
     return row
 
 
-SORTS = {"id": o.c.id, "title": o.c.title, "annual_fee": o.c.annual_fee, "updated_at": o.c.updated_at}
+# Titles in German order by their stored key (domain.collation), the same on every database.
+SORTS = {"id": o.c.id, "title": o.c.title_sort, "annual_fee": o.c.annual_fee, "updated_at": o.c.updated_at}
 
 
 @router.get("", summary="List offerings (catalog)")
@@ -245,7 +247,7 @@ def _catalog_page(conn: Connection, user: User, q, category, provider, bundeslan
         total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     query = keyset(query, name, col, o.c.id, desc, cursor).limit(limit + 1)
     rows = conn.execute(query).all()
-    rows, next_cursor = page(rows, limit, name)
+    rows, next_cursor = page(rows, limit, name, column=col.key)
     vis_ok = _visible_predicate(user)
     body: dict[str, Any] = {"items": [serialize(r) if vis_ok(r) else tombstone(r) for r in rows], "next_cursor": next_cursor}
     if total is not None:
@@ -346,8 +348,8 @@ def _patch(conn: Connection, request: Request, user: User, offering_id: int, cha
     # Compare-and-set on the version: a concurrent writer between read and write loses here.
     done = conn.execute(
         update(o).where(o.c.id == row.id, o.c.version == row.version).values(
-            **changes, search_text=search_text(merged, row.provider_name), version=row.version + 1,
-            updated_at=db.utcnow(),
+            **changes, search_text=search_text(merged, row.provider_name), title_sort=sort_key(merged["title"]),
+            version=row.version + 1, updated_at=db.utcnow(),
         )
     ).rowcount
     if not done:

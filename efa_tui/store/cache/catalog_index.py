@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
+from ...domain.collation import sort_key  # one German order for the cache and the server
 from .connection import CacheFile, _dumps
 
 log = logging.getLogger("efa_tui.store")
@@ -22,17 +23,11 @@ log = logging.getLogger("efa_tui.store")
 
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # all but \n: harmless, and our field separator
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: what unicode61 calls a token
-# DIN 5007-1 ("Wörterbuch"): ä sorts as a, ß as ss (casefold does that one).
-_SORT_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
 
 
 def fold(text: str) -> str:
     """The form both the index and the query are compared in."""
     return _CONTROL.sub(" ", unicodedata.normalize("NFC", text).lower())
-
-
-def sort_key(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold().translate(_SORT_FOLD).strip()
 
 
 @lru_cache(maxsize=4096)
