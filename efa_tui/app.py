@@ -4,21 +4,25 @@ offline banner, status line), help, jump, the command palette, themes, language 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from rich.text import Text
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer
+from textual.message import Message
 from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen, Screen
+from textual.signal import Signal
 from textual.timer import Timer
+from textual.widgets import Footer
 
-from . import THEMES, formatting, i18n
+from . import THEMES, areas, formatting, i18n
 from .api.errors import ApiError, Unreachable
 from .commands import JumpProvider
 from .screens.base import AppModal, AppScreen
@@ -27,14 +31,15 @@ from .screens.confirm import Choice, ConfirmScreen
 from .screens.help import HelpScreen, binding_rows
 from .screens.jump import JumpScreen, parse_jump
 from .screens.localize import localize_bindings
+from .services import DataChanged
 from .session import Session
 from .store.backend import Status
+from .store.live import Batch, Live, News
 from .text import clean
 from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
 
 log = logging.getLogger("efa_tui")
 RETRY_PENDING_S = 30.0
-AREAS = ("catalog", "orders", "invoices", "support", "my_offerings")
 # Keys people write in a config file, as Textual names them.
 KEY_NAMES = {"/": "slash", "?": "question_mark", ":": "colon", " ": "space", "+": "plus", "-": "minus"}
 
@@ -63,18 +68,43 @@ def _freeze_startup_objects() -> None:
         gc.freeze()
 
 
+class LiveBatch(Message):
+    """The live client synced a burst of events (posted from its worker)."""
+
+    def __init__(self, batch: Batch):
+        super().__init__()
+        self.batch = batch
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the live client stopped", exc_info=task.exception())
+
+
+def news_text(news: News) -> str:
+    """One announcement, in the user's language (server text cleaned)."""
+    record = news.record or {}
+    if news.record_kind == "invoices":
+        amount = formatting.money(record["gross"]) if record.get("gross") else "–"
+        return i18n.t("news.invoice", number=clean(str(record.get("number") or news.record_id)), amount=amount)
+    title = clean(str((record.get("offering") or {}).get("title") or ""))
+    side = "customer" if news.kind in ("interest", "order") else "provider"
+    who = clean(str((record.get(side) or {}).get("name") or ""))
+    return i18n.t("news." + news.kind, id=news.record_id, title=title, who=who)
+
+
 class EfaApp(App):
     TITLE = "efa-tui"
     COMMANDS = App.COMMANDS | {JumpProvider}
     BINDINGS = [
         Binding("question_mark", "help", "key.help", id="app.help"),
         Binding("colon", "jump", "key.jump", id="app.jump"),
-        Binding("1", "area('catalog')", "key.catalog", show=False, id="app.catalog"),
-        Binding("2", "area('orders')", "key.orders", show=False, id="app.orders"),
-        Binding("3", "area('invoices')", "key.invoices", show=False, id="app.invoices"),
-        Binding("4", "role_area", "key.role_area", show=False, id="app.role_area"),
+        *(Binding(a.number, f"area('{a.key}')", f"key.{a.key}", show=False, id=f"app.{a.key}")
+          for a in areas.AREAS if a.number and not a.roles),
+        Binding(areas.ROLE_KEY, "role_area", "key.role_area", show=False, id="app.role_area"),
         Binding("r", "refresh", "key.refresh", id="app.refresh"),
         Binding("o", "outbox", "key.outbox", show=False, id="app.outbox"),
+        Binding("w", "news", "key.news", show=False, id="app.news"),
         Binding("q", "quit", "key.quit", id="app.quit"),
         # Our own palette binding (Textual then adds none): labelled in the user's language, rebindable.
         Binding("ctrl+p", "command_palette", "key.palette", show=False, priority=True, id="app.palette"),
@@ -95,7 +125,12 @@ class EfaApp(App):
         self._progress: tuple[int, int | None] | None = None
         self._connecting = session.server is not None
         self._me: dict[str, Any] | None = None
+        self.live: Live | None = None  # follows the server's event stream once the session started
         self._theme_name = theme or session.config.theme
+        # What the screens subscribe to (screens/signals.py), instead of hooks the app calls.
+        self.data_changed: Signal[DataChanged] = Signal(self, "data_changed")
+        self.identity_changed: Signal[dict[str, Any]] = Signal(self, "identity_changed")
+        self.language_changed: Signal[str] = Signal(self, "language_changed")
         self._held_keys: list[events.Key] = []  # typed while a form opens (the keyboard rules below)
         self._holding = False
         self._hold_timer: Timer | None = None
@@ -116,9 +151,10 @@ class EfaApp(App):
 
     def on_mount(self) -> None:
         self.theme = self._theme_name if self._theme_name in self.available_themes else "textual-dark"
-        for area in AREAS:
-            self.add_mode(area, lambda area=area: self.area_screen(area))
+        for area in areas.AREAS:
+            self.add_mode(area.key, partial(self.area_screen, area.key))
         self.backend.subscribe(self._on_status)
+        self.session.services.changes.subscribe(self.data_changed.publish)
         self.backend.on_cache_reset = self.action_refresh  # damage emptied the cache: sync it again
         self.session.on_identity.append(self._identity_changed)
         self.run_worker(self._announce(), group="announce")
@@ -133,23 +169,7 @@ class EfaApp(App):
 
     def area_screen(self, area: str) -> Screen:
         """The screen of one area, built (and its module imported) when first opened."""
-        if area == "orders":
-            from .screens.orders import OrdersScreen
-
-            return OrdersScreen(self.session)
-        if area == "invoices":
-            from .screens.invoices import InvoicesScreen
-
-            return InvoicesScreen(self.session)
-        if area == "support":
-            from .screens.support import SupportScreen
-
-            return SupportScreen(self.session)
-        if area == "my_offerings":
-            from .screens.my_offerings import MyOfferingsScreen
-
-            return MyOfferingsScreen(self.session)
-        return CatalogScreen(self.cache)
+        return areas.area(area).build(self.session)
 
     @property
     def me(self) -> dict[str, Any]:
@@ -192,6 +212,7 @@ class EfaApp(App):
         try:
             # Who this is: the local state becomes that identity's (another one's rows go away).
             self._me, _ = await self.session.identify()
+            self.identity_changed.publish(self._me)
         except Unreachable:
             pass  # the refresh below goes offline and probes
         except ApiError as exc:
@@ -199,6 +220,35 @@ class EfaApp(App):
         self.mount_chrome(self.screen)
         await self._refresh()
         await self.backend.flush() if self.backend.status.online else None
+        self.start_live()
+
+    def start_live(self) -> None:
+        """Follow the server's event stream (store/live.py): changes are synced as they happen."""
+        settings = self.session.config.live
+        if not settings.enabled or self.live is not None:
+            return
+        self.live = Live(self.backend, role=lambda: self.me.get("role"), notify=tuple(settings.notify),
+                         poll_s=settings.poll_s, on_batch=lambda batch: self.post_message(LiveBatch(batch)))
+        # A task of its own (like the backend's offline probe), not a worker: it never ends, and
+        # "wait until the workers are done" must still mean "until the app is quiet".
+        self._live_task = asyncio.get_running_loop().create_task(self.live.run())
+        self._live_task.add_done_callback(_log_failure)
+
+    def stop_live(self) -> None:
+        self.live = None
+        task, self._live_task = getattr(self, "_live_task", None), None
+        if task is not None:
+            task.cancel()
+
+    def on_live_batch(self, message: LiveBatch) -> None:
+        """Events were synced: the screens show the new data in place, the news is announced."""
+        batch = message.batch
+        if batch.results and not all(r.not_modified for r in batch.results.values()):
+            self.data_synced()
+        if self.session.config.live.toasts:
+            for news in batch.news:
+                self.notify(news_text(news), title=i18n.t("key.news"))
+        self._show_status(self.backend.status)
 
     async def _refresh(self) -> None:
         def progress(kind: str, done: int, total: int | None) -> None:
@@ -207,35 +257,42 @@ class EfaApp(App):
                 self._show_status(self.backend.status)
 
         try:
-            results = await self.backend.refresh(progress=progress)
+            # What the sync changed reaches the lists as data_changed (the backend publishes it).
+            await self.backend.refresh(progress=progress)
         except ApiError as exc:
             self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
-            results = None
         finally:
             self._progress = None
-        if results and not all(r.not_modified for r in results.values()):
-            for screen in self._area_screens():
-                if isinstance(screen, CatalogScreen):
-                    screen.reload(keep_cursor=True)
-                elif isinstance(screen, AppScreen):
-                    screen.data_synced()
         self._show_status(self.backend.status)
+
+    def data_synced(self) -> None:
+        """A sync brought changes (r, or the live event stream): every screen that shows cached
+        data reads it again, in place."""
+        for screen in self._area_screens():
+            if isinstance(screen, CatalogScreen):
+                screen.reload(keep_cursor=True)
+            elif isinstance(screen, AppScreen):
+                screen.data_synced()
 
     def _identity_changed(self, identity: Any) -> None:
         """/me named another identity than the cache on screen had: everything built on those
         rows goes, and the areas are built again on this identity's cache."""
         self._me = identity.me
         self.run_worker(self._rebuild_areas(), group="identity", exclusive=True)
+        if self.live is not None:
+            # Another identity hears other events, from its own last event id, with its own news.
+            self.stop_live()
+            self.start_live()
 
     async def _rebuild_areas(self) -> None:
         if self.current_mode != "catalog":
             self.switch_mode("catalog")
         while len(self.screen_stack) > 1:
             await self.pop_screen()
-        for area in AREAS:
-            if area != "catalog":
-                await self.remove_mode(area)
-                self.add_mode(area, lambda area=area: self.area_screen(area))
+        for area in areas.AREAS:
+            if area.key != "catalog":
+                await self.remove_mode(area.key)
+                self.add_mode(area.key, partial(self.area_screen, area.key))
         if isinstance(self.screen, CatalogScreen):
             self.screen.reload()
         self.mount_chrome(self.screen)
@@ -258,9 +315,7 @@ class EfaApp(App):
         # The area a screen belongs to is the mode it was first shown in (a language switch
         # gives screens of other areas their chrome again).
         mode = screen.__dict__.setdefault("_efa_area", self.current_mode)
-        area = {"catalog": "area.catalog", "orders": "area.orders", "invoices": "area.invoices",
-                "support": "area.support", "my_offerings": "area.my_offerings"}.get(mode, "area.catalog")
-        screen.query_one(AppHeader).show(self.session.profile.name, org, me.get("role", ""), i18n.t(area))
+        screen.query_one(AppHeader).show(self.session.profile.name, org, me.get("role", ""), i18n.t(areas.area(mode).title))
         self._show_status(self.backend.status, screen)
 
     def _on_status(self, status: Status) -> None:
@@ -298,13 +353,32 @@ class EfaApp(App):
         if not isinstance(self.screen, OutboxScreen):
             self.push_screen(OutboxScreen(self.session))
 
+    def action_news(self) -> None:
+        """Open the oldest thing that waits for the user (announced by the live client)."""
+        news = self.live.read() if self.live is not None else None
+        if news is None:
+            self.notify(i18n.t("news.none"))
+        else:
+            self.open_news(news)
+        self._show_status(self.backend.status)
+
+    @work(exclusive=True, group="record")
+    async def open_news(self, news: News) -> None:
+        record = await asyncio.to_thread(self.cache.get_record, news.record_kind, news.record_id) or news.record
+        if record is None:
+            self.notify(i18n.t("news.gone", id=news.record_id), severity="warning")
+        elif news.record_kind == "orders":
+            self.open_order(record)
+        else:
+            self.open_invoice(record)
+
     # --- the keyboard ------------------------------------------------------------------------------
     # The rules, in one place: a text field takes the printable keys typed into it (Textual drops
     # the bindings a focused Input or TextArea consumes); a form or dialog (`OWNS_KEYBOARD`) gets
     # every key typed from the moment it opens (held until its first field has the focus), the
     # app's single keys that leave it (area digits, `:`, `o`) are off there, and `q` asks first.
 
-    LEAVING_ACTIONS = frozenset({"area", "role_area", "jump", "outbox"})
+    LEAVING_ACTIONS = frozenset({"area", "role_area", "jump", "outbox", "news"})
 
     def hold_keys(self) -> None:
         """Keys typed from now on wait for the next screen that owns the keyboard (a form whose
@@ -389,8 +463,8 @@ class EfaApp(App):
 
     def role_area(self) -> str | None:
         """Providers have "Meine Angebote", support and operator staff the "Support" area."""
-        role = (self._me or {}).get("role")
-        return {"provider": "my_offerings", "support": "support", "operator": "support"}.get(role or "")
+        area = areas.role_area((self._me or {}).get("role"))
+        return area.key if area else None
 
     def action_role_area(self) -> None:
         area = self.role_area()
@@ -409,14 +483,10 @@ class EfaApp(App):
 
     def run_jump(self, text: str) -> None:
         verb, rest = parse_jump(text)
-        if verb in ("catalog", "katalog"):
-            self.switch_mode("catalog")
-        elif verb in ("orders", "bestellungen", "invoices", "rechnungen"):
-            self.switch_mode({"bestellungen": "orders", "rechnungen": "invoices"}.get(verb, verb))
-        elif verb in ("support", "angebote", "my_offerings"):
-            area = self.role_area()
-            if area and (verb == "support") == (area == "support"):
-                self.switch_mode(area)
+        if verb in areas.BY_VERB:
+            area = areas.BY_VERB[verb]
+            if area.for_role((self._me or {}).get("role")):
+                self.switch_mode(area.key)
             else:
                 self.notify(i18n.t("jump.not_for_role", role=i18n.t("role." + ((self._me or {}).get("role") or "customer"))),
                             severity="warning")
@@ -468,15 +538,13 @@ class EfaApp(App):
         self.push_screen(InvoiceScreen(self.session, invoice))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield SystemCommand(i18n.t("cmd.catalog"), ":catalog", lambda: self.run_jump("catalog"))
-        yield SystemCommand(i18n.t("cmd.orders"), ":orders", lambda: self.run_jump("orders"))
-        yield SystemCommand(i18n.t("cmd.invoices"), ":invoices", lambda: self.run_jump("invoices"))
-        role_area = self.role_area()
-        if role_area == "support":
-            yield SystemCommand(i18n.t("cmd.support"), ":support", lambda: self.run_jump("support"))
-        elif role_area == "my_offerings":
-            yield SystemCommand(i18n.t("cmd.my_offerings"), ":angebote", lambda: self.run_jump("angebote"))
+        role = (self._me or {}).get("role")
+        for area in areas.AREAS:
+            if area.for_role(role):
+                verb = area.verbs[0]
+                yield SystemCommand(i18n.t(area.command), f":{verb}", lambda verb=verb: self.run_jump(verb))
         yield SystemCommand(i18n.t("cmd.outbox"), ":outbox", self.action_outbox)
+        yield SystemCommand(i18n.t("cmd.news"), "w", self.action_news)
         yield SystemCommand(i18n.t("cmd.refresh"), "r", self.action_refresh)
         yield SystemCommand(i18n.t("cmd.language"), "de/en", self.action_toggle_language)
         yield SystemCommand(i18n.t("cmd.theme"), "dark/light/ANSI", self.action_cycle_theme)
@@ -491,6 +559,7 @@ class EfaApp(App):
                 await screen.language_changed()
             else:  # Textual's own (the command palette)
                 localize_bindings(screen)
+        self.language_changed.publish(i18n.current_language())  # for anything else that shows text
         self.refresh_bindings()
 
     def action_cycle_theme(self) -> None:
@@ -500,4 +569,9 @@ class EfaApp(App):
     async def on_unmount(self) -> None:
         # Connections belong to this loop; closed after run() returns they would raise
         # "Event loop is closed" at the user (a traceback on quit).
+        task = getattr(self, "_live_task", None)
+        self.stop_live()
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         await self.session.close_network()

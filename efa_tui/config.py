@@ -156,6 +156,24 @@ def _named(profile: Profile, name: str) -> Profile:
     return profile
 
 
+NewsKind = Literal["interest", "order", "proposal", "contract", "invoice"]
+
+
+class LiveSettings(BaseModel):
+    """``[live]``: following the server's event stream, and what is announced."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    enabled: bool = True  # follow the event stream (false: sync at start and on r only)
+    poll_s: float = Field(default=60.0, ge=5, le=3600)  # without a stream: delta sync this often
+    # What waits for you and is announced (a toast, the count in the status line, w jumps there):
+    # interest (provider: a new interest), order (provider: a binding order to activate),
+    # proposal (customer: a fee proposal), contract (customer: contract activated),
+    # invoice (customer: an invoice issued).
+    notify: list[NewsKind] = Field(default_factory=lambda: ["interest", "order", "proposal", "contract", "invoice"])
+    toasts: bool = True  # false: only the count in the status line
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -165,6 +183,7 @@ class Config(BaseModel):
     language: Language = "de"
     theme: str = THEMES[0]  # one of efa_tui.THEMES (older files said "dark" or "light")
     keymap: dict[str, str] = Field(default_factory=dict)  # binding id -> key, e.g. "catalog.filter" = "/"
+    live: LiveSettings = Field(default_factory=LiveSettings)
 
     @field_validator("profiles")
     @classmethod

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ..domain.administration import MAX_TOKEN_DAYS
+from . import changes as change_log
 from . import db
 from .auth import User, new_token, token_digest
 from .http import iso
@@ -24,6 +25,13 @@ def audit(conn: Connection, actor: User | None, action: str, target_kind: str, t
         actor_organization_id=actor.organization_id if actor else None,
         action=action, target_kind=target_kind, target_id=target_id, organization_id=organization_id,
         before=before, after=after))
+    # Permissions changed: the event stream tells (the organisation's own changes log in their routes).
+    if target_kind in ("user", "token"):
+        user_id = target_id if target_kind == "user" else int((after or before or {}).get("user_id") or 0)
+        if user_id:
+            change_log.record(conn, "user", user_id, action.replace(".", "_")[:16])
+    elif action == "organization.accreditation":
+        change_log.record(conn, "organization", target_id, "accreditation")
 
 
 def serialize_user(row) -> dict[str, Any]:

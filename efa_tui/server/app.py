@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 from fastapi.responses import Response
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
 from .. import __version__
-from . import db, idempotency, problems
+from . import changes, db, idempotency, openapi, problems
 from .auth import FailedLogins
 from .hardening import RequestGuard
 from .http import PageCache
 from .problems import ApiProblem
-from .routes import administration, billing_runs, invoices, offerings, orders, organizations, usage
+from .routes import administration, billing_runs, events, invoices, offerings, orders, organizations, usage
 
 log = logging.getLogger("efa_tui.server")
 API_PREFIX = "/api/v1"
@@ -34,6 +34,8 @@ class Settings:
     database_url: str
     allow_demo_tokens: bool = False  # only for a server on loopback: demo tokens are public
     max_body: int = MAX_BODY
+    events_keepalive: float = events.KEEPALIVE_SECONDS  # seconds between keep-alive comments
+    events_poll: float = changes.POLL_SECONDS  # how often this process reads the change log
     pool_size: int = db.POOL_SIZE
     max_overflow: int = db.MAX_OVERFLOW
     payment_term_days: int = 30  # due date = issue date + this (BT-9); `serve --payment-term-days`
@@ -85,7 +87,7 @@ class RefuseNul:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send, field: str):
-        problem = ApiProblem(422, "text must not contain the NUL character (U+0000)", type="validation",
+        problem = problems.ApiProblem(422, "text must not contain the NUL character (U+0000)", type="validation",
                              errors=[{"field": field, "message": "contains U+0000", "code": "nul_character"}])
         body = json.dumps(problem.body()).encode()
         await send({"type": "http.response.start", "status": 422,
@@ -104,17 +106,19 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async def purge_hourly() -> None:
             while True:
-                try:
-                    await asyncio.to_thread(idempotency.purge, engine)
-                except Exception:  # noqa: BLE001 - housekeeping must not stop the server
-                    log.exception("purging idempotency keys failed")
+                for purge in (idempotency.purge, changes.purge):
+                    try:
+                        await asyncio.to_thread(purge, engine)
+                    except Exception:  # noqa: BLE001 - housekeeping must not stop the server
+                        log.exception("purging old records failed (%s)", purge.__module__)
                 await asyncio.sleep(3600)
 
-        task = asyncio.create_task(purge_hourly())
+        tasks = [asyncio.create_task(purge_hourly()), asyncio.create_task(app.state.hub.run())]
         try:
             yield
         finally:
-            task.cancel()
+            for task in tasks:
+                task.cancel()
             engine.dispose()
 
     # Swagger UI from the package's own files: the docs page loads nothing from a CDN.
@@ -131,8 +135,11 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.engine = engine
     app.state.settings = settings
     app.state.failed_logins = FailedLogins(settings.failed_logins_per_address, settings.failed_logins_per_prefix)
+    # Every process follows the change log for its event streams (server/changes.py).
+    app.state.hub = changes.Hub(engine, interval=settings.events_poll)
     app.state.page_cache = PageCache()
     problems.install(app)
+    openapi.install(app)
 
     def healthz() -> Response:
         with db.reading(engine) as conn:
@@ -162,7 +169,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
                       summary="Readiness: database reachable and its schema at this release's revision")
     app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/openapi.json", lambda: app.openapi(), methods=["GET"], include_in_schema=False)
-    for module in (organizations, administration, offerings, orders, usage, billing_runs, invoices):
+    for module in (organizations, administration, offerings, orders, usage, billing_runs, invoices, events):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(RefuseNul)
     # Outermost: bounds in size and time what RefuseNul and the routes read.

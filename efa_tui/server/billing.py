@@ -38,6 +38,7 @@ from ..domain.invoicing import (
 from ..domain.money import ZERO
 from ..domain.pricing import Charge, DistributionKey, Fees, billed_units
 from ..xrechnung.model import InvoiceDocument, InvoiceLineItem, Party
+from . import changes as change_log
 from . import db
 
 log = logging.getLogger("efa_tui.server.billing")
@@ -255,7 +256,8 @@ def plan(conn: Connection, year: int) -> Plan:
     for customer_id, rows in by_customer.items():
         first = rows[0]
 
-        def skip(reason: str, detail: str, category: str | None = None) -> None:
+        def skip(reason: str, detail: str, category: str | None = None, customer_id: Any = customer_id,
+                 first: Any = first) -> None:
             result.skipped.append({"customer_id": customer_id, "customer_name": first.customer_name,
                                    "reason": reason, "detail": detail, "vat_category": category})
 
@@ -332,6 +334,7 @@ def execute(conn: Connection, year: int, user_id: int | None, *, today: date, pa
             billing_run_id=run_id, created_at=now, updated_at=now,
         )).inserted_primary_key[0]
         conn.execute(db.invoice_lines.insert(), [{**ln, "invoice_id": invoice_id, "position": n} for n, ln in enumerate(item.lines, 1)])
+        change_log.record(conn, "invoice", invoice_id, "issued")
     conn.execute(update(db.billing_runs).where(db.billing_runs.c.id == run_id).values(
         status="done", finished_at=db.utcnow(), invoices_created=len(p.invoices), contracts_billed=p.contracts_total,
         net_total=p.net_total, gross_total=p.gross_total, skipped=p.skipped))

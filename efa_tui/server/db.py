@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     create_engine,
     event,
     false,
+    text,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
 
@@ -51,6 +53,13 @@ POSTGRES_ONLY_INDEXES = frozenset({"ix_offerings_search_trgm"})
 
 def _title_sort_default(context) -> str:
     return sort_key(context.get_current_parameters().get("title") or "")
+
+
+def new_id(result: Any) -> int:
+    """The primary key an INSERT made (SQLAlchemy types it as maybe-None; after an INSERT it is not)."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def utcnow() -> datetime:
@@ -395,6 +404,28 @@ idempotency_keys = Table(
 )
 
 
+# The change log: one row per change, written in the transaction of the change (see changes.py).
+# The id orders events for every reader; AUTOINCREMENT, so that an id is never used twice even
+# after the retention purge emptied the table.
+changes = Table(
+    "changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # order | offering | invoice | usage | organization | user
+    Column("action", String(16), nullable=False),  # create, propose, … | published, retired … | issued, paid …
+    Column("record_id", Integer, nullable=False),
+    Column("version", Integer),
+    # Who may hear of it, as for the record itself: everyone (the public catalog, the directory),
+    # or the one or two organisations involved; support and operator hear everything.
+    Column("public", Boolean, nullable=False, default=False),
+    Column("org_id", Integer),
+    Column("org2_id", Integer),
+    Column("at", DateTime, nullable=False, default=utcnow),
+    sqlite_autoincrement=True,
+)
+CHANGES_KEY = "efa_changes"  # Connection.info: the changes a write transaction will log
+
+
 def safe_url(url: str) -> str:
     """The URL without its password, for messages and logs."""
     try:
@@ -468,10 +499,27 @@ def writing(engine: Engine) -> Iterator[Connection]:
     if engine.dialect.name == "sqlite":
         lock = _write_locks.setdefault(id(engine), threading.RLock())
         with lock, engine.connect().execution_options(write=True) as conn, conn.begin():
-            yield conn
+            yield from _logging_changes(conn)
         return
     with engine.connect().execution_options(write=True) as conn, conn.begin():
+        yield from _logging_changes(conn)
+
+
+def _logging_changes(conn: Connection) -> Iterator[Connection]:
+    """The changes noted during the transaction (changes.record) go into the change log as its
+    last statement, so they commit with it or not at all."""
+    conn.info[CHANGES_KEY] = []
+    try:
         yield conn
+        pending = conn.info.get(CHANGES_KEY)
+        if pending:
+            if conn.dialect.name == "postgresql":
+                # Ids in commit order: the lock is held from the insert to the commit, so no reader
+                # sees id n+1 before n committed (a resumed stream then skips nothing).
+                conn.execute(text("SELECT pg_advisory_xact_lock(1401401)"))
+            conn.execute(changes.insert(), pending)
+    finally:
+        conn.info.pop(CHANGES_KEY, None)
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..api.errors import Unreachable
 from .cache import CacheReset
+from .changes import Changes, DataChanged
 from .outbox import DONE, FlushResult, Outbox, OutboxItem
 from .sync import KINDS, Progress, SyncResult, data_as_of, sync_all
 
@@ -37,6 +38,8 @@ class Status:
     pending: int = 0
     failed: int = 0  # needs attention or conflict
     as_of: dict[str, str | None] = field(default_factory=dict)
+    mode: str | None = None  # "live" (following the event stream), "polling", None (neither)
+    news: int = 0  # announced things that wait for the user, not yet looked at (store/live.py)
 
 
 class Backend:
@@ -48,6 +51,7 @@ class Backend:
         self.probe_min = probe_min
         self.probe_max = probe_max
         self._listeners: list[Callable[[Status], Any]] = []
+        self.changes = Changes()  # what changed in the data (sync, a write's answer, the outbox)
         self._probe_task: asyncio.Task | None = None
         self._lock = asyncio.Lock()
         # Asks /me and makes the local state that identity's (Session.identify); None: trusted as is.
@@ -106,6 +110,9 @@ class Backend:
             self.status.online = True
             self.status.last_error = None
             await self._changed()
+            for kind, result in results.items():
+                if not result.not_modified and (result.changed or result.removed):
+                    self.changes.publish(DataChanged(kind))
             return results
 
     # --- writing ---------------------------------------------------------------------------
@@ -118,6 +125,7 @@ class Backend:
         """
         item = await asyncio.to_thread(self.outbox.enqueue, kind, method, path, body, if_match=if_match,
                                        label=label, related=related)
+        self.changes.publish(DataChanged.of("outbox", [item.id]))
         if self.status.online:
             result = await self.flush()
         else:
@@ -159,6 +167,9 @@ class Backend:
                 await asyncio.to_thread(self.cache.upsert_records, kind, [response])
             except Exception:  # noqa: BLE001 - the cache is a copy; the next sync repairs it
                 log.warning("could not cache the answer to outbox item %s", item.id, exc_info=True)
+            else:
+                self.changes.publish(DataChanged.of(kind, [response["id"]]))
+        self.changes.publish(DataChanged.of("outbox", [item.id]))  # delivered, or refused
 
     def _cache_was_reset(self) -> None:
         """From any thread: damage emptied the cache, so sync everything again (once)."""
@@ -175,6 +186,11 @@ class Backend:
         loop.call_soon_threadsafe(start)
 
     # --- offline -----------------------------------------------------------------------------
+
+    async def lost(self, exc: Exception) -> None:
+        """The server stopped answering (noticed by the event stream): go offline and probe."""
+        if self.status.online:
+            await self._go_offline(exc)
 
     async def _go_offline(self, exc: Exception) -> None:
         was_online = self.status.online

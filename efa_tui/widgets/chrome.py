@@ -1,5 +1,5 @@
 """The frame around every area: a header (profile, organisation, role), an offline banner and a
-status line (online/offline, data age, sync progress, outbox counts)."""
+status line (live/online/offline, data age, sync progress, outbox counts, news waiting)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from .. import formatting, i18n
-from ..store.backend import Status
+from ..services import Status
 from ..text import clean
 
 
@@ -57,12 +57,17 @@ class StatusLine(Static):
         text = Text(no_wrap=True, overflow="ellipsis")
         if connecting:
             text.append("● " + i18n.t("banner.connecting"), style="bold")
+        elif status.online and status.mode == "live":
+            text.append("● " + i18n.t("status.live"), style="bold green")
         elif status.online:
             text.append("● " + i18n.t("status.online"), style="bold green")
         else:
             text.append("● " + i18n.t("status.offline"), style="bold red")
         as_of = status.as_of.get("offerings")
-        text.append("  " + (i18n.t("status.as_of", time=formatting.clock(as_of)) if as_of else i18n.t("status.never")))
+        if not (status.online and status.mode == "live"):  # live, the data is as of now
+            text.append("  " + (i18n.t("status.as_of", time=formatting.clock(as_of)) if as_of else i18n.t("status.never")))
+        if status.news:
+            text.append("  " + i18n.t("status.news", n=status.news), style="bold yellow")
         if progress is not None:
             done, total = progress
             label = (i18n.t("status.syncing", done=formatting.number(done), total=formatting.number(total))

@@ -18,6 +18,7 @@ from ...domain.invoicing import invoice_totals, line_vat
 from ...xrechnung.build import build_xrechnung
 from ...xrechnung.model import InvoiceDocument
 from .. import billing, db, idempotency
+from .. import changes as change_log
 from ..auth import User, current_user, require_role
 from ..http import etag_of, iso, json_response, money
 from ..problems import ApiProblem
@@ -383,6 +384,7 @@ def review(request: Request, invoice_id: IdPath, body: ReviewIn, user: Annotated
             reason = body.statement.strip()
         _record(conn, user, row.id, body.action, now, line_ids=body.line_ids, reason=reason)
         conn.execute(update(inv).where(inv.c.id == row.id).values(version=row.version + 1, updated_at=now, **values))
+        change_log.record(conn, "invoice", row.id, "reviewed")
         return _item(conn, user, row.id)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
@@ -457,6 +459,7 @@ def pay(request: Request, invoice_id: IdPath, user: Annotated[User, Depends(curr
         if row.status == "paid":
             return _item(conn, user, row.id)
         _record_payment(conn, user, row, body.value_date or db.utcnow().date(), None, body.bank_reference)
+        change_log.record(conn, "invoice", row.id, "paid")
         return _item(conn, user, row.id)
 
     return idempotency.run(request, user, {"pay": invoice_id, **body.model_dump(mode="json")}, work)
@@ -496,6 +499,8 @@ def cancel(request: Request, invoice_id: IdPath, body: CancelIn, user: Annotated
                              f"invoice {row.number}; credit what is still open with a partial credit note instead",
                              type="partly-settled", open_amount=money(open_amount(row, paid, credited)))
         credit_id = billing.credit_note(conn, row, db.utcnow())
+        change_log.record(conn, "invoice", row.id, "cancelled")
+        change_log.record(conn, "invoice", credit_id, "issued")
         return _item(conn, user, credit_id, status=201)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import and_, false, func, or_, select, true, update
 from sqlalchemy.engine import Connection
 
-from ...domain.collation import sort_key
 from ...domain.catalog import BUNDESLAENDER, THEMENFELDER
+from ...domain.collation import sort_key
 from ...domain.pricing import DistributionKey
+from .. import changes as change_log
 from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import PageCache, check_if_match, dumps, iso, json_response, money, representation_etag
@@ -26,7 +27,10 @@ p = db.organizations
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 Themenfeld = Literal[THEMENFELDER]  # type: ignore[valid-type]
-Land = Literal[tuple(BUNDESLAENDER)]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    Land = str
+else:  # the OpenAPI document and the validation name the 16 Länder
+    Land = Literal[tuple(BUNDESLAENDER)]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -287,12 +291,12 @@ def create(conn: Connection, user: User, body: OfferingCreate, *, status: str = 
     provider_name = conn.execute(select(p.c.name).where(p.c.id == user.organization_id)).scalar_one()
     now = db.utcnow()
     values = {k: (v if v is not None else _DEFAULTS.get(k)) for k, v in values.items()}
-    return conn.execute(
+    return db.new_id(conn.execute(
         o.insert().values(
             **values, provider_id=user.organization_id, status=status, search_text=search_text(values, provider_name),
             created_at=now, updated_at=now, published_at=now if status == "published" else None,
         )
-    ).inserted_primary_key[0]
+    ))
 
 
 _DEFAULTS: dict[str, Any] = {
@@ -306,7 +310,9 @@ def create_offering(request: Request, body: OfferingCreate, user: Annotated[User
     require_role(user, "provider")
 
     def work(conn: Connection) -> Response:
-        return _item_response(conn, user, create(conn, user, body), status=201)
+        offering_id = create(conn, user, body)
+        change_log.record(conn, "offering", offering_id, "created")
+        return _item_response(conn, user, offering_id, status=201)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
@@ -354,6 +360,7 @@ def _patch(conn: Connection, request: Request, user: User, offering_id: int, cha
     ).rowcount
     if not done:
         raise ApiProblem(412, "someone else changed this offering meanwhile; reload it", type="stale-etag")
+    change_log.record(conn, "offering", row.id, "changed")
     return _item_response(conn, user, row.id)
 
 
@@ -370,6 +377,7 @@ def _set_status(request: Request, user: User, offering_id: int, sources: tuple[s
             values["published_at"] = row.published_at or now
         if not conn.execute(update(o).where(o.c.id == row.id, o.c.version == row.version).values(**values)).rowcount:
             raise ApiProblem(409, "the offering changed meanwhile; reload it", type="conflict", headers={"Retry-After": "1"})
+        change_log.record(conn, "offering", row.id, target)
         return _item_response(conn, user, row.id)
 
     return idempotency.run(request, user, {"status": target}, work)
@@ -396,4 +404,5 @@ def delete_offering(request: Request, offering_id: IdPath, user: Annotated[User,
         if not conn.execute(update(o).where(o.c.id == row.id, o.c.version == row.version)
                             .values(deleted=True, version=row.version + 1, updated_at=db.utcnow())).rowcount:
             raise ApiProblem(409, "the offering changed meanwhile; reload it", type="conflict", headers={"Retry-After": "1"})
+        change_log.record(conn, "offering", row.id, "deleted")
     return Response(status_code=204)

@@ -13,6 +13,7 @@ from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
+from ...domain.administration import order_refusal
 from ...domain.leitweg import check_leitweg_id
 from ...domain.orders import (
     Action,
@@ -25,7 +26,7 @@ from ...domain.orders import (
     termination_window,
 )
 from ...domain.pricing import DistributionKey
-from ...domain.administration import order_refusal
+from .. import changes as change_log
 from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, money, representation_etag
@@ -201,12 +202,12 @@ def create(conn: Connection, user: User, body: OrderCreate) -> int:
         raise ApiProblem(422, f"Leitweg-ID: {check.reason_en}", type="validation",
                          errors=[{"field": "leitweg_id", "message": check.reason_en, "message_de": check.reason, "code": "leitweg_id"}])
     now = db.utcnow()
-    order_id = conn.execute(t.insert().values(
+    order_id = db.new_id(conn.execute(t.insert().values(
         offering_id=offering.id, customer_id=user.organization_id, provider_id=offering.provider_id,
         state=OrderState.INTEREST.value, message=body.message, desired_start=body.desired_start,
         contact_name=body.contact_name or user.name, leitweg_id=leitweg, cost_centre=body.cost_centre,
         target_group_size=body.target_group_size, created_by=user.id, created_at=now, updated_at=now,
-    )).inserted_primary_key[0]
+    )))
     _event(conn, user, order_id, "create", None, OrderState.INTEREST.value, body.message)
     return order_id
 
@@ -325,7 +326,9 @@ def create_order(request: Request, body: OrderCreate, user: Annotated[User, Depe
     require_role(user, "customer")
 
     def work(conn: Connection) -> Response:
-        return _item(conn, user, create(conn, user, body), status=201)
+        order_id = create(conn, user, body)
+        change_log.record(conn, "order", order_id, "create")
+        return _item(conn, user, order_id, status=201)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
@@ -350,6 +353,7 @@ def post_transition(
             row = load(conn, user, order_id)
             check_if_match(request, representation_etag(serialize(row, user)))
         transition(conn, user, order_id, body)
+        change_log.record(conn, "order", order_id, body.action.value)
         return _item(conn, user, order_id)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)

@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field, StrictInt
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from ...domain.catalog import BUNDESLAENDER
 from ...domain.administration import order_refusal
+from ...domain.catalog import BUNDESLAENDER
 from ...domain.leitweg import check_leitweg_id
+from .. import changes as change_log
 from .. import db, idempotency
 from ..administration import audit
 from ..auth import User, current_user, require_role
@@ -149,6 +150,7 @@ def create_organization(request: Request, body: OrganizationCreate, user: Annota
         new_id = conn.execute(t.insert().values(**values, updated_at=db.utcnow(), accreditation="applied",
                                                 accreditation_at=db.utcnow(), accreditation_by=user.name,
                                                 accreditation_reason="registriert")).inserted_primary_key[0]
+        change_log.record(conn, "organization", new_id, "created")
         row = load(conn, new_id)
         audit(conn, user, "organization.created", "organization", new_id, new_id, None, serialize(row))
         return json_response(None, serialize(row), status=201,
@@ -179,6 +181,7 @@ def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2*
                             .values(**changes, version=row.version + 1, updated_at=db.utcnow())).rowcount
         if not done:
             raise ApiProblem(412, "someone else changed this organisation meanwhile; reload it", type="stale-etag")
+        change_log.record(conn, "organization", row.id, "changed")
         before = serialize(row)
         row = load(conn, org_id)
         audit(conn, user, "organization.changed", "organization", org_id, org_id, before, serialize(row))

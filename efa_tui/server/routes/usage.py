@@ -11,6 +11,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection
 
 from ...domain.orders import usage_months
+from .. import changes as change_log
 from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import iso, json_response
@@ -85,6 +86,7 @@ def post_usage(request: Request, body: UsageIn, user: Annotated[User, Depends(cu
     def work(conn: Connection) -> Response:
         report_id, replaced = report(conn, user, body)
         row = conn.execute(select(u).where(u.c.id == report_id)).one()
+        change_log.record(conn, "usage", row.id, "reported")
         if replaced is None:
             return json_response(None, serialize(row), status=201)
         return json_response(None, {**serialize(row), "replaced_cases": replaced}, status=200)

@@ -1,0 +1,17 @@
+"""Messages of the live client: the status line's mode and what is announced (store/live.py)."""
+
+MESSAGES = {
+    "status.live": ("live", "live"),
+    "status.news": ("{n} neu – [w] ansehen", "{n} new – [w] to see"),
+    "key.news": ("Neues", "News"),
+    "cmd.news": ("Neues ansehen (wartet auf Sie)", "See what is new (waiting for you)"),
+    "news.interest": ("Neue Interessenbekundung #{id}: {title} – {who}", "New interest #{id}: {title} – {who}"),
+    "news.order": ("Verbindliche Bestellung #{id}: {title} – {who}, bitte aktivieren",
+                   "Binding order #{id}: {title} – {who}, please activate"),
+    "news.proposal": ("Entgeltvorschlag zu #{id}: {title} – {who}, bitte entscheiden",
+                      "Fee proposal for #{id}: {title} – {who}, your decision"),
+    "news.contract": ("Vertrag aktiviert #{id}: {title} – {who}", "Contract activated #{id}: {title} – {who}"),
+    "news.invoice": ("Rechnung {number} gestellt: {amount}", "Invoice {number} issued: {amount}"),
+    "news.none": ("Nichts Neues", "Nothing new"),
+    "news.gone": ("#{id} ist nicht (mehr) im lokalen Bestand", "#{id} is not in the local data (any more)"),
+}
