@@ -430,13 +430,14 @@ class EfaApp(App):
             return False  # a form or dialog is left by escape (or sent), not by an area key
         return True
 
-    async def action_quit(self) -> None:
+    def action_quit(self) -> None:
         """`q`: quits at once from a list or a detail with nothing unsent; otherwise asks first —
-        from a form or dialog, and whenever writes still wait in the outbox (it says how many)."""
+        from a form or dialog, and whenever writes still wait in the outbox (it says how many).
+        Decided at once, from the status the backend keeps (no await: keys typed after `q` must not
+        open screens while the app is already closing)."""
         if isinstance(self.screen, ConfirmScreen):
             return
-        counts = await asyncio.to_thread(self.session.outbox.counts)
-        pending = counts.get("pending", 0)
+        pending = self.backend.status.pending
         if not pending and not self.owns_keyboard():
             self.exit()
             return
@@ -499,7 +500,7 @@ class EfaApp(App):
         elif verb in ("help", "hilfe"):
             self.action_help()
         elif verb in ("quit", "beenden"):
-            self.run_worker(self.action_quit(), group="quit")
+            self.action_quit()
         else:
             self.notify(i18n.t("jump.unknown", text=clean(text)), severity="warning")
 

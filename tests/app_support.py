@@ -55,9 +55,14 @@ def screen_text(app) -> str:
 
 async def settle(pilot, rounds: int = 3) -> None:
     """Let the app finish what a key started: workers done, their messages handled, repainted."""
+    from textual.worker import WorkerCancelled
+
     for _ in range(rounds):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass  # an exclusive worker replaced by a newer one (a list loaded twice): that one is waited for next
     await pilot.pause()
 
 

@@ -68,7 +68,7 @@ async def open_order(pilot, order_id: int) -> None:
 
 async def open_offering(pilot, offering_id: int) -> None:
     await synced(pilot)
-    pilot.app.push_screen(OfferingScreen(pilot.app.cache, offering_id))
+    pilot.app.push_screen(OfferingScreen(pilot.app.session.services.catalog, offering_id))
     await settle(pilot)
 
 
