@@ -21,6 +21,7 @@ from . import db, idempotency, problems
 from .auth import FailedLogins
 from .hardening import RequestGuard
 from .http import PageCache
+from .problems import ApiProblem
 from .routes import billing_runs, invoices, offerings, orders, organizations, usage
 
 log = logging.getLogger("efa_tui.server")
