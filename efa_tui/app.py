@@ -10,18 +10,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer
 from textual.notifications import SeverityLevel
+from textual.timer import Timer
 
 from . import THEMES, formatting, i18n
 from .api.errors import ApiError, Unreachable
 from .commands import JumpProvider
 from .screens.base import AppModal, AppScreen
 from .screens.catalog import CatalogScreen
+from .screens.confirm import Choice, ConfirmScreen
 from .screens.help import HelpScreen, binding_rows
 from .screens.jump import JumpScreen, parse_jump
 from .screens.localize import localize_bindings
@@ -94,6 +96,9 @@ class EfaApp(App):
         self._connecting = session.server is not None
         self._me: dict[str, Any] | None = None
         self._theme_name = theme or session.config.theme
+        self._held_keys: list[events.Key] = []  # typed while a form opens (the keyboard rules below)
+        self._holding = False
+        self._hold_timer: Timer | None = None
         localize_bindings(self)
         if session.config.keymap:
             self.set_keymap(normalize_keymap(dict(session.config.keymap)))
@@ -293,6 +298,91 @@ class EfaApp(App):
         if not isinstance(self.screen, OutboxScreen):
             self.push_screen(OutboxScreen(self.session))
 
+    # --- the keyboard ------------------------------------------------------------------------------
+    # The rules, in one place: a text field takes the printable keys typed into it (Textual drops
+    # the bindings a focused Input or TextArea consumes); a form or dialog (`OWNS_KEYBOARD`) gets
+    # every key typed from the moment it opens (held until its first field has the focus), the
+    # app's single keys that leave it (area digits, `:`, `o`) are off there, and `q` asks first.
+
+    LEAVING_ACTIONS = frozenset({"area", "role_area", "jump", "outbox"})
+
+    def hold_keys(self) -> None:
+        """Keys typed from now on wait for the next screen that owns the keyboard (a form whose
+        data is read in a thread first); released by that screen, or after a moment if none comes."""
+        self._holding = True
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+        self._hold_timer = self.set_timer(2.0, self.release_keys)
+
+    def release_keys(self) -> None:
+        """The keys held go where they would have gone now (the new form's first field), in order."""
+        self._holding = False
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        if self._held_keys:
+            self.call_later(self._replay_keys)
+
+    def _holds_keys(self) -> bool:
+        screen = self.screen if self._screen_stacks.get(self.current_mode) else None
+        opening = self._holding or (isinstance(screen, (AppScreen, AppModal)) and not screen.keyboard_ready)
+        if not opening and self._held_keys:
+            self.release_keys()  # the screen they waited for went before it was ready: they go on here
+        return opening or bool(self._held_keys)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded and self._holds_keys():
+            self._held_keys.append(event)
+            return
+        await super().on_event(event)
+
+    def _on_key(self, event: events.Key) -> None:
+        # A key no widget took, back at the app for its bindings. Typed ahead of a form that is
+        # opening (forwarded to the screen below before the form was there): it is the form's.
+        if self._holds_keys():
+            self._held_keys.append(event)
+            event.prevent_default()  # not App._on_key's bindings
+
+    async def _replay_keys(self) -> None:
+        keys, self._held_keys = self._held_keys, []
+        for key in keys:
+            await super().on_event(events.Key(key.key, key.character))  # afresh: not yet forwarded
+
+    def owns_keyboard(self) -> bool:
+        return bool(getattr(self.screen, "OWNS_KEYBOARD", False))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.LEAVING_ACTIONS and self.owns_keyboard():
+            return False  # a form or dialog is left by escape (or sent), not by an area key
+        return True
+
+    async def action_quit(self) -> None:
+        """`q`: quits at once from a list or a detail with nothing unsent; otherwise asks first —
+        from a form or dialog, and whenever writes still wait in the outbox (it says how many)."""
+        if isinstance(self.screen, ConfirmScreen):
+            return
+        counts = await asyncio.to_thread(self.session.outbox.counts)
+        pending = counts.get("pending", 0)
+        if not pending and not self.owns_keyboard():
+            self.exit()
+            return
+        detail = i18n.t("quit.pending", n=pending) if pending else i18n.t("quit.form")
+
+        def answered(choice: str | None) -> None:
+            if choice == "quit":
+                self.exit()
+
+        self.push_screen(ConfirmScreen(i18n.t("quit.question"), [Choice("quit", "q", "quit.yes", primary=True),
+                                                                 Choice("stay", "escape", "quit.no")], detail), answered)
+
+    def _leave_forms(self) -> None:
+        """Forms do not stay behind on an area's stack (their drafts are saved): one left for
+        another area would come back later, stale, one ctrl+s from a second write. (A dialog on
+        top is not popped: it is the one closing, e.g. the jump box whose answer led here.)"""
+        while (len(self.screen_stack) > 1 and self.owns_keyboard()
+               and not isinstance(self.screen, ModalScreen)):
+            self.pop_screen()
+
     def action_area(self, name: str) -> None:
         self.switch_mode(name)
 
@@ -307,6 +397,8 @@ class EfaApp(App):
             self.switch_mode(area)
 
     def switch_mode(self, mode: str):  # type: ignore[override]
+        if mode != self.current_mode:
+            self._leave_forms()
         result = super().switch_mode(mode)
         self.call_after_refresh(self.mount_chrome, self.screen)
         return result
@@ -337,7 +429,7 @@ class EfaApp(App):
         elif verb in ("help", "hilfe"):
             self.action_help()
         elif verb in ("quit", "beenden"):
-            self.exit()
+            self.run_worker(self.action_quit(), group="quit")
         else:
             self.notify(i18n.t("jump.unknown", text=clean(text)), severity="warning")
 
@@ -361,6 +453,7 @@ class EfaApp(App):
         """One order in full, over the current area (support staff stay in theirs)."""
         from .screens.order_detail import OrderScreen
 
+        self._leave_forms()
         if self.current_mode not in ("orders", "support"):
             self.switch_mode("orders")
         self.push_screen(OrderScreen(self.session, order))
@@ -368,6 +461,7 @@ class EfaApp(App):
     def open_invoice(self, invoice: dict[str, Any]) -> None:
         from .screens.invoice_detail import InvoiceScreen
 
+        self._leave_forms()
         if self.current_mode not in ("invoices", "support"):
             self.switch_mode("invoices")
         self.push_screen(InvoiceScreen(self.session, invoice))
@@ -386,7 +480,7 @@ class EfaApp(App):
         yield SystemCommand(i18n.t("cmd.language"), "de/en", self.action_toggle_language)
         yield SystemCommand(i18n.t("cmd.theme"), "dark/light/ANSI", self.action_cycle_theme)
         yield SystemCommand(i18n.t("cmd.help"), "?", self.action_help)
-        yield SystemCommand(i18n.t("cmd.quit"), "q", self.exit)
+        yield SystemCommand(i18n.t("cmd.quit"), "q", self.action_quit)
 
     async def action_toggle_language(self) -> None:
         i18n.set_language("en" if i18n.current_language() == "de" else "de")
@@ -406,6 +500,3 @@ class EfaApp(App):
         # Connections belong to this loop; closed after run() returns they would raise
         # "Event loop is closed" at the user (a traceback on quit).
         await self.session.close_network()
-
-    async def action_quit(self) -> None:
-        self.exit()

@@ -10,6 +10,12 @@ import sys
 from . import DEMO_IDENTITIES, THEMES, __version__
 
 
+def _term_days(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 0 <= int(text) <= 365:
+        raise argparse.ArgumentTypeError("a number of days from 0 to 365")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="efa-tui", description="Terminal client and reference server of the EfA marketplace.")
     parser.add_argument("--version", action="version", version=f"efa-tui {__version__}")
@@ -36,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-overflow", type=int, default=10, metavar="N",
                        help="connections a process may open beyond the pool under load (default 10). Keep "
                             "processes × (pool size + overflow) below PostgreSQL's max_connections − 3")
+    serve.add_argument("--payment-term-days", type=_term_days, default=30, metavar="DAYS",
+                       help="payment term of invoices: due date = issue date + DAYS (default 30)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     dbp = sub.add_parser("db", help="the marketplace database: schema migrations (server admin)")
     dbsub = dbp.add_subparsers(dest="db_command", required=True)
@@ -78,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         port = args.port or free_port(args.host)
         try:
             serve(args.host, port, args.database, demo=args.demo, demo_offerings=args.demo_offerings,
-                  log_level=args.log_level, workers=args.workers, pool_size=args.pool_size, max_overflow=args.max_overflow)
+                  log_level=args.log_level, workers=args.workers, pool_size=args.pool_size, max_overflow=args.max_overflow,
+                  payment_term_days=args.payment_term_days)
         except (SQLAlchemyError, ImportError) as exc:
             from .server.db import safe_url
 

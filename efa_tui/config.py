@@ -20,7 +20,7 @@ import platformdirs
 import tomli_w
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
-from . import DEMO_IDENTITIES
+from . import DEMO_IDENTITIES, THEMES
 from .files import write_private
 
 APP_NAME = "efa-tui"
@@ -163,7 +163,7 @@ class Config(BaseModel):
     profiles: dict[ProfileName, Profile] = Field(default_factory=dict, validate_default=True)
     default_profile: str = DEMO_PROFILE
     language: Language = "de"
-    theme: str = Field(default="dark", min_length=1)
+    theme: str = THEMES[0]  # one of efa_tui.THEMES (older files said "dark" or "light")
     keymap: dict[str, str] = Field(default_factory=dict)  # binding id -> key, e.g. "catalog.filter" = "/"
 
     @field_validator("profiles")
@@ -172,6 +172,14 @@ class Config(BaseModel):
         # The embedded demo is always reachable, even if the file only lists remote servers.
         merged = {DEMO_PROFILE: Profile(), **profiles}
         return {name: _named(profile, name) for name, profile in merged.items()}
+
+    @field_validator("theme", mode="before")
+    @classmethod
+    def _known_theme(cls, value: Any) -> Any:
+        value = {"dark": "textual-dark", "light": "textual-light"}.get(value, value)
+        if value not in THEMES:
+            raise ValueError(f"{value!r} is not a theme; themes: {', '.join(THEMES)}")
+        return value
 
     @field_validator("default_profile")
     @classmethod

@@ -33,6 +33,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "banner.offline": ("Offline – Daten vom {time}. Änderungen werden gesendet, sobald der Server erreichbar ist.",
                        "Offline – data as of {time}. Changes will be sent when the server is reachable."),
     "banner.connecting": ("Verbinde mit dem Marktplatz …", "Connecting to the marketplace …"),
+    # quitting (app.py action_quit)
+    "quit.question": ("efa-tui beenden?", "Quit efa-tui?"),
+    "quit.pending": ("{n} Änderung(en) noch nicht beim Server: sie bleiben gespeichert und werden beim nächsten "
+                     "Start gesendet.",
+                     "{n} change(s) not yet on the server: they stay stored and are sent the next time you start."),
+    "quit.form": ("Ein Formular ist offen; Ihre Eingaben bleiben als Entwurf erhalten.",
+                  "A form is open; your input is kept as a draft."),
+    "quit.yes": ("Beenden", "Quit"),
+    "quit.no": ("Weiter", "Stay"),
     # keys and commands
     "key.help": ("Hilfe", "Help"),
     "key.filter": ("Filter", "Filter"),
@@ -174,9 +183,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 def _merge_area_catalogs() -> None:
-    from .translations import forms, invoices, offerings, orders
+    from .translations import forms, invoices, offerings, orders, signoffs, xrechnung
 
-    for module in (forms, orders, invoices, offerings):
+    for module in (forms, orders, invoices, offerings, signoffs, xrechnung):
         clash = MESSAGES.keys() & module.MESSAGES.keys()
         assert not clash, f"message ids defined twice: {sorted(clash)}"
         MESSAGES.update(module.MESSAGES)

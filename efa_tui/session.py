@@ -130,6 +130,7 @@ class Session:
     cache_identity: str | None = None  # whose cache is open (None: the empty one in memory)
     cache_dir: Path | None = None  # None: a cache file chosen by the caller (tests, benchmarks)
     on_identity: list = field(default_factory=list)  # called with the Identity when the rows were replaced
+    _becoming: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one identify at a time
 
     @property
     def confirmed(self) -> bool:
@@ -188,6 +189,10 @@ class Session:
 
     def _become(self, identity: Identity) -> bool:
         """Cache, outbox and drafts of ``identity`` from now on (in a thread: SQLite and files)."""
+        with self._becoming:  # the start-up and a flush may both ask /me
+            return self._become_now(identity)
+
+    def _become_now(self, identity: Identity) -> bool:
         assert self.identities is not None
         self.identities.remember(identity, self.credential)
         replaced = False

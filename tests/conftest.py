@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import databases
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 from support import start_server, stop_server
 
 from efa_tui.server.app import Settings, create_app
+from efa_tui.server.demo import seed
 from efa_tui.server.serve import prepare
 
 @pytest.fixture(scope="session")
@@ -59,6 +61,26 @@ def fresh_database(server_template: str, tmp_path: Path) -> Iterator:
 def db_url(fresh_database) -> str:
     """A fresh copy of the demo marketplace, on SQLite or (EFA_TEST_DATABASE_URL) PostgreSQL."""
     return fresh_database()
+
+
+@pytest.fixture(scope="session")
+def unbilled_template(tmp_path_factory) -> Iterator[str]:
+    """A demo marketplace seeded as of last November: its contracts run into this year, which
+    nobody has billed yet (the usual state of a year before its Jahresrechnung). On SQLite or
+    (EFA_TEST_DATABASE_URL) PostgreSQL, as the other server tests."""
+    url = databases.new_empty(tmp_path_factory.mktemp("unbilled"), "unbilled")
+    app = create_app(Settings(database_url=url, allow_demo_tokens=True))
+    seed.seed(app.state.engine, today=date(date.today().year - 1, 11, 20))
+    app.state.engine.dispose()
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def unbilled_url(unbilled_template: str, tmp_path: Path) -> Iterator[str]:
+    url = databases.copy_of(unbilled_template, tmp_path, "unbilled")
+    yield url
+    databases.drop(url)
 
 
 @pytest.fixture

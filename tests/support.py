@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -20,6 +21,17 @@ TOKENS = {
     "support": "demo-support",
     "operator": "demo-operator",
 }
+
+
+def official_checker() -> Path:
+    """``../shared/validation/check-xrechnung`` (the official XRechnung rules), looked up from the
+    checkout upwards so that a git worktree finds it too; the path may not exist (tests then skip)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "shared" / "validation" / "check-xrechnung"
+        if candidate.exists():
+            return candidate
+    return here.parents[1].parent / "shared" / "validation" / "check-xrechnung"
 
 
 def auth(who: str, **headers: str) -> dict[str, str]:

@@ -64,7 +64,7 @@ def client(base: str, who: str, **kw) -> ApiClient:
 # Fields a model declares that some answers legitimately leave out.
 MAY_BE_ABSENT: dict[type, set[str]] = {
     Offering: {"tombstone"},
-    Invoice: {"lines", "vat_breakdown"},  # only on one invoice fetched by id
+    Invoice: {"lines", "vat_breakdown", "payments", "review_history", "credit_notes"},  # only on one invoice fetched by id
     Fees: {"unit_label"},  # orders' agreed fees have none
     Page: {"total"},
 }
@@ -250,8 +250,9 @@ def test_order_flow_usage_and_events(server):
                                                    "unit_price": Decimal("0.50")})
             seen = await cust.get_order(order.id)
             ordered = await cust.transition(order.id, "order", idempotency_key=key(), if_match=seen.etag)
-            active = await prov.transition(order.id, "activate", idempotency_key=key(), start_date=date(2026, 2, 1))
-            usage = await prov.report_usage(order.id, 2026, 3, 42, idempotency_key=key())
+            # A contract starts on the day of its binding order at the earliest; usage only in its term.
+            active = await prov.transition(order.id, "activate", idempotency_key=key(), start_date=date.today())
+            usage = await prov.report_usage(order.id, date.today().year, date.today().month, 42, idempotency_key=key())
             listed = await prov.list_usage(order_id=order.id)
             events = await cust.order_events(order.id)
         return locals()
@@ -262,8 +263,9 @@ def test_order_flow_usage_and_events(server):
     assert err.type == "/problems/invalid-transition" and err.body["allowed_actions"] == ["withdraw"]
     assert r["proposed"].state == "proposed" and r["proposed"].fees.annual_fee == Decimal("1000.00")
     assert r["ordered"].state == "ordered" and r["ordered"].ordered_by and r["ordered"].ordered_at
-    assert r["active"].state == "active" and r["active"].start_date == date(2026, 2, 1)
-    assert (r["usage"].order_id, r["usage"].month, r["usage"].cases) == (r["order"].id, 3, 42)
+    assert r["active"].state == "active" and r["active"].start_date == date.today()
+    assert r["ordered"].minimum_term_months is not None and r["ordered"].notice_period_months is not None
+    assert (r["usage"].order_id, r["usage"].month, r["usage"].cases) == (r["order"].id, date.today().month, 42)
     assert [u.id for u in r["listed"].items] == [r["usage"].id]
     assert [e.action for e in r["events"]] == ["create", "propose", "order", "activate"]
     assert r["events"][1].note == "wie besprochen" and r["events"][1].actor.role == "provider"
@@ -274,7 +276,7 @@ def test_invoice_review_pay_cancel_and_billing(server):
         async with client(server, "customer") as cust, client(server, "operator") as op:
             mine = (await cust.list_invoices(status="issued", kind="invoice")).items[0]
             full = await cust.get_invoice(mine.id)
-            checked = await cust.review_invoice(mine.id, "factual_ok", idempotency_key=key())
+            checked = await cust.review_invoice(mine.id, "arithmetic_ok", idempotency_key=key())
             disputed = await cust.review_invoice(mine.id, "dispute", idempotency_key=key(),
                                                  line_ids=[full.lines[0].id], reason="Beginn war später")
             with pytest.raises(Forbidden):
@@ -284,20 +286,25 @@ def test_invoice_review_pay_cancel_and_billing(server):
             paid = await op.pay_invoice(others[0].id, idempotency_key=key())
             credit = await op.cancel_invoice(others[1].id, "falscher Empfänger", idempotency_key=key())
             cancelled = await op.get_invoice(others[1].id)
-            run_ = await op.start_billing_run(2026, idempotency_key=key())
+            preview = await op.preview_billing_run(date.today().year)
+            run_ = await op.start_billing_run(date.today().year, preview["gross_total"], idempotency_key=key())
         return locals()
 
     r = run(go())
-    assert r["checked"].review.factual_ok_by and r["checked"].review.factual_ok_at
+    assert r["checked"].review.arithmetic_ok_by and r["checked"].review.arithmetic_ok_at
+    assert [h.action for h in r["disputed"].review_history] == ["arithmetic_ok", "dispute"]
     line = r["disputed"].lines[0]
     assert line.dispute and line.dispute.reason == "Beginn war später" and line.dispute.at
-    assert r["paid"].status == "paid" and r["paid"].paid_at
+    assert r["paid"].status == "paid" and r["paid"].paid_at and r["paid"].open_amount == 0
+    assert r["paid"].payments and r["paid"].payments[0].amount == r["paid"].gross
     credit, cancelled = r["credit"], r["cancelled"]
     assert credit.kind == "credit_note" and credit.cancels_invoice == cancelled.number and credit.gross == cancelled.gross
     assert cancelled.status == "cancelled" and cancelled.cancelled_at
-    # Everyone is billed for 2026 already, except the customer whose invoice was just cancelled.
+    # Everyone is billed for this year already, except the customer whose invoice was just cancelled.
     billing = r["run_"]
-    assert billing.year == 2026 and billing.status == "done" and billing.invoices_created == 1
+    assert r["preview"]["invoices_to_create"] == 1 and billing.gross_total == Decimal(r["preview"]["gross_total"])
+    assert billing.year == date.today().year and billing.status == "done" and billing.invoices_created == 1
+    assert billing.started_by and billing.started_by.name
     assert billing.skipped and {s["reason"] for s in billing.skipped} <= {"already_billed", "nothing_to_bill", "no_operator"}
 
 
@@ -308,7 +315,7 @@ def test_error_mapping(server):
             for name, call in {
                 "not_found": api.get_order(999_999),
                 "invalid": api.create_order({"offering_id": 999_999}, idempotency_key=key()),
-                "forbidden": api.start_billing_run(2026, idempotency_key=key()),
+                "forbidden": api.start_billing_run(2026, "0.00", idempotency_key=key()),
                 "bad_params": api.list_orders(sort="nonsense"),
             }.items():
                 try:

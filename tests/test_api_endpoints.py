@@ -443,10 +443,13 @@ def test_order_flow_from_interest_to_termination(client: TestClient) -> None:
     assert client.get(f"/orders/{oid}", headers=auth("customer")).json()["allowed_actions"] == ["order", "withdraw"]
     ordered = move("customer", {"action": "order", "note": "Verbindlich"})
     assert ordered["state"] == "ordered" and ordered["ordered_by"] == "Anna Schmidt" and ordered["ordered_at"]
-    active = move("provider", {"action": "activate", "start_date": f"{date.today().year}-02-01"})
-    assert active["state"] == "active" and active["start_date"] == f"{date.today().year}-02-01"
-    done = move("customer", {"action": "terminate", "note": "Umstieg", "end_date": f"{date.today().year + 1}-12-31"})
-    assert done["state"] == "terminated" and done["end_date"] == f"{date.today().year + 1}-12-31" and done["allowed_actions"] == []
+    # The contract starts on the day of the binding order at the earliest (domain/orders.py) and
+    # runs at least its minimum term.
+    start = date.today().isoformat()
+    active = move("provider", {"action": "activate", "start_date": start})
+    assert active["state"] == "active" and active["start_date"] == start
+    done = move("customer", {"action": "terminate", "note": "Umstieg", "end_date": f"{date.today().year + 2}-12-31"})
+    assert done["state"] == "terminated" and done["end_date"] == f"{date.today().year + 2}-12-31" and done["allowed_actions"] == []
 
     r = client.get(f"/orders/{oid}/events", headers=auth("support"))
     assert r.status_code == 200
@@ -544,14 +547,16 @@ def test_idempotency_key_replays_and_refuses_reuse(client: TestClient) -> None:
 
 def test_usage_report_and_list(client: TestClient) -> None:
     contract = first_id(client, "provider", "/orders", per_case, state="active")
-    body = {"order_id": contract, "year": date.today().year, "month": 1, "cases": 321}
+    # The running month: inside the term, not reported yet (the demo reports the months before it).
+    body = {"order_id": contract, "year": date.today().year, "month": date.today().month, "cases": 321}
     r = client.post("/usage", headers=auth("provider"), json=body)
     assert r.status_code == 201, r.text
     report = r.json()
     assert report["cases"] == 321 and report["order_id"] == contract
-    # A correction of the same month replaces the number.
-    again = client.post("/usage", headers=auth("provider"), json={**body, "cases": 300})
-    assert again.status_code == 201 and again.json()["id"] == report["id"] and again.json()["cases"] == 300
+    # A correction of the same month replaces the number, when it names the number it replaces.
+    assert_problem(client.post("/usage", headers=auth("provider"), json={**body, "cases": 300}), 409, "usage-exists")
+    again = client.post("/usage", headers=auth("provider"), json={**body, "cases": 300, "replaces": 321})
+    assert again.status_code == 200 and again.json()["id"] == report["id"] and again.json()["cases"] == 300
     listed = get_items(client, "provider", "/usage", order_id=contract, year=date.today().year)
     assert {x["order_id"] for x in listed} == {contract}
     assert [x["cases"] for x in listed if x["id"] == report["id"]] == [300]
@@ -570,7 +575,7 @@ def test_usage_report_and_list(client: TestClient) -> None:
 
 def test_billing_run_and_its_progress(client: TestClient) -> None:
     year = date.today().year
-    r = client.post("/billing/runs", headers=auth("operator"), json={"year": year})
+    r = client.post("/billing/runs", headers=auth("operator"), json={"year": year, "confirm_gross_total": "0.00"})
     assert r.status_code == 201, r.text
     run = r.json()
     assert r.headers["Location"] == f"/api/v1/billing/runs/{run['id']}"
@@ -653,6 +658,10 @@ def test_invoice_review_by_the_customer(client: TestClient) -> None:
     r = client.post(f"/invoices/{invoice}/review", headers=auth("customer"), json={"action": "arithmetic_ok"})
     assert r.json()["review"]["arithmetic_ok_by"] == "Anna Schmidt"
     line = r.json()["lines"][0]["id"]
+    # A line is disputed only after "sachlich richtig" is withdrawn (never beanstandet beside both sign-offs).
+    assert_problem(client.post(f"/invoices/{invoice}/review", headers=auth("customer"),
+                               json={"action": "dispute", "line_ids": [line], "reason": "Nicht bestellt"}), 409, "confirmed")
+    assert client.post(f"/invoices/{invoice}/review", headers=auth("customer"), json={"action": "withdraw_factual"}).status_code == 200
     r = client.post(f"/invoices/{invoice}/review", headers=auth("customer"),
                     json={"action": "dispute", "line_ids": [line], "reason": "Nicht bestellt"})
     assert r.status_code == 200

@@ -52,6 +52,25 @@ MATRIX: list[tuple[str, str, str, int, int, int, int, int, int, int, int]] = [
     ("POST",   "/organizations",                  "-",              403, 403, 403, 403, 403, 201, X, X),
     ("PATCH",  "/organizations/{org}",            "own",            403, 403, 403, 403, 403, 200, X, X),
     ("PATCH",  "/organizations/{org}",            "foreign",        403, 403, 403, 403, 403, 200, X, X),
+    ("POST",   "/organizations/{org}/accreditation", "own",         403, 403, 403, 403, 403, 200, X, X),
+    ("POST",   "/organizations/{org}/accreditation", "foreign",     403, 403, 403, 403, 403, 200, X, X),
+    # --- administration: members see their organisation's users, its admin (every demo user
+    # is one) manages them, the operator all; support reads and changes nothing
+    ("GET",    "/organizations/{org}/users",      "own",            200, 200, 200, 200, 200, 200, X, X),
+    ("GET",    "/organizations/{org}/users",      "foreign",        404, 404, 404, 404, 200, 200, X, X),
+    ("POST",   "/organizations/{org}/users",      "own",            201, 201, 201, 201, 403, 201, X, X),
+    ("POST",   "/organizations/{org}/users",      "foreign",        404, 404, 404, 404, 403, 201, X, X),
+    ("GET",    "/users/{user}",                   "own",            200, 200, 200, 200, 200, 200, X, X),
+    ("GET",    "/users/{user}",                   "foreign",        404, 404, 404, 404, 200, 200, X, X),
+    ("PATCH",  "/users/{user}",                   "own",            200, 200, 200, 200, 403, 200, X, X),
+    ("PATCH",  "/users/{user}",                   "foreign",        404, 404, 404, 404, 403, 200, X, X),
+    ("GET",    "/users/{user}/tokens",            "own",            200, 200, 200, 200, 200, 200, X, X),
+    ("GET",    "/users/{user}/tokens",            "foreign",        404, 404, 404, 404, 200, 200, X, X),
+    ("POST",   "/users/{user}/tokens",            "own",            201, 201, 201, 201, 403, 201, X, X),
+    ("POST",   "/users/{user}/tokens",            "foreign",        404, 404, 404, 404, 403, 201, X, X),
+    ("DELETE", "/tokens/{token}",                 "own",            204, 204, 204, 204, 403, 204, X, X),
+    ("DELETE", "/tokens/{token}",                 "foreign",        404, 404, 404, 404, 403, 204, X, X),
+    ("GET",    "/audit",                          "-",              403, 403, 403, 403, 200, 200, X, X),
     # --- the catalog: published offerings for all, drafts for their provider and staff
     ("GET",    "/offerings",                      "-",              200, 200, 200, 200, 200, 200, X, X),
     ("POST",   "/offerings",                      "-",              403, 403, 201, 201, 403, 403, X, X),
@@ -96,6 +115,10 @@ MATRIX: list[tuple[str, str, str, int, int, int, int, int, int, int, int]] = [
     ("POST",   "/invoices/{invoice}/pay",         "foreign",        403, 403, 403, 403, 403, 200, X, X),
     ("POST",   "/invoices/{invoice}/cancel",      "own",            403, 403, 403, 403, 403, 201, X, X),
     ("POST",   "/invoices/{invoice}/cancel",      "foreign",        403, 403, 403, 403, 403, 201, X, X),
+    ("POST",   "/invoices/{invoice}/payments",    "own",            403, 403, 403, 403, 403, 201, X, X),
+    ("POST",   "/invoices/{invoice}/payments",    "foreign",        403, 403, 403, 403, 403, 201, X, X),
+    ("POST",   "/invoices/{invoice}/credit-notes", "own",           403, 403, 403, 403, 403, 201, X, X),
+    ("POST",   "/invoices/{invoice}/credit-notes", "foreign",       403, 403, 403, 403, 403, 201, X, X),
 ]
 # fmt: on
 
@@ -184,6 +207,12 @@ def issued_invoice(client: TestClient, who: str) -> int:
     return seeded(("invoice", who), lookup)
 
 
+def first_line(client: TestClient, path: str) -> int:
+    """The first line of the invoice a /credit-notes path names (read as the operator)."""
+    invoice = path.split("/")[2]
+    return client.get(f"/invoices/{invoice}", headers=headers_for("operator")).json()["lines"][0]["id"]
+
+
 def billing_run(client: TestClient) -> int:
     return seeded(("run",), lambda: items(client, O, "/billing/runs")[0]["id"])
 
@@ -219,11 +248,20 @@ def prepare(client: TestClient, role: str, method: str, template: str, target: s
         ids["invoice"] = issued_invoice(client, pick(owners(role, "invoice"), target))
     if "{run}" in template:
         ids["run"] = billing_run(client)
+    if "{user}" in template or "{token}" in template:
+        user = seeded(("user", pick(owners(role, "organization"), target)),
+                      lambda: client.get("/me", headers=auth(pick(owners(role, "organization"), target))).json()["id"])
+        ids["user"] = user
+        if "{token}" in template:  # a token of that user's, made for this row (not its demo token)
+            made = client.post(f"/users/{user}/tokens", headers=auth(O), json={"name": "Matrix"})
+            assert made.status_code == 201, made.text
+            ids["token"] = made.json()["id"]
     path = template.format(**ids)
 
     if method == "PATCH":
         extra["If-Match"] = etag(client, path)
-        body = {"phone": "+49 89 1234567"} if template.startswith("/organizations") else {"summary": "Geändert im Matrixtest"}
+        body = ({"phone": "+49 89 1234567"} if template.startswith("/organizations") else
+                {"email": "matrix@example.org"} if template.startswith("/users") else {"summary": "Geändert im Matrixtest"})
     elif method == "POST":
         if template == "/organizations":
             body = ORG_BODY
@@ -235,13 +273,27 @@ def prepare(client: TestClient, role: str, method: str, template: str, target: s
             body = TRANSITION_BODY
         elif template == "/usage":
             contract = per_case_contract(client, pick(owners(role, "order"), target))
-            body = {"order_id": contract, "year": date.today().year, "month": 1, "cases": 42}
+            # The running month: inside every running contract's term and not reported yet.
+            body = {"order_id": contract, "year": date.today().year, "month": date.today().month, "cases": 42}
         elif template == "/billing/runs":
-            body = {"year": date.today().year - 3}  # nothing to bill then: a quick, complete run
+            # Nothing to bill then: a quick, complete run, confirmed with the preview's 0.00.
+            body = {"year": date.today().year - 3, "confirm_gross_total": "0.00"}
         elif template.endswith("/review"):
             body = REVIEW_BODY
         elif template.endswith("/cancel"):
             body = CANCEL_BODY
+        elif template.endswith("/payments"):
+            body = {"value_date": date.today().isoformat(), "amount": "1.00", "bank_reference": "Matrixtest"}
+        elif template.endswith("/credit-notes"):
+            body = {"line_id": first_line(client, path), "net": "1.00", "reason": "Matrixtest"}
+        elif template.endswith("/accreditation"):
+            body = {"state": "suspended", "reason": "Matrixtest"}
+        elif template.endswith("/users"):
+            kind = client.get(path.removesuffix("/users"), headers=auth(S)).json()["kind"]
+            body = {"name": "Matrix", "email": "matrix@example.org",
+                    "role": {"customer": "customer", "provider": "provider", "operator": "support"}[kind]}
+        elif template.endswith("/tokens"):
+            body = {"name": "Matrix", "expires_in_days": 1, "scope": "read"}
     return path, body, extra
 
 
@@ -291,7 +343,8 @@ def test_matrix_covers_every_operation(client: TestClient) -> None:
         for path, ops in spec["paths"].items() if path not in ("/api/v1/healthz", "/api/v1/readyz")  # public, no token
         for method in ops
     }
-    ids = {"org_id": "org", "offering_id": "offering", "order_id": "order", "run_id": "run", "invoice_id": "invoice"}
+    ids = {"org_id": "org", "offering_id": "offering", "order_id": "order", "run_id": "run", "invoice_id": "invoice",
+           "user_id": "user", "token_id": "token"}
     normalised = set()
     for method, path in documented:
         for name, short in ids.items():

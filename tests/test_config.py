@@ -78,7 +78,7 @@ def test_config_dir_honours_env(isolated):
 def test_defaults_without_a_file(isolated):
     config = load_config()
     assert not (isolated / "config.toml").exists()
-    assert config.default_profile == "demo" and config.language == "de" and config.theme == "dark"
+    assert config.default_profile == "demo" and config.language == "de" and config.theme == "textual-dark"
     assert config.keymap == {}
     demo = config.profile("demo")
     assert demo.server_url is None and demo.is_embedded
@@ -142,6 +142,7 @@ def test_invalid_toml_names_line(tmp_path):
     ("text", "key", "line", "allowed"),
     [
         ('language = "fr"\n', "language", 1, "'de' or 'en'"),
+        ('theme = "solarized"\n', "theme", 1, "ansi-dark"),
         ('theme = "dark"\n\n[profiles.x]\nserver_url = "https://x.example.org"\ntimeout_s = -1\n', "profiles.x.timeout_s", 5, "1"),
         ("[profiles.x]\ntimeout_s = 500\n", "profiles.x.timeout_s", 2, "120"),
         ('[profiles.x]\ntoken_source = "password"\n', "profiles.x.token_source", 2, "'keyring'"),

@@ -165,3 +165,75 @@ async def test_writes_wait_for_their_own_identity(server, home):
         await munich.aclose()
     mine = httpx.get(f"{server}/orders", params={"limit": 1000}, headers=auth("customer"), timeout=30).json()["items"]
     assert any(o.get("message") == "Nur für München" for o in mine)
+
+
+async def test_the_outbox_screen_says_whose_writes_wait(server, home):
+    munich = open_session(server, "customer")
+    try:
+        await munich.identify()
+        await asyncio.to_thread(munich.outbox.enqueue, "order.create", "POST", "/orders", {"offering_id": 1},
+                                label="Interesse von München")
+    finally:
+        await munich.aclose()
+    session = open_session(server, "customer-nohouse")
+    app = EfaApp(session, language="de", theme="textual-dark")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until_synced(pilot, app)
+            await pilot.press("o")
+            for _ in range(3):
+                await pilot.app.workers.wait_for_complete()
+                await pilot.pause(0.05)
+            text = screen_text(app)
+            assert "Interesse von München" in text
+            detail = str(app.screen.query_one("#outbox-detail").render())
+            assert "Landeshauptstadt München (customer)" in detail and "wartet" in detail
+            assert app.screen.check_action("resend", ()) is False and app.screen.check_action("discard", ()) is False
+            assert app.backend.status.pending == 0  # not Jena's: not counted as Jena's pending write
+    finally:
+        await session.aclose()
+
+
+def test_an_upgrade_drops_single_profile_caches_and_keeps_the_outbox(server, home):
+    """A home of the version before identities: one cache per profile (full of somebody's rows),
+    outbox items and drafts keyed by profile name only."""
+    import sqlite3
+
+    import platformdirs
+
+    from efa_tui.store.cache import Cache
+    from efa_tui.store.local import SCHEMA
+
+    cache_dir = home / "xdg_cache_home" / "efa-tui"
+    cache_dir.mkdir(parents=True)
+    old = Cache(cache_dir / "demo.sqlite3")
+    old.upsert_records("orders", [{"id": 4711, "state": "ordered", "customer": {"id": 1}}])
+    old.close()
+    data_dir = home / "xdg_data_home" / "efa-tui"
+    data_dir.mkdir(parents=True)
+    assert platformdirs.user_data_dir("efa-tui") == str(data_dir)
+    conn = sqlite3.connect(data_dir / "local.sqlite3")
+    conn.executescript(SCHEMA)  # version 0: no owners
+    conn.execute("INSERT INTO outbox (created_at, updated_at, profile, kind, label, method, path, body, idempotency_key, "
+                 "state) VALUES ('2026-11-01', '2026-11-01', 'demo', 'order.create', 'Alt', 'POST', '/orders', "
+                 "'{\"offering_id\": 1, \"message\": \"von früher\"}', 'k-1', 'pending')")
+    conn.execute("INSERT INTO drafts (key, profile, data, updated_at) VALUES ('demo:interest:1', 'demo', '{}', '2026-11-01')")
+    conn.commit()
+    conn.close()
+
+    async def start() -> tuple:
+        session = open_session(server, "customer-nohouse")
+        try:
+            await session.identify()
+            flushed = await session.backend.flush()
+            return (flushed.sent, session.outbox.counts(), [(i.label, i.owner, i.state) for i in session.outbox.others()],
+                    cached_view(session), session.drafts.load("interest:1"))
+        finally:
+            await session.aclose()
+
+    sent, counts, others, cached, draft = asyncio.run(start())
+    assert not (cache_dir / "demo.sqlite3").exists()  # the old cache is gone ...
+    assert 4711 not in cached["orders"]  # ... and nothing of it is shown
+    assert sent == 0 and counts == {}  # the old write is not sent under whoever signs in now
+    assert others == [("Alt", "legacy:demo", PENDING)]  # but kept, and shown as of unknown owner
+    assert draft is None  # an old draft is not shown to an identity that may not be its author

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import xrechnung_corpus as xc
 from lxml import etree
 from support import auth
 
 from efa_tui.store import invoice_list as il
 
-CHECKER = Path(__file__).resolve().parents[1].parent / "shared" / "validation" / "check-xrechnung"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
 
 
@@ -49,20 +49,47 @@ def downloaded(server, tmp_path_factory) -> tuple[Path, Path]:
     return good, bad
 
 
-def test_check_passes_a_downloaded_invoice(downloaded, tmp_path):
-    good, _ = downloaded
-    result = _cli("invoice", "check", str(good), tmp=tmp_path)
+@pytest.fixture(scope="module")
+def rules_home(tmp_path_factory) -> Path:
+    """A user data dir with the official configuration from ../shared installed through the CLI."""
+    xc.need_shared()
+    tmp = tmp_path_factory.mktemp("rules-home")
+    result = _cli("invoice", "rules", "install", str(xc.SHARED_RULES), tmp=tmp)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "gültig" in result.stdout and "FEHLER" not in result.stdout
+    assert "Validator Configuration XRechnung 3.0.2" in result.stdout and "sha256:" in result.stdout
+    return tmp
 
 
-def test_check_fails_a_tampered_total_with_its_rule(downloaded, tmp_path):
+def test_rules_lists_what_is_installed(rules_home, tmp_path):
+    listed = _cli("invoice", "rules", tmp=rules_home)
+    assert listed.returncode == 0
+    from efa_tui.xrechnung.rules import checksum
+
+    assert "* Validator Configuration XRechnung 3.0.2 (Version 3.0.2)" in listed.stdout
+    assert f"sha256:{checksum(xc.SHARED_RULES)}" in listed.stdout and "GEÄNDERT" not in listed.stdout
+    nothing = _cli("invoice", "rules", tmp=tmp_path)
+    assert nothing.returncode == 0 and "Keine offiziellen XRechnung-Regeln installiert" in nothing.stdout
+    refused = _cli("invoice", "rules", "install", str(tmp_path), tmp=tmp_path)
+    assert refused.returncode == 2 and "scenarios.xml" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_check_accepts_a_downloaded_invoice(downloaded, rules_home):
+    good, _ = downloaded
+    result = _cli("invoice", "check", str(good), tmp=rules_home)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{good}: angenommen – gültig nach „EN16931 XRechnung (CII)“ (Validator Configuration XRechnung 3.0.2)" in result.stdout
+    assert "FEHLER" not in result.stdout and "nicht installiert" not in result.stdout
+
+
+def test_check_rejects_a_tampered_total_with_its_official_rule(downloaded, rules_home):
     good, bad = downloaded
-    result = _cli("invoice", "check", str(good), str(bad), tmp=tmp_path)
+    result = _cli("invoice", "check", str(good), str(bad), tmp=rules_home)
     assert result.returncode == 1
     lines = [x for x in result.stdout.splitlines() if x.startswith(str(bad))]
-    assert any("[BR-CO-15]" in x and "Gesamtbetrag" in x for x in lines), result.stdout
-    assert f"{good}: gültig" in result.stdout
+    assert any("FEHLER [BR-CO-15]" in x and "Gesamtbetrag" in x and "Invoice total amount with VAT (BT-112)" in x
+               for x in lines), result.stdout
+    assert f"{bad}: abgelehnt" in result.stdout and f"{good}: angenommen" in result.stdout
+    assert "1 angenommen, 1 abgelehnt, 0 nicht geprüft" in result.stdout
 
 
 def test_check_a_missing_file_exits_2(tmp_path):
@@ -70,13 +97,51 @@ def test_check_a_missing_file_exits_2(tmp_path):
     assert result.returncode == 2 and "nicht gefunden" in result.stdout
 
 
-def test_official_validator_agrees(downloaded):
-    if not CHECKER.exists():
-        pytest.skip("../shared/validation not present: official EN 16931 rules not run")
+def test_without_rules_it_says_so_and_never_calls_a_file_valid(downloaded, tmp_path):
     good, bad = downloaded
-    ok = subprocess.run([sys.executable, str(CHECKER), str(good)], capture_output=True, text=True, timeout=120)
+    result = _cli("invoice", "check", str(good), tmp=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert "offiziellen XRechnung-Prüfregeln" in result.stdout and "efa-tui invoice rules install" in result.stdout
+    assert "nicht abschließend geprüft" in result.stdout and "angenommen" not in result.stdout
+    wrong = _cli("invoice", "check", str(bad), tmp=tmp_path)
+    assert wrong.returncode == 1 and "FEHLER [BR-CO-15]" in wrong.stdout
+
+
+def test_rules_for_one_run_json_and_english(downloaded, tmp_path):
+    xc.need_shared()
+    good, bad = downloaded
+    result = _cli("invoice", "check", "--rules", str(xc.SHARED_RULES), "--json", "--lang", "en", str(good), str(bad), tmp=tmp_path)
+    assert result.returncode == 1, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["rules"]["version"] == "3.0.2" and doc["exit"] == 1 and doc["note"] is None
+    ok, rejected = doc["files"]
+    assert (ok["verdict"], rejected["verdict"]) == ("accepted", "rejected")
+    assert {"level": "error", "rule": "BR-CO-15"}.items() <= next(f for f in rejected["findings"] if f["rule"] == "BR-CO-15").items()
+    english = _cli("--lang", "en", "invoice", "check", "--rules", str(xc.SHARED_RULES), str(bad), tmp=tmp_path)
+    assert "ERROR [BR-CO-15] [BR-CO-15]-Invoice total amount" in english.stdout and ": rejected – scenario" in english.stdout
+    nowhere = _cli("invoice", "check", "--rules", str(tmp_path / "nowhere"), str(good), tmp=tmp_path)
+    assert nowhere.returncode == 2 and "keine scenarios.xml" in nowhere.stderr and "Traceback" not in nowhere.stderr
+
+
+def test_one_bad_file_never_stops_the_others(downloaded, rules_home, tmp_path):
+    good, _ = downloaded
+    bad = xc.hostile(tmp_path / "hostile")
+    files = [str(bad["not-xml"]), str(bad["entity-bomb"]), str(bad["external-entity"]), str(bad["huge"]),
+             str(bad["other-xml"]), str(tmp_path / "gone.xml"), str(good)]
+    result = _cli("invoice", "check", *files, tmp=rules_home)
+    assert result.returncode == 2 and "Traceback" not in result.stderr + result.stdout
+    verdicts = [x for x in result.stdout.splitlines() if " – " in x and ("Fehler" in x)]
+    assert [v.split(":")[0] for v in verdicts] == files
+    assert f"{good}: angenommen" in result.stdout
+    assert "1 angenommen, 0 abgelehnt, 6 nicht geprüft" in result.stdout
+
+
+def test_official_validator_agrees(downloaded):
+    xc.need_shared()
+    good, bad = downloaded
+    ok = subprocess.run([sys.executable, str(xc.REFERENCE), str(good)], capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    wrong = subprocess.run([sys.executable, str(CHECKER), str(bad)], capture_output=True, text=True, timeout=120)
+    wrong = subprocess.run([sys.executable, str(xc.REFERENCE), str(bad)], capture_output=True, text=True, timeout=120)
     assert wrong.returncode != 0 and "BR-CO-15" in wrong.stdout + wrong.stderr
 
 
@@ -153,3 +218,12 @@ def test_list_filter_sort_totals_and_spending():
     assert (tot.count, tot.net, tot.gross, tot.open_gross) == (3, Decimal("1000.00"), Decimal("1190.00"), Decimal("1190.00"))
     assert il.spending_by_year(INVOICES) == {2026: Decimal("1190.00")}
     assert il.spending_by_month(INVOICES, 2026)[10] == Decimal("1190.00")
+
+
+def test_rules_list_shows_a_configuration_changed_since_it_was_installed(tmp_path):
+    xc.need_shared()
+    assert _cli("invoice", "rules", "install", str(xc.SHARED_RULES), tmp=tmp_path).returncode == 0
+    installed = next((tmp_path / "data" / "efa-tui" / "xrechnung-rules").glob("3.0.2-*"))
+    (installed / "resources" / "cii" / "16b" / "xsl" / "EN16931-CII-validation.xsl").write_text("<changed/>")
+    listed = _cli("invoice", "rules", tmp=tmp_path)
+    assert listed.returncode == 0 and "GEÄNDERT seit der Installation" in listed.stdout

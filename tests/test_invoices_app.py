@@ -14,12 +14,13 @@ from decimal import Decimal
 import httpx
 import pytest
 from app_support import make_app, settle
-from support import auth
+from support import auth, start_server, stop_server
 from test_invoice_check import _tamper
-from textual.widgets import Input, ProgressBar, Static
+from textual.widgets import Button, Input, Static
 
-from efa_tui import i18n
+from efa_tui import formatting, i18n
 from efa_tui.screens.invoice_detail import InvoiceScreen
+from efa_tui.screens.invoice_signoff import AttestDialog, PaymentForm
 from efa_tui.screens.invoice_dialogs import BillingRunScreen, DisputeScreen, ExportDialog, FindingsScreen, SaveXmlDialog
 from efa_tui.screens.invoices import InvoicesScreen
 from efa_tui.widgets.virtual_table import VirtualTable
@@ -106,8 +107,11 @@ async def test_a_tampered_line_is_flagged_and_disputed(db_url, tmp_path):
             panel = text_of(app, "#inv-line")
             assert "Soll" in panel and "+100,00" in panel and "Betrag weicht ab" in panel
             assert f"{original:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".") in panel
-            # "rechnerisch richtig" with a difference only after a second press: the first warns
+            # "rechnerisch richtig" is an attestation: the dialog warns of the difference; leaving it records nothing
             await pilot.press("a")
+            await settle(pilot)
+            assert isinstance(app.screen, AttestDialog) and app.screen.warning
+            await pilot.press("escape")
             await settle(pilot)
             assert not _api(base, "customer", f"/invoices/{invoice_id}")["review"]["arithmetic_ok_at"]
             # dispute the flagged line, with the suggested reason
@@ -141,10 +145,12 @@ async def test_review_is_recorded_and_visible_to_the_operator(live_server, tmp_p
         detail = await open_number(pilot, number)
         assert detail.detail.check.ok
         assert "alle" in text_of(app, "#inv-check")
-        await pilot.press("f")
-        await settle(pilot, 5)
-        await pilot.press("a")
-        await settle(pilot, 5)
+        for key in ("f", "a"):  # each an attestation, confirmed in its dialog
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, AttestDialog)
+            await pilot.press("ctrl+s")
+            await settle(pilot, 5)
         review = text_of(app, "#inv-review")
         assert review.count("Anna Schmidt") == 2
     seen = _api(live_server, "operator", "/invoices", number=number)["items"][0]["review"]
@@ -152,30 +158,81 @@ async def test_review_is_recorded_and_visible_to_the_operator(live_server, tmp_p
     assert seen["factual_ok_at"] and seen["arithmetic_ok_at"]
 
 
-async def test_operator_billing_run_shows_progress_and_summary(live_server, tmp_path):
-    year = date.today().year + 1
-    app = await build(live_server, tmp_path, identity="operator", start_network=False)
+@pytest.fixture
+def unbilled_server(unbilled_url):
+    """The reference server on a marketplace whose current year nobody has billed yet."""
+    proc, base = start_server(unbilled_url)
+    yield base
+    stop_server(proc)
+
+
+async def test_operator_billing_run_previews_confirms_with_the_totals_and_shows_the_history(unbilled_server, tmp_path):
+    year = date.today().year
+    app = await build(unbilled_server, tmp_path, identity="operator", start_network=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_invoices(pilot)
         await pilot.press("b")
         await settle(pilot)
         run = app.screen
         assert isinstance(run, BillingRunScreen)
-        year_input = run.query_one("#run-year", Input)
-        year_input.value = str(year)
-        await pilot.press("enter")
+        await settle(pilot, 4)
+        assert "Bisherige Abrechnungsläufe" in text_of(app, "#run-history")
+        before = len(run.history)
+        confirm = run.query_one("#run-confirm", Button)
+        assert confirm.disabled, "no run without a preview"
+        run.query_one("#run-year", Input).value = str(year)
+        await pilot.press("enter")  # the preview
         await settle(pilot, 6)
-        bar = run.query_one(ProgressBar)
-        assert run.run is not None and run.run["status"] == "done"
-        assert bar.total == run.run["contracts_total"] > 0 and bar.progress == bar.total
+        preview = run.preview
+        assert preview is not None and preview["invoices_to_create"] > 0
+        assert _api(unbilled_server, "operator", "/invoices", year=year)["items"] == [], "a preview writes nothing"
+        details = text_of(app, "#run-details")
+        gross = formatting.money(preview["gross_total"])
+        assert f"{preview['invoices_to_create']} Rechnungen zu erstellen" in details and gross in details
+        assert not confirm.disabled and gross in str(confirm.label)
+        # Meanwhile another contract starts this year: the confirmed figures are stale.
+        _activate_contract(unbilled_server, date(year, 2, 1))
+        await pilot.click("#run-confirm")
+        await settle(pilot, 6)
+        assert run.run is None and "geändert" in text_of(app, "#run-status")
+        assert run.preview["gross_total"] != preview["gross_total"], "the new figures are shown"
+        assert _api(unbilled_server, "operator", "/invoices", year=year)["items"] == []
+        await pilot.click("#run-confirm")  # confirm the new figures
+        await settle(pilot, 6)
+        assert run.run is not None and run.run["status"] == "done" and run.run["invoices_created"] > 0
         summary = text_of(app, "#run-summary")
-        assert f"{run.run['invoices_created']} Rechnungen erstellt" in summary and run.run["invoices_created"] > 0
-        assert "übersprungen" in summary
-        # a second run for the same year creates nothing and says why
-        await pilot.press("enter")
+        assert f"{run.run['invoices_created']} Rechnungen erstellt" in summary
+        await settle(pilot, 4)
+        assert len(run.history) == before + 1 and run.history[0]["id"] == run.run["id"]
+        history = text_of(app, "#run-history")
+        assert f"Jahr {year}" in history and "Katharina Lorenz" in history
+        # a second preview for the same year bills nobody and says why
+        await pilot.click("#run-preview")
         await settle(pilot, 6)
-        assert "0 Rechnungen erstellt" in text_of(app, "#run-summary")
-        assert "bereits abgerechnet" in text_of(app, "#run-summary")
+        assert "0 Rechnungen zu erstellen" in text_of(app, "#run-details")
+        assert "bereits abgerechnet" in text_of(app, "#run-details")
+        assert confirm.disabled, "nothing to bill: nothing to confirm"
+        # a year not yet begun: the server's reason at once
+        run.query_one("#run-year", Input).value = str(year + 1)
+        await pilot.click("#run-preview")
+        await settle(pilot, 6)
+        assert run.preview is None and f"{year + 1} hat noch nicht begonnen" in text_of(app, "#run-status")
+
+
+def _activate_contract(base: str, start: date) -> None:
+    import uuid
+
+    def hdr(who):
+        return auth(who, **{"Idempotency-Key": str(uuid.uuid4())})
+
+    with httpx.Client(base_url=base, timeout=30) as http:
+        me = http.get("/me", headers=auth("provider")).json()
+        offering = http.get("/offerings", params={"provider": me["organization"]["id"]}, headers=auth("provider")).json()["items"][0]
+        order = http.post("/orders", json={"offering_id": offering["id"]}, headers=hdr("customer2")).json()
+        fees = {"annual_fee": "1200.00", "one_time_fee": "0.00", "distribution_key": "fixed", "vat_rate": "19.00"}
+        for who, body in (("provider", {"action": "propose", "fees": fees}), ("customer2", {"action": "order"}),
+                          ("provider", {"action": "activate", "start_date": start.isoformat()})):
+            assert http.post(f"/orders/{order['id']}/transitions", json=body, headers=hdr(who)).status_code == 200
 
 
 async def test_operator_marks_paid_and_cancels_with_a_credit_note(live_server, tmp_path):
@@ -184,10 +241,14 @@ async def test_operator_marks_paid_and_cancels_with_a_credit_note(live_server, t
     app = await build(live_server, tmp_path, identity="operator", start_network=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_number(pilot, to_pay)
-        await pilot.press("p")  # asks for a second press
+        await pilot.press("p")  # the payment form: value date today, the open amount, a bank reference
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentForm)
+        await pilot.press("ctrl+s")  # the reference is required
         await settle(pilot)
         assert _api(live_server, "operator", "/invoices", number=to_pay)["items"][0]["status"] == "issued"
-        await pilot.press("p")
+        app.screen.form.set_value("bank_reference", "E2E 4711")
+        await pilot.press("ctrl+s")
         await settle(pilot, 5)
         assert _api(live_server, "operator", "/invoices", number=to_pay)["items"][0]["status"] == "paid"
         assert "bezahlt" in text_of(app, "#inv-head")
@@ -295,6 +356,7 @@ def test_every_invoice_message_id_built_at_runtime_exists():
     ids += [f"invoice.label.{a}" for a in ("factual_ok", "arithmetic_ok", "dispute", "cancel")]
     ids += [f"invoice.severity.{s}" for s in ("fatal", "warning")]
     ids += [f"billing.reason.{r}" for r in ("already_billed", "no_operator", "nothing_to_bill")]
+    ids += [f"billing.category.{c}" for c in ("S", "O")]
     for screen in (InvoicesScreen, InvoiceScreen, SpendingScreen, BillingRunScreen, FindingsScreen, PathDialog):
         ids += [b.description for b in screen.BINDINGS if b.description]
         assert all(b.id for b in screen.BINDINGS), screen

@@ -5,17 +5,20 @@ the draft survives closing the form; usage reporting by hand."""
 
 from __future__ import annotations
 
+from datetime import date
 
 import httpx
 import pytest
 from app_support import make_app, screen_text, settle
 from support import auth
+from textual.widgets import Static
 
-from efa_tui import i18n
+from efa_tui import formatting, i18n
 from efa_tui.screens.catalog import CatalogScreen
+from efa_tui.screens.confirm import ConfirmScreen
 from efa_tui.screens.my_offerings import MyOfferingsScreen, PreviewScreen
 from efa_tui.screens.offering_form import ConflictScreen, OfferingFormScreen
-from efa_tui.screens.usage import UsageFormScreen, UsageScreen
+from efa_tui.screens.usage import ReplaceDialog, UsageFormScreen, UsageScreen
 
 
 @pytest.fixture(autouse=True)
@@ -194,7 +197,10 @@ async def test_the_draft_of_a_new_offering_survives_closing_the_form(server, tmp
         await settle(pilot)
         await type_into(pilot, app.screen, "title", "Halbfertiges Angebot")
         await settle(pilot)
-        await pilot.press("escape")
+        await pilot.press("escape")  # left with changes: asked what becomes of them
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("b")  # als Entwurf behalten
         await settle(pilot)
         await pilot.press("n")
         await settle(pilot)
@@ -232,16 +238,31 @@ async def test_retire_after_preview_and_usage_report_by_hand(server, tmp_path):
         await settle(pilot)
         form = app.screen
         assert isinstance(form, UsageFormScreen)
-        oid = sorted(usage.contracts)[0]
+        assert form.form.value("order_id") == ""  # no contract preselected: the provider picks one
+        # A month already reported: the figure is replaced only after old → new was shown and confirmed.
+        oid, year, month, old = next((r["order_id"], r["year"], r["month"], r["cases"]) for r in usage.reports
+                                     if r["order_id"] in usage.contracts and r["cases"] != 1234)
         form.form.set_value("order_id", str(oid))
-        form.form.set_value("period", "01/2026")
+        form.form.set_value("period", f"{month:02d}/{year}")
         form.form.set_value("cases", "1.234")
         await pilot.pause()
         await pilot.press("ctrl+s")
         await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ReplaceDialog)
+        assert f"{formatting.number(old)} → 1.234" in str(dialog.query_one("#replace-text", Static).render())
+        await pilot.press("escape")  # not confirmed: nothing sent
+        await settle(pilot)
+        assert app.screen is form
+        assert {(r["month"], r["cases"]) for r in server_get(server, "provider", "/usage", order_id=oid, year=year).json()["items"]} \
+            >= {(month, old)}
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("ctrl+s")  # replace
+        await settle(pilot)
         assert app.screen is usage
-        reports = server_get(server, "provider", "/usage", order_id=oid, year=2026).json()["items"]
-        assert {(r["month"], r["cases"]) for r in reports} >= {(1, 1234)}
+        reports = server_get(server, "provider", "/usage", order_id=oid, year=year).json()["items"]
+        assert {(r["month"], r["cases"]) for r in reports} >= {(month, 1234)}
         assert usage.query_one("#usage").row_count >= rows_before
 
 
@@ -255,7 +276,7 @@ def test_every_message_of_these_screens_exists_in_both_languages():
     from efa_tui.store.record_search import INVOICE_STATES, ORDER_STATES
 
     screens = (MyOfferingsScreen, PreviewScreen, OfferingFormScreen, ConflictScreen, UsageScreen, UsageFormScreen,
-               UsageImportScreen, SupportScreen, TrailScreen, RecordScreen)
+               UsageImportScreen, ReplaceDialog, SupportScreen, TrailScreen, RecordScreen)
     ids = {b.description for cls in screens for b in cls.BINDINGS}
     ids |= {f"offering.status.{s}" for s in ("draft", "published", "retired")}
     ids |= {f"offering.maturity.{m}" for m in rules.MATURITIES} | set(LABELS.values())
@@ -285,8 +306,12 @@ async def test_usage_csv_import_names_bad_lines_and_sends_a_good_file(server, tm
         oid = sorted(usage.contracts)[0]
         bad = tmp_path / "falsch.csv"
         bad.write_text(f"Bestellung;Zeitraum;Fälle\n{oid};13/2025;5\n999999;02/2025;4\n", encoding="utf-8")
+        # A month already reported (replaced only after old → new is confirmed) and the running month.
+        old = min((r for r in usage.reports if r["order_id"] == oid), key=lambda r: (r["year"], r["month"]))
+        today = date.today()
         good = tmp_path / "fallzahlen.csv"
-        good.write_bytes(f"Bestellung;Zeitraum;Fälle\n#{oid};02/2025;1.500\n{oid};2025-03;17\n".encode("cp1252"))
+        good.write_bytes(f"Bestellung;Zeitraum;Fälle\n#{oid};{old['month']:02d}/{old['year']};1.500\n"
+                         f"{oid};{today.year}-{today.month:02d};17\n".encode("cp1252"))
 
         await pilot.press("i")
         await settle(pilot)
@@ -304,13 +329,17 @@ async def test_usage_csv_import_names_bad_lines_and_sends_a_good_file(server, tm
         screen.query_one("#import-path").value = str(good)
         await pilot.press("enter")
         await settle(pilot)
-        assert "2 Zeilen geprüft" in screen_text(app)
+        text = screen_text(app)
+        assert "2 Zeilen geprüft" in text and f"{formatting.number(old['cases'])} → 1.500" in text
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ReplaceDialog)  # the replacement is confirmed first
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is usage
         assert app.session.outbox.counts() == {"done": 2}
-    reports = server_get(server, "provider", "/usage", order_id=oid, year=2025).json()["items"]
-    assert {(r["month"], r["cases"]) for r in reports} >= {(2, 1500), (3, 17)}
+    reports = server_get(server, "provider", "/usage", order_id=oid).json()["items"]
+    assert {(r["year"], r["month"], r["cases"]) for r in reports} >= {(old["year"], old["month"], 1500), (today.year, today.month, 17)}
 
 
 async def test_offline_retire_waits_in_the_outbox_and_the_row_says_so(server, tmp_path):

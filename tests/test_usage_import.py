@@ -178,3 +178,22 @@ def test_a_file_the_csv_module_cannot_read_is_a_message_not_a_traceback():
     data = ("Bestellung;Zeitraum;Fälle\n12;03/2026;\"" + "x" * 200_000 + "\"\n").encode()
     result = usage_import.parse(data, CONTRACTS, today=TODAY)
     assert not result.ok and str(result.errors[0]).startswith("Die Datei ist keine lesbare CSV-Datei")
+
+
+def test_only_months_of_the_contract_term_and_replacements_named():
+    contracts = {
+        12: {**CONTRACTS[12], "start_date": "2026-03-15"},
+        13: {**CONTRACTS[13], "start_date": "2025-01-01", "end_date": "2026-05-31"},
+    }
+    result = usage_import.parse("Bestellung;Zeitraum;Fälle\n12;02/2026;5\n12;03/2026;6\n13;06/2026;7\n13;05/2026;8\n", contracts,
+                                today=TODAY)
+    assert [str(e) for e in result.errors] == [
+        "Zeile 2: 02/2026 liegt außerhalb der Vertragslaufzeit (meldbar: 03/2026 bis 11/2026).",
+        "Zeile 4: 06/2026 liegt außerhalb der Vertragslaufzeit (meldbar: 01/2025 bis 05/2026).",
+    ]
+    ok = usage_import.parse("Bestellung;Zeitraum;Fälle\n12;03/2026;6\n13;05/2026;8\n12;04/2026;9\n", contracts, today=TODAY)
+    assert ok.ok
+    reports = [{"order_id": 12, "year": 2026, "month": 3, "cases": 4}, {"order_id": 12, "year": 2026, "month": 4, "cases": 9}]
+    # line 2 replaces 4 by 6; line 4 reports the same figure again (nothing replaced)
+    assert usage_import.replacements(ok.lines, reports) == {2: 4}
+    assert ok.lines[0].body(replaces=4) == {"order_id": 12, "year": 2026, "month": 3, "cases": 6, "replaces": 4}

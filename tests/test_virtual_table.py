@@ -473,3 +473,30 @@ def test_print_first_rows_virtual_table_vs_datatable(capsys: pytest.CaptureFixtu
         for name, value in figures.items():
             print(f"{name}: {value:.3f}")
     assert set(figures) == {"virtual_table_first_rows_s", "datatable_first_rows_s"}
+
+
+class WindowSource(RecordingSource):
+    """A source that answers the total and a window in one call (as the catalog's does)."""
+
+    def window(self, offset: int, limit: int) -> tuple[int, list[tuple[Any, Sequence[str]]]]:
+        self.calls.append(("window", offset, limit, threading.get_ident()))
+        end = min(self.n, offset + limit)
+        return self.n, [(f"{self.prefix}-{i}", (f"{self.prefix} {i}", str(i))) for i in range(offset, end)]
+
+
+@pytest.mark.asyncio
+async def test_a_window_source_is_loaded_with_one_call() -> None:
+    source = WindowSource(N)
+    app = TableApp(source)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot, N)
+        assert [(method, offset) for method, offset, *_ in source.calls] == [("window", 0)]
+        assert lines(table)[1].startswith(" row 0 ")
+        # a reload that keeps the cursor far down a shorter list still shows the cursor's rows
+        table.move_cursor(5_000)
+        await pilot.pause()
+        shorter = WindowSource(6_000, "new")
+        table.set_source(shorter, keep_cursor=True)
+        await wait_for(pilot, lambda: table.total == 6_000 and not table.is_loading)
+        assert table.cursor_key == "new-5000"
+        assert "new 5000" in "".join(lines(table))

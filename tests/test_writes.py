@@ -80,7 +80,7 @@ def _plant_running_key(db_url: str, token: str, k: str, age: timedelta, request_
 
     engine = create_engine(db_url)
     with engine.begin() as conn:
-        user_id = conn.execute(select(db.users.c.id).where(db.users.c.token_sha256 == token_digest(token))).scalar_one()
+        user_id = conn.execute(select(db.api_tokens.c.user_id).where(db.api_tokens.c.token_sha256 == token_digest(token))).scalar_one()
         scope = {"type": "http", "method": "POST", "path": path, "headers": [], "query_string": b""}
         conn.execute(insert(db.idempotency_keys).values(
             user_id=user_id, key=k, request_hash=fingerprint(Request(scope), request_body), state="running",

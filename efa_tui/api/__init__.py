@@ -5,7 +5,7 @@ errors (problem+json as exceptions). Headless: never imports Textual."""
 # the app paints its first screen before httpx and the pydantic models are loaded.
 _MODULES = {
     "ApiClient": "client", "ApiResponse": "client",
-    "BillingRun": "models", "Contact": "models", "Fees": "models", "Invoice": "models", "InvoiceLine": "models",
+    "BilledUnits": "models", "BillingRun": "models", "Contact": "models", "Fees": "models", "Invoice": "models", "InvoiceLine": "models",
     "Me": "models", "Offering": "models", "Order": "models", "OrderEvent": "models", "Organization": "models",
     "Page": "models", "Ref": "models", "UsageReport": "models",
 }
@@ -25,7 +25,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "ApiClient", "ApiError", "ApiResponse", "BadRequest", "BillingRun", "Conflict", "Contact", "Fees", "FieldError",
+    "ApiClient", "ApiError", "ApiResponse", "BadRequest", "BilledUnits", "BillingRun", "Conflict", "Contact", "Fees", "FieldError",
     "Forbidden", "Invoice", "InvoiceLine", "Me", "NotFound", "Offering", "Order", "OrderEvent", "Organization", "Page",
     "PreconditionFailed", "PreconditionRequired", "RateLimited", "Ref", "ServerError", "Unauthorized", "Unreachable",
     "UsageReport", "ValidationFailed", "is_retryable_status",

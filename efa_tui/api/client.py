@@ -56,9 +56,10 @@ class ApiResponse:
 
 
 def _json_default(value: Any) -> Any:
-    # Money as a string with its exact digits, never via float.
+    # Money as a string with its exact digits, never via float, never with an exponent
+    # (str(Decimal("1.2E+3")) would be "1.2E+3", which the server refuses).
     if isinstance(value, Decimal):
-        return str(value)
+        return f"{value:f}"
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Enum):
@@ -384,8 +385,12 @@ class ApiClient:
 
     # usage
 
-    async def report_usage(self, order_id: int, year: int, month: int, cases: int, idempotency_key: str) -> UsageReport:
-        body = {"order_id": int(order_id), "year": int(year), "month": int(month), "cases": int(cases)}
+    async def report_usage(self, order_id: int, year: int, month: int, cases: int, idempotency_key: str,
+                           replaces: int | None = None) -> UsageReport:
+        """``replaces``: the figure already reported for that month that this one replaces."""
+        body: dict[str, int] = {"order_id": int(order_id), "year": int(year), "month": int(month), "cases": int(cases)}
+        if replaces is not None:
+            body["replaces"] = int(replaces)
         return await self._post("/usage", UsageReport, body, idempotency_key)
 
     async def list_usage(self, **params: Any) -> Page[UsageReport]:
@@ -393,9 +398,19 @@ class ApiClient:
 
     # billing
 
-    async def start_billing_run(self, year: int, idempotency_key: str, *, timeout: float | None = None) -> BillingRun:
-        """Bill a year; the server answers when the run is done, so the timeout is generous."""
-        return await self._post("/billing/runs", BillingRun, {"year": int(year)}, idempotency_key,
+    async def preview_billing_run(self, year: int, *, timeout: float | None = None) -> dict[str, Any]:
+        """What a billing run for ``year`` would create (the server's dry run; writes nothing):
+        ``invoices_to_create``, ``net_total``, ``gross_total``, ``invoices``, ``skipped``."""
+        resp = await self.request("POST", "/billing/runs", json={"year": int(year), "dry_run": True},
+                                  timeout=timeout or max(self.timeout, 120.0))
+        return resp.data
+
+    async def start_billing_run(self, year: int, confirm_gross_total: Decimal | str, idempotency_key: str, *,
+                                timeout: float | None = None) -> BillingRun:
+        """Bill a year, confirming the preview's gross total (409 ``Conflict`` when the figures
+        changed since); the server answers when the run is done, so the timeout is generous."""
+        body = {"year": int(year), "confirm_gross_total": Decimal(str(confirm_gross_total))}
+        return await self._post("/billing/runs", BillingRun, body, idempotency_key,
                                 timeout=timeout or max(self.timeout, 120.0))
 
     async def get_billing_run(self, run_id: int) -> BillingRun:

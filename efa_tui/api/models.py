@@ -146,6 +146,8 @@ class Order(ApiModel):
     target_group_size: int | None = None
     fees: Fees | None = None  # from the proposal on
     terms: str | None = None
+    minimum_term_months: int | None = None  # the term rules the contract dates follow
+    notice_period_months: int | None = None
     start_date: date | None = None
     end_date: date | None = None
     ordered_at: datetime | None = None
@@ -179,6 +181,16 @@ class Dispute(ApiModel):
     reason: Text = ""
 
 
+class BilledUnits(ApiModel):
+    """A line as the XRechnung states it: quantity (unit code) × price per base quantity,
+    e.g. 5 MON × 4800.00 per 12 MON for five months of an annual fee."""
+
+    quantity: Decimal = Decimal(0)
+    unit_code: Text = ""
+    price: Decimal = Decimal(0)
+    base_quantity: Decimal = Decimal(1)
+
+
 class InvoiceLine(ApiModel):
     id: int
     position: int = 0
@@ -196,6 +208,7 @@ class InvoiceLine(ApiModel):
     gross: Decimal = Decimal(0)
     period_start: date | None = None
     period_end: date | None = None
+    billed: BilledUnits | None = None
     dispute: Dispute | None = None
 
 
@@ -213,6 +226,36 @@ class Review(ApiModel):
     factual_ok_at: datetime | None = None
     arithmetic_ok_by: str | None = None
     arithmetic_ok_at: datetime | None = None
+
+
+class PaymentRecord(ApiModel):
+    """A payment booked by the operator, as the bank statement shows it."""
+
+    id: int
+    value_date: date | None = None
+    amount: Decimal = Decimal(0)
+    bank_reference: Text = ""
+    recorded_by: Text = ""
+    recorded_at: datetime | None = None
+
+
+class ReviewEvent(ApiModel):
+    """One step of the invoice check: a sign-off, its withdrawal, a dispute, its resolution."""
+
+    action: Text = ""
+    line_ids: list[int] = Field(default_factory=list)
+    reason: Text = ""
+    by: Text = ""
+    role: Text = ""
+    at: datetime | None = None
+
+
+class CreditNoteRef(ApiModel):
+    id: int
+    number: Text = ""
+    gross: Decimal = Decimal(0)
+    issue_date: date | None = None
+    scope: Text = ""  # partial | full
 
 
 class VatGroup(ApiModel):
@@ -248,6 +291,14 @@ class Invoice(ApiModel):
     cancelled_at: datetime | None = None
     review: Review = Field(default_factory=Review)
     disputed_lines: int = 0  # lines the customer disputes (lists show "beanstandet" without the lines)
+    paid_amount: Decimal = Decimal(0)
+    credited_amount: Decimal = Decimal(0)  # by partial credit notes
+    open_amount: Decimal = Decimal(0)
+    partially_paid: bool = False
+    credit_scope: str | None = None  # a credit note's: partial | full
+    payments: list[PaymentRecord] | None = None
+    review_history: list[ReviewEvent] | None = None
+    credit_notes: list[CreditNoteRef] | None = None
     version: int = 0
     updated_at: datetime | None = None
     vat_breakdown: list[VatGroup] | None = None
@@ -269,13 +320,14 @@ class BillingRun(ApiModel):
     year: int
     status: Text = ""
     started_at: datetime | None = None
+    started_by: Ref | None = None  # who ran it
     finished_at: datetime | None = None
     contracts_total: int | None = None
     contracts_billed: int | None = None
     invoices_created: int | None = None
     net_total: Decimal | None = None
     gross_total: Decimal | None = None
-    skipped: list[dict[str, Any]] = Field(default_factory=list)  # {customer_id, reason, detail}
+    skipped: list[dict[str, Any]] = Field(default_factory=list)  # {customer_id, customer_name, reason, detail, vat_category}
 
 
 T = TypeVar("T")
@@ -290,7 +342,7 @@ class Page(ApiModel, Generic[T]):
 
 
 __all__ = [
-    "Actor", "Address", "ApiModel", "BillingRun", "Contact", "Dispute", "Fees", "Invoice", "InvoiceLine", "Me",
+    "Actor", "Address", "ApiModel", "BilledUnits", "BillingRun", "Contact", "Dispute", "Fees", "Invoice", "InvoiceLine", "Me",
     "Offering", "OfferingRef", "Order", "OrderEvent", "Organization", "Page", "Payment", "Ref", "Review",
     "UsageReport", "VatGroup",
 ]

@@ -176,7 +176,7 @@ def _line_arithmetic(line: BilledLine) -> Decimal | None:
     """The net a line's own figures give, or None when they do not determine it."""
     if line.kind in TIME_BASED and line.months:
         return round_cents(line.quantity * line.unit_price * line.months / Decimal(12))
-    if line.kind in ("one_time", "per_case"):
+    if line.kind in ("one_time", "per_case", "credit"):
         return round_cents(line.quantity * line.unit_price)
     return None
 
@@ -201,6 +201,9 @@ def _compare(line: BilledLine, charge: Charge, vat_rate: Decimal) -> list[str]:
     if line.net != charge.net:
         reasons.append(AMOUNT)
     return reasons
+
+
+CREDIT = "credit"  # the line kind of a partial credit note (routes/invoices.py)
 
 
 def check_invoice(
@@ -233,6 +236,13 @@ def check_invoice(
         own = _line_arithmetic(line)
         own_reasons = ([LINE_ARITHMETIC] if own is not None and own != line.net else []) + \
                       ([] if _vat_shown_ok(line) else [LINE_VAT])
+        if line.kind == CREDIT:
+            # A partial credit note's line credits an amount of an invoice line (a disputed part):
+            # no contract gives it, so only its own arithmetic is checked.
+            checks.append(LineCheck(line.position, line.line_id, line.order_id, line.kind,
+                                    LineStatus.WRONG if own_reasons else LineStatus.OK, line.net, line.net, tuple(own_reasons)))
+            expected_pairs.append((line.net, line.vat_rate))
+            continue
         if contract is None:
             checks.append(LineCheck(line.position, line.line_id, line.order_id, line.kind, LineStatus.NO_CONTRACT,
                                     line.net, ZERO, tuple(own_reasons)))

@@ -61,3 +61,8 @@ def check_leitweg_id(value: str) -> LeitwegCheck:
             f"Check digits {digits} are wrong (MOD 97-10), expected {expected}.",
         )
     return LeitwegCheck(True)
+
+
+def has_leitweg_form(value: str) -> bool:
+    """True when the text is built like a Leitweg-ID (its check digits may still be wrong)."""
+    return bool(_FORM.match((value or "").strip()))

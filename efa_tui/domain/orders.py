@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 
@@ -100,3 +100,92 @@ def termination_date(notice_given: date, notice_months: int) -> date:
     month_index = notice_given.month - 1 + notice_months
     year, month = notice_given.year + month_index // 12, month_index % 12 + 1
     return date(year, month, calendar.monthrange(year, month)[1])
+
+
+# --- contract dates ------------------------------------------------------------------------------
+#
+# One place for the dates a contract may take (the server enforces them with a 422 that names the
+# earliest allowed date; the order forms propose that date):
+#
+# * Activation (start of the contract): not before the day of the binding order, not more than
+#   BACKDATE_MONTHS before today (a provider may record a start it forgot, not one from 0001-01-01),
+#   not more than START_AHEAD_MONTHS after today.
+# * Termination (end of the contract): notice is given today; the end is at the earliest the last
+#   day of the month in which the notice period runs out (``termination_date``) and not before the
+#   minimum term is over (start + minimum term − 1 day, to the end of that month); never before the
+#   start; at most END_AHEAD_YEARS after today.
+# * Usage is reported only for months that lie (at least partly) inside the contract's term and
+#   not after the current month.
+
+BACKDATE_MONTHS = 12
+START_AHEAD_MONTHS = 24
+END_AHEAD_YEARS = 10
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by whole months, clamped to the last day of a shorter month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    earliest: date
+    latest: date
+    reason: str  # which rule set the earliest date (English, for the problem detail)
+
+    def contains(self, day: date) -> bool:
+        return self.earliest <= day <= self.latest
+
+
+def activation_window(ordered_on: date | None, today: date) -> DateWindow:
+    """The start dates an activation may give."""
+    floor = add_months(today, -BACKDATE_MONTHS)
+    if ordered_on is not None and ordered_on >= floor:
+        earliest, reason = ordered_on, f"a contract cannot start before its binding order of {ordered_on.isoformat()}"
+    else:
+        earliest, reason = floor, f"a contract cannot start more than {BACKDATE_MONTHS} months back"
+    return DateWindow(earliest, add_months(today, START_AHEAD_MONTHS), reason)
+
+
+def month_end(day: date) -> date:
+    return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+
+
+def minimum_term_end(start: date, minimum_term_months: int) -> date:
+    """The last day of the minimum term (12 months from 15.03.2026: 14.03.2027)."""
+    return add_months(start, max(minimum_term_months, 0)) - timedelta(days=1) if minimum_term_months > 0 else start
+
+
+def termination_window(start: date | None, today: date, *, minimum_term_months: int, notice_months: int) -> DateWindow:
+    """The end dates a termination given today may name."""
+    by_notice = termination_date(today, max(notice_months, 0))
+    earliest, reason = by_notice, f"with {notice_months} months' notice given today the contract ends on {by_notice.isoformat()} at the earliest"
+    if start is not None:
+        # Contracts end at the end of a month: the minimum term's last day rounded up to it.
+        term_end = month_end(minimum_term_end(start, minimum_term_months))
+        if term_end > earliest:
+            earliest, reason = term_end, f"the minimum term of {minimum_term_months} months runs until {term_end.isoformat()}"
+        if start > earliest:
+            earliest, reason = start, f"a contract cannot end before it starts ({start.isoformat()})"
+    return DateWindow(earliest, add_months(today, END_AHEAD_YEARS * 12), reason)
+
+
+def contract_phase(state: OrderState | str, end_date: date | None, today: date) -> str:
+    """What a contract is for the people reading it: "terminating" (gekündigt zum …) while a
+    terminated contract still runs, "ended" (beendet) after its last day, else the state itself."""
+    if OrderState(state) is OrderState.TERMINATED:
+        return "ended" if end_date is None or end_date < today else "terminating"
+    return OrderState(state).value
+
+
+def usage_months(start: date | None, end: date | None, today: date) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The first and last (year, month) usage may be reported for: the months the contract runs
+    in, up to the current month. None: no month (not started yet)."""
+    if start is None:
+        return None
+    first = (start.year, start.month)
+    last_day = min(end, today) if end is not None else today
+    last = (last_day.year, last_day.month)
+    return (first, last) if first <= last else None

@@ -11,6 +11,9 @@ preview all call these functions):
 * The one-time fee is billed once, on the first invoice of the contract.
 * Per-case parts are billed on the cases reported for the year (no pro rata).
 * Every line is rounded half-up to cents on its own.
+* A time-based line states its factor so that a person can re-add it (``billed_units``): the
+  quantity is the billed months (unit MON) and the price is the amount for a full year per
+  12 months (price base quantity 12), e.g. "5 MON × 4.800,00 € je 12 MON = 2.000,00 €".
 """
 
 from __future__ import annotations
@@ -52,6 +55,41 @@ class Charge:
     unit_price: Decimal
     months: int  # billable months (12 = full year); 0 for one-time and per-case lines
     net: Decimal  # rounded half-up to cents
+
+
+TIME_BASED = ("annual", "per_inhabitant", "target_group")  # billed by months of the calendar year
+MONTH = "MON"  # UN/ECE Rec 20: month
+ONE = "C62"  # UN/ECE Rec 20: one (unit)
+MONTHS_PER_YEAR = Decimal(12)
+
+
+@dataclass(frozen=True)
+class BilledUnits:
+    """A line as quantity × price / base quantity (BT-129, BT-130, BT-146, BT-149)."""
+
+    quantity: Decimal
+    unit_code: str
+    price: Decimal  # net price per ``base_quantity`` units; may carry more than two decimals
+    base_quantity: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return round_cents(self.quantity * self.price / self.base_quantity)
+
+
+def billed_units(kind: str, quantity: Decimal, unit_price: Decimal, months: int) -> BilledUnits:
+    """How a line is stated on the invoice (XRechnung and the invoice detail), from its charge:
+    a time-based line as ``months`` MON × the full year's amount per 12 MON (the pro-rata factor
+    visible); others as quantity × unit price."""
+    if kind in TIME_BASED and months:
+        year_amount = (Decimal(quantity) * Decimal(unit_price)).normalize()
+        if year_amount == year_amount.to_integral_value():
+            year_amount = year_amount.quantize(Decimal("0.01"))
+        return BilledUnits(Decimal(months), MONTH, year_amount, MONTHS_PER_YEAR)
+    count = Decimal(quantity)
+    if count == count.to_integral_value():
+        count = count.quantize(Decimal(1))  # 1, not 1.000
+    return BilledUnits(count, ONE, Decimal(unit_price), Decimal(1))
 
 
 def billable_months(start: date, end: date | None, year: int) -> int:

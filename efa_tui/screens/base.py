@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from textual.screen import ModalScreen, Screen, ScreenResultType
+from textual.widget import Widget
 
 from .localize import localize_bindings
 
@@ -30,6 +31,7 @@ class _AppScreenBase:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         localize_bindings(self)  # type: ignore[arg-type]
+        self.keyboard_ready = not self.OWNS_KEYBOARD  # the app holds the keys typed until then
 
     # `_on_mount`, not `on_mount`: Textual calls both, so screens keep their own `on_mount`
     # (which runs first: Textual walks the class's MRO from the subclass).
@@ -40,8 +42,45 @@ class _AppScreenBase:
     def show_chrome(self) -> None:
         """Mount the chrome (once) and show in it who is signed in and the status now."""
         mount_chrome = getattr(self.app, "mount_chrome", None)  # type: ignore[attr-defined]
-        if mount_chrome is not None:  # a bare App (widget tests) has none
+        if mount_chrome is not None and self.is_attached:  # a bare App (widget tests) has none  # type: ignore[attr-defined]
             mount_chrome(self)
+
+    # --- the keyboard ------------------------------------------------------------------------------
+    # A screen that owns the keyboard takes every key typed from the moment it is pushed: Textual
+    # focuses a widget only once the screen is mounted (and Widget.focus() is deferred), so keys
+    # typed right after `b` or `p` would reach the app's bindings (`q` quit, digits switched
+    # areas). The app holds them until the screen has its focus (`keyboard_ready`), then replays
+    # them. A screen whose action opens a form after reading something in a thread calls
+    # `keys_to_next_screen()` first, so that the keys typed meanwhile wait too.
+
+    def keys_to_next_screen(self) -> None:
+        hold = getattr(self.app, "hold_keys", None)  # type: ignore[attr-defined]
+        if hold is not None:
+            hold()
+
+    def first_focus(self) -> Widget | None:
+        """What has the focus when the screen opens, if Textual's AUTO_FOCUS found nothing."""
+        return None
+
+    def _on_screen_resume(self) -> None:
+        if not self.keyboard_ready:
+            # After Textual's own auto focus (the same event, handled after this one).
+            self.call_after_refresh(self.opened)
+
+    def opened(self) -> None:
+        """The screen is shown and focused: it takes the keys typed so far. A screen that fills
+        itself in first (a form restoring its draft) calls `take_keyboard` itself once done."""
+        self.take_keyboard()
+
+    def take_keyboard(self) -> None:
+        if self.keyboard_ready:
+            return
+        if self.focused is None and (first := self.first_focus()) is not None:  # type: ignore[attr-defined]
+            self.set_focus(first)  # type: ignore[attr-defined]
+        self.keyboard_ready = True
+        release = getattr(self.app, "release_keys", None)  # type: ignore[attr-defined]
+        if release is not None:
+            release()
 
     # --- who is signed in ---------------------------------------------------------------------
 

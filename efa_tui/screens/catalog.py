@@ -45,10 +45,17 @@ class CatalogSource:
         return self.cache.count(self.query, filters=self.filters)
 
     def fetch(self, offset: int, limit: int) -> list[tuple[Any, list[str]]]:
+        return self.window(offset, limit)[1]
+
+    def window(self, offset: int, limit: int) -> tuple[int, list[tuple[Any, list[str]]]]:
+        """The total and the rows ``[offset, offset + limit)``: one search, one cache read."""
         page = self.cache.search(self.query, filters=self.filters, sort=self.sort, offset=offset, limit=limit)
+        return page.total, self._cells(page.rows)
+
+    def _cells(self, found) -> list[tuple[Any, list[str]]]:
         rows = []
         language = i18n.current_language()
-        for r in page.rows:
+        for r in found:
             cells = {"title": clean(r.title), "provider": clean(r.provider_name), "category": clean(r.category),
                      "annual_fee": _money(r.annual_fee, language), "key": i18n.t(f"key.{r.distribution_key}")}
             rows.append((r.id, [cells[k] for k in self.columns]))

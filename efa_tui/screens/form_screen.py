@@ -10,7 +10,12 @@ which request it makes:
   key makes a retry after a lost reply harmless, so a double press never makes two orders;
 * a 422 puts the server's field errors at the fields and keeps the input (the refused outbox
   item is discarded: the draft holds the input, the next submit is a new request); other
-  refusals are shown as a notification; offline, the write waits in the outbox and the form closes.
+  refusals are shown as a notification; offline, the write waits in the outbox and the form closes;
+* it owns the keyboard (base.AppScreen.OWNS_KEYBOARD): the first field has the focus from the
+  first key typed, the field with a problem after a refused send, and a restored draft is
+  checked at once (a wrong Leitweg-ID shows its reason on reopen);
+* escape with changes asks: discard them, keep them as a draft, or go on editing. A form sent or
+  left is gone from the stack for good (the app also takes it off when the user leaves the area).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from .. import i18n
@@ -32,6 +38,7 @@ from ..store.outbox import CONFLICT, DONE, NEEDS_ATTENTION, PENDING, OutboxItem
 from ..text import clean
 from ..widgets.form import Form, FormField
 from .base import AppScreen
+from .confirm import Choice, ConfirmScreen
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,8 @@ class FormScreen(AppScreen):
     FormScreen #form-buttons { height: auto; padding: 0 1; }
     FormScreen #form-buttons Button { margin-right: 2; }
     """
+    OWNS_KEYBOARD = True
+    AUTO_FOCUS = ""  # not Textual's first focusable (the scrolling form itself): its first field
 
     def __init__(self, session, draft_key: str, defaults: dict[str, Any] | None = None, *,
                  errors: dict[str, str] | None = None, **kwargs):
@@ -73,6 +82,9 @@ class FormScreen(AppScreen):
         self._draft_seq = 0
         self._saved_seq = 0
         self.restored = False  # a draft was found and put back
+        self._opened_with: dict[str, Any] | None = None  # the values shown on opening (draft included)
+        self._shown = False  # on screen (base.opened); the keys typed meanwhile wait for the draft too
+        self._filled = False  # the draft put back (or none found), its problems shown
 
     # --- what a subclass says -------------------------------------------------------------------
 
@@ -126,15 +138,47 @@ class FormScreen(AppScreen):
     def form(self) -> Form:
         return self.query_one("#form", Form)
 
+    def first_focus(self) -> Widget | None:
+        form = self.form
+        return form.control(form.fields[0].name) if form.fields else None
+
+    def changed(self) -> bool:
+        """Edited since the form opened (with its draft, if one was restored)?"""
+        return self._opened_with is not None and self.form.values() != self._opened_with
+
     # --- the draft ------------------------------------------------------------------------------
 
     @work(thread=True, group="draft-load", exit_on_error=False)
     def restore_draft(self) -> None:
-        draft = self.session.drafts.load(self.draft_key)
-        if draft:
-            self.app.call_from_thread(self._restore, draft)
-        elif self.initial_errors:
-            self.app.call_from_thread(self._show_initial_errors)
+        draft = None
+        try:
+            draft = self.session.drafts.load(self.draft_key)
+        finally:  # also when the draft cannot be read: the form opens without it
+            if draft:
+                self.app.call_from_thread(self._restore, draft)
+            else:
+                self.app.call_from_thread(self._opened)
+
+    def _opened(self) -> None:
+        self._opened_with = self.form.values()
+        if self.initial_errors:
+            self._show_initial_errors()
+        else:
+            self._ready()
+
+    def opened(self) -> None:
+        self._shown = True
+        if self._filled:
+            self.take_keyboard()
+        else:  # a draft that takes long to read must not keep the keys (escape too) for long
+            self.set_timer(2.0, self.take_keyboard)
+
+    def _ready(self) -> None:
+        """Filled in (draft restored, problems shown): the keys typed so far go into the form now,
+        not before — a draft put back later would overwrite them."""
+        self._filled = True
+        if self._shown:
+            self.take_keyboard()
 
     def _restore(self, draft: dict[str, Any]) -> None:
         form = self.form
@@ -142,13 +186,23 @@ class FormScreen(AppScreen):
             if f.name in draft:
                 form.set_value(f.name, draft[f.name])
         self.restored = True
+        self._opened_with = form.values()
         self.notify(i18n.t("form.draft_restored"))
+        # Checked at once, each field by its rule as if just typed (a Leitweg-ID gone wrong shows why),
+        # then the server's problems from an earlier refusal — after the restored values' change
+        # events, which would recheck (and clear) the fields.
+        self.call_after_refresh(self._check_restored)
+
+    def _check_restored(self) -> None:
+        self.form.recheck()
         if self.initial_errors:
-            # After the restored values' change events, which would recheck (and clear) the fields.
-            self.call_after_refresh(self._show_initial_errors)
+            self._show_initial_errors()
+        else:
+            self._ready()
 
     def _show_initial_errors(self) -> None:
         self.form.show_errors(self.initial_errors)
+        self._ready()
 
     def on_form_changed(self, event: Form.Changed) -> None:
         self._draft_seq += 1
@@ -179,6 +233,31 @@ class FormScreen(AppScreen):
             self.action_close()
 
     def action_close(self) -> None:
+        """Escape: leave. Unchanged, at once; with changes, the user says what becomes of them."""
+        if self._sending:
+            return
+        if not self.changed():
+            self.dismiss(None)
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == "discard":
+                self.discard()
+            elif choice == "keep":
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen(i18n.t("form.leave.question"), [
+            Choice("discard", i18n.t("form.leave.discard_key"), "form.leave.discard"),
+            Choice("keep", i18n.t("form.leave.keep_key"), "form.leave.keep", primary=True),
+            Choice("stay", "escape", "form.leave.stay"),
+        ], i18n.t("form.leave.detail")), answered)
+
+    @work(group="discard", exit_on_error=False)
+    async def discard(self) -> None:
+        """Abandoned: the draft goes too, so the form opens fresh next time (the offering's fees,
+        not the ones typed and dropped)."""
+        await asyncio.to_thread(self._drop_draft)
+        self.notify(i18n.t("form.discarded"))
         self.dismiss(None)
 
     def action_submit(self) -> None:

@@ -7,7 +7,6 @@ and validated."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -20,11 +19,13 @@ from textual.widgets import Static
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
 from ..domain.invoice_check import InvoiceCheck, LineCheck, LineStatus
+from ..domain.pricing import TIME_BASED
 from ..store import invoice_list as il
 from ..store.invoice_detail import InvoiceDetail, load_detail
 from ..store.outbox import DONE, PENDING
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
+from . import invoice_signoff
 from .base import AppScreen
 from .invoices import NARROW, role_of
 
@@ -43,7 +44,7 @@ def line_columns(width: int) -> list[Column]:
     return [Column("pos", i18n.t("invoice.col.pos"), width=3, align="right"),
             Column("name", i18n.t("invoice.col.name")),
             Column("contract", i18n.t("invoice.col.contract"), width=8),
-            Column("qty", i18n.t("invoice.col.qty"), width=9, align="right"),
+            Column("qty", i18n.t("invoice.col.qty"), width=16, align="right"),
             Column("price", i18n.t("invoice.col.price"), width=12, align="right"),
             Column("net", i18n.t("invoice.col.net"), width=12, align="right"),
             Column("vat", i18n.t("invoice.col.vat"), width=11, align="right"),
@@ -58,6 +59,18 @@ def quantity(value: Any, kind: str) -> str:
         return ""
     q = Decimal(str(value))
     return formatting.number(q, 3 if kind in ("per_inhabitant", "target_group") else 0)
+
+
+def billed_quantity(line: dict[str, Any]) -> str:
+    """The quantity with the pro-rata factor, so that the line can be re-added: "5/12" of the
+    annual fee, "1.488,202 × 9/12" thousand inhabitants (domain.pricing: full calendar months)."""
+    kind = str(line.get("kind"))
+    qty = quantity(line.get("quantity"), kind)
+    months = line.get("months")
+    if kind not in TIME_BASED or not isinstance(months, int) or not months:
+        return qty
+    factor = f"{months}/12"
+    return factor if line.get("quantity") in ("1", 1) else f"{qty} × {factor}"
 
 
 def signed_money(value: Decimal | None) -> str:
@@ -89,7 +102,7 @@ def line_rows(detail: InvoiceDetail) -> list[tuple[int, dict[str, str]]]:
         chk = checks.get(pos)
         rows.append((pos, {
             "pos": str(pos), "name": clean(line.get("name")), "contract": f"#{line.get('order_id')}",
-            "qty": quantity(line.get("quantity"), str(line.get("kind"))), "price": formatting.money(line.get("unit_price")),
+            "qty": billed_quantity(line), "price": formatting.money(line.get("unit_price")),
             "net": formatting.money(line.get("net")), "vat": formatting.money(line.get("vat")),
             "gross": formatting.money(line.get("gross")),
             "expected": formatting.money(chk.expected_net) if chk and chk.expected_net is not None else "–",
@@ -118,9 +131,14 @@ class InvoiceScreen(AppScreen):
         Binding("f", "factual_ok", "invoice.key.factual", id="invoice.factual"),
         Binding("a", "arithmetic_ok", "invoice.key.arithmetic", id="invoice.arithmetic"),
         Binding("d", "dispute", "invoice.key.dispute", id="invoice.dispute"),
+        Binding("F", "withdraw('withdraw_factual')", "signoff.key.withdraw_factual", id="invoice.withdraw_factual"),
+        Binding("A", "withdraw('withdraw_arithmetic')", "signoff.key.withdraw_arithmetic", id="invoice.withdraw_arithmetic"),
+        Binding("u", "resolve", "signoff.key.resolve", id="invoice.resolve"),
+        Binding("h", "history", "signoff.key.history", id="invoice.history"),
         Binding("x", "save_xml", "invoice.key.save_xml", id="invoice.save_xml"),
         Binding("v", "validate_xml", "invoice.key.validate", id="invoice.validate"),
         Binding("p", "pay", "invoice.key.pay", id="invoice.pay"),
+        Binding("n", "credit_note", "signoff.key.credit", id="invoice.credit_note"),
         Binding("c", "cancel_invoice", "invoice.key.cancel", id="invoice.cancel"),
         Binding("r", "reload", "key.refresh", id="invoice.reload"),
     ]
@@ -139,7 +157,6 @@ class InvoiceScreen(AppScreen):
         self.record = invoice
         self.detail = InvoiceDetail(invoice, online=False)
         self.loaded = False
-        self._armed: str | None = None  # an action pressed once that asks to be pressed again
         self._busy = False
 
     @property
@@ -206,7 +223,10 @@ class InvoiceScreen(AppScreen):
         if inv.get("cancels_invoice"):
             head.append(" · " + i18n.t("invoice.cancels", number=clean(inv.get("cancels_invoice"))))
         pay = inv.get("payment") or {}
-        head.append(f"\nIBAN {format_iban(clean(pay.get('iban')))}")
+        if inv.get("kind") == "credit_note":
+            head.append("\n" + i18n.t("invoice.settlement"))  # set off or refunded: no payment asked
+        else:
+            head.append(f"\nIBAN {format_iban(clean(pay.get('iban')))}")
         if pay.get("bic"):
             head.append(f" · BIC {clean(pay.get('bic'))}")
         head.append(f" · {i18n.t('invoice.leitweg')} {clean(inv.get('leitweg_id')) or '–'}")
@@ -229,6 +249,10 @@ class InvoiceScreen(AppScreen):
             else:
                 text.append(i18n.t("invoice.not_confirmed"), style="dim")
             text.append("   ")
+        money = invoice_signoff.money_lines(self.invoice)
+        if money.plain:
+            text.append("\n")
+            text.append_text(money)
         return text
 
     def _show_check(self) -> None:
@@ -323,9 +347,9 @@ class InvoiceScreen(AppScreen):
         role = role_of(self.app)
         inv = self.invoice
         live = inv.get("status") != "cancelled"
-        if action in ("factual_ok", "arithmetic_ok", "dispute"):
+        if action in ("factual_ok", "arithmetic_ok", "dispute", "withdraw", "resolve"):
             return role == "customer" and live and inv.get("kind") != "credit_note"
-        if action == "pay":
+        if action in ("pay", "credit_note"):
             return role == "operator" and inv.get("kind") == "invoice" and inv.get("status") == "issued"
         if action == "cancel_invoice":
             return role == "operator" and inv.get("kind") == "invoice" and inv.get("status") == "issued"
@@ -333,47 +357,64 @@ class InvoiceScreen(AppScreen):
 
     # --- the customer's check ----------------------------------------------------------------------
 
-    def _confirm_twice(self, action: str, message: str) -> bool:
-        """True on the second press; the first only warns."""
-        if self._armed == action:
-            self._armed = None
-            return True
-        self._armed = action
-        self.notify(message, severity="warning", timeout=8)
-        return False
-
     def action_factual_ok(self) -> None:
-        if self.invoice.get("review", {}).get("factual_ok_at"):
-            self.notify(i18n.t("invoice.already_confirmed"))
-            return
-        self._review("factual_ok")
+        self._attest("factual_ok")
 
     def action_arithmetic_ok(self) -> None:
-        if self.invoice.get("review", {}).get("arithmetic_ok_at"):
-            self.notify(i18n.t("invoice.already_confirmed"))
+        self._attest("arithmetic_ok")
+
+    def _attest(self, action: str) -> None:
+        """A formal attestation: the dialog states what is attested; only its confirmation sends it."""
+        reason = invoice_signoff.blocked(self.invoice, action)
+        if reason:
+            self.notify(reason, severity="warning", timeout=10)
             return
         check = self.detail.check
-        if check is None or not check.ok:
-            key = "invoice.confirm_unchecked" if check is None or not (check.wrong_lines or not check.sums.ok) \
-                else "invoice.confirm_despite"
-            if not self._confirm_twice("arithmetic_ok", i18n.t(key)):
-                return
-        self._review("arithmetic_ok")
+        who = str((getattr(self.app, "me", None) or {}).get("name") or "")
 
-    def _review(self, action: str, line_ids: list[int] | None = None, reason: str = "") -> None:
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._review(action, statement=invoice_signoff.statement(self.invoice, action, who))
+
+        self.app.push_screen(invoice_signoff.AttestDialog(self.invoice, action, who, warning=check is None or not check.ok), confirmed)
+
+    def action_withdraw(self, action: str) -> None:
+        reason = invoice_signoff.blocked(self.invoice, action)
+        if reason:
+            self.notify(reason, severity="warning", timeout=10)
+            return
+        self.app.push_screen(invoice_signoff.WithdrawForm(self.session, self.invoice, action), self._form_done)
+
+    def action_resolve(self) -> None:
+        line = self._line(self.table.cursor_key)
+        if line is None or not line.get("dispute"):
+            self.notify(i18n.t("signoff.not_disputed"), severity="warning")
+            return
+        self.app.push_screen(invoice_signoff.ResolveForm(self.session, self.invoice, line), self._form_done)
+
+    def action_history(self) -> None:
+        self.app.push_screen(invoice_signoff.HistoryScreen(self.invoice))
+
+    def _form_done(self, result: Any) -> None:
+        if isinstance(result, dict):
+            self._take(result)
+            self.notify(i18n.t("invoice.saved"))
+
+    def _review(self, action: str, line_ids: list[int] | None = None, reason: str = "", statement: str = "") -> None:
         if self._busy:
             return
         self._busy = True
-        self.send_review(action, line_ids or [], reason)
+        self.send_review(action, line_ids or [], reason, statement)
 
     @work(group="invoice-review", exit_on_error=False)
-    async def send_review(self, action: str, line_ids: list[int], reason: str) -> None:
+    async def send_review(self, action: str, line_ids: list[int], reason: str, statement: str = "") -> None:
         try:
             inv_id = int(self.invoice["id"])
             label = i18n.t(f"invoice.label.{action}", number=clean(self.invoice.get("number")))
             item, _ = await self.session.backend.submit(
                 "invoice.review", "POST", f"/invoices/{inv_id}/review",
-                {"action": action, "line_ids": line_ids, "reason": reason}, label=label, related=f"invoice:{inv_id}")
+                {"action": action, "line_ids": line_ids, "reason": reason, **({"statement": statement} if statement else {})},
+                label=label, related=f"invoice:{inv_id}")
             self._settled(item)
         finally:
             self._busy = False
@@ -404,6 +445,10 @@ class InvoiceScreen(AppScreen):
     def action_dispute(self) -> None:
         from .invoice_dialogs import DisputeScreen
 
+        if (self.invoice.get("review") or {}).get("factual_ok_at"):
+            self.notify(i18n.t("signoff.blocked_confirmed", pos=(self._line(self.table.cursor_key) or {}).get("position") or "–"),
+                        severity="warning", timeout=10)
+            return
         # The highlighted line; on a "missing" row (or none), every line the check flagged.
         line = self._line(self.table.cursor_key)
         if line is not None:
@@ -442,10 +487,11 @@ class InvoiceScreen(AppScreen):
         xml = await self._ask(lambda api: api.invoice_xml(int(self.invoice["id"])), "invoice.xml_offline", "warning")
         if xml is None:
             return
-        from ..xrechnung.validate import validate_xrechnung
+        from ..xrechnung.validate import check_document
 
-        findings = await asyncio.to_thread(validate_xrechnung, xml)
-        self.app.push_screen(FindingsScreen(f"XRechnung {clean(self.invoice.get('number'))}", findings))
+        title = f"XRechnung {clean(self.invoice.get('number'))}"
+        report = await asyncio.to_thread(check_document, xml, name=title)
+        self.app.push_screen(FindingsScreen(title, report))
 
     async def _ask(self, call, offline_id: str, offline_severity: str):
         """The server's answer to ``call(api)``; None after telling the user why there is none."""
@@ -461,19 +507,28 @@ class InvoiceScreen(AppScreen):
     # --- operator ------------------------------------------------------------------------------------
 
     def action_pay(self) -> None:
-        if not self._confirm_twice("pay", i18n.t("invoice.confirm_pay", number=clean(self.invoice.get("number")),
-                                                 gross=formatting.money(self.invoice.get("gross")))):
-            return
-        self.mark_paid(str(uuid.uuid4()))
+        def done(result: Any) -> None:
+            if isinstance(result, dict):
+                self._take(result)
+                self.notify(i18n.t("signoff.payment_saved"))
 
-    @work(group="invoice-pay", exclusive=True, exit_on_error=False)
-    async def mark_paid(self, key: str) -> None:
-        resp = await self._ask(lambda api: api.request("POST", f"/invoices/{int(self.invoice['id'])}/pay", idempotency_key=key),
-                               "invoice.operator_offline", "error")
-        if resp is None:
+        self.app.push_screen(invoice_signoff.PaymentForm(self.session, self.invoice), done)
+
+    def action_credit_note(self) -> None:
+        line = self._line(self.table.cursor_key)
+        if line is None:
+            self.notify(i18n.t("invoice.no_line_chosen"), severity="warning")
             return
-        self._take(resp.data)
-        self.notify(i18n.t("invoice.paid_saved"))
+        chk = self._check_of(line.get("position"))
+        # Billed more than the contract gives: the difference is what a credit note would return.
+        suggested = chk.difference if chk is not None and chk.difference is not None and chk.difference > 0 else None
+
+        def done(result: Any) -> None:
+            if isinstance(result, dict):
+                self.notify(i18n.t("signoff.credit_saved", number=clean(result.get("number"))), timeout=10)
+                self.load()
+
+        self.app.push_screen(invoice_signoff.CreditNoteForm(self.session, self.invoice, line, suggested), done)
 
     def action_cancel_invoice(self) -> None:
         from .invoice_dialogs import CancelScreen

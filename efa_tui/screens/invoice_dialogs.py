@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import uuid
 from datetime import date
 from pathlib import Path
@@ -17,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, ProgressBar, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
 from .. import formatting, i18n
 from ..files import write_document
@@ -180,12 +179,11 @@ class SaveXmlDialog(PathDialog):
         except OSError as exc:
             self.result(Text(i18n.t("invoice.write_failed", path=str(path), reason=clean(exc.strerror or exc)), style="bold red"))
             return
-        from ..xrechnung.validate import is_valid, validate_xrechnung
+        from ..xrechnung.validate import check_document
 
-        findings = await asyncio.to_thread(validate_xrechnung, xml)
+        report = await asyncio.to_thread(check_document, xml, name=path.name)
         self.saved = path
-        verdict = i18n.t("invoice.xml_valid") if is_valid(findings) else i18n.t("invoice.xml_findings", n=len(findings))
-        self.notify(i18n.t("invoice.xml_saved", path=str(path)) + " " + verdict)
+        self.notify(i18n.t("invoice.xml_saved", path=str(path)) + " " + verdict_text(report))
         self.dismiss(path)
 
 
@@ -202,46 +200,60 @@ class ValidateFileDialog(PathDialog):
         if not path.is_file():
             self.result(Text(i18n.t("invoice.no_file", path=str(path)), style="bold red"))
             return
-        from ..xrechnung.validate import validate_xrechnung
+        from ..xrechnung.validate import check_document
 
         self.result(Text(i18n.t("invoice.validating"), style="dim"))
-        findings = await asyncio.to_thread(validate_xrechnung, path)
-        self.app.switch_screen(FindingsScreen(path.name, findings))
+        report = await asyncio.to_thread(check_document, path, name=path.name)
+        self.app.switch_screen(FindingsScreen(path.name, report))
+
+
+def verdict_text(report) -> str:
+    """One sentence for a check's verdict (the official rules' scenario, or why there is none)."""
+    if report.verdict == "accepted":
+        return i18n.t("xr.tui.accepted", scenario=report.scenario, rules=report.rules.name)
+    if report.verdict == "incomplete":
+        return i18n.t("xr.no_rules_short")
+    if report.verdict == "rejected":
+        return i18n.t("xr.tui.rejected", errors=report.errors)
+    return i18n.t("xr.verdict." + report.verdict).capitalize() + "."
 
 
 class FindingsScreen(AppScreen):
-    """Validator findings in plain German, with their rule ids."""
+    """The check's verdict and findings with their official rule ids (``xrechnung.validate.Report``)."""
 
     BINDINGS = [Binding("escape,q", "app.pop_screen", "key.back", id="findings.back")]
     DEFAULT_CSS = """
     FindingsScreen VerticalScroll { padding: 0 1; }
     FindingsScreen .ok { color: $success; text-style: bold; }
     """
+    STYLE = {"error": "bold red", "warning": "bold yellow", "information": "bold"}
 
-    def __init__(self, title: str, findings: list, **kwargs):
+    def __init__(self, title: str, report, **kwargs):
         super().__init__(**kwargs)
         self.title_text = title
-        self.findings = findings
+        self.report = report
+        self.findings = report.findings
 
     def compose(self) -> ComposeResult:
-        from ..xrechnung.validate import is_valid
-
         head = Text(clean(self.title_text) + "\n", style="bold")
-        fatal = sum(1 for f in self.findings if f.severity == "fatal")
-        if is_valid(self.findings):
-            head.append("✓ " + i18n.t("invoice.xml_valid"), style="bold green")
-            if self.findings:
-                head.append(" " + i18n.t("invoice.warnings", n=len(self.findings)))
+        report = self.report
+        if report.verdict == "accepted":
+            head.append("✓ " + verdict_text(report), style="bold green")
+        elif report.verdict == "incomplete":
+            head.append("? " + verdict_text(report), style="bold yellow")
         else:
-            head.append("✗ " + i18n.t("invoice.xml_invalid", n=fatal), style="bold red")
+            head.append("✗ " + verdict_text(report), style="bold red")
+        if report.warnings:
+            head.append(" " + i18n.t("invoice.warnings", n=report.warnings))
         body = Text()
         for f in self.findings:
-            body.append(f"[{clean(f.rule)}] ", style="bold red" if f.severity == "fatal" else "bold yellow")
-            body.append(i18n.t(f"invoice.severity.{f.severity}") + ": ", style="bold")
+            body.append(f"[{clean(f.rule)}] ", style=self.STYLE.get(f.level, "bold"))
+            body.append(i18n.t(f"xr.tui.level.{f.level}") + ": ", style="bold")
             body.append(clean(f.message) + "\n")
             if f.location:
                 body.append("    " + clean(f.location) + "\n", style="dim")
         yield VerticalScroll(Static(head), Static(body))
+
 
 # --- export ------------------------------------------------------------------------------------------
 
@@ -287,16 +299,19 @@ class ExportDialog(PathDialog):
 
 
 class BillingRunScreen(AppScreen):
-    """Bill a calendar year: every customer with contracts gets one Jahresrechnung. The server
-    answers when the run is done; meanwhile its progress is read from /billing/runs."""
+    """Bill a calendar year in two steps: a preview (the server's dry run: invoices to create,
+    totals net and gross, customers skipped with the reason), then a run confirmed with exactly
+    that gross total — the server refuses it (409) when the figures changed meanwhile, and the
+    new preview is shown to confirm again. Below, the history of billing runs."""
 
     BINDINGS = [Binding("escape", "close", "key.back", id="billing.back")]
     DEFAULT_CSS = """
     BillingRunScreen VerticalScroll { padding: 0 1; }
-    BillingRunScreen Input { width: 20; }
+    BillingRunScreen Input { width: 12; }
     BillingRunScreen #run-row { height: auto; }
-    BillingRunScreen #run-row Button { margin-left: 2; }
-    BillingRunScreen ProgressBar { margin: 1 0; }
+    BillingRunScreen #run-row Button { margin-left: 1; }
+    BillingRunScreen #run-status { margin-top: 1; }
+    BillingRunScreen #run-history { margin-top: 1; }
     """
 
     def __init__(self, session, year: int | None = None, **kwargs):
@@ -304,7 +319,9 @@ class BillingRunScreen(AppScreen):
         self.session = session
         self.year = year or formatting.today().year
         self.running = False
+        self.preview: dict[str, Any] | None = None  # the dry run the confirm button refers to
         self.run: dict[str, Any] | None = None
+        self.history: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -312,13 +329,16 @@ class BillingRunScreen(AppScreen):
             yield Static(Text(i18n.t("billing.intro")))
             with Horizontal(id="run-row"):
                 yield Input(str(self.year), id="run-year", type="integer", max_length=4)
-                yield Button(i18n.t("billing.start"), variant="primary", id="run-start")
-            yield ProgressBar(total=None, show_eta=False, id="run-progress")
+                yield Button(i18n.t("billing.preview"), id="run-preview")
+                yield Button(i18n.t("billing.confirm_none"), variant="primary", id="run-confirm", disabled=True)
             yield Static(id="run-status")
+            yield Static(id="run-details")
             yield Static(id="run-summary")
+            yield Static(id="run-history")
 
     def on_mount(self) -> None:
         self.query_one("#run-year", Input).focus()
+        self.load_history()
 
     def action_close(self) -> None:
         if self.running:
@@ -326,83 +346,147 @@ class BillingRunScreen(AppScreen):
             return
         self.dismiss(self.run)
 
-    @on(Button.Pressed, "#run-start")
+    def _status(self, text: str, style: str = "") -> None:
+        self.query_one("#run-status", Static).update(Text(text, style=style))
+
+    @on(Input.Changed, "#run-year")
+    def _year_changed(self) -> None:
+        # A confirmation always refers to the preview on screen: another year needs its own.
+        if self.preview is not None and str(self.preview.get("year")) != self.query_one("#run-year", Input).value.strip():
+            self._show_preview(None)
+
+    @on(Button.Pressed, "#run-preview")
     @on(Input.Submitted, "#run-year")
-    def _start(self) -> None:
+    def _preview(self) -> None:
         if self.running:
             return
         text = self.query_one("#run-year", Input).value.strip()
-        if not text.isdigit() or not 2000 <= int(text) <= 2100:
+        if not (text.isascii() and text.isdigit()) or not 2000 <= int(text) <= 2100:
             self.notify(i18n.t("billing.bad_year"), severity="warning")
             return
-        self.running = True
-        self.query_one("#run-start", Button).disabled = True
-        self.start_run(int(text), str(uuid.uuid4()))
+        self._busy(True)
+        self.fetch_preview(int(text))
+
+    @on(Button.Pressed, "#run-confirm")
+    def _confirm(self) -> None:
+        if self.running or self.preview is None:
+            return
+        self._busy(True)
+        self.start_run(int(self.preview["year"]), str(self.preview["gross_total"]), str(uuid.uuid4()))
+
+    def _busy(self, busy: bool) -> None:
+        self.running = busy
+        self.query_one("#run-preview", Button).disabled = busy
+        self.query_one("#run-confirm", Button).disabled = busy or not (self.preview or {}).get("invoices_to_create")
 
     @work(group="billing-run", exclusive=True, exit_on_error=False)
-    async def start_run(self, year: int, key: str) -> None:
-        self.query_one("#run-status", Static).update(Text(i18n.t("billing.running", year=year)))
+    async def fetch_preview(self, year: int) -> None:
+        self._status(i18n.t("billing.previewing", year=year))
         await asyncio.to_thread(self.session.api.get)
-        api = self.session.api
-        started = time.time()
-        poll = asyncio.get_running_loop().create_task(self._watch(year, started))
         try:
-            run = await api.request("POST", "/billing/runs", json={"year": year}, idempotency_key=key,
-                                    timeout=max(api.timeout, 300.0))
+            answer = await self.session.api.request("POST", "/billing/runs", json={"year": year, "dry_run": True},
+                                                    timeout=max(self.session.api.timeout, 120.0))
         except Unreachable:
-            self.query_one("#run-status", Static).update(Text(i18n.t("invoice.operator_offline"), style="bold red"))
+            self._status(i18n.t("invoice.operator_offline"), "bold red")
             return
         except ApiError as exc:
-            self.query_one("#run-status", Static).update(
-                Text(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), style="bold red"))
+            self._show_preview(None)
+            if any(e.code == "future_year" for e in exc.errors):
+                self._status(i18n.t("billing.future_year", year=year, current=formatting.today().year), "bold red")
+            else:
+                self._status(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), "bold red")
             return
         finally:
-            poll.cancel()
-            self.running = False
-            self.query_one("#run-start", Button).disabled = False
+            self._busy(False)
+        self._show_preview(answer.data)
+        self._status(i18n.t("billing.preview_ready"), "bold")
+        if self.preview and self.preview.get("invoices_to_create"):
+            self.query_one("#run-confirm", Button).focus()
+
+    @work(group="billing-run", exclusive=True, exit_on_error=False)
+    async def start_run(self, year: int, gross: str, key: str) -> None:
+        self._status(i18n.t("billing.running", year=year))
+        await asyncio.to_thread(self.session.api.get)
+        api = self.session.api
+        try:
+            run = await api.request("POST", "/billing/runs", json={"year": year, "confirm_gross_total": gross},
+                                    idempotency_key=key, timeout=max(api.timeout, 300.0))
+        except Unreachable:
+            self._status(i18n.t("invoice.operator_offline"), "bold red")
+            return
+        except ApiError as exc:
+            changed = exc.status == 409 and isinstance(exc.body.get("preview"), dict)
+            if changed:
+                # The figures moved since the preview: show the new ones to confirm again.
+                self._show_preview(exc.body["preview"])
+                self._status(i18n.t("billing.changed"), "bold red")
+            else:
+                self._status(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), "bold red")
+            return
+        finally:
+            self._busy(False)
         self.run = run.data
-        self.progress(run.data)
-        self.query_one("#run-status", Static).update(Text(i18n.t("billing.done", year=year), style="bold green"))
-        await self.summary(run.data)
+        self._show_preview(None)
+        self._status(i18n.t("billing.done", year=year), "bold green")
+        self.summary(run.data)
+        self.load_history()
 
-    async def _watch(self, year: int, started: float) -> None:
-        """The run in progress, as the server records it, every half second."""
-        while True:
-            await asyncio.sleep(0.5)
-            try:
-                page = await self.session.api.request("GET", "/billing/runs", params={"limit": 5})
-            except (ApiError, Unreachable):
-                continue
-            for run in page.data.get("items", []):
-                if run.get("year") == year and run.get("status") == "running":
-                    self.progress(run)
-                    break
-
-    def progress(self, run: dict[str, Any]) -> None:
-        bar = self.query_one("#run-progress", ProgressBar)
-        total = run.get("contracts_total") or 0
-        bar.update(total=max(total, 1), progress=run.get("contracts_billed") or (total if run.get("status") == "done" else 0))
-
-    async def summary(self, run: dict[str, Any]) -> None:
-        names = await asyncio.to_thread(self._names, [s.get("customer_id") for s in run.get("skipped") or []])
+    def _show_preview(self, preview: dict[str, Any] | None) -> None:
+        self.preview = preview
+        confirm = self.query_one("#run-confirm", Button)
+        details = self.query_one("#run-details", Static)
+        if preview is None:
+            confirm.label = i18n.t("billing.confirm_none")
+            confirm.disabled = True
+            details.update("")
+            return
+        gross = formatting.money(preview.get("gross_total"))
+        confirm.label = i18n.t("billing.confirm", gross=gross)
+        confirm.disabled = self.running or not preview.get("invoices_to_create")  # nothing to bill: nothing to confirm
         text = Text()
-        text.append(i18n.t("billing.created", n=run.get("invoices_created") or 0) + "\n", style="bold")
-        text.append(i18n.t("billing.contracts", billed=run.get("contracts_billed") or 0, total=run.get("contracts_total") or 0) + "\n")
-        text.append(i18n.t("billing.totals", net=formatting.money(run.get("net_total")), gross=formatting.money(run.get("gross_total")))
-                    + "\n")
-        skipped = run.get("skipped") or []
+        text.append(i18n.t("billing.preview_head", year=preview.get("year"), n=preview.get("invoices_to_create") or 0) + "\n",
+                    style="bold")
+        text.append(i18n.t("billing.totals", net=formatting.money(preview.get("net_total")), gross=gross) + "\n")
+        for item in preview.get("invoices") or []:
+            category = i18n.t(f"billing.category.{item.get('vat_category')}") if item.get("vat_category") in ("S", "O") else ""
+            text.append(f"  • {clean((item.get('customer') or {}).get('name'))} ({category}): "
+                        f"{formatting.money(item.get('net'))} / {formatting.money(item.get('gross'))}\n")
+        self._skipped(text, preview.get("skipped") or [])
+        details.update(text)
+
+    def _skipped(self, text: Text, skipped: list[dict[str, Any]]) -> None:
         text.append(i18n.t("billing.skipped", n=len(skipped)) + "\n", style="bold" if skipped else "")
         for s in skipped:
             reason = s.get("reason") or ""
             label = i18n.t(f"billing.reason.{reason}") if f"billing.reason.{reason}" in i18n.MESSAGES else clean(s.get("detail"))
-            text.append(f"  • {clean(names.get(s.get('customer_id')) or '#' + str(s.get('customer_id')))}: {label}\n")
+            name = clean(s.get("customer_name")) or f"#{s.get('customer_id')}"
+            if s.get("vat_category") in ("S", "O"):
+                name += f" ({i18n.t('billing.category.' + s['vat_category'])})"
+            text.append(f"  • {name}: {label}\n")
+
+    def summary(self, run: dict[str, Any]) -> None:
+        text = Text()
+        text.append(i18n.t("billing.created", n=run.get("invoices_created") or 0) + "\n", style="bold")
+        text.append(i18n.t("billing.totals", net=formatting.money(run.get("net_total")), gross=formatting.money(run.get("gross_total")))
+                    + "\n")
+        self._skipped(text, run.get("skipped") or [])
         self.query_one("#run-summary", Static).update(text)
 
-    def _names(self, ids: list[Any]) -> dict[Any, str]:
-        out = {}
-        for cid in ids:
-            if isinstance(cid, int):
-                org = self.session.cache.get_record("organizations", cid)
-                if org:
-                    out[cid] = org.get("name") or ""
-        return out
+    @work(group="billing-history", exclusive=True, exit_on_error=False)
+    async def load_history(self) -> None:
+        """The billing runs so far, newest first: when, who, year, invoices, totals."""
+        await asyncio.to_thread(self.session.api.get)
+        try:
+            page = await self.session.api.request("GET", "/billing/runs", params={"limit": 10})
+        except (ApiError, Unreachable):
+            return
+        self.history = [x for x in page.data.get("items", []) if isinstance(x, dict)]
+        text = Text(i18n.t("billing.history") + "\n", style="bold")
+        if not self.history:
+            text.append(i18n.t("billing.history_none") + "\n")
+        for run in self.history:
+            who = clean((run.get("started_by") or {}).get("name")) or "–"
+            text.append(i18n.t("billing.history_row", at=formatting.moment(run.get("started_at")), year=run.get("year"), who=who,
+                               n=run.get("invoices_created") or 0, net=formatting.money(run.get("net_total")),
+                               gross=formatting.money(run.get("gross_total"))) + "\n")
+        self.query_one("#run-history", Static).update(text)

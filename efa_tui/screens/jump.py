@@ -27,11 +27,11 @@ class JumpScreen(AppModal[str | None]):
     JumpScreen Input { width: 80%; max-width: 90; margin-top: 3; border: round $accent; }
     """
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-
     def compose(self) -> ComposeResult:
         yield Input(placeholder=i18n.t("jump.prompt"), suggester=SuggestFromList(COMMANDS, case_sensitive=False), id="jump")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+        # Only while on top: a second enter that reaches the box as it closes (seen over a slow
+        # terminal) would otherwise pop the screen below it, or fail ("Can't pop screen").
+        if self.is_active:
+            self.dismiss(event.value)

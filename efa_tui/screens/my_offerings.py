@@ -209,6 +209,7 @@ class MyOfferingsScreen(AppScreen):
         if offering.get("status") == "retired":
             self.notify(i18n.t("offerings.retired_no_edit"), severity="warning")
             return
+        self.keys_to_next_screen()  # typed while the version is fetched: the form's
         self.open_editor(offering["id"])
 
     @work(exclusive=True, group="offerings-edit", exit_on_error=False)

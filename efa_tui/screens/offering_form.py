@@ -219,6 +219,7 @@ class OfferingFormScreen(FormScreen):
 class ConflictScreen(AppScreen[str | None]):
     """Their version and the user's, field by field; the user decides how to go on."""
 
+    OWNS_KEYBOARD = True  # a decision to take: area keys off, `q` asks (base.py)
     BINDINGS = [
         Binding("ctrl+s", "choose('reapply')", "offering.key.reapply", id="conflict.reapply"),
         Binding("ctrl+t", "choose('theirs')", "offering.key.theirs", id="conflict.theirs"),

@@ -17,7 +17,7 @@ from textual.widgets import Button, Checkbox, Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
-from ..domain.orders import Action, allowed_actions
+from ..domain.orders import Action, allowed_actions, contract_phase
 from ..store.outbox import CONFLICT, DONE, NEEDS_ATTENTION, PENDING
 from ..text import clean
 from .base import AppScreen
@@ -50,6 +50,20 @@ def fees_block(fees: dict[str, Any] | None, terms: str | None) -> Text:
     return text
 
 
+def state_text(order: dict[str, Any], today: date) -> str:
+    """The state as people read it: a terminated contract is "gekündigt zum 31.03.2027" until its
+    last day and "beendet" after it (domain.orders.contract_phase)."""
+    state = str(order.get("state"))
+    end = date.fromisoformat(str(order["end_date"])[:10]) if order.get("end_date") else None
+    try:
+        phase = contract_phase(state, end, today)
+    except ValueError:
+        return clean(state)
+    if phase == "terminating" and end is not None:
+        return i18n.t("state.terminating", end=formatting.day(end))
+    return i18n.t("state." + phase)
+
+
 def contract_start(order: dict[str, Any], today: date) -> date | None:
     """When the contract starts (or would): the start if activated, else the desired start if it
     still lies ahead; None lets the pricing pick the 1st of next month."""
@@ -66,7 +80,7 @@ def describe_order(order: dict[str, Any], me: dict[str, Any], today: date) -> li
     head.append(i18n.t("order.title", n=order.get("id")) + " · ", style="bold")
     head.append(clean((order.get("offering") or {}).get("title")), style="bold")
     head.append("\n" + i18n.t("col.state") + ": ")
-    head.append(i18n.t("state." + str(order.get("state"))), style="bold reverse")
+    head.append(state_text(order, today), style="bold reverse")
     blocks = [head]
 
     parties = Text()
@@ -181,6 +195,7 @@ class OrderScreen(AppScreen):
     def action_step(self, action: str) -> None:
         if action not in self.steps():
             return
+        self.keys_to_next_screen()  # typed while the form is being opened: the form's
         if action == "propose":
             self.open_proposal()
         elif action == "order":
@@ -288,6 +303,7 @@ class ConfirmOrderScreen(AppScreen):
     authorisation checkbox, then the button). Sent with If-Match of the version shown, so a
     proposal changed meanwhile is not accepted blindly."""
 
+    OWNS_KEYBOARD = True  # a decision to take: area keys off, `q` asks (base.py)
     BINDINGS = [Binding("escape", "close", "key.back", id="confirm.back")]
     DEFAULT_CSS = """
     ConfirmOrderScreen VerticalScroll { padding: 0 1; }

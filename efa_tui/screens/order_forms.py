@@ -14,7 +14,7 @@ from rich.text import Text
 from .. import formatting, i18n
 from ..domain.leitweg import check_leitweg_id
 from ..domain.money import money_str
-from ..domain.orders import termination_date
+from ..domain.orders import DateWindow, activation_window, termination_window
 from ..domain.pricing import DistributionKey, first_of_next_month
 from ..formatting import InputError
 from ..offering_text import unit_price_problem
@@ -174,43 +174,76 @@ class ProposalForm(FormScreen):
         return i18n.t("key.propose")
 
 
-# The short steps: which fields each has, and what its form says first.
+def in_window(window: DateWindow) -> Callable[[str], None]:
+    """A date field's rule from the contract's allowed dates (domain/orders.py, as the server checks)."""
+    def check(text: str) -> None:
+        day = formatting.parse_day(text)
+        if day < window.earliest:
+            raise InputError(i18n.t("input.earliest", day=formatting.day(window.earliest)))
+        if day > window.latest:
+            raise InputError(i18n.t("input.latest", day=formatting.day(window.latest)))
+
+    return check
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(str(value)[:10]) if value else None
+
+
+# The short steps without a date: which fields each has.
 STEP_FIELDS = {
     "reject": [FormField("note", "field.reason", kind="area", required=True)],
     "withdraw": [FormField("note", "field.note", kind="area")],
     "cancel": [FormField("note", "field.reason", kind="area")],
-    "activate": [FormField("start_date", "field.start_date", required=True, check=rule(formatting.parse_day)),
-                 FormField("note", "field.note")],
-    "terminate": [FormField("end_date", "field.end_date", required=True, check=rule(formatting.parse_day)),
-                  FormField("note", "field.reason", kind="area")],
 }
 
 
 class StepForm(FormScreen):
-    """Reject, withdraw, cancel, activate, terminate: a note (a reason where one is owed) and a date."""
+    """Reject, withdraw, cancel, activate, terminate: a note (a reason where one is owed) and a date.
 
-    def __init__(self, session, order: dict[str, Any], action: str, *, notice_months: int = 3, **kwargs):
+    Activation and termination propose the earliest date the contract's terms allow and refuse
+    others as the server does (the same rule: domain.orders.activation_window / termination_window)."""
+
+    def __init__(self, session, order: dict[str, Any], action: str, *, notice_months: int = 3, minimum_term_months: int = 12,
+                 **kwargs):
         today = formatting.today()
-        self.suggested_end = termination_date(today, notice_months)
-        self.notice_months = notice_months
-        start = order.get("desired_start")
-        defaults = {
-            "start_date": formatting.day_input(max(date.fromisoformat(start), today) if start else today),
-            "end_date": formatting.day_input(self.suggested_end),
-        }
+        self.notice_months = int(order.get("notice_period_months") or notice_months)
+        self.minimum_term_months = int(order.get("minimum_term_months") if order.get("minimum_term_months") is not None
+                                       else minimum_term_months)
+        ordered_on = _day(order.get("ordered_at"))
+        self.start_window = activation_window(ordered_on, today)
+        self.end_window = termination_window(_day(order.get("start_date")), today, minimum_term_months=self.minimum_term_months,
+                                             notice_months=self.notice_months)
+        desired = _day(order.get("desired_start"))
+        start = desired if desired and self.start_window.contains(desired) and desired >= today else max(today, self.start_window.earliest)
+        defaults = {"start_date": formatting.day_input(start), "end_date": formatting.day_input(self.end_window.earliest)}
         super().__init__(session, f"order:{order['id']}:{action}", defaults, **kwargs)
         self.order = order
         self.action = action
+        self.ordered_on = ordered_on
+
+    @property
+    def suggested_end(self) -> date:
+        return self.end_window.earliest
 
     @property
     def title_text(self) -> str:
         return i18n.t(f"transition.{self.action}", n=self.order["id"])
 
     def intro(self) -> Text:
-        return Text(i18n.t(f"transition.{self.action}_intro", months=self.notice_months,
-                           end=formatting.day(self.suggested_end)))
+        window = self.start_window
+        why = "transition.why.order" if self.ordered_on is not None and window.earliest == self.ordered_on else "transition.why.backdate"
+        return Text(i18n.t(f"transition.{self.action}_intro", months=self.notice_months, term=self.minimum_term_months,
+                           end=formatting.day(self.end_window.earliest), earliest=formatting.day(window.earliest),
+                           latest=formatting.day(window.latest), why=i18n.t(why)))
 
     def fields(self) -> list[FormField]:
+        if self.action == "activate":
+            return [FormField("start_date", "field.start_date", required=True, check=rule(in_window(self.start_window))),
+                    FormField("note", "field.note")]
+        if self.action == "terminate":
+            return [FormField("end_date", "field.end_date", required=True, check=rule(in_window(self.end_window))),
+                    FormField("note", "field.reason", kind="area")]
         return STEP_FIELDS[self.action]
 
     def request(self, values: dict[str, Any]) -> Request:

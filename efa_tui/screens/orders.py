@@ -23,6 +23,7 @@ from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
 from .base import AppScreen
+from .order_detail import state_text
 
 LIMIT = 20_000  # orders read from the cache at once; an organisation has far fewer
 
@@ -41,7 +42,7 @@ class OrderRows:
         rows = []
         for o in self.orders[offset:offset + limit]:
             rows.append((o["id"], [str(o["id"]), clean((o.get("offering") or {}).get("title")),
-                                   clean(counterpart(o, self.role).get("name")), i18n.t("state." + str(o.get("state"))),
+                                   clean(counterpart(o, self.role).get("name")), state_text(o, formatting.today()),
                                    formatting.day(o.get("updated_at"))]))
         return rows
 

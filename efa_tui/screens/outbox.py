@@ -2,6 +2,10 @@
 refused after they were queued (e.g. an interest written offline that the server later found
 invalid). Nothing here is ever dropped silently: a refused write is sent again, edited in its
 form (the input comes back as a draft), or discarded by the user's decision (and kept on record).
+
+Each write says whose it is: another identity's writes are listed too, and wait — they are sent
+only with that identity's sign-in; one saved before identities existed is sent again only by
+the user's decision (then as the identity signed in now).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from .. import formatting, i18n
+from ..store.local import LEGACY
 from ..store.outbox import CONFLICT, NEEDS_ATTENTION, PENDING, OutboxItem
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
@@ -29,13 +34,28 @@ REFUSED = (NEEDS_ATTENTION, CONFLICT)
 @dataclass(frozen=True)
 class OutboxRows:
     items: tuple[OutboxItem, ...]
+    owners: dict[str, str]  # owner key → whose, for people
 
     def count(self) -> int:
         return len(self.items)
 
     def fetch(self, offset: int, limit: int) -> list[tuple[Any, list[str]]]:
-        return [(i.id, [formatting.moment(i.created_at), clean(i.label) or clean(i.kind), i18n.t("outbox.state." + i.state),
-                        str(i.attempts)]) for i in self.items[offset:offset + limit]]
+        return [(i.id, [formatting.moment(i.created_at), clean(i.label) or clean(i.kind), self.owners.get(i.owner, ""),
+                        i18n.t("outbox.state." + i.state), str(i.attempts)]) for i in self.items[offset:offset + limit]]
+
+
+def owner_labels(session, owners: set[str]) -> dict[str, str]:
+    """Whose items are: an identity's organisation and role, this sign-in, or unknown (in a thread)."""
+    labels: dict[str, str] = {}
+    for owner in owners:
+        identity = session.identities.get(owner) if session.identities is not None else None
+        if identity is not None:
+            labels[owner] = clean(identity.label())
+        elif owner.startswith(LEGACY):
+            labels[owner] = i18n.t("outbox.owner.legacy")
+        else:
+            labels[owner] = i18n.t("outbox.owner.this")
+    return labels
 
 
 def problem_text(item: OutboxItem) -> Text:
@@ -70,11 +90,12 @@ class OutboxScreen(AppScreen):
         super().__init__(**kwargs)
         self.session = session
         self.items: dict[int, OutboxItem] = {}
+        self.labels: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("outbox.intro")), id="outbox-intro")
         yield VirtualTable([Column("at", i18n.t("outbox.col.at"), width=18), Column("what", i18n.t("outbox.col.what")),
-                            Column("state", i18n.t("col.state"), width=16), Column("attempts", i18n.t("outbox.col.attempts"),
+                            Column("owner", i18n.t("outbox.col.owner"), width=16), Column("state", i18n.t("col.state"), width=16), Column("attempts", i18n.t("outbox.col.attempts"),
                                                                                     width=8, align="right")],
                            id="outbox-table", empty_text=i18n.t("outbox.empty"))
         yield Static(id="outbox-detail")
@@ -85,18 +106,37 @@ class OutboxScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="outbox-load", exit_on_error=False)
     def load(self) -> None:
-        items = self.session.outbox.items(PENDING, NEEDS_ATTENTION, CONFLICT)
-        self.app.call_from_thread(self._show, items)
+        outbox = self.session.outbox
+        items = outbox.items(PENDING, NEEDS_ATTENTION, CONFLICT)
+        others = outbox.others(PENDING, NEEDS_ATTENTION, CONFLICT)  # they wait for their own sign-in
+        labels = owner_labels(self.session, {i.owner for i in items + others} | {outbox.owner})
+        self.app.call_from_thread(self._show, items, others, labels)
 
-    def _show(self, items: list[OutboxItem]) -> None:
-        self.items = {i.id: i for i in items}
-        self.query_one(VirtualTable).set_source(OutboxRows(tuple(reversed(items))), keep_cursor=True)
+    def _show(self, items: list[OutboxItem], others: list[OutboxItem] | None = None,
+              labels: dict[str, str] | None = None) -> None:
+        others = others or []
+        self.labels = labels or {}
+        self.items = {i.id: i for i in items + others}
+        rows = sorted(items + others, key=lambda i: i.id, reverse=True)
+        self.query_one(VirtualTable).set_source(OutboxRows(tuple(rows), self.labels), keep_cursor=True)
         self._detail()
+
+    def mine(self, item: OutboxItem) -> bool:
+        """Mine to send or discard: this identity's, or one from before identities (by decision)."""
+        return item.owner == self.session.outbox.owner or item.owner.startswith(LEGACY)
 
     @on(VirtualTable.RowHighlighted)
     def _detail(self) -> None:
         item = self.current()
-        self.query_one("#outbox-detail", Static).update(problem_text(item) if item else Text(""))
+        text = problem_text(item) if item else Text("")
+        if item is not None and item.owner != self.session.outbox.owner:
+            labels = self.labels
+            if item.owner.startswith(LEGACY):
+                note = i18n.t("outbox.legacy", me=labels.get(self.session.outbox.owner, ""))
+            else:
+                note = i18n.t("outbox.waits_for", owner=labels.get(item.owner, ""))
+            text.append("\n" + note, style="italic")
+        self.query_one("#outbox-detail", Static).update(text)
         self.refresh_bindings()
 
     def current(self) -> OutboxItem | None:
@@ -105,8 +145,11 @@ class OutboxScreen(AppScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         item = self.current() if self.is_mounted else None
+        if item is not None and action in ("resend", "discard", "edit") and not self.mine(item):
+            return False  # another identity's: it waits for them
+        legacy = item is not None and item.owner.startswith(LEGACY)
         if action in ("resend", "discard"):
-            return item is not None and item.state in REFUSED
+            return item is not None and (item.state in REFUSED or legacy)
         if action == "edit":
             return item is not None and item.state in REFUSED and item.kind == "order.create"
         return True
@@ -117,7 +160,7 @@ class OutboxScreen(AppScreen):
     async def action_resend(self) -> None:
         """Send it again as it is (e.g. after the operator set up the in-house relationship)."""
         item = self.current()
-        if item is None or item.state not in REFUSED:
+        if item is None or not self.mine(item) or (item.state not in REFUSED and not item.owner.startswith(LEGACY)):
             return
         await asyncio.to_thread(self.session.outbox.retry, item.id)
         await self.session.backend.flush()
@@ -126,7 +169,7 @@ class OutboxScreen(AppScreen):
     @work(group="outbox-act", exit_on_error=False)
     async def action_discard(self) -> None:
         item = self.current()
-        if item is None or item.state not in REFUSED:
+        if item is None or not self.mine(item) or (item.state not in REFUSED and not item.owner.startswith(LEGACY)):
             return
         await asyncio.to_thread(self.session.outbox.discard, item.id)
         await self.session.backend.announce()

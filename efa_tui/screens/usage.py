@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Input, Static
 
 from .. import formatting, i18n
@@ -25,7 +25,7 @@ from ..store import usage_import
 from ..store.outbox import DONE, PENDING
 from ..text import clean
 from ..widgets.form import FormField
-from .base import AppScreen
+from .base import AppModal, AppScreen
 from .form_screen import FormScreen, Request
 
 MAX_FILE = 5 << 20  # a month's usage of every contract fits in far less
@@ -109,13 +109,13 @@ class UsageScreen(AppScreen):
         if not self.contracts:
             self.notify(i18n.t("usage.no_contracts"), severity="warning")
             return
-        self.app.push_screen(UsageFormScreen(self.session, self.contracts), lambda _: self.load())
+        self.app.push_screen(UsageFormScreen(self.session, self.contracts, self.reports), lambda _: self.load())
 
     def action_import_csv(self) -> None:
         if not self.contracts:
             self.notify(i18n.t("usage.no_contracts"), severity="warning")
             return
-        self.app.push_screen(UsageImportScreen(self.session, self.contracts), lambda _: self.load())
+        self.app.push_screen(UsageImportScreen(self.session, self.contracts, self.reports), lambda _: self.load())
 
 
 def _check_period(text: str) -> str | None:
@@ -130,17 +130,115 @@ def _check_cases(text: str) -> str | None:
     return None if cases is not None else i18n.t("usage.err.cases", value=clean(text))
 
 
+class ReplaceDialog(AppModal[bool]):
+    """Figures already reported that a report would replace, old → new; True to replace them."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "confirm", "usage.replace.confirm", id="usage_replace.confirm"),
+        Binding("escape", "close", "key.back", id="usage_replace.back"),
+    ]
+    DEFAULT_CSS = """
+    ReplaceDialog { align: center middle; }
+    ReplaceDialog > Vertical { width: 76; max-width: 100%; height: auto; max-height: 90%; border: round $warning;
+                               background: $surface; padding: 0 1; }
+    ReplaceDialog #replace-lines { height: auto; max-height: 12; margin: 1 0; }
+    ReplaceDialog Horizontal { height: auto; }
+    ReplaceDialog Button { margin-right: 2; }
+    """
+
+    def __init__(self, changes: list[tuple[str, str, int, int]], **kwargs):
+        super().__init__(**kwargs)
+        self.changes = changes  # (contract, period, old, new)
+
+    def compose(self) -> ComposeResult:
+        lines = Text()
+        for contract, period, old, new in self.changes:
+            lines.append(i18n.t("usage.replace.line", contract=clean(contract), period=period, old=formatting.number(old),
+                                new=formatting.number(new)) + "\n")
+        with Vertical():
+            yield Static(Text(i18n.t("usage.replace.title"), style="bold"))
+            yield Static(Text(i18n.t("usage.replace.intro")))
+            with VerticalScroll(id="replace-lines"):
+                yield Static(lines, id="replace-text")
+            with Horizontal():
+                yield Button(i18n.t("usage.replace.confirm") + " (ctrl+s)", variant="warning", id="replace-confirm")
+                yield Button(i18n.t("form.cancel") + " (esc)", id="replace-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#replace-cancel", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "replace-confirm")
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_close(self) -> None:
+        self.dismiss(False)
+
+
 class UsageFormScreen(FormScreen):
-    """One report: contract, month, cases."""
+    """One report: contract (none preselected), month of its term, cases; a figure already
+    reported for that month is replaced only after the user saw old → new and confirmed it."""
 
     title_id = "usage.form.title"
     AUTO_FOCUS = "#field-order_id"
 
-    def __init__(self, session, contracts: dict[int, Any], **kwargs):
+    def __init__(self, session, contracts: dict[int, Any], reports: list[dict[str, Any]] | None = None, **kwargs):
         self.contracts = contracts
+        self.known = usage_import.reported(reports or [])
+        self.replaces: int | None = None  # the old figure the user agreed to replace
         today = formatting.today()
         last = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
         super().__init__(session, "usage.report", {"period": f"{last[1]:02d}/{last[0]}"}, **kwargs)
+
+    def _key(self, values: dict[str, Any]) -> tuple[int, int, int] | None:
+        period = usage_import.parse_period(str(values.get("period") or ""))
+        if period is None or not str(values.get("order_id") or "").isdigit():
+            return None
+        return int(values["order_id"]), period[0], period[1]
+
+    def validate(self, values: dict[str, Any]) -> dict[str, str]:
+        key = self._key(values)
+        if key is None or key[0] not in self.contracts:
+            return {}
+        problem = usage_import.term_problem(self.contracts[key[0]], key[1:], formatting.today())
+        return {"period": problem} if problem else {}
+
+    def action_submit(self) -> None:
+        values = self.form.values()
+        key = self._key(values)
+        cases = usage_import.parse_cases(str(values.get("cases") or ""), language=None)
+        old = self.known.get(key) if key else None
+        if self._sending or old is None or cases is None or cases == old or self.replaces == old or self.form.check() \
+                or self.validate(values):
+            super().action_submit()
+            return
+        self._confirm_replace(key, old, cases)
+
+    def _confirm_replace(self, key: tuple[int, int, int], old: int, new: int) -> None:
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.replaces = old
+                super(UsageFormScreen, self).action_submit()
+
+        order = self.contracts.get(key[0]) or {"id": key[0]}
+        self.app.push_screen(ReplaceDialog([(contract_label(order), period_label(key[1], key[2]), old, new)]), answer)
+
+    async def _settle(self, item, values: dict[str, Any]) -> None:
+        problem = item.problem or {}
+        if str(problem.get("type") or "").endswith("usage-exists") and isinstance(problem.get("current_cases"), int):
+            # Reported meanwhile (or not loaded here): ask with the server's figure, nothing is overwritten unseen.
+            await asyncio.to_thread(self.session.outbox.discard, item.id)
+            key = self._key(values)
+            cases = usage_import.parse_cases(str(values.get("cases") or ""), language=None)
+            if key is not None and cases is not None:
+                self.known[key] = problem["current_cases"]
+                self.replaces = None
+                self._confirm_replace(key, problem["current_cases"], cases)
+                return
+        await super()._settle(item, values)
 
     def fields(self) -> list[FormField]:
         options = [(str(oid), contract_label(o)) for oid, o in sorted(self.contracts.items())]
@@ -158,6 +256,8 @@ class UsageFormScreen(FormScreen):
         year, month = usage_import.parse_period(values["period"]) or (0, 0)
         body = {"order_id": int(values["order_id"]), "year": year, "month": month,
                 "cases": usage_import.parse_cases(values["cases"], language=None)}
+        if self.replaces is not None and self.known.get((body["order_id"], year, month)) == self.replaces:
+            body["replaces"] = self.replaces
         return Request("usage.report", "POST", "/usage", body,
                        label=i18n.t("usage.label", order=body["order_id"], period=period_label(year, month)),
                        related=f"order:{body['order_id']}")
@@ -171,6 +271,7 @@ class UsageFormScreen(FormScreen):
 class UsageImportScreen(AppScreen[bool]):
     """A CSV file checked line by line; sent only when every line is fine."""
 
+    OWNS_KEYBOARD = True  # a decision to take: area keys off, `q` asks (base.py)
     BINDINGS = [
         Binding("ctrl+s", "send", "usage.key.send", id="usage_import.send"),
         Binding("escape", "close", "key.back", id="usage_import.back"),
@@ -183,11 +284,13 @@ class UsageImportScreen(AppScreen[bool]):
     UsageImportScreen .buttons Button { margin-right: 2; }
     """
 
-    def __init__(self, session, contracts: dict[int, Any], **kwargs):
+    def __init__(self, session, contracts: dict[int, Any], reports: list[dict[str, Any]] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.session = session
         self.contracts = contracts
+        self.reports = list(reports or [])
         self.parsed: usage_import.UsageImport | None = None
+        self.replacing: dict[int, int] = {}  # file line → the figure it replaces
         self._sending = False
 
     def compose(self) -> ComposeResult:
@@ -249,10 +352,15 @@ class UsageImportScreen(AppScreen[bool]):
             for error in parsed.errors:
                 text.append("  " + clean(str(error)) + "\n")
         elif parsed is not None:
+            self.replacing = usage_import.replacements(parsed.lines, self.reports)
             text.append(i18n.t("usage.import.ready", n=len(parsed.lines)) + "\n", style="bold green")
+            if self.replacing:
+                text.append(i18n.t("usage.import.replacing", n=len(self.replacing)) + "\n", style="bold yellow")
             for line in parsed.lines:
-                text.append(f"  {contract_label(self.contracts[line.order_id])}  {period_label(line.year, line.month)}: "
-                            f"{formatting.number(line.cases)}\n")
+                old = self.replacing.get(line.line)
+                figure = f"{formatting.number(old)} → {formatting.number(line.cases)}" if old is not None else formatting.number(line.cases)
+                text.append(f"  {contract_label(self.contracts[line.order_id])}  {period_label(line.year, line.month)}: {figure}\n",
+                            style="yellow" if old is not None else "")
         self.query_one("#import-report", Static).update(text)
         self.query_one("#import-send", Button).disabled = not (parsed is not None and parsed.ok)
 
@@ -261,9 +369,23 @@ class UsageImportScreen(AppScreen[bool]):
             if not self._sending:
                 self.notify(i18n.t("usage.import.check_first"), severity="warning")
             return
+        parsed = self.parsed
+        if self.replacing:
+            changes = [(contract_label(self.contracts[x.order_id]), period_label(x.year, x.month), self.replacing[x.line], x.cases)
+                       for x in parsed.lines if x.line in self.replacing]
+
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self._start_send(parsed)
+
+            self.app.push_screen(ReplaceDialog(changes), answer)
+            return
+        self._start_send(parsed)
+
+    def _start_send(self, parsed: usage_import.UsageImport) -> None:
         self._sending = True
         self.query_one("#import-send", Button).disabled = True
-        self.send(self.parsed)
+        self.send(parsed)
 
     @work(group="import-send", exit_on_error=False)
     async def send(self, parsed: usage_import.UsageImport) -> None:
@@ -271,7 +393,7 @@ class UsageImportScreen(AppScreen[bool]):
         problems: list[str] = []
         for line in parsed.lines:
             item, _ = await self.session.backend.submit(
-                "usage.report", "POST", "/usage", line.body(),
+                "usage.report", "POST", "/usage", line.body(self.replacing.get(line.line)),
                 label=i18n.t("usage.label", order=line.order_id, period=period_label(line.year, line.month)),
                 related=f"order:{line.order_id}")
             if item.state == DONE:

@@ -22,7 +22,7 @@ from .auth import FailedLogins
 from .hardening import RequestGuard
 from .http import PageCache
 from .problems import ApiProblem
-from .routes import billing_runs, invoices, offerings, orders, organizations, usage
+from .routes import administration, billing_runs, invoices, offerings, orders, organizations, usage
 
 log = logging.getLogger("efa_tui.server")
 API_PREFIX = "/api/v1"
@@ -36,6 +36,7 @@ class Settings:
     max_body: int = MAX_BODY
     pool_size: int = db.POOL_SIZE
     max_overflow: int = db.MAX_OVERFLOW
+    payment_term_days: int = 30  # due date = issue date + this (BT-9); `serve --payment-term-days`
     body_timeout: float = 30.0  # a whole request body; a stalled client is answered 408
     chunk_timeout: float = 10.0  # between two pieces of a body
     # Wrong tokens allowed per client address and per token prefix (limits' notation).
@@ -161,7 +162,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
                       summary="Readiness: database reachable and its schema at this release's revision")
     app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/openapi.json", lambda: app.openapi(), methods=["GET"], include_in_schema=False)
-    for module in (organizations, offerings, orders, usage, billing_runs, invoices):
+    for module in (organizations, administration, offerings, orders, usage, billing_runs, invoices):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(RefuseNul)
     # Outermost: bounds in size and time what RefuseNul and the routes read.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -11,8 +12,10 @@ from fastapi import Request
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
+from ..domain.administration import scope_allows
 from . import db
 from .problems import ApiProblem
 
@@ -31,18 +34,39 @@ class User:
     organization_kind: str
     inhouse_operator_id: int | None
     demo: bool
+    admin: bool = False  # manages its organisation's users
+    accreditation: str = "accredited"  # of its organisation
+    token_id: int | None = None
+    token_scope: str = "write"
 
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF
 
 
+def new_token() -> str:
+    """A new secret: "efa_" and 43 characters of randomness (256 bits)."""
+    return "efa_" + secrets.token_urlsafe(32)
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _unauthorized(detail: str) -> ApiProblem:
-    return ApiProblem(401, detail, type="unauthorized", headers={"WWW-Authenticate": 'Bearer realm="efa"'})
+LAST_USED_GRANULARITY_S = 60  # "last used" to the minute: not a write on every request
+
+
+def _unauthorized(detail: str, type: str = "unauthorized") -> ApiProblem:
+    return ApiProblem(401, detail, type=type, headers={"WWW-Authenticate": 'Bearer realm="efa"'})
+
+
+def _touch(engine, token_id: int, now) -> None:
+    """Record when a token was last used; a busy database may skip it, never the request."""
+    try:
+        with db.writing(engine) as conn:
+            conn.execute(update(db.api_tokens).where(db.api_tokens.c.id == token_id).values(last_used_at=now))
+    except OperationalError:
+        pass
 
 
 class FailedLogins:
@@ -89,23 +113,39 @@ def current_user(request: Request) -> User:
     failed_logins.check(address, token)
     digest = token_digest(token)
     # Looked up on every request (one indexed join): with several server processes on one
-    # database, a cached user would keep an organisation's old in-house relationship or a
-    # removed token alive in the processes that did not make the change.
+    # database, a cached user would keep an organisation's old in-house relationship, a revoked
+    # token or a disabled user alive in the processes that did not make the change.
+    tok, u, o = db.api_tokens, db.users, db.organizations
     with db.reading(request.app.state.engine) as conn:
         row = conn.execute(
             select(
-                db.users.c.id, db.users.c.name, db.users.c.email, db.users.c.role, db.users.c.demo,
-                db.organizations.c.id.label("org_id"), db.organizations.c.name.label("org_name"),
-                db.organizations.c.kind, db.organizations.c.inhouse_operator_id,
+                u.c.id, u.c.name, u.c.email, u.c.role, u.c.demo, u.c.admin, u.c.disabled,
+                o.c.id.label("org_id"), o.c.name.label("org_name"), o.c.kind, o.c.inhouse_operator_id,
+                o.c.accreditation, tok.c.id.label("token_id"), tok.c.scope, tok.c.expires_at,
+                tok.c.revoked_at, tok.c.last_used_at,
             )
-            .join(db.organizations, db.organizations.c.id == db.users.c.organization_id)
-            .where(db.users.c.token_sha256 == digest)
+            .select_from(tok.join(u, u.c.id == tok.c.user_id).join(o, o.c.id == u.c.organization_id))
+            .where(tok.c.token_sha256 == digest)
         ).first()
     if row is None:
         failed_logins.failed(address, token)
         raise _unauthorized("unknown token")
+    now = db.utcnow()
+    if row.revoked_at is not None:
+        raise _unauthorized("this token was revoked", type="token-revoked")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise _unauthorized(f"this token expired on {row.expires_at:%Y-%m-%d %H:%M} UTC; ask for a new one",
+                            type="token-expired")
+    if row.disabled:
+        raise _unauthorized("this user is disabled", type="user-disabled")
     user = User(row.id, row.name, row.email, row.role, row.org_id, row.org_name, row.kind,
-                row.inhouse_operator_id, bool(row.demo))
+                row.inhouse_operator_id, bool(row.demo), bool(row.admin), row.accreditation,
+                row.token_id, row.scope)
+    if not scope_allows(user.token_scope, request.method):
+        raise ApiProblem(403, "this token may only read (scope read); writing needs a token with scope write",
+                         type="token-read-only")
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > LAST_USED_GRANULARITY_S:
+        _touch(request.app.state.engine, row.token_id, now)
     if user.demo and not request.app.state.settings.allow_demo_tokens:
         # Demo tokens are public knowledge: only an embedded server on loopback accepts them.
         raise _unauthorized("demo tokens are accepted only by a server listening on loopback")

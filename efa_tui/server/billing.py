@@ -1,32 +1,47 @@
-"""Billing runs: one Jahresrechnung per customer and calendar year, built from the contracts.
+"""Billing runs: Jahresrechnungen per customer and calendar year, built from the contracts.
 
-The amounts come from ``domain.pricing.year_charges`` (the one implementation of the rules);
-this module only gathers the inputs, writes invoices and keeps runs safe to repeat: a customer
-already billed for the year is skipped, and the unique ``billing_key`` stops a concurrent run
-on another server process from writing a second invoice.
+The amounts come from ``domain.pricing.year_charges`` (the one implementation of the rules) and
+the split into invoices from ``domain.invoicing.split_by_category`` (taxable and non-taxable
+parts on separate invoices). This module gathers the inputs and writes:
+
+* ``plan`` works out what a run would create (the preview of ``dry_run``) without writing;
+* ``execute`` runs it in **one** write transaction that first takes the year's counter row under
+  lock (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the writing transaction is already
+  ``BEGIN IMMEDIATE``), plans again under that lock and refuses when the gross total is not the
+  one the operator confirmed — so two runs, also on two server processes, never bill twice, and
+  a run never writes figures nobody saw;
+* invoice numbers come from that counter: ``YYYY-NNNNNN``, unique and without gaps per year
+  (a rolled-back transaction rolls its numbers back too). Credit notes share the sequence.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_decimal
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.engine import Connection
 
 from ..domain.invoice_check import Contract
-from ..domain.invoicing import invoice_totals
+from ..domain.invoicing import (
+    CREDIT_TRANSFER_SEPA,
+    InvoiceTotals,
+    credit_note_settlement,
+    invoice_totals,
+    split_by_category,
+)
 from ..domain.money import ZERO
-from ..domain.pricing import Charge, DistributionKey, Fees
+from ..domain.pricing import Charge, DistributionKey, Fees, billed_units
+from ..xrechnung.model import InvoiceDocument, InvoiceLineItem, Party
 from . import db
 
 log = logging.getLogger("efa_tui.server.billing")
-PAYMENT_DAYS = 30
+PAYMENT_TERM_DAYS = 30  # default; the server's Settings.payment_term_days overrides it
 BILLED_STATES = ("active", "terminated")
 
 KIND_LABELS = {
@@ -46,9 +61,49 @@ def de_num(value: Decimal, digits: int = 2) -> str:
     return format_decimal(value, format="#,##0." + "0" * digits, locale="de_DE")
 
 
-def invoice_number(year: int, invoice_id: int) -> str:
-    """Readable and unique: the year and the database id (2026-000042)."""
-    return f"{year}-{invoice_id:06d}"
+def format_number(year: int, n: int) -> str:
+    """Readable and sortable: the year and the running number of that year (2026-000042)."""
+    return f"{year}-{n:06d}"
+
+
+# --- numbers ------------------------------------------------------------------------------------
+
+
+def _lock_year(conn: Connection, year: int) -> int:
+    """The year's counter row, locked until the transaction ends; answers the last number used.
+
+    The row is created on first use, starting after the highest number of that year already in
+    the database (numbers of older releases were derived from ids)."""
+    c = db.invoice_counters
+    if conn.execute(select(c.c.year).where(c.c.year == year)).first() is None:
+        prefix = f"{year}-"
+        numbers = conn.execute(select(db.invoices.c.number).where(db.invoices.c.number.like(prefix + "%"))).scalars()
+        start = max((int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()), default=0)
+        # Two servers creating the row at once: the second one simply finds it.
+        conn.execute(_insert_ignoring_conflict(conn, c).values(year=year, last_number=start))
+    return conn.execute(select(c.c.last_number).where(c.c.year == year).with_for_update()).scalar_one()
+
+
+def _insert_ignoring_conflict(conn: Connection, table):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing()
+    return insert(table)
+
+
+def take_number(conn: Connection, year: int) -> str:
+    """The next invoice or credit note number of ``year``, inside the caller's write transaction."""
+    last = _lock_year(conn, year)
+    conn.execute(update(db.invoice_counters).where(db.invoice_counters.c.year == year).values(last_number=last + 1))
+    return format_number(year, last + 1)
+
+
+# --- what a run bills -----------------------------------------------------------------------------
 
 
 def describe(charge: Charge, year: int, start: date, end: date | None) -> str:
@@ -57,20 +112,27 @@ def describe(charge: Charge, year: int, start: date, end: date | None) -> str:
         return f"Einmaliges Entgelt {de_num(charge.unit_price)} €"
     if charge.kind == "per_case":
         return f"{de_num(charge.quantity, 0)} Fälle × {de_num(charge.unit_price)} € je Fall ({year})"
-    base = (f"{de_num(charge.unit_price)} € im Jahr" if charge.kind == "annual" else
-            f"{de_num(charge.quantity, 3)} Tsd. {'Einwohner' if charge.kind == 'per_inhabitant' else 'Personen der Zielgruppe'}"
-            f" × {de_num(charge.unit_price)} € je 1.000 im Jahr")
+    units = billed_units(charge.kind, charge.quantity, charge.unit_price, charge.months)
+    year_amount = (f"{de_num(charge.unit_price)} € im Jahr" if charge.kind == "annual" else
+                   f"{de_num(charge.quantity, 3)} Tsd. {'Einwohner' if charge.kind == 'per_inhabitant' else 'Personen der Zielgruppe'}"
+                   f" × {de_num(charge.unit_price)} € je 1.000 = {de_num(units.price, max(2, _decimals(units.price)))} € im Jahr")
+    factor = f"{charge.months} von 12 Monaten"
     if charge.months == 12:
-        return f"{base}, volles Jahr {year}"
+        return f"{year_amount}; {factor}, volles Jahr {year}"
     span = f"Vertragsbeginn {de_date(start)}" + (f", Vertragsende {de_date(end)}" if end and end.year == year else "")
-    return f"{base} × {charge.months}/12 Monate ({span}; anteilig nach vollen Kalendermonaten)"
+    return f"{year_amount}; {factor} = {charge.months}/12 ({span}; anteilig nach vollen Kalendermonaten)"
+
+
+def _decimals(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 def _contracts(conn: Connection, year: int) -> list[Any]:
     o, off, c = db.orders, db.offerings, db.organizations
     return conn.execute(
         select(o, off.c.title.label("offering_title"), c.c.population, c.c.inhouse_operator_id,
-               c.c.leitweg_id.label("customer_leitweg_id"))
+               c.c.leitweg_id.label("customer_leitweg_id"), c.c.name.label("customer_name"))
         .join(off, off.c.id == o.c.offering_id)
         .join(c, c.c.id == o.c.customer_id)
         .where(o.c.state.in_(BILLED_STATES), o.c.start_date <= date(year, 12, 31),
@@ -94,16 +156,26 @@ def _one_time_billed(conn: Connection) -> set[int]:
     return {r[0] for r in rows}
 
 
-def _billed(conn: Connection, year: int) -> tuple[set[int], dict[int, int]]:
-    """Customers with a live invoice for the year, and how many cancelled ones each has."""
+def billing_key(customer_id: int, year: int, category: str, cancelled: int) -> str:
+    """One live Jahresrechnung per customer, year and VAT category (the unique billing_key);
+    ``cancelled`` counts the cancelled ones before it, so a cancelled invoice can be billed anew."""
+    return f"invoice:{customer_id}:{year}:{category}:{cancelled}"
+
+
+def _billed(conn: Connection, year: int) -> tuple[set[tuple[int, str]], dict[tuple[int, str], int]]:
+    """(customer, category) pairs with a live invoice for the year, and how many cancelled ones each has.
+    A key of an older release (``invoice:<customer>:<year>:<n>``) covers both categories."""
     i = db.invoices
-    live: set[int] = set()
-    cancelled: dict[int, int] = defaultdict(int)
-    for cid, status in conn.execute(select(i.c.customer_id, i.c.status).where(i.c.year == year, i.c.kind == "invoice")):
-        if status == "cancelled":
-            cancelled[cid] += 1
-        else:
-            live.add(cid)
+    live: set[tuple[int, str]] = set()
+    cancelled: dict[tuple[int, str], int] = defaultdict(int)
+    for cid, status, key in conn.execute(select(i.c.customer_id, i.c.status, i.c.billing_key).where(i.c.year == year, i.c.kind == "invoice")):
+        parts = key.split(":")
+        categories = [parts[3]] if len(parts) == 5 else ["S", "O"]
+        for cat in categories:
+            if status == "cancelled":
+                cancelled[(cid, cat)] += 1
+            else:
+                live.add((cid, cat))
     return live, cancelled
 
 
@@ -138,74 +210,133 @@ def contract_lines(row, year: int, *, cases: int, first_invoice: bool) -> list[d
     return out
 
 
-def start_run(engine: Engine, year: int, user_id: int | None) -> int:
-    with db.writing(engine) as conn:
-        return conn.execute(db.billing_runs.insert().values(
-            year=year, status="running", started_by=user_id, started_at=db.utcnow())).inserted_primary_key[0]
+@dataclass
+class PlannedInvoice:
+    customer_id: int
+    customer_name: str
+    issuer_id: int
+    category: str  # S (taxable) or O (not subject to VAT, § 2b UStG)
+    key: str
+    leitweg_id: str
+    lines: list[dict[str, Any]]
+    totals: InvoiceTotals
 
 
-def run_billing(engine: Engine, run_id: int, year: int, today: date | None = None) -> dict[str, Any]:
-    """Bill every customer with contracts in ``year``; safe to run twice or in parallel."""
-    today = today or db.utcnow().date()
-    with db.reading(engine) as conn:
-        contracts = _contracts(conn, year)
-        cases = _cases(conn, year)
-        one_time_done = _one_time_billed(conn)
-        live, cancelled = _billed(conn, year)
+@dataclass
+class Plan:
+    year: int
+    contracts_total: int
+    invoices: list[PlannedInvoice] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def net_total(self) -> Decimal:
+        return sum((p.totals.net for p in self.invoices), ZERO)
+
+    @property
+    def vat_total(self) -> Decimal:
+        return sum((p.totals.vat for p in self.invoices), ZERO)
+
+    @property
+    def gross_total(self) -> Decimal:
+        return sum((p.totals.gross for p in self.invoices), ZERO)
+
+
+def plan(conn: Connection, year: int) -> Plan:
+    """What a billing run for ``year`` would create now, and whom it would skip and why."""
+    contracts = _contracts(conn, year)
+    cases = _cases(conn, year)
+    one_time_done = _one_time_billed(conn)
+    live, cancelled = _billed(conn, year)
     by_customer: dict[int, list[Any]] = defaultdict(list)
     for row in contracts:
         by_customer[row.customer_id].append(row)
-    skipped: list[dict[str, Any]] = []
-    created = billed = 0
-    net_total = gross_total = ZERO
-    with db.writing(engine) as conn:
-        conn.execute(update(db.billing_runs).where(db.billing_runs.c.id == run_id).values(contracts_total=len(contracts)))
+    result = Plan(year=year, contracts_total=len(contracts))
     for customer_id, rows in by_customer.items():
         first = rows[0]
-        if customer_id in live:
-            skipped.append({"customer_id": customer_id, "reason": "already_billed", "detail": f"already invoiced for {year}"})
-            billed += len(rows)
-            continue
+
+        def skip(reason: str, detail: str, category: str | None = None) -> None:
+            result.skipped.append({"customer_id": customer_id, "customer_name": first.customer_name,
+                                   "reason": reason, "detail": detail, "vat_category": category})
+
         if first.inhouse_operator_id is None:
-            skipped.append({"customer_id": customer_id, "reason": "no_operator",
-                            "detail": "no in-house relationship with an operator who could invoice"})
-            billed += len(rows)
+            skip("no_operator", "no in-house relationship with an operator who could invoice")
             continue
         lines: list[dict[str, Any]] = []
         for row in rows:
             lines += contract_lines(row, year, cases=cases.get(row.id, 0), first_invoice=row.id not in one_time_done)
-        billed += len(rows)
         if not lines:
-            skipped.append({"customer_id": customer_id, "reason": "nothing_to_bill", "detail": f"no billable months or usage in {year}"})
+            skip("nothing_to_bill", f"no billable months or usage in {year}")
             continue
-        totals = invoice_totals((ln["net"], ln["vat_rate"]) for ln in lines)
-        key = f"invoice:{customer_id}:{year}:{cancelled.get(customer_id, 0)}"
-        try:
-            with db.writing(engine) as conn:
-                invoice_id = conn.execute(db.invoices.insert().values(
-                    kind="invoice", billing_key=key, customer_id=customer_id, issuer_id=first.inhouse_operator_id,
-                    year=year, period_start=date(year, 1, 1), period_end=date(year, 12, 31), issue_date=today,
-                    due_date=today + timedelta(days=PAYMENT_DAYS), status="issued", net=totals.net, vat=totals.vat,
-                    gross=totals.gross, leitweg_id=_leitweg(rows), billing_run_id=run_id,
-                    created_at=db.utcnow(), updated_at=db.utcnow(),
-                )).inserted_primary_key[0]
-                conn.execute(update(db.invoices).where(db.invoices.c.id == invoice_id).values(number=invoice_number(year, invoice_id)))
-                conn.execute(db.invoice_lines.insert(), [{**ln, "invoice_id": invoice_id, "position": n} for n, ln in enumerate(lines, 1)])
-                conn.execute(update(db.billing_runs).where(db.billing_runs.c.id == run_id).values(contracts_billed=billed))
-        except IntegrityError:
-            # Another run (maybe another server process) billed this customer a moment ago.
-            skipped.append({"customer_id": customer_id, "reason": "already_billed", "detail": "billed by a concurrent run"})
-            continue
-        created += 1
-        net_total += totals.net
-        gross_total += totals.gross
-    summary = {"invoices_created": created, "contracts_billed": billed, "net_total": net_total,
-               "gross_total": gross_total, "skipped": skipped}
-    with db.writing(engine) as conn:
-        conn.execute(update(db.billing_runs).where(db.billing_runs.c.id == run_id).values(
-            status="done", finished_at=db.utcnow(), **summary))
-    log.info("billing run %s for %s: %s invoices, %s skipped", run_id, year, created, len(skipped))
-    return summary
+        billed_already = []
+        for category, part in split_by_category(lines, lambda x: x["vat_rate"]):
+            if (customer_id, category) in live:
+                billed_already.append(category)
+                continue
+            result.invoices.append(PlannedInvoice(
+                customer_id=customer_id, customer_name=first.customer_name, issuer_id=first.inhouse_operator_id,
+                category=category, key=billing_key(customer_id, year, category, cancelled.get((customer_id, category), 0)),
+                leitweg_id=_leitweg(rows), lines=part,
+                totals=invoice_totals((x["net"], x["vat_rate"]) for x in part),
+            ))
+        if billed_already:
+            # One entry per customer; the category only when its other part is still to be billed.
+            partly = any(p.customer_id == customer_id for p in result.invoices)
+            for category in (billed_already if partly else [None]):
+                skip("already_billed", f"already invoiced for {year}", category)
+    return result
+
+
+def preview(p: Plan) -> dict[str, Any]:
+    """The answer of a dry run: what a run would create, its totals, whom it skips and why."""
+    return {
+        "year": p.year, "dry_run": True, "contracts_total": p.contracts_total,
+        "invoices_to_create": len(p.invoices),
+        "net_total": f"{p.net_total:.2f}", "vat_total": f"{p.vat_total:.2f}", "gross_total": f"{p.gross_total:.2f}",
+        "invoices": [{"customer": {"id": x.customer_id, "name": x.customer_name}, "vat_category": x.category,
+                      "lines": len(x.lines), "net": f"{x.totals.net:.2f}", "gross": f"{x.totals.gross:.2f}"}
+                     for x in p.invoices],
+        "skipped": p.skipped,
+    }
+
+
+class FiguresChanged(Exception):
+    """The run's gross total is not the confirmed one (something changed since the preview)."""
+
+    def __init__(self, current: Plan):
+        super().__init__("figures changed")
+        self.current = current
+
+
+def execute(conn: Connection, year: int, user_id: int | None, *, today: date, payment_days: int = PAYMENT_TERM_DAYS,
+            confirm_gross_total: Decimal | None = None) -> int:
+    """Bill ``year`` inside the caller's write transaction; answers the billing run's id.
+
+    ``confirm_gross_total``: the gross total the operator confirmed from the preview; when the
+    plan made under the year's lock differs, ``FiguresChanged`` is raised and nothing is written
+    (None: the caller planned under the same lock itself, as the demo seed does)."""
+    _lock_year(conn, year)  # serialises runs (and credit notes) of the year across processes
+    p = plan(conn, year)
+    if confirm_gross_total is not None and p.gross_total != confirm_gross_total:
+        raise FiguresChanged(p)
+    now = db.utcnow()
+    run_id = conn.execute(db.billing_runs.insert().values(
+        year=year, status="running", started_by=user_id, started_at=now, contracts_total=p.contracts_total,
+    )).inserted_primary_key[0]
+    for item in p.invoices:
+        invoice_id = conn.execute(db.invoices.insert().values(
+            number=take_number(conn, year), kind="invoice", billing_key=item.key, customer_id=item.customer_id,
+            issuer_id=item.issuer_id, year=year, period_start=date(year, 1, 1), period_end=date(year, 12, 31),
+            issue_date=today, due_date=today + timedelta(days=payment_days), status="issued",
+            net=item.totals.net, vat=item.totals.vat, gross=item.totals.gross, leitweg_id=item.leitweg_id,
+            billing_run_id=run_id, created_at=now, updated_at=now,
+        )).inserted_primary_key[0]
+        conn.execute(db.invoice_lines.insert(), [{**ln, "invoice_id": invoice_id, "position": n} for n, ln in enumerate(item.lines, 1)])
+    conn.execute(update(db.billing_runs).where(db.billing_runs.c.id == run_id).values(
+        status="done", finished_at=db.utcnow(), invoices_created=len(p.invoices), contracts_billed=p.contracts_total,
+        net_total=p.net_total, gross_total=p.gross_total, skipped=p.skipped))
+    log.info("billing run %s for %s: %s invoices, %s skipped", run_id, year, len(p.invoices), len(p.skipped))
+    return run_id
 
 
 def _leitweg(rows: list[Any]) -> str:
@@ -216,3 +347,93 @@ def _leitweg(rows: list[Any]) -> str:
             return row.leitweg_id
     return rows[0].customer_leitweg_id or ""
 
+
+def credit_note(conn: Connection, invoice, now) -> int:
+    """Cancel ``invoice`` (a row of invoices, issued) with a credit note repeating its lines; answers
+    the credit note's id. Its number comes from the invoice's year sequence."""
+    inv = db.invoices
+    today = now.date()
+    credit_id = conn.execute(inv.insert().values(
+        number=take_number(conn, invoice.year), kind="credit_note", billing_key=f"credit:{invoice.id}",
+        customer_id=invoice.customer_id, issuer_id=invoice.issuer_id, year=invoice.year,
+        period_start=invoice.period_start, period_end=invoice.period_end, issue_date=today, due_date=today,
+        status="issued", net=invoice.net, vat=invoice.vat, gross=invoice.gross, leitweg_id=invoice.leitweg_id,
+        cancels_invoice_id=invoice.id, created_at=now, updated_at=now,
+    )).inserted_primary_key[0]
+    skip = ("id", "invoice_id", "disputed_by", "disputed_at", "dispute_reason")
+    lines = conn.execute(select(db.invoice_lines).where(db.invoice_lines.c.invoice_id == invoice.id)
+                         .order_by(db.invoice_lines.c.position)).all()
+    conn.execute(db.invoice_lines.insert(), [{**{k: v for k, v in x._mapping.items() if k not in skip}, "invoice_id": credit_id}
+                                             for x in lines])
+    conn.execute(update(inv).where(inv.c.id == invoice.id).values(status="cancelled", cancelled_at=now,
+                                                                  version=invoice.version + 1, updated_at=now))
+    return credit_id
+
+
+# --- the XRechnung content of a stored invoice ------------------------------------------------------
+
+
+def document(conn: Connection, invoice_id: int) -> InvoiceDocument:
+    """The XRechnung content of an invoice or credit note, from the database."""
+    inv = db.invoices
+    row = conn.execute(select(inv).where(inv.c.id == invoice_id)).one()
+    orgs = {o.id: o for o in conn.execute(select(db.organizations).where(db.organizations.c.id.in_((row.customer_id, row.issuer_id))))}
+    seller, buyer = orgs[row.issuer_id], orgs[row.customer_id]
+    lines = []
+    for x in conn.execute(select(db.invoice_lines).where(db.invoice_lines.c.invoice_id == invoice_id).order_by(db.invoice_lines.c.position)):
+        # The factor of a pro-rata line stays visible: months MON × the year's amount per 12 MON.
+        units = billed_units(x.kind, Decimal(x.quantity), Decimal(x.unit_price), x.months)
+        lines.append(InvoiceLineItem(
+            line_id=str(x.position), name=x.name, description=x.description, quantity=units.quantity,
+            unit_code=units.unit_code, unit_price=units.price, price_base_quantity=units.base_quantity,
+            net=Decimal(x.net), vat_rate=Decimal(x.vat_rate), period_start=x.period_start, period_end=x.period_end,
+        ))
+    common = dict(
+        number=row.number, issue_date=row.issue_date, currency="EUR", buyer_reference=row.leitweg_id,
+        seller=_party(seller, seller_id=True), buyer=_party(buyer), bic=seller.bic or "", account_name=seller.name,
+        period_start=row.period_start, period_end=row.period_end, lines=lines,
+    )
+    if row.kind != "credit_note":
+        return InvoiceDocument(
+            **common, type_code="380", due_date=row.due_date, iban=seller.iban or "",
+            payment_terms=f"Zahlbar ohne Abzug bis {de_date(row.due_date)}",
+            payment_means_code=CREDIT_TRANSFER_SEPA,
+            note=f"Jahresrechnung {row.year} über die im EfA-Marktplatz bestellten Leistungen",
+        )
+    cancelled = conn.execute(select(inv.c.number, inv.c.issue_date, inv.c.paid_at).where(inv.c.id == row.cancels_invoice_id)).one()
+    # The domain's rule: a credit note is a settlement note, never a payment instruction to the
+    # customer. What the customer paid on the invoice already is refunded by the operator.
+    paid = Decimal(row.gross) if cancelled.paid_at else ZERO
+    settle = credit_note_settlement(Decimal(row.gross), paid)
+    text = f"Keine Zahlung durch den Rechnungsempfänger: Gutschrift zur Rechnung {cancelled.number} vom {de_date(cancelled.issue_date)}."
+    if settle.offset:
+        text += f" {de_num(settle.offset)} € werden mit der offenen Forderung aus dieser Rechnung verrechnet."
+    if settle.refund:
+        text += f" {de_num(settle.refund)} € bereits gezahlt; der Rechnungssteller erstattet sie auf das Zahlungskonto."
+    return InvoiceDocument(
+        **common, type_code="381", due_date=None, iban="", payment_terms=text, payment_means_code=settle.means_code,
+        preceding_invoice=cancelled.number, preceding_invoice_date=cancelled.issue_date,
+        note=f"Gutschrift zur Stornierung der Rechnung {cancelled.number}",
+    )
+
+
+def _plain(value: Decimal) -> str:
+    text = f"{value.normalize():f}"
+    return text
+
+
+def billed_json(line) -> dict[str, str]:
+    """How a stored line is stated on the invoice (as in the XRechnung): quantity × price per base."""
+    units = billed_units(line.kind, Decimal(line.quantity), Decimal(line.unit_price), line.months)
+    price = units.price if _decimals(units.price) > 2 else units.price.quantize(Decimal("0.01"))
+    return {"quantity": _plain(units.quantity), "unit_code": units.unit_code, "price": f"{price:f}",
+            "base_quantity": _plain(units.base_quantity)}
+
+
+def _party(org, *, seller_id: bool = False) -> Party:
+    return Party(name=org.name, street=org.street, postcode=org.postcode, city=org.city, country=org.country or "DE",
+                 vat_id=org.vat_id or "", contact_name=org.contact_name, phone=org.phone, email=org.email,
+                 electronic_address=org.email,
+                 # BT-29: the seller's identifier in the marketplace, so that a non-taxable invoice,
+                 # which may not name the VAT id (BR-O-02), still identifies its seller (BR-CO-26).
+                 identifier=f"EFA-MARKTPLATZ-{org.key.upper()}" if seller_id else "")

@@ -30,6 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
 
@@ -83,6 +84,15 @@ organizations = Table(
     Column("customer_type", String(16)),
     Column("version", Integer, nullable=False, default=1),
     Column("updated_at", DateTime, nullable=False, default=utcnow),
+    # Accreditation at the marketplace (domain/administration.py): applied | accredited | suspended,
+    # with who changed it, when and why.
+    Column("accreditation", String(16), nullable=False, default="accredited", server_default="accredited"),
+    Column("accreditation_at", DateTime),
+    Column("accreditation_by", String(200)),
+    Column("accreditation_reason", String(500)),
+    # What the in-house relationship rests on, e.g. "Träger: Mitglied der govdigital eG".
+    Column("inhouse_basis", String(500)),
+    Column("population_date", Date),  # the reference date of ``population``
 )
 
 users = Table(
@@ -93,9 +103,48 @@ users = Table(
     Column("role", String(16), nullable=False),  # customer | provider | support | operator
     Column("name", String(200), nullable=False),
     Column("email", String(200), nullable=False),
-    # SHA-256 of the bearer token: a leaked database does not leak tokens.
+    Column("demo", Boolean, nullable=False, default=False),  # its tokens are public: loopback only
+    Column("admin", Boolean, nullable=False, default=False, server_default=false()),  # manages its organisation's users
+    Column("disabled", Boolean, nullable=False, default=False, server_default=false()),
+    Column("created_at", DateTime),
+    Column("version", Integer, nullable=False, default=1, server_default="1"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("scope", String(8), nullable=False),  # read | write
+    # SHA-256 of the bearer token: a leaked database does not leak tokens; the secret is shown once.
     Column("token_sha256", String(64), nullable=False, unique=True),
-    Column("demo", Boolean, nullable=False, default=False),
+    Column("prefix", String(16), nullable=False),  # the first characters, to recognise a token in a list
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id")),
+    Column("expires_at", DateTime),  # None: does not expire (demo and migrated tokens)
+    Column("last_used_at", DateTime),
+    Column("revoked_at", DateTime),
+    Index("ix_api_tokens_user", "user_id", "id"),
+)
+
+# Every administrative change: who, when, what, the record before and after.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor_id", Integer, ForeignKey("users.id")),
+    Column("actor_name", String(200), nullable=False),
+    Column("actor_organization_id", Integer, ForeignKey("organizations.id")),
+    Column("action", String(64), nullable=False),  # e.g. organization.created, user.changed, token.revoked
+    Column("target_kind", String(32), nullable=False),
+    Column("target_id", Integer, nullable=False),
+    Column("organization_id", Integer, ForeignKey("organizations.id")),  # whose record it is
+    Column("before", JSON),
+    Column("after", JSON),
+    Index("ix_audit_target", "target_kind", "target_id", "id"),
+    Index("ix_audit_organization", "organization_id", "id"),
 )
 
 offerings = Table(
@@ -232,11 +281,21 @@ billing_runs = Table(
     Column("skipped", JSON, nullable=False, default=list),
 )
 
+# The running number of invoices and credit notes per year (2026-000001, 2026-000002, …): the
+# row is taken under lock (SELECT … FOR UPDATE; SQLite's writing transactions are BEGIN
+# IMMEDIATE) in the transaction that writes the invoice, so numbers are unique and gap-free.
+invoice_counters = Table(
+    "invoice_counters",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last_number", Integer, nullable=False),
+)
+
 invoices = Table(
     "invoices",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("number", String(20), unique=True),  # 2026-000042, derived from id after insert
+    Column("number", String(20), unique=True),  # 2026-000042: year and running number (invoice_counters)
     Column("kind", String(16), nullable=False),  # invoice | credit_note
     Column("customer_id", Integer, ForeignKey("organizations.id"), nullable=False),
     Column("issuer_id", Integer, ForeignKey("organizations.id"), nullable=False),
@@ -262,7 +321,8 @@ invoices = Table(
     Column("created_at", DateTime, nullable=False, default=utcnow),
     Column("updated_at", DateTime, nullable=False, default=utcnow),
     # The Jahresrechnung: one per customer and year, even with two billing servers at once.
-    # "invoice:<customer>:<year>:<n>" where n counts cancelled invoices of that year (so a
+    # "invoice:<customer>:<year>:<VAT category>:<n>" (S and O parts are separate invoices) where n
+    # counts cancelled invoices of that year and category (so a
     # cancelled one can be billed anew); "credit:<invoice id>" for the credit note of an invoice.
     Column("billing_key", String(64), nullable=False, unique=True),
     Index("ix_invoices_updated", "updated_at", "id"),
@@ -289,6 +349,35 @@ invoice_lines = Table(
     Column("disputed_by", String(200)),
     Column("disputed_at", DateTime),
     Column("dispute_reason", Text),
+)
+
+invoice_payments = Table(
+    "invoice_payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("invoice_id", Integer, ForeignKey("invoices.id"), nullable=False, index=True),
+    Column("value_date", Date, nullable=False),  # Wertstellung on the operator's account
+    Column("amount", MONEY, nullable=False),
+    Column("bank_reference", String(140), nullable=False),  # Verwendungszweck / end-to-end reference
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_by_id", Integer, ForeignKey("users.id")),
+    Column("recorded_at", DateTime, nullable=False, default=utcnow),
+)
+
+# The invoice check's history: every sign-off, withdrawal, dispute and its resolution (who, when).
+invoice_review_events = Table(
+    "invoice_review_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("invoice_id", Integer, ForeignKey("invoices.id"), nullable=False, index=True),
+    # factual_ok | arithmetic_ok | withdraw_factual | withdraw_arithmetic | dispute | resolve | credit_note
+    Column("action", String(24), nullable=False),
+    Column("line_ids", JSON, nullable=False, default=list),
+    Column("reason", Text, nullable=False, default=""),
+    Column("actor_id", Integer, ForeignKey("users.id")),
+    Column("actor_name", String(200), nullable=False),
+    Column("actor_role", String(16), nullable=False),
+    Column("at", DateTime, nullable=False, default=utcnow),
 )
 
 idempotency_keys = Table(

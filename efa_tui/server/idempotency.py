@@ -48,11 +48,13 @@ def _stored_headers(resp: Response) -> dict[str, str]:
     return {k: v for k, v in resp.headers.items() if k.lower() in keep}
 
 
-def run(request: Request, user: User, body: Any, work: Work, *, own_transactions: bool = False) -> Response:
+def run(request: Request, user: User, body: Any, work: Work, *, own_transactions: bool = False,
+        stored: Callable[[Response], Response] | None = None) -> Response:
     """Run ``work`` at most once per Idempotency-Key of this user.
 
     ``own_transactions``: work that commits in steps of its own (a billing run) gets no
     connection and its answer is stored afterwards; it must be safe to repeat by itself.
+    ``stored``: what of a successful answer is kept for replays (a new token's secret is not).
     """
     engine = request.app.state.engine
     key = request.headers.get("idempotency-key")
@@ -89,7 +91,7 @@ def run(request: Request, user: User, body: Any, work: Work, *, own_transactions
             return resp
         with db.writing(engine) as conn:
             resp = work(conn)
-            _finish(conn, who, resp)
+            _finish(conn, who, stored(resp) if stored else resp)
         return resp
     except ApiProblem as problem:
         # A refusal is an answer too: store it so that a retry sees the same one.

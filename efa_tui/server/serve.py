@@ -34,11 +34,12 @@ def is_loopback(host: str) -> bool:
 
 
 def prepare(database_url: str | None, *, demo: bool, demo_offerings: int = 0, host: str = "127.0.0.1",
-            pool_size: int = db.POOL_SIZE, max_overflow: int = db.MAX_OVERFLOW):
+            pool_size: int = db.POOL_SIZE, max_overflow: int = db.MAX_OVERFLOW, payment_term_days: int = 30):
     """The ASGI app for these options, with the database created and seeded as asked."""
     url = database_url or default_database_url()
     app = create_app(Settings(database_url=url, allow_demo_tokens=demo and is_loopback(host),
-                              pool_size=pool_size, max_overflow=max_overflow), migrate=False)
+                              pool_size=pool_size, max_overflow=max_overflow,
+                              payment_term_days=payment_term_days), migrate=False)
     engine = app.state.engine
     # Several processes may start at once on one database: one migrates and seeds, the others
     # wait for it and then find the work done.
@@ -48,7 +49,7 @@ def prepare(database_url: str | None, *, demo: bool, demo_offerings: int = 0, ho
             log.info("database %s upgraded: %s -> %s", db.safe_url(url), before or "empty", after)
         if demo and not seed.is_seeded(engine):
             log.info("seeding the demo marketplace into %s", db.safe_url(url))
-            seed.seed(engine)
+            seed.seed(engine, payment_days=payment_term_days)
         if demo_offerings:
             added = seed.add_generated_offerings(engine, demo_offerings)
             if added:
@@ -63,7 +64,7 @@ _WORKER_ENV = "EFA_TUI_SERVE_SETTINGS"
 
 def serve(host: str, port: int, database_url: str | None, *, demo: bool, demo_offerings: int = 0,
           log_level: str = "info", workers: int = 1, pool_size: int = db.POOL_SIZE,
-          max_overflow: int = db.MAX_OVERFLOW) -> None:
+          max_overflow: int = db.MAX_OVERFLOW, payment_term_days: int = 30) -> None:
     """Run the marketplace; ``workers`` > 1: that many processes on one port (uvicorn's
     supervisor), after this process migrated and seeded the database once."""
     import json
@@ -72,7 +73,8 @@ def serve(host: str, port: int, database_url: str | None, *, demo: bool, demo_of
     import uvicorn
 
     url = database_url or default_database_url()
-    app = prepare(url, demo=demo, demo_offerings=demo_offerings, host=host, pool_size=pool_size, max_overflow=max_overflow)
+    app = prepare(url, demo=demo, demo_offerings=demo_offerings, host=host, pool_size=pool_size, max_overflow=max_overflow,
+                  payment_term_days=payment_term_days)
     check_connection_budget(app.state.engine, workers, pool_size, max_overflow)
     print(f"efa-tui marketplace on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)"
           + (f", {workers} worker processes" if workers > 1 else ""), flush=True)
@@ -81,7 +83,8 @@ def serve(host: str, port: int, database_url: str | None, *, demo: bool, demo_of
         return
     app.state.engine.dispose()
     os.environ[_WORKER_ENV] = json.dumps({"database_url": url, "allow_demo_tokens": app.state.settings.allow_demo_tokens,
-                                          "pool_size": pool_size, "max_overflow": max_overflow})
+                                          "pool_size": pool_size, "max_overflow": max_overflow,
+                                          "payment_term_days": payment_term_days})
     uvicorn.run("efa_tui.server.serve:worker_app", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level, proxy_headers=False, http=http_protocol())
 
@@ -111,26 +114,28 @@ def check_connection_budget(engine, workers: int, pool_size: int, max_overflow: 
                     workers, pool_size, max_overflow, wanted, limit - reserved, limit, reserved)
 
 
-def create_token(database_url: str | None, org_key: str, role: str, name: str, email: str) -> str:
-    """A new bearer token for a user of an organisation (the database keeps only its hash)."""
-    import secrets
-
+def create_token(database_url: str | None, org_key: str, role: str, name: str, email: str,
+                 *, days: int | None = None) -> str:
+    """Bootstrap on the server's machine: a new admin user of an organisation with a write token
+    (the database keeps only its hash; the audit log names the server administration). Further
+    users and tokens are made over the API (``/organizations/{id}/users``, ``/users/{id}/tokens``)."""
     from sqlalchemy import select
 
-    from .auth import ROLES, token_digest
+    from ..domain.administration import role_for_kind
+    from .administration import create_user, issue_token
 
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
     engine = db.make_engine(database_url or default_database_url())
     db.create_schema(engine)
-    token = "efa_" + secrets.token_urlsafe(32)
     try:
         with db.writing(engine) as conn:
-            org_id = conn.execute(select(db.organizations.c.id).where(db.organizations.c.key == org_key)).scalar()
-            if org_id is None:
+            org = conn.execute(select(db.organizations).where(db.organizations.c.key == org_key)).first()
+            if org is None:
                 raise ValueError(f"no organisation with key {org_key!r}")
-            conn.execute(db.users.insert().values(organization_id=org_id, role=role, name=name, email=email,
-                                                  token_sha256=token_digest(token), demo=False))
+            refusal = role_for_kind(org.kind, role)
+            if refusal:
+                raise ValueError(refusal.en)
+            user = create_user(conn, None, org.id, name=name, email=email, role=role, admin=True)
+            _, token = issue_token(conn, None, user, name="efa-tui token", scope="write", expires_in_days=days)
     finally:
         engine.dispose()
     return token

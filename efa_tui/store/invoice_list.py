@@ -19,10 +19,10 @@ from typing import Any
 
 from ..domain.money import ZERO, money_str
 
-STATES = ("open", "overdue", "paid", "cancelled", "credit_note")
+STATES = ("open", "partly_paid", "overdue", "paid", "cancelled", "credit_note")
 CHECKS = ("unchecked", "factual", "arithmetic", "checked", "disputed")
 # What the state filter cycles through ("" = all; "unchecked" = not yet fully checked).
-STATE_FILTERS = ("", "open", "overdue", "paid", "cancelled", "unchecked")
+STATE_FILTERS = ("", "open", "overdue", "partly_paid", "paid", "cancelled", "unchecked")
 SORTS = ("-number", "number", "due_date", "-gross", "state")
 
 
@@ -40,18 +40,30 @@ def _day(value: Any) -> date | None:
         return None
 
 
+def open_amount(inv: dict[str, Any]) -> Decimal:
+    """What is still to pay on an invoice: the server's figure (payments and partial credit notes
+    deducted); a record from before payments were recorded: all of it while it is issued."""
+    if inv.get("kind") == "credit_note" or inv.get("status") in ("paid", "cancelled"):
+        return ZERO
+    return _money(inv["open_amount"]) if inv.get("open_amount") not in (None, "") else _money(inv.get("gross"))
+
+
 def invoice_state(inv: dict[str, Any], today: date) -> str:
-    """offen, überfällig, bezahlt, storniert — or Gutschrift. Overdue is worked out from the due
-    date (the server's rule), so a cached invoice does not stay "offen" for ever."""
+    """offen, teilweise bezahlt, überfällig, bezahlt, storniert — or Gutschrift. Overdue is worked
+    out from the due date and the open amount (the server's rule), so a cached invoice does not
+    stay "offen" for ever."""
     if inv.get("status") == "cancelled":
         return "cancelled"
     if inv.get("status") == "paid":
         return "paid"
     if inv.get("kind") == "credit_note":
         return "credit_note"
+    left = open_amount(inv)
     due = _day(inv.get("due_date"))
-    if due is not None and due < today:
+    if due is not None and due < today and left > 0:
         return "overdue"
+    if _money(inv.get("paid_amount")) > 0 or (left == 0 and _money(inv.get("gross")) > 0):
+        return "partly_paid" if left > 0 else "paid"
     return "open"
 
 
@@ -140,8 +152,8 @@ def totals(invoices: Iterable[dict[str, Any]], today: date) -> Totals:
         net += signed(inv, "net")
         vat += signed(inv, "vat")
         gross += signed(inv, "gross")
-        if invoice_state(inv, today) in ("open", "overdue"):
-            open_gross += signed(inv, "gross")
+        if invoice_state(inv, today) in ("open", "partly_paid", "overdue"):
+            open_gross += open_amount(inv)
     return Totals(count, net, vat, gross, open_gross)
 
 
@@ -200,9 +212,9 @@ CSV_COLUMNS: Sequence[tuple[str, str]] = (
     ("issuer", "Rechnungssteller"), ("customer", "Rechnungsempfänger"), ("leitweg_id", "Leitweg-ID"),
     ("net", "Netto (EUR)"), ("vat", "USt (EUR)"), ("gross", "Brutto (EUR)"), ("state", "Status"),
     ("check", "Prüfung"), ("factual_ok", "sachlich richtig (von, am)"), ("arithmetic_ok", "rechnerisch richtig (von, am)"),
-    ("cancels_invoice", "storniert Rechnung"),
+    ("cancels_invoice", "storniert Rechnung"), ("paid_amount", "bezahlt (EUR)"), ("open_amount", "offen (EUR)"),
 )
-STATE_DE = {"open": "offen", "overdue": "überfällig", "paid": "bezahlt", "cancelled": "storniert", "credit_note": "Gutschrift"}
+STATE_DE = {"open": "offen", "partly_paid": "teilweise bezahlt", "overdue": "überfällig", "paid": "bezahlt", "cancelled": "storniert", "credit_note": "Gutschrift"}
 CHECK_DE = {"unchecked": "ungeprüft", "factual": "sachlich richtig", "arithmetic": "rechnerisch richtig",
             "checked": "sachlich und rechnerisch richtig", "disputed": "beanstandet"}
 KIND_DE = {"invoice": "Rechnung", "credit_note": "Gutschrift"}
@@ -244,6 +256,7 @@ def to_csv(invoices: Iterable[dict[str, Any]], today: date, *, bom: bool = False
             _text(inv.get("leitweg_id")), _de_money(signed(inv, "net")), _de_money(signed(inv, "vat")),
             _de_money(signed(inv, "gross")), STATE_DE[invoice_state(inv, today)], CHECK_DE[check_state(inv)],
             _who(review, "factual_ok"), _who(review, "arithmetic_ok"), _text(inv.get("cancels_invoice")),
+            _de_money(_money(inv.get("paid_amount"))), _de_money(open_amount(inv)),
         ])
     return ("\ufeff" if bom else "") + buf.getvalue()
 
@@ -265,5 +278,6 @@ def to_json(invoices: Iterable[dict[str, Any]], today: date) -> str:
             "factual_ok_by": review.get("factual_ok_by"), "factual_ok_at": review.get("factual_ok_at"),
             "arithmetic_ok_by": review.get("arithmetic_ok_by"), "arithmetic_ok_at": review.get("arithmetic_ok_at"),
             "cancels_invoice": inv.get("cancels_invoice"), "paid_at": inv.get("paid_at"),
+            "paid_amount": money_str(_money(inv.get("paid_amount"))), "open_amount": money_str(open_amount(inv)),
         })
     return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"

@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any
 
 from .. import formatting, i18n
+from ..domain.orders import usage_months
 
 MAX_CASES = 100_000_000
 _ORDER = ("bestellung", "bestellnummer", "vertrag", "vertragsnummer", "auftrag", "order", "order_id", "contract")
@@ -44,8 +45,12 @@ class UsageLine:
     month: int
     cases: int
 
-    def body(self) -> dict[str, int]:
-        return {"order_id": self.order_id, "year": self.year, "month": self.month, "cases": self.cases}
+    def body(self, replaces: int | None = None) -> dict[str, int]:
+        """The report; ``replaces``: the figure already reported that the user agreed to replace."""
+        body = {"order_id": self.order_id, "year": self.year, "month": self.month, "cases": self.cases}
+        if replaces is not None:
+            body["replaces"] = replaces
+        return body
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,45 @@ def parse_period(text: str) -> tuple[int, int] | None:
 def future_problem(period: tuple[int, int], today: date) -> str | None:
     """Usage is reported for months that are over or running, never ahead."""
     return i18n.t("usage.err.future", month=period[1], year=period[0]) if period > (today.year, today.month) else None
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def term_problem(order: Mapping[str, Any], period: tuple[int, int], today: date) -> str | None:
+    """Usage is reported only for months of the contract's term, up to the current month (the
+    server's rule: domain.orders.usage_months)."""
+    start = _day(order.get("start_date"))
+    if start is None:
+        return None  # not known here (an old cache row): the server checks it
+    months = usage_months(start, _day(order.get("end_date")), today)
+    if months is None:
+        return i18n.t("usage.err.not_started")
+    if months[0] <= period <= months[1]:
+        return None
+    return i18n.t("usage.err.outside_term", period=f"{period[1]:02d}/{period[0]}", first=f"{months[0][1]:02d}/{months[0][0]}",
+                  last=f"{months[1][1]:02d}/{months[1][0]}")
+
+
+def reported(reports: list[Mapping[str, Any]]) -> dict[tuple[int, int, int], int]:
+    """(order id, year, month) → the cases reported for it."""
+    return {(int(r["order_id"]), int(r["year"]), int(r["month"])): int(r["cases"]) for r in reports
+            if r.get("order_id") and r.get("year") and r.get("month") and r.get("cases") is not None}
+
+
+def replacements(lines: list[UsageLine], reports: list[Mapping[str, Any]]) -> dict[int, int]:
+    """The file's lines that replace a figure already reported with another: line number → old figure."""
+    known = reported(reports)
+    out = {}
+    for line in lines:
+        old = known.get((line.order_id, line.year, line.month))
+        if old is not None and old != line.cases:
+            out[line.line] = old
+    return out
 
 
 def parse_cases(text: str, *, language: str | None = "de") -> int | None:
@@ -160,6 +204,9 @@ def parse(data: bytes | str, contracts: Mapping[int, Mapping[str, Any]], *, toda
                 problems.append(i18n.t("usage.err.period", value=f"{month}/{year}"))
         if period is not None and (future := future_problem(period, today)):
             problems.append(future)
+            period = None
+        if period is not None and order_id is not None and (outside := term_problem(contracts[order_id], period, today)):
+            problems.append(outside)
             period = None
         cases = parse_cases(cell("cases"))
         if cases is None:

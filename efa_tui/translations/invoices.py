@@ -12,6 +12,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invoices.col.state": ("Status", "State"),
     "invoices.col.check": ("Prüfung", "Check"),
     "invoices.state.open": ("offen", "open"),
+    "invoices.state.partly_paid": ("teilweise bezahlt", "partly paid"),
     "invoices.state.overdue": ("überfällig", "overdue"),
     "invoices.state.paid": ("bezahlt", "paid"),
     "invoices.state.cancelled": ("storniert", "cancelled"),
@@ -36,6 +37,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "{shown} of {total} · state (t): {state} · year (y): {year} · sort (s): {sort}"),
     "invoices.filter_state.all": ("alle", "all"),
     "invoices.filter_state.open": ("offen", "open"),
+    "invoices.filter_state.partly_paid": ("teilweise bezahlt", "partly paid"),
     "invoices.filter_state.overdue": ("überfällig", "overdue"),
     "invoices.filter_state.paid": ("bezahlt", "paid"),
     "invoices.filter_state.cancelled": ("storniert", "cancelled"),
@@ -166,6 +168,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invoice.dispute_hint": ("Was ist falsch, und was wäre richtig? Die Begründung sehen Betreiber und Bereitsteller.",
                              "What is wrong, and what would be right? Operator and provider see the reason."),
     "invoice.reason_short": ("Bitte mindestens 10 Zeichen.", "At least 10 characters, please."),
+    "invoice.settlement": ("Verrechnung mit der stornierten Rechnung – keine Zahlung durch den Empfänger",
+                           "Set off against the cancelled invoice – no payment by the recipient"),
     "invoice.cancel_title": ("Rechnung stornieren (Gutschrift)", "Cancel invoice (credit note)"),
     "invoice.cancel_intro": ("Rechnung {number} über {gross} an {customer} wird storniert; eine Gutschrift über denselben "
                              "Betrag wird erstellt.",
@@ -180,7 +184,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "The server cannot be reached; please try again later."),
     # --- XRechnung, export
     "invoice.save_title": ("XRechnung speichern unter", "Save XRechnung as"),
-    "invoice.validate_title": ("XRechnung-Datei (CII) öffnen und prüfen", "Open and validate an XRechnung (CII) file"),
+    "invoice.validate_title": ("XRechnung-Datei (CII oder UBL) öffnen und prüfen", "Open and validate an XRechnung file (CII or UBL)"),
     "invoice.export_title": ("Rechnungsliste exportieren", "Export the invoice list"),
     "invoice.export_rows": ("{n} Rechnungen (die angezeigten Zeilen)", "{n} invoices (the rows shown)"),
     "invoice.path_hint": ("Enter: los · Escape: abbrechen", "Enter: go · Escape: cancel"),
@@ -199,17 +203,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invoice.exported": ("{n} Rechnungen exportiert: {path}", "{n} invoices exported: {path}"),
     # --- billing run
     "billing.title": ("Abrechnungslauf", "Billing run"),
-    "billing.intro": ("Erstellt für jedes Kalenderjahr eine Jahresrechnung je Kunde aus den laufenden Verträgen. "
-                      "Bereits abgerechnete Kunden werden übersprungen; ein zweiter Lauf ist daher unschädlich.",
-                      "Creates one annual invoice per customer from the running contracts. Customers already billed "
-                      "are skipped, so running it twice does no harm."),
-    "billing.start": ("Abrechnen", "Bill"),
+    "billing.intro": ("Erstellt je Kunde und Kalenderjahr die Jahresrechnung aus den laufenden Verträgen — steuerpflichtige "
+                      "und nicht steuerbare Leistungen (§ 2b UStG) auf getrennten Rechnungen. Erst die Vorschau, dann "
+                      "mit genau diesen Summen bestätigen.",
+                      "Creates each customer's annual invoice for a calendar year from the running contracts — taxable "
+                      "and non-taxable (§ 2b UStG) services on separate invoices. Preview first, then confirm with "
+                      "exactly these totals."),
+    "billing.preview": ("Vorschau", "Preview"),
+    "billing.previewing": ("Vorschau {year} wird berechnet …", "Computing the preview for {year} …"),
+    "billing.preview_ready": ("Vorschau – noch nichts geschrieben. Stimmen die Summen, bestätigen Sie den Lauf.",
+                              "Preview – nothing written yet. If the totals are right, confirm the run."),
+    "billing.preview_head": ("Vorschau {year}: {n} Rechnungen zu erstellen", "Preview {year}: {n} invoices to create"),
+    "billing.confirm": ("Abrechnen: brutto {gross} bestätigen", "Bill: confirm gross {gross}"),
+    "billing.confirm_none": ("Abrechnen (erst Vorschau)", "Bill (preview first)"),
+    "billing.changed": ("Die Zahlen haben sich seit der Vorschau geändert; nichts wurde abgerechnet. Bitte die neue "
+                        "Vorschau prüfen und erneut bestätigen.",
+                        "The figures changed since the preview; nothing was billed. Check the new preview and confirm again."),
+    "billing.future_year": ("{year} hat noch nicht begonnen: eine Jahresrechnung berechnet erbrachte Leistungen, "
+                            "abrechenbar sind Jahre bis {current}.",
+                            "{year} has not begun: an annual invoice bills services delivered; years up to {current} "
+                            "can be billed."),
+    "billing.category.S": ("steuerpflichtig", "taxable"),
+    "billing.category.O": ("nicht steuerbar", "not taxable"),
+    "billing.history": ("Bisherige Abrechnungsläufe", "Billing runs so far"),
+    "billing.history_none": ("noch keine", "none yet"),
+    "billing.history_row": ("{at} · Jahr {year} · {who} · {n} Rechnungen · netto {net} · brutto {gross}",
+                            "{at} · year {year} · {who} · {n} invoices · net {net} · gross {gross}"),
     "billing.bad_year": ("Bitte ein Jahr zwischen 2000 und 2100.", "Please give a year between 2000 and 2100."),
     "billing.running": ("Abrechnung {year} läuft …", "Billing {year} …"),
     "billing.still_running": ("Der Lauf ist noch nicht fertig.", "The run has not finished yet."),
     "billing.done": ("Abrechnung {year} abgeschlossen.", "Billing {year} done."),
     "billing.created": ("{n} Rechnungen erstellt", "{n} invoices created"),
-    "billing.contracts": ("{billed} von {total} Verträgen berücksichtigt", "{billed} of {total} contracts processed"),
     "billing.totals": ("Summe netto {net}, brutto {gross}", "Total net {net}, gross {gross}"),
     "billing.skipped": ("{n} Kunden übersprungen", "{n} customers skipped"),
     "billing.reason.already_billed": ("für das Jahr bereits abgerechnet", "already billed for the year"),

@@ -173,8 +173,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "usage.f.contract": ("Vertrag", "Contract"),
     "usage.f.period": ("Monat", "Month"),
     "usage.f.cases": ("Anzahl Fälle", "Number of cases"),
-    "usage.h.period": ("MM/JJJJ, z. B. 03/2026. Eine neue Meldung für denselben Monat ersetzt die alte.",
-                       "MM/YYYY, e.g. 03/2026. A new report for the same month replaces the old one."),
+    "usage.h.period": ("MM/JJJJ, z. B. 03/2026: ein Monat der Vertragslaufzeit. Eine schon gemeldete Zahl wird erst nach "
+                       "Bestätigung (alt → neu) ersetzt.",
+                       "MM/YYYY, e.g. 03/2026: a month of the contract's term. A figure already reported is replaced only "
+                       "after a confirmation (old → new)."),
     "usage.label": ("Fälle melden: Bestellung {order}, {period}", "Report cases: order {order}, {period}"),
     "usage.sent_one": ("Fallzahl gemeldet.", "Cases reported."),
     "usage.import.title": ("Fallzahlen aus CSV-Datei importieren", "Import cases from a CSV file"),

@@ -7,6 +7,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "state.ordered": ("Bestellt", "Ordered"),
     "state.active": ("Aktiv", "Active"),
     "state.terminated": ("Beendet", "Terminated"),
+    # A terminated contract until its last day, and after it (domain.orders.contract_phase).
+    "state.terminating": ("gekündigt zum {end}", "terminated as of {end}"),
+    "state.ended": ("beendet", "ended"),
     "state.withdrawn": ("Zurückgezogen", "Withdrawn"),
     "state.rejected": ("Abgelehnt", "Rejected"),
     "state.cancelled": ("Storniert", "Cancelled"),
@@ -128,12 +131,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                   "Before ordering you may withdraw your interest."),
     "transition.cancel_intro": ("Eine verbindliche Bestellung kann bis zum Vertragsbeginn storniert werden.",
                                 "A binding order may be cancelled until the contract starts."),
-    "transition.terminate_intro": ("Kündigung nach den Vertragsbedingungen: Kündigungsfrist {months} Monate, "
-                                   "Ende zum Monatsende. Vorgeschlagen: {end}.",
-                                   "Terminated by the contract terms: {months} months' notice, to the end of a month. "
-                                   "Suggested: {end}."),
-    "transition.activate_intro": ("Mit der Aktivierung beginnt der Vertrag; ab dem Beginn wird abgerechnet.",
-                                  "Activating starts the contract; billing starts with it."),
+    "transition.terminate_intro": ("Kündigung nach den Vertragsbedingungen: Mindestlaufzeit {term} Monate, Kündigungsfrist "
+                                   "{months} Monate, Ende zum Monatsende. Frühestmögliches Ende: {end}.",
+                                   "Terminated by the contract terms: minimum term {term} months, {months} months' notice, "
+                                   "to the end of a month. Earliest possible end: {end}."),
+    "transition.activate_intro": ("Mit der Aktivierung beginnt der Vertrag; ab dem Beginn wird abgerechnet. Beginn frühestens "
+                                  "{earliest} ({why}), spätestens {latest}.",
+                                  "Activating starts the contract; billing starts with it. Start on {earliest} at the "
+                                  "earliest ({why}), {latest} at the latest."),
+    "transition.why.order": ("Tag der verbindlichen Bestellung", "the day of the binding order"),
+    "transition.why.backdate": ("höchstens 12 Monate rückwirkend", "at most 12 months back"),
+    "input.earliest": ("Frühestens {day}", "On {day} at the earliest"),
+    "input.latest": ("Spätestens {day}", "On {day} at the latest"),
     "transition.send": ("Ausführen", "Do it"),
     # the binding confirmation
     "confirm.title": ("Verbindlich bestellen", "Binding order"),

@@ -106,8 +106,10 @@ class Form(VerticalScroll):
         if f.kind == "select":
             options = [(Text(label), val) for val, label in f.options]
             known = {val for val, _ in f.options}
+            # A required choice with no default starts blank: the user picks it (a preselected
+            # first contract was sent unread), and "required" says so on submit.
             return Select(options, id=wid, value=value if value in known else Select.NULL,
-                          allow_blank=not f.required, prompt=i18n.t("form.choose"))
+                          allow_blank=not f.required or value not in known, prompt=i18n.t("form.choose"))
         if f.kind == "switch":
             return Switch(bool(value), id=wid)
         return Input(str(value or ""), id=wid, placeholder=placeholder, select_on_focus=False)
@@ -165,6 +167,14 @@ class Form(VerticalScroll):
         self.show_errors(errors)
         return errors
 
+    def recheck(self) -> dict[str, str]:
+        """Every field by its own rule, as if just typed (a restored draft): the problems are shown
+        and the first has the focus; an empty required field counts only once the form is sent."""
+        required = i18n.t("form.required")
+        errors = {f.name: p for f in self.fields if (p := self.problem(f.name)) and p != required}
+        self.show_errors(errors)
+        return errors
+
     def show_errors(self, errors: Mapping[str, str], *, focus: bool = True) -> list[str]:
         """Show problems at their fields (the server's 422 errors too: its field names, dotted,
         are matched to the form's fields). Returns the problems that belong to no field."""
@@ -180,10 +190,17 @@ class Form(VerticalScroll):
             self._mark(f.name, self._errors.get(f.name))
         first = next((f for f in self.fields if f.name in self._errors), None)
         if focus and first is not None:
-            control = self.control(first.name)
-            control.focus()
-            self.scroll_to_widget(control)
+            self.control(first.name).focus(scroll_visible=False)
+            self._reveal(first.name)
         return unplaced
+
+    def _reveal(self, name: str) -> None:
+        """Scroll the whole field into view — label, input and the problem under it (at 80x24 the
+        problem of the last field would otherwise sit below the fold while one types)."""
+        box = self.control(name).parent
+        if isinstance(box, Widget):
+            # After the layout that gives the problem (shown just now) its height.
+            self.call_after_refresh(self.call_after_refresh, self.scroll_to_widget, box, animate=False)
 
     @property
     def errors(self) -> dict[str, str]:
@@ -207,11 +224,14 @@ class Form(VerticalScroll):
         problem = self.problem(name)
         if problem == i18n.t("form.required") and name not in self._errors:
             problem = None
+        new = bool(problem) and name not in self._errors
         if problem:
             self._errors[name] = problem
         else:
             self._errors.pop(name, None)
         self._mark(name, problem)
+        if new and widget.has_focus:
+            self._reveal(name)
         self.post_message(self.Changed(self, name))
 
     def on_input_changed(self, event: Input.Changed) -> None:

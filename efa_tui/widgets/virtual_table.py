@@ -3,7 +3,8 @@
 `VirtualTable` is a Line API widget: `render_line(y)` builds one `Strip` per visible line, the
 scrollable height is the row count plus the header, and no per-row widget or renderable exists.
 Rows come from a `RowSource`; both `count()` and `fetch()` run in thread workers, never on the
-event loop. Fetched rows are kept in blocks (`block_size` rows, least recently used of
+event loop. A source that also has `window(offset, limit)` answers the total and the first rows
+in one read (one cache transaction per keystroke in a filter instead of two). Fetched rows are kept in blocks (`block_size` rows, least recently used of
 `max_blocks` kept); a line whose block is still on its way renders as a dim "…".
 
 Cells are untrusted text. They are drawn as plain segments (no markup), control characters are
@@ -109,6 +110,9 @@ class RowSource(Protocol):
     def fetch(self, offset: int, limit: int) -> list[tuple[Any, Sequence[str]]]:
         """Rows `offset` .. `offset + limit - 1` as (row key, cell texts in column order)."""
         ...
+
+# Optional on a source: ``window(offset, limit) -> (total, rows)``, the total and `fetch(offset,
+# limit)` from one snapshot (VirtualTable then loads a new source with one call).
 
 
 def _shrink(widths: dict[int, int], budget: int) -> dict[int, int]:
@@ -447,10 +451,13 @@ class VirtualTable(ScrollView, can_focus=True):
         """Fetch and sanitize one block (in a worker thread)."""
         offset = block * self.block_size
         limit = min(self.block_size, total - offset)
+        return self._clean_rows(source.fetch(offset, limit), limit)
+
+    def _clean_rows(self, fetched: Sequence[tuple[Any, Sequence[str]]], limit: int) -> list[Row]:
         width = len(self._columns)
         padding = ("",) * width
         rows: list[Row] = []
-        for key, cells in list(source.fetch(offset, limit))[:limit]:
+        for key, cells in list(fetched)[:max(0, limit)]:
             texts = tuple(sanitize_cell(cell) for cell in list(cells)[:width])
             rows.append((key, texts + padding[len(texts):]))
         return rows
@@ -459,7 +466,17 @@ class VirtualTable(ScrollView, can_focus=True):
                         first: int, cursor: int, view_rows: int) -> None:
         blocks: dict[int, list[Row]] = {}
         try:
-            total = max(0, int(source.count()))
+            window = getattr(source, "window", None)
+            if callable(window):
+                # The block of the old top row (or the first), with the total, in one read; a
+                # cursor kept near the end of a shorter list may need another block below.
+                guess = (first if keep_cursor else 0) // self.block_size
+                counted, fetched = window(guess * self.block_size, self.block_size)
+                total = max(0, int(counted))
+                if guess * self.block_size < total:
+                    blocks[guess] = self._clean_rows(fetched, min(self.block_size, total - guess * self.block_size))
+            else:
+                total = max(0, int(source.count()))
             if self._obsolete(generation):
                 return
             if total:
@@ -468,7 +485,9 @@ class VirtualTable(ScrollView, can_focus=True):
                 for block in range(first // self.block_size, last // self.block_size + 1):
                     if self._obsolete(generation):
                         return
-                    blocks[block] = self._fetch_rows(source, block, total)
+                    if block not in blocks:
+                        blocks[block] = self._fetch_rows(source, block, total)
+                blocks = {b: rows for b, rows in blocks.items() if first // self.block_size <= b <= last // self.block_size}
         except Exception as error:  # the source is app code (SQLite, HTTP): report, don't crash
             if not self._obsolete(generation):
                 self.post_message(_SourceLoaded(generation, source, 0, {}, keep_cursor, error))

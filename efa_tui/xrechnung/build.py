@@ -16,19 +16,16 @@ from drafthorse.models.party import TaxRegistration, TradeParty
 from drafthorse.models.payment import PaymentMeans, PaymentTerms
 from drafthorse.models.tradelines import LineItem
 
-from ..domain.invoicing import invoice_totals
+from ..domain.invoicing import (
+    CREDIT_TRANSFER_SEPA,
+    NOT_SUBJECT,
+    NOT_SUBJECT_REASON,
+    NOT_SUBJECT_REASON_CODE,
+    invoice_totals,
+    vat_category,
+)
 from ..domain.money import ZERO
 from .model import BILLING_PROCESS, XRECHNUNG_30, InvoiceDocument, InvoiceLineItem, Party
-
-CREDIT_TRANSFER_SEPA = "58"  # UNTDID 4461: SEPA credit transfer (BT-81)
-STANDARD_RATE = "S"  # UNCL 5305 VAT categories
-EXEMPT = "E"
-
-
-def _category(rate: Decimal) -> str:
-    # Our only cases: a positive rate is standard-rated (S); 0 % is exempt (E), the
-    # public-to-public service of § 2b UStG, which needs an exemption reason (BR-E-10).
-    return STANDARD_RATE if rate > 0 else EXEMPT
 
 
 def _fill_party(target: TradeParty, party: Party) -> None:
@@ -51,11 +48,17 @@ def _line_item(line: InvoiceLineItem) -> LineItem:
     if line.description:
         li.product.description = line.description  # BT-154
     li.agreement.net.amount = line.unit_price  # BT-146
+    if line.price_base_quantity != 1:
+        # BT-149: the price is per 12 MON (a year) and the quantity the billed months, so that
+        # quantity × price / base = the pro-rata net (PEPPOL-EN16931-R120) and can be re-added.
+        li.agreement.net.basis_quantity = (line.price_base_quantity, line.unit_code)
     li.delivery.billed_quantity = (line.quantity, line.unit_code)  # BT-129, BT-130
-    # BG-30: line VAT. The header breakdown (BG-23) must have a group per category/rate (BR-S-01, BR-E-01).
+    # BG-30: line VAT. The header breakdown (BG-23) must have a group per category/rate (BR-S-01, BR-O-01).
     li.settlement.trade_tax.type_code = "VAT"
-    li.settlement.trade_tax.category_code = _category(line.vat_rate)  # BT-151
-    li.settlement.trade_tax.rate_applicable_percent = line.vat_rate  # BT-152 (0 for E, BR-E-05)
+    category = vat_category(line.vat_rate)
+    li.settlement.trade_tax.category_code = category  # BT-151
+    if category != NOT_SUBJECT:
+        li.settlement.trade_tax.rate_applicable_percent = line.vat_rate  # BT-152 (none for O: BR-O-05)
     if line.period_start and line.period_end:
         li.settlement.period.start = line.period_start  # BG-26 line period (BT-134/135)
         li.settlement.period.end = line.period_end
@@ -68,6 +71,11 @@ def build_xrechnung(doc: InvoiceDocument) -> bytes:
     if doc.type_code not in ("380", "381"):
         raise ValueError(f"unsupported invoice type code {doc.type_code!r} (380 invoice, 381 credit note)")
     totals = invoice_totals((line.net, line.vat_rate) for line in doc.lines)
+    categories = {vat_category(line.vat_rate) for line in doc.lines}
+    if NOT_SUBJECT in categories and len(categories) > 1:
+        # BR-O-11/12: billing splits taxable and non-taxable parts onto separate invoices.
+        raise ValueError("an invoice cannot mix lines not subject to VAT (O) with other categories")
+    not_subject = categories == {NOT_SUBJECT}
     cur = doc.currency
 
     x = Document()
@@ -89,8 +97,11 @@ def build_xrechnung(doc: InvoiceDocument) -> bytes:
     agreement = x.trade.agreement
     agreement.buyer_reference = doc.buyer_reference  # BT-10 = Leitweg-ID (BR-DE-15)
     _fill_party(agreement.seller, doc.seller)
-    if doc.seller.vat_id:
-        # BT-31: needed for standard-rated (BR-S-02) and exempt (BR-E-02) lines.
+    if doc.seller.identifier:
+        # BT-29: identifies the seller also where no VAT identifier may appear (BR-CO-26).
+        agreement.seller.id = doc.seller.identifier
+    if doc.seller.vat_id and not not_subject:
+        # BT-31: needed for standard-rated lines (BR-S-02); forbidden beside O lines (BR-O-02).
         agreement.seller.tax_registrations.add(TaxRegistration(id=("VA", doc.seller.vat_id)))
     # BG-6 seller contact: name, phone, e-mail are mandatory in XRechnung (BR-DE-5/6/7).
     agreement.seller.contact.person_name = doc.seller.contact_name
@@ -111,27 +122,30 @@ def build_xrechnung(doc: InvoiceDocument) -> bytes:
     settlement.currency_code = cur  # BT-5
     # No payee (BG-10): a payee equal to the seller trips BR-17, and the seller is paid directly.
 
-    # BG-16 payment instructions (BR-DE-1): SEPA credit transfer with the seller's IBAN (BR-DE-23).
+    # BG-16 payment instructions (BR-DE-1). An invoice: SEPA credit transfer to the seller's IBAN
+    # (BR-DE-23). A credit note: the settlement code the domain decides (97, clearing between
+    # partners) and no IBAN — it must not instruct the customer to pay the operator.
     means = PaymentMeans()
-    means.type_code = CREDIT_TRANSFER_SEPA  # BT-81
-    means.payee_account.iban = doc.iban  # BT-84
-    if doc.account_name:
-        means.payee_account.account_name = doc.account_name  # BT-85
-    if doc.bic:
-        means.payee_institution.bic = doc.bic  # BT-86
+    means.type_code = doc.payment_means_code  # BT-81
+    if doc.payment_means_code == CREDIT_TRANSFER_SEPA:
+        means.payee_account.iban = doc.iban  # BT-84
+        if doc.account_name:
+            means.payee_account.account_name = doc.account_name  # BT-85
+        if doc.bic:
+            means.payee_institution.bic = doc.bic  # BT-86
     settlement.payment_means.add(means)
 
-    # BG-23: one VAT breakdown per rate, from the summed line nets (BR-CO-17, BR-S-08, BR-E-08).
+    # BG-23: one VAT breakdown per rate, from the summed line nets (BR-CO-17, BR-S-08, BR-O-08).
     for group in totals.groups:
         tax = ApplicableTradeTax()
-        tax.calculated_amount = group.tax  # BT-117
+        tax.calculated_amount = group.tax  # BT-117 (0 for O: BR-O-09)
         tax.type_code = "VAT"
-        category = _category(group.rate)
-        if category == EXEMPT:
-            tax.exemption_reason = doc.vat_exemption_reason  # BT-120 (BR-E-10)
+        if group.category == NOT_SUBJECT:
+            tax.exemption_reason = NOT_SUBJECT_REASON  # BT-120 (BR-O-10)
+            tax.exemption_reason_code = NOT_SUBJECT_REASON_CODE  # BT-121
         tax.basis_amount = group.basis  # BT-116
-        tax.category_code = category  # BT-118
-        tax.rate_applicable_percent = group.rate  # BT-119
+        tax.category_code = group.category  # BT-118
+        tax.rate_applicable_percent = group.rate  # BT-119: XRechnung wants it also for O, as 0 (BR-DE-14)
         settlement.trade_tax.add(tax)
 
     # BG-14 invoicing period: the billed contract period.
@@ -141,7 +155,8 @@ def build_xrechnung(doc: InvoiceDocument) -> bytes:
     # BT-20 payment terms and BT-9 due date (BR-CO-25: one of them when an amount is due).
     terms = PaymentTerms()
     terms.description = doc.payment_terms
-    terms.due = doc.due_date
+    if doc.due_date is not None:
+        terms.due = doc.due_date
     settlement.terms.add(terms)
 
     # BG-22 document totals; no allowances/charges, no prepayment.
@@ -155,8 +170,11 @@ def build_xrechnung(doc: InvoiceDocument) -> bytes:
     sums.due_amount = totals.gross  # BT-115 (BR-CO-16)
 
     if doc.type_code == "381" and doc.preceding_invoice:
-        # BT-25: the invoice a credit note refers to.
-        settlement.invoice_referenced_document.issuer_assigned_id = doc.preceding_invoice
+        # BG-3: the invoice a credit note cancels — its number (BT-25) and issue date (BT-26).
+        ref = settlement.invoice_referenced_document
+        ref.issuer_assigned_id = doc.preceding_invoice
+        if doc.preceding_invoice_date is not None:
+            ref.issue_date_time = doc.preceding_invoice_date
 
     # Serialize and check against the Factur-X EN 16931 XSD (the CII subset EN 16931 allows).
     return x.serialize(schema="FACTUR-X_EN16931")

@@ -41,7 +41,7 @@ def is_seeded(engine: Engine) -> bool:
         return conn.execute(select(func.count()).select_from(db.organizations)).scalar_one() > 0
 
 
-def seed(engine: Engine, today: date | None = None) -> None:
+def seed(engine: Engine, today: date | None = None, payment_days: int = billing.PAYMENT_TERM_DAYS) -> None:
     """Fill an empty database with the demo marketplace."""
     today = today or db.utcnow().date()
     with db.writing(engine) as conn:
@@ -50,7 +50,7 @@ def seed(engine: Engine, today: date | None = None) -> None:
         offering_ids = _offerings(conn, org_ids, staff)
         contracts = _orders(conn, org_ids, offering_ids, staff, today)
         _usage(conn, contracts, staff, today)
-    _bill(engine, staff, today)
+    _bill(engine, staff, today, payment_days)
     log.info("demo marketplace seeded")
 
 
@@ -68,14 +68,18 @@ def _organizations(conn: Connection) -> dict[str, int]:
 
 
 def _users(conn: Connection, org_ids: dict[str, int]) -> dict[str, User]:
-    """The demo users (public tokens), plus one clerk per organisation with an unguessable token
-    who acts in the seeded history."""
+    """The demo users, each its organisation's admin with one public write token that does not
+    expire, plus one clerk per organisation (without a token) who acts in the seeded history."""
     by_org: dict[str, User] = {}
     orgs = {o.key: o for o in conn.execute(select(db.organizations))}
+    now = db.utcnow()
     for u in _data("organizations.json")["users"]:
         uid = conn.execute(db.users.insert().values(
             organization_id=org_ids[u["org"]], role=u["role"], name=u["name"], email=u["email"],
-            token_sha256=token_digest(u["token"]), demo=True)).inserted_primary_key[0]
+            demo=True, admin=True, created_at=now)).inserted_primary_key[0]
+        conn.execute(db.api_tokens.insert().values(
+            user_id=uid, name="Demo", scope="write", token_sha256=token_digest(u["token"]),
+            prefix=u["token"][:12], created_at=now))
         by_org.setdefault(f'{u["org"]}:{u["role"]}', _user(uid, u["name"], u["email"], u["role"], orgs[u["org"]]))
     for key, org in orgs.items():
         role = {"operator": "operator", "provider": "provider", "customer": "customer"}[org.kind]
@@ -84,7 +88,7 @@ def _users(conn: Connection, org_ids: dict[str, int]) -> dict[str, User]:
         name = org.contact_name.split(",")[-1].strip() or f"Sachbearbeitung {org.short_name}"
         uid = conn.execute(db.users.insert().values(
             organization_id=org.id, role=role, name=name, email=org.email or f"info@{key}.example",
-            token_sha256=token_digest(secrets.token_urlsafe(32)), demo=False)).inserted_primary_key[0]
+            demo=False, created_at=now)).inserted_primary_key[0]
         by_org[f"{key}:{role}"] = _user(uid, name, org.email, role, org)
     return by_org
 
@@ -151,29 +155,37 @@ def _orders(conn: Connection, org_ids: dict[str, int], offering_ids: dict[str, i
                 target_group_size=rng.randint(2_000, 60_000) if offering.distribution_key == "target_group" else None,
             ))
             provider = providers[offering.provider_id]
-            for action in story:
+            times = _history(start, story, today)
+            for action, at in zip(story, times[1:], strict=True):
                 actor = customer if action in (Action.ORDER, Action.WITHDRAW, Action.CANCEL, Action.TERMINATE) else provider
                 body = TransitionIn(action=action, note=NOTES[action], fees=FeesIn() if action is Action.PROPOSE else None,
-                                    start_date=start if action is Action.ACTIVATE else None,
-                                    end_date=date(today.year, 6, 30) if action is Action.TERMINATE and start < date(today.year, 6, 1) else None)
-                order_routes.transition(conn, actor, order_id, body, today=today)
+                                    start_date=start if action is Action.ACTIVATE else None)
+                # Each step at its time in the history, checked by the rules of that day (a
+                # termination ends the contract at the earliest date its terms allow).
+                order_routes.transition(conn, actor, order_id, body, today=at.date(), now=at)
             if story and story[-1] in (Action.ACTIVATE, Action.TERMINATE):
                 contracts.append(order_id)
-            _backdate(conn, order_id, start, len(story))
+            _backdate(conn, order_id, times)
     return contracts
 
 
-def _backdate(conn: Connection, order_id: int, start: date, steps: int) -> None:
-    """Spread the seeded history over the weeks before the start, as it would have happened."""
-    events = conn.execute(select(db.order_events.c.id).where(db.order_events.c.order_id == order_id).order_by(db.order_events.c.id)).all()
-    first = start - timedelta(days=14 * (steps + 1))
-    times = []
-    for i, (event_id,) in enumerate(events):
-        at = datetime.combine(first + timedelta(days=14 * i), datetime.min.time()).replace(hour=9 + i)
-        conn.execute(update(db.order_events).where(db.order_events.c.id == event_id).values(at=at))
-        times.append(at)
-    if times:  # the order itself was created with its first event and last changed with its last
-        conn.execute(update(db.orders).where(db.orders.c.id == order_id).values(created_at=times[0], updated_at=times[-1]))
+def _history(start: date, story: list[Action], today: date) -> list[datetime]:
+    """When the interest and each step happened: every two weeks before the start, as it would
+    have; a termination some months into the contract (but not after today)."""
+    first = start - timedelta(days=14 * (len(story) + 1))
+    times = [datetime.combine(first + timedelta(days=14 * i), datetime.min.time()).replace(hour=9 + i)
+             for i in range(len(story) + 1)]
+    if story and story[-1] is Action.TERMINATE:
+        times[-1] = datetime.combine(min(start + timedelta(days=75), today - timedelta(days=1)), datetime.min.time()).replace(hour=11)
+    return times
+
+
+def _backdate(conn: Connection, order_id: int, times: list[datetime]) -> None:
+    """The interest was created at the first time of its history (the steps carry their own)."""
+    first = conn.execute(select(db.order_events.c.id).where(db.order_events.c.order_id == order_id)
+                         .order_by(db.order_events.c.id).limit(1)).scalar_one()
+    conn.execute(update(db.order_events).where(db.order_events.c.id == first).values(at=times[0]))
+    conn.execute(update(db.orders).where(db.orders.c.id == order_id).values(created_at=times[0], updated_at=times[-1]))
 
 
 def _usage(conn: Connection, contracts: list[int], staff: dict[str, User], today: date) -> None:
@@ -182,25 +194,37 @@ def _usage(conn: Connection, contracts: list[int], staff: dict[str, User], today
     for row in conn.execute(select(db.orders).where(db.orders.c.id.in_(contracts), db.orders.c.distribution_key == "per_case")).all():
         first = max(row.start_date, date(today.year - 1, 1, 1))
         month = date(first.year, first.month, 1)
-        while month < date(today.year, today.month, 1):
+        # Reports only for months inside the term (domain.orders.usage_months).
+        last = date(row.end_date.year, row.end_date.month, 1) if row.end_date else today
+        while month < date(today.year, today.month, 1) and month <= last:
             usage_routes.report(conn, providers[row.provider_id],
                                 UsageIn(order_id=row.id, year=month.year, month=month.month, cases=rng.randint(20, 900)))
             month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
-def _bill(engine: Engine, staff: dict[str, User], today: date) -> None:
+def _bill(engine: Engine, staff: dict[str, User], today: date, payment_days: int) -> None:
+    """Two billing runs (last year's in January, this year's today), two invoices of this year
+    cancelled by credit notes and billed anew by a third run, as an operator would."""
     operator = staff["govdigital:operator"]
     last_year = today.year - 1
-    run = billing.start_run(engine, last_year, operator.id)
-    billing.run_billing(engine, run, last_year, today=date(today.year, 1, 15))
+    with db.writing(engine) as conn:
+        billing.execute(conn, last_year, operator.id, today=date(today.year, 1, 15), payment_days=payment_days)
     # Most of last year's invoices are paid; two stay open and are overdue by now.
     with db.writing(engine) as conn:
         ids = [r.id for r in conn.execute(select(db.invoices.c.id).where(db.invoices.c.year == last_year).order_by(db.invoices.c.id))]
         for invoice_id in ids[2:]:
             conn.execute(update(db.invoices).where(db.invoices.c.id == invoice_id).values(
                 status="paid", paid_at=datetime(today.year, 2, 10, 10, 0), version=2))
-    run = billing.start_run(engine, today.year, operator.id)
-    billing.run_billing(engine, run, today.year, today=today)
+    with db.writing(engine) as conn:
+        billing.execute(conn, today.year, operator.id, today=today, payment_days=payment_days)
+    # Two of this year's invoices went out with a wrong figure: cancelled (credit note) and billed anew.
+    with db.writing(engine) as conn:
+        wrong = conn.execute(select(db.invoices).where(db.invoices.c.year == today.year, db.invoices.c.kind == "invoice")
+                             .order_by(db.invoices.c.id).offset(3).limit(2)).all()
+        for row in wrong:
+            billing.credit_note(conn, row, db.utcnow())
+    with db.writing(engine) as conn:
+        billing.execute(conn, today.year, operator.id, today=today, payment_days=payment_days)
 
 
 # Generated offerings for benchmarks: realistic titles, every category and key.

@@ -1,7 +1,16 @@
-"""/billing/runs: the operator bills a calendar year; support may watch."""
+"""/billing/runs: the operator bills a calendar year — first a preview, then a confirmed run.
+
+``{"year": Y, "dry_run": true}`` answers what a run would create (invoices, totals net/gross,
+customers skipped with the reason) and writes nothing. A real run carries
+``"confirm_gross_total"``, the preview's gross total: the run plans again under the year's lock
+and is refused with 409 (and the new figures) when they changed meanwhile, so nobody bills
+figures they have not seen. Years after the current one are refused: nothing of them has been
+delivered yet.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -14,59 +23,92 @@ from .. import billing, db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import iso, json_response, money
 from ..problems import ApiProblem
-from .common import Cursor, Limit, keyset, page
+from .common import Cursor, Limit, Money, keyset, page
 
 router = APIRouter(prefix="/billing/runs", tags=["billing"])
 r = db.billing_runs
+users = db.users
 
 
 class RunIn(BaseModel):
-    year: Annotated[int, Field(ge=2000, le=2100)]
+    year: Annotated[int, Field(ge=2000, le=2100, strict=True)]
+    dry_run: Annotated[bool, Field(strict=True)] = False
+    confirm_gross_total: Money | None = None  # the gross total of the preview the operator confirms
 
 
 def serialize(row) -> dict[str, Any]:
     return {
         "id": row.id, "year": row.year, "status": row.status, "started_at": iso(row.started_at),
+        "started_by": {"id": row.started_by, "name": row.started_by_name} if row.started_by else None,
         "finished_at": iso(row.finished_at), "contracts_total": row.contracts_total,
         "contracts_billed": row.contracts_billed, "invoices_created": row.invoices_created,
         "net_total": money(row.net_total), "gross_total": money(row.gross_total), "skipped": row.skipped or [],
     }
 
 
+def _select():
+    return select(r, users.c.name.label("started_by_name")).outerjoin(users, users.c.id == r.c.started_by)
+
+
 def _load(conn: Connection, run_id: int):
-    row = conn.execute(select(r).where(r.c.id == run_id)).first()
+    row = conn.execute(_select().where(r.c.id == run_id)).first()
     if row is None:
         raise ApiProblem(404, f"no billing run {run_id}", type="not-found")
     return row
 
 
-@router.post("", status_code=201, summary="Run billing for a year (operator); answers when done")
+def _refuse_future(year: int, today_year: int) -> None:
+    if year > today_year:
+        reason = (f"{year} has not begun: a Jahresrechnung bills services delivered, so years after "
+                  f"{today_year} cannot be billed yet")
+        raise ApiProblem(422, reason, type="validation", errors=[{"field": "year", "message": reason, "code": "future_year"}])
+
+
+@router.post("", status_code=201, summary="Preview (dry_run) or run billing for a year (operator)",
+             responses={200: {"description": "the preview of a dry run"}, 201: {"description": "the run, done"},
+                        409: {"description": "the figures changed since the preview"},
+                        422: {"description": "a future year, or confirm_gross_total missing"}})
 def start(request: Request, body: RunIn, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "operator")
     engine = request.app.state.engine
+    settings = request.app.state.settings
+    today = db.utcnow().date()
+    _refuse_future(body.year, today.year)
+    if body.dry_run:
+        with db.reading(engine) as conn:
+            return json_response(None, billing.preview(billing.plan(conn, body.year)), status=200)
+    if body.confirm_gross_total is None:
+        raise ApiProblem(422, "a billing run needs confirm_gross_total: the gross total of its preview (dry_run)",
+                         type="validation", errors=[{"field": "confirm_gross_total", "code": "missing",
+                                                     "message": "the gross total of the preview you confirm"}])
+    confirmed = Decimal(body.confirm_gross_total)
 
-    def work(_conn: None) -> Response:
-        # The run writes customer by customer in its own transactions (progress is visible to
-        # GET /billing/runs/{id} meanwhile) and skips customers already billed, so a repeat is safe.
-        run_id = billing.start_run(engine, body.year, user.id)
-        billing.run_billing(engine, run_id, body.year)
-        with db.reading(engine) as read:
-            row = _load(read, run_id)
+    def work(conn: Connection) -> Response:
+        try:
+            run_id = billing.execute(conn, body.year, user.id, today=today, payment_days=settings.payment_term_days,
+                                     confirm_gross_total=confirmed)
+        except billing.FiguresChanged as changed:
+            current = billing.preview(changed.current)
+            raise ApiProblem(
+                409, f"the figures changed since the preview: the run would now bill {current['gross_total']} gross, "
+                     f"not the confirmed {confirmed:.2f}; nothing was billed — check the new preview",
+                type="billing-figures-changed", preview=current) from None
+        row = _load(conn, run_id)
         return json_response(None, serialize(row), status=201, headers={"Location": f"/api/v1/billing/runs/{run_id}"})
 
-    return idempotency.run(request, user, body.model_dump(), work, own_transactions=True)
+    return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
 
-@router.get("", summary="Billing runs (operator, support)")
+@router.get("", summary="Billing runs, newest first (operator, support)")
 def list_runs(request: Request, user: Annotated[User, Depends(current_user)], limit: Limit = 100, cursor: Cursor = None) -> Response:
     require_role(user, "operator", "support")
     with db.reading(request.app.state.engine) as conn:
-        rows = conn.execute(keyset(select(r), "id", r.c.id, r.c.id, True, cursor).limit(limit + 1)).all()
+        rows = conn.execute(keyset(_select(), "id", r.c.id, r.c.id, True, cursor).limit(limit + 1)).all()
     rows, next_cursor = page(rows, limit, "id")
     return json_response(request, {"items": [serialize(x) for x in rows], "next_cursor": next_cursor})
 
 
-@router.get("/{run_id}", summary="One billing run with its progress")
+@router.get("/{run_id}", summary="One billing run")
 def get_run(request: Request, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "operator", "support")
     with db.reading(request.app.state.engine) as conn:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import Field
-from sqlalchemy import tuple_
+from pydantic import BeforeValidator, Field, WithJsonSchema
+from sqlalchemy import and_, or_, tuple_
 from sqlalchemy.sql import ColumnElement, Select
 
 from ..http import decode_cursor, encode_cursor
@@ -22,9 +23,33 @@ UpdatedSince = Annotated[
     Query(description="delta sync: only records changed at or after this time (ISO 8601, UTC); "
           "records gone from view come back as tombstones"),
 ]
-# Money on the wire: a string with two decimals; never negative here.
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2, examples=["1234.50"])]
-VatRate = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2, examples=["19.00"])]
+# Money on the wire: a string of ASCII digits with at most two decimals ("1234.50"); never
+# negative here. A JSON number (binary floating point), an exponent ("1e5") or other digits
+# ("١٢٣", which Decimal() would read) are refused with 422 at the field.
+AMOUNT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN, re.ASCII)
+
+
+def _strict_amount(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return value  # from Python (the demo seed); JSON never yields a Decimal
+    if not isinstance(value, str):
+        raise ValueError('an amount is a string such as "1234.50", not a JSON number')
+    if not _AMOUNT.fullmatch(value):
+        raise ValueError('an amount has the digits 0-9 and at most two decimals, such as "1234.50"')
+    return Decimal(value)
+
+
+def _amount(examples: list[str]) -> Any:
+    return WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN, "examples": examples})
+
+
+Money = Annotated[Decimal, BeforeValidator(_strict_amount), Field(ge=0, max_digits=12, decimal_places=2),
+                  _amount(["1234.50"])]
+VatRate = Annotated[Decimal, BeforeValidator(_strict_amount), Field(ge=0, le=100, max_digits=5, decimal_places=2),
+                    _amount(["19.00"])]
+# An id in a request body: a JSON integer only — never a boolean (true is not 1) or a string.
+Id = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
 
 
 def naive_utc(value: datetime | None) -> datetime | None:

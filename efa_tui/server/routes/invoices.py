@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import dataclasses
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -15,16 +16,18 @@ from sqlalchemy.orm import aliased
 
 from ...domain.invoicing import invoice_totals, line_vat
 from ...xrechnung.build import build_xrechnung
-from ...xrechnung.model import InvoiceDocument, InvoiceLineItem, Party
+from ...xrechnung.model import InvoiceDocument
 from .. import billing, db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import etag_of, iso, json_response, money
 from ..problems import ApiProblem
-from .common import Cursor, Limit, UpdatedSince, keyset, like_terms, naive_utc, page, parse_sort
+from .common import Cursor, Id, Limit, Money, UpdatedSince, keyset, like_terms, naive_utc, page, parse_sort
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
 inv = db.invoices
 ln = db.invoice_lines
+pay_t = db.invoice_payments
+rev = db.invoice_review_events
 cust = aliased(db.organizations)
 issuer = aliased(db.organizations)
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -48,11 +51,38 @@ def visible(user: User):
     return false()
 
 
-def overdue(row, today: date) -> bool:
-    return row.kind == "invoice" and row.status == "issued" and row.due_date < today
+ZERO = Decimal("0.00")
 
 
-def serialize(row, lines: list | None = None, *, today: date, refs: dict[int, str] | None = None) -> dict[str, Any]:
+def amounts(conn: Connection, ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """Invoice id → (paid, credited): the payments recorded and the gross of its partial credit
+    notes (a full cancellation makes the invoice "cancelled" instead)."""
+    if not ids:
+        return {}
+    paid = dict(conn.execute(select(pay_t.c.invoice_id, func.sum(pay_t.c.amount)).where(pay_t.c.invoice_id.in_(ids))
+                             .group_by(pay_t.c.invoice_id)).all())
+    credited = dict(conn.execute(select(inv.c.cancels_invoice_id, func.sum(inv.c.gross)).where(
+        inv.c.cancels_invoice_id.in_(ids), inv.c.kind == "credit_note", inv.c.billing_key.like("credit:%:part:%"))
+        .group_by(inv.c.cancels_invoice_id)).all())
+    return {i: (Decimal(paid.get(i) or 0), Decimal(credited.get(i) or 0)) for i in ids}
+
+
+def open_amount(row, paid: Decimal, credited: Decimal) -> Decimal:
+    """What the customer still owes on an invoice (0 once paid or cancelled, and for credit notes)."""
+    if row.kind != "invoice" or row.status != "issued":
+        return ZERO
+    return max(Decimal(row.gross) - paid - credited, ZERO)
+
+
+def overdue(row, today: date, open_: Decimal | None = None) -> bool:
+    """Past its due date with something still open."""
+    return row.kind == "invoice" and row.status == "issued" and row.due_date < today and (open_ is None or open_ > 0)
+
+
+def serialize(row, lines: list | None = None, *, today: date, refs: dict[int, str] | None = None,
+              money_state: tuple[Decimal, Decimal] = (ZERO, ZERO)) -> dict[str, Any]:
+    paid, credited = money_state
+    open_ = open_amount(row, paid, credited)
     doc: dict[str, Any] = {
         "id": row.id,
         "number": row.number,
@@ -65,13 +95,22 @@ def serialize(row, lines: list | None = None, *, today: date, refs: dict[int, st
         "issue_date": iso(row.issue_date),
         "due_date": iso(row.due_date),
         "status": row.status,
-        "overdue": overdue(row, today),
+        "overdue": overdue(row, today, open_),
+        # Payments and partial credit notes: what was paid, credited, and is still open.
+        "paid_amount": money(paid),
+        "credited_amount": money(credited),
+        "open_amount": money(open_),
+        "partially_paid": row.kind == "invoice" and row.status == "issued" and paid > 0,
+        # A credit note for a part (a disputed line or amount) or for the whole invoice (cancellation).
+        "credit_scope": ("partial" if ":part:" in (row.billing_key or "") else "full") if row.kind == "credit_note" else None,
         "net": money(row.net),
         "vat": money(row.vat),
         "gross": money(row.gross),
         "currency": "EUR",
         "leitweg_id": row.leitweg_id,
-        "payment": {"means": "SEPA credit transfer", "iban": row.iban, "bic": row.bic, "account_name": row.issuer_name},
+        # A credit note asks no payment of the customer (domain.invoicing.credit_note_settlement): no IBAN.
+        "payment": {"means": "SEPA credit transfer", "iban": row.iban, "bic": row.bic, "account_name": row.issuer_name}
+        if row.kind != "credit_note" else {"means": "settlement", "iban": None, "bic": None, "account_name": row.issuer_name},
         "cancels_invoice": (refs or {}).get(row.cancels_invoice_id) if row.cancels_invoice_id else None,
         "paid_at": iso(row.paid_at),
         "cancelled_at": iso(row.cancelled_at),
@@ -101,6 +140,7 @@ def _line(x) -> dict[str, Any]:
         "quantity": f"{Decimal(x.quantity).normalize():f}", "unit_price": money(x.unit_price), "months": x.months,
         "net": money(net), "vat_rate": money(x.vat_rate), "vat": money(vat), "gross": money(net + vat),
         "period_start": iso(x.period_start), "period_end": iso(x.period_end),
+        "billed": billing.billed_json(x),
         "dispute": None if not x.disputed_at else {"by": x.disputed_by, "at": iso(x.disputed_at), "reason": x.dispute_reason},
     }
 
@@ -123,10 +163,33 @@ def _refs(conn: Connection, row) -> dict[int, str]:
     return {row.cancels_invoice_id: number}
 
 
+def _payments(conn: Connection, invoice_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(select(pay_t).where(pay_t.c.invoice_id == invoice_id).order_by(pay_t.c.value_date, pay_t.c.id)).all()
+    return [{"id": p.id, "value_date": iso(p.value_date), "amount": money(p.amount), "bank_reference": p.bank_reference,
+             "recorded_by": p.recorded_by, "recorded_at": iso(p.recorded_at)} for p in rows]
+
+
+def _history(conn: Connection, invoice_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(select(rev).where(rev.c.invoice_id == invoice_id).order_by(rev.c.id)).all()
+    return [{"action": r.action, "line_ids": r.line_ids or [], "reason": r.reason, "by": r.actor_name, "role": r.actor_role,
+             "at": iso(r.at)} for r in rows]
+
+
+def _credit_notes(conn: Connection, invoice_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(select(inv.c.id, inv.c.number, inv.c.gross, inv.c.billing_key, inv.c.issue_date)
+                        .where(inv.c.cancels_invoice_id == invoice_id).order_by(inv.c.id)).all()
+    return [{"id": r.id, "number": r.number, "gross": money(r.gross), "issue_date": iso(r.issue_date),
+             "scope": "partial" if ":part:" in r.billing_key else "full"} for r in rows]
+
+
 def _item(conn: Connection, user: User, invoice_id: int, request: Request | None = None, status: int = 200) -> Response:
     row = load(conn, user, invoice_id)
     today = db.utcnow().date()
-    body = serialize(row, _lines(conn, row.id), today=today, refs=_refs(conn, row))
+    body = serialize(row, _lines(conn, row.id), today=today, refs=_refs(conn, row),
+                     money_state=amounts(conn, [row.id])[row.id])
+    body["payments"] = _payments(conn, row.id)
+    body["review_history"] = _history(conn, row.id)
+    body["credit_notes"] = _credit_notes(conn, row.id)
     return json_response(request, body, status=status)
 
 
@@ -178,8 +241,10 @@ def list_invoices(
         ids = [r.id for r in rows]
         disputed = dict(conn.execute(select(ln.c.invoice_id, func.count()).where(ln.c.invoice_id.in_(ids), ln.c.disputed_at.is_not(None))
                                      .group_by(ln.c.invoice_id)).all()) if ids else {}
+        money_states = amounts(conn, ids)
     today = db.utcnow().date()
-    items = [{**serialize(r, today=today, refs=refs), "disputed_lines": disputed.get(r.id, 0)} for r in rows]
+    items = [{**serialize(r, today=today, refs=refs, money_state=money_states[r.id]), "disputed_lines": disputed.get(r.id, 0)}
+             for r in rows]
     return json_response(request, {"items": items, "next_cursor": next_cursor})
 
 
@@ -190,39 +255,14 @@ def get_invoice(request: Request, invoice_id: IdPath, user: Annotated[User, Depe
 
 
 def document(conn: Connection, invoice_id: int) -> InvoiceDocument:
-    """The XRechnung content of an invoice, from the database."""
-    row = conn.execute(select(inv).where(inv.c.id == invoice_id)).one()
-    orgs = {o.id: o for o in conn.execute(select(db.organizations).where(db.organizations.c.id.in_((row.customer_id, row.issuer_id))))}
-    seller, buyer = orgs[row.issuer_id], orgs[row.customer_id]
-    preceding = ""
-    if row.cancels_invoice_id:
-        preceding = conn.execute(select(inv.c.number).where(inv.c.id == row.cancels_invoice_id)).scalar_one()
-    lines = [
-        InvoiceLineItem(
-            line_id=str(x.position), name=x.name, description=x.description,
-            # Time-based lines carry their computation in the description (pro rata by months);
-            # per-case lines are quantity × price, exactly.
-            quantity=Decimal(x.quantity) if x.kind == "per_case" else Decimal(1),
-            unit_code="C62", unit_price=Decimal(x.unit_price) if x.kind == "per_case" else Decimal(x.net),
-            net=Decimal(x.net), vat_rate=Decimal(x.vat_rate), period_start=x.period_start, period_end=x.period_end,
-        )
-        for x in _lines(conn, invoice_id)
-    ]
-    return InvoiceDocument(
-        number=row.number, issue_date=row.issue_date, due_date=row.due_date,
-        type_code="381" if row.kind == "credit_note" else "380", currency="EUR", buyer_reference=row.leitweg_id,
-        seller=_party(seller), buyer=_party(buyer), iban=seller.iban or "", bic=seller.bic or "", account_name=seller.name,
-        payment_terms=f"Zahlbar ohne Abzug bis {billing.de_date(row.due_date)}" if row.kind == "invoice" else "Gutschrift",
-        period_start=row.period_start, period_end=row.period_end, lines=lines, preceding_invoice=preceding,
-        note=f"Jahresrechnung {row.year} über die im EfA-Marktplatz bestellten Leistungen" if row.kind == "invoice"
-        else f"Gutschrift zur Stornierung der Rechnung {preceding}",
-    )
-
-
-def _party(org) -> Party:
-    return Party(name=org.name, street=org.street, postcode=org.postcode, city=org.city, country=org.country or "DE",
-                 vat_id=org.vat_id or "", contact_name=org.contact_name, phone=org.phone, email=org.email,
-                 electronic_address=org.email)
+    """The XRechnung content (invoice or credit note), built by the billing module; a partial
+    credit note says so in its note (it credits a part, it does not cancel the invoice)."""
+    doc = billing.document(conn, invoice_id)
+    if doc.type_code == "381":
+        key = conn.execute(select(inv.c.billing_key).where(inv.c.id == invoice_id)).scalar_one()
+        if ":part:" in key:
+            doc = dataclasses.replace(doc, note=f"Teilgutschrift zur Rechnung {doc.preceding_invoice}")
+    return doc
 
 
 @router.get("/{invoice_id}/xrechnung", summary="The invoice as XRechnung 3.0 (CII XML)",
@@ -238,21 +278,68 @@ def get_xrechnung(request: Request, invoice_id: IdPath, user: Annotated[User, De
         "ETag": tag, "Content-Disposition": f'attachment; filename="XRechnung-{row.number}.xml"'})
 
 
-class ReviewIn(BaseModel):
-    """The customer's invoice check: sachlich richtig, rechnerisch richtig, or a disputed line."""
+REVIEW_ACTIONS = ("factual_ok", "arithmetic_ok", "withdraw_factual", "withdraw_arithmetic", "dispute", "resolve")
 
-    action: Literal["factual_ok", "arithmetic_ok", "dispute"]
-    line_ids: Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]], Field(max_length=500)] = []
+class ReviewIn(BaseModel):
+    """The customer's invoice check: the two attestations (and their withdrawal before payment),
+    a disputed line, and the end of a dispute."""
+
+    action: Literal["factual_ok", "arithmetic_ok", "withdraw_factual", "withdraw_arithmetic", "dispute", "resolve"]
+    line_ids: Annotated[list[Id], Field(max_length=500)] = []
     reason: Annotated[str, Field(max_length=2000)] = ""
+    # A sign-off: the attestation as the user read and confirmed it (kept in the history).
+    statement: Annotated[str, Field(max_length=4000)] = ""
 
     @model_validator(mode="after")
     def _dispute_needs_reason(self) -> ReviewIn:
         if self.action == "dispute" and (not self.line_ids or not self.reason.strip()):
             raise ValueError("a dispute names line_ids and gives a reason")
+        if self.action == "resolve" and not self.line_ids:
+            raise ValueError("resolve names the disputed line_ids it ends")
         return self
 
 
-@router.post("/{invoice_id}/review", summary="Record the invoice check (customer)")
+def _record(conn: Connection, user: User, invoice_id: int, action: str, at: datetime, *, line_ids: list[int] | None = None,
+            reason: str = "") -> None:
+    conn.execute(rev.insert().values(invoice_id=invoice_id, action=action, line_ids=sorted(line_ids or []), reason=reason,
+                                     actor_id=user.id, actor_name=user.name, actor_role=user.role, at=at))
+
+
+def _signoff_problem(row, lines: list, paid: Decimal, action: str) -> ApiProblem | None:
+    """Why this review step may not be taken now (None: it may). The rules of the attestations:
+    "sachlich richtig" needs every dispute resolved (and a disputed line cannot be disputed while
+    it stands); a sign-off can be withdrawn until a payment is recorded."""
+    disputed = [x for x in lines if x.disputed_at]
+    if action == "factual_ok":
+        if row.factual_ok_at:
+            return ApiProblem(409, f"sachlich richtig was already confirmed by {row.factual_ok_by}", type="already-confirmed")
+        if disputed:
+            positions = ", ".join(str(x.position) for x in disputed)
+            return ApiProblem(409, f"line(s) {positions} are disputed; 'sachlich richtig' can be confirmed only when the dispute "
+                              "is resolved (resolve it, or the operator issues a credit note for it)", type="disputed-lines",
+                              disputed_lines=[x.id for x in disputed])
+    elif action == "arithmetic_ok":
+        if row.arithmetic_ok_at:
+            return ApiProblem(409, f"rechnerisch richtig was already confirmed by {row.arithmetic_ok_by}", type="already-confirmed")
+    elif action in ("withdraw_factual", "withdraw_arithmetic"):
+        which = "factual" if action == "withdraw_factual" else "arithmetic"
+        if not getattr(row, f"{which}_ok_at"):
+            return ApiProblem(409, f"there is no '{_LABEL[which]}' sign-off to withdraw", type="not-confirmed")
+        if row.status == "paid" or paid > 0:
+            return ApiProblem(409, f"a payment is recorded for invoice {row.number}; its sign-offs can no longer be withdrawn",
+                              type="paid")
+    elif action == "dispute":
+        if row.factual_ok_at:
+            return ApiProblem(409, f"'sachlich richtig' is confirmed (by {row.factual_ok_by}); withdraw it before disputing a line",
+                              type="confirmed")
+    return None
+
+
+_LABEL = {"factual": "sachlich richtig", "arithmetic": "rechnerisch richtig"}
+
+
+@router.post("/{invoice_id}/review", summary="Record the invoice check (customer)",
+             responses={409: {"description": "the step is not possible now (disputed-lines, confirmed, paid, …)"}})
 def review(request: Request, invoice_id: IdPath, body: ReviewIn, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "customer")
 
@@ -260,41 +347,135 @@ def review(request: Request, invoice_id: IdPath, body: ReviewIn, user: Annotated
         row = load(conn, user, invoice_id)
         if row.status == "cancelled":
             raise ApiProblem(409, "this invoice was cancelled; there is nothing left to check", type="invalid-state")
+        if row.kind != "invoice":
+            raise ApiProblem(409, "a credit note is not checked like an invoice", type="invalid-state")
         now = db.utcnow()
-        if body.action == "dispute":
-            ids = {x.id for x in _lines(conn, row.id)}
-            unknown = sorted(set(body.line_ids) - ids)
+        lines = _lines(conn, row.id)
+        paid, _ = amounts(conn, [row.id])[row.id]
+        problem = _signoff_problem(row, lines, paid, body.action)
+        if problem is not None:
+            raise problem
+        values: dict[str, Any] = {}
+        reason = body.reason.strip()
+        if body.action in ("dispute", "resolve"):
+            by_id = {x.id: x for x in lines}
+            unknown = sorted(set(body.line_ids) - set(by_id))
             if unknown:
                 raise ApiProblem(422, f"lines {unknown} are not on invoice {row.number}", type="validation",
                                  errors=[{"field": "line_ids", "message": "not a line of this invoice", "code": "not_found"}])
-            conn.execute(update(ln).where(ln.c.id.in_(body.line_ids)).values(
-                disputed_by=user.name, disputed_at=now, dispute_reason=body.reason.strip()))
-            values: dict[str, Any] = {}
+            if body.action == "dispute":
+                conn.execute(update(ln).where(ln.c.id.in_(body.line_ids)).values(
+                    disputed_by=user.name, disputed_at=now, dispute_reason=reason))
+            else:
+                undisputed = sorted(i for i in body.line_ids if not by_id[i].disputed_at)
+                if undisputed:
+                    raise ApiProblem(409, f"lines {undisputed} are not disputed", type="not-disputed")
+                conn.execute(update(ln).where(ln.c.id.in_(body.line_ids)).values(disputed_by=None, disputed_at=None, dispute_reason=None))
         elif body.action == "factual_ok":
             values = {"factual_ok_by": user.name, "factual_ok_at": now}
-        else:
+        elif body.action == "arithmetic_ok":
             values = {"arithmetic_ok_by": user.name, "arithmetic_ok_at": now}
+        elif body.action == "withdraw_factual":
+            values = {"factual_ok_by": None, "factual_ok_at": None}
+        else:
+            values = {"arithmetic_ok_by": None, "arithmetic_ok_at": None}
+        if body.action in ("factual_ok", "arithmetic_ok") and body.statement.strip():
+            reason = body.statement.strip()
+        _record(conn, user, row.id, body.action, now, line_ids=body.line_ids, reason=reason)
         conn.execute(update(inv).where(inv.c.id == row.id).values(version=row.version + 1, updated_at=now, **values))
         return _item(conn, user, row.id)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
 
-@router.post("/{invoice_id}/pay", summary="Mark an invoice paid (operator)")
-def pay(request: Request, invoice_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
+# --- payments (operator) -----------------------------------------------------------------------------
+
+BankReference = Annotated[str, Field(min_length=1, max_length=140, examples=["SEPA E2E 2026-000042 LH München"])]
+
+
+class PaymentIn(BaseModel):
+    """A payment as the bank statement shows it: value date, amount, the bank's reference."""
+
+    value_date: date
+    amount: Annotated[Money, Field(gt=0)]
+    bank_reference: BankReference
+
+
+class PayIn(BaseModel):
+    """The whole open amount at once (the shortcut of /pay)."""
+
+    value_date: date | None = None
+    bank_reference: Annotated[str, Field(max_length=140)] = ""
+
+
+def _record_payment(conn: Connection, user: User, row, value_date: date, amount: Decimal | None, reference: str) -> None:
+    if row.kind != "invoice" or row.status != "issued":
+        raise ApiProblem(409, f"a {row.kind} in state {row.status} takes no payment", type="invalid-state")
+    now = db.utcnow()
+    paid, credited = amounts(conn, [row.id])[row.id]
+    open_ = open_amount(row, paid, credited)
+    amount = open_ if amount is None else amount
+    errors = []
+    if value_date > now.date():
+        errors.append({"field": "value_date", "message": f"lies in the future (today is {now.date().isoformat()})", "code": "future"})
+    elif value_date < row.issue_date:
+        errors.append({"field": "value_date", "message": f"lies before the invoice was issued ({row.issue_date.isoformat()})",
+                       "code": "too_early"})
+    if amount > open_:
+        errors.append({"field": "amount", "message": f"exceeds the open amount of {money(open_)} EUR", "code": "too_much",
+                       "open_amount": money(open_)})
+    if errors:
+        raise ApiProblem(422, "; ".join(f"{e['field']} {e['message']}" for e in errors), type="validation", errors=errors,
+                         open_amount=money(open_))
+    conn.execute(pay_t.insert().values(invoice_id=row.id, value_date=value_date, amount=amount, bank_reference=reference.strip(),
+                                       recorded_by=user.name, recorded_by_id=user.id, recorded_at=now))
+    values: dict[str, Any] = {}
+    if amount == open_:  # paid in full: the invoice is settled on the value date of the last payment
+        values = {"status": "paid", "paid_at": datetime.combine(value_date, time())}
+    conn.execute(update(inv).where(inv.c.id == row.id).values(version=row.version + 1, updated_at=now, **values))
+
+
+@router.post("/{invoice_id}/payments", status_code=201, summary="Record a payment, in full or in part (operator)")
+def post_payment(request: Request, invoice_id: IdPath, body: PaymentIn, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "operator")
+
+    def work(conn: Connection) -> Response:
+        row = load(conn, user, invoice_id)
+        _record_payment(conn, user, row, body.value_date, body.amount, body.bank_reference)
+        return _item(conn, user, row.id, status=201)
+
+    return idempotency.run(request, user, body.model_dump(mode="json"), work)
+
+
+@router.post("/{invoice_id}/pay", summary="Mark an invoice paid: the whole open amount (operator)")
+def pay(request: Request, invoice_id: IdPath, user: Annotated[User, Depends(current_user)], body: PayIn | None = None) -> Response:
+    require_role(user, "operator")
+    body = body or PayIn()
 
     def work(conn: Connection) -> Response:
         row = load(conn, user, invoice_id)
         if row.status == "paid":
             return _item(conn, user, row.id)
-        if row.status != "issued" or row.kind != "invoice":
-            raise ApiProblem(409, f"a {row.kind} in state {row.status} cannot be marked paid", type="invalid-state")
-        now = db.utcnow()
-        conn.execute(update(inv).where(inv.c.id == row.id).values(status="paid", paid_at=now, version=row.version + 1, updated_at=now))
+        _record_payment(conn, user, row, body.value_date or db.utcnow().date(), None, body.bank_reference)
         return _item(conn, user, row.id)
 
-    return idempotency.run(request, user, {"pay": invoice_id}, work)
+    return idempotency.run(request, user, {"pay": invoice_id, **body.model_dump(mode="json")}, work)
+
+
+# --- credit notes (operator) -------------------------------------------------------------------------
+
+
+def _new_credit_note(conn: Connection, row, key: str, lines: list[dict[str, Any]], now: datetime) -> int:
+    totals = invoice_totals((Decimal(x["net"]), Decimal(x["vat_rate"])) for x in lines)
+    today = now.date()
+    credit_id = conn.execute(inv.insert().values(
+        number=billing.take_number(conn, row.year), kind="credit_note", billing_key=key, customer_id=row.customer_id, issuer_id=row.issuer_id,
+        year=row.year, period_start=row.period_start, period_end=row.period_end, issue_date=today, due_date=today,
+        status="issued", net=totals.net, vat=totals.vat, gross=totals.gross, leitweg_id=row.leitweg_id,
+        cancels_invoice_id=row.id, created_at=now, updated_at=now,
+    )).inserted_primary_key[0]
+    conn.execute(ln.insert(), [{**x, "invoice_id": credit_id} for x in lines])
+    return credit_id
 
 
 class CancelIn(BaseModel):
@@ -309,20 +490,67 @@ def cancel(request: Request, invoice_id: IdPath, body: CancelIn, user: Annotated
         row = load(conn, user, invoice_id)
         if row.kind != "invoice" or row.status != "issued":
             raise ApiProblem(409, f"only an issued invoice can be cancelled (this is {row.kind}, {row.status})", type="invalid-state")
+        paid, credited = amounts(conn, [row.id])[row.id]
+        if paid or credited:
+            raise ApiProblem(409, f"payments ({money(paid)} EUR) or partial credit notes ({money(credited)} EUR) are recorded for "
+                             f"invoice {row.number}; credit what is still open with a partial credit note instead",
+                             type="partly-settled", open_amount=money(open_amount(row, paid, credited)))
+        credit_id = billing.credit_note(conn, row, db.utcnow())
+        return _item(conn, user, credit_id, status=201)
+
+    return idempotency.run(request, user, body.model_dump(mode="json"), work)
+
+
+class CreditNoteIn(BaseModel):
+    """A credit note for part of an invoice: one line (e.g. the disputed one) or an amount of it."""
+
+    line_id: Id
+    net: Annotated[Money, Field(gt=0)] | None = None  # default: the whole line
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+@router.post("/{invoice_id}/credit-notes", status_code=201,
+             summary="Issue a partial credit note for a line or an amount of it (operator); ends the line's dispute")
+def post_credit_note(request: Request, invoice_id: IdPath, body: CreditNoteIn, user: Annotated[User, Depends(current_user)]) -> Response:
+    require_role(user, "operator")
+
+    def work(conn: Connection) -> Response:
+        row = load(conn, user, invoice_id)
+        if row.kind != "invoice" or row.status != "issued":
+            raise ApiProblem(409, f"only an issued, unpaid invoice takes a credit note (this is {row.kind}, {row.status})",
+                             type="invalid-state")
+        line = next((x for x in _lines(conn, row.id) if x.id == body.line_id), None)
+        if line is None:
+            raise ApiProblem(422, f"line {body.line_id} is not on invoice {row.number}", type="validation",
+                             errors=[{"field": "line_id", "message": "not a line of this invoice", "code": "not_found"}])
+        net = body.net if body.net is not None else Decimal(line.net)
+        paid, credited = amounts(conn, [row.id])[row.id]
+        open_ = open_amount(row, paid, credited)
+        gross = net + line_vat(net, Decimal(line.vat_rate))
+        problems = []
+        if net > Decimal(line.net):
+            problems.append({"field": "net", "message": f"exceeds the line's net amount of {money(line.net)} EUR", "code": "too_much"})
+        elif gross > open_:
+            problems.append({"field": "net", "message": f"{money(gross)} EUR gross exceeds the open amount of {money(open_)} EUR",
+                             "code": "too_much", "open_amount": money(open_)})
+        if problems:
+            raise ApiProblem(422, problems[0]["message"], type="validation", errors=problems, open_amount=money(open_))
         now = db.utcnow()
-        today = now.date()
-        credit_id = conn.execute(inv.insert().values(
-            kind="credit_note", billing_key=f"credit:{row.id}", customer_id=row.customer_id, issuer_id=row.issuer_id,
-            year=row.year, period_start=row.period_start, period_end=row.period_end, issue_date=today, due_date=today,
-            status="issued", net=row.net, vat=row.vat, gross=row.gross, leitweg_id=row.leitweg_id,
-            cancels_invoice_id=row.id, created_at=now, updated_at=now,
-        )).inserted_primary_key[0]
-        conn.execute(update(inv).where(inv.c.id == credit_id).values(number=billing.invoice_number(row.year, credit_id)))
-        lines = [{k: v for k, v in x._mapping.items() if k not in ("id", "invoice_id", "disputed_by", "disputed_at", "dispute_reason")}
-                 for x in _lines(conn, row.id)]
-        conn.execute(ln.insert(), [{**x, "invoice_id": credit_id} for x in lines])
-        conn.execute(update(inv).where(inv.c.id == row.id).values(status="cancelled", cancelled_at=now,
-                                                                  version=row.version + 1, updated_at=now))
+        n = conn.execute(select(func.count()).select_from(inv).where(inv.c.cancels_invoice_id == row.id)).scalar_one() + 1
+        credit_line = {
+            "position": 1, "order_id": line.order_id, "offering_id": line.offering_id, "kind": "credit",
+            "name": f"Gutschrift zu Pos. {line.position}: {line.name}"[:300],
+            "description": body.reason.strip(), "quantity": Decimal(1), "unit_price": net, "months": 0, "net": net,
+            "vat_rate": line.vat_rate, "period_start": line.period_start, "period_end": line.period_end,
+        }
+        credit_id = _new_credit_note(conn, row, f"credit:{row.id}:part:{n}", [credit_line], now)
+        if line.disputed_at:  # the dispute is settled by the credit note
+            conn.execute(update(ln).where(ln.c.id == line.id).values(disputed_by=None, disputed_at=None, dispute_reason=None))
+        _record(conn, user, row.id, "credit_note", now, line_ids=[line.id], reason=body.reason.strip())
+        values: dict[str, Any] = {}
+        if gross == open_ and paid > 0:  # the rest was paid: nothing is open any more
+            values = {"status": "paid", "paid_at": now}
+        conn.execute(update(inv).where(inv.c.id == row.id).values(version=row.version + 1, updated_at=now, **values))
         return _item(conn, user, credit_id, status=201)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)

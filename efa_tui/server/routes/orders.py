@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -14,13 +14,23 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from ...domain.leitweg import check_leitweg_id
-from ...domain.orders import Action, OrderState, TransitionError, allowed_actions, next_state, termination_date
+from ...domain.orders import (
+    Action,
+    DateWindow,
+    OrderState,
+    TransitionError,
+    activation_window,
+    allowed_actions,
+    next_state,
+    termination_window,
+)
 from ...domain.pricing import DistributionKey
+from ...domain.administration import order_refusal
 from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
-from .common import Cursor, Limit, Money, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort
+from .common import Cursor, Id, Limit, Money, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 t = db.orders
@@ -34,7 +44,7 @@ IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 class OrderCreate(BaseModel):
     """An expression of interest (Interessenbekundung)."""
 
-    offering_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    offering_id: Id
     message: Annotated[str, Field(max_length=5000)] = ""
     desired_start: date | None = None
     contact_name: Annotated[str, Field(max_length=200)] = ""
@@ -70,8 +80,8 @@ class TransitionIn(BaseModel):
 
 def _select():
     return (
-        select(t, off.c.title.label("offering_title"), cust.c.name.label("customer_name"),
-               prov.c.name.label("provider_name"))
+        select(t, off.c.title.label("offering_title"), off.c.minimum_term_months, off.c.notice_period_months,
+               cust.c.name.label("customer_name"), prov.c.name.label("provider_name"))
         .join(off, off.c.id == t.c.offering_id)
         .join(cust, cust.c.id == t.c.customer_id)
         .join(prov, prov.c.id == t.c.provider_id)
@@ -110,6 +120,9 @@ def serialize(row, user: User) -> dict[str, Any]:
         "target_group_size": row.target_group_size,
         "fees": fees,
         "terms": row.terms,
+        # The offering's term rules the contract dates are checked by (domain/orders.py).
+        "minimum_term_months": row.minimum_term_months,
+        "notice_period_months": row.notice_period_months,
         "start_date": iso(row.start_date),
         "end_date": iso(row.end_date),
         "ordered_at": iso(row.ordered_at),
@@ -135,22 +148,42 @@ def _item(conn: Connection, user: User, order_id: int, status: int = 200) -> Res
 
 
 def _event(conn: Connection, user: User, order_id: int, action: str, source: str | None, target: str,
-           note: str = "", data: dict | None = None) -> None:
+           note: str = "", data: dict | None = None, at: datetime | None = None) -> None:
     conn.execute(ev.insert().values(
         order_id=order_id, action=action, from_state=source, to_state=target, actor_id=user.id,
         actor_name=user.name, actor_role=user.role, actor_organization_id=user.organization_id,
-        note=note, data=data, at=db.utcnow(),
+        note=note, data=data, at=at or db.utcnow(),
     ))
 
 
+def _check_date(field: str, day: date, window: DateWindow) -> None:
+    """422 naming the earliest (or latest) allowed date, so that a client can propose it."""
+    if day < window.earliest:
+        detail = f"{field} {day.isoformat()} is too early: {window.reason}; the earliest allowed date is {window.earliest.isoformat()}"
+        code = "too_early"
+    elif day > window.latest:
+        detail = f"{field} {day.isoformat()} lies too far ahead; the latest allowed date is {window.latest.isoformat()}"
+        code = "too_late"
+    else:
+        return
+    raise ApiProblem(422, detail, type="validation", earliest_date=window.earliest.isoformat(), latest_date=window.latest.isoformat(),
+                     errors=[{"field": field, "message": detail, "code": code, "earliest": window.earliest.isoformat(),
+                              "latest": window.latest.isoformat()}])
+
+
 def _require_inhouse(user: User) -> None:
-    if user.inhouse_operator_id is None:
-        raise ApiProblem(
-            403,
-            f"{user.organization_name} has no in-house relationship (Inhouse-Beziehung) with an operator of the "
-            "marketplace and may browse but not order; the operator (govdigital eG or FITKO) can set one up",
-            type="not-inhouse",
-        )
+    refusal = order_refusal(user.role, user.inhouse_operator_id is not None, user.accreditation)
+    if refusal is None:
+        return
+    if refusal.code == "not-accredited":
+        raise ApiProblem(403, f"{user.organization_name}: {refusal.en}; it may browse but not order until the "
+                         "operator accredits it", type="not-accredited")
+    raise ApiProblem(
+        403,
+        f"{user.organization_name} has no in-house relationship (Inhouse-Beziehung) with an operator of the "
+        "marketplace and may browse but not order; the operator (govdigital eG or FITKO) can set one up",
+        type="not-inhouse",
+    )
 
 
 def create(conn: Connection, user: User, body: OrderCreate) -> int:
@@ -178,8 +211,12 @@ def create(conn: Connection, user: User, body: OrderCreate) -> int:
     return order_id
 
 
-def transition(conn: Connection, user: User, order_id: int, body: TransitionIn, today: date | None = None) -> None:
-    """Move an order along the state machine; every step is an event of the audit trail."""
+def transition(conn: Connection, user: User, order_id: int, body: TransitionIn, today: date | None = None,
+               now: datetime | None = None) -> None:
+    """Move an order along the state machine; every step is an event of the audit trail.
+
+    ``now`` is the moment of the step (the demo seed replays a history; the API uses the clock):
+    the binding order's ``ordered_at`` is exactly the time of its event."""
     row = load(conn, user, order_id)
     try:
         target = next_state(row.state, body.action, user.role)
@@ -187,7 +224,8 @@ def transition(conn: Connection, user: User, order_id: int, body: TransitionIn, 
         raise ApiProblem(403 if exc.forbidden else 409, exc.reason,
                          type="forbidden-transition" if exc.forbidden else "invalid-transition",
                          state=row.state, allowed_actions=[a.value for a in allowed_actions(row.state, user.role)]) from None
-    today = today or db.utcnow().date()
+    now = now or db.utcnow()
+    today = today or now.date()
     values: dict[str, Any] = {}
     data: dict[str, Any] | None = None
     action = body.action
@@ -211,18 +249,21 @@ def transition(conn: Connection, user: User, order_id: int, body: TransitionIn, 
     elif action is Action.ORDER:
         _require_inhouse(user)
         # The binding order freezes what was agreed: the fees stay on the order from here on.
-        values.update(ordered_at=db.utcnow(), ordered_by=user.name)
+        values.update(ordered_at=now, ordered_by=user.name)
         data = {"annual_fee": money(row.annual_fee), "one_time_fee": money(row.one_time_fee),
                 "distribution_key": row.distribution_key, "unit_price": money(row.unit_price),
                 "vat_rate": money(row.vat_rate), "terms": row.terms}
     elif action is Action.ACTIVATE:
-        values["start_date"] = body.start_date or row.desired_start or today
+        window = activation_window(row.ordered_at.date() if row.ordered_at else None, today)
+        start = body.start_date or (row.desired_start if row.desired_start and window.contains(row.desired_start) else max(today, window.earliest))
+        _check_date("start_date", start, window)
+        values["start_date"] = start
+        data = {"start_date": start.isoformat()}
     elif action is Action.TERMINATE:
-        notice = conn.execute(select(off.c.notice_period_months).where(off.c.id == row.offering_id)).scalar_one()
-        end = body.end_date or termination_date(today, notice)
-        if row.start_date and end < row.start_date:
-            raise ApiProblem(422, "end_date lies before the contract start", type="validation",
-                             errors=[{"field": "end_date", "message": "before the contract start", "code": "range"}])
+        window = termination_window(row.start_date, today, minimum_term_months=row.minimum_term_months,
+                                    notice_months=row.notice_period_months)
+        end = body.end_date or window.earliest
+        _check_date("end_date", end, window)
         values["end_date"] = end
         data = {"end_date": end.isoformat()}
     elif action is Action.REJECT and not body.note.strip():
@@ -230,11 +271,11 @@ def transition(conn: Connection, user: User, order_id: int, body: TransitionIn, 
                          errors=[{"field": "note", "message": "give the reason for the rejection", "code": "missing"}])
     done = conn.execute(
         update(t).where(t.c.id == row.id, t.c.version == row.version).values(
-            state=target.value, version=row.version + 1, updated_at=db.utcnow(), **values)
+            state=target.value, version=row.version + 1, updated_at=now, **values)
     ).rowcount
     if not done:
         raise ApiProblem(409, "the order changed meanwhile; reload it", type="conflict")
-    _event(conn, user, row.id, action.value, row.state, target.value, body.note, data)
+    _event(conn, user, row.id, action.value, row.state, target.value, body.note, data, at=now)
 
 
 SORTS = {"id": t.c.id, "updated_at": t.c.updated_at, "created_at": t.c.created_at}

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from ...domain.catalog import BUNDESLAENDER
+from ...domain.administration import order_refusal
 from ...domain.leitweg import check_leitweg_id
 from .. import db, idempotency
+from ..administration import audit
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, representation_etag
 from ..problems import ApiProblem
-from .common import Cursor, Limit, UpdatedSince, keyset, like_terms, naive_utc, page
+from .common import Cursor, Id, Limit, UpdatedSince, keyset, like_terms, naive_utc, page
 
 router = APIRouter(tags=["organizations"])
 t = db.organizations
@@ -31,6 +34,9 @@ def serialize(row) -> dict[str, Any]:
         "vat_id": row.vat_id, "iban": row.iban, "bic": row.bic, "ags": row.ags, "population": row.population,
         "leitweg_id": row.leitweg_id, "customer_type": row.customer_type,
         "inhouse_operator_id": row.inhouse_operator_id, "inhouse": row.inhouse_operator_id is not None,
+        "inhouse_basis": row.inhouse_basis, "population_date": iso(row.population_date),
+        "accreditation": {"state": row.accreditation, "at": iso(row.accreditation_at),
+                          "by": row.accreditation_by, "reason": row.accreditation_reason},
         "version": row.version, "updated_at": iso(row.updated_at),
     }
 
@@ -46,15 +52,13 @@ def load(conn: Connection, org_id: int):
 def me(request: Request, user: Annotated[User, Depends(current_user)]) -> Response:
     with db.reading(request.app.state.engine) as conn:
         org = load(conn, user.organization_id)
-    can_order = user.role == "customer" and org.inhouse_operator_id is not None
-    reason = None
-    if user.role != "customer":
-        reason = "only customers order"
-    elif not can_order:
-        reason = "no in-house relationship (Inhouse-Beziehung) with an operator of the marketplace"
+    refusal = order_refusal(user.role, org.inhouse_operator_id is not None, org.accreditation)
     return json_response(request, {
-        "id": user.id, "name": user.name, "email": user.email, "role": user.role,
-        "organization": serialize(org), "can_order": can_order, "can_order_reason": reason,
+        "id": user.id, "name": user.name, "email": user.email, "role": user.role, "admin": user.admin,
+        "token": {"id": user.token_id, "scope": user.token_scope},
+        "organization": serialize(org), "can_order": refusal is None,
+        "can_order_reason": refusal.en if refusal else None,
+        "can_order_reason_de": refusal.de if refusal else None,
     })
 
 
@@ -102,9 +106,11 @@ class OrganizationFields(BaseModel):
     email: Annotated[str, Field(max_length=200)] | None = None
     phone: Annotated[str, Field(max_length=50)] | None = None
     contact_name: Annotated[str, Field(max_length=200)] | None = None
-    population: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    population: Annotated[StrictInt, Field(ge=0, le=100_000_000)] | None = None
     leitweg_id: Annotated[str, Field(max_length=46)] | None = None
-    inhouse_operator_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    inhouse_operator_id: Id | None = None
+    inhouse_basis: Annotated[str, Field(max_length=500)] | None = None
+    population_date: date | None = None
 
 
 class OrganizationCreate(OrganizationFields):
@@ -139,8 +145,12 @@ def create_organization(request: Request, body: OrganizationCreate, user: Annota
         if conn.execute(select(t.c.id).where(t.c.key == body.key)).first():
             raise ApiProblem(409, f"an organisation with key {body.key!r} exists", type="conflict")
         values.setdefault("short_name", body.name[:100])
-        new_id = conn.execute(t.insert().values(**values, updated_at=db.utcnow())).inserted_primary_key[0]
+        # A new organisation has applied; the operator accredits it (POST …/accreditation).
+        new_id = conn.execute(t.insert().values(**values, updated_at=db.utcnow(), accreditation="applied",
+                                                accreditation_at=db.utcnow(), accreditation_by=user.name,
+                                                accreditation_reason="registriert")).inserted_primary_key[0]
         row = load(conn, new_id)
+        audit(conn, user, "organization.created", "organization", new_id, new_id, None, serialize(row))
         return json_response(None, serialize(row), status=201,
                              headers={"Location": f"/api/v1/organizations/{row.id}"})
 
@@ -169,5 +179,7 @@ def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2*
                             .values(**changes, version=row.version + 1, updated_at=db.utcnow())).rowcount
         if not done:
             raise ApiProblem(412, "someone else changed this organisation meanwhile; reload it", type="stale-etag")
+        before = serialize(row)
         row = load(conn, org_id)
+        audit(conn, user, "organization.changed", "organization", org_id, org_id, before, serialize(row))
     return json_response(None, serialize(row))

@@ -10,12 +10,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection
 
+from ...domain.orders import usage_months
 from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import iso, json_response
 from ..problems import ApiProblem
 from . import orders as order_routes
-from .common import Cursor, Limit, keyset, page
+from .common import Cursor, Id, Limit, keyset, page
 
 router = APIRouter(prefix="/usage", tags=["usage"])
 u = db.usage_reports
@@ -23,10 +24,13 @@ o = db.orders
 
 
 class UsageIn(BaseModel):
-    order_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    order_id: Id
     year: Annotated[int, Field(ge=2000, le=2100)]
     month: Annotated[int, Field(ge=1, le=12)]
     cases: Annotated[int, Field(ge=0, le=100_000_000)]
+    # Replacing a figure already reported: the figure the reporter saw and means to replace.
+    # Without it (or with another one) an existing figure is never overwritten (409).
+    replaces: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
 
 
 def serialize(row) -> dict[str, Any]:
@@ -34,8 +38,13 @@ def serialize(row) -> dict[str, Any]:
             "reported_at": iso(row.reported_at), "updated_at": iso(row.updated_at)}
 
 
-def report(conn: Connection, user: User, body: UsageIn) -> int:
-    """Store (or correct) the cases of one contract and month (also used by the demo seed)."""
+def _month_text(period: tuple[int, int]) -> str:
+    return f"{period[0]:04d}-{period[1]:02d}"
+
+
+def report(conn: Connection, user: User, body: UsageIn) -> tuple[int, int | None]:
+    """Store (or correct) the cases of one contract and month (also used by the demo seed):
+    the report's id and the figure it replaced (None: a new one)."""
     order = order_routes.load(conn, user, body.order_id)
     if order.distribution_key != "per_case":
         raise ApiProblem(422, "usage is reported only for contracts billed per case", type="validation",
@@ -43,21 +52,42 @@ def report(conn: Connection, user: User, body: UsageIn) -> int:
     if order.state not in ("active", "terminated"):
         raise ApiProblem(409, f"usage needs a running contract; this order is {order.state}", type="invalid-state")
     now = db.utcnow()
+    months = usage_months(order.start_date, order.end_date, now.date())
+    period = (body.year, body.month)
+    if months is None or not months[0] <= period <= months[1]:
+        allowed = f"{_month_text(months[0])} to {_month_text(months[1])}" if months else "none yet"
+        detail = (f"{_month_text(period)} lies outside the contract's term: usage is reported only for months the contract "
+                  f"runs in, up to the current month ({allowed})")
+        raise ApiProblem(422, detail, type="validation",
+                         first_month=_month_text(months[0]) if months else None, last_month=_month_text(months[1]) if months else None,
+                         errors=[{"field": "month", "message": detail, "code": "outside_term"}])
     where = and_(u.c.order_id == body.order_id, u.c.year == body.year, u.c.month == body.month)
-    existing = conn.execute(select(u.c.id).where(where)).scalar()
+    existing = conn.execute(select(u.c.id, u.c.cases).where(where)).first()
     if existing:
-        conn.execute(update(u).where(u.c.id == existing).values(cases=body.cases, reported_by=user.id, updated_at=now))
-        return existing
-    return conn.execute(u.insert().values(**body.model_dump(), reported_by=user.id, reported_at=now, updated_at=now)).inserted_primary_key[0]
+        if existing.cases == body.cases:
+            return existing.id, existing.cases  # the same figure again: nothing to replace
+        if body.replaces != existing.cases:
+            detail = (f"{existing.cases} cases are already reported for order {body.order_id} in {_month_text(period)}; "
+                      f"to replace them, send replaces: {existing.cases}")
+            raise ApiProblem(409, detail, type="usage-exists", current_cases=existing.cases)
+        conn.execute(update(u).where(u.c.id == existing.id).values(cases=body.cases, reported_by=user.id, updated_at=now))
+        return existing.id, existing.cases
+    values = body.model_dump(exclude={"replaces"})
+    return conn.execute(u.insert().values(**values, reported_by=user.id, reported_at=now, updated_at=now)).inserted_primary_key[0], None
 
 
-@router.post("", status_code=201, summary="Report cases of a per-case contract for a month (provider)")
+@router.post("", status_code=201, summary="Report cases of a per-case contract for a month (provider)",
+             responses={200: {"description": "an existing figure replaced (replaces named it)"},
+                        409: {"description": "a figure exists and replaces does not name it (usage-exists)"}})
 def post_usage(request: Request, body: UsageIn, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "provider")
 
     def work(conn: Connection) -> Response:
-        row = conn.execute(select(u).where(u.c.id == report(conn, user, body))).one()
-        return json_response(None, serialize(row), status=201)
+        report_id, replaced = report(conn, user, body)
+        row = conn.execute(select(u).where(u.c.id == report_id)).one()
+        if replaced is None:
+            return json_response(None, serialize(row), status=201)
+        return json_response(None, {**serialize(row), "replaced_cases": replaced}, status=200)
 
     return idempotency.run(request, user, body.model_dump(), work)
 

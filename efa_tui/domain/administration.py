@@ -1,0 +1,97 @@
+"""Who may be what in the marketplace: organisations' accreditation, users' roles, tokens.
+
+Pure rules, used by the server (which enforces them) and the client (which offers only what
+they allow and explains the rest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Accreditation of an organisation by the marketplace's operator: an organisation applies
+# (beantragt), is accredited (akkreditiert) or suspended (gesperrt). Only an accredited
+# organisation takes part: its customers may order, its provider may publish.
+APPLIED = "applied"
+ACCREDITED = "accredited"
+SUSPENDED = "suspended"
+ACCREDITATION_STATES = (APPLIED, ACCREDITED, SUSPENDED)
+ACCREDITATION_STEPS: dict[str, frozenset[str]] = {
+    APPLIED: frozenset({ACCREDITED, SUSPENDED}),
+    ACCREDITED: frozenset({SUSPENDED}),
+    SUSPENDED: frozenset({ACCREDITED}),
+}
+
+# The roles a user may have, by the kind of the organisation it belongs to: an operator's
+# staff run the marketplace or support it; a provider's staff manage its offerings; a
+# customer's staff order.
+ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
+    "operator": ("operator", "support"),
+    "provider": ("provider",),
+    "customer": ("customer",),
+}
+
+TOKEN_SCOPES = ("read", "write")
+MAX_TOKEN_DAYS = 730  # two years: a token that lives for ever is a leak waiting to happen
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why something is not allowed, in both languages."""
+
+    code: str
+    en: str
+    de: str
+
+
+def accreditation_step(current: str, target: str) -> Refusal | None:
+    """None when ``current`` → ``target`` is a step the operator may take."""
+    if target not in ACCREDITATION_STATES:
+        return Refusal("unknown-state", f"unknown accreditation state {target!r}",
+                       f"unbekannter Akkreditierungsstand „{target}“")
+    if target not in ACCREDITATION_STEPS.get(current, frozenset()):
+        return Refusal("accreditation-step", f"an organisation that is {current} cannot become {target}",
+                       f"eine Organisation im Stand „{current}“ kann nicht „{target}“ werden")
+    return None
+
+
+def role_for_kind(kind: str, role: str) -> Refusal | None:
+    """None when a user of an organisation of ``kind`` may have ``role``."""
+    allowed = ROLES_BY_KIND.get(kind, ())
+    if role in allowed:
+        return None
+    return Refusal("role-for-kind", f"a user of a {kind} organisation can be {' or '.join(allowed) or 'nothing'}, not {role}",
+                   f"ein Benutzer einer Organisation der Art „{kind}“ kann nicht die Rolle „{role}“ haben")
+
+
+def order_refusal(role: str, inhouse: bool, accreditation: str) -> Refusal | None:
+    """Why a user may not order, or None when it may: only customers, of an accredited
+    organisation, with an in-house relationship to an operator of the marketplace."""
+    if role != "customer":
+        return Refusal("not-customer", "only customers order", "nur Kunden bestellen")
+    if accreditation != ACCREDITED:
+        return Refusal("not-accredited", "the organisation is not accredited at the marketplace"
+                       + (" (suspended)" if accreditation == SUSPENDED else ""),
+                       "die Organisation ist am Marktplatz nicht akkreditiert"
+                       + (" (gesperrt)" if accreditation == SUSPENDED else ""))
+    if not inhouse:
+        return Refusal("not-inhouse", "no in-house relationship (Inhouse-Beziehung) with an operator of the marketplace",
+                       "keine Inhouse-Beziehung zu einem Anbieter des Marktplatzes")
+    return None
+
+
+def scope_allows(scope: str, method: str) -> bool:
+    """A read token may only read; a write token may do what its user may."""
+    return scope == "write" or method.upper() in READ_METHODS
+
+
+def may_manage_users(role: str, admin: bool, own_organization: int, organization: int) -> bool:
+    """The operator manages every organisation's users; an organisation's admin its own —
+    except support staff, who read everything and change nothing."""
+    return role == "operator" or (admin and role != "support" and own_organization == organization)
+
+
+def may_read_users(role: str, admin: bool, own_organization: int, organization: int) -> bool:
+    """Everyone sees the users of its own organisation; support (which changes nothing) and
+    the operator those of every organisation."""
+    return role in ("support", "operator") or own_organization == organization

@@ -1,0 +1,333 @@
+"""The attestations of the invoice check and the operator's bookings, as dialogs and forms:
+
+* "sachlich richtig" / "rechnerisch richtig" are formal attestations: a dialog states what is
+  attested, by whom, for which invoice, and that it is recorded on the server — only its
+  confirmation sends it;
+* withdrawing a sign-off (before a payment) and ending a dispute are forms with a reason;
+* payments (value date, amount, bank reference; partial ones too) and partial credit notes for
+  a line (operator);
+* the check's history (who did what when) with the payments and credit notes.
+
+What may be done when is the server's rule (routes/invoices.py); :func:`blocked` says the same
+before a key is pressed so the user is told why without a round trip.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Static
+
+from .. import formatting, i18n
+from ..formatting import InputError
+from ..domain.money import money_str
+from ..store import invoice_list as il
+from ..text import clean
+from ..widgets.form import FormField
+from .form_screen import FormScreen, Request
+from .base import AppModal, AppScreen
+
+
+def disputed_positions(invoice: dict[str, Any]) -> list[str]:
+    return [str(x.get("position")) for x in invoice.get("lines") or () if x.get("dispute")]
+
+
+def has_payment(invoice: dict[str, Any]) -> bool:
+    return invoice.get("status") == "paid" or Decimal(str(invoice.get("paid_amount") or 0)) > 0
+
+
+def blocked(invoice: dict[str, Any], action: str) -> str | None:
+    """Why the customer cannot take this review step now (translated), or None."""
+    review = invoice.get("review") or {}
+    if action == "factual_ok":
+        if review.get("factual_ok_at"):
+            return i18n.t("invoice.already_confirmed")
+        positions = disputed_positions(invoice)
+        if positions:
+            return i18n.t("signoff.blocked_disputed", positions=", ".join(positions))
+    elif action == "arithmetic_ok":
+        if review.get("arithmetic_ok_at"):
+            return i18n.t("invoice.already_confirmed")
+    elif action in ("withdraw_factual", "withdraw_arithmetic"):
+        which = "factual_ok" if action == "withdraw_factual" else "arithmetic_ok"
+        if not review.get(f"{which}_at"):
+            return i18n.t("signoff.not_confirmed")
+        if has_payment(invoice):
+            return i18n.t("signoff.blocked_paid")
+    return None
+
+
+def _period(invoice: dict[str, Any]) -> str:
+    return f"{formatting.day(invoice.get('period_start'))}–{formatting.day(invoice.get('period_end'))}"
+
+
+def statement(invoice: dict[str, Any], action: str, who: str) -> str:
+    """What the user attests, in words (the dialog shows it before anything is recorded)."""
+    key = "signoff.factual_statement" if action == "factual_ok" else "signoff.arithmetic_statement"
+    return i18n.t(key, who=clean(who), customer=clean(il.party_name(invoice, "customer")), number=clean(invoice.get("number")),
+                  gross=formatting.money(invoice.get("gross")), period=_period(invoice))
+
+
+class AttestDialog(AppModal[bool]):
+    """Shows the attestation word for word; True only when the user confirms it."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "confirm", "signoff.confirm", id="signoff.confirm"),
+        Binding("escape", "close", "key.back", id="signoff.back"),
+    ]
+    DEFAULT_CSS = """
+    AttestDialog { align: center middle; }
+    AttestDialog > Vertical { width: 76; max-width: 100%; height: auto; border: round $primary; background: $surface; padding: 0 1; }
+    AttestDialog .dialog-title { text-style: bold; }
+    AttestDialog #attest-statement { margin: 1 0; }
+    AttestDialog #attest-warning { color: $warning; }
+    AttestDialog Horizontal { height: auto; margin-top: 1; }
+    AttestDialog Button { margin-right: 2; }
+    """
+
+    def __init__(self, invoice: dict[str, Any], action: str, who: str, *, warning: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.invoice = invoice
+        self.action = action
+        self.who = who
+        self.warning = warning
+
+    def compose(self) -> ComposeResult:
+        title = "signoff.factual_title" if self.action == "factual_ok" else "signoff.arithmetic_title"
+        with Vertical():
+            yield Static(Text(i18n.t(title)), classes="dialog-title")
+            yield Static(Text(statement(self.invoice, self.action, self.who)), id="attest-statement")
+            if self.warning:
+                yield Static(Text(i18n.t("signoff.check_warning")), id="attest-warning")
+            yield Static(Text(i18n.t("signoff.recorded"), style="dim"))
+            with Horizontal():
+                yield Button(i18n.t("signoff.confirm") + " (ctrl+s)", variant="primary", id="attest-confirm")
+                yield Button(i18n.t("form.cancel") + " (esc)", id="attest-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#attest-cancel", Button).focus()  # enter alone does not attest
+
+    @on(Button.Pressed, "#attest-confirm")
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#attest-cancel")
+    def action_close(self) -> None:
+        self.dismiss(False)
+
+
+class WithdrawForm(FormScreen):
+    """Withdraw "sachlich richtig" or "rechnerisch richtig" (before a payment), with a reason."""
+
+    def __init__(self, session, invoice: dict[str, Any], action: str, **kwargs):
+        self.invoice = invoice
+        self.action = action
+        super().__init__(session, f"invoice-{action}:{invoice.get('id')}", **kwargs)
+
+    @property
+    def title_text(self) -> str:
+        return i18n.t(f"signoff.{self.action}_title")
+
+    def intro(self) -> Text:
+        review = self.invoice.get("review") or {}
+        key = "factual_ok" if self.action == "withdraw_factual" else "arithmetic_ok"
+        return Text(i18n.t("signoff.withdraw_intro", who=clean(review.get(f"{key}_by")), at=formatting.moment(review.get(f"{key}_at")),
+                           number=clean(self.invoice.get("number"))))
+
+    def fields(self) -> list[FormField]:
+        return [FormField("reason", "signoff.reason", kind="area", required=True)]
+
+    def submit_label(self) -> str:
+        return i18n.t("signoff.withdraw")
+
+    def request(self, values: dict[str, Any]) -> Request:
+        inv_id = int(self.invoice["id"])
+        return Request("invoice.review", "POST", f"/invoices/{inv_id}/review",
+                       {"action": self.action, "line_ids": [], "reason": values["reason"].strip()},
+                       i18n.t(f"signoff.label.{self.action}", number=clean(self.invoice.get("number"))), related=f"invoice:{inv_id}")
+
+
+class ResolveForm(FormScreen):
+    """End the dispute of a line (the customer who disputed it, once it is settled)."""
+
+    title_id = "signoff.resolve_title"
+
+    def __init__(self, session, invoice: dict[str, Any], line: dict[str, Any], **kwargs):
+        self.invoice = invoice
+        self.line = line
+        super().__init__(session, f"invoice-resolve:{invoice.get('id')}:{line.get('id')}", **kwargs)
+
+    def intro(self) -> Text:
+        dispute = self.line.get("dispute") or {}
+        return Text(i18n.t("signoff.resolve_intro", pos=self.line.get("position"), reason=clean(dispute.get("reason"))))
+
+    def fields(self) -> list[FormField]:
+        return [FormField("reason", "signoff.reason", kind="area")]
+
+    def submit_label(self) -> str:
+        return i18n.t("signoff.resolve")
+
+    def request(self, values: dict[str, Any]) -> Request:
+        inv_id = int(self.invoice["id"])
+        return Request("invoice.review", "POST", f"/invoices/{inv_id}/review",
+                       {"action": "resolve", "line_ids": [int(self.line["id"])], "reason": values.get("reason", "").strip()},
+                       i18n.t("signoff.label.resolve", number=clean(self.invoice.get("number"))), related=f"invoice:{inv_id}")
+
+
+def _amount_check(limit: Decimal, message_id: str, **kwargs: Any):
+    def check(text: str) -> str | None:
+        try:
+            amount = formatting.parse_money(text)
+        except InputError as exc:
+            return str(exc)
+        if amount <= 0:
+            return i18n.t("signoff.positive")
+        if amount > limit:
+            return i18n.t(message_id, **kwargs)
+        return None
+
+    return check
+
+
+def _day_check(text: str) -> str | None:
+    try:
+        day = formatting.parse_day(text)
+    except InputError as exc:
+        return str(exc)
+    return i18n.t("signoff.future") if day > formatting.today() else None
+
+
+class PaymentForm(FormScreen):
+    """A payment as the bank statement shows it; less than the open amount is a partial payment."""
+
+    title_id = "signoff.payment_title"
+
+    def __init__(self, session, invoice: dict[str, Any], **kwargs):
+        self.invoice = invoice
+        self.open = il.open_amount(invoice)
+        defaults = {"value_date": formatting.day_input(formatting.today()), "amount": formatting.money_input(self.open)}
+        super().__init__(session, f"invoice-payment:{invoice.get('id')}", defaults, **kwargs)
+
+    def intro(self) -> Text:
+        return Text(i18n.t("signoff.payment_intro", number=clean(self.invoice.get("number")),
+                           gross=formatting.money(self.invoice.get("gross")),
+                           paid=formatting.money(self.invoice.get("paid_amount") or 0), open=formatting.money(self.open)))
+
+    def fields(self) -> list[FormField]:
+        return [
+            FormField("value_date", "signoff.f.value_date", required=True, check=_day_check),
+            FormField("amount", "signoff.f.amount", required=True,
+                      check=_amount_check(self.open, "signoff.more_than_open", open=formatting.money(self.open))),
+            FormField("bank_reference", "signoff.f.bank_reference", required=True),
+        ]
+
+    def submit_label(self) -> str:
+        return i18n.t("signoff.payment_send")
+
+    def request(self, values: dict[str, Any]) -> Request:
+        inv_id = int(self.invoice["id"])
+        amount = formatting.parse_money(values["amount"])
+        body = {"value_date": formatting.parse_day(values["value_date"]).isoformat(), "amount": money_str(amount),
+                "bank_reference": values["bank_reference"].strip()}
+        return Request("invoice.payment", "POST", f"/invoices/{inv_id}/payments", body,
+                       i18n.t("signoff.label.payment", number=clean(self.invoice.get("number")), amount=formatting.money(amount)),
+                       related=f"invoice:{inv_id}")
+
+
+class CreditNoteForm(FormScreen):
+    """A partial credit note for one line (the whole line, or the amount in dispute)."""
+
+    def __init__(self, session, invoice: dict[str, Any], line: dict[str, Any], suggested: Decimal | None = None, **kwargs):
+        self.invoice = invoice
+        self.line = line
+        self.line_net = Decimal(str(line.get("net") or 0))
+        amount = suggested if suggested is not None and 0 < suggested <= self.line_net else self.line_net
+        dispute = (line.get("dispute") or {}).get("reason") or ""
+        super().__init__(session, f"invoice-credit:{invoice.get('id')}:{line.get('id')}",
+                         {"net": formatting.money_input(amount), "reason": dispute}, **kwargs)
+
+    @property
+    def title_text(self) -> str:
+        return i18n.t("signoff.credit_title", pos=self.line.get("position"))
+
+    def intro(self) -> Text:
+        return Text(i18n.t("signoff.credit_intro", number=clean(self.invoice.get("number")), pos=self.line.get("position"),
+                           name=clean(self.line.get("name")), net=formatting.money(self.line_net)))
+
+    def fields(self) -> list[FormField]:
+        return [
+            FormField("net", "signoff.f.credit_net", required=True,
+                      check=_amount_check(self.line_net, "signoff.more_than_line", net=formatting.money(self.line_net))),
+            FormField("reason", "signoff.reason", kind="area", required=True),
+        ]
+
+    def submit_label(self) -> str:
+        return i18n.t("signoff.credit_send")
+
+    def request(self, values: dict[str, Any]) -> Request:
+        inv_id = int(self.invoice["id"])
+        net = formatting.parse_money(values["net"])
+        body = {"line_id": int(self.line["id"]), "net": money_str(net), "reason": values["reason"].strip()}
+        return Request("invoice.credit_note", "POST", f"/invoices/{inv_id}/credit-notes", body,
+                       i18n.t("signoff.label.credit", number=clean(self.invoice.get("number")), amount=formatting.money(net)),
+                       related=f"invoice:{inv_id}")
+
+
+def money_lines(invoice: dict[str, Any]) -> Text:
+    """Payments and what is open, for the invoice detail (one line)."""
+    text = Text()
+    if invoice.get("kind") != "invoice":
+        return text
+    payments = invoice.get("payments") or []
+    if payments:
+        text.append(i18n.t("signoff.payments") + ": ", style="bold")
+        text.append(" · ".join(i18n.t("signoff.payment_line", amount=formatting.money(p.get("amount")), day=formatting.day(p.get("value_date")),
+                                      reference=clean(p.get("bank_reference"))) for p in payments))
+        text.append("   ")
+    if Decimal(str(invoice.get("credited_amount") or 0)) > 0:
+        text.append(i18n.t("signoff.credited", amount=formatting.money(invoice.get("credited_amount"))) + "   ")
+    # What is open, when it is not simply the gross (paid in part, credited) or it is overdue.
+    if invoice.get("status") == "issued" and (text.plain or invoice.get("overdue")):
+        state_style = "bold red" if invoice.get("overdue") else "bold"
+        text.append(i18n.t("signoff.open", amount=formatting.money(il.open_amount(invoice))), style=state_style)
+    return text
+
+
+class HistoryScreen(AppScreen):
+    """Who checked, attested, withdrew, disputed and resolved what, when; payments and credit notes."""
+
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "key.back", id="signoff_history.back")]
+    DEFAULT_CSS = "HistoryScreen VerticalScroll { padding: 0 1; }"
+
+    def __init__(self, invoice: dict[str, Any], **kwargs):
+        super().__init__(**kwargs)
+        self.invoice = invoice
+
+    def compose(self) -> ComposeResult:
+        inv = self.invoice
+        positions = {x.get("id"): x.get("position") for x in inv.get("lines") or ()}
+        body = Text()
+        body.append(i18n.t("signoff.history_title", number=clean(inv.get("number"))) + "\n\n", style="bold")
+        history = inv.get("review_history") or []
+        if not history:
+            body.append(i18n.t("signoff.history_empty") + "\n", style="dim")
+        for h in history:
+            body.append(f"{formatting.moment(h.get('at'))}  {clean(h.get('by'))}: ", style="bold")
+            action = str(h.get("action"))
+            body.append(i18n.t(f"signoff.action.{action}") if f"signoff.action.{action}" in i18n.MESSAGES else clean(action))
+            if h.get("line_ids"):
+                body.append(" · " + i18n.t("invoice.col.pos") + " " + ", ".join(str(positions.get(i, i)) for i in h["line_ids"]))
+            if h.get("reason"):
+                body.append(f" – {clean(h.get('reason'))}")
+            body.append("\n")
+        body.append("\n")
+        body.append_text(money_lines(inv))
+        for note in inv.get("credit_notes") or []:
+            body.append(f"\n{clean(note.get('number'))} {formatting.day(note.get('issue_date'))} {formatting.money(note.get('gross'))}")
+        yield VerticalScroll(Static(body, id="history-text"))

@@ -1,0 +1,170 @@
+"""Administration over HTTP: an operator accredits a new municipality with its in-house
+relationship, adds its first user and hands over a token; tokens by scope, expiry and
+revocation; an organisation's admin manages its own users only; every change in the audit log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+from support import auth
+
+from efa_tui.server import db
+
+NEW_TOWN = {"key": "neustadt", "kind": "customer", "name": "Stadt Neustadt an der Weinstraße",
+            "short_name": "Neustadt", "ags": "07316000", "population": 53_000, "bundesland": "RP",
+            "leitweg_id": "992-90009-96"}
+
+
+def _org_id(client, key: str) -> int:
+    return next(o["id"] for o in client.get("/organizations", params={"limit": 1000}, headers=auth("operator")).json()["items"]
+                if o["key"] == key)
+
+
+def _etag(client, path: str, who: str = "operator") -> str:
+    return client.get(path, headers=auth(who)).headers["etag"]
+
+
+def _bearer(token: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **extra}
+
+
+def _register_with_user(client) -> tuple[int, int, str]:
+    org = client.post("/organizations", json=NEW_TOWN, headers=auth("operator"))
+    assert org.status_code == 201, org.text
+    org_id = org.json()["id"]
+    user = client.post(f"/organizations/{org_id}/users", headers=auth("operator"),
+                       json={"name": "Erika Mustermann", "email": "erika@neustadt.example", "role": "customer", "admin": True})
+    assert user.status_code == 201, user.text
+    token = client.post(f"/users/{user.json()['id']}/tokens", headers=auth("operator"),
+                        json={"name": "Arbeitsplatz", "expires_in_days": 30, "scope": "write"})
+    assert token.status_code == 201, token.text
+    return org_id, user.json()["id"], token.json()["token"]
+
+
+def test_accredit_a_new_municipality_add_its_user_and_hand_over_a_token(client) -> None:
+    org_id, user_id, secret = _register_with_user(client)
+    org = client.get(f"/organizations/{org_id}", headers=auth("operator")).json()
+    assert org["accreditation"]["state"] == "applied"
+
+    me = client.get("/me", headers=_bearer(secret)).json()
+    assert me["name"] == "Erika Mustermann" and me["organization"]["id"] == org_id and me["admin"] is True
+    assert me["can_order"] is False and "not accredited" in me["can_order_reason"]
+    offering = client.get("/offerings", params={"limit": 1}, headers=_bearer(secret)).json()["items"][0]
+    refused = client.post("/orders", json={"offering_id": offering["id"], "message": "Interesse"}, headers=_bearer(secret))
+    assert refused.status_code == 403 and refused.json()["type"] == "/problems/not-accredited"
+
+    accredited = client.post(f"/organizations/{org_id}/accreditation", headers=auth("operator"),
+                             json={"state": "accredited", "reason": "Satzung und Trägerschaft geprüft"})
+    assert accredited.status_code == 200, accredited.text
+    assert accredited.json()["accreditation"]["by"] and accredited.json()["accreditation"]["at"]
+    govdigital = _org_id(client, "govdigital")
+    inhouse = client.patch(f"/organizations/{org_id}", headers=auth("operator", **{"If-Match": _etag(client, f"/organizations/{org_id}")}),
+                           json={"inhouse_operator_id": govdigital, "inhouse_basis": "Mitglied der govdigital eG"})
+    assert inhouse.status_code == 200, inhouse.text
+
+    # Takes effect at once for ordering.
+    me = client.get("/me", headers=_bearer(secret)).json()
+    assert me["can_order"] is True
+    ordered = client.post("/orders", json={"offering_id": offering["id"], "message": "Interesse"}, headers=_bearer(secret))
+    assert ordered.status_code == 201, ordered.text
+
+    # The audit log has every step, with before → after.
+    log = client.get("/audit", params={"organization_id": org_id}, headers=auth("operator")).json()["items"]
+    actions = [e["action"] for e in reversed(log)]
+    assert actions == ["organization.created", "user.created", "token.created", "organization.accreditation",
+                       "organization.changed"]
+    change = log[0]
+    assert change["before"]["inhouse_operator_id"] is None and change["after"]["inhouse_operator_id"] == govdigital
+    assert change["actor"]["name"]
+    assert client.get("/audit", headers=auth("support")).status_code == 200
+    assert client.get("/audit", headers=auth("customer")).status_code == 403
+
+
+def test_a_token_secret_is_shown_once_and_never_listed(client) -> None:
+    _org_id_, user_id, secret = _register_with_user(client)
+    listed = client.get(f"/users/{user_id}/tokens", headers=auth("operator")).json()["items"]
+    assert len(listed) == 1 and "token" not in listed[0] and "token_sha256" not in listed[0]
+    assert listed[0]["prefix"] == secret[:12] and listed[0]["last_used_at"] is None
+    client.get("/me", headers=_bearer(secret))
+    assert client.get(f"/users/{user_id}/tokens", headers=auth("operator")).json()["items"][0]["last_used_at"]
+    # A replay of the same request (same Idempotency-Key) answers the record, not the secret again.
+    body = {"name": "Zweitgerät", "expires_in_days": 7, "scope": "read"}
+    first = client.post(f"/users/{user_id}/tokens", json=body, headers=auth("operator", **{"Idempotency-Key": "t-1"}))
+    again = client.post(f"/users/{user_id}/tokens", json=body, headers=auth("operator", **{"Idempotency-Key": "t-1"}))
+    assert first.json()["token"].startswith("efa_")
+    assert again.headers.get("idempotent-replayed") == "true" and again.json()["token"] is None
+    assert again.json()["id"] == first.json()["id"]
+
+
+def test_revoked_expired_read_only_and_disabled(client) -> None:
+    org_id, user_id, secret = _register_with_user(client)
+    reader = client.post(f"/users/{user_id}/tokens", headers=auth("operator"),
+                         json={"name": "Auswertung", "expires_in_days": 1, "scope": "read"}).json()
+    assert client.get("/orders", headers=_bearer(reader["token"])).status_code == 200
+    write = client.post("/orders", json={"offering_id": 1, "message": "x"}, headers=_bearer(reader["token"]))
+    assert write.status_code == 403 and write.json()["type"] == "/problems/token-read-only"
+
+    with db.writing(client.app.state.engine) as conn:
+        conn.execute(update(db.api_tokens).where(db.api_tokens.c.id == reader["id"])
+                     .values(expires_at=db.utcnow() - timedelta(minutes=1)))
+    expired = client.get("/me", headers=_bearer(reader["token"]))
+    assert expired.status_code == 401 and expired.json()["type"] == "/problems/token-expired"
+    assert "expired" in expired.json()["detail"]
+
+    token_id = client.get(f"/users/{user_id}/tokens", headers=auth("operator")).json()["items"][0]["id"]
+    assert client.delete(f"/tokens/{token_id}", headers=auth("operator")).status_code == 204
+    revoked = client.get("/me", headers=_bearer(secret))
+    assert revoked.status_code == 401 and revoked.json()["type"] == "/problems/token-revoked"
+
+    fresh = client.post(f"/users/{user_id}/tokens", headers=auth("operator"), json={"name": "neu"}).json()["token"]
+    assert client.get("/me", headers=_bearer(fresh)).status_code == 200
+    disabled = client.patch(f"/users/{user_id}", json={"disabled": True},
+                            headers=auth("operator", **{"If-Match": _etag(client, f"/users/{user_id}")}))
+    assert disabled.status_code == 200 and disabled.json()["disabled"] is True
+    assert client.get("/me", headers=_bearer(fresh)).json()["type"] == "/problems/user-disabled"
+
+
+def test_an_organisations_admin_manages_its_own_users_only(client) -> None:
+    muenchen, hamburg = _org_id(client, "muenchen"), _org_id(client, "hamburg")
+    own = client.post(f"/organizations/{muenchen}/users", headers=auth("customer"),
+                      json={"name": "Max Huber", "email": "max.huber@muenchen.example", "role": "customer"})
+    assert own.status_code == 201, own.text
+    assert client.get(f"/organizations/{muenchen}/users", headers=auth("customer")).status_code == 200
+    # Another organisation's users: not even visible.
+    assert client.get(f"/organizations/{hamburg}/users", headers=auth("customer")).status_code == 404
+    assert client.post(f"/organizations/{hamburg}/users", headers=auth("customer"),
+                       json={"name": "X", "email": "x@y.example", "role": "customer"}).status_code == 404
+    # A user who is not admin may not add users.
+    token = client.post(f"/users/{own.json()['id']}/tokens", headers=auth("customer"), json={"name": "t"}).json()["token"]
+    refused = client.post(f"/organizations/{muenchen}/users", headers=_bearer(token),
+                          json={"name": "Y", "email": "y@muenchen.example", "role": "customer"})
+    assert refused.status_code == 403
+    # Support reads, writes nothing.
+    assert client.get(f"/organizations/{hamburg}/users", headers=auth("support")).status_code == 200
+    assert client.post(f"/organizations/{hamburg}/users", headers=auth("support"),
+                       json={"name": "Z", "email": "z@h.example", "role": "customer"}).status_code == 403
+
+
+def test_roles_must_fit_the_organisation_and_types_are_strict(client) -> None:
+    muenchen = _org_id(client, "muenchen")
+    wrong = client.post(f"/organizations/{muenchen}/users", headers=auth("operator"),
+                        json={"name": "Anna", "email": "anna@muenchen.example", "role": "provider"})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "role"
+    for body in ({"name": "A", "email": "a@b.example", "role": "customer", "admin": "true"},
+                 {"name": "A", "email": "a@b.example", "role": "customer", "admin": 1}):
+        assert client.post(f"/organizations/{muenchen}/users", headers=auth("operator"), json=body).status_code == 422
+    user_id = client.get(f"/organizations/{muenchen}/users", headers=auth("operator")).json()["items"][0]["id"]
+    for days in (True, "30", 0, 10_000):
+        r = client.post(f"/users/{user_id}/tokens", headers=auth("operator"), json={"name": "t", "expires_in_days": days})
+        assert r.status_code == 422, days
+
+
+def test_nobody_locks_themselves_out_and_stale_edits_are_refused(client) -> None:
+    me = client.get("/me", headers=auth("customer")).json()
+    path = f"/users/{me['id']}"
+    lockout = client.patch(path, json={"disabled": True}, headers=auth("customer", **{"If-Match": _etag(client, path, "customer")}))
+    assert lockout.status_code == 409
+    stale = _etag(client, path, "customer")
+    assert client.patch(path, json={"name": "Neuer Name"}, headers=auth("customer", **{"If-Match": stale})).status_code == 200
+    assert client.patch(path, json={"name": "Noch einer"}, headers=auth("customer", **{"If-Match": stale})).status_code == 412

@@ -1,0 +1,257 @@
+"""Screens that own the keyboard, walked with Pilot against the real reference server: typed right
+after a form opens, `q`, digits and `o` go into its first field (not to the app's shortcuts); `q`
+in a form asks; quitting with unsent writes says how many; a form left with escape and its changes
+discarded opens fresh (the offering's fees, not the abandoned ones), a form left for another area
+is off the stack; a restored draft is checked at once (a bad Leitweg-ID shows its reason)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from app_support import make_app, screen_text, settle
+from support import auth
+from textual import events
+from textual.keys import key_to_character
+from textual.widgets import Select, TextArea
+
+from efa_tui import formatting, i18n
+from efa_tui.screens.confirm import ConfirmScreen
+from efa_tui.screens.form_screen import FormScreen
+from efa_tui.screens.offering_detail import OfferingScreen
+from efa_tui.screens.offering_form import OfferingFormScreen
+from efa_tui.screens.order_detail import OrderScreen
+from efa_tui.screens.order_forms import InterestForm, ProposalForm, StepForm
+
+SIZE = (80, 24)
+TYPED = ("q", "1", "o", "2", "colon")  # the app's quit, area, outbox, area and jump keys
+
+
+@pytest.fixture(autouse=True)
+def _german():
+    yield
+    i18n.set_language("de")
+
+
+def first_order(base: str, who: str, state: str) -> dict:
+    with httpx.Client(base_url=base) as http:
+        items = http.get("/orders", params={"limit": 500}, headers=auth(who)).json()["items"]
+    return next(o for o in items if o["state"] == state)
+
+
+def orderable_offering(base: str) -> dict:
+    """A published offering of the demo provider (AKDB), not priced by target group, not yet ordered."""
+    with httpx.Client(base_url=base) as http:
+        provider = http.get("/me", headers=auth("provider")).json()["organization"]["id"]
+        ordered = {o["offering"]["id"] for o in http.get("/orders", params={"limit": 500}, headers=auth("customer")).json()["items"]}
+        items = http.get("/offerings", params={"provider": provider, "status": "published", "limit": 200},
+                         headers=auth("customer")).json()["items"]
+    return next(o for o in items if o["fees"]["distribution_key"] != "target_group" and o["id"] not in ordered)
+
+
+def field_text(form_screen: FormScreen, name: str) -> str:
+    control = form_screen.form.control(name)
+    return control.text if isinstance(control, TextArea) else str(control.value)
+
+
+async def synced(pilot) -> None:
+    await settle(pilot)
+    pilot.app._start_session_once()
+    await settle(pilot)
+
+
+async def open_order(pilot, order_id: int) -> None:
+    await synced(pilot)
+    pilot.app.open_record("order", str(order_id))
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, OrderScreen)
+
+
+async def open_offering(pilot, offering_id: int) -> None:
+    await synced(pilot)
+    pilot.app.push_screen(OfferingScreen(pilot.app.cache, offering_id))
+    await settle(pilot)
+
+
+# --- typing at once -------------------------------------------------------------------------------
+
+async def type_ahead(app, pilot, *keys: str) -> None:
+    """Keys as a terminal delivers them when typed fast: all at once, none waiting for the one
+    before to be handled (Pilot's press waits after each key)."""
+    for key in keys:
+        app.post_message(events.Key(key, key_to_character(key)))
+    await settle(pilot)
+
+
+async def _typed_at_once(app, pilot, open_key: str, form_class: type) -> FormScreen:
+    await type_ahead(app, pilot, open_key, *TYPED)  # typed while the form is still opening
+    assert isinstance(app.screen, form_class), app.screen
+    assert app.is_running
+    form_screen = app.screen
+    first = form_screen.form.fields[0].name
+    assert form_screen.focused is form_screen.form.control(first)
+    assert field_text(form_screen, first).endswith("q1o2:"), field_text(form_screen, first)
+    return form_screen
+
+
+async def test_typing_right_after_the_interest_form_opens_goes_into_its_message(server, tmp_path):
+    offering = orderable_offering(server)
+    app = make_app(server, tmp_path, identity="customer")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_offering(pilot, offering["id"])
+        await _typed_at_once(app, pilot, "b", InterestForm)
+
+
+async def test_typing_right_after_the_proposal_form_opens_goes_into_the_annual_fee(server, tmp_path):
+    order = first_order(server, "provider", "interest")
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_order(pilot, order["id"])
+        await _typed_at_once(app, pilot, "p", ProposalForm)
+
+
+async def test_typing_right_after_the_reject_form_opens_goes_into_the_reason(server, tmp_path):
+    order = first_order(server, "provider", "interest")
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_order(pilot, order["id"])
+        await _typed_at_once(app, pilot, "x", StepForm)
+
+
+async def test_typing_right_after_a_new_offering_form_opens_goes_into_its_title(server, tmp_path):
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        await _typed_at_once(app, pilot, "n", OfferingFormScreen)
+
+
+# --- q, digits and escape in a form ---------------------------------------------------------------
+
+async def test_q_in_a_form_asks_and_area_keys_do_not_leave_it(server, tmp_path):
+    order = first_order(server, "provider", "interest")
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_order(pilot, order["id"])
+        await pilot.press("p")
+        await settle(pilot)
+        form_screen = app.screen
+        assert isinstance(form_screen, ProposalForm)
+        form_screen.form.control("distribution_key").focus()  # a field that takes no letters
+        await pilot.pause()
+        await pilot.press("1", "o")
+        await settle(pilot)
+        assert app.screen is form_screen  # neither the catalog nor the outbox
+        await pilot.press("q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen) and "beenden?" in screen_text(app)
+        await pilot.press("escape")  # stay
+        await settle(pilot)
+        assert app.is_running and app.screen is form_screen
+
+
+async def test_quitting_with_unsent_writes_says_how_many(server, tmp_path):
+    app = make_app(server, tmp_path, identity="customer", start_network=False)
+    for n in range(2):
+        app.session.outbox.enqueue("order.create", "POST", "/orders", {"offering_id": n}, label=f"Interesse {n}")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "2 Änderung(en) noch nicht beim Server" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.is_running
+        await pilot.press("q", "q")  # asked, and confirmed
+        await settle(pilot)
+        assert not app.is_running
+
+
+async def test_an_abandoned_proposal_opens_again_with_the_offerings_fees(server, tmp_path):
+    order = first_order(server, "provider", "interest")
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_order(pilot, order["id"])
+        await pilot.press("p")
+        await settle(pilot)
+        offered = field_text(app.screen, "annual_fee")
+        await pilot.press("backspace", "backspace", "backspace", "9", "9")
+        await settle(pilot)
+        assert field_text(app.screen, "annual_fee") != offered
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("v")  # verwerfen
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen)
+        assert not any(isinstance(s, FormScreen) for s in app.screen_stack)  # gone for good
+        await pilot.press("escape")  # back to the list: no form comes back
+        await settle(pilot)
+        assert not isinstance(app.screen, FormScreen)
+        await open_order(pilot, order["id"])
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, ProposalForm) and not app.screen.restored
+        assert field_text(app.screen, "annual_fee") == offered
+
+
+async def test_a_form_left_for_another_area_does_not_come_back(server, tmp_path):
+    order = first_order(server, "provider", "interest")
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_order(pilot, order["id"])
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, ProposalForm)
+        app.run_jump("catalog")  # as the palette does
+        await settle(pilot)
+        app.run_jump("orders")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen)
+        app.run_jump(f"order {order['id']}")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not any(isinstance(s, FormScreen) for s in app.screen_stack)
+
+
+# --- drafts -----------------------------------------------------------------------------------------
+
+async def test_a_restored_draft_with_a_wrong_leitweg_id_shows_the_reason_at_once(server, tmp_path):
+    offering = orderable_offering(server)
+    app = make_app(server, tmp_path, identity="customer")
+    app.session.drafts.save(f"interest:{offering['id']}", {"message": "Bitte ein Angebot.", "contact_name": "Frau Test",
+                                                          "leitweg_id": "04011000-1234512345-07",
+                                                          "desired_start": formatting.day_input(formatting.today())})
+    async with app.run_test(size=SIZE) as pilot:
+        await open_offering(pilot, offering["id"])
+        await pilot.press("b")
+        await settle(pilot)
+        form_screen = app.screen
+        assert isinstance(form_screen, InterestForm) and form_screen.restored
+        assert "Prüfziffern 07 stimmen nicht" in form_screen.form.errors.get("leitweg_id", "")
+        assert form_screen.form.control("leitweg_id").has_class("-invalid")
+        assert form_screen.focused is form_screen.form.control("leitweg_id")
+        assert "Prüfziffern 07 stimmen nicht" in screen_text(app)
+
+
+async def test_changes_kept_as_a_draft_come_back(server, tmp_path):
+    order = first_order(server, "provider", "interest")
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_order(pilot, order["id"])
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        typed = field_text(app.screen, "annual_fee")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("b")  # als Entwurf behalten
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen)
+        await pilot.press("p")
+        await settle(pilot)
+        assert app.screen.restored and field_text(app.screen, "annual_fee") == typed
+        assert isinstance(app.screen.form.control("distribution_key"), Select)
