@@ -350,6 +350,9 @@ def post_transition(
     def work(conn: Connection) -> Response:
         if request.headers.get("if-match"):
             # Optional guard: accept exactly the version the user looked at (e.g. the proposal).
+            # The row stays locked from this check to the step (FOR UPDATE; SQLite's write lock
+            # does it there), so another process's step cannot slip in between and be overwritten.
+            conn.execute(select(t.c.id).where(t.c.id == order_id).with_for_update())
             row = load(conn, user, order_id)
             check_if_match(request, representation_etag(serialize(row, user)))
         transition(conn, user, order_id, body)
