@@ -8,6 +8,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -15,12 +16,13 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer
 from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen, Screen
+from textual.signal import Signal
 from textual.timer import Timer
+from textual.widgets import Footer
 
-from . import THEMES, formatting, i18n
+from . import THEMES, areas, formatting, i18n
 from .api.errors import ApiError, Unreachable
 from .commands import JumpProvider
 from .screens.base import AppModal, AppScreen
@@ -29,6 +31,7 @@ from .screens.confirm import Choice, ConfirmScreen
 from .screens.help import HelpScreen, binding_rows
 from .screens.jump import JumpScreen, parse_jump
 from .screens.localize import localize_bindings
+from .services import DataChanged
 from .session import Session
 from .store.backend import Status
 from .store.live import Batch, Live, News
@@ -37,7 +40,6 @@ from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
 
 log = logging.getLogger("efa_tui")
 RETRY_PENDING_S = 30.0
-AREAS = ("catalog", "orders", "invoices", "support", "my_offerings")
 # Keys people write in a config file, as Textual names them.
 KEY_NAMES = {"/": "slash", "?": "question_mark", ":": "colon", " ": "space", "+": "plus", "-": "minus"}
 
@@ -97,10 +99,9 @@ class EfaApp(App):
     BINDINGS = [
         Binding("question_mark", "help", "key.help", id="app.help"),
         Binding("colon", "jump", "key.jump", id="app.jump"),
-        Binding("1", "area('catalog')", "key.catalog", show=False, id="app.catalog"),
-        Binding("2", "area('orders')", "key.orders", show=False, id="app.orders"),
-        Binding("3", "area('invoices')", "key.invoices", show=False, id="app.invoices"),
-        Binding("4", "role_area", "key.role_area", show=False, id="app.role_area"),
+        *(Binding(a.number, f"area('{a.key}')", f"key.{a.key}", show=False, id=f"app.{a.key}")
+          for a in areas.AREAS if a.number and not a.roles),
+        Binding(areas.ROLE_KEY, "role_area", "key.role_area", show=False, id="app.role_area"),
         Binding("r", "refresh", "key.refresh", id="app.refresh"),
         Binding("o", "outbox", "key.outbox", show=False, id="app.outbox"),
         Binding("w", "news", "key.news", show=False, id="app.news"),
@@ -126,6 +127,10 @@ class EfaApp(App):
         self._me: dict[str, Any] | None = None
         self.live: Live | None = None  # follows the server's event stream once the session started
         self._theme_name = theme or session.config.theme
+        # What the screens subscribe to (screens/signals.py), instead of hooks the app calls.
+        self.data_changed: Signal[DataChanged] = Signal(self, "data_changed")
+        self.identity_changed: Signal[dict[str, Any]] = Signal(self, "identity_changed")
+        self.language_changed: Signal[str] = Signal(self, "language_changed")
         self._held_keys: list[events.Key] = []  # typed while a form opens (the keyboard rules below)
         self._holding = False
         self._hold_timer: Timer | None = None
@@ -146,9 +151,10 @@ class EfaApp(App):
 
     def on_mount(self) -> None:
         self.theme = self._theme_name if self._theme_name in self.available_themes else "textual-dark"
-        for area in AREAS:
-            self.add_mode(area, lambda area=area: self.area_screen(area))
+        for area in areas.AREAS:
+            self.add_mode(area.key, partial(self.area_screen, area.key))
         self.backend.subscribe(self._on_status)
+        self.session.services.changes.subscribe(self.data_changed.publish)
         self.backend.on_cache_reset = self.action_refresh  # damage emptied the cache: sync it again
         self.session.on_identity.append(self._identity_changed)
         self.run_worker(self._announce(), group="announce")
@@ -163,23 +169,7 @@ class EfaApp(App):
 
     def area_screen(self, area: str) -> Screen:
         """The screen of one area, built (and its module imported) when first opened."""
-        if area == "orders":
-            from .screens.orders import OrdersScreen
-
-            return OrdersScreen(self.session)
-        if area == "invoices":
-            from .screens.invoices import InvoicesScreen
-
-            return InvoicesScreen(self.session)
-        if area == "support":
-            from .screens.support import SupportScreen
-
-            return SupportScreen(self.session)
-        if area == "my_offerings":
-            from .screens.my_offerings import MyOfferingsScreen
-
-            return MyOfferingsScreen(self.session)
-        return CatalogScreen(self.cache)
+        return areas.area(area).build(self.session)
 
     @property
     def me(self) -> dict[str, Any]:
@@ -222,6 +212,7 @@ class EfaApp(App):
         try:
             # Who this is: the local state becomes that identity's (another one's rows go away).
             self._me, _ = await self.session.identify()
+            self.identity_changed.publish(self._me)
         except Unreachable:
             pass  # the refresh below goes offline and probes
         except ApiError as exc:
@@ -266,14 +257,12 @@ class EfaApp(App):
                 self._show_status(self.backend.status)
 
         try:
-            results = await self.backend.refresh(progress=progress)
+            # What the sync changed reaches the lists as data_changed (the backend publishes it).
+            await self.backend.refresh(progress=progress)
         except ApiError as exc:
             self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
-            results = None
         finally:
             self._progress = None
-        if results and not all(r.not_modified for r in results.values()):
-            self.data_synced()
         self._show_status(self.backend.status)
 
     def data_synced(self) -> None:
@@ -300,10 +289,10 @@ class EfaApp(App):
             self.switch_mode("catalog")
         while len(self.screen_stack) > 1:
             await self.pop_screen()
-        for area in AREAS:
-            if area != "catalog":
-                await self.remove_mode(area)
-                self.add_mode(area, lambda area=area: self.area_screen(area))
+        for area in areas.AREAS:
+            if area.key != "catalog":
+                await self.remove_mode(area.key)
+                self.add_mode(area.key, partial(self.area_screen, area.key))
         if isinstance(self.screen, CatalogScreen):
             self.screen.reload()
         self.mount_chrome(self.screen)
@@ -326,9 +315,7 @@ class EfaApp(App):
         # The area a screen belongs to is the mode it was first shown in (a language switch
         # gives screens of other areas their chrome again).
         mode = screen.__dict__.setdefault("_efa_area", self.current_mode)
-        area = {"catalog": "area.catalog", "orders": "area.orders", "invoices": "area.invoices",
-                "support": "area.support", "my_offerings": "area.my_offerings"}.get(mode, "area.catalog")
-        screen.query_one(AppHeader).show(self.session.profile.name, org, me.get("role", ""), i18n.t(area))
+        screen.query_one(AppHeader).show(self.session.profile.name, org, me.get("role", ""), i18n.t(areas.area(mode).title))
         self._show_status(self.backend.status, screen)
 
     def _on_status(self, status: Status) -> None:
@@ -475,8 +462,8 @@ class EfaApp(App):
 
     def role_area(self) -> str | None:
         """Providers have "Meine Angebote", support and operator staff the "Support" area."""
-        role = (self._me or {}).get("role")
-        return {"provider": "my_offerings", "support": "support", "operator": "support"}.get(role or "")
+        area = areas.role_area((self._me or {}).get("role"))
+        return area.key if area else None
 
     def action_role_area(self) -> None:
         area = self.role_area()
@@ -495,14 +482,10 @@ class EfaApp(App):
 
     def run_jump(self, text: str) -> None:
         verb, rest = parse_jump(text)
-        if verb in ("catalog", "katalog"):
-            self.switch_mode("catalog")
-        elif verb in ("orders", "bestellungen", "invoices", "rechnungen"):
-            self.switch_mode({"bestellungen": "orders", "rechnungen": "invoices"}.get(verb, verb))
-        elif verb in ("support", "angebote", "my_offerings"):
-            area = self.role_area()
-            if area and (verb == "support") == (area == "support"):
-                self.switch_mode(area)
+        if verb in areas.BY_VERB:
+            area = areas.BY_VERB[verb]
+            if area.for_role((self._me or {}).get("role")):
+                self.switch_mode(area.key)
             else:
                 self.notify(i18n.t("jump.not_for_role", role=i18n.t("role." + ((self._me or {}).get("role") or "customer"))),
                             severity="warning")
@@ -554,14 +537,11 @@ class EfaApp(App):
         self.push_screen(InvoiceScreen(self.session, invoice))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield SystemCommand(i18n.t("cmd.catalog"), ":catalog", lambda: self.run_jump("catalog"))
-        yield SystemCommand(i18n.t("cmd.orders"), ":orders", lambda: self.run_jump("orders"))
-        yield SystemCommand(i18n.t("cmd.invoices"), ":invoices", lambda: self.run_jump("invoices"))
-        role_area = self.role_area()
-        if role_area == "support":
-            yield SystemCommand(i18n.t("cmd.support"), ":support", lambda: self.run_jump("support"))
-        elif role_area == "my_offerings":
-            yield SystemCommand(i18n.t("cmd.my_offerings"), ":angebote", lambda: self.run_jump("angebote"))
+        role = (self._me or {}).get("role")
+        for area in areas.AREAS:
+            if area.for_role(role):
+                verb = area.verbs[0]
+                yield SystemCommand(i18n.t(area.command), f":{verb}", lambda verb=verb: self.run_jump(verb))
         yield SystemCommand(i18n.t("cmd.outbox"), ":outbox", self.action_outbox)
         yield SystemCommand(i18n.t("cmd.news"), "w", self.action_news)
         yield SystemCommand(i18n.t("cmd.refresh"), "r", self.action_refresh)
@@ -578,6 +558,7 @@ class EfaApp(App):
                 await screen.language_changed()
             else:  # Textual's own (the command palette)
                 localize_bindings(screen)
+        self.language_changed.publish(i18n.current_language())  # for anything else that shows text
         self.refresh_bindings()
 
     def action_cycle_theme(self) -> None:

@@ -62,8 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--name", required=True, help="the user's name, shown in audit trails")
     token.add_argument("--email", default="")
     from .invoice_cli import add_parser as add_invoice_parser
+    from .login_cli import add_parsers as add_login_parsers
 
     add_invoice_parser(sub)
+    add_login_parsers(sub)
     return parser
 
 
@@ -105,6 +107,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"efa-tui token: {exc}", file=sys.stderr)
             return 2
         return 0
+    if args.command in ("login", "logout"):
+        from . import login_cli
+
+        if args.lang:
+            from . import i18n
+
+            i18n.set_language(args.lang)
+        return login_cli.login(args) if args.command == "login" else login_cli.logout(args)
     if args.command == "invoice":
         from .invoice_cli import run as run_invoice
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from . import i18n
-from .text import clean
+from . import areas, i18n
 from .screens.jump import parse_jump
+
+if TYPE_CHECKING:
+    from .app import EfaApp
+from .text import clean
 
 
 class JumpProvider(Provider):
@@ -18,7 +22,7 @@ class JumpProvider(Provider):
     async def search(self, query: str) -> Hits:
         verb, rest = parse_jump(query)
         # What the user typed is shown back: as Text, never markup (a "[" must not break the palette).
-        app = self.app
+        app = cast("EfaApp", self.app)
         if verb in ("order", "bestellung") and rest:
             yield Hit(100, Text(i18n.t("cmd.order", n=clean(rest))), partial(app.run_jump, f"order {rest}"))
         elif verb in ("invoice", "rechnung") and rest:
@@ -27,5 +31,8 @@ class JumpProvider(Provider):
             yield Hit(100, Text(i18n.t("cmd.offering", text=clean(rest))), partial(app.run_jump, f"offering {rest}"))
 
     async def discover(self) -> Hits:
-        for key, jump in (("cmd.catalog", "catalog"), ("cmd.orders", "orders"), ("cmd.invoices", "invoices")):
-            yield DiscoveryHit(i18n.t(key), partial(self.app.run_jump, jump))
+        app = cast("EfaApp", self.app)
+        role = app.me.get("role")
+        for area in areas.AREAS:
+            if not area.roles or area.for_role(role):
+                yield DiscoveryHit(i18n.t(area.command), partial(app.run_jump, area.verbs[0]))

@@ -183,10 +183,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 def _merge_area_catalogs() -> None:
-    from .translations import forms, invoices, offerings, orders, signoffs, xrechnung
-    from .translations import live
+    from .translations import administration, forms, invoices, live, offerings, orders, signoffs, xrechnung
 
-    for module in (forms, orders, invoices, offerings, signoffs, xrechnung, live):
+    for module in (forms, orders, invoices, offerings, signoffs, xrechnung, live, administration):
         clash = MESSAGES.keys() & module.MESSAGES.keys()
         assert not clash, f"message ids defined twice: {sorted(clash)}"
         MESSAGES.update(module.MESSAGES)

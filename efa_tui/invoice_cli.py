@@ -84,7 +84,8 @@ def _print_report(report, out: TextIO, quiet: bool) -> None:
     skipped = [s for s in report.steps if s.endswith("-missing") or s.endswith("-skipped")]
     if skipped:
         detail += "; " + i18n.t("xr.step.skipped", steps=", ".join(skipped))
-    print(i18n.t("xr.summary", file=name, verdict=i18n.t("xr.verdict." + report.verdict), detail=f"{detail}; {counts}" if detail else counts), file=out)
+    print(i18n.t("xr.summary", file=name, verdict=i18n.t("xr.verdict." + report.verdict),
+                 detail=f"{detail}; {counts}" if detail else counts), file=out)
 
 
 def check_files(files: list[str], out: TextIO = sys.stdout, *, quiet: bool = False, rules: str | None = None,
@@ -153,10 +154,11 @@ def rules_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 
 async def fetch_invoices(base_url: str, token: str, year: int | None, **options) -> list[dict]:
+    from .api import routes
     from .api.client import ApiClient
 
     async with ApiClient(base_url, token, **options) as api:
-        return [item async for item in api.iter_items("/invoices", {"year": year, "sort": "-id"})]
+        return [item async for item in api.iter_items(routes.INVOICES, {"year": year, "sort": "-id"})]
 
 
 def export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:

@@ -1,8 +1,8 @@
 """Everything one running client needs, wired from the configuration: the embedded server (when
 no server is configured), the API client, the cache, the outbox and drafts, the backend.
 
-Headless (no Textual): the app receives a Session and only talks to ``session.backend`` and the
-cache through workers.
+Headless (no Textual): the app receives a Session and its screens talk only to
+``session.services`` (one door per area), through workers.
 
 Local state belongs to one identity (server and user, as ``/me`` answers; see
 ``store/identity.py``). A session opens the cache of the identity its credential answered as
@@ -17,17 +17,19 @@ import asyncio
 import logging
 import os
 import subprocess
-import threading
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
 from .config import Config, Profile
 from .files import free_port, private_dir
 from .secrets import get_token
+from .services import Services
 from .store.backend import Backend
 from .store.cache import Cache
 from .store.drafts import Drafts
@@ -123,6 +125,15 @@ class Session:
     drafts: Drafts
     backend: Backend
     server: EmbeddedServer | None = None
+    _services: Any = None
+
+    @property
+    def services(self) -> Services:
+        """The one door per area that the screens use (``efa_tui.services``)."""
+        if self._services is None:
+            self._services = Services(self.api, self.cache, self.outbox, self.drafts, self.backend)
+        return self._services
+
     identities: Identities | None = None
     server_key: str = ""
     credential: str = ""  # fingerprint of (server, token)

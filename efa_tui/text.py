@@ -2,8 +2,12 @@
 
 Everything the server sends is data. Screens render it with markup off (``rich.text.Text``,
 ``markup=False``); this module removes what could still act on the terminal: C0/C1 control
-characters, and whole escape sequences (CSI, OSC such as OSC 52 clipboard writes, DCS …), so
-a title holding ``\\x1b]52;c;…\\x07`` can neither colour the screen nor touch the clipboard.
+characters, whole escape sequences (CSI, OSC such as OSC 52 clipboard writes, DCS …), so
+a title holding ``\\x1b]52;c;…\\x07`` can neither colour the screen nor touch the clipboard, and
+the bidi embedding/override/isolate controls (U+202E would show "gpj.exe" as "exe.jpg").
+
+``clean`` is the one rule: the detail views, toasts, forms and the table cells
+(``widgets.virtual_table``) all use it.
 """
 
 from __future__ import annotations
@@ -19,15 +23,20 @@ _ESCAPES = re.compile(
     r"|\x9b[0-?]*[ -/]*[@-~]"
     r"|[\x90\x9d\x9e\x9f][^\x07\x9c]*(?:\x07|\x9c)?"
 )
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _WHITESPACE_CONTROLS = re.compile(r"[\t\n]")
+# Anything the rules above could touch: most text has none, and a table paints thousands of cells.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(value: object, *, multiline: bool = False) -> str:
     """Text safe for the terminal. Single-line fields get tabs and newlines as spaces."""
     if value is None:
         return ""
-    text = _ESCAPES.sub("", str(value))
+    text = str(value)
+    if _UNSAFE.search(text) is None:
+        return text
+    text = _ESCAPES.sub("", text)
     text = _CONTROLS.sub("", text)
     if not multiline:
         text = _WHITESPACE_CONTROLS.sub(" ", text)

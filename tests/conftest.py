@@ -21,6 +21,7 @@ from efa_tui.server.app import Settings, create_app
 from efa_tui.server.demo import seed
 from efa_tui.server.serve import prepare
 
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory) -> Path:
     """The seeded demo marketplace as a SQLite file (the terminal app's tests copy it)."""

@@ -26,12 +26,31 @@ from pydantic import BaseModel
 from support import TOKENS, start_server, stop_server
 
 from efa_tui.api import (
-    ApiClient, ApiError, Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, ServerError,
-    Unauthorized, Unreachable, ValidationFailed, is_retryable_status,
+    ApiClient,
+    ApiError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    ServerError,
+    Unauthorized,
+    Unreachable,
+    ValidationFailed,
+    is_retryable_status,
 )
 from efa_tui.api.errors import parse_retry_after
 from efa_tui.api.models import (
-    BillingRun, Fees, Invoice, Me, Offering, Order, OrderEvent, Organization, Page, UsageReport,
+    BillingRun,
+    Fees,
+    Invoice,
+    Me,
+    Offering,
+    Order,
+    OrderEvent,
+    Organization,
+    Page,
+    UsageReport,
 )
 
 

@@ -12,8 +12,8 @@ from support import auth, start_server, stop_server
 
 from efa_tui import i18n
 from efa_tui.screens.catalog import CatalogScreen
-from efa_tui.screens.offering_detail import OfferingScreen
 from efa_tui.screens.help import HelpScreen
+from efa_tui.screens.offering_detail import OfferingScreen
 from efa_tui.widgets.chrome import OfflineBanner, StatusLine
 from efa_tui.widgets.virtual_table import VirtualTable
 
@@ -195,7 +195,7 @@ async def test_offline_banner_when_the_server_dies(demo_template, tmp_path):
 
 
 async def test_hostile_text_renders_literally(server, tmp_path):
-    hostile = "[bold red]X[/] \x1b[31mrot\x1b[0m \x1b]52;c;QUJD\x07Ende"
+    hostile = "[bold red]X[/] \x1b[31mrot\x1b[0m \x1b]52;c;QUJD\x07\u202eEnde"
     me = httpx.get(f"{server}/me", headers=auth("provider")).json()
     offering = httpx.get(f"{server}/offerings", params={"provider": me["organization"]["id"]}, headers=auth("provider")).json()["items"][0]
     url = f"{server}/offerings/{offering['id']}"
@@ -212,6 +212,7 @@ async def test_hostile_text_renders_literally(server, tmp_path):
         await pilot.press("escape", "enter")
         await settle(pilot)
         assert "[bold red]X[/]" in screen_text(app)
+        assert "\u202e" not in screen_text(app)  # the detail cleans by the same rule as the table
 
 
 async def test_a_keystroke_paints_with_its_rows_and_never_holds_the_screen(server, tmp_path, monkeypatch):

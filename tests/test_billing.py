@@ -18,11 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import create_engine, func, select
+from support import auth, official_checker, start_server, stop_server
 
 from efa_tui.domain.pricing import billable_months
 from efa_tui.server import db
 from efa_tui.server.app import Settings, create_app
-from support import auth, official_checker, start_server, stop_server
 
 CHECK_XRECHNUNG = official_checker()
 THIS_YEAR = date.today().year

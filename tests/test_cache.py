@@ -28,8 +28,7 @@ from support import auth
 
 from efa_tui.server.app import Settings, create_app
 from efa_tui.store import cache as cache_module
-from efa_tui.store.cache import catalog_search, connection
-from efa_tui.store.cache import Cache, Filters, OfferingRow, SearchPage
+from efa_tui.store.cache import Cache, Filters, OfferingRow, SearchPage, catalog_search, connection
 
 HOSTILE = ['"', '""', "*", "NEAR(", "NEAR(bau antrag)", "-", "-bau", "[red]", "[red]x[/red]", "bau OR", "OR", "AND", "NOT",
            "title:bau", "bau*", "(", ")", "'", "\\", "%", "_", "a%", "^bau", "{title}: x", "bau\x1b[31m", "\x00", "ü\"ö"]

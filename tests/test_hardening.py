@@ -104,8 +104,8 @@ def test_a_malformed_content_length_gets_problem_json(guarded: str, length: str)
 def test_a_stalled_body_is_answered_408_and_closed(guarded: str) -> None:
     # Announces 100 bytes, sends 10, then nothing: the server must not wait for ever.
     elapsed, raw = _raw(guarded, (
-        "POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer demo-customer\r\n"
-        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"offering').encode(), wait=20)
+        b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer demo-customer\r\n"
+        b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"offering'), wait=20)
     status, headers, body = _status_and_body(raw)
     assert status == 408 and headers["content-type"] == "application/problem+json"
     assert json.loads(body)["type"] == "/problems/body-timeout"

@@ -58,6 +58,8 @@ def test_english_money(english):
     ("x\x00y\x7fz", "xyz"),
     ("[bold red]X[/]", "[bold red]X[/]"),  # markup is text, shown as typed
     ("Zeile1\nZeile2", "Zeile1 Zeile2"),
+    ("exe.\u202egpj", "exe.gpj"),  # RIGHT-TO-LEFT OVERRIDE would show "exe.jpg"
+    ("a\u2066b\u2069c\u200fd\u061ce", "abcde"),  # isolates, marks
 ])
 def test_clean_strips_terminal_control(hostile, shown):
     assert clean(hostile) == shown

@@ -11,7 +11,16 @@ from sqlalchemy import create_engine, select, update
 
 from efa_tui.api.client import ApiClient
 from efa_tui.domain.invoice_check import (
-    AMOUNT, CASES_UNKNOWN, MONTHS, NOT_BILLED, NOT_IN_CONTRACT, UNIT_PRICE, BilledLine, Contract, LineStatus, check_invoice,
+    AMOUNT,
+    CASES_UNKNOWN,
+    MONTHS,
+    NOT_BILLED,
+    NOT_IN_CONTRACT,
+    UNIT_PRICE,
+    BilledLine,
+    Contract,
+    LineStatus,
+    check_invoice,
 )
 from efa_tui.domain.invoicing import invoice_totals
 from efa_tui.domain.pricing import DistributionKey, Fees

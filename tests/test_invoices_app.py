@@ -20,8 +20,8 @@ from textual.widgets import Button, Input, Static
 
 from efa_tui import formatting, i18n
 from efa_tui.screens.invoice_detail import InvoiceScreen
-from efa_tui.screens.invoice_signoff import AttestDialog, PaymentForm
 from efa_tui.screens.invoice_dialogs import BillingRunScreen, DisputeScreen, ExportDialog, FindingsScreen, SaveXmlDialog
+from efa_tui.screens.invoice_signoff import AttestDialog, PaymentForm
 from efa_tui.screens.invoices import InvoicesScreen
 from efa_tui.widgets.virtual_table import VirtualTable
 

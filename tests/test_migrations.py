@@ -21,6 +21,7 @@ from support import auth, free_port, start_server, stop_server
 from efa_tui.server import db, migrations
 from efa_tui.server.app import Settings, create_app
 
+
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     return not (type_ == "index" and name in db.POSTGRES_ONLY_INDEXES)
 

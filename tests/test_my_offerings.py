@@ -388,3 +388,44 @@ async def test_conflict_take_their_version_sends_nothing(server, tmp_path):
         await pilot.press("ctrl+s")  # nothing changed against the saved version: nothing sent
         await settle(pilot)
         assert app.screen is form and app.session.outbox.counts() == sent
+
+
+async def test_catalog_counts_stay_right_after_a_publish_and_a_retire(server, tmp_path):
+    """The catalog's "N von M Angeboten" is read anew when an offering is published or retired
+    (the data_changed signal), not kept from before: once it said "83 von 82 Angeboten"."""
+    from efa_tui import formatting
+    from efa_tui.screens.catalog import CatalogScreen
+
+    def counted(app) -> str:
+        catalog = next(s for s in app._area_screens() if isinstance(s, CatalogScreen))
+        return str(catalog.query_one("#count").render())
+
+    def right(app) -> str:  # no filter: every offering of the catalog is shown
+        n = formatting.number(app.cache.search("").total)
+        return i18n.t("catalog.count", shown=n, total=n)
+
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert counted(app).startswith(right(app))
+        screen = await open_my_offerings(pilot)
+        offering = select_published(screen)
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.offerings[offering["id"]]["status"] == "retired"
+        await pilot.press("1")
+        await settle(pilot)
+        assert counted(app).startswith(right(app))
+        await pilot.press("4")
+        await settle(pilot)
+        select_row(screen, offering["id"])
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.offerings[offering["id"]]["status"] == "published"
+        await pilot.press("1")
+        await settle(pilot)
+        assert counted(app).startswith(right(app))

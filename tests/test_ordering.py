@@ -6,6 +6,7 @@ drafts survive closing the app; an interest made offline arrives exactly once.""
 from __future__ import annotations
 
 import shutil
+
 import httpx
 import pytest
 from app_support import make_app, screen_text, settle
@@ -77,7 +78,7 @@ async def synced(pilot) -> None:
 
 async def open_offering(app, pilot, offering_id: int) -> None:
     await synced(pilot)
-    app.push_screen(OfferingScreen(app.cache, offering_id))
+    app.push_screen(OfferingScreen(app.session.services.catalog, offering_id))
     await settle(pilot)
 
 

@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-import pytest
 from support import auth
 
 from efa_tui.domain.orders import activation_window, add_months, termination_window

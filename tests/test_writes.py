@@ -7,11 +7,11 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import create_engine, insert, select
+from support import auth
 
 from efa_tui.server import db
 from efa_tui.server.auth import token_digest
 from efa_tui.server.idempotency import LEASE
-from support import auth
 
 
 def _published_offering(client, who="customer", **params):

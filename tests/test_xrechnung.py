@@ -10,13 +10,13 @@ from decimal import Decimal
 
 import pytest
 from lxml import etree
+from support import official_checker
 
 from efa_tui.domain.invoicing import invoice_totals
 from efa_tui.domain.leitweg import make_leitweg_id
 from efa_tui.xrechnung.build import build_xrechnung
 from efa_tui.xrechnung.model import XRECHNUNG_30, InvoiceDocument, InvoiceLineItem, Party
 from efa_tui.xrechnung.validate import Finding, is_valid, validate_xrechnung
-from support import official_checker
 
 NS = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",

@@ -28,10 +28,20 @@ import httpx
 import stamina
 
 from .. import __version__
+from . import routes
 from .errors import ApiError, Conflict, Unreachable, is_retryable_status
 from .events import StreamEvent, stream_events
 from .models import (
-    ApiModel, BillingRun, Invoice, Me, Offering, Order, OrderEvent, Organization, Page, UsageReport,
+    ApiModel,
+    BillingRun,
+    Invoice,
+    Me,
+    Offering,
+    Order,
+    OrderEvent,
+    Organization,
+    Page,
+    UsageReport,
 )
 
 log = logging.getLogger("efa_tui.api")
@@ -227,9 +237,10 @@ class ApiClient:
                     headers: dict[str, str], timeout: float | None) -> ApiResponse:
         self.request_count += 1
         started = time.perf_counter()
-        extra = {} if timeout is None else {"timeout": httpx.Timeout(timeout)}
+        limit = httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout)
         try:
-            resp = await self._http.request(method, rel, params=query or None, content=content, headers=headers, **extra)
+            resp = await self._http.request(method, rel, params=query or None, content=content, headers=headers,
+                                            timeout=limit)
         except httpx.TransportError as exc:
             ms = (time.perf_counter() - started) * 1000
             log.debug("%s /%s failed after %.0f ms: %s", method, rel, ms, type(exc).__name__)
@@ -288,7 +299,7 @@ class ApiClient:
     async def health(self, *, timeout: float = 5.0) -> bool:
         """True when the server answers its health check; never raises, never retries."""
         try:
-            resp = await self.request("GET", "/healthz", retry=False, timeout=min(self.timeout, timeout))
+            resp = await self.request("GET", routes.HEALTH, retry=False, timeout=min(self.timeout, timeout))
         except (ApiError, Unreachable):
             return False
         return isinstance(resp.data, dict) and resp.data.get("status") == "ok"
@@ -298,51 +309,51 @@ class ApiClient:
         return stream_events(self._http, last_id, **options)
 
     async def me(self) -> Me:
-        return await self._get_one("/me", Me)
+        return await self._get_one(routes.ME, Me)
 
     # organisations
 
     async def list_organizations(self, **params: Any) -> Page[Organization]:
-        return await self._page("/organizations", Organization, params)
+        return await self._page(routes.ORGANIZATIONS, Organization, params)
 
     async def get_organization(self, org_id: int) -> Organization:
-        return await self._get_one(f"/organizations/{int(org_id)}", Organization)
+        return await self._get_one(routes.organization(org_id), Organization)
 
     # offerings
 
     async def list_offerings(self, **params: Any) -> Page[Offering]:
-        return await self._page("/offerings", Offering, params)
+        return await self._page(routes.OFFERINGS, Offering, params)
 
     async def get_offering(self, offering_id: int) -> Offering:
-        return await self._get_one(f"/offerings/{int(offering_id)}", Offering)
+        return await self._get_one(routes.offering(offering_id), Offering)
 
     async def create_offering(self, body: Mapping[str, Any], idempotency_key: str) -> Offering:
-        return await self._post("/offerings", Offering, dict(body), idempotency_key)
+        return await self._post(routes.OFFERINGS, Offering, dict(body), idempotency_key)
 
     async def patch_offering(self, offering_id: int, changes: Mapping[str, Any], if_match: str) -> Offering:
-        resp = await self.request("PATCH", f"/offerings/{int(offering_id)}", json=dict(changes), if_match=if_match)
+        resp = await self.request("PATCH", routes.offering(offering_id), json=dict(changes), if_match=if_match)
         return self._one(resp, Offering)
 
     async def publish_offering(self, offering_id: int, idempotency_key: str) -> Offering:
-        return await self._post(f"/offerings/{int(offering_id)}/publish", Offering, None, idempotency_key)
+        return await self._post(routes.offering_action(offering_id, "publish"), Offering, None, idempotency_key)
 
     async def retire_offering(self, offering_id: int, idempotency_key: str) -> Offering:
-        return await self._post(f"/offerings/{int(offering_id)}/retire", Offering, None, idempotency_key)
+        return await self._post(routes.offering_action(offering_id, "retire"), Offering, None, idempotency_key)
 
     async def discard_offering(self, offering_id: int) -> None:
         """Delete a draft (204). Not retried: a repeat after a lost answer would say 404."""
-        await self.request("DELETE", f"/offerings/{int(offering_id)}")
+        await self.request("DELETE", routes.offering(offering_id))
 
     # orders
 
     async def list_orders(self, **params: Any) -> Page[Order]:
-        return await self._page("/orders", Order, params)
+        return await self._page(routes.ORDERS, Order, params)
 
     async def get_order(self, order_id: int) -> Order:
-        return await self._get_one(f"/orders/{int(order_id)}", Order)
+        return await self._get_one(routes.order(order_id), Order)
 
     async def create_order(self, body: Mapping[str, Any], idempotency_key: str) -> Order:
-        return await self._post("/orders", Order, dict(body), idempotency_key)
+        return await self._post(routes.ORDERS, Order, dict(body), idempotency_key)
 
     async def transition(
         self, order_id: int, action: str, *, idempotency_key: str, note: str = "",
@@ -356,37 +367,37 @@ class ApiClient:
             body["start_date"] = start_date
         if end_date is not None:
             body["end_date"] = end_date
-        return await self._post(f"/orders/{int(order_id)}/transitions", Order, body, idempotency_key, if_match=if_match)
+        return await self._post(routes.order_transitions(order_id), Order, body, idempotency_key, if_match=if_match)
 
     async def order_events(self, order_id: int) -> list[OrderEvent]:
-        resp = await self.request("GET", f"/orders/{int(order_id)}/events")
+        resp = await self.request("GET", routes.order_events(order_id))
         return [OrderEvent.model_validate(x) for x in resp.data.get("items", [])]
 
     # invoices
 
     async def list_invoices(self, **params: Any) -> Page[Invoice]:
-        return await self._page("/invoices", Invoice, params)
+        return await self._page(routes.INVOICES, Invoice, params)
 
     async def get_invoice(self, invoice_id: int) -> Invoice:
-        return await self._get_one(f"/invoices/{int(invoice_id)}", Invoice)
+        return await self._get_one(routes.invoice(invoice_id), Invoice)
 
     async def invoice_xml(self, invoice_id: int) -> bytes:
         """The XRechnung (CII XML) of an invoice, as the server's bytes."""
-        resp = await self.request("GET", f"/invoices/{int(invoice_id)}/xrechnung", headers={"Accept": "application/xml"})
+        resp = await self.request("GET", routes.invoice_xrechnung(invoice_id), headers={"Accept": "application/xml"})
         data = resp.data
         return data if isinstance(data, bytes) else encode_json(data)
 
     async def review_invoice(self, invoice_id: int, action: str, *, idempotency_key: str,
                              line_ids: Iterable[int] = (), reason: str = "") -> Invoice:
         body = {"action": action, "line_ids": [int(x) for x in line_ids], "reason": reason}
-        return await self._post(f"/invoices/{int(invoice_id)}/review", Invoice, body, idempotency_key)
+        return await self._post(routes.invoice_review(invoice_id), Invoice, body, idempotency_key)
 
     async def pay_invoice(self, invoice_id: int, idempotency_key: str) -> Invoice:
-        return await self._post(f"/invoices/{int(invoice_id)}/pay", Invoice, None, idempotency_key)
+        return await self._post(routes.invoice_pay(invoice_id), Invoice, None, idempotency_key)
 
     async def cancel_invoice(self, invoice_id: int, reason: str, idempotency_key: str) -> Invoice:
         """Cancel an issued invoice; answers the credit note that cancels it."""
-        return await self._post(f"/invoices/{int(invoice_id)}/cancel", Invoice, {"reason": reason}, idempotency_key)
+        return await self._post(routes.invoice_cancel(invoice_id), Invoice, {"reason": reason}, idempotency_key)
 
     # usage
 
@@ -396,33 +407,34 @@ class ApiClient:
         body: dict[str, int] = {"order_id": int(order_id), "year": int(year), "month": int(month), "cases": int(cases)}
         if replaces is not None:
             body["replaces"] = int(replaces)
-        return await self._post("/usage", UsageReport, body, idempotency_key)
+        return await self._post(routes.USAGE, UsageReport, body, idempotency_key)
 
     async def list_usage(self, **params: Any) -> Page[UsageReport]:
-        return await self._page("/usage", UsageReport, params)
+        return await self._page(routes.USAGE, UsageReport, params)
 
     # billing
 
     async def preview_billing_run(self, year: int, *, timeout: float | None = None) -> dict[str, Any]:
         """What a billing run for ``year`` would create (the server's dry run; writes nothing):
         ``invoices_to_create``, ``net_total``, ``gross_total``, ``invoices``, ``skipped``."""
-        resp = await self.request("POST", "/billing/runs", json={"year": int(year), "dry_run": True},
+        resp = await self.request("POST", routes.BILLING_RUNS, json={"year": int(year), "dry_run": True},
                                   timeout=timeout or max(self.timeout, 120.0))
-        return resp.data
+        preview: dict[str, Any] = resp.data
+        return preview
 
     async def start_billing_run(self, year: int, confirm_gross_total: Decimal | str, idempotency_key: str, *,
                                 timeout: float | None = None) -> BillingRun:
         """Bill a year, confirming the preview's gross total (409 ``Conflict`` when the figures
         changed since); the server answers when the run is done, so the timeout is generous."""
         body = {"year": int(year), "confirm_gross_total": Decimal(str(confirm_gross_total))}
-        return await self._post("/billing/runs", BillingRun, body, idempotency_key,
+        return await self._post(routes.BILLING_RUNS, BillingRun, body, idempotency_key,
                                 timeout=timeout or max(self.timeout, 120.0))
 
     async def get_billing_run(self, run_id: int) -> BillingRun:
-        return await self._get_one(f"/billing/runs/{int(run_id)}", BillingRun)
+        return await self._get_one(routes.billing_run(run_id), BillingRun)
 
     async def list_billing_runs(self, **params: Any) -> Page[BillingRun]:
-        return await self._page("/billing/runs", BillingRun, params)
+        return await self._page(routes.BILLING_RUNS, BillingRun, params)
 
 
 def _body(resp: httpx.Response) -> Any:

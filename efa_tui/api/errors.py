@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
-
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0  # never sleep longer on a server's say-so
 
@@ -81,7 +80,7 @@ class ApiError(Exception):
         head = f"{self.status} {self.title}".strip()
         return f"{head}: {self.detail}" if self.detail else head
 
-    def __reduce__(self):  # picklable despite the dataclass __init__
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable despite the dataclass __init__
         return (_rebuild, (type(self), self.status, self.title, self.detail, self.type, self.errors,
                            self.retry_after, self.body))
 
@@ -134,7 +133,7 @@ class ApiError(Exception):
         )
 
 
-def _rebuild(kind, *args):
+def _rebuild(kind: type[ApiError], *args: Any) -> ApiError:
     return kind(*args)
 
 

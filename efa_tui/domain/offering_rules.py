@@ -10,7 +10,7 @@ in the user's locale, so they are checked in ``efa_tui/offering_text.py``, not h
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -33,7 +33,7 @@ def check_title(text: str) -> str | None:
     return "offering.err.too_long" if len(text) > LIMITS["title"] else None
 
 
-def check_length(name: str):
+def check_length(name: str) -> Callable[[str], str | None]:
     def check(text: str) -> str | None:
         return "offering.err.too_long" if len(text) > LIMITS[name] else None
     return check
@@ -57,7 +57,7 @@ def check_phone(text: str) -> str | None:
     return None if _PHONE.match(text.strip()) else "offering.err.phone"
 
 
-def check_months(maximum: int):
+def check_months(maximum: int) -> Callable[[str], str | None]:
     def check(text: str) -> str | None:
         text = text.strip()
         if not text.isdigit() or not 0 <= int(text) <= maximum:
@@ -102,7 +102,7 @@ OPEN_STATES = ("interest", "proposed")  # waiting on the provider or on the cust
 CONTRACT_STATES = ("ordered", "active")  # binding: ordered (not yet running) and running contracts
 
 
-def count_orders(orders: list[Mapping[str, Any]]) -> dict[int, tuple[int, int]]:
+def count_orders(orders: Sequence[Mapping[str, Any]]) -> dict[int, tuple[int, int]]:
     """Offering id → (open interests, active contracts)."""
     counts: dict[int, list[int]] = {}
     for order in orders:

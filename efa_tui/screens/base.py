@@ -8,18 +8,26 @@ What every screen shares lives here once, instead of a line in each screen's ``_
 * who is signed in: ``me`` (``/me`` as the app last knows it) and ``role``;
 * whether it owns the keyboard (``OWNS_KEYBOARD``: forms and dialogs): then the app's single-key
   navigation (area digits, ``:``, ``o``) is off and ``q`` asks before quitting (app.py);
-* what the app tells every screen — the data changed, the language changed (and, to come, the
-  identity changed): one method each, below, that a screen overrides.
+* what the app tells every screen — the data changed (by kind, with ids), the identity changed,
+  the language changed: one method each, below, that a screen overrides. The data and the
+  identity come as the app's Textual signals (``data_changed``, ``identity_changed``), to which
+  every screen subscribes when it is mounted (and is unsubscribed when it goes); a screen names
+  the kinds it shows in ``DATA_KINDS`` and reloads only when one of them changed.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from textual import events
 from textual.screen import ModalScreen, Screen, ScreenResultType
 from textual.widget import Widget
 
+from ..services import DataChanged
 from .localize import localize_bindings
+
+if TYPE_CHECKING:
+    from ..app import EfaApp
 
 
 class _AppScreenBase:
@@ -27,6 +35,9 @@ class _AppScreenBase:
 
     CHROME: ClassVar[bool] = True  # header, offline banner and status line (dialogs: none)
     OWNS_KEYBOARD: ClassVar[bool] = False  # a form or dialog: no area keys, and `q` asks first
+    # The kinds of data this screen shows ("orders", "invoices", "offerings", "organizations",
+    # "outbox"): a change of one of them (a sync, a write's answer, the outbox) reloads it.
+    DATA_KINDS: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -35,9 +46,13 @@ class _AppScreenBase:
 
     # `_on_mount`, not `on_mount`: Textual calls both, so screens keep their own `on_mount`
     # (which runs first: Textual walks the class's MRO from the subclass).
-    def _on_mount(self) -> None:
+    def _on_mount(self, event: events.Mount) -> None:
         if self.CHROME:
             self.show_chrome()
+        for name, callback in (("data_changed", self.data_changed), ("identity_changed", self.identity_changed)):
+            signal = getattr(self.app, name, None)  # type: ignore[attr-defined]
+            if signal is not None:  # a bare App (widget tests) has none
+                signal.subscribe(self, callback)
 
     def show_chrome(self) -> None:
         """Mount the chrome (once) and show in it who is signed in and the status now."""
@@ -45,6 +60,10 @@ class _AppScreenBase:
         if mount_chrome is not None and self.is_attached:  # a bare App (widget tests) has none  # type: ignore[attr-defined]
             mount_chrome(self)
 
+    @property
+    def efa(self) -> EfaApp:
+        """The app, typed as ours (``open_order``, ``open_invoice``, ``session`` …)."""
+        return cast("EfaApp", self.app)  # type: ignore[attr-defined]
     # --- the keyboard ------------------------------------------------------------------------------
     # A screen that owns the keyboard takes every key typed from the moment it is pushed: Textual
     # focuses a widget only once the screen is mounted (and Widget.focus() is deferred), so keys
@@ -98,8 +117,16 @@ class _AppScreenBase:
     # The one place for the app's signals to the screens (data changed by kind, identity changed,
     # language changed): a screen overrides the method of the news it cares about.
 
+    def data_changed(self, change: DataChanged) -> None:
+        """Data changed (the ``data_changed`` signal): reload when it is of a kind shown here."""
+        if change.kind in self.DATA_KINDS:
+            self.data_synced()
+
     def data_synced(self) -> None:
-        """New data from the server is in the cache (after a sync): reload what is shown."""
+        """New data of one of ``DATA_KINDS`` is in the cache: reload what is shown."""
+
+    def identity_changed(self, me: dict[str, Any]) -> None:
+        """``/me`` answered (the ``identity_changed`` signal): who is signed in, role, organisation."""
 
     async def relabel(self) -> None:
         """The language changed: rebuild what shows translated text (bindings are done already)."""

@@ -15,11 +15,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Select, Static
 
 from .. import formatting, i18n
-from ..store.cache import Cache, Filters
+from ..services.catalog import CatalogService, Filters
 from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
 from .base import AppScreen
+
 
 @lru_cache(maxsize=8192)
 def _money(amount: Decimal, language: str) -> str:
@@ -35,21 +36,21 @@ FACETS = ("category", "provider", "bundesland", "inhouse_orderable")
 class CatalogSource:
     """The rows of the catalog table for one query, filters and sort — read in a worker thread."""
 
-    cache: Cache
+    catalog: CatalogService
     query: str
     filters: Filters
     sort: str
     columns: tuple[str, ...] = ("title", "provider", "category", "annual_fee", "key")
 
     def count(self) -> int:
-        return self.cache.count(self.query, filters=self.filters)
+        return self.catalog.count(self.query, filters=self.filters)
 
     def fetch(self, offset: int, limit: int) -> list[tuple[Any, list[str]]]:
         return self.window(offset, limit)[1]
 
     def window(self, offset: int, limit: int) -> tuple[int, list[tuple[Any, list[str]]]]:
         """The total and the rows ``[offset, offset + limit)``: one search, one cache read."""
-        page = self.cache.search(self.query, filters=self.filters, sort=self.sort, offset=offset, limit=limit)
+        page = self.catalog.search(self.query, filters=self.filters, sort=self.sort, offset=offset, limit=limit)
         return page.total, self._cells(page.rows)
 
     def _cells(self, found) -> list[tuple[Any, list[str]]]:
@@ -82,6 +83,7 @@ def catalog_columns(width: int = 120) -> list[Column]:
 
 class CatalogScreen(FilterKeys, AppScreen):
     """The catalog area. Keeps its filter, facets, sort and selection while you are elsewhere."""
+    DATA_KINDS = frozenset(("offerings",))  # A sync or a provider's publish/retire: rows and the total ("83 von 83") read anew.
 
     BINDINGS = [
         Binding("slash", "focus_filter", "key.filter", id="catalog.filter"),
@@ -97,9 +99,9 @@ class CatalogScreen(FilterKeys, AppScreen):
     CatalogScreen VirtualTable { height: 1fr; }
     """
 
-    def __init__(self, cache: Cache, **kwargs):
+    def __init__(self, session: Any, **kwargs):
         super().__init__(**kwargs)
-        self.cache = cache
+        self.catalog: CatalogService = session.services.catalog
         self.query_text = ""
         self.filters = Filters()
         self.sort = "title"
@@ -127,6 +129,9 @@ class CatalogScreen(FilterKeys, AppScreen):
     def _facet_selects() -> list[Select]:
         return [Select([], prompt=i18n.t(f"facet.{facet}"), id=f"facet-{facet}", allow_blank=True) for facet in FACETS]
 
+    def data_synced(self) -> None:
+        self.reload(keep_cursor=True)
+
     def on_mount(self) -> None:
         self.reload()
         self.query_one(VirtualTable).focus()
@@ -139,13 +144,13 @@ class CatalogScreen(FilterKeys, AppScreen):
         if keep_cursor:  # after a sync (or a language switch): the cache's total may have changed
             self._all = None
         columns = tuple(c.key for c in table.columns)
-        table.set_source(CatalogSource(self.cache, self.query_text, self.filters, self.sort, columns), keep_cursor=keep_cursor)
+        table.set_source(CatalogSource(self.catalog, self.query_text, self.filters, self.sort, columns), keep_cursor=keep_cursor)
         if self.has_class("-facets"):
             self.load_facets()
 
     @work(thread=True, exclusive=True, group="facets", exit_on_error=False)
     def load_facets(self) -> None:
-        facets = self.cache.facets(self.query_text, filters=self.filters)
+        facets = self.catalog.facets(self.query_text, filters=self.filters)
         self.app.call_from_thread(self._show_facets, facets)
 
     def _show_facets(self, facets: dict[str, list[tuple[str, int]]]) -> None:
@@ -171,7 +176,7 @@ class CatalogScreen(FilterKeys, AppScreen):
 
     @work(thread=True, exclusive=True, group="count-all", exit_on_error=False)
     def _count_all(self, shown: int, sort: str) -> None:
-        total = self.cache.offering_count()
+        total = self.catalog.offering_count()
         self.app.call_from_thread(self._set_count, shown, sort, total)
 
     def _set_count(self, shown: int, sort: str, total: int) -> None:
@@ -231,8 +236,10 @@ class CatalogScreen(FilterKeys, AppScreen):
             return
         if facet == "inhouse_orderable":
             self.filters = replace(self.filters, inhouse_orderable=None if value is None else value == "ja")
-        elif facet in ("category", "bundesland"):
-            self.filters = replace(self.filters, **{facet: value})
+        elif facet == "category":
+            self.filters = replace(self.filters, category=None if value is None else str(value))
+        elif facet == "bundesland":
+            self.filters = replace(self.filters, bundesland=None if value is None else str(value))
         elif facet == "provider":
             self.filters = replace(self.filters, provider_id=None)
         self.reload()
@@ -240,7 +247,7 @@ class CatalogScreen(FilterKeys, AppScreen):
     @work(thread=True, exclusive=True, group="provider", exit_on_error=False)
     def _filter_by_provider(self, name: str) -> None:
         # The facet lists provider names; the filter needs the id (a cache lookup, off the loop).
-        provider_id = self.cache.provider_id(name)
+        provider_id = self.catalog.provider_id(name)
         self.app.call_from_thread(self._set_provider, provider_id)
 
     def _set_provider(self, provider_id: int | None) -> None:
@@ -251,7 +258,7 @@ class CatalogScreen(FilterKeys, AppScreen):
     def _open(self, event: VirtualTable.RowSelected) -> None:
         from .offering_detail import OfferingScreen
 
-        self.app.push_screen(OfferingScreen(self.cache, event.key))
+        self.app.push_screen(OfferingScreen(self.catalog, event.key))
 
     def action_cycle_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]

@@ -34,7 +34,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from .. import i18n
-from ..store.outbox import CONFLICT, DONE, NEEDS_ATTENTION, PENDING, OutboxItem
+from ..services import Conflict, Done, Outcome, Queued, Refused, Write
 from ..text import clean
 from ..widgets.form import Form, FormField
 from .base import AppScreen
@@ -43,15 +43,11 @@ from .confirm import Choice, ConfirmScreen
 
 @dataclass(frozen=True)
 class Request:
-    """The write a form makes, as the outbox stores it."""
+    """The write a form makes (built by its area's service) and how the user sees it."""
 
-    kind: str  # outbox kind, e.g. "order.create"
-    method: str
-    path: str
-    body: Any
+    write: Write
     label: str  # in the user's words, for the status line and the outbox list
     related: str | None = None  # e.g. "order:42"
-    if_match: str | None = None
 
 
 class FormScreen(AppScreen):
@@ -110,13 +106,13 @@ class FormScreen(AppScreen):
     def submit_label(self) -> str:
         return i18n.t("form.submit")
 
-    def done(self, item: OutboxItem) -> None:
-        """Sent (item.state == DONE, item.response is the server's answer) or queued (PENDING)."""
-        self.dismiss(item.response if item.state == DONE else None)
+    def done(self, outcome: Done | Queued) -> None:
+        """Sent (``Done``: ``record`` is the server's answer) or queued (offline)."""
+        self.dismiss(outcome.record if isinstance(outcome, Done) else None)
 
-    async def conflict(self, item: OutboxItem) -> None:
+    async def conflict(self, outcome: Conflict) -> None:
         """412: someone else changed the record first. Forms that send If-Match override this."""
-        await asyncio.to_thread(self.session.outbox.discard, item.id)  # SQLite with fsync: not on the event loop
+        await self.session.services.writes.discard(outcome.item_id)
         self.notify(i18n.t("form.conflict"), severity="error", timeout=10)
 
     # --- building -------------------------------------------------------------------------------
@@ -152,7 +148,7 @@ class FormScreen(AppScreen):
     def restore_draft(self) -> None:
         draft = None
         try:
-            draft = self.session.drafts.load(self.draft_key)
+            draft = self.session.services.drafts.load(self.draft_key)
         finally:  # also when the draft cannot be read: the form opens without it
             if draft:
                 self.app.call_from_thread(self._restore, draft)
@@ -214,14 +210,14 @@ class FormScreen(AppScreen):
         with self._draft_lock:
             if seq < self._saved_seq:
                 return
-            self.session.drafts.save(self.draft_key, values)
+            self.session.services.drafts.save(self.draft_key, values)
             self._saved_seq = seq
 
     def _drop_draft(self) -> None:
         """In a thread: the lock waits for a save under way, and no later save brings it back."""
         with self._draft_lock:
             self._saved_seq = 1 << 62
-            self.session.drafts.delete(self.draft_key)
+            self.session.services.drafts.delete(self.draft_key)
 
     # --- submitting -----------------------------------------------------------------------------
 
@@ -278,32 +274,29 @@ class FormScreen(AppScreen):
     async def send(self, values: dict[str, Any]) -> None:
         try:
             req = self.request(values)
-            item, _ = await self.session.backend.submit(req.kind, req.method, req.path, req.body, if_match=req.if_match,
-                                                         label=req.label, related=req.related)
-            await self._settle(item, values)
+            outcome = await self.session.services.writes.submit(req.write, label=req.label, related=req.related)
+            await self._settle(outcome, values)
         finally:
             self._sending = False
             if self.is_attached:
                 self.query_one("#form-submit", Button).disabled = False
 
-    async def _settle(self, item: OutboxItem, values: dict[str, Any]) -> None:
-        if item.state in (DONE, PENDING):
+    async def _settle(self, outcome: Outcome, values: dict[str, Any]) -> None:
+        if isinstance(outcome, (Done, Queued)):
             # Sent, or safely queued (offline): the outbox holds it now, the draft can go.
             await asyncio.to_thread(self._drop_draft)
-            if item.state == PENDING:
+            if isinstance(outcome, Queued):
                 self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
-            self.done(item)
+            self.done(outcome)
             return
-        if item.state == CONFLICT:
-            await self.conflict(item)
+        if isinstance(outcome, Conflict):
+            await self.conflict(outcome)
             return
-        if item.state == NEEDS_ATTENTION:
-            await asyncio.to_thread(self.session.outbox.discard, item.id)
-            await self.session.backend.announce()
-            problem = item.problem or {}
-            errors = field_errors(problem)
+        if isinstance(outcome, Refused):
+            await self.session.services.writes.discard(outcome.item_id)
+            errors = field_errors(outcome.problem)
             unplaced = self.form.show_errors(errors)
-            detail = clean(problem.get("detail") or problem.get("title") or item.last_error or "")
+            detail = clean(outcome.detail)
             message = i18n.t("form.refused", detail=detail)
             if unplaced:
                 message += "\n" + "\n".join(unplaced)

@@ -13,7 +13,6 @@ from textual.widgets import Static
 from .. import i18n
 from .base import AppModal
 
-
 # Textual's built-in bindings (widgets and app) by action → message id.
 BUILTIN = {
     "app.focus_next": "builtin.focus_next", "app.focus_previous": "builtin.focus_previous",

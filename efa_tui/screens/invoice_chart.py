@@ -4,7 +4,6 @@ cancelled invoices and their credit notes cancel out and are left out."""
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +15,6 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from .. import formatting, i18n
-from ..api.errors import ApiError, Unreachable
 from ..store import invoice_list as il
 from ..text import clean
 from .base import AppScreen
@@ -118,25 +116,7 @@ class SpendingScreen(AppScreen):
         """Per offering needs the invoices' lines: from the cache where an invoice was opened
         before, else from the server (a few at a time)."""
         wanted = [i for i in self.invoices if i.get("kind") != "credit_note" and i.get("status") != "cancelled"]
-        cache = self.session.cache
-        cached = await asyncio.to_thread(lambda: [cache.get_record("invoices", int(i["id"])) or i for i in wanted])
-        missing = [i for i in cached if i.get("lines") is None]
-        if missing and self.session.backend.status.online:
-            await asyncio.to_thread(self.session.api.get)
-            gate = asyncio.Semaphore(4)
-
-            async def fetch(inv: dict[str, Any]) -> dict[str, Any]:
-                async with gate:
-                    try:
-                        return (await self.session.api.request("GET", f"/invoices/{int(inv['id'])}")).data
-                    except (ApiError, Unreachable):
-                        return inv
-
-            fetched = {f["id"]: f for f in await asyncio.gather(*(fetch(i) for i in missing))}
-            cached = [fetched.get(i["id"], i) for i in cached]
-            full = [f for f in fetched.values() if f.get("lines") is not None]
-            if full:
-                await asyncio.to_thread(cache.upsert_records, "invoices", full)
+        cached = await self.session.services.invoices.with_lines(wanted)
         self.with_lines = cached
         if any(i.get("lines") is None for i in cached):
             self.notify(i18n.t("invoices.spending.partial"), severity="warning")

@@ -14,15 +14,17 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.widgets import Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
 from ..domain.invoice_check import InvoiceCheck, LineCheck, LineStatus
 from ..domain.pricing import TIME_BASED
+from ..services import Conflict, Done, Outcome, Queued, Refused
+from ..services.invoices import InvoicesService
 from ..store import invoice_list as il
-from ..store.invoice_detail import InvoiceDetail, load_detail
-from ..store.outbox import DONE, PENDING
+from ..store.invoice_detail import InvoiceDetail
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
 from . import invoice_signoff
@@ -115,7 +117,7 @@ def line_rows(detail: InvoiceDetail) -> list[tuple[int, dict[str, str]]]:
             title = clean((order.get("offering") or {}).get("title")) or f"#{chk.order_id}"
             rows.append((chk.position, {
                 "pos": "–", "name": i18n.t("invoice.missing_line", title=title, kind=i18n.t(f"invoice.kind.{chk.kind}")),
-                "contract": f"#{chk.order_id}", "net": formatting.money(0), "expected": formatting.money(chk.expected_net),
+                "contract": f"#{chk.order_id}", "net": formatting.money(Decimal(0)), "expected": formatting.money(chk.expected_net),
                 "diff": signed_money(chk.difference), "mark": MARK[chk.status],
             }))
     return rows
@@ -181,10 +183,8 @@ class InvoiceScreen(AppScreen):
 
     @work(exclusive=True, group="invoice-load", exit_on_error=False)
     async def load(self) -> None:
-        await asyncio.to_thread(self.session.api.get)  # httpx and the models, off the event loop
-        online = self.session.backend.status.online
         try:
-            detail = await load_detail(self.session.api, self.session.cache, self.record, offline=not online)
+            detail = await self.session.services.invoices.detail(self.record)
         except ApiError as exc:
             self.loaded = True
             self.notify(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), severity="error")
@@ -421,24 +421,21 @@ class InvoiceScreen(AppScreen):
         try:
             inv_id = int(self.invoice["id"])
             label = i18n.t(f"invoice.label.{action}", number=clean(self.invoice.get("number")))
-            item, _ = await self.session.backend.submit(
-                "invoice.review", "POST", f"/invoices/{inv_id}/review",
-                {"action": action, "line_ids": line_ids, "reason": reason, **({"statement": statement} if statement else {})},
-                label=label, related=f"invoice:{inv_id}")
-            self._settled(item)
+            outcome = await self.session.services.writes.submit(
+                InvoicesService.review(inv_id, action, line_ids, reason, statement), label=label, related=f"invoice:{inv_id}")
+            self._settled(outcome)
         finally:
             self._busy = False
 
-    def _settled(self, item) -> None:
-        if item.state == DONE and isinstance(item.response, dict):
-            self._take(item.response)
+    def _settled(self, outcome: Outcome) -> None:
+        if isinstance(outcome, Done) and isinstance(outcome.record, dict):
+            self._take(outcome.record)
             self.notify(i18n.t("invoice.saved"))
-        elif item.state == PENDING:
+        elif isinstance(outcome, Queued):
             self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
-        else:
-            problem = item.problem or {}
-            self.notify(i18n.t("form.refused", detail=clean(problem.get("detail") or problem.get("title") or item.last_error)),
-                        severity="error", timeout=10)
+        elif isinstance(outcome, (Refused, Conflict)):
+            detail = outcome.detail if isinstance(outcome, Refused) else str(outcome.problem.get("detail") or "")
+            self.notify(i18n.t("form.refused", detail=clean(detail)), severity="error", timeout=10)
 
     def _take(self, invoice: dict[str, Any]) -> None:
         """A fresh copy of the invoice from the server (after a write): keep the contracts and the check."""
@@ -449,7 +446,7 @@ class InvoiceScreen(AppScreen):
         self.detail.invoice = invoice
         if self.detail.check is not None:
             self.detail.check = run_check(invoice, self.detail.orders, self.detail.population, self.detail.cases)
-        self.run_worker(asyncio.to_thread(self.session.cache.upsert_records, "invoices", [invoice]), exit_on_error=False)
+        self.run_worker(asyncio.to_thread(self.session.services.invoices.remember, invoice), exit_on_error=False)
         self.show()
 
     def action_dispute(self) -> None:
@@ -494,7 +491,7 @@ class InvoiceScreen(AppScreen):
     async def action_validate_xml(self) -> None:
         from .invoice_dialogs import FindingsScreen
 
-        xml = await self._ask(lambda api: api.invoice_xml(int(self.invoice["id"])), "invoice.xml_offline", "warning")
+        xml = await self._ask(lambda invoices: invoices.xrechnung(self.invoice["id"]), "invoice.xml_offline", "warning")
         if xml is None:
             return
         from ..xrechnung.validate import check_document
@@ -503,11 +500,10 @@ class InvoiceScreen(AppScreen):
         report = await asyncio.to_thread(check_document, xml, name=title)
         self.app.push_screen(FindingsScreen(title, report))
 
-    async def _ask(self, call, offline_id: str, offline_severity: str):
-        """The server's answer to ``call(api)``; None after telling the user why there is none."""
+    async def _ask(self, call, offline_id: str, offline_severity: SeverityLevel):
+        """The server's answer to ``call(invoices service)``; None after telling the user why there is none."""
         try:
-            await asyncio.to_thread(self.session.api.get)  # httpx and the models, off the event loop
-            return await call(self.session.api)
+            return await call(self.session.services.invoices)
         except Unreachable:
             self.notify(i18n.t(offline_id), severity=offline_severity)
         except ApiError as exc:

@@ -19,8 +19,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Select, Static
 
 from .. import formatting, i18n
-from ..files import write_document
 from ..api.errors import ApiError, Unreachable
+from ..files import write_document
+from ..services.invoices import InvoicesService
 from ..store import invoice_list as il
 from ..text import clean
 from ..widgets.form import FormField
@@ -69,8 +70,7 @@ class DisputeScreen(FormScreen):
 
     def request(self, values: dict[str, Any]) -> Request:
         inv_id = int(self.invoice["id"])
-        return Request("invoice.review", "POST", f"/invoices/{inv_id}/review",
-                       {"action": "dispute", "line_ids": [int(x["id"]) for x in self.lines], "reason": values["reason"].strip()},
+        return Request(InvoicesService.review(inv_id, "dispute", [int(x["id"]) for x in self.lines], values["reason"].strip()),
                        i18n.t("invoice.label.dispute", number=clean(self.invoice.get("number"))), related=f"invoice:{inv_id}")
 
 
@@ -96,7 +96,7 @@ class CancelScreen(FormScreen):
 
     def request(self, values: dict[str, Any]) -> Request:
         inv_id = int(self.invoice["id"])
-        return Request("invoice.cancel", "POST", f"/invoices/{inv_id}/cancel", {"reason": values["reason"].strip()},
+        return Request(InvoicesService.cancel(inv_id, values["reason"].strip()),
                        i18n.t("invoice.label.cancel", number=clean(self.invoice.get("number"))), related=f"invoice:{inv_id}")
 
 
@@ -147,7 +147,8 @@ class PathDialog(AppModal):
         if path:
             self.act(Path(path).expanduser())
 
-    def act(self, path: Path) -> None:
+    def act(self, path: Path) -> Any:
+        """Act on the path (subclasses: a worker)."""
         raise NotImplementedError
 
 
@@ -166,8 +167,7 @@ class SaveXmlDialog(PathDialog):
     @work(group="save-xml", exclusive=True, exit_on_error=False)
     async def act(self, path: Path) -> None:
         try:
-            await asyncio.to_thread(self.session.api.get)
-            xml = await self.session.api.invoice_xml(int(self.invoice["id"]))
+            xml = await self.session.services.invoices.xrechnung(self.invoice["id"])
         except Unreachable:
             self.result(Text(i18n.t("invoice.xml_offline"), style="bold red"))
             return
@@ -382,10 +382,8 @@ class BillingRunScreen(AppScreen):
     @work(group="billing-run", exclusive=True, exit_on_error=False)
     async def fetch_preview(self, year: int) -> None:
         self._status(i18n.t("billing.previewing", year=year))
-        await asyncio.to_thread(self.session.api.get)
         try:
-            answer = await self.session.api.request("POST", "/billing/runs", json={"year": year, "dry_run": True},
-                                                    timeout=max(self.session.api.timeout, 120.0))
+            answer = await self.session.services.invoices.preview_billing_run(year)
         except Unreachable:
             self._status(i18n.t("invoice.operator_offline"), "bold red")
             return
@@ -398,7 +396,7 @@ class BillingRunScreen(AppScreen):
             return
         finally:
             self._busy(False)
-        self._show_preview(answer.data)
+        self._show_preview(answer)
         self._status(i18n.t("billing.preview_ready"), "bold")
         if self.preview and self.preview.get("invoices_to_create"):
             self.query_one("#run-confirm", Button).focus()
@@ -406,11 +404,8 @@ class BillingRunScreen(AppScreen):
     @work(group="billing-run", exclusive=True, exit_on_error=False)
     async def start_run(self, year: int, gross: str, key: str) -> None:
         self._status(i18n.t("billing.running", year=year))
-        await asyncio.to_thread(self.session.api.get)
-        api = self.session.api
         try:
-            run = await api.request("POST", "/billing/runs", json={"year": year, "confirm_gross_total": gross},
-                                    idempotency_key=key, timeout=max(api.timeout, 300.0))
+            run = await self.session.services.invoices.start_billing_run(year, gross, key)
         except Unreachable:
             self._status(i18n.t("invoice.operator_offline"), "bold red")
             return
@@ -425,10 +420,10 @@ class BillingRunScreen(AppScreen):
             return
         finally:
             self._busy(False)
-        self.run = run.data
+        self.run = run
         self._show_preview(None)
         self._status(i18n.t("billing.done", year=year), "bold green")
-        self.summary(run.data)
+        self.summary(run)
         self.load_history()
 
     def _show_preview(self, preview: dict[str, Any] | None) -> None:
@@ -475,12 +470,11 @@ class BillingRunScreen(AppScreen):
     @work(group="billing-history", exclusive=True, exit_on_error=False)
     async def load_history(self) -> None:
         """The billing runs so far, newest first: when, who, year, invoices, totals."""
-        await asyncio.to_thread(self.session.api.get)
         try:
-            page = await self.session.api.request("GET", "/billing/runs", params={"limit": 10})
+            runs = await self.session.services.invoices.billing_runs(limit=10)
         except (ApiError, Unreachable):
             return
-        self.history = [x for x in page.data.get("items", []) if isinstance(x, dict)]
+        self.history = [x for x in runs if isinstance(x, dict)]
         text = Text(i18n.t("billing.history") + "\n", style="bold")
         if not self.history:
             text.append(i18n.t("billing.history_none") + "\n")

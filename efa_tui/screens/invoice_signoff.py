@@ -25,13 +25,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from .. import formatting, i18n
-from ..formatting import InputError
 from ..domain.money import money_str
+from ..formatting import InputError
+from ..services.invoices import InvoicesService
 from ..store import invoice_list as il
 from ..text import clean
 from ..widgets.form import FormField
-from .form_screen import FormScreen, Request
 from .base import AppModal, AppScreen
+from .form_screen import FormScreen, Request
 
 
 def disputed_positions(invoice: dict[str, Any]) -> list[str]:
@@ -148,8 +149,7 @@ class WithdrawForm(FormScreen):
 
     def request(self, values: dict[str, Any]) -> Request:
         inv_id = int(self.invoice["id"])
-        return Request("invoice.review", "POST", f"/invoices/{inv_id}/review",
-                       {"action": self.action, "line_ids": [], "reason": values["reason"].strip()},
+        return Request(InvoicesService.review(inv_id, self.action, [], values["reason"].strip()),
                        i18n.t(f"signoff.label.{self.action}", number=clean(self.invoice.get("number"))), related=f"invoice:{inv_id}")
 
 
@@ -175,8 +175,7 @@ class ResolveForm(FormScreen):
 
     def request(self, values: dict[str, Any]) -> Request:
         inv_id = int(self.invoice["id"])
-        return Request("invoice.review", "POST", f"/invoices/{inv_id}/review",
-                       {"action": "resolve", "line_ids": [int(self.line["id"])], "reason": values.get("reason", "").strip()},
+        return Request(InvoicesService.review(inv_id, "resolve", [int(self.line["id"])], values.get("reason", "").strip()),
                        i18n.t("signoff.label.resolve", number=clean(self.invoice.get("number"))), related=f"invoice:{inv_id}")
 
 
@@ -235,7 +234,7 @@ class PaymentForm(FormScreen):
         amount = formatting.parse_money(values["amount"])
         body = {"value_date": formatting.parse_day(values["value_date"]).isoformat(), "amount": money_str(amount),
                 "bank_reference": values["bank_reference"].strip()}
-        return Request("invoice.payment", "POST", f"/invoices/{inv_id}/payments", body,
+        return Request(InvoicesService.payment(inv_id, body),
                        i18n.t("signoff.label.payment", number=clean(self.invoice.get("number")), amount=formatting.money(amount)),
                        related=f"invoice:{inv_id}")
 
@@ -274,7 +273,7 @@ class CreditNoteForm(FormScreen):
         inv_id = int(self.invoice["id"])
         net = formatting.parse_money(values["net"])
         body = {"line_id": int(self.line["id"]), "net": money_str(net), "reason": values["reason"].strip()}
-        return Request("invoice.credit_note", "POST", f"/invoices/{inv_id}/credit-notes", body,
+        return Request(InvoicesService.credit_note(inv_id, body),
                        i18n.t("signoff.label.credit", number=clean(self.invoice.get("number")), amount=formatting.money(net)),
                        related=f"invoice:{inv_id}")
 

@@ -91,6 +91,7 @@ class InvoiceSource:
 
 
 class InvoicesScreen(FilterKeys, AppScreen):
+    DATA_KINDS = frozenset(("invoices",))  # A sync, a billing run, a review or payment answered: the list reads the cache again.
     BINDINGS = [
         Binding("slash", "focus_filter", "key.filter", id="invoices.filter"),
         Binding("t", "cycle_state", "invoices.key.state", id="invoices.state"),
@@ -111,7 +112,7 @@ class InvoicesScreen(FilterKeys, AppScreen):
     def __init__(self, session, **kwargs):
         super().__init__(**kwargs)
         self.session = session
-        self.cache = session.cache
+        self.invoices_service = session.services.invoices
         self.query_state = il.ListQuery()
         self.invoices: list[dict[str, Any]] = []
         self.rows: list[dict[str, Any]] = []
@@ -125,12 +126,13 @@ class InvoicesScreen(FilterKeys, AppScreen):
         yield self.table
         yield Static(id="totals")
 
+    def data_synced(self) -> None:
+        self.reload()
+
     def on_mount(self) -> None:
         self.load()
         self.table.focus()
 
-    def on_screen_resume(self) -> None:
-        self.load(keep_cursor=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "billing_run":
@@ -141,7 +143,7 @@ class InvoicesScreen(FilterKeys, AppScreen):
 
     @work(thread=True, exclusive=True, group="invoices-load", exit_on_error=False)
     def load(self, keep_cursor: bool = False) -> None:
-        records = self.cache.list_records("invoices", limit=100_000)
+        records = self.invoices_service.cached(limit=100_000)
         self.app.call_from_thread(self._loaded, records, keep_cursor)
 
     def _loaded(self, records: list[dict[str, Any]], keep_cursor: bool) -> None:
@@ -162,10 +164,6 @@ class InvoicesScreen(FilterKeys, AppScreen):
         table.set_source(InvoiceSource(tuple(self.rows), columns, self.today, narrow), keep_cursor=keep_cursor)
         self._show_info()
         self._show_totals()
-
-    def data_synced(self) -> None:
-        """The app synced new data: show it, keeping the place."""
-        self.reload()
 
     async def relabel(self) -> None:
         """After a language switch: rebuild the widgets with the new texts, keep filter and place."""
@@ -268,6 +266,6 @@ class InvoicesScreen(FilterKeys, AppScreen):
         self.app.push_screen(BillingRunScreen(self.session), done)
 
     async def _resync(self) -> None:
-        await self.session.backend.refresh(kinds=("invoices",))
+        await self.invoices_service.resync()
         await asyncio.sleep(0)
         self.reload()

@@ -7,10 +7,10 @@ from textual.binding import Binding
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
-from .. import i18n
+from .. import areas, i18n
 from .base import AppModal
 
-COMMANDS = ["catalog", "orders", "order ", "invoices", "invoice ", "offering ", "support", "help", "quit"]
+COMMANDS = [*areas.verbs(), "order ", "invoice ", "offering ", "outbox", "help", "quit"]
 
 
 def parse_jump(text: str) -> tuple[str, str]:

@@ -22,8 +22,7 @@ from textual.widgets import Button, DataTable, Static
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
 from ..domain import offering_rules as rules
-from ..store.cache import Filters
-from ..store.outbox import DONE, PENDING
+from ..services import Conflict, Done, Queued
 from ..text import clean
 from .base import AppScreen
 from .offering_detail import describe
@@ -35,18 +34,9 @@ def status_text(status: str | None) -> Text:
     return Text(i18n.t(f"offering.status.{status or 'draft'}"), style=STATUS_STYLE.get(str(status), ""))
 
 
-def load_own(cache, me: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[int, tuple[int, int]]]:
-    """The provider's offerings (full documents, by title) and (open, contracts) per offering — blocking."""
-    org_id = ((me or {}).get("organization") or {}).get("id")
-    if org_id is None:
-        return [], {}
-    page = cache.search(filters=Filters(provider_id=org_id, status=None), sort="title", limit=10_000)
-    offerings = [doc for row in page.rows if (doc := cache.get_offering(row.id)) is not None]
-    orders = cache.list_records("orders", where={"provider_id": org_id}, limit=200_000)
-    return offerings, rules.count_orders(orders)
-
-
 class MyOfferingsScreen(AppScreen):
+    # A sync, a save or status change answered or queued, an interest on an offering: counts and states.
+    DATA_KINDS = frozenset(("offerings", "orders", "outbox"))
     BINDINGS = [
         Binding("n", "new", "offerings.key.new", id="offerings.new"),
         Binding("e", "edit", "offerings.key.edit", id="offerings.edit"),
@@ -65,7 +55,7 @@ class MyOfferingsScreen(AppScreen):
     def __init__(self, session, **kwargs):
         super().__init__(**kwargs)
         self.session = session
-        self.cache = session.cache
+        self.offerings_service = session.services.offerings
         self.offerings: dict[int, dict[str, Any]] = {}
         self._generation = 0
         self.waiting: set[int] = set()  # offerings with a change still in the outbox
@@ -94,15 +84,11 @@ class MyOfferingsScreen(AppScreen):
         self.reload()
 
     def data_synced(self) -> None:
-        """The app synced: counts and states may have changed."""
         self.reload()
 
     def on_mount(self) -> None:
         self.reload()
         self.fetch()
-
-    def on_screen_resume(self) -> None:
-        self.reload()
 
     @property
     def table(self) -> DataTable:
@@ -118,11 +104,11 @@ class MyOfferingsScreen(AppScreen):
 
     @work(thread=True, group="offerings-load", exit_on_error=False)
     def _load(self, generation: int) -> None:
-        me = getattr(self.app, "me", None) or self.cache.get_state("me")
-        offerings, counts = load_own(self.cache, me)
+        service = self.offerings_service
+        me = getattr(self.app, "me", None) or service.me()
+        offerings, counts = service.own(me)
         # Changes still in the outbox (offline, or the server busy): the row says so.
-        self.waiting = {int(i.related.split(":", 1)[1]) for i in self.session.outbox.items(PENDING)
-                        if (i.related or "").startswith("offering:") and i.related.split(":", 1)[1].isdigit()}
+        self.waiting = service.waiting()
         self.app.call_from_thread(self._show, offerings, counts, generation)
 
     def _show(self, offerings: list[dict[str, Any]], counts: dict[int, tuple[int, int]], generation: int = 0) -> None:
@@ -141,7 +127,7 @@ class MyOfferingsScreen(AppScreen):
                      Text(formatting.number(n_open), justify="right"), Text(formatting.number(n_contracts), justify="right"),
                      Text(formatting.money((o.get("fees") or {}).get("annual_fee")), justify="right")]
             if self.wide:
-                cells.append(formatting.day(o.get("updated_at")))
+                cells.append(Text(formatting.day(o.get("updated_at"))))
             table.add_row(*cells, key=str(o["id"]))
         by_status = {s: sum(1 for o in offerings if o.get("status") == s) for s in ("draft", "published", "retired")}
         head = Text(i18n.t("offerings.count", n=len(offerings), draft=by_status["draft"], published=by_status["published"],
@@ -161,12 +147,9 @@ class MyOfferingsScreen(AppScreen):
         org_id = ((getattr(self.app, "me", None) or {}).get("organization") or {}).get("id")
         if org_id is None or not getattr(self.app, "start_network", True):
             return
-        try:
-            items = [item async for item in self.session.api.iter_items("/offerings", {"provider": org_id})]
-        except (ApiError, Unreachable):
-            return  # the cached list stays; the status line says offline
-        if items:
-            await asyncio.to_thread(self.cache.upsert_offerings, items)
+        items = (await self.offerings_service.fetch_own(org_id)).value
+        if items:  # none offline: the cached list stays; the status line says offline
+            await asyncio.to_thread(self.offerings_service.remember, items)
             self.reload()
 
     # --- the selected offering ----------------------------------------------------------------------
@@ -219,21 +202,21 @@ class MyOfferingsScreen(AppScreen):
         from .offering_form import OfferingFormScreen, base_key
 
         key = f"offering.edit.{offering_id}"
-        stored = await asyncio.to_thread(self.session.drafts.load, base_key(offering_id))
-        draft = await asyncio.to_thread(self.session.drafts.load, key)
+        drafts = self.session.services.drafts
+        stored = await asyncio.to_thread(drafts.load, base_key(offering_id))
+        draft = await asyncio.to_thread(drafts.load, key)
         if stored and draft and stored.get("etag"):
             offering, etag = stored["offering"], stored["etag"]
         else:
             try:
-                resp = await self.session.api.request("GET", f"/offerings/{offering_id}")
+                offering, etag = await self.offerings_service.current(offering_id)
             except Unreachable:
                 self.notify(i18n.t("offerings.edit_offline"), severity="warning", timeout=8)
                 return
             except ApiError as exc:
                 self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
                 return
-            offering, etag = resp.data, resp.etag
-            await asyncio.to_thread(self.session.drafts.save, base_key(offering_id), {"offering": offering, "etag": etag})
+            await asyncio.to_thread(drafts.save, base_key(offering_id), {"offering": offering, "etag": etag})
         self.app.push_screen(OfferingFormScreen(self.session, offering, etag), self._saved)
 
     def _saved(self, offering: dict[str, Any] | None) -> None:
@@ -246,7 +229,7 @@ class MyOfferingsScreen(AppScreen):
     @work(thread=True, group="offerings-store", exit_on_error=False)
     def store(self, offering: dict[str, Any]) -> None:
         """The server's answer into the cache (never cancelled), then the list from it."""
-        self.cache.upsert_offerings([offering])
+        self.offerings_service.remember([offering])
         self.app.call_from_thread(self.reload)
 
     # --- publish, retire, preview -------------------------------------------------------------------
@@ -284,21 +267,20 @@ class MyOfferingsScreen(AppScreen):
     @work(group="offerings-status", exit_on_error=False)
     async def change_status(self, offering: dict[str, Any], action: str) -> None:
         oid, title = offering["id"], clean(offering.get("title"))
-        item, _ = await self.session.backend.submit(
-            f"offering.{action}", "POST", f"/offerings/{oid}/{action}", None,
+        outcome = await self.session.services.writes.submit(
+            self.offerings_service.change_status(oid, action),
             label=i18n.t(f"offerings.label.{action}", title=title), related=f"offering:{oid}")
-        if item.state == DONE:
+        if isinstance(outcome, Done):
             self.notify(i18n.t(f"offerings.done.{action}", title=title))
-            if isinstance(item.response, dict):
-                self.store(item.response)
-        elif item.state == PENDING:
+            if isinstance(outcome.record, dict):
+                self.store(outcome.record)
+        elif isinstance(outcome, Queued):
             self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
             self.reload()  # the row says "ausstehend" (the reload on return may have read the outbox before)
         else:
-            await asyncio.to_thread(self.session.outbox.discard, item.id)
-            await self.session.backend.announce()
-            problem = item.problem or {}
-            self.notify(i18n.t("form.refused", detail=clean(problem.get("detail") or problem.get("title") or item.last_error)),
+            await self.session.services.writes.discard(outcome.item_id)
+            detail = outcome.detail if not isinstance(outcome, Conflict) else (outcome.problem.get("detail") or "")
+            self.notify(i18n.t("form.refused", detail=clean(detail)),
                         severity="error", timeout=10)
 
     # --- usage ------------------------------------------------------------------------------------

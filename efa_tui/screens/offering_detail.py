@@ -17,7 +17,7 @@ from textual.widgets import Static
 from .. import formatting, i18n
 from ..domain.catalog import BUNDESLAENDER
 from ..domain.pricing import DistributionKey, Fees, cost_preview, first_of_next_month
-from ..store.cache import Cache
+from ..services.catalog import CatalogService
 from ..text import clean
 from .base import AppScreen
 
@@ -126,9 +126,9 @@ class OfferingScreen(AppScreen):
     OfferingScreen Static { margin-bottom: 1; }
     """
 
-    def __init__(self, cache: Cache, offering_id: int, **kwargs):
+    def __init__(self, catalog: CatalogService, offering_id: int, **kwargs):
         super().__init__(**kwargs)
-        self.cache = cache
+        self.catalog = catalog
         self.offering_id = offering_id
         self.offering: dict | None = None
 
@@ -140,7 +140,7 @@ class OfferingScreen(AppScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
-        offering = self.cache.get_offering(self.offering_id)
+        offering = self.catalog.offering(self.offering_id)
         self.app.call_from_thread(self._show, offering)
 
     def _show(self, offering: dict | None) -> None:
@@ -172,6 +172,6 @@ class OfferingScreen(AppScreen):
 
         def sent(answer: dict | None) -> None:
             if isinstance(answer, dict) and answer.get("id"):
-                self.app.open_order(answer)
+                self.efa.open_order(answer)
 
-        self.app.push_screen(InterestForm(self.app.session, self.offering, self.me), sent)
+        self.app.push_screen(InterestForm(self.efa.session, self.offering or {}, self.me), sent)

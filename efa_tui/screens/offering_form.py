@@ -10,7 +10,6 @@ nothing typed is lost.
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +25,8 @@ from ..api.errors import ApiError, Unreachable
 from ..domain import offering_rules as rules
 from ..domain.catalog import THEMENFELDER, VAT_RATES
 from ..domain.pricing import DistributionKey
-from ..store.outbox import OutboxItem
+from ..services import Conflict, Done, Queued
+from ..services.offerings import OfferingsService
 from ..text import clean
 from ..widgets.form import FormField
 from .base import AppScreen
@@ -154,42 +154,46 @@ class OfferingFormScreen(FormScreen):
     def request(self, values: dict[str, Any]) -> Request:
         title = clean(values.get("title"))
         if not self.offering:
-            return Request("offering.create", "POST", "/offerings", offering_text.create_body(values),
+            return Request(OfferingsService.create(offering_text.create_body(values)),
                            label=i18n.t("offering.label.create", title=title))
         oid = self.offering["id"]
-        return Request("offering.patch", "PATCH", f"/offerings/{oid}", offering_text.patch_body(self.base, values),
-                       label=i18n.t("offering.label.edit", title=title), related=f"offering:{oid}", if_match=self.etag)
+        return Request(OfferingsService.patch(oid, offering_text.patch_body(self.base, values), self.etag),
+                       label=i18n.t("offering.label.edit", title=title), related=f"offering:{oid}")
 
-    def done(self, item: OutboxItem) -> None:
+    def done(self, outcome: Done | Queued) -> None:
         if self.offering:
             self._forget_base()
-        super().done(item)
+        super().done(outcome)
+
+    @property
+    def offering_id(self) -> int:
+        """The id of the offering being edited (only asked of an edit, never of a new draft)."""
+        assert self.offering is not None
+        return int(self.offering["id"])
 
     @work(thread=True, group="base", exit_on_error=False)
     def _forget_base(self) -> None:
-        self.session.drafts.delete(base_key(self.offering["id"]))
+        self.session.services.drafts.delete(base_key(self.offering_id))
 
     # --- 412: someone else saved first -------------------------------------------------------------
 
-    async def conflict(self, item: OutboxItem) -> None:
+    async def conflict(self, outcome: Conflict) -> None:
         self.notify(i18n.t("offering.conflict.notice"), severity="warning", timeout=10)
-        self.load_theirs(item.id)
+        self.load_theirs(outcome.item_id)
 
     @work(group="conflict", exclusive=True, exit_on_error=False)
     async def load_theirs(self, item_id: int) -> None:
         try:
-            resp = await self.session.api.request("GET", f"/offerings/{self.offering['id']}")
+            theirs, etag = await self.session.services.offerings.current(self.offering_id)
         except (ApiError, Unreachable) as exc:
             self.notify(i18n.t("offering.conflict.unloadable", detail=clean(getattr(exc, "detail", None) or exc)),
                         severity="error", timeout=10)
             return
-        theirs, etag = resp.data, resp.etag
         mine = self.form.values()
 
         # The refused write is not kept: the form (and its draft) holds the input, and the next
         # save is a new request, against whichever version the user chooses now.
-        await asyncio.to_thread(self.session.outbox.discard, item_id)
-        await self.session.backend.announce()
+        await self.session.services.writes.discard(item_id)
 
         def decided(choice: str | None) -> None:
             if choice is not None:  # None: back to the form as it was; the next save asks again
@@ -213,7 +217,7 @@ class OfferingFormScreen(FormScreen):
 
     @work(thread=True, group="base", exit_on_error=False)
     def _store_base(self) -> None:
-        self.session.drafts.save(base_key(self.offering["id"]), {"offering": self.offering, "etag": self.etag})
+        self.session.services.drafts.save(base_key(self.offering_id), {"offering": self.offering, "etag": self.etag})
 
 
 class ConflictScreen(AppScreen[str | None]):
@@ -240,7 +244,8 @@ class ConflictScreen(AppScreen[str | None]):
 
     def differing(self) -> list[str]:
         """The fields where the user's input and the current version differ."""
-        return [n for n in offering_text.FIELDS if offering_text.body_value(n, self.mine.get(n, "")) != offering_text.body_value(n, self.theirs.get(n, ""))]
+        value = offering_text.body_value
+        return [n for n in offering_text.FIELDS if value(n, self.mine.get(n, "")) != value(n, self.theirs.get(n, ""))]
 
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("offering.conflict.title")), id="conflict-title")

@@ -16,9 +16,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Static
 
 from .. import formatting, i18n
-from ..api.errors import ApiError, Unreachable
+from ..api.errors import ApiError
 from ..domain.orders import Action, allowed_actions, contract_phase
-from ..store.outbox import CONFLICT, DONE, NEEDS_ATTENTION, PENDING
+from ..services import Conflict, Done, Queued
+from ..services.writes import PENDING
 from ..text import clean
 from .base import AppScreen
 from .offering_detail import fee_lines, price_for
@@ -139,6 +140,7 @@ def timeline(events: list[dict[str, Any]], offline: bool) -> Text:
 
 
 class OrderScreen(AppScreen):
+    DATA_KINDS = frozenset(("outbox",))  # The outbox part follows the outbox: a queued step delivered, or refused, shows at once.
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "key.back", id="order.back"),
         *(Binding(key, f"step('{action}')", label, id=f"order.{action}") for action, (key, label) in STEP_KEYS.items()),
@@ -171,6 +173,9 @@ class OrderScreen(AppScreen):
     def compose(self) -> ComposeResult:
         yield VerticalScroll(Static(id="order-head"), Static(id="order-steps"), Static(id="order-outbox"),
                              Static(id="order-body"), Static(id="order-timeline"), id="order")
+
+    def data_synced(self) -> None:
+        self.run_worker(self._show_outbox(), group="order-outbox")
 
     def on_mount(self) -> None:
         self.show()
@@ -205,12 +210,12 @@ class OrderScreen(AppScreen):
 
     @work(exclusive=True, group="step")
     async def open_proposal(self) -> None:
-        offering = await asyncio.to_thread(self.session.cache.get_offering, (self.order.get("offering") or {}).get("id") or 0)
+        offering = await asyncio.to_thread(self.session.services.orders.offering, (self.order.get("offering") or {}).get("id"))
         self.app.push_screen(ProposalForm(self.session, self.order, offering), self._after_step)
 
     @work(exclusive=True, group="step")
     async def open_step(self, action: str) -> None:
-        offering = await asyncio.to_thread(self.session.cache.get_offering, (self.order.get("offering") or {}).get("id") or 0)
+        offering = await asyncio.to_thread(self.session.services.orders.offering, (self.order.get("offering") or {}).get("id"))
         notice = int((offering or {}).get("notice_period_months") or 3)
         self.app.push_screen(StepForm(self.session, self.order, action, notice_months=notice), self._after_step)
 
@@ -239,33 +244,20 @@ class OrderScreen(AppScreen):
     @work(exclusive=True, group="order-load", exit_on_error=False)
     async def reload(self) -> None:
         """The newest version and the timeline from the server; offline, the cached ones."""
-        api = self.session.api
         try:
-            fresh = await api.get_order(self.order_id)
-            events = await api.order_events(self.order_id)
-        except Unreachable:
-            self.offline = True
-            cached = await asyncio.to_thread(self.session.cache.list_records, "order_events",
-                                             where={"order_id": self.order_id}, order_by="id")
-            self.events = cached
+            read = await self.session.services.orders.detail(self.order_id)
         except ApiError as exc:
             self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
         else:
-            self.offline = False
-            self.order = fresh.model_dump(mode="json")
-            self.etag = fresh._etag
-            self.events = [e.model_dump(mode="json") | {"order_id": self.order_id} for e in events]
-            await asyncio.to_thread(self._store, self.order, self.events)
+            self.offline = read.offline
+            self.events = read.value.events
+            if not read.offline:
+                self.order, self.etag = read.value.order, read.value.etag
         await self._show_outbox()
         self.show()
 
-    def _store(self, order: dict[str, Any], events: list[dict[str, Any]]) -> None:
-        self.session.cache.upsert_records("orders", [order])
-        self.session.cache.upsert_records("order_events", events)
-
     async def _show_outbox(self) -> None:
-        items = await asyncio.to_thread(self.session.outbox.items, PENDING, NEEDS_ATTENTION, CONFLICT,
-                                        related=f"order:{self.order_id}")
+        items = await asyncio.to_thread(self.session.services.outbox.open_items, related=f"order:{self.order_id}")
         text = Text()
         if items:
             text.append(i18n.t("order.outbox") + "\n", style="bold underline")
@@ -385,25 +377,22 @@ class ConfirmOrderScreen(AppScreen):
     async def send(self) -> None:
         req = transition_request(self.order, Action.ORDER.value, if_match=self.etag)
         try:
-            item, _ = await self.session.backend.submit(req.kind, req.method, req.path, req.body, if_match=req.if_match,
-                                                         label=req.label, related=req.related)
+            outcome = await self.session.services.writes.submit(req.write, label=req.label, related=req.related)
         finally:
             self._sending = False
-        if item.state == DONE:
+        if isinstance(outcome, Done):
             self.notify(i18n.t("confirm.sent", n=self.order["id"]))
-            self.dismiss(item.response)
-        elif item.state == PENDING:
+            self.dismiss(outcome.record)
+        elif isinstance(outcome, Queued):
             self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
             self.dismiss(None)
-        elif item.state == CONFLICT:
+        elif isinstance(outcome, Conflict):
             # The proposal changed after the user read it: nothing was ordered; show the new one.
-            await asyncio.to_thread(self.session.outbox.discard, item.id)
-            await self.session.backend.announce()
+            await self.session.services.writes.discard(outcome.item_id)
             self.notify(i18n.t("order.changed"), severity="error", timeout=10)
             self.dismiss(None)
         else:
-            await asyncio.to_thread(self.session.outbox.discard, item.id)
-            await self.session.backend.announce()
-            detail = clean((item.problem or {}).get("detail") or item.last_error or "")
+            await self.session.services.writes.discard(outcome.item_id)
+            detail = clean(outcome.detail)
             self.notify(i18n.t("form.refused", detail=detail), severity="error", timeout=10)
             self.dismiss(None)

@@ -18,6 +18,7 @@ from ..domain.orders import DateWindow, activation_window, termination_window
 from ..domain.pricing import DistributionKey, first_of_next_month
 from ..formatting import InputError
 from ..offering_text import unit_price_problem
+from ..services.orders import OrdersService
 from ..text import clean
 from ..widgets.form import FormField
 from .form_screen import FormScreen, Request
@@ -42,9 +43,12 @@ def leitweg_problem(text: str) -> str | None:
     return result.reason if i18n.current_language() == "de" else result.reason_en
 
 
-def not_in_past(text: str) -> None:
-    if formatting.parse_day(text) < formatting.today():
+def not_in_past(text: str) -> date:
+    """The day, if it is not in the past (else InputError)."""
+    day = formatting.parse_day(text)
+    if day < formatting.today():
         raise InputError(i18n.t("input.past"))
+    return day
 
 
 def _optional(parse: Callable[[str], Any], text: str) -> Any:
@@ -75,7 +79,7 @@ class InterestForm(FormScreen):
     def fields(self) -> list[FormField]:
         fields = [
             FormField("message", "field.message", kind="area"),
-            FormField("desired_start", "field.desired_start", check=rule(lambda s: (formatting.parse_day(s), not_in_past(s))),
+            FormField("desired_start", "field.desired_start", check=rule(not_in_past),
                       hint="hint.desired_start"),
             FormField("contact_name", "field.contact_name", required=True),
             FormField("leitweg_id", "field.leitweg_id", required=True, check=leitweg_problem, hint="hint.leitweg_id"),
@@ -98,7 +102,8 @@ class InterestForm(FormScreen):
         }
         if "target_group_size" in values:
             body["target_group_size"] = _optional(formatting.parse_count, values["target_group_size"])
-        return Request("order.create", "POST", "/orders", body, label=i18n.t("interest.title", offering=clean(self.offering.get("title"))),
+        return Request(self.session.services.orders.interest(body),
+                       label=i18n.t("interest.title", offering=clean(self.offering.get("title"))),
                        related=f"offering:{self.offering['id']}")
 
     def submit_label(self) -> str:
@@ -260,7 +265,6 @@ class StepForm(FormScreen):
 
 def transition_request(order: dict[str, Any], action: str, extra: dict[str, Any] | None = None, *,
                        if_match: str | None = None) -> Request:
-    body = {"action": action, "note": "", **(extra or {})}
     label = f"{i18n.t('action.' + action)}: {i18n.t('order.title', n=order['id'])}"
-    return Request("order.transition", "POST", f"/orders/{order['id']}/transitions", body, label=label,
-                   related=f"order:{order['id']}", if_match=if_match)
+    return Request(OrdersService.transition(order["id"], action, extra, if_match=if_match), label=label,
+                   related=f"order:{order['id']}")

@@ -18,7 +18,6 @@ from textual.widgets import Input, Select, Static
 from .. import formatting, i18n
 from ..domain.orders import OrderState
 from ..store.order_list import SORTS, OrderFilter, choices, counterpart, select_orders, state_counts, waiting_count
-from ..store.outbox import NEEDS_ATTENTION, PENDING
 from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
@@ -60,6 +59,7 @@ def order_columns(role: str, width: int = 120) -> list[Column]:
 
 
 class OrdersScreen(FilterKeys, AppScreen):
+    DATA_KINDS = frozenset(("orders", "outbox"))  # A sync, a step taken in an order, an interest sent or queued: the list reads the cache again.
     BINDINGS = [
         Binding("slash", "focus_filter", "key.filter", id="orders.filter"),
         Binding("s", "cycle_sort", "key.sort", id="orders.sort"),
@@ -100,25 +100,20 @@ class OrdersScreen(FilterKeys, AppScreen):
         yield Static(id="orders-count")
         yield VirtualTable(order_columns(self.role, self.app.size.width), id="orders-table", empty_text=i18n.t("orders.empty"))
 
+    def data_synced(self) -> None:
+        self.load()
+
     def on_mount(self) -> None:
         self.load()
         self.query_one(VirtualTable).focus()
-
-    def on_screen_resume(self) -> None:
-        self.load()  # back from an order: its state may have changed
-
-    def data_synced(self) -> None:
-        """Called by the app after a sync brought changes."""
-        self.load()
 
     # --- data ----------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="orders-load", exit_on_error=False)
     def load(self) -> None:
         """All cached orders (and the writes not yet at the server), read in a thread."""
-        orders = self.session.cache.list_records("orders", limit=LIMIT)
-        waiting = self.session.outbox.items(PENDING, NEEDS_ATTENTION)
-        creates = [i for i in waiting if i.kind == "order.create"]
+        orders = self.session.services.orders.cached(limit=LIMIT)
+        creates = self.session.services.orders.waiting_interests()
         self.app.call_from_thread(self._loaded, orders, creates)
 
     def _loaded(self, orders: list[dict[str, Any]], creates: list) -> None:
@@ -202,7 +197,7 @@ class OrdersScreen(FilterKeys, AppScreen):
     def _open(self, event: VirtualTable.RowSelected) -> None:
         order = next((o for o in self._all if o["id"] == event.key), None)
         if order is not None:
-            self.app.open_order(order)
+            self.efa.open_order(order)
 
     def action_cycle_sort(self) -> None:
         self.filter = replace(self.filter, sort=SORTS[(SORTS.index(self.filter.sort) + 1) % len(SORTS)])

@@ -21,8 +21,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from .. import formatting, i18n
-from ..store.local import LEGACY
-from ..store.outbox import CONFLICT, NEEDS_ATTENTION, PENDING, OutboxItem
+from ..services.writes import CONFLICT, LEGACY, NEEDS_ATTENTION, PENDING, OutboxItem
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
 from .base import AppScreen
@@ -74,6 +73,7 @@ def problem_text(item: OutboxItem) -> Text:
 
 
 class OutboxScreen(AppScreen):
+    DATA_KINDS = frozenset(("outbox",))  # An item delivered (or refused) by a flush in the background leaves (or changes) its row.
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "key.back", id="outbox.back"),
         Binding("s", "resend", "key.resend", id="outbox.resend"),
@@ -95,10 +95,14 @@ class OutboxScreen(AppScreen):
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("outbox.intro")), id="outbox-intro")
         yield VirtualTable([Column("at", i18n.t("outbox.col.at"), width=18), Column("what", i18n.t("outbox.col.what")),
-                            Column("owner", i18n.t("outbox.col.owner"), width=16), Column("state", i18n.t("col.state"), width=16), Column("attempts", i18n.t("outbox.col.attempts"),
+                            Column("owner", i18n.t("outbox.col.owner"), width=16), Column("state", i18n.t("col.state"), width=16),
+                            Column("attempts", i18n.t("outbox.col.attempts"),
                                                                                     width=8, align="right")],
                            id="outbox-table", empty_text=i18n.t("outbox.empty"))
         yield Static(id="outbox-detail")
+
+    def data_synced(self) -> None:
+        self.load()
 
     def on_mount(self) -> None:
         self.load()
@@ -106,8 +110,8 @@ class OutboxScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="outbox-load", exit_on_error=False)
     def load(self) -> None:
-        outbox = self.session.outbox
-        items = outbox.items(PENDING, NEEDS_ATTENTION, CONFLICT)
+        outbox = self.session.services.outbox
+        items = outbox.open_items(PENDING, NEEDS_ATTENTION, CONFLICT)
         others = outbox.others(PENDING, NEEDS_ATTENTION, CONFLICT)  # they wait for their own sign-in
         labels = owner_labels(self.session, {i.owner for i in items + others} | {outbox.owner})
         self.app.call_from_thread(self._show, items, others, labels)
@@ -123,16 +127,16 @@ class OutboxScreen(AppScreen):
 
     def mine(self, item: OutboxItem) -> bool:
         """Mine to send or discard: this identity's, or one from before identities (by decision)."""
-        return item.owner == self.session.outbox.owner or item.owner.startswith(LEGACY)
+        return item.owner == self.session.services.outbox.owner or item.owner.startswith(LEGACY)
 
     @on(VirtualTable.RowHighlighted)
     def _detail(self) -> None:
         item = self.current()
         text = problem_text(item) if item else Text("")
-        if item is not None and item.owner != self.session.outbox.owner:
+        if item is not None and item.owner != self.session.services.outbox.owner:
             labels = self.labels
             if item.owner.startswith(LEGACY):
-                note = i18n.t("outbox.legacy", me=labels.get(self.session.outbox.owner, ""))
+                note = i18n.t("outbox.legacy", me=labels.get(self.session.services.outbox.owner, ""))
             else:
                 note = i18n.t("outbox.waits_for", owner=labels.get(item.owner, ""))
             text.append("\n" + note, style="italic")
@@ -162,8 +166,7 @@ class OutboxScreen(AppScreen):
         item = self.current()
         if item is None or not self.mine(item) or (item.state not in REFUSED and not item.owner.startswith(LEGACY)):
             return
-        await asyncio.to_thread(self.session.outbox.retry, item.id)
-        await self.session.backend.flush()
+        await self.session.services.outbox.send_again(item.id)
         self.load()
 
     @work(group="outbox-act", exit_on_error=False)
@@ -171,8 +174,7 @@ class OutboxScreen(AppScreen):
         item = self.current()
         if item is None or not self.mine(item) or (item.state not in REFUSED and not item.owner.startswith(LEGACY)):
             return
-        await asyncio.to_thread(self.session.outbox.discard, item.id)
-        await self.session.backend.announce()
+        await self.session.services.outbox.discard(item.id)
         self.notify(i18n.t("outbox.discarded", label=clean(item.label)))
         self.load()
 
@@ -185,17 +187,16 @@ class OutboxScreen(AppScreen):
         if item is None or item.kind != "order.create":
             return
         body = item.body or {}
-        offering = await asyncio.to_thread(self.session.cache.get_offering, int(body.get("offering_id") or 0))
+        offering = await asyncio.to_thread(self.session.services.orders.offering, body.get("offering_id"))
         if offering is None:
             self.notify(i18n.t("detail.not_cached"), severity="warning")
             return
-        await asyncio.to_thread(self.session.drafts.save, f"interest:{offering['id']}", interest_values(body))
-        await asyncio.to_thread(self.session.outbox.discard, item.id)  # the draft holds the input now
-        await self.session.backend.announce()
+        await asyncio.to_thread(self.session.services.drafts.save, f"interest:{offering['id']}", interest_values(body))
+        await self.session.services.outbox.discard(item.id)  # the draft holds the input now
         me = getattr(self.app, "me", None) or {}
         self.app.push_screen(InterestForm(self.session, offering, me, errors=field_errors(item.problem)), self._edited)
 
     def _edited(self, answer: Any) -> None:
         self.load()
         if isinstance(answer, dict) and answer.get("id"):
-            self.app.open_order(answer)  # accepted now: show the order it made
+            self.efa.open_order(answer)  # accepted now: show the order it made

@@ -10,7 +10,6 @@ they are instant and work offline; the trail is read from the server.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from rich.text import Text
@@ -21,7 +20,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Input, Select, Static
 
 from .. import formatting, i18n
-from ..api.errors import ApiError, Unreachable
 from ..store import record_search
 from ..store.record_search import RecordQuery
 from ..text import clean
@@ -37,6 +35,7 @@ def state_text(kind: str, record: dict[str, Any]) -> str:
 
 
 class SupportScreen(AppScreen):
+    DATA_KINDS = frozenset(("orders", "invoices", "organizations"))  # A sync or a write answered: the search runs again on the cache.
     BINDINGS = [
         Binding("slash", "focus_search", "support.key.search", id="support.search"),
         Binding("t", "toggle_kind", "support.key.kind", id="support.kind"),
@@ -94,15 +93,13 @@ class SupportScreen(AppScreen):
         for name, w in widths.items():
             table.add_column(i18n.t(f"support.col.{self.kind}.{name}"), key=name, width=w)
 
+    def data_synced(self) -> None:
+        self.search()
+
     def on_mount(self) -> None:
         self._columns()
         self.search()
 
-    def on_screen_resume(self) -> None:
-        self.search()
-
-    def data_synced(self) -> None:
-        self.search()
 
     async def relabel(self) -> None:
         """The language changed: placeholders, choices and column titles anew."""
@@ -164,7 +161,7 @@ class SupportScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="support-find", exit_on_error=False)
     def _find(self, q: RecordQuery) -> None:
-        found = record_search.find(self.session.cache, q)
+        found = self.session.services.support.find(q)
         self.app.call_from_thread(self._show, q, found)
 
     def _show(self, q: RecordQuery, found: list[dict[str, Any]]) -> None:
@@ -205,9 +202,9 @@ class SupportScreen(AppScreen):
         if record is None:
             return
         if self.kind == "orders":
-            self.app.open_order(record)
+            self.efa.open_order(record)
         else:
-            self.app.open_invoice(record)
+            self.efa.open_invoice(record)
 
     def action_trail(self) -> None:
         if self.kind != "orders":
@@ -274,17 +271,9 @@ class TrailScreen(AppScreen):
     @work(exclusive=True, group="trail", exit_on_error=False)
     async def load(self) -> None:
         oid = int(self.order["id"])
-        try:
-            resp = await self.session.api.request("GET", f"/orders/{oid}/events")
-            self.events = list((resp.data or {}).get("items") or [])
-            await asyncio.to_thread(self.session.cache.upsert_records, "order_events",
-                                    [{**e, "order_id": oid} for e in self.events])
-            offline = False
-        except (ApiError, Unreachable):
-            # Offline: the trail as last read, if it was read on this machine before.
-            self.events = await asyncio.to_thread(self.session.cache.list_records, "order_events",
-                                                  where={"order_id": oid}, order_by="id", limit=10_000)
-            offline = True
+        # Offline: the trail as last read, if it was read on this machine before.
+        read = await self.session.services.support.trail(oid)
+        self.events, offline = read.value, read.offline
         self.query_one("#trail-events", Static).update(trail_text(self.events, offline=offline))
 
     def action_raw(self) -> None:

@@ -20,24 +20,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Input, Static
 
 from .. import formatting, i18n
-from ..api.errors import ApiError, Unreachable
+from ..services import Conflict, Done, Outcome, Queued, Refused
+from ..services.usage import UsageService
 from ..store import usage_import
-from ..store.outbox import DONE, PENDING
 from ..text import clean
 from ..widgets.form import FormField
 from .base import AppModal, AppScreen
 from .form_screen import FormScreen, Request
 
 MAX_FILE = 5 << 20  # a month's usage of every contract fits in far less
-
-
-def load_contracts(cache, me: dict[str, Any] | None) -> dict[int, Any]:
-    org_id = ((me or {}).get("organization") or {}).get("id")
-    if org_id is None:
-        return {}
-    orders = cache.list_records("orders", where={"provider_id": org_id, "state": list(usage_import.REPORTABLE_STATES)},
-                                limit=200_000)
-    return usage_import.per_case_contracts(orders)
 
 
 def contract_label(order: dict[str, Any]) -> str:
@@ -79,18 +70,22 @@ class UsageScreen(AppScreen):
     def on_mount(self) -> None:
         self.load()
 
+    def _reload(self) -> None:
+        self.load()
+
     @work(exclusive=True, group="usage-load", exit_on_error=False)
     async def load(self) -> None:
-        me = getattr(self.app, "me", None) or await asyncio.to_thread(self.session.cache.get_state, "me")
-        self.contracts = await asyncio.to_thread(load_contracts, self.session.cache, me)
+        usage = self.session.services.usage
+        me = getattr(self.app, "me", None) or await asyncio.to_thread(usage.me)
+        self.contracts = await asyncio.to_thread(usage.contracts, me)
         self._show()
         if not self.contracts:
             return
-        try:
-            self.reports = [r async for r in self.session.api.iter_items("/usage")]
-        except (ApiError, Unreachable):
+        read = await usage.reports()
+        if read.offline:
             self.notify(i18n.t("usage.reports_offline"), severity="warning")
             return
+        self.reports = read.value
         self._show()
 
     def _show(self) -> None:
@@ -226,11 +221,11 @@ class UsageFormScreen(FormScreen):
         order = self.contracts.get(key[0]) or {"id": key[0]}
         self.app.push_screen(ReplaceDialog([(contract_label(order), period_label(key[1], key[2]), old, new)]), answer)
 
-    async def _settle(self, item, values: dict[str, Any]) -> None:
-        problem = item.problem or {}
+    async def _settle(self, outcome: Outcome, values: dict[str, Any]) -> None:
+        problem = outcome.problem if isinstance(outcome, (Refused, Conflict)) else {}
         if str(problem.get("type") or "").endswith("usage-exists") and isinstance(problem.get("current_cases"), int):
             # Reported meanwhile (or not loaded here): ask with the server's figure, nothing is overwritten unseen.
-            await asyncio.to_thread(self.session.outbox.discard, item.id)
+            await self.session.services.writes.discard(outcome.item_id)
             key = self._key(values)
             cases = usage_import.parse_cases(str(values.get("cases") or ""), language=None)
             if key is not None and cases is not None:
@@ -238,7 +233,7 @@ class UsageFormScreen(FormScreen):
                 self.replaces = None
                 self._confirm_replace(key, problem["current_cases"], cases)
                 return
-        await super()._settle(item, values)
+        await super()._settle(outcome, values)
 
     def fields(self) -> list[FormField]:
         options = [(str(oid), contract_label(o)) for oid, o in sorted(self.contracts.items())]
@@ -258,14 +253,14 @@ class UsageFormScreen(FormScreen):
                 "cases": usage_import.parse_cases(values["cases"], language=None)}
         if self.replaces is not None and self.known.get((body["order_id"], year, month)) == self.replaces:
             body["replaces"] = self.replaces
-        return Request("usage.report", "POST", "/usage", body,
+        return Request(UsageService.report(body),
                        label=i18n.t("usage.label", order=body["order_id"], period=period_label(year, month)),
                        related=f"order:{body['order_id']}")
 
-    def done(self, item) -> None:
-        if item.state == DONE:
+    def done(self, outcome: Done | Queued) -> None:
+        if isinstance(outcome, Done):
             self.notify(i18n.t("usage.sent_one"))
-        super().done(item)
+        super().done(outcome)
 
 
 class UsageImportScreen(AppScreen[bool]):
@@ -392,17 +387,17 @@ class UsageImportScreen(AppScreen[bool]):
         sent = queued = refused = 0
         problems: list[str] = []
         for line in parsed.lines:
-            item, _ = await self.session.backend.submit(
-                "usage.report", "POST", "/usage", line.body(self.replacing.get(line.line)),
+            outcome = await self.session.services.writes.submit(
+                UsageService.report(line.body(self.replacing.get(line.line))),
                 label=i18n.t("usage.label", order=line.order_id, period=period_label(line.year, line.month)),
                 related=f"order:{line.order_id}")
-            if item.state == DONE:
+            if isinstance(outcome, Done):
                 sent += 1
-            elif item.state == PENDING:
+            elif isinstance(outcome, Queued):
                 queued += 1
             else:
                 refused += 1
-                detail = (item.problem or {}).get("detail") or item.last_error or ""
+                detail = outcome.detail if isinstance(outcome, Refused) else str(outcome.problem.get("detail") or "")
                 problems.append(i18n.t("usage.err.line", line=line.line, message=clean(detail)))
         summary = i18n.t("usage.import.summary", sent=sent, queued=queued, refused=refused)
         if problems:

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 from fastapi.responses import Response
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
 from .. import __version__
-from . import changes, db, idempotency, problems
+from . import changes, db, idempotency, openapi, problems
 from .auth import FailedLogins
 from .hardening import RequestGuard
 from .http import PageCache
@@ -87,7 +87,7 @@ class RefuseNul:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send, field: str):
-        problem = ApiProblem(422, "text must not contain the NUL character (U+0000)", type="validation",
+        problem = problems.ApiProblem(422, "text must not contain the NUL character (U+0000)", type="validation",
                              errors=[{"field": field, "message": "contains U+0000", "code": "nul_character"}])
         body = json.dumps(problem.body()).encode()
         await send({"type": "http.response.start", "status": 422,
@@ -139,6 +139,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.hub = changes.Hub(engine, interval=settings.events_poll)
     app.state.page_cache = PageCache()
     problems.install(app)
+    openapi.install(app)
 
     def healthz() -> Response:
         with db.reading(engine) as conn:

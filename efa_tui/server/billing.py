@@ -256,7 +256,8 @@ def plan(conn: Connection, year: int) -> Plan:
     for customer_id, rows in by_customer.items():
         first = rows[0]
 
-        def skip(reason: str, detail: str, category: str | None = None) -> None:
+        def skip(reason: str, detail: str, category: str | None = None, customer_id: Any = customer_id,
+                 first: Any = first) -> None:
             result.skipped.append({"customer_id": customer_id, "customer_name": first.customer_name,
                                    "reason": reason, "detail": detail, "vat_category": category})
 

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -52,6 +53,13 @@ POSTGRES_ONLY_INDEXES = frozenset({"ix_offerings_search_trgm"})
 
 def _title_sort_default(context) -> str:
     return sort_key(context.get_current_parameters().get("title") or "")
+
+
+def new_id(result: Any) -> int:
+    """The primary key an INSERT made (SQLAlchemy types it as maybe-None; after an INSERT it is not)."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def utcnow() -> datetime:

@@ -115,12 +115,36 @@ def install(app: FastAPI) -> None:
         return ApiProblem(422, f"invalid input: {fields}", type="validation", errors=errors).response()
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
-        return ApiProblem(exc.status_code, detail, headers=dict(exc.headers or {})).response()
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route on the path only; several routes
+            # share a path (GET and PATCH of one offering), so Allow lists them all.
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return ApiProblem(exc.status_code, detail, headers=headers).response()
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         # The trace goes to the log, never to the client.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return ApiProblem(500, "the server failed to answer this request; it has been logged").response()
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API documents on the request's path (its OpenAPI document lists every
+    route with its methods; FastAPI's nested routers have no flat list to match against)."""
+    import re
+
+    patterns = getattr(request.app.state, "method_patterns", None)
+    if patterns is None:
+        patterns = [(re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"), {m.upper() for m in ops})
+                    for path, ops in request.app.openapi().get("paths", {}).items()]
+        request.app.state.method_patterns = patterns
+    methods: set[str] = set()
+    for pattern, ops in patterns:
+        if pattern.match(request.url.path):
+            methods |= ops
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)

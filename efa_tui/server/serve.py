@@ -8,7 +8,6 @@ from pathlib import Path
 
 import platformdirs
 
-
 from . import db, migrations
 from .app import Settings, create_app
 from .demo import seed

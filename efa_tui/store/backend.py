@@ -21,6 +21,7 @@ from typing import Any
 
 from ..api.errors import Unreachable
 from .cache import CacheReset
+from .changes import Changes, DataChanged
 from .outbox import DONE, FlushResult, Outbox, OutboxItem
 from .sync import KINDS, Progress, SyncResult, data_as_of, sync_all
 
@@ -50,6 +51,7 @@ class Backend:
         self.probe_min = probe_min
         self.probe_max = probe_max
         self._listeners: list[Callable[[Status], Any]] = []
+        self.changes = Changes()  # what changed in the data (sync, a write's answer, the outbox)
         self._probe_task: asyncio.Task | None = None
         self._lock = asyncio.Lock()
         # Asks /me and makes the local state that identity's (Session.identify); None: trusted as is.
@@ -108,6 +110,9 @@ class Backend:
             self.status.online = True
             self.status.last_error = None
             await self._changed()
+            for kind, result in results.items():
+                if not result.not_modified and (result.changed or result.removed):
+                    self.changes.publish(DataChanged(kind))
             return results
 
     # --- writing ---------------------------------------------------------------------------
@@ -120,6 +125,7 @@ class Backend:
         """
         item = await asyncio.to_thread(self.outbox.enqueue, kind, method, path, body, if_match=if_match,
                                        label=label, related=related)
+        self.changes.publish(DataChanged.of("outbox", [item.id]))
         if self.status.online:
             result = await self.flush()
         else:
@@ -161,6 +167,9 @@ class Backend:
                 await asyncio.to_thread(self.cache.upsert_records, kind, [response])
             except Exception:  # noqa: BLE001 - the cache is a copy; the next sync repairs it
                 log.warning("could not cache the answer to outbox item %s", item.id, exc_info=True)
+            else:
+                self.changes.publish(DataChanged.of(kind, [response["id"]]))
+        self.changes.publish(DataChanged.of("outbox", [item.id]))  # delivered, or refused
 
     def _cache_was_reset(self) -> None:
         """From any thread: damage emptied the cache, so sync everything again (once)."""

@@ -62,7 +62,7 @@ def cache_file(cache_dir: Path, key: str) -> Path:
 def drop_legacy_caches(cache_dir: Path) -> list[Path]:
     """Remove the caches of before identities (one file per profile, beside ``identities/``): they
     may hold another identity's rows. A cache is a copy; the next sync loads everything again."""
-    gone = []
+    gone: list[Path] = []
     try:
         names = [p for p in cache_dir.iterdir() if p.is_file() and ".sqlite3" in p.name]
     except OSError:

@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ..api import routes
 from ..api.errors import ApiError, Unreachable
 from ..domain.invoice_check import BilledLine, Contract, InvoiceCheck, check_invoice
 from ..domain.pricing import DistributionKey, Fees
@@ -91,7 +92,7 @@ async def _get(api, path: str, **params: Any) -> Any:
 
 async def _cases(api, order_id: int, year: int) -> int:
     total = 0
-    async for report in api.iter_items("/usage", {"order_id": order_id, "year": year}, limit=100):
+    async for report in api.iter_items(routes.USAGE, {"order_id": order_id, "year": year}, limit=100):
         total += int(report.get("cases") or 0)
     return total
 
@@ -104,7 +105,7 @@ async def load_detail(api, cache, invoice: dict[str, Any], *, offline: bool = Fa
     full = None
     if online:
         try:
-            full = await _get(api, f"/invoices/{invoice_id}")
+            full = await _get(api, routes.invoice(invoice_id))
             # Keep the lines for next time (offline): the synced list item has none.
             await asyncio.to_thread(cache.upsert_records, "invoices", [full])
         except Unreachable:
@@ -120,7 +121,7 @@ async def load_detail(api, cache, invoice: dict[str, Any], *, offline: bool = Fa
     async def order(oid: int) -> tuple[int, dict[str, Any] | None]:
         if detail.online:
             try:
-                return oid, await _get(api, f"/orders/{oid}")
+                return oid, await _get(api, routes.order(oid))
             except Unreachable:
                 pass
             except ApiError as exc:  # 404: not the customer's contract (or gone)
@@ -134,16 +135,16 @@ async def load_detail(api, cache, invoice: dict[str, Any], *, offline: bool = Fa
         org = None
         if detail.online:
             try:
-                org = await _get(api, f"/organizations/{int(customer_id)}")
+                org = await _get(api, routes.organization(customer_id))
             except (Unreachable, ApiError):
                 org = None
         if org is None:
             org = await asyncio.to_thread(cache.get_record, "organizations", int(customer_id))
         return (org or {}).get("population")
 
-    found = await asyncio.gather(*(order(oid) for oid in order_ids), population())
-    pop = detail.population = found[-1]
-    detail.orders = {oid: o for oid, o in found[:-1] if o is not None}
+    found, pop = await asyncio.gather(asyncio.gather(*(order(oid) for oid in order_ids)), population())
+    detail.population = pop
+    detail.orders = {oid: o for oid, o in found if o is not None}
     per_case = [oid for oid, o in detail.orders.items() if (o.get("fees") or {}).get("distribution_key") == "per_case"]
     if detail.online and per_case:
         try:

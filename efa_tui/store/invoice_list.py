@@ -214,7 +214,8 @@ CSV_COLUMNS: Sequence[tuple[str, str]] = (
     ("check", "Prüfung"), ("factual_ok", "sachlich richtig (von, am)"), ("arithmetic_ok", "rechnerisch richtig (von, am)"),
     ("cancels_invoice", "storniert Rechnung"), ("paid_amount", "bezahlt (EUR)"), ("open_amount", "offen (EUR)"),
 )
-STATE_DE = {"open": "offen", "partly_paid": "teilweise bezahlt", "overdue": "überfällig", "paid": "bezahlt", "cancelled": "storniert", "credit_note": "Gutschrift"}
+STATE_DE = {"open": "offen", "partly_paid": "teilweise bezahlt", "overdue": "überfällig", "paid": "bezahlt", "cancelled": "storniert",
+            "credit_note": "Gutschrift"}
 CHECK_DE = {"unchecked": "ungeprüft", "factual": "sachlich richtig", "arithmetic": "rechnerisch richtig",
             "checked": "sachlich und rechnerisch richtig", "disputed": "beanstandet"}
 KIND_DE = {"invoice": "Rechnung", "credit_note": "Gutschrift"}

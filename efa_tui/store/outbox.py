@@ -126,6 +126,7 @@ class Outbox:
             (now, now, self.owner, kind, label, method.upper(), path, _dumps(body), str(uuid.uuid4()), if_match,
              related, PENDING),
         )
+        assert cur.lastrowid is not None  # an INSERT always has one
         return self.get(cur.lastrowid)
 
     def get(self, item_id: int) -> OutboxItem:

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..api import routes
+
 EPOCH = "1970-01-01T00:00:00Z"
 KINDS = ("organizations", "offerings", "orders", "invoices")
-PATHS = {"organizations": "/organizations", "offerings": "/offerings", "orders": "/orders", "invoices": "/invoices"}
+PATHS = routes.SYNCED
 
 # progress(kind, done, total): total is None when the server did not say
 Progress = Callable[[str, int, int | None], Any]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -260,13 +260,13 @@ def _order_id(order_text: str, customer_text: str, contracts: Mapping[int, Mappi
 REPORTABLE_STATES = ("active", "terminated")
 
 
-def per_case_contracts(orders: list[Mapping[str, Any]]) -> dict[int, Mapping[str, Any]]:
+def per_case_contracts(orders: Sequence[Mapping[str, Any]]) -> dict[int, Mapping[str, Any]]:
     """Order id → order, for the contracts usage may be reported on: billed per case, running or ended."""
     return {int(o["id"]): o for o in orders
             if o.get("state") in REPORTABLE_STATES and ((o.get("fees") or {}).get("distribution_key") == "per_case")}
 
 
-def usage_rows(contracts: Mapping[int, Mapping[str, Any]], reports: list[Mapping[str, Any]]) -> list[tuple]:
+def usage_rows(contracts: Mapping[int, Mapping[str, Any]], reports: Sequence[Mapping[str, Any]]) -> list[tuple]:
     """Cases per customer and period: (customer, offering, order id, year, month, cases), by customer
     and newest period first; a contract without reports shows once with year/month/cases None."""
     rows: list[tuple] = []

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from .. import formatting, i18n
-from ..store.backend import Status
+from ..services import Status
 from ..text import clean
 
 

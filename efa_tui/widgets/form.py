@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -127,7 +127,7 @@ class Form(VerticalScroll):
             return "" if widget.value is Select.NULL else widget.value
         if isinstance(widget, Switch):
             return widget.value
-        return widget.value  # Input
+        return cast(Input, widget).value
 
     def values(self) -> dict[str, Any]:
         return {f.name: self.value(f.name) for f in self.fields}
@@ -146,7 +146,7 @@ class Form(VerticalScroll):
         elif isinstance(widget, Switch):
             widget.value = bool(value)
         else:
-            widget.value = str(value or "")
+            cast(Input, widget).value = str(value or "")
 
     # --- checking -------------------------------------------------------------------------------
 

@@ -4,12 +4,13 @@
 scrollable height is the row count plus the header, and no per-row widget or renderable exists.
 Rows come from a `RowSource`; both `count()` and `fetch()` run in thread workers, never on the
 event loop. A source that also has `window(offset, limit)` answers the total and the first rows
-in one read (one cache transaction per keystroke in a filter instead of two). Fetched rows are kept in blocks (`block_size` rows, least recently used of
-`max_blocks` kept); a line whose block is still on its way renders as a dim "…".
+in one read (one cache transaction per keystroke in a filter instead of two). Fetched rows are
+kept in blocks (`block_size` rows, least recently used of `max_blocks` kept); a line whose block is still on its way renders as a dim "…".
 
-Cells are untrusted text. They are drawn as plain segments (no markup), control characters are
-replaced before anything is cached, and widths are measured in terminal cells, so CJK and emoji
-truncate with "…" without breaking the layout.
+Cells are untrusted text. They are drawn as plain segments (no markup), control characters and
+escape sequences are removed by `text.clean` (the one rule for server text) before anything is
+cached, and widths are measured in terminal cells, so CJK and emoji truncate with "…" without
+breaking the layout.
 
 `set_source()` replaces the data (a new filter, a new sort, a sync finished). Every call starts a
 new generation; a worker of an older generation may still finish, but its result is dropped.
@@ -37,7 +38,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import get_current_worker
 
-__all__ = ["Column", "RowSource", "VirtualTable", "column_widths", "fit_cell", "sanitize_cell"]
+from ..text import clean
+
+__all__ = ["Column", "RowSource", "VirtualTable", "column_widths", "fit_cell"]
 
 BLOCK_SIZE = 200
 """Rows fetched per `RowSource.fetch` call (one cache block)."""
@@ -54,21 +57,6 @@ MIN_WIDTH = 3
 ELLIPSIS = "…"
 
 Row = tuple[Any, tuple[str, ...]]
-
-# C0 controls, DEL and C1 controls (including the 8-bit CSI \x9b) become U+FFFD; tab and line
-# breaks become a space; bidi embedding/override/isolate controls are dropped (they could reorder
-# what the user sees).
-_CONTROL_TABLE: dict[int, str | None] = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)], "\ufffd")
-_CONTROL_TABLE.update(dict.fromkeys([0x09, 0x0A, 0x0D], " "))
-_CONTROL_TABLE.update(dict.fromkeys([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)], None))
-
-
-def sanitize_cell(value: object) -> str:
-    """Untrusted cell value -> text that cannot carry a terminal control sequence."""
-    if value is None:
-        return ""
-    return str(value).translate(_CONTROL_TABLE)
-
 
 def fit_cell(text: str, width: int, align: str = "left") -> str:
     """Pad or truncate `text` to exactly `width` terminal cells ("…" marks a cut)."""
@@ -107,7 +95,7 @@ class RowSource(Protocol):
 
     def count(self) -> int: ...
 
-    def fetch(self, offset: int, limit: int) -> list[tuple[Any, Sequence[str]]]:
+    def fetch(self, offset: int, limit: int) -> Sequence[tuple[Any, Sequence[str]]]:
         """Rows `offset` .. `offset + limit - 1` as (row key, cell texts in column order)."""
         ...
 
@@ -361,7 +349,7 @@ class VirtualTable(ScrollView, can_focus=True):
         if not columns:
             raise ValueError("VirtualTable needs at least one column")
         self._columns: tuple[Column, ...] = tuple(columns)
-        self._labels = tuple(sanitize_cell(column.label) for column in self._columns)
+        self._labels = tuple(clean(column.label) for column in self._columns)
         self.set_reactive(VirtualTable.empty_text, empty_text)
         self.zebra_stripes = zebra_stripes
         self.block_size = max(1, block_size)
@@ -458,7 +446,7 @@ class VirtualTable(ScrollView, can_focus=True):
         padding = ("",) * width
         rows: list[Row] = []
         for key, cells in list(fetched)[:max(0, limit)]:
-            texts = tuple(sanitize_cell(cell) for cell in list(cells)[:width])
+            texts = tuple(clean(cell) for cell in list(cells)[:width])
             rows.append((key, texts + padding[len(texts):]))
         return rows
 
@@ -775,7 +763,7 @@ class VirtualTable(ScrollView, can_focus=True):
             if y != max(1, height // 2) or not self.empty_text:
                 return Strip.blank(line_width, base)
             width = self.scrollable_content_region.width
-            text, component = sanitize_cell(self.empty_text), "virtual-table--empty"
+            text, component = clean(self.empty_text), "virtual-table--empty"
             space = width - cell_len(text)
             text = " " * (space // 2) + text if space > 0 else fit_cell(text, width)
         style = base + self.get_component_rich_style(component, partial=True)

@@ -7,8 +7,6 @@ schematron's arithmetic to the cent (VAT per rate on the summed line nets, BR-CO
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from drafthorse.models.accounting import ApplicableTradeTax
 from drafthorse.models.document import Document
 from drafthorse.models.note import IncludedNote

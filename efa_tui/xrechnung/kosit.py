@@ -19,7 +19,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from .rules import S, RulesInfo, describe, read_scenarios
+from .rules import RulesInfo, S, describe, read_scenarios
 
 SVRL = "{http://purl.oclc.org/dsdl/svrl}"
 LEVELS = ("error", "warning", "information")

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import zipfile
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 import platformdirs
@@ -149,7 +149,7 @@ def install(source: str | os.PathLike, home: Path | None = None) -> RulesInfo:
         slug = f"{info.version or 'rules'}-{info.checksum[:12]}"
         final = home / slug
         info = RulesInfo(info.name, info.version, info.checksum, str(final), str(src.resolve()),
-                         datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                         datetime.now(UTC).isoformat(timespec="seconds"))
         (staged / "rules.json").write_text(json.dumps(info.as_dict(), indent=1, ensure_ascii=False), "utf-8")
         if final.exists():
             shutil.rmtree(final)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import secrets
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from importlib import resources

@@ -15,9 +15,9 @@ migrations equals ``db.metadata``.
 from __future__ import annotations
 
 import fcntl
-from functools import lru_cache
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command

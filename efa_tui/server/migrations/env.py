@@ -32,6 +32,6 @@ connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:  # the alembic command line with sqlalchemy.url set
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.begin() as conn:
         _run(conn)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Query
 from pydantic import BeforeValidator, Field, WithJsonSchema
-from sqlalchemy import and_, or_, tuple_
+from sqlalchemy import tuple_
 from sqlalchemy.sql import ColumnElement, Select
 
 from ..http import decode_cursor, encode_cursor

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import and_, false, func, or_, select, true, update
 from sqlalchemy.engine import Connection
 
-from ...domain.collation import sort_key
 from ...domain.catalog import BUNDESLAENDER, THEMENFELDER
+from ...domain.collation import sort_key
 from ...domain.pricing import DistributionKey
 from .. import changes as change_log
 from .. import db, idempotency
@@ -27,7 +27,10 @@ p = db.organizations
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 Themenfeld = Literal[THEMENFELDER]  # type: ignore[valid-type]
-Land = Literal[tuple(BUNDESLAENDER)]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    Land = str
+else:  # the OpenAPI document and the validation name the 16 Länder
+    Land = Literal[tuple(BUNDESLAENDER)]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -288,12 +291,12 @@ def create(conn: Connection, user: User, body: OfferingCreate, *, status: str = 
     provider_name = conn.execute(select(p.c.name).where(p.c.id == user.organization_id)).scalar_one()
     now = db.utcnow()
     values = {k: (v if v is not None else _DEFAULTS.get(k)) for k, v in values.items()}
-    return conn.execute(
+    return db.new_id(conn.execute(
         o.insert().values(
             **values, provider_id=user.organization_id, status=status, search_text=search_text(values, provider_name),
             created_at=now, updated_at=now, published_at=now if status == "published" else None,
         )
-    ).inserted_primary_key[0]
+    ))
 
 
 _DEFAULTS: dict[str, Any] = {

@@ -13,6 +13,7 @@ from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
+from ...domain.administration import order_refusal
 from ...domain.leitweg import check_leitweg_id
 from ...domain.orders import (
     Action,
@@ -25,7 +26,6 @@ from ...domain.orders import (
     termination_window,
 )
 from ...domain.pricing import DistributionKey
-from ...domain.administration import order_refusal
 from .. import changes as change_log
 from .. import db, idempotency
 from ..auth import User, current_user, require_role
@@ -202,12 +202,12 @@ def create(conn: Connection, user: User, body: OrderCreate) -> int:
         raise ApiProblem(422, f"Leitweg-ID: {check.reason_en}", type="validation",
                          errors=[{"field": "leitweg_id", "message": check.reason_en, "message_de": check.reason, "code": "leitweg_id"}])
     now = db.utcnow()
-    order_id = conn.execute(t.insert().values(
+    order_id = db.new_id(conn.execute(t.insert().values(
         offering_id=offering.id, customer_id=user.organization_id, provider_id=offering.provider_id,
         state=OrderState.INTEREST.value, message=body.message, desired_start=body.desired_start,
         contact_name=body.contact_name or user.name, leitweg_id=leitweg, cost_centre=body.cost_centre,
         target_group_size=body.target_group_size, created_by=user.id, created_at=now, updated_at=now,
-    )).inserted_primary_key[0]
+    )))
     _event(conn, user, order_id, "create", None, OrderState.INTEREST.value, body.message)
     return order_id
 

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field, StrictInt
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from ...domain.catalog import BUNDESLAENDER
 from ...domain.administration import order_refusal
+from ...domain.catalog import BUNDESLAENDER
 from ...domain.leitweg import check_leitweg_id
 from .. import changes as change_log
 from .. import db, idempotency

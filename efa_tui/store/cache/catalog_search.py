@@ -9,10 +9,11 @@ import sqlite3
 from array import array
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .catalog_index import _WORD, CacheFile, _Key, _provider_key, fold
 from .values import Filters, OfferingRow, SearchPage
+
 
 class _Query(NamedTuple):
     """A parsed user query. ``long``: words of 3+ characters, substring match (trigram index);
@@ -262,7 +263,7 @@ class CatalogSearch(CacheFile):
         if cube is not None:
             return cube
         if q.empty:
-            sql, params = "SELECT fkey, n FROM facet_counts WHERE n > 0", []
+            sql, params = "SELECT fkey, n FROM facet_counts WHERE n > 0", list[Any]()
         else:
             driver = q.driver()
             checks, params = q.checks(with_driver=driver is None)
@@ -295,7 +296,8 @@ class CatalogSearch(CacheFile):
         if found is None:
             keys = self._keys(conn, gen)
             every = self._cube(conn, gen, _EMPTY)
-            allowed, excluded = [], []
+            allowed: list[int] = []
+            excluded: list[int] = []
             for fkey in every:
                 key = keys.get(fkey)
                 (allowed if key is not None and _key_passes(key, f) else excluded).append(fkey)

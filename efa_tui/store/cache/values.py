@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+
 @dataclass(frozen=True)
 class Filters:
     """Catalog filters; ``None`` means "any". ``bundesland`` is a two-letter code (nationwide

@@ -1,0 +1,99 @@
+"""Orders: the cached list with the interests still in the outbox, one order in full (newest
+from the server, the cached one offline), and the writes (interest, every transition)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..api import routes
+from ..api.errors import ApiError, Unreachable
+from ..store.cache import Cache
+from ..store.changes import Changes, DataChanged
+from ..store.outbox import NEEDS_ATTENTION, PENDING, OutboxItem
+from .outcome import Read
+from .writes import Write
+
+LIMIT = 20_000  # orders read from the cache at once; an organisation has far fewer
+
+
+@dataclass
+class OrderDetail:
+    order: dict[str, Any]
+    etag: str | None = None  # of this version, as the server sent it (None offline)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+class OrdersService:
+    def __init__(self, api: Any, cache: Cache, outbox: Any, changes: Changes):
+        self._api = api
+        self._changes = changes
+        self._cache = cache
+        self._outbox = outbox
+
+    # --- reads (local: call in a thread) --------------------------------------------------------
+
+    def cached(self, *, limit: int = LIMIT, **where: Any) -> list[dict[str, Any]]:
+        """The cached orders (optionally ``where`` column = value, a list for IN)."""
+        return self._cache.list_records("orders", where=where or None, limit=limit)
+
+    def cached_order(self, order_id: int) -> dict[str, Any] | None:
+        return self._cache.get_record("orders", int(order_id))
+
+    def waiting_interests(self) -> list[OutboxItem]:
+        """Interests written but not accepted by the server yet (offline, or refused)."""
+        return [i for i in self._outbox.items(PENDING, NEEDS_ATTENTION) if i.kind == "order.create"]
+
+    def offering(self, offering_id: int | None) -> dict[str, Any] | None:
+        """The cached offering an order is about (its fees prefill a proposal)."""
+        return self._cache.get_offering(int(offering_id or 0))
+
+    def cached_events(self, order_id: int, *, limit: int = 10_000) -> list[dict[str, Any]]:
+        return self._cache.list_records("order_events", where={"order_id": int(order_id)}, order_by="id", limit=limit)
+
+    # --- reads (network, with the cache as the offline answer) ---------------------------------
+
+    async def detail(self, order_id: int) -> Read[OrderDetail]:
+        """The newest version and its timeline from the server, put into the cache; offline the
+        cached timeline (``offline=True``, order None: the caller keeps what it shows). A refusal
+        (``ApiError``) is raised."""
+        api = self._api
+        try:
+            fresh = await api.get_order(order_id)
+            events = await api.order_events(order_id)
+        except Unreachable:
+            cached = await asyncio.to_thread(self.cached_events, order_id)
+            return Read(OrderDetail({}, None, cached), offline=True)
+        order = fresh.model_dump(mode="json")
+        rows = [e.model_dump(mode="json") | {"order_id": int(order_id)} for e in events]
+        await asyncio.to_thread(self._store, order, rows)
+        self._changes.publish(DataChanged.of("orders", [order_id]))  # the list shows the newest state
+        return Read(OrderDetail(order, fresh._etag, rows))
+
+    async def events(self, order_id: int) -> Read[list[dict[str, Any]]]:
+        """The audit trail of one order; offline (or refused) the trail as last read here."""
+        try:
+            resp = await self._api.request("GET", routes.order_events(order_id))
+        except (ApiError, Unreachable):
+            return Read(await asyncio.to_thread(self.cached_events, order_id), offline=True)
+        items = list((resp.data or {}).get("items") or [])
+        await asyncio.to_thread(self._cache.upsert_records, "order_events", [{**e, "order_id": int(order_id)} for e in items])
+        return Read(items)
+
+    def _store(self, order: dict[str, Any], events: list[dict[str, Any]]) -> None:
+        self._cache.upsert_records("orders", [order])
+        self._cache.upsert_records("order_events", events)
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def interest(body: dict[str, Any]) -> Write:
+        """An expression of interest (``POST /orders``: a new order in state ``interest``)."""
+        return Write("order.create", "POST", routes.ORDERS, body)
+
+    @staticmethod
+    def transition(order_id: int, action: str, extra: dict[str, Any] | None = None, *,
+                   if_match: str | None = None) -> Write:
+        body = {"action": action, "note": "", **(extra or {})}
+        return Write("order.transition", "POST", routes.order_transitions(order_id), body, if_match)

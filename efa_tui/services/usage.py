@@ -1,0 +1,42 @@
+"""Usage of per-case contracts: the provider's reportable contracts from the cache, the reports
+the server has, and the report write (one per contract and month)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..api import routes
+from ..api.errors import ApiError, Unreachable
+from ..store import usage_import
+from ..store.cache import Cache
+from .outcome import Read
+from .writes import Write
+
+
+class UsageService:
+    def __init__(self, api: Any, cache: Cache):
+        self._api = api
+        self._cache = cache
+
+    def me(self) -> dict[str, Any] | None:
+        return self._cache.get_state("me")
+
+    def contracts(self, me: dict[str, Any] | None) -> dict[int, Any]:
+        """The provider's contracts billed per case, by order id (local: call in a thread)."""
+        org_id = ((me or {}).get("organization") or {}).get("id")
+        if org_id is None:
+            return {}
+        orders = self._cache.list_records("orders", where={"provider_id": org_id,
+                                                           "state": list(usage_import.REPORTABLE_STATES)}, limit=200_000)
+        return usage_import.per_case_contracts(orders)
+
+    async def reports(self) -> Read[list[dict[str, Any]]]:
+        """Every report the server has for the caller; offline (or refused) none, ``offline=True``."""
+        try:
+            return Read([r async for r in self._api.iter_items(routes.USAGE)])
+        except (ApiError, Unreachable):
+            return Read([], offline=True)
+
+    @staticmethod
+    def report(body: dict[str, Any]) -> Write:
+        return Write("usage.report", "POST", routes.USAGE, body)
