@@ -8,8 +8,9 @@ visibility rules stay those of the resources (a customer hears of its own orders
 and of the public catalog, a provider of its offerings and the orders on them, staff of all).
 
 Every server process polls the log (``Hub``): it fans new rows out to its event-stream
-listeners and forgets its cached tokens and permissions when an organisation or a user changed,
-so several processes on one database serve the same events and decisions.
+listeners, so several processes on one database serve the same events. ``on_auth_change`` is
+called when an organisation or a user changed, for any per-process cache of permissions (the
+server keeps none today: users are looked up on every request).
 """
 
 from __future__ import annotations

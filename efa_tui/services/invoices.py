@@ -32,7 +32,8 @@ class InvoicesService:
     def cached(self, *, limit: int = 100_000) -> list[dict[str, Any]]:
         return self._cache.list_records("invoices", limit=limit)
 
-    def cached_one(self, invoice_id: int) -> dict[str, Any] | None:
+    def cached_invoice(self, invoice_id: int) -> dict[str, Any] | None:
+        """One invoice as the cache has it (blocking: call in a thread)."""
         return self._cache.get_record("invoices", int(invoice_id))
 
     def organization_names(self, ids: list[Any]) -> dict[int, str]:
