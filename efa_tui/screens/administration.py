@@ -20,9 +20,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Static
 
 from .. import formatting, i18n
-from ..api import administration as wire
 from ..api.errors import ApiError, Unreachable
 from ..domain.administration import ACCREDITED, MAX_TOKEN_DAYS, ROLES_BY_KIND, SUSPENDED, accreditation_step
+from ..services.administration import AdministrationService
 from ..text import clean
 from ..widgets.form import FormField
 from .base import AppModal, AppScreen
@@ -96,7 +96,7 @@ class AdministrationScreen(AppScreen):
     async def load(self) -> None:
         head = self.query_one("#admin-head", Static)
         try:
-            orgs = await wire.organizations(self.session.api)
+            orgs = await self.session.services.administration.organizations()
         except (ApiError, Unreachable) as exc:
             head.update(Text(problem_text(exc), style="yellow"))
             return
@@ -183,10 +183,10 @@ class OrganizationScreen(AppScreen):
     @work(exclusive=True, group="org-load", exit_on_error=False)
     async def load(self) -> None:
         try:
-            self.org, self.etag = await wire.organization(self.session.api, self.org["id"])
-            users = await wire.users(self.session.api, self.org["id"])
+            self.org, self.etag = await self.session.services.administration.organization(self.org["id"])
+            users = await self.session.services.administration.users(self.org["id"])
             if self.is_operator and not self.operators:
-                self.operators = [o for o in await wire.organizations(self.session.api) if o.get("kind") == "operator"]
+                self.operators = [o for o in await self.session.services.administration.organizations() if o.get("kind") == "operator"]
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="warning")
             return
@@ -295,8 +295,7 @@ class AccreditationForm(FormScreen):
         return [FormField("reason", "admin.field.reason", kind="area", required=True)]
 
     def request(self, values: dict[str, Any]) -> Request:
-        return Request("organization.accreditation", "POST", wire.accreditation_path(self.org["id"]),
-                       {"state": self.target, "reason": values["reason"]},
+        return Request(AdministrationService.accreditation(self.org["id"], {"state": self.target, "reason": values["reason"]}),
                        i18n.t(f"admin.form.{self.target}", name=clean(self.org.get("short_name") or self.org.get("name"))),
                        related=f"organization:{self.org['id']}")
 
@@ -318,9 +317,9 @@ class InhouseForm(FormScreen):
                 FormField("inhouse_basis", "admin.field.basis", required=True, hint="admin.field.basis_hint")]
 
     def request(self, values: dict[str, Any]) -> Request:
-        return Request("organization.patch", "PATCH", wire.organization_path(self.org["id"]),
-                       {"inhouse_operator_id": int(values["inhouse_operator_id"]), "inhouse_basis": values["inhouse_basis"]},
-                       i18n.t("admin.form.inhouse"), related=f"organization:{self.org['id']}", if_match=self.etag)
+        changes = {"inhouse_operator_id": int(values["inhouse_operator_id"]), "inhouse_basis": values["inhouse_basis"]}
+        return Request(AdministrationService.patch_organization(self.org["id"], changes, self.etag),
+                       i18n.t("admin.form.inhouse"), related=f"organization:{self.org['id']}")
 
 
 def _email_check(value: str) -> str | None:
@@ -346,9 +345,9 @@ class UserForm(FormScreen):
                 FormField("admin", "admin.field.admin", kind="switch")]
 
     def request(self, values: dict[str, Any]) -> Request:
-        return Request("user.create", "POST", wire.users_path(self.org["id"]),
-                       {"name": values["name"], "email": values["email"].strip(), "role": values["role"],
-                        "admin": bool(values.get("admin"))},
+        return Request(AdministrationService.create_user(self.org["id"], {
+                           "name": values["name"], "email": values["email"].strip(), "role": values["role"],
+                           "admin": bool(values.get("admin"))}),
                        i18n.t("admin.form.user_label", name=values["name"]), related=f"organization:{self.org['id']}")
 
 
@@ -387,7 +386,7 @@ class TokensScreen(AppScreen):
     @work(exclusive=True, group="tokens-load", exit_on_error=False)
     async def load(self) -> None:
         try:
-            tokens = await wire.tokens(self.session.api, self.user["id"])
+            tokens = await self.session.services.administration.tokens(self.user["id"])
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="warning")
             return
@@ -426,7 +425,7 @@ class TokensScreen(AppScreen):
     @work(group="tokens-revoke", exit_on_error=False)
     async def revoke(self, token: dict[str, Any]) -> None:
         try:
-            await wire.revoke_token(self.session.api, token["id"])
+            await self.session.services.administration.revoke_token(token["id"])
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="error")
             return
@@ -453,7 +452,7 @@ class TokenForm(FormScreen):
     @work(group="submit", exit_on_error=False)
     async def send(self, values: dict[str, Any]) -> None:
         try:
-            token = await wire.issue_token(self.session.api, self.user["id"], values["name"],
+            token = await self.session.services.administration.issue_token(self.user["id"], values["name"],
                                            int(values["days"]), values["scope"])
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="error", timeout=10)
@@ -535,7 +534,7 @@ class AuditScreen(AppScreen):
     @work(exclusive=True, group="audit-load", exit_on_error=False)
     async def load(self) -> None:
         try:
-            entries = await wire.audit(self.session.api, self.organization_id)
+            entries = await self.session.services.administration.audit(self.organization_id)
         except (ApiError, Unreachable) as exc:
             self.query_one("#audit-text", Static).update(Text(problem_text(exc), style="yellow"))
             return

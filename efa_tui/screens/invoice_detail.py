@@ -203,7 +203,7 @@ class InvoiceScreen(AppScreen):
 
     @work(exclusive=True, group="invoice-newer", exit_on_error=False)
     async def _reload_if_newer(self) -> None:
-        cached = await asyncio.to_thread(self.session.cache.get_record, "invoices", int(self.invoice["id"]))
+        cached = await asyncio.to_thread(self.session.services.invoices.cached_invoice, int(self.invoice["id"]))
         if cached and int(cached.get("version") or 0) > int(self.invoice.get("version") or 0):
             self.load()  # paid, cancelled or checked meanwhile: shown in place
 

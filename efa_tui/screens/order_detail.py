@@ -238,7 +238,7 @@ class OrderScreen(AppScreen):
 
     @work(exclusive=True, group="order-newer", exit_on_error=False)
     async def _reload_if_newer(self) -> None:
-        cached = await asyncio.to_thread(self.session.cache.get_record, "orders", self.order_id)
+        cached = await asyncio.to_thread(self.session.services.orders.cached_order, self.order_id)
         if cached and int(cached.get("version") or 0) > int(self.order.get("version") or 0):
             self.reload()  # someone else moved it: the new state and timeline, in place
 

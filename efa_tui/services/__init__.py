@@ -27,6 +27,7 @@ from ..store.cache import Cache
 from ..store.changes import DataChanged
 from ..store.drafts import Drafts
 from ..store.outbox import Outbox
+from .administration import AdministrationService
 from .catalog import CatalogService
 from .invoices import InvoicesService
 from .offerings import OfferingsService
@@ -52,6 +53,7 @@ class Services:
         self.usage = UsageService(api, cache)
         self.support = SupportService(cache, self.orders)
         self.catalog = CatalogService(cache)
+        self.administration = AdministrationService(api)
 
     @property
     def status(self) -> Status:

@@ -32,6 +32,9 @@ class InvoicesService:
     def cached(self, *, limit: int = 100_000) -> list[dict[str, Any]]:
         return self._cache.list_records("invoices", limit=limit)
 
+    def cached_invoice(self, invoice_id: int) -> dict[str, Any] | None:
+        return self._cache.get_record("invoices", int(invoice_id))
+
     def organization_names(self, ids: list[Any]) -> dict[int, str]:
         out = {}
         for cid in ids:
