@@ -13,7 +13,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -170,7 +170,7 @@ class LiveSettings(BaseModel):
     # interest (provider: a new interest), order (provider: a binding order to activate),
     # proposal (customer: a fee proposal), contract (customer: contract activated),
     # invoice (customer: an invoice issued).
-    notify: list[NewsKind] = Field(default_factory=lambda: ["interest", "order", "proposal", "contract", "invoice"])
+    notify: list[NewsKind] = Field(default_factory=lambda: list(get_args(NewsKind)))
     toasts: bool = True  # false: only the count in the status line
 
 

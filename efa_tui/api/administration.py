@@ -50,7 +50,8 @@ async def issue_token(api: ApiClient, user_id: int, name: str, days: int, scope:
     resp = await api.request("POST", f"{user_path(user_id)}/tokens",
                              json={"name": name, "expires_in_days": days, "scope": scope},
                              headers={"Idempotency-Key": str(uuid.uuid4())})
-    return resp.data
+    token: dict[str, Any] = resp.data
+    return token
 
 
 async def revoke_token(api: ApiClient, token_id: int) -> None:

@@ -22,6 +22,7 @@ from textual.widgets import Button, DataTable, Static
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
 from ..domain.administration import ACCREDITED, MAX_TOKEN_DAYS, ROLES_BY_KIND, SUSPENDED, accreditation_step
+from ..services.administration import AdministrationService
 from ..text import clean
 from ..widgets.form import FormField
 from .base import AppModal, AppScreen
@@ -294,9 +295,9 @@ class AccreditationForm(FormScreen):
         return [FormField("reason", "admin.field.reason", kind="area", required=True)]
 
     def request(self, values: dict[str, Any]) -> Request:
-        write = self.session.services.administration.accreditation(self.org["id"], self.target, values["reason"])
-        label = i18n.t(f"admin.form.{self.target}", name=clean(self.org.get("short_name") or self.org.get("name")))
-        return Request(write, label, related=f"organization:{self.org['id']}")
+        return Request(AdministrationService.accreditation(self.org["id"], {"state": self.target, "reason": values["reason"]}),
+                       i18n.t(f"admin.form.{self.target}", name=clean(self.org.get("short_name") or self.org.get("name"))),
+                       related=f"organization:{self.org['id']}")
 
 
 class InhouseForm(FormScreen):
@@ -316,9 +317,9 @@ class InhouseForm(FormScreen):
                 FormField("inhouse_basis", "admin.field.basis", required=True, hint="admin.field.basis_hint")]
 
     def request(self, values: dict[str, Any]) -> Request:
-        write = self.session.services.administration.inhouse(self.org["id"], int(values["inhouse_operator_id"]),
-                                                             values["inhouse_basis"], self.etag)
-        return Request(write, i18n.t("admin.form.inhouse"), related=f"organization:{self.org['id']}")
+        changes = {"inhouse_operator_id": int(values["inhouse_operator_id"]), "inhouse_basis": values["inhouse_basis"]}
+        return Request(AdministrationService.patch_organization(self.org["id"], changes, self.etag),
+                       i18n.t("admin.form.inhouse"), related=f"organization:{self.org['id']}")
 
 
 def _email_check(value: str) -> str | None:
@@ -344,9 +345,10 @@ class UserForm(FormScreen):
                 FormField("admin", "admin.field.admin", kind="switch")]
 
     def request(self, values: dict[str, Any]) -> Request:
-        write = self.session.services.administration.new_user(self.org["id"], values["name"], values["email"].strip(),
-                                                              values["role"], bool(values.get("admin")))
-        return Request(write, i18n.t("admin.form.user_label", name=values["name"]), related=f"organization:{self.org['id']}")
+        return Request(AdministrationService.create_user(self.org["id"], {
+                           "name": values["name"], "email": values["email"].strip(), "role": values["role"],
+                           "admin": bool(values.get("admin"))}),
+                       i18n.t("admin.form.user_label", name=values["name"]), related=f"organization:{self.org['id']}")
 
 
 class TokensScreen(AppScreen):

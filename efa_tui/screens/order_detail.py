@@ -140,7 +140,9 @@ def timeline(events: list[dict[str, Any]], offline: bool) -> Text:
 
 
 class OrderScreen(AppScreen):
-    DATA_KINDS = frozenset(("outbox",))  # The outbox part follows the outbox: a queued step delivered, or refused, shows at once.
+    # The outbox part follows the outbox (a queued step delivered, or refused, shows at once); a
+    # newer version of the order (someone else moved it) is shown in place.
+    DATA_KINDS = frozenset(("orders", "outbox"))
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "key.back", id="order.back"),
         *(Binding(key, f"step('{action}')", label, id=f"order.{action}") for action, (key, label) in STEP_KEYS.items()),
@@ -173,9 +175,6 @@ class OrderScreen(AppScreen):
     def compose(self) -> ComposeResult:
         yield VerticalScroll(Static(id="order-head"), Static(id="order-steps"), Static(id="order-outbox"),
                              Static(id="order-body"), Static(id="order-timeline"), id="order")
-
-    def data_synced(self) -> None:
-        self.run_worker(self._show_outbox(), group="order-outbox")
 
     def on_mount(self) -> None:
         self.show()
@@ -232,7 +231,9 @@ class OrderScreen(AppScreen):
         self.reload()
 
     def data_synced(self) -> None:
-        """Called by the app after a sync brought changes (the live event stream, or r)."""
+        """A sync, the live event stream or a write changed orders or the outbox: the outbox part
+        at once, and the order in place when the cache has a newer version."""
+        self.run_worker(self._show_outbox(), group="order-outbox")
         self._reload_if_newer()
 
     @work(exclusive=True, group="order-newer", exit_on_error=False)

@@ -87,7 +87,7 @@ class RefuseNul:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send, field: str):
-        problem = problems.ApiProblem(422, "text must not contain the NUL character (U+0000)", type="validation",
+        problem = ApiProblem(422, "text must not contain the NUL character (U+0000)", type="validation",
                              errors=[{"field": field, "message": "contains U+0000", "code": "nul_character"}])
         body = json.dumps(problem.body()).encode()
         await send({"type": "http.response.start", "status": 422,

@@ -1,13 +1,9 @@
-"""Verwaltung: organisations' accreditation and in-house relationship, users, tokens and the
-audit log — read live from the server (who may do what now is never taken from a cache).
-
-Changes to organisations and users are ``Write``s like every form's (the outbox, one outcome);
-a new token is not: its answer holds the secret, which must never rest on disk.
-"""
+"""Administration (Verwaltung): organisations, users, tokens and the audit log, read and changed
+directly on the server (a token's secret must never rest in the outbox); the paths live in
+``api/administration.py``."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from ..api import administration as wire
@@ -18,43 +14,37 @@ class AdministrationService:
     def __init__(self, api: Any):
         self._api = api
 
-    async def _ready(self) -> Any:
-        await asyncio.to_thread(self._api.get)
-        return self._api.get()
-
     async def organizations(self) -> list[dict[str, Any]]:
-        return await wire.organizations(await self._ready())
+        return await wire.organizations(self._api)
 
     async def organization(self, org_id: int) -> tuple[dict[str, Any], str]:
-        """The organisation and its ETag (for an If-Match edit)."""
-        return await wire.organization(await self._ready(), org_id)
+        return await wire.organization(self._api, org_id)
 
     async def users(self, org_id: int) -> list[dict[str, Any]]:
-        return await wire.users(await self._ready(), org_id)
+        return await wire.users(self._api, org_id)
 
     async def tokens(self, user_id: int) -> list[dict[str, Any]]:
-        return await wire.tokens(await self._ready(), user_id)
+        return await wire.tokens(self._api, user_id)
 
     async def issue_token(self, user_id: int, name: str, days: int, scope: str) -> dict[str, Any]:
-        return await wire.issue_token(await self._ready(), user_id, name, days, scope)
+        return await wire.issue_token(self._api, user_id, name, days, scope)
 
     async def revoke_token(self, token_id: int) -> None:
-        await wire.revoke_token(await self._ready(), token_id)
+        await wire.revoke_token(self._api, token_id)
 
-    async def audit(self, organization_id: int | None = None) -> list[dict[str, Any]]:
-        return await wire.audit(await self._ready(), organization_id)
+    async def audit(self, organization_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        return await wire.audit(self._api, organization_id, limit)
 
-    @staticmethod
-    def accreditation(org_id: int, state: str, reason: str) -> Write:
-        return Write("organization.accreditation", "POST", wire.accreditation_path(org_id),
-                     {"state": state, "reason": reason})
+    # --- writes through the outbox --------------------------------------------------------------
 
     @staticmethod
-    def inhouse(org_id: int, operator_id: int, basis: str, etag: str) -> Write:
-        return Write("organization.patch", "PATCH", wire.organization_path(org_id),
-                     {"inhouse_operator_id": operator_id, "inhouse_basis": basis}, if_match=etag)
+    def accreditation(org_id: int, body: dict[str, Any]) -> Write:
+        return Write("organization.accreditation", "POST", wire.accreditation_path(org_id), body)
 
     @staticmethod
-    def new_user(org_id: int, name: str, email: str, role: str, admin: bool) -> Write:
-        return Write("user.create", "POST", wire.users_path(org_id),
-                     {"name": name, "email": email, "role": role, "admin": admin})
+    def patch_organization(org_id: int, changes: dict[str, Any], if_match: str | None) -> Write:
+        return Write("organization.patch", "PATCH", wire.organization_path(org_id), changes, if_match)
+
+    @staticmethod
+    def create_user(org_id: int, body: dict[str, Any]) -> Write:
+        return Write("user.create", "POST", wire.users_path(org_id), body)
