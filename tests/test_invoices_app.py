@@ -222,11 +222,7 @@ async def test_operator_billing_run_previews_confirms_with_the_totals_and_shows_
 
 def _activate_contract(base: str, db_url: str, start: date) -> None:
     import uuid
-    from datetime import datetime
 
-    from sqlalchemy import create_engine
-
-    from efa_tui.server import db
 
     def hdr(who):
         return auth(who, **{"Idempotency-Key": str(uuid.uuid4())})

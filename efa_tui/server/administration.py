@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ..domain.administration import MAX_TOKEN_DAYS
-from . import changes as change_log
 from . import changes, db
+from . import changes as change_log
 from .auth import User, new_token, token_digest
 from .http import iso
 
