@@ -378,3 +378,26 @@ def test_review_is_recorded_and_visible_to_the_operator(client):
     as_bool = client.post(f"/invoices/{invoice['id']}/review", json={"action": "dispute", "line_ids": [True], "reason": "x"},
                           headers=auth("customer"))
     assert as_bool.status_code == 422, "a boolean is never a line id"
+
+
+def test_a_partial_credit_note_on_a_partly_paid_invoice_is_set_off_against_what_is_open(client):
+    """Half paid, then a small partial credit: set off whole against the open half, nothing
+    refunded — what was paid counts against the invoice, not against the credit (the server
+    refuses credits beyond the open amount, so a refund arises only from a cancelled paid invoice)."""
+    from decimal import Decimal
+
+    from efa_tui.server.billing import de_num
+
+    invoices = client.get("/invoices", params={"limit": 1000}, headers=auth("operator")).json()["items"]
+    invoice = next(i for i in invoices if i["status"] == "issued" and i["kind"] == "invoice" and not i["overdue"])
+    half = (Decimal(invoice["gross"]) / 2).quantize(Decimal("0.01"))
+    paid = client.post(f"/invoices/{invoice['id']}/payments", headers=_hdr(),
+                       json={"value_date": invoice["issue_date"], "amount": str(half), "bank_reference": "RE teilweise"})
+    assert paid.status_code in (200, 201), paid.text
+    line = client.get(f"/invoices/{invoice['id']}", headers=auth("operator")).json()["lines"][0]
+    credit = client.post(f"/invoices/{invoice['id']}/credit-notes", headers=_hdr(),
+                         json={"line_id": line["id"], "net": "10.00", "reason": "Teilgutschrift nach Teilzahlung"})
+    assert credit.status_code == 201, credit.text
+    xml = client.get(f"/invoices/{credit.json()['id']}/xrechnung", headers=auth("operator")).content.decode()
+    assert f"{de_num(Decimal(credit.json()['gross']))} € werden mit der offenen Forderung" in xml
+    assert "bereits gezahlt" not in xml

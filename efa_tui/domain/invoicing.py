@@ -107,10 +107,13 @@ class CreditNoteSettlement:
     refund: Decimal  # refunded by the operator (what was paid on the invoice already)
 
 
-def credit_note_settlement(credit_gross: Decimal, paid_on_invoice: Decimal = ZERO) -> CreditNoteSettlement:
+def credit_note_settlement(credit_gross: Decimal, open_on_invoice: Decimal) -> CreditNoteSettlement:
     """The one rule for a credit note's payment part: no payment instruction to the customer
-    (no seller IBAN); the credit is set off against the invoice, what was paid is refunded.
+    (no seller IBAN); the credit is set off against what is still open on the invoice it refers
+    to, and only what exceeds that (the customer paid it already) is refunded by the operator.
 
-    ``paid_on_invoice``: what the customer has paid on the cancelled invoice so far."""
-    refund = min(max(paid_on_invoice, ZERO), credit_gross)
-    return CreditNoteSettlement(CLEARING_BETWEEN_PARTNERS, credit_gross - refund, refund)
+    ``open_on_invoice``: the invoice's gross less what was paid and credited before this note —
+    a partial credit of 200 on an invoice of 1.000 with 500 paid is set off whole (500 open), a
+    full cancellation of it sets off 500 and refunds 500."""
+    offset = min(max(open_on_invoice, ZERO), credit_gross)
+    return CreditNoteSettlement(CLEARING_BETWEEN_PARTNERS, offset, credit_gross - offset)

@@ -376,6 +376,21 @@ def credit_note(conn: Connection, invoice, now) -> int:
 # --- the XRechnung content of a stored invoice ------------------------------------------------------
 
 
+def _open_before(conn: Connection, credit_note, invoice) -> Decimal:
+    """What was open on ``invoice`` when ``credit_note`` was issued: its gross less the payments
+    booked until then and the credit notes issued on it before (so the document never changes
+    afterwards). An invoice marked paid before payments were booked one by one counts as paid whole."""
+    pay, inv = db.invoice_payments, db.invoices
+    paid = conn.execute(select(func.coalesce(func.sum(pay.c.amount), 0)).where(
+        pay.c.invoice_id == credit_note.cancels_invoice_id, pay.c.recorded_at <= credit_note.created_at)).scalar_one()
+    if not paid and invoice.paid_at is not None and invoice.paid_at <= credit_note.created_at:
+        paid = invoice.gross
+    credited = conn.execute(select(func.coalesce(func.sum(inv.c.gross), 0)).where(
+        inv.c.cancels_invoice_id == credit_note.cancels_invoice_id, inv.c.kind == "credit_note",
+        inv.c.id < credit_note.id)).scalar_one()
+    return Decimal(invoice.gross) - Decimal(paid) - Decimal(credited)
+
+
 def document(conn: Connection, invoice_id: int) -> InvoiceDocument:
     """The XRechnung content of an invoice or credit note, from the database."""
     inv = db.invoices
@@ -403,11 +418,11 @@ def document(conn: Connection, invoice_id: int) -> InvoiceDocument:
             payment_means_code=CREDIT_TRANSFER_SEPA,
             note=f"Jahresrechnung {row.year} über die im EfA-Marktplatz bestellten Leistungen",
         )
-    cancelled = conn.execute(select(inv.c.number, inv.c.issue_date, inv.c.paid_at).where(inv.c.id == row.cancels_invoice_id)).one()
+    cancelled = conn.execute(select(inv.c.number, inv.c.issue_date, inv.c.paid_at, inv.c.gross)
+                             .where(inv.c.id == row.cancels_invoice_id)).one()
     # The domain's rule: a credit note is a settlement note, never a payment instruction to the
-    # customer. What the customer paid on the invoice already is refunded by the operator.
-    paid = Decimal(row.gross) if cancelled.paid_at else ZERO
-    settle = credit_note_settlement(Decimal(row.gross), paid)
+    # customer; it is set off against what was open when it was issued, the rest refunded.
+    settle = credit_note_settlement(Decimal(row.gross), _open_before(conn, row, cancelled))
     text = f"Keine Zahlung durch den Rechnungsempfänger: Gutschrift zur Rechnung {cancelled.number} vom {de_date(cancelled.issue_date)}."
     if settle.offset:
         text += f" {de_num(settle.offset)} € werden mit der offenen Forderung aus dieser Rechnung verrechnet."
