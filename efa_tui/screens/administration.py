@@ -218,8 +218,10 @@ class OrganizationScreen(AppScreen):
                                       reason=clean(acc.get("reason") or "")), style="dim")
         operator = next((clean(op.get("name")) for op in self.operators if op["id"] == o.get("inhouse_operator_id")),
                         str(o.get("inhouse_operator_id") or ""))
-        text.append("\n" + (i18n.t("admin.inhouse.with", operator=operator, basis=clean(o.get("inhouse_basis") or "–"))
-                            if o.get("inhouse_operator_id") else i18n.t("admin.inhouse.none")))
+        if o.get("inhouse_operator_id"):
+            text.append("\n" + i18n.t("admin.inhouse.with", operator=operator, basis=clean(o.get("inhouse_basis") or "–")))
+        elif o.get("kind") == "customer":  # only customers order: the relationship matters for them alone
+            text.append("\n" + i18n.t("admin.inhouse.none"))
         text.append("\n" + i18n.t("admin.users", n=len(self.users)), style="bold")
         return text
 
