@@ -124,6 +124,30 @@ async def test_a_write_reaches_a_listener_and_resumes_without_gaps(live_server):
     assert all(a.id < b.id for a, b in zip(events, events[1:-1], strict=False))
 
 
+async def test_a_partial_payment_and_a_partial_credit_note_reach_the_customer(live_server):
+    """The operator books part of a payment and credits part of a line: the customer's stream
+    carries both (its invoice list shows the open amount change without a key press)."""
+    async with listening(live_server, "customer", None) as customer:
+        await until(customer, lambda e: e.name == "ready")
+
+        def operator_books() -> tuple[int, int]:
+            with sync_http(live_server) as http:
+                invoice = http.get("/invoices", params={"status": "issued", "kind": "invoice", "limit": 1},
+                                   headers=auth("customer")).json()["items"][0]
+                paid = http.post(f"/invoices/{invoice['id']}/payments", headers=auth("operator"), json={
+                    "value_date": invoice["issue_date"], "amount": "1.00", "bank_reference": "RE Teil"})
+                assert paid.status_code == 201, paid.text
+                line = http.get(f"/invoices/{invoice['id']}", headers=auth("customer")).json()["lines"][0]
+                credit = http.post(f"/invoices/{invoice['id']}/credit-notes", headers=auth("operator"),
+                                   json={"line_id": line["id"], "net": "1.00", "reason": "Teilgutschrift"})
+                assert credit.status_code == 201, credit.text
+                return invoice["id"], credit.json()["id"]
+
+        invoice_id, credit_id = await asyncio.to_thread(operator_books)
+        await until(customer, is_change("invoice", invoice_id, "paid"))
+        await until(customer, is_change("invoice", credit_id, "issued"))
+
+
 async def test_a_customer_hears_nothing_of_another_organisation(live_server):
     """Every kind of change, made for customer 1 (and one public one): customer 2's stream has
     only the public catalog and directory, staff's has it all."""

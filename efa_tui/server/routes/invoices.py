@@ -444,6 +444,7 @@ def post_payment(request: Request, invoice_id: IdPath, body: PaymentIn, user: An
     def work(conn: Connection) -> Response:
         row = load(conn, user, invoice_id)
         _record_payment(conn, user, row, body.value_date, body.amount, body.bank_reference)
+        change_log.record(conn, "invoice", row.id, "paid")  # partly or in full: the customer hears of it
         return _item(conn, user, row.id, status=201)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
@@ -556,6 +557,8 @@ def post_credit_note(request: Request, invoice_id: IdPath, body: CreditNoteIn, u
         if gross == open_ and paid > 0:  # the rest was paid: nothing is open any more
             values = {"status": "paid", "paid_at": now}
         conn.execute(update(inv).where(inv.c.id == row.id).values(version=row.version + 1, updated_at=now, **values))
+        change_log.record(conn, "invoice", row.id, "credited")
+        change_log.record(conn, "invoice", credit_id, "issued")
         return _item(conn, user, credit_id, status=201)
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
