@@ -350,6 +350,8 @@ def test_matrix_covers_every_operation(client: TestClient) -> None:
         for name, short in ids.items():
             path = path.replace("{" + name + "}", "{" + short + "}")
         normalised.add((method, path))
+    # The event stream never ends, so it has no row here: tests/test_events.py checks who hears what.
+    normalised.discard(("GET", "/events"))
     assert normalised == {(m, p) for m, p, *_ in MATRIX}
 
 

@@ -98,6 +98,15 @@ class Address(ApiModel):
     country: Text = ""
 
 
+class Accreditation(ApiModel):
+    """An organisation's standing at the marketplace: applied, accredited or suspended, by whom, when, why."""
+
+    state: str = "accredited"
+    at: datetime | None = None
+    by: Text | None = None
+    reason: Text | None = None
+
+
 class Organization(ApiModel):
     id: int
     key: Text = ""
@@ -118,8 +127,18 @@ class Organization(ApiModel):
     customer_type: str | None = None
     inhouse_operator_id: int | None = None
     inhouse: bool = False
+    inhouse_basis: Text | None = None  # what the in-house relationship rests on
+    population_date: date | None = None  # the reference date of ``population``
+    accreditation: Accreditation = Field(default_factory=lambda: Accreditation())
     version: int = 0
     updated_at: datetime | None = None
+
+
+class TokenInfo(ApiModel):
+    """The token a request was made with: its id and scope (read or write)."""
+
+    id: int | None = None
+    scope: str = "write"
 
 
 class Me(ApiModel):
@@ -127,9 +146,12 @@ class Me(ApiModel):
     name: Text = ""
     email: Text = ""
     role: Text = ""  # customer, provider, support, operator
+    admin: bool = False  # manages its organisation's users
+    token: TokenInfo = Field(default_factory=TokenInfo)
     organization: Organization
     can_order: bool = False
     can_order_reason: str | None = None  # why not, when can_order is false
+    can_order_reason_de: str | None = None
 
 
 class Order(ApiModel):
