@@ -376,6 +376,12 @@ class CacheFile:
                         if conn.in_transaction:
                             conn.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
+                if not attempt and "no such table" in str(exc) and self._shared is None:
+                    # A reset in another thread moved the file aside and has not yet made the new
+                    # one's tables: wait until it has (it holds the lock for both), then read again.
+                    with self._lock:
+                        pass
+                    continue
                 if attempt or not _is_corruption(exc) or self._shared is not None:
                     raise
                 self._recover(exc, epoch)
