@@ -113,26 +113,29 @@ def test_a_stalled_body_is_answered_408_and_closed(guarded: str) -> None:
 
 
 def test_a_trickling_body_is_cut_by_the_whole_body_deadline(guarded: str) -> None:
+    """One byte every 0.5 s: each piece in time, the whole never. The server answers 408 and
+    closes; the client sees the answer or, when the close reset its buffer first, the close —
+    either way within the deadline (body_timeout 2 s here), never a connection held open."""
     host, port = guarded.removeprefix("http://").split(":")
+    answer, closed = b"", False
+    start = time.monotonic()
     with socket.create_connection((host, int(port)), timeout=20) as s:
         s.sendall(b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer demo-customer\r\n"
                   b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
-        answer = b""
-        start = time.monotonic()
-        while time.monotonic() - start < 15:
+        while time.monotonic() - start < 15 and not answer and not closed:
             try:
-                s.sendall(b" ")  # one byte every 0.5 s: each chunk in time, the whole never
-            except OSError:
-                break
-            s.settimeout(0.5)
-            try:
+                s.sendall(b" ")
+                s.settimeout(0.5)
                 chunk = s.recv(65536)
-                if chunk:
-                    answer += chunk
-                    break
             except TimeoutError:
                 continue
-    assert answer.startswith(b"HTTP/1.1 408")
+            except OSError:
+                closed = True
+                break
+            answer, closed = answer + chunk, not chunk
+    elapsed = time.monotonic() - start
+    assert answer.startswith(b"HTTP/1.1 408") or (closed and not answer), answer[:200]
+    assert elapsed < 15
 
 
 def test_wrong_tokens_are_rate_limited_per_address(client) -> None:
