@@ -255,19 +255,6 @@ def _new_contract(http, db_url: str, start: date, fees: dict | None = None) -> i
     return order["id"]
 
 
-def _order_dated(url: str, order_id: int, day: date) -> None:
-    """The history of an order bound on ``day`` (the order event and ordered_at alike)."""
-    from datetime import datetime
-
-    engine = create_engine(url)
-    at = datetime.combine(day, datetime.min.time())
-    with engine.begin() as conn:
-        conn.execute(db.orders.update().where(db.orders.c.id == order_id).values(ordered_at=at))
-        conn.execute(db.order_events.update().where(db.order_events.c.order_id == order_id,
-                                                    db.order_events.c.action == "order").values(at=at))
-    engine.dispose()
-
-
 def _lines_of(http, order_id: int, year: int, who: str = "customer2") -> list[dict]:
     out = []
     for inv in http.get("/invoices", params={"year": year}, headers=auth(who)).json()["items"]:
