@@ -93,7 +93,7 @@ async def test_support_finds_an_order_by_number_and_reads_its_trail(server, tmp_
         await settle(pilot)
         await pilot.press("enter")  # the order itself, in the app's order view
         await settle(pilot)
-        assert type(app.screen).__name__ == "OrderScreen" and app.screen.order["id"] == order["id"]
+        assert type(app.screen).__name__ == "OrderScreen" and app.screen.order.id == order["id"]
     assert f"GET /orders/{order['id']}/events" in methods
     assert all(m.startswith("GET ") for m in methods), methods
 
@@ -106,7 +106,7 @@ async def test_jump_to_an_order_by_number(server, tmp_path):
         await pilot.press("colon", *f"order {order['id']}", "enter")
         await settle(pilot)
         assert app.current_mode == "support"
-        assert type(app.screen).__name__ == "OrderScreen" and app.screen.order["id"] == order["id"]
+        assert type(app.screen).__name__ == "OrderScreen" and app.screen.order.id == order["id"]
 
 
 async def test_search_across_organisations_by_name_state_and_dates(server, tmp_path):

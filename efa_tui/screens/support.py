@@ -20,6 +20,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Input, Select, Static
 
 from .. import formatting, i18n
+from ..api.models import OrderEvent
 from ..store import record_search
 from ..store.record_search import RecordQuery
 from ..text import clean
@@ -247,7 +248,7 @@ class TrailScreen(AppScreen):
         super().__init__(**kwargs)
         self.session = session
         self.order = order
-        self.events: list[dict[str, Any]] = []
+        self.events: list[OrderEvent] = []
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="trail"):
@@ -278,10 +279,10 @@ class TrailScreen(AppScreen):
 
     def action_raw(self) -> None:
         self.app.push_screen(RecordScreen(i18n.t("support.raw.trail", id=self.order.get("id")),
-                                          {"order": self.order, "events": self.events}))
+                                          {"order": self.order, "events": [e.model_dump(mode="json") for e in self.events]}))
 
 
-def trail_text(events: list[dict[str, Any]], *, offline: bool = False) -> Text:
+def trail_text(events: list[OrderEvent], *, offline: bool = False) -> Text:
     text = Text()
     if offline:
         text.append(i18n.t("support.trail.offline") + "\n\n", style="yellow")
@@ -289,18 +290,18 @@ def trail_text(events: list[dict[str, Any]], *, offline: bool = False) -> Text:
         text.append(i18n.t("support.trail.empty"), style="dim")
         return text
     for e in events:
-        actor = e.get("actor") or {}
-        text.append(formatting.moment(e.get("at")), style="bold")
+        actor = e.actor
+        text.append(formatting.moment(e.at), style="bold")
         text.append("  ")
-        source = i18n.t(f"support.state.{e['from_state']}") if e.get("from_state") else "–"
-        target = i18n.t(f"support.state.{e.get('to_state')}")
+        source = i18n.t(f"support.state.{e.from_state}") if e.from_state else "–"
+        target = i18n.t(f"support.state.{e.to_state}")
         text.append(f"{source} → {target}", style="bold")
-        text.append(f"  ({clean(e.get('action'))})\n", style="dim")
-        role = actor.get("role")
-        text.append(f"    {clean(actor.get('name'))}")
+        text.append(f"  ({clean(e.action)})\n", style="dim")
+        role = actor.role
+        text.append(f"    {clean(actor.name)}")
         text.append(f" · {i18n.t('role.' + role)}" if role in ("customer", "provider", "support", "operator") else "")
-        text.append(f" · {clean(actor.get('organization'))}\n" if actor.get("organization") else "\n")
-        if e.get("note"):
-            text.append("    " + clean(e.get("note"), multiline=True).replace("\n", "\n    ") + "\n", style="italic")
+        text.append(f" · {clean(actor.organization)}\n" if actor.organization else "\n")
+        if e.note:
+            text.append("    " + clean(e.note, multiline=True).replace("\n", "\n    ") + "\n", style="italic")
         text.append("\n")
     return text

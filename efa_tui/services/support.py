@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..api.models import OrderEvent
 from ..store import record_search
 from ..store.cache import Cache
 from ..store.record_search import RecordQuery
@@ -21,6 +22,6 @@ class SupportService:
         """The matching records, newest first (local: call in a thread)."""
         return record_search.find(self._cache, query, limit=limit)
 
-    async def trail(self, order_id: int) -> Read[list[dict[str, Any]]]:
+    async def trail(self, order_id: int) -> Read[list[OrderEvent]]:
         """Every event of one order; offline the trail as last read on this machine."""
         return await self._orders.events(order_id)
