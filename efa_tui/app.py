@@ -24,7 +24,7 @@ from textual.widgets import Footer
 
 from . import THEMES, areas, formatting, i18n
 from .api.errors import ApiError, Unreachable
-from .api.models import Order
+from .api.models import Invoice, Order, as_invoice, as_order
 from .commands import JumpProvider
 from .screens.base import AppModal, AppScreen
 from .screens.catalog import CatalogScreen
@@ -33,7 +33,6 @@ from .screens.help import HelpScreen, binding_rows
 from .screens.jump import JumpScreen, parse_jump
 from .screens.localize import localize_bindings
 from .services import DataChanged
-from .services.orders import as_order
 from .session import Session
 from .store.backend import Status
 from .store.live import Batch, Live, News
@@ -538,13 +537,17 @@ class EfaApp(App):
             self.switch_mode("orders")
         self.push_screen(OrderScreen(self.session, record))
 
-    def open_invoice(self, invoice: dict[str, Any]) -> None:
+    def open_invoice(self, invoice: Invoice | dict[str, Any]) -> None:
+        """One invoice in full (JSON from a search hit or news becomes the typed record here)."""
         from .screens.invoice_detail import InvoiceScreen
 
+        record = as_invoice(invoice)
+        if record is None:
+            return
         self._leave_forms()
         if self.current_mode not in ("invoices", "support"):
             self.switch_mode("invoices")
-        self.push_screen(InvoiceScreen(self.session, invoice))
+        self.push_screen(InvoiceScreen(self.session, record))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         role = (self._me or {}).get("role")

@@ -17,10 +17,9 @@ from textual.widgets import Button, Checkbox, Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError
-from ..api.models import Fees, Order, OrderEvent
+from ..api.models import Fees, Order, OrderEvent, as_order
 from ..domain.orders import Action, allowed_actions, contract_phase
 from ..services import Conflict, Done, Queued
-from ..services.orders import as_order
 from ..services.writes import PENDING
 from ..text import clean
 from .base import AppScreen

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..api import routes
 from ..api.errors import ApiError, Unreachable
-from ..api.models import Order, OrderEvent
+from ..api.models import Order, OrderEvent, as_order
 from ..store.cache import Cache
 from ..store.changes import Changes, DataChanged
 from ..store.outbox import NEEDS_ATTENTION, PENDING, OutboxItem
@@ -26,14 +26,6 @@ class OrderDetail:
     etag: str | None = None  # of this version, as the server sent it (None offline)
     events: list[OrderEvent] = field(default_factory=list)
 
-
-def as_order(record: Any) -> Order | None:
-    """An order from JSON (the cache's, a write's answer); None when it is not one."""
-    if isinstance(record, Order):
-        return record
-    if isinstance(record, dict) and isinstance(record.get("id"), int):
-        return Order.model_validate(record)
-    return None
 
 
 class OrdersService:
