@@ -115,13 +115,13 @@ async def test_search_across_organisations_by_name_state_and_dates(server, tmp_p
         screen = await open_support(pilot)
         await type_in(pilot, screen, "organisation", "hamburg")
         found = list(screen.records.values())
-        assert found and all("hamburg" in o["customer"]["name"].lower() or "hamburg" in o["provider"]["name"].lower()
+        assert found and all("hamburg" in o.customer.name.lower() or "hamburg" in o.provider.name.lower()
                              for o in found)
         customers = {o["customer"]["name"] for o in app.cache.list_records("orders", limit=10_000)}
         assert len(customers) > 1  # the cache holds other organisations too; the filter narrowed it
         screen.query_one("#support-state").value = "active"
         await settle(pilot)
-        assert screen.records and all(o["state"] == "active" for o in screen.records.values())
+        assert screen.records and all(o.state == "active" for o in screen.records.values())
         await type_in(pilot, screen, "since", "31.12.2099")
         assert screen.records == {}
         await type_in(pilot, screen, "since", "31.13.2026")
@@ -154,7 +154,7 @@ def test_record_search_headless(tmp_path):
     cache.upsert_records("orders", orders)
     try:
         def ids(**q):
-            return [o["id"] for o in record_search.find(cache, RecordQuery(**q))]
+            return [o.id for o in record_search.find(cache, RecordQuery(**q))]
 
         assert ids(number="#2") == [2] and ids(number="x") == [] and ids(number="3") == []
         assert ids(organisation="MÜNCHEN") == [1] and ids(organisation="dataport") == [2]

@@ -10,8 +10,6 @@ they are instant and work offline; the trail is read from the server.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,9 +18,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Input, Select, Static
 
 from .. import formatting, i18n
-from ..api.models import OrderEvent
+from ..api.models import Invoice, Order, OrderEvent
 from ..store import record_search
-from ..store.record_search import RecordQuery
+from ..store.record_search import Found, RecordQuery
 from ..text import clean
 from .base import AppScreen
 from .records import RecordScreen
@@ -30,8 +28,8 @@ from .records import RecordScreen
 FILTERS = ("number", "organisation", "offering", "since", "until")
 
 
-def state_text(kind: str, record: dict[str, Any]) -> str:
-    value = record.get("status") if kind == "invoices" else record.get("state")
+def state_text(record: Found) -> str:
+    value = record.status if isinstance(record, Invoice) else record.state
     return i18n.t(f"support.state.{value}") if value else "–"
 
 
@@ -57,7 +55,7 @@ class SupportScreen(AppScreen):
         self.session = session
         self.kind = "orders"
         self._asked: RecordQuery | None = None
-        self.records: dict[int, dict[str, Any]] = {}
+        self.records: dict[int, Found] = {}
 
     # --- building ---------------------------------------------------------------------------------
 
@@ -165,31 +163,30 @@ class SupportScreen(AppScreen):
         found = self.session.services.support.find(q)
         self.app.call_from_thread(self._show, q, found)
 
-    def _show(self, q: RecordQuery, found: list[dict[str, Any]]) -> None:
+    def _show(self, q: RecordQuery, found: list[Found]) -> None:
         if q is not self._asked:
             return  # the answer to an earlier question, finished late: a newer one is on its way
         table = self.table
         table.clear()
-        self.records = {int(r["id"]): r for r in found}
+        self.records = {r.id: r for r in found}
         for r in found:
-            if q.kind == "orders":
-                table.add_row(Text(f"#{clean(r.get('id'))}"), Text(clean((r.get("customer") or {}).get("name")), no_wrap=True,
-                                                                   overflow="ellipsis"),
-                              Text(clean((r.get("offering") or {}).get("title")), no_wrap=True, overflow="ellipsis"),
-                              Text(clean(state_text("orders", r))), formatting.day(r.get("created_at")), key=str(r["id"]))
+            customer = clean(r.customer.name if r.customer else "")
+            if isinstance(r, Order):
+                table.add_row(Text(f"#{r.id}"), Text(customer, no_wrap=True, overflow="ellipsis"),
+                              Text(clean(r.offering.title if r.offering else ""), no_wrap=True, overflow="ellipsis"),
+                              Text(clean(state_text(r))), formatting.day(r.created_at), key=str(r.id))
             else:
                 # DataTable reads a plain str as markup: every cell from the server is Text.
-                table.add_row(Text(clean(r.get("number"))), Text(clean((r.get("customer") or {}).get("name")), no_wrap=True,
-                                                                 overflow="ellipsis"),
-                              Text(formatting.money(r.get("gross")), justify="right"), Text(clean(state_text("invoices", r))),
-                              formatting.day(r.get("issue_date")), key=str(r["id"]))
+                table.add_row(Text(clean(r.number)), Text(customer, no_wrap=True, overflow="ellipsis"),
+                              Text(formatting.money(r.gross), justify="right"), Text(clean(state_text(r))),
+                              formatting.day(r.issue_date), key=str(r.id))
         message = "support.count_all" if q.empty else "support.count"
         self.query_one("#support-count", Static).update(
             Text(i18n.t(message, n=formatting.number(len(found)), kind=i18n.t(f"support.kind.{q.kind}"))))
 
     # --- acting on a result (reading only) ------------------------------------------------------------
 
-    def selected(self) -> dict[str, Any] | None:
+    def selected(self) -> Found | None:
         table = self.table
         if table.row_count == 0:
             self.notify(i18n.t("support.none_selected"), severity="warning")
@@ -202,7 +199,7 @@ class SupportScreen(AppScreen):
         record = self.selected()
         if record is None:
             return
-        if self.kind == "orders":
+        if isinstance(record, Order):
             self.efa.open_order(record)
         else:
             self.efa.open_invoice(record)
@@ -212,14 +209,14 @@ class SupportScreen(AppScreen):
             self.notify(i18n.t("support.trail_orders_only"), severity="warning")
             return
         record = self.selected()
-        if record is not None:
+        if isinstance(record, Order):
             self.app.push_screen(TrailScreen(self.session, record))
 
     def action_raw(self) -> None:
         record = self.selected()
         if record is not None:
-            title = f"#{record.get('id')}" if self.kind == "orders" else clean(record.get("number"))
-            self.app.push_screen(RecordScreen(i18n.t(f"support.raw.{self.kind}", id=title), record))
+            title = clean(record.number) if isinstance(record, Invoice) else f"#{record.id}"
+            self.app.push_screen(RecordScreen(i18n.t(f"support.raw.{self.kind}", id=title), record.model_dump(mode="json")))
 
     def action_toggle_kind(self) -> None:
         select = self.query_one("#support-kind", Select)
@@ -244,7 +241,7 @@ class TrailScreen(AppScreen):
     TrailScreen #trail { padding: 0 1; }
     """
 
-    def __init__(self, session, order: dict[str, Any], **kwargs):
+    def __init__(self, session, order: Order, **kwargs):
         super().__init__(**kwargs)
         self.session = session
         self.order = order
@@ -258,11 +255,11 @@ class TrailScreen(AppScreen):
     def _head(self) -> Text:
         o = self.order
         text = Text()
-        text.append(i18n.t("support.trail.title", id=o.get("id")) + "\n", style="bold")
-        text.append(f"{clean((o.get('offering') or {}).get('title'))}\n")
-        text.append(f"{i18n.t('support.trail.customer')}: {clean((o.get('customer') or {}).get('name'))} · "
-                    f"{i18n.t('support.trail.provider')}: {clean((o.get('provider') or {}).get('name'))} · "
-                    f"{i18n.t('support.trail.state')}: {state_text('orders', o)}\n")
+        text.append(i18n.t("support.trail.title", id=o.id) + "\n", style="bold")
+        text.append(f"{clean(o.offering.title if o.offering else '')}\n")
+        text.append(f"{i18n.t('support.trail.customer')}: {clean(o.customer.name if o.customer else '')} · "
+                    f"{i18n.t('support.trail.provider')}: {clean(o.provider.name if o.provider else '')} · "
+                    f"{i18n.t('support.trail.state')}: {state_text(o)}\n")
         return text
 
     def on_mount(self) -> None:
@@ -271,15 +268,16 @@ class TrailScreen(AppScreen):
 
     @work(exclusive=True, group="trail", exit_on_error=False)
     async def load(self) -> None:
-        oid = int(self.order["id"])
+        oid = self.order.id
         # Offline: the trail as last read, if it was read on this machine before.
         read = await self.session.services.support.trail(oid)
         self.events, offline = read.value, read.offline
         self.query_one("#trail-events", Static).update(trail_text(self.events, offline=offline))
 
     def action_raw(self) -> None:
-        self.app.push_screen(RecordScreen(i18n.t("support.raw.trail", id=self.order.get("id")),
-                                          {"order": self.order, "events": [e.model_dump(mode="json") for e in self.events]}))
+        self.app.push_screen(RecordScreen(i18n.t("support.raw.trail", id=self.order.id),
+                                          {"order": self.order.model_dump(mode="json"),
+                                           "events": [e.model_dump(mode="json") for e in self.events]}))
 
 
 def trail_text(events: list[OrderEvent], *, offline: bool = False) -> Text:
