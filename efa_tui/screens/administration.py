@@ -92,6 +92,10 @@ class AdministrationScreen(AppScreen):
         self._columns(table)
         self.load()
 
+    def load_again(self, _answer: object = None) -> None:
+        """A form or screen over this one closed (whatever it answered): load again."""
+        self.load()
+
     @work(exclusive=True, group="admin-load", exit_on_error=False)
     async def load(self) -> None:
         head = self.query_one("#admin-head", Static)
@@ -128,7 +132,7 @@ class AdministrationScreen(AppScreen):
     def _open(self, event: DataTable.RowSelected) -> None:
         org = self.organizations.get(int(event.row_key.value or 0))
         if org is not None:
-            self.app.push_screen(OrganizationScreen(self.session, org), lambda _=None: self.load())
+            self.app.push_screen(OrganizationScreen(self.session, org), self.load_again)
 
     def action_audit(self) -> None:
         self.app.push_screen(AuditScreen(self.session, None))
@@ -179,6 +183,10 @@ class OrganizationScreen(AppScreen):
     @property
     def is_operator(self) -> bool:
         return _role_of(getattr(self.app, "me", None)) == "operator"
+
+    def load_again(self, _answer: object = None) -> None:
+        """A form or screen over this one closed (whatever it answered): load again."""
+        self.load()
 
     @work(exclusive=True, group="org-load", exit_on_error=False)
     async def load(self) -> None:
@@ -249,7 +257,7 @@ class OrganizationScreen(AppScreen):
             self.notify(refusal.de if i18n.current_language() == "de" else refusal.en, severity="warning")
             return
         self.keys_to_next_screen()
-        self.app.push_screen(AccreditationForm(self.session, self.org, target), lambda _=None: self.load())
+        self.app.push_screen(AccreditationForm(self.session, self.org, target), self.load_again)
 
     def action_accredit(self) -> None:
         self._step(ACCREDITED)
@@ -262,11 +270,11 @@ class OrganizationScreen(AppScreen):
             self.notify(i18n.t("admin.operator_only"), severity="warning")
             return
         self.keys_to_next_screen()
-        self.app.push_screen(InhouseForm(self.session, self.org, self.etag, self.operators), lambda _=None: self.load())
+        self.app.push_screen(InhouseForm(self.session, self.org, self.etag, self.operators), self.load_again)
 
     def action_new_user(self) -> None:
         self.keys_to_next_screen()
-        self.app.push_screen(UserForm(self.session, self.org), lambda _=None: self.load())
+        self.app.push_screen(UserForm(self.session, self.org), self.load_again)
 
     def action_tokens(self) -> None:
         user = self.selected_user()
@@ -459,7 +467,7 @@ class TokenForm(FormScreen):
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="error", timeout=10)
             if isinstance(exc, ApiError):
-                self.form.show_errors({e.get("field", ""): e.get("message", "") for e in (exc.errors or [])})
+                self.form.show_errors(exc.field_errors())
             return
         finally:
             self._sending = False
