@@ -40,7 +40,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "additionalProperties": True,
 }
 
-HEADERS = {
+HEADERS: dict[str, dict[str, Any]] = {
     "get": {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
             "description": "an ETag you hold: 304 when it is still current"},
     "patch": {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},

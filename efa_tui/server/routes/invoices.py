@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from ...domain.invoicing import invoice_totals, line_vat
+from ...domain.money import money_str
 from ...xrechnung.build import build_xrechnung
 from ...xrechnung.model import InvoiceDocument
 from .. import billing, db, idempotency
@@ -153,8 +154,8 @@ def load(conn: Connection, user: User, invoice_id: int):
     return row
 
 
-def _lines(conn: Connection, invoice_id: int) -> list:
-    return conn.execute(select(ln).where(ln.c.invoice_id == invoice_id).order_by(ln.c.position)).all()
+def _lines(conn: Connection, invoice_id: int) -> list[Any]:
+    return list(conn.execute(select(ln).where(ln.c.invoice_id == invoice_id).order_by(ln.c.position)).all())
 
 
 def _refs(conn: Connection, row) -> dict[int, str]:
@@ -240,8 +241,9 @@ def list_invoices(
         refs = dict(conn.execute(select(inv.c.id, inv.c.number).where(inv.c.id.in_(cancelled_ids))).all()) if cancelled_ids else {}
         # How many lines the customer disputed, so that a list can show "beanstandet" without the lines.
         ids = [r.id for r in rows]
-        disputed = dict(conn.execute(select(ln.c.invoice_id, func.count()).where(ln.c.invoice_id.in_(ids), ln.c.disputed_at.is_not(None))
-                                     .group_by(ln.c.invoice_id)).all()) if ids else {}
+        disputed: dict[int, int] = dict(conn.execute(select(ln.c.invoice_id, func.count())
+                                                     .where(ln.c.invoice_id.in_(ids), ln.c.disputed_at.is_not(None))
+                                                     .group_by(ln.c.invoice_id)).all()) if ids else {}
         money_states = amounts(conn, ids)
     today = db.utcnow().date()
     items = [{**serialize(r, today=today, refs=refs, money_state=money_states[r.id]), "disputed_lines": disputed.get(r.id, 0)}
@@ -425,7 +427,7 @@ def _record_payment(conn: Connection, user: User, row, value_date: date, amount:
                        "code": "too_early"})
     if amount > open_:
         errors.append({"field": "amount", "message": f"exceeds the open amount of {money(open_)} EUR", "code": "too_much",
-                       "open_amount": money(open_)})
+                       "open_amount": money_str(open_)})
     if errors:
         raise ApiProblem(422, "; ".join(f"{e['field']} {e['message']}" for e in errors), type="validation", errors=errors,
                          open_amount=money(open_))
@@ -472,12 +474,12 @@ def pay(request: Request, invoice_id: IdPath, user: Annotated[User, Depends(curr
 def _new_credit_note(conn: Connection, row, key: str, lines: list[dict[str, Any]], now: datetime) -> int:
     totals = invoice_totals((Decimal(x["net"]), Decimal(x["vat_rate"])) for x in lines)
     today = now.date()
-    credit_id = conn.execute(inv.insert().values(
+    credit_id = db.new_id(conn.execute(inv.insert().values(
         number=billing.take_number(conn, row.year), kind="credit_note", billing_key=key, customer_id=row.customer_id, issuer_id=row.issuer_id,
         year=row.year, period_start=row.period_start, period_end=row.period_end, issue_date=today, due_date=today,
         status="issued", net=totals.net, vat=totals.vat, gross=totals.gross, leitweg_id=row.leitweg_id,
         cancels_invoice_id=row.id, created_at=now, updated_at=now,
-    )).inserted_primary_key[0]
+    )))
     conn.execute(ln.insert(), [{**x, "invoice_id": credit_id} for x in lines])
     return credit_id
 
@@ -538,7 +540,7 @@ def post_credit_note(request: Request, invoice_id: IdPath, body: CreditNoteIn, u
             problems.append({"field": "net", "message": f"exceeds the line's net amount of {money(line.net)} EUR", "code": "too_much"})
         elif gross > open_:
             problems.append({"field": "net", "message": f"{money(gross)} EUR gross exceeds the open amount of {money(open_)} EUR",
-                             "code": "too_much", "open_amount": money(open_)})
+                             "code": "too_much", "open_amount": money_str(open_)})
         if problems:
             raise ApiProblem(422, problems[0]["message"], type="validation", errors=problems, open_amount=money(open_))
         now = db.utcnow()

@@ -74,7 +74,7 @@ def report(conn: Connection, user: User, body: UsageIn) -> tuple[int, int | None
         conn.execute(update(u).where(u.c.id == existing.id).values(cases=body.cases, reported_by=user.id, updated_at=now))
         return existing.id, existing.cases
     values = body.model_dump(exclude={"replaces"})
-    return conn.execute(u.insert().values(**values, reported_by=user.id, reported_at=now, updated_at=now)).inserted_primary_key[0], None
+    return db.new_id(conn.execute(u.insert().values(**values, reported_by=user.id, reported_at=now, updated_at=now))), None
 
 
 @router.post("", status_code=201, summary="Report cases of a per-case contract for a month (provider)",
