@@ -18,7 +18,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
-from . import changes, db, idempotency, openapi, problems
+from . import changes, db, idempotency, openapi, problems, schemas
 from .auth import FailedLogins
 from .hardening import RequestGuard
 from .http import PageCache
@@ -164,9 +164,10 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
                                              {"Retry-After": "5"})
         return Response(json.dumps({"status": "ready", "version": __version__, "schema": current}), media_type="application/json")
 
-    app.add_api_route(f"{API_PREFIX}/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness and database check")
+    app.add_api_route(f"{API_PREFIX}/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness and database check",
+                      response_model=schemas.Health)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
-    app.add_api_route(f"{API_PREFIX}/readyz", readyz, methods=["GET"], tags=["health"],
+    app.add_api_route(f"{API_PREFIX}/readyz", readyz, methods=["GET"], tags=["health"], response_model=schemas.Readiness,
                       summary="Readiness: database reachable and its schema at this release's revision")
     app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/openapi.json", lambda: app.openapi(), methods=["GET"], include_in_schema=False)

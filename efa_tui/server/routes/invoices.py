@@ -18,7 +18,7 @@ from ...domain.invoicing import invoice_totals, line_vat
 from ...domain.money import money_str
 from ...xrechnung.build import build_xrechnung
 from ...xrechnung.model import InvoiceDocument
-from .. import billing, db, idempotency
+from .. import billing, db, idempotency, schemas
 from .. import changes as change_log
 from ..auth import User, current_user, require_role
 from ..http import etag_of, iso, json_response, money
@@ -198,7 +198,7 @@ def _item(conn: Connection, user: User, invoice_id: int, request: Request | None
 SORTS = {"id": inv.c.id, "updated_at": inv.c.updated_at, "gross": inv.c.gross}
 
 
-@router.get("", summary="List invoices visible to you")
+@router.get("", response_model=schemas.InvoicePage, summary="List invoices visible to you")
 def list_invoices(
     request: Request,
     user: Annotated[User, Depends(current_user)],
@@ -251,7 +251,7 @@ def list_invoices(
     return json_response(request, {"items": items, "next_cursor": next_cursor})
 
 
-@router.get("/{invoice_id}", summary="One invoice with its lines")
+@router.get("/{invoice_id}", response_model=schemas.Invoice, summary="One invoice with its lines")
 def get_invoice(request: Request, invoice_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
     with db.reading(request.app.state.engine) as conn:
         return _item(conn, user, invoice_id, request)
@@ -269,7 +269,7 @@ def document(conn: Connection, invoice_id: int) -> InvoiceDocument:
 
 
 @router.get("/{invoice_id}/xrechnung", summary="The invoice as XRechnung 3.0 (CII XML)",
-            response_class=Response, responses={200: {"content": {"application/xml": {}}}})
+            response_class=Response, responses={200: schemas.XML})
 def get_xrechnung(request: Request, invoice_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
     with db.reading(request.app.state.engine) as conn:
         row = load(conn, user, invoice_id)
@@ -341,7 +341,7 @@ def _signoff_problem(row, lines: list, paid: Decimal, action: str) -> ApiProblem
 _LABEL = {"factual": "sachlich richtig", "arithmetic": "rechnerisch richtig"}
 
 
-@router.post("/{invoice_id}/review", summary="Record the invoice check (customer)",
+@router.post("/{invoice_id}/review", response_model=schemas.Invoice, summary="Record the invoice check (customer)",
              responses={409: {"description": "the step is not possible now (disputed-lines, confirmed, paid, …)"}})
 def review(request: Request, invoice_id: IdPath, body: ReviewIn, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "customer")
@@ -439,7 +439,7 @@ def _record_payment(conn: Connection, user: User, row, value_date: date, amount:
     conn.execute(update(inv).where(inv.c.id == row.id).values(version=row.version + 1, updated_at=now, **values))
 
 
-@router.post("/{invoice_id}/payments", status_code=201, summary="Record a payment, in full or in part (operator)")
+@router.post("/{invoice_id}/payments", response_model=schemas.Invoice, status_code=201, summary="Record a payment, in full or in part (operator)")
 def post_payment(request: Request, invoice_id: IdPath, body: PaymentIn, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "operator")
 
@@ -452,7 +452,7 @@ def post_payment(request: Request, invoice_id: IdPath, body: PaymentIn, user: An
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
 
-@router.post("/{invoice_id}/pay", summary="Mark an invoice paid: the whole open amount (operator)")
+@router.post("/{invoice_id}/pay", response_model=schemas.Invoice, summary="Mark an invoice paid: the whole open amount (operator)")
 def pay(request: Request, invoice_id: IdPath, user: Annotated[User, Depends(current_user)], body: PayIn | None = None) -> Response:
     require_role(user, "operator")
     body = body or PayIn()
@@ -488,7 +488,7 @@ class CancelIn(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-@router.post("/{invoice_id}/cancel", status_code=201, summary="Cancel an invoice with a credit note (operator)")
+@router.post("/{invoice_id}/cancel", response_model=schemas.Invoice, status_code=201, summary="Cancel an invoice with a credit note (operator)")
 def cancel(request: Request, invoice_id: IdPath, body: CancelIn, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "operator")
 
@@ -517,7 +517,7 @@ class CreditNoteIn(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-@router.post("/{invoice_id}/credit-notes", status_code=201,
+@router.post("/{invoice_id}/credit-notes", response_model=schemas.Invoice, status_code=201,
              summary="Issue a partial credit note for a line or an amount of it (operator); ends the line's dispute")
 def post_credit_note(request: Request, invoice_id: IdPath, body: CreditNoteIn, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "operator")
