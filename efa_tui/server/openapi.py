@@ -66,13 +66,15 @@ def document(app: FastAPI) -> dict[str, Any]:
     components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
                                                 "description": "a token of a user (efa-tui login)"}}
     for path, operations in doc.get("paths", {}).items():
-        public = path.endswith("/healthz")
+        public = path.endswith(("/healthz", "/readyz"))
         for method, op in operations.items():
             if not public:
                 op["security"] = [{"bearer": []}]
             responses = op.setdefault("responses", {})
             for status in PUBLIC if public else COMMON:
                 responses[str(status)] = _problem(status)  # replaces FastAPI's own 422 (application/json)
+            if path.endswith("/readyz"):
+                responses["503"] = _problem(503)  # not ready: the database does not answer or lags behind
             if method == "get" and not public:
                 responses.setdefault("304", {"description": "Not Modified: the If-None-Match ETag is current"})
             header = HEADERS.get(method)
