@@ -152,6 +152,8 @@ def test_every_record_a_role_reads_matches_the_document(wire: Conformance, who: 
 
 def test_every_kind_of_write_answer_matches_the_document(wire: Conformance) -> None:
     """One write of every kind, as the role that may make it; each answer against its schema."""
+    wire.call("operator", "GET", "/healthz", 200)
+    wire.call("operator", "GET", "/readyz", 200)
     offering = wire.call("provider", "POST", "/offerings", 201, json_body={
         "title": "Digitale Hundesteuer", "category": "Steuern & Zoll", "annual_fee": "1200.00"})
     etag = wire.client.get(f"/offerings/{offering['id']}", headers=auth("provider")).headers["etag"]
