@@ -38,6 +38,7 @@ Money = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{2}$", examples=["1234.50
 DecimalText = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$", examples=["12", "0.125"])]
 # What an answer may leave out (the first page of a delta sync alone says how many follow).
 OptionalCount = Annotated[int | None, WithJsonSchema({"type": "integer", "minimum": 0})]
+OptionalTrue = Annotated[bool | None, WithJsonSchema({"type": "boolean", "const": True})]
 
 
 class Wire(BaseModel):
@@ -57,6 +58,14 @@ class Page(Wire):
     """One page of a list; pass ``next_cursor`` back as ``cursor`` for the next (null: the last)."""
 
     next_cursor: str | None
+
+
+class DeltaPage(Page):
+    """A page of a list that can be synced by delta: a delta sync's answer says where to go on from."""
+
+    sync_position: OptionalCount = Field(default=None, description="on a delta sync: the change-log position to ask from next time")
+    resync: OptionalTrue = Field(default=None, description="on a delta sync: the position asked for could not be continued "
+                                 "(purged or of another database): sync afresh")
 
 
 # --- health ------------------------------------------------------------------------------------------
@@ -119,7 +128,7 @@ class Organization(Wire):
     updated_at: datetime
 
 
-class OrganizationPage(Page):
+class OrganizationPage(DeltaPage):
     items: list[Organization]
 
 
@@ -271,7 +280,7 @@ class OfferingTombstone(Wire):
     updated_at: datetime
 
 
-class OfferingPage(Page):
+class OfferingPage(DeltaPage):
     items: list[Offering | OfferingTombstone]
     total: OptionalCount = Field(default=None, description="on the first page of a delta sync only: how many records follow")
 
@@ -315,7 +324,7 @@ class Order(Wire):
     updated_at: datetime
 
 
-class OrderPage(Page):
+class OrderPage(DeltaPage):
     items: list[Order]
 
 
@@ -504,7 +513,7 @@ class Invoice(InvoiceSummary):
     credit_notes: list[CreditNoteRef]
 
 
-class InvoicePage(Page):
+class InvoicePage(DeltaPage):
     items: list[InvoiceSummary]
 
 
@@ -570,4 +579,4 @@ class BillingPreview(Wire):
 # Bodies that are not JSON: documented as what they are.
 XML = {"content": {"application/xml": {"schema": {"type": "string", "description": "XRechnung 3.0, UN/CEFACT CII"}}}}
 EVENT_STREAM = {"content": {"text/event-stream": {"schema": {
-    "type": "string", "description": "Server-Sent Events: ready, change and resync events (see the operation)"}}}}
+    "type": "string", "description": "Server-Sent Events (the operation's description names them)"}}}}
