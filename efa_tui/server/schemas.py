@@ -576,7 +576,5 @@ class BillingPreview(Wire):
     skipped: list[Skipped]
 
 
-# Bodies that are not JSON: documented as what they are.
+# The XRechnung: documented as what it is (the event stream documents itself in routes/events.py).
 XML = {"content": {"application/xml": {"schema": {"type": "string", "description": "XRechnung 3.0, UN/CEFACT CII"}}}}
-EVENT_STREAM = {"content": {"text/event-stream": {"schema": {
-    "type": "string", "description": "Server-Sent Events (the operation's description names them)"}}}}

@@ -19,7 +19,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from .. import changes, schemas
+from .. import changes
 from ..auth import User, current_user
 from ..problems import ApiProblem
 
@@ -44,7 +44,8 @@ def _start(value: str | None) -> int | None:
     "/events",
     summary="Server-Sent Events of every change you may see (resume with Last-Event-ID)",
     response_class=EventSourceResponse,
-    responses={200: {**schemas.EVENT_STREAM, "description": "an endless event stream"}},
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string", "description": "Server-Sent Events: ready, change, resync"}}},
+                     "description": "an endless event stream"}},
 )
 async def events(
     request: Request,
