@@ -2,8 +2,9 @@
 ``application/problem+json`` (one schema, RFC 9457), the bearer scheme, the conditional and
 idempotency headers as parameters, 304 where a GET may answer it.
 
-FastAPI generates the routes' own parts; what every route shares is added here once, instead of
-``responses=`` on each of them.
+FastAPI generates the routes' own parts — among them each success body's schema, from the
+``response_model`` the route names (``server/schemas.py``) —; what every route shares is added here
+once, instead of ``responses=`` on each of them.
 """
 
 from __future__ import annotations
