@@ -78,12 +78,12 @@ class OrdersService:
     async def events(self, order_id: int) -> Read[list[OrderEvent]]:
         """The audit trail of one order; offline (or refused) the trail as last read here."""
         try:
-            resp = await self._api.request("GET", routes.order_events(order_id))
+            events: list[OrderEvent] = await self._api.order_events(order_id)
         except (ApiError, Unreachable):
             return Read(await asyncio.to_thread(self.cached_events, order_id), await self._age(), offline=True)
-        items = list((resp.data or {}).get("items") or [])
-        await asyncio.to_thread(self._cache.upsert_records, "order_events", [{**e, "order_id": int(order_id)} for e in items])
-        return Read([OrderEvent.model_validate(e) for e in items], now())
+        rows = [e.model_dump(mode="json") | {"order_id": int(order_id)} for e in events]
+        await asyncio.to_thread(self._cache.upsert_records, "order_events", rows)
+        return Read(events, now())
 
     async def _age(self) -> str | None:
         return await asyncio.to_thread(data_as_of, self._cache, "orders")
