@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -132,10 +133,12 @@ def page(rows: list, limit: int, name: str, key: str = "id", column: str | None 
     return rows, encode_cursor([raw if name != "id" else last.id, getattr(last, key)])
 
 
-def like_terms(q: str) -> list[str]:
-    """Search terms for a portable LIKE: lower-cased, wildcards escaped."""
+def like_terms(q: str, fold: Callable[[str], str] = str.lower) -> list[str]:
+    """Search terms for a portable LIKE: folded (lower-cased, or ``search_fold`` against a
+    column folded by it), wildcards escaped; one per word, in the order typed."""
     terms = []
-    for word in q.lower().split():
+    for word in q.split():
+        word = fold(word)
         word = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         if word:
             terms.append(f"%{word}%")
