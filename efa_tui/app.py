@@ -492,7 +492,7 @@ class EfaApp(App):
                             severity="warning")
         elif verb in ("offering", "angebot"):
             self.switch_mode("catalog")
-            self.call_after_refresh(lambda: self.screen.set_filter(rest) if isinstance(self.screen, CatalogScreen) else None)
+            self.call_after_refresh(lambda: self.screen.find_offering(rest) if isinstance(self.screen, CatalogScreen) else None)
         elif verb in ("order", "bestellung", "invoice", "rechnung") and rest:
             self.open_record(verb, rest)
         elif verb in ("outbox", "ausstehend"):

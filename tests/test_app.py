@@ -42,7 +42,8 @@ async def test_catalog_shows_offerings_and_filters_as_you_type(server, tmp_path)
         await settle(pilot)
         assert 3 <= table.total < all_rows
         assert "Bauantrag" in screen_text(app)
-        await pilot.press("escape")  # back to the table, filter kept
+        await pilot.press("enter")  # back to the table, filter kept (escape would clear it)
+        assert table.has_focus
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, OfferingScreen)
