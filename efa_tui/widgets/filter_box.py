@@ -1,5 +1,6 @@
 """The one-line filter above a list (catalog, orders, invoices) and the keys around it: `/` goes
-into it, enter back to the list (the filter kept), escape clears it and a second escape goes back. One look and one behaviour for every list screen."""
+into it, enter back to the list (the filter kept), escape clears it and a second escape goes
+back. One look and one behaviour for every list screen."""
 
 from __future__ import annotations
 
