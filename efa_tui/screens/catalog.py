@@ -91,7 +91,8 @@ class CatalogScreen(FilterKeys, AppScreen):
         Binding("slash", "focus_filter", "key.filter", id="catalog.filter"),
         Binding("s", "cycle_sort", "key.sort", id="catalog.sort"),
         Binding("f", "toggle_facets", "key.facets", id="catalog.facets"),
-        Binding("x", "reset_filters", "key.reset_filters", id="catalog.reset_filters"),
+        # Not in the footer (the line of active filters names it, and 80 columns are few).
+        Binding("x", "reset_filters", "key.reset_filters", show=False, id="catalog.reset_filters"),
         Binding("escape", "leave_filter", "key.back", show=False, id="catalog.leave_filter"),
     ]
     DEFAULT_CSS = """

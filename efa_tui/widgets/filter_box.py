@@ -26,7 +26,10 @@ class FilterKeys:
         return self.query_one(VirtualTable)  # type: ignore[attr-defined]
 
     def action_focus_filter(self) -> None:
-        self.query_one(FilterBox).focus()  # type: ignore[attr-defined]
+        # At once, not as Widget.focus() does (on the next turn of the loop): keys that arrive in
+        # the same burst as `/` (a fast typist over SSH, a paste) go into the filter, not to the
+        # list's single-key bindings (`x` resets the catalog's facets, `s` sorts).
+        self.set_focus(self.query_one(FilterBox))  # type: ignore[attr-defined]
 
     def action_leave_filter(self) -> None:
         """escape in the filter: clear it (the list shows everything again); a second escape,
