@@ -160,17 +160,31 @@ async def test_escape_in_the_filter_clears_it_and_a_second_leaves_it(server, tmp
 async def test_keys_in_the_same_burst_as_slash_go_into_the_filter(server, tmp_path):
     """A fast typist over SSH sends "/xs" in one read: x and s are letters of the filter, not the
     catalog's reset and sort keys."""
-    from textual import events
-
     app = make_app(server, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        for key, char in (("slash", "/"), ("x", "x"), ("s", "s")):  # as the driver reads them: no pause between
-            event = events.Key(key, char)
-            event.set_sender(app)
-            app._driver.send_message(event)
+        burst(app, ("slash", "/"), ("x", "x"), ("s", "s"))
         await settle(pilot)
         assert app.screen.query_one(FilterBox).value == "xs" and app.screen.sort == "title"
+
+
+async def test_a_tab_in_the_same_burst_as_f_moves_on_inside_the_facets(server, tmp_path):
+    app = make_app(server, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        burst(app, ("f", "f"), ("tab", None))
+        await settle(pilot)
+        assert app.screen.focused.id == "facet-provider"
+
+
+def burst(app, *keys: tuple[str, str | None]) -> None:
+    """Keys as the driver reads them from one burst of input: no pause between them."""
+    from textual import events
+
+    for key, char in keys:
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
 
 
 async def jump(pilot, text: str) -> None:

@@ -349,9 +349,9 @@ class CatalogScreen(FilterKeys, AppScreen):
         self.toggle_class("-facets")
         if self.has_class("-facets"):
             self.load_facets()
-            self.query_one("#facets Select", Select).focus()
+            self.set_focus(self.query_one("#facets Select", Select))  # at once: a Tab typed next moves on from there
         else:
-            self.query_one(VirtualTable).focus()
+            self.set_focus(self.query_one(VirtualTable))
 
     def _in_facets(self) -> bool:
         node = self.focused
