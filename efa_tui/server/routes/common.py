@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -134,10 +134,12 @@ def page(rows: Sequence[Any], limit: int, name: str, key: str = "id",
     return rows, encode_cursor([raw if name != "id" else last.id, getattr(last, key)])
 
 
-def like_terms(q: str) -> list[str]:
-    """Search terms for a portable LIKE: lower-cased, wildcards escaped."""
+def like_terms(q: str, fold: Callable[[str], str] = str.lower) -> list[str]:
+    """Search terms for a portable LIKE: folded (lower-cased, or ``search_fold`` against a
+    column folded by it), wildcards escaped; one per word, in the order typed."""
     terms = []
-    for word in q.lower().split():
+    for word in q.split():
+        word = fold(word)
         word = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         if word:
             terms.append(f"%{word}%")

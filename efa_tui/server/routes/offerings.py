@@ -12,7 +12,7 @@ from sqlalchemy import and_, false, func, or_, select, true, update
 from sqlalchemy.engine import Connection
 
 from ...domain.catalog import BUNDESLAENDER, THEMENFELDER
-from ...domain.collation import sort_key
+from ...domain.collation import search_fold, sort_key
 from ...domain.pricing import DistributionKey
 from .. import changes as change_log
 from .. import db, idempotency, schemas
@@ -98,7 +98,7 @@ def check_unit_price(key: DistributionKey | str | None, unit_price: Decimal | No
 def search_text(values: dict[str, Any], provider_name: str) -> str:
     parts = [values.get("title"), values.get("summary"), provider_name, values.get("category"),
              values.get("leika_key"), values.get("ozg_id"), " ".join(values.get("keywords") or [])]
-    return " ".join(str(x) for x in parts if x).lower()
+    return search_fold(" ".join(str(x) for x in parts if x))  # the query is folded alike (offerings_list)
 
 
 def serialize(row) -> dict[str, Any]:
@@ -243,7 +243,7 @@ def _catalog_page(conn: Connection, user: User, q, category, provider, bundeslan
         # JSON arrays are stored as text on both backends; match the quoted code.
         code = bundesland.upper()
         query = query.where(or_(o.c.bundeslaender.cast(db.Text) == "[]", o.c.bundeslaender.cast(db.Text).like(f'%"{code}"%')))
-    for term in like_terms(q or ""):
+    for term in like_terms(q or "", search_fold):
         query = query.where(o.c.search_text.like(term, escape="\\"))
     total = None
     if since is not None and cursor is None:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from ...domain.administration import order_refusal
+from ...domain.collation import search_fold
 from ...domain.leitweg import check_leitweg_id
 from ...domain.orders import (
     Action,
@@ -311,9 +312,10 @@ def list_orders(
         query = query.where(t.c.customer_id == customer_id)
     if provider_id:
         query = query.where(t.c.provider_id == provider_id)
-    for term in like_terms(q or ""):
-        hay = [off.c.search_text, func.lower(cust.c.name), func.lower(t.c.message)]
-        query = query.where(or_(*(h.like(term, escape="\\") for h in hay)))
+    # The offering's search text is folded (ä = ae, ß = ss), the other columns only lower-cased.
+    for folded, lowered in zip(like_terms(q or "", search_fold), like_terms(q or ""), strict=True):
+        query = query.where(or_(off.c.search_text.like(folded, escape="\\"),
+                                *(h.like(lowered, escape="\\") for h in (func.lower(cust.c.name), func.lower(t.c.message)))))
     query = keyset(query, name, col, t.c.id, desc, cursor).limit(limit + 1)
     with db.reading(request.app.state.engine) as conn:
         rows = conn.execute(query).all()
