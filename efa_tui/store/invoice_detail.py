@@ -19,7 +19,7 @@ from typing import Any
 
 from ..api import routes
 from ..api.errors import ApiError, Unreachable
-from ..api.models import Invoice, Order, as_invoice, as_order
+from ..api.models import Invoice, Order, Organization, as_invoice, as_order
 from ..domain.invoice_check import BilledLine, Contract, InvoiceCheck, check_invoice
 from ..domain.pricing import DistributionKey, Fees
 
@@ -135,7 +135,7 @@ async def load_detail(api, cache, invoice: Invoice, *, offline: bool = False) ->
                 org = None
         if org is None:
             org = await asyncio.to_thread(cache.get_record, "organizations", int(customer_id))
-        return (org or {}).get("population")
+        return Organization.model_validate(org).population if org else None
 
     found, pop = await asyncio.gather(asyncio.gather(*(order(oid) for oid in order_ids)), population())
     detail.population = pop
