@@ -134,7 +134,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     )
     app.state.engine = engine
     app.state.settings = settings
-    app.state.failed_logins = FailedLogins(settings.failed_logins_per_address, settings.failed_logins_per_prefix)
+    app.state.failed_logins = FailedLogins(engine, settings.failed_logins_per_address, settings.failed_logins_per_prefix)
     # Every process follows the change log for its event streams (server/changes.py).
     app.state.hub = changes.Hub(engine, interval=settings.events_poll)
     app.state.page_cache = PageCache()

@@ -1,0 +1,39 @@
+"""Failed authentications in the database (the rate limit holds across server processes), and
+room for an ARS (12 digits) where the AGS was.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-02
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "auth_failures",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("key", sa.String(64), nullable=False),
+        sa.Column("at", sa.DateTime, nullable=False),
+    )
+    op.create_index("ix_auth_failures_key_at", "auth_failures", ["key", "at"])
+    op.create_index("ix_auth_failures_at", "auth_failures", ["at"])
+    # SQLite rebuilds the table (batch mode; migrations.upgrade keeps the foreign keys checked).
+    with op.batch_alter_table("organizations") as batch:
+        batch.alter_column("ags", type_=sa.String(12), existing_type=sa.String(8))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("organizations") as batch:
+        batch.alter_column("ags", type_=sa.String(8), existing_type=sa.String(12))
+    op.drop_index("ix_auth_failures_at", "auth_failures")
+    op.drop_index("ix_auth_failures_key_at", "auth_failures")
+    op.drop_table("auth_failures")
