@@ -36,6 +36,7 @@ class Settings:
     max_body: int = MAX_BODY
     events_keepalive: float = events.KEEPALIVE_SECONDS  # seconds between keep-alive comments
     events_poll: float = changes.POLL_SECONDS  # how often this process reads the change log
+    events_recheck: float = events.RECHECK_SECONDS  # an open stream checks its token at least this often
     pool_size: int = db.POOL_SIZE
     max_overflow: int = db.MAX_OVERFLOW
     payment_term_days: int = 30  # due date = issue date + this (BT-9); `serve --payment-term-days`

@@ -6,7 +6,7 @@ import hashlib
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi import Request
 from limits import parse
@@ -164,6 +164,23 @@ def current_user(request: Request) -> User:
         # Demo tokens are public knowledge: only an embedded server on loopback accepts them.
         raise _unauthorized("demo tokens are accepted only by a server listening on loopback")
     return user
+
+
+def token_state(engine, token_id: int | None) -> tuple[str | None, datetime | None]:
+    """Whether a token still lets its user in — None, or why not (``token-revoked``,
+    ``token-expired``, ``user-disabled``, as the 401's type) — and when it expires: for a
+    connection that outlives the request that opened it (the event stream)."""
+    tok, u = db.api_tokens, db.users
+    with db.reading(engine) as conn:
+        row = conn.execute(select(tok.c.revoked_at, tok.c.expires_at, u.c.disabled)
+                           .select_from(tok.join(u, u.c.id == tok.c.user_id)).where(tok.c.id == token_id)).first()
+    if row is None or row.revoked_at is not None:
+        return "token-revoked", None
+    if row.expires_at is not None and row.expires_at <= db.utcnow():
+        return "token-expired", row.expires_at
+    if row.disabled:
+        return "user-disabled", row.expires_at
+    return None, row.expires_at
 
 
 def require_role(user: User, *roles: str) -> None:
