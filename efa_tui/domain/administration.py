@@ -6,6 +6,8 @@ they allow and explains the rest).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 # Accreditation of an organisation by the marketplace's operator: an organisation applies
@@ -137,3 +139,15 @@ def ags_refusal(value: str) -> Refusal | None:
                        f"ein AGS/ARS beginnt mit der Nummer eines Landes, 01 bis 16, nicht {text[:2]}")
     return None
 
+
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def organization_key(name: str) -> str:
+    """The directory key a new organisation gets from its (short) name when none is given:
+    lower-case ASCII letters, digits and hyphens ("Stadt Bad Neustadt a. d. Saale" →
+    "stadt-bad-neustadt-a-d-saale"), 2 to 64 characters."""
+    text = unicodedata.normalize("NFKD", name.lower().translate(_UMLAUTS)).encode("ascii", "ignore").decode()
+    key = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:64].strip("-")
+    return key if len(key) >= 2 else f"org-{key}".strip("-")
