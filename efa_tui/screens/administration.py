@@ -23,6 +23,7 @@ from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
 from ..domain.administration import (
     ACCREDITED,
+    ARS_LENGTHS,
     MAX_TOKEN_DAYS,
     ORGANIZATION_TYPES,
     ROLES_BY_KIND,
@@ -243,12 +244,18 @@ class OrganizationScreen(AppScreen):
         o = self.org
         acc = o.get("accreditation") or {}
         text = Text(clean(o.get("name")) + "\n", style="bold")
+        if o.get("customer_type"):
+            text.append(i18n.t(f"admin.type.{o['customer_type']}") + " · ")
         text.append(i18n.t(f"admin.kind.{o.get('kind')}"))
         if o.get("ags"):
-            text.append(f" · AGS {clean(o['ags'])}")
+            text.append(f" · {'ARS' if len(str(o['ags'])) in ARS_LENGTHS else 'AGS'} {clean(o['ags'])}")
         if o.get("population"):
             text.append(" · " + i18n.t("admin.population", n=formatting.number(o["population"]),
                                         day=formatting.day(o.get("population_date")) if o.get("population_date") else "–"))
+        address = o.get("address") or {}
+        place = " ".join(p for p in (clean(address.get("postcode")), clean(address.get("city"))) if p)
+        if address.get("street") or place:
+            text.append("\n" + ", ".join(p for p in (clean(address.get("street")), place) if p))
         text.append("\n" + i18n.t("admin.leitweg", id=clean(o.get("leitweg_id") or "–")))
         text.append("\n" + i18n.t("admin.col.accreditation") + ": ")
         text.append_text(accreditation_text(o))
