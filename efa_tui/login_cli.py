@@ -99,7 +99,7 @@ def login(args: argparse.Namespace, stdin: TextIO = sys.stdin, out: TextIO = sys
         print(f"efa-tui login: {exc}", file=sys.stderr)
         return 2
     org = me.organization.name if me.organization else ""
-    print(i18n.t("login.done", name=me.name, role=me.role, org=org, url=url, profile=name,
+    print(i18n.t("login.done", name=me.name, role=i18n.t(f"admin.role.{me.role}"), org=org, url=url, profile=name,
                  where=i18n.t(f"login.where.{where}"), config=str(path),
                  default=i18n.t("login.default") if not args.no_default else ""), file=out)
     return 0

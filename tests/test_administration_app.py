@@ -24,6 +24,10 @@ from efa_tui.screens.administration import (
 from efa_tui.screens.confirm import ConfirmScreen
 
 
+def server_url(app) -> str:
+    return app.session.services.administration.server_url()
+
+
 def _register(server: str) -> dict:
     r = httpx.post(f"{server}/organizations", headers=auth("operator"), json={
         "key": "bad-neustadt", "kind": "customer", "name": "Stadt Bad Neustadt a. d. Saale", "leitweg_id": "992-90009-96"})
@@ -102,6 +106,8 @@ async def test_the_operator_accredits_a_municipality_adds_its_user_and_hands_ove
         shown = await _wait_for(pilot, TokenShownScreen)
         secret = shown.token["token"]
         assert secret.startswith("efa_") and secret in screen_text(app)
+        # How to log in with it, with this very server's address (not a placeholder "URL").
+        assert f"efa-tui login --server {live_server}" in screen_text(app).replace("\n", "")
         await pilot.press("c")
         await pilot.press("escape")
         await _wait_for(pilot, TokensScreen)
@@ -127,8 +133,17 @@ async def test_a_customer_admin_sees_only_its_own_organisation(live_server, tmp_
                 break
         names = [o["name"] for o in screen.organizations.values()]
         assert names == ["Landeshauptstadt München"]
+        assert "Kommune" in screen_text(app)  # its Art, not only its role (Kunde)
         await pilot.press("enter")
-        await _wait_for(pilot, OrganizationScreen)
+        detail = await _wait_for(pilot, OrganizationScreen)
+        for _ in range(20):
+            await settle(pilot)
+            if detail.operators:
+                break
+        # The in-house relationship names its operator for the customer too (not its id).
+        operator = httpx.get(f"{server_url(app)}/organizations/{detail.org['inhouse_operator_id']}",
+                             headers=auth("customer")).json()
+        assert f"Inhouse-Beziehung mit {operator['name']}" in screen_text(app).replace("\n", " ")
         await pilot.press("a")  # only the operator accredits
         await settle(pilot)
         assert isinstance(app.screen, OrganizationScreen)

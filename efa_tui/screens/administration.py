@@ -54,6 +54,13 @@ def accreditation_text(org: dict[str, Any]) -> Text:
     return Text(i18n.t(f"admin.accreditation.{state}"), style=style)
 
 
+def organization_type_text(org: dict[str, Any]) -> str:
+    """Its Art (Kommune, Kreis …) where recorded, else what its role says (IT-Dienstleister …)."""
+    if org.get("customer_type"):
+        return i18n.t(f"admin.type.{org['customer_type']}")
+    return i18n.t(f"admin.kind.{org.get('kind')}")
+
+
 def problem_text(exc: Exception) -> str:
     if isinstance(exc, Unreachable):
         return i18n.t("admin.offline")
@@ -132,7 +139,7 @@ class AdministrationScreen(AppScreen):
         for o in sorted(orgs, key=lambda o: (o.get("kind") != "operator", clean(o.get("name")).lower())):
             inhouse = clean(names.get(o.get("inhouse_operator_id"), "")) if o.get("inhouse_operator_id") else "–"
             table.add_row(Text(clean(o.get("name")), overflow="ellipsis", no_wrap=True),
-                          i18n.t(f"admin.kind.{o.get('kind')}"), accreditation_text(o), inhouse, key=str(o["id"]))
+                          organization_type_text(o), accreditation_text(o), inhouse, key=str(o["id"]))
         if orgs:
             table.move_cursor(row=min(current, len(orgs) - 1))
         states = [((o.get("accreditation") or {}).get("state")) for o in orgs]
@@ -225,7 +232,7 @@ class OrganizationScreen(AppScreen):
         try:
             self.org, self.etag = await self.session.services.administration.organization(self.org["id"])
             users = await self.session.services.administration.users(self.org["id"])
-            if self.is_operator and not self.operators:
+            if not self.operators:  # for the in-house relationship's name (the directory is open to all)
                 self.operators = [o for o in await self.session.services.administration.organizations() if o.get("kind") == "operator"]
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="warning")
@@ -520,7 +527,7 @@ class TokensScreen(AppScreen):
     def _issued(self, token: dict[str, Any] | None) -> None:
         self.load()
         if token and token.get("token"):
-            self.app.push_screen(TokenShownScreen(token))
+            self.app.push_screen(TokenShownScreen(token, self.session.services.administration.server_url()))
 
     def action_revoke(self) -> None:
         table = self.query_one("#user-tokens", DataTable)
@@ -596,16 +603,19 @@ class TokenShownScreen(AppModal[None]):
     TokenShownScreen > Vertical { width: 78; max-width: 100%; height: auto; padding: 1 2;
                                   border: thick $warning; background: $surface; }
     TokenShownScreen #token-secret { margin: 1 0; text-style: bold; }
+    TokenShownScreen #token-login { margin-top: 1; }
     """
 
-    def __init__(self, token: dict[str, Any], **kwargs):
+    def __init__(self, token: dict[str, Any], server_url: str = "", **kwargs):
         super().__init__(**kwargs)
         self.token = token
+        self.server_url = server_url or "URL"
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(i18n.t("admin.token.shown", name=clean(self.token.get("name")),
                                      expires=formatting.day(self.token.get("expires_at")))))
+            yield Static(Text("efa-tui login --server " + clean(self.server_url)), id="token-login")
             yield Static(Text(str(self.token.get("token") or "")), id="token-secret")
             yield Static(Text(i18n.t("admin.token.once"), style="dim"))
 

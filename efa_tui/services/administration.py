@@ -15,6 +15,10 @@ class AdministrationService:
     def __init__(self, api: Any):
         self._api = api
 
+    def server_url(self) -> str:
+        """The API's address as this client reaches it: what a new user gives ``efa-tui login --server``."""
+        return str(getattr(self._api, "base_url", "") or "")
+
     async def organizations(self) -> list[dict[str, Any]]:
         return await wire.organizations(self._api)
 

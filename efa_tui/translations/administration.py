@@ -54,7 +54,8 @@ MESSAGES.update({
                            "In-house relationship with {operator} — basis: {basis}"),
     "admin.inhouse.none": ("Keine Inhouse-Beziehung: darf stöbern, aber nicht bestellen.",
                            "No in-house relationship: may browse but not order."),
-    "admin.users": ("Benutzer ({n}) — n neu, t Tokens, l Protokoll", "Users ({n}) — n new, t tokens, l log"),
+    "admin.users": ("Benutzer ({n}) — n neu, u ändern, d sperren, t Tokens, l Protokoll",
+                    "Users ({n}) — n new, u edit, d disable, t tokens, l log"),
     "admin.user.active": ("aktiv", "active"),
     "admin.user.disabled": ("gesperrt", "disabled"),
     "admin.user.admin": ("Admin", "admin"),
@@ -110,9 +111,9 @@ MESSAGES.update({
     "admin.tokens.revoked_note": ("Token „{name}“ widerrufen: es gilt ab sofort nicht mehr.",
                                   "Token '{name}' revoked: it no longer works."),
     "admin.token.shown": ("Neues Token „{name}“, gültig bis {expires}. Geben Sie es der Person sicher weiter; "
-                          "sie meldet sich damit an: efa-tui login --server URL",
+                          "sie meldet sich so damit an:",
                           "New token '{name}', valid until {expires}. Hand it over safely; the person logs in "
-                          "with it: efa-tui login --server URL"),
+                          "with it by:"),
     "admin.token.once": ("Es wird nur dieses eine Mal angezeigt: c kopiert es (OSC 52), esc schließt.",
                          "It is shown this once only: c copies it (OSC 52), esc closes."),
     "admin.token.copied": ("Token in die Zwischenablage kopiert.", "Token copied to the clipboard."),
