@@ -313,3 +313,29 @@ async def test_the_operator_edits_a_user_and_disables_and_enables_it(live_server
     audit = httpx.get(f"{live_server}/audit", params={"target_kind": "user", "target_id": me["id"]},
                       headers=auth("operator")).json()["items"]
     assert [e["action"] for e in audit][:3] == ["user.changed"] * 3
+
+
+async def test_an_admin_who_would_lock_itself_out_is_told_so_and_nothing_waits_in_the_outbox(live_server, tmp_path):
+    """The server refuses (409 self-lockout): a refusal, not a write that waits in the outbox for
+    ever as if the server were busy (every 409 was taken for "still running")."""
+    me = httpx.get(f"{live_server}/me", headers=auth("customer")).json()
+    assert me["admin"]
+    app = make_app(live_server, tmp_path, identity="customer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        detail = await _open_organization(pilot, me["organization"]["id"])
+        table = detail.query_one("#org-users")
+        table.move_cursor(row=table.get_row_index(str(me["id"])))
+        await pilot.press("d")
+        await _wait_for(pilot, ConfirmScreen)
+        assert "Abbrechen (esc)" in screen_text(app)
+        await pilot.press("d")
+        await _wait_for(pilot, OrganizationScreen)
+        for _ in range(20):
+            await settle(pilot)
+            if any("abgelehnt" in str(n.message).lower() or "refus" in str(n.message) for n in app._notifications):
+                break
+        messages = [str(n.message) for n in app._notifications]
+        assert any("yourself" in m for m in messages), messages
+        assert app.session.outbox.pending() == []
+    assert httpx.get(f"{live_server}/me", headers=auth("customer")).status_code == 200

@@ -356,7 +356,7 @@ class OrganizationScreen(AppScreen):
 
         self.app.push_screen(ConfirmScreen(i18n.t(f"admin.user.{action}_question", name=name), [
             Choice(action, "d", f"admin.user.{action}"),  # d again: the safe answer has the focus (enter)
-            Choice("stay", "escape", "form.leave.stay"),
+            Choice("stay", "escape", "admin.user.keep"),
         ], i18n.t(f"admin.user.{action}_detail")), answered)
 
     @work(group="user-toggle", exclusive=True, exit_on_error=False)

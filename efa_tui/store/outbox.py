@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..api.client import RETRYABLE_CONFLICTS
 from ..api.errors import ApiError, Unreachable
 from .local import LEGACY, LocalDB
 
@@ -41,6 +42,15 @@ NEEDS_ATTENTION = "needs_attention"
 CONFLICT = "conflict"
 DISCARDED = "discarded"
 TRANSIENT_STATUSES = frozenset({408, 409, 425, 429})
+
+
+def transient(exc: ApiError) -> bool:
+    """Will the same request go through later? A 409 only when the server says so (its first
+    request with this key still running): any other 409 is a refusal — a wrong state, a
+    self-lockout, a key taken — that no retry changes, and waiting for ever in the outbox hid it."""
+    if exc.status == 409:
+        return exc.type in RETRYABLE_CONFLICTS
+    return exc.status in TRANSIENT_STATUSES or exc.status >= 500
 
 
 @dataclass(frozen=True)
@@ -232,7 +242,7 @@ class Outbox:
         except ApiError as exc:
             if exc.status == 412:
                 state = CONFLICT
-            elif exc.status in TRANSIENT_STATUSES or exc.status >= 500:
+            elif transient(exc):
                 await asyncio.to_thread(self._record, item.id, "UPDATE outbox SET last_error = ?, updated_at = ? WHERE id = ?",
                                         (str(exc), _now(), item.id))
                 return "transient"

@@ -176,6 +176,7 @@ MESSAGES.update({
     "admin.field.leitweg_hint": ("für Rechnungen an die Organisation, z. B. 04011000-1234512345-06",
                                  "for invoices to the organisation, e.g. 04011000-1234512345-06"),
     "admin.user.disable": ("Sperren", "Disable"),
+    "admin.user.keep": ("Abbrechen", "Cancel"),
     "admin.user.enable": ("Entsperren", "Enable"),
     "admin.user.disable_question": ("Benutzer {name} sperren?", "Disable user {name}?"),
     "admin.user.enable_question": ("Benutzer {name} entsperren?", "Enable user {name}?"),
