@@ -109,6 +109,7 @@ async def test_the_operator_accredits_a_municipality_adds_its_user_and_hands_ove
         # How to log in with it, with this very server's address (not a placeholder "URL").
         assert f"efa-tui login --server {live_server}" in screen_text(app).replace("\n", "")
         await pilot.press("c")
+        assert app.clipboard == secret  # sent to the terminal as OSC 52 (tmux passes it on with set-clipboard on)
         await pilot.press("escape")
         await _wait_for(pilot, TokensScreen)
         await settle(pilot)

@@ -114,8 +114,10 @@ MESSAGES.update({
                           "sie meldet sich so damit an:",
                           "New token '{name}', valid until {expires}. Hand it over safely; the person logs in "
                           "with it by:"),
-    "admin.token.once": ("Es wird nur dieses eine Mal angezeigt: c kopiert es (OSC 52), esc schließt.",
-                         "It is shown this once only: c copies it (OSC 52), esc closes."),
+    "admin.token.once": ("Es wird nur dieses eine Mal angezeigt: c kopiert es (OSC 52; in tmux mit "
+                         "set-clipboard on), esc schließt.",
+                         "It is shown this once only: c copies it (OSC 52; in tmux with set-clipboard on), "
+                         "esc closes."),
     "admin.token.copied": ("Token in die Zwischenablage kopiert.", "Token copied to the clipboard."),
     "admin.audit.empty": ("Keine Einträge.", "No entries."),
     "admin.audit.organization.created": ("Organisation registriert", "Organisation registered"),
