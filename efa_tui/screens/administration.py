@@ -784,6 +784,9 @@ class OrganizationForm(_EditForm):
         self.org, self.etag = org, etag
         self.original = organization_values(org) if org else {}
         defaults = dict(self.original) if org else {"kind": "customer", "customer_type": "kommune"}
+        types = TYPES_BY_KIND.get(str((org or {}).get("kind")), ())
+        if org and not defaults.get("customer_type") and len(types) == 1:
+            defaults["customer_type"] = types[0]  # an operator is a Betreiber: nothing to choose
         super().__init__(session, f"admin.organization:{org['id']}" if org else "admin.organization:new", defaults, **kwargs)
 
     @property
