@@ -337,6 +337,6 @@ async def test_an_admin_who_would_lock_itself_out_is_told_so_and_nothing_waits_i
             if any("abgelehnt" in str(n.message).lower() or "refus" in str(n.message) for n in app._notifications):
                 break
         messages = [str(n.message) for n in app._notifications]
-        assert any("yourself" in m for m in messages), messages
+        assert any("nicht selbst sperren" in m for m in messages), messages  # the server's German detail
         assert app.session.outbox.pending() == []
     assert httpx.get(f"{live_server}/me", headers=auth("customer")).status_code == 200

@@ -40,7 +40,7 @@ from ..text import clean
 from ..widgets.form import FormField
 from .base import AppModal, AppScreen
 from .confirm import Choice, ConfirmScreen
-from .form_screen import FormScreen, Request
+from .form_screen import FormScreen, Request, refusal_detail
 from .order_forms import leitweg_problem, rule
 
 
@@ -378,7 +378,7 @@ class OrganizationScreen(AppScreen):
             self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
         elif isinstance(outcome, (Refused, Conflict)):
             await self.session.services.writes.discard(outcome.item_id)
-            detail = outcome.detail if isinstance(outcome, Refused) else i18n.t("form.conflict")
+            detail = refusal_detail(outcome) if isinstance(outcome, Refused) else i18n.t("form.conflict")
             self.notify(i18n.t("form.refused", detail=clean(detail)), severity="error", timeout=10)
         self.load()
 

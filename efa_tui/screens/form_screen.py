@@ -296,7 +296,7 @@ class FormScreen(AppScreen):
             await self.session.services.writes.discard(outcome.item_id)
             errors = field_errors(outcome.problem)
             unplaced = self.form.show_errors(errors)
-            detail = clean(outcome.detail)
+            detail = clean(refusal_detail(outcome))
             message = i18n.t("form.refused", detail=detail)
             if unplaced:
                 message += "\n" + "\n".join(unplaced)
@@ -312,3 +312,10 @@ def field_errors(problem: dict[str, Any] | None) -> dict[str, str]:
         return str(error.get("message") or "")
 
     return {str(e.get("field") or ""): message(e) for e in (problem or {}).get("errors") or []}
+
+
+def refusal_detail(outcome: Refused) -> str:
+    """Why the server refused, in German when it said so in German too (``detail_de``)."""
+    if i18n.current_language() == "de" and outcome.problem.get("detail_de"):
+        return str(outcome.problem["detail_de"])
+    return outcome.detail
