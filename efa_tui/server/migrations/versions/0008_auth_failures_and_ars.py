@@ -32,8 +32,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("organizations") as batch:
-        batch.alter_column("ags", type_=sa.String(8), existing_type=sa.String(12))
+    # SQLite keeps any length in a VARCHAR, and rebuilding the organisations table needs its
+    # foreign keys off (which only migrations.upgrade does, not a plain alembic downgrade).
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column("organizations", "ags", type_=sa.String(8), existing_type=sa.String(12))
     op.drop_index("ix_auth_failures_at", "auth_failures")
     op.drop_index("ix_auth_failures_key_at", "auth_failures")
     op.drop_table("auth_failures")
