@@ -520,14 +520,15 @@ class EfaApp(App):
         else:
             self.open_invoice(record)
 
-    def open_order(self, order: dict[str, Any]) -> None:
-        """One order in full, over the current area (support staff stay in theirs)."""
+    def open_order(self, order: dict[str, Any], *, etag: str | None = None) -> None:
+        """One order in full, over the current area (support staff stay in theirs). With ``etag``
+        the order is the server's answer to a write just now: shown as it is, not fetched again."""
         from .screens.order_detail import OrderScreen
 
         self._leave_forms()
         if self.current_mode not in ("orders", "support"):
             self.switch_mode("orders")
-        self.push_screen(OrderScreen(self.session, order))
+        self.push_screen(OrderScreen(self.session, order, etag=etag))
 
     def open_invoice(self, invoice: dict[str, Any]) -> None:
         from .screens.invoice_detail import InvoiceScreen
