@@ -16,6 +16,7 @@ through ``writes.submit`` and ends in one ``Outcome`` (``outcome.py``). Headless
 ``outbox``      writes not accepted yet: list, send again, discard
 ``writes``      the one way to send a write (used by every area)
 ``drafts``      what a form holds and has not sent
+``connection``  for the app's wiring: status, sync, flush, the event stream, records by id
 =============  ==========================================================
 """
 
@@ -30,6 +31,7 @@ from ..store.drafts import Drafts
 from ..store.outbox import Outbox
 from .administration import AdministrationService
 from .catalog import CatalogService
+from .connection import ConnectionService
 from .invoices import InvoicesService
 from .offerings import OfferingsService
 from .orders import OrdersService
@@ -55,6 +57,7 @@ class Services:
         self.support = SupportService(cache, self.orders)
         self.catalog = CatalogService(cache)
         self.administration = AdministrationService(api)
+        self.connection = ConnectionService(api, cache, backend)
 
     @property
     def status(self) -> Status:
