@@ -402,7 +402,10 @@ class CatalogSearch(CacheFile):
         if ordered is None and index is not None:
             window = ("window", gen, q, f, sort, offset, limit)
             found = self._memo.get(window)
-            if found is None:
+            # A walk for the rows first that gave up already: the matches bunch up in sort order,
+            # a longer walk would only test more rows; the scan below finds them.
+            gave_up = self._memo.get(("first", gen, q, f, sort, offset, limit)) == ()
+            if found is None and not gave_up:
                 found = self._walk(conn, q, conds, index, order, offset, limit, total, n_in)
             if found is None and offset + limit <= _SCAN_WINDOW:
                 found = self._scan_window(conn, q, conds, index, order, offset, limit)
