@@ -81,6 +81,7 @@ class FormScreen(AppScreen):
         self._opened_with: dict[str, Any] | None = None  # the values shown on opening (draft included)
         self._shown = False  # on screen (base.opened); the keys typed meanwhile wait for the draft too
         self._filled = False  # the draft put back (or none found), its problems shown
+        self.sent: Done | None = None  # the server's acceptance (its answer and that answer's ETag)
 
     # --- what a subclass says -------------------------------------------------------------------
 
@@ -287,6 +288,8 @@ class FormScreen(AppScreen):
             await asyncio.to_thread(self._drop_draft)
             if isinstance(outcome, Queued):
                 self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
+            else:
+                self.sent = outcome
             self.done(outcome)
             return
         if isinstance(outcome, Conflict):
