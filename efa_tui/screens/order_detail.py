@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -154,11 +155,13 @@ class OrderScreen(AppScreen):
     OrderScreen #order-outbox.-empty { display: none; }
     """
 
-    def __init__(self, session, order: Order, **kwargs):
+    def __init__(self, session, order: Order, *, etag: str | None = None, **kwargs):
+        """``etag``: ``order`` is the server's answer to a write just now (that answer's ETag), so
+        only the timeline is read, not the order again."""
         super().__init__(**kwargs)
         self.session = session
         self.order = order
-        self.etag: str | None = None  # of the version on screen, as the server sent it
+        self.etag: str | None = etag  # of the version on screen, as the server sent it
         self.events: list[OrderEvent] = []
         self.offline = False
 
@@ -176,7 +179,10 @@ class OrderScreen(AppScreen):
 
     def on_mount(self) -> None:
         self.show()
-        self.reload()
+        if self.etag is not None:
+            self.load_timeline()
+        else:
+            self.reload()
         self.query_one("#order").focus()
 
     # --- steps ----------------------------------------------------------------------------------
@@ -201,32 +207,46 @@ class OrderScreen(AppScreen):
         if action == "propose":
             self.open_proposal()
         elif action == "order":
-            self.app.push_screen(ConfirmOrderScreen(self.session, self.order, self.etag), self._after_step)
+            confirm = ConfirmOrderScreen(self.session, self.order, self.etag)
+            self.app.push_screen(confirm, partial(self._after_step, confirm))
         else:
             self.open_step(action)
 
     @work(exclusive=True, group="step")
     async def open_proposal(self) -> None:
         offering = await asyncio.to_thread(self.session.services.orders.offering, self._offering_id)
-        self.app.push_screen(ProposalForm(self.session, self.order, offering), self._after_step)
+        form = ProposalForm(self.session, self.order, offering)
+        self.app.push_screen(form, partial(self._after_step, form))
 
     @work(exclusive=True, group="step")
     async def open_step(self, action: str) -> None:
         offering = await asyncio.to_thread(self.session.services.orders.offering, self._offering_id)
         notice = int((offering or {}).get("notice_period_months") or 3)
-        self.app.push_screen(StepForm(self.session, self.order, action, notice_months=notice), self._after_step)
+        form = StepForm(self.session, self.order, action, notice_months=notice)
+        self.app.push_screen(form, partial(self._after_step, form))
 
     @property
     def _offering_id(self) -> int | None:
         return self.order.offering.id if self.order.offering else None
 
-    def _after_step(self, answer: Any) -> None:
+    def _after_step(self, step: Any, answer: Any) -> None:
+        """A step was sent (``step.sent``: the server's answer and its ETag), queued or given up."""
+        sent, newer = getattr(step, "sent", None), getattr(step, "newer", None)
         order = as_order(answer)  # the write's answer: the order's new state
         if order is not None and order.id == self.order_id:
             self.order = order
             self.notify(i18n.t("order.done", action=i18n.t("state." + order.state), n=self.order_id))
+        current = as_order(newer.current) if isinstance(newer, Conflict) else None
+        if isinstance(sent, Done) and sent.etag is not None and sent.record is answer:
+            self.etag = sent.etag  # the answer is the order's new state: only the step's entry is new
+        elif isinstance(newer, Conflict) and current is not None:
+            self.order, self.etag = current, newer.etag  # changed meanwhile: the service read it
+        else:
+            self.show()
+            self.reload()
+            return
         self.show()
-        self.reload()
+        self.load_timeline()
 
     # --- data -----------------------------------------------------------------------------------
 
@@ -244,6 +264,15 @@ class OrderScreen(AppScreen):
         cached = await asyncio.to_thread(self.session.services.orders.cached_order, self.order_id)
         if cached and cached.version > self.order.version:
             self.reload()  # someone else moved it: the new state and timeline, in place
+
+    @work(exclusive=True, group="order-load", exit_on_error=False)
+    async def load_timeline(self) -> None:
+        """Only the timeline: the order on screen is the server's answer to a write just now."""
+        read = await self.session.services.orders.events(self.order_id)
+        self.offline = read.offline
+        self.events = read.value
+        await self._show_outbox()
+        self.show()
 
     @work(exclusive=True, group="order-load", exit_on_error=False)
     async def reload(self) -> None:
@@ -327,6 +356,8 @@ class ConfirmOrderScreen(AppScreen):
         self.order = order
         self.etag = etag
         self._sending = False
+        self.sent: Done | None = None  # the binding order accepted (the answer and its ETag)
+        self.newer: Conflict | None = None  # refused: the proposal changed (with the version it is now)
 
     def compose(self) -> ComposeResult:
         me = getattr(self.app, "me", None) or {}
@@ -386,13 +417,16 @@ class ConfirmOrderScreen(AppScreen):
         finally:
             self._sending = False
         if isinstance(outcome, Done):
+            self.sent = outcome
             self.notify(i18n.t("confirm.sent", n=self.order.id))
             self.dismiss(outcome.record)
         elif isinstance(outcome, Queued):
             self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
             self.dismiss(None)
         elif isinstance(outcome, Conflict):
-            # The proposal changed after the user read it: nothing was ordered; show the new one.
+            # The proposal changed after the user read it: nothing was ordered; show the new one
+            # (the service read it with the refusal).
+            self.newer = outcome
             await self.session.services.writes.discard(outcome.item_id)
             self.notify(i18n.t("order.changed"), severity="error", timeout=10)
             self.dismiss(None)
