@@ -441,7 +441,7 @@ class EfaApp(App):
         if not pending and not self.owns_keyboard():
             self.exit()
             return
-        detail = i18n.t("quit.pending", n=pending) if pending else i18n.t("quit.form")
+        detail = i18n.tn("quit.pending", n=pending) if pending else i18n.t("quit.form")
 
         def answered(choice: str | None) -> None:
             if choice == "quit":

@@ -2,9 +2,16 @@
 
 Messages are keyed by id; each entry holds the German and the English text, side by side, so a
 missing translation is visible in review (and a test checks that none is missing).
+
+A count that meets a noun is a plural message: its forms in the order of the language's CLDR plural
+categories ("one", then "other" for German and English), joined by ``|`` —
+``"{n} Rechnung erstellt|{n} Rechnungen erstellt"`` — and shown with ``tn(id, n)``, which picks the
+form by Babel's plural rule of the language (never by string building: no "Feld(er)").
 """
 
 from __future__ import annotations
+
+import functools
 
 LANGUAGES = ("de", "en")
 _current = "de"
@@ -35,9 +42,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "banner.connecting": ("Verbinde mit dem Marktplatz …", "Connecting to the marketplace …"),
     # quitting (app.py action_quit)
     "quit.question": ("efa-tui beenden?", "Quit efa-tui?"),
-    "quit.pending": ("{n} Änderung(en) noch nicht beim Server: sie bleiben gespeichert und werden beim nächsten "
-                     "Start gesendet.",
-                     "{n} change(s) not yet on the server: they stay stored and are sent the next time you start."),
+    "quit.pending": ("{n} Änderung ist noch nicht beim Server: sie bleibt gespeichert und wird beim nächsten Start gesendet."
+                     "|{n} Änderungen sind noch nicht beim Server: sie bleiben gespeichert und werden beim nächsten Start gesendet.",
+                     "{n} change is not yet on the server: it stays stored and is sent the next time you start."
+                     "|{n} changes are not yet on the server: they stay stored and are sent the next time you start."),
     "quit.form": ("Ein Formular ist offen; Ihre Eingaben bleiben als Entwurf erhalten.",
                   "A form is open; your input is kept as a draft."),
     "quit.yes": ("Beenden", "Quit"),
@@ -86,7 +94,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cmd.offering": ("Angebot suchen: {text}", "Find offering: {text}"),
     # catalog
     "catalog.filter_placeholder": ("Filtern: Titel, Anbieter, Themenfeld, Stichwort …", "Filter: title, provider, category, keyword …"),
-    "catalog.count": ("{shown} von {total} Angeboten", "{shown} of {total} offerings"),
+    "catalog.count": ("{shown} von {n} Angebot|{shown} von {n} Angeboten",
+                      "{shown} of {n} offering|{shown} of {n} offerings"),
     "catalog.empty": ("Keine Angebote gefunden", "No offerings found"),
     "catalog.empty_cache": ("Noch keine Daten – der Katalog wird geladen …", "No data yet – loading the catalog …"),
     "col.title": ("Titel", "Title"),
@@ -194,6 +203,29 @@ def _merge_area_catalogs() -> None:
 _merge_area_catalogs()
 
 
+PLURAL_SEPARATOR = "|"
+# CLDR's plural categories in their canonical order; a language's forms are those it has, "other" last.
+_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
+
+
+@functools.cache
+def _plural_rule(language: str):  # -> babel.plural.PluralRule
+    from babel import Locale
+
+    return Locale.parse(language).plural_form
+
+
+def plural_categories(language: str) -> tuple[str, ...]:
+    """The plural categories of a language, in the order its forms are written ("one", "other")."""
+    tags = _plural_rule(language).tags | {"other"}
+    return tuple(c for c in _CATEGORIES if c in tags)
+
+
+def plural_form(language: str, n: int) -> int:
+    """Which form (index into the ``|``-separated forms) a count takes in a language."""
+    return plural_categories(language).index(_plural_rule(language)(abs(n)))
+
+
 def set_language(language: str) -> None:
     global _current
     if language not in LANGUAGES:
@@ -212,3 +244,19 @@ def t(key: str, **values: object) -> str:
         return key
     text = entry[LANGUAGES.index(_current)]
     return text.format(**values) if values else text
+
+
+def tn(key: str, n: int, **values: object) -> str:
+    """A plural message for the count ``n``: the form the language's plural rule picks, with ``{n}``
+    as the count in the locale's digits ("1 Rechnung erstellt", "1.200 Rechnungen erstellt")."""
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key
+    forms = entry[LANGUAGES.index(_current)].split(PLURAL_SEPARATOR)
+    index = plural_form(_current, n)
+    text = forms[min(index, len(forms) - 1)]
+    from babel.numbers import format_decimal
+
+    from .formatting import LOCALES
+
+    return text.format(n=format_decimal(n, locale=LOCALES.get(_current, "de_DE")), **values)

@@ -116,7 +116,7 @@ class AdministrationScreen(AppScreen):
         if orgs:
             table.move_cursor(row=min(current, len(orgs) - 1))
         states = [((o.get("accreditation") or {}).get("state")) for o in orgs]
-        head.update(i18n.t("admin.count", n=len(orgs), applied=states.count("applied"), suspended=states.count("suspended")))
+        head.update(i18n.tn("admin.count", n=len(orgs), applied=states.count("applied"), suspended=states.count("suspended")))
 
     def action_refresh(self) -> None:
         self.load()

@@ -181,7 +181,7 @@ class CatalogScreen(FilterKeys, AppScreen):
 
     def _set_count(self, shown: int, sort: str, total: int) -> None:
         self._all = total
-        text = (f"{i18n.t('catalog.count', shown=formatting.number(shown), total=formatting.number(total))} · "
+        text = (f"{i18n.tn('catalog.count', total, shown=formatting.number(shown))} · "
                 f"{i18n.t('sort.now', sort=i18n.t('sort.' + sort))}")
         self.query_one("#count", Static).update(text, layout=False)  # one line, its width fixed
         # An empty cache is still loading; an empty result is a filter that matches nothing.

@@ -264,7 +264,7 @@ class FormScreen(AppScreen):
             errors = self.validate(self.form.values())
             self.form.show_errors(errors)
         if errors:
-            self.notify(i18n.t("form.fix_fields", n=len(errors)), severity="warning")
+            self.notify(i18n.tn("form.fix_fields", n=len(errors)), severity="warning")
             return
         self._sending = True
         self.query_one("#form-submit", Button).disabled = True

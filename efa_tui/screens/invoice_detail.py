@@ -278,15 +278,15 @@ class InvoiceScreen(AppScreen):
             real = [x for x in check.lines if x.status is not LineStatus.MISSING]
             ok = sum(1 for x in real if x.ok)
             if check.ok:
-                text.append("✓ " + i18n.t("invoice.check_ok", n=len(real)), style="bold green")
+                text.append("✓ " + i18n.tn("invoice.check_ok", n=len(real)), style="bold green")
             else:
                 text.append("✗ " if wrong or not check.sums.ok else "? ", style="bold")
-                text.append(i18n.t("invoice.check_summary", ok=ok, n=len(real), wrong=len(wrong)), style="bold")
+                text.append(i18n.tn("invoice.check_summary", len(real), ok=ok, wrong=i18n.tn("invoice.differences", len(wrong))), style="bold")
                 if wrong:
                     text.append(" · " + i18n.t("invoice.check_expected", gross=formatting.money(check.expected.gross),
                                                 diff=signed_money(check.difference)))
                 if unverified:
-                    text.append("\n" + i18n.t("invoice.check_unverified", n=len(unverified)))
+                    text.append("\n" + i18n.tn("invoice.check_unverified", n=len(unverified)))
             sums = check.sums
             text.append("\n" + i18n.t("invoice.sums") + ": ")
             for label, good, stated, readded in (("invoice.net", sums.net_ok, sums.stated_net, sums.readded.net),

@@ -201,8 +201,8 @@ class InvoicesScreen(FilterKeys, AppScreen):
 
     def _show_totals(self) -> None:
         tot = il.totals(self.rows, self.today)
-        self.query_one("#totals", Static).update(Text(i18n.t(
-            "invoices.totals", n=formatting.number(tot.count), net=formatting.money(tot.net),
+        self.query_one("#totals", Static).update(Text(i18n.tn(
+            "invoices.totals", n=tot.count, net=formatting.money(tot.net),
             gross=formatting.money(tot.gross), open=formatting.money(tot.open_gross)), style="bold"))
 
     # --- input -----------------------------------------------------------------------------------

@@ -130,7 +130,7 @@ class MyOfferingsScreen(AppScreen):
                 cells.append(Text(formatting.day(o.get("updated_at"))))
             table.add_row(*cells, key=str(o["id"]))
         by_status = {s: sum(1 for o in offerings if o.get("status") == s) for s in ("draft", "published", "retired")}
-        head = Text(i18n.t("offerings.count", n=len(offerings), draft=by_status["draft"], published=by_status["published"],
+        head = Text(i18n.tn("offerings.count", n=len(offerings), draft=by_status["draft"], published=by_status["published"],
                            retired=by_status["retired"]))
         if not offerings:
             head.append("\n" + i18n.t("offerings.empty"), style="dim")

@@ -182,9 +182,8 @@ class SupportScreen(AppScreen):
                                                                  overflow="ellipsis"),
                               Text(formatting.money(r.get("gross")), justify="right"), Text(clean(state_text("invoices", r))),
                               formatting.day(r.get("issue_date")), key=str(r["id"]))
-        message = "support.count_all" if q.empty else "support.count"
-        self.query_one("#support-count", Static).update(
-            Text(i18n.t(message, n=formatting.number(len(found)), kind=i18n.t(f"support.kind.{q.kind}"))))
+        count = i18n.tn("support.count_all", len(found)) if q.empty else i18n.tn("support.count", len(found))
+        self.query_one("#support-count", Static).update(Text(count))
 
     # --- acting on a result (reading only) ------------------------------------------------------------
 
