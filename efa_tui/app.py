@@ -9,6 +9,7 @@ import gc
 import logging
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -114,7 +115,7 @@ class EfaApp(App):
     """
 
     def __init__(self, session: Session, *, language: str = "de", theme: str | None = None, wait_for_server: bool = True,
-                 start_network: bool = True):
+                 start_network: bool = True, config_file: Path | None = None):
         i18n.set_language(language)
         super().__init__()
         self.session = session
@@ -122,6 +123,7 @@ class EfaApp(App):
         self.backend = session.backend
         self.wait_for_server = wait_for_server
         self.start_network = start_network  # False: cache only (snapshot tests: nothing races the picture)
+        self.config_file = config_file  # where a language switch is kept (None: not kept, tests)
         self._progress: tuple[int, int | None] | None = None
         self._connecting = session.server is not None
         self._me: dict[str, Any] | None = None
@@ -561,6 +563,20 @@ class EfaApp(App):
                 localize_bindings(screen)
         self.language_changed.publish(i18n.current_language())  # for anything else that shows text
         self.refresh_bindings()
+        await self._keep_language(i18n.current_language())
+
+    async def _keep_language(self, language: str) -> None:
+        """The choice goes into config.toml (the rest of the file as the user wrote it) and is the
+        language of the next start; a file that cannot be written costs only the remembering."""
+        from .config import set_setting
+
+        self.session.config.language = language  # type: ignore[assignment]
+        if self.config_file is None:
+            return
+        try:
+            await asyncio.to_thread(set_setting, "language", language, self.config_file)
+        except (OSError, ValueError) as exc:  # tomllib.TOMLDecodeError is a ValueError
+            self.notify(i18n.t("language.not_kept", path=str(self.config_file), reason=clean(str(exc))), severity="warning")
 
     def action_cycle_theme(self) -> None:
         current = self.theme if self.theme in THEMES else THEMES[0]

@@ -85,6 +85,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cmd.support": ("Support-Bereich öffnen", "Open support"),
     "cmd.my_offerings": ("Meine Angebote öffnen", "Open my offerings"),
     "cmd.refresh": ("Daten vom Server abgleichen", "Sync data from the server"),
+    "language.not_kept": ("Sprache gewählt, aber nicht in {path} gespeichert: {reason}",
+                          "Language switched, but not saved in {path}: {reason}"),
     "cmd.language": ("Sprache wechseln (Deutsch/English)", "Switch language (Deutsch/English)"),
     "cmd.theme": ("Farbschema wechseln (dunkel/hell/ANSI)", "Switch theme (dark/light/ANSI)"),
     "cmd.help": ("Hilfe anzeigen", "Show help"),

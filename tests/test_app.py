@@ -279,3 +279,49 @@ async def test_notifications_show_server_and_typed_text_literally(server, tmp_pa
         app.screen.notify("[red]x[/red] [")
         await settle(pilot)
         assert [(n.message, n.markup) for n in app._notifications] == [("[red]x[/red] [", False)]
+
+
+async def _switch_language_in_the_palette(pilot, app) -> None:
+    """As a user does it: ctrl+p, "Sprache" / "Language", enter."""
+    await pilot.press("ctrl+p")
+    await settle(pilot)
+    for ch in i18n.t("key.language"):
+        await pilot.press(ch)
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_language_switch_redraws_pushed_screens_and_is_kept(server, tmp_path, monkeypatch):
+    """The detail pushed over the catalog, and the catalog under it, are redrawn in the new language;
+    the choice is written to config.toml (the user's other settings and comments kept) and used at
+    the next start."""
+    from efa_tui import config as config_module
+
+    monkeypatch.setenv(config_module.ENV_CONFIG_DIR, str(tmp_path / "config"))
+    path = config_module.config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text('# my settings\ntheme = "textual-light"  # light for the projector\n\n[keymap]\n"catalog.filter" = "F3"\n',
+                    encoding="utf-8")
+    app = make_app(server, tmp_path)
+    app.config_file = path  # as the command line passes it (config.config_path())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # the first offering's detail, pushed over the catalog
+        await settle(pilot)
+        assert isinstance(app.screen, OfferingScreen)
+        assert "Beschreibung" in screen_text(app)
+        await _switch_language_in_the_palette(pilot, app)
+        assert isinstance(app.screen, OfferingScreen)
+        text = screen_text(app)
+        assert "Description" in text and "Beschreibung" not in text, text
+        assert "EfA marketplace" in text  # the header too
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CatalogScreen)
+        assert "Provider" in screen_text(app) and "Bereitsteller" not in screen_text(app)
+    written = path.read_text(encoding="utf-8")
+    assert 'language = "en"' in written
+    assert "# my settings" in written and "# light for the projector" in written and '"catalog.filter" = "F3"' in written
+    loaded = config_module.load_config(path)
+    assert loaded.language == "en" and loaded.theme == "textual-light" and loaded.keymap == {"catalog.filter": "F3"}

@@ -129,7 +129,19 @@ class _AppScreenBase:
         """``/me`` answered (the ``identity_changed`` signal): who is signed in, role, organisation."""
 
     async def relabel(self) -> None:
-        """The language changed: rebuild what shows translated text (bindings are done already)."""
+        """The language changed: rebuild what shows translated text (bindings are done already).
+
+        By default a full screen is composed again and filled as when it was mounted (its
+        ``on_mount``: the load of its data, its focus) — a screen pushed over another (a detail, the
+        outbox) is redrawn as well as the area below it. A screen with state of its own that a
+        recompose would lose overrides this (the lists keep filter and cursor, forms their input).
+        A dialog keeps its text (it is answered or left in a moment)."""
+        if isinstance(self, ModalScreen):
+            return
+        await self.recompose()  # type: ignore[attr-defined]
+        on_mount = getattr(self, "on_mount", None)
+        if on_mount is not None:
+            on_mount()
 
     async def language_changed(self) -> None:
         """Called by the app on every screen of every area after a language switch."""

@@ -130,6 +130,14 @@ class FormScreen(AppScreen):
     def on_mount(self) -> None:
         self.restore_draft()
 
+    async def relabel(self) -> None:
+        """After a language switch: labels, hints and choices anew, with what was typed kept."""
+        values, errors = self.form.values(), self.form.errors
+        self.defaults = values
+        await self.recompose()
+        if errors:
+            self.call_after_refresh(self.form.recheck)
+
     @property
     def form(self) -> Form:
         return self.query_one("#form", Form)
