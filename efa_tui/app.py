@@ -16,16 +16,16 @@ from rich.text import Text
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.timer import Timer
-from textual.widgets import Footer
 
 from . import THEMES, areas, formatting, i18n
 from .api.errors import ApiError, Unreachable
-from .commands import JumpProvider
+from .commands import JumpProvider, Palette
 from .screens.base import AppModal, AppScreen
 from .screens.catalog import CatalogScreen
 from .screens.confirm import Choice, ConfirmScreen
@@ -37,7 +37,7 @@ from .session import Session
 from .store.backend import Status
 from .store.live import Batch, Live, News
 from .text import clean
-from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
+from .widgets.chrome import AppHeader, BottomBar, KeyFooter, OfflineBanner, StatusLine
 
 log = logging.getLogger("efa_tui")
 RETRY_PENDING_S = 30.0
@@ -309,7 +309,7 @@ class EfaApp(App):
         """Mount the chrome on a screen (header, offline banner, status line) once, and show in it who
         is signed in and the status now; called again, it only updates what the chrome shows."""
         if not screen.query(AppHeader):
-            screen.mount(AppHeader(), BottomBar(StatusLine(), Footer()), OfflineBanner())
+            screen.mount(AppHeader(), BottomBar(StatusLine(), KeyFooter()), OfflineBanner())
             # The status line sits inside the bar, which only has it once mounted.
             screen.call_after_refresh(lambda: self._show_status(self.backend.status, screen))
         me = self._me or {}
@@ -577,6 +577,11 @@ class EfaApp(App):
             await asyncio.to_thread(set_setting, "language", language, self.config_file)
         except (OSError, ValueError) as exc:  # tomllib.TOMLDecodeError is a ValueError
             self.notify(i18n.t("language.not_kept", path=str(self.config_file), reason=clean(str(exc))), severity="warning")
+
+    def action_command_palette(self) -> None:
+        """Textual's palette with its texts in the user's language (commands.Palette)."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(Palette(id="--command-palette"))
 
     def action_cycle_theme(self) -> None:
         current = self.theme if self.theme in THEMES else THEMES[0]

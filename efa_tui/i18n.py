@@ -87,6 +87,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cmd.refresh": ("Daten vom Server abgleichen", "Sync data from the server"),
     "language.not_kept": ("Sprache gewählt, aber nicht in {path} gespeichert: {reason}",
                           "Language switched, but not saved in {path}: {reason}"),
+    # Textual's own texts, ours (commands.Palette, widgets/chrome.KeyFooter)
+    "palette.placeholder": ("Befehl suchen …", "Search for commands …"),
+    "palette.no_matches": ("Keine Treffer", "No matches found"),
+    "builtin.dismiss_menu": ("Auswahl schließen", "Close the menu"),
+    "builtin.show_menu": ("Auswahl öffnen", "Open the menu"),
     "cmd.language": ("Sprache wechseln (Deutsch/English)", "Switch language (Deutsch/English)"),
     "cmd.theme": ("Farbschema wechseln (dunkel/hell/ANSI)", "Switch theme (dark/light/ANSI)"),
     "cmd.help": ("Hilfe anzeigen", "Show help"),

@@ -325,3 +325,64 @@ async def test_language_switch_redraws_pushed_screens_and_is_kept(server, tmp_pa
     assert "# my settings" in written and "# light for the projector" in written and '"catalog.filter" = "F3"' in written
     loaded = config_module.load_config(path)
     assert loaded.language == "en" and loaded.theme == "textual-light" and loaded.keymap == {"catalog.filter": "F3"}
+
+
+async def test_textual_own_texts_in_german(server, tmp_path):
+    """The palette's placeholder and its "No matches found", a menu's "Dismiss menu" in the footer:
+    Textual's English, in the German UI, are ours."""
+    app = make_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert "Befehl suchen" in screen_text(app) and "Search for commands" not in screen_text(app)
+        for ch in "xyzqw":
+            await pilot.press(ch)
+        for _ in range(50):  # the palette says so after a moment without a hit
+            await pilot.pause(0.05)
+            if "Keine Treffer" in screen_text(app):
+                break
+        assert "Keine Treffer" in screen_text(app) and "No matches" not in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("f")  # the facet panel, then open its first menu
+        await settle(pilot)
+        from textual.widgets import Select
+
+        app.screen.query(Select).first().focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Auswahl schließen" in text and "Dismiss menu" not in text, text
+
+
+async def test_footer_keeps_the_help_key_in_view_at_80_columns(server, tmp_path):
+    """However many keys a screen has, `? Hilfe` stays at the right end of the footer."""
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        import re
+
+        assert re.search(r"▏\s*\?\s*Hilfe", _last_line(app)), _last_line(app)
+        header = _first_line(app)
+        assert "Bereitsteller" in header and "…" in header  # the long organisation name is shortened
+
+
+def _line(app, index: int) -> str:
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    rows: dict[str, list[str]] = {}
+    for y, text in re.findall(r'<text[^>]*\by="([\d.]+)"[^>]*>(.*?)</text>', svg, flags=re.S):
+        rows.setdefault(y, []).append(html.unescape(text).replace("\xa0", " "))
+    ordered = [("".join(rows[y])) for y in sorted(rows, key=float)]
+    return ordered[index]
+
+
+def _first_line(app) -> str:
+    return _line(app, 0)
+
+
+def _last_line(app) -> str:
+    return _line(app, -1)
