@@ -218,7 +218,7 @@ class EfaApp(App):
         except Unreachable:
             pass  # the refresh below goes offline and probes
         except ApiError as exc:
-            self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
+            self.notify(i18n.problem(exc), severity="error")
         self.mount_chrome(self.screen)
         await self._refresh()
         await self.backend.flush() if self.backend.status.online else None
@@ -262,7 +262,7 @@ class EfaApp(App):
             # What the sync changed reaches the lists as data_changed (the backend publishes it).
             await self.backend.refresh(progress=progress)
         except ApiError as exc:
-            self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
+            self.notify(i18n.problem(exc), severity="error")
         finally:
             self._progress = None
         self._show_status(self.backend.status)

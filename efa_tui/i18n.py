@@ -12,6 +12,8 @@ form by Babel's plural rule of the language (never by string building: no "Feld(
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
+from typing import Any
 
 LANGUAGES = ("de", "en")
 _current = "de"
@@ -192,16 +194,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "builtin.maximize": ("Maximieren", "Maximize"),
     "builtin.minimize": ("Verkleinern", "Minimize"),
     # errors
-    "error.server": ("Server: {detail}", "Server: {detail}"),
     "error.unreachable": ("Server nicht erreichbar: {reason}", "Server unreachable: {reason}"),
     "error.config": ("Konfiguration: {detail}", "Configuration: {detail}"),
 }
 
 
 def _merge_area_catalogs() -> None:
-    from .translations import administration, forms, invoices, live, offerings, orders, signoffs, xrechnung
+    from .translations import administration, forms, invoices, live, offerings, orders, problems, signoffs, xrechnung
 
-    for module in (forms, orders, invoices, offerings, signoffs, xrechnung, live, administration):
+    for module in (forms, orders, invoices, offerings, signoffs, xrechnung, live, administration, problems):
         clash = MESSAGES.keys() & module.MESSAGES.keys()
         assert not clash, f"message ids defined twice: {sorted(clash)}"
         MESSAGES.update(module.MESSAGES)
@@ -267,3 +268,23 @@ def tn(key: str, n: int, **values: object) -> str:
     from .formatting import LOCALES
 
     return text.format(n=format_decimal(n, locale=LOCALES.get(_current, "de_DE")), **values)
+
+
+def problem(problem: Any, fallback: str = "") -> str:
+    """A refusal of the server in the user's language: what its problem type means (else its HTTP
+    status), and the server's own detail — English, naming the case — as a second line.
+    ``problem``: a problem document (dict), or anything with ``type``, ``status`` and ``detail``
+    (``api.errors.ApiError``); ``fallback``: the text when there is no document (a transport error)."""
+    from .text import clean
+
+    def get(name: str) -> Any:
+        return problem.get(name) if isinstance(problem, Mapping) else getattr(problem, name, None)
+
+    if not problem:
+        return clean(fallback) or t("problem.unknown")
+    slug = str(get("type") or "").rstrip("/").rsplit("/", 1)[-1]
+    status = get("status")
+    key = next((k for k in (f"problem.{slug}", f"problem.status.{status}") if k in MESSAGES), "problem.unknown")
+    said = t(key)
+    detail = clean(str(get("detail") or get("title") or fallback or ""))
+    return f"{said}\n{t('problem.detail', detail=detail)}" if detail else said

@@ -104,3 +104,32 @@ def test_english_money(english):
 ])
 def test_clean_strips_terminal_control(hostile, shown):
     assert clean(hostile) == shown
+
+
+def test_every_problem_type_of_the_server_is_said_in_both_languages():
+    """The server's refusals are translated by their type on the client; its English detail is the
+    second line. A type the server can answer (``type="…"`` in its code, or a status's slug) without a
+    text here would show the English detail alone in the German UI."""
+    from efa_tui.server import problems
+
+    server = SOURCE / "server"
+    types = {m for path in server.rglob("*.py")
+             for m in re.findall(r"""type=["']([a-z][a-z-]*)["']""", path.read_text(encoding="utf-8"))}
+    types |= {m for path in server.rglob("*.py")
+              for m in re.findall(r"""["']/problems/([a-z][a-z-]*)["']""", path.read_text(encoding="utf-8"))}
+    types |= {problems._slug(status) for status in problems.TITLES}
+    missing = sorted(t for t in types if f"problem.{t}" not in i18n.MESSAGES)
+    assert not missing, missing
+
+
+def test_a_refusal_says_its_type_in_german_and_the_server_detail_below():
+    refusal = {"type": "/problems/invalid-state", "status": 409, "title": "Conflict",
+               "detail": "cannot go from active to interest"}
+    assert i18n.problem(refusal) == "In diesem Zustand nicht möglich.\nServer: cannot go from active to interest"
+    assert i18n.problem({"type": "/problems/whatever-new", "status": 404, "detail": "no order 9"}).startswith("Nicht gefunden.")
+    assert i18n.problem({}, "connection reset") == "connection reset"
+    i18n.set_language("en")
+    try:
+        assert i18n.problem(refusal).startswith("Not possible in this state.\n")
+    finally:
+        i18n.set_language("de")

@@ -43,7 +43,7 @@ def problem_text(exc: Exception) -> str:
     if isinstance(exc, Unreachable):
         return i18n.t("admin.offline")
     if isinstance(exc, ApiError):
-        return clean(exc.detail or exc.title or str(exc))
+        return i18n.problem(exc, str(exc))
     return clean(str(exc))
 
 

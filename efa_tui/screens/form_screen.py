@@ -35,7 +35,6 @@ from textual.widgets import Button, Static
 
 from .. import i18n
 from ..services import Conflict, Done, Outcome, Queued, Refused, Write
-from ..text import clean
 from ..widgets.form import Form, FormField
 from .base import AppScreen
 from .confirm import Choice, ConfirmScreen
@@ -304,8 +303,7 @@ class FormScreen(AppScreen):
             await self.session.services.writes.discard(outcome.item_id)
             errors = field_errors(outcome.problem)
             unplaced = self.form.show_errors(errors)
-            detail = clean(outcome.detail)
-            message = i18n.t("form.refused", detail=detail)
+            message = i18n.t("form.refused", detail=i18n.problem(outcome.problem, outcome.detail))
             if unplaced:
                 message += "\n" + "\n".join(unplaced)
             self.notify(message, severity="error", timeout=10)

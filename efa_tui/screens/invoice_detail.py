@@ -187,7 +187,7 @@ class InvoiceScreen(AppScreen):
             detail = await self.session.services.invoices.detail(self.record)
         except ApiError as exc:
             self.loaded = True
-            self.notify(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), severity="error")
+            self.notify(i18n.t("form.refused", detail=i18n.problem(exc)), severity="error")
             self.show()
             return
         self.detail = detail
@@ -434,8 +434,8 @@ class InvoiceScreen(AppScreen):
         elif isinstance(outcome, Queued):
             self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
         elif isinstance(outcome, (Refused, Conflict)):
-            detail = outcome.detail if isinstance(outcome, Refused) else str(outcome.problem.get("detail") or "")
-            self.notify(i18n.t("form.refused", detail=clean(detail)), severity="error", timeout=10)
+            detail = i18n.problem(outcome.problem, outcome.detail if isinstance(outcome, Refused) else "")
+            self.notify(i18n.t("form.refused", detail=detail), severity="error", timeout=10)
 
     def _take(self, invoice: dict[str, Any]) -> None:
         """A fresh copy of the invoice from the server (after a write): keep the contracts and the check."""
@@ -507,7 +507,7 @@ class InvoiceScreen(AppScreen):
         except Unreachable:
             self.notify(i18n.t(offline_id), severity=offline_severity)
         except ApiError as exc:
-            self.notify(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), severity="error")
+            self.notify(i18n.t("form.refused", detail=i18n.problem(exc)), severity="error")
         return None
 
     # --- operator ------------------------------------------------------------------------------------

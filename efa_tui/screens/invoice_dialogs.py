@@ -172,7 +172,7 @@ class SaveXmlDialog(PathDialog):
             self.result(Text(i18n.t("invoice.xml_offline"), style="bold red"))
             return
         except ApiError as exc:
-            self.result(Text(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), style="bold red"))
+            self.result(Text(i18n.t("form.refused", detail=i18n.problem(exc)), style="bold red"))
             return
         try:
             await asyncio.to_thread(write_document, path, xml)
@@ -392,7 +392,7 @@ class BillingRunScreen(AppScreen):
             if any(e.code == "future_year" for e in exc.errors):
                 self._status(i18n.t("billing.future_year", year=year, current=formatting.today().year), "bold red")
             else:
-                self._status(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), "bold red")
+                self._status(i18n.t("form.refused", detail=i18n.problem(exc)), "bold red")
             return
         finally:
             self._busy(False)
@@ -416,7 +416,7 @@ class BillingRunScreen(AppScreen):
                 self._show_preview(exc.body["preview"])
                 self._status(i18n.t("billing.changed"), "bold red")
             else:
-                self._status(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), "bold red")
+                self._status(i18n.t("form.refused", detail=i18n.problem(exc)), "bold red")
             return
         finally:
             self._busy(False)

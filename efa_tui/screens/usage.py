@@ -397,8 +397,8 @@ class UsageImportScreen(AppScreen[bool]):
                 queued += 1
             else:
                 refused += 1
-                detail = outcome.detail if isinstance(outcome, Refused) else str(outcome.problem.get("detail") or "")
-                problems.append(i18n.t("usage.err.line", line=line.line, message=clean(detail)))
+                detail = i18n.problem(outcome.problem, outcome.detail if isinstance(outcome, Refused) else "")
+                problems.append(i18n.t("usage.err.line", line=line.line, message=detail.replace("\n", " – ")))
         summary = i18n.t("usage.import.summary", sent=sent, queued=queued, refused=refused)
         if problems:
             # Refused lines stay in the outbox (needs attention) with the server's reason.
