@@ -469,9 +469,14 @@ class EfaApp(App):
         return area.key if area else None
 
     def action_role_area(self) -> None:
+        """`4`: the role's own area; a role without one (customers) is told which keys it has."""
         area = self.role_area()
         if area:
             self.switch_mode(area)
+            return
+        role = (self._me or {}).get("role") or "customer"
+        keys = ", ".join(f"{key} {i18n.t(a.title)}" for key, a in areas.number_keys(role))
+        self.notify(i18n.t("jump.no_role_area", role=i18n.t("role." + role), number=areas.ROLE_KEY, keys=keys), severity="warning")
 
     def switch_mode(self, mode: str):  # type: ignore[override]
         if mode != self.current_mode:

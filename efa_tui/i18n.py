@@ -80,6 +80,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "jump.unknown": ("Unbekannter Befehl: {text}", "Unknown command: {text}"),
     "jump.not_found": ("Nicht gefunden: {text}", "Not found: {text}"),
     "jump.not_for_role": ("Diesen Bereich gibt es für die Rolle {role} nicht.", "There is no such area for the role {role}."),
+    "jump.no_role_area": ("Die Rolle {role} hat keinen eigenen Bereich unter {number}. Ihre Bereiche: {keys}.",
+                          "The role {role} has no area of its own under {number}. Your areas: {keys}."),
     "key.role_area": ("Eigener Bereich", "Role area"),
     "cmd.catalog": ("Katalog öffnen", "Open the catalog"),
     "cmd.orders": ("Bestellungen öffnen", "Open orders"),

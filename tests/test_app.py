@@ -386,3 +386,22 @@ def _first_line(app) -> str:
 
 def _last_line(app) -> str:
     return _line(app, -1)
+
+
+async def test_roles_see_what_their_areas_hold(server, tmp_path):
+    """A provider's invoices area says that providers receive none (not "Abgleich läuft" for ever,
+    after the sync); `4` as a customer, who has no area of its own, says which keys there are."""
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, 6)
+        await pilot.press("3")
+        await settle(pilot, 4)
+        text = screen_text(app)
+        assert "Bereitsteller erhalten hier keine" in text and "Abgleich läuft" not in text, text
+    customer = make_app(server, tmp_path / "customer")
+    async with customer.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, 4)
+        await pilot.press("4")
+        await settle(pilot)
+        said = "\n".join(str(n.message) for n in customer._notifications)
+        assert "keinen eigenen Bereich unter 4" in said and "1 Katalog" in said and "5 Verwaltung" in said, said
