@@ -71,7 +71,50 @@ class BottomBar(Vertical):
 
 
 # Textual's own bindings that reach the footer, by action: their English descriptions in ours.
-TEXTUAL_KEYS = {"dismiss": "builtin.dismiss_menu", "show_overlay": "builtin.show_menu", "command_palette": "key.palette"}
+TEXTUAL_KEYS = {
+    "dismiss": "builtin.dismiss_menu", "show_overlay": "builtin.show_menu", "command_palette": "key.palette",
+    "cursor_down": "builtin.cursor_down",
+    "cursor_down(True)": "builtin.cursor_down_select",
+    "cursor_up": "builtin.cursor_up",
+    "cursor_up(True)": "builtin.cursor_up_select",
+    "cursor_left(True)": "builtin.cursor_left_select",
+    "cursor_right(True)": "builtin.cursor_right_select",
+    "cursor_left_word(True)": "builtin.cursor_left_word_select",
+    "cursor_right_word(True)": "builtin.cursor_right_word_select",
+    "cursor_word_left": "builtin.cursor_word_left",
+    "cursor_word_right": "builtin.cursor_word_right",
+    "cursor_word_left(True)": "builtin.cursor_word_left_select",
+    "cursor_word_right(True)": "builtin.cursor_word_right_select",
+    "cursor_line_end": "builtin.cursor_line_end",
+    "cursor_line_end(True)": "builtin.cursor_line_end_select",
+    "cursor_line_start": "builtin.cursor_line_start",
+    "cursor_line_start(True)": "builtin.cursor_line_start_select",
+    "home(True)": "builtin.home_select",
+    "end(True)": "builtin.end_select",
+    "cursor_page_down": "builtin.cursor_page_down",
+    "cursor_page_up": "builtin.cursor_page_up",
+    "delete_line": "builtin.delete_line",
+    "delete_to_end_of_line_or_delete_line": "builtin.delete_to_end_of_line_or_delete_line",
+    "delete_to_start_of_line": "builtin.delete_to_start_of_line",
+    "delete_word_left": "builtin.delete_word_left",
+    "delete_word_right": "builtin.delete_word_right",
+    "first": "builtin.first",
+    "last": "builtin.last",
+    "next_button": "builtin.next_button",
+    "previous_button": "builtin.previous_button",
+    "next_tab": "builtin.next_tab",
+    "previous_tab": "builtin.previous_tab",
+    "press": "builtin.press",
+    "redo": "builtin.redo",
+    "undo": "builtin.undo",
+    "scroll_bottom": "builtin.scroll_bottom",
+    "scroll_top": "builtin.scroll_top",
+    "select": "builtin.select",
+    "select_cursor": "builtin.select_cursor",
+    "select_line": "builtin.select_line",
+    "toggle_button": "builtin.toggle_button",
+    "toggle_switch": "builtin.toggle_switch",
+}
 HELP_ACTION = "help"  # the app's `?`: every key of the screen
 
 
