@@ -172,6 +172,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "key.per_inhabitant": ("je Einwohner", "per inhabitant"),
     "key.per_case": ("je Fall", "per case"),
     "key.target_group": ("Zielgruppe", "target group"),
+    # what a unit price is per (screens/offering_detail.unit_text), by distribution key
+    "unit.per_inhabitant": ("je 1.000 Einwohner und Jahr", "per 1,000 inhabitants a year"),
+    "unit.target_group": ("je 1.000 Personen der Zielgruppe und Jahr", "per 1,000 persons of the target group a year"),
+    "unit.per_case": ("je Fall", "per case"),
+    "unit.own": ("„{label}“", "“{label}”"),
     # detail
     "detail.description": ("Beschreibung", "Description"),
     "detail.fees": ("Entgelte", "Fees"),

@@ -397,7 +397,7 @@ async def test_roles_see_what_their_areas_hold(server, tmp_path):
         await pilot.press("3")
         await settle(pilot, 4)
         text = screen_text(app)
-        assert "Bereitsteller erhalten hier keine" in text and "Abgleich läuft" not in text, text
+        assert "Keine Rechnungen für Bereitsteller" in text and "Abgleich läuft" not in text, text
     customer = make_app(server, tmp_path / "customer")
     async with customer.run_test(size=(100, 30)) as pilot:
         await settle(pilot, 4)

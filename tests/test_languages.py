@@ -19,7 +19,7 @@ from efa_tui.widgets.virtual_table import VirtualTable
 GERMAN = ("Bereitsteller", "Bestellungen", "Bestellung", "Rechnungen", "Filtern", "Sortiert", "Jahresentgelt",
           "Verteilschlüssel", "Verteilung", "Zurück", "Hilfe", "Beenden", "Springen", "Aktualisieren", "Befehle",
           "Einmaliges", "Umsatzsteuer", "Ihre Kosten", "je Einwohner", "je Fall", "Themenfeld", "ausstehend",
-          "abgelehnt", "Kunde", "Angeboten", "Meine Angebote", "Verwaltung", "Taste", "Aktion", "Status (t)",
+          "abgelehnt", "Kunde", "Einwohner", "und Jahr", "Angeboten", "Meine Angebote", "Verwaltung", "Taste", "Aktion", "Status (t)",
           "Keine Treffer", "Auswahl", "Eingang", "Abgleich", "netto", "brutto", "zzgl", "Tsd")
 ENGLISH = ("Provider", "Orders", "Invoices", "Filter:", "Sorted", "Annual fee", "Distribution", "Back", "Help",
            "Quit", "Jump", "Refresh", "Commands", "Fees", "One-time", "VAT", "Your cost", "per inhabitant", "per case",

@@ -34,10 +34,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "No invoices cached yet – syncing (r refreshes)."),
     "invoices.none_yet": ("Noch keine Rechnungen – der Betreiber stellt sie nach dem Abrechnungslauf des Jahres.",
                           "No invoices yet – the operator issues them after the year's billing run."),
-    "invoices.none_for_provider": ("Rechnungen stellt der Betreiber den Kunden; Bereitsteller erhalten hier keine. "
-                                   "Ihre Angebote, Verträge und Fallzahlen: Meine Angebote (4).",
-                                   "The operator invoices the customers; providers receive none here. "
-                                   "Your offerings, contracts and case counts: My offerings (4)."),
+    "invoices.none_for_provider": ("Keine Rechnungen für Bereitsteller: der Betreiber stellt sie den Kunden.",
+                                   "No invoices for providers: the operator invoices the customers."),
     "invoices.all": ("alle", "all"),
     "invoices.info": ("{shown} von {total} · Status (t): {state} · Jahr (y): {year} · Sortierung (s): {sort}",
                       "{shown} of {total} · state (t): {state} · year (y): {year} · sort (s): {sort}"),
