@@ -151,6 +151,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "catalog.filter_placeholder": ("Filtern: Titel, Anbieter, Themenfeld, Stichwort …", "Filter: title, provider, category, keyword …"),
     "catalog.count": ("{shown} von {n} Angebot|{shown} von {n} Angeboten",
                       "{shown} of {n} offering|{shown} of {n} offerings"),
+    "catalog.count_about": ("etwa {shown} von {n} Angebot|etwa {shown} von {n} Angeboten",
+                            "about {shown} of {n} offering|about {shown} of {n} offerings"),
     "catalog.empty": ("Keine Angebote gefunden", "No offerings found"),
     "catalog.active_filters": ("Filter: {filters} · {reset}: zurücksetzen", "Filters: {filters} · {reset}: reset"),
     "catalog.empty_cache": ("Noch keine Daten – der Katalog wird geladen …", "No data yet – loading the catalog …"),
@@ -339,5 +341,7 @@ def problem(problem: Any, fallback: str = "") -> str:
     status = get("status")
     key = next((k for k in (f"problem.{slug}", f"problem.status.{status}") if k in MESSAGES), "problem.unknown")
     said = t(key)
-    detail = clean(str(get("detail") or get("title") or fallback or ""))
+    # The server's own words; in German where it gave them in German too (``detail_de``).
+    said_de = get("detail_de") if _current == "de" else None
+    detail = clean(str(said_de or get("detail") or get("title") or fallback or ""))
     return f"{said}\n{t('problem.detail', detail=detail)}" if detail else said
