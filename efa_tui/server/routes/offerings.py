@@ -15,7 +15,7 @@ from ...domain.catalog import BUNDESLAENDER, THEMENFELDER
 from ...domain.collation import search_fold, sort_key
 from ...domain.pricing import DistributionKey
 from .. import changes as change_log
-from .. import db, idempotency
+from .. import db, idempotency, schemas
 from ..auth import User, current_user, require_role
 from ..http import PageCache, check_if_match, dumps, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
@@ -188,7 +188,7 @@ def load_own(conn: Connection, user: User, offering_id: int):
 SORTS = {"id": o.c.id, "title": o.c.title_sort, "annual_fee": o.c.annual_fee, "updated_at": o.c.updated_at}
 
 
-@router.get("", summary="List offerings (catalog)")
+@router.get("", response_model=schemas.OfferingPage, summary="List offerings (catalog)")
 def list_offerings(
     request: Request,
     user: Annotated[User, Depends(current_user)],
@@ -269,7 +269,7 @@ def _visible_predicate(user: User):
     return ok
 
 
-@router.get("/{offering_id}", summary="One offering")
+@router.get("/{offering_id}", response_model=schemas.Offering, summary="One offering")
 def get_offering(request: Request, offering_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
     with db.reading(request.app.state.engine) as conn:
         row = load(conn, user, offering_id)
@@ -305,7 +305,7 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
-@router.post("", status_code=201, summary="Create a draft offering (provider)")
+@router.post("", response_model=schemas.Offering, status_code=201, summary="Create a draft offering (provider)")
 def create_offering(request: Request, body: OfferingCreate, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "provider")
 
@@ -317,7 +317,7 @@ def create_offering(request: Request, body: OfferingCreate, user: Annotated[User
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
 
-@router.patch("/{offering_id}", summary="Edit an offering (provider; needs If-Match)")
+@router.patch("/{offering_id}", response_model=schemas.Offering, summary="Edit an offering (provider; needs If-Match)")
 def patch_offering(
     request: Request, offering_id: IdPath, body: OfferingFields, user: Annotated[User, Depends(current_user)]
 ) -> Response:
@@ -383,13 +383,13 @@ def _set_status(request: Request, user: User, offering_id: int, sources: tuple[s
     return idempotency.run(request, user, {"status": target}, work)
 
 
-@router.post("/{offering_id}/publish", summary="Publish (provider)")
+@router.post("/{offering_id}/publish", response_model=schemas.Offering, summary="Publish (provider)")
 def publish(request: Request, offering_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "provider")
     return _set_status(request, user, offering_id, ("draft", "retired"), "published")
 
 
-@router.post("/{offering_id}/retire", summary="Retire (provider); running contracts stay")
+@router.post("/{offering_id}/retire", response_model=schemas.Offering, summary="Retire (provider); running contracts stay")
 def retire(request: Request, offering_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "provider")
     return _set_status(request, user, offering_id, ("published",), "retired")
