@@ -65,7 +65,7 @@ def problem_text(exc: Exception) -> str:
     if isinstance(exc, Unreachable):
         return i18n.t("admin.offline")
     if isinstance(exc, ApiError):
-        return clean(exc.detail or exc.title or str(exc))
+        return i18n.problem(exc, str(exc))
     return clean(str(exc))
 
 
@@ -143,7 +143,7 @@ class AdministrationScreen(AppScreen):
         if orgs:
             table.move_cursor(row=min(current, len(orgs) - 1))
         states = [((o.get("accreditation") or {}).get("state")) for o in orgs]
-        head.update(i18n.t("admin.count", n=len(orgs), applied=states.count("applied"), suspended=states.count("suspended")))
+        head.update(i18n.tn("admin.count", n=len(orgs), applied=states.count("applied"), suspended=states.count("suspended")))
 
     def action_refresh(self) -> None:
         self.load()

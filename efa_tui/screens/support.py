@@ -180,9 +180,8 @@ class SupportScreen(AppScreen):
                 table.add_row(Text(clean(r.number)), Text(customer, no_wrap=True, overflow="ellipsis"),
                               Text(formatting.money(r.gross), justify="right"), Text(clean(state_text(r))),
                               formatting.day(r.issue_date), key=str(r.id))
-        message = "support.count_all" if q.empty else "support.count"
-        self.query_one("#support-count", Static).update(
-            Text(i18n.t(message, n=formatting.number(len(found)), kind=i18n.t(f"support.kind.{q.kind}"))))
+        count = i18n.tn("support.count_all", len(found)) if q.empty else i18n.tn("support.count", len(found))
+        self.query_one("#support-count", Static).update(Text(count))
 
     # --- acting on a result (reading only) ------------------------------------------------------------
 
