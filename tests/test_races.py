@@ -1,6 +1,7 @@
 """Two server processes on one database (SQLite file, or PostgreSQL with EFA_TEST_DATABASE_URL),
 each promise of the API raced between them with exact outcomes: one outcome per
-Idempotency-Key, a stale If-Match refused on every resource with PATCH (and on an order step),
+Idempotency-Key, a stale If-Match refused on every resource with PATCH (organisation, offering,
+user; and on an order step),
 a permission change seen at once by the other process, NUL refused the same on every database,
 and a delta sync between a write that began first and commits last and another one (the
 catalog's page cache too). The billing race (gap-free numbers, billed once) is
@@ -280,3 +281,22 @@ def test_a_delta_sync_between_an_early_and_a_late_commit_loses_nothing(two_serve
         assert cache.get_offering(early)["title"] == "Früh bestätigt"
         titles = catalog_titles()
         assert (titles[late], titles[early]) == ("Spät bestätigt", "Früh bestätigt")
+
+
+def test_a_stale_if_match_is_refused_on_a_user(two_servers):
+    with clients(*two_servers) as (ca, cb):
+        org = ca.get("/me", headers=auth("customer")).json()["organization"]["id"]
+        users = ca.get(f"/organizations/{org}/users", headers=auth("operator")).json()["items"]
+        _race_patch(ca, cb, f"/users/{users[0]['id']}", "operator", "name", ("Erika Muster", "Max Muster"))
+
+
+def test_a_revoked_token_is_refused_at_once_by_the_other_process(two_servers):
+    with clients(*two_servers) as (ca, cb):
+        me = ca.get("/me", headers=auth("customer")).json()
+        made = ca.post(f"/users/{me['id']}/tokens", json={"name": "Wettlauf"}, headers=auth("operator"))
+        assert made.status_code == 201, made.text
+        token = made.json()["token"]
+        assert cb.get("/me", headers=auth(token)).status_code == 200  # the other process has used it
+        assert ca.delete(f"/tokens/{made.json()['id']}", headers=auth("operator")).status_code == 204
+        refused = cb.get("/me", headers=auth(token))
+        assert refused.status_code == 401, refused.text

@@ -99,6 +99,25 @@ def record(conn: Connection, kind: str, record_id: int, action: str) -> None:
         pending.append(row)
 
 
+def record_many(conn: Connection, kind: str, record_ids: list[int], action: str) -> None:
+    """``record`` for many records of one kind (a billing run's invoices), their scopes read at once."""
+    if kind != "invoice":
+        for record_id in record_ids:
+            record(conn, kind, record_id, action)
+        return
+    t = db.invoices
+    scopes = {r.id: Scope(r.version, org_id=r.customer_id, org2_id=r.issuer_id) for r in conn.execute(
+        select(t.c.id, t.c.version, t.c.customer_id, t.c.issuer_id).where(t.c.id.in_(record_ids)))}
+    now = db.utcnow()
+    rows = [{"kind": kind, "action": action, "record_id": i, "version": scopes[i].version, "public": False,
+             "org_id": scopes[i].org_id, "org2_id": scopes[i].org2_id, "at": now} for i in record_ids]
+    pending = conn.info.get(db.CHANGES_KEY)
+    if pending is None:
+        conn.execute(c.insert(), rows)
+    else:
+        pending.extend(rows)
+
+
 # --- reading the log -------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from .. import changes as change_log
 from ..auth import User, current_user, require_role
 from ..http import etag_of, iso, json_response, money
 from ..problems import ApiProblem
-from .common import SyncPosition, Cursor, Id, Limit, Money, UpdatedSince, keyset, like_terms, naive_utc, page, parse_sort, sync_select
+from .common import Cursor, Id, Limit, Money, SyncPosition, UpdatedSince, keyset, like_terms, naive_utc, page, parse_sort, sync_select
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
 inv = db.invoices

@@ -19,7 +19,7 @@ from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import PageCache, check_if_match, dumps, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
-from .common import SyncPosition, Cursor, Limit, Money, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort, sync_select
+from .common import Cursor, Limit, Money, SyncPosition, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort, sync_select
 
 router = APIRouter(prefix="/offerings", tags=["offerings"])
 o = db.offerings

@@ -31,7 +31,7 @@ from .. import db, idempotency
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
-from .common import SyncPosition, Cursor, Id, Limit, Money, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort, sync_select
+from .common import Cursor, Id, Limit, Money, SyncPosition, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort, sync_select
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 t = db.orders

@@ -20,7 +20,7 @@ from ..administration import audit
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, representation_etag
 from ..problems import ApiProblem
-from .common import SyncPosition, Cursor, Id, Limit, UpdatedSince, keyset, like_terms, naive_utc, page, sync_select
+from .common import Cursor, Id, Limit, SyncPosition, UpdatedSince, keyset, like_terms, naive_utc, page, sync_select
 
 router = APIRouter(tags=["organizations"])
 t = db.organizations
