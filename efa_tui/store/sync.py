@@ -116,6 +116,10 @@ async def sync_kind(api, cache, kind: str, *, progress: Progress | None = None, 
         probe = await api.request("GET", PATHS[kind], params={**next_question, "limit": page_size})
         result.requests += 1
         etag = probe.etag
+        if next_position is not None and (probe.data.get("items") or probe.data.get("sync_position") != next_position):
+            # Something changed since the first page: the probe's answer holds it, but it was not
+            # applied — its ETag would make the next sync a 304 without it.
+            etag = None
     result.synced_at = _now()
     await asyncio.to_thread(cache.set_state, _state_key(kind), {**new_state, "etag": etag, "synced_at": result.synced_at})
     return result
