@@ -245,10 +245,10 @@ def delta(conn: Connection, kind: str, user, position: int) -> Delta:
     return Delta(max(covered, seen) + 1, ids, resync=False)
 
 
-def version(conn: Connection, *kinds: str) -> tuple:
-    """The newest change id of each kind: a cache key that moves with every commit of them."""
-    return tuple(conn.execute(select(*(select(func.max(c.c.id)).where(c.c.kind == k).scalar_subquery()
-                                       for k in kinds))).one())
+def newest_of(*kinds: str) -> list:
+    """The newest change id of each kind, as scalar subqueries for a cache key that moves with
+    every commit of them (one round trip with the caller's other key parts)."""
+    return [select(func.max(c.c.id)).where(c.c.kind == k).scalar_subquery() for k in kinds]
 
 
 # --- fan-out in one process --------------------------------------------------------------------

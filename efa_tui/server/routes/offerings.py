@@ -210,9 +210,9 @@ def list_offerings(
         # change-log id of its kind, also one that took its timestamp before another process's
         # write but committed after it (max(updated_at) alone would not move then). Scalar
         # subqueries: SQLite answers a lone max() from an index, but scans for two in one SELECT.
-        version = (*change_log.version(conn, "offering", "organization"),
-                   *conn.execute(select(select(func.max(o.c.updated_at)).scalar_subquery(),
-                                        select(func.max(o.c.id)).scalar_subquery())).one())
+        version = tuple(conn.execute(select(*change_log.newest_of("offering", "organization"),
+                                            select(func.max(o.c.updated_at)).scalar_subquery(),
+                                            select(func.max(o.c.id)).scalar_subquery())).one())
         scope = "staff" if user.is_staff else (f"provider:{user.organization_id}" if user.role == "provider" else "customer")
         key = (scope, version, str(request.query_params))
         cache: PageCache = request.app.state.page_cache
