@@ -20,7 +20,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.timer import Timer
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 
 from . import THEMES, areas, formatting, i18n
 from .api.errors import ApiError, Unreachable
@@ -418,6 +418,15 @@ class EfaApp(App):
         if self._holds_keys():
             self._held_keys.append(event)
             event.prevent_default()  # not App._on_key's bindings
+            return
+        # A letter back here while a text field has the focus was typed in the same burst as the
+        # key that moved the focus there (`/` into a filter, over SSH a burst is common): Textual
+        # sent it to the widget focused before, and the bindings skip it now — it would be lost.
+        # A key typed into the field itself never gets here (the field takes it).
+        focused = self.focused
+        if isinstance(focused, Input) and event.is_printable and event.character:
+            focused.insert_text_at_cursor(event.character)
+            event.prevent_default()
 
     async def _replay_keys(self) -> None:
         keys, self._held_keys = self._held_keys, []
@@ -494,7 +503,7 @@ class EfaApp(App):
                             severity="warning")
         elif verb in ("offering", "angebot"):
             self.switch_mode("catalog")
-            self.call_after_refresh(lambda: self.screen.set_filter(rest) if isinstance(self.screen, CatalogScreen) else None)
+            self.call_after_refresh(lambda: self.screen.find_offering(rest) if isinstance(self.screen, CatalogScreen) else None)
         elif verb in ("order", "bestellung", "invoice", "rechnung") and rest:
             self.open_record(verb, rest)
         elif verb in ("outbox", "ausstehend"):

@@ -44,7 +44,8 @@ def _start(value: str | None) -> int | None:
     "/events",
     summary="Server-Sent Events of every change you may see (resume with Last-Event-ID)",
     response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "an endless event stream"}},
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string", "description": "Server-Sent Events: ready, change, resync"}}},
+                     "description": "an endless event stream"}},
 )
 async def events(
     request: Request,

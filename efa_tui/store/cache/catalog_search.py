@@ -100,9 +100,14 @@ def _key_passes(key: _Key, f: Filters, skip: str | None = None) -> bool:
             return False  # nationwide offerings (no Länder) match every Land
     if f.status is not None and skip != "status" and key.status != f.status:
         return False
-    if f.inhouse_orderable is not None and skip != "inhouse_orderable" and (key.status == "published") != f.inhouse_orderable:
+    if f.inhouse_orderable is not None and skip != "inhouse_orderable" and _orderable(key, f) != f.inhouse_orderable:
         return False
     return True
+
+
+def _orderable(key: _Key, f: Filters) -> bool:
+    """In-house orderable for the user's organisation: published, and it may order at all."""
+    return f.may_order and key.status == "published"
 
 
 # How the sorts map onto the indexes. Ties break by id, in the direction of the sort.
@@ -181,9 +186,9 @@ class CatalogSearch(CacheFile):
         ``bundesland``: offerings without Länder are nationwide and match every Land filter;
         they are reported once as ``"bundesweit"``, and each Land counts the offerings that name
         it explicitly. Filtering by a Land therefore yields its count plus the bundesweit count.
-        ``inhouse_orderable``: whether an organisation with an in-house relationship could order
-        it — that flag belongs to the customer, so for the catalog it is simply "published":
-        ``"ja"`` for published offerings, ``"nein"`` for the rest.
+        ``inhouse_orderable``: whether the user's organisation could order it in-house —
+        ``"ja"`` for published offerings when it may order at all (``Filters.may_order``),
+        ``"nein"`` for the rest (all of them for an organisation that may order nothing).
         Each list is sorted by count (descending), then value."""
         q, f = _Query.parse(query), filters or Filters()
 
@@ -205,7 +210,7 @@ class CatalogSearch(CacheFile):
                     elif facet == "status":
                         values = (key.status,)
                     elif facet == "inhouse_orderable":
-                        values = ("ja" if key.status == "published" else "nein",)
+                        values = ("ja" if _orderable(key, f) else "nein",)
                     else:
                         values = key.laender or (NATIONWIDE,)
                     for value in values:
