@@ -31,10 +31,9 @@ from .screens.confirm import Choice, ConfirmScreen
 from .screens.help import HelpScreen, binding_rows
 from .screens.jump import JumpScreen, parse_jump
 from .screens.localize import localize_bindings
-from .services import DataChanged
+from .services import DataChanged, Status
+from .services.connection import Batch, Live, News
 from .session import Session
-from .store.backend import Status
-from .store.live import Batch, Live, News
 from .text import clean
 from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
 
@@ -118,8 +117,8 @@ class EfaApp(App):
         i18n.set_language(language)
         super().__init__()
         self.session = session
-        self.cache = session.cache
-        self.backend = session.backend
+        self.services = session.services  # the one door, for the app as for every screen
+        self.connection = self.services.connection
         self.wait_for_server = wait_for_server
         self.start_network = start_network  # False: cache only (snapshot tests: nothing races the picture)
         self._progress: tuple[int, int | None] | None = None
@@ -153,9 +152,9 @@ class EfaApp(App):
         self.theme = self._theme_name if self._theme_name in self.available_themes else "textual-dark"
         for area in areas.AREAS:
             self.add_mode(area.key, partial(self.area_screen, area.key))
-        self.backend.subscribe(self._on_status)
-        self.session.services.changes.subscribe(self.data_changed.publish)
-        self.backend.on_cache_reset = self.action_refresh  # damage emptied the cache: sync it again
+        self.connection.subscribe(self._on_status)
+        self.services.changes.subscribe(self.data_changed.publish)
+        self.connection.on_cache_reset(self.action_refresh)  # damage emptied the cache: sync it again
         self.session.on_identity.append(self._identity_changed)
         self.run_worker(self._announce(), group="announce")
         self.switch_mode("catalog")
@@ -177,17 +176,17 @@ class EfaApp(App):
         return self._me or {}
 
     def _retry_pending(self) -> None:
-        status = self.backend.status
+        status = self.connection.status
         if self._session_started and status.online and status.pending:
-            self.run_worker(self.backend.flush(), group="outbox-retry", exclusive=True)
+            self.run_worker(self.connection.flush(), group="outbox-retry", exclusive=True)
 
     async def _announce(self) -> None:
         """Who you are and how old the cached data is, from disk (in a thread), at once."""
-        me = await asyncio.to_thread(self.cache.get_state, "me")
+        me = await asyncio.to_thread(self.connection.me)
         if self._me is None:
             self._me = me
         self.mount_chrome(self.screen)
-        await self.backend.announce()
+        await self.connection.announce()
 
     def on_virtual_table_loaded(self) -> None:
         self.call_after_refresh(self._start_session_once)
@@ -200,7 +199,7 @@ class EfaApp(App):
     @work(exclusive=True, group="session")
     async def start_session(self) -> None:
         """Background: wait for the embedded server, learn who we are, sync, flush the outbox."""
-        await asyncio.to_thread(self.session.api.get)  # load httpx and the models off the event loop
+        await self.connection.warm_up()  # load httpx and the models off the event loop
         _freeze_startup_objects()
         server = self.session.server
         if server is not None and self.wait_for_server:
@@ -219,7 +218,7 @@ class EfaApp(App):
             self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
         self.mount_chrome(self.screen)
         await self._refresh()
-        await self.backend.flush() if self.backend.status.online else None
+        await self.connection.flush() if self.connection.status.online else None
         self.start_live()
 
     def start_live(self) -> None:
@@ -227,8 +226,8 @@ class EfaApp(App):
         settings = self.session.config.live
         if not settings.enabled or self.live is not None:
             return
-        self.live = Live(self.backend, role=lambda: self.me.get("role"), notify=tuple(settings.notify),
-                         poll_s=settings.poll_s, on_batch=lambda batch: self.post_message(LiveBatch(batch)))
+        self.live = self.connection.follow(role=lambda: self.me.get("role"), notify=tuple(settings.notify),
+                                           poll_s=settings.poll_s, on_batch=lambda batch: self.post_message(LiveBatch(batch)))
         # A task of its own (like the backend's offline probe), not a worker: it never ends, and
         # "wait until the workers are done" must still mean "until the app is quiet".
         self._live_task = asyncio.get_running_loop().create_task(self.live.run())
@@ -248,22 +247,22 @@ class EfaApp(App):
         if self.session.config.live.toasts:
             for news in batch.news:
                 self.notify(news_text(news), title=i18n.t("key.news"))
-        self._show_status(self.backend.status)
+        self._show_status(self.connection.status)
 
     async def _refresh(self) -> None:
         def progress(kind: str, done: int, total: int | None) -> None:
             if kind == "offerings":
                 self._progress = (done, total)
-                self._show_status(self.backend.status)
+                self._show_status(self.connection.status)
 
         try:
             # What the sync changed reaches the lists as data_changed (the backend publishes it).
-            await self.backend.refresh(progress=progress)
+            await self.connection.refresh(progress=progress)
         except ApiError as exc:
             self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
         finally:
             self._progress = None
-        self._show_status(self.backend.status)
+        self._show_status(self.connection.status)
 
     def data_synced(self) -> None:
         """A sync brought changes (r, or the live event stream): every screen that shows cached
@@ -309,14 +308,14 @@ class EfaApp(App):
         if not screen.query(AppHeader):
             screen.mount(AppHeader(), BottomBar(StatusLine(), Footer()), OfflineBanner())
             # The status line sits inside the bar, which only has it once mounted.
-            screen.call_after_refresh(lambda: self._show_status(self.backend.status, screen))
+            screen.call_after_refresh(lambda: self._show_status(self.connection.status, screen))
         me = self._me or {}
         org = (me.get("organization") or {}).get("name", "")
         # The area a screen belongs to is the mode it was first shown in (a language switch
         # gives screens of other areas their chrome again).
         mode = screen.__dict__.setdefault("_efa_area", self.current_mode)
         screen.query_one(AppHeader).show(self.session.profile.name, org, me.get("role", ""), i18n.t(areas.area(mode).title))
-        self._show_status(self.backend.status, screen)
+        self._show_status(self.connection.status, screen)
 
     def _on_status(self, status: Status) -> None:
         self._show_status(status)
@@ -362,11 +361,11 @@ class EfaApp(App):
             self.notify(i18n.t("news.none"))
         else:
             self.open_news(news)
-        self._show_status(self.backend.status)
+        self._show_status(self.connection.status)
 
     @work(exclusive=True, group="record")
     async def open_news(self, news: News) -> None:
-        record = await asyncio.to_thread(self.cache.get_record, news.record_kind, news.record_id) or news.record
+        record = await asyncio.to_thread(self.connection.record, news.record_kind, news.record_id) or news.record
         if record is None:
             self.notify(i18n.t("news.gone", id=news.record_id), severity="warning")
         elif news.record_kind == "orders":
@@ -448,7 +447,7 @@ class EfaApp(App):
         open screens while the app is already closing)."""
         if isinstance(self.screen, ConfirmScreen):
             return
-        pending = self.backend.status.pending
+        pending = self.connection.status.pending
         if not pending and not self.owns_keyboard():
             self.exit()
             return
@@ -520,9 +519,9 @@ class EfaApp(App):
         """`:order N` / `:invoice NUMBER`: find the record in the cache, then open its screen."""
         if verb in ("order", "bestellung"):
             number = rest.lstrip("#")
-            record = await asyncio.to_thread(self.cache.get_record, "orders", int(number)) if number.isdigit() else None
+            record = await asyncio.to_thread(self.connection.record, "orders", int(number)) if number.isdigit() else None
         else:
-            record = await asyncio.to_thread(self.cache.invoice_by_number, rest)
+            record = await asyncio.to_thread(self.connection.invoice_by_number, rest)
         if record is None:
             self.notify(i18n.t("jump.not_found", text=clean(f"{verb} {rest}")), severity="warning")
             return
@@ -531,14 +530,15 @@ class EfaApp(App):
         else:
             self.open_invoice(record)
 
-    def open_order(self, order: dict[str, Any]) -> None:
-        """One order in full, over the current area (support staff stay in theirs)."""
+    def open_order(self, order: dict[str, Any], *, etag: str | None = None) -> None:
+        """One order in full, over the current area (support staff stay in theirs). With ``etag``
+        the order is the server's answer to a write just now: shown as it is, not fetched again."""
         from .screens.order_detail import OrderScreen
 
         self._leave_forms()
         if self.current_mode not in ("orders", "support"):
             self.switch_mode("orders")
-        self.push_screen(OrderScreen(self.session, order))
+        self.push_screen(OrderScreen(self.session, order, etag=etag))
 
     def open_invoice(self, invoice: dict[str, Any]) -> None:
         from .screens.invoice_detail import InvoiceScreen

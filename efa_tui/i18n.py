@@ -90,6 +90,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # catalog
     "catalog.filter_placeholder": ("Filtern: Titel, Anbieter, Themenfeld, Stichwort …", "Filter: title, provider, category, keyword …"),
     "catalog.count": ("{shown} von {total} Angeboten", "{shown} of {total} offerings"),
+    "catalog.count_about": ("etwa {shown} von {total} Angeboten", "about {shown} of {total} offerings"),
     "catalog.empty": ("Keine Angebote gefunden", "No offerings found"),
     "catalog.active_filters": ("Filter: {filters} · {reset}: zurücksetzen", "Filters: {filters} · {reset}: reset"),
     "catalog.empty_cache": ("Noch keine Daten – der Katalog wird geladen …", "No data yet – loading the catalog …"),

@@ -3,9 +3,9 @@ rendered (VirtualTable), and every query runs in a thread worker."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from textual import on, work
@@ -43,6 +43,12 @@ class CatalogSource:
     filters: Filters
     sort: str
     columns: tuple[str, ...] = ("title", "provider", "category", "annual_fee", "key")
+    # Whether the last window's total was exact (a broad query's rows come first, its count after).
+    answered: dict[str, bool] = field(default_factory=lambda: {"exact": True}, compare=False)
+
+    @property
+    def exact(self) -> bool:
+        return self.answered["exact"]
 
     def count(self) -> int:
         return self.catalog.count(self.query, filters=self.filters)
@@ -51,8 +57,11 @@ class CatalogSource:
         return self.window(offset, limit)[1]
 
     def window(self, offset: int, limit: int) -> tuple[int, list[tuple[Any, list[str]]]]:
-        """The total and the rows ``[offset, offset + limit)``: one search, one cache read."""
-        page = self.catalog.search(self.query, filters=self.filters, sort=self.sort, offset=offset, limit=limit)
+        """The total and the rows ``[offset, offset + limit)``: one search, one cache read. For a
+        broad query the total may be an estimate (``exact`` False): the screen counts after."""
+        page = self.catalog.search(self.query, filters=self.filters, sort=self.sort, offset=offset, limit=limit,
+                                   exact=False)
+        self.answered["exact"] = page.exact
         return page.total, self._cells(page.rows)
 
     def _cells(self, found) -> list[tuple[Any, list[str]]]:
@@ -64,6 +73,10 @@ class CatalogSource:
             rows.append((r.id, [cells[k] for k in self.columns]))
         return rows
 
+
+EXACT_AFTER_S = 0.15
+"""How long the typing must pause before a broad query (shown with an estimated total) is
+counted exactly."""
 
 HOLD_S = 0.035
 """How long a keystroke in the filter may hold back the screen's repaint for its rows (see
@@ -114,6 +127,8 @@ class CatalogScreen(FilterKeys, AppScreen):
         self._all: int | None = None  # offerings in the cache (changes only with a sync)
         self._provider_name: str | None = None  # the name behind filters.provider_id (the facet's value)
         self._hold: Any = None  # the timer that ends a held repaint, while one is held
+        self._source: CatalogSource | None = None  # the rows on screen (or coming)
+        self._exact_timer: Any = None  # counts a broad query exactly once the typing pauses
         self._facets_built = False  # the facet selects are made when first shown: half the widgets
         # Babel reads its locale data on first use (~10 ms alone). Here, before the screen is
         # built, rather than in the first rows' worker thread: that one shares the CPU with the
@@ -166,7 +181,11 @@ class CatalogScreen(FilterKeys, AppScreen):
         if keep_cursor:  # after a sync (or a language switch): the cache's total may have changed
             self._all = None
         columns = tuple(c.key for c in table.columns)
-        table.set_source(CatalogSource(self.catalog, self.query_text, self.filters, self.sort, columns), keep_cursor=keep_cursor)
+        self._source = CatalogSource(self.catalog, self.query_text, self.filters, self.sort, columns)
+        if self._exact_timer is not None:
+            self._exact_timer.stop()
+            self._exact_timer = None
+        table.set_source(self._source, keep_cursor=keep_cursor)
         self._show_active_filters()
         if self.has_class("-facets"):
             self.load_facets()
@@ -229,20 +248,41 @@ class CatalogScreen(FilterKeys, AppScreen):
     @on(VirtualTable.Loaded)
     def _loaded(self, event: VirtualTable.Loaded) -> None:
         self._release_paint()
+        source = self._source
+        exact = source is None or source.exact
         if self._all is None:
-            self._count_all(event.total, self.sort)
+            self._count_all(event.total, self.sort, exact)
         else:  # on every keystroke: in the same frame as the rows, no worker
-            self._set_count(event.total, self.sort, self._all)
+            self._set_count(event.total, self.sort, self._all, exact)
+        if not exact and source is not None:
+            # A broad query: its rows came first, with an estimate; the exact count once the
+            # typing pauses (a count costs more than the rows, and the next key makes it moot).
+            self._exact_timer = self.set_timer(EXACT_AFTER_S, partial(self._count_exactly, source))
+
+    @work(thread=True, exclusive=True, group="count-exact", exit_on_error=False)
+    def _count_exactly(self, source: CatalogSource) -> None:
+        if source is not self._source:
+            return
+        total = source.count()
+        self.app.call_from_thread(self._counted, source, total)
+
+    def _counted(self, source: CatalogSource, total: int) -> None:
+        if source is not self._source:
+            return
+        self.query_one(VirtualTable).set_total(source, total)
+        if self._all is not None:
+            self._set_count(total, self.sort, self._all)
 
     @work(thread=True, exclusive=True, group="count-all", exit_on_error=False)
-    def _count_all(self, shown: int, sort: str) -> None:
+    def _count_all(self, shown: int, sort: str, exact: bool = True) -> None:
         total = self.catalog.offering_count()
-        self.app.call_from_thread(self._set_count, shown, sort, total)
+        self.app.call_from_thread(self._set_count, shown, sort, total, exact)
 
-    def _set_count(self, shown: int, sort: str, total: int) -> None:
+    def _set_count(self, shown: int, sort: str, total: int, exact: bool = True) -> None:
         self._all = total
-        text = (f"{i18n.t('catalog.count', shown=formatting.number(shown), total=formatting.number(total))} · "
-                f"{i18n.t('sort.now', sort=i18n.t('sort.' + sort))}")
+        count = i18n.t("catalog.count" if exact else "catalog.count_about", shown=formatting.number(shown),
+                       total=formatting.number(total))
+        text = f"{count} · {i18n.t('sort.now', sort=i18n.t('sort.' + sort))}"
         self.query_one("#count", Static).update(text, layout=False)  # one line, its width fixed
         # An empty cache is still loading; an empty result is a filter that matches nothing.
         self.query_one(VirtualTable).empty_text = i18n.t("catalog.empty") if total else i18n.t("catalog.empty_cache")

@@ -37,6 +37,7 @@ class Settings:
     max_body: int = MAX_BODY
     events_keepalive: float = events.KEEPALIVE_SECONDS  # seconds between keep-alive comments
     events_poll: float = changes.POLL_SECONDS  # how often this process reads the change log
+    events_recheck: float = events.RECHECK_SECONDS  # an open stream checks its token at least this often
     pool_size: int = db.POOL_SIZE
     max_overflow: int = db.MAX_OVERFLOW
     payment_term_days: int = 30  # due date = issue date + this (BT-9); `serve --payment-term-days`
@@ -135,7 +136,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     )
     app.state.engine = engine
     app.state.settings = settings
-    app.state.failed_logins = FailedLogins(settings.failed_logins_per_address, settings.failed_logins_per_prefix)
+    app.state.failed_logins = FailedLogins(engine, settings.failed_logins_per_address, settings.failed_logins_per_prefix)
     # Every process follows the change log for its event streams (server/changes.py).
     app.state.hub = changes.Hub(engine, interval=settings.events_poll)
     app.state.page_cache = PageCache()

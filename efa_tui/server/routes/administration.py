@@ -150,7 +150,9 @@ def patch_user(request: Request, user_id: Id, body: UserChange, me: Me) -> Respo
         if row.id == me.id and (changes.get("disabled") or changes.get("admin") is False or
                                 changes.get("role", me.role) != me.role):
             raise ApiProblem(409, "you cannot disable yourself or take away your own role or admin right",
-                             type="self-lockout")
+                             type="self-lockout",
+                             detail_de="Sie können sich nicht selbst sperren und sich Ihre Rolle oder Ihr Admin-Recht "
+                                       "nicht selbst nehmen")
         done = conn.execute(update(db.users).where(db.users.c.id == row.id, db.users.c.version == row.version)
                             .values(**changes, version=row.version + 1)).rowcount
         if not done:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, StrictInt
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from ...domain.administration import order_refusal
+from ...domain.administration import ORGANIZATION_TYPES, Refusal, ags_refusal, order_refusal, type_for_kind
 from ...domain.catalog import BUNDESLAENDER
 from ...domain.leitweg import check_leitweg_id
 from .. import changes as change_log
@@ -26,8 +26,10 @@ router = APIRouter(tags=["organizations"])
 t = db.organizations
 if TYPE_CHECKING:
     Land = str
-else:  # the OpenAPI document and the validation name the 16 Länder
+    OrganizationType = str
+else:  # the OpenAPI document and the validation name the 16 Länder and the five kinds of body
     Land = Literal[tuple(BUNDESLAENDER)]
+    OrganizationType = Literal[ORGANIZATION_TYPES]
 
 
 def serialize(row) -> dict[str, Any]:
@@ -119,16 +121,26 @@ class OrganizationFields(BaseModel):
     inhouse_operator_id: Id | None = None
     inhouse_basis: Annotated[str, Field(max_length=500)] | None = None
     population_date: date | None = None
+    ags: Annotated[str, Field(pattern=r"^\d{2,12}$")] | None = None  # AGS or ARS (domain: ags_refusal)
+    customer_type: OrganizationType | None = None  # its Art: Kommune, Kreis, Land, IT-Dienstleister, Betreiber
 
 
 class OrganizationCreate(OrganizationFields):
     key: Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9-]+$")]
     kind: Literal["provider", "customer"]
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    ags: Annotated[str, Field(pattern=r"^\d{2,8}$")] | None = None
 
 
-def _validate(conn: Connection, values: dict[str, Any]) -> None:
+def _field_problem(field: str, refusal: Refusal) -> ApiProblem:
+    return ApiProblem(422, refusal.en, type="validation",
+                      errors=[{"field": field, "message": refusal.en, "message_de": refusal.de, "code": refusal.code}])
+
+
+def _validate(conn: Connection, values: dict[str, Any], kind: str) -> None:
+    if values.get("ags") and (refusal := ags_refusal(values["ags"])):
+        raise _field_problem("ags", refusal)
+    if values.get("customer_type") and (refusal := type_for_kind(kind, values["customer_type"])):
+        raise _field_problem("customer_type", refusal)
     lw = values.get("leitweg_id")
     if lw:
         check = check_leitweg_id(lw)
@@ -137,8 +149,8 @@ def _validate(conn: Connection, values: dict[str, Any]) -> None:
                              errors=[{"field": "leitweg_id", "message": check.reason_en, "message_de": check.reason, "code": "leitweg_id"}])
     op = values.get("inhouse_operator_id")
     if op is not None:
-        kind = conn.execute(select(t.c.kind).where(t.c.id == op)).scalar()
-        if kind != "operator":
+        op_kind = conn.execute(select(t.c.kind).where(t.c.id == op)).scalar()
+        if op_kind != "operator":
             raise ApiProblem(422, "inhouse_operator_id must name an operator", type="validation",
                              errors=[{"field": "inhouse_operator_id", "message": "not an operator", "code": "reference"}])
 
@@ -149,7 +161,7 @@ def create_organization(request: Request, body: OrganizationCreate, user: Annota
 
     def work(conn: Connection) -> Response:
         values = {k: v for k, v in body.model_dump().items() if v is not None}
-        _validate(conn, values)
+        _validate(conn, values, body.kind)
         if conn.execute(select(t.c.id).where(t.c.key == body.key)).first():
             raise ApiProblem(409, f"an organisation with key {body.key!r} exists", type="conflict")
         values.setdefault("short_name", body.name[:100])
@@ -181,7 +193,7 @@ def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2*
     with db.writing(request.app.state.engine) as conn:
         row = load(conn, org_id)
         check_if_match(request, representation_etag(serialize(row)))
-        _validate(conn, changes)
+        _validate(conn, changes, row.kind)
         # Compare-and-set on the version: a writer in another process between our read and this
         # update makes it match no row, and the stale If-Match is refused.
         done = conn.execute(update(t).where(t.c.id == row.id, t.c.version == row.version)

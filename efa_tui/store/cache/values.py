@@ -42,6 +42,7 @@ class SearchPage:
     rows: list[OfferingRow]
     total: int
     offset: int
+    exact: bool = True  # False: ``total`` is an estimate (rows first; ``count`` says exactly)
 
 
 class CacheReset(RuntimeError):
