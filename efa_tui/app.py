@@ -26,7 +26,7 @@ from textual.widgets import Input
 
 from . import THEMES, areas, formatting, i18n
 from .api.errors import ApiError, Unreachable
-from .api.models import Invoice, Order, as_invoice, as_order
+from .api.models import Invoice, Me, Order, as_invoice, as_me, as_order
 from .commands import JumpProvider, Palette
 from .screens.base import AppModal, AppScreen
 from .screens.catalog import CatalogScreen
@@ -127,13 +127,13 @@ class EfaApp(App):
         self.config_file = config_file  # where a language switch is kept (None: not kept, tests)
         self._progress: tuple[int, int | None] | None = None
         self._connecting = session.server is not None
-        self._me: dict[str, Any] | None = None
+        self._me: Me | None = None
         self.live: Live | None = None  # follows the server's event stream once the session started
         self._live_task: asyncio.Task[None] | None = None
         self._theme_name = theme or session.config.theme
         # What the screens subscribe to (screens/signals.py), instead of hooks the app calls.
         self.data_changed: Signal[DataChanged] = Signal(self, "data_changed")
-        self.identity_changed: Signal[dict[str, Any]] = Signal(self, "identity_changed")
+        self.identity_changed: Signal[Me] = Signal(self, "identity_changed")
         self.language_changed: Signal[str] = Signal(self, "language_changed")
         self._held_keys: list[events.Key] = []  # typed while a form opens (the keyboard rules below)
         self._holding = False
@@ -176,9 +176,14 @@ class EfaApp(App):
         return areas.area(area).build(self.session)
 
     @property
-    def me(self) -> dict[str, Any]:
-        """Who is signed in (``/me``: role, organisation), as last known; {} before the first answer."""
-        return self._me or {}
+    def me(self) -> Me | None:
+        """Who is signed in (``/me``: role, organisation), as last known; None before the first answer."""
+        return self._me
+
+    @property
+    def _role(self) -> str | None:
+        """The signed-in user's role (customer, provider, support, operator); None before ``/me``."""
+        return self._me.role if self._me else None
 
     def _retry_pending(self) -> None:
         status = self.connection.status
@@ -231,7 +236,7 @@ class EfaApp(App):
         settings = self.session.config.live
         if not settings.enabled or self.live is not None:
             return
-        self.live = self.connection.follow(role=lambda: self.me.get("role"), notify=tuple(settings.notify),
+        self.live = self.connection.follow(role=lambda: self._role, notify=tuple(settings.notify),
                                            poll_s=settings.poll_s, on_batch=lambda batch: self.post_message(LiveBatch(batch)))
         # A task of its own (like the backend's offline probe), not a worker: it never ends, and
         # "wait until the workers are done" must still mean "until the app is quiet".
@@ -281,7 +286,7 @@ class EfaApp(App):
     def _identity_changed(self, identity: Any) -> None:
         """/me named another identity than the cache on screen had: everything built on those
         rows goes, and the areas are built again on this identity's cache."""
-        self._me = identity.me
+        self._me = as_me(identity.me)
         self.run_worker(self._rebuild_areas(), group="identity", exclusive=True)
         if self.live is not None:
             # Another identity hears other events, from its own last event id, with its own news.
@@ -314,12 +319,12 @@ class EfaApp(App):
             screen.mount(AppHeader(), BottomBar(StatusLine(), KeyFooter()), OfflineBanner())
             # The status line sits inside the bar, which only has it once mounted.
             screen.call_after_refresh(lambda: self._show_status(self.connection.status, screen))
-        me = self._me or {}
-        org = (me.get("organization") or {}).get("name", "")
+        me = self._me
+        org = me.organization.name if me else ""
         # The area a screen belongs to is the mode it was first shown in (a language switch
         # gives screens of other areas their chrome again).
         mode = screen.__dict__.setdefault("_efa_area", self.current_mode)
-        screen.query_one(AppHeader).show(self.session.profile.name, org, me.get("role", ""), i18n.t(areas.area(mode).title))
+        screen.query_one(AppHeader).show(self.session.profile.name, org, me.role if me else "", i18n.t(areas.area(mode).title))
         self._show_status(self.connection.status, screen)
 
     def _on_status(self, status: Status) -> None:
@@ -478,7 +483,7 @@ class EfaApp(App):
 
     def role_area(self) -> str | None:
         """Providers have "Meine Angebote", support and operator staff the "Support" area."""
-        area = areas.role_area((self._me or {}).get("role"))
+        area = areas.role_area(self._role)
         return area.key if area else None
 
     def action_role_area(self) -> None:
@@ -487,7 +492,7 @@ class EfaApp(App):
         if area:
             self.switch_mode(area)
             return
-        role = (self._me or {}).get("role") or "customer"
+        role = self._role or "customer"
         keys = ", ".join(f"{key} {i18n.t(a.title)}" for key, a in areas.number_keys(role))
         self.notify(i18n.t("jump.no_role_area", role=i18n.t("role." + role), number=areas.ROLE_KEY, keys=keys), severity="warning")
 
@@ -505,10 +510,10 @@ class EfaApp(App):
         verb, rest = parse_jump(text)
         if verb in areas.BY_VERB:
             area = areas.BY_VERB[verb]
-            if area.for_role((self._me or {}).get("role")):
+            if area.for_role(self._role):
                 self.switch_mode(area.key)
             else:
-                self.notify(i18n.t("jump.not_for_role", role=i18n.t("role." + ((self._me or {}).get("role") or "customer"))),
+                self.notify(i18n.t("jump.not_for_role", role=i18n.t("role." + (self._role or "customer"))),
                             severity="warning")
         elif verb in ("offering", "angebot"):
             self.switch_mode("catalog")
@@ -567,7 +572,7 @@ class EfaApp(App):
         self.push_screen(InvoiceScreen(self.session, record))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        role = (self._me or {}).get("role")
+        role = self._role
         for area in areas.AREAS:
             if area.for_role(role):
                 verb = area.verbs[0]

@@ -34,7 +34,7 @@ class JumpProvider(Provider):
 
     async def discover(self) -> Hits:
         app = cast("EfaApp", self.app)
-        role = app.me.get("role")
+        role = app.me.role if app.me else None
         for area in areas.AREAS:
             if not area.roles or area.for_role(role):
                 yield DiscoveryHit(i18n.t(area.command), partial(app.run_jump, area.verbs[0]))

@@ -26,6 +26,7 @@ from typing import Any
 
 import platformdirs
 
+from .api.models import Me
 from .config import Config, Profile
 from .files import demo_database_path, free_port, private_dir
 from .secrets import get_token
@@ -189,7 +190,7 @@ class Session:
         backend.identify = session.identify
         return session
 
-    async def identify(self) -> tuple[dict, bool]:
+    async def identify(self) -> tuple[Me, bool]:
         """Ask ``/me`` who this is and make the local state that identity's. Returns the answer
         and whether the rows on screen were replaced (another identity than the cache's).
         Raises what the API raises (Unreachable, ApiError)."""
@@ -200,7 +201,7 @@ class Session:
         if replaced:
             for listener in list(self.on_identity):
                 listener(identity)
-        return answer, replaced
+        return me, replaced
 
     def _become(self, identity: Identity) -> bool:
         """Cache, outbox and drafts of ``identity`` from now on (in a thread: SQLite and files)."""

@@ -85,7 +85,7 @@ async def run(server: str, identity: str, *, network: bool = True, keys: tuple[s
                 for _ in range(3):
                     await pilot.app.workers.wait_for_complete()
                     await pilot.pause(0.05)
-            seen = {**await asyncio.to_thread(cached_view, session), "me": dict(app.me)}
+            seen = {**await asyncio.to_thread(cached_view, session), "me": app.me.model_dump(mode="json") if app.me else {}}
             for key in keys:
                 await pilot.press(key)
                 for _ in range(3):

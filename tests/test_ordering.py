@@ -432,7 +432,7 @@ async def test_without_an_inhouse_relationship_ordering_is_disabled_and_explaine
     async with app.run_test(size=SIZE) as pilot:
         await open_offering(app, pilot, offering["id"])
         screen = app.screen
-        assert app.me["organization"]["name"] and not app.me["can_order"]
+        assert app.me is not None and app.me.organization.name and not app.me.can_order
         assert not screen.check_action("interest", ())
         await pilot.press("b")
         await settle(pilot)

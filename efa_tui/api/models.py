@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
 
 def _none_to_empty(value: Any) -> Any:
@@ -361,6 +361,19 @@ def as_order(record: Any) -> Order | None:
     return None
 
 
+def as_me(record: Any) -> Me | None:
+    """Who is signed in, from ``/me``'s JSON (the cache's copy, the identity's); None when it is
+    none (nothing cached yet, or a copy that is not a ``/me`` answer)."""
+    if isinstance(record, Me):
+        return record
+    if isinstance(record, dict) and isinstance(record.get("id"), int):
+        try:
+            return Me.model_validate(record)
+        except ValidationError:
+            return None
+    return None
+
+
 def as_invoice(record: Any) -> Invoice | None:
     """An invoice from JSON (the cache's, a write's answer); None when it is not one."""
     if isinstance(record, Invoice):
@@ -384,5 +397,5 @@ class Page(ApiModel, Generic[T]):
 __all__ = [
     "Actor", "Address", "ApiModel", "BilledUnits", "BillingRun", "Contact", "Dispute", "Fees", "Invoice", "InvoiceLine", "Me",
     "Offering", "OfferingRef", "Order", "OrderEvent", "Organization", "Page", "Payment", "Ref", "Review",
-    "UsageReport", "VatGroup", "as_invoice", "as_order",
+    "UsageReport", "VatGroup", "as_invoice", "as_me", "as_order",
 ]

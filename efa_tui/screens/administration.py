@@ -21,6 +21,7 @@ from textual.widgets import Button, DataTable, Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
+from ..api.models import Me
 from ..domain.administration import (
     ACCREDITED,
     ARS_LENGTHS,
@@ -44,8 +45,8 @@ from .form_screen import FormScreen, Request, refusal_detail
 from .order_forms import leitweg_problem, rule
 
 
-def _role_of(me: dict[str, Any] | None) -> str:
-    return str((me or {}).get("role") or "")
+def _role_of(me: Me | None) -> str:
+    return me.role if me else ""
 
 
 def accreditation_text(org: dict[str, Any]) -> Text:
@@ -127,9 +128,9 @@ class AdministrationScreen(AppScreen):
         except (ApiError, Unreachable) as exc:
             head.update(Text(problem_text(exc), style="yellow"))
             return
-        me = getattr(self.app, "me", None) or {}
+        me = getattr(self.app, "me", None)
         if _role_of(me) not in ("operator", "support"):
-            own = (me.get("organization") or {}).get("id")
+            own = me.organization.id if me else None
             orgs = [o for o in orgs if o["id"] == own]
         self.organizations = {o["id"]: o for o in orgs}
         table = self.query_one("#admin-orgs", DataTable)

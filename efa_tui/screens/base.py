@@ -24,6 +24,7 @@ from textual.screen import ModalScreen, Screen, ScreenResultType
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
+from ..api.models import Me
 from ..services import DataChanged
 from .localize import localize_bindings
 
@@ -105,14 +106,15 @@ class _AppScreenBase:
     # --- who is signed in ---------------------------------------------------------------------
 
     @property
-    def me(self) -> dict[str, Any]:
-        """``/me`` as the app last knows it (user, role, organisation, can_order); {} before."""
-        return dict(getattr(self.app, "me", None) or {})  # type: ignore[attr-defined]
+    def me(self) -> Me | None:
+        """``/me`` as the app last knows it (user, role, organisation, can_order); None before."""
+        me = getattr(self.app, "me", None)  # type: ignore[attr-defined]
+        return me if isinstance(me, Me) else None
 
     @property
     def role(self) -> str:
         """customer, provider, support, operator — or "" before ``/me`` has answered."""
-        return str(self.me.get("role") or "")
+        return self.me.role if self.me else ""
 
     # --- what the app tells every screen ------------------------------------------------------
     # The one place for the app's signals to the screens (data changed by kind, identity changed,
@@ -126,7 +128,7 @@ class _AppScreenBase:
     def data_synced(self) -> None:
         """New data of one of ``DATA_KINDS`` is in the cache: reload what is shown."""
 
-    def identity_changed(self, me: dict[str, Any]) -> None:
+    def identity_changed(self, me: Me) -> None:
         """``/me`` answered (the ``identity_changed`` signal): who is signed in, role, organisation."""
 
     async def relabel(self) -> None:

@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Select, Static
 
 from .. import formatting, i18n
+from ..api.models import Me
 from ..domain.catalog import BUNDESLAENDER
 from ..domain.collation import sort_key
 from ..services.catalog import CatalogService, Filters
@@ -160,14 +161,14 @@ class CatalogScreen(FilterKeys, AppScreen):
         self.reload()
         self.query_one(VirtualTable).focus()
 
-    def identity_changed(self, me: dict[str, Any]) -> None:
+    def identity_changed(self, me: Me) -> None:
         if self._apply_may_order(me):
             self.reload(keep_cursor=True)
 
-    def _apply_may_order(self, me: dict[str, Any]) -> bool:
+    def _apply_may_order(self, me: Me | None) -> bool:
         """The in-house facet answers for the user's own organisation (``/me``'s can_order):
         Jena, without an in-house relationship, sees every offering as not orderable."""
-        may = bool(me.get("can_order", True)) if me else True
+        may = me.can_order if me else True
         if may == self.filters.may_order:
             return False
         self.filters = replace(self.filters, may_order=may)

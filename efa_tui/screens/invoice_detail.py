@@ -380,7 +380,8 @@ class InvoiceScreen(AppScreen):
             self.notify(reason, severity="warning", timeout=10)
             return
         check = self.detail.check
-        who = str((getattr(self.app, "me", None) or {}).get("name") or "")
+        me = getattr(self.app, "me", None)
+        who = me.name if me else ""
 
         def confirmed(yes: bool | None) -> None:
             if yes:

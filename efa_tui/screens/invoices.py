@@ -27,7 +27,8 @@ NARROW = 100  # below this width: no period, net or second party column (the tot
 
 
 def role_of(app) -> str:
-    return str((getattr(app, "me", None) or {}).get("role") or "customer")
+    me = getattr(app, "me", None)
+    return (me.role if me else "") or "customer"
 
 
 def invoice_columns(width: int, role: str) -> list[Column]:

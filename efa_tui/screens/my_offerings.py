@@ -21,6 +21,7 @@ from textual.widgets import Button, DataTable, Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
+from ..api.models import Me, Organization
 from ..domain import offering_rules as rules
 from ..services import Conflict, Done, Queued
 from ..text import clean
@@ -144,7 +145,8 @@ class MyOfferingsScreen(AppScreen):
     @work(exclusive=True, group="offerings-fetch", exit_on_error=False)
     async def fetch(self) -> None:
         """Background: the provider's offerings straight from the server (all states) into the cache."""
-        org_id = ((getattr(self.app, "me", None) or {}).get("organization") or {}).get("id")
+        me = getattr(self.app, "me", None)
+        org_id = me.organization.id if me else None
         if org_id is None or not getattr(self.app, "start_network", True):
             return
         items = (await self.offerings_service.fetch_own(org_id)).value
@@ -291,11 +293,11 @@ class MyOfferingsScreen(AppScreen):
         self.app.push_screen(UsageScreen(self.session))
 
 
-def sample_customer() -> dict[str, Any]:
+def sample_customer() -> Me:
     """Whom the preview shows the offering to: a customer that may order, of a typical size — so
     the provider sees the catalog entry, the cost preview and the order hint as customers do."""
-    return {"role": "customer", "can_order": True,
-            "organization": {"name": i18n.t("offerings.preview.sample"), "population": 100_000}}
+    return Me(id=0, role="customer", can_order=True,
+              organization=Organization(id=0, name=i18n.t("offerings.preview.sample"), population=100_000))
 
 
 class PreviewScreen(AppScreen[bool]):

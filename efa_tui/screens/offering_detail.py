@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from .. import formatting, i18n
 from ..api.models import Fees as FeeTerms
+from ..api.models import Me
 from ..domain.catalog import BUNDESLAENDER
 from ..domain.pricing import DistributionKey, Fees, cost_preview, first_of_next_month
 from ..services.catalog import CatalogService
@@ -23,7 +24,7 @@ from ..text import clean
 from .base import AppScreen
 
 
-def price_for(fees: FeeTerms | None, me: dict[str, Any] | None, today: date, *, start: date | None = None,
+def price_for(fees: FeeTerms | None, me: Me | None, today: date, *, start: date | None = None,
               target_group_size: int | None = None) -> Text:
     """The cost for the user's own organisation, by the domain's pricing rules, for a contract
     starting on ``start`` (default: the 1st of next month). ``fees``: an offering's, or the fees
@@ -32,12 +33,13 @@ def price_for(fees: FeeTerms | None, me: dict[str, Any] | None, today: date, *, 
     key = DistributionKey(fees.distribution_key or "fixed")
     f = Fees(fees.annual_fee or Decimal(0), fees.one_time_fee or Decimal(0), key,
              fees.unit_price, fees.vat_rate or Decimal(0))
-    org = (me or {}).get("organization") or {}
+    org = me.organization if me else None
+    population = org.population if org else None
     start = start or first_of_next_month(today)
-    preview = cost_preview(f, start, population=org.get("population"),
-                           target_group_size=target_group_size or org.get("population"))
+    preview = cost_preview(f, start, population=population,
+                           target_group_size=target_group_size or population)
     text = Text()
-    text.append(i18n.t("detail.your_cost", org=clean(org.get("name") or "–")) + "\n", style="bold")
+    text.append(i18n.t("detail.your_cost", org=clean((org.name if org else "") or "–")) + "\n", style="bold")
     text.append(f"  {i18n.t('detail.first_year', year=preview.first_year, start=formatting.day(start), months=preview.months_first_year)}: ")
     text.append(f"{formatting.money(preview.first_year_net)} {i18n.t('detail.net')}\n", style="bold")
     text.append(f"  {i18n.t('detail.full_year')}: ")
@@ -48,7 +50,7 @@ def price_for(fees: FeeTerms | None, me: dict[str, Any] | None, today: date, *, 
     return text
 
 
-def describe(offering: dict[str, Any], me: dict[str, Any] | None, today: date) -> list[Text]:
+def describe(offering: dict[str, Any], me: Me | None, today: date) -> list[Text]:
     """The detail view as plain Text blocks (markup off: everything here came from the server)."""
     fees = offering.get("fees") or {}
     contact = offering.get("contact") or {}
@@ -95,8 +97,8 @@ def describe(offering: dict[str, Any], me: dict[str, Any] | None, today: date) -
     blocks.append(who)
 
     order = Text()
-    role = (me or {}).get("role")
-    if me and me.get("can_order"):
+    role = me.role if me else None
+    if me and me.can_order:
         order.append(i18n.t("detail.order_hint"), style="bold")
     else:
         reason = i18n.t("detail.only_customers") if role and role != "customer" else i18n.t("detail.no_inhouse")
@@ -171,7 +173,7 @@ class OfferingScreen(AppScreen):
 
     def can_order(self) -> bool:
         """Only customers with an in-house relationship; the detail says why not otherwise."""
-        return bool(self.offering and self.me and self.me.get("can_order") and self.offering.get("status", "published") == "published")
+        return bool(self.offering and self.me and self.me.can_order and self.offering.get("status", "published") == "published")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "interest":

@@ -18,7 +18,7 @@ from textual.widgets import Button, Checkbox, Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError
-from ..api.models import Fees, Order, OrderEvent, as_order
+from ..api.models import Fees, Me, Order, OrderEvent, as_order
 from ..domain.orders import Action, allowed_actions, contract_phase
 from ..services import Conflict, Done, Queued
 from ..services.writes import PENDING
@@ -76,7 +76,7 @@ def contract_start(order: Order, today: date) -> date | None:
     return None
 
 
-def describe_order(order: Order, me: dict[str, Any], today: date) -> list[Text]:
+def describe_order(order: Order, me: Me | None, today: date) -> list[Text]:
     head = Text()
     head.append(i18n.t("order.title", n=order.id) + " · ", style="bold")
     head.append(clean(order.offering.title if order.offering else ""), style="bold")
@@ -104,7 +104,7 @@ def describe_order(order: Order, me: dict[str, Any], today: date) -> list[Text]:
     blocks.append(parties)
 
     blocks.append(fees_block(order.fees, order.terms))
-    if order.fees and me.get("role") == "customer":
+    if order.fees and me and me.role == "customer":
         blocks.append(price_for(order.fees, me, today, start=contract_start(order, today),
                                 target_group_size=order.target_group_size))
 
@@ -171,7 +171,8 @@ class OrderScreen(AppScreen):
 
     @property
     def role(self) -> str:
-        return (getattr(self.app, "me", None) or {}).get("role") or ""
+        me = getattr(self.app, "me", None)
+        return me.role if me else ""
 
     def compose(self) -> ComposeResult:
         yield VerticalScroll(Static(id="order-head"), Static(id="order-steps"), Static(id="order-outbox"),
@@ -191,7 +192,8 @@ class OrderScreen(AppScreen):
         """What this user may do now, by the domain's state machine (the server agrees)."""
         state = self.order.state
         steps = [a.value for a in allowed_actions(state, self.role)] if state else []
-        if "order" in steps and not (getattr(self.app, "me", None) or {}).get("can_order", True):
+        me = getattr(self.app, "me", None)
+        if "order" in steps and me and not me.can_order:
             steps.remove("order")  # no in-house relationship: the detail says why
         return steps
 
@@ -308,7 +310,7 @@ class OrderScreen(AppScreen):
     def show(self) -> None:
         if not self.is_attached:
             return
-        me = getattr(self.app, "me", None) or {}
+        me = getattr(self.app, "me", None)
         head, *rest = describe_order(self.order, me, formatting.today())
         self.query_one("#order-head", Static).update(head)
         self.query_one("#order-body", Static).update(Text("\n\n").join(rest))
@@ -360,9 +362,9 @@ class ConfirmOrderScreen(AppScreen):
         self.newer: Conflict | None = None  # refused: the proposal changed (with the version it is now)
 
     def compose(self) -> ComposeResult:
-        me = getattr(self.app, "me", None) or {}
+        me = getattr(self.app, "me", None)
         order = self.order
-        org = clean((me.get("organization") or {}).get("name") or (order.customer.name if order.customer else ""))
+        org = clean((me.organization.name if me else "") or (order.customer.name if order.customer else ""))
         provider = clean(order.provider.name if order.provider else "")
         today = formatting.today()
         what = Text()

@@ -12,7 +12,7 @@ from typing import Any
 from rich.text import Text
 
 from .. import formatting, i18n
-from ..api.models import Fees, Order
+from ..api.models import Fees, Me, Order
 from ..domain.leitweg import check_leitweg_id
 from ..domain.money import money_str
 from ..domain.orders import DateWindow, activation_window, termination_window
@@ -63,9 +63,8 @@ def _wire(amount: Decimal | None) -> str | None:
 class InterestForm(FormScreen):
     """Interessenbekundung: the customer's first step from an offering's detail."""
 
-    def __init__(self, session, offering: dict[str, Any], me: dict[str, Any], **kwargs):
-        org = me.get("organization") or {}
-        defaults = {"leitweg_id": org.get("leitweg_id") or "", "contact_name": me.get("name") or "",
+    def __init__(self, session, offering: dict[str, Any], me: Me | None, **kwargs):
+        defaults = {"leitweg_id": (me.organization.leitweg_id if me else None) or "", "contact_name": me.name if me else "",
                     "desired_start": formatting.day_input(first_of_next_month(formatting.today()))}
         super().__init__(session, f"interest:{offering['id']}", defaults, **kwargs)
         self.offering = offering

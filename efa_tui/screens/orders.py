@@ -87,7 +87,8 @@ class OrdersScreen(FilterKeys, AppScreen):
 
     @property
     def role(self) -> str:
-        return (getattr(self.app, "me", None) or {}).get("role") or "customer"
+        me = getattr(self.app, "me", None)
+        return (me.role if me else "") or "customer"
 
     def compose(self) -> ComposeResult:
         self._role_seen = self.role

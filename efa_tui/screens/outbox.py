@@ -193,8 +193,7 @@ class OutboxScreen(AppScreen):
             return
         await asyncio.to_thread(self.session.services.drafts.save, f"interest:{offering['id']}", interest_values(body))
         await self.session.services.outbox.discard(item.id)  # the draft holds the input now
-        me = getattr(self.app, "me", None) or {}
-        self.app.push_screen(InterestForm(self.session, offering, me, errors=field_errors(item.problem)), self._edited)
+        self.app.push_screen(InterestForm(self.session, offering, getattr(self.app, "me", None), errors=field_errors(item.problem)), self._edited)
 
     def _edited(self, answer: Any) -> None:
         self.load()

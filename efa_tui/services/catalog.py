@@ -37,7 +37,3 @@ class CatalogService:
 
     def offering(self, offering_id: int) -> dict[str, Any] | None:
         return self._cache.get_offering(int(offering_id))
-
-    def me(self) -> dict[str, Any] | None:
-        """Who was signed in when the cache was last synced (before ``/me`` answers)."""
-        return self._cache.get_state("me")

@@ -8,11 +8,13 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from ..api.models import Me
 from ..store.backend import Backend, Status
 from ..store.cache import Cache
 from ..store.live import NEWS_KINDS, Batch, Live, News
 from ..store.outbox import FlushResult
 from ..store.sync import Progress, SyncResult
+from .outcome import cached_me
 
 __all__ = ["Batch", "ConnectionService", "Live", "News", "Status"]
 
@@ -65,9 +67,9 @@ class ConnectionService:
 
     # --- cached records (local: call in a thread) -----------------------------------------------
 
-    def me(self) -> dict[str, Any] | None:
+    def me(self) -> Me | None:
         """Who was signed in when the cache was last synced (before ``/me`` answers)."""
-        return self._cache.get_state("me")
+        return cached_me(self._cache)
 
     def record(self, kind: str, record_id: int) -> dict[str, Any] | None:
         """One cached order or invoice (``kind``: "orders", "invoices")."""

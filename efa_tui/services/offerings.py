@@ -8,12 +8,13 @@ from typing import Any
 
 from ..api import routes
 from ..api.errors import ApiError, Unreachable
+from ..api.models import Me
 from ..domain import offering_rules as rules
 from ..store.cache import Cache, Filters
 from ..store.changes import Changes, DataChanged
 from ..store.outbox import PENDING, Outbox
 from ..store.sync import data_as_of
-from .outcome import Read, now
+from .outcome import Read, cached_me, now
 from .writes import Write
 
 
@@ -26,15 +27,15 @@ class OfferingsService:
 
     # --- reads (local: call in a thread) --------------------------------------------------------
 
-    def me(self) -> dict[str, Any] | None:
+    def me(self) -> Me | None:
         """Who was signed in when the cache was last synced (before ``/me`` answers)."""
-        return self._cache.get_state("me")
+        return cached_me(self._cache)
 
-    def own(self, me: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[int, tuple[int, int]]]:
+    def own(self, me: Me | None) -> tuple[list[dict[str, Any]], dict[int, tuple[int, int]]]:
         """The provider's offerings (full documents, by title) and (open, contracts) per offering."""
-        org_id = ((me or {}).get("organization") or {}).get("id")
-        if org_id is None:
+        if me is None:
             return [], {}
+        org_id = me.organization.id
         cache = self._cache
         page = cache.search(filters=Filters(provider_id=org_id, status=None), sort="title", limit=10_000)
         offerings = [doc for row in page.rows if (doc := cache.get_offering(row.id)) is not None]

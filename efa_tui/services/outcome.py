@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+from ..api.models import Me, as_me
 from ..store.outbox import CONFLICT, DONE, PENDING, OutboxItem
 
 T = TypeVar("T")
@@ -98,3 +99,9 @@ def outcome_of(item: OutboxItem) -> Outcome:
         return Conflict(item.id, problem)
     detail = str(problem.get("detail") or problem.get("title") or item.last_error or "")
     return Refused(item.id, problem, detail)
+
+
+def cached_me(cache: Any) -> Me | None:
+    """Who was signed in when the cache was last synced (``/me`` as the cache stores it, JSON),
+    typed; None before the first answer. The one place the services read it."""
+    return as_me(cache.get_state("me"))

@@ -7,10 +7,10 @@ from typing import Any
 
 from ..api import routes
 from ..api.errors import ApiError, Unreachable
-from ..api.models import Order, UsageReport
+from ..api.models import Me, Order, UsageReport
 from ..store import usage_import
 from ..store.cache import Cache
-from .outcome import Read, now
+from .outcome import Read, cached_me, now
 from .writes import Write
 
 
@@ -19,14 +19,14 @@ class UsageService:
         self._api = api
         self._cache = cache
 
-    def me(self) -> dict[str, Any] | None:
-        return self._cache.get_state("me")
+    def me(self) -> Me | None:
+        return cached_me(self._cache)
 
-    def contracts(self, me: dict[str, Any] | None) -> dict[int, Order]:
+    def contracts(self, me: Me | None) -> dict[int, Order]:
         """The provider's contracts billed per case, by order id (local: call in a thread)."""
-        org_id = ((me or {}).get("organization") or {}).get("id")
-        if org_id is None:
+        if me is None:
             return {}
+        org_id = me.organization.id
         orders = self._cache.list_records("orders", where={"provider_id": org_id,
                                                            "state": list(usage_import.REPORTABLE_STATES)}, limit=200_000)
         return usage_import.per_case_contracts([Order.model_validate(o) for o in orders])
