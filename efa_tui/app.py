@@ -25,6 +25,7 @@ from textual.widgets import Footer
 from . import THEMES, areas, formatting, i18n
 from .api.errors import ApiError, Unreachable
 from .commands import JumpProvider
+from .screens import keys
 from .screens.base import AppModal, AppScreen
 from .screens.catalog import CatalogScreen
 from .screens.confirm import Choice, ConfirmScreen
@@ -40,17 +41,11 @@ from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
 
 log = logging.getLogger("efa_tui")
 RETRY_PENDING_S = 30.0
-# Keys people write in a config file, as Textual names them.
-KEY_NAMES = {"/": "slash", "?": "question_mark", ":": "colon", " ": "space", "+": "plus", "-": "minus"}
 
 
 def normalize_keymap(keymap: dict[str, str]) -> dict[str, str]:
-    """Config keys as Textual names them: "/" → slash, "F3" → f3, "Ctrl+O" → ctrl+o ("G" stays G)."""
-    def one(key: str) -> str:
-        key = key.strip()
-        return KEY_NAMES.get(key, key.lower() if len(key) > 1 else key)
-
-    return {bid: ",".join(one(k) for k in keys.split(",")) for bid, keys in keymap.items()}
+    """Config keys as Textual names them (screens/keys.py): ";" → semicolon, "F3" → f3, "Esc" → escape."""
+    return keys.normalize_keymap(keymap).keys
 
 
 _frozen = False
@@ -135,8 +130,10 @@ class EfaApp(App):
         self._holding = False
         self._hold_timer: Timer | None = None
         localize_bindings(self)
-        if session.config.keymap:
-            self.set_keymap(normalize_keymap(dict(session.config.keymap)))
+        keymap = keys.normalize_keymap(dict(session.config.keymap))
+        self._unknown_keys = keymap.unknown  # said once the app is up; those bindings keep their default keys
+        if keymap.keys:
+            self.set_keymap(keymap.keys)
 
     # --- start ---------------------------------------------------------------------------------
 
@@ -166,6 +163,9 @@ class EfaApp(App):
         # Writes left pending by a busy server (503, 429 …) are tried again now and then; an
         # unreachable server has its own probe (backend), which flushes when it answers.
         self.set_interval(RETRY_PENDING_S, self._retry_pending)
+        if self._unknown_keys:
+            self.notify(i18n.t("keymap.unknown", keys=", ".join(f'{bid} = "{key}"' for bid, key in self._unknown_keys.items())),
+                        severity="warning", timeout=15)
 
     def area_screen(self, area: str) -> Screen:
         """The screen of one area, built (and its module imported) when first opened."""

@@ -46,6 +46,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "key.help": ("Hilfe", "Help"),
     "key.filter": ("Filter", "Filter"),
     "key.jump": ("Springen", "Jump"),
+    "keymap.unknown": ("Konfiguration [keymap]: unbekannte Taste {keys} – dort gilt die Standardtaste (Namen: ? zeigt sie).",
+                       "Config [keymap]: unknown key {keys} – the default key applies there (names: ? shows them)."),
     "key.back": ("Zurück", "Back"),
     "key.quit": ("Beenden", "Quit"),
     "key.refresh": ("Aktualisieren", "Refresh"),
