@@ -39,7 +39,11 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
     for key, active in screen.active_bindings.items():
         b = active.binding
         # Textual's own bindings (no id) come with English descriptions: ours where we know them.
-        label = i18n.t(BUILTIN[b.action]) if not b.id and b.action in BUILTIN else (b.description or b.action)
+        # Widgets' bindings carry message ids (screens translate theirs: localize.py).
+        if not b.id and b.action in BUILTIN:
+            label = i18n.t(BUILTIN[b.action])
+        else:
+            label = i18n.t(b.description) if b.description in i18n.MESSAGES else (b.description or b.action)
         rows.setdefault((label, b.id or ""), []).append(screen.app.get_key_display(b) if b.key == key else key)
     return sorted(((" ".join(dict.fromkeys(keys)), label, bid) for (label, bid), keys in rows.items()),
                   key=lambda r: r[1].lower())

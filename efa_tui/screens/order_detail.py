@@ -21,6 +21,7 @@ from ..domain.orders import Action, allowed_actions, contract_phase
 from ..services import Conflict, Done, Queued
 from ..services.writes import PENDING
 from ..text import clean
+from ..widgets.lists import DetailScroll
 from .base import AppScreen
 from .offering_detail import fee_lines, price_for
 from .order_forms import ProposalForm, StepForm, transition_request
@@ -147,6 +148,7 @@ class OrderScreen(AppScreen):
         Binding("escape,q", "app.pop_screen", "key.back", id="order.back"),
         *(Binding(key, f"step('{action}')", label, id=f"order.{action}") for action, (key, label) in STEP_KEYS.items()),
         Binding("J", "raw", "key.raw", id="order.raw"),
+        Binding("a", "trail", "support.key.trail", id="order.trail"),  # support staff (a provider's `a` activates)
         Binding("r", "reload", "key.refresh", id="order.refresh"),
     ]
     DEFAULT_CSS = """
@@ -173,7 +175,7 @@ class OrderScreen(AppScreen):
         return (getattr(self.app, "me", None) or {}).get("role") or ""
 
     def compose(self) -> ComposeResult:
-        yield VerticalScroll(Static(id="order-head"), Static(id="order-steps"), Static(id="order-outbox"),
+        yield DetailScroll(Static(id="order-head"), Static(id="order-steps"), Static(id="order-outbox"),
                              Static(id="order-body"), Static(id="order-timeline"), id="order")
 
     def on_mount(self) -> None:
@@ -194,7 +196,17 @@ class OrderScreen(AppScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "step":
             return parameters[0] in self.steps()
+        if action == "trail":
+            return self.role in ("support", "operator")
         return True
+
+    def action_trail(self) -> None:
+        """Support staff: the audit trail of this order, from its detail wherever it was opened."""
+        if self.role not in ("support", "operator"):
+            return
+        from .support import TrailScreen
+
+        self.app.push_screen(TrailScreen(self.session, self.order))
 
     def action_step(self, action: str) -> None:
         if action not in self.steps():

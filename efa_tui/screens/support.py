@@ -16,13 +16,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select, Static
 
 from .. import formatting, i18n
 from ..store import record_search
 from ..store.record_search import RecordQuery
 from ..text import clean
+from ..widgets.lists import DetailScroll, ListTable
 from .base import AppScreen
 from .records import RecordScreen
 
@@ -34,7 +35,27 @@ def state_text(kind: str, record: dict[str, Any]) -> str:
     return i18n.t(f"support.state.{value}") if value else "–"
 
 
+def count_line(q: RecordQuery, n: int) -> Text:
+    """How many records the search found, and by which filters (none: the newest of all)."""
+    kind = i18n.t(f"support.kind.{q.kind}")
+    if q.empty:
+        return Text(i18n.t("support.count_all", n=formatting.number(n), kind=kind))
+    parts = []
+    for name in ("number", "organisation", "offering"):
+        value = getattr(q, name)
+        if value:
+            parts.append(i18n.t("support.filter_is", name=i18n.t(f"support.f.{name}"), value=clean(value)))
+    if q.state:
+        parts.append(i18n.t("support.filter_is", name=i18n.t("support.f.state"), value=i18n.t(f"support.state.{q.state}")))
+    for name in ("since", "until"):
+        day = getattr(q, name)
+        if day is not None:
+            parts.append(i18n.t(f"support.filter.{name}", value=formatting.day(day)))
+    return Text(i18n.t("support.count", n=formatting.number(n), kind=kind, filters=", ".join(parts)))
+
+
 class SupportScreen(AppScreen):
+    AUTO_FOCUS = "#support-results"  # the list's keys act at once; `/` goes to the search
     DATA_KINDS = frozenset(("orders", "invoices", "organizations"))  # A sync or a write answered: the search runs again on the cache.
     BINDINGS = [
         Binding("slash", "focus_search", "support.key.search", id="support.search"),
@@ -72,7 +93,7 @@ class SupportScreen(AppScreen):
             yield Input(placeholder=i18n.t("support.f.since"), compact=True, id="support-since")
             yield Input(placeholder=i18n.t("support.f.until"), compact=True, id="support-until")
         yield Static("", id="support-count")
-        yield DataTable(cursor_type="row", zebra_stripes=True, id="support-results")
+        yield ListTable(id="support-results")
 
     def _state_options(self) -> list[tuple[Text, str]]:
         states = record_search.INVOICE_STATES if self.kind == "invoices" else record_search.ORDER_STATES
@@ -117,8 +138,8 @@ class SupportScreen(AppScreen):
         self.search()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#support-results", DataTable)
+    def table(self) -> ListTable:
+        return self.query_one("#support-results", ListTable)
 
     # --- searching --------------------------------------------------------------------------------
 
@@ -167,34 +188,31 @@ class SupportScreen(AppScreen):
     def _show(self, q: RecordQuery, found: list[dict[str, Any]]) -> None:
         if q is not self._asked:
             return  # the answer to an earlier question, finished late: a newer one is on its way
-        table = self.table
-        table.clear()
         self.records = {int(r["id"]): r for r in found}
+        rows = []
         for r in found:
             if q.kind == "orders":
-                table.add_row(Text(f"#{clean(r.get('id'))}"), Text(clean((r.get("customer") or {}).get("name")), no_wrap=True,
-                                                                   overflow="ellipsis"),
-                              Text(clean((r.get("offering") or {}).get("title")), no_wrap=True, overflow="ellipsis"),
-                              Text(clean(state_text("orders", r))), formatting.day(r.get("created_at")), key=str(r["id"]))
+                cells = [Text(f"#{clean(r.get('id'))}"), Text(clean((r.get("customer") or {}).get("name")), no_wrap=True,
+                                                              overflow="ellipsis"),
+                         Text(clean((r.get("offering") or {}).get("title")), no_wrap=True, overflow="ellipsis"),
+                         Text(clean(state_text("orders", r))), formatting.day(r.get("created_at"))]
             else:
                 # DataTable reads a plain str as markup: every cell from the server is Text.
-                table.add_row(Text(clean(r.get("number"))), Text(clean((r.get("customer") or {}).get("name")), no_wrap=True,
-                                                                 overflow="ellipsis"),
-                              Text(formatting.money(r.get("gross")), justify="right"), Text(clean(state_text("invoices", r))),
-                              formatting.day(r.get("issue_date")), key=str(r["id"]))
-        message = "support.count_all" if q.empty else "support.count"
-        self.query_one("#support-count", Static).update(
-            Text(i18n.t(message, n=formatting.number(len(found)), kind=i18n.t(f"support.kind.{q.kind}"))))
+                cells = [Text(clean(r.get("number"))), Text(clean((r.get("customer") or {}).get("name")), no_wrap=True,
+                                                            overflow="ellipsis"),
+                         Text(formatting.money(r.get("gross")), justify="right"), Text(clean(state_text("invoices", r))),
+                         formatting.day(r.get("issue_date"))]
+            rows.append((r["id"], cells))
+        self.table.fill(rows)
+        self.query_one("#support-count", Static).update(count_line(q, len(found)))
 
     # --- acting on a result (reading only) ------------------------------------------------------------
 
     def selected(self) -> dict[str, Any] | None:
-        table = self.table
-        if table.row_count == 0:
-            self.notify(i18n.t("support.none_selected"), severity="warning")
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return self.records.get(int(key.value)) if key.value is not None else None
+        record = self.table.selected(self.records, none="support.none_selected")
+        if record is not None:
+            self.table.remember()  # back from its detail lands on this row, also after a new search
+        return record
 
     @on(DataTable.RowSelected, "#support-results")
     def _open(self) -> None:
@@ -250,7 +268,7 @@ class TrailScreen(AppScreen):
         self.events: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="trail"):
+        with DetailScroll(id="trail"):
             yield Static(self._head(), id="trail-head")
             yield Static(Text(i18n.t("support.trail.loading"), style="dim"), id="trail-events")
 
@@ -265,7 +283,7 @@ class TrailScreen(AppScreen):
         return text
 
     def on_mount(self) -> None:
-        self.query_one("#trail", VerticalScroll).focus()
+        self.query_one("#trail", DetailScroll).focus()
         self.load()
 
     @work(exclusive=True, group="trail", exit_on_error=False)
