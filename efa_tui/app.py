@@ -8,6 +8,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -15,10 +16,12 @@ from rich.text import Text
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.color import Color
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
+from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import Footer
 
@@ -46,6 +49,19 @@ RETRY_PENDING_S = 30.0
 def normalize_keymap(keymap: dict[str, str]) -> dict[str, str]:
     """Config keys as Textual names them (screens/keys.py): ";" → semicolon, "F3" → f3, "Esc" → escape."""
     return keys.normalize_keymap(keymap).keys
+
+
+def with_visible_borders(theme: Theme) -> Theme:
+    """The theme with unfocused borders one can see: Textual draws them in the surface colour
+    darkened by 2.5 % (dark and light themes) or in black (ansi-dark, on a black terminal) —
+    an input without the focus then has no visible edge. Grey in 16 colours, else the
+    foreground at 35 % over the background."""
+    if theme.ansi:
+        blurred = "ansi_bright_black"
+    else:
+        background = Color.parse(theme.background or ("#121212" if theme.dark else "#efefef"))
+        blurred = background.blend(Color.parse(theme.foreground or ("#e0e0e0" if theme.dark else "#1f1f1f")), 0.35).hex
+    return replace(theme, variables={**theme.variables, "border-blurred": blurred})
 
 
 _frozen = False
@@ -147,6 +163,8 @@ class EfaApp(App):
         super().notify(message, title=title, severity=severity, markup=False, **kwargs)
 
     def on_mount(self) -> None:
+        for name in THEMES:
+            self.register_theme(with_visible_borders(self.available_themes[name]))
         self.theme = self._theme_name if self._theme_name in self.available_themes else "textual-dark"
         for area in areas.AREAS:
             self.add_mode(area.key, partial(self.area_screen, area.key))

@@ -12,8 +12,8 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError
@@ -21,6 +21,7 @@ from ..domain.orders import Action, allowed_actions, contract_phase
 from ..services import Conflict, Done, Queued
 from ..services.writes import PENDING
 from ..text import clean
+from ..widgets.form import TickBox
 from ..widgets.lists import DetailScroll
 from .base import AppScreen
 from .offering_detail import fee_lines, price_for
@@ -319,13 +320,22 @@ class ConfirmOrderScreen(AppScreen):
     proposal changed meanwhile is not accepted blindly."""
 
     OWNS_KEYBOARD = True  # a decision to take: area keys off, `q` asks (base.py)
-    BINDINGS = [Binding("escape", "close", "key.back", id="confirm.back")]
+    BINDINGS = [
+        Binding("escape", "close", "key.back", id="confirm.back"),
+        Binding("x", "tick", "confirm.key.tick", id="confirm.tick"),
+        Binding("ctrl+s", "order", "confirm.key.order", id="confirm.order"),
+        Binding("ctrl+d,pagedown", "scroll('down')", "detail.key.half_page_down", show=False, id="confirm.down"),
+        Binding("ctrl+u,pageup", "scroll('up')", "detail.key.half_page_up", show=False, id="confirm.up"),
+    ]
     DEFAULT_CSS = """
-    ConfirmOrderScreen VerticalScroll { padding: 0 1; }
-    ConfirmOrderScreen Static { margin-bottom: 1; }
-    ConfirmOrderScreen #confirm-legal { border: heavy $warning; padding: 0 1; }
-    ConfirmOrderScreen #confirm-scroll { height: 1fr; }
+    ConfirmOrderScreen #confirm-scroll { height: 1fr; padding: 0 1; }
+    ConfirmOrderScreen #confirm-scroll Static { margin-bottom: 1; }
+    ConfirmOrderScreen #confirm-more { height: 1; padding: 0 1; color: $text-warning; text-style: bold; }
+    ConfirmOrderScreen #confirm-more.-all { display: none; }
     ConfirmOrderScreen #confirm-bar { height: auto; padding: 0 1; background: $boost; }
+    ConfirmOrderScreen #confirm-legal { border-left: thick $warning; padding-left: 1; }
+    ConfirmOrderScreen #confirm-check-row { height: auto; }
+    ConfirmOrderScreen #confirm-check-label { width: 1fr; }
     ConfirmOrderScreen #confirm-buttons { height: auto; }
     ConfirmOrderScreen #confirm-buttons Button { margin-right: 2; }
     """
@@ -349,42 +359,68 @@ class ConfirmOrderScreen(AppScreen):
         what.append(f"{i18n.t('order.provider')}: ", style="bold")
         what.append(provider + "\n")
         what.append(f"{i18n.t('order.customer')}: ", style="bold")
-        what.append(org + "\n")
+        what.append(org)
         for key, label in (("leitweg_id", "order.leitweg_id"), ("cost_centre", "order.cost_centre")):
             if self.order.get(key):
-                what.append(f"{i18n.t(label)}: ", style="bold")
-                what.append(clean(self.order.get(key)) + "\n")
-        with VerticalScroll(id="confirm-scroll"):
-            yield Static(Text(i18n.t("confirm.legal", org=org, provider=provider)), id="confirm-legal")
+                what.append(f"\n{i18n.t(label)}: ", style="bold")
+                what.append(clean(self.order.get(key)))
+        # What is ordered, the fees and the cost scroll; "↓ mehr" says when some of it is below.
+        with DetailScroll(id="confirm-scroll"):
             yield Static(what)
-            yield Static(fees_block(self.order.get("fees"), self.order.get("terms")))
+            yield Static(fees_block(self.order.get("fees"), self.order.get("terms")), id="confirm-fees")
             yield Static(price_for(self.order, me, today, start=contract_start(self.order, today),
-                                   target_group_size=self.order.get("target_group_size")))
-        # Always in view, also at 80x24: what the user decides on scrolls above it.
+                                   target_group_size=self.order.get("target_group_size")), id="confirm-cost")
+        yield Static(Text(i18n.t("confirm.more")), id="confirm-more")
+        # Always in view, also at 80x24: what it means, the authorisation and the buttons.
         with Vertical(id="confirm-bar"):
-            yield Checkbox(Text(i18n.t("confirm.check", org=org)), id="confirm-check", compact=True)
+            yield Static(Text(i18n.t("confirm.legal", org=org, provider=provider)), id="confirm-legal")
+            with Horizontal(id="confirm-check-row"):
+                yield TickBox(id="confirm-check")
+                # The label wraps (a Checkbox's own label is one line, cut at the edge).
+                yield Static(Text(i18n.t("confirm.check", org=org) + " " + i18n.t("confirm.check_key")),
+                             id="confirm-check-label")
             with Horizontal(id="confirm-buttons"):
                 yield Button(i18n.t("confirm.cancel"), id="confirm-cancel", compact=True)
-                yield Button(i18n.t("confirm.button"), variant="warning", id="confirm-order", compact=True)
+                yield Button(i18n.t("confirm.button") + " [ctrl+s]", variant="warning", id="confirm-order", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#confirm-cancel", Button).focus()  # the safe choice is the default
+        scroll = self.query_one("#confirm-scroll", DetailScroll)
+        self.watch(scroll, "scroll_y", lambda _: self._show_more(), init=False)
+        self.call_after_refresh(self._show_more)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_more)
+
+    def _show_more(self) -> None:
+        scroll = self.query_one("#confirm-scroll", DetailScroll)
+        self.query_one("#confirm-more", Static).set_class(scroll.scroll_y >= scroll.max_scroll_y, "-all")
+
+    def action_scroll(self, direction: str) -> None:
+        scroll = self.query_one("#confirm-scroll", DetailScroll)
+        scroll.action_half_page_down() if direction == "down" else scroll.action_half_page_up()
+
+    def action_tick(self) -> None:
+        self.query_one("#confirm-check", TickBox).toggle()
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_order(self) -> None:
+        if not self.query_one("#confirm-check", TickBox).value:
+            self.notify(i18n.t("confirm.check_first"), severity="warning")
+            self.query_one("#confirm-check", TickBox).focus()
+            return
+        if not self._sending:
+            self._sending = True
+            self.send()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "confirm-cancel":
             self.dismiss(None)
         elif event.button.id == "confirm-order":
-            if not self.query_one("#confirm-check", Checkbox).value:
-                self.notify(i18n.t("confirm.check_first"), severity="warning")
-                self.query_one("#confirm-check", Checkbox).focus()
-                return
-            if not self._sending:
-                self._sending = True
-                self.send()
+            self.action_order()
 
     @work(group="confirm", exit_on_error=False)
     async def send(self) -> None:

@@ -155,6 +155,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "confirm.button": ("Verbindlich bestellen", "Order (binding)"),
     "confirm.cancel": ("Abbrechen", "Cancel"),
     "confirm.check": ("Ich bin berechtigt, für {org} verbindlich zu bestellen.", "I am authorised to order for {org}."),
+    "confirm.key.tick": ("Berechtigt", "Authorised"),
+    "confirm.key.order": ("Verbindlich bestellen", "Order (binding)"),
+    "confirm.more": ("↓ mehr: Bedingungen und Kosten – ctrl+d / Bild↓ rollt", "↓ more: terms and cost – ctrl+d / PgDn scrolls"),
+    "confirm.check_key": ("(Taste x)", "(key x)"),
     "confirm.check_first": ("Bitte zuerst die Berechtigung bestätigen.", "Please confirm your authorisation first."),
     "confirm.sent": ("Verbindlich bestellt: Bestellung {n}", "Ordered (binding): order {n}"),
 }
