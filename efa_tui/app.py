@@ -346,7 +346,9 @@ class EfaApp(App):
 
     def _show_status_on(self, screen: Screen, status: Status) -> None:
         for line in screen.query(StatusLine):
-            line.show(status, self._progress, connecting=self._connecting)
+            server = self.session.server
+            line.show(status, self._progress, connecting=self._connecting,
+                      setting_up=self._connecting and server is not None and server.first_run)
         for banner in screen.query(OfflineBanner):
             offline = not status.online and not self._connecting
             as_of = status.as_of.get("offerings")

@@ -85,3 +85,10 @@ def private_database(path: Path) -> Path:
             except FileNotFoundError:
                 pass
     return path
+
+
+def demo_database_path() -> Path:
+    """Where the embedded demo marketplace keeps its SQLite database (the server's default)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("efa-tui")) / "marketplace.sqlite3"

@@ -33,6 +33,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "banner.offline": ("Offline – Daten vom {time}. Änderungen werden gesendet, sobald der Server erreichbar ist.",
                        "Offline – data as of {time}. Changes will be sent when the server is reachable."),
     "banner.connecting": ("Verbinde mit dem Marktplatz …", "Connecting to the marketplace …"),
+    "banner.setting_up": ("Erster Start: richte den Demo-Marktplatz ein (einige Sekunden) …",
+                          "First start: setting up the demo marketplace (a few seconds) …"),
     # quitting (app.py action_quit)
     "quit.question": ("efa-tui beenden?", "Quit efa-tui?"),
     "quit.pending": ("{n} Änderung(en) noch nicht beim Server: sie bleiben gespeichert und werden beim nächsten "

@@ -27,7 +27,7 @@ from typing import Any
 import platformdirs
 
 from .config import Config, Profile
-from .files import free_port, private_dir
+from .files import demo_database_path, free_port, private_dir
 from .secrets import get_token
 from .services import Services
 from .store.backend import Backend
@@ -48,6 +48,9 @@ class EmbeddedServer:
     demo_offerings: int = 0
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    # No database yet: this start creates and seeds the demo marketplace (seconds, not a blink),
+    # and the status line says so instead of "connecting".
+    first_run: bool = False
 
     @property
     def base_url(self) -> str:
@@ -58,6 +61,7 @@ class EmbeddedServer:
                 "--log-level", "warning"]
         if self.database_url:
             args += ["--database", self.database_url]
+        self.first_run = self.database_url is None and not demo_database_path().exists()
         if self.demo_offerings:
             args += ["--demo-offerings", str(self.demo_offerings)]
         log_path = Path(platformdirs.user_log_dir("efa-tui")) / "embedded-server.log"

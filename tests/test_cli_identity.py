@@ -54,3 +54,37 @@ def test_every_demo_identity_is_offered():
 def test_as_with_a_remote_server_is_refused(private_dirs, capsys):
     assert main(["--server", "https://marketplace.example.org/api/v1", "--as", "provider"]) == 2
     assert "--as" in capsys.readouterr().err
+
+
+async def _status_lines_while_starting(config, profile, private_dirs) -> list[str]:
+    """What the status line says from the first frame until the embedded server answered."""
+    from app_support import screen_text
+
+    from efa_tui.app import EfaApp
+
+    session = Session.open(config, profile, cache_path=private_dirs / "cache.sqlite3",
+                           local_path=private_dirs / "local.sqlite3")
+    app = EfaApp(session, language="de", theme="textual-dark")
+    seen: list[str] = []
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(600):
+                await pilot.pause(0.1)
+                status = next((line for line in screen_text(app).splitlines() if "●" in line), "")
+                seen.append(status)
+                if "live" in status or "online" in status:
+                    break
+    finally:
+        await session.aclose()
+    return seen
+
+
+async def test_the_first_start_says_it_sets_up_the_demo_marketplace(private_dirs):
+    """The first start seeds the demo database for seconds: the status line says so, not just
+    "connecting"; the next start (the database is there) only connects."""
+    config, profile = chosen_profile(build_parser().parse_args(["--as", "customer"]))
+    first = await _status_lines_while_starting(config, profile, private_dirs)
+    assert any("Erster Start: richte den Demo-Marktplatz ein" in line for line in first), first
+    assert "live" in first[-1] or "online" in first[-1]
+    again = await _status_lines_while_starting(config, profile, private_dirs)
+    assert not any("Erster Start" in line for line in again), again

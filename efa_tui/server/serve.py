@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from pathlib import Path
 
-import platformdirs
-
+from ..files import demo_database_path
 from . import db, migrations
 from .app import Settings, create_app
 from .demo import seed
 from .hardening import http_protocol
 
 log = logging.getLogger("efa_tui.server")
-APP_NAME = "efa-tui"
 
 
 def default_database_url() -> str:
-    path = Path(platformdirs.user_data_dir(APP_NAME)) / "marketplace.sqlite3"
+    path = demo_database_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
 

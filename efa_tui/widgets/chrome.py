@@ -53,9 +53,12 @@ class StatusLine(Static):
     StatusLine { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     """
 
-    def show(self, status: Status, progress: tuple[int, int | None] | None = None, connecting: bool = False) -> None:
+    def show(self, status: Status, progress: tuple[int, int | None] | None = None, connecting: bool = False,
+             setting_up: bool = False) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
-        if connecting:
+        if setting_up:  # the first start creates the demo marketplace: seconds, and it says so
+            text.append("● " + i18n.t("banner.setting_up"), style="bold")
+        elif connecting:
             text.append("● " + i18n.t("banner.connecting"), style="bold")
         elif status.online and status.mode == "live":
             text.append("● " + i18n.t("status.live"), style="bold green")
