@@ -98,6 +98,34 @@ async def test_support_finds_an_order_by_number_and_reads_its_trail(server, tmp_
     assert all(m.startswith("GET ") for m in methods), methods
 
 
+async def test_the_count_line_names_the_filters_it_counts_by(server, tmp_path):
+    app = make_app(server, tmp_path, identity="support")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_support(pilot)
+        assert "aller Organisationen" in str(screen.query_one("#support-count").render())
+        await type_in(pilot, screen, "organisation", "hamburg")
+        screen.query_one("#support-state").value = "active"
+        await settle(pilot)
+        line = str(screen.query_one("#support-count").render())
+        assert line.startswith(f"{len(screen.records)} Bestellungen gefunden")
+        assert "Organisation „hamburg“" in line and "Status „aktiv“" in line
+        assert "alle Organisationen" not in line  # it said so whatever the filter was
+
+
+async def test_the_audit_trail_from_an_order_detail_opened_anywhere(server, tmp_path):
+    order = foreign_order(server)
+    app = make_app(server, tmp_path, identity="support")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", *f"order {order['id']}", "enter")  # the jump, not the results list
+        await settle(pilot)
+        assert type(app.screen).__name__ == "OrderScreen"
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, TrailScreen) and app.screen.order["id"] == order["id"]
+        assert f"Verlauf der Bestellung {order['id']}" in screen_text(app)
+
+
 async def test_jump_to_an_order_by_number(server, tmp_path):
     order = foreign_order(server)
     app = make_app(server, tmp_path, identity="support")
