@@ -332,12 +332,12 @@ async def test_orders_list_filters_searches_and_sorts(server, tmp_path):
         table = screen.query_one(VirtualTable)
         assert table.total == len(mine)
         text = screen_text(app)
-        assert f"{len(proposed)} Angebote warten auf Ihre Entscheidung" in text
+        assert f"{len(proposed)} Entgeltvorschläge warten auf Ihre Entscheidung" in text
         assert "Bereitsteller" in text  # a customer's counterpart is the provider
         await pilot.press("e")  # the inbox: proposals waiting for the customer
         await settle(pilot)
         assert sorted(table.row_at(i)[0] for i in range(table.total)) == sorted(proposed)
-        assert all(table.row_at(i)[1][3] == "Angebot" for i in range(table.total))  # states in German words
+        assert all(table.row_at(i)[1][3] == "Entgeltvorschlag" for i in range(table.total))  # states in German words
         await pilot.press("e")
         await settle(pilot)
         assert table.total == len(mine)

@@ -39,9 +39,13 @@ STEP_KEYS = {
 }
 
 
-def fees_block(fees: dict[str, Any] | None, terms: str | None) -> Text:
+# Before the binding order the fees are the provider's proposal; with it they are agreed.
+AGREED_STATES = frozenset(("ordered", "active", "terminated"))
+
+
+def fees_block(fees: dict[str, Any] | None, terms: str | None, state: str | None = None) -> Text:
     text = Text()
-    text.append(i18n.t("order.agreed") + "\n", style="bold underline")
+    text.append(i18n.t("order.agreed" if state in AGREED_STATES else "order.proposed_fees") + "\n", style="bold underline")
     if not fees:
         text.append("  " + i18n.t("order.no_fees"), style="italic")
         return text
@@ -105,7 +109,7 @@ def describe_order(order: dict[str, Any], me: dict[str, Any], today: date) -> li
         parties.append("    " + clean(order.get("message"), multiline=True).replace("\n", "\n    "))
     blocks.append(parties)
 
-    blocks.append(fees_block(order.get("fees"), order.get("terms")))
+    blocks.append(fees_block(order.get("fees"), order.get("terms"), order.get("state")))
     if order.get("fees") and me.get("role") == "customer":
         blocks.append(price_for(order, me, today, start=contract_start(order, today),
                                 target_group_size=order.get("target_group_size")))

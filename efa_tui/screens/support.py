@@ -32,7 +32,12 @@ FILTERS = ("number", "organisation", "offering", "since", "until")
 
 def state_text(kind: str, record: dict[str, Any]) -> str:
     value = record.get("status") if kind == "invoices" else record.get("state")
-    return i18n.t(f"support.state.{value}") if value else "–"
+    return state_name(kind, value) if value else "–"
+
+
+def state_name(kind: str, value: str) -> str:
+    """One vocabulary: an order's state is named as on the customer's and the provider's screens."""
+    return i18n.t(f"support.state.{value}" if kind == "invoices" else f"state.{value}")
 
 
 def count_line(q: RecordQuery, n: int) -> Text:
@@ -46,7 +51,7 @@ def count_line(q: RecordQuery, n: int) -> Text:
         if value:
             parts.append(i18n.t("support.filter_is", name=i18n.t(f"support.f.{name}"), value=clean(value)))
     if q.state:
-        parts.append(i18n.t("support.filter_is", name=i18n.t("support.f.state"), value=i18n.t(f"support.state.{q.state}")))
+        parts.append(i18n.t("support.filter_is", name=i18n.t("support.f.state"), value=state_name(q.kind, q.state)))
     for name in ("since", "until"):
         day = getattr(q, name)
         if day is not None:
@@ -97,7 +102,7 @@ class SupportScreen(AppScreen):
 
     def _state_options(self) -> list[tuple[Text, str]]:
         states = record_search.INVOICE_STATES if self.kind == "invoices" else record_search.ORDER_STATES
-        return [(Text(i18n.t(f"support.state.{s}")), s) for s in states]
+        return [(Text(state_name(self.kind, s)), s) for s in states]
 
     def _columns(self) -> None:
         table = self.table
@@ -310,8 +315,8 @@ def trail_text(events: list[dict[str, Any]], *, offline: bool = False) -> Text:
         actor = e.get("actor") or {}
         text.append(formatting.moment(e.get("at")), style="bold")
         text.append("  ")
-        source = i18n.t(f"support.state.{e['from_state']}") if e.get("from_state") else "–"
-        target = i18n.t(f"support.state.{e.get('to_state')}")
+        source = state_name("orders", e["from_state"]) if e.get("from_state") else "–"
+        target = state_name("orders", str(e.get("to_state")))
         text.append(f"{source} → {target}", style="bold")
         text.append(f"  ({clean(e.get('action'))})\n", style="dim")
         role = actor.get("role")

@@ -3,7 +3,7 @@
 MESSAGES: dict[str, tuple[str, str]] = {
     # states and actions of the order state machine (domain/orders.py)
     "state.interest": ("Interesse", "Interest"),
-    "state.proposed": ("Angebot", "Proposal"),
+    "state.proposed": ("Entgeltvorschlag", "Fee proposal"),
     "state.ordered": ("Bestellt", "Ordered"),
     "state.active": ("Aktiv", "Active"),
     "state.terminated": ("Beendet", "Terminated"),
@@ -41,8 +41,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "orders.all_counterparts": ("alle Organisationen", "all organisations"),
     "orders.inbox_provider": ("Eingang: {interests} neue Interessen · {ordered} Bestellungen zu aktivieren",
                               "Inbox: {interests} new interests · {ordered} orders to activate"),
-    "orders.inbox_customer": ("{proposed} Angebote warten auf Ihre Entscheidung",
-                              "{proposed} proposals wait for your decision"),
+    "orders.inbox_customer": ("{proposed} Entgeltvorschläge warten auf Ihre Entscheidung",
+                              "{proposed} fee proposals wait for your decision"),
     "orders.inbox_staff": ("{total} Bestellungen aller Organisationen", "{total} orders of all organisations"),
     "orders.count": ("{shown} von {total} Bestellungen", "{shown} of {total} orders"),
     "orders.sort": ("Sortiert nach: {sort}", "Sorted by: {sort}"),
@@ -69,6 +69,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "order.desired_start": ("Gewünschter Beginn", "Desired start"),
     "order.message": ("Nachricht", "Message"),
     "order.agreed": ("Vereinbarte Entgelte (Abstimmungsergebnis)", "Agreed fees"),
+    "order.proposed_fees": ("Vorgeschlagene Entgelte (Entgeltvorschlag, vereinbart mit der verbindlichen Bestellung)",
+                            "Proposed fees (agreed with the binding order)"),
     "order.no_fees": ("Noch kein Entgeltvorschlag des Bereitstellers.", "No fee proposal from the provider yet."),
     "order.terms": ("Vertragsbedingungen", "Contract terms"),
     "order.ordered": ("Verbindlich bestellt am {at} von {by}", "Ordered (binding) on {at} by {by}"),
