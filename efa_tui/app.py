@@ -23,7 +23,7 @@ from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.theme import Theme
 from textual.timer import Timer
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 
 from . import THEMES, areas, formatting, i18n
 from .api.errors import ApiError, Unreachable
@@ -35,10 +35,9 @@ from .screens.confirm import Choice, ConfirmScreen
 from .screens.help import HelpScreen, binding_rows
 from .screens.jump import JumpScreen, parse_jump
 from .screens.localize import localize_bindings
-from .services import DataChanged
+from .services import DataChanged, Status
+from .services.connection import Batch, Live, News
 from .session import Session
-from .store.backend import Status
-from .store.live import Batch, Live, News
 from .text import clean
 from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
 
@@ -129,8 +128,8 @@ class EfaApp(App):
         i18n.set_language(language)
         super().__init__()
         self.session = session
-        self.cache = session.cache
-        self.backend = session.backend
+        self.services = session.services  # the one door, for the app as for every screen
+        self.connection = self.services.connection
         self.wait_for_server = wait_for_server
         self.start_network = start_network  # False: cache only (snapshot tests: nothing races the picture)
         self._progress: tuple[int, int | None] | None = None
@@ -168,9 +167,9 @@ class EfaApp(App):
         self.theme = self._theme_name if self._theme_name in self.available_themes else "textual-dark"
         for area in areas.AREAS:
             self.add_mode(area.key, partial(self.area_screen, area.key))
-        self.backend.subscribe(self._on_status)
-        self.session.services.changes.subscribe(self.data_changed.publish)
-        self.backend.on_cache_reset = self.action_refresh  # damage emptied the cache: sync it again
+        self.connection.subscribe(self._on_status)
+        self.services.changes.subscribe(self.data_changed.publish)
+        self.connection.on_cache_reset(self.action_refresh)  # damage emptied the cache: sync it again
         self.session.on_identity.append(self._identity_changed)
         self.run_worker(self._announce(), group="announce")
         self.switch_mode("catalog")
@@ -195,17 +194,17 @@ class EfaApp(App):
         return self._me or {}
 
     def _retry_pending(self) -> None:
-        status = self.backend.status
+        status = self.connection.status
         if self._session_started and status.online and status.pending:
-            self.run_worker(self.backend.flush(), group="outbox-retry", exclusive=True)
+            self.run_worker(self.connection.flush(), group="outbox-retry", exclusive=True)
 
     async def _announce(self) -> None:
         """Who you are and how old the cached data is, from disk (in a thread), at once."""
-        me = await asyncio.to_thread(self.cache.get_state, "me")
+        me = await asyncio.to_thread(self.connection.me)
         if self._me is None:
             self._me = me
         self.mount_chrome(self.screen)
-        await self.backend.announce()
+        await self.connection.announce()
 
     def on_virtual_table_loaded(self) -> None:
         self.call_after_refresh(self._start_session_once)
@@ -218,7 +217,7 @@ class EfaApp(App):
     @work(exclusive=True, group="session")
     async def start_session(self) -> None:
         """Background: wait for the embedded server, learn who we are, sync, flush the outbox."""
-        await asyncio.to_thread(self.session.api.get)  # load httpx and the models off the event loop
+        await self.connection.warm_up()  # load httpx and the models off the event loop
         _freeze_startup_objects()
         server = self.session.server
         if server is not None and self.wait_for_server:
@@ -237,7 +236,7 @@ class EfaApp(App):
             self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
         self.mount_chrome(self.screen)
         await self._refresh()
-        await self.backend.flush() if self.backend.status.online else None
+        await self.connection.flush() if self.connection.status.online else None
         self.start_live()
 
     def start_live(self) -> None:
@@ -245,8 +244,8 @@ class EfaApp(App):
         settings = self.session.config.live
         if not settings.enabled or self.live is not None:
             return
-        self.live = Live(self.backend, role=lambda: self.me.get("role"), notify=tuple(settings.notify),
-                         poll_s=settings.poll_s, on_batch=lambda batch: self.post_message(LiveBatch(batch)))
+        self.live = self.connection.follow(role=lambda: self.me.get("role"), notify=tuple(settings.notify),
+                                           poll_s=settings.poll_s, on_batch=lambda batch: self.post_message(LiveBatch(batch)))
         # A task of its own (like the backend's offline probe), not a worker: it never ends, and
         # "wait until the workers are done" must still mean "until the app is quiet".
         self._live_task = asyncio.get_running_loop().create_task(self.live.run())
@@ -266,22 +265,22 @@ class EfaApp(App):
         if self.session.config.live.toasts:
             for news in batch.news:
                 self.notify(news_text(news), title=i18n.t("key.news"))
-        self._show_status(self.backend.status)
+        self._show_status(self.connection.status)
 
     async def _refresh(self) -> None:
         def progress(kind: str, done: int, total: int | None) -> None:
             if kind == "offerings":
                 self._progress = (done, total)
-                self._show_status(self.backend.status)
+                self._show_status(self.connection.status)
 
         try:
             # What the sync changed reaches the lists as data_changed (the backend publishes it).
-            await self.backend.refresh(progress=progress)
+            await self.connection.refresh(progress=progress)
         except ApiError as exc:
             self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
         finally:
             self._progress = None
-        self._show_status(self.backend.status)
+        self._show_status(self.connection.status)
 
     def data_synced(self) -> None:
         """A sync brought changes (r, or the live event stream): every screen that shows cached
@@ -327,14 +326,14 @@ class EfaApp(App):
         if not screen.query(AppHeader):
             screen.mount(AppHeader(), BottomBar(StatusLine(), Footer()), OfflineBanner())
             # The status line sits inside the bar, which only has it once mounted.
-            screen.call_after_refresh(lambda: self._show_status(self.backend.status, screen))
+            screen.call_after_refresh(lambda: self._show_status(self.connection.status, screen))
         me = self._me or {}
         org = (me.get("organization") or {}).get("name", "")
         # The area a screen belongs to is the mode it was first shown in (a language switch
         # gives screens of other areas their chrome again).
         mode = screen.__dict__.setdefault("_efa_area", self.current_mode)
         screen.query_one(AppHeader).show(self.session.profile.name, org, me.get("role", ""), i18n.t(areas.area(mode).title))
-        self._show_status(self.backend.status, screen)
+        self._show_status(self.connection.status, screen)
 
     def _on_status(self, status: Status) -> None:
         self._show_status(status)
@@ -380,11 +379,11 @@ class EfaApp(App):
             self.notify(i18n.t("news.none"))
         else:
             self.open_news(news)
-        self._show_status(self.backend.status)
+        self._show_status(self.connection.status)
 
     @work(exclusive=True, group="record")
     async def open_news(self, news: News) -> None:
-        record = await asyncio.to_thread(self.cache.get_record, news.record_kind, news.record_id) or news.record
+        record = await asyncio.to_thread(self.connection.record, news.record_kind, news.record_id) or news.record
         if record is None:
             self.notify(i18n.t("news.gone", id=news.record_id), severity="warning")
         elif news.record_kind == "orders":
@@ -436,6 +435,15 @@ class EfaApp(App):
         if self._holds_keys():
             self._held_keys.append(event)
             event.prevent_default()  # not App._on_key's bindings
+            return
+        # A letter back here while a text field has the focus was typed in the same burst as the
+        # key that moved the focus there (`/` into a filter, over SSH a burst is common): Textual
+        # sent it to the widget focused before, and the bindings skip it now — it would be lost.
+        # A key typed into the field itself never gets here (the field takes it).
+        focused = self.focused
+        if isinstance(focused, Input) and event.is_printable and event.character:
+            focused.insert_text_at_cursor(event.character)
+            event.prevent_default()
 
     async def _replay_keys(self) -> None:
         keys, self._held_keys = self._held_keys, []
@@ -457,7 +465,7 @@ class EfaApp(App):
         open screens while the app is already closing)."""
         if isinstance(self.screen, ConfirmScreen):
             return
-        pending = self.backend.status.pending
+        pending = self.connection.status.pending
         if not pending and not self.owns_keyboard():
             self.exit()
             return
@@ -512,7 +520,7 @@ class EfaApp(App):
                             severity="warning")
         elif verb in ("offering", "angebot"):
             self.switch_mode("catalog")
-            self.call_after_refresh(lambda: self.screen.set_filter(rest) if isinstance(self.screen, CatalogScreen) else None)
+            self.call_after_refresh(lambda: self.screen.find_offering(rest) if isinstance(self.screen, CatalogScreen) else None)
         elif verb in ("order", "bestellung", "invoice", "rechnung") and rest:
             self.open_record(verb, rest)
         elif verb in ("outbox", "ausstehend"):
@@ -529,9 +537,9 @@ class EfaApp(App):
         """`:order N` / `:invoice NUMBER`: find the record in the cache, then open its screen."""
         if verb in ("order", "bestellung"):
             number = rest.lstrip("#")
-            record = await asyncio.to_thread(self.cache.get_record, "orders", int(number)) if number.isdigit() else None
+            record = await asyncio.to_thread(self.connection.record, "orders", int(number)) if number.isdigit() else None
         else:
-            record = await asyncio.to_thread(self.cache.invoice_by_number, rest)
+            record = await asyncio.to_thread(self.connection.invoice_by_number, rest)
         if record is None:
             self.notify(i18n.t("jump.not_found", text=clean(f"{verb} {rest}")), severity="warning")
             return
@@ -540,14 +548,15 @@ class EfaApp(App):
         else:
             self.open_invoice(record)
 
-    def open_order(self, order: dict[str, Any]) -> None:
-        """One order in full, over the current area (support staff stay in theirs)."""
+    def open_order(self, order: dict[str, Any], *, etag: str | None = None) -> None:
+        """One order in full, over the current area (support staff stay in theirs). With ``etag``
+        the order is the server's answer to a write just now: shown as it is, not fetched again."""
         from .screens.order_detail import OrderScreen
 
         self._leave_forms()
         if self.current_mode not in ("orders", "support"):
             self.switch_mode("orders")
-        self.push_screen(OrderScreen(self.session, order))
+        self.push_screen(OrderScreen(self.session, order, etag=etag))
 
     def open_invoice(self, invoice: dict[str, Any]) -> None:
         from .screens.invoice_detail import InvoiceScreen

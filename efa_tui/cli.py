@@ -179,6 +179,11 @@ def run_app(args: argparse.Namespace) -> int:
     if chosen is None:
         return 2
     config, profile = chosen
+    if profile.server_url is not None:
+        found = _find_api(profile.server_url, args.lang or config.language)
+        if found is None:
+            return 2
+        profile = profile.model_copy(update={"server_url": found})
     logging.basicConfig(filename=_log_file(), level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from .app import EfaApp
     from .session import Session
@@ -192,6 +197,29 @@ def run_app(args: argparse.Namespace) -> int:
 
         asyncio.run(session.aclose())
     return 0
+
+
+def _find_api(url: str, language: str) -> str | None:
+    """The API's base URL behind the address as typed (``http://host:8080`` → ``…/api/v1``);
+    None after saying on stderr that no marketplace API answers there, and what was tried. A
+    server that cannot be reached at all is no error: the app starts offline on its cache."""
+    import asyncio
+
+    from .api.discovery import find_api
+
+    found = asyncio.run(find_api(url))
+    if found.api is not None:
+        return found.api
+    if not found.reached:
+        return found.guess or url
+    from . import i18n
+
+    i18n.set_language(language)
+    lines = [f"efa-tui: {i18n.t('server.not_marketplace', url=url)}"]
+    lines += [f"  {probe}: {answer}" for probe, answer in found.tried]
+    lines.append(i18n.t("server.hint"))
+    print("\n".join(lines), file=sys.stderr)
+    return None
 
 
 def _log_file() -> str:

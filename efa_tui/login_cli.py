@@ -13,8 +13,9 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 from . import i18n
+from .api.discovery import API_PATH, api_url
 
-API_PATH = "/api/v1"
+__all__ = ["API_PATH", "api_url", "login", "logout"]
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -26,15 +27,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     login.add_argument("--no-default", action="store_true", help="do not make it the default profile")
     logout = sub.add_parser("logout", help="forget the stored token of a profile")
     logout.add_argument("--profile", dest="login_profile", metavar="NAME", help="profile (default: the default profile)")
-
-
-def api_url(typed: str) -> str:
-    """The API base as a user types a server: ``marktplatz.example.org``, ``https://host:8443``
-    or the full ``…/api/v1`` all name the same API."""
-    url = typed.strip().rstrip("/")
-    if "://" not in url:
-        url = "https://" + url
-    return url if url.endswith(API_PATH) else url + API_PATH
 
 
 def profile_name_for(url: str) -> str:
@@ -99,7 +91,7 @@ def login(args: argparse.Namespace, stdin: TextIO = sys.stdin, out: TextIO = sys
         print(f"efa-tui login: {exc}", file=sys.stderr)
         return 2
     org = me.organization.name if me.organization else ""
-    print(i18n.t("login.done", name=me.name, role=me.role, org=org, url=url, profile=name,
+    print(i18n.t("login.done", name=me.name, role=i18n.t(f"admin.role.{me.role}"), org=org, url=url, profile=name,
                  where=i18n.t(f"login.where.{where}"), config=str(path),
                  default=i18n.t("login.default") if not args.no_default else ""), file=out)
     return 0

@@ -45,7 +45,10 @@ def make_app(base_url: str, tmp: Path, *, start_network: bool = True, **kwargs) 
     language = kwargs.pop("language", "de")
     theme = kwargs.pop("theme", "textual-dark")
     session = make_session(base_url, tmp, **kwargs)
-    return EfaApp(session, language=language, theme=theme, start_network=start_network)
+    app = EfaApp(session, language=language, theme=theme, start_network=start_network)
+    # For the tests' own checks (the app itself reaches them only through session.services).
+    app.cache, app.backend = session.cache, session.backend  # type: ignore[attr-defined]
+    return app
 
 
 def screen_text(app) -> str:

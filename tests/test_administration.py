@@ -168,3 +168,24 @@ def test_nobody_locks_themselves_out_and_stale_edits_are_refused(client) -> None
     stale = _etag(client, path, "customer")
     assert client.patch(path, json={"name": "Neuer Name"}, headers=auth("customer", **{"If-Match": stale})).status_code == 200
     assert client.patch(path, json={"name": "Noch einer"}, headers=auth("customer", **{"If-Match": stale})).status_code == 412
+
+
+def test_an_organisations_art_and_ags_or_ars_are_checked_at_their_fields(client) -> None:
+    def field_of(resp) -> list[str]:
+        assert resp.status_code == 422, resp.text
+        return [e["field"] for e in resp.json()["errors"]]
+
+    op = auth("operator")
+    assert field_of(client.post("/organizations", json={**NEW_TOWN, "ags": "17316000"}, headers=op)) == ["ags"]
+    assert field_of(client.post("/organizations", json={**NEW_TOWN, "ags": "073160"}, headers=op)) == ["ags"]
+    assert field_of(client.post("/organizations", json={**NEW_TOWN, "customer_type": "betreiber"}, headers=op)) == ["customer_type"]
+    made = client.post("/organizations", json={**NEW_TOWN, "ags": "073165000000", "customer_type": "kommune"}, headers=op)
+    assert made.status_code == 201, made.text
+    assert (made.json()["ags"], made.json()["customer_type"]) == ("073165000000", "kommune")  # an ARS
+    path = f"/organizations/{made.json()['id']}"
+    changed = client.patch(path, json={"ags": "07316000", "customer_type": "kreis", "population_date": "2025-12-31"},
+                           headers=auth("operator", **{"If-Match": _etag(client, path)}))
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["ags"], changed.json()["customer_type"]) == ("07316000", "kreis")
+    refused = client.patch(path, json={"customer_type": "betreiber"}, headers=auth("operator", **{"If-Match": _etag(client, path)}))
+    assert field_of(refused) == ["customer_type"] and refused.json()["errors"][0]["message_de"]

@@ -13,12 +13,19 @@ from efa_tui.screens.administration import (
     AccreditationForm,
     AdministrationScreen,
     InhouseForm,
+    OrganizationForm,
     OrganizationScreen,
     TokenForm,
     TokenShownScreen,
     TokensScreen,
+    UserEditForm,
     UserForm,
 )
+from efa_tui.screens.confirm import ConfirmScreen
+
+
+def server_url(app) -> str:
+    return app.session.services.administration.server_url()
 
 
 def _register(server: str) -> dict:
@@ -99,7 +106,10 @@ async def test_the_operator_accredits_a_municipality_adds_its_user_and_hands_ove
         shown = await _wait_for(pilot, TokenShownScreen)
         secret = shown.token["token"]
         assert secret.startswith("efa_") and secret in screen_text(app)
+        # How to log in with it, with this very server's address (not a placeholder "URL").
+        assert f"efa-tui login --server {live_server}" in screen_text(app).replace("\n", "")
         await pilot.press("c")
+        assert app.clipboard == secret  # sent to the terminal as OSC 52 (tmux passes it on with set-clipboard on)
         await pilot.press("escape")
         await _wait_for(pilot, TokensScreen)
         await settle(pilot)
@@ -124,8 +134,209 @@ async def test_a_customer_admin_sees_only_its_own_organisation(live_server, tmp_
                 break
         names = [o["name"] for o in screen.organizations.values()]
         assert names == ["Landeshauptstadt München"]
+        assert "Kommune" in screen_text(app)  # its Art, not only its role (Kunde)
         await pilot.press("enter")
-        await _wait_for(pilot, OrganizationScreen)
+        detail = await _wait_for(pilot, OrganizationScreen)
+        for _ in range(20):
+            await settle(pilot)
+            if detail.operators:
+                break
+        # The in-house relationship names its operator for the customer too (not its id).
+        operator = httpx.get(f"{server_url(app)}/organizations/{detail.org['inhouse_operator_id']}",
+                             headers=auth("customer")).json()
+        assert f"Inhouse-Beziehung mit {operator['name']}" in screen_text(app).replace("\n", " ")
         await pilot.press("a")  # only the operator accredits
         await settle(pilot)
         assert isinstance(app.screen, OrganizationScreen)
+
+
+async def _open_organization(pilot, org_id: int) -> OrganizationScreen:
+    app = pilot.app
+    app.push_screen(AdministrationScreen(app.session))
+    screen = await _wait_for(pilot, AdministrationScreen)
+    for _ in range(20):
+        await settle(pilot)
+        if org_id in screen.organizations:
+            break
+    table = screen.query_one("#admin-orgs")
+    table.move_cursor(row=table.get_row_index(str(org_id)))
+    await pilot.press("enter")
+    detail = await _wait_for(pilot, OrganizationScreen)
+    for _ in range(20):
+        await settle(pilot)
+        if detail.users or detail.etag:
+            break
+    return detail
+
+
+def _org(server: str, org_id: int) -> dict:
+    return httpx.get(f"{server}/organizations/{org_id}", headers=auth("operator")).json()
+
+
+async def test_the_operator_registers_a_municipality_field_errors_at_their_fields(live_server, tmp_path):
+    app = make_app(live_server, tmp_path, identity="operator")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(AdministrationScreen(app.session))
+        await _wait_for(pilot, AdministrationScreen)
+        await pilot.press("n")
+        await pilot.press(*"Gemeinde Testhausen")  # typed at once: into the first field, the name
+        form = await _wait_for(pilot, OrganizationForm)
+        await settle(pilot)
+        assert form.form.value("name") == "Gemeinde Testhausen"
+        fields = form.form
+        fields.set_value("customer_type", "kommune")
+        fields.set_value("ags", "17123456")  # no Land has the number 17
+        fields.set_value("leitweg_id", "992-90009-97")  # wrong check digits
+        fields.set_value("population", "4.711")
+        await settle(pilot)
+        assert "01 bis 16" in fields.errors["ags"] and "leitweg_id" in fields.errors
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, OrganizationForm)  # nothing sent: the rules said no
+        fields.set_value("ags", "091620000000")  # an ARS (12 digits)
+        fields.set_value("leitweg_id", "992-90009-96")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert list(fields.errors) == ["population_date"]  # a population needs its reference date
+        fields.set_value("population_date", "31.12.2025")
+        fields.set_value("postcode", "12345678901")  # only the server knows its limit: 422 at the field
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        for _ in range(20):
+            await settle(pilot)
+            if "postcode" in fields.errors:
+                break
+        assert isinstance(app.screen, OrganizationForm) and "postcode" in fields.errors
+        assert fields.value("name") == "Gemeinde Testhausen" and fields.value("ags") == "091620000000"  # kept
+        assert app.focused is fields.control("postcode")
+        fields.set_value("postcode", "83209")
+        fields.set_value("city", "Testhausen")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        detail = await _wait_for(pilot, OrganizationScreen)  # straight on to the new organisation
+        await settle(pilot)
+        assert "Gemeinde Testhausen" in screen_text(app) and "beantragt" in screen_text(app)
+
+    org = _org(live_server, detail.org["id"])
+    assert org["key"] == "gemeinde-testhausen" and org["kind"] == "customer" and org["customer_type"] == "kommune"
+    assert (org["ags"], org["population"], org["population_date"]) == ("091620000000", 4711, "2025-12-31")
+    assert org["leitweg_id"] == "992-90009-96" and org["address"]["city"] == "Testhausen"
+    assert org["accreditation"]["state"] == "applied"
+
+
+async def test_the_operator_edits_an_organisation_with_if_match_and_keeps_the_input_on_a_conflict(live_server, tmp_path):
+    muenchen = httpx.get(f"{live_server}/me", headers=auth("customer")).json()["organization"]
+    app = make_app(live_server, tmp_path, identity="operator")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _open_organization(pilot, muenchen["id"])
+        await pilot.press("e")
+        form = await _wait_for(pilot, OrganizationForm)
+        await settle(pilot)
+        assert form.form.value("name") == muenchen["name"] and app.focused is form.form.control("name")
+        form.form.set_value("population", "1.510.378")
+        form.form.set_value("population_date", "31.12.2025")
+        await settle(pilot)
+        # Meanwhile someone else changes the organisation.
+        current = httpx.get(f"{live_server}/organizations/{muenchen['id']}", headers=auth("operator"))
+        r = httpx.patch(f"{live_server}/organizations/{muenchen['id']}", json={"city": "München (Stadt)"},
+                        headers=auth("operator", **{"If-Match": current.headers["etag"]}))
+        assert r.status_code == 200, r.text
+        await pilot.press("ctrl+s")
+        for _ in range(20):
+            await settle(pilot)
+            if form.org.get("address", {}).get("city") == "München (Stadt)":
+                break
+        assert isinstance(app.screen, OrganizationForm)  # 412: not overwritten unseen, the input kept
+        assert form.form.value("population") == "1.510.378"
+        assert _org(live_server, muenchen["id"])["population"] == muenchen["population"]
+        await pilot.press("ctrl+s")  # saved onto the current version now
+        await _wait_for(pilot, OrganizationScreen)
+
+    org = _org(live_server, muenchen["id"])
+    assert (org["population"], org["population_date"]) == (1510378, "2025-12-31")
+    assert org["address"]["city"] == "München (Stadt)"  # the other change stays
+    assert org["name"] == muenchen["name"]  # only what changed was sent
+
+
+async def test_the_operator_edits_a_user_and_disables_and_enables_it(live_server, tmp_path):
+    me = httpx.get(f"{live_server}/me", headers=auth("customer")).json()
+    org_id = me["organization"]["id"]
+    app = make_app(live_server, tmp_path, identity="operator")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        detail = await _open_organization(pilot, org_id)
+        table = detail.query_one("#org-users")
+        table.move_cursor(row=table.get_row_index(str(me["id"])))
+        await pilot.press("u")
+        form = await _wait_for(pilot, UserEditForm)
+        await settle(pilot)
+        assert form.form.value("email") == me["email"]
+        await pilot.press("end", *" (Kämmerei)")
+        await pilot.press("ctrl+s")
+        await _wait_for(pilot, OrganizationScreen)
+        for _ in range(20):
+            await settle(pilot)
+            if "(Kämmerei)" in screen_text(app):
+                break
+        assert "(Kämmerei)" in screen_text(app)
+
+        await pilot.press("d")
+        await _wait_for(pilot, ConfirmScreen)
+        await pilot.press("enter")  # the safe answer has the focus: nothing happens
+        await _wait_for(pilot, OrganizationScreen)
+        await settle(pilot)
+        assert not detail.users[me["id"]]["disabled"]
+        await pilot.press("d")
+        await _wait_for(pilot, ConfirmScreen)
+        await pilot.press("d")  # d again: disable
+        await _wait_for(pilot, OrganizationScreen)
+        for _ in range(20):
+            await settle(pilot)
+            if detail.users.get(me["id"], {}).get("disabled"):
+                break
+        assert "gesperrt" in screen_text(app)
+        assert httpx.get(f"{live_server}/me", headers=auth("customer")).status_code == 401
+
+        await pilot.press("d")
+        await _wait_for(pilot, ConfirmScreen)
+        await pilot.press("d")  # enable again
+        await _wait_for(pilot, OrganizationScreen)
+        for _ in range(20):
+            await settle(pilot)
+            if not detail.users.get(me["id"], {}).get("disabled"):
+                break
+
+    user = httpx.get(f"{live_server}/me", headers=auth("customer"))
+    assert user.status_code == 200 and user.json()["name"] == me["name"] + " (Kämmerei)"
+    audit = httpx.get(f"{live_server}/audit", params={"target_kind": "user", "target_id": me["id"]},
+                      headers=auth("operator")).json()["items"]
+    assert [e["action"] for e in audit][:3] == ["user.changed"] * 3
+
+
+async def test_an_admin_who_would_lock_itself_out_is_told_so_and_nothing_waits_in_the_outbox(live_server, tmp_path):
+    """The server refuses (409 self-lockout): a refusal, not a write that waits in the outbox for
+    ever as if the server were busy (every 409 was taken for "still running")."""
+    me = httpx.get(f"{live_server}/me", headers=auth("customer")).json()
+    assert me["admin"]
+    app = make_app(live_server, tmp_path, identity="customer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        detail = await _open_organization(pilot, me["organization"]["id"])
+        table = detail.query_one("#org-users")
+        table.move_cursor(row=table.get_row_index(str(me["id"])))
+        await pilot.press("d")
+        await _wait_for(pilot, ConfirmScreen)
+        assert "Abbrechen (esc)" in screen_text(app)
+        await pilot.press("d")
+        await _wait_for(pilot, OrganizationScreen)
+        for _ in range(20):
+            await settle(pilot)
+            if any("abgelehnt" in str(n.message).lower() or "refus" in str(n.message) for n in app._notifications):
+                break
+        messages = [str(n.message) for n in app._notifications]
+        assert any("nicht selbst sperren" in m for m in messages), messages  # the server's German detail
+        assert app.session.outbox.pending() == []
+    assert httpx.get(f"{live_server}/me", headers=auth("customer")).status_code == 200

@@ -9,6 +9,7 @@ plain-Python reading of the rules (``expected_ids``), not against hand-picked li
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import shutil
@@ -80,16 +81,24 @@ def cache(demo) -> Cache:
 WORD = re.compile(r"[^\W_]+")
 
 
+def _german(text: str) -> str:
+    """Case, NFC, and the German spellings: ä/ö/ü as ae/oe/ue, ß as ss."""
+    text = unicodedata.normalize("NFC", text).lower()
+    for letter, spelled in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(letter, spelled)
+    return text
+
+
 def _text(item: dict) -> str:
     parts = [item["title"], item.get("summary"), item["provider"]["name"], item["category"], *item.get("keywords", [])]
-    return unicodedata.normalize("NFC", "\n".join(p for p in parts if p)).lower()
+    return _german("\n".join(p for p in parts if p))
 
 
 def _matches(item: dict, query: str) -> bool:
     text = _text(item)
     words = WORD.findall(text)
     # Control characters in what the user typed separate words, like spaces.
-    for term in re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", unicodedata.normalize("NFC", query)).lower().split():
+    for term in _german(re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", query)).split():
         if len(term) >= 3:
             if term not in text:  # substring: compounds match as typed
                 return False
@@ -163,6 +172,76 @@ def test_umlauts_and_case(cache):
     decomposed = unicodedata.normalize("NFD", "führer")  # what some terminals send
     assert titles(cache, decomposed) == titles(cache, "führer")
     assert titles(cache, "BAUANTRAG") == titles(cache, "bauantrag")
+
+
+GERMAN = ["Straßenreinigung", "Strasse A", "Führerschein Klasse B", "Fuehrerschein Umtausch", "Übergangsgeld",
+          "Ärztliche Bescheinigung", "Aerztekammer Meldung", "Müllabfuhr"]
+
+
+def _offering(i: int, title: str) -> dict:
+    return {"id": 9000 + i, "title": title, "summary": "", "category": "Querschnittsleistungen", "status": "published",
+            "provider": {"id": 1, "name": "Kommunale Dienste"}, "fees": {"annual_fee": "10.00"},
+            "updated_at": "2026-01-01T00:00:00Z"}
+
+
+@pytest.fixture
+def german() -> Cache:
+    c = Cache(":memory:")
+    c.upsert_offerings(_offering(i, t) for i, t in enumerate(GERMAN))
+    yield c
+    c.close()
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("fuehrerschein", {"Führerschein Klasse B", "Fuehrerschein Umtausch"}),
+    ("Führerschein", {"Führerschein Klasse B", "Fuehrerschein Umtausch"}),
+    ("FÜHRER", {"Führerschein Klasse B", "Fuehrerschein Umtausch"}),
+    ("strasse", {"Straßenreinigung", "Strasse A"}),
+    ("Straße", {"Straßenreinigung", "Strasse A"}),
+    ("STRASSE", {"Straßenreinigung", "Strasse A"}),
+    ("straßenr", {"Straßenreinigung"}),
+    ("uebergang", {"Übergangsgeld"}),
+    ("ärzt", {"Ärztliche Bescheinigung", "Aerztekammer Meldung"}),
+    ("aerzt", {"Ärztliche Bescheinigung", "Aerztekammer Meldung"}),
+    ("muell", {"Müllabfuhr"}),
+    ("ü", {"Übergangsgeld"}),  # a word start, folded: "ue"
+    ("ue", {"Übergangsgeld"}),
+    ("ma", set()),  # "Müll" starts with "mue", not "ma"
+])
+def test_german_spellings_fold_both_ways(german, query, expected):
+    assert set(titles(german, query)) == expected
+    assert german.count(query) == len(expected)
+    assert sum(n for _, n in german.facets(query)["category"]) == len(expected)
+
+
+def test_a_cache_folded_by_the_old_rule_is_reindexed_when_opened(tmp_path, demo):
+    """An upgrade keeps the cache: its search text is recomputed from the stored documents, no sync."""
+    path = tmp_path / "c.sqlite3"
+    c = Cache(path)
+    c.upsert_offerings(demo["offerings"])
+    c.close()
+    conn = sqlite3.connect(path)  # as the last release left it: lower() only, no folding version
+    rows = conn.execute("SELECT id, doc FROM offering_docs").fetchall()
+    old = []
+    for oid, doc in rows:
+        item = json.loads(doc)
+        parts = [item["title"], item.get("summary"), item["provider"]["name"], item["category"], *item.get("keywords", [])]
+        text = unicodedata.normalize("NFC", "\n".join(p for p in parts if p)).lower()
+        old.append((text, " " + " ".join(WORD.findall(text)), oid))
+    conn.executemany("UPDATE offering_text SET search_text = ?, words = ? WHERE id = ?", old)
+    conn.execute("INSERT INTO offering_trigrams (offering_trigrams) VALUES ('rebuild')")
+    conn.execute("INSERT INTO offering_words (offering_words) VALUES ('rebuild')")
+    conn.execute("DELETE FROM meta WHERE key = 'search_fold'")
+    conn.commit()
+    conn.close()
+    again = Cache(path)
+    try:
+        assert again.offering_count() == len(demo["offerings"])  # kept, not emptied for a resync
+        for query in ("fuehrerschein", "eheschliessung", "führer", "b", "bauantrag"):
+            assert {r.id for r in all_rows(again, query)} == expected_ids(demo["offerings"], query), query
+        assert titles(again, "fuehrerschein")
+    finally:
+        again.close()
 
 
 def test_every_word_must_match(cache, demo):

@@ -62,7 +62,7 @@ async def until_synced(pilot, app) -> None:
 
     for _ in range(1200):
         recovered = cache.recovered_from is not None  # the damage was found (at a read or a write)
-        if recovered and app.me and not app.backend.status.syncing and await asyncio.to_thread(synced):
+        if recovered and app.me and not app.connection.status.syncing and await asyncio.to_thread(synced):
             break
         await pilot.pause(0.05)
     await pilot.app.workers.wait_for_complete()

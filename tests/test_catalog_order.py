@@ -62,3 +62,35 @@ def test_substring_search_finds_parts_of_compounds(client: TestClient):
     assert [i["title"] for i in found["items"]] == ["Straßenreinigung Sortiertest"]
     found = client.get("/offerings", params={"q": "ÄRZTLICH", "status": "draft"}, headers=auth("provider")).json()
     assert [i["title"] for i in found["items"]] == ["Ärztliche Bescheinigung Sortiertest"]
+
+
+def test_search_folds_german_spellings_both_ways(client: TestClient):
+    """ä/ö/ü = ae/oe/ue and ß = ss, in the query and in the offerings (over HTTP, on SQLite and
+    PostgreSQL, where the pg_trgm index serves the folded column)."""
+    _make(client)
+    for query, expected in (("strasse", {"Straßenreinigung", "Strasse A"}), ("Straße", {"Straßenreinigung", "Strasse A"}),
+                            ("STRASSEN", {"Straßenreinigung"}), ("uebergangs", {"Übergangsgeld"}),
+                            ("aerztlich", {"Ärztliche Bescheinigung"}), ("OEFFNUNG", {"Öffnungszeiten"}),
+                            ("öffnung", {"Öffnungszeiten"}), ("ubahn", {"Ubahn-Ausweis"})):
+        found = client.get("/offerings", params={"q": f"{query} sortiertest", "status": "draft"}, headers=auth("provider"))
+        assert found.status_code == 200, found.text
+        assert {i["title"].removesuffix(" Sortiertest") for i in found.json()["items"]} == expected, query
+    # Published demo offerings, as a customer sees them.
+    found = client.get("/offerings", params={"q": "fuehrerschein"}, headers=auth("customer")).json()["items"]
+    assert found and all("Führerschein" in i["title"] or "führerschein" in i["summary"].lower() for i in found)
+    assert {i["id"] for i in found} == {i["id"] for i in client.get(
+        "/offerings", params={"q": "Führerschein"}, headers=auth("customer")).json()["items"]}
+
+
+def test_order_search_folds_the_offering_but_matches_names_as_typed(client: TestClient):
+    orders = client.get("/orders", params={"limit": 1000}, headers=auth("support")).json()["items"]
+    order = next(o for o in orders if any(ch in o["offering"]["title"] for ch in "äöüß"))
+    title = order["offering"]["title"]
+    spelled = title.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    word = next(w for w in spelled.split() if len(w) >= 4 and w != title.lower().split()[spelled.split().index(w)])
+    found = client.get("/orders", params={"q": word, "limit": 1000}, headers=auth("support")).json()["items"]
+    assert order["id"] in {o["id"] for o in found}
+    # A customer's name still matches as written (it is only lower-cased there).
+    name = order["customer"]["name"]
+    found = client.get("/orders", params={"q": name.split()[0], "limit": 1000}, headers=auth("support")).json()["items"]
+    assert order["id"] in {o["id"] for o in found}

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import uvicorn
-from support import auth
+from support import auth, start_server, stop_server
 
 from efa_tui.files import free_port
 from efa_tui.server.app import Settings, create_app
@@ -162,3 +162,22 @@ def test_wrong_tokens_are_rate_limited_per_token_prefix(db_url: str) -> None:
         with TestClient(app, base_url="http://127.0.0.1/api/v1", client=(f"10.0.{i // 250}.{i % 250}", 5000)) as c:
             statuses.append(c.get("/me", headers=auth(f"efa_samepref_guess{i}")).status_code)
     assert statuses[0] == 401 and statuses[-1] == 429
+
+
+def test_the_limit_on_wrong_tokens_holds_across_server_processes(db_url: str) -> None:
+    """Two server processes on one database: the guesses are counted together, not per process
+    (counted per process, 30 guesses alternating between two processes were never limited)."""
+    first, base_a = start_server(db_url)
+    try:
+        second, base_b = start_server(db_url)
+        try:
+            statuses = [httpx.get(f"{(base_a, base_b)[i % 2]}/me", headers=auth(f"efa_{i:02d}guess")).status_code
+                        for i in range(30)]
+            assert statuses == [401] * 20 + [429] * 10  # 20/minute per address, both processes together
+            for base in (base_a, base_b):
+                limited = httpx.get(f"{base}/me", headers=auth("customer"))  # the right token too
+                assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+        finally:
+            stop_server(second)
+    finally:
+        stop_server(first)

@@ -63,7 +63,7 @@ def cached_view(session: Session) -> dict[str, set]:
 async def until_synced(pilot, app: EfaApp) -> None:
     """The session started, /me answered and the sync of every kind is done."""
     for _ in range(1200):
-        status = app.backend.status
+        status = app.connection.status
         if app.me and not status.syncing and all(status.as_of.get(k) for k in ("orders", "invoices")):
             break
         await pilot.pause(0.05)
@@ -189,7 +189,7 @@ async def test_the_outbox_screen_says_whose_writes_wait(server, home):
             detail = str(app.screen.query_one("#outbox-detail").render())
             assert "Landeshauptstadt München (customer)" in detail and "wartet" in detail
             assert app.screen.check_action("resend", ()) is False and app.screen.check_action("discard", ()) is False
-            assert app.backend.status.pending == 0  # not Jena's: not counted as Jena's pending write
+            assert app.connection.status.pending == 0  # not Jena's: not counted as Jena's pending write
     finally:
         await session.aclose()
 

@@ -113,3 +113,19 @@ def test_every_api_path_lives_in_api_routes():
             if path.search(code.replace('f"', '"')):
                 bad.append(f"{rel}:{n}: {line.strip()}")
     assert not bad, "API paths outside efa_tui/api:\n" + "\n".join(bad)
+
+
+def test_the_app_wiring_uses_the_services_too():
+    """app.py (the wiring) goes through ``session.services`` as the screens do: it imports no
+    store module and no API client, and reaches no api, cache, outbox, drafts, backend or local
+    store — not through the session, not kept on itself (``self.backend``)."""
+    import ast
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "efa_tui" / "app.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bad = [f"app.py: imports {name}" for name in _imports(tree, "efa_tui.app")
+           if name.startswith(("efa_tui.store", "efa_tui.api.client"))]
+    bad += [f"app.py:{node.lineno}: .{node.attr}" for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRIBUTES]
+    assert not bad, "the app reaches past the services:\n" + "\n".join(bad)

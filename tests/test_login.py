@@ -42,6 +42,7 @@ def test_a_new_user_logs_in_with_the_token_it_was_handed(live_server: str, tmp_p
     done = _cli(tmp_path, "login", "--server", server, "--profile", "kleinstadt", stdin=token + "\n")
     assert done.returncode == 0, done.stderr
     assert "Karl Klein" in done.stdout and "Gemeinde Kleinstadt" in done.stdout
+    assert "(Kunde, Gemeinde Kleinstadt)" in done.stdout  # the role in the user's words, not the API's "customer"
     assert token not in done.stdout + done.stderr
     config = tomllib.loads((tmp_path / "config" / "config.toml").read_text())
     assert config["default_profile"] == "kleinstadt"

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import column, func, inspect, select, table, text
 from support import auth, free_port, start_server, stop_server
 
+from efa_tui.domain.collation import search_fold
 from efa_tui.server import db, migrations
 from efa_tui.server.app import Settings, create_app
 
@@ -27,8 +28,9 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
 
 
 ROOT = Path(__file__).resolve().parent.parent
-# Columns of the old release that a revision moved to another table (checked where they went).
-MOVED = {("users", "token_sha256")}
+# Columns of the old release that a revision moved to another table (checked where they went),
+# or recomputed (checked against the rule that computes them now).
+MOVED = {("users", "token_sha256"), ("offerings", "search_text")}
 OLD_RELEASE = "fc165c5"
 
 
@@ -107,6 +109,10 @@ def test_a_demo_database_of_the_old_release_is_upgraded_in_place(tmp_path):
             # 0002: each user's one token became a write token of its own that still works.
             tokens = {(t["user_id"], t["token_sha256"]) for t in after["api_tokens"]}
             assert tokens == {(u["id"], u["token_sha256"]) for u in before["users"]}
+            # 0007: the search text is folded (ä = ae, ß = ss) as the server folds a query.
+            texts = {r["id"]: r["search_text"] for r in _contents(app.state.engine, {"offerings": ["id", "search_text"]})[0]["offerings"]}
+            assert texts == {r["id"]: search_fold(r["search_text"]) for r in before["offerings"]}
+            assert any("ue" in t and "ü" not in t for t in texts.values())
             assert c.get("/me", headers=auth("customer")).json()["organization"]["key"] == "muenchen"
             # …and it serves them: every published offering the old release had, by its id.
             page = c.get("/offerings", params={"limit": 1000, "status": "published"}, headers=auth("customer")).json()
@@ -116,6 +122,37 @@ def test_a_demo_database_of_the_old_release_is_upgraded_in_place(tmp_path):
         app.state.engine.dispose()
     finally:
         databases.drop(url)
+
+
+def test_0007_folds_the_search_text_and_its_downgrade_unfolds_it(db_url):
+    """Existing rows get the folded search text (the demo database is at head; down to 0006 gives
+    the plain lower-cased text back, up again folds it), and the search over HTTP finds them."""
+    from alembic import command
+
+    engine = db.make_engine(db_url)
+
+    def texts() -> dict[int, tuple[str, str]]:
+        with engine.connect() as conn:
+            return {r.id: (r.title, r.search_text) for r in conn.execute(
+                select(db.offerings.c.id, db.offerings.c.title, db.offerings.c.search_text))}
+
+    try:
+        with engine.begin() as conn:
+            command.downgrade(migrations.config(conn), "0006")
+        old = texts()
+        oid, (title, text) = next((i, v) for i, v in old.items() if "ü" in v[0].lower())
+        assert title.lower() in text and search_fold(title) not in text
+        assert migrations.upgrade(engine) == ("0006", migrations.head())
+        new = texts()
+        assert search_fold(title) in new[oid][1] and "ü" not in new[oid][1]
+        assert new == {i: (t, search_fold(v)) for i, (t, v) in old.items()}
+    finally:
+        engine.dispose()
+    app = create_app(Settings(database_url=db_url, allow_demo_tokens=True))
+    with TestClient(app, base_url="http://127.0.0.1/api/v1") as c:
+        found = c.get("/offerings", params={"q": search_fold(title)}, headers=auth("support")).json()["items"]
+        assert oid in {i["id"] for i in found}
+    app.state.engine.dispose()
 
 
 def test_two_servers_starting_together_on_an_empty_database_migrate_it_once(tmp_path):

@@ -37,6 +37,21 @@ def test_catalog_filtered_with_facets(snap_compare, server, tmp_path, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_catalog_with_an_active_filter_and_no_match(snap_compare, server, tmp_path, size):
+    # The first Themenfeld chosen in the panel (f, enter, down, enter), the panel hidden (f), then a
+    # query that matches nothing: the line above the rows still names the filter and its reset key.
+    assert snapshot(snap_compare, server, tmp_path, size, "f", "enter", "down", "enter", "f", "slash", *"xyzzy",
+                    key_by_key=True, steady_cursor=True)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_catalog_facets_for_an_organisation_that_may_not_order(snap_compare, server, tmp_path, size):
+    # Jena: the in-house select opened (f, three tabs, enter): "ja (0)", "nein (82)".
+    assert snapshot(snap_compare, server, tmp_path, size, "f", "tab", "tab", "tab", "enter", identity="customer-nohouse",
+                    key_by_key=True)
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_offering_detail(snap_compare, server, tmp_path, size):
     assert _shot(snap_compare, server, tmp_path, size, "enter")
 

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from .client import ApiClient
+from .routes import ORGANIZATIONS
 
 
 def organization_path(org_id: int) -> str:
@@ -26,7 +27,7 @@ def accreditation_path(org_id: int) -> str:
 
 
 async def organizations(api: ApiClient) -> list[dict[str, Any]]:
-    return [item async for item in api.iter_items("/organizations")]
+    return [item async for item in api.iter_items(ORGANIZATIONS)]
 
 
 async def organization(api: ApiClient, org_id: int) -> tuple[dict[str, Any], str]:
@@ -37,6 +38,12 @@ async def organization(api: ApiClient, org_id: int) -> tuple[dict[str, Any], str
 
 async def users(api: ApiClient, org_id: int) -> list[dict[str, Any]]:
     return [item async for item in api.iter_items(users_path(org_id))]
+
+
+async def user(api: ApiClient, user_id: int) -> tuple[dict[str, Any], str]:
+    """The user and its ETag (for an If-Match edit)."""
+    resp = await api.request("GET", user_path(user_id))
+    return resp.data, resp.headers.get("etag", "")
 
 
 async def tokens(api: ApiClient, user_id: int) -> list[dict[str, Any]]:

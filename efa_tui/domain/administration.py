@@ -6,6 +6,8 @@ they allow and explains the rest).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 # Accreditation of an organisation by the marketplace's operator: an organisation applies
@@ -28,6 +30,16 @@ ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
     "operator": ("operator", "support"),
     "provider": ("provider",),
     "customer": ("customer",),
+}
+
+# What kind of body an organisation is (its Art), apart from its role in the marketplace (its
+# ``kind``: customer, provider, operator). Only an operator is a Betreiber, and an operator is
+# nothing else.
+ORGANIZATION_TYPES = ("kommune", "kreis", "land", "it_dienstleister", "betreiber")
+TYPES_BY_KIND: dict[str, tuple[str, ...]] = {
+    "operator": ("betreiber",),
+    "provider": ("kommune", "kreis", "land", "it_dienstleister"),
+    "customer": ("kommune", "kreis", "land", "it_dienstleister"),
 }
 
 TOKEN_SCOPES = ("read", "write")
@@ -95,3 +107,47 @@ def may_read_users(role: str, admin: bool, own_organization: int, organization: 
     """Everyone sees the users of its own organisation; support (which changes nothing) and
     the operator those of every organisation."""
     return role in ("support", "operator") or own_organization == organization
+
+
+def type_for_kind(kind: str, organization_type: str) -> Refusal | None:
+    """None when an organisation of marketplace role ``kind`` may be of ``organization_type``."""
+    allowed = TYPES_BY_KIND.get(kind, ())
+    if organization_type in allowed:
+        return None
+    return Refusal("type-for-kind",
+                   f"an organisation of role {kind} can be of type {', '.join(allowed) or 'none'}, not {organization_type}",
+                   f"eine Organisation mit der Rolle „{kind}“ kann nicht von der Art „{organization_type}“ sein")
+
+
+# The official key of a municipality or its region: the AGS (Amtlicher Gemeindeschlüssel) of a
+# Land (2 digits), a Regierungsbezirk (3), a Kreis (5) or a Gemeinde (8: Land, Bezirk, Kreis,
+# Gemeinde), or the ARS (Amtlicher Regionalschlüssel) of a Gemeindeverband (9) or a Gemeinde
+# (12: the Kreis, four digits of the Gemeindeverband, then the Gemeinde). Both begin with the
+# Land's number, 01 (Schleswig-Holstein) to 16 (Thüringen).
+AGS_LENGTHS = (2, 3, 5, 8)
+ARS_LENGTHS = (9, 12)
+
+
+def ags_refusal(value: str) -> Refusal | None:
+    """None when ``value`` is an AGS or ARS in form (digits, length, a Land's number)."""
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or len(text) not in AGS_LENGTHS + ARS_LENGTHS:
+        return Refusal("ags", "an AGS has 2, 3, 5 or 8 digits, an ARS 9 or 12",
+                       "ein AGS hat 2, 3, 5 oder 8 Ziffern, ein ARS 9 oder 12")
+    if not 1 <= int(text[:2]) <= 16:
+        return Refusal("ags", f"an AGS/ARS begins with the number of a Land, 01 to 16, not {text[:2]}",
+                       f"ein AGS/ARS beginnt mit der Nummer eines Landes, 01 bis 16, nicht {text[:2]}")
+    return None
+
+
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def organization_key(name: str) -> str:
+    """The directory key a new organisation gets from its (short) name when none is given:
+    lower-case ASCII letters, digits and hyphens ("Stadt Bad Neustadt a. d. Saale" →
+    "stadt-bad-neustadt-a-d-saale"), 2 to 64 characters."""
+    text = unicodedata.normalize("NFKD", name.lower().translate(_UMLAUTS)).encode("ascii", "ignore").decode()
+    key = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:64].strip("-")
+    return key if len(key) >= 2 else f"org-{key}".strip("-")

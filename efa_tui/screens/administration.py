@@ -21,13 +21,28 @@ from textual.widgets import Button, DataTable, Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
-from ..domain.administration import ACCREDITED, MAX_TOKEN_DAYS, ROLES_BY_KIND, SUSPENDED, accreditation_step
+from ..domain.administration import (
+    ACCREDITED,
+    ARS_LENGTHS,
+    MAX_TOKEN_DAYS,
+    ORGANIZATION_TYPES,
+    ROLES_BY_KIND,
+    SUSPENDED,
+    TYPES_BY_KIND,
+    Refusal,
+    accreditation_step,
+    ags_refusal,
+    organization_key,
+)
+from ..services import Conflict, Done, Queued, Refused
 from ..services.administration import AdministrationService
 from ..text import clean
 from ..widgets.form import FormField
 from ..widgets.lists import DetailScroll, ListTable
 from .base import AppModal, AppScreen
-from .form_screen import FormScreen, Request
+from .confirm import Choice, ConfirmScreen
+from .form_screen import FormScreen, Request, refusal_detail
+from .order_forms import leitweg_problem, rule
 
 
 def _role_of(me: dict[str, Any] | None) -> str:
@@ -38,6 +53,13 @@ def accreditation_text(org: dict[str, Any]) -> Text:
     state = ((org.get("accreditation") or {}).get("state")) or ACCREDITED
     style = {"accredited": "green", "applied": "yellow", "suspended": "bold red"}.get(state, "")
     return Text(i18n.t(f"admin.accreditation.{state}"), style=style)
+
+
+def organization_type_text(org: dict[str, Any]) -> str:
+    """Its Art (Kommune, Kreis …) where recorded, else what its role says (IT-Dienstleister …)."""
+    if org.get("customer_type"):
+        return i18n.t(f"admin.type.{org['customer_type']}")
+    return i18n.t(f"admin.kind.{org.get('kind')}")
 
 
 def problem_text(exc: Exception) -> str:
@@ -54,6 +76,7 @@ class AdministrationScreen(AppScreen):
 
     BINDINGS = [
         Binding("r", "refresh", "key.refresh", id="admin.refresh"),
+        Binding("n", "register", "admin.key.register", id="admin.register"),
         Binding("l", "audit", "admin.key.audit", id="admin.audit"),
     ]
     DEFAULT_CSS = """
@@ -85,6 +108,10 @@ class AdministrationScreen(AppScreen):
     def on_mount(self) -> None:
         self.load()
 
+    def _reload(self, _result: object = None) -> None:
+        """Back from a screen it opened: read again."""
+        self.load()
+
     async def relabel(self) -> None:
         table = self.query_one("#admin-orgs", DataTable)
         table.clear(columns=True)
@@ -106,7 +133,7 @@ class AdministrationScreen(AppScreen):
         self.organizations = {o["id"]: o for o in orgs}
         names = {o["id"]: o.get("short_name") or o.get("name") for o in orgs}
         self.query_one("#admin-orgs", ListTable).fill(
-            (o["id"], [Text(clean(o.get("name")), overflow="ellipsis", no_wrap=True), i18n.t(f"admin.kind.{o.get('kind')}"),
+            (o["id"], [Text(clean(o.get("name")), overflow="ellipsis", no_wrap=True), organization_type_text(o),
                        accreditation_text(o),
                        clean(names.get(o.get("inhouse_operator_id"), "")) if o.get("inhouse_operator_id") else "–"])
             for o in sorted(orgs, key=lambda o: (o.get("kind") != "operator", clean(o.get("name")).lower())))
@@ -121,10 +148,23 @@ class AdministrationScreen(AppScreen):
         org = self.organizations.get(int(event.row_key.value or 0))
         if org is not None:
             self.query_one("#admin-orgs", ListTable).remember(org["id"])
-            self.app.push_screen(OrganizationScreen(self.session, org), lambda _=None: self.load())
+            self.app.push_screen(OrganizationScreen(self.session, org), self._reload)
 
     def action_audit(self) -> None:
         self.app.push_screen(AuditScreen(self.session, None))
+
+    def action_register(self) -> None:
+        if _role_of(getattr(self.app, "me", None)) != "operator":
+            self.notify(i18n.t("admin.operator_only"), severity="warning")
+            return
+        self.keys_to_next_screen()
+        self.app.push_screen(OrganizationForm(self.session), self._registered)
+
+    def _registered(self, org: dict[str, Any] | None) -> None:
+        """A new organisation: straight on to it (accredit it, its in-house relationship, its users)."""
+        self.load()
+        if org and org.get("id"):
+            self.app.push_screen(OrganizationScreen(self.session, org), self._reload)
 
 
 class OrganizationScreen(AppScreen):
@@ -136,7 +176,10 @@ class OrganizationScreen(AppScreen):
         Binding("a", "accredit", "admin.key.accredit", id="admin.accredit"),
         Binding("s", "suspend", "admin.key.suspend", id="admin.suspend"),
         Binding("i", "inhouse", "admin.key.inhouse", id="admin.inhouse"),
+        Binding("e", "edit", "admin.key.edit", id="admin.edit"),
         Binding("n", "new_user", "admin.key.new_user", id="admin.new_user"),
+        Binding("u", "edit_user", "admin.key.edit_user", id="admin.edit_user"),
+        Binding("d", "toggle_user", "admin.key.toggle_user", id="admin.toggle_user"),
         Binding("t", "tokens", "admin.key.tokens", id="admin.tokens"),
         Binding("l", "audit", "admin.key.audit", id="admin.org_audit"),
         Binding("escape", "back", "key.back", id="admin.back"),
@@ -169,6 +212,10 @@ class OrganizationScreen(AppScreen):
     def on_mount(self) -> None:
         self.load()
 
+    def _reload(self, _result: object = None) -> None:
+        """Back from a screen it opened: read again."""
+        self.load()
+
     @property
     def is_operator(self) -> bool:
         return _role_of(getattr(self.app, "me", None)) == "operator"
@@ -178,7 +225,7 @@ class OrganizationScreen(AppScreen):
         try:
             self.org, self.etag = await self.session.services.administration.organization(self.org["id"])
             users = await self.session.services.administration.users(self.org["id"])
-            if self.is_operator and not self.operators:
+            if not self.operators:  # for the in-house relationship's name (the directory is open to all)
                 self.operators = [o for o in await self.session.services.administration.organizations() if o.get("kind") == "operator"]
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="warning")
@@ -197,12 +244,18 @@ class OrganizationScreen(AppScreen):
         o = self.org
         acc = o.get("accreditation") or {}
         text = Text(clean(o.get("name")) + "\n", style="bold")
+        if o.get("customer_type"):
+            text.append(i18n.t(f"admin.type.{o['customer_type']}") + " · ")
         text.append(i18n.t(f"admin.kind.{o.get('kind')}"))
         if o.get("ags"):
-            text.append(f" · AGS {clean(o['ags'])}")
+            text.append(f" · {'ARS' if len(str(o['ags'])) in ARS_LENGTHS else 'AGS'} {clean(o['ags'])}")
         if o.get("population"):
             text.append(" · " + i18n.t("admin.population", n=formatting.number(o["population"]),
                                         day=formatting.day(o.get("population_date")) if o.get("population_date") else "–"))
+        address = o.get("address") or {}
+        place = " ".join(p for p in (clean(address.get("postcode")), clean(address.get("city"))) if p)
+        if address.get("street") or place:
+            text.append("\n" + ", ".join(p for p in (clean(address.get("street")), place) if p))
         text.append("\n" + i18n.t("admin.leitweg", id=clean(o.get("leitweg_id") or "–")))
         text.append("\n" + i18n.t("admin.col.accreditation") + ": ")
         text.append_text(accreditation_text(o))
@@ -238,7 +291,7 @@ class OrganizationScreen(AppScreen):
             self.notify(refusal.de if i18n.current_language() == "de" else refusal.en, severity="warning")
             return
         self.keys_to_next_screen()
-        self.app.push_screen(AccreditationForm(self.session, self.org, target), lambda _=None: self.load())
+        self.app.push_screen(AccreditationForm(self.session, self.org, target), self._reload)
 
     def action_accredit(self) -> None:
         self._step(ACCREDITED)
@@ -251,11 +304,72 @@ class OrganizationScreen(AppScreen):
             self.notify(i18n.t("admin.operator_only"), severity="warning")
             return
         self.keys_to_next_screen()
-        self.app.push_screen(InhouseForm(self.session, self.org, self.etag, self.operators), lambda _=None: self.load())
+        self.app.push_screen(InhouseForm(self.session, self.org, self.etag, self.operators), self._reload)
 
     def action_new_user(self) -> None:
         self.keys_to_next_screen()
-        self.app.push_screen(UserForm(self.session, self.org), lambda _=None: self.load())
+        self.app.push_screen(UserForm(self.session, self.org), self._reload)
+
+    def action_edit(self) -> None:
+        if not self.is_operator:
+            self.notify(i18n.t("admin.operator_only"), severity="warning")
+            return
+        self.keys_to_next_screen()
+        self.app.push_screen(OrganizationForm(self.session, self.org, self.etag), self._reload)
+
+    def action_edit_user(self) -> None:
+        user = self.selected_user()
+        if user is not None:
+            self.keys_to_next_screen()
+            self.edit_user(user)
+
+    @work(group="user-edit", exclusive=True, exit_on_error=False)
+    async def edit_user(self, user: dict[str, Any]) -> None:
+        try:  # the user as it is now, with its ETag: the edit sends If-Match
+            current, etag = await self.session.services.administration.user(user["id"])
+        except (ApiError, Unreachable) as exc:
+            self.notify(problem_text(exc), severity="warning")
+            return
+        self.app.push_screen(UserEditForm(self.session, self.org, current, etag), self._reload)
+
+    def action_toggle_user(self) -> None:
+        user = self.selected_user()
+        if user is None:
+            return
+        action = "enable" if user.get("disabled") else "disable"
+        name = clean(user.get("name"))
+
+        def answered(choice: str | None) -> None:
+            if choice == action:
+                self.set_disabled(user, action == "disable")
+
+        self.app.push_screen(ConfirmScreen(i18n.t(f"admin.user.{action}_question", name=name), [
+            Choice(action, "d", f"admin.user.{action}"),  # d again: the safe answer has the focus (enter)
+            Choice("stay", "escape", "admin.user.keep"),
+        ], i18n.t(f"admin.user.{action}_detail")), answered)
+
+    @work(group="user-toggle", exclusive=True, exit_on_error=False)
+    async def set_disabled(self, user: dict[str, Any], disabled: bool) -> None:
+        """Disable or enable a user: PATCH with If-Match on the version just read, through the outbox."""
+        try:
+            current, etag = await self.session.services.administration.user(user["id"])
+        except (ApiError, Unreachable) as exc:
+            self.notify(problem_text(exc), severity="warning")
+            return
+        action = "disable" if disabled else "enable"
+        name = clean(current.get("name"))
+        write = AdministrationService.patch_user(current["id"], {"disabled": disabled}, etag)
+        outcome = await self.session.services.writes.submit(write, label=i18n.t(f"admin.user.{action}_label", name=name),
+                                                            related=f"organization:{self.org['id']}")
+        if isinstance(outcome, Done):
+            self.notify(i18n.t(f"admin.user.{action}_done", name=name))
+        elif isinstance(outcome, Queued):
+            self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
+        elif isinstance(outcome, (Refused, Conflict)):
+            await self.session.services.writes.discard(outcome.item_id)
+            detail = refusal_detail(outcome) if isinstance(outcome, Refused) else i18n.t("form.conflict")
+            self.notify(i18n.t("form.refused", detail=clean(detail)), severity="error", timeout=10)
+        self.load()
 
     def action_tokens(self) -> None:
         user = self.selected_user()
@@ -403,7 +517,7 @@ class TokensScreen(AppScreen):
     def _issued(self, token: dict[str, Any] | None) -> None:
         self.load()
         if token and token.get("token"):
-            self.app.push_screen(TokenShownScreen(token))
+            self.app.push_screen(TokenShownScreen(token, self.session.services.administration.server_url()))
 
     def action_revoke(self) -> None:
         token = self.query_one("#user-tokens", ListTable).selected(self.tokens)
@@ -445,7 +559,7 @@ class TokenForm(FormScreen):
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="error", timeout=10)
             if isinstance(exc, ApiError):
-                self.form.show_errors({e.get("field", ""): e.get("message", "") for e in (exc.errors or [])})
+                self.form.show_errors(exc.field_errors())
             return
         finally:
             self._sending = False
@@ -475,16 +589,19 @@ class TokenShownScreen(AppModal[None]):
     TokenShownScreen > Vertical { width: 78; max-width: 100%; height: auto; padding: 1 2;
                                   border: thick $warning; background: $surface; }
     TokenShownScreen #token-secret { margin: 1 0; text-style: bold; }
+    TokenShownScreen #token-login { margin-top: 1; }
     """
 
-    def __init__(self, token: dict[str, Any], **kwargs):
+    def __init__(self, token: dict[str, Any], server_url: str = "", **kwargs):
         super().__init__(**kwargs)
         self.token = token
+        self.server_url = server_url or "URL"
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(i18n.t("admin.token.shown", name=clean(self.token.get("name")),
                                      expires=formatting.day(self.token.get("expires_at")))))
+            yield Static(Text("efa-tui login --server " + clean(self.server_url)), id="token-login")
             yield Static(Text(str(self.token.get("token") or "")), id="token-secret")
             yield Static(Text(i18n.t("admin.token.once"), style="dim"))
 
@@ -554,3 +671,230 @@ def _short(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
     return str(value)
+
+
+def _refusal_text(refusal: Refusal) -> str:
+    return refusal.de if i18n.current_language() == "de" else refusal.en
+
+
+def _ags_check(value: str) -> str | None:
+    refusal = ags_refusal(value)
+    return _refusal_text(refusal) if refusal else None
+
+
+def _key_check(value: str) -> str | None:
+    return None if organization_key(value) == value.strip() else i18n.t("admin.field.key_bad", slug=organization_key(value))
+
+
+ORGANIZATION_TEXT = ("name", "short_name", "street", "postcode", "city")
+OPTIONAL = ("ags", "leitweg_id", "customer_type")  # empty: none (null on the wire)
+
+
+def organization_values(org: dict[str, Any]) -> dict[str, Any]:
+    """An organisation as the form shows it (strings as typed)."""
+    address = org.get("address") or {}
+    return {
+        "customer_type": org.get("customer_type") or "", "kind": org.get("kind") or "",
+        "name": org.get("name") or "", "short_name": org.get("short_name") or "", "key": org.get("key") or "",
+        "ags": org.get("ags") or "", "street": address.get("street") or "", "postcode": address.get("postcode") or "",
+        "city": address.get("city") or "",
+        "population": "" if org.get("population") is None else str(org["population"]),
+        "population_date": formatting.day_input(org.get("population_date")),
+        "leitweg_id": org.get("leitweg_id") or "",
+    }
+
+
+def organization_wire(values: dict[str, Any]) -> dict[str, Any]:
+    """The form's strings as the API takes them (checked fields only: the form checked them)."""
+    out: dict[str, Any] = {name: str(values.get(name) or "").strip() for name in ORGANIZATION_TEXT}
+    for name in OPTIONAL:
+        out[name] = str(values.get(name) or "").strip() or None
+    population = str(values.get("population") or "").strip()
+    out["population"] = formatting.parse_count(population) if population else None
+    day = str(values.get("population_date") or "").strip()
+    out["population_date"] = formatting.parse_day(day).isoformat() if day else None
+    return out
+
+
+class _EditForm(FormScreen):
+    """An edit sends what changed against ``original`` (the record as the form opened it, with
+    If-Match); one that changes nothing sends nothing (no new version, no empty audit line)."""
+
+    original: dict[str, Any]
+
+    def changes(self, values: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def unchanged(self) -> bool:
+        return self.edits_record and not self._sending and not self.form.check() \
+            and not self.validate(self.form.values()) and not self.changes(self.form.values())
+
+    @property
+    def edits_record(self) -> bool:
+        return True
+
+    def action_submit(self) -> None:
+        if self.unchanged():
+            self.close_unchanged()
+            return
+        super().action_submit()
+
+    def rebase(self, now: dict[str, Any]) -> list[str]:
+        """412: the record changed on the server. What the user changed stays; every other field
+        takes the current value (a blind resend would undo the other change). The labels of the
+        fields that changed on the server."""
+        form = self.form
+        changed = []
+        for f in form.fields:
+            if now.get(f.name) == self.original.get(f.name):
+                continue
+            changed.append(i18n.t(f.label))
+            if form.value(f.name) == self.original.get(f.name):
+                form.set_value(f.name, now.get(f.name))
+        self.original = now
+        return changed
+
+    @work(group="discard", exit_on_error=False)
+    async def close_unchanged(self) -> None:
+        await asyncio.to_thread(self._drop_draft)
+        self.notify(i18n.t("admin.form.unchanged"))
+        self.dismiss(None)
+
+
+class OrganizationForm(_EditForm):
+    """Register an organisation (operator) or edit one: its Art, its role in the marketplace (on
+    registering; it decides which roles its users can have), names, AGS/ARS, address, population
+    with its reference date and Leitweg-ID. An edit sends only what changed, with If-Match."""
+
+    def __init__(self, session, org: dict[str, Any] | None = None, etag: str = "", **kwargs):
+        self.org, self.etag = org, etag
+        self.original = organization_values(org) if org else {}
+        defaults = dict(self.original) if org else {"kind": "customer", "customer_type": "kommune"}
+        types = TYPES_BY_KIND.get(str((org or {}).get("kind")), ())
+        if org and not defaults.get("customer_type") and len(types) == 1:
+            defaults["customer_type"] = types[0]  # an operator is a Betreiber: nothing to choose
+        super().__init__(session, f"admin.organization:{org['id']}" if org else "admin.organization:new", defaults, **kwargs)
+
+    @property
+    def title_text(self) -> str:
+        if self.org is None:
+            return i18n.t("admin.form.register")
+        return i18n.t("admin.form.edit_org", name=clean(self.org.get("name")))
+
+    def intro(self) -> Text | None:
+        if self.org is None:
+            return None
+        return Text(i18n.t("admin.form.edit_org_intro", role=i18n.t(f"admin.kind.{self.org.get('kind')}"),
+                           slug=clean(self.org.get("key"))), style="dim")
+
+    def fields(self) -> list[FormField]:
+        new = self.org is None
+        kinds = TYPES_BY_KIND.get(str((self.org or {}).get("kind")), ()) or tuple(t for t in ORGANIZATION_TYPES if t != "betreiber")
+        fields = [FormField("name", "admin.field.org_name", required=True),
+                  FormField("short_name", "admin.field.short_name", required=not new,
+                            hint="admin.field.short_name_hint" if new else ""),
+                  FormField("customer_type", "admin.field.type", kind="select", required=True,
+                            options=[(t, i18n.t(f"admin.type.{t}")) for t in kinds])]
+        if new:
+            fields += [FormField("kind", "admin.field.marketplace_role", kind="select", required=True,
+                                 options=[("customer", i18n.t("admin.role.customer")),
+                                          ("provider", i18n.t("admin.role.provider"))],
+                                 hint="admin.field.marketplace_role_hint"),
+                       FormField("key", "admin.field.key", check=_key_check, hint="admin.field.key_hint")]
+        return fields + [
+            FormField("ags", "admin.field.ags", check=_ags_check, hint="admin.field.ags_hint"),
+            FormField("street", "admin.field.street"),
+            FormField("postcode", "admin.field.postcode"),
+            FormField("city", "admin.field.city"),
+            FormField("population", "admin.field.population", check=rule(formatting.parse_count)),
+            FormField("population_date", "admin.field.population_date", check=rule(formatting.parse_day),
+                      hint="admin.field.population_date_hint"),
+            FormField("leitweg_id", "admin.field.leitweg_id", check=leitweg_problem, hint="admin.field.leitweg_hint"),
+        ]
+
+    def validate(self, values: dict[str, Any]) -> dict[str, str]:
+        has_population = bool(str(values.get("population") or "").strip())
+        has_date = bool(str(values.get("population_date") or "").strip())
+        if has_population and not has_date:
+            return {"population_date": i18n.t("admin.field.population_date_needed")}
+        if has_date and not has_population:
+            return {"population": i18n.t("admin.field.population_needed")}
+        return {}
+
+    def changes(self, values: dict[str, Any]) -> dict[str, Any]:
+        mine, before = organization_wire(values), organization_wire(self.original)
+        return {name: value for name, value in mine.items() if value != before[name]}
+
+    @property
+    def edits_record(self) -> bool:
+        return self.org is not None
+
+    def request(self, values: dict[str, Any]) -> Request:
+        if self.org is not None:
+            label = i18n.t("admin.form.edit_org", name=clean(self.org.get("short_name") or self.org.get("name")))
+            return Request(AdministrationService.patch_organization(self.org["id"], self.changes(values), self.etag),
+                           label, related=f"organization:{self.org['id']}")
+        body = {name: value for name, value in organization_wire(values).items() if value not in (None, "")}
+        body["kind"] = values["kind"]
+        body["key"] = str(values.get("key") or "").strip() or organization_key(body.get("short_name") or body["name"])
+        return Request(AdministrationService.create_organization(body),
+                       i18n.t("admin.form.register_label", name=body["name"]), related=None)
+
+    async def conflict(self, outcome: Conflict) -> None:
+        """412: someone changed the organisation since the form opened. What was typed stays, the
+        rest shows the current version, and the next ctrl+s sends the changes against it."""
+        await self.session.services.writes.discard(outcome.item_id)
+        assert self.org is not None
+        try:
+            theirs, etag = await self.session.services.administration.organization(self.org["id"])
+        except (ApiError, Unreachable) as exc:
+            self.notify(i18n.t("form.conflict") + " " + problem_text(exc), severity="error", timeout=10)
+            return
+        changed = self.rebase(organization_values(theirs))
+        self.org, self.etag = theirs, etag
+        self.notify(i18n.t("admin.form.conflict", fields=", ".join(changed) or "–"), severity="warning", timeout=12)
+
+
+class UserEditForm(_EditForm):
+    """A user's name, e-mail, role and admin right (PATCH with If-Match: only what changed)."""
+
+    title_id = "admin.form.edit_user"
+
+    def __init__(self, session, org: dict[str, Any], user: dict[str, Any], etag: str, **kwargs):
+        self.org, self.user, self.etag = org, user, etag
+        self.roles = ROLES_BY_KIND.get(str(org.get("kind")), ())
+        self.original = self.values_of(user)
+        super().__init__(session, f"admin.user_edit:{user['id']}", dict(self.original), **kwargs)
+
+    @staticmethod
+    def values_of(user: dict[str, Any]) -> dict[str, Any]:
+        return {"name": user.get("name") or "", "email": user.get("email") or "", "role": user.get("role") or "",
+                "admin": bool(user.get("admin"))}
+
+    def fields(self) -> list[FormField]:
+        return [FormField("name", "admin.field.name", required=True),
+                FormField("email", "admin.field.email", required=True, check=_email_check),
+                FormField("role", "admin.field.role", kind="select", required=True,
+                          options=[(r, i18n.t(f"admin.role.{r}")) for r in self.roles]),
+                FormField("admin", "admin.field.admin", kind="switch")]
+
+    def changes(self, values: dict[str, Any]) -> dict[str, Any]:
+        mine = {"name": str(values["name"]).strip(), "email": str(values["email"]).strip(), "role": values["role"],
+                "admin": bool(values.get("admin"))}
+        return {k: v for k, v in mine.items() if v != self.original[k]}
+
+    def request(self, values: dict[str, Any]) -> Request:
+        return Request(AdministrationService.patch_user(self.user["id"], self.changes(values), self.etag),
+                       i18n.t("admin.form.edit_user_label", name=clean(self.user.get("name"))),
+                       related=f"organization:{self.org['id']}")
+
+    async def conflict(self, outcome: Conflict) -> None:
+        await self.session.services.writes.discard(outcome.item_id)
+        try:
+            theirs, etag = await self.session.services.administration.user(self.user["id"])
+        except (ApiError, Unreachable) as exc:
+            self.notify(i18n.t("form.conflict") + " " + problem_text(exc), severity="error", timeout=10)
+            return
+        changed = self.rebase(self.values_of(theirs))
+        self.user, self.etag = theirs, etag
+        self.notify(i18n.t("admin.form.conflict", fields=", ".join(changed) or "–"), severity="warning", timeout=12)

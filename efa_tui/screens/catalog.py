@@ -3,9 +3,9 @@ rendered (VirtualTable), and every query runs in a thread worker."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from textual import on, work
@@ -15,6 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Select, Static
 
 from .. import formatting, i18n
+from ..domain.catalog import BUNDESLAENDER
+from ..domain.collation import sort_key
 from ..services.catalog import CatalogService, Filters
 from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
@@ -41,6 +43,12 @@ class CatalogSource:
     filters: Filters
     sort: str
     columns: tuple[str, ...] = ("title", "provider", "category", "annual_fee", "key")
+    # Whether the last window's total was exact (a broad query's rows come first, its count after).
+    answered: dict[str, bool] = field(default_factory=lambda: {"exact": True}, compare=False)
+
+    @property
+    def exact(self) -> bool:
+        return self.answered["exact"]
 
     def count(self) -> int:
         return self.catalog.count(self.query, filters=self.filters)
@@ -49,8 +57,11 @@ class CatalogSource:
         return self.window(offset, limit)[1]
 
     def window(self, offset: int, limit: int) -> tuple[int, list[tuple[Any, list[str]]]]:
-        """The total and the rows ``[offset, offset + limit)``: one search, one cache read."""
-        page = self.catalog.search(self.query, filters=self.filters, sort=self.sort, offset=offset, limit=limit)
+        """The total and the rows ``[offset, offset + limit)``: one search, one cache read. For a
+        broad query the total may be an estimate (``exact`` False): the screen counts after."""
+        page = self.catalog.search(self.query, filters=self.filters, sort=self.sort, offset=offset, limit=limit,
+                                   exact=False)
+        self.answered["exact"] = page.exact
         return page.total, self._cells(page.rows)
 
     def _cells(self, found) -> list[tuple[Any, list[str]]]:
@@ -62,6 +73,10 @@ class CatalogSource:
             rows.append((r.id, [cells[k] for k in self.columns]))
         return rows
 
+
+EXACT_AFTER_S = 0.15
+"""How long the typing must pause before a broad query (shown with an estimated total) is
+counted exactly."""
 
 HOLD_S = 0.035
 """How long a keystroke in the filter may hold back the screen's repaint for its rows (see
@@ -89,6 +104,8 @@ class CatalogScreen(FilterKeys, AppScreen):
         Binding("slash", "focus_filter", "key.filter", id="catalog.filter"),
         Binding("s", "cycle_sort", "key.sort", id="catalog.sort"),
         Binding("f", "toggle_facets", "key.facets", id="catalog.facets"),
+        # Not in the footer (the line of active filters names it, and 80 columns are few).
+        Binding("x", "reset_filters", "key.reset_filters", show=False, id="catalog.reset_filters"),
         Binding("escape", "leave_filter", "key.back", show=False, id="catalog.leave_filter"),
     ]
     DEFAULT_CSS = """
@@ -96,6 +113,8 @@ class CatalogScreen(FilterKeys, AppScreen):
     CatalogScreen.-facets #facets { display: block; }
     CatalogScreen #facets Select { margin-bottom: 1; }
     CatalogScreen #count { height: 1; width: 1fr; padding: 0 1; color: $text-muted; }
+    CatalogScreen #active-filters { height: auto; width: 1fr; padding: 0 1; color: $warning; display: none; }
+    CatalogScreen.-filtered #active-filters { display: block; }
     CatalogScreen VirtualTable { height: 1fr; }
     """
 
@@ -106,7 +125,10 @@ class CatalogScreen(FilterKeys, AppScreen):
         self.filters = Filters()
         self.sort = "title"
         self._all: int | None = None  # offerings in the cache (changes only with a sync)
+        self._provider_name: str | None = None  # the name behind filters.provider_id (the facet's value)
         self._hold: Any = None  # the timer that ends a held repaint, while one is held
+        self._source: CatalogSource | None = None  # the rows on screen (or coming)
+        self._exact_timer: Any = None  # counts a broad query exactly once the typing pauses
         self._facets_built = False  # the facet selects are made when first shown: half the widgets
         # Babel reads its locale data on first use (~10 ms alone). Here, before the screen is
         # built, rather than in the first rows' worker thread: that one shares the CPU with the
@@ -121,6 +143,7 @@ class CatalogScreen(FilterKeys, AppScreen):
                     yield from self._facet_selects()
             with Vertical():
                 yield Static(id="count")
+                yield Static(id="active-filters", markup=False)
                 # 100-row blocks: the first window of a new filter is one short query (~40 rows show)
                 yield VirtualTable(catalog_columns(self.app.size.width), id="catalog-table",
                                    empty_text=i18n.t("catalog.empty_cache"), block_size=100)
@@ -133,8 +156,22 @@ class CatalogScreen(FilterKeys, AppScreen):
         self.reload(keep_cursor=True)
 
     def on_mount(self) -> None:
+        self._apply_may_order(self.me)
         self.reload()
         self.query_one(VirtualTable).focus()
+
+    def identity_changed(self, me: dict[str, Any]) -> None:
+        if self._apply_may_order(me):
+            self.reload(keep_cursor=True)
+
+    def _apply_may_order(self, me: dict[str, Any]) -> bool:
+        """The in-house facet answers for the user's own organisation (``/me``'s can_order):
+        Jena, without an in-house relationship, sees every offering as not orderable."""
+        may = bool(me.get("can_order", True)) if me else True
+        if may == self.filters.may_order:
+            return False
+        self.filters = replace(self.filters, may_order=may)
+        return True
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -144,9 +181,33 @@ class CatalogScreen(FilterKeys, AppScreen):
         if keep_cursor:  # after a sync (or a language switch): the cache's total may have changed
             self._all = None
         columns = tuple(c.key for c in table.columns)
-        table.set_source(CatalogSource(self.catalog, self.query_text, self.filters, self.sort, columns), keep_cursor=keep_cursor)
+        self._source = CatalogSource(self.catalog, self.query_text, self.filters, self.sort, columns)
+        if self._exact_timer is not None:
+            self._exact_timer.stop()
+            self._exact_timer = None
+        table.set_source(self._source, keep_cursor=keep_cursor)
+        self._show_active_filters()
         if self.has_class("-facets"):
             self.load_facets()
+
+    def active_filters(self) -> list[tuple[str, str]]:
+        """(facet, value as shown) of every facet that filters the list, in the panel's order."""
+        f = self.filters
+        shown = [("category", f.category), ("provider", self._provider_name if f.provider_id is not None else None),
+                 ("bundesland", f.bundesland),
+                 ("inhouse_orderable", None if f.inhouse_orderable is None else "ja" if f.inhouse_orderable else "nein")]
+        return [(facet, _facet_label(facet, value)) for facet, value in shown if value is not None]
+
+    def _show_active_filters(self) -> None:
+        """One line above the rows that says which facets filter them and the key that resets them."""
+        active = self.active_filters()
+        self.set_class(bool(active), "-filtered")
+        if not active:
+            return
+        parts = " · ".join(f"{i18n.t('facet.' + facet)}: {value}" for facet, value in active)
+        key = next((self.app.get_key_display(b) for bs in self._bindings.key_to_bindings.values() for b in bs
+                    if b.action == "reset_filters"), "x")
+        self.query_one("#active-filters", Static).update(i18n.t("catalog.active_filters", filters=parts, reset=key))
 
     @work(thread=True, exclusive=True, group="facets", exit_on_error=False)
     def load_facets(self) -> None:
@@ -154,35 +215,74 @@ class CatalogScreen(FilterKeys, AppScreen):
         self.app.call_from_thread(self._show_facets, facets)
 
     def _show_facets(self, facets: dict[str, list[tuple[str, int]]]) -> None:
+        """Options in a stable order (by name, not by count: they do not jump while you type),
+        each with its count; the value that filters the list stays selected even when the query
+        leaves it no match (then with 0), so a select never hides an active filter."""
         for facet in FACETS:
             select = self.query_one(f"#facet-{facet}", Select)
-            options = []
-            for value, n in facets.get(facet, []):
-                label = i18n.t("yes") if value == "ja" else clean(value)
-                options.append((f"{label} ({formatting.number(n)})", value))
-            current = select.value
+            counts = dict(facets.get(facet, []))
+            current = self._facet_value(facet)
+            if current is not None:
+                counts.setdefault(current, 0)
+            if facet == "inhouse_orderable":  # both answers, always: "ja (0)" says it plainly
+                counts.setdefault("ja", 0)
+                counts.setdefault("nein", 0)
+            ordered = sorted(counts, key=lambda v, facet=facet: _facet_order(facet, v))
+            options = [(f"{_facet_label(facet, v)} ({formatting.number(counts[v])})", v) for v in ordered]
             with select.prevent(Select.Changed):
                 select.set_options(options)
-                if current is not Select.NULL and any(v == current for _, v in options):
+                if current is not None:
                     select.value = current
+
+    def _facet_value(self, facet: str) -> str | None:
+        """The value of ``facet`` that filters the list now, as its select's options name it."""
+        f = self.filters
+        if facet == "category":
+            return f.category
+        if facet == "provider":
+            return self._provider_name if f.provider_id is not None else None
+        if facet == "bundesland":
+            return f.bundesland
+        return None if f.inhouse_orderable is None else "ja" if f.inhouse_orderable else "nein"
 
     @on(VirtualTable.Loaded)
     def _loaded(self, event: VirtualTable.Loaded) -> None:
         self._release_paint()
+        source = self._source
+        exact = source is None or source.exact
         if self._all is None:
-            self._count_all(event.total, self.sort)
+            self._count_all(event.total, self.sort, exact)
         else:  # on every keystroke: in the same frame as the rows, no worker
-            self._set_count(event.total, self.sort, self._all)
+            self._set_count(event.total, self.sort, self._all, exact)
+        if not exact and source is not None:
+            # A broad query: its rows came first, with an estimate; the exact count once the
+            # typing pauses (a count costs more than the rows, and the next key makes it moot).
+            self._exact_timer = self.set_timer(EXACT_AFTER_S, partial(self._count_exactly, source))
+
+    @work(thread=True, exclusive=True, group="count-exact", exit_on_error=False)
+    def _count_exactly(self, source: CatalogSource) -> None:
+        if source is not self._source:
+            return
+        total = source.count()
+        self.app.call_from_thread(self._counted, source, total)
+
+    def _counted(self, source: CatalogSource, total: int) -> None:
+        if source is not self._source:
+            return
+        self.query_one(VirtualTable).set_total(source, total)
+        if self._all is not None:
+            self._set_count(total, self.sort, self._all)
 
     @work(thread=True, exclusive=True, group="count-all", exit_on_error=False)
-    def _count_all(self, shown: int, sort: str) -> None:
+    def _count_all(self, shown: int, sort: str, exact: bool = True) -> None:
         total = self.catalog.offering_count()
-        self.app.call_from_thread(self._set_count, shown, sort, total)
+        self.app.call_from_thread(self._set_count, shown, sort, total, exact)
 
-    def _set_count(self, shown: int, sort: str, total: int) -> None:
+    def _set_count(self, shown: int, sort: str, total: int, exact: bool = True) -> None:
         self._all = total
-        text = (f"{i18n.t('catalog.count', shown=formatting.number(shown), total=formatting.number(total))} · "
-                f"{i18n.t('sort.now', sort=i18n.t('sort.' + sort))}")
+        count = i18n.t("catalog.count" if exact else "catalog.count_about", shown=formatting.number(shown),
+                       total=formatting.number(total))
+        text = f"{count} · {i18n.t('sort.now', sort=i18n.t('sort.' + sort))}"
         self.query_one("#count", Static).update(text, layout=False)  # one line, its width fixed
         # An empty cache is still loading; an empty result is a filter that matches nothing.
         self.query_one(VirtualTable).empty_text = i18n.t("catalog.empty") if total else i18n.t("catalog.empty_cache")
@@ -234,6 +334,8 @@ class CatalogScreen(FilterKeys, AppScreen):
         if facet == "provider" and value is not None:
             self._filter_by_provider(str(value))
             return
+        if facet == "provider":
+            self._provider_name = None
         if facet == "inhouse_orderable":
             self.filters = replace(self.filters, inhouse_orderable=None if value is None else value == "ja")
         elif facet == "category":
@@ -248,10 +350,22 @@ class CatalogScreen(FilterKeys, AppScreen):
     def _filter_by_provider(self, name: str) -> None:
         # The facet lists provider names; the filter needs the id (a cache lookup, off the loop).
         provider_id = self.catalog.provider_id(name)
-        self.app.call_from_thread(self._set_provider, provider_id)
+        self.app.call_from_thread(self._set_provider, provider_id, name)
 
-    def _set_provider(self, provider_id: int | None) -> None:
+    def _set_provider(self, provider_id: int | None, name: str | None = None) -> None:
         self.filters = replace(self.filters, provider_id=provider_id)
+        self._provider_name = name if provider_id is not None else None
+        self.reload()
+
+    def action_reset_filters(self) -> None:
+        """Every facet back to "alle" (the query stays: it is in the filter box, escape clears it)."""
+        if not self.active_filters():
+            return
+        self.filters = Filters(status=self.filters.status, may_order=self.filters.may_order)
+        self._provider_name = None
+        for select in self.query("#facets Select").results(Select):
+            with select.prevent(Select.Changed):
+                select.clear()
         self.reload()
 
     @on(VirtualTable.RowSelected)
@@ -265,6 +379,8 @@ class CatalogScreen(FilterKeys, AppScreen):
         self.reload()
 
     async def action_toggle_facets(self) -> None:
+        """Show the facet panel and go into it (its first select), or hide it and go back to the
+        table: focus never stays on a select that cannot be seen."""
         if not self._facets_built:
             # Four selects (24 widgets with their parts) that most starts never show: made on
             # first use, they do not slow the first paint.
@@ -273,6 +389,25 @@ class CatalogScreen(FilterKeys, AppScreen):
         self.toggle_class("-facets")
         if self.has_class("-facets"):
             self.load_facets()
+            self.set_focus(self.query_one("#facets Select", Select))  # at once: a Tab typed next moves on from there
+        else:
+            self.set_focus(self.query_one(VirtualTable))
+
+    def _in_facets(self) -> bool:
+        node = self.focused
+        while node is not None:
+            if node.id == "facets":
+                return True
+            node = node.parent  # type: ignore[assignment]
+        return False
+
+    async def action_leave_filter(self) -> None:
+        """escape: in the filter box, clear it, and a second escape leaves it; in the facet panel,
+        hide it (back to the table)."""
+        if self._in_facets() and self.has_class("-facets"):
+            await self.action_toggle_facets()
+            return
+        super().action_leave_filter()
 
     async def relabel(self) -> None:
         """After a language switch: rebuild the widgets with the new texts, keep the place."""
@@ -281,7 +416,46 @@ class CatalogScreen(FilterKeys, AppScreen):
         self.reload(keep_cursor=True)
 
     def set_filter(self, text: str) -> None:
-        """Used by ``:offering NAME``: show the catalog filtered by a name."""
+        """Show the catalog filtered by ``text``, every facet reset (what ``:offering NAME`` lists)."""
+        self.filters = Filters(status=self.filters.status, may_order=self.filters.may_order)
+        self._provider_name = None
+        for select in self.query("#facets Select").results(Select):
+            with select.prevent(Select.Changed):
+                select.clear()
         self.query_one("#filter", Input).value = text
         self.query_text = text
         self.reload()
+        self.query_one(VirtualTable).focus()
+
+    @work(thread=True, exclusive=True, group="find-offering", exit_on_error=False)
+    def find_offering(self, text: str) -> None:
+        """``:offering NAME``: open the offering when one matches (or one's title is NAME
+        exactly); when several do, the catalog lists them to choose from; when none, it says so."""
+        page = self.catalog.search(text, limit=50)
+        exact = [r for r in page.rows if sort_key(r.title) == sort_key(text)]
+        one = page.rows[0].id if page.total == 1 else exact[0].id if len(exact) == 1 else None
+        self.app.call_from_thread(self._found_offering, text, one, page.total)
+
+    def _found_offering(self, text: str, offering_id: int | None, total: int) -> None:
+        self.set_filter(text)
+        if offering_id is not None:
+            from .offering_detail import OfferingScreen
+
+            self.app.push_screen(OfferingScreen(self.catalog, offering_id))
+        elif total == 0:
+            self.notify(i18n.t("jump.not_found", text=clean(text)), severity="warning")
+
+
+def _facet_label(facet: str, value: str) -> str:
+    if facet == "inhouse_orderable":
+        return i18n.t("yes") if value == "ja" else i18n.t("no")
+    if facet == "bundesland":
+        return i18n.t("facet.nationwide") if value == "bundesweit" else clean(BUNDESLAENDER.get(value, value))
+    return clean(value)
+
+
+def _facet_order(facet: str, value: str) -> tuple:
+    """A stable order of a facet's options: yes before no, nationwide before the Länder, else by name."""
+    if facet == "inhouse_orderable":
+        return (value != "ja",)
+    return (facet == "bundesland" and value != "bundesweit", sort_key(_facet_label(facet, value)))

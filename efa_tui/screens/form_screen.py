@@ -81,6 +81,7 @@ class FormScreen(AppScreen):
         self._opened_with: dict[str, Any] | None = None  # the values shown on opening (draft included)
         self._shown = False  # on screen (base.opened); the keys typed meanwhile wait for the draft too
         self._filled = False  # the draft put back (or none found), its problems shown
+        self.sent: Done | None = None  # the server's acceptance (its answer and that answer's ETag)
 
     # --- what a subclass says -------------------------------------------------------------------
 
@@ -287,6 +288,8 @@ class FormScreen(AppScreen):
             await asyncio.to_thread(self._drop_draft)
             if isinstance(outcome, Queued):
                 self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
+            else:
+                self.sent = outcome
             self.done(outcome)
             return
         if isinstance(outcome, Conflict):
@@ -296,7 +299,7 @@ class FormScreen(AppScreen):
             await self.session.services.writes.discard(outcome.item_id)
             errors = field_errors(outcome.problem)
             unplaced = self.form.show_errors(errors)
-            detail = clean(outcome.detail)
+            detail = clean(refusal_detail(outcome))
             message = i18n.t("form.refused", detail=detail)
             if unplaced:
                 message += "\n" + "\n".join(unplaced)
@@ -312,3 +315,10 @@ def field_errors(problem: dict[str, Any] | None) -> dict[str, str]:
         return str(error.get("message") or "")
 
     return {str(e.get("field") or ""): message(e) for e in (problem or {}).get("errors") or []}
+
+
+def refusal_detail(outcome: Refused) -> str:
+    """Why the server refused, in German when it said so in German too (``detail_de``)."""
+    if i18n.current_language() == "de" and outcome.problem.get("detail_de"):
+        return str(outcome.problem["detail_de"])
+    return outcome.detail

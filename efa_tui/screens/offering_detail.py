@@ -170,8 +170,11 @@ class OfferingScreen(AppScreen):
             return
         from .order_forms import InterestForm
 
+        form = InterestForm(self.efa.session, self.offering or {}, self.me)
+
         def sent(answer: dict | None) -> None:
             if isinstance(answer, dict) and answer.get("id"):
-                self.efa.open_order(answer)
+                # The server's answer is the order: shown as it is, with its ETag (not fetched again).
+                self.efa.open_order(answer, etag=form.sent.etag if form.sent else None)
 
-        self.app.push_screen(InterestForm(self.efa.session, self.offering or {}, self.me), sent)
+        self.app.push_screen(form, sent)

@@ -21,7 +21,6 @@ from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Static
 
 from .. import formatting, i18n, offering_text
-from ..api.errors import ApiError, Unreachable
 from ..domain import offering_rules as rules
 from ..domain.catalog import THEMENFELDER, VAT_RATES
 from ..domain.pricing import DistributionKey
@@ -178,22 +177,18 @@ class OfferingFormScreen(FormScreen):
     # --- 412: someone else saved first -------------------------------------------------------------
 
     async def conflict(self, outcome: Conflict) -> None:
+        """412: the service has read the version the change met (``outcome.current``); show both."""
         self.notify(i18n.t("offering.conflict.notice"), severity="warning", timeout=10)
-        self.load_theirs(outcome.item_id)
-
-    @work(group="conflict", exclusive=True, exit_on_error=False)
-    async def load_theirs(self, item_id: int) -> None:
-        try:
-            theirs, etag = await self.session.services.offerings.current(self.offering_id)
-        except (ApiError, Unreachable) as exc:
-            self.notify(i18n.t("offering.conflict.unloadable", detail=clean(getattr(exc, "detail", None) or exc)),
+        theirs, etag = outcome.current, outcome.etag
+        if not isinstance(theirs, dict):
+            self.notify(i18n.t("offering.conflict.unloadable", detail=clean(outcome.current_error)),
                         severity="error", timeout=10)
             return
         mine = self.form.values()
 
         # The refused write is not kept: the form (and its draft) holds the input, and the next
         # save is a new request, against whichever version the user chooses now.
-        await self.session.services.writes.discard(item_id)
+        await self.session.services.writes.discard(outcome.item_id)
 
         def decided(choice: str | None) -> None:
             if choice is not None:  # None: back to the form as it was; the next save asks again

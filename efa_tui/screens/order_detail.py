@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -163,11 +164,13 @@ class OrderScreen(AppScreen):
     OrderScreen #order-outbox.-empty { display: none; }
     """
 
-    def __init__(self, session, order: dict[str, Any], **kwargs):
+    def __init__(self, session, order: dict[str, Any], *, etag: str | None = None, **kwargs):
+        """``etag``: ``order`` is the server's answer to a write just now (that answer's ETag), so
+        only the timeline is read, not the order again."""
         super().__init__(**kwargs)
         self.session = session
         self.order = order
-        self.etag: str | None = None  # of the version on screen, as the server sent it
+        self.etag: str | None = etag  # of the version on screen, as the server sent it
         self.events: list[dict[str, Any]] = []
         self.offline = False
 
@@ -185,7 +188,10 @@ class OrderScreen(AppScreen):
 
     def on_mount(self) -> None:
         self.show()
-        self.reload()
+        if self.etag is not None:
+            self.load_timeline()
+        else:
+            self.reload()
         self.query_one("#order").focus()
 
     # --- steps ----------------------------------------------------------------------------------
@@ -220,27 +226,40 @@ class OrderScreen(AppScreen):
         if action == "propose":
             self.open_proposal()
         elif action == "order":
-            self.app.push_screen(ConfirmOrderScreen(self.session, self.order, self.etag), self._after_step)
+            confirm = ConfirmOrderScreen(self.session, self.order, self.etag)
+            self.app.push_screen(confirm, partial(self._after_step, confirm))
         else:
             self.open_step(action)
 
     @work(exclusive=True, group="step")
     async def open_proposal(self) -> None:
         offering = await asyncio.to_thread(self.session.services.orders.offering, (self.order.get("offering") or {}).get("id"))
-        self.app.push_screen(ProposalForm(self.session, self.order, offering), self._after_step)
+        form = ProposalForm(self.session, self.order, offering)
+        self.app.push_screen(form, partial(self._after_step, form))
 
     @work(exclusive=True, group="step")
     async def open_step(self, action: str) -> None:
         offering = await asyncio.to_thread(self.session.services.orders.offering, (self.order.get("offering") or {}).get("id"))
         notice = int((offering or {}).get("notice_period_months") or 3)
-        self.app.push_screen(StepForm(self.session, self.order, action, notice_months=notice), self._after_step)
+        form = StepForm(self.session, self.order, action, notice_months=notice)
+        self.app.push_screen(form, partial(self._after_step, form))
 
-    def _after_step(self, answer: Any) -> None:
+    def _after_step(self, step: Any, answer: Any) -> None:
+        """A step was sent (``step.sent``: the server's answer and its ETag), queued or given up."""
+        sent, newer = getattr(step, "sent", None), getattr(step, "newer", None)
         if isinstance(answer, dict) and answer.get("id") == self.order_id:
             self.order = answer
             self.notify(i18n.t("order.done", action=i18n.t("state." + str(answer.get("state"))), n=self.order_id))
+        if isinstance(sent, Done) and sent.etag is not None and sent.record is answer:
+            self.etag = sent.etag  # the answer is the order's new state: only the step's entry is new
+        elif isinstance(newer, Conflict) and isinstance(newer.current, dict):
+            self.order, self.etag = newer.current, newer.etag  # changed meanwhile: the service read it
+        else:
+            self.show()
+            self.reload()
+            return
         self.show()
-        self.reload()
+        self.load_timeline()
 
     # --- data -----------------------------------------------------------------------------------
 
@@ -258,6 +277,15 @@ class OrderScreen(AppScreen):
         cached = await asyncio.to_thread(self.session.services.orders.cached_order, self.order_id)
         if cached and int(cached.get("version") or 0) > int(self.order.get("version") or 0):
             self.reload()  # someone else moved it: the new state and timeline, in place
+
+    @work(exclusive=True, group="order-load", exit_on_error=False)
+    async def load_timeline(self) -> None:
+        """Only the timeline: the order on screen is the server's answer to a write just now."""
+        read = await self.session.services.orders.events(self.order_id)
+        self.offline = read.offline
+        self.events = read.value
+        await self._show_outbox()
+        self.show()
 
     @work(exclusive=True, group="order-load", exit_on_error=False)
     async def reload(self) -> None:
@@ -350,6 +378,8 @@ class ConfirmOrderScreen(AppScreen):
         self.order = order
         self.etag = etag
         self._sending = False
+        self.sent: Done | None = None  # the binding order accepted (the answer and its ETag)
+        self.newer: Conflict | None = None  # refused: the proposal changed (with the version it is now)
 
     def compose(self) -> ComposeResult:
         me = getattr(self.app, "me", None) or {}
@@ -434,13 +464,16 @@ class ConfirmOrderScreen(AppScreen):
         finally:
             self._sending = False
         if isinstance(outcome, Done):
+            self.sent = outcome
             self.notify(i18n.t("confirm.sent", n=self.order["id"]))
             self.dismiss(outcome.record)
         elif isinstance(outcome, Queued):
             self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
             self.dismiss(None)
         elif isinstance(outcome, Conflict):
-            # The proposal changed after the user read it: nothing was ordered; show the new one.
+            # The proposal changed after the user read it: nothing was ordered; show the new one
+            # (the service read it with the refusal).
+            self.newer = outcome
             await self.session.services.writes.discard(outcome.item_id)
             self.notify(i18n.t("order.changed"), severity="error", timeout=10)
             self.dismiss(None)

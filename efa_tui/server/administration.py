@@ -68,9 +68,9 @@ def serialize_audit(row) -> dict[str, Any]:
 
 def create_user(conn: Connection, actor: User | None, organization_id: int, *, name: str, email: str,
                 role: str, admin: bool) -> Any:
-    new_id = conn.execute(db.users.insert().values(
+    new_id = db.new_id(conn.execute(db.users.insert().values(
         organization_id=organization_id, role=role, name=name, email=email, admin=admin, disabled=False,
-        demo=False, created_at=db.utcnow(), version=1)).inserted_primary_key[0]
+        demo=False, created_at=db.utcnow(), version=1)))
     row = conn.execute(select(db.users).where(db.users.c.id == new_id)).one()
     audit(conn, actor, "user.created", "user", new_id, organization_id, None, serialize_user(row))
     return row
@@ -82,10 +82,10 @@ def issue_token(conn: Connection, actor: User | None, user_row: Any, *, name: st
     secret = new_token()
     now = db.utcnow()
     days = MAX_TOKEN_DAYS if expires_in_days is None else expires_in_days
-    token_id = conn.execute(db.api_tokens.insert().values(
+    token_id = db.new_id(conn.execute(db.api_tokens.insert().values(
         user_id=user_row.id, name=name, scope=scope, token_sha256=token_digest(secret), prefix=secret[:12],
         created_at=now, created_by=actor.id if actor else None,
-        expires_at=now + timedelta(days=days))).inserted_primary_key[0]
+        expires_at=now + timedelta(days=days))))
     row = conn.execute(select(db.api_tokens).where(db.api_tokens.c.id == token_id)).one()
     audit(conn, actor, "token.created", "token", token_id, user_row.organization_id, None, serialize_token(row))
     return row, secret

@@ -15,9 +15,10 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
-from . import changes, db, idempotency, openapi, problems
+from . import changes, db, idempotency, openapi, problems, schemas
 from .auth import FailedLogins
 from .hardening import RequestGuard
 from .http import PageCache
@@ -36,6 +37,7 @@ class Settings:
     max_body: int = MAX_BODY
     events_keepalive: float = events.KEEPALIVE_SECONDS  # seconds between keep-alive comments
     events_poll: float = changes.POLL_SECONDS  # how often this process reads the change log
+    events_recheck: float = events.RECHECK_SECONDS  # an open stream checks its token at least this often
     pool_size: int = db.POOL_SIZE
     max_overflow: int = db.MAX_OVERFLOW
     payment_term_days: int = 30  # due date = issue date + this (BT-9); `serve --payment-term-days`
@@ -53,10 +55,10 @@ class RefuseNul:
     """Refuse a NUL character in the query or the body with 422, the same on every database
     (PostgreSQL cannot store one in text, SQLite would): before any route runs."""
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
@@ -77,7 +79,7 @@ class RefuseNul:
             return await self._refuse(send, "body")
         replayed = False
 
-        async def replay():
+        async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
@@ -86,7 +88,7 @@ class RefuseNul:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send, field: str):
+    async def _refuse(self, send: Send, field: str) -> None:
         problem = ApiProblem(422, "text must not contain the NUL character (U+0000)", type="validation",
                              errors=[{"field": field, "message": "contains U+0000", "code": "nul_character"}])
         body = json.dumps(problem.body()).encode()
@@ -134,7 +136,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     )
     app.state.engine = engine
     app.state.settings = settings
-    app.state.failed_logins = FailedLogins(settings.failed_logins_per_address, settings.failed_logins_per_prefix)
+    app.state.failed_logins = FailedLogins(engine, settings.failed_logins_per_address, settings.failed_logins_per_prefix)
     # Every process follows the change log for its event streams (server/changes.py).
     app.state.hub = changes.Hub(engine, interval=settings.events_poll)
     app.state.page_cache = PageCache()
@@ -163,9 +165,10 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
                                              {"Retry-After": "5"})
         return Response(json.dumps({"status": "ready", "version": __version__, "schema": current}), media_type="application/json")
 
-    app.add_api_route(f"{API_PREFIX}/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness and database check")
+    app.add_api_route(f"{API_PREFIX}/healthz", healthz, methods=["GET"], tags=["health"], summary="Liveness and database check",
+                      response_model=schemas.Health)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
-    app.add_api_route(f"{API_PREFIX}/readyz", readyz, methods=["GET"], tags=["health"],
+    app.add_api_route(f"{API_PREFIX}/readyz", readyz, methods=["GET"], tags=["health"], response_model=schemas.Readiness,
                       summary="Readiness: database reachable and its schema at this release's revision")
     app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/openapi.json", lambda: app.openapi(), methods=["GET"], include_in_schema=False)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from fastapi import Request
 from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from ..domain.administration import scope_allows
@@ -74,31 +73,46 @@ class FailedLogins:
 
     A client over either limit gets 429 with Retry-After for every token it presents, right
     ones included, until the window has passed: guessing tokens costs time, whatever address
-    the guesses come from. Counted per server process (the limits are per process too).
+    the guesses come from. The failures are rows in the database (``auth_failures``), so the
+    limits hold for all server processes on it together, not for each alone; the limits are
+    written in the notation of the ``limits`` library ("20/minute").
     """
 
     PREFIX = 12  # "efa_" and 8 characters: enough to tell tokens apart, far too few to guess one
 
-    def __init__(self, per_address: str = "20/minute", per_prefix: str = "10/minute"):
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._address = parse(per_address)
-        self._prefix = parse(per_prefix)
+    def __init__(self, engine, per_address: str = "20/minute", per_prefix: str = "10/minute"):
+        self._engine = engine
+        self._limits = {"address": parse(per_address), "prefix": parse(per_prefix)}
 
-    def _keys(self, address: str, token: str):
-        return ((self._address, "address", address), (self._prefix, "prefix", token[: self.PREFIX]))
+    def _keys(self, address: str, token: str) -> dict[str, str]:
+        # The prefix is the client's text: stored as a digest (fixed length, no NUL, nothing to read).
+        prefix = hashlib.sha256(token[: self.PREFIX].encode("utf-8", "replace")).hexdigest()[:40]
+        return {"address": "address:" + address[:54], "prefix": "prefix:" + prefix}
 
-    def check(self, address: str, token: str) -> None:
-        for item, kind, key in self._keys(address, token):
-            if not self._limiter.test(item, kind, key):
-                reset = self._limiter.get_window_stats(item, kind, key).reset_time
-                wait = max(1, math.ceil(reset - time.time()))
+    def check(self, conn: Connection, address: str, token: str) -> None:
+        """429 when the address or the prefix had too many failures in its window (a read)."""
+        now = db.utcnow()
+        t = db.auth_failures
+        for kind, key in self._keys(address, token).items():
+            limit = self._limits[kind]
+            window = timedelta(seconds=limit.get_expiry())
+            recent = conn.execute(select(t.c.at).where(t.c.key == key, t.c.at > now - window)
+                                  .order_by(t.c.at.desc()).limit(limit.amount)).scalars().all()
+            if len(recent) >= limit.amount:
+                # Free again when the oldest of the newest ``amount`` failures leaves the window.
+                wait = max(1, math.ceil((recent[-1] + window - now).total_seconds()))
                 raise ApiProblem(429, f"too many wrong tokens from this {'address' if kind == 'address' else 'token prefix'}; "
                                  f"try again in {wait} s", type="too-many-failed-logins",
                                  headers={"Retry-After": str(wait)})
 
     def failed(self, address: str, token: str) -> None:
-        for item, kind, key in self._keys(address, token):
-            self._limiter.hit(item, kind, key)
+        """Count one failure for the address and the prefix; what left every window goes."""
+        now = db.utcnow()
+        longest = max(limit.get_expiry() for limit in self._limits.values())
+        t = db.auth_failures
+        with db.writing(self._engine) as conn:
+            conn.execute(t.insert(), [{"key": key, "at": now} for key in self._keys(address, token).values()])
+            conn.execute(t.delete().where(t.c.at < now - timedelta(seconds=longest)))
 
 
 def current_user(request: Request) -> User:
@@ -110,13 +124,13 @@ def current_user(request: Request) -> User:
     token = token.strip()
     address = request.client.host if request.client else ""
     failed_logins: FailedLogins = request.app.state.failed_logins
-    failed_logins.check(address, token)
     digest = token_digest(token)
     # Looked up on every request (one indexed join): with several server processes on one
     # database, a cached user would keep an organisation's old in-house relationship, a revoked
     # token or a disabled user alive in the processes that did not make the change.
     tok, u, o = db.api_tokens, db.users, db.organizations
     with db.reading(request.app.state.engine) as conn:
+        failed_logins.check(conn, address, token)
         row = conn.execute(
             select(
                 u.c.id, u.c.name, u.c.email, u.c.role, u.c.demo, u.c.admin, u.c.disabled,
@@ -150,6 +164,23 @@ def current_user(request: Request) -> User:
         # Demo tokens are public knowledge: only an embedded server on loopback accepts them.
         raise _unauthorized("demo tokens are accepted only by a server listening on loopback")
     return user
+
+
+def token_state(engine, token_id: int | None) -> tuple[str | None, datetime | None]:
+    """Whether a token still lets its user in — None, or why not (``token-revoked``,
+    ``token-expired``, ``user-disabled``, as the 401's type) — and when it expires: for a
+    connection that outlives the request that opened it (the event stream)."""
+    tok, u = db.api_tokens, db.users
+    with db.reading(engine) as conn:
+        row = conn.execute(select(tok.c.revoked_at, tok.c.expires_at, u.c.disabled)
+                           .select_from(tok.join(u, u.c.id == tok.c.user_id)).where(tok.c.id == token_id)).first()
+    if row is None or row.revoked_at is not None:
+        return "token-revoked", None
+    if row.expires_at is not None and row.expires_at <= db.utcnow():
+        return "token-expired", row.expires_at
+    if row.disabled:
+        return "user-disabled", row.expires_at
+    return None, row.expires_at
 
 
 def require_role(user: User, *roles: str) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -129,7 +130,7 @@ def _decimals(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
-def _contracts(conn: Connection, year: int) -> list[Any]:
+def _contracts(conn: Connection, year: int) -> Sequence[Any]:
     o, off, c = db.orders, db.offerings, db.organizations
     return conn.execute(
         select(o, off.c.title.label("offering_title"), c.c.population, c.c.inhouse_operator_id,
@@ -270,7 +271,7 @@ def plan(conn: Connection, year: int) -> Plan:
         if not lines:
             skip("nothing_to_bill", f"no billable months or usage in {year}")
             continue
-        billed_already = []
+        billed_already: list[str | None] = []
         for category, part in split_by_category(lines, lambda x: x["vat_rate"]):
             if (customer_id, category) in live:
                 billed_already.append(category)
@@ -284,8 +285,8 @@ def plan(conn: Connection, year: int) -> Plan:
         if billed_already:
             # One entry per customer; the category only when its other part is still to be billed.
             partly = any(p.customer_id == customer_id for p in result.invoices)
-            for category in (billed_already if partly else [None]):
-                skip("already_billed", f"already invoiced for {year}", category)
+            for which in (billed_already if partly else [None]):
+                skip("already_billed", f"already invoiced for {year}", which)
     return result
 
 
@@ -322,17 +323,17 @@ def execute(conn: Connection, year: int, user_id: int | None, *, today: date, pa
     if confirm_gross_total is not None and p.gross_total != confirm_gross_total:
         raise FiguresChanged(p)
     now = db.utcnow()
-    run_id = conn.execute(db.billing_runs.insert().values(
+    run_id = db.new_id(conn.execute(db.billing_runs.insert().values(
         year=year, status="running", started_by=user_id, started_at=now, contracts_total=p.contracts_total,
-    )).inserted_primary_key[0]
+    )))
     for item in p.invoices:
-        invoice_id = conn.execute(db.invoices.insert().values(
+        invoice_id = db.new_id(conn.execute(db.invoices.insert().values(
             number=take_number(conn, year), kind="invoice", billing_key=item.key, customer_id=item.customer_id,
             issuer_id=item.issuer_id, year=year, period_start=date(year, 1, 1), period_end=date(year, 12, 31),
             issue_date=today, due_date=today + timedelta(days=payment_days), status="issued",
             net=item.totals.net, vat=item.totals.vat, gross=item.totals.gross, leitweg_id=item.leitweg_id,
             billing_run_id=run_id, created_at=now, updated_at=now,
-        )).inserted_primary_key[0]
+        )))
         conn.execute(db.invoice_lines.insert(), [{**ln, "invoice_id": invoice_id, "position": n} for n, ln in enumerate(item.lines, 1)])
         change_log.record(conn, "invoice", invoice_id, "issued")
     conn.execute(update(db.billing_runs).where(db.billing_runs.c.id == run_id).values(
@@ -356,13 +357,13 @@ def credit_note(conn: Connection, invoice, now) -> int:
     the credit note's id. Its number comes from the invoice's year sequence."""
     inv = db.invoices
     today = now.date()
-    credit_id = conn.execute(inv.insert().values(
+    credit_id = db.new_id(conn.execute(inv.insert().values(
         number=take_number(conn, invoice.year), kind="credit_note", billing_key=f"credit:{invoice.id}",
         customer_id=invoice.customer_id, issuer_id=invoice.issuer_id, year=invoice.year,
         period_start=invoice.period_start, period_end=invoice.period_end, issue_date=today, due_date=today,
         status="issued", net=invoice.net, vat=invoice.vat, gross=invoice.gross, leitweg_id=invoice.leitweg_id,
         cancels_invoice_id=invoice.id, created_at=now, updated_at=now,
-    )).inserted_primary_key[0]
+    )))
     skip = ("id", "invoice_id", "disputed_by", "disputed_at", "dispute_reason")
     lines = conn.execute(select(db.invoice_lines).where(db.invoice_lines.c.invoice_id == invoice.id)
                          .order_by(db.invoice_lines.c.position)).all()

@@ -86,7 +86,7 @@ organizations = Table(
     Column("vat_id", String(20)),
     Column("iban", String(34)),
     Column("bic", String(11)),
-    Column("ags", String(8)),
+    Column("ags", String(12)),  # AGS (2–8 digits) or ARS (9 or 12): domain.administration.ags_refusal
     Column("population", Integer),
     Column("leitweg_id", String(46)),
     Column("inhouse_operator_id", Integer, ForeignKey("organizations.id")),
@@ -407,6 +407,18 @@ idempotency_keys = Table(
 # The change log: one row per change, written in the transaction of the change (see changes.py).
 # The id orders events for every reader; AUTOINCREMENT, so that an id is never used twice even
 # after the retention purge emptied the table.
+# Failed authentications (a wrong token), one row each, keyed by client address or token prefix:
+# the rate limit on guessing (auth.FailedLogins) holds across every server process on the database.
+auth_failures = Table(
+    "auth_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False),  # "address:…" or "prefix:" + a digest of the prefix
+    Column("at", DateTime, nullable=False),
+    Index("ix_auth_failures_key_at", "key", "at"),
+    Index("ix_auth_failures_at", "at"),
+)
+
 changes = Table(
     "changes",
     metadata,

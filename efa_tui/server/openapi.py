@@ -2,8 +2,9 @@
 ``application/problem+json`` (one schema, RFC 9457), the bearer scheme, the conditional and
 idempotency headers as parameters, 304 where a GET may answer it.
 
-FastAPI generates the routes' own parts; what every route shares is added here once, instead of
-``responses=`` on each of them.
+FastAPI generates the routes' own parts — among them each success body's schema, from the
+``response_model`` the route names (``server/schemas.py``) —; what every route shares is added here
+once, instead of ``responses=`` on each of them.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "additionalProperties": True,
 }
 
-HEADERS = {
+HEADERS: dict[str, dict[str, Any]] = {
     "get": {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
             "description": "an ETag you hold: 304 when it is still current"},
     "patch": {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
@@ -66,13 +67,15 @@ def document(app: FastAPI) -> dict[str, Any]:
     components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
                                                 "description": "a token of a user (efa-tui login)"}}
     for path, operations in doc.get("paths", {}).items():
-        public = path.endswith("/healthz")
+        public = path.endswith(("/healthz", "/readyz"))
         for method, op in operations.items():
             if not public:
                 op["security"] = [{"bearer": []}]
             responses = op.setdefault("responses", {})
             for status in PUBLIC if public else COMMON:
                 responses[str(status)] = _problem(status)  # replaces FastAPI's own 422 (application/json)
+            if path.endswith("/readyz"):
+                responses["503"] = _problem(503)  # not ready: the database does not answer or lags behind
             if method == "get" and not public:
                 responses.setdefault("304", {"description": "Not Modified: the If-None-Match ETag is current"})
             header = HEADERS.get(method)

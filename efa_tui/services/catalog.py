@@ -16,9 +16,10 @@ class CatalogService:
         self._cache = cache
 
     def search(self, query: str = "", *, filters: Filters | None = None, sort: str = "title", offset: int = 0,
-               limit: int = 100) -> SearchPage:
-        """One window of the matching offerings (rows and the total)."""
-        return self._cache.search(query, filters=filters, sort=sort, offset=offset, limit=limit)
+               limit: int = 100, exact: bool = True) -> SearchPage:
+        """One window of the matching offerings (rows and the total). ``exact=False``: rows
+        first — a broad query's total may be an estimate (``page.exact``); ``count`` says it."""
+        return self._cache.search(query, filters=filters, sort=sort, offset=offset, limit=limit, exact=exact)
 
     def count(self, query: str = "", *, filters: Filters | None = None) -> int:
         return self._cache.count(query, filters=filters)

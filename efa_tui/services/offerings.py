@@ -76,7 +76,8 @@ class OfferingsService:
 
     @staticmethod
     def patch(offering_id: int, changes: dict[str, Any], if_match: str | None) -> Write:
-        return Write("offering.patch", "PATCH", routes.offering(offering_id), changes, if_match)
+        return Write("offering.patch", "PATCH", routes.offering(offering_id), changes, if_match,
+                     current=routes.offering(offering_id))
 
     @staticmethod
     def change_status(offering_id: int, action: str) -> Write:

@@ -96,4 +96,5 @@ class OrdersService:
     def transition(order_id: int, action: str, extra: dict[str, Any] | None = None, *,
                    if_match: str | None = None) -> Write:
         body = {"action": action, "note": "", **(extra or {})}
-        return Write("order.transition", "POST", routes.order_transitions(order_id), body, if_match)
+        return Write("order.transition", "POST", routes.order_transitions(order_id), body, if_match,
+                     current=routes.order(order_id))

@@ -11,8 +11,9 @@ attempt left it:
   exactly once when the server is back;
 * ``Refused`` — the server said no (422 with field errors, 403, 404 …); ``problem`` is its
   problem document, ``field_errors`` the per-field messages;
-* ``Conflict`` — 412: someone changed the record first; ``current`` is its current version when
-  the service fetched it (else None: the screen asks ``current_version``).
+* ``Conflict`` — 412: someone changed the record first; ``current`` is its current version and
+  ``etag`` that version's ETag, fetched by ``Writes.submit`` right after the refusal (None when the
+  server could not say: ``current_error`` tells why).
 
 ``item_id`` names the outbox item behind the outcome (discard a refusal, load the conflict).
 """
@@ -47,6 +48,7 @@ class FieldError:
 class Done:
     item_id: int
     record: Any  # the server's answer (a record as JSON), or None for an empty answer
+    etag: str | None = None  # the answer's ETag: the version ``record`` is (If-Match for the next step)
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,9 @@ class Refused:
 class Conflict:
     item_id: int
     problem: dict[str, Any] = field(default_factory=dict)
-    current: Any = None
+    current: Any = None  # the record as the server holds it now (JSON), None when it could not be read
+    etag: str | None = None  # the ETag of ``current``: a new attempt on top of it sends this
+    current_error: str = ""  # why ``current`` is None (the server away, or it refused the read)
 
 
 Outcome = Done | Queued | Refused | Conflict
@@ -79,7 +83,7 @@ Outcome = Done | Queued | Refused | Conflict
 def outcome_of(item: OutboxItem) -> Outcome:
     """The outcome an outbox item stands for after an attempt."""
     if item.state == DONE:
-        return Done(item.id, item.response)
+        return Done(item.id, item.response, item.etag)
     if item.state == PENDING:
         return Queued(item.id)
     problem = dict(item.problem or {})

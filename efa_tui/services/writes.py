@@ -6,14 +6,15 @@ the forms, so that no screen touches ``store.outbox`` or ``store.drafts`` itself
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from ..api.errors import ApiError, Unreachable
 from ..store.backend import Backend
 from ..store.drafts import Drafts
 from ..store.local import LEGACY
 from ..store.outbox import CONFLICT, NEEDS_ATTENTION, PENDING, Outbox, OutboxItem
-from .outcome import Outcome, outcome_of
+from .outcome import Conflict, Outcome, outcome_of
 
 __all__ = ["CONFLICT", "LEGACY", "NEEDS_ATTENTION", "OPEN_STATES", "PENDING", "DraftService", "OutboxItem", "OutboxService",
            "Write", "Writes"]
@@ -31,6 +32,7 @@ class Write:
     path: str
     body: Any = None
     if_match: str | None = None
+    current: str | None = None  # where the record's current version is read after a 412 (an api.routes path)
 
 
 class Writes:
@@ -42,7 +44,18 @@ class Writes:
         """Store the write durably, try to send it now, and say how it ended."""
         item, _ = await self._backend.submit(write.kind, write.method, write.path, write.body, if_match=write.if_match,
                                              label=label, related=related)
-        return outcome_of(item)
+        outcome = outcome_of(item)
+        if isinstance(outcome, Conflict) and write.current:
+            return await self._with_current(outcome, write.current)
+        return outcome
+
+    async def _with_current(self, conflict: Conflict, path: str) -> Conflict:
+        """A 412: the version the user's change met, read once, so the screen can show it."""
+        try:
+            resp = await self._backend.api.request("GET", path)
+        except (ApiError, Unreachable) as exc:
+            return replace(conflict, current_error=str(getattr(exc, "detail", None) or exc))
+        return replace(conflict, current=resp.data, etag=resp.etag)
 
     async def discard(self, item_id: int) -> None:
         """Drop a refused or conflicting write (the status line's counts follow)."""

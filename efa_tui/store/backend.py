@@ -59,6 +59,9 @@ class Backend:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._resync: asyncio.Task | None = None
         self.on_cache_reset: Callable[[], Any] | None = None  # the app's refresh (it reloads its screens)
+        # Items a submit waits for, and how the last attempt left them (from the flush that sent
+        # them, whichever that was): the submit answers with that, without reading the item back.
+        self._awaited: dict[int, OutboxItem | None] = {}
         if hasattr(cache, "on_reset"):
             cache.on_reset.append(self._cache_was_reset)
 
@@ -121,17 +124,22 @@ class Backend:
                      label: str = "", related: str | None = None) -> tuple[OutboxItem, FlushResult | None]:
         """Store the write durably, then try to send it (and anything before it) now.
 
-        Returns the item as it stands after the attempt: done, pending (offline) or refused.
+        Returns the item as it stands after the attempt: done, pending (offline) or refused —
+        as the attempt stored it (its answer's ETag too), not read back from the outbox.
         """
         item = await asyncio.to_thread(self.outbox.enqueue, kind, method, path, body, if_match=if_match,
                                        label=label, related=related)
         self.changes.publish(DataChanged.of("outbox", [item.id]))
-        if self.status.online:
-            result = await self.flush()
-        else:
-            result = None
+        if not self.status.online:
             await self._changed()  # the status line shows one more pending write
-        return await asyncio.to_thread(self.outbox.get, item.id), result
+            return item, None
+        self._awaited[item.id] = None
+        try:
+            result = await self.flush()
+        finally:
+            attempted = self._awaited.pop(item.id, None)
+        # Not attempted (an earlier item is still in the way, or /me has not answered): pending.
+        return attempted or item, result
 
     async def _identified(self) -> bool:
         """Make sure /me has said whose token this is (before anything is synced or sent);
@@ -160,6 +168,8 @@ class Backend:
     async def _remember(self, item: OutboxItem) -> None:
         """The server's answer to a write is the record's new state: put it in the cache at once,
         so lists show it before the next sync (which brings the same version again)."""
+        if item.id in self._awaited:
+            self._awaited[item.id] = item
         kind = RECORD_KIND.get(item.kind.split(".", 1)[0])
         response = item.response
         if item.state == DONE and kind and isinstance(response, dict) and "id" in response:

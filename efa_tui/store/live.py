@@ -185,7 +185,8 @@ class Live:
         async with self._gate:
             batch, self._batch = self._batch, Batch()
             changes, last = batch.events, batch.last_id
-            kinds = KINDS if batch.resync else tuple(k for k in KINDS if k in {SYNC_KIND.get(e.kind) for e in changes})
+            news = changes if batch.resync else await asyncio.to_thread(self._not_held, changes)
+            kinds = KINDS if batch.resync else tuple(k for k in KINDS if k in {SYNC_KIND.get(e.kind) for e in news})
             if kinds:
                 try:
                     batch.results = await self.backend.refresh(kinds)
@@ -205,6 +206,21 @@ class Live:
             if self.on_batch is not None:
                 self.on_batch(batch)
             return batch
+
+    def _not_held(self, changes: list) -> list:
+        """The changes the cache does not hold yet. A write's answer is cached when it comes
+        (store/backend.py), so the event of one's own write names a version already here: no
+        sync fetches that record again."""
+        out = []
+        for event in changes:
+            kind, data = RECORD_KIND.get(event.kind), event.data or {}
+            version, record_id = data.get("version"), data.get("record_id")
+            if kind is not None and isinstance(version, int) and isinstance(record_id, int):
+                held = self.cache.get_record(kind, record_id)
+                if held is not None and isinstance(held.get("version"), int) and held["version"] >= version:
+                    continue
+            out.append(event)
+        return out
 
     def _news(self, changes: list) -> list[News]:
         role = self.role() or ""

@@ -26,10 +26,11 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from ..api.client import RETRYABLE_CONFLICTS
 from ..api.errors import ApiError, Unreachable
 from .local import LEGACY, LocalDB
 
@@ -41,6 +42,15 @@ NEEDS_ATTENTION = "needs_attention"
 CONFLICT = "conflict"
 DISCARDED = "discarded"
 TRANSIENT_STATUSES = frozenset({408, 409, 425, 429})
+
+
+def transient(exc: ApiError) -> bool:
+    """Will the same request go through later? A 409 only when the server says so (its first
+    request with this key still running): any other 409 is a refusal — a wrong state, a
+    self-lockout, a key taken — that no retry changes, and waiting for ever in the outbox hid it."""
+    if exc.status == 409:
+        return exc.type in RETRYABLE_CONFLICTS
+    return exc.status in TRANSIENT_STATUSES or exc.status >= 500
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,9 @@ class OutboxItem:
     problem: dict | None
     response: Any
     owner: str = ""  # the identity that made it (see store/identity.py)
+    # The ETag of the server's answer, as the attempt that got it saw it (kept in memory only: the
+    # one who submitted shows that version and may send If-Match with it, without a read).
+    etag: str | None = None
 
     @classmethod
     def from_row(cls, row) -> OutboxItem:
@@ -119,15 +132,18 @@ class Outbox:
     def enqueue(self, kind: str, method: str, path: str, body: Any = None, *, if_match: str | None = None,
                 label: str = "", related: str | None = None) -> OutboxItem:
         """Store a write durably (fsync'd) with a fresh Idempotency-Key; send it with flush()."""
-        now = _now()
+        now, key = _now(), str(uuid.uuid4())
+        stored = _dumps(body)
         cur = self.db.write(
             "INSERT INTO outbox(created_at, updated_at, owner, kind, label, method, path, body, idempotency_key, "
             "if_match, related, state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (now, now, self.owner, kind, label, method.upper(), path, _dumps(body), str(uuid.uuid4()), if_match,
-             related, PENDING),
+            (now, now, self.owner, kind, label, method.upper(), path, stored, key, if_match, related, PENDING),
         )
         assert cur.lastrowid is not None  # an INSERT always has one
-        return self.get(cur.lastrowid)
+        # The item as stored (the body as it reads back from JSON), without reading it back.
+        return OutboxItem(id=cur.lastrowid, created_at=now, kind=kind, label=label, method=method.upper(), path=path,
+                          body=_loads(stored), idempotency_key=key, if_match=if_match, related=related, state=PENDING,
+                          attempts=0, last_error=None, problem=None, response=None, owner=self.owner)
 
     def get(self, item_id: int) -> OutboxItem:
         rows = self.db.read("SELECT * FROM outbox WHERE id = ?", (item_id,))
@@ -202,9 +218,9 @@ class Outbox:
             for item in await asyncio.to_thread(self.pending):
                 if item.owner != self.owner or not self.may_send:  # the identity changed meanwhile
                     break
-                outcome = await self._send(api, item)
-                if on_item is not None:
-                    answer = on_item(await asyncio.to_thread(self.get, item.id))
+                outcome, sent = await self._send(api, item)
+                if on_item is not None:  # the item as the attempt left it (what was stored): not read back
+                    answer = on_item(sent)
                     if inspect.isawaitable(answer):
                         await answer
                 if outcome == DONE:
@@ -219,34 +235,40 @@ class Outbox:
             result.remaining = len(await asyncio.to_thread(self.pending))
         return result
 
-    async def _send(self, api, item: OutboxItem) -> str:
+    async def _send(self, api, item: OutboxItem) -> tuple[str, OutboxItem]:
+        """One attempt; the outcome ("done", "needs_attention", "conflict", "unreachable",
+        "transient") and the item as this attempt stored it."""
         await asyncio.to_thread(self._record, item.id, "UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE id = ?",
                                 (_now(), item.id))
+        item = replace(item, attempts=item.attempts + 1)
         try:
             resp = await api.request(item.method, item.path, json=item.body, idempotency_key=item.idempotency_key,
                                      if_match=item.if_match, retry=True)
         except Unreachable as exc:
+            error = f"unreachable: {exc}"
             await asyncio.to_thread(self._record, item.id, "UPDATE outbox SET last_error = ?, updated_at = ? WHERE id = ?",
-                                    (f"unreachable: {exc}", _now(), item.id))
-            return "unreachable"
+                                    (error, _now(), item.id))
+            return "unreachable", replace(item, last_error=error)
         except ApiError as exc:
             if exc.status == 412:
                 state = CONFLICT
-            elif exc.status in TRANSIENT_STATUSES or exc.status >= 500:
+            elif transient(exc):
                 await asyncio.to_thread(self._record, item.id, "UPDATE outbox SET last_error = ?, updated_at = ? WHERE id = ?",
                                         (str(exc), _now(), item.id))
-                return "transient"
+                return "transient", replace(item, last_error=str(exc))
             else:
                 state = NEEDS_ATTENTION
+            problem = _dumps(exc.body or {"status": exc.status, "detail": str(exc)})
             await asyncio.to_thread(
                 self._record, item.id, "UPDATE outbox SET state = ?, problem = ?, last_error = ?, updated_at = ? WHERE id = ?",
-                (state, _dumps(exc.body or {"status": exc.status, "detail": str(exc)}), str(exc), _now(), item.id))
+                (state, problem, str(exc), _now(), item.id))
             log.info("outbox item %s (%s) refused: %s", item.id, item.kind, exc)
-            return state
+            return state, replace(item, state=state, problem=_loads(problem), last_error=str(exc))
+        response = _dumps(resp.data if not isinstance(resp.data, bytes) else None)
         await asyncio.to_thread(
             self._record, item.id, "UPDATE outbox SET state = ?, response = ?, last_error = NULL, updated_at = ? WHERE id = ?",
-            (DONE, _dumps(resp.data if not isinstance(resp.data, bytes) else None), _now(), item.id))
-        return DONE
+            (DONE, response, _now(), item.id))
+        return DONE, replace(item, state=DONE, response=_loads(response), last_error=None, etag=resp.etag)
 
     def _record(self, _item_id: int, sql: str, params: tuple) -> None:
         self.db.write(sql, params)

@@ -14,4 +14,9 @@ MESSAGES = {
     "news.invoice": ("Rechnung {number} gestellt: {amount}", "Invoice {number} issued: {amount}"),
     "news.none": ("Nichts Neues", "Nothing new"),
     "news.gone": ("#{id} ist nicht (mehr) im lokalen Bestand", "#{id} is not in the local data (any more)"),
+    # Reaching the server at the start (cli.py, api/discovery.py).
+    "server.not_marketplace": ("Unter {url} antwortet keine Marktplatz-API. Versucht:",
+                               "No marketplace API answers at {url}. Tried:"),
+    "server.hint": ("Bitte die Adresse der API angeben, etwa https://marktplatz.example.org/api/v1 (--server).",
+                    "Please give the API's address, e.g. https://marketplace.example.org/api/v1 (--server)."),
 }

@@ -1,5 +1,6 @@
 """The one-line filter above a list (catalog, orders, invoices) and the keys around it: `/` goes
-into it, enter or escape back to the list. One look and one behaviour for every list screen."""
+into it, enter back to the list (the filter kept), escape clears it and a second escape goes
+back. One look and one behaviour for every list screen."""
 
 from __future__ import annotations
 
@@ -25,10 +26,20 @@ class FilterKeys:
         return self.query_one(VirtualTable)  # type: ignore[attr-defined]
 
     def action_focus_filter(self) -> None:
-        self.query_one(FilterBox).focus()  # type: ignore[attr-defined]
+        # At once, not as Widget.focus() does (on the next turn of the loop): keys that arrive in
+        # the same burst as `/` (a fast typist over SSH, a paste) go into the filter, not to the
+        # list's single-key bindings (`x` resets the catalog's facets, `s` sorts).
+        self.set_focus(self.query_one(FilterBox))  # type: ignore[attr-defined]
 
     def action_leave_filter(self) -> None:
-        if self.focused is self.query_one(FilterBox):  # type: ignore[attr-defined]
+        """escape in the filter: clear it (the list shows everything again); a second escape,
+        on the empty filter, goes back to the list."""
+        box = self.query_one(FilterBox)  # type: ignore[attr-defined]
+        if self.focused is not box:  # type: ignore[attr-defined]
+            return
+        if box.value:
+            box.value = ""
+        else:
             self.filter_target().focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -380,6 +380,20 @@ class VirtualTable(ScrollView, can_focus=True):
         """Rows in the current source (0 until the first source has loaded)."""
         return self._total
 
+    def set_total(self, source: RowSource, total: int) -> None:
+        """The exact total of ``source``, when its first window only estimated it (a broad
+        query's rows come first, its count after): rows beyond it go, the cursor stays on them."""
+        if source is not self._source or self._loading or total == self._total:
+            return
+        self._total = max(0, int(total))
+        last = (self._total - 1) // self.block_size if self._total else -1
+        for block in [b for b in self._blocks if b > last]:
+            del self._blocks[block]
+        self.set_reactive(VirtualTable.cursor, self.validate_cursor(self.cursor))
+        self._update_virtual_size()
+        self.refresh()
+        self.call_after_refresh(self._after_load)
+
     @property
     def is_loading(self) -> bool:
         """A `set_source()` is still counting / fetching its first window."""

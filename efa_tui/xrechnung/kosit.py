@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any, cast
 
 from lxml import etree
 
@@ -99,8 +100,8 @@ def parse_scenarios(root: etree._Element) -> list[Scenario]:
 
 
 _lock = threading.RLock()
-_saxon: dict[str, object] = {}
-_xslt: dict[tuple[str, float], object] = {}
+_saxon: dict[str, Any] = {}  # saxonche has no type information: its objects are Any
+_xslt: dict[tuple[str, float], Any] = {}
 _xsd: dict[tuple[str, float], etree.XMLSchema | None] = {}
 
 
@@ -128,7 +129,7 @@ class Engine:
         self.info = actual if info is None else RulesInfo(info.name, info.version, actual.checksum, info.path,
                                                           info.source, info.installed_at)
         self._resolved: dict[str, object] = {}  # location → compiled schema/stylesheet (no stat per document)
-        self._xpath: dict[int, object] = {}  # scenario index → its XPath processor, namespaces declared
+        self._xpath: dict[int, Any] = {}  # scenario index → its XPath processor, namespaces declared
 
     def _schema(self, location: str) -> tuple[etree.XMLSchema | None, str]:
         key = "xsd:" + location
@@ -174,7 +175,7 @@ class Engine:
         xp.set_context(xdm_item=node)
         return bool(xp.effective_boolean_value(scenario.match))
 
-    def _combined(self):
+    def _combined(self) -> tuple[Any, str] | None:
         """All match expressions as one XPath (``if (m1) then 1 else if (m2) then 2 … else 0``), so a
         document costs one XPath evaluation, not one per scenario; None when two scenarios bind a
         prefix to different namespaces (then each is evaluated on its own)."""
@@ -191,7 +192,7 @@ class Engine:
             for prefix, uri in namespaces.items():
                 xp.declare_namespace(prefix, uri)
             self._resolved["combined"] = (xp, "".join(branches) + "0")
-        return self._resolved["combined"]
+        return cast("tuple[Any, str] | None", self._resolved["combined"])  # set just above
 
     def _scenario(self, node) -> Scenario | None:
         combined = self._combined()

@@ -168,8 +168,9 @@ def arithmetic(root: etree._Element, syntax: str) -> list[Own]:
     prepaid, rounding, due = amount(p.prepaid), amount(p.rounding), amount(p.due)
     fmt = lambda d: f"{d:f}"  # noqa: E731
 
-    if line_total is not None and None not in line_nets:
-        expected = _round2(sum(line_nets, Decimal(0)))
+    known_nets = [n for n in line_nets if n is not None]
+    if line_total is not None and len(known_nets) == len(line_nets):
+        expected = _round2(sum(known_nets, Decimal(0)))
         if line_total != expected:
             out.append(_own("BR-CO-10", "xr.own.br-co-10", p.totals, stated=fmt(line_total), expected=fmt(expected)))
     if net is not None and line_total is not None:
@@ -192,8 +193,9 @@ def arithmetic(root: etree._Element, syntax: str) -> list[Own]:
         if not ok:
             out.append(_own("BR-CO-17", "xr.own.br-co-17", p.breakdown, stated=fmt(tax), rate=fmt(rate),
                             expected=fmt(_round2(basis * rate / 100))))
-    if vat is not None and taxes and None not in taxes:
-        expected = _round2(sum(taxes, Decimal(0)))
+    known_taxes = [x for x in taxes if x is not None]
+    if vat is not None and taxes and len(known_taxes) == len(taxes):
+        expected = _round2(sum(known_taxes, Decimal(0)))
         if vat != expected:
             out.append(_own("BR-CO-14", "xr.own.br-co-14", p.totals, stated=fmt(vat), expected=fmt(expected)))
     if gross is not None and net is not None and gross != net:

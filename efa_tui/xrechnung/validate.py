@@ -30,7 +30,7 @@ MAX_BYTES = 20 * 1024 * 1024  # XRechnung platforms accept up to 15–20 MB with
 
 Severity = Literal["fatal", "warning", "information"]
 Verdict = Literal["accepted", "rejected", "incomplete", "unsupported", "unreadable"]
-_SEVERITY = {"error": "fatal", "warning": "warning", "information": "information"}
+_SEVERITY: dict[str, Severity] = {"error": "fatal", "warning": "warning", "information": "information"}
 EXIT = {"accepted": 0, "rejected": 1, "incomplete": 2, "unsupported": 2, "unreadable": 2}
 
 

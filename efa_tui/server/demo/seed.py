@@ -58,7 +58,7 @@ def _organizations(conn: Connection) -> dict[str, int]:
     orgs = _data("organizations.json")["organizations"]
     for org in orgs:
         values = {k: v for k, v in org.items() if k not in ("inhouse_operator",)}
-        ids[org["key"]] = conn.execute(db.organizations.insert().values(**values, country="DE", updated_at=db.utcnow())).inserted_primary_key[0]
+        ids[org["key"]] = db.new_id(conn.execute(db.organizations.insert().values(**values, country="DE", updated_at=db.utcnow())))
     for org in orgs:
         if org.get("inhouse_operator"):
             conn.execute(update(db.organizations).where(db.organizations.c.id == ids[org["key"]])
@@ -73,9 +73,9 @@ def _users(conn: Connection, org_ids: dict[str, int]) -> dict[str, User]:
     orgs = {o.key: o for o in conn.execute(select(db.organizations))}
     now = db.utcnow()
     for u in _data("organizations.json")["users"]:
-        uid = conn.execute(db.users.insert().values(
+        uid = db.new_id(conn.execute(db.users.insert().values(
             organization_id=org_ids[u["org"]], role=u["role"], name=u["name"], email=u["email"],
-            demo=True, admin=True, created_at=now)).inserted_primary_key[0]
+            demo=True, admin=True, created_at=now)))
         conn.execute(db.api_tokens.insert().values(
             user_id=uid, name="Demo", scope="write", token_sha256=token_digest(u["token"]),
             prefix=u["token"][:12], created_at=now))
@@ -85,9 +85,9 @@ def _users(conn: Connection, org_ids: dict[str, int]) -> dict[str, User]:
         if f"{key}:{role}" in by_org:
             continue
         name = org.contact_name.split(",")[-1].strip() or f"Sachbearbeitung {org.short_name}"
-        uid = conn.execute(db.users.insert().values(
+        uid = db.new_id(conn.execute(db.users.insert().values(
             organization_id=org.id, role=role, name=name, email=org.email or f"info@{key}.example",
-            demo=False, created_at=now)).inserted_primary_key[0]
+            demo=False, created_at=now)))
         by_org[f"{key}:{role}"] = _user(uid, name, org.email, role, org)
     return by_org
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -100,7 +101,7 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
             # Batch mode rebuilds a table (copy, drop, rename) that other tables' foreign keys
             # name: SQLite's documented way is enforcement off around the transaction (the
             # pragma is a no-op inside one) and foreign_key_check before it commits.
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            _driver(conn).execute("PRAGMA foreign_keys=OFF")
         try:
             with conn.begin():
                 _lock(conn)
@@ -117,8 +118,15 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
                 after = MigrationContext.configure(conn).get_current_revision()
         finally:
             if sqlite:
-                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                _driver(conn).execute("PRAGMA foreign_keys=ON")
     return before, after or ""
+
+
+def _driver(conn: Connection) -> Any:
+    """The DB-API connection under ``conn`` (there is one while ``conn`` is open)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    return raw
 
 
 def _complete_baseline_indexes(conn: Connection) -> None:

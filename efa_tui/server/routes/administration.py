@@ -24,7 +24,7 @@ from ...domain.administration import (
     may_read_users,
     role_for_kind,
 )
-from .. import changes, db, idempotency
+from .. import changes, db, idempotency, schemas
 from ..administration import audit, create_user, issue_token, serialize_audit, serialize_token, serialize_user
 from ..auth import ROLES, User, current_user, require_role
 from ..http import check_if_match, json_response, representation_etag
@@ -100,7 +100,7 @@ def _check_role(conn: Connection, org_id: int, role: str) -> None:
                          errors=[{"field": "role", "message": refusal.en, "message_de": refusal.de, "code": refusal.code}])
 
 
-@router.get("/organizations/{org_id}/users", summary="An organisation's users (operator, support, its admin)")
+@router.get("/organizations/{org_id}/users", response_model=schemas.UserPage, summary="An organisation's users (operator, support, its admin)")
 def list_users(request: Request, org_id: Id, me: Me, limit: Limit = 100, cursor: Cursor = None) -> Response:
     with db.reading(request.app.state.engine) as conn:
         orgs.load(conn, org_id)
@@ -112,7 +112,7 @@ def list_users(request: Request, org_id: Id, me: Me, limit: Limit = 100, cursor:
     return json_response(request, {"items": [serialize_user(r) for r in rows], "next_cursor": next_cursor})
 
 
-@router.post("/organizations/{org_id}/users", status_code=201, summary="Add a user (operator, the organisation's admin)")
+@router.post("/organizations/{org_id}/users", response_model=schemas.User, status_code=201, summary="Add a user (operator, the organisation's admin)")
 def add_user(request: Request, org_id: Id, body: UserCreate, me: Me) -> Response:
     def work(conn: Connection) -> Response:
         orgs.load(conn, org_id)
@@ -127,14 +127,14 @@ def add_user(request: Request, org_id: Id, body: UserCreate, me: Me) -> Response
     return idempotency.run(request, me, body.model_dump(mode="json"), work)
 
 
-@router.get("/users/{user_id}", summary="One user")
+@router.get("/users/{user_id}", response_model=schemas.User, summary="One user")
 def get_user(request: Request, user_id: Id, me: Me) -> Response:
     with db.reading(request.app.state.engine) as conn:
         row = _readable_user(conn, me, user_id)
     return json_response(request, serialize_user(row))
 
 
-@router.patch("/users/{user_id}", summary="Change a user: name, e-mail, role, admin, disabled (needs If-Match)")
+@router.patch("/users/{user_id}", response_model=schemas.User, summary="Change a user: name, e-mail, role, admin, disabled (needs If-Match)")
 def patch_user(request: Request, user_id: Id, body: UserChange, me: Me) -> Response:
     changes = body.model_dump(exclude_unset=True)
     for key in ("name", "email", "role", "admin", "disabled"):
@@ -150,7 +150,9 @@ def patch_user(request: Request, user_id: Id, body: UserChange, me: Me) -> Respo
         if row.id == me.id and (changes.get("disabled") or changes.get("admin") is False or
                                 changes.get("role", me.role) != me.role):
             raise ApiProblem(409, "you cannot disable yourself or take away your own role or admin right",
-                             type="self-lockout")
+                             type="self-lockout",
+                             detail_de="Sie können sich nicht selbst sperren und sich Ihre Rolle oder Ihr Admin-Recht "
+                                       "nicht selbst nehmen")
         done = conn.execute(update(db.users).where(db.users.c.id == row.id, db.users.c.version == row.version)
                             .values(**changes, version=row.version + 1)).rowcount
         if not done:
@@ -160,7 +162,8 @@ def patch_user(request: Request, user_id: Id, body: UserChange, me: Me) -> Respo
     return json_response(None, serialize_user(row))
 
 
-@router.get("/users/{user_id}/tokens", summary="A user's tokens: name, scope, created, expires, last used — no secret")
+@router.get("/users/{user_id}/tokens", response_model=schemas.TokenPage,
+            summary="A user's tokens: name, scope, created, expires, last used — no secret")
 def list_tokens(request: Request, user_id: Id, me: Me) -> Response:
     with db.reading(request.app.state.engine) as conn:
         _readable_user(conn, me, user_id)
@@ -169,7 +172,7 @@ def list_tokens(request: Request, user_id: Id, me: Me) -> Response:
     return json_response(request, {"items": [serialize_token(r) for r in rows], "next_cursor": None})
 
 
-@router.post("/users/{user_id}/tokens", status_code=201,
+@router.post("/users/{user_id}/tokens", response_model=schemas.NewToken, status_code=201,
              summary="Issue a token; the answer carries its secret (token) once, never again")
 def create_token(request: Request, user_id: Id, body: TokenCreate, me: Me) -> Response:
     def work(conn: Connection) -> Response:
@@ -213,7 +216,7 @@ def revoke_token(request: Request, token_id: Id, me: Me) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/organizations/{org_id}/accreditation", summary="Accredit or suspend an organisation (operator)")
+@router.post("/organizations/{org_id}/accreditation", response_model=schemas.Organization, summary="Accredit or suspend an organisation (operator)")
 def set_accreditation(request: Request, org_id: Id, body: Accreditation, me: Me) -> Response:
     require_role(me, "operator")
     with db.writing(request.app.state.engine) as conn:
@@ -231,7 +234,7 @@ def set_accreditation(request: Request, org_id: Id, body: Accreditation, me: Me)
     return json_response(None, orgs.serialize(row))
 
 
-@router.get("/audit", summary="The audit log of administrative changes (operator, support)")
+@router.get("/audit", response_model=schemas.AuditPage, summary="The audit log of administrative changes (operator, support)")
 def list_audit(
     request: Request, me: Me,
     organization_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from .. import billing, db, idempotency
+from .. import billing, db, idempotency, schemas
 from ..auth import User, current_user, require_role
 from ..http import iso, json_response, money
 from ..problems import ApiProblem
@@ -64,8 +64,8 @@ def _refuse_future(year: int, today_year: int) -> None:
         raise ApiProblem(422, reason, type="validation", errors=[{"field": "year", "message": reason, "code": "future_year"}])
 
 
-@router.post("", status_code=201, summary="Preview (dry_run) or run billing for a year (operator)",
-             responses={200: {"description": "the preview of a dry run"}, 201: {"description": "the run, done"},
+@router.post("", response_model=schemas.BillingRun, status_code=201, summary="Preview (dry_run) or run billing for a year (operator)",
+             responses={200: {"description": "the preview of a dry run", "model": schemas.BillingPreview}, 201: {"description": "the run, done"},
                         409: {"description": "the figures changed since the preview"},
                         422: {"description": "a future year, or confirm_gross_total missing"}})
 def start(request: Request, body: RunIn, user: Annotated[User, Depends(current_user)]) -> Response:
@@ -99,7 +99,7 @@ def start(request: Request, body: RunIn, user: Annotated[User, Depends(current_u
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
 
-@router.get("", summary="Billing runs, newest first (operator, support)")
+@router.get("", response_model=schemas.BillingRunPage, summary="Billing runs, newest first (operator, support)")
 def list_runs(request: Request, user: Annotated[User, Depends(current_user)], limit: Limit = 100, cursor: Cursor = None) -> Response:
     require_role(user, "operator", "support")
     with db.reading(request.app.state.engine) as conn:
@@ -108,7 +108,7 @@ def list_runs(request: Request, user: Annotated[User, Depends(current_user)], li
     return json_response(request, {"items": [serialize(x) for x in rows], "next_cursor": next_cursor})
 
 
-@router.get("/{run_id}", summary="One billing run")
+@router.get("/{run_id}", response_model=schemas.BillingRun, summary="One billing run")
 def get_run(request: Request, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "operator", "support")
     with db.reading(request.app.state.engine) as conn:

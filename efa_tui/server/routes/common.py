@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -119,12 +120,13 @@ def keyset(query: Select, name: str, col, id_col, desc: bool, cursor: str | None
     return query.order_by(col.desc() if desc else col, id_col.desc() if desc else id_col)
 
 
-def page(rows: list, limit: int, name: str, key: str = "id", column: str | None = None) -> tuple[list, str | None]:
+def page(rows: Sequence[Any], limit: int, name: str, key: str = "id",
+         column: str | None = None) -> tuple[list[Any], str | None]:
     """Cut the extra row fetched to learn whether another page exists. ``column``: the row's
     attribute the sort runs on, when it is not ``name`` (title sorts by title_sort)."""
     if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
+        return list(rows), None
+    rows = list(rows[:limit])
     last = rows[-1]
     raw = getattr(last, key if name == "id" else (column or name))
     if isinstance(raw, datetime):
@@ -132,10 +134,12 @@ def page(rows: list, limit: int, name: str, key: str = "id", column: str | None 
     return rows, encode_cursor([raw if name != "id" else last.id, getattr(last, key)])
 
 
-def like_terms(q: str) -> list[str]:
-    """Search terms for a portable LIKE: lower-cased, wildcards escaped."""
+def like_terms(q: str, fold: Callable[[str], str] = str.lower) -> list[str]:
+    """Search terms for a portable LIKE: folded (lower-cased, or ``search_fold`` against a
+    column folded by it), wildcards escaped; one per word, in the order typed."""
     terms = []
-    for word in q.lower().split():
+    for word in q.split():
+        word = fold(word)
         word = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         if word:
             terms.append(f"%{word}%")

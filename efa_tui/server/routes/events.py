@@ -5,6 +5,10 @@ Events (the SSE ``event`` field):
 - ``change``: one logged change, data ``{"id", "kind", "action", "record_id", "version", "at"}``.
 - ``resync``: the id asked for is older than the retention (or unknown here): the client syncs
   afresh and continues from this event's id.
+- ``closed``: the stream's token no longer lets its user in — revoked, expired or the user
+  disabled (data ``{"reason"}``, the 401's type) — and the server ends the stream. It notices at
+  once when the change log tells of the user (a revoke or disable in any process, within its poll
+  interval), at the expiry itself, and in any case within ``events_recheck`` seconds.
 A comment (``: ping``) every ``keepalive`` seconds keeps proxies and the client's liveness check
 content while nothing happens.
 """
@@ -19,12 +23,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from .. import changes
-from ..auth import User, current_user
+from .. import changes, db
+from ..auth import User, current_user, token_state
 from ..problems import ApiProblem
 
 router = APIRouter(tags=["events"])
 KEEPALIVE_SECONDS = 15.0
+RECHECK_SECONDS = 30.0  # the longest an open stream outlives its token's revocation, whatever else happens
 
 
 def _event(name: str, event_id: int, data: dict) -> ServerSentEvent:
@@ -44,7 +49,9 @@ def _start(value: str | None) -> int | None:
     "/events",
     summary="Server-Sent Events of every change you may see (resume with Last-Event-ID)",
     response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "an endless event stream"}},
+    responses={200: {"content": {"text/event-stream": {"schema": {
+        "type": "string", "description": "Server-Sent Events: ready, change, resync, closed"}}},
+        "description": "an endless event stream (until its token no longer lets its user in: closed)"}},
 )
 async def events(
     request: Request,
@@ -56,6 +63,7 @@ async def events(
     hub: changes.Hub = request.app.state.hub
     engine = request.app.state.engine
     interval = keepalive or request.app.state.settings.events_keepalive
+    recheck = request.app.state.settings.events_recheck
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
         # Subscribe first, then read the log: what commits meanwhile comes through the queue and
@@ -77,7 +85,8 @@ async def events(
                     last = change.id
                 last = max(last, newest)  # what the caller may not see it need not ask for again
             yield _event("ready", last, {"id": last})
-            while True:
+            refused, expires = await asyncio.to_thread(token_state, engine, user.token_id)
+            while refused is None:
                 if listener.lagging:
                     # Too far behind for the queue: read the rest from the log, then live again.
                     listener.lagging = False
@@ -86,10 +95,23 @@ async def events(
                     async for change in _backlog(engine, user, last):
                         yield _event("change", change.id, change.payload())
                         last = change.id
-                change = await listener.queue.get()
+                    refused, expires = await asyncio.to_thread(token_state, engine, user.token_id)
+                    continue
+                wait = recheck
+                if expires is not None:
+                    wait = min(wait, max(0.0, (expires - db.utcnow()).total_seconds()) + 0.01)
+                try:
+                    change = await asyncio.wait_for(listener.queue.get(), wait)
+                except TimeoutError:
+                    refused, expires = await asyncio.to_thread(token_state, engine, user.token_id)
+                    continue
                 if change.id > last:
                     yield _event("change", change.id, change.payload())
                     last = change.id
+                if change.kind == "user" and change.record_id == user.id:
+                    # The user's rights or tokens changed: is this stream's token still good?
+                    refused, expires = await asyncio.to_thread(token_state, engine, user.token_id)
+            yield _event("closed", last, {"reason": refused})
         finally:
             hub.unsubscribe(listener)
 

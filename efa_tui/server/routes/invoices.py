@@ -15,9 +15,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from ...domain.invoicing import invoice_totals, line_vat
+from ...domain.money import money_str
 from ...xrechnung.build import build_xrechnung
 from ...xrechnung.model import InvoiceDocument
-from .. import billing, db, idempotency
+from .. import billing, db, idempotency, schemas
 from .. import changes as change_log
 from ..auth import User, current_user, require_role
 from ..http import etag_of, iso, json_response, money
@@ -153,8 +154,8 @@ def load(conn: Connection, user: User, invoice_id: int):
     return row
 
 
-def _lines(conn: Connection, invoice_id: int) -> list:
-    return conn.execute(select(ln).where(ln.c.invoice_id == invoice_id).order_by(ln.c.position)).all()
+def _lines(conn: Connection, invoice_id: int) -> list[Any]:
+    return list(conn.execute(select(ln).where(ln.c.invoice_id == invoice_id).order_by(ln.c.position)).all())
 
 
 def _refs(conn: Connection, row) -> dict[int, str]:
@@ -197,7 +198,7 @@ def _item(conn: Connection, user: User, invoice_id: int, request: Request | None
 SORTS = {"id": inv.c.id, "updated_at": inv.c.updated_at, "gross": inv.c.gross}
 
 
-@router.get("", summary="List invoices visible to you")
+@router.get("", response_model=schemas.InvoicePage, summary="List invoices visible to you")
 def list_invoices(
     request: Request,
     user: Annotated[User, Depends(current_user)],
@@ -240,8 +241,9 @@ def list_invoices(
         refs = dict(conn.execute(select(inv.c.id, inv.c.number).where(inv.c.id.in_(cancelled_ids))).all()) if cancelled_ids else {}
         # How many lines the customer disputed, so that a list can show "beanstandet" without the lines.
         ids = [r.id for r in rows]
-        disputed = dict(conn.execute(select(ln.c.invoice_id, func.count()).where(ln.c.invoice_id.in_(ids), ln.c.disputed_at.is_not(None))
-                                     .group_by(ln.c.invoice_id)).all()) if ids else {}
+        disputed: dict[int, int] = dict(conn.execute(select(ln.c.invoice_id, func.count())
+                                                     .where(ln.c.invoice_id.in_(ids), ln.c.disputed_at.is_not(None))
+                                                     .group_by(ln.c.invoice_id)).all()) if ids else {}
         money_states = amounts(conn, ids)
     today = db.utcnow().date()
     items = [{**serialize(r, today=today, refs=refs, money_state=money_states[r.id]), "disputed_lines": disputed.get(r.id, 0)}
@@ -249,7 +251,7 @@ def list_invoices(
     return json_response(request, {"items": items, "next_cursor": next_cursor})
 
 
-@router.get("/{invoice_id}", summary="One invoice with its lines")
+@router.get("/{invoice_id}", response_model=schemas.Invoice, summary="One invoice with its lines")
 def get_invoice(request: Request, invoice_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
     with db.reading(request.app.state.engine) as conn:
         return _item(conn, user, invoice_id, request)
@@ -267,7 +269,7 @@ def document(conn: Connection, invoice_id: int) -> InvoiceDocument:
 
 
 @router.get("/{invoice_id}/xrechnung", summary="The invoice as XRechnung 3.0 (CII XML)",
-            response_class=Response, responses={200: {"content": {"application/xml": {}}}})
+            response_class=Response, responses={200: schemas.XML})
 def get_xrechnung(request: Request, invoice_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
     with db.reading(request.app.state.engine) as conn:
         row = load(conn, user, invoice_id)
@@ -339,7 +341,7 @@ def _signoff_problem(row, lines: list, paid: Decimal, action: str) -> ApiProblem
 _LABEL = {"factual": "sachlich richtig", "arithmetic": "rechnerisch richtig"}
 
 
-@router.post("/{invoice_id}/review", summary="Record the invoice check (customer)",
+@router.post("/{invoice_id}/review", response_model=schemas.Invoice, summary="Record the invoice check (customer)",
              responses={409: {"description": "the step is not possible now (disputed-lines, confirmed, paid, …)"}})
 def review(request: Request, invoice_id: IdPath, body: ReviewIn, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "customer")
@@ -425,7 +427,7 @@ def _record_payment(conn: Connection, user: User, row, value_date: date, amount:
                        "code": "too_early"})
     if amount > open_:
         errors.append({"field": "amount", "message": f"exceeds the open amount of {money(open_)} EUR", "code": "too_much",
-                       "open_amount": money(open_)})
+                       "open_amount": money_str(open_)})
     if errors:
         raise ApiProblem(422, "; ".join(f"{e['field']} {e['message']}" for e in errors), type="validation", errors=errors,
                          open_amount=money(open_))
@@ -437,7 +439,7 @@ def _record_payment(conn: Connection, user: User, row, value_date: date, amount:
     conn.execute(update(inv).where(inv.c.id == row.id).values(version=row.version + 1, updated_at=now, **values))
 
 
-@router.post("/{invoice_id}/payments", status_code=201, summary="Record a payment, in full or in part (operator)")
+@router.post("/{invoice_id}/payments", response_model=schemas.Invoice, status_code=201, summary="Record a payment, in full or in part (operator)")
 def post_payment(request: Request, invoice_id: IdPath, body: PaymentIn, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "operator")
 
@@ -450,7 +452,7 @@ def post_payment(request: Request, invoice_id: IdPath, body: PaymentIn, user: An
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
 
-@router.post("/{invoice_id}/pay", summary="Mark an invoice paid: the whole open amount (operator)")
+@router.post("/{invoice_id}/pay", response_model=schemas.Invoice, summary="Mark an invoice paid: the whole open amount (operator)")
 def pay(request: Request, invoice_id: IdPath, user: Annotated[User, Depends(current_user)], body: PayIn | None = None) -> Response:
     require_role(user, "operator")
     body = body or PayIn()
@@ -472,12 +474,12 @@ def pay(request: Request, invoice_id: IdPath, user: Annotated[User, Depends(curr
 def _new_credit_note(conn: Connection, row, key: str, lines: list[dict[str, Any]], now: datetime) -> int:
     totals = invoice_totals((Decimal(x["net"]), Decimal(x["vat_rate"])) for x in lines)
     today = now.date()
-    credit_id = conn.execute(inv.insert().values(
+    credit_id = db.new_id(conn.execute(inv.insert().values(
         number=billing.take_number(conn, row.year), kind="credit_note", billing_key=key, customer_id=row.customer_id, issuer_id=row.issuer_id,
         year=row.year, period_start=row.period_start, period_end=row.period_end, issue_date=today, due_date=today,
         status="issued", net=totals.net, vat=totals.vat, gross=totals.gross, leitweg_id=row.leitweg_id,
         cancels_invoice_id=row.id, created_at=now, updated_at=now,
-    )).inserted_primary_key[0]
+    )))
     conn.execute(ln.insert(), [{**x, "invoice_id": credit_id} for x in lines])
     return credit_id
 
@@ -486,7 +488,7 @@ class CancelIn(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-@router.post("/{invoice_id}/cancel", status_code=201, summary="Cancel an invoice with a credit note (operator)")
+@router.post("/{invoice_id}/cancel", response_model=schemas.Invoice, status_code=201, summary="Cancel an invoice with a credit note (operator)")
 def cancel(request: Request, invoice_id: IdPath, body: CancelIn, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "operator")
 
@@ -515,7 +517,7 @@ class CreditNoteIn(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-@router.post("/{invoice_id}/credit-notes", status_code=201,
+@router.post("/{invoice_id}/credit-notes", response_model=schemas.Invoice, status_code=201,
              summary="Issue a partial credit note for a line or an amount of it (operator); ends the line's dispute")
 def post_credit_note(request: Request, invoice_id: IdPath, body: CreditNoteIn, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "operator")
@@ -538,7 +540,7 @@ def post_credit_note(request: Request, invoice_id: IdPath, body: CreditNoteIn, u
             problems.append({"field": "net", "message": f"exceeds the line's net amount of {money(line.net)} EUR", "code": "too_much"})
         elif gross > open_:
             problems.append({"field": "net", "message": f"{money(gross)} EUR gross exceeds the open amount of {money(open_)} EUR",
-                             "code": "too_much", "open_amount": money(open_)})
+                             "code": "too_much", "open_amount": money_str(open_)})
         if problems:
             raise ApiProblem(422, problems[0]["message"], type="validation", errors=problems, open_amount=money(open_))
         now = db.utcnow()

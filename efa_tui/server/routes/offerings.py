@@ -12,10 +12,10 @@ from sqlalchemy import and_, false, func, or_, select, true, update
 from sqlalchemy.engine import Connection
 
 from ...domain.catalog import BUNDESLAENDER, THEMENFELDER
-from ...domain.collation import sort_key
+from ...domain.collation import search_fold, sort_key
 from ...domain.pricing import DistributionKey
 from .. import changes as change_log
-from .. import db, idempotency
+from .. import db, idempotency, schemas
 from ..auth import User, current_user, require_role
 from ..http import PageCache, check_if_match, dumps, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
@@ -98,7 +98,7 @@ def check_unit_price(key: DistributionKey | str | None, unit_price: Decimal | No
 def search_text(values: dict[str, Any], provider_name: str) -> str:
     parts = [values.get("title"), values.get("summary"), provider_name, values.get("category"),
              values.get("leika_key"), values.get("ozg_id"), " ".join(values.get("keywords") or [])]
-    return " ".join(str(x) for x in parts if x).lower()
+    return search_fold(" ".join(str(x) for x in parts if x))  # the query is folded alike (offerings_list)
 
 
 def serialize(row) -> dict[str, Any]:
@@ -188,7 +188,7 @@ def load_own(conn: Connection, user: User, offering_id: int):
 SORTS = {"id": o.c.id, "title": o.c.title_sort, "annual_fee": o.c.annual_fee, "updated_at": o.c.updated_at}
 
 
-@router.get("", summary="List offerings (catalog)")
+@router.get("", response_model=schemas.OfferingPage, summary="List offerings (catalog)")
 def list_offerings(
     request: Request,
     user: Annotated[User, Depends(current_user)],
@@ -243,7 +243,7 @@ def _catalog_page(conn: Connection, user: User, q, category, provider, bundeslan
         # JSON arrays are stored as text on both backends; match the quoted code.
         code = bundesland.upper()
         query = query.where(or_(o.c.bundeslaender.cast(db.Text) == "[]", o.c.bundeslaender.cast(db.Text).like(f'%"{code}"%')))
-    for term in like_terms(q or ""):
+    for term in like_terms(q or "", search_fold):
         query = query.where(o.c.search_text.like(term, escape="\\"))
     total = None
     if since is not None and cursor is None:
@@ -269,7 +269,7 @@ def _visible_predicate(user: User):
     return ok
 
 
-@router.get("/{offering_id}", summary="One offering")
+@router.get("/{offering_id}", response_model=schemas.Offering, summary="One offering")
 def get_offering(request: Request, offering_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
     with db.reading(request.app.state.engine) as conn:
         row = load(conn, user, offering_id)
@@ -305,7 +305,7 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
-@router.post("", status_code=201, summary="Create a draft offering (provider)")
+@router.post("", response_model=schemas.Offering, status_code=201, summary="Create a draft offering (provider)")
 def create_offering(request: Request, body: OfferingCreate, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "provider")
 
@@ -317,7 +317,7 @@ def create_offering(request: Request, body: OfferingCreate, user: Annotated[User
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
 
-@router.patch("/{offering_id}", summary="Edit an offering (provider; needs If-Match)")
+@router.patch("/{offering_id}", response_model=schemas.Offering, summary="Edit an offering (provider; needs If-Match)")
 def patch_offering(
     request: Request, offering_id: IdPath, body: OfferingFields, user: Annotated[User, Depends(current_user)]
 ) -> Response:
@@ -383,13 +383,13 @@ def _set_status(request: Request, user: User, offering_id: int, sources: tuple[s
     return idempotency.run(request, user, {"status": target}, work)
 
 
-@router.post("/{offering_id}/publish", summary="Publish (provider)")
+@router.post("/{offering_id}/publish", response_model=schemas.Offering, summary="Publish (provider)")
 def publish(request: Request, offering_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "provider")
     return _set_status(request, user, offering_id, ("draft", "retired"), "published")
 
 
-@router.post("/{offering_id}/retire", summary="Retire (provider); running contracts stay")
+@router.post("/{offering_id}/retire", response_model=schemas.Offering, summary="Retire (provider); running contracts stay")
 def retire(request: Request, offering_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "provider")
     return _set_status(request, user, offering_id, ("published",), "retired")

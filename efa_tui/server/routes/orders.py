@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from ...domain.administration import order_refusal
+from ...domain.collation import search_fold
 from ...domain.leitweg import check_leitweg_id
 from ...domain.orders import (
     Action,
@@ -27,7 +28,7 @@ from ...domain.orders import (
 )
 from ...domain.pricing import DistributionKey
 from .. import changes as change_log
-from .. import db, idempotency
+from .. import db, idempotency, schemas
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
@@ -282,7 +283,7 @@ def transition(conn: Connection, user: User, order_id: int, body: TransitionIn, 
 SORTS = {"id": t.c.id, "updated_at": t.c.updated_at, "created_at": t.c.created_at}
 
 
-@router.get("", summary="List orders visible to you")
+@router.get("", response_model=schemas.OrderPage, summary="List orders visible to you")
 def list_orders(
     request: Request,
     user: Annotated[User, Depends(current_user)],
@@ -311,9 +312,10 @@ def list_orders(
         query = query.where(t.c.customer_id == customer_id)
     if provider_id:
         query = query.where(t.c.provider_id == provider_id)
-    for term in like_terms(q or ""):
-        hay = [off.c.search_text, func.lower(cust.c.name), func.lower(t.c.message)]
-        query = query.where(or_(*(h.like(term, escape="\\") for h in hay)))
+    # The offering's search text is folded (ä = ae, ß = ss), the other columns only lower-cased.
+    for folded, lowered in zip(like_terms(q or "", search_fold), like_terms(q or ""), strict=True):
+        query = query.where(or_(off.c.search_text.like(folded, escape="\\"),
+                                *(h.like(lowered, escape="\\") for h in (func.lower(cust.c.name), func.lower(t.c.message)))))
     query = keyset(query, name, col, t.c.id, desc, cursor).limit(limit + 1)
     with db.reading(request.app.state.engine) as conn:
         rows = conn.execute(query).all()
@@ -321,7 +323,7 @@ def list_orders(
     return json_response(request, {"items": [serialize(r, user) for r in rows], "next_cursor": next_cursor})
 
 
-@router.post("", status_code=201, summary="Express interest in an offering (customer)")
+@router.post("", response_model=schemas.Order, status_code=201, summary="Express interest in an offering (customer)")
 def create_order(request: Request, body: OrderCreate, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "customer")
 
@@ -333,14 +335,15 @@ def create_order(request: Request, body: OrderCreate, user: Annotated[User, Depe
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
 
-@router.get("/{order_id}", summary="One order")
+@router.get("/{order_id}", response_model=schemas.Order, summary="One order")
 def get_order(request: Request, order_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
     with db.reading(request.app.state.engine) as conn:
         row = load(conn, user, order_id)
     return json_response(request, serialize(row, user))
 
 
-@router.post("/{order_id}/transitions", summary="Move an order: propose, order, activate, reject, withdraw, cancel, terminate")
+@router.post("/{order_id}/transitions", response_model=schemas.Order,
+             summary="Move an order: propose, order, activate, reject, withdraw, cancel, terminate")
 def post_transition(
     request: Request, order_id: IdPath, body: TransitionIn, user: Annotated[User, Depends(current_user)]
 ) -> Response:
@@ -362,7 +365,7 @@ def post_transition(
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
 
-@router.get("/{order_id}/events", summary="The audit trail of an order")
+@router.get("/{order_id}/events", response_model=schemas.OrderEventPage, summary="The audit trail of an order")
 def order_events(request: Request, order_id: IdPath, user: Annotated[User, Depends(current_user)]) -> Response:
     with db.reading(request.app.state.engine) as conn:
         load(conn, user, order_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -11,11 +11,11 @@ from pydantic import BaseModel, Field, StrictInt
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from ...domain.administration import order_refusal
+from ...domain.administration import ORGANIZATION_TYPES, Refusal, ags_refusal, order_refusal, type_for_kind
 from ...domain.catalog import BUNDESLAENDER
 from ...domain.leitweg import check_leitweg_id
 from .. import changes as change_log
-from .. import db, idempotency
+from .. import db, idempotency, schemas
 from ..administration import audit
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, representation_etag
@@ -24,7 +24,12 @@ from .common import Cursor, Id, Limit, UpdatedSince, keyset, like_terms, naive_u
 
 router = APIRouter(tags=["organizations"])
 t = db.organizations
-Land = Literal[tuple(BUNDESLAENDER)]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    Land = str
+    OrganizationType = str
+else:  # the OpenAPI document and the validation name the 16 Länder and the five kinds of body
+    Land = Literal[tuple(BUNDESLAENDER)]
+    OrganizationType = Literal[ORGANIZATION_TYPES]
 
 
 def serialize(row) -> dict[str, Any]:
@@ -49,7 +54,7 @@ def load(conn: Connection, org_id: int):
     return row
 
 
-@router.get("/me", summary="The user behind the token, its role and organisation")
+@router.get("/me", response_model=schemas.Me, summary="The user behind the token, its role and organisation")
 def me(request: Request, user: Annotated[User, Depends(current_user)]) -> Response:
     with db.reading(request.app.state.engine) as conn:
         org = load(conn, user.organization_id)
@@ -63,7 +68,7 @@ def me(request: Request, user: Annotated[User, Depends(current_user)]) -> Respon
     })
 
 
-@router.get("/organizations", summary="The directory of organisations")
+@router.get("/organizations", response_model=schemas.OrganizationPage, summary="The directory of organisations")
 def list_organizations(
     request: Request,
     user: Annotated[User, Depends(current_user)],
@@ -89,7 +94,7 @@ def list_organizations(
     return json_response(request, {"items": [serialize(r) for r in rows], "next_cursor": next_cursor})
 
 
-@router.get("/organizations/{org_id}", summary="One organisation")
+@router.get("/organizations/{org_id}", response_model=schemas.Organization, summary="One organisation")
 def get_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
                      user: Annotated[User, Depends(current_user)]) -> Response:
     with db.reading(request.app.state.engine) as conn:
@@ -112,16 +117,26 @@ class OrganizationFields(BaseModel):
     inhouse_operator_id: Id | None = None
     inhouse_basis: Annotated[str, Field(max_length=500)] | None = None
     population_date: date | None = None
+    ags: Annotated[str, Field(pattern=r"^\d{2,12}$")] | None = None  # AGS or ARS (domain: ags_refusal)
+    customer_type: OrganizationType | None = None  # its Art: Kommune, Kreis, Land, IT-Dienstleister, Betreiber
 
 
 class OrganizationCreate(OrganizationFields):
     key: Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9-]+$")]
     kind: Literal["provider", "customer"]
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    ags: Annotated[str, Field(pattern=r"^\d{2,8}$")] | None = None
 
 
-def _validate(conn: Connection, values: dict[str, Any]) -> None:
+def _field_problem(field: str, refusal: Refusal) -> ApiProblem:
+    return ApiProblem(422, refusal.en, type="validation",
+                      errors=[{"field": field, "message": refusal.en, "message_de": refusal.de, "code": refusal.code}])
+
+
+def _validate(conn: Connection, values: dict[str, Any], kind: str) -> None:
+    if values.get("ags") and (refusal := ags_refusal(values["ags"])):
+        raise _field_problem("ags", refusal)
+    if values.get("customer_type") and (refusal := type_for_kind(kind, values["customer_type"])):
+        raise _field_problem("customer_type", refusal)
     lw = values.get("leitweg_id")
     if lw:
         check = check_leitweg_id(lw)
@@ -130,26 +145,26 @@ def _validate(conn: Connection, values: dict[str, Any]) -> None:
                              errors=[{"field": "leitweg_id", "message": check.reason_en, "message_de": check.reason, "code": "leitweg_id"}])
     op = values.get("inhouse_operator_id")
     if op is not None:
-        kind = conn.execute(select(t.c.kind).where(t.c.id == op)).scalar()
-        if kind != "operator":
+        op_kind = conn.execute(select(t.c.kind).where(t.c.id == op)).scalar()
+        if op_kind != "operator":
             raise ApiProblem(422, "inhouse_operator_id must name an operator", type="validation",
                              errors=[{"field": "inhouse_operator_id", "message": "not an operator", "code": "reference"}])
 
 
-@router.post("/organizations", status_code=201, summary="Register an organisation (operator)")
+@router.post("/organizations", response_model=schemas.Organization, status_code=201, summary="Register an organisation (operator)")
 def create_organization(request: Request, body: OrganizationCreate, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "operator")
 
     def work(conn: Connection) -> Response:
         values = {k: v for k, v in body.model_dump().items() if v is not None}
-        _validate(conn, values)
+        _validate(conn, values, body.kind)
         if conn.execute(select(t.c.id).where(t.c.key == body.key)).first():
             raise ApiProblem(409, f"an organisation with key {body.key!r} exists", type="conflict")
         values.setdefault("short_name", body.name[:100])
         # A new organisation has applied; the operator accredits it (POST …/accreditation).
-        new_id = conn.execute(t.insert().values(**values, updated_at=db.utcnow(), accreditation="applied",
+        new_id = db.new_id(conn.execute(t.insert().values(**values, updated_at=db.utcnow(), accreditation="applied",
                                                 accreditation_at=db.utcnow(), accreditation_by=user.name,
-                                                accreditation_reason="registriert")).inserted_primary_key[0]
+                                                accreditation_reason="registriert")))
         change_log.record(conn, "organization", new_id, "created")
         row = load(conn, new_id)
         audit(conn, user, "organization.created", "organization", new_id, new_id, None, serialize(row))
@@ -159,7 +174,7 @@ def create_organization(request: Request, body: OrganizationCreate, user: Annota
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
 
-@router.patch("/organizations/{org_id}", summary="Edit an organisation (operator; needs If-Match)")
+@router.patch("/organizations/{org_id}", response_model=schemas.Organization, summary="Edit an organisation (operator; needs If-Match)")
 def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: OrganizationFields,
                        user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "operator")
@@ -174,7 +189,7 @@ def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2*
     with db.writing(request.app.state.engine) as conn:
         row = load(conn, org_id)
         check_if_match(request, representation_etag(serialize(row)))
-        _validate(conn, changes)
+        _validate(conn, changes, row.kind)
         # Compare-and-set on the version: a writer in another process between our read and this
         # update makes it match no row, and the stale If-Match is refused.
         done = conn.execute(update(t).where(t.c.id == row.id, t.c.version == row.version)

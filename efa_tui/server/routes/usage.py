@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from ...domain.orders import usage_months
 from .. import changes as change_log
-from .. import db, idempotency
+from .. import db, idempotency, schemas
 from ..auth import User, current_user, require_role
 from ..http import iso, json_response
 from ..problems import ApiProblem
@@ -74,11 +74,11 @@ def report(conn: Connection, user: User, body: UsageIn) -> tuple[int, int | None
         conn.execute(update(u).where(u.c.id == existing.id).values(cases=body.cases, reported_by=user.id, updated_at=now))
         return existing.id, existing.cases
     values = body.model_dump(exclude={"replaces"})
-    return conn.execute(u.insert().values(**values, reported_by=user.id, reported_at=now, updated_at=now)).inserted_primary_key[0], None
+    return db.new_id(conn.execute(u.insert().values(**values, reported_by=user.id, reported_at=now, updated_at=now))), None
 
 
-@router.post("", status_code=201, summary="Report cases of a per-case contract for a month (provider)",
-             responses={200: {"description": "an existing figure replaced (replaces named it)"},
+@router.post("", response_model=schemas.UsageReport, status_code=201, summary="Report cases of a per-case contract for a month (provider)",
+             responses={200: {"description": "an existing figure replaced (replaces named it)", "model": schemas.UsageReplacement},
                         409: {"description": "a figure exists and replaces does not name it (usage-exists)"}})
 def post_usage(request: Request, body: UsageIn, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "provider")
@@ -94,7 +94,7 @@ def post_usage(request: Request, body: UsageIn, user: Annotated[User, Depends(cu
     return idempotency.run(request, user, body.model_dump(), work)
 
 
-@router.get("", summary="Usage reports visible to you")
+@router.get("", response_model=schemas.UsagePage, summary="Usage reports visible to you")
 def list_usage(
     request: Request,
     user: Annotated[User, Depends(current_user)],

@@ -20,10 +20,12 @@ Records are stored as the server's JSON text plus a few indexed columns. Offerin
   not "Abfall"; any "b" anywhere would match nearly everything);
 * ``offering_docs`` — the JSON and the columns a result row shows.
 
-Search semantics: case-insensitive (text and query are lower-cased, NFC); the query is split at
-whitespace; every word must match somewhere in title, summary, provider name, category or
-keywords (AND); everything the user types is literal text (no FTS syntax). Umlauts are not
-transliterated: "führer" finds "Führerscheinantrag", "fuehrer" does not.
+Search semantics: text and query are folded alike (``domain.collation.search_fold``, the
+server's rule too: NFC, case folded, ä/ö/ü as ae/oe/ue, ß as ss — "fuehrer" and "führer" both
+find "Führerscheinantrag", "strasse" finds "Straße"); the query is split at whitespace; every
+word must match somewhere in title, summary, provider name, category or keywords (AND);
+everything the user types is literal text (no FTS syntax). A cache folded by an older rule is
+re-indexed in place when opened (``meta.search_fold``, see ``CatalogIndex._refold``).
 
 How a search runs (figures at 100,000 offerings): a query with at most ``_FEW`` candidates
 reads them all in one FTS lookup and sorts them (the total is their number); a broad one counts

@@ -4,17 +4,17 @@ up to date — bulk batches behind, in a writer thread."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
 import threading
-import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
-from ...domain.collation import sort_key  # one German order for the cache and the server
+from ...domain.collation import SEARCH_FOLD_VERSION, search_fold, sort_key  # one rule each for the cache and the server
 from .connection import CacheFile, _dumps
 
 log = logging.getLogger("efa_tui.store")
@@ -26,8 +26,9 @@ _WORD = re.compile(r"[^\W_]+")  # letters and digits: what unicode61 calls a tok
 
 
 def fold(text: str) -> str:
-    """The form both the index and the query are compared in."""
-    return _CONTROL.sub(" ", unicodedata.normalize("NFC", text).lower())
+    """The form both the index and the query are compared in: the server's search folding
+    (domain.collation.search_fold: case, NFC, ä → ae, ß → ss), control characters as spaces."""
+    return _CONTROL.sub(" ", search_fold(text))
 
 
 @lru_cache(maxsize=4096)
@@ -216,8 +217,43 @@ class CatalogIndex(CacheFile):
 
     def _on_open(self) -> None:
         super()._on_open()
+        self._refold()
         if self._shared is None and self._behind is None:
             self._behind = _WriteBehind(self)  # a file: bulk batches are written behind
+
+    def _refold(self) -> None:
+        """Recompute every stored offering's search text when it was folded by another rule
+        (a cache from before an upgrade of ``search_fold``): from the stored documents, with
+        both FTS indexes rebuilt in place — no sync needed, and it works offline."""
+        query = "SELECT value FROM meta WHERE key = 'search_fold'"
+        found = self._read(lambda c: c.execute(query).fetchone())
+        if found is not None and found[0] == SEARCH_FOLD_VERSION:
+            return
+
+        def work(conn: sqlite3.Connection) -> int:
+            row = conn.execute(query).fetchone()
+            if row is not None and row[0] == SEARCH_FOLD_VERSION:
+                return 0  # another process did it meanwhile
+            done, last = 0, -1
+            while True:
+                docs = conn.execute("SELECT id, provider_name, doc FROM offering_docs WHERE id > ? ORDER BY id LIMIT 2000",
+                                    (last,)).fetchall()
+                if not docs:
+                    break
+                texts = [(_search_text(json.loads(doc), name), oid) for oid, name, doc in docs]
+                conn.executemany("UPDATE offering_text SET search_text = ?, words = ? WHERE id = ?",
+                                 [(t, _words(t), oid) for t, oid in texts])
+                done, last = done + len(docs), docs[-1][0]
+            conn.execute("INSERT INTO offering_trigrams (offering_trigrams) VALUES ('rebuild')")
+            conn.execute("INSERT INTO offering_words (offering_words) VALUES ('rebuild')")
+            conn.execute("INSERT INTO meta (key, value) VALUES ('search_fold', ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (SEARCH_FOLD_VERSION,))
+            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'offerings_gen'")
+            return done
+
+        n = self._write(work)
+        if n:
+            log.info("search folding changed (version %s): re-indexed %s offerings", SEARCH_FOLD_VERSION, n)
 
     def upsert_offerings(self, items: Iterable[dict]) -> int:
         """Store offerings as the server sends them; tombstones (``"tombstone": true``) delete.

@@ -100,9 +100,14 @@ def _key_passes(key: _Key, f: Filters, skip: str | None = None) -> bool:
             return False  # nationwide offerings (no Länder) match every Land
     if f.status is not None and skip != "status" and key.status != f.status:
         return False
-    if f.inhouse_orderable is not None and skip != "inhouse_orderable" and (key.status == "published") != f.inhouse_orderable:
+    if f.inhouse_orderable is not None and skip != "inhouse_orderable" and _orderable(key, f) != f.inhouse_orderable:
         return False
     return True
+
+
+def _orderable(key: _Key, f: Filters) -> bool:
+    """In-house orderable for the user's organisation: published, and it may order at all."""
+    return f.may_order and key.status == "published"
 
 
 # How the sorts map onto the indexes. Ties break by id, in the direction of the sort.
@@ -125,6 +130,10 @@ _FEW = 5000
 # Windows ending at most this deep are read by scanning the sort index against the FTS
 # candidates (see Cache._scan_window) when the walk gave up; deeper ones sort all matches once.
 _SCAN_WINDOW = 2000
+# A keystroke's rows first (search(exact=False)): the sort index is walked this far at most,
+# testing each row, before the exact way (count, then the window) takes over. Matches that
+# fill a window of 100 within 1,000 rows are a tenth of the catalog or more: broad.
+_BLIND_ROWS = 1000
 
 
 
@@ -146,8 +155,14 @@ class CatalogSearch(CacheFile):
         return row[0] if row else None
 
     def search(self, query: str = "", *, filters: Filters | None = None, sort: str = "title", offset: int = 0,
-               limit: int = 100) -> SearchPage:
-        """The window ``[offset, offset + limit)`` of the matches in ``sort`` order, and the total."""
+               limit: int = 100, exact: bool = True) -> SearchPage:
+        """The window ``[offset, offset + limit)`` of the matches in ``sort`` order, and the total.
+
+        ``exact=False``: rows first. A broad query (more than a few thousand candidates) whose
+        total is not known yet answers with the rows and an estimate (``page.exact`` False,
+        from how densely the matches lie in sort order); ``count`` then gives the exact total
+        (and keeps it for the next search). Counting a broad query costs far more than finding
+        its first rows."""
         if sort not in _SORTS:
             raise ValueError(f"unknown sort {sort!r}; one of {', '.join(_SORTS)}")
         f = filters or Filters()
@@ -157,6 +172,10 @@ class CatalogSearch(CacheFile):
         def work(conn: sqlite3.Connection) -> SearchPage:
             gen = self._gen(conn)
             p = self._plan(conn, gen, q)
+            if not exact and limit:
+                first = self._rows_first(conn, gen, p, f, sort, offset, limit)
+                if first is not None:
+                    return first
             total = self._total(conn, gen, p, f, sort)
             if total == 0 or limit == 0 or offset >= total:
                 return SearchPage([], total, offset)
@@ -181,9 +200,9 @@ class CatalogSearch(CacheFile):
         ``bundesland``: offerings without Länder are nationwide and match every Land filter;
         they are reported once as ``"bundesweit"``, and each Land counts the offerings that name
         it explicitly. Filtering by a Land therefore yields its count plus the bundesweit count.
-        ``inhouse_orderable``: whether an organisation with an in-house relationship could order
-        it — that flag belongs to the customer, so for the catalog it is simply "published":
-        ``"ja"`` for published offerings, ``"nein"`` for the rest.
+        ``inhouse_orderable``: whether the user's organisation could order it in-house —
+        ``"ja"`` for published offerings when it may order at all (``Filters.may_order``),
+        ``"nein"`` for the rest (all of them for an organisation that may order nothing).
         Each list is sorted by count (descending), then value."""
         q, f = _Query.parse(query), filters or Filters()
 
@@ -205,7 +224,7 @@ class CatalogSearch(CacheFile):
                     elif facet == "status":
                         values = (key.status,)
                     elif facet == "inhouse_orderable":
-                        values = ("ja" if key.status == "published" else "nein",)
+                        values = ("ja" if _orderable(key, f) else "nein",)
                     else:
                         values = key.laender or (NATIONWIDE,)
                     for value in values:
@@ -388,7 +407,10 @@ class CatalogSearch(CacheFile):
         if ordered is None and index is not None:
             window = ("window", gen, q, f, sort, offset, limit)
             found = self._memo.get(window)
-            if found is None:
+            # A walk for the rows first that gave up already: the matches bunch up in sort order,
+            # a longer walk would only test more rows; the scan below finds them.
+            gave_up = self._memo.get(("first", gen, q, f, sort, offset, limit)) == ()
+            if found is None and not gave_up:
                 found = self._walk(conn, q, conds, index, order, offset, limit, total, n_in)
             if found is None and offset + limit <= _SCAN_WINDOW:
                 found = self._scan_window(conn, q, conds, index, order, offset, limit)
@@ -399,6 +421,54 @@ class CatalogSearch(CacheFile):
             ordered = self._all_matches(conn, q, conds, order)
             self._orders.put(memo, ordered)
         return list(ordered[offset:offset + limit])
+
+    def _rows_first(self, conn: sqlite3.Connection, gen: int, q: _Query, f: Filters, sort: str, offset: int,
+                    limit: int) -> SearchPage | None:
+        """A broad query's window without its total (see ``search(exact=False)``), or None: the
+        total is known, or the query is not broad (then the caller counts as always, which is
+        cheap for a few thousand matches), or the matches lie too sparse in sort order for a
+        short walk to find the window."""
+        index, order = _SORTS[sort]
+        if (q.driver() is None or index is None or offset + limit > _BLIND_ROWS // 4
+                or self._memo.get(("count", gen, q, f)) is not None
+                or self._orders.get(("order", gen, q, f, sort)) is not None):
+            return None
+        memo = ("first", gen, q, f, sort, offset, limit)
+        found = self._memo.get(memo)
+        allowed, n_in, _ = self._allowed(conn, gen, f)
+        if found is None:
+            found = self._walk_blind(conn, q, [] if allowed is None else [self._in(allowed)], index, order, offset, limit)
+            self._memo.put(memo, found)
+        if not found:
+            return None
+        ids, seen = found
+        # The matches lie about as densely beyond the window as within it (the walk saw ``seen``
+        # rows in sort order to find offset + limit of them): an estimate until the count comes.
+        estimate = min(n_in, max(offset + len(ids), round(n_in * (offset + len(ids)) / max(seen, 1))))
+        if estimate <= _FEW:
+            return None  # not broad after all: the exact way is about as quick
+        return SearchPage(self._rows(conn, list(ids)), estimate, offset, exact=False)
+
+    @staticmethod
+    def _walk_blind(conn: sqlite3.Connection, q: _Query, conds: list[str], index: str, order: str, offset: int,
+                    limit: int) -> tuple[tuple[int, ...], int] | tuple[()]:
+        """Walk the sort index, testing each row, until ``offset + limit`` rows matched (at most
+        _BLIND_ROWS rows): their window and how many rows the walk saw; () when that was not
+        enough. The rows stream from SQLite and the walk stops as soon as it has them."""
+        checks, params = q.checks(with_driver=True)
+        where = f" WHERE {' AND '.join(conds)}" if conds else ""
+        cursor = conn.execute(
+            f"SELECT o.id, {' AND '.join(checks)} FROM offerings o INDEXED BY {index} "
+            f"CROSS JOIN offering_text x ON x.id = o.id{where} ORDER BY {order} LIMIT ?", [*params, _BLIND_ROWS])
+        hits: list[int] = []
+        seen = 0
+        for seen, (oid, hit) in enumerate(cursor, 1):  # noqa: B007 - seen is the result
+            if hit:
+                hits.append(oid)
+                if len(hits) == offset + limit:
+                    cursor.close()
+                    return tuple(hits[offset:]), seen
+        return ()
 
     def _walk(self, conn: sqlite3.Connection, q: _Query, conds: list[str], index: str, order: str, offset: int,
               limit: int, total: int, n_in: int) -> list[int] | None:

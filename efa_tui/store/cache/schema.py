@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ...domain.collation import SEARCH_FOLD_VERSION
+
 # Bump on every change of the tables below: an older file is then emptied and rebuilt.
 SCHEMA_VERSION = 1
 
 SCHEMA = [
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
     "INSERT INTO meta (key, value) VALUES ('offerings_gen', 0)",
+    # The rule the search text was folded by (a newer one re-indexes in place: CatalogIndex._refold).
+    f"INSERT INTO meta (key, value) VALUES ('search_fold', {SEARCH_FOLD_VERSION})",
     "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
     """CREATE TABLE facet_keys (
         fkey INTEGER PRIMARY KEY, category TEXT NOT NULL, provider_id INTEGER, provider_name TEXT NOT NULL,

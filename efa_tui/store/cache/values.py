@@ -16,6 +16,10 @@ class Filters:
     bundesland: str | None = None
     status: str | None = "published"
     inhouse_orderable: bool | None = None
+    may_order: bool = True
+    """Whether the user's organisation may order at all (``/me``'s ``can_order``: a customer,
+    accredited, with an in-house relationship). The in-house facet answers for it: an offering
+    is orderable in-house when it is published *and* the organisation may order."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class SearchPage:
     rows: list[OfferingRow]
     total: int
     offset: int
+    exact: bool = True  # False: ``total`` is an estimate (rows first; ``count`` says exactly)
 
 
 class CacheReset(RuntimeError):

@@ -51,7 +51,7 @@ def upgrade() -> None:
     op.create_index("ix_offerings_title_sort", "offerings", ["title_sort", "id"])
     op.create_index("ix_offerings_status_title_sort", "offerings", ["status", "title_sort", "id"])
     if bind.dialect.name == "postgresql":
-        has = bind.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first()
+        has = bind.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first() is not None
         if not has:
             try:
                 with bind.begin_nested():  # a refusal must not abort the migration's transaction
