@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -17,17 +18,18 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.color import Color
+from textual.command import CommandPalette
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.theme import Theme
 from textual.timer import Timer
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from . import THEMES, areas, formatting, i18n
 from .api.errors import ApiError, Unreachable
-from .commands import JumpProvider
+from .commands import JumpProvider, Palette
 from .screens import keys
 from .screens.base import AppModal, AppScreen
 from .screens.catalog import CatalogScreen
@@ -39,7 +41,7 @@ from .services import DataChanged, Status
 from .services.connection import Batch, Live, News
 from .session import Session
 from .text import clean
-from .widgets.chrome import AppHeader, BottomBar, OfflineBanner, StatusLine
+from .widgets.chrome import AppHeader, BottomBar, KeyFooter, OfflineBanner, StatusLine
 
 log = logging.getLogger("efa_tui")
 RETRY_PENDING_S = 30.0
@@ -124,7 +126,7 @@ class EfaApp(App):
     """
 
     def __init__(self, session: Session, *, language: str = "de", theme: str | None = None, wait_for_server: bool = True,
-                 start_network: bool = True):
+                 start_network: bool = True, config_file: Path | None = None):
         i18n.set_language(language)
         super().__init__()
         self.session = session
@@ -132,6 +134,7 @@ class EfaApp(App):
         self.connection = self.services.connection
         self.wait_for_server = wait_for_server
         self.start_network = start_network  # False: cache only (snapshot tests: nothing races the picture)
+        self.config_file = config_file  # where a language switch is kept (None: not kept, tests)
         self._progress: tuple[int, int | None] | None = None
         self._connecting = session.server is not None
         self._me: dict[str, Any] | None = None
@@ -233,7 +236,7 @@ class EfaApp(App):
         except Unreachable:
             pass  # the refresh below goes offline and probes
         except ApiError as exc:
-            self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
+            self.notify(i18n.problem(exc), severity="error")
         self.mount_chrome(self.screen)
         await self._refresh()
         await self.connection.flush() if self.connection.status.online else None
@@ -277,7 +280,7 @@ class EfaApp(App):
             # What the sync changed reaches the lists as data_changed (the backend publishes it).
             await self.connection.refresh(progress=progress)
         except ApiError as exc:
-            self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
+            self.notify(i18n.problem(exc), severity="error")
         finally:
             self._progress = None
         self._show_status(self.connection.status)
@@ -324,7 +327,7 @@ class EfaApp(App):
         """Mount the chrome on a screen (header, offline banner, status line) once, and show in it who
         is signed in and the status now; called again, it only updates what the chrome shows."""
         if not screen.query(AppHeader):
-            screen.mount(AppHeader(), BottomBar(StatusLine(), Footer()), OfflineBanner())
+            screen.mount(AppHeader(), BottomBar(StatusLine(), KeyFooter()), OfflineBanner())
             # The status line sits inside the bar, which only has it once mounted.
             screen.call_after_refresh(lambda: self._show_status(self.connection.status, screen))
         me = self._me or {}
@@ -469,7 +472,7 @@ class EfaApp(App):
         if not pending and not self.owns_keyboard():
             self.exit()
             return
-        detail = i18n.t("quit.pending", n=pending) if pending else i18n.t("quit.form")
+        detail = i18n.tn("quit.pending", n=pending) if pending else i18n.t("quit.form")
 
         def answered(choice: str | None) -> None:
             if choice == "quit":
@@ -495,9 +498,14 @@ class EfaApp(App):
         return area.key if area else None
 
     def action_role_area(self) -> None:
+        """`4`: the role's own area; a role without one (customers) is told which keys it has."""
         area = self.role_area()
         if area:
             self.switch_mode(area)
+            return
+        role = (self._me or {}).get("role") or "customer"
+        keys = ", ".join(f"{key} {i18n.t(a.title)}" for key, a in areas.number_keys(role))
+        self.notify(i18n.t("jump.no_role_area", role=i18n.t("role." + role), number=areas.ROLE_KEY, keys=keys), severity="warning")
 
     def switch_mode(self, mode: str):  # type: ignore[override]
         if mode != self.current_mode:
@@ -590,6 +598,25 @@ class EfaApp(App):
                 localize_bindings(screen)
         self.language_changed.publish(i18n.current_language())  # for anything else that shows text
         self.refresh_bindings()
+        await self._keep_language(i18n.current_language())
+
+    async def _keep_language(self, language: str) -> None:
+        """The choice goes into config.toml (the rest of the file as the user wrote it) and is the
+        language of the next start; a file that cannot be written costs only the remembering."""
+        from .config import set_setting
+
+        self.session.config.language = language  # type: ignore[assignment]
+        if self.config_file is None:
+            return
+        try:
+            await asyncio.to_thread(set_setting, "language", language, self.config_file)
+        except (OSError, ValueError) as exc:  # tomllib.TOMLDecodeError is a ValueError
+            self.notify(i18n.t("language.not_kept", path=str(self.config_file), reason=clean(str(exc))), severity="warning")
+
+    def action_command_palette(self) -> None:
+        """Textual's palette with its texts in the user's language (commands.Palette)."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(Palette(id="--command-palette"))
 
     def action_cycle_theme(self) -> None:
         current = self.theme if self.theme in THEMES else THEMES[0]

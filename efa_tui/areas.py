@@ -59,6 +59,15 @@ def role_area(role: str | None) -> Area | None:
     return next((a for a in AREAS if a.number == ROLE_KEY and a.roles and a.for_role(role)), None)
 
 
+def number_keys(role: str | None) -> list[tuple[str, Area]]:
+    """The number keys a role has, in order: (key, area) — ``4`` only where the role has its own area."""
+    keys = [(a.number, a) for a in AREAS if a.number and not a.roles]
+    own = role_area(role)
+    if own is not None:
+        keys.append((ROLE_KEY, own))
+    return sorted(keys, key=lambda pair: pair[0])
+
+
 def verbs() -> list[str]:
     """Every area's jump verbs (for the ``:`` completion)."""
     return [a.verbs[0] for a in AREAS]

@@ -189,7 +189,9 @@ def run_app(args: argparse.Namespace) -> int:
     from .session import Session
 
     session = Session.open(config, profile)
-    app = EfaApp(session, language=args.lang or config.language, theme=args.theme)
+    from .config import config_path
+
+    app = EfaApp(session, language=args.lang or config.language, theme=args.theme, config_file=config_path())
     try:
         app.run()
     finally:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
+from rich.align import Align
 from rich.text import Text
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.widgets.option_list import Option
 
 from . import areas, i18n
 from .screens.jump import parse_jump
@@ -36,3 +38,25 @@ class JumpProvider(Provider):
         for area in areas.AREAS:
             if not area.roles or area.for_role(role):
                 yield DiscoveryHit(i18n.t(area.command), partial(app.run_jump, area.verbs[0]))
+
+
+class Palette(CommandPalette):
+    """Textual's command palette, in the user's language: its placeholder and its "No matches found"
+    (both English in Textual). The app opens this one (``EfaApp.action_command_palette``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(placeholder=i18n.t("palette.placeholder"), **kwargs)
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        # Textual's own, with our text: after a moment without a hit, say so (not while browsing).
+        self._stop_no_matches_countdown()
+
+        def show_no_matches() -> None:
+            if search_value:
+                self.query_one(CommandList).add_option(
+                    Option(Align.center(Text(i18n.t("palette.no_matches"), style="not bold")), disabled=True, id=self._NO_MATCHES))
+                self._list_visible = True
+            else:
+                self._list_visible = False
+
+        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)

@@ -377,6 +377,48 @@ def save_config(config: Config, path: Path | None = None) -> Path:
     return write_private(path, text)
 
 
+_TOP_LEVEL_KEY = re.compile(r"^\s*(?P<key>[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')\s*=")
+
+
+def set_setting(key: str, value: Any, path: Path | None = None) -> Path:
+    """Set one top-level setting (``language = "en"``) in the config file, keeping the rest of it as
+    the user wrote it: other settings, their order, comments. The line ``key = …`` is written by
+    tomli-w and replaces the old one (its trailing comment kept) or goes above the first table;
+    the result is read back, and only when it says exactly the old settings plus the new value is
+    it written (else — a multi-line value, say — the file is written anew by tomli-w from what
+    it said, which keeps every setting but not the comments). Written atomically."""
+    path = config_path() if path is None else Path(path)
+    line = tomli_w.dumps({key: value}).strip()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    old = tomllib.loads(text) if text else {}
+    wanted = old | {key: value}
+    lines = text.splitlines(keepends=True)
+    first_table = next((i for i, x in enumerate(lines) if x.lstrip().startswith("[")), len(lines))
+    at = next((i for i, x in enumerate(lines[:first_table])
+               if (m := _TOP_LEVEL_KEY.match(x)) and m["key"].strip("\"'") == key), None)
+    if at is not None:
+        comment = re.search(r"\s+#[^\"']*$", lines[at].rstrip("\n"))
+        lines[at] = line + (comment.group(0) if comment else "") + "\n"
+    else:
+        # Above the first table, after the settings before it (a blank line between them stays).
+        at = first_table
+        while at > 0 and not lines[at - 1].strip():
+            at -= 1
+        lines.insert(at, line + "\n")
+    new = "".join(lines)
+    try:
+        same = tomllib.loads(new) == wanted
+    except tomllib.TOMLDecodeError:
+        same = False
+    if not same:
+        new = tomli_w.dumps(wanted)
+    ensure_private_dir(path.parent, enforce=False)
+    return write_private(path, new)
+
+
 def ensure_private_dir(directory: Path, *, enforce: bool) -> Path:
     """Create ``directory`` (and parents) as 0700; with ``enforce`` also tighten an existing one."""
     existed = directory.is_dir()

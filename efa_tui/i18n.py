@@ -2,9 +2,18 @@
 
 Messages are keyed by id; each entry holds the German and the English text, side by side, so a
 missing translation is visible in review (and a test checks that none is missing).
+
+A count that meets a noun is a plural message: its forms in the order of the language's CLDR plural
+categories ("one", then "other" for German and English), joined by ``|`` —
+``"{n} Rechnung erstellt|{n} Rechnungen erstellt"`` — and shown with ``tn(id, n)``, which picks the
+form by Babel's plural rule of the language (never by string building: no "Feld(er)").
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
 
 LANGUAGES = ("de", "en")
 _current = "de"
@@ -37,9 +46,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "First start: setting up the demo marketplace (a few seconds) …"),
     # quitting (app.py action_quit)
     "quit.question": ("efa-tui beenden?", "Quit efa-tui?"),
-    "quit.pending": ("{n} Änderung(en) noch nicht beim Server: sie bleiben gespeichert und werden beim nächsten "
-                     "Start gesendet.",
-                     "{n} change(s) not yet on the server: they stay stored and are sent the next time you start."),
+    "quit.pending": ("{n} Änderung ist noch nicht beim Server: sie bleibt gespeichert und wird beim nächsten Start gesendet."
+                     "|{n} Änderungen sind noch nicht beim Server: sie bleiben gespeichert und werden beim nächsten Start gesendet.",
+                     "{n} change is not yet on the server: it stays stored and is sent the next time you start."
+                     "|{n} changes are not yet on the server: they stay stored and are sent the next time you start."),
     "quit.form": ("Ein Formular ist offen; Ihre Eingaben bleiben als Entwurf erhalten.",
                   "A form is open; your input is kept as a draft."),
     "quit.yes": ("Beenden", "Quit"),
@@ -92,6 +102,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "jump.unknown": ("Unbekannter Befehl: {text}", "Unknown command: {text}"),
     "jump.not_found": ("Nicht gefunden: {text}", "Not found: {text}"),
     "jump.not_for_role": ("Diesen Bereich gibt es für die Rolle {role} nicht.", "There is no such area for the role {role}."),
+    "jump.no_role_area": ("Die Rolle {role} hat keinen eigenen Bereich unter {number}. Ihre Bereiche: {keys}.",
+                          "The role {role} has no area of its own under {number}. Your areas: {keys}."),
     "key.role_area": ("Eigener Bereich", "Role area"),
     "cmd.catalog": ("Katalog öffnen", "Open the catalog"),
     "cmd.orders": ("Bestellungen öffnen", "Open orders"),
@@ -99,6 +111,54 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cmd.support": ("Support-Bereich öffnen", "Open support"),
     "cmd.my_offerings": ("Meine Angebote öffnen", "Open my offerings"),
     "cmd.refresh": ("Daten vom Server abgleichen", "Sync data from the server"),
+    "language.not_kept": ("Sprache gewählt, aber nicht in {path} gespeichert: {reason}",
+                          "Language switched, but not saved in {path}: {reason}"),
+    # Textual's own texts, ours (commands.Palette, widgets/chrome.KeyFooter)
+    "palette.placeholder": ("Befehl suchen …", "Search for commands …"),
+    "palette.no_matches": ("Keine Treffer", "No matches found"),
+    "builtin.cursor_down": ("Cursor nach unten", "Cursor down"),
+    "builtin.cursor_down_select": ("Nach unten markieren", "Select down"),
+    "builtin.cursor_up": ("Cursor nach oben", "Cursor up"),
+    "builtin.cursor_up_select": ("Nach oben markieren", "Select up"),
+    "builtin.cursor_left_select": ("Nach links markieren", "Select left"),
+    "builtin.cursor_right_select": ("Nach rechts markieren", "Select right"),
+    "builtin.cursor_left_word_select": ("Wort links markieren", "Select word left"),
+    "builtin.cursor_right_word_select": ("Wort rechts markieren", "Select word right"),
+    "builtin.cursor_word_left": ("Ein Wort nach links", "Word left"),
+    "builtin.cursor_word_right": ("Ein Wort nach rechts", "Word right"),
+    "builtin.cursor_word_left_select": ("Wort links markieren", "Select word left"),
+    "builtin.cursor_word_right_select": ("Wort rechts markieren", "Select word right"),
+    "builtin.cursor_line_end": ("Zum Zeilenende", "To end of line"),
+    "builtin.cursor_line_end_select": ("Bis Zeilenende markieren", "Select to end of line"),
+    "builtin.cursor_line_start": ("Zum Zeilenanfang", "To start of line"),
+    "builtin.cursor_line_start_select": ("Bis Zeilenanfang markieren", "Select to start of line"),
+    "builtin.home_select": ("Bis Zeilenanfang markieren", "Select to start of line"),
+    "builtin.end_select": ("Bis Zeilenende markieren", "Select to end of line"),
+    "builtin.cursor_page_down": ("Seite runter", "Page down"),
+    "builtin.cursor_page_up": ("Seite hoch", "Page up"),
+    "builtin.delete_line": ("Zeile löschen", "Delete line"),
+    "builtin.delete_to_end_of_line_or_delete_line": ("Bis Zeilenende löschen", "Delete to end of line"),
+    "builtin.delete_to_start_of_line": ("Bis Zeilenanfang löschen", "Delete to start of line"),
+    "builtin.delete_word_left": ("Wort links löschen", "Delete word left"),
+    "builtin.delete_word_right": ("Wort rechts löschen", "Delete word right"),
+    "builtin.first": ("Zum ersten Eintrag", "First"),
+    "builtin.last": ("Zum letzten Eintrag", "Last"),
+    "builtin.next_button": ("Nächste Option", "Next option"),
+    "builtin.previous_button": ("Vorherige Option", "Previous option"),
+    "builtin.next_tab": ("Nächster Reiter", "Next tab"),
+    "builtin.previous_tab": ("Vorheriger Reiter", "Previous tab"),
+    "builtin.press": ("Drücken", "Press"),
+    "builtin.redo": ("Wiederholen", "Redo"),
+    "builtin.undo": ("Rückgängig", "Undo"),
+    "builtin.scroll_bottom": ("Zum Ende", "To the end"),
+    "builtin.scroll_top": ("Zum Anfang", "To the start"),
+    "builtin.select": ("Auswählen", "Choose"),
+    "builtin.select_cursor": ("Auswählen", "Choose"),
+    "builtin.select_line": ("Zeile markieren", "Select line"),
+    "builtin.toggle_button": ("Umschalten", "Toggle"),
+    "builtin.toggle_switch": ("Umschalten", "Toggle"),
+    "builtin.dismiss_menu": ("Auswahl schließen", "Close the menu"),
+    "builtin.show_menu": ("Auswahl öffnen", "Open the menu"),
     "cmd.language": ("Sprache wechseln (Deutsch/English)", "Switch language (Deutsch/English)"),
     "cmd.theme": ("Farbschema wechseln (dunkel/hell/ANSI)", "Switch theme (dark/light/ANSI)"),
     "cmd.help": ("Hilfe anzeigen", "Show help"),
@@ -108,8 +168,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cmd.offering": ("Angebot suchen: {text}", "Find offering: {text}"),
     # catalog
     "catalog.filter_placeholder": ("Filtern: Titel, Anbieter, Themenfeld, Stichwort …", "Filter: title, provider, category, keyword …"),
-    "catalog.count": ("{shown} von {total} Angeboten", "{shown} of {total} offerings"),
-    "catalog.count_about": ("etwa {shown} von {total} Angeboten", "about {shown} of {total} offerings"),
+    "catalog.count": ("{shown} von {n} Angebot|{shown} von {n} Angeboten",
+                      "{shown} of {n} offering|{shown} of {n} offerings"),
+    "catalog.count_about": ("etwa {shown} von {n} Angebot|etwa {shown} von {n} Angeboten",
+                            "about {shown} of {n} offering|about {shown} of {n} offerings"),
     "catalog.empty": ("Keine Angebote gefunden", "No offerings found"),
     "catalog.active_filters": ("Filter: {filters} · {reset}: zurücksetzen", "Filters: {filters} · {reset}: reset"),
     "catalog.empty_cache": ("Noch keine Daten – der Katalog wird geladen …", "No data yet – loading the catalog …"),
@@ -134,6 +196,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "key.per_inhabitant": ("je Einwohner", "per inhabitant"),
     "key.per_case": ("je Fall", "per case"),
     "key.target_group": ("Zielgruppe", "target group"),
+    # what a unit price is per (screens/offering_detail.unit_text), by distribution key
+    "unit.per_inhabitant": ("je 1.000 Einwohner und Jahr", "per 1,000 inhabitants a year"),
+    "unit.target_group": ("je 1.000 Personen der Zielgruppe und Jahr", "per 1,000 persons of the target group a year"),
+    "unit.per_case": ("je Fall", "per case"),
+    "unit.own": ("„{label}“", "“{label}”"),
     # detail
     "detail.description": ("Beschreibung", "Description"),
     "detail.fees": ("Entgelte", "Fees"),
@@ -201,22 +268,44 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "builtin.maximize": ("Maximieren", "Maximize"),
     "builtin.minimize": ("Verkleinern", "Minimize"),
     # errors
-    "error.server": ("Server: {detail}", "Server: {detail}"),
     "error.unreachable": ("Server nicht erreichbar: {reason}", "Server unreachable: {reason}"),
     "error.config": ("Konfiguration: {detail}", "Configuration: {detail}"),
 }
 
 
 def _merge_area_catalogs() -> None:
-    from .translations import administration, forms, invoices, live, offerings, orders, signoffs, xrechnung
+    from .translations import administration, forms, invoices, live, offerings, orders, problems, signoffs, xrechnung
 
-    for module in (forms, orders, invoices, offerings, signoffs, xrechnung, live, administration):
+    for module in (forms, orders, invoices, offerings, signoffs, xrechnung, live, administration, problems):
         clash = MESSAGES.keys() & module.MESSAGES.keys()
         assert not clash, f"message ids defined twice: {sorted(clash)}"
         MESSAGES.update(module.MESSAGES)
 
 
 _merge_area_catalogs()
+
+
+PLURAL_SEPARATOR = "|"
+# CLDR's plural categories in their canonical order; a language's forms are those it has, "other" last.
+_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
+
+
+@functools.cache
+def _plural_rule(language: str):  # -> babel.plural.PluralRule
+    from babel import Locale
+
+    return Locale.parse(language).plural_form
+
+
+def plural_categories(language: str) -> tuple[str, ...]:
+    """The plural categories of a language, in the order its forms are written ("one", "other")."""
+    tags = _plural_rule(language).tags | {"other"}
+    return tuple(c for c in _CATEGORIES if c in tags)
+
+
+def plural_form(language: str, n: int) -> int:
+    """Which form (index into the ``|``-separated forms) a count takes in a language."""
+    return plural_categories(language).index(_plural_rule(language)(abs(n)))
 
 
 def set_language(language: str) -> None:
@@ -237,3 +326,41 @@ def t(key: str, **values: object) -> str:
         return key
     text = entry[LANGUAGES.index(_current)]
     return text.format(**values) if values else text
+
+
+def tn(key: str, n: int, **values: object) -> str:
+    """A plural message for the count ``n``: the form the language's plural rule picks, with ``{n}``
+    as the count in the locale's digits ("1 Rechnung erstellt", "1.200 Rechnungen erstellt")."""
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key
+    forms = entry[LANGUAGES.index(_current)].split(PLURAL_SEPARATOR)
+    index = plural_form(_current, n)
+    text = forms[min(index, len(forms) - 1)]
+    from babel.numbers import format_decimal
+
+    from .formatting import LOCALES
+
+    return text.format(n=format_decimal(n, locale=LOCALES.get(_current, "de_DE")), **values)
+
+
+def problem(problem: Any, fallback: str = "") -> str:
+    """A refusal of the server in the user's language: what its problem type means (else its HTTP
+    status), and the server's own detail — English, naming the case — as a second line.
+    ``problem``: a problem document (dict), or anything with ``type``, ``status`` and ``detail``
+    (``api.errors.ApiError``); ``fallback``: the text when there is no document (a transport error)."""
+    from .text import clean
+
+    def get(name: str) -> Any:
+        return problem.get(name) if isinstance(problem, Mapping) else getattr(problem, name, None)
+
+    if not problem:
+        return clean(fallback) or t("problem.unknown")
+    slug = str(get("type") or "").rstrip("/").rsplit("/", 1)[-1]
+    status = get("status")
+    key = next((k for k in (f"problem.{slug}", f"problem.status.{status}") if k in MESSAGES), "problem.unknown")
+    said = t(key)
+    # The server's own words; in German where it gave them in German too (``detail_de``).
+    said_de = get("detail_de") if _current == "de" else None
+    detail = clean(str(said_de or get("detail") or get("title") or fallback or ""))
+    return f"{said}\n{t('problem.detail', detail=detail)}" if detail else said

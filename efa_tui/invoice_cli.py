@@ -70,7 +70,7 @@ def _print_report(report, out: TextIO, quiet: bool) -> None:
                 continue
             where = f" ({f.location})" if f.location else ""
             print(f"{name}: {i18n.t('xr.level.' + f.level)} [{f.rule}] {f.message}{where}", file=out)
-    counts = i18n.t("xr.counts", errors=report.errors, warnings=report.warnings)
+    counts = i18n.t("xr.counts", errors=i18n.tn("xr.errors", report.errors), warnings=i18n.tn("xr.warnings", report.warnings))
     if report.verdict == "unreadable":
         detail = ""
     elif report.rules is None:

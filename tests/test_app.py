@@ -280,3 +280,129 @@ async def test_notifications_show_server_and_typed_text_literally(server, tmp_pa
         app.screen.notify("[red]x[/red] [")
         await settle(pilot)
         assert [(n.message, n.markup) for n in app._notifications] == [("[red]x[/red] [", False)]
+
+
+async def _switch_language_in_the_palette(pilot, app) -> None:
+    """As a user does it: ctrl+p, "Sprache" / "Language", enter."""
+    await pilot.press("ctrl+p")
+    await settle(pilot)
+    for ch in i18n.t("key.language"):
+        await pilot.press(ch)
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_language_switch_redraws_pushed_screens_and_is_kept(server, tmp_path, monkeypatch):
+    """The detail pushed over the catalog, and the catalog under it, are redrawn in the new language;
+    the choice is written to config.toml (the user's other settings and comments kept) and used at
+    the next start."""
+    from efa_tui import config as config_module
+
+    monkeypatch.setenv(config_module.ENV_CONFIG_DIR, str(tmp_path / "config"))
+    path = config_module.config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text('# my settings\ntheme = "textual-light"  # light for the projector\n\n[keymap]\n"catalog.filter" = "F3"\n',
+                    encoding="utf-8")
+    app = make_app(server, tmp_path)
+    app.config_file = path  # as the command line passes it (config.config_path())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # the first offering's detail, pushed over the catalog
+        await settle(pilot)
+        assert isinstance(app.screen, OfferingScreen)
+        assert "Beschreibung" in screen_text(app)
+        await _switch_language_in_the_palette(pilot, app)
+        assert isinstance(app.screen, OfferingScreen)
+        text = screen_text(app)
+        assert "Description" in text and "Beschreibung" not in text, text
+        assert "EfA marketplace" in text  # the header too
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CatalogScreen)
+        assert "Provider" in screen_text(app) and "Bereitsteller" not in screen_text(app)
+    written = path.read_text(encoding="utf-8")
+    assert 'language = "en"' in written
+    assert "# my settings" in written and "# light for the projector" in written and '"catalog.filter" = "F3"' in written
+    loaded = config_module.load_config(path)
+    assert loaded.language == "en" and loaded.theme == "textual-light" and loaded.keymap == {"catalog.filter": "F3"}
+
+
+async def test_textual_own_texts_in_german(server, tmp_path):
+    """The palette's placeholder and its "No matches found", a menu's "Dismiss menu" in the footer:
+    Textual's English, in the German UI, are ours."""
+    app = make_app(server, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert "Befehl suchen" in screen_text(app) and "Search for commands" not in screen_text(app)
+        for ch in "xyzqw":
+            await pilot.press(ch)
+        for _ in range(50):  # the palette says so after a moment without a hit
+            await pilot.pause(0.05)
+            if "Keine Treffer" in screen_text(app):
+                break
+        assert "Keine Treffer" in screen_text(app) and "No matches" not in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("f")  # the facet panel, then open its first menu
+        await settle(pilot)
+        from textual.widgets import Select
+
+        app.screen.query(Select).first().focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Auswahl schließen" in text and "Dismiss menu" not in text, text
+
+
+async def test_footer_keeps_the_help_key_in_view_at_80_columns(server, tmp_path):
+    """However many keys a screen has, `? Hilfe` stays at the right end of the footer."""
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        import re
+
+        assert re.search(r"▏\s*\?\s*Hilfe", _last_line(app)), _last_line(app)
+        header = _first_line(app)
+        assert "Bereitsteller" in header and "…" in header  # the long organisation name is shortened
+
+
+def _line(app, index: int) -> str:
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    rows: dict[str, list[str]] = {}
+    for y, text in re.findall(r'<text[^>]*\by="([\d.]+)"[^>]*>(.*?)</text>', svg, flags=re.S):
+        rows.setdefault(y, []).append(html.unescape(text).replace("\xa0", " "))
+    ordered = [("".join(rows[y])) for y in sorted(rows, key=float)]
+    return ordered[index]
+
+
+def _first_line(app) -> str:
+    return _line(app, 0)
+
+
+def _last_line(app) -> str:
+    return _line(app, -1)
+
+
+async def test_roles_see_what_their_areas_hold(server, tmp_path):
+    """A provider's invoices area says that providers receive none (not "Abgleich läuft" for ever,
+    after the sync); `4` as a customer, who has no area of its own, says which keys there are."""
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, 6)
+        await pilot.press("3")
+        await settle(pilot, 4)
+        text = screen_text(app)
+        assert "Keine Rechnungen für Bereitsteller" in text and "Abgleich läuft" not in text, text
+    customer = make_app(server, tmp_path / "customer")
+    async with customer.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, 4)
+        await pilot.press("4")
+        await settle(pilot)
+        said = "\n".join(str(n.message) for n in customer._notifications)
+        assert "keinen eigenen Bereich unter 4" in said and "1 Katalog" in said and "5 Verwaltung" in said, said

@@ -220,3 +220,22 @@ async def test_jump_to_an_offering_opens_it_when_one_matches(server, tmp_path):
         await jump(pilot, "offering xyzzy")
         assert isinstance(app.screen, CatalogScreen) and table_of(app).total == 0
         assert [n.message for n in app._notifications][-1] == "Nicht gefunden: xyzzy"
+
+
+@pytest.mark.parametrize("area", ["2", "3"])
+async def test_escape_clears_the_filter_of_every_list(server, tmp_path, area):
+    """Orders and invoices share the rule (FilterKeys): escape clears, a second one leaves."""
+    app = make_app(server, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press(area)
+        await settle(pilot)
+        await type_filter(pilot, "zz")
+        box = app.screen.query_one(FilterBox)
+        assert box.value == "zz"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert box.value == "" and box.has_focus
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not box.has_focus

@@ -339,3 +339,20 @@ def test_redact():
     assert secrets.redact("401 for Bearer abc123: abc123", "abc123") == "401 for Bearer ***: ***"
     assert secrets.redact("nothing", None) == "nothing"
     assert secrets.redact("nothing", "") == "nothing"
+
+
+@pytest.mark.parametrize("before, after", [
+    ("", 'language = "en"\n'),
+    ('# mine\ntheme = "textual-light"  # projector\n\n[keymap]\n"catalog.filter" = "F3"\n',
+     '# mine\ntheme = "textual-light"  # projector\nlanguage = "en"\n\n[keymap]\n"catalog.filter" = "F3"\n'),
+    ('language = "de"  # the office\n[keymap]\na = "b"\n', 'language = "en"  # the office\n[keymap]\na = "b"\n'),
+])
+def test_set_setting_keeps_the_rest_of_the_file(tmp_path, before, after):
+    from efa_tui.config import set_setting
+
+    path = tmp_path / "config.toml"
+    if before:
+        path.write_text(before, encoding="utf-8")
+    set_setting("language", "en", path)
+    assert path.read_text(encoding="utf-8") == after
+    assert load_config(path).language == "en"

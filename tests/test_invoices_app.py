@@ -202,7 +202,7 @@ async def test_operator_billing_run_previews_confirms_with_the_totals_and_shows_
         await settle(pilot, 6)
         assert run.run is not None and run.run["status"] == "done" and run.run["invoices_created"] > 0
         summary = text_of(app, "#run-summary")
-        assert f"{run.run['invoices_created']} Rechnungen erstellt" in summary
+        assert i18n.tn("billing.created", run.run["invoices_created"]) in summary  # 1 Rechnung / 2 Rechnungen
         await settle(pilot, 4)
         assert len(run.history) == before + 1 and run.history[0]["id"] == run.run["id"]
         history = text_of(app, "#run-history")

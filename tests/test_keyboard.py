@@ -158,7 +158,7 @@ async def test_quitting_with_unsent_writes_says_how_many(server, tmp_path):
         await pilot.press("q")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        assert "2 Änderung(en) noch nicht beim Server" in screen_text(app)
+        assert "2 Änderungen sind noch nicht beim Server" in screen_text(app)  # the plural rule
         await pilot.press("escape")
         await settle(pilot)
         assert app.is_running

@@ -332,7 +332,7 @@ async def test_orders_list_filters_searches_and_sorts(server, tmp_path):
         table = screen.query_one(VirtualTable)
         assert table.total == len(mine)
         text = screen_text(app)
-        assert f"{len(proposed)} Entgeltvorschläge warten auf Ihre Entscheidung" in text
+        assert i18n.tn("orders.inbox_customer", len(proposed)) in text  # "1 Entgeltvorschlag wartet …", "2 … warten"
         assert "Bereitsteller" in text  # a customer's counterpart is the provider
         await pilot.press("e")  # the inbox: proposals waiting for the customer
         await settle(pilot)

@@ -1,7 +1,11 @@
 """Two server processes on one database (SQLite file, or PostgreSQL with EFA_TEST_DATABASE_URL),
 each promise of the API raced between them with exact outcomes: one outcome per
-Idempotency-Key, a stale If-Match refused on every resource with PATCH (and on an order step),
-a permission change seen at once by the other process, NUL refused the same on every database.
+Idempotency-Key, a stale If-Match refused on every resource with PATCH (organisation, offering,
+user; and on an order step),
+a permission change seen at once by the other process, NUL refused the same on every database,
+and a delta sync between a write that began first and commits last and another one (the
+catalog's page cache too). The billing race (gap-free numbers, billed once) is
+test_billing.py::test_two_server_processes_racing_bill_once_with_gap_free_numbers.
 
 Each race fires the two requests at once from two threads (a barrier, connections opened
 beforehand) and repeats TRIALS times: on the release before (fc165c5) the key race answered 500
@@ -10,14 +14,26 @@ and the If-Match race accepted both writes in most trials on PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
-from support import auth, start_server, stop_server
+from databases import ON_POSTGRES
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+from support import TOKENS, auth, start_server, stop_server
+
+from efa_tui.api.client import ApiClient
+from efa_tui.store.cache import Cache
+from efa_tui.store.sync import sync_kind
 
 pytestmark = pytest.mark.slow
 TRIALS = 12
@@ -173,3 +189,114 @@ def test_nul_is_refused_with_422_on_every_database(two_servers, how):
         ok = ca.post("/offerings", content=b'{"title": "a\\\\u0000b", "category": "Bauen & Wohnen", "annual_fee": "1.00"}',
                      headers=auth("provider", **{"Content-Type": "application/json"}))
         assert ok.status_code == 201 and ok.json()["title"] == "a\\u0000b"
+
+
+@contextmanager
+def stalled_writes(db_url: str, offering_id: int) -> Iterator[Callable[[], None]]:
+    """Hold up writes to one offering until the block ends; yields ``wait_until_blocked``.
+
+    PostgreSQL: the offering's row is locked, so a PATCH of it takes its timestamp, runs into the
+    lock and commits only after the block — after writes to other rows that began later. SQLite:
+    the whole database is held (BEGIN IMMEDIATE), every writer waits before it begins; the order
+    of commits cannot be turned round there, and the sync in between sees neither write."""
+    if ON_POSTGRES:
+        engine = create_engine(db_url, poolclass=NullPool)
+        with engine.connect() as holder, engine.connect() as probe:
+            tx = holder.begin()
+            holder.execute(text("SELECT id FROM offerings WHERE id = :id FOR UPDATE"), {"id": offering_id})
+
+            def wait_until_blocked() -> None:
+                deadline = time.monotonic() + 60
+                while not probe.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+                    probe.rollback()
+                    assert time.monotonic() < deadline, "the write never reached the locked row"
+                    time.sleep(0.05)
+                probe.rollback()
+
+            try:
+                yield wait_until_blocked
+            finally:
+                tx.rollback()
+        engine.dispose()
+        return
+    holder = sqlite3.connect(Path(make_url(db_url).database), isolation_level=None, timeout=30)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        yield lambda: None
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_a_delta_sync_between_an_early_and_a_late_commit_loses_nothing(two_servers, db_url, tmp_path):
+    """The write that took its timestamp first commits last: the sync in between must not move
+    its mark past it (with updated_at as the mark the late write was skipped for good, and the
+    catalog page cached under max(updated_at) kept the old title)."""
+    a, b = two_servers
+    cache = Cache(tmp_path / "cache.sqlite3")
+
+    async def sync() -> None:
+        async with ApiClient(b, TOKENS["customer"]) as api:
+            await sync_kind(api, cache, "offerings")
+
+    def catalog_titles() -> dict[int, str]:
+        pages, cursor = {}, None
+        while True:
+            params = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+            body = httpx.get(f"{b}/offerings", params=params, headers=auth("customer")).json()
+            pages.update({i["id"]: i["title"] for i in body["items"]})
+            cursor = body["next_cursor"]
+            if not cursor:
+                return pages
+
+    with clients(a, b) as (ca, cb):
+        me = ca.get("/me", headers=auth("provider")).json()["organization"]["id"]
+        mine = ca.get("/offerings", params={"provider": me, "status": "published"}, headers=auth("provider")).json()["items"]
+        late, early = mine[0]["id"], mine[1]["id"]
+        asyncio.run(sync())
+        catalog_titles()  # the other process has the catalog in its page cache
+        tags = {i: ca.get(f"/offerings/{i}", headers=auth("provider")).headers["ETag"] for i in (late, early)}
+        answers: dict[str, httpx.Response] = {}
+
+        def patch(client: httpx.Client, offering_id: int, title: str, name: str) -> None:
+            answers[name] = client.patch(f"/offerings/{offering_id}", json={"title": title},
+                                         headers=auth("provider", **{"If-Match": tags[offering_id]}))
+
+        with stalled_writes(db_url, late) as wait_until_blocked:
+            first = threading.Thread(target=patch, args=(ca, late, "Spät bestätigt", "late"))
+            first.start()
+            wait_until_blocked()  # its timestamp is taken; it waits for the row
+            second = threading.Thread(target=patch, args=(cb, early, "Früh bestätigt", "early"))
+            second.start()
+            if ON_POSTGRES:
+                second.join(60)
+                assert answers["early"].status_code == 200, answers["early"].text
+            asyncio.run(sync())  # between the two commits
+            assert catalog_titles()[late] == mine[0]["title"]
+        first.join(60)
+        second.join(60)
+        assert answers["late"].status_code == 200 and answers["early"].status_code == 200, answers
+        asyncio.run(sync())
+        assert cache.get_offering(late)["title"] == "Spät bestätigt"
+        assert cache.get_offering(early)["title"] == "Früh bestätigt"
+        titles = catalog_titles()
+        assert (titles[late], titles[early]) == ("Spät bestätigt", "Früh bestätigt")
+
+
+def test_a_stale_if_match_is_refused_on_a_user(two_servers):
+    with clients(*two_servers) as (ca, cb):
+        org = ca.get("/me", headers=auth("customer")).json()["organization"]["id"]
+        users = ca.get(f"/organizations/{org}/users", headers=auth("operator")).json()["items"]
+        _race_patch(ca, cb, f"/users/{users[0]['id']}", "operator", "name", ("Erika Muster", "Max Muster"))
+
+
+def test_a_revoked_token_is_refused_at_once_by_the_other_process(two_servers):
+    with clients(*two_servers) as (ca, cb):
+        me = ca.get("/me", headers=auth("customer")).json()
+        made = ca.post(f"/users/{me['id']}/tokens", json={"name": "Wettlauf"}, headers=auth("operator"))
+        assert made.status_code == 201, made.text
+        token = made.json()["token"]
+        assert cb.get("/me", headers=auth(token)).status_code == 200  # the other process has used it
+        assert ca.delete(f"/tokens/{made.json()['id']}", headers=auth("operator")).status_code == 204
+        refused = cb.get("/me", headers=auth(token))
+        assert refused.status_code == 401, refused.text

@@ -107,7 +107,7 @@ async def test_the_count_line_names_the_filters_it_counts_by(server, tmp_path):
         screen.query_one("#support-state").value = "active"
         await settle(pilot)
         line = str(screen.query_one("#support-count").render())
-        assert line.startswith(f"{len(screen.records)} Bestellungen gefunden")
+        assert line.startswith(f"{len(screen.records)} Treffer gefunden")
         assert "Organisation „hamburg“" in line and "Status „Aktiv“" in line
         assert "alle Organisationen" not in line  # it said so whatever the filter was
 

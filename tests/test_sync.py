@@ -128,3 +128,27 @@ def test_offline_reads_from_cache_and_delivers_queued_writes_once_back(db_url, t
         stop_server(proc2)
     assert len(orders) == 1
 
+
+
+def test_a_change_between_the_last_page_and_the_etag_probe_comes_with_the_next_sync(live_server, tmp_path):
+    """After its pages a sync asks its next question once, to learn its ETag for a 304 later;
+    a record that changed just then is in that answer but was not applied: its ETag must not be
+    kept (the next sync was a 304 without the record — the polling client never saw the order)."""
+    cache = Cache(tmp_path / "cache.sqlite3")
+    offering = httpx.get(f"{live_server}/offerings", params={"limit": 1}, headers=auth("customer")).json()["items"][0]
+    made: list[dict] = []
+
+    def order_now(kind, done, total):
+        if not made:  # the pages are applied; the probe comes next
+            made.append(httpx.post(f"{live_server}/orders", json={"offering_id": offering["id"]},
+                                   headers=auth("customer")).json())
+
+    async def go():
+        async with ApiClient(live_server, TOKENS["customer"]) as api:
+            await sync_kind(api, cache, "orders", progress=order_now)
+            assert cache.get_record("orders", made[0]["id"]) is None  # came after the pages
+            return await sync_kind(api, cache, "orders")
+
+    again = run(go())
+    assert not again.not_modified and again.changed == 1
+    assert cache.get_record("orders", made[0]["id"])["id"] == made[0]["id"]

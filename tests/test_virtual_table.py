@@ -501,3 +501,10 @@ async def test_a_window_source_is_loaded_with_one_call() -> None:
         await wait_for(pilot, lambda: table.total == 6_000 and not table.is_loading)
         assert table.cursor_key == "new-5000"
         assert "new 5000" in "".join(lines(table))
+
+
+def test_an_amount_too_wide_for_its_column_keeps_its_unit() -> None:
+    assert fit_cell("1.150.600,00 €", 12, "right") == " 1.150.600 €"
+    assert fit_cell("€1,150,600.00", 11, "right") == " €1,150,600"
+    assert fit_cell("20.594,83 €", 12, "right") == " 20.594,83 €"  # fits: unchanged
+    assert fit_cell("01.01.2027", 8, "right").endswith("…")  # a date is no amount

@@ -66,7 +66,7 @@ def problem_text(exc: Exception) -> str:
     if isinstance(exc, Unreachable):
         return i18n.t("admin.offline")
     if isinstance(exc, ApiError):
-        return clean(exc.detail or exc.title or str(exc))
+        return i18n.problem(exc, str(exc))
     return clean(str(exc))
 
 
@@ -138,7 +138,7 @@ class AdministrationScreen(AppScreen):
                        clean(names.get(o.get("inhouse_operator_id"), "")) if o.get("inhouse_operator_id") else "–"])
             for o in sorted(orgs, key=lambda o: (o.get("kind") != "operator", clean(o.get("name")).lower())))
         states = [((o.get("accreditation") or {}).get("state")) for o in orgs]
-        head.update(i18n.t("admin.count", n=len(orgs), applied=states.count("applied"), suspended=states.count("suspended")))
+        head.update(i18n.tn("admin.count", n=len(orgs), applied=states.count("applied"), suspended=states.count("suspended")))
 
     def action_refresh(self) -> None:
         self.load()

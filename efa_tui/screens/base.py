@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from textual import events
 from textual.screen import ModalScreen, Screen, ScreenResultType
 from textual.widget import Widget
+from textual.widgets import Input, TextArea
 
 from ..services import DataChanged
 from .localize import localize_bindings
@@ -129,7 +130,28 @@ class _AppScreenBase:
         """``/me`` answered (the ``identity_changed`` signal): who is signed in, role, organisation."""
 
     async def relabel(self) -> None:
-        """The language changed: rebuild what shows translated text (bindings are done already)."""
+        """The language changed: rebuild what shows translated text (bindings are done already).
+
+        By default a full screen is composed again and filled as when it was mounted (its
+        ``on_mount``: the load of its data, its focus) — a screen pushed over another (a detail, the
+        outbox) is redrawn as well as the area below it. A screen with state of its own that a
+        recompose would lose overrides this (the lists keep filter and cursor, forms their input).
+        A dialog keeps its text (it is answered or left in a moment)."""
+        if isinstance(self, ModalScreen):
+            return
+        # What was typed into a field (a path, a note) stays: put back by the field's id.
+        typed = {w.id: w.value for w in self.query(Input) if w.id}  # type: ignore[attr-defined]
+        written = {w.id: w.text for w in self.query(TextArea) if w.id}  # type: ignore[attr-defined]
+        await self.recompose()  # type: ignore[attr-defined]
+        on_mount = getattr(self, "on_mount", None)
+        if on_mount is not None:
+            on_mount()
+        for widget in self.query(Input):  # type: ignore[attr-defined]
+            if widget.id in typed:
+                widget.value = typed[widget.id]
+        for area in self.query(TextArea):  # type: ignore[attr-defined]
+            if area.id in written:
+                area.text = written[area.id]
 
     async def language_changed(self) -> None:
         """Called by the app on every screen of every area after a language switch."""

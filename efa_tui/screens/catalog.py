@@ -192,11 +192,7 @@ class CatalogScreen(FilterKeys, AppScreen):
 
     def active_filters(self) -> list[tuple[str, str]]:
         """(facet, value as shown) of every facet that filters the list, in the panel's order."""
-        f = self.filters
-        shown = [("category", f.category), ("provider", self._provider_name if f.provider_id is not None else None),
-                 ("bundesland", f.bundesland),
-                 ("inhouse_orderable", None if f.inhouse_orderable is None else "ja" if f.inhouse_orderable else "nein")]
-        return [(facet, _facet_label(facet, value)) for facet, value in shown if value is not None]
+        return [(facet, _facet_label(facet, value)) for facet in FACETS if (value := self._facet_value(facet)) is not None]
 
     def _show_active_filters(self) -> None:
         """One line above the rows that says which facets filter them and the key that resets them."""
@@ -280,8 +276,8 @@ class CatalogScreen(FilterKeys, AppScreen):
 
     def _set_count(self, shown: int, sort: str, total: int, exact: bool = True) -> None:
         self._all = total
-        count = i18n.t("catalog.count" if exact else "catalog.count_about", shown=formatting.number(shown),
-                       total=formatting.number(total))
+        count = (i18n.tn("catalog.count", total, shown=formatting.number(shown)) if exact
+                 else i18n.tn("catalog.count_about", total, shown=formatting.number(shown)))
         text = f"{count} · {i18n.t('sort.now', sort=i18n.t('sort.' + sort))}"
         self.query_one("#count", Static).update(text, layout=False)  # one line, its width fixed
         # An empty cache is still loading; an empty result is a filter that matches nothing.
@@ -359,14 +355,16 @@ class CatalogScreen(FilterKeys, AppScreen):
 
     def action_reset_filters(self) -> None:
         """Every facet back to "alle" (the query stays: it is in the filter box, escape clears it)."""
-        if not self.active_filters():
-            return
+        if self.active_filters():
+            self._clear_facets()
+            self.reload()
+
+    def _clear_facets(self) -> None:
         self.filters = Filters(status=self.filters.status, may_order=self.filters.may_order)
         self._provider_name = None
         for select in self.query("#facets Select").results(Select):
             with select.prevent(Select.Changed):
                 select.clear()
-        self.reload()
 
     @on(VirtualTable.RowSelected)
     def _open(self, event: VirtualTable.RowSelected) -> None:
@@ -417,11 +415,7 @@ class CatalogScreen(FilterKeys, AppScreen):
 
     def set_filter(self, text: str) -> None:
         """Show the catalog filtered by ``text``, every facet reset (what ``:offering NAME`` lists)."""
-        self.filters = Filters(status=self.filters.status, may_order=self.filters.may_order)
-        self._provider_name = None
-        for select in self.query("#facets Select").results(Select):
-            with select.prevent(Select.Changed):
-                select.clear()
+        self._clear_facets()
         self.query_one("#filter", Input).value = text
         self.query_text = text
         self.reload()

@@ -35,7 +35,6 @@ from textual.widgets import Button, Static
 
 from .. import i18n
 from ..services import Conflict, Done, Outcome, Queued, Refused, Write
-from ..text import clean
 from ..widgets.form import Form, FormField
 from .base import AppScreen
 from .confirm import Choice, ConfirmScreen
@@ -130,6 +129,14 @@ class FormScreen(AppScreen):
 
     def on_mount(self) -> None:
         self.restore_draft()
+
+    async def relabel(self) -> None:
+        """After a language switch: labels, hints and choices anew, with what was typed kept."""
+        values, errors = self.form.values(), self.form.errors
+        self.defaults = values
+        await self.recompose()
+        if errors:
+            self.call_after_refresh(self.form.recheck)
 
     @property
     def form(self) -> Form:
@@ -265,7 +272,7 @@ class FormScreen(AppScreen):
             errors = self.validate(self.form.values())
             self.form.show_errors(errors)
         if errors:
-            self.notify(i18n.t("form.fix_fields", n=len(errors)), severity="warning")
+            self.notify(i18n.tn("form.fix_fields", n=len(errors)), severity="warning")
             return
         self._sending = True
         self.query_one("#form-submit", Button).disabled = True
@@ -299,8 +306,7 @@ class FormScreen(AppScreen):
             await self.session.services.writes.discard(outcome.item_id)
             errors = field_errors(outcome.problem)
             unplaced = self.form.show_errors(errors)
-            detail = clean(refusal_detail(outcome))
-            message = i18n.t("form.refused", detail=detail)
+            message = i18n.t("form.refused", detail=i18n.problem(outcome.problem, outcome.detail))
             if unplaced:
                 message += "\n" + "\n".join(unplaced)
             self.notify(message, severity="error", timeout=10)

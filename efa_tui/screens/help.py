@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from .. import i18n
+from ..widgets.chrome import TEXTUAL_KEYS
 from .base import AppModal
 
 # Textual's built-in bindings (widgets and app) by action → message id.
@@ -39,10 +40,10 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
     for key, active in screen.active_bindings.items():
         b = active.binding
         # Textual's own bindings (no id) come with English descriptions: ours where we know them.
-        # Widgets' bindings carry message ids (screens translate theirs: localize.py).
-        if not b.id and b.action in BUILTIN:
-            label = i18n.t(BUILTIN[b.action])
-        else:
+        known = BUILTIN.get(b.action) or TEXTUAL_KEYS.get(b.action)
+        if not b.id and known:
+            label = i18n.t(known)
+        else:  # widgets' bindings carry message ids (screens translate theirs: localize.py)
             label = i18n.t(b.description) if b.description in i18n.MESSAGES else (b.description or b.action)
         rows.setdefault((label, b.id or ""), []).append(screen.app.get_key_display(b) if b.key == key else key)
     return sorted(((" ".join(dict.fromkeys(keys)), label, bid) for (label, bid), keys in rows.items()),

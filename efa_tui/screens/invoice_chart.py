@@ -4,6 +4,7 @@ cancelled invoices and their credit notes cancel out and are left out."""
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,19 @@ from .base import AppScreen
 MODES = ("month", "year", "offering")
 MONTHS_DE = ("Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez")
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def axis_ticks(maximum: float, count: int = 5) -> tuple[list[float], list[str]]:
+    """The ticks of a value axis: from 0 at a round step (1, 2, 2.5 or 5 × 10^k), labelled in the
+    user's locale ("2,5" in German: plotext's own labels are "2.5" in every language)."""
+    if maximum <= 0:
+        return [0.0], [formatting.number(0)]
+    raw = maximum / (count - 1)
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
+    digits = max(0, -int(Decimal(str(step)).normalize().as_tuple().exponent))
+    ticks = [round(i * step, 10) for i in range(math.ceil(maximum / step - 1e-9) + 1)]
+    return ticks, [formatting.number(Decimal(str(t)), digits) for t in ticks]
 
 
 def short(label: str, width: int = 22) -> str:
@@ -92,11 +106,16 @@ class SpendingScreen(AppScreen):
         plt.clear_figure()
         if values and any(values):
             thousands = [float(v / 1000) for v in values]  # plotext draws floats; the figures below are exact
+            ticks, tick_labels = axis_ticks(max(thousands))
             if self.mode == "offering":
                 plt.bar(labels, thousands, orientation="horizontal", width=0.6)
+                plt.xticks(ticks, tick_labels)
+                plt.xlim(0, ticks[-1])
                 plt.xlabel(i18n.t("invoices.spending.unit"))
             else:
                 plt.bar(labels, thousands, width=0.6)
+                plt.yticks(ticks, tick_labels)
+                plt.ylim(0, ticks[-1])
                 plt.ylabel(i18n.t("invoices.spending.unit"))
         else:
             plt.title(i18n.t("invoices.spending.nothing"))

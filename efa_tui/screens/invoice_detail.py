@@ -187,7 +187,7 @@ class InvoiceScreen(AppScreen):
             detail = await self.session.services.invoices.detail(self.record)
         except ApiError as exc:
             self.loaded = True
-            self.notify(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), severity="error")
+            self.notify(i18n.t("form.refused", detail=i18n.problem(exc)), severity="error")
             self.show()
             return
         self.detail = detail
@@ -278,15 +278,15 @@ class InvoiceScreen(AppScreen):
             real = [x for x in check.lines if x.status is not LineStatus.MISSING]
             ok = sum(1 for x in real if x.ok)
             if check.ok:
-                text.append("✓ " + i18n.t("invoice.check_ok", n=len(real)), style="bold green")
+                text.append("✓ " + i18n.tn("invoice.check_ok", n=len(real)), style="bold green")
             else:
                 text.append("✗ " if wrong or not check.sums.ok else "? ", style="bold")
-                text.append(i18n.t("invoice.check_summary", ok=ok, n=len(real), wrong=len(wrong)), style="bold")
+                text.append(i18n.tn("invoice.check_summary", len(real), ok=ok, wrong=i18n.tn("invoice.differences", len(wrong))), style="bold")
                 if wrong:
                     text.append(" · " + i18n.t("invoice.check_expected", gross=formatting.money(check.expected.gross),
                                                 diff=signed_money(check.difference)))
                 if unverified:
-                    text.append("\n" + i18n.t("invoice.check_unverified", n=len(unverified)))
+                    text.append("\n" + i18n.tn("invoice.check_unverified", n=len(unverified)))
             sums = check.sums
             text.append("\n" + i18n.t("invoice.sums") + ": ")
             for label, good, stated, readded in (("invoice.net", sums.net_ok, sums.stated_net, sums.readded.net),
@@ -434,8 +434,8 @@ class InvoiceScreen(AppScreen):
         elif isinstance(outcome, Queued):
             self.notify(i18n.t("form.queued"), severity="warning", timeout=8)
         elif isinstance(outcome, (Refused, Conflict)):
-            detail = outcome.detail if isinstance(outcome, Refused) else str(outcome.problem.get("detail") or "")
-            self.notify(i18n.t("form.refused", detail=clean(detail)), severity="error", timeout=10)
+            detail = i18n.problem(outcome.problem, outcome.detail if isinstance(outcome, Refused) else "")
+            self.notify(i18n.t("form.refused", detail=detail), severity="error", timeout=10)
 
     def _take(self, invoice: dict[str, Any]) -> None:
         """A fresh copy of the invoice from the server (after a write): keep the contracts and the check."""
@@ -507,7 +507,7 @@ class InvoiceScreen(AppScreen):
         except Unreachable:
             self.notify(i18n.t(offline_id), severity=offline_severity)
         except ApiError as exc:
-            self.notify(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), severity="error")
+            self.notify(i18n.t("form.refused", detail=i18n.problem(exc)), severity="error")
         return None
 
     # --- operator ------------------------------------------------------------------------------------

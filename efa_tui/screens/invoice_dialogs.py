@@ -172,7 +172,7 @@ class SaveXmlDialog(PathDialog):
             self.result(Text(i18n.t("invoice.xml_offline"), style="bold red"))
             return
         except ApiError as exc:
-            self.result(Text(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), style="bold red"))
+            self.result(Text(i18n.t("form.refused", detail=i18n.problem(exc)), style="bold red"))
             return
         try:
             await asyncio.to_thread(write_document, path, xml)
@@ -214,7 +214,7 @@ def verdict_text(report) -> str:
     if report.verdict == "incomplete":
         return i18n.t("xr.no_rules_short")
     if report.verdict == "rejected":
-        return i18n.t("xr.tui.rejected", errors=report.errors)
+        return i18n.tn("xr.tui.rejected", report.errors)
     return i18n.t("xr.verdict." + report.verdict).capitalize() + "."
 
 
@@ -244,7 +244,7 @@ class FindingsScreen(AppScreen):
         else:
             head.append("✗ " + verdict_text(report), style="bold red")
         if report.warnings:
-            head.append(" " + i18n.t("invoice.warnings", n=report.warnings))
+            head.append(" " + i18n.tn("invoice.warnings", n=report.warnings))
         body = Text()
         for f in self.findings:
             body.append(f"[{clean(f.rule)}] ", style=self.STYLE.get(f.level, "bold"))
@@ -270,7 +270,7 @@ class ExportDialog(PathDialog):
         self.today = today
 
     def extra(self) -> ComposeResult:
-        yield Static(Text(i18n.t("invoice.export_rows", n=len(self.invoices))))
+        yield Static(Text(i18n.tn("invoice.export_rows", n=len(self.invoices))))
         yield Select([("CSV (Excel, LibreOffice)", "csv"), ("JSON", "json")], value="csv", allow_blank=False, id="export-format")
 
     @on(Select.Changed, "#export-format")
@@ -291,7 +291,7 @@ class ExportDialog(PathDialog):
         except OSError as exc:
             self.result(Text(i18n.t("invoice.write_failed", path=str(path), reason=clean(exc.strerror or exc)), style="bold red"))
             return
-        self.notify(i18n.t("invoice.exported", n=len(self.invoices), path=str(path)))
+        self.notify(i18n.tn("invoice.exported", n=len(self.invoices), path=str(path)))
         self.dismiss(path)
 
 
@@ -392,7 +392,7 @@ class BillingRunScreen(AppScreen):
             if any(e.code == "future_year" for e in exc.errors):
                 self._status(i18n.t("billing.future_year", year=year, current=formatting.today().year), "bold red")
             else:
-                self._status(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), "bold red")
+                self._status(i18n.t("form.refused", detail=i18n.problem(exc)), "bold red")
             return
         finally:
             self._busy(False)
@@ -416,7 +416,7 @@ class BillingRunScreen(AppScreen):
                 self._show_preview(exc.body["preview"])
                 self._status(i18n.t("billing.changed"), "bold red")
             else:
-                self._status(i18n.t("form.refused", detail=clean(exc.detail or exc.title)), "bold red")
+                self._status(i18n.t("form.refused", detail=i18n.problem(exc)), "bold red")
             return
         finally:
             self._busy(False)
@@ -439,7 +439,7 @@ class BillingRunScreen(AppScreen):
         confirm.label = i18n.t("billing.confirm", gross=gross)
         confirm.disabled = self.running or not preview.get("invoices_to_create")  # nothing to bill: nothing to confirm
         text = Text()
-        text.append(i18n.t("billing.preview_head", year=preview.get("year"), n=preview.get("invoices_to_create") or 0) + "\n",
+        text.append(i18n.tn("billing.preview_head", year=preview.get("year"), n=preview.get("invoices_to_create") or 0) + "\n",
                     style="bold")
         text.append(i18n.t("billing.totals", net=formatting.money(preview.get("net_total")), gross=gross) + "\n")
         for item in preview.get("invoices") or []:
@@ -450,7 +450,7 @@ class BillingRunScreen(AppScreen):
         details.update(text)
 
     def _skipped(self, text: Text, skipped: list[dict[str, Any]]) -> None:
-        text.append(i18n.t("billing.skipped", n=len(skipped)) + "\n", style="bold" if skipped else "")
+        text.append(i18n.tn("billing.skipped", n=len(skipped)) + "\n", style="bold" if skipped else "")
         for s in skipped:
             reason = s.get("reason") or ""
             label = i18n.t(f"billing.reason.{reason}") if f"billing.reason.{reason}" in i18n.MESSAGES else clean(s.get("detail"))
@@ -461,7 +461,7 @@ class BillingRunScreen(AppScreen):
 
     def summary(self, run: dict[str, Any]) -> None:
         text = Text()
-        text.append(i18n.t("billing.created", n=run.get("invoices_created") or 0) + "\n", style="bold")
+        text.append(i18n.tn("billing.created", n=run.get("invoices_created") or 0) + "\n", style="bold")
         text.append(i18n.t("billing.totals", net=formatting.money(run.get("net_total")), gross=formatting.money(run.get("gross_total")))
                     + "\n")
         self._skipped(text, run.get("skipped") or [])
@@ -480,7 +480,7 @@ class BillingRunScreen(AppScreen):
             text.append(i18n.t("billing.history_none") + "\n")
         for run in self.history:
             who = clean((run.get("started_by") or {}).get("name")) or "–"
-            text.append(i18n.t("billing.history_row", at=formatting.moment(run.get("started_at")), year=run.get("year"), who=who,
+            text.append(i18n.tn("billing.history_row", at=formatting.moment(run.get("started_at")), year=run.get("year"), who=who,
                                n=run.get("invoices_created") or 0, net=formatting.money(run.get("net_total")),
                                gross=formatting.money(run.get("gross_total"))) + "\n")
         self.query_one("#run-history", Static).update(text)

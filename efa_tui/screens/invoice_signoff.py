@@ -51,7 +51,7 @@ def blocked(invoice: dict[str, Any], action: str) -> str | None:
             return i18n.t("invoice.already_confirmed")
         positions = disputed_positions(invoice)
         if positions:
-            return i18n.t("signoff.blocked_disputed", positions=", ".join(positions))
+            return i18n.t("signoff.blocked_disputed", positions=i18n.tn("signoff.positions", len(positions), list=", ".join(positions)))
     elif action == "arithmetic_ok":
         if review.get("arithmetic_ok_at"):
             return i18n.t("invoice.already_confirmed")

@@ -116,13 +116,14 @@ class InvoicesScreen(FilterKeys, AppScreen):
         self.query_state = il.ListQuery()
         self.invoices: list[dict[str, Any]] = []
         self.rows: list[dict[str, Any]] = []
+        self._synced = False  # the server confirmed the cached invoices at least once
         self.today = formatting.today()  # the day the states (overdue) are worked out for
 
     def compose(self) -> ComposeResult:
         yield FilterBox(placeholder=i18n.t("invoices.filter_placeholder"), id="filter")
         yield Static(id="info")
         self.table = VirtualTable(invoice_columns(self.app.size.width, role_of(self.app)), id="invoices-table",
-                                  empty_text=i18n.t("invoices.empty_cache"))
+                                  empty_text=self.empty_text())
         yield self.table
         yield Static(id="totals")
 
@@ -144,10 +145,12 @@ class InvoicesScreen(FilterKeys, AppScreen):
     @work(thread=True, exclusive=True, group="invoices-load", exit_on_error=False)
     def load(self, keep_cursor: bool = False) -> None:
         records = self.invoices_service.cached(limit=100_000)
-        self.app.call_from_thread(self._loaded, records, keep_cursor)
+        synced = self.invoices_service.synced_at() is not None
+        self.app.call_from_thread(self._loaded, records, keep_cursor, synced)
 
-    def _loaded(self, records: list[dict[str, Any]], keep_cursor: bool) -> None:
+    def _loaded(self, records: list[dict[str, Any]], keep_cursor: bool, synced: bool = False) -> None:
         self.invoices = records
+        self._synced = synced
         self.refresh_bindings()
         self.show(keep_cursor=keep_cursor)
 
@@ -160,10 +163,20 @@ class InvoicesScreen(FilterKeys, AppScreen):
         narrow = self.app.size.width < NARROW
         self.rows = il.select(self.invoices, self.query_state, self.today)
         columns = tuple(c.key for c in table.columns)
-        table.empty_text = i18n.t("invoices.empty") if self.invoices else i18n.t("invoices.empty_cache")
+        table.empty_text = self.empty_text()
         table.set_source(InvoiceSource(tuple(self.rows), columns, self.today, narrow), keep_cursor=keep_cursor)
         self._show_info()
         self._show_totals()
+
+    def empty_text(self) -> str:
+        """What an empty table says: nothing matches the filter; or what the area holds for this
+        role — none for a provider (the operator invoices the customers), none issued yet once
+        synced — and only before the first sync that it is syncing."""
+        if self.invoices:
+            return i18n.t("invoices.empty")
+        if role_of(self.app) == "provider":
+            return i18n.t("invoices.none_for_provider")
+        return i18n.t("invoices.none_yet") if self._synced else i18n.t("invoices.empty_cache")
 
     async def relabel(self) -> None:
         """After a language switch: rebuild the widgets with the new texts, keep filter and place."""
@@ -201,8 +214,8 @@ class InvoicesScreen(FilterKeys, AppScreen):
 
     def _show_totals(self) -> None:
         tot = il.totals(self.rows, self.today)
-        self.query_one("#totals", Static).update(Text(i18n.t(
-            "invoices.totals", n=formatting.number(tot.count), net=formatting.money(tot.net),
+        self.query_one("#totals", Static).update(Text(i18n.tn(
+            "invoices.totals", n=tot.count, net=formatting.money(tot.net),
             gross=formatting.money(tot.gross), open=formatting.money(tot.open_gross)), style="bold"))
 
     # --- input -----------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ class MyOfferingsScreen(AppScreen):
         table = self.table
         table.fill(rows)
         by_status = {s: sum(1 for o in offerings if o.get("status") == s) for s in ("draft", "published", "retired")}
-        head = Text(i18n.t("offerings.count", n=len(offerings), draft=by_status["draft"], published=by_status["published"],
+        head = Text(i18n.tn("offerings.count", n=len(offerings), draft=by_status["draft"], published=by_status["published"],
                            retired=by_status["retired"]))
         if not offerings:
             head.append("\n" + i18n.t("offerings.empty"), style="dim")
@@ -201,7 +201,7 @@ class MyOfferingsScreen(AppScreen):
                 self.notify(i18n.t("offerings.edit_offline"), severity="warning", timeout=8)
                 return
             except ApiError as exc:
-                self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
+                self.notify(i18n.problem(exc), severity="error")
                 return
             await asyncio.to_thread(drafts.save, base_key(offering_id), {"offering": offering, "etag": etag})
         self.app.push_screen(OfferingFormScreen(self.session, offering, etag), self._saved)
@@ -266,8 +266,8 @@ class MyOfferingsScreen(AppScreen):
             self.reload()  # the row says "ausstehend" (the reload on return may have read the outbox before)
         else:
             await self.session.services.writes.discard(outcome.item_id)
-            detail = outcome.detail if not isinstance(outcome, Conflict) else (outcome.problem.get("detail") or "")
-            self.notify(i18n.t("form.refused", detail=clean(detail)),
+            detail = i18n.problem(outcome.problem, outcome.detail if not isinstance(outcome, Conflict) else "")
+            self.notify(i18n.t("form.refused", detail=detail),
                         severity="error", timeout=10)
 
     # --- usage ------------------------------------------------------------------------------------

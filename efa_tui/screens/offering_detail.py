@@ -103,6 +103,17 @@ def describe(offering: dict[str, Any], me: dict[str, Any] | None, today: date) -
     return blocks
 
 
+def unit_text(key: str, label: str | None) -> str:
+    """What a unit price is per, in the user's language — the rule it is billed by ("je 1.000
+    Einwohner und Jahr", "per 1,000 inhabitants a year") — and the provider's own words for the
+    unit after it, quoted, when they say more than that ("je Fall · „je Antrag“")."""
+    standard = i18n.t("unit." + key) if "unit." + key in i18n.MESSAGES else ""
+    own = clean(label or "").strip()
+    if not own or own.casefold() in {standard.casefold(), i18n.MESSAGES.get("unit." + key, ("",))[0].casefold()}:
+        return standard
+    return f"{standard} · {i18n.t('unit.own', label=own)}" if standard else own
+
+
 def fee_lines(fees: dict[str, Any]) -> Text:
     """The fees, one per line: an offering's (its detail) and a contract's agreed ones (the order)."""
     text = Text()
@@ -111,7 +122,7 @@ def fee_lines(fees: dict[str, Any]) -> Text:
     key = fees.get("distribution_key") or "fixed"
     text.append(f"  {i18n.t('detail.distribution')}: {i18n.t('key.' + clean(key))}")
     if fees.get("unit_price"):
-        text.append(f" · {formatting.money(fees.get('unit_price'))} {clean(fees.get('unit_label') or '')}".rstrip())
+        text.append(f" · {formatting.money(fees.get('unit_price'))} {unit_text(key, fees.get('unit_label'))}".rstrip())
     text.append(f"\n  {i18n.t('detail.vat')}: {formatting.number(Decimal(str(fees.get('vat_rate') or '0')), 0)} %")
     return text
 

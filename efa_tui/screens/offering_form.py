@@ -143,7 +143,7 @@ class OfferingFormScreen(FormScreen):
             errors = self.form.check()
             errors["unit_price"] = i18n.t(problem)
             self.form.show_errors(errors)
-            self.notify(i18n.t("form.fix_fields", n=len(errors)), severity="warning")
+            self.notify(i18n.tn("form.fix_fields", n=len(errors)), severity="warning")
             return
         if self.offering and not offering_text.changed_fields(self.base, values):
             self.notify(i18n.t("offering.form.unchanged"))

@@ -293,7 +293,7 @@ class OrderScreen(AppScreen):
         try:
             read = await self.session.services.orders.detail(self.order_id)
         except ApiError as exc:
-            self.notify(i18n.t("error.server", detail=clean(exc.detail or exc.title)), severity="error")
+            self.notify(i18n.problem(exc), severity="error")
         else:
             self.offline = read.offline
             self.events = read.value.events
@@ -479,6 +479,5 @@ class ConfirmOrderScreen(AppScreen):
             self.dismiss(None)
         else:
             await self.session.services.writes.discard(outcome.item_id)
-            detail = clean(outcome.detail)
-            self.notify(i18n.t("form.refused", detail=detail), severity="error", timeout=10)
+            self.notify(i18n.t("form.refused", detail=i18n.problem(outcome.problem, outcome.detail)), severity="error", timeout=10)
             self.dismiss(None)

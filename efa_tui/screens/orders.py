@@ -134,11 +134,12 @@ class OrdersScreen(FilterKeys, AppScreen):
     def _show_inbox(self, counts, total: int) -> None:
         role = self.role
         if role == "provider":
-            text = i18n.t("orders.inbox_provider", interests=counts.get("interest", 0), ordered=counts.get("ordered", 0))
+            text = i18n.t("orders.inbox_provider", interests=i18n.tn("orders.new_interests", counts.get("interest", 0)),
+                          ordered=i18n.tn("orders.to_activate", counts.get("ordered", 0)))
         elif role == "customer":
-            text = i18n.t("orders.inbox_customer", proposed=counts.get("proposed", 0))
+            text = i18n.tn("orders.inbox_customer", counts.get("proposed", 0))
         else:
-            text = i18n.t("orders.inbox_staff", total=formatting.number(total))
+            text = i18n.tn("orders.inbox_staff", total)
         inbox = self.query_one("#orders-inbox", Static)
         inbox.update(Text(text, style="bold" if waiting_count(counts, role) else ""))
 
@@ -173,7 +174,7 @@ class OrdersScreen(FilterKeys, AppScreen):
     def _show_rows(self, rows: list[dict[str, Any]], keep_cursor: bool) -> None:
         self.query_one(VirtualTable).set_source(OrderRows(tuple(rows), self.role), keep_cursor=keep_cursor)
         self.query_one("#orders-count", Static).update(Text(
-            f"{i18n.t('orders.count', shown=formatting.number(len(rows)), total=formatting.number(len(self._all)))} · "
+            f"{i18n.tn('orders.count', len(self._all), shown=formatting.number(len(rows)))} · "
             f"{i18n.t('orders.sort', sort=i18n.t('orders.sort.' + self.filter.sort))}"))
 
     # --- input ---------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def problem_text(item: OutboxItem) -> Text:
     text.append(f"\n{item.method} {clean(item.path)} · {i18n.t('outbox.state.' + item.state)}")
     problem = item.problem or {}
     if problem:
-        text.append("\n" + clean(problem.get("detail") or problem.get("title") or ""), style="bold red")
+        text.append("\n" + i18n.problem(problem), style="bold red")
         for err in problem.get("errors") or []:
             message = err.get("message_de") if i18n.current_language() == "de" and err.get("message_de") else err.get("message")
             text.append(f"\n  {clean(err.get('field'))}: {clean(message)}")

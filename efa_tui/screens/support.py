@@ -42,9 +42,8 @@ def state_name(kind: str, value: str) -> str:
 
 def count_line(q: RecordQuery, n: int) -> Text:
     """How many records the search found, and by which filters (none: the newest of all)."""
-    kind = i18n.t(f"support.kind.{q.kind}")
     if q.empty:
-        return Text(i18n.t("support.count_all", n=formatting.number(n), kind=kind))
+        return Text(i18n.tn("support.count_all", n))
     parts = []
     for name in ("number", "organisation", "offering"):
         value = getattr(q, name)
@@ -56,7 +55,7 @@ def count_line(q: RecordQuery, n: int) -> Text:
         day = getattr(q, name)
         if day is not None:
             parts.append(i18n.t(f"support.filter.{name}", value=formatting.day(day)))
-    return Text(i18n.t("support.count", n=formatting.number(n), kind=kind, filters=", ".join(parts)))
+    return Text(i18n.tn("support.count", n, filters=", ".join(parts)))
 
 
 class SupportScreen(AppScreen):

@@ -96,7 +96,7 @@ class UsageScreen(AppScreen):
             f"#{oid}", period_label(year, month), Text(formatting.number(cases) if cases is not None else "–", justify="right")])
             for customer, offering, oid, year, month, cases in usage_import.usage_rows(self.contracts, self.reports))
         head = Text(i18n.t("usage.intro") + "\n")
-        head.append(i18n.t("usage.count", n=len(self.contracts)) if self.contracts else i18n.t("usage.no_contracts"), style="dim")
+        head.append(i18n.tn("usage.count", n=len(self.contracts)) if self.contracts else i18n.t("usage.no_contracts"), style="dim")
         self.query_one("#usage-head", Static).update(head)
         table.focus()
 
@@ -343,14 +343,14 @@ class UsageImportScreen(AppScreen[bool]):
         if failure:
             text.append(failure, style="bold red")
         elif parsed is not None and parsed.errors:
-            text.append(i18n.t("usage.import.errors", n=len(parsed.errors)) + "\n", style="bold red")
+            text.append(i18n.tn("usage.import.errors", n=len(parsed.errors)) + "\n", style="bold red")
             for error in parsed.errors:
                 text.append("  " + clean(str(error)) + "\n")
         elif parsed is not None:
             self.replacing = usage_import.replacements(parsed.lines, self.reports)
-            text.append(i18n.t("usage.import.ready", n=len(parsed.lines)) + "\n", style="bold green")
+            text.append(i18n.tn("usage.import.ready", n=len(parsed.lines)) + "\n", style="bold green")
             if self.replacing:
-                text.append(i18n.t("usage.import.replacing", n=len(self.replacing)) + "\n", style="bold yellow")
+                text.append(i18n.tn("usage.import.replacing", n=len(self.replacing)) + "\n", style="bold yellow")
             for line in parsed.lines:
                 old = self.replacing.get(line.line)
                 figure = f"{formatting.number(old)} → {formatting.number(line.cases)}" if old is not None else formatting.number(line.cases)
@@ -397,8 +397,8 @@ class UsageImportScreen(AppScreen[bool]):
                 queued += 1
             else:
                 refused += 1
-                detail = outcome.detail if isinstance(outcome, Refused) else str(outcome.problem.get("detail") or "")
-                problems.append(i18n.t("usage.err.line", line=line.line, message=clean(detail)))
+                detail = i18n.problem(outcome.problem, outcome.detail if isinstance(outcome, Refused) else "")
+                problems.append(i18n.t("usage.err.line", line=line.line, message=detail.replace("\n", " – ")))
         summary = i18n.t("usage.import.summary", sent=sent, queued=queued, refused=refused)
         if problems:
             # Refused lines stay in the outbox (needs attention) with the server's reason.

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ..domain.administration import MAX_TOKEN_DAYS
-from . import changes, db
 from . import changes as change_log
+from . import db
 from .auth import User, new_token, token_digest
 from .http import iso
 
@@ -25,13 +25,9 @@ def audit(conn: Connection, actor: User | None, action: str, target_kind: str, t
         actor_organization_id=actor.organization_id if actor else None,
         action=action, target_kind=target_kind, target_id=target_id, organization_id=organization_id,
         before=before, after=after))
-    # A user's rights changed (a new user, a role, a token issued or revoked): the change log tells
-    # the event stream and every server process. Organisations log their own changes (routes).
-    if target_kind == "user":
-        changes.record(conn, "user", target_id, action)
-    elif target_kind == "token":
-        changes.record(conn, "user", int((after or before or {})["user_id"]), action)
-    # Permissions changed: the event stream tells (the organisation's own changes log in their routes).
+    # Permissions changed (a new user, a role, a token issued or revoked, an accreditation): the change
+    # log tells the event stream and every server process; organisations log their other changes in
+    # their routes. One entry per change.
     if target_kind in ("user", "token"):
         user_id = target_id if target_kind == "user" else int((after or before or {}).get("user_id") or 0)
         if user_id:

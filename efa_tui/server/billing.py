@@ -22,9 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from babel.numbers import format_decimal
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
@@ -59,8 +61,20 @@ def de_date(d: date) -> str:
     return d.strftime("%d.%m.%Y")
 
 
+_DE = Locale.parse("de_DE")
+
+
+@lru_cache(maxsize=8)
+def _pattern(digits: int) -> NumberPattern:
+    return parse_pattern("#,##0." + "0" * digits)
+
+
+@lru_cache(maxsize=65536)
 def de_num(value: Decimal, digits: int = 2) -> str:
-    return format_decimal(value, format="#,##0." + "0" * digits, locale="de_DE")
+    """A number as German invoices write it (Babel's de_DE: 1.234,50). The locale and pattern are
+    parsed once and equal amounts formatted once: a run of 10,000 contracts formats ~30,000
+    numbers, and format_decimal parsed both every time (two thirds of the run's time)."""
+    return _pattern(digits).apply(value, _DE)
 
 
 def format_number(year: int, n: int) -> str:
@@ -198,10 +212,10 @@ def contract_of(row) -> Contract:
 def contract_lines(row, year: int, *, cases: int, first_invoice: bool) -> list[dict[str, Any]]:
     """The invoice lines of one contract for one year, as rows for invoice_lines."""
     out = []
+    start = max(row.start_date, date(year, 1, 1))
+    end = min(row.end_date, date(year, 12, 31)) if row.end_date else date(year, 12, 31)
     # The same Contract.charges the client's invoice check recomputes the lines with.
     for ch in contract_of(row).charges(year, cases=cases, first_invoice=first_invoice):
-        start = max(row.start_date, date(year, 1, 1))
-        end = min(row.end_date, date(year, 12, 31)) if row.end_date else date(year, 12, 31)
         out.append({
             "order_id": row.id, "offering_id": row.offering_id, "kind": ch.kind,
             "name": f"{row.offering_title} – {KIND_LABELS[ch.kind]} {year}"[:300],
@@ -318,7 +332,7 @@ def execute(conn: Connection, year: int, user_id: int | None, *, today: date, pa
     ``confirm_gross_total``: the gross total the operator confirmed from the preview; when the
     plan made under the year's lock differs, ``FiguresChanged`` is raised and nothing is written
     (None: the caller planned under the same lock itself, as the demo seed does)."""
-    _lock_year(conn, year)  # serialises runs (and credit notes) of the year across processes
+    last = _lock_year(conn, year)  # serialises runs (and credit notes) of the year across processes
     p = plan(conn, year)
     if confirm_gross_total is not None and p.gross_total != confirm_gross_total:
         raise FiguresChanged(p)
@@ -326,16 +340,29 @@ def execute(conn: Connection, year: int, user_id: int | None, *, today: date, pa
     run_id = db.new_id(conn.execute(db.billing_runs.insert().values(
         year=year, status="running", started_by=user_id, started_at=now, contracts_total=p.contracts_total,
     )))
-    for item in p.invoices:
-        invoice_id = db.new_id(conn.execute(db.invoices.insert().values(
-            number=take_number(conn, year), kind="invoice", billing_key=item.key, customer_id=item.customer_id,
-            issuer_id=item.issuer_id, year=year, period_start=date(year, 1, 1), period_end=date(year, 12, 31),
-            issue_date=today, due_date=today + timedelta(days=payment_days), status="issued",
-            net=item.totals.net, vat=item.totals.vat, gross=item.totals.gross, leitweg_id=item.leitweg_id,
-            billing_run_id=run_id, created_at=now, updated_at=now,
-        )))
-        conn.execute(db.invoice_lines.insert(), [{**ln, "invoice_id": invoice_id, "position": n} for n, ln in enumerate(item.lines, 1)])
-        change_log.record(conn, "invoice", invoice_id, "issued")
+    # Bulk writes, a handful of statements whatever the size of the run: the numbers in one step
+    # of the counter (the same consecutive numbers, in plan order, as one take_number each), the
+    # invoices in one INSERT … RETURNING, all their lines in one executemany, one log read.
+    if p.invoices:
+        conn.execute(update(db.invoice_counters).where(db.invoice_counters.c.year == year)
+                     .values(last_number=last + len(p.invoices)))
+        numbers = [format_number(year, last + n) for n in range(1, len(p.invoices) + 1)]
+        made = conn.execute(db.invoices.insert().returning(db.invoices.c.id, db.invoices.c.number), [{
+            "number": number, "kind": "invoice", "billing_key": item.key, "customer_id": item.customer_id,
+            "issuer_id": item.issuer_id, "year": year, "period_start": date(year, 1, 1), "period_end": date(year, 12, 31),
+            "issue_date": today, "due_date": today + timedelta(days=payment_days), "status": "issued",
+            "net": item.totals.net, "vat": item.totals.vat, "gross": item.totals.gross, "leitweg_id": item.leitweg_id,
+            "billing_run_id": run_id, "created_at": now, "updated_at": now,
+        } for number, item in zip(numbers, p.invoices, strict=True)]).all()
+        id_of = {number: invoice_id for invoice_id, number in made}
+        ids = [id_of[number] for number in numbers]
+        # One executemany (psycopg sends it as one pipeline): measured on PostgreSQL 15 it beat
+        # multi-row INSERTs … RETURNING, whose statements SQLAlchemy renders in Python (1.6 s
+        # against 3.2 s of CPU for 10,000 contracts).
+        conn.execute(db.invoice_lines.insert(), [{**ln, "invoice_id": invoice_id, "position": n}
+                                                 for invoice_id, item in zip(ids, p.invoices, strict=True)
+                                                 for n, ln in enumerate(item.lines, 1)])
+        change_log.record_many(conn, "invoice", ids, "issued")
     conn.execute(update(db.billing_runs).where(db.billing_runs.c.id == run_id).values(
         status="done", finished_at=db.utcnow(), invoices_created=len(p.invoices), contracts_billed=p.contracts_total,
         net_total=p.net_total, gross_total=p.gross_total, skipped=p.skipped))

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, true
+from sqlalchemy import delete, func, or_, select, true, update
 from sqlalchemy.engine import Connection, Engine
 
 from . import db
@@ -99,6 +99,25 @@ def record(conn: Connection, kind: str, record_id: int, action: str) -> None:
         pending.append(row)
 
 
+def record_many(conn: Connection, kind: str, record_ids: list[int], action: str) -> None:
+    """``record`` for many records of one kind (a billing run's invoices), their scopes read at once."""
+    if kind != "invoice":
+        for record_id in record_ids:
+            record(conn, kind, record_id, action)
+        return
+    t = db.invoices
+    scopes = {r.id: Scope(r.version, org_id=r.customer_id, org2_id=r.issuer_id) for r in conn.execute(
+        select(t.c.id, t.c.version, t.c.customer_id, t.c.issuer_id).where(t.c.id.in_(record_ids)))}
+    now = db.utcnow()
+    rows = [{"kind": kind, "action": action, "record_id": i, "version": scopes[i].version, "public": False,
+             "org_id": scopes[i].org_id, "org2_id": scopes[i].org2_id, "at": now} for i in record_ids]
+    pending = conn.info.get(db.CHANGES_KEY)
+    if pending is None:
+        conn.execute(c.insert(), rows)
+    else:
+        pending.extend(rows)
+
+
 # --- reading the log -------------------------------------------------------------------------
 
 
@@ -166,12 +185,70 @@ def needs_resync(engine: Engine, last_id: int) -> tuple[bool, int]:
 
 
 def purge(engine: Engine) -> int:
-    """Drop changes older than KEEP, always keeping the newest (it carries the id forward)."""
+    """Drop changes older than KEEP, always keeping the newest (it carries the id forward), and
+    note per kind the highest id dropped (a delta sync from before it lists afresh: ``delta``)."""
     with db.writing(engine) as conn:
         newest = conn.execute(select(func.max(c.c.id))).scalar()
         if newest is None:
             return 0
-        return conn.execute(delete(c).where(c.c.at < db.utcnow() - KEEP, c.c.id < newest)).rowcount
+        old = (c.c.at < db.utcnow() - KEEP) & (c.c.id < newest)
+        dropped = conn.execute(select(c.c.kind, func.max(c.c.id)).where(old).group_by(c.c.kind)).all()
+        if not dropped:
+            return 0
+        p = db.changes_purged
+        marks = dict(conn.execute(select(p.c.kind, p.c.last_id)).all())
+        for kind, last in dropped:
+            if kind in marks:
+                conn.execute(update(p).where(p.c.kind == kind).values(last_id=max(marks[kind], last)))
+            else:
+                conn.execute(p.insert().values(kind=kind, last_id=last))
+        return conn.execute(delete(c).where(old)).rowcount
+
+
+# --- delta sync from a position in the log ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delta:
+    """What a delta sync of one kind answers: ``position``, the one to ask next time, and
+    ``ids``, the records changed since the asked position (None: list everything afresh, because
+    the client has no position yet (0), or its position lies before a purged change or is not
+    of this database — ``resync`` then says so)."""
+
+    position: int
+    ids: Any
+    resync: bool
+
+
+def delta(conn: Connection, kind: str, user, position: int) -> Delta:
+    """The delta of ``kind`` since the sync position ``position`` as ``user`` may see it.
+
+    A position is one more than the newest log id the answer covers (so that 0, "nothing yet",
+    never collides with a kind that has no logged change). Ids are in commit order (db.writing),
+    so a change committed after this read gets an id above the position answered here, whenever
+    its transaction began or took its timestamp: a late commit comes with the next sync, never
+    skipped. Read the position before the records (read committed: the records are then at
+    least as new as it)."""
+    p = db.changes_purged
+    mine, purged, newest = conn.execute(select(
+        select(func.max(c.c.id)).where(c.c.kind == kind, _visible(user)).scalar_subquery(),
+        select(p.c.last_id).where(p.c.kind == kind).scalar_subquery(),
+        select(func.max(c.c.id)).scalar_subquery(),
+    )).one()
+    seen = position - 1  # the newest id the client's copy covers
+    # The position moves only with a change this user may hear of (or a purge of the kind), so
+    # a resync without news asks the same question and gets the same answer: 304.
+    covered = max(mine or 0, purged or 0)
+    if not (0 <= seen <= (newest or 0) and seen >= (purged or 0)):
+        return Delta(covered + 1, None, resync=position > 0)
+    ids = select(c.c.record_id).where(c.c.kind == kind, c.c.id > seen, _visible(user))
+    return Delta(max(covered, seen) + 1, ids, resync=False)
+
+
+def newest_of(*kinds: str) -> list:
+    """The newest change id of each kind, as scalar subqueries for a cache key that moves with
+    every commit of them (one round trip with the caller's other key parts)."""
+    return [select(func.max(c.c.id)).where(c.c.kind == k).scalar_subquery() for k in kinds]
 
 
 # --- fan-out in one process --------------------------------------------------------------------

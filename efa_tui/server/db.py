@@ -433,7 +433,16 @@ changes = Table(
     Column("org_id", Integer),
     Column("org2_id", Integer),
     Column("at", DateTime, nullable=False, default=utcnow),
+    Index("ix_changes_kind_id", "kind", "id"),  # a kind's newest change: the sync position
     sqlite_autoincrement=True,
+)
+# The highest id of each kind the retention purge removed: a delta sync from before it is
+# incomplete and lists afresh (changes.delta).
+changes_purged = Table(
+    "changes_purged",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("last_id", Integer, nullable=False),
 )
 CHANGES_KEY = "efa_changes"  # Connection.info: the changes a write transaction will log
 

@@ -13,6 +13,7 @@ from ..store.backend import Backend
 from ..store.cache import Cache
 from ..store.changes import DataChanged
 from ..store.invoice_detail import InvoiceDetail, load_detail
+from ..store.sync import data_as_of
 from .writes import Write
 
 
@@ -31,6 +32,10 @@ class InvoicesService:
 
     def cached(self, *, limit: int = 100_000) -> list[dict[str, Any]]:
         return self._cache.list_records("invoices", limit=limit)
+
+    def synced_at(self) -> str | None:
+        """When the server last confirmed the cached invoices (None: never synced yet; blocking)."""
+        return data_as_of(self._cache, "invoices")
 
     def cached_invoice(self, invoice_id: int) -> dict[str, Any] | None:
         """One invoice as the cache has it (blocking: call in a thread)."""

@@ -1,10 +1,16 @@
 """Delta sync from the server into the local cache.
 
-Each kind keeps a high-water mark (the newest ``updated_at`` seen) and the ETag of the request
-that asks for changes since then. A sync asks exactly that, with If-None-Match: when nothing
-changed the server answers 304 and the sync was one request. Otherwise it reads the pages in
-change order (``updated_since`` sorts by update time, so a record changed during the sync comes
-again further on), applies tombstones, and remembers the next question's ETag.
+Each kind keeps its position in the server's change log (``sync_position``: the first page of an
+answer says the one to ask next time) and the ETag of the request that asks for the
+changes after it. A sync asks exactly that, with If-None-Match: when nothing changed the server
+answers 304 and the sync was one request. Otherwise it reads the pages, applies tombstones, and
+remembers the next question's ETag. Log ids are in commit order, so a write that took its
+timestamp before another one but committed after it still comes with the next sync (a
+high-water mark of ``updated_at`` skipped it for good).
+
+A cache of an older release holds a timestamp (``since``) instead: its first sync asks
+``updated_since`` once more and takes the position from that answer. Against a server without
+positions the timestamp stays the mark, as before.
 """
 
 from __future__ import annotations
@@ -53,7 +59,10 @@ async def sync_kind(api, cache, kind: str, *, progress: Progress | None = None, 
     result = SyncResult(kind)
     state = await asyncio.to_thread(cache.get_state, _state_key(kind)) or {}
     since = state.get("since") or EPOCH
-    params = {"updated_since": since, "limit": page_size}
+    position = state.get("position")
+    question: dict[str, Any] = ({"sync_position": position} if position is not None else
+                                {"updated_since": since} if state.get("since") else {"sync_position": 0})
+    params = {**question, "limit": page_size}
     resp = await api.request("GET", PATHS[kind], params=params, if_none_match=state.get("etag"))
     result.requests += 1
     if resp.not_modified:
@@ -62,6 +71,8 @@ async def sync_kind(api, cache, kind: str, *, progress: Progress | None = None, 
         await asyncio.to_thread(cache.set_state, _state_key(kind), {**state, "synced_at": result.synced_at})
         return result
     first_etag = resp.etag
+    # The first page's position: what changes later (also during this sync) comes next time.
+    next_position = resp.data.get("sync_position")
     newest = since
     total = resp.data.get("total")
     pages = 0
@@ -93,15 +104,24 @@ async def sync_kind(api, cache, kind: str, *, progress: Progress | None = None, 
             break
         resp = await ahead
         result.requests += 1
-    etag = first_etag if (pages == 1 and newest == since) else None
+    if next_position is not None:
+        next_question: dict[str, Any] = {"sync_position": next_position}
+        new_state: dict[str, Any] = {"position": next_position}
+    else:  # a server without change-log positions: the newest timestamp seen is the mark
+        next_question, new_state = {"updated_since": newest}, {"since": newest}
+    etag = first_etag if (pages == 1 and next_question == question) else None
     if etag is None:
         # Learn the ETag of the question the next sync will ask (one request now saves one
         # full page on every sync without changes).
-        probe = await api.request("GET", PATHS[kind], params={"updated_since": newest, "limit": page_size})
+        probe = await api.request("GET", PATHS[kind], params={**next_question, "limit": page_size})
         result.requests += 1
         etag = probe.etag
+        if next_position is not None and (probe.data.get("items") or probe.data.get("sync_position") != next_position):
+            # Something changed since the first page: the probe's answer holds it, but it was not
+            # applied — its ETag would make the next sync a 304 without it.
+            etag = None
     result.synced_at = _now()
-    await asyncio.to_thread(cache.set_state, _state_key(kind), {"since": newest, "etag": etag, "synced_at": result.synced_at})
+    await asyncio.to_thread(cache.set_state, _state_key(kind), {**new_state, "etag": etag, "synced_at": result.synced_at})
     return result
 
 

@@ -31,8 +31,10 @@ MESSAGES.update({
     "admin.loading": ("Lade …", "Loading …"),
     "admin.offline": ("Die Verwaltung braucht eine Verbindung zum Server (offline).",
                       "Administration needs a connection to the server (offline)."),
-    "admin.count": ("{n} Organisationen · {applied} beantragt · {suspended} gesperrt — enter öffnet",
-                    "{n} organisations · {applied} applied · {suspended} suspended — enter opens"),
+    "admin.count": ("{n} Organisation · {applied} beantragt · {suspended} gesperrt — enter öffnet"
+                    "|{n} Organisationen · {applied} beantragt · {suspended} gesperrt — enter öffnet",
+                    "{n} organisation · {applied} applied · {suspended} suspended — enter opens"
+                    "|{n} organisations · {applied} applied · {suspended} suspended — enter opens"),
     "admin.col.name": ("Organisation", "Organisation"),
     "admin.col.kind": ("Art", "Kind"),
     "admin.col.accreditation": ("Akkreditierung", "Accreditation"),

@@ -21,9 +21,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "signoff.check_warning": ("Achtung: die Prüfung hat Abweichungen gefunden oder ist unvollständig.",
                               "Note: the check found differences or is incomplete."),
     "signoff.confirm": ("Bestätigen", "Attest"),
-    "signoff.blocked_disputed": ("„Sachlich richtig“ ist erst möglich, wenn die Beanstandung von Pos. {positions} erledigt ist "
+    "signoff.positions": ("Pos. {list}|Pos. {list}", "line {list}|lines {list}"),
+    "signoff.blocked_disputed": ("„Sachlich richtig“ ist erst möglich, wenn die Beanstandung von {positions} erledigt ist "
                                  "(u: Beanstandung aufheben, oder eine Gutschrift des Betreibers).",
-                                 "“Factually correct” is possible only once the dispute of line(s) {positions} is resolved "
+                                 "“Factually correct” is possible only once the dispute of {positions} is resolved "
                                  "(u: resolve the dispute, or a credit note by the operator)."),
     "signoff.blocked_confirmed": ("Pos. {pos} kann erst beanstandet werden, wenn „sachlich richtig“ zurückgezogen ist (F).",
                                   "Line {pos} can be disputed only after “factually correct” is withdrawn (F)."),
@@ -100,6 +101,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "Cases are already reported for these months; they will be replaced (old → new):"),
     "usage.replace.confirm": ("Ersetzen", "Replace"),
     "usage.replace.line": ("{contract}  {period}: {old} → {new}", "{contract}  {period}: {old} → {new}"),
-    "usage.import.replacing": ("davon ersetzen {n} bereits gemeldete Fallzahlen (alt → neu):",
-                               "{n} of them replace cases already reported (old → new):"),
+    "usage.import.replacing": ("davon ersetzt {n} Zeile eine bereits gemeldete Fallzahl (alt → neu):"
+                               "|davon ersetzen {n} Zeilen bereits gemeldete Fallzahlen (alt → neu):",
+                               "{n} of them replaces a case count already reported (old → new):"
+                               "|{n} of them replace case counts already reported (old → new):"),
 }

@@ -4,8 +4,10 @@ status line (live/online/offline, data age, sync progress, outbox counts, news w
 from __future__ import annotations
 
 from rich.text import Text
-from textual.containers import Vertical
-from textual.widgets import Static
+from textual.app import ComposeResult
+from textual.containers import HorizontalGroup, Vertical
+from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey
 
 from .. import formatting, i18n
 from ..services import Status
@@ -17,14 +19,34 @@ class AppHeader(Static):
     AppHeader { dock: top; height: 1; background: $primary; color: $text; padding: 0 1; }
     """
 
+    _parts: tuple[str, str, str, str] = ("", "", "", "")
+
     def show(self, profile: str, organization: str, role: str, area: str) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(i18n.t("app.title"), style="bold")
-        text.append(f" · {area}")
-        text.append(f"  {clean(organization)}" if organization else "")
-        text.append(f" · {i18n.t('role.' + role)}" if role else "")
-        text.append(f" · {clean(profile)}", style="dim")
-        self.update(text, layout=False)  # one line, full width: new text never moves anything
+        self._parts = (clean(profile), clean(organization), i18n.t("role." + role) if role else "", area)
+        self.refresh(layout=False)  # one line, full width: new text never moves anything
+
+    def render(self) -> Text:
+        """Title, area, organisation, role, profile on one line: a long organisation name is
+        shortened ("AKDB Anstalt für Kommunale …") so that the role and the profile stay in view;
+        on a very narrow terminal the profile goes first, then the role."""
+        profile, organization, role, area = self._parts
+        width = self.content_size.width or self.size.width or 80
+        head = Text(no_wrap=True, overflow="ellipsis")
+        head.append(i18n.t("app.title"), style="bold")
+        head.append(f" · {area}")
+        tails = [[(f" · {role}", ""), (f" · {profile}", "dim")], [(f" · {role}", "")], []]
+        for tail in tails:
+            tail = [(s, style) for s, style in tail if s.strip(" ·")]
+            room = width - head.cell_len - sum(len(s) for s, _ in tail) - 2
+            if not organization or room >= min(len(organization), 12):
+                break
+        text = head.copy()
+        if organization:
+            shown = organization if len(organization) <= room else organization[: max(room - 1, 1)].rstrip() + "…"
+            text.append(f"  {shown}")
+        for s, style in tail:
+            text.append(s, style=style)
+        return text
 
 
 class OfflineBanner(Static):
@@ -46,6 +68,83 @@ class BottomBar(Vertical):
     BottomBar { dock: bottom; height: auto; }
     BottomBar Footer { dock: none; }
     """
+
+
+# Textual's own bindings that reach the footer, by action: their English descriptions in ours.
+TEXTUAL_KEYS = {
+    "dismiss": "builtin.dismiss_menu", "show_overlay": "builtin.show_menu", "command_palette": "key.palette",
+    "cursor_down": "builtin.cursor_down",
+    "cursor_down(True)": "builtin.cursor_down_select",
+    "cursor_up": "builtin.cursor_up",
+    "cursor_up(True)": "builtin.cursor_up_select",
+    "cursor_left(True)": "builtin.cursor_left_select",
+    "cursor_right(True)": "builtin.cursor_right_select",
+    "cursor_left_word(True)": "builtin.cursor_left_word_select",
+    "cursor_right_word(True)": "builtin.cursor_right_word_select",
+    "cursor_word_left": "builtin.cursor_word_left",
+    "cursor_word_right": "builtin.cursor_word_right",
+    "cursor_word_left(True)": "builtin.cursor_word_left_select",
+    "cursor_word_right(True)": "builtin.cursor_word_right_select",
+    "cursor_line_end": "builtin.cursor_line_end",
+    "cursor_line_end(True)": "builtin.cursor_line_end_select",
+    "cursor_line_start": "builtin.cursor_line_start",
+    "cursor_line_start(True)": "builtin.cursor_line_start_select",
+    "home(True)": "builtin.home_select",
+    "end(True)": "builtin.end_select",
+    "cursor_page_down": "builtin.cursor_page_down",
+    "cursor_page_up": "builtin.cursor_page_up",
+    "delete_line": "builtin.delete_line",
+    "delete_to_end_of_line_or_delete_line": "builtin.delete_to_end_of_line_or_delete_line",
+    "delete_to_start_of_line": "builtin.delete_to_start_of_line",
+    "delete_word_left": "builtin.delete_word_left",
+    "delete_word_right": "builtin.delete_word_right",
+    "first": "builtin.first",
+    "last": "builtin.last",
+    "next_button": "builtin.next_button",
+    "previous_button": "builtin.previous_button",
+    "next_tab": "builtin.next_tab",
+    "previous_tab": "builtin.previous_tab",
+    "press": "builtin.press",
+    "redo": "builtin.redo",
+    "undo": "builtin.undo",
+    "scroll_bottom": "builtin.scroll_bottom",
+    "scroll_top": "builtin.scroll_top",
+    "select": "builtin.select",
+    "select_cursor": "builtin.select_cursor",
+    "select_line": "builtin.select_line",
+    "toggle_button": "builtin.toggle_button",
+    "toggle_switch": "builtin.toggle_switch",
+}
+HELP_ACTION = "help"  # the app's `?`: every key of the screen
+
+
+class KeyFooter(Footer):
+    """The footer: the keys of the screen, and at its right end, always in view however many keys
+    there are, ``? Hilfe`` (every key, in the help) and the command palette. Textual's own keys
+    (a menu's escape) are shown in the user's language."""
+
+    DEFAULT_CSS = """
+    KeyFooter > #footer-right { dock: right; width: auto; height: 1; border-left: vkey $foreground 20%; }
+    KeyFooter > #footer-right FooterKey { margin-left: 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(compact=True)
+
+    def compose(self) -> ComposeResult:
+        right: list[FooterKey] = []
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                if widget.action in TEXTUAL_KEYS:
+                    widget.description = i18n.t(TEXTUAL_KEYS[widget.action])
+                if widget.action == HELP_ACTION or widget.has_class("-command-palette"):
+                    widget.remove_class("-command-palette")
+                    right.append(widget)
+                    continue
+            yield widget
+        if right:
+            with HorizontalGroup(id="footer-right"):
+                yield from sorted(right, key=lambda key: key.action != HELP_ACTION)
 
 
 class StatusLine(Static):

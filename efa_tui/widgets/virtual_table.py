@@ -20,6 +20,7 @@ filter does not flicker.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,11 +59,19 @@ ELLIPSIS = "…"
 
 Row = tuple[Any, tuple[str, ...]]
 
+_CENTS = re.compile(r"[.,]\d{2}(?=\D*$)")  # "1.234,56 €" / "€1,234.56": the cents, before any unit
+
+
 def fit_cell(text: str, width: int, align: str = "left") -> str:
-    """Pad or truncate `text` to exactly `width` terminal cells ("…" marks a cut)."""
+    """Pad or truncate `text` to exactly `width` terminal cells ("…" marks a cut). An amount
+    (right-aligned) too wide for its column first drops its cents, so that it keeps its unit
+    ("1.150.600 €", not "1.150.600,0…")."""
     if width <= 0:
         return ""
     length = cell_len(text)
+    if length > width and align == "right" and _CENTS.search(text):
+        text = _CENTS.sub("", text)
+        length = cell_len(text)
     if length > width:
         text = set_cell_size(text, width - 1) + ELLIPSIS  # set_cell_size pads a split wide char
         length = width

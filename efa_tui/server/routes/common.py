@@ -11,8 +11,10 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import BeforeValidator, Field, WithJsonSchema
 from sqlalchemy import tuple_
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Select
 
+from .. import changes
 from ..http import decode_cursor, encode_cursor
 from ..problems import ApiProblem
 
@@ -23,6 +25,12 @@ UpdatedSince = Annotated[
     datetime | None,
     Query(description="delta sync: only records changed at or after this time (ISO 8601, UTC); "
           "records gone from view come back as tombstones"),
+]
+SyncPosition = Annotated[
+    int | None,
+    Query(ge=0, le=2**63 - 1, description="delta sync: only records changed since this position in the change "
+          "log — pass the sync_position of the previous answer's first page unchanged (0: everything); records gone "
+          "from view come back as tombstones. Unlike updated_since, a change committed late is never skipped"),
 ]
 # Money on the wire: a string of ASCII digits with at most two decimals ("1234.50"); never
 # negative here. A JSON number (binary floating point), an exponent ("1e5") or other digits
@@ -61,6 +69,22 @@ def naive_utc(value: datetime | None) -> datetime | None:
     except OverflowError:
         raise ApiProblem(422, "updated_since lies outside the calendar", type="validation",
                          errors=[{"field": "updated_since", "message": "out of range", "code": "range"}]) from None
+
+
+def sync_select(conn: Connection, query: Select, *, kind: str, id_col, user, sync_position: int | None,
+                with_position: bool = True) -> tuple[Select, dict[str, Any]]:
+    """A delta sync: ``query`` narrowed to the records changed since the position ``sync_position``
+    (all of them when it is None or 0, lies before a purged change or is of another database),
+    and what the answer says besides its items: ``sync_position``, the position to ask next time
+    (also answered to ``updated_since``, so that a client moves from timestamps to positions),
+    and ``resync: true`` when the asked position could not be continued."""
+    d = changes.delta(conn, kind, user, sync_position or 0)
+    if d.ids is not None and sync_position is not None:
+        query = query.where(id_col.in_(d.ids))
+    extra: dict[str, Any] = {"sync_position": d.position} if with_position else {}
+    if d.resync and sync_position is not None:
+        extra["resync"] = True
+    return query, extra
 
 
 def parse_sort(sort: str, allowed: dict[str, Any]) -> tuple[str, Any, bool]:

@@ -23,7 +23,7 @@ from .. import changes as change_log
 from ..auth import User, current_user, require_role
 from ..http import etag_of, iso, json_response, money
 from ..problems import ApiProblem
-from .common import Cursor, Id, Limit, Money, UpdatedSince, keyset, like_terms, naive_utc, page, parse_sort
+from .common import Cursor, Id, Limit, Money, SyncPosition, UpdatedSince, keyset, like_terms, naive_utc, page, parse_sort, sync_select
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
 inv = db.invoices
@@ -209,13 +209,16 @@ def list_invoices(
     number: Annotated[str | None, Query(max_length=20)] = None,
     q: Annotated[str | None, Query(max_length=200, description="number or customer name")] = None,
     updated_since: UpdatedSince = None,
+    sync_position: SyncPosition = None,
     sort: Annotated[str, Query(max_length=20)] = "-id",
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Response:
     since = naive_utc(updated_since)
     query = _select().where(visible(user))
-    if since is not None:
+    if sync_position is not None:
+        name, col, desc = "id", inv.c.id, False
+    elif since is not None:
         name, col, desc = "updated_at", inv.c.updated_at, False
         query = query.where(inv.c.updated_at >= since)
     else:
@@ -232,9 +235,11 @@ def list_invoices(
         query = query.where(inv.c.number == number)
     for term in like_terms(q or ""):
         query = query.where(or_(inv.c.number.like(term, escape="\\"), func.lower(cust.c.name).like(term, escape="\\")))
-    query = keyset(query, name, col, inv.c.id, desc, cursor).limit(limit + 1)
     with db.reading(request.app.state.engine) as conn:
-        rows = conn.execute(query).all()
+        sync: dict = {}
+        if sync_position is not None or since is not None:
+            query, sync = sync_select(conn, query, kind="invoice", id_col=inv.c.id, user=user, sync_position=sync_position)
+        rows = conn.execute(keyset(query, name, col, inv.c.id, desc, cursor).limit(limit + 1)).all()
         rows, next_cursor = page(rows, limit, name)
         # Credit notes name the invoice they cancel in lists too (one query for the page).
         cancelled_ids = {r.cancels_invoice_id for r in rows if r.cancels_invoice_id}
@@ -248,7 +253,7 @@ def list_invoices(
     today = db.utcnow().date()
     items = [{**serialize(r, today=today, refs=refs, money_state=money_states[r.id]), "disputed_lines": disputed.get(r.id, 0)}
              for r in rows]
-    return json_response(request, {"items": items, "next_cursor": next_cursor})
+    return json_response(request, {"items": items, "next_cursor": next_cursor, **sync})
 
 
 @router.get("/{invoice_id}", response_model=schemas.Invoice, summary="One invoice with its lines")

@@ -19,7 +19,7 @@ from .. import db, idempotency, schemas
 from ..auth import User, current_user, require_role
 from ..http import PageCache, check_if_match, dumps, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
-from .common import Cursor, Limit, Money, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort
+from .common import Cursor, Limit, Money, SyncPosition, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort, sync_select
 
 router = APIRouter(prefix="/offerings", tags=["offerings"])
 o = db.offerings
@@ -199,16 +199,19 @@ def list_offerings(
     status: Annotated[Literal["draft", "published", "retired"] | None, Query()] = None,
     distribution_key: Annotated[DistributionKey | None, Query()] = None,
     updated_since: UpdatedSince = None,
+    sync_position: SyncPosition = None,
     sort: Annotated[str, Query(max_length=20)] = "id",
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Response:
     with db.reading(request.app.state.engine) as conn:
         # Everyone of a kind sees the same catalog, so a page once serialized serves them all
-        # until any offering changes (every change moves max(updated_at) or max(id)).
-        # Two scalar subqueries: SQLite answers a lone max() from the index, but scans the
-        # table for two aggregates in one SELECT.
-        version = tuple(conn.execute(select(select(func.max(o.c.updated_at)).scalar_subquery(),
+        # until any offering (or provider) changes: every committed change moves the newest
+        # change-log id of its kind, also one that took its timestamp before another process's
+        # write but committed after it (max(updated_at) alone would not move then). Scalar
+        # subqueries: SQLite answers a lone max() from an index, but scans for two in one SELECT.
+        version = tuple(conn.execute(select(*change_log.newest_of("offering", "organization"),
+                                            select(func.max(o.c.updated_at)).scalar_subquery(),
                                             select(func.max(o.c.id)).scalar_subquery())).one())
         scope = "staff" if user.is_staff else (f"provider:{user.organization_id}" if user.role == "provider" else "customer")
         key = (scope, version, str(request.query_params))
@@ -216,18 +219,25 @@ def list_offerings(
         body = cache.get(key)
         if body is None:
             body = dumps(_catalog_page(conn, user, q, category, provider, bundesland, status, distribution_key,
-                                       updated_since, sort, limit, cursor))
+                                       updated_since, sync_position, sort, limit, cursor))
             cache.put(key, body)
     return json_response(request, None, body=body)
 
 
 def _catalog_page(conn: Connection, user: User, q, category, provider, bundesland, status, distribution_key,
-                  updated_since, sort, limit, cursor) -> dict[str, Any]:
+                  updated_since, sync_position, sort, limit, cursor) -> dict[str, Any]:
     since = naive_utc(updated_since)
-    if since is not None:
+    sync: dict[str, Any] = {}
+    if sync_position is not None:
+        # Delta sync from a change-log position: the records changed after it, by id.
+        name, col, desc = "id", o.c.id, False
+        query, sync = sync_select(conn, _base_select().where(ever_seen(user)), kind="offering", id_col=o.c.id,
+                                  user=user, sync_position=sync_position)
+    elif since is not None:
         # Delta sync: everything changed since, in change order, gone ones as tombstones.
         name, col, desc = "updated_at", o.c.updated_at, False
-        query = _base_select().where(ever_seen(user), o.c.updated_at >= since)
+        query, sync = sync_select(conn, _base_select().where(ever_seen(user), o.c.updated_at >= since),
+                                  kind="offering", id_col=o.c.id, user=user, sync_position=None)
     else:
         name, col, desc = parse_sort(sort, SORTS)
         query = _base_select().where(listed(user) if status is None else visible(user))
@@ -246,7 +256,7 @@ def _catalog_page(conn: Connection, user: User, q, category, provider, bundeslan
     for term in like_terms(q or "", search_fold):
         query = query.where(o.c.search_text.like(term, escape="\\"))
     total = None
-    if since is not None and cursor is None:
+    if (since is not None or sync_position is not None) and cursor is None:
         # The first page of a delta sync says how many records follow, for a progress bar.
         total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     query = keyset(query, name, col, o.c.id, desc, cursor).limit(limit + 1)
@@ -256,7 +266,7 @@ def _catalog_page(conn: Connection, user: User, q, category, provider, bundeslan
     body: dict[str, Any] = {"items": [serialize(r) if vis_ok(r) else tombstone(r) for r in rows], "next_cursor": next_cursor}
     if total is not None:
         body["total"] = total
-    return body
+    return {**body, **sync}
 
 
 def _visible_predicate(user: User):

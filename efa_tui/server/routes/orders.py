@@ -32,7 +32,7 @@ from .. import db, idempotency, schemas
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
-from .common import Cursor, Id, Limit, Money, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort
+from .common import Cursor, Id, Limit, Money, SyncPosition, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort, sync_select
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 t = db.orders
@@ -293,13 +293,16 @@ def list_orders(
     provider_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     q: Annotated[str | None, Query(max_length=200, description="offering title, customer, provider or message")] = None,
     updated_since: UpdatedSince = None,
+    sync_position: SyncPosition = None,
     sort: Annotated[str, Query(max_length=20)] = "-id",
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Response:
     since = naive_utc(updated_since)
     query = _select().where(visible(user))
-    if since is not None:
+    if sync_position is not None:
+        name, col, desc = "id", t.c.id, False
+    elif since is not None:
         name, col, desc = "updated_at", t.c.updated_at, False
         query = query.where(t.c.updated_at >= since)
     else:
@@ -316,11 +319,13 @@ def list_orders(
     for folded, lowered in zip(like_terms(q or "", search_fold), like_terms(q or ""), strict=True):
         query = query.where(or_(off.c.search_text.like(folded, escape="\\"),
                                 *(h.like(lowered, escape="\\") for h in (func.lower(cust.c.name), func.lower(t.c.message)))))
-    query = keyset(query, name, col, t.c.id, desc, cursor).limit(limit + 1)
     with db.reading(request.app.state.engine) as conn:
-        rows = conn.execute(query).all()
+        sync: dict = {}
+        if sync_position is not None or since is not None:
+            query, sync = sync_select(conn, query, kind="order", id_col=t.c.id, user=user, sync_position=sync_position)
+        rows = conn.execute(keyset(query, name, col, t.c.id, desc, cursor).limit(limit + 1)).all()
     rows, next_cursor = page(rows, limit, name)
-    return json_response(request, {"items": [serialize(r, user) for r in rows], "next_cursor": next_cursor})
+    return json_response(request, {"items": [serialize(r, user) for r in rows], "next_cursor": next_cursor, **sync})
 
 
 @router.post("", response_model=schemas.Order, status_code=201, summary="Express interest in an offering (customer)")

@@ -20,7 +20,7 @@ from ..administration import audit
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, representation_etag
 from ..problems import ApiProblem
-from .common import Cursor, Id, Limit, UpdatedSince, keyset, like_terms, naive_utc, page
+from .common import Cursor, Id, Limit, SyncPosition, UpdatedSince, keyset, like_terms, naive_utc, page, sync_select
 
 router = APIRouter(tags=["organizations"])
 t = db.organizations
@@ -75,13 +75,14 @@ def list_organizations(
     kind: Annotated[Literal["operator", "provider", "customer"] | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     updated_since: UpdatedSince = None,
+    sync_position: SyncPosition = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Response:
     query = select(t)
     name, col = "id", t.c.id
     since = naive_utc(updated_since)
-    if since is not None:
+    if since is not None and sync_position is None:
         name, col = "updated_at", t.c.updated_at
         query = query.where(t.c.updated_at >= since)
     if kind:
@@ -89,9 +90,12 @@ def list_organizations(
     for term in like_terms(q or ""):
         query = query.where(func.lower(t.c.name).like(term, escape="\\"))
     with db.reading(request.app.state.engine) as conn:
+        sync: dict = {}
+        if sync_position is not None or since is not None:
+            query, sync = sync_select(conn, query, kind="organization", id_col=t.c.id, user=user, sync_position=sync_position)
         rows = conn.execute(keyset(query, name, col, t.c.id, False, cursor).limit(limit + 1)).all()
     rows, next_cursor = page(rows, limit, name)
-    return json_response(request, {"items": [serialize(r) for r in rows], "next_cursor": next_cursor})
+    return json_response(request, {"items": [serialize(r) for r in rows], "next_cursor": next_cursor, **sync})
 
 
 @router.get("/organizations/{org_id}", response_model=schemas.Organization, summary="One organisation")
