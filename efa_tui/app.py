@@ -29,6 +29,7 @@ from textual.widgets import Input
 
 from . import THEMES, areas, formatting, i18n
 from .api.errors import ApiError, Unreachable
+from .api.models import Invoice, Order, as_invoice, as_order
 from .commands import JumpProvider, Palette
 from .screens import keys
 from .screens.base import AppModal, AppScreen
@@ -139,6 +140,7 @@ class EfaApp(App):
         self._connecting = session.server is not None
         self._me: dict[str, Any] | None = None
         self.live: Live | None = None  # follows the server's event stream once the session started
+        self._live_task: asyncio.Task[None] | None = None
         self._theme_name = theme or session.config.theme
         # What the screens subscribe to (screens/signals.py), instead of hooks the app calls.
         self.data_changed: Signal[DataChanged] = Signal(self, "data_changed")
@@ -256,7 +258,7 @@ class EfaApp(App):
 
     def stop_live(self) -> None:
         self.live = None
-        task, self._live_task = getattr(self, "_live_task", None), None
+        task, self._live_task = self._live_task, None
         if task is not None:
             task.cancel()
 
@@ -432,7 +434,7 @@ class EfaApp(App):
             return
         await super().on_event(event)
 
-    def _on_key(self, event: events.Key) -> None:
+    async def _on_key(self, event: events.Key) -> None:
         # A key no widget took, back at the app for its bindings. Typed ahead of a form that is
         # opening (forwarded to the screen below before the form was there): it is the form's.
         if self._holds_keys():
@@ -461,7 +463,7 @@ class EfaApp(App):
             return False  # a form or dialog is left by escape (or sent), not by an area key
         return True
 
-    def action_quit(self) -> None:
+    def action_quit(self) -> None:  # type: ignore[override]  # sync on purpose: see below
         """`q`: quits at once from a list or a detail with nothing unsent; otherwise asks first —
         from a form or dialog, and whenever writes still wait in the outbox (it says how many).
         Decided at once, from the status the backend keeps (no await: keys typed after `q` must not
@@ -556,23 +558,31 @@ class EfaApp(App):
         else:
             self.open_invoice(record)
 
-    def open_order(self, order: dict[str, Any], *, etag: str | None = None) -> None:
-        """One order in full, over the current area (support staff stay in theirs). With ``etag``
-        the order is the server's answer to a write just now: shown as it is, not fetched again."""
+    def open_order(self, order: Order | dict[str, Any], *, etag: str | None = None) -> None:
+        """One order in full, over the current area (support staff stay in theirs); JSON (a
+        write's answer, a search hit, news) becomes the typed record here. With ``etag`` the order
+        is the server's answer to a write just now: shown as it is, not fetched again."""
         from .screens.order_detail import OrderScreen
 
+        record = as_order(order)
+        if record is None:
+            return
         self._leave_forms()
         if self.current_mode not in ("orders", "support"):
             self.switch_mode("orders")
-        self.push_screen(OrderScreen(self.session, order, etag=etag))
+        self.push_screen(OrderScreen(self.session, record, etag=etag))
 
-    def open_invoice(self, invoice: dict[str, Any]) -> None:
+    def open_invoice(self, invoice: Invoice | dict[str, Any]) -> None:
+        """One invoice in full (JSON from a search hit or news becomes the typed record here)."""
         from .screens.invoice_detail import InvoiceScreen
 
+        record = as_invoice(invoice)
+        if record is None:
+            return
         self._leave_forms()
         if self.current_mode not in ("invoices", "support"):
             self.switch_mode("invoices")
-        self.push_screen(InvoiceScreen(self.session, invoice))
+        self.push_screen(InvoiceScreen(self.session, record))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         role = (self._me or {}).get("role")

@@ -20,9 +20,12 @@ import sys
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from . import i18n
+
+if TYPE_CHECKING:
+    from .api.models import Invoice
 
 
 def add_parser(sub) -> None:
@@ -153,12 +156,13 @@ def rules_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-async def fetch_invoices(base_url: str, token: str, year: int | None, **options) -> list[dict]:
+async def fetch_invoices(base_url: str, token: str, year: int | None, **options) -> list[Invoice]:
     from .api import routes
     from .api.client import ApiClient
+    from .api.models import Invoice
 
     async with ApiClient(base_url, token, **options) as api:
-        return [item async for item in api.iter_items(routes.INVOICES, {"year": year, "sort": "-id"})]
+        return [Invoice.model_validate(item) async for item in api.iter_items(routes.INVOICES, {"year": year, "sort": "-id"})]
 
 
 def export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:

@@ -340,3 +340,23 @@ async def test_an_admin_who_would_lock_itself_out_is_told_so_and_nothing_waits_i
         assert any("nicht selbst sperren" in m for m in messages), messages  # the server's German detail
         assert app.session.outbox.pending() == []
     assert httpx.get(f"{live_server}/me", headers=auth("customer")).status_code == 200
+
+
+async def test_a_token_the_server_refuses_shows_the_reason_at_its_field(live_server, tmp_path):
+    """A 422 on a token (a name longer than the server takes) puts the server's message at the
+    name field; the form stays open with what was typed."""
+    me = httpx.get(f"{live_server}/me", headers=auth("operator")).json()
+    app = make_app(live_server, tmp_path, identity="operator")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(TokenForm(app.session, {"id": me["id"], "name": me["name"]}))
+        form = await _wait_for(pilot, TokenForm)
+        form.form.set_value("name", "x" * 101)
+        await pilot.press("ctrl+s")
+        for _ in range(20):
+            await settle(pilot)
+            if form.form.errors:
+                break
+        assert isinstance(app.screen, TokenForm)
+        assert set(form.form.errors) == {"name"}, form.form.errors
+        assert form.form.value("name") == "x" * 101

@@ -56,7 +56,7 @@ async def test_activation_proposes_the_earliest_allowed_start_and_refuses_earlie
         form.form.set_value("start_date", formatting.day_input(today))
         await pilot.press("ctrl+s")
         await settle(pilot, 5)
-        assert isinstance(app.screen, OrderScreen) and app.screen.order["state"] == "active"
+        assert isinstance(app.screen, OrderScreen) and app.screen.order.state == "active"
 
 
 async def test_a_terminated_contract_reads_gekuendigt_zum_until_it_ends(live_server, tmp_path):
@@ -72,7 +72,9 @@ async def test_a_terminated_contract_reads_gekuendigt_zum_until_it_ends(live_ser
         await synced(pilot)
         await jump(pilot, f"order {order['id']}")
         assert f"gekündigt zum {formatting.day(window.earliest)}" in screen_text(app)
+    from efa_tui.api.models import Order
     from efa_tui.screens.order_detail import state_text
 
+    ended = Order.model_validate(ended)
     assert state_text(ended, window.earliest) == f"gekündigt zum {formatting.day(window.earliest)}"
     assert state_text(ended, window.earliest + timedelta(days=1)) == "beendet"

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from efa_tui import formatting, i18n
+from efa_tui.api.models import Order
 from efa_tui.formatting import InputError
 from efa_tui.store.order_list import OrderFilter, choices, select_orders, state_counts, waiting_count
 
@@ -66,9 +67,9 @@ def test_counts():
 
 
 def _order(id, state, offering=(1, "Bauantrag online"), customer=(10, "München"), provider=(20, "AKDB"), **kw):
-    return {"id": id, "state": state, "offering": {"id": offering[0], "title": offering[1]},
+    return Order.model_validate({"id": id, "state": state, "offering": {"id": offering[0], "title": offering[1]},
             "customer": {"id": customer[0], "name": customer[1]}, "provider": {"id": provider[0], "name": provider[1]},
-            "updated_at": kw.get("updated_at", f"2026-01-{id:02d}T00:00:00Z"), "message": kw.get("message", "")}
+            "updated_at": kw.get("updated_at", f"2026-01-{id:02d}T00:00:00Z"), "message": kw.get("message", "")})
 
 
 ORDERS = [
@@ -78,7 +79,7 @@ ORDERS = [
 
 
 def test_orders_filtered_by_state_offering_counterpart_and_text():
-    ids = lambda f, role="provider": [o["id"] for o in select_orders(ORDERS, f, role)]  # noqa: E731
+    ids = lambda f, role="provider": [o.id for o in select_orders(ORDERS, f, role)]  # noqa: E731
     assert ids(OrderFilter()) == [5, 4, 3, 2, 1]  # newest first
     assert ids(OrderFilter(state="interest")) == [5, 1]
     assert ids(OrderFilter(state="waiting")) == [5, 3, 1]  # a provider answers interests, activates orders

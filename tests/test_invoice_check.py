@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import create_engine, select, update
 
 from efa_tui.api.client import ApiClient
+from efa_tui.api.models import Invoice
 from efa_tui.domain.invoice_check import (
     AMOUNT,
     CASES_UNKNOWN,
@@ -168,7 +169,7 @@ async def test_tampered_line_on_the_server_is_flagged(tampered, live_server, tmp
     invoice_id, line_id, original = tampered
     cache = Cache(tmp_path / "cache.sqlite3")
     async with ApiClient(live_server, "demo-customer") as api:
-        detail = await load_detail(api, cache, {"id": invoice_id})
+        detail = await load_detail(api, cache, Invoice(id=invoice_id))
     cache.close()
     check = detail.check
     assert detail.online and check is not None
@@ -188,7 +189,7 @@ async def test_untampered_demo_invoices_pass_the_check(live_server, tmp_path):
         items = [x async for x in api.iter_items("/invoices", {"kind": "invoice"})]
         assert len(items) > 20
         for item in items:
-            detail = await load_detail(api, cache, item)
+            detail = await load_detail(api, cache, Invoice.model_validate(item))
             assert detail.check is not None
             assert detail.check.sums.ok, item["number"]
             assert not detail.check.wrong_lines, (item["number"], detail.check.wrong_lines)
@@ -202,9 +203,9 @@ async def test_offline_the_check_runs_on_the_cached_invoice(tampered, live_serve
         from efa_tui.store.sync import sync_all
 
         await sync_all(api, cache)
-        await load_detail(api, cache, {"id": invoice_id})  # opened once online: lines cached
+        await load_detail(api, cache, Invoice(id=invoice_id))  # opened once online: lines cached
     async with ApiClient("http://127.0.0.1:9/api/v1", "demo-customer", retry_attempts=1) as dead:
-        detail = await load_detail(dead, cache, {"id": invoice_id})
+        detail = await load_detail(dead, cache, Invoice(id=invoice_id))
     cache.close()
     assert not detail.online and detail.check is not None
     bad = detail.check.wrong_lines

@@ -19,6 +19,7 @@ import xrechnung_corpus as xc
 from lxml import etree
 from support import auth
 
+from efa_tui.api.models import Invoice
 from efa_tui.store import invoice_list as il
 
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -176,7 +177,7 @@ def test_export_without_a_token_is_refused(server, tmp_path):
     assert wrong.returncode == 2 and "401" in wrong.stderr and not wrong.stdout
 
 
-INVOICES = [
+INVOICES = [Invoice.model_validate(i) for i in [
     {"id": 2, "number": "2026-000002", "kind": "invoice", "year": 2026, "status": "issued", "overdue": False,
      "issue_date": "2026-11-27", "due_date": "2026-12-27", "period_start": "2026-01-01", "period_end": "2026-12-31",
      "net": "1000.00", "vat": "190.00", "gross": "1190.00", "leitweg_id": "992-90009-96",
@@ -184,11 +185,11 @@ INVOICES = [
      "review": {"factual_ok_by": "Anna Schmidt", "factual_ok_at": "2026-11-28T09:00:00Z"}},
     {"id": 3, "number": "2026-000003", "kind": "credit_note", "year": 2026, "status": "issued", "issue_date": "2026-11-29",
      "due_date": "2026-11-29", "net": "1000.00", "vat": "190.00", "gross": "1190.00", "cancels_invoice": "2026-000001",
-     "issuer": {"name": "govdigital eG"}, "customer": {"name": "Stadt Musterhausen"}},
+     "issuer": {"id": 1, "name": "govdigital eG"}, "customer": {"id": 8, "name": "Stadt Musterhausen"}},
     {"id": 1, "number": "2026-000001", "kind": "invoice", "year": 2026, "status": "cancelled", "due_date": "2026-06-30",
-     "net": "1000.00", "vat": "190.00", "gross": "1190.00", "issuer": {"name": "govdigital eG"},
-     "customer": {"name": "Stadt Musterhausen"}},
-]
+     "net": "1000.00", "vat": "190.00", "gross": "1190.00", "issuer": {"id": 1, "name": "govdigital eG"},
+     "customer": {"id": 8, "name": "Stadt Musterhausen"}},
+]]
 
 
 def test_csv_content_for_german_spreadsheets():
@@ -207,11 +208,11 @@ def test_csv_content_for_german_spreadsheets():
 
 def test_list_filter_sort_totals_and_spending():
     today = date(2026, 12, 1)
-    assert [i["number"] for i in il.select(INVOICES, il.ListQuery(), today)] == ["2026-000003", "2026-000002", "2026-000001"]
-    assert [i["number"] for i in il.select(INVOICES, il.ListQuery(state="cancelled"), today)] == ["2026-000001"]
-    assert [i["number"] for i in il.select(INVOICES, il.ListQuery(text="musterhausen 0001"), today)] == ["2026-000001"]
-    assert [i["number"] for i in il.select(INVOICES, il.ListQuery(state="unchecked"), today)] == ["2026-000002"]
-    overdue = {**INVOICES[0], "due_date": "2026-11-30"}
+    assert [i.number for i in il.select(INVOICES, il.ListQuery(), today)] == ["2026-000003", "2026-000002", "2026-000001"]
+    assert [i.number for i in il.select(INVOICES, il.ListQuery(state="cancelled"), today)] == ["2026-000001"]
+    assert [i.number for i in il.select(INVOICES, il.ListQuery(text="musterhausen 0001"), today)] == ["2026-000001"]
+    assert [i.number for i in il.select(INVOICES, il.ListQuery(state="unchecked"), today)] == ["2026-000002"]
+    overdue = INVOICES[0].model_copy(update={"due_date": date(2026, 11, 30)})
     assert il.invoice_state(overdue, today) == "overdue"
     tot = il.totals(INVOICES, today)
     # the cancelled invoice and its credit note cancel out

@@ -54,7 +54,7 @@ async def open_number(pilot, number: str):
     screen = await open_invoices(pilot)
     await pilot.press("slash", *number, "enter")
     await settle(pilot)
-    assert [i["number"] for i in screen.rows] == [number]
+    assert [i.number for i in screen.rows] == [number]
     await pilot.press("enter")
     await settle(pilot, 5)
     detail = pilot.app.screen
@@ -71,7 +71,7 @@ async def test_list_filter_state_and_totals(server, tmp_path):
     api = _api(server, "customer", "/invoices")["items"]
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_invoices(pilot)
-        assert sorted(i["number"] for i in screen.rows) == sorted(i["number"] for i in api)
+        assert sorted(i.number for i in screen.rows) == sorted(i["number"] for i in api)
         gross = sum((Decimal(i["gross"]) for i in api), Decimal(0))
         totals = text_of(app, "#totals")
         assert f"{len(api)} Rechnungen" in totals
@@ -79,7 +79,7 @@ async def test_list_filter_state_and_totals(server, tmp_path):
         await pilot.press("t", "t")  # alle → offen → überfällig
         await settle(pilot)
         overdue = [i["number"] for i in api if i["overdue"]]
-        assert [i["number"] for i in screen.rows] == overdue and overdue
+        assert [i.number for i in screen.rows] == overdue and overdue
         assert "überfällig" in text_of(app, "#info")
         table = screen.query_one(VirtualTable)
         assert table.total == len(overdue)
@@ -127,8 +127,8 @@ async def test_a_tampered_line_is_flagged_and_disputed(db_url, tmp_path):
             await app.backend.refresh(kinds=("invoices",))
             await pilot.press("escape")
             await settle(pilot)
-            listed = next(i for i in app.screen.rows if i["number"] == number)
-            assert listed["disputed_lines"] == 1
+            listed = next(i for i in app.screen.rows if i.number == number)
+            assert listed.disputed_lines == 1
             assert app.screen.table.row_at(app.screen.rows.index(listed))[1][-1] == "beanstandet"  # 100 columns: the long word
         lines = _api(base, "operator", f"/invoices/{invoice_id}")["lines"]
         disputed = [x for x in lines if x["dispute"]]
@@ -306,7 +306,7 @@ async def test_export_and_save_xml(server, tmp_path, monkeypatch):
         files = list(out.glob("Rechnungen-*.csv"))
         assert len(files) == 1
         rows = list(csv.reader(io.StringIO(files[0].read_text("utf-8-sig")), delimiter=";"))
-        assert sorted(r[0] for r in rows[1:]) == sorted(i["number"] for i in screen.rows)
+        assert sorted(r[0] for r in rows[1:]) == sorted(i.number for i in screen.rows)
         await pilot.press("enter")
         await settle(pilot, 5)
         await pilot.press("x")

@@ -98,10 +98,10 @@ async def test_a_customer_sees_the_proposal_in_the_open_order(live_server, tmp_p
         await live(pilot)
         app.run_jump(f"order {order['id']}")
         await until(pilot, lambda: getattr(app.screen, "order_id", None) == order["id"]
-                    and app.screen.order.get("state") == "interest")
+                    and app.screen.order.state == "interest")
         with httpx.Client(base_url=live_server) as http:
             r = http.post(f"/orders/{order['id']}/transitions", json={"action": "propose"}, headers=auth("provider"))
             assert r.status_code == 200, r.text
-        await until(pilot, lambda: app.screen.order.get("state") == "proposed")
+        await until(pilot, lambda: app.screen.order.state == "proposed")
         await until(pilot, lambda: "Status: Angebot" in screen_text(app) and "1 neu" in status_text(app))
         assert any("Entgeltvorschlag" in str(n.message) for n in app._notifications)

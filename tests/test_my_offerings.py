@@ -240,8 +240,8 @@ async def test_retire_after_preview_and_usage_report_by_hand(server, tmp_path):
         assert isinstance(form, UsageFormScreen)
         assert form.form.value("order_id") == ""  # no contract preselected: the provider picks one
         # A month already reported: the figure is replaced only after old → new was shown and confirmed.
-        oid, year, month, old = next((r["order_id"], r["year"], r["month"], r["cases"]) for r in usage.reports
-                                     if r["order_id"] in usage.contracts and r["cases"] != 1234)
+        oid, year, month, old = next((r.order_id, r.year, r.month, r.cases) for r in usage.reports
+                                     if r.order_id in usage.contracts and r.cases != 1234)
         form.form.set_value("order_id", str(oid))
         form.form.set_value("period", f"{month:02d}/{year}")
         form.form.set_value("cases", "1.234")
@@ -307,10 +307,10 @@ async def test_usage_csv_import_names_bad_lines_and_sends_a_good_file(server, tm
         bad = tmp_path / "falsch.csv"
         bad.write_text(f"Bestellung;Zeitraum;Fälle\n{oid};13/2025;5\n999999;02/2025;4\n", encoding="utf-8")
         # A month already reported (replaced only after old → new is confirmed) and the running month.
-        old = min((r for r in usage.reports if r["order_id"] == oid), key=lambda r: (r["year"], r["month"]))
+        old = min((r for r in usage.reports if r.order_id == oid), key=lambda r: (r.year, r.month))
         today = date.today()
         good = tmp_path / "fallzahlen.csv"
-        good.write_bytes(f"Bestellung;Zeitraum;Fälle\n#{oid};{old['month']:02d}/{old['year']};1.500\n"
+        good.write_bytes(f"Bestellung;Zeitraum;Fälle\n#{oid};{old.month:02d}/{old.year};1.500\n"
                          f"{oid};{today.year}-{today.month:02d};17\n".encode("cp1252"))
 
         await pilot.press("i")
@@ -330,7 +330,7 @@ async def test_usage_csv_import_names_bad_lines_and_sends_a_good_file(server, tm
         await pilot.press("enter")
         await settle(pilot)
         text = screen_text(app)
-        assert "2 Zeilen geprüft" in text and f"{formatting.number(old['cases'])} → 1.500" in text
+        assert "2 Zeilen geprüft" in text and f"{formatting.number(old.cases)} → 1.500" in text
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ReplaceDialog)  # the replacement is confirmed first
@@ -339,7 +339,7 @@ async def test_usage_csv_import_names_bad_lines_and_sends_a_good_file(server, tm
         assert app.screen is usage
         assert app.session.outbox.counts() == {"done": 2}
     reports = server_get(server, "provider", "/usage", order_id=oid).json()["items"]
-    assert {(r["year"], r["month"], r["cases"]) for r in reports} >= {(old["year"], old["month"], 1500), (today.year, today.month, 17)}
+    assert {(r["year"], r["month"], r["cases"]) for r in reports} >= {(old.year, old.month, 1500), (today.year, today.month, 17)}
 
 
 async def test_offline_retire_waits_in_the_outbox_and_the_row_says_so(server, tmp_path):

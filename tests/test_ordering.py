@@ -6,6 +6,7 @@ drafts survive closing the app; an interest made offline arrives exactly once.""
 from __future__ import annotations
 
 import shutil
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -175,8 +176,8 @@ async def test_the_whole_flow_interest_proposal_binding_order_activation(live_se
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(provider.screen, OrderScreen)
-        assert provider.screen.order["state"] == "proposed"
-        assert provider.screen.order["fees"]["annual_fee"] == "1234.50"
+        assert provider.screen.order.state == "proposed"
+        assert provider.screen.order.fees.annual_fee == Decimal("1234.50")
 
     # 3. The customer accepts: the confirmation says it is binding and shows what is agreed.
     customer = make_app(live_server, tmp_path / "customer", identity="customer")
@@ -197,7 +198,7 @@ async def test_the_whole_flow_interest_proposal_binding_order_activation(live_se
         await pilot.click("#confirm-order")
         await settle(pilot)
         assert isinstance(customer.screen, OrderScreen)
-        assert customer.screen.order["state"] == "ordered"
+        assert customer.screen.order.state == "ordered"
         assert "Verbindlich bestellt" in screen_text(customer)
 
     # 4. The provider activates the contract.
@@ -207,7 +208,7 @@ async def test_the_whole_flow_interest_proposal_binding_order_activation(live_se
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(provider.screen, OrderScreen)
-        assert provider.screen.order["state"] == "active"
+        assert provider.screen.order.state == "active"
         shown = str(provider.screen.query_one("#order-timeline").render())
         for step in ("Interesse bekundet", "Entgelte vorgeschlagen", "Verbindlich bestellt", "Vertrag aktiviert"):
             assert step in shown  # the timeline, with who did it
@@ -312,7 +313,7 @@ async def test_withdraw_needs_no_reason_reject_needs_one(live_server, tmp_path):
         await type_into(pilot, provider.screen.form, "note", "Nicht im Einzugsgebiet")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert provider.screen.order["state"] == "rejected"
+        assert provider.screen.order.state == "rejected"
         assert "Nicht im Einzugsgebiet" in screen_text(provider)
         assert isinstance(provider.screen, OrderScreen) and provider.screen.steps() == []
 
@@ -421,8 +422,8 @@ async def test_customer_terminates_a_contract_by_its_terms(live_server, tmp_path
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, OrderScreen)
-        assert app.screen.order["state"] == "terminated"
-        assert app.screen.order["end_date"] == suggested.isoformat()
+        assert app.screen.order.state == "terminated"
+        assert app.screen.order.end_date == suggested
 
 
 async def test_without_an_inhouse_relationship_ordering_is_disabled_and_explained(server, tmp_path):

@@ -93,7 +93,7 @@ async def test_support_finds_an_order_by_number_and_reads_its_trail(server, tmp_
         await settle(pilot)
         await pilot.press("enter")  # the order itself, in the app's order view
         await settle(pilot)
-        assert type(app.screen).__name__ == "OrderScreen" and app.screen.order["id"] == order["id"]
+        assert type(app.screen).__name__ == "OrderScreen" and app.screen.order.id == order["id"]
     assert f"GET /orders/{order['id']}/events" in methods
     assert all(m.startswith("GET ") for m in methods), methods
 
@@ -134,7 +134,7 @@ async def test_jump_to_an_order_by_number(server, tmp_path):
         await pilot.press("colon", *f"order {order['id']}", "enter")
         await settle(pilot)
         assert app.current_mode == "support"
-        assert type(app.screen).__name__ == "OrderScreen" and app.screen.order["id"] == order["id"]
+        assert type(app.screen).__name__ == "OrderScreen" and app.screen.order.id == order["id"]
 
 
 async def test_search_across_organisations_by_name_state_and_dates(server, tmp_path):
@@ -143,13 +143,13 @@ async def test_search_across_organisations_by_name_state_and_dates(server, tmp_p
         screen = await open_support(pilot)
         await type_in(pilot, screen, "organisation", "hamburg")
         found = list(screen.records.values())
-        assert found and all("hamburg" in o["customer"]["name"].lower() or "hamburg" in o["provider"]["name"].lower()
+        assert found and all("hamburg" in o.customer.name.lower() or "hamburg" in o.provider.name.lower()
                              for o in found)
         customers = {o["customer"]["name"] for o in app.cache.list_records("orders", limit=10_000)}
         assert len(customers) > 1  # the cache holds other organisations too; the filter narrowed it
         screen.query_one("#support-state").value = "active"
         await settle(pilot)
-        assert screen.records and all(o["state"] == "active" for o in screen.records.values())
+        assert screen.records and all(o.state == "active" for o in screen.records.values())
         await type_in(pilot, screen, "since", "31.12.2099")
         assert screen.records == {}
         await type_in(pilot, screen, "since", "31.13.2026")
@@ -182,7 +182,7 @@ def test_record_search_headless(tmp_path):
     cache.upsert_records("orders", orders)
     try:
         def ids(**q):
-            return [o["id"] for o in record_search.find(cache, RecordQuery(**q))]
+            return [o.id for o in record_search.find(cache, RecordQuery(**q))]
 
         assert ids(number="#2") == [2] and ids(number="x") == [] and ids(number="3") == []
         assert ids(organisation="MÜNCHEN") == [1] and ids(organisation="dataport") == [2]

@@ -9,18 +9,19 @@ from decimal import Decimal
 import pytest
 
 from efa_tui import i18n, offering_text
+from efa_tui.api.models import Order, UsageReport
 from efa_tui.domain import offering_rules as rules
 from efa_tui.store import usage_import
 
 TODAY = date(2026, 11, 27)
-CONTRACTS = {
-    12: {"id": 12, "state": "active", "customer": {"name": "Landeshauptstadt München"}, "offering": {"title": "Wohngeld"},
+CONTRACTS = {oid: Order.model_validate(o) for oid, o in {
+    12: {"id": 12, "state": "active", "customer": {"id": 1, "name": "Landeshauptstadt München"}, "offering": {"id": 7, "title": "Wohngeld"},
          "fees": {"distribution_key": "per_case"}},
-    13: {"id": 13, "state": "terminated", "customer": {"name": "Freie und Hansestadt Hamburg"}, "offering": {"title": "Wohngeld"},
+    13: {"id": 13, "state": "terminated", "customer": {"id": 2, "name": "Freie und Hansestadt Hamburg"}, "offering": {"id": 7, "title": "Wohngeld"},
          "fees": {"distribution_key": "per_case"}},
-    14: {"id": 14, "state": "active", "customer": {"name": "Freie und Hansestadt Hamburg"}, "offering": {"title": "Elterngeld"},
+    14: {"id": 14, "state": "active", "customer": {"id": 2, "name": "Freie und Hansestadt Hamburg"}, "offering": {"id": 8, "title": "Elterngeld"},
          "fees": {"distribution_key": "per_case"}},
-}
+}.items()}
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +29,10 @@ def _german():
     i18n.set_language("de")
     yield
     i18n.set_language("de")
+
+
+def _reports(*rows: tuple[int, int, int, int]) -> list[UsageReport]:
+    return [UsageReport(id=n, order_id=o, year=y, month=m, cases=c) for n, (o, y, m, c) in enumerate(rows, 1)]
 
 
 def parse(text: str | bytes):
@@ -94,13 +99,13 @@ def test_english_messages():
 
 
 def test_only_running_per_case_contracts_are_reportable():
-    orders = [{**CONTRACTS[12]}, {"id": 20, "state": "active", "fees": {"distribution_key": "fixed"}},
-              {"id": 21, "state": "ordered", "fees": {"distribution_key": "per_case"}}, {**CONTRACTS[13]}]
+    orders = [CONTRACTS[12], Order.model_validate({"id": 20, "state": "active", "fees": {"distribution_key": "fixed"}}),
+              Order.model_validate({"id": 21, "state": "ordered", "fees": {"distribution_key": "per_case"}}), CONTRACTS[13]]
     assert sorted(usage_import.per_case_contracts(orders)) == [12, 13]
 
 
 def test_usage_rows_per_customer_and_period():
-    reports = [{"order_id": 12, "year": 2026, "month": 3, "cases": 7}, {"order_id": 12, "year": 2026, "month": 5, "cases": 9}]
+    reports = _reports((12, 2026, 3, 7), (12, 2026, 5, 9))
     rows = usage_import.usage_rows(CONTRACTS, reports)
     assert rows[0][0].startswith("Freie")  # by customer
     munich = [r for r in rows if r[2] == 12]
@@ -182,8 +187,8 @@ def test_a_file_the_csv_module_cannot_read_is_a_message_not_a_traceback():
 
 def test_only_months_of_the_contract_term_and_replacements_named():
     contracts = {
-        12: {**CONTRACTS[12], "start_date": "2026-03-15"},
-        13: {**CONTRACTS[13], "start_date": "2025-01-01", "end_date": "2026-05-31"},
+        12: CONTRACTS[12].model_copy(update={"start_date": date(2026, 3, 15)}),
+        13: CONTRACTS[13].model_copy(update={"start_date": date(2025, 1, 1), "end_date": date(2026, 5, 31)}),
     }
     result = usage_import.parse("Bestellung;Zeitraum;Fälle\n12;02/2026;5\n12;03/2026;6\n13;06/2026;7\n13;05/2026;8\n", contracts,
                                 today=TODAY)
@@ -193,7 +198,7 @@ def test_only_months_of_the_contract_term_and_replacements_named():
     ]
     ok = usage_import.parse("Bestellung;Zeitraum;Fälle\n12;03/2026;6\n13;05/2026;8\n12;04/2026;9\n", contracts, today=TODAY)
     assert ok.ok
-    reports = [{"order_id": 12, "year": 2026, "month": 3, "cases": 4}, {"order_id": 12, "year": 2026, "month": 4, "cases": 9}]
+    reports = _reports((12, 2026, 3, 4), (12, 2026, 4, 9))
     # line 2 replaces 4 by 6; line 4 reports the same figure again (nothing replaced)
     assert usage_import.replacements(ok.lines, reports) == {2: 4}
     assert ok.lines[0].body(replaces=4) == {"order_id": 12, "year": 2026, "month": 3, "cases": 6, "replaces": 4}

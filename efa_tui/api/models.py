@@ -352,6 +352,24 @@ class BillingRun(ApiModel):
     skipped: list[dict[str, Any]] = Field(default_factory=list)  # {customer_id, customer_name, reason, detail, vat_category}
 
 
+def as_order(record: Any) -> Order | None:
+    """An order from JSON (the cache's, a write's answer); None when it is not one."""
+    if isinstance(record, Order):
+        return record
+    if isinstance(record, dict) and isinstance(record.get("id"), int):
+        return Order.model_validate(record)
+    return None
+
+
+def as_invoice(record: Any) -> Invoice | None:
+    """An invoice from JSON (the cache's, a write's answer); None when it is not one."""
+    if isinstance(record, Invoice):
+        return record
+    if isinstance(record, dict) and isinstance(record.get("id"), int):
+        return Invoice.model_validate(record)
+    return None
+
+
 T = TypeVar("T")
 
 
@@ -366,5 +384,5 @@ class Page(ApiModel, Generic[T]):
 __all__ = [
     "Actor", "Address", "ApiModel", "BilledUnits", "BillingRun", "Contact", "Dispute", "Fees", "Invoice", "InvoiceLine", "Me",
     "Offering", "OfferingRef", "Order", "OrderEvent", "Organization", "Page", "Payment", "Ref", "Review",
-    "UsageReport", "VatGroup",
+    "UsageReport", "VatGroup", "as_invoice", "as_order",
 ]

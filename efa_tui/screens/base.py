@@ -58,7 +58,7 @@ class _AppScreenBase:
     def show_chrome(self) -> None:
         """Mount the chrome (once) and show in it who is signed in and the status now."""
         mount_chrome = getattr(self.app, "mount_chrome", None)  # type: ignore[attr-defined]
-        if mount_chrome is not None and self.is_attached:  # a bare App (widget tests) has none  # type: ignore[attr-defined]
+        if mount_chrome is not None and self.is_attached:  # type: ignore[attr-defined]  # a bare App (widget tests) has none
             mount_chrome(self)
 
     @property
@@ -82,10 +82,10 @@ class _AppScreenBase:
         """What has the focus when the screen opens, if Textual's AUTO_FOCUS found nothing."""
         return None
 
-    def _on_screen_resume(self) -> None:
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
         if not self.keyboard_ready:
             # After Textual's own auto focus (the same event, handled after this one).
-            self.call_after_refresh(self.opened)
+            self.call_after_refresh(self.opened)  # type: ignore[attr-defined]
 
     def opened(self) -> None:
         """The screen is shown and focused: it takes the keys typed so far. A screen that fills

@@ -223,7 +223,7 @@ class CatalogScreen(FilterKeys, AppScreen):
             if facet == "inhouse_orderable":  # both answers, always: "ja (0)" says it plainly
                 counts.setdefault("ja", 0)
                 counts.setdefault("nein", 0)
-            ordered = sorted(counts, key=lambda v, facet=facet: _facet_order(facet, v))
+            ordered = sorted(counts, key=partial(_facet_order, facet))
             options = [(f"{_facet_label(facet, v)} ({formatting.number(counts[v])})", v) for v in ordered]
             with select.prevent(Select.Changed):
                 select.set_options(options)
@@ -399,7 +399,7 @@ class CatalogScreen(FilterKeys, AppScreen):
             node = node.parent  # type: ignore[assignment]
         return False
 
-    async def action_leave_filter(self) -> None:
+    async def action_leave_filter(self) -> None:  # type: ignore[override]  # Textual awaits an action either way
         """escape: in the filter box, clear it, and a second escape leaves it; in the facet panel,
         hide it (back to the table)."""
         if self._in_facets() and self.has_class("-facets"):

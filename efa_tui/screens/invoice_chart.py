@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -16,6 +15,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from .. import formatting, i18n
+from ..api.models import Invoice
 from ..store import invoice_list as il
 from ..text import clean
 from .base import AppScreen
@@ -54,16 +54,16 @@ class SpendingScreen(AppScreen):
     SpendingScreen #spending-title { height: 1; padding: 0 1; text-style: bold; }
     """
 
-    def __init__(self, session, invoices: list[dict[str, Any]], **kwargs):
+    def __init__(self, session, invoices: list[Invoice], **kwargs):
         super().__init__(**kwargs)
         self.session = session
         self.invoices = invoices
         self.mode = "month"
-        years = sorted({int(i["year"]) for i in invoices if i.get("year")}, reverse=True)
-        issue_years = sorted({int(str(i["issue_date"])[:4]) for i in invoices if i.get("issue_date")}, reverse=True)
+        years = sorted({i.year for i in invoices if i.year}, reverse=True)
+        issue_years = sorted({i.issue_date.year for i in invoices if i.issue_date}, reverse=True)
         self.years = issue_years or years or [formatting.today().year]
         self.year = self.years[0]
-        self.with_lines: list[dict[str, Any]] | None = None
+        self.with_lines: list[Invoice] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="spending-title")
@@ -134,9 +134,9 @@ class SpendingScreen(AppScreen):
     async def load_lines(self) -> None:
         """Per offering needs the invoices' lines: from the cache where an invoice was opened
         before, else from the server (a few at a time)."""
-        wanted = [i for i in self.invoices if i.get("kind") != "credit_note" and i.get("status") != "cancelled"]
+        wanted = [i for i in self.invoices if i.kind != "credit_note" and i.status != "cancelled"]
         cached = await self.session.services.invoices.with_lines(wanted)
         self.with_lines = cached
-        if any(i.get("lines") is None for i in cached):
+        if any(i.lines is None for i in cached):
             self.notify(i18n.t("invoices.spending.partial"), severity="warning")
         self.draw()

@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
+from ..api.models import Invoice, InvoiceLine, Payment, as_invoice
 from ..domain.invoice_check import InvoiceCheck, LineCheck, LineStatus
 from ..domain.pricing import TIME_BASED
 from ..services import Conflict, Done, Outcome, Queued, Refused
@@ -56,23 +57,22 @@ def line_columns(width: int) -> list[Column]:
             Column("mark", "", width=1)]
 
 
-def quantity(value: Any, kind: str) -> str:
-    if value in (None, ""):
+def quantity(value: Decimal | None, kind: str) -> str:
+    if value is None:
         return ""
-    q = Decimal(str(value))
-    return formatting.number(q, 3 if kind in ("per_inhabitant", "target_group") else 0)
+    return formatting.number(value, 3 if kind in ("per_inhabitant", "target_group") else 0)
 
 
-def billed_quantity(line: dict[str, Any]) -> str:
+def billed_quantity(line: InvoiceLine) -> str:
     """The quantity with the pro-rata factor, so that the line can be re-added: "5/12" of the
     annual fee, "1.488,202 × 9/12" thousand inhabitants (domain.pricing: full calendar months)."""
-    kind = str(line.get("kind"))
-    qty = quantity(line.get("quantity"), kind)
-    months = line.get("months")
-    if kind not in TIME_BASED or not isinstance(months, int) or not months:
+    kind = line.kind
+    qty = quantity(line.quantity, kind)
+    months = line.months
+    if kind not in TIME_BASED or not months:
         return qty
     factor = f"{months}/12"
-    return factor if line.get("quantity") in ("1", 1) else f"{qty} × {factor}"
+    return factor if line.quantity == 1 else f"{qty} × {factor}"
 
 
 def signed_money(value: Decimal | None) -> str:
@@ -99,22 +99,22 @@ class LineSource:
 def line_rows(detail: InvoiceDetail) -> list[tuple[int, dict[str, str]]]:
     checks = {x.position: x for x in (detail.check.lines if detail.check else ())}
     rows: list[tuple[int, dict[str, str]]] = []
-    for line in detail.invoice.get("lines") or ():
-        pos = int(line.get("position") or 0)
+    for line in detail.invoice.lines or ():
+        pos = line.position
         chk = checks.get(pos)
         rows.append((pos, {
-            "pos": str(pos), "name": clean(line.get("name")), "contract": f"#{line.get('order_id')}",
-            "qty": billed_quantity(line), "price": formatting.money(line.get("unit_price")),
-            "net": formatting.money(line.get("net")), "vat": formatting.money(line.get("vat")),
-            "gross": formatting.money(line.get("gross")),
+            "pos": str(pos), "name": clean(line.name), "contract": f"#{line.order_id}",
+            "qty": billed_quantity(line), "price": formatting.money(line.unit_price),
+            "net": formatting.money(line.net), "vat": formatting.money(line.vat),
+            "gross": formatting.money(line.gross),
             "expected": formatting.money(chk.expected_net) if chk and chk.expected_net is not None else "–",
             "diff": signed_money(chk.difference) if chk else "–",
-            "mark": ("!" if line.get("dispute") else MARK[chk.status]) if chk else ("!" if line.get("dispute") else ""),
+            "mark": ("!" if line.dispute else MARK[chk.status]) if chk else ("!" if line.dispute else ""),
         }))
     for chk in (detail.check.lines if detail.check else ()):
         if chk.status is LineStatus.MISSING:
-            order = detail.orders.get(chk.order_id or 0) or {}
-            title = clean((order.get("offering") or {}).get("title")) or f"#{chk.order_id}"
+            order = detail.orders.get(chk.order_id or 0)
+            title = clean(order.offering.title if order and order.offering else "") or f"#{chk.order_id}"
             rows.append((chk.position, {
                 "pos": "–", "name": i18n.t("invoice.missing_line", title=title, kind=i18n.t(f"invoice.kind.{chk.kind}")),
                 "contract": f"#{chk.order_id}", "net": formatting.money(Decimal(0)), "expected": formatting.money(chk.expected_net),
@@ -153,7 +153,7 @@ class InvoiceScreen(AppScreen):
     InvoiceScreen #inv-check.-wrong { color: $error; }
     """
 
-    def __init__(self, session, invoice: dict[str, Any], **kwargs):
+    def __init__(self, session, invoice: Invoice, **kwargs):
         super().__init__(**kwargs)
         self.session = session
         self.record = invoice
@@ -162,7 +162,7 @@ class InvoiceScreen(AppScreen):
         self._busy = False
 
     @property
-    def invoice(self) -> dict[str, Any]:
+    def invoice(self) -> Invoice:
         return self.detail.invoice
 
     def compose(self) -> ComposeResult:
@@ -203,8 +203,8 @@ class InvoiceScreen(AppScreen):
 
     @work(exclusive=True, group="invoice-newer", exit_on_error=False)
     async def _reload_if_newer(self) -> None:
-        cached = await asyncio.to_thread(self.session.services.invoices.cached_invoice, int(self.invoice["id"]))
-        if cached and int(cached.get("version") or 0) > int(self.invoice.get("version") or 0):
+        cached = await asyncio.to_thread(self.session.services.invoices.cached_invoice, self.invoice.id)
+        if cached and cached.version > self.invoice.version:
             self.load()  # paid, cancelled or checked meanwhile: shown in place
 
     async def relabel(self) -> None:
@@ -217,29 +217,29 @@ class InvoiceScreen(AppScreen):
     def show(self) -> None:
         inv = self.invoice
         state = il.invoice_state(inv, formatting.today())
-        kind = i18n.t(f"invoice.kind_title.{inv.get('kind') or 'invoice'}")
+        kind = i18n.t(f"invoice.kind_title.{inv.kind or 'invoice'}")
         head = Text(no_wrap=False)
-        head.append(f"{kind} {clean(inv.get('number'))}", style="bold")
+        head.append(f"{kind} {clean(inv.number)}", style="bold")
         head.append(" · " + i18n.t(f"invoices.state.{state}"), style="bold red" if state == "overdue" else "bold")
         head.append(f" · {i18n.t('invoice.gross')} ")
-        head.append(formatting.money(inv.get("gross")), style="bold")
-        if inv.get("kind") != "credit_note":
+        head.append(formatting.money(inv.gross), style="bold")
+        if inv.kind != "credit_note":
             head.append(f" · {i18n.t('invoice.due')} ")
-            head.append(formatting.day(inv.get("due_date")), style="bold")
-        if inv.get("paid_at"):
-            head.append(" · " + i18n.t("invoice.paid_at", at=formatting.day(inv.get("paid_at"))))
+            head.append(formatting.day(inv.due_date), style="bold")
+        if inv.paid_at:
+            head.append(" · " + i18n.t("invoice.paid_at", at=formatting.day(inv.paid_at)))
         head.append(f"\n{clean(il.party_name(inv, 'issuer'))} → {clean(il.party_name(inv, 'customer'))} · "
-                    f"{formatting.day(inv.get('period_start'))}–{formatting.day(inv.get('period_end'))}")
-        if inv.get("cancels_invoice"):
-            head.append(" · " + i18n.t("invoice.cancels", number=clean(inv.get("cancels_invoice"))))
-        pay = inv.get("payment") or {}
-        if inv.get("kind") == "credit_note":
+                    f"{formatting.day(inv.period_start)}–{formatting.day(inv.period_end)}")
+        if inv.cancels_invoice:
+            head.append(" · " + i18n.t("invoice.cancels", number=clean(inv.cancels_invoice)))
+        pay = inv.payment or Payment()
+        if inv.kind == "credit_note":
             head.append("\n" + i18n.t("invoice.settlement"))  # set off or refunded: no payment asked
         else:
-            head.append(f"\nIBAN {format_iban(clean(pay.get('iban')))}")
-        if pay.get("bic"):
-            head.append(f" · BIC {clean(pay.get('bic'))}")
-        head.append(f" · {i18n.t('invoice.leitweg')} {clean(inv.get('leitweg_id')) or '–'}")
+            head.append(f"\nIBAN {format_iban(clean(pay.iban))}")
+        if pay.bic:
+            head.append(f" · BIC {clean(pay.bic)}")
+        head.append(f" · {i18n.t('invoice.leitweg')} {clean(inv.leitweg_id) or '–'}")
         self.query_one("#inv-head", Static).update(head)
         self.query_one("#inv-review", Static).update(self._review_text())
         self.table.empty_text = i18n.t("invoice.no_lines") if self.loaded else i18n.t("invoice.loading")
@@ -249,13 +249,13 @@ class InvoiceScreen(AppScreen):
         self.refresh_bindings()
 
     def _review_text(self) -> Text:
-        review = self.invoice.get("review") or {}
+        review = self.invoice.review
         text = Text()
-        for key, label in (("factual_ok", "invoice.factual"), ("arithmetic_ok", "invoice.arithmetic")):
+        for by, at, label in ((review.factual_ok_by, review.factual_ok_at, "invoice.factual"),
+                              (review.arithmetic_ok_by, review.arithmetic_ok_at, "invoice.arithmetic")):
             text.append(i18n.t(label) + ": ", style="bold")
-            if review.get(f"{key}_at"):
-                text.append(i18n.t("invoice.confirmed_by", who=clean(review.get(f"{key}_by")),
-                                   at=formatting.moment(review.get(f"{key}_at"))), style="green")
+            if at:
+                text.append(i18n.t("invoice.confirmed_by", who=clean(by), at=formatting.moment(at)), style="green")
             else:
                 text.append(i18n.t("invoice.not_confirmed"), style="dim")
             text.append("   ")
@@ -307,8 +307,8 @@ class InvoiceScreen(AppScreen):
     def _highlighted(self, event: VirtualTable.RowHighlighted) -> None:
         self._show_line(event.key)
 
-    def _line(self, position: Any) -> dict[str, Any] | None:
-        return next((x for x in self.invoice.get("lines") or () if x.get("position") == position), None)
+    def _line(self, position: Any) -> InvoiceLine | None:
+        return next((x for x in self.invoice.lines or () if x.position == position), None)
 
     def _check_of(self, position: Any) -> LineCheck | None:
         return next((x for x in (self.detail.check.lines if self.detail.check else ()) if x.position == position), None)
@@ -320,21 +320,21 @@ class InvoiceScreen(AppScreen):
             box.update(Text(i18n.t("invoice.pro_rata_rule"), style="dim"))
             return
         text = Text()
-        order_id = (line or {}).get("order_id") or (chk.order_id if chk else None)
-        order = self.detail.orders.get(order_id or 0) or {}
+        order_id = (line.order_id if line else None) or (chk.order_id if chk else None)
+        order = self.detail.orders.get(order_id or 0)
         text.append(i18n.t("invoice.contract", id=order_id or "–"), style="bold")
         if order:
-            text.append(f" {clean((order.get('offering') or {}).get('title'))} · {i18n.t('invoice.since')} "
-                        f"{formatting.day(order.get('start_date'))}")
-            if order.get("end_date"):
-                text.append(f" {i18n.t('invoice.until')} {formatting.day(order.get('end_date'))}")
+            text.append(f" {clean(order.offering.title if order.offering else '')} · {i18n.t('invoice.since')} "
+                        f"{formatting.day(order.start_date)}")
+            if order.end_date:
+                text.append(f" {i18n.t('invoice.until')} {formatting.day(order.end_date)}")
         if chk is not None and chk.ok:
             text.append(" · ✓ " + i18n.t("invoice.line_ok"), style="green")
         if line is not None:
-            text.append("\n" + clean(line.get("description")))
-            text.append(f"\n{i18n.t('invoice.col.net')} {formatting.money(line.get('net'))} + {i18n.t('invoice.vat')} "
-                        f"{formatting.number(Decimal(str(line.get('vat_rate') or 0)), 0)} % {formatting.money(line.get('vat'))} = "
-                        f"{i18n.t('invoice.gross')} {formatting.money(line.get('gross'))}")
+            text.append("\n" + clean(line.description))
+            text.append(f"\n{i18n.t('invoice.col.net')} {formatting.money(line.net)} + {i18n.t('invoice.vat')} "
+                        f"{formatting.number(line.vat_rate, 0)} % {formatting.money(line.vat)} = "
+                        f"{i18n.t('invoice.gross')} {formatting.money(line.gross)}")
         if chk is not None and not chk.ok:
             text.append("\n")
             style = "bold yellow" if chk.status is LineStatus.UNVERIFIED else "bold red"
@@ -345,10 +345,10 @@ class InvoiceScreen(AppScreen):
                 months = f" × {chk.expected_months}/12" if chk.expected_months is not None else ""
                 text.append("\n" + i18n.t("invoice.line_expected_calc", qty=quantity(chk.expected_quantity, chk.kind),
                                            price=formatting.money(chk.expected_unit_price), months=months))
-        dispute = (line or {}).get("dispute")
+        dispute = line.dispute if line else None
         if dispute:
-            text.append("\n" + i18n.t("invoice.disputed", who=clean(dispute.get("by")), at=formatting.moment(dispute.get("at")),
-                                      reason=clean(dispute.get("reason"))), style="bold")
+            text.append("\n" + i18n.t("invoice.disputed", who=clean(dispute.by), at=formatting.moment(dispute.at),
+                                      reason=clean(dispute.reason)), style="bold")
         box.update(text)
 
     # --- who may do what ---------------------------------------------------------------------------
@@ -356,13 +356,13 @@ class InvoiceScreen(AppScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         role = role_of(self.app)
         inv = self.invoice
-        live = inv.get("status") != "cancelled"
+        live = inv.status != "cancelled"
         if action in ("factual_ok", "arithmetic_ok", "dispute", "withdraw", "resolve"):
-            return role == "customer" and live and inv.get("kind") != "credit_note"
+            return role == "customer" and live and inv.kind != "credit_note"
         if action in ("pay", "credit_note"):
-            return role == "operator" and inv.get("kind") == "invoice" and inv.get("status") == "issued"
+            return role == "operator" and inv.kind == "invoice" and inv.status == "issued"
         if action == "cancel_invoice":
-            return role == "operator" and inv.get("kind") == "invoice" and inv.get("status") == "issued"
+            return role == "operator" and inv.kind == "invoice" and inv.status == "issued"
         return True
 
     # --- the customer's check ----------------------------------------------------------------------
@@ -397,7 +397,7 @@ class InvoiceScreen(AppScreen):
 
     def action_resolve(self) -> None:
         line = self._line(self.table.cursor_key)
-        if line is None or not line.get("dispute"):
+        if line is None or not line.dispute:
             self.notify(i18n.t("signoff.not_disputed"), severity="warning")
             return
         self.app.push_screen(invoice_signoff.ResolveForm(self.session, self.invoice, line), self._form_done)
@@ -419,8 +419,8 @@ class InvoiceScreen(AppScreen):
     @work(group="invoice-review", exit_on_error=False)
     async def send_review(self, action: str, line_ids: list[int], reason: str, statement: str = "") -> None:
         try:
-            inv_id = int(self.invoice["id"])
-            label = i18n.t(f"invoice.label.{action}", number=clean(self.invoice.get("number")))
+            inv_id = self.invoice.id
+            label = i18n.t(f"invoice.label.{action}", number=clean(self.invoice.number))
             outcome = await self.session.services.writes.submit(
                 InvoicesService.review(inv_id, action, line_ids, reason, statement), label=label, related=f"invoice:{inv_id}")
             self._settled(outcome)
@@ -437,23 +437,25 @@ class InvoiceScreen(AppScreen):
             detail = i18n.problem(outcome.problem, outcome.detail if isinstance(outcome, Refused) else "")
             self.notify(i18n.t("form.refused", detail=detail), severity="error", timeout=10)
 
-    def _take(self, invoice: dict[str, Any]) -> None:
+    def _take(self, answer: dict[str, Any]) -> None:
         """A fresh copy of the invoice from the server (after a write): keep the contracts and the check."""
         from ..store.invoice_detail import run_check
 
-        if invoice.get("id") != self.invoice.get("id"):
+        invoice = as_invoice(answer)
+        if invoice is None or invoice.id != self.invoice.id:
             return
         self.detail.invoice = invoice
         if self.detail.check is not None:
             self.detail.check = run_check(invoice, self.detail.orders, self.detail.population, self.detail.cases)
-        self.run_worker(asyncio.to_thread(self.session.services.invoices.remember, invoice), exit_on_error=False)
+        self.run_worker(asyncio.to_thread(self.session.services.invoices.remember, answer), exit_on_error=False)
         self.show()
 
     def action_dispute(self) -> None:
         from .invoice_dialogs import DisputeScreen
 
-        if (self.invoice.get("review") or {}).get("factual_ok_at"):
-            self.notify(i18n.t("signoff.blocked_confirmed", pos=(self._line(self.table.cursor_key) or {}).get("position") or "–"),
+        if self.invoice.review.factual_ok_at:
+            cursor = self._line(self.table.cursor_key)
+            self.notify(i18n.t("signoff.blocked_confirmed", pos=(cursor.position if cursor else None) or "–"),
                         severity="warning", timeout=10)
             return
         # The highlighted line; on a "missing" row (or none), every line the check flagged.
@@ -462,15 +464,15 @@ class InvoiceScreen(AppScreen):
             lines = [line]
         else:
             flagged = {x.line_id for x in (self.detail.check.wrong_lines if self.detail.check else ()) if x.line_id}
-            lines = [x for x in self.invoice.get("lines") or () if x.get("id") in flagged]
+            lines = [x for x in self.invoice.lines or () if x.id in flagged]
         if not lines:
             self.notify(i18n.t("invoice.no_line_chosen"), severity="warning")
             return
         suggestions = []
         for x in lines:
-            chk = self._check_of(x.get("position"))
+            chk = self._check_of(x.position)
             if chk is not None and not chk.ok and chk.expected_net is not None:
-                suggestions.append(i18n.t("invoice.dispute_suggestion", pos=x.get("position"), billed=formatting.money(chk.billed_net),
+                suggestions.append(i18n.t("invoice.dispute_suggestion", pos=x.position, billed=formatting.money(chk.billed_net),
                                           expected=formatting.money(chk.expected_net), diff=signed_money(chk.difference)))
 
         def done(result: Any) -> None:
@@ -491,12 +493,12 @@ class InvoiceScreen(AppScreen):
     async def action_validate_xml(self) -> None:
         from .invoice_dialogs import FindingsScreen
 
-        xml = await self._ask(lambda invoices: invoices.xrechnung(self.invoice["id"]), "invoice.xml_offline", "warning")
+        xml = await self._ask(lambda invoices: invoices.xrechnung(self.invoice.id), "invoice.xml_offline", "warning")
         if xml is None:
             return
         from ..xrechnung.validate import check_document
 
-        title = f"XRechnung {clean(self.invoice.get('number'))}"
+        title = f"XRechnung {clean(self.invoice.number)}"
         report = await asyncio.to_thread(check_document, xml, name=title)
         self.app.push_screen(FindingsScreen(title, report))
 
@@ -525,13 +527,14 @@ class InvoiceScreen(AppScreen):
         if line is None:
             self.notify(i18n.t("invoice.no_line_chosen"), severity="warning")
             return
-        chk = self._check_of(line.get("position"))
+        chk = self._check_of(line.position)
         # Billed more than the contract gives: the difference is what a credit note would return.
         suggested = chk.difference if chk is not None and chk.difference is not None and chk.difference > 0 else None
 
         def done(result: Any) -> None:
-            if isinstance(result, dict):
-                self.notify(i18n.t("signoff.credit_saved", number=clean(result.get("number"))), timeout=10)
+            note = as_invoice(result)  # the credit note the server issued
+            if note is not None:
+                self.notify(i18n.t("signoff.credit_saved", number=clean(note.number)), timeout=10)
                 self.load()
 
         self.app.push_screen(invoice_signoff.CreditNoteForm(self.session, self.invoice, line, suggested), done)
@@ -540,8 +543,9 @@ class InvoiceScreen(AppScreen):
         from .invoice_dialogs import CancelScreen
 
         def done(result: Any) -> None:
-            if isinstance(result, dict):
-                self.notify(i18n.t("invoice.cancelled_saved", number=clean(result.get("number"))), timeout=10)
+            note = as_invoice(result)  # the credit note that cancels it
+            if note is not None:
+                self.notify(i18n.t("invoice.cancelled_saved", number=clean(note.number)), timeout=10)
                 self.load()
 
         self.app.push_screen(CancelScreen(self.session, self.invoice), done)

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Select, Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
+from ..api.models import Invoice, InvoiceLine
 from ..files import write_document
 from ..services.invoices import InvoicesService
 from ..store import invoice_list as il
@@ -49,16 +50,16 @@ class DisputeScreen(FormScreen):
 
     title_id = "invoice.dispute_title"
 
-    def __init__(self, session, invoice: dict[str, Any], lines: list[dict[str, Any]], suggestion: str = ""):
+    def __init__(self, session, invoice: Invoice, lines: list[InvoiceLine], suggestion: str = ""):
         self.invoice = invoice
         self.lines = lines
-        ids = "-".join(str(x.get("id")) for x in lines)
-        super().__init__(session, f"invoice-dispute:{invoice.get('id')}:{ids}", {"reason": suggestion})
+        ids = "-".join(str(x.id) for x in lines)
+        super().__init__(session, f"invoice-dispute:{invoice.id}:{ids}", {"reason": suggestion})
 
     def intro(self) -> Text:
-        text = Text(i18n.t("invoice.dispute_intro", number=clean(self.invoice.get("number"))) + "\n")
+        text = Text(i18n.t("invoice.dispute_intro", number=clean(self.invoice.number)) + "\n")
         for x in self.lines:
-            text.append(f"  {x.get('position')}. {clean(x.get('name'))} – {formatting.money(x.get('net'))}\n")
+            text.append(f"  {x.position}. {clean(x.name)} – {formatting.money(x.net)}\n")
         return text
 
     def fields(self) -> list[FormField]:
@@ -69,9 +70,9 @@ class DisputeScreen(FormScreen):
         return i18n.t("invoice.key.dispute")
 
     def request(self, values: dict[str, Any]) -> Request:
-        inv_id = int(self.invoice["id"])
-        return Request(InvoicesService.review(inv_id, "dispute", [int(x["id"]) for x in self.lines], values["reason"].strip()),
-                       i18n.t("invoice.label.dispute", number=clean(self.invoice.get("number"))), related=f"invoice:{inv_id}")
+        inv_id = self.invoice.id
+        return Request(InvoicesService.review(inv_id, "dispute", [x.id for x in self.lines], values["reason"].strip()),
+                       i18n.t("invoice.label.dispute", number=clean(self.invoice.number)), related=f"invoice:{inv_id}")
 
 
 class CancelScreen(FormScreen):
@@ -79,13 +80,13 @@ class CancelScreen(FormScreen):
 
     title_id = "invoice.cancel_title"
 
-    def __init__(self, session, invoice: dict[str, Any]):
+    def __init__(self, session, invoice: Invoice):
         self.invoice = invoice
-        super().__init__(session, f"invoice-cancel:{invoice.get('id')}")
+        super().__init__(session, f"invoice-cancel:{invoice.id}")
 
     def intro(self) -> Text:
-        return Text(i18n.t("invoice.cancel_intro", number=clean(self.invoice.get("number")),
-                           gross=formatting.money(self.invoice.get("gross")),
+        return Text(i18n.t("invoice.cancel_intro", number=clean(self.invoice.number),
+                           gross=formatting.money(self.invoice.gross),
                            customer=clean(il.party_name(self.invoice, "customer"))))
 
     def fields(self) -> list[FormField]:
@@ -95,9 +96,9 @@ class CancelScreen(FormScreen):
         return i18n.t("invoice.key.cancel")
 
     def request(self, values: dict[str, Any]) -> Request:
-        inv_id = int(self.invoice["id"])
+        inv_id = self.invoice.id
         return Request(InvoicesService.cancel(inv_id, values["reason"].strip()),
-                       i18n.t("invoice.label.cancel", number=clean(self.invoice.get("number"))), related=f"invoice:{inv_id}")
+                       i18n.t("invoice.label.cancel", number=clean(self.invoice.number)), related=f"invoice:{inv_id}")
 
 
 # --- a path, asked for ------------------------------------------------------------------------------
@@ -157,8 +158,8 @@ class SaveXmlDialog(PathDialog):
 
     title_id = "invoice.save_title"
 
-    def __init__(self, session, invoice: dict[str, Any], directory: Path | None = None):
-        number = "".join(ch for ch in clean(invoice.get("number")) if ch.isalnum() or ch in "-_") or str(invoice.get("id"))
+    def __init__(self, session, invoice: Invoice, directory: Path | None = None):
+        number = "".join(ch for ch in clean(invoice.number) if ch.isalnum() or ch in "-_") or str(invoice.id)
         super().__init__((directory or downloads_dir()) / f"XRechnung-{number}.xml")
         self.session = session
         self.invoice = invoice
@@ -167,7 +168,7 @@ class SaveXmlDialog(PathDialog):
     @work(group="save-xml", exclusive=True, exit_on_error=False)
     async def act(self, path: Path) -> None:
         try:
-            xml = await self.session.services.invoices.xrechnung(self.invoice["id"])
+            xml = await self.session.services.invoices.xrechnung(self.invoice.id)
         except Unreachable:
             self.result(Text(i18n.t("invoice.xml_offline"), style="bold red"))
             return
@@ -263,7 +264,7 @@ class ExportDialog(PathDialog):
 
     title_id = "invoice.export_title"
 
-    def __init__(self, invoices: list[dict[str, Any]], today: date, directory: Path | None = None):
+    def __init__(self, invoices: list[Invoice], today: date, directory: Path | None = None):
         self.directory = directory or downloads_dir()
         super().__init__(self.directory / f"Rechnungen-{today.isoformat()}.csv")
         self.invoices = invoices

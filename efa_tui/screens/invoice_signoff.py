@@ -25,6 +25,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from .. import formatting, i18n
+from ..api.models import Invoice, InvoiceLine
 from ..domain.money import money_str
 from ..formatting import InputError
 from ..services.invoices import InvoicesService
@@ -35,44 +36,44 @@ from .base import AppModal, AppScreen
 from .form_screen import FormScreen, Request
 
 
-def disputed_positions(invoice: dict[str, Any]) -> list[str]:
-    return [str(x.get("position")) for x in invoice.get("lines") or () if x.get("dispute")]
+def disputed_positions(invoice: Invoice) -> list[str]:
+    return [str(x.position) for x in invoice.lines or () if x.dispute]
 
 
-def has_payment(invoice: dict[str, Any]) -> bool:
-    return invoice.get("status") == "paid" or Decimal(str(invoice.get("paid_amount") or 0)) > 0
+def has_payment(invoice: Invoice) -> bool:
+    return invoice.status == "paid" or invoice.paid_amount > 0
 
 
-def blocked(invoice: dict[str, Any], action: str) -> str | None:
+def blocked(invoice: Invoice, action: str) -> str | None:
     """Why the customer cannot take this review step now (translated), or None."""
-    review = invoice.get("review") or {}
+    review = invoice.review
     if action == "factual_ok":
-        if review.get("factual_ok_at"):
+        if review.factual_ok_at:
             return i18n.t("invoice.already_confirmed")
         positions = disputed_positions(invoice)
         if positions:
             return i18n.t("signoff.blocked_disputed", positions=i18n.tn("signoff.positions", len(positions), list=", ".join(positions)))
     elif action == "arithmetic_ok":
-        if review.get("arithmetic_ok_at"):
+        if review.arithmetic_ok_at:
             return i18n.t("invoice.already_confirmed")
     elif action in ("withdraw_factual", "withdraw_arithmetic"):
         which = "factual_ok" if action == "withdraw_factual" else "arithmetic_ok"
-        if not review.get(f"{which}_at"):
+        if not getattr(review, f"{which}_at"):
             return i18n.t("signoff.not_confirmed")
         if has_payment(invoice):
             return i18n.t("signoff.blocked_paid")
     return None
 
 
-def _period(invoice: dict[str, Any]) -> str:
-    return f"{formatting.day(invoice.get('period_start'))}–{formatting.day(invoice.get('period_end'))}"
+def _period(invoice: Invoice) -> str:
+    return f"{formatting.day(invoice.period_start)}–{formatting.day(invoice.period_end)}"
 
 
-def statement(invoice: dict[str, Any], action: str, who: str) -> str:
+def statement(invoice: Invoice, action: str, who: str) -> str:
     """What the user attests, in words (the dialog shows it before anything is recorded)."""
     key = "signoff.factual_statement" if action == "factual_ok" else "signoff.arithmetic_statement"
-    return i18n.t(key, who=clean(who), customer=clean(il.party_name(invoice, "customer")), number=clean(invoice.get("number")),
-                  gross=formatting.money(invoice.get("gross")), period=_period(invoice))
+    return i18n.t(key, who=clean(who), customer=clean(il.party_name(invoice, "customer")), number=clean(invoice.number),
+                  gross=formatting.money(invoice.gross), period=_period(invoice))
 
 
 class AttestDialog(AppModal[bool]):
@@ -92,7 +93,7 @@ class AttestDialog(AppModal[bool]):
     AttestDialog Button { margin-right: 2; }
     """
 
-    def __init__(self, invoice: dict[str, Any], action: str, who: str, *, warning: bool = False, **kwargs):
+    def __init__(self, invoice: Invoice, action: str, who: str, *, warning: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.invoice = invoice
         self.action = action
@@ -126,20 +127,20 @@ class AttestDialog(AppModal[bool]):
 class WithdrawForm(FormScreen):
     """Withdraw "sachlich richtig" or "rechnerisch richtig" (before a payment), with a reason."""
 
-    def __init__(self, session, invoice: dict[str, Any], action: str, **kwargs):
+    def __init__(self, session, invoice: Invoice, action: str, **kwargs):
         self.invoice = invoice
         self.action = action
-        super().__init__(session, f"invoice-{action}:{invoice.get('id')}", **kwargs)
+        super().__init__(session, f"invoice-{action}:{invoice.id}", **kwargs)
 
     @property
     def title_text(self) -> str:
         return i18n.t(f"signoff.{self.action}_title")
 
     def intro(self) -> Text:
-        review = self.invoice.get("review") or {}
+        review = self.invoice.review
         key = "factual_ok" if self.action == "withdraw_factual" else "arithmetic_ok"
-        return Text(i18n.t("signoff.withdraw_intro", who=clean(review.get(f"{key}_by")), at=formatting.moment(review.get(f"{key}_at")),
-                           number=clean(self.invoice.get("number"))))
+        return Text(i18n.t("signoff.withdraw_intro", who=clean(getattr(review, f"{key}_by")),
+                           at=formatting.moment(getattr(review, f"{key}_at")), number=clean(self.invoice.number)))
 
     def fields(self) -> list[FormField]:
         return [FormField("reason", "signoff.reason", kind="area", required=True)]
@@ -148,9 +149,9 @@ class WithdrawForm(FormScreen):
         return i18n.t("signoff.withdraw")
 
     def request(self, values: dict[str, Any]) -> Request:
-        inv_id = int(self.invoice["id"])
+        inv_id = self.invoice.id
         return Request(InvoicesService.review(inv_id, self.action, [], values["reason"].strip()),
-                       i18n.t(f"signoff.label.{self.action}", number=clean(self.invoice.get("number"))), related=f"invoice:{inv_id}")
+                       i18n.t(f"signoff.label.{self.action}", number=clean(self.invoice.number)), related=f"invoice:{inv_id}")
 
 
 class ResolveForm(FormScreen):
@@ -158,14 +159,14 @@ class ResolveForm(FormScreen):
 
     title_id = "signoff.resolve_title"
 
-    def __init__(self, session, invoice: dict[str, Any], line: dict[str, Any], **kwargs):
+    def __init__(self, session, invoice: Invoice, line: InvoiceLine, **kwargs):
         self.invoice = invoice
         self.line = line
-        super().__init__(session, f"invoice-resolve:{invoice.get('id')}:{line.get('id')}", **kwargs)
+        super().__init__(session, f"invoice-resolve:{invoice.id}:{line.id}", **kwargs)
 
     def intro(self) -> Text:
-        dispute = self.line.get("dispute") or {}
-        return Text(i18n.t("signoff.resolve_intro", pos=self.line.get("position"), reason=clean(dispute.get("reason"))))
+        dispute = self.line.dispute
+        return Text(i18n.t("signoff.resolve_intro", pos=self.line.position, reason=clean(dispute.reason if dispute else "")))
 
     def fields(self) -> list[FormField]:
         return [FormField("reason", "signoff.reason", kind="area")]
@@ -174,9 +175,9 @@ class ResolveForm(FormScreen):
         return i18n.t("signoff.resolve")
 
     def request(self, values: dict[str, Any]) -> Request:
-        inv_id = int(self.invoice["id"])
-        return Request(InvoicesService.review(inv_id, "resolve", [int(self.line["id"])], values.get("reason", "").strip()),
-                       i18n.t("signoff.label.resolve", number=clean(self.invoice.get("number"))), related=f"invoice:{inv_id}")
+        inv_id = self.invoice.id
+        return Request(InvoicesService.review(inv_id, "resolve", [self.line.id], values.get("reason", "").strip()),
+                       i18n.t("signoff.label.resolve", number=clean(self.invoice.number)), related=f"invoice:{inv_id}")
 
 
 def _amount_check(limit: Decimal, message_id: str, **kwargs: Any):
@@ -207,16 +208,16 @@ class PaymentForm(FormScreen):
 
     title_id = "signoff.payment_title"
 
-    def __init__(self, session, invoice: dict[str, Any], **kwargs):
+    def __init__(self, session, invoice: Invoice, **kwargs):
         self.invoice = invoice
         self.open = il.open_amount(invoice)
         defaults = {"value_date": formatting.day_input(formatting.today()), "amount": formatting.money_input(self.open)}
-        super().__init__(session, f"invoice-payment:{invoice.get('id')}", defaults, **kwargs)
+        super().__init__(session, f"invoice-payment:{invoice.id}", defaults, **kwargs)
 
     def intro(self) -> Text:
-        return Text(i18n.t("signoff.payment_intro", number=clean(self.invoice.get("number")),
-                           gross=formatting.money(self.invoice.get("gross")),
-                           paid=formatting.money(self.invoice.get("paid_amount") or 0), open=formatting.money(self.open)))
+        return Text(i18n.t("signoff.payment_intro", number=clean(self.invoice.number),
+                           gross=formatting.money(self.invoice.gross),
+                           paid=formatting.money(self.invoice.paid_amount), open=formatting.money(self.open)))
 
     def fields(self) -> list[FormField]:
         return [
@@ -230,34 +231,34 @@ class PaymentForm(FormScreen):
         return i18n.t("signoff.payment_send")
 
     def request(self, values: dict[str, Any]) -> Request:
-        inv_id = int(self.invoice["id"])
+        inv_id = self.invoice.id
         amount = formatting.parse_money(values["amount"])
         body = {"value_date": formatting.parse_day(values["value_date"]).isoformat(), "amount": money_str(amount),
                 "bank_reference": values["bank_reference"].strip()}
         return Request(InvoicesService.payment(inv_id, body),
-                       i18n.t("signoff.label.payment", number=clean(self.invoice.get("number")), amount=formatting.money(amount)),
+                       i18n.t("signoff.label.payment", number=clean(self.invoice.number), amount=formatting.money(amount)),
                        related=f"invoice:{inv_id}")
 
 
 class CreditNoteForm(FormScreen):
     """A partial credit note for one line (the whole line, or the amount in dispute)."""
 
-    def __init__(self, session, invoice: dict[str, Any], line: dict[str, Any], suggested: Decimal | None = None, **kwargs):
+    def __init__(self, session, invoice: Invoice, line: InvoiceLine, suggested: Decimal | None = None, **kwargs):
         self.invoice = invoice
         self.line = line
-        self.line_net = Decimal(str(line.get("net") or 0))
+        self.line_net = line.net
         amount = suggested if suggested is not None and 0 < suggested <= self.line_net else self.line_net
-        dispute = (line.get("dispute") or {}).get("reason") or ""
-        super().__init__(session, f"invoice-credit:{invoice.get('id')}:{line.get('id')}",
+        dispute = line.dispute.reason if line.dispute else ""
+        super().__init__(session, f"invoice-credit:{invoice.id}:{line.id}",
                          {"net": formatting.money_input(amount), "reason": dispute}, **kwargs)
 
     @property
     def title_text(self) -> str:
-        return i18n.t("signoff.credit_title", pos=self.line.get("position"))
+        return i18n.t("signoff.credit_title", pos=self.line.position)
 
     def intro(self) -> Text:
-        return Text(i18n.t("signoff.credit_intro", number=clean(self.invoice.get("number")), pos=self.line.get("position"),
-                           name=clean(self.line.get("name")), net=formatting.money(self.line_net)))
+        return Text(i18n.t("signoff.credit_intro", number=clean(self.invoice.number), pos=self.line.position,
+                           name=clean(self.line.name), net=formatting.money(self.line_net)))
 
     def fields(self) -> list[FormField]:
         return [
@@ -270,30 +271,30 @@ class CreditNoteForm(FormScreen):
         return i18n.t("signoff.credit_send")
 
     def request(self, values: dict[str, Any]) -> Request:
-        inv_id = int(self.invoice["id"])
+        inv_id = self.invoice.id
         net = formatting.parse_money(values["net"])
-        body = {"line_id": int(self.line["id"]), "net": money_str(net), "reason": values["reason"].strip()}
+        body = {"line_id": self.line.id, "net": money_str(net), "reason": values["reason"].strip()}
         return Request(InvoicesService.credit_note(inv_id, body),
-                       i18n.t("signoff.label.credit", number=clean(self.invoice.get("number")), amount=formatting.money(net)),
+                       i18n.t("signoff.label.credit", number=clean(self.invoice.number), amount=formatting.money(net)),
                        related=f"invoice:{inv_id}")
 
 
-def money_lines(invoice: dict[str, Any]) -> Text:
+def money_lines(invoice: Invoice) -> Text:
     """Payments and what is open, for the invoice detail (one line)."""
     text = Text()
-    if invoice.get("kind") != "invoice":
+    if invoice.kind != "invoice":
         return text
-    payments = invoice.get("payments") or []
+    payments = invoice.payments or []
     if payments:
         text.append(i18n.t("signoff.payments") + ": ", style="bold")
-        text.append(" · ".join(i18n.t("signoff.payment_line", amount=formatting.money(p.get("amount")), day=formatting.day(p.get("value_date")),
-                                      reference=clean(p.get("bank_reference"))) for p in payments))
+        text.append(" · ".join(i18n.t("signoff.payment_line", amount=formatting.money(p.amount), day=formatting.day(p.value_date),
+                                      reference=clean(p.bank_reference)) for p in payments))
         text.append("   ")
-    if Decimal(str(invoice.get("credited_amount") or 0)) > 0:
-        text.append(i18n.t("signoff.credited", amount=formatting.money(invoice.get("credited_amount"))) + "   ")
+    if invoice.credited_amount > 0:
+        text.append(i18n.t("signoff.credited", amount=formatting.money(invoice.credited_amount)) + "   ")
     # What is open, when it is not simply the gross (paid in part, credited) or it is overdue.
-    if invoice.get("status") == "issued" and (text.plain or invoice.get("overdue")):
-        state_style = "bold red" if invoice.get("overdue") else "bold"
+    if invoice.status == "issued" and (text.plain or invoice.overdue):
+        state_style = "bold red" if invoice.overdue else "bold"
         text.append(i18n.t("signoff.open", amount=formatting.money(il.open_amount(invoice))), style=state_style)
     return text
 
@@ -304,29 +305,29 @@ class HistoryScreen(AppScreen):
     BINDINGS = [Binding("escape,q", "app.pop_screen", "key.back", id="signoff_history.back")]
     DEFAULT_CSS = "HistoryScreen VerticalScroll { padding: 0 1; }"
 
-    def __init__(self, invoice: dict[str, Any], **kwargs):
+    def __init__(self, invoice: Invoice, **kwargs):
         super().__init__(**kwargs)
         self.invoice = invoice
 
     def compose(self) -> ComposeResult:
         inv = self.invoice
-        positions = {x.get("id"): x.get("position") for x in inv.get("lines") or ()}
+        positions = {x.id: x.position for x in inv.lines or ()}
         body = Text()
-        body.append(i18n.t("signoff.history_title", number=clean(inv.get("number"))) + "\n\n", style="bold")
-        history = inv.get("review_history") or []
+        body.append(i18n.t("signoff.history_title", number=clean(inv.number)) + "\n\n", style="bold")
+        history = inv.review_history or []
         if not history:
             body.append(i18n.t("signoff.history_empty") + "\n", style="dim")
         for h in history:
-            body.append(f"{formatting.moment(h.get('at'))}  {clean(h.get('by'))}: ", style="bold")
-            action = str(h.get("action"))
+            body.append(f"{formatting.moment(h.at)}  {clean(h.by)}: ", style="bold")
+            action = h.action
             body.append(i18n.t(f"signoff.action.{action}") if f"signoff.action.{action}" in i18n.MESSAGES else clean(action))
-            if h.get("line_ids"):
-                body.append(" · " + i18n.t("invoice.col.pos") + " " + ", ".join(str(positions.get(i, i)) for i in h["line_ids"]))
-            if h.get("reason"):
-                body.append(f" – {clean(h.get('reason'))}")
+            if h.line_ids:
+                body.append(" · " + i18n.t("invoice.col.pos") + " " + ", ".join(str(positions.get(i, i)) for i in h.line_ids))
+            if h.reason:
+                body.append(f" – {clean(h.reason)}")
             body.append("\n")
         body.append("\n")
         body.append_text(money_lines(inv))
-        for note in inv.get("credit_notes") or []:
-            body.append(f"\n{clean(note.get('number'))} {formatting.day(note.get('issue_date'))} {formatting.money(note.get('gross'))}")
+        for note in inv.credit_notes or []:
+            body.append(f"\n{clean(note.number)} {formatting.day(note.issue_date)} {formatting.money(note.gross)}")
         yield VerticalScroll(Static(body, id="history-text"))

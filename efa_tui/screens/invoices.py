@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from .. import formatting, i18n
+from ..api.models import Invoice
 from ..store import invoice_list as il
 from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
@@ -53,19 +54,19 @@ def invoice_columns(width: int, role: str) -> list[Column]:
     return cols
 
 
-def period(inv: dict[str, Any]) -> str:
-    return f"{formatting.day(inv.get('period_start'))}–{formatting.day(inv.get('period_end'))}"
+def period(inv: Invoice) -> str:
+    return f"{formatting.day(inv.period_start)}–{formatting.day(inv.period_end)}"
 
 
-def cells(inv: dict[str, Any], today: date, narrow: bool) -> dict[str, str]:
+def cells(inv: Invoice, today: date, narrow: bool) -> dict[str, str]:
     check = il.check_state(inv)
     return {
-        "number": clean(inv.get("number")), "period": period(inv),
+        "number": clean(inv.number), "period": period(inv),
         "issuer": clean(il.party_name(inv, "issuer")), "customer": clean(il.party_name(inv, "customer")),
         "net": formatting.money(il.signed(inv, "net")), "gross": formatting.money(il.signed(inv, "gross")),
-        "due": formatting.day(inv.get("due_date")) if inv.get("kind") != "credit_note" else "",
+        "due": formatting.day(inv.due_date) if inv.kind != "credit_note" else "",
         "state": i18n.t(f"invoices.state.{il.invoice_state(inv, today)}"),
-        "check": "" if inv.get("kind") == "credit_note" else i18n.t(f"invoices.{'check_short' if narrow else 'check'}.{check}"),
+        "check": "" if inv.kind == "credit_note" else i18n.t(f"invoices.{'check_short' if narrow else 'check'}.{check}"),
     }
 
 
@@ -74,7 +75,7 @@ class InvoiceSource:
     """The visible rows (already filtered and sorted in memory: a customer has tens of invoices,
     an operator a few thousand) as the VirtualTable asks for them."""
 
-    rows: tuple[dict[str, Any], ...]
+    rows: tuple[Invoice, ...]
     columns: tuple[str, ...]
     today: date
     narrow: bool
@@ -86,7 +87,7 @@ class InvoiceSource:
         out = []
         for inv in self.rows[offset:offset + limit]:
             c = cells(inv, self.today, self.narrow)
-            out.append((inv.get("id"), [c[k] for k in self.columns]))
+            out.append((inv.id, [c[k] for k in self.columns]))
         return out
 
 
@@ -114,8 +115,8 @@ class InvoicesScreen(FilterKeys, AppScreen):
         self.session = session
         self.invoices_service = session.services.invoices
         self.query_state = il.ListQuery()
-        self.invoices: list[dict[str, Any]] = []
-        self.rows: list[dict[str, Any]] = []
+        self.invoices: list[Invoice] = []
+        self.rows: list[Invoice] = []
         self._synced = False  # the server confirmed the cached invoices at least once
         self.today = formatting.today()  # the day the states (overdue) are worked out for
 
@@ -148,7 +149,7 @@ class InvoicesScreen(FilterKeys, AppScreen):
         synced = self.invoices_service.synced_at() is not None
         self.app.call_from_thread(self._loaded, records, keep_cursor, synced)
 
-    def _loaded(self, records: list[dict[str, Any]], keep_cursor: bool, synced: bool = False) -> None:
+    def _loaded(self, records: list[Invoice], keep_cursor: bool, synced: bool = False) -> None:
         self.invoices = records
         self._synced = synced
         self.refresh_bindings()
@@ -234,7 +235,7 @@ class InvoicesScreen(FilterKeys, AppScreen):
         self.show()
 
     def action_cycle_year(self) -> None:
-        years = [None, *sorted({int(i["year"]) for i in self.invoices if i.get("year")}, reverse=True)]
+        years = [None, *sorted({i.year for i in self.invoices if i.year}, reverse=True)]
         now = self.query_state.year if self.query_state.year in years else None
         self.query_state = replace(self.query_state, year=years[(years.index(now) + 1) % len(years)])
         self.show()
@@ -246,11 +247,11 @@ class InvoicesScreen(FilterKeys, AppScreen):
 
     @on(VirtualTable.RowSelected)
     def _open(self, event: VirtualTable.RowSelected) -> None:
-        record = next((i for i in self.rows if i.get("id") == event.key), None)
+        record = next((i for i in self.rows if i.id == event.key), None)
         if record is not None:
             self.open_invoice(record)
 
-    def open_invoice(self, record: dict[str, Any]) -> None:
+    def open_invoice(self, record: Invoice) -> None:
         from .invoice_detail import InvoiceScreen
 
         self.app.push_screen(InvoiceScreen(self.session, record))

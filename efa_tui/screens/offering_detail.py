@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from .. import formatting, i18n
+from ..api.models import Fees as FeeTerms
 from ..domain.catalog import BUNDESLAENDER
 from ..domain.pricing import DistributionKey, Fees, cost_preview, first_of_next_month
 from ..services.catalog import CatalogService
@@ -22,15 +23,15 @@ from ..widgets.lists import DetailScroll
 from .base import AppScreen
 
 
-def price_for(offering: dict[str, Any], me: dict[str, Any] | None, today: date, *, start: date | None = None,
+def price_for(fees: FeeTerms | None, me: dict[str, Any] | None, today: date, *, start: date | None = None,
               target_group_size: int | None = None) -> Text:
     """The cost for the user's own organisation, by the domain's pricing rules, for a contract
-    starting on ``start`` (default: the 1st of next month). ``offering`` is anything with ``fees``:
-    an offering, or an order with its agreed fees."""
-    fees = offering.get("fees") or {}
-    key = DistributionKey(fees.get("distribution_key") or "fixed")
-    f = Fees(Decimal(fees.get("annual_fee") or "0"), Decimal(fees.get("one_time_fee") or "0"), key,
-             Decimal(fees["unit_price"]) if fees.get("unit_price") else None, Decimal(fees.get("vat_rate") or "0"))
+    starting on ``start`` (default: the 1st of next month). ``fees``: an offering's, or the fees
+    agreed in an order."""
+    fees = fees or FeeTerms()
+    key = DistributionKey(fees.distribution_key or "fixed")
+    f = Fees(fees.annual_fee or Decimal(0), fees.one_time_fee or Decimal(0), key,
+             fees.unit_price, fees.vat_rate or Decimal(0))
     org = (me or {}).get("organization") or {}
     start = start or first_of_next_month(today)
     preview = cost_preview(f, start, population=org.get("population"),
@@ -42,7 +43,7 @@ def price_for(offering: dict[str, Any], me: dict[str, Any] | None, today: date, 
     text.append(f"  {i18n.t('detail.full_year')}: ")
     text.append(f"{formatting.money(preview.full_year_net)} {i18n.t('detail.net')}\n", style="bold")
     if key is DistributionKey.PER_CASE:
-        text.append(f"  {i18n.t('detail.usage_extra')}: {formatting.money(fees.get('unit_price'))}\n")
+        text.append(f"  {i18n.t('detail.usage_extra')}: {formatting.money(fees.unit_price)}\n")
     text.append(f"  {i18n.t('detail.pro_rata_rule')}\n", style="dim")
     return text
 
@@ -73,9 +74,10 @@ def describe(offering: dict[str, Any], me: dict[str, Any] | None, today: date) -
 
     fee_text = Text()
     fee_text.append(i18n.t("detail.fees") + "\n", style="bold underline")
-    fee_text.append_text(fee_lines(fees))
+    fee_terms = FeeTerms.model_validate(fees)
+    fee_text.append_text(fee_lines(fee_terms))
     blocks.append(fee_text)
-    blocks.append(price_for(offering, me, today))
+    blocks.append(price_for(fee_terms, me, today))
 
     desc = Text()
     desc.append(i18n.t("detail.description") + "\n", style="bold underline")
@@ -114,16 +116,16 @@ def unit_text(key: str, label: str | None) -> str:
     return f"{standard} · {i18n.t('unit.own', label=own)}" if standard else own
 
 
-def fee_lines(fees: dict[str, Any]) -> Text:
+def fee_lines(fees: FeeTerms) -> Text:
     """The fees, one per line: an offering's (its detail) and a contract's agreed ones (the order)."""
     text = Text()
-    text.append(f"  {i18n.t('detail.annual_fee')}: {formatting.money(fees.get('annual_fee'))}\n")
-    text.append(f"  {i18n.t('detail.one_time_fee')}: {formatting.money(fees.get('one_time_fee'))}\n")
-    key = fees.get("distribution_key") or "fixed"
+    text.append(f"  {i18n.t('detail.annual_fee')}: {formatting.money(fees.annual_fee)}\n")
+    text.append(f"  {i18n.t('detail.one_time_fee')}: {formatting.money(fees.one_time_fee)}\n")
+    key = fees.distribution_key or "fixed"
     text.append(f"  {i18n.t('detail.distribution')}: {i18n.t('key.' + clean(key))}")
-    if fees.get("unit_price"):
-        text.append(f" · {formatting.money(fees.get('unit_price'))} {unit_text(key, fees.get('unit_label'))}".rstrip())
-    text.append(f"\n  {i18n.t('detail.vat')}: {formatting.number(Decimal(str(fees.get('vat_rate') or '0')), 0)} %")
+    if fees.unit_price is not None:
+        text.append(f" · {formatting.money(fees.unit_price)} {unit_text(key, fees.unit_label)}".rstrip())
+    text.append(f"\n  {i18n.t('detail.vat')}: {formatting.number(fees.vat_rate or Decimal(0), 0)} %")
     return text
 
 

@@ -18,6 +18,7 @@ from textual.widgets import Button, Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError
+from ..api.models import Fees, Order, OrderEvent, as_order
 from ..domain.orders import Action, allowed_actions, contract_phase
 from ..services import Conflict, Done, Queued
 from ..services.writes import PENDING
@@ -44,7 +45,7 @@ STEP_KEYS = {
 AGREED_STATES = frozenset(("ordered", "active", "terminated"))
 
 
-def fees_block(fees: dict[str, Any] | None, terms: str | None, state: str | None = None) -> Text:
+def fees_block(fees: Fees | None, terms: str | None, state: str | None = None) -> Text:
     text = Text()
     text.append(i18n.t("order.agreed" if state in AGREED_STATES else "order.proposed_fees") + "\n", style="bold underline")
     if not fees:
@@ -58,11 +59,10 @@ def fees_block(fees: dict[str, Any] | None, terms: str | None, state: str | None
     return text
 
 
-def state_text(order: dict[str, Any], today: date) -> str:
+def state_text(order: Order, today: date) -> str:
     """The state as people read it: a terminated contract is "gekündigt zum 31.03.2027" until its
     last day and "beendet" after it (domain.orders.contract_phase)."""
-    state = str(order.get("state"))
-    end = date.fromisoformat(str(order["end_date"])[:10]) if order.get("end_date") else None
+    state, end = order.state, order.end_date
     try:
         phase = contract_phase(state, end, today)
     except ValueError:
@@ -72,21 +72,20 @@ def state_text(order: dict[str, Any], today: date) -> str:
     return i18n.t("state." + phase)
 
 
-def contract_start(order: dict[str, Any], today: date) -> date | None:
+def contract_start(order: Order, today: date) -> date | None:
     """When the contract starts (or would): the start if activated, else the desired start if it
     still lies ahead; None lets the pricing pick the 1st of next month."""
-    for key in ("start_date", "desired_start"):
-        if order.get(key):
-            day = date.fromisoformat(order[key])
-            if key == "start_date" or day >= today:
-                return day
+    if order.start_date:
+        return order.start_date
+    if order.desired_start and order.desired_start >= today:
+        return order.desired_start
     return None
 
 
-def describe_order(order: dict[str, Any], me: dict[str, Any], today: date) -> list[Text]:
+def describe_order(order: Order, me: dict[str, Any], today: date) -> list[Text]:
     head = Text()
-    head.append(i18n.t("order.title", n=order.get("id")) + " · ", style="bold")
-    head.append(clean((order.get("offering") or {}).get("title")), style="bold")
+    head.append(i18n.t("order.title", n=order.id) + " · ", style="bold")
+    head.append(clean(order.offering.title if order.offering else ""), style="bold")
     head.append("\n" + i18n.t("col.state") + ": ")
     head.append(state_text(order, today), style="bold reverse")
     blocks = [head]
@@ -94,55 +93,54 @@ def describe_order(order: dict[str, Any], me: dict[str, Any], today: date) -> li
     parties = Text()
     parties.append(i18n.t("order.parties") + "\n", style="bold underline")
     rows = [
-        ("order.customer", (order.get("customer") or {}).get("name")),
-        ("order.provider", (order.get("provider") or {}).get("name")),
-        ("order.contact", order.get("contact_name")),
-        ("order.leitweg_id", order.get("leitweg_id")),
-        ("order.cost_centre", order.get("cost_centre")),
-        ("order.desired_start", formatting.day(order.get("desired_start")) if order.get("desired_start") else None),
+        ("order.customer", order.customer.name if order.customer else ""),
+        ("order.provider", order.provider.name if order.provider else ""),
+        ("order.contact", order.contact_name),
+        ("order.leitweg_id", order.leitweg_id),
+        ("order.cost_centre", order.cost_centre),
+        ("order.desired_start", formatting.day(order.desired_start) if order.desired_start else None),
     ]
     for label, value in rows:
         if value:
             parties.append(f"  {i18n.t(label)}: ", style="bold")
             parties.append(clean(value) + "\n")
-    if order.get("message"):
+    if order.message:
         parties.append(f"  {i18n.t('order.message')}:\n", style="bold")
-        parties.append("    " + clean(order.get("message"), multiline=True).replace("\n", "\n    "))
+        parties.append("    " + clean(order.message, multiline=True).replace("\n", "\n    "))
     blocks.append(parties)
 
-    blocks.append(fees_block(order.get("fees"), order.get("terms"), order.get("state")))
-    if order.get("fees") and me.get("role") == "customer":
-        blocks.append(price_for(order, me, today, start=contract_start(order, today),
-                                target_group_size=order.get("target_group_size")))
+    blocks.append(fees_block(order.fees, order.terms, order.state))
+    if order.fees and me.get("role") == "customer":
+        blocks.append(price_for(order.fees, me, today, start=contract_start(order, today),
+                                target_group_size=order.target_group_size))
 
     contract = Text()
-    if order.get("ordered_at"):
-        contract.append(i18n.t("order.ordered", at=formatting.moment(order["ordered_at"]), by=clean(order.get("ordered_by"))))
-    for key, label in (("start_date", "order.start"), ("end_date", "order.end")):
-        if order.get(key):
-            contract.append(f"\n{i18n.t('order.contract')} – {i18n.t(label)}: {formatting.day(order[key])}")
+    if order.ordered_at:
+        contract.append(i18n.t("order.ordered", at=formatting.moment(order.ordered_at), by=clean(order.ordered_by)))
+    for day, label in ((order.start_date, "order.start"), (order.end_date, "order.end")):
+        if day:
+            contract.append(f"\n{i18n.t('order.contract')} – {i18n.t(label)}: {formatting.day(day)}")
     if contract:
         blocks.append(contract)
     return blocks
 
 
-def timeline(events: list[dict[str, Any]], offline: bool) -> Text:
+def timeline(events: list[OrderEvent], offline: bool) -> Text:
     text = Text()
     text.append(i18n.t("order.timeline_offline" if offline else "order.timeline") + "\n", style="bold underline")
     if not events:
         text.append("  " + i18n.t("order.no_events"), style="italic")
     for ev in events:
-        actor = ev.get("actor") or {}
-        who = clean(actor.get("name"))
-        if actor.get("organization"):
-            who += f" ({clean(actor.get('organization'))})"
-        text.append(f"  {formatting.moment(ev.get('at'))}  ", style="dim")
-        text.append(i18n.t("action." + str(ev.get("action"))), style="bold")
-        if ev.get("to_state"):
-            text.append(f" → {i18n.t('state.' + str(ev.get('to_state')))}")
+        who = clean(ev.actor.name)
+        if ev.actor.organization:
+            who += f" ({clean(ev.actor.organization)})"
+        text.append(f"  {formatting.moment(ev.at)}  ", style="dim")
+        text.append(i18n.t("action." + ev.action), style="bold")
+        if ev.to_state:
+            text.append(f" → {i18n.t('state.' + ev.to_state)}")
         text.append(f"  {who}\n")
-        if ev.get("note"):
-            text.append("      " + clean(ev.get("note"), multiline=True).replace("\n", "\n      ") + "\n", style="italic")
+        if ev.note:
+            text.append("      " + clean(ev.note, multiline=True).replace("\n", "\n      ") + "\n", style="italic")
     return text
 
 
@@ -164,19 +162,19 @@ class OrderScreen(AppScreen):
     OrderScreen #order-outbox.-empty { display: none; }
     """
 
-    def __init__(self, session, order: dict[str, Any], *, etag: str | None = None, **kwargs):
+    def __init__(self, session, order: Order, *, etag: str | None = None, **kwargs):
         """``etag``: ``order`` is the server's answer to a write just now (that answer's ETag), so
         only the timeline is read, not the order again."""
         super().__init__(**kwargs)
         self.session = session
         self.order = order
         self.etag: str | None = etag  # of the version on screen, as the server sent it
-        self.events: list[dict[str, Any]] = []
+        self.events: list[OrderEvent] = []
         self.offline = False
 
     @property
     def order_id(self) -> int:
-        return int(self.order["id"])
+        return self.order.id
 
     @property
     def role(self) -> str:
@@ -198,7 +196,7 @@ class OrderScreen(AppScreen):
 
     def steps(self) -> list[str]:
         """What this user may do now, by the domain's state machine (the server agrees)."""
-        state = self.order.get("state") or ""
+        state = self.order.state
         steps = [a.value for a in allowed_actions(state, self.role)] if state else []
         if "order" in steps and not (getattr(self.app, "me", None) or {}).get("can_order", True):
             steps.remove("order")  # no in-house relationship: the detail says why
@@ -233,27 +231,33 @@ class OrderScreen(AppScreen):
 
     @work(exclusive=True, group="step")
     async def open_proposal(self) -> None:
-        offering = await asyncio.to_thread(self.session.services.orders.offering, (self.order.get("offering") or {}).get("id"))
+        offering = await asyncio.to_thread(self.session.services.orders.offering, self._offering_id)
         form = ProposalForm(self.session, self.order, offering)
         self.app.push_screen(form, partial(self._after_step, form))
 
     @work(exclusive=True, group="step")
     async def open_step(self, action: str) -> None:
-        offering = await asyncio.to_thread(self.session.services.orders.offering, (self.order.get("offering") or {}).get("id"))
+        offering = await asyncio.to_thread(self.session.services.orders.offering, self._offering_id)
         notice = int((offering or {}).get("notice_period_months") or 3)
         form = StepForm(self.session, self.order, action, notice_months=notice)
         self.app.push_screen(form, partial(self._after_step, form))
 
+    @property
+    def _offering_id(self) -> int | None:
+        return self.order.offering.id if self.order.offering else None
+
     def _after_step(self, step: Any, answer: Any) -> None:
         """A step was sent (``step.sent``: the server's answer and its ETag), queued or given up."""
         sent, newer = getattr(step, "sent", None), getattr(step, "newer", None)
-        if isinstance(answer, dict) and answer.get("id") == self.order_id:
-            self.order = answer
-            self.notify(i18n.t("order.done", action=i18n.t("state." + str(answer.get("state"))), n=self.order_id))
+        order = as_order(answer)  # the write's answer: the order's new state
+        if order is not None and order.id == self.order_id:
+            self.order = order
+            self.notify(i18n.t("order.done", action=i18n.t("state." + order.state), n=self.order_id))
+        current = as_order(newer.current) if isinstance(newer, Conflict) else None
         if isinstance(sent, Done) and sent.etag is not None and sent.record is answer:
             self.etag = sent.etag  # the answer is the order's new state: only the step's entry is new
-        elif isinstance(newer, Conflict) and isinstance(newer.current, dict):
-            self.order, self.etag = newer.current, newer.etag  # changed meanwhile: the service read it
+        elif isinstance(newer, Conflict) and current is not None:
+            self.order, self.etag = current, newer.etag  # changed meanwhile: the service read it
         else:
             self.show()
             self.reload()
@@ -275,7 +279,7 @@ class OrderScreen(AppScreen):
     @work(exclusive=True, group="order-newer", exit_on_error=False)
     async def _reload_if_newer(self) -> None:
         cached = await asyncio.to_thread(self.session.services.orders.cached_order, self.order_id)
-        if cached and int(cached.get("version") or 0) > int(self.order.get("version") or 0):
+        if cached and cached.version > self.order.version:
             self.reload()  # someone else moved it: the new state and timeline, in place
 
     @work(exclusive=True, group="order-load", exit_on_error=False)
@@ -297,7 +301,7 @@ class OrderScreen(AppScreen):
         else:
             self.offline = read.offline
             self.events = read.value.events
-            if not read.offline:
+            if read.value.order is not None:
                 self.order, self.etag = read.value.order, read.value.etag
         await self._show_outbox()
         self.show()
@@ -342,7 +346,7 @@ class OrderScreen(AppScreen):
     def action_raw(self) -> None:
         from .records import RecordScreen
 
-        record = dict(self.order, events=self.events)
+        record = self.order.model_dump(mode="json") | {"events": [e.model_dump(mode="json") for e in self.events]}
         self.app.push_screen(RecordScreen(i18n.t("order.title", n=self.order_id), record))
 
 
@@ -372,7 +376,7 @@ class ConfirmOrderScreen(AppScreen):
     ConfirmOrderScreen #confirm-buttons Button { margin-right: 2; }
     """
 
-    def __init__(self, session, order: dict[str, Any], etag: str | None, **kwargs):
+    def __init__(self, session, order: Order, etag: str | None, **kwargs):
         super().__init__(**kwargs)
         self.session = session
         self.order = order
@@ -383,27 +387,28 @@ class ConfirmOrderScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         me = getattr(self.app, "me", None) or {}
-        org = clean((me.get("organization") or {}).get("name") or (self.order.get("customer") or {}).get("name"))
-        provider = clean((self.order.get("provider") or {}).get("name"))
+        order = self.order
+        org = clean((me.get("organization") or {}).get("name") or (order.customer.name if order.customer else ""))
+        provider = clean(order.provider.name if order.provider else "")
         today = formatting.today()
         what = Text()
         what.append(i18n.t("confirm.title") + "\n", style="bold")
         what.append(f"{i18n.t('confirm.offering')}: ", style="bold")
-        what.append(clean((self.order.get("offering") or {}).get("title")) + "\n")
+        what.append(clean(order.offering.title if order.offering else "") + "\n")
         what.append(f"{i18n.t('order.provider')}: ", style="bold")
         what.append(provider + "\n")
         what.append(f"{i18n.t('order.customer')}: ", style="bold")
         what.append(org)
-        for key, label in (("leitweg_id", "order.leitweg_id"), ("cost_centre", "order.cost_centre")):
-            if self.order.get(key):
+        for value, label in ((order.leitweg_id, "order.leitweg_id"), (order.cost_centre, "order.cost_centre")):
+            if value:
                 what.append(f"\n{i18n.t(label)}: ", style="bold")
-                what.append(clean(self.order.get(key)))
+                what.append(clean(value))
         # What is ordered, the fees and the cost scroll; "↓ mehr" says when some of it is below.
         with DetailScroll(id="confirm-scroll"):
             yield Static(what)
-            yield Static(fees_block(self.order.get("fees"), self.order.get("terms")), id="confirm-fees")
-            yield Static(price_for(self.order, me, today, start=contract_start(self.order, today),
-                                   target_group_size=self.order.get("target_group_size")), id="confirm-cost")
+            yield Static(fees_block(order.fees, order.terms), id="confirm-fees")
+            yield Static(price_for(order.fees, me, today, start=contract_start(order, today),
+                                   target_group_size=order.target_group_size), id="confirm-cost")
         yield Static(Text(i18n.t("confirm.more")), id="confirm-more")
         # Always in view, also at 80x24: what it means, the authorisation and the buttons.
         with Vertical(id="confirm-bar"):
@@ -465,7 +470,7 @@ class ConfirmOrderScreen(AppScreen):
             self._sending = False
         if isinstance(outcome, Done):
             self.sent = outcome
-            self.notify(i18n.t("confirm.sent", n=self.order["id"]))
+            self.notify(i18n.t("confirm.sent", n=self.order.id))
             self.dismiss(outcome.record)
         elif isinstance(outcome, Queued):
             self.notify(i18n.t("form.queued"), severity="warning", timeout=8)

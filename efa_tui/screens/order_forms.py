@@ -5,13 +5,14 @@ end, withdraw and cancel with a note). All are drafts until sent and go through 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from rich.text import Text
 
 from .. import formatting, i18n
+from ..api.models import Fees, Order
 from ..domain.leitweg import check_leitweg_id
 from ..domain.money import money_str
 from ..domain.orders import DateWindow, activation_window, termination_window
@@ -122,25 +123,25 @@ def interest_values(body: dict[str, Any]) -> dict[str, Any]:
 class ProposalForm(FormScreen):
     """Abstimmungsergebnis: the provider answers an interest with the agreed fees."""
 
-    def __init__(self, session, order: dict[str, Any], offering: dict[str, Any] | None, **kwargs):
-        fees = order.get("fees") or (offering or {}).get("fees") or {}
+    def __init__(self, session, order: Order, offering: dict[str, Any] | None, **kwargs):
+        fees = order.fees or Fees.model_validate((offering or {}).get("fees") or {})
         defaults = {
-            "annual_fee": formatting.money_input(fees.get("annual_fee")),
-            "one_time_fee": formatting.money_input(fees.get("one_time_fee")),
-            "distribution_key": fees.get("distribution_key") or "fixed",
-            "unit_price": formatting.money_input(fees.get("unit_price")),
-            "vat_rate": formatting.money_input(fees.get("vat_rate") if fees.get("vat_rate") is not None else "19"),
-            "terms": order.get("terms") or (offering or {}).get("contract_terms") or "",
+            "annual_fee": formatting.money_input(fees.annual_fee),
+            "one_time_fee": formatting.money_input(fees.one_time_fee),
+            "distribution_key": fees.distribution_key or "fixed",
+            "unit_price": formatting.money_input(fees.unit_price),
+            "vat_rate": formatting.money_input(fees.vat_rate if fees.vat_rate is not None else "19"),
+            "terms": order.terms or (offering or {}).get("contract_terms") or "",
         }
-        super().__init__(session, f"order:{order['id']}:propose", defaults, **kwargs)
+        super().__init__(session, f"order:{order.id}:propose", defaults, **kwargs)
         self.order = order
 
     @property
     def title_text(self) -> str:
-        return i18n.t("proposal.title", n=self.order["id"])
+        return i18n.t("proposal.title", n=self.order.id)
 
     def intro(self) -> Text:
-        return Text(i18n.t("proposal.intro", customer=clean((self.order.get("customer") or {}).get("name"))))
+        return Text(i18n.t("proposal.intro", customer=clean(self.order.customer.name if self.order.customer else "")))
 
     def fields(self) -> list[FormField]:
         keys = [(k.value, i18n.t("key." + k.value)) for k in DistributionKey]
@@ -191,8 +192,8 @@ def in_window(window: DateWindow) -> Callable[[str], None]:
     return check
 
 
-def _day(value: Any) -> date | None:
-    return date.fromisoformat(str(value)[:10]) if value else None
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
 
 
 # The short steps without a date: which fields each has.
@@ -209,20 +210,20 @@ class StepForm(FormScreen):
     Activation and termination propose the earliest date the contract's terms allow and refuse
     others as the server does (the same rule: domain.orders.activation_window / termination_window)."""
 
-    def __init__(self, session, order: dict[str, Any], action: str, *, notice_months: int = 3, minimum_term_months: int = 12,
+    def __init__(self, session, order: Order, action: str, *, notice_months: int = 3, minimum_term_months: int = 12,
                  **kwargs):
         today = formatting.today()
-        self.notice_months = int(order.get("notice_period_months") or notice_months)
-        self.minimum_term_months = int(order.get("minimum_term_months") if order.get("minimum_term_months") is not None
+        self.notice_months = int(order.notice_period_months or notice_months)
+        self.minimum_term_months = int(order.minimum_term_months if order.minimum_term_months is not None
                                        else minimum_term_months)
-        ordered_on = _day(order.get("ordered_at"))
+        ordered_on = _day(order.ordered_at)
         self.start_window = activation_window(ordered_on, today)
-        self.end_window = termination_window(_day(order.get("start_date")), today, minimum_term_months=self.minimum_term_months,
+        self.end_window = termination_window(order.start_date, today, minimum_term_months=self.minimum_term_months,
                                              notice_months=self.notice_months)
-        desired = _day(order.get("desired_start"))
+        desired = order.desired_start
         start = desired if desired and self.start_window.contains(desired) and desired >= today else max(today, self.start_window.earliest)
         defaults = {"start_date": formatting.day_input(start), "end_date": formatting.day_input(self.end_window.earliest)}
-        super().__init__(session, f"order:{order['id']}:{action}", defaults, **kwargs)
+        super().__init__(session, f"order:{order.id}:{action}", defaults, **kwargs)
         self.order = order
         self.action = action
         self.ordered_on = ordered_on
@@ -233,7 +234,7 @@ class StepForm(FormScreen):
 
     @property
     def title_text(self) -> str:
-        return i18n.t(f"transition.{self.action}", n=self.order["id"])
+        return i18n.t(f"transition.{self.action}", n=self.order.id)
 
     def intro(self) -> Text:
         window = self.start_window
@@ -263,8 +264,8 @@ class StepForm(FormScreen):
         return i18n.t("transition.send")
 
 
-def transition_request(order: dict[str, Any], action: str, extra: dict[str, Any] | None = None, *,
+def transition_request(order: Order, action: str, extra: dict[str, Any] | None = None, *,
                        if_match: str | None = None) -> Request:
-    label = f"{i18n.t('action.' + action)}: {i18n.t('order.title', n=order['id'])}"
-    return Request(OrdersService.transition(order["id"], action, extra, if_match=if_match), label=label,
-                   related=f"order:{order['id']}")
+    label = f"{i18n.t('action.' + action)}: {i18n.t('order.title', n=order.id)}"
+    return Request(OrdersService.transition(order.id, action, extra, if_match=if_match), label=label,
+                   related=f"order:{order.id}")

@@ -16,6 +16,7 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Select, Static
 
 from .. import formatting, i18n
+from ..api.models import Order
 from ..domain.orders import OrderState
 from ..store.order_list import SORTS, OrderFilter, choices, counterpart, select_orders, state_counts, waiting_count
 from ..text import clean
@@ -31,7 +32,7 @@ LIMIT = 20_000  # orders read from the cache at once; an organisation has far fe
 class OrderRows:
     """The selected orders as table rows (already filtered in the worker)."""
 
-    orders: tuple[dict[str, Any], ...]
+    orders: tuple[Order, ...]
     role: str
 
     def count(self) -> int:
@@ -40,9 +41,9 @@ class OrderRows:
     def fetch(self, offset: int, limit: int) -> list[tuple[Any, list[str]]]:
         rows = []
         for o in self.orders[offset:offset + limit]:
-            rows.append((o["id"], [str(o["id"]), clean((o.get("offering") or {}).get("title")),
-                                   clean(counterpart(o, self.role).get("name")), state_text(o, formatting.today()),
-                                   formatting.day(o.get("updated_at"))]))
+            rows.append((o.id, [str(o.id), clean(o.offering.title if o.offering else ""),
+                                clean(counterpart(o, self.role).name), state_text(o, formatting.today()),
+                                formatting.day(o.updated_at)]))
         return rows
 
 
@@ -82,7 +83,7 @@ class OrdersScreen(FilterKeys, AppScreen):
         super().__init__(**kwargs)
         self.session = session
         self.filter = OrderFilter()
-        self._all: list[dict[str, Any]] = []
+        self._all: list[Order] = []
         self._role_seen: str | None = None
 
     @property
@@ -117,7 +118,7 @@ class OrdersScreen(FilterKeys, AppScreen):
         creates = self.session.services.orders.waiting_interests()
         self.app.call_from_thread(self._loaded, orders, creates)
 
-    def _loaded(self, orders: list[dict[str, Any]], creates: list) -> None:
+    def _loaded(self, orders: list[Order], creates: list) -> None:
         self._all = orders
         if self._role_seen != self.role:
             # /me arrived after the table was built: the counterpart column is the other side.
@@ -171,7 +172,7 @@ class OrdersScreen(FilterKeys, AppScreen):
         rows = select_orders(self._all, f, self.role)
         self.app.call_from_thread(self._show_rows, rows, keep_cursor)
 
-    def _show_rows(self, rows: list[dict[str, Any]], keep_cursor: bool) -> None:
+    def _show_rows(self, rows: list[Order], keep_cursor: bool) -> None:
         self.query_one(VirtualTable).set_source(OrderRows(tuple(rows), self.role), keep_cursor=keep_cursor)
         self.query_one("#orders-count", Static).update(Text(
             f"{i18n.tn('orders.count', len(self._all), shown=formatting.number(len(rows)))} · "
@@ -197,7 +198,7 @@ class OrdersScreen(FilterKeys, AppScreen):
 
     @on(VirtualTable.RowSelected)
     def _open(self, event: VirtualTable.RowSelected) -> None:
-        order = next((o for o in self._all if o["id"] == event.key), None)
+        order = next((o for o in self._all if o.id == event.key), None)
         if order is not None:
             self.efa.open_order(order)
 

@@ -10,8 +10,6 @@ they are instant and work offline; the trail is read from the server.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,8 +18,9 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select, Static
 
 from .. import formatting, i18n
+from ..api.models import Invoice, Order, OrderEvent
 from ..store import record_search
-from ..store.record_search import RecordQuery
+from ..store.record_search import Found, RecordQuery
 from ..text import clean
 from ..widgets.lists import DetailScroll, ListTable
 from .base import AppScreen
@@ -30,9 +29,10 @@ from .records import RecordScreen
 FILTERS = ("number", "organisation", "offering", "since", "until")
 
 
-def state_text(kind: str, record: dict[str, Any]) -> str:
-    value = record.get("status") if kind == "invoices" else record.get("state")
-    return state_name(kind, value) if value else "–"
+def state_text(record: Found) -> str:
+    if isinstance(record, Invoice):
+        return state_name("invoices", record.status) if record.status else "–"
+    return state_name("orders", record.state) if record.state else "–"
 
 
 def state_name(kind: str, value: str) -> str:
@@ -81,7 +81,7 @@ class SupportScreen(AppScreen):
         self.session = session
         self.kind = "orders"
         self._asked: RecordQuery | None = None
-        self.records: dict[int, dict[str, Any]] = {}
+        self.records: dict[int, Found] = {}
 
     # --- building ---------------------------------------------------------------------------------
 
@@ -189,30 +189,29 @@ class SupportScreen(AppScreen):
         found = self.session.services.support.find(q)
         self.app.call_from_thread(self._show, q, found)
 
-    def _show(self, q: RecordQuery, found: list[dict[str, Any]]) -> None:
+    def _show(self, q: RecordQuery, found: list[Found]) -> None:
         if q is not self._asked:
             return  # the answer to an earlier question, finished late: a newer one is on its way
-        self.records = {int(r["id"]): r for r in found}
+        self.records = {r.id: r for r in found}
         rows = []
         for r in found:
-            if q.kind == "orders":
-                cells = [Text(f"#{clean(r.get('id'))}"), Text(clean((r.get("customer") or {}).get("name")), no_wrap=True,
-                                                              overflow="ellipsis"),
-                         Text(clean((r.get("offering") or {}).get("title")), no_wrap=True, overflow="ellipsis"),
-                         Text(clean(state_text("orders", r))), formatting.day(r.get("created_at"))]
+            customer = clean(r.customer.name if r.customer else "")
+            if isinstance(r, Order):
+                cells = [Text(f"#{r.id}"), Text(customer, no_wrap=True, overflow="ellipsis"),
+                         Text(clean(r.offering.title if r.offering else ""), no_wrap=True, overflow="ellipsis"),
+                         Text(clean(state_text(r))), formatting.day(r.created_at)]
             else:
                 # DataTable reads a plain str as markup: every cell from the server is Text.
-                cells = [Text(clean(r.get("number"))), Text(clean((r.get("customer") or {}).get("name")), no_wrap=True,
-                                                            overflow="ellipsis"),
-                         Text(formatting.money(r.get("gross")), justify="right"), Text(clean(state_text("invoices", r))),
-                         formatting.day(r.get("issue_date"))]
-            rows.append((r["id"], cells))
+                cells = [Text(clean(r.number)), Text(customer, no_wrap=True, overflow="ellipsis"),
+                         Text(formatting.money(r.gross), justify="right"), Text(clean(state_text(r))),
+                         formatting.day(r.issue_date)]
+            rows.append((r.id, cells))
         self.table.fill(rows)
         self.query_one("#support-count", Static).update(count_line(q, len(found)))
 
     # --- acting on a result (reading only) ------------------------------------------------------------
 
-    def selected(self) -> dict[str, Any] | None:
+    def selected(self) -> Found | None:
         record = self.table.selected(self.records, none="support.none_selected")
         if record is not None:
             self.table.remember()  # back from its detail lands on this row, also after a new search
@@ -223,7 +222,7 @@ class SupportScreen(AppScreen):
         record = self.selected()
         if record is None:
             return
-        if self.kind == "orders":
+        if isinstance(record, Order):
             self.efa.open_order(record)
         else:
             self.efa.open_invoice(record)
@@ -233,14 +232,14 @@ class SupportScreen(AppScreen):
             self.notify(i18n.t("support.trail_orders_only"), severity="warning")
             return
         record = self.selected()
-        if record is not None:
+        if isinstance(record, Order):
             self.app.push_screen(TrailScreen(self.session, record))
 
     def action_raw(self) -> None:
         record = self.selected()
         if record is not None:
-            title = f"#{record.get('id')}" if self.kind == "orders" else clean(record.get("number"))
-            self.app.push_screen(RecordScreen(i18n.t(f"support.raw.{self.kind}", id=title), record))
+            title = clean(record.number) if isinstance(record, Invoice) else f"#{record.id}"
+            self.app.push_screen(RecordScreen(i18n.t(f"support.raw.{self.kind}", id=title), record.model_dump(mode="json")))
 
     def action_toggle_kind(self) -> None:
         select = self.query_one("#support-kind", Select)
@@ -265,11 +264,11 @@ class TrailScreen(AppScreen):
     TrailScreen #trail { padding: 0 1; }
     """
 
-    def __init__(self, session, order: dict[str, Any], **kwargs):
+    def __init__(self, session, order: Order, **kwargs):
         super().__init__(**kwargs)
         self.session = session
         self.order = order
-        self.events: list[dict[str, Any]] = []
+        self.events: list[OrderEvent] = []
 
     def compose(self) -> ComposeResult:
         with DetailScroll(id="trail"):
@@ -279,11 +278,11 @@ class TrailScreen(AppScreen):
     def _head(self) -> Text:
         o = self.order
         text = Text()
-        text.append(i18n.t("support.trail.title", id=o.get("id")) + "\n", style="bold")
-        text.append(f"{clean((o.get('offering') or {}).get('title'))}\n")
-        text.append(f"{i18n.t('support.trail.customer')}: {clean((o.get('customer') or {}).get('name'))} · "
-                    f"{i18n.t('support.trail.provider')}: {clean((o.get('provider') or {}).get('name'))} · "
-                    f"{i18n.t('support.trail.state')}: {state_text('orders', o)}\n")
+        text.append(i18n.t("support.trail.title", id=o.id) + "\n", style="bold")
+        text.append(f"{clean(o.offering.title if o.offering else '')}\n")
+        text.append(f"{i18n.t('support.trail.customer')}: {clean(o.customer.name if o.customer else '')} · "
+                    f"{i18n.t('support.trail.provider')}: {clean(o.provider.name if o.provider else '')} · "
+                    f"{i18n.t('support.trail.state')}: {state_text(o)}\n")
         return text
 
     def on_mount(self) -> None:
@@ -292,18 +291,19 @@ class TrailScreen(AppScreen):
 
     @work(exclusive=True, group="trail", exit_on_error=False)
     async def load(self) -> None:
-        oid = int(self.order["id"])
+        oid = self.order.id
         # Offline: the trail as last read, if it was read on this machine before.
         read = await self.session.services.support.trail(oid)
         self.events, offline = read.value, read.offline
         self.query_one("#trail-events", Static).update(trail_text(self.events, offline=offline))
 
     def action_raw(self) -> None:
-        self.app.push_screen(RecordScreen(i18n.t("support.raw.trail", id=self.order.get("id")),
-                                          {"order": self.order, "events": self.events}))
+        self.app.push_screen(RecordScreen(i18n.t("support.raw.trail", id=self.order.id),
+                                          {"order": self.order.model_dump(mode="json"),
+                                           "events": [e.model_dump(mode="json") for e in self.events]}))
 
 
-def trail_text(events: list[dict[str, Any]], *, offline: bool = False) -> Text:
+def trail_text(events: list[OrderEvent], *, offline: bool = False) -> Text:
     text = Text()
     if offline:
         text.append(i18n.t("support.trail.offline") + "\n\n", style="yellow")
@@ -311,18 +311,18 @@ def trail_text(events: list[dict[str, Any]], *, offline: bool = False) -> Text:
         text.append(i18n.t("support.trail.empty"), style="dim")
         return text
     for e in events:
-        actor = e.get("actor") or {}
-        text.append(formatting.moment(e.get("at")), style="bold")
+        actor = e.actor
+        text.append(formatting.moment(e.at), style="bold")
         text.append("  ")
-        source = state_name("orders", e["from_state"]) if e.get("from_state") else "–"
-        target = state_name("orders", str(e.get("to_state")))
+        source = state_name("orders", e.from_state) if e.from_state else "–"
+        target = state_name("orders", str(e.to_state))
         text.append(f"{source} → {target}", style="bold")
-        text.append(f"  ({clean(e.get('action'))})\n", style="dim")
-        role = actor.get("role")
-        text.append(f"    {clean(actor.get('name'))}")
+        text.append(f"  ({clean(e.action)})\n", style="dim")
+        role = actor.role
+        text.append(f"    {clean(actor.name)}")
         text.append(f" · {i18n.t('role.' + role)}" if role in ("customer", "provider", "support", "operator") else "")
-        text.append(f" · {clean(actor.get('organization'))}\n" if actor.get("organization") else "\n")
-        if e.get("note"):
-            text.append("    " + clean(e.get("note"), multiline=True).replace("\n", "\n    ") + "\n", style="italic")
+        text.append(f" · {clean(actor.organization)}\n" if actor.organization else "\n")
+        if e.note:
+            text.append("    " + clean(e.note, multiline=True).replace("\n", "\n    ") + "\n", style="italic")
         text.append("\n")
     return text

@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Static
 
 from .. import formatting, i18n
+from ..api.models import Order, UsageReport
 from ..services import Conflict, Done, Outcome, Queued, Refused
 from ..services.usage import UsageService
 from ..store import usage_import
@@ -32,9 +33,9 @@ from .form_screen import FormScreen, Request
 MAX_FILE = 5 << 20  # a month's usage of every contract fits in far less
 
 
-def contract_label(order: dict[str, Any]) -> str:
-    return (f"#{order.get('id')} {clean((order.get('customer') or {}).get('name'))} – "
-            f"{clean((order.get('offering') or {}).get('title'))}")
+def contract_label(order: Order) -> str:
+    return (f"#{order.id} {clean(order.customer.name if order.customer else '')} – "
+            f"{clean(order.offering.title if order.offering else '')}")
 
 
 def period_label(year: int | None, month: int | None) -> str:
@@ -55,8 +56,8 @@ class UsageScreen(AppScreen):
     def __init__(self, session, **kwargs):
         super().__init__(**kwargs)
         self.session = session
-        self.contracts: dict[int, Any] = {}
-        self.reports: list[dict[str, Any]] = []
+        self.contracts: dict[int, Order] = {}
+        self.reports: list[UsageReport] = []
 
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("usage.intro")), id="usage-head")
@@ -71,7 +72,8 @@ class UsageScreen(AppScreen):
     def on_mount(self) -> None:
         self.load()
 
-    def _reload(self) -> None:
+    def _reload(self, _: object = None) -> None:
+        """Load again (also: a dialog's answer, whatever it is)."""
         self.load()
 
     @work(exclusive=True, group="usage-load", exit_on_error=False)
@@ -104,13 +106,13 @@ class UsageScreen(AppScreen):
         if not self.contracts:
             self.notify(i18n.t("usage.no_contracts"), severity="warning")
             return
-        self.app.push_screen(UsageFormScreen(self.session, self.contracts, self.reports), lambda _: self.load())
+        self.app.push_screen(UsageFormScreen(self.session, self.contracts, self.reports), self._reload)
 
     def action_import_csv(self) -> None:
         if not self.contracts:
             self.notify(i18n.t("usage.no_contracts"), severity="warning")
             return
-        self.app.push_screen(UsageImportScreen(self.session, self.contracts, self.reports), lambda _: self.load())
+        self.app.push_screen(UsageImportScreen(self.session, self.contracts, self.reports), self._reload)
 
 
 def _check_period(text: str) -> str | None:
@@ -180,7 +182,7 @@ class UsageFormScreen(FormScreen):
     title_id = "usage.form.title"
     AUTO_FOCUS = "#field-order_id"
 
-    def __init__(self, session, contracts: dict[int, Any], reports: list[dict[str, Any]] | None = None, **kwargs):
+    def __init__(self, session, contracts: dict[int, Order], reports: list[UsageReport] | None = None, **kwargs):
         self.contracts = contracts
         self.known = usage_import.reported(reports or [])
         self.replaces: int | None = None  # the old figure the user agreed to replace
@@ -206,8 +208,8 @@ class UsageFormScreen(FormScreen):
         key = self._key(values)
         cases = usage_import.parse_cases(str(values.get("cases") or ""), language=None)
         old = self.known.get(key) if key else None
-        if self._sending or old is None or cases is None or cases == old or self.replaces == old or self.form.check() \
-                or self.validate(values):
+        if self._sending or key is None or old is None or cases is None or cases == old or self.replaces == old \
+                or self.form.check() or self.validate(values):
             super().action_submit()
             return
         self._confirm_replace(key, old, cases)
@@ -218,7 +220,7 @@ class UsageFormScreen(FormScreen):
                 self.replaces = old
                 super(UsageFormScreen, self).action_submit()
 
-        order = self.contracts.get(key[0]) or {"id": key[0]}
+        order = self.contracts.get(key[0]) or Order(id=key[0])
         self.app.push_screen(ReplaceDialog([(contract_label(order), period_label(key[1], key[2]), old, new)]), answer)
 
     async def _settle(self, outcome: Outcome, values: dict[str, Any]) -> None:
@@ -249,13 +251,14 @@ class UsageFormScreen(FormScreen):
 
     def request(self, values: dict[str, Any]) -> Request:
         year, month = usage_import.parse_period(values["period"]) or (0, 0)
-        body = {"order_id": int(values["order_id"]), "year": year, "month": month,
+        order_id = int(values["order_id"])
+        body = {"order_id": order_id, "year": year, "month": month,
                 "cases": usage_import.parse_cases(values["cases"], language=None)}
-        if self.replaces is not None and self.known.get((body["order_id"], year, month)) == self.replaces:
+        if self.replaces is not None and self.known.get((order_id, year, month)) == self.replaces:
             body["replaces"] = self.replaces
         return Request(UsageService.report(body),
-                       label=i18n.t("usage.label", order=body["order_id"], period=period_label(year, month)),
-                       related=f"order:{body['order_id']}")
+                       label=i18n.t("usage.label", order=order_id, period=period_label(year, month)),
+                       related=f"order:{order_id}")
 
     def done(self, outcome: Done | Queued) -> None:
         if isinstance(outcome, Done):
@@ -279,7 +282,7 @@ class UsageImportScreen(AppScreen[bool]):
     UsageImportScreen .buttons Button { margin-right: 2; }
     """
 
-    def __init__(self, session, contracts: dict[int, Any], reports: list[dict[str, Any]] | None = None, **kwargs):
+    def __init__(self, session, contracts: dict[int, Order], reports: list[UsageReport] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.session = session
         self.contracts = contracts

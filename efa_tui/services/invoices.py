@@ -9,6 +9,7 @@ from typing import Any
 
 from ..api import routes
 from ..api.errors import ApiError, Unreachable
+from ..api.models import Invoice, as_invoice
 from ..store.backend import Backend
 from ..store.cache import Cache
 from ..store.changes import DataChanged
@@ -30,16 +31,16 @@ class InvoicesService:
 
     # --- reads (local: call in a thread) --------------------------------------------------------
 
-    def cached(self, *, limit: int = 100_000) -> list[dict[str, Any]]:
-        return self._cache.list_records("invoices", limit=limit)
+    def cached(self, *, limit: int = 100_000) -> list[Invoice]:
+        return [Invoice.model_validate(i) for i in self._cache.list_records("invoices", limit=limit)]
 
     def synced_at(self) -> str | None:
         """When the server last confirmed the cached invoices (None: never synced yet; blocking)."""
         return data_as_of(self._cache, "invoices")
 
-    def cached_invoice(self, invoice_id: int) -> dict[str, Any] | None:
+    def cached_invoice(self, invoice_id: int) -> Invoice | None:
         """One invoice as the cache has it (blocking: call in a thread)."""
-        return self._cache.get_record("invoices", int(invoice_id))
+        return as_invoice(self._cache.get_record("invoices", int(invoice_id)))
 
     def organization_names(self, ids: list[Any]) -> dict[int, str]:
         out = {}
@@ -51,42 +52,42 @@ class InvoicesService:
         return out
 
     def remember(self, invoice: dict[str, Any]) -> None:
-        """A fresh copy from the server (a write's answer) into the cache."""
+        """A fresh copy from the server (a write's answer, as JSON) into the cache."""
         self._cache.upsert_records("invoices", [invoice])
         self._backend.changes.publish(DataChanged.of("invoices", [invoice["id"]]))
 
     # --- reads (network, the cache offline) -----------------------------------------------------
 
-    async def detail(self, invoice: dict[str, Any]) -> InvoiceDetail:
+    async def detail(self, invoice: Invoice) -> InvoiceDetail:
         """The invoice in full with its contracts and check; ``detail.online`` False when the
         cache answered. A refusal (``ApiError``) is raised."""
         api = await self._ready()
         return await load_detail(api, self._cache, invoice, offline=not self._backend.status.online)
 
-    async def with_lines(self, invoices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def with_lines(self, invoices: list[Invoice]) -> list[Invoice]:
         """The invoices with their lines: from the cache where one was opened before, else from
         the server (four at a time); one the server cannot give stays without lines."""
         cache = self._cache
-        cached = await asyncio.to_thread(lambda: [cache.get_record("invoices", int(i["id"])) or i for i in invoices])
-        missing = [i for i in cached if i.get("lines") is None]
+        cached = await asyncio.to_thread(lambda: [as_invoice(cache.get_record("invoices", i.id)) or i for i in invoices])
+        missing = [i for i in cached if i.lines is None]
         if not missing or not self._backend.status.online:
             return cached
         api = await self._ready()
         gate = asyncio.Semaphore(4)
 
-        async def fetch(inv: dict[str, Any]) -> dict[str, Any]:
+        async def fetch(inv: Invoice) -> dict[str, Any] | None:
             async with gate:
                 try:
-                    full: dict[str, Any] = (await api.request("GET", routes.invoice(inv["id"]))).data
+                    full: dict[str, Any] = (await api.request("GET", routes.invoice(inv.id))).data
                     return full
                 except (ApiError, Unreachable):
-                    return inv
+                    return None
 
-        fetched = {f["id"]: f for f in await asyncio.gather(*(fetch(i) for i in missing))}
-        full = [f for f in fetched.values() if f.get("lines") is not None]
-        if full:
-            await asyncio.to_thread(cache.upsert_records, "invoices", full)
-        return [fetched.get(i["id"], i) for i in cached]
+        answers = [f for f in await asyncio.gather(*(fetch(i) for i in missing)) if f is not None and f.get("lines") is not None]
+        if answers:
+            await asyncio.to_thread(cache.upsert_records, "invoices", answers)
+        fetched = {inv.id: inv for inv in (Invoice.model_validate(f) for f in answers)}
+        return [fetched.get(i.id, i) for i in cached]
 
     async def xrechnung(self, invoice_id: int) -> bytes:
         """The invoice's XRechnung as the server's bytes; raises ``Unreachable`` / ``ApiError``."""

@@ -3,6 +3,7 @@ current version with its ETag (for If-Match), and the writes (create, patch, pub
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from ..api import routes
@@ -11,7 +12,8 @@ from ..domain import offering_rules as rules
 from ..store.cache import Cache, Filters
 from ..store.changes import Changes, DataChanged
 from ..store.outbox import PENDING, Outbox
-from .outcome import Read
+from ..store.sync import data_as_of
+from .outcome import Read, now
 from .writes import Write
 
 
@@ -60,8 +62,8 @@ class OfferingsService:
         try:
             items = [item async for item in self._api.iter_items(routes.OFFERINGS, {"provider": org_id})]
         except (ApiError, Unreachable):
-            return Read([], offline=True)
-        return Read(items)
+            return Read([], await asyncio.to_thread(data_as_of, self._cache, "offerings"), offline=True)
+        return Read(items, now())
 
     async def current(self, offering_id: int) -> tuple[dict[str, Any], str | None]:
         """The server's current version and its ETag; raises ``Unreachable`` / ``ApiError``."""

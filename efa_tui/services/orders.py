@@ -9,10 +9,12 @@ from typing import Any
 
 from ..api import routes
 from ..api.errors import ApiError, Unreachable
+from ..api.models import Order, OrderEvent, as_order
 from ..store.cache import Cache
 from ..store.changes import Changes, DataChanged
 from ..store.outbox import NEEDS_ATTENTION, PENDING, OutboxItem
-from .outcome import Read
+from ..store.sync import data_as_of
+from .outcome import Read, now
 from .writes import Write
 
 LIMIT = 20_000  # orders read from the cache at once; an organisation has far fewer
@@ -20,9 +22,10 @@ LIMIT = 20_000  # orders read from the cache at once; an organisation has far fe
 
 @dataclass
 class OrderDetail:
-    order: dict[str, Any]
+    order: Order | None  # None offline: the caller keeps what it shows
     etag: str | None = None  # of this version, as the server sent it (None offline)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[OrderEvent] = field(default_factory=list)
+
 
 
 class OrdersService:
@@ -34,12 +37,12 @@ class OrdersService:
 
     # --- reads (local: call in a thread) --------------------------------------------------------
 
-    def cached(self, *, limit: int = LIMIT, **where: Any) -> list[dict[str, Any]]:
+    def cached(self, *, limit: int = LIMIT, **where: Any) -> list[Order]:
         """The cached orders (optionally ``where`` column = value, a list for IN)."""
-        return self._cache.list_records("orders", where=where or None, limit=limit)
+        return [Order.model_validate(o) for o in self._cache.list_records("orders", where=where or None, limit=limit)]
 
-    def cached_order(self, order_id: int) -> dict[str, Any] | None:
-        return self._cache.get_record("orders", int(order_id))
+    def cached_order(self, order_id: int) -> Order | None:
+        return as_order(self._cache.get_record("orders", int(order_id)))
 
     def waiting_interests(self) -> list[OutboxItem]:
         """Interests written but not accepted by the server yet (offline, or refused)."""
@@ -49,8 +52,9 @@ class OrdersService:
         """The cached offering an order is about (its fees prefill a proposal)."""
         return self._cache.get_offering(int(offering_id or 0))
 
-    def cached_events(self, order_id: int, *, limit: int = 10_000) -> list[dict[str, Any]]:
-        return self._cache.list_records("order_events", where={"order_id": int(order_id)}, order_by="id", limit=limit)
+    def cached_events(self, order_id: int, *, limit: int = 10_000) -> list[OrderEvent]:
+        rows = self._cache.list_records("order_events", where={"order_id": int(order_id)}, order_by="id", limit=limit)
+        return [OrderEvent.model_validate(e) for e in rows]
 
     # --- reads (network, with the cache as the offline answer) ---------------------------------
 
@@ -64,22 +68,25 @@ class OrdersService:
             events = await api.order_events(order_id)
         except Unreachable:
             cached = await asyncio.to_thread(self.cached_events, order_id)
-            return Read(OrderDetail({}, None, cached), offline=True)
+            return Read(OrderDetail(None, None, cached), await self._age(), offline=True)
         order = fresh.model_dump(mode="json")
         rows = [e.model_dump(mode="json") | {"order_id": int(order_id)} for e in events]
         await asyncio.to_thread(self._store, order, rows)
         self._changes.publish(DataChanged.of("orders", [order_id]))  # the list shows the newest state
-        return Read(OrderDetail(order, fresh._etag, rows))
+        return Read(OrderDetail(fresh, fresh.etag, list(events)), now())
 
-    async def events(self, order_id: int) -> Read[list[dict[str, Any]]]:
+    async def events(self, order_id: int) -> Read[list[OrderEvent]]:
         """The audit trail of one order; offline (or refused) the trail as last read here."""
         try:
-            resp = await self._api.request("GET", routes.order_events(order_id))
+            events: list[OrderEvent] = await self._api.order_events(order_id)
         except (ApiError, Unreachable):
-            return Read(await asyncio.to_thread(self.cached_events, order_id), offline=True)
-        items = list((resp.data or {}).get("items") or [])
-        await asyncio.to_thread(self._cache.upsert_records, "order_events", [{**e, "order_id": int(order_id)} for e in items])
-        return Read(items)
+            return Read(await asyncio.to_thread(self.cached_events, order_id), await self._age(), offline=True)
+        rows = [e.model_dump(mode="json") | {"order_id": int(order_id)} for e in events]
+        await asyncio.to_thread(self._cache.upsert_records, "order_events", rows)
+        return Read(events, now())
+
+    async def _age(self) -> str | None:
+        return await asyncio.to_thread(data_as_of, self._cache, "orders")
 
     def _store(self, order: dict[str, Any], events: list[dict[str, Any]]) -> None:
         self._cache.upsert_records("orders", [order])

@@ -1,7 +1,8 @@
 """What the services answer: a read with its age, and the one outcome of a write.
 
-A read (``Read``) carries the data, how old it is (the sync point of its kind, ISO time, or
-None when never synced) and whether it came from the local cache because the server was away.
+A read (``Read``) carries the data, how old it is (ISO time, UTC: the moment the server answered,
+or for what the cache answers the sync point of its kind, None when never synced) and whether it
+came from the local cache because the server was away.
 
 A write ends in exactly one of four ways (``Outcome``), made from the outbox item as the first
 attempt left it:
@@ -21,6 +22,7 @@ attempt left it:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from ..store.outbox import CONFLICT, DONE, PENDING, OutboxItem
@@ -35,6 +37,11 @@ class Read(Generic[T]):
     value: T
     as_of: str | None = None
     offline: bool = False
+
+
+def now() -> str:
+    """The age of what the server has just answered (the sync points' format)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ from typing import Any
 
 from ..api import routes
 from ..api.errors import ApiError, Unreachable
+from ..api.models import Order, UsageReport
 from ..store import usage_import
 from ..store.cache import Cache
-from .outcome import Read
+from .outcome import Read, now
 from .writes import Write
 
 
@@ -21,19 +22,20 @@ class UsageService:
     def me(self) -> dict[str, Any] | None:
         return self._cache.get_state("me")
 
-    def contracts(self, me: dict[str, Any] | None) -> dict[int, Any]:
+    def contracts(self, me: dict[str, Any] | None) -> dict[int, Order]:
         """The provider's contracts billed per case, by order id (local: call in a thread)."""
         org_id = ((me or {}).get("organization") or {}).get("id")
         if org_id is None:
             return {}
         orders = self._cache.list_records("orders", where={"provider_id": org_id,
                                                            "state": list(usage_import.REPORTABLE_STATES)}, limit=200_000)
-        return usage_import.per_case_contracts(orders)
+        return usage_import.per_case_contracts([Order.model_validate(o) for o in orders])
 
-    async def reports(self) -> Read[list[dict[str, Any]]]:
-        """Every report the server has for the caller; offline (or refused) none, ``offline=True``."""
+    async def reports(self) -> Read[list[UsageReport]]:
+        """Every report the server has for the caller; offline (or refused) none, ``offline=True``
+        (reports are not cached: no age)."""
         try:
-            return Read([r async for r in self._api.iter_items(routes.USAGE)])
+            return Read([UsageReport.model_validate(r) async for r in self._api.iter_items(routes.USAGE)], now())
         except (ApiError, Unreachable):
             return Read([], offline=True)
 

@@ -1,7 +1,7 @@
 """The invoice list without a screen: state, check state, filter, sort, totals, spending per
 month/year/offering, and the CSV and JSON exports (the app and ``efa-tui invoice export`` share them).
 
-Invoices come as the API's JSON dicts (from the cache or the server). Credit notes count
+Invoices come as ``api.models.Invoice`` (the service reads them from the cache, the CLI from the server). Credit notes count
 negative, so that an invoice and the credit note that cancels it add up to nothing.
 """
 
@@ -11,12 +11,13 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from ..api.models import Invoice, InvoiceLine, Ref
 from ..domain.money import ZERO, money_str
 
 STATES = ("open", "partly_paid", "overdue", "paid", "cancelled", "credit_note")
@@ -26,70 +27,59 @@ STATE_FILTERS = ("", "open", "overdue", "partly_paid", "paid", "cancelled", "unc
 SORTS = ("-number", "number", "due_date", "-gross", "state")
 
 
-def _money(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value)) if value not in (None, "") else ZERO
-    except ArithmeticError:
-        return ZERO
-
-
-def _day(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
-def open_amount(inv: dict[str, Any]) -> Decimal:
+def open_amount(inv: Invoice) -> Decimal:
     """What is still to pay on an invoice: the server's figure (payments and partial credit notes
     deducted); a record from before payments were recorded: all of it while it is issued."""
-    if inv.get("kind") == "credit_note" or inv.get("status") in ("paid", "cancelled"):
+    if inv.kind == "credit_note" or inv.status in ("paid", "cancelled"):
         return ZERO
-    return _money(inv["open_amount"]) if inv.get("open_amount") not in (None, "") else _money(inv.get("gross"))
+    return inv.open_amount if "open_amount" in inv.model_fields_set else inv.gross
 
 
-def invoice_state(inv: dict[str, Any], today: date) -> str:
+def invoice_state(inv: Invoice, today: date) -> str:
     """offen, teilweise bezahlt, überfällig, bezahlt, storniert — or Gutschrift. Overdue is worked
     out from the due date and the open amount (the server's rule), so a cached invoice does not
     stay "offen" for ever."""
-    if inv.get("status") == "cancelled":
+    if inv.status == "cancelled":
         return "cancelled"
-    if inv.get("status") == "paid":
+    if inv.status == "paid":
         return "paid"
-    if inv.get("kind") == "credit_note":
+    if inv.kind == "credit_note":
         return "credit_note"
     left = open_amount(inv)
-    due = _day(inv.get("due_date"))
+    due = inv.due_date
     if due is not None and due < today and left > 0:
         return "overdue"
-    if _money(inv.get("paid_amount")) > 0 or (left == 0 and _money(inv.get("gross")) > 0):
+    if inv.paid_amount > 0 or (left == 0 and inv.gross > 0):
         return "partly_paid" if left > 0 else "paid"
     return "open"
 
 
-def check_state(inv: dict[str, Any]) -> str:
+def check_state(inv: Invoice) -> str:
     """Where the invoice check stands: disputed lines win, then both confirmations, one, none."""
-    if any((line or {}).get("dispute") for line in inv.get("lines") or ()):
+    if any(line.dispute for line in inv.lines or ()):
         return "disputed"
-    if inv.get("disputed_lines"):
+    if inv.disputed_lines:
         return "disputed"
-    review = inv.get("review") or {}
-    factual, arithmetic = bool(review.get("factual_ok_at")), bool(review.get("arithmetic_ok_at"))
+    factual, arithmetic = inv.review.factual_ok_at is not None, inv.review.arithmetic_ok_at is not None
     if factual and arithmetic:
         return "checked"
     return "factual" if factual else "arithmetic" if arithmetic else "unchecked"
 
 
-def sign(inv: dict[str, Any]) -> int:
-    return -1 if inv.get("kind") == "credit_note" else 1
+def sign(inv: Invoice) -> int:
+    return -1 if inv.kind == "credit_note" else 1
 
 
-def signed(inv: dict[str, Any], key: str) -> Decimal:
-    return sign(inv) * _money(inv.get(key))
+def signed(inv: Invoice, key: str) -> Decimal:
+    """``net``, ``vat`` or ``gross``, negative for a credit note."""
+    amount: Decimal = getattr(inv, key)
+    return sign(inv) * amount
 
 
-def party_name(inv: dict[str, Any], key: str) -> str:
-    return str((inv.get(key) or {}).get("name") or "")
+def party_name(inv: Invoice, key: str) -> str:
+    """The name of the ``issuer`` or the ``customer``."""
+    party: Ref | None = getattr(inv, key)
+    return party.name if party else ""
 
 
 @dataclass(frozen=True)
@@ -100,32 +90,32 @@ class ListQuery:
     sort: str = "-number"
 
 
-def _matches(inv: dict[str, Any], words: list[str]) -> bool:
-    hay = " ".join([str(inv.get("number") or ""), party_name(inv, "issuer"), party_name(inv, "customer"),
-                    str(inv.get("leitweg_id") or ""), str(inv.get("year") or "")]).casefold()
+def _matches(inv: Invoice, words: list[str]) -> bool:
+    hay = " ".join([inv.number, party_name(inv, "issuer"), party_name(inv, "customer"),
+                    inv.leitweg_id, str(inv.year or "")]).casefold()
     return all(w in hay for w in words)
 
 
-def _sort_key(sort: str, today: date):
+def _sort_key(sort: str, today: date) -> Callable[[Invoice], Any]:
     column = sort.lstrip("-")
     if column == "due_date":
-        return lambda inv: (str(inv.get("due_date") or ""), str(inv.get("number") or ""))
+        return lambda inv: (inv.due_date.isoformat() if inv.due_date else "", inv.number)
     if column == "gross":
-        return lambda inv: (signed(inv, "gross"), str(inv.get("number") or ""))
+        return lambda inv: (signed(inv, "gross"), inv.number)
     if column == "state":
-        return lambda inv: (STATES.index(invoice_state(inv, today)), str(inv.get("number") or ""))
-    return lambda inv: str(inv.get("number") or "")
+        return lambda inv: (STATES.index(invoice_state(inv, today)), inv.number)
+    return lambda inv: inv.number
 
 
-def select(invoices: Iterable[dict[str, Any]], query: ListQuery, today: date) -> list[dict[str, Any]]:
+def select(invoices: Iterable[Invoice], query: ListQuery, today: date) -> list[Invoice]:
     """The rows to show: filtered by text (number, issuer, customer, Leitweg-ID), state, year; sorted."""
     words = query.text.casefold().split()
     out = []
     for inv in invoices:
-        if query.year and inv.get("year") != query.year:
+        if query.year and inv.year != query.year:
             continue
         if query.state == "unchecked":
-            if inv.get("kind") == "credit_note" or invoice_state(inv, today) == "cancelled" or check_state(inv) == "checked":
+            if inv.kind == "credit_note" or invoice_state(inv, today) == "cancelled" or check_state(inv) == "checked":
                 continue
         elif query.state and invoice_state(inv, today) != query.state:
             continue
@@ -145,7 +135,7 @@ class Totals:
     open_gross: Decimal  # still to pay (open and overdue)
 
 
-def totals(invoices: Iterable[dict[str, Any]], today: date) -> Totals:
+def totals(invoices: Iterable[Invoice], today: date) -> Totals:
     count, net, vat, gross, open_gross = 0, ZERO, ZERO, ZERO, ZERO
     for inv in invoices:
         count += 1
@@ -160,47 +150,47 @@ def totals(invoices: Iterable[dict[str, Any]], today: date) -> Totals:
 # --- spending ----------------------------------------------------------------------------------
 
 
-def _spent(inv: dict[str, Any]) -> bool:
+def _spent(inv: Invoice) -> bool:
     # A cancelled invoice and its credit note cancel out: neither is spending.
-    return inv.get("kind") != "credit_note" and inv.get("status") != "cancelled"
+    return inv.kind != "credit_note" and inv.status != "cancelled"
 
 
-def spending_by_year(invoices: Iterable[dict[str, Any]]) -> dict[int, Decimal]:
+def spending_by_year(invoices: Iterable[Invoice]) -> dict[int, Decimal]:
     """Gross per invoice year (the year billed), oldest first."""
     out: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for inv in invoices:
-        if _spent(inv) and inv.get("year"):
-            out[int(inv["year"])] += _money(inv.get("gross"))
+        if _spent(inv) and inv.year:
+            out[inv.year] += inv.gross
     return dict(sorted(out.items()))
 
 
-def spending_by_month(invoices: Iterable[dict[str, Any]], year: int) -> list[Decimal]:
+def spending_by_month(invoices: Iterable[Invoice], year: int) -> list[Decimal]:
     """Gross per month of the invoice date in ``year`` (12 values, January first)."""
     months = [ZERO] * 12
     for inv in invoices:
-        issued = _day(inv.get("issue_date"))
+        issued = inv.issue_date
         if _spent(inv) and issued is not None and issued.year == year:
-            months[issued.month - 1] += _money(inv.get("gross"))
+            months[issued.month - 1] += inv.gross
     return months
 
 
-def offering_title(line: dict[str, Any], titles: dict[int, str] | None = None) -> str:
+def offering_title(line: InvoiceLine, titles: dict[int, str] | None = None) -> str:
     """The offering a line bills: its title from the catalog, else the line name before " – "."""
-    oid = line.get("offering_id")
+    oid = line.offering_id
     if titles and oid in titles:
         return titles[oid]
-    return str(line.get("name") or "").split(" – ")[0] or f"#{oid}"
+    return line.name.split(" – ")[0] or f"#{oid}"
 
 
-def spending_by_offering(invoices: Iterable[dict[str, Any]], titles: dict[int, str] | None = None) -> list[tuple[str, Decimal]]:
+def spending_by_offering(invoices: Iterable[Invoice], titles: dict[int, str] | None = None) -> list[tuple[str, Decimal]]:
     """Net per offering from the invoices' lines, largest first. Net, because an invoice's VAT is
     computed per rate on the summed lines (EN 16931), so line grosses need not add up to it."""
     out: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for inv in invoices:
         if not _spent(inv):
             continue
-        for line in inv.get("lines") or ():
-            out[offering_title(line, titles)] += _money(line.get("net"))
+        for line in inv.lines or ():
+            out[offering_title(line, titles)] += line.net
     return sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -225,9 +215,8 @@ def _de_money(value: Decimal) -> str:
     return money_str(value).replace(".", ",")
 
 
-def _de_day(value: Any) -> str:
-    d = _day(value)
-    return d.strftime("%d.%m.%Y") if d else ""
+def _de_day(value: date | None) -> str:
+    return value.strftime("%d.%m.%Y") if value else ""
 
 
 def _text(value: Any) -> str:
@@ -237,48 +226,58 @@ def _text(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def _who(review: dict[str, Any], prefix: str) -> str:
-    by, at = review.get(f"{prefix}_by"), review.get(f"{prefix}_at")
-    return f"{_text(by)}, {_de_day(at)}" if at else ""
+def _who(by: str | None, at: datetime | None) -> str:
+    return f"{_text(by)}, {_de_day(at.date())}" if at else ""
 
 
-def to_csv(invoices: Iterable[dict[str, Any]], today: date, *, bom: bool = False) -> str:
+def _wire(value: date | datetime | None) -> str | None:
+    """A date or a moment as the API writes it (``2026-11-28``, ``2026-11-28T09:30:00.000000Z``)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(timespec="microseconds") + "Z"
+    return value.isoformat()
+
+
+def to_csv(invoices: Iterable[Invoice], today: date, *, bom: bool = False) -> str:
     """Semicolon-separated, decimal comma, dates as 27.11.2026: what German spreadsheets open as is.
     Credit notes carry negative amounts. ``bom`` for files (Excel then reads UTF-8)."""
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([label for _, label in CSV_COLUMNS])
     for inv in invoices:
-        review = inv.get("review") or {}
+        review = inv.review
         writer.writerow([
-            _text(inv.get("number")), KIND_DE.get(str(inv.get("kind")), _text(inv.get("kind"))), inv.get("year") or "",
-            _de_day(inv.get("period_start")), _de_day(inv.get("period_end")), _de_day(inv.get("issue_date")),
-            _de_day(inv.get("due_date")), _text(party_name(inv, "issuer")), _text(party_name(inv, "customer")),
-            _text(inv.get("leitweg_id")), _de_money(signed(inv, "net")), _de_money(signed(inv, "vat")),
+            _text(inv.number), KIND_DE.get(inv.kind, _text(inv.kind)), inv.year or "",
+            _de_day(inv.period_start), _de_day(inv.period_end), _de_day(inv.issue_date),
+            _de_day(inv.due_date), _text(party_name(inv, "issuer")), _text(party_name(inv, "customer")),
+            _text(inv.leitweg_id), _de_money(signed(inv, "net")), _de_money(signed(inv, "vat")),
             _de_money(signed(inv, "gross")), STATE_DE[invoice_state(inv, today)], CHECK_DE[check_state(inv)],
-            _who(review, "factual_ok"), _who(review, "arithmetic_ok"), _text(inv.get("cancels_invoice")),
-            _de_money(_money(inv.get("paid_amount"))), _de_money(open_amount(inv)),
+            _who(review.factual_ok_by, review.factual_ok_at), _who(review.arithmetic_ok_by, review.arithmetic_ok_at),
+            _text(inv.cancels_invoice), _de_money(inv.paid_amount), _de_money(open_amount(inv)),
         ])
     return ("\ufeff" if bom else "") + buf.getvalue()
 
 
-def to_json(invoices: Iterable[dict[str, Any]], today: date) -> str:
+def to_json(invoices: Iterable[Invoice], today: date) -> str:
     """For programs: ISO dates, amounts as strings with a decimal point (as the API sends them),
     credit notes negative, state and check state added."""
     rows = []
     for inv in invoices:
-        review = inv.get("review") or {}
+        review = inv.review
         rows.append({
-            "number": inv.get("number"), "kind": inv.get("kind"), "year": inv.get("year"),
-            "period_start": inv.get("period_start"), "period_end": inv.get("period_end"),
-            "issue_date": inv.get("issue_date"), "due_date": inv.get("due_date"),
+            "number": inv.number, "kind": inv.kind, "year": inv.year,
+            "period_start": _wire(inv.period_start), "period_end": _wire(inv.period_end),
+            "issue_date": _wire(inv.issue_date), "due_date": _wire(inv.due_date),
             "issuer": party_name(inv, "issuer"), "customer": party_name(inv, "customer"),
-            "leitweg_id": inv.get("leitweg_id"), "currency": inv.get("currency") or "EUR",
+            "leitweg_id": inv.leitweg_id, "currency": inv.currency or "EUR",
             "net": money_str(signed(inv, "net")), "vat": money_str(signed(inv, "vat")), "gross": money_str(signed(inv, "gross")),
             "state": invoice_state(inv, today), "check": check_state(inv),
-            "factual_ok_by": review.get("factual_ok_by"), "factual_ok_at": review.get("factual_ok_at"),
-            "arithmetic_ok_by": review.get("arithmetic_ok_by"), "arithmetic_ok_at": review.get("arithmetic_ok_at"),
-            "cancels_invoice": inv.get("cancels_invoice"), "paid_at": inv.get("paid_at"),
-            "paid_amount": money_str(_money(inv.get("paid_amount"))), "open_amount": money_str(open_amount(inv)),
+            "factual_ok_by": review.factual_ok_by, "factual_ok_at": _wire(review.factual_ok_at),
+            "arithmetic_ok_by": review.arithmetic_ok_by, "arithmetic_ok_at": _wire(review.arithmetic_ok_at),
+            "cancels_invoice": inv.cancels_invoice, "paid_at": _wire(inv.paid_at),
+            "paid_amount": money_str(inv.paid_amount), "open_amount": money_str(open_amount(inv)),
         })
     return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
 
+from ..api.models import Order, Ref
 from ..domain.orders import OrderState
 from .cache import fold
 
@@ -26,6 +27,8 @@ WAITING_FOR = {
 SORTS = ("-id", "-updated", "offering", "counterpart", "state")
 # States in the order of the flow, for sorting by state.
 _STATE_RANK = {s.value: i for i, s in enumerate(OrderState)}
+_NOBODY = Ref(id=0)  # an order that names no counterpart
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -37,30 +40,31 @@ class OrderFilter:
     sort: str = "-id"
 
 
-def counterpart(order: dict[str, Any], role: str) -> dict[str, Any]:
-    side = "provider" if role == "customer" else "customer"
-    return order.get(side) or {}
+def counterpart(order: Order, role: str) -> Ref:
+    """The other side (an empty ``Ref`` when the order does not name it)."""
+    side = order.provider if role == "customer" else order.customer
+    return side or _NOBODY
 
 
-def _haystack(order: dict[str, Any]) -> str:
-    parts = [str(order.get("id", "")), (order.get("offering") or {}).get("title"), (order.get("customer") or {}).get("name"),
-             (order.get("provider") or {}).get("name"), order.get("message"), order.get("leitweg_id"), order.get("cost_centre")]
+def _haystack(order: Order) -> str:
+    parts = [str(order.id), order.offering.title if order.offering else "", order.customer.name if order.customer else "",
+             order.provider.name if order.provider else "", order.message, order.leitweg_id, order.cost_centre]
     return fold(" ".join(str(p) for p in parts if p))
 
 
-def select_orders(orders: Iterable[dict[str, Any]], f: OrderFilter, role: str) -> list[dict[str, Any]]:
+def select_orders(orders: Iterable[Order], f: OrderFilter, role: str) -> list[Order]:
     words = fold(f.text).split()
     waiting = {s.value for s in WAITING_FOR.get(role, ())}
     out = []
     for order in orders:
-        state = order.get("state")
+        state = order.state
         if f.state == "waiting" and state not in waiting:
             continue
         if f.state and f.state != "waiting" and state != f.state:
             continue
-        if f.offering_id is not None and (order.get("offering") or {}).get("id") != f.offering_id:
+        if f.offering_id is not None and (order.offering.id if order.offering else None) != f.offering_id:
             continue
-        if f.counterpart_id is not None and counterpart(order, role).get("id") != f.counterpart_id:
+        if f.counterpart_id is not None and counterpart(order, role).id != f.counterpart_id:
             continue
         if words:
             hay = _haystack(order)
@@ -70,37 +74,36 @@ def select_orders(orders: Iterable[dict[str, Any]], f: OrderFilter, role: str) -
     return sort_orders(out, f.sort, role)
 
 
-def sort_orders(orders: list[dict[str, Any]], sort: str, role: str) -> list[dict[str, Any]]:
-    by_id = sorted(orders, key=lambda o: o.get("id") or 0, reverse=True)  # newest first breaks ties
+def sort_orders(orders: list[Order], sort: str, role: str) -> list[Order]:
+    by_id = sorted(orders, key=lambda o: o.id, reverse=True)  # newest first breaks ties
     if sort == "-updated":
-        return sorted(by_id, key=lambda o: o.get("updated_at") or "", reverse=True)
+        return sorted(by_id, key=lambda o: o.updated_at or _NEVER, reverse=True)
     if sort == "offering":
-        return sorted(by_id, key=lambda o: fold((o.get("offering") or {}).get("title") or ""))
+        return sorted(by_id, key=lambda o: fold(o.offering.title if o.offering else ""))
     if sort == "counterpart":
-        return sorted(by_id, key=lambda o: fold(counterpart(o, role).get("name") or ""))
+        return sorted(by_id, key=lambda o: fold(counterpart(o, role).name))
     if sort == "state":
-        return sorted(by_id, key=lambda o: _STATE_RANK.get(o.get("state") or "", 99))
+        return sorted(by_id, key=lambda o: _STATE_RANK.get(o.state, 99))
     return by_id
 
 
-def state_counts(orders: Iterable[dict[str, Any]]) -> Counter[str]:
-    return Counter(o.get("state") or "" for o in orders)
+def state_counts(orders: Iterable[Order]) -> Counter[str]:
+    return Counter(o.state for o in orders)
 
 
 def waiting_count(counts: Counter[str], role: str) -> int:
     return sum(counts.get(s.value, 0) for s in WAITING_FOR.get(role, ()))
 
 
-def choices(orders: Iterable[dict[str, Any]], role: str) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+def choices(orders: Iterable[Order], role: str) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """The offerings and counterparts that occur, by name: the options of the two filters."""
     offerings: dict[int, str] = {}
     others: dict[int, str] = {}
     for order in orders:
-        off = order.get("offering") or {}
-        if off.get("id") is not None:
-            offerings[off["id"]] = off.get("title") or ""
+        if order.offering is not None:
+            offerings[order.offering.id] = order.offering.title
         other = counterpart(order, role)
-        if other.get("id") is not None:
-            others[other["id"]] = other.get("name") or ""
+        if other is not _NOBODY:
+            others[other.id] = other.name
     by_name = lambda items: sorted(items.items(), key=lambda kv: fold(kv[1]))  # noqa: E731
     return by_name(offerings), by_name(others)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ..api.models import Invoice, Order
+
 ORDER_STATES = ("interest", "proposed", "ordered", "active", "terminated", "withdrawn", "rejected", "cancelled")
 INVOICE_STATES = ("issued", "paid", "cancelled")
 SCAN_LIMIT = 200_000  # records read for a name or date search; far more than a marketplace holds
@@ -31,59 +33,69 @@ class RecordQuery:
         return not (self.number or self.organisation or self.offering or self.state or self.since or self.until)
 
 
-def record_day(kind: str, record: dict[str, Any]) -> date | None:
+Found = Order | Invoice
+
+
+def record_day(record: Found) -> date | None:
     """The date a record is found by: an order's date of receipt, an invoice's issue date."""
-    value = record.get("issue_date") if kind == "invoices" else record.get("created_at")
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
+    if isinstance(record, Invoice):
+        return record.issue_date
+    return record.created_at.date() if record.created_at else None
 
 
-def matches(kind: str, record: dict[str, Any], q: RecordQuery) -> bool:
-    if q.state and (record.get("status") if kind == "invoices" else record.get("state")) != q.state:
+def _names(record: Found) -> list[str]:
+    parties = (record.customer, record.provider) if isinstance(record, Order) else (record.customer, record.issuer)
+    return [p.name for p in parties if p is not None]
+
+
+def matches(record: Found, q: RecordQuery) -> bool:
+    if q.state and (record.status if isinstance(record, Invoice) else record.state) != q.state:
         return False
     if q.organisation:
         needle = q.organisation.casefold()
-        names = [(record.get(k) or {}).get("name") for k in ("customer", "provider", "issuer")]
-        if not any(needle in str(n or "").casefold() for n in names):
+        if not any(needle in n.casefold() for n in _names(record)):
             return False
     if q.offering:
-        if kind == "invoices":
+        if isinstance(record, Invoice):
             return False  # an invoice covers a customer's year, not one offering
-        if q.offering.casefold() not in str((record.get("offering") or {}).get("title") or "").casefold():
+        if q.offering.casefold() not in (record.offering.title if record.offering else "").casefold():
             return False
-    if q.number and kind == "invoices" and q.number.casefold() not in str(record.get("number") or "").casefold():
+    if q.number and isinstance(record, Invoice) and q.number.casefold() not in record.number.casefold():
         return False
     if q.since or q.until:
-        day = record_day(kind, record)
+        day = record_day(record)
         if day is None or (q.since and day < q.since) or (q.until and day > q.until):
             return False
     return True
 
 
-def find(cache, q: RecordQuery, *, limit: int = 500) -> list[dict[str, Any]]:
-    """The matching records, newest first (blocking: call it in a thread)."""
+def _typed(kind: str, record: dict[str, Any]) -> Found:
+    return Invoice.model_validate(record) if kind == "invoices" else Order.model_validate(record)
+
+
+def find(cache, q: RecordQuery, *, limit: int = 500) -> list[Found]:
+    """The matching records (``Order`` or ``Invoice``), newest first (blocking: call it in a thread)."""
     if q.kind == "orders" and q.number:
         raw = q.number.strip().lstrip("#").strip()
         if not raw.isdigit():
             return []
         record = cache.get_record("orders", int(raw))
-        return [record] if record is not None and matches("orders", record, q) else []
+        order = _typed("orders", record) if record is not None else None
+        return [order] if order is not None and matches(order, q) else []
     if q.kind == "invoices" and q.number:
         exact = cache.invoice_by_number(q.number.strip())
         if exact is not None:
-            return [exact] if matches("invoices", exact, q) else []
+            invoice = _typed("invoices", exact)
+            return [invoice] if matches(invoice, q) else []
     where: dict[str, Any] = {}
     if q.state:
         where["state" if q.kind == "orders" else "status"] = q.state
     if q.empty:
-        return cache.list_records(q.kind, limit=limit)
-    found = []
-    for record in cache.list_records(q.kind, where=where, limit=SCAN_LIMIT):
-        if matches(q.kind, record, q):
+        return [_typed(q.kind, r) for r in cache.list_records(q.kind, limit=limit)]
+    found: list[Found] = []
+    for raw_record in cache.list_records(q.kind, where=where, limit=SCAN_LIMIT):
+        record = _typed(q.kind, raw_record)
+        if matches(record, q):
             found.append(record)
             if len(found) >= limit:
                 break

@@ -22,9 +22,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from .. import formatting, i18n
+from ..api.models import Order, UsageReport
 from ..domain.orders import usage_months
 
 MAX_CASES = 100_000_000
@@ -106,20 +106,13 @@ def future_problem(period: tuple[int, int], today: date) -> str | None:
     return i18n.t("usage.err.future", month=period[1], year=period[0]) if period > (today.year, today.month) else None
 
 
-def _day(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
-def term_problem(order: Mapping[str, Any], period: tuple[int, int], today: date) -> str | None:
+def term_problem(order: Order, period: tuple[int, int], today: date) -> str | None:
     """Usage is reported only for months of the contract's term, up to the current month (the
     server's rule: domain.orders.usage_months)."""
-    start = _day(order.get("start_date"))
+    start = order.start_date
     if start is None:
         return None  # not known here (an old cache row): the server checks it
-    months = usage_months(start, _day(order.get("end_date")), today)
+    months = usage_months(start, order.end_date, today)
     if months is None:
         return i18n.t("usage.err.not_started")
     if months[0] <= period <= months[1]:
@@ -128,13 +121,12 @@ def term_problem(order: Mapping[str, Any], period: tuple[int, int], today: date)
                   last=f"{months[1][1]:02d}/{months[1][0]}")
 
 
-def reported(reports: list[Mapping[str, Any]]) -> dict[tuple[int, int, int], int]:
+def reported(reports: Sequence[UsageReport]) -> dict[tuple[int, int, int], int]:
     """(order id, year, month) → the cases reported for it."""
-    return {(int(r["order_id"]), int(r["year"]), int(r["month"])): int(r["cases"]) for r in reports
-            if r.get("order_id") and r.get("year") and r.get("month") and r.get("cases") is not None}
+    return {(r.order_id, r.year, r.month): r.cases for r in reports}
 
 
-def replacements(lines: list[UsageLine], reports: list[Mapping[str, Any]]) -> dict[int, int]:
+def replacements(lines: list[UsageLine], reports: Sequence[UsageReport]) -> dict[int, int]:
     """The file's lines that replace a figure already reported with another: line number → old figure."""
     known = reported(reports)
     out = {}
@@ -155,7 +147,7 @@ def parse_cases(text: str, *, language: str | None = "de") -> int | None:
         return None
 
 
-def parse(data: bytes | str, contracts: Mapping[int, Mapping[str, Any]], *, today: date) -> UsageImport:
+def parse(data: bytes | str, contracts: Mapping[int, Order], *, today: date) -> UsageImport:
     """Read the file and check each line against the contracts it may report on (order id →
     order, only per-case contracts that are or were running)."""
     text = decode(data) if isinstance(data, bytes) else data
@@ -183,7 +175,7 @@ def parse(data: bytes | str, contracts: Mapping[int, Mapping[str, Any]], *, toda
         return result
     by_customer: dict[str, list[int]] = {}
     for oid, order in contracts.items():
-        name = str((order.get("customer") or {}).get("name") or "").strip().casefold()
+        name = _customer(order).strip().casefold()
         by_customer.setdefault(name, []).append(oid)
     seen: dict[tuple[int, int, int], int] = {}
     for line, row in rows[1:]:
@@ -235,7 +227,7 @@ def _reader(text: str):
     return csv.reader(io.StringIO(text), dialect)
 
 
-def _order_id(order_text: str, customer_text: str, contracts: Mapping[int, Mapping[str, Any]],
+def _order_id(order_text: str, customer_text: str, contracts: Mapping[int, Order],
               by_customer: dict[str, list[int]], by_order: bool, problems: list[str]) -> int | None:
     if by_order and order_text:
         raw = order_text.lstrip("#").strip()
@@ -260,27 +252,33 @@ def _order_id(order_text: str, customer_text: str, contracts: Mapping[int, Mappi
 REPORTABLE_STATES = ("active", "terminated")
 
 
-def per_case_contracts(orders: Sequence[Mapping[str, Any]]) -> dict[int, Mapping[str, Any]]:
+def per_case_contracts(orders: Sequence[Order]) -> dict[int, Order]:
     """Order id → order, for the contracts usage may be reported on: billed per case, running or ended."""
-    return {int(o["id"]): o for o in orders
-            if o.get("state") in REPORTABLE_STATES and ((o.get("fees") or {}).get("distribution_key") == "per_case")}
+    return {o.id: o for o in orders
+            if o.state in REPORTABLE_STATES and o.fees is not None and o.fees.distribution_key == "per_case"}
 
 
-def usage_rows(contracts: Mapping[int, Mapping[str, Any]], reports: Sequence[Mapping[str, Any]]) -> list[tuple]:
+def _customer(order: Order) -> str:
+    return order.customer.name if order.customer else ""
+
+
+def _offering(order: Order) -> str:
+    return order.offering.title if order.offering else ""
+
+
+def usage_rows(contracts: Mapping[int, Order], reports: Sequence[UsageReport]) -> list[tuple]:
     """Cases per customer and period: (customer, offering, order id, year, month, cases), by customer
     and newest period first; a contract without reports shows once with year/month/cases None."""
     rows: list[tuple] = []
     reported = set()
     for r in reports:
-        order = contracts.get(int(r.get("order_id") or 0))
+        order = contracts.get(r.order_id)
         if order is None:
             continue
-        reported.add(int(r["order_id"]))
-        rows.append((str((order.get("customer") or {}).get("name") or ""), str((order.get("offering") or {}).get("title") or ""),
-                     int(r["order_id"]), int(r["year"]), int(r["month"]), int(r["cases"])))
+        reported.add(r.order_id)
+        rows.append((_customer(order), _offering(order), r.order_id, r.year, r.month, r.cases))
     for oid, order in contracts.items():
         if oid not in reported:
-            rows.append((str((order.get("customer") or {}).get("name") or ""), str((order.get("offering") or {}).get("title") or ""),
-                         oid, None, None, None))
+            rows.append((_customer(order), _offering(order), oid, None, None, None))
     rows.sort(key=lambda r: (r[0].casefold(), r[1].casefold(), -(r[3] or 0), -(r[4] or 0)))
     return rows
