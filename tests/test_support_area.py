@@ -122,7 +122,7 @@ async def test_the_audit_trail_from_an_order_detail_opened_anywhere(server, tmp_
         assert type(app.screen).__name__ == "OrderScreen"
         await pilot.press("a")
         await settle(pilot)
-        assert isinstance(app.screen, TrailScreen) and app.screen.order["id"] == order["id"]
+        assert isinstance(app.screen, TrailScreen) and app.screen.order.id == order["id"]
         assert f"Verlauf der Bestellung {order['id']}" in screen_text(app)
 
 
