@@ -8,6 +8,7 @@ from typing import Any
 
 from ..api import administration as wire
 from ..api import routes
+from ..api.models import AuditEntry, Organization, Token, User
 from .writes import Write
 
 
@@ -19,29 +20,34 @@ class AdministrationService:
         """The API's address as this client reaches it: what a new user gives ``efa-tui login --server``."""
         return str(getattr(self._api, "base_url", "") or "")
 
-    async def organizations(self) -> list[dict[str, Any]]:
-        return await wire.organizations(self._api)
+    # The reads answer typed records (converted here, once); the screens use their attributes.
 
-    async def organization(self, org_id: int) -> tuple[dict[str, Any], str]:
-        return await wire.organization(self._api, org_id)
+    async def organizations(self) -> list[Organization]:
+        return [Organization.model_validate(o) for o in await wire.organizations(self._api)]
 
-    async def users(self, org_id: int) -> list[dict[str, Any]]:
-        return await wire.users(self._api, org_id)
+    async def organization(self, org_id: int) -> tuple[Organization, str]:
+        record, etag = await wire.organization(self._api, org_id)
+        return Organization.model_validate(record), etag
 
-    async def user(self, user_id: int) -> tuple[dict[str, Any], str]:
-        return await wire.user(self._api, user_id)
+    async def users(self, org_id: int) -> list[User]:
+        return [User.model_validate(u) for u in await wire.users(self._api, org_id)]
 
-    async def tokens(self, user_id: int) -> list[dict[str, Any]]:
-        return await wire.tokens(self._api, user_id)
+    async def user(self, user_id: int) -> tuple[User, str]:
+        record, etag = await wire.user(self._api, user_id)
+        return User.model_validate(record), etag
+
+    async def tokens(self, user_id: int) -> list[Token]:
+        return [Token.model_validate(t) for t in await wire.tokens(self._api, user_id)]
 
     async def issue_token(self, user_id: int, name: str, days: int, scope: str) -> dict[str, Any]:
+        """The server's answer as it came: the one-time secret (``token``) with the token's fields."""
         return await wire.issue_token(self._api, user_id, name, days, scope)
 
     async def revoke_token(self, token_id: int) -> None:
         await wire.revoke_token(self._api, token_id)
 
-    async def audit(self, organization_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
-        return await wire.audit(self._api, organization_id, limit)
+    async def audit(self, organization_id: int | None = None, limit: int = 200) -> list[AuditEntry]:
+        return [AuditEntry.model_validate(e) for e in await wire.audit(self._api, organization_id, limit)]
 
     # --- writes through the outbox --------------------------------------------------------------
 
