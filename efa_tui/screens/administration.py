@@ -124,7 +124,7 @@ class AdministrationScreen(AppScreen):
     async def load(self) -> None:
         head = self.query_one("#admin-head", Static)
         try:
-            orgs = await self.session.services.administration.organizations()
+            orgs = (await self.session.services.administration.organizations()).value
         except (ApiError, Unreachable) as exc:
             head.update(Text(problem_text(exc), style="yellow"))
             return
@@ -233,9 +233,9 @@ class OrganizationScreen(AppScreen):
     async def load(self) -> None:
         try:
             self.org, self.etag = await self.session.services.administration.organization(self.org.id)
-            users = await self.session.services.administration.users(self.org.id)
+            users = (await self.session.services.administration.users(self.org.id)).value
             if not self.operators:  # for the in-house relationship's name (the directory is open to all)
-                self.operators = [o for o in await self.session.services.administration.organizations() if o.kind == "operator"]
+                self.operators = [o for o in (await self.session.services.administration.organizations()).value if o.kind == "operator"]
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="warning")
             return
@@ -504,7 +504,7 @@ class TokensScreen(AppScreen):
     @work(exclusive=True, group="tokens-load", exit_on_error=False)
     async def load(self) -> None:
         try:
-            tokens = await self.session.services.administration.tokens(self.user.id)
+            tokens = (await self.session.services.administration.tokens(self.user.id)).value
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="warning")
             return
@@ -655,7 +655,7 @@ class AuditScreen(AppScreen):
     @work(exclusive=True, group="audit-load", exit_on_error=False)
     async def load(self) -> None:
         try:
-            entries = await self.session.services.administration.audit(self.organization_id)
+            entries = (await self.session.services.administration.audit(self.organization_id)).value
         except (ApiError, Unreachable) as exc:
             self.query_one("#audit-text", Static).update(Text(problem_text(exc), style="yellow"))
             return
