@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.widgets import Button, DataTable, Static
 
 from .. import formatting, i18n
@@ -39,6 +39,7 @@ from ..services import Conflict, Done, Queued, Refused
 from ..services.administration import AdministrationService
 from ..text import clean
 from ..widgets.form import FormField
+from ..widgets.lists import DetailScroll, ListTable
 from .base import AppModal, AppScreen
 from .confirm import Choice, ConfirmScreen
 from .form_screen import FormScreen, Request, refusal_detail
@@ -78,8 +79,6 @@ class AdministrationScreen(AppScreen):
         Binding("r", "refresh", "key.refresh", id="admin.refresh"),
         Binding("n", "register", "admin.key.register", id="admin.register"),
         Binding("l", "audit", "admin.key.audit", id="admin.audit"),
-        Binding("j", "cursor('down')", "key.down", show=False, id="admin.down"),
-        Binding("k", "cursor('up')", "key.up", show=False, id="admin.up"),
     ]
     DEFAULT_CSS = """
     AdministrationScreen #admin-head { padding: 0 1; height: auto; }
@@ -93,7 +92,7 @@ class AdministrationScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(i18n.t("admin.loading"), id="admin-head")
-        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="admin-orgs")
+        table = ListTable(id="admin-orgs")
         self._columns(table)
         yield table
 
@@ -133,29 +132,23 @@ class AdministrationScreen(AppScreen):
             own = (me.get("organization") or {}).get("id")
             orgs = [o for o in orgs if o.id == own]
         self.organizations = {o.id: o for o in orgs}
-        table = self.query_one("#admin-orgs", DataTable)
-        current = table.cursor_row
-        table.clear()
         names = {o.id: o.short_name or o.name for o in orgs}
-        for o in sorted(orgs, key=lambda o: (o.kind != "operator", clean(o.name).lower())):
-            inhouse = clean(names.get(o.inhouse_operator_id, "")) if o.inhouse_operator_id else "–"
-            table.add_row(Text(clean(o.name), overflow="ellipsis", no_wrap=True),
-                          organization_type_text(o), accreditation_text(o), inhouse, key=str(o.id))
-        if orgs:
-            table.move_cursor(row=min(current, len(orgs) - 1))
+        self.query_one("#admin-orgs", ListTable).fill(
+            (o.id, [Text(clean(o.name), overflow="ellipsis", no_wrap=True), organization_type_text(o),
+                    accreditation_text(o),
+                    clean(names.get(o.inhouse_operator_id, "")) if o.inhouse_operator_id else "–"])
+            for o in sorted(orgs, key=lambda o: (o.kind != "operator", clean(o.name).lower())))
         states = [o.accreditation.state for o in orgs]
         head.update(i18n.tn("admin.count", n=len(orgs), applied=states.count("applied"), suspended=states.count("suspended")))
 
     def action_refresh(self) -> None:
         self.load()
 
-    def action_cursor(self, direction: str) -> None:
-        getattr(self.query_one("#admin-orgs", DataTable), f"action_cursor_{direction}")()
-
     @on(DataTable.RowSelected, "#admin-orgs")
     def _open(self, event: DataTable.RowSelected) -> None:
         org = self.organizations.get(int(event.row_key.value or 0))
         if org is not None:
+            self.query_one("#admin-orgs", ListTable).remember(org.id)
             self.app.push_screen(OrganizationScreen(self.session, org), self._reload)
 
     def action_audit(self) -> None:
@@ -179,6 +172,8 @@ class AdministrationScreen(AppScreen):
 class OrganizationScreen(AppScreen):
     """One organisation: its data, accreditation and in-house relationship, its users."""
 
+    AUTO_FOCUS = "#org-users"  # j/k move in the users (the facts above scroll with the mouse)
+
     BINDINGS = [
         Binding("a", "accredit", "admin.key.accredit", id="admin.accredit"),
         Binding("s", "suspend", "admin.key.suspend", id="admin.suspend"),
@@ -190,8 +185,6 @@ class OrganizationScreen(AppScreen):
         Binding("t", "tokens", "admin.key.tokens", id="admin.tokens"),
         Binding("l", "audit", "admin.key.audit", id="admin.org_audit"),
         Binding("escape", "back", "key.back", id="admin.back"),
-        Binding("j", "cursor('down')", "key.down", show=False, id="admin.org_down"),
-        Binding("k", "cursor('up')", "key.up", show=False, id="admin.org_up"),
     ]
     DEFAULT_CSS = """
     OrganizationScreen #org-facts { padding: 0 1; height: auto; max-height: 12; }
@@ -207,8 +200,8 @@ class OrganizationScreen(AppScreen):
         self.operators: list[Organization] = []
 
     def compose(self) -> ComposeResult:
-        yield VerticalScroll(Static("", id="org-facts-text"), id="org-facts")
-        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="org-users")
+        yield DetailScroll(Static("", id="org-facts-text"), id="org-facts")
+        table = ListTable(id="org-users")
         table.add_column(i18n.t("admin.col.user"), key="name", width=max(16, self.app.size.width - 56))
         table.add_column(i18n.t("admin.col.email"), key="email", width=22)
         table.add_column(i18n.t("admin.col.role"), key="role")
@@ -241,13 +234,13 @@ class OrganizationScreen(AppScreen):
             return
         self.users = {u.id: u for u in users}
         self.query_one("#org-facts-text", Static).update(self.facts())
-        table = self.query_one("#org-users", DataTable)
-        table.clear()
+        rows = []
         for u in users:
             status = i18n.t("admin.user.disabled") if u.disabled else i18n.t("admin.user.active")
             role = i18n.t(f"admin.role.{u.role}") + (" · " + i18n.t("admin.user.admin") if u.admin else "")
-            table.add_row(Text(clean(u.name), overflow="ellipsis", no_wrap=True),
-                          Text(clean(u.email), overflow="ellipsis", no_wrap=True), role, status, key=str(u.id))
+            rows.append((u.id, [Text(clean(u.name), overflow="ellipsis", no_wrap=True),
+                                Text(clean(u.email), overflow="ellipsis", no_wrap=True), role, status]))
+        self.query_one("#org-users", ListTable).fill(rows)
 
     def facts(self) -> Text:
         o = self.org
@@ -281,15 +274,11 @@ class OrganizationScreen(AppScreen):
         return text
 
     def selected_user(self) -> User | None:
-        table = self.query_one("#org-users", DataTable)
-        if table.row_count == 0:
-            self.notify(i18n.t("admin.no_user"), severity="warning")
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return self.users.get(int(key.value or 0))
-
-    def action_cursor(self, direction: str) -> None:
-        getattr(self.query_one("#org-users", DataTable), f"action_cursor_{direction}")()
+        table = self.query_one("#org-users", ListTable)
+        user: User | None = table.selected(self.users, none="admin.no_user")
+        if user is not None:
+            table.remember()
+        return user
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -490,7 +479,7 @@ class TokensScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("admin.tokens.head", name=clean(self.user.name))), id="tokens-head")
-        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="user-tokens")
+        table = ListTable(id="user-tokens")
         for key in ("name", "scope", "created", "expires", "used", "state"):
             table.add_column(i18n.t(f"admin.tokens.col.{key}"), key=key)
         yield table
@@ -509,15 +498,16 @@ class TokensScreen(AppScreen):
             self.notify(problem_text(exc), severity="warning")
             return
         self.tokens = {t.id: t for t in tokens}
-        table = self.query_one("#user-tokens", DataTable)
-        table.clear()
+        rows = []
         for t in tokens:
             state = (i18n.t("admin.tokens.revoked") if t.revoked_at else
                      i18n.t("admin.tokens.expired") if t.expires_at and t.expires_at.date() < date.today()
                      else i18n.t("admin.tokens.valid"))
-            table.add_row(clean(t.name), i18n.t(f"admin.scope.{t.scope}"), formatting.day(t.created_at),
-                          formatting.day(t.expires_at) if t.expires_at else "–",
-                          formatting.day(t.last_used_at) if t.last_used_at else "–", state, key=str(t.id))
+            rows.append((t.id, [Text(clean(t.name)), i18n.t(f"admin.scope.{t.scope}"),
+                                formatting.day(t.created_at),
+                                formatting.day(t.expires_at) if t.expires_at else "–",
+                                formatting.day(t.last_used_at) if t.last_used_at else "–", state]))
+        self.query_one("#user-tokens", ListTable).fill(rows)
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -532,11 +522,7 @@ class TokensScreen(AppScreen):
             self.app.push_screen(TokenShownScreen(token, self.session.services.administration.server_url()))
 
     def action_revoke(self) -> None:
-        table = self.query_one("#user-tokens", DataTable)
-        if table.row_count == 0:
-            return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        token = self.tokens.get(int(key.value or 0))
+        token: Token | None = self.query_one("#user-tokens", ListTable).selected(self.tokens)
         if token is not None and not token.revoked_at:
             self.revoke(token)
 
@@ -641,10 +627,10 @@ class AuditScreen(AppScreen):
         self.organization_id = organization_id
 
     def compose(self) -> ComposeResult:
-        yield VerticalScroll(Static(i18n.t("admin.loading"), id="audit-text"), id="audit")
+        yield DetailScroll(Static(i18n.t("admin.loading"), id="audit-text"), id="audit")
 
     def first_focus(self):
-        return self.query_one("#audit", VerticalScroll)
+        return self.query_one("#audit", DetailScroll)
 
     def on_mount(self) -> None:
         self.load()
