@@ -80,7 +80,7 @@ class UsageScreen(AppScreen):
     async def load(self) -> None:
         usage = self.session.services.usage
         me = getattr(self.app, "me", None) or await asyncio.to_thread(usage.me)
-        self.contracts = await asyncio.to_thread(usage.contracts, me)
+        self.contracts = (await asyncio.to_thread(usage.contracts, me)).value
         self._show()
         if not self.contracts:
             return

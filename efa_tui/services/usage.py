@@ -10,6 +10,7 @@ from ..api.errors import ApiError, Unreachable
 from ..api.models import Me, Order, UsageReport
 from ..store import usage_import
 from ..store.cache import Cache
+from ..store.sync import data_as_of
 from .outcome import Read, cached_me, now
 from .writes import Write
 
@@ -22,14 +23,15 @@ class UsageService:
     def me(self) -> Me | None:
         return cached_me(self._cache)
 
-    def contracts(self, me: Me | None) -> dict[int, Order]:
-        """The provider's contracts billed per case, by order id (local: call in a thread)."""
+    def contracts(self, me: Me | None) -> Read[dict[int, Order]]:
+        """The provider's contracts billed per case, by order id, as of the orders' last sync
+        (local: call in a thread)."""
+        as_of = data_as_of(self._cache, "orders")
         if me is None:
-            return {}
-        org_id = me.organization.id
-        orders = self._cache.list_records("orders", where={"provider_id": org_id,
+            return Read({}, as_of=as_of)
+        orders = self._cache.list_records("orders", where={"provider_id": me.organization.id,
                                                            "state": list(usage_import.REPORTABLE_STATES)}, limit=200_000)
-        return usage_import.per_case_contracts([Order.model_validate(o) for o in orders])
+        return Read(usage_import.per_case_contracts([Order.model_validate(o) for o in orders]), as_of=as_of)
 
     async def reports(self) -> Read[list[UsageReport]]:
         """Every report the server has for the caller; offline (or refused) none, ``offline=True``
