@@ -361,6 +361,15 @@ def as_order(record: Any) -> Order | None:
     return None
 
 
+def as_offering(record: Any) -> Offering | None:
+    """An offering from JSON (the cache's, a fetch's, a draft's copy); None when it is not one."""
+    if isinstance(record, Offering):
+        return record
+    if isinstance(record, dict) and isinstance(record.get("id"), int):
+        return Offering.model_validate(record)
+    return None
+
+
 def as_invoice(record: Any) -> Invoice | None:
     """An invoice from JSON (the cache's, a write's answer); None when it is not one."""
     if isinstance(record, Invoice):
@@ -384,5 +393,5 @@ class Page(ApiModel, Generic[T]):
 __all__ = [
     "Actor", "Address", "ApiModel", "BilledUnits", "BillingRun", "Contact", "Dispute", "Fees", "Invoice", "InvoiceLine", "Me",
     "Offering", "OfferingRef", "Order", "OrderEvent", "Organization", "Page", "Payment", "Ref", "Review",
-    "UsageReport", "VatGroup", "as_invoice", "as_order",
+    "UsageReport", "VatGroup", "as_invoice", "as_offering", "as_order",
 ]
