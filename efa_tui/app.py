@@ -8,6 +8,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,13 @@ from rich.text import Text
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.color import Color
 from textual.command import CommandPalette
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
+from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import Input
 
@@ -28,6 +31,7 @@ from . import THEMES, areas, formatting, i18n
 from .api.errors import ApiError, Unreachable
 from .api.models import Invoice, Order, as_invoice, as_order
 from .commands import JumpProvider, Palette
+from .screens import keys
 from .screens.base import AppModal, AppScreen
 from .screens.catalog import CatalogScreen
 from .screens.confirm import Choice, ConfirmScreen
@@ -42,17 +46,24 @@ from .widgets.chrome import AppHeader, BottomBar, KeyFooter, OfflineBanner, Stat
 
 log = logging.getLogger("efa_tui")
 RETRY_PENDING_S = 30.0
-# Keys people write in a config file, as Textual names them.
-KEY_NAMES = {"/": "slash", "?": "question_mark", ":": "colon", " ": "space", "+": "plus", "-": "minus"}
 
 
 def normalize_keymap(keymap: dict[str, str]) -> dict[str, str]:
-    """Config keys as Textual names them: "/" → slash, "F3" → f3, "Ctrl+O" → ctrl+o ("G" stays G)."""
-    def one(key: str) -> str:
-        key = key.strip()
-        return KEY_NAMES.get(key, key.lower() if len(key) > 1 else key)
+    """Config keys as Textual names them (screens/keys.py): ";" → semicolon, "F3" → f3, "Esc" → escape."""
+    return keys.normalize_keymap(keymap).keys
 
-    return {bid: ",".join(one(k) for k in keys.split(",")) for bid, keys in keymap.items()}
+
+def with_visible_borders(theme: Theme) -> Theme:
+    """The theme with unfocused borders one can see: Textual draws them in the surface colour
+    darkened by 2.5 % (dark and light themes) or in black (ansi-dark, on a black terminal) —
+    an input without the focus then has no visible edge. Grey in 16 colours, else the
+    foreground at 35 % over the background."""
+    if theme.ansi:
+        blurred = "ansi_bright_black"
+    else:
+        background = Color.parse(theme.background or ("#121212" if theme.dark else "#efefef"))
+        blurred = background.blend(Color.parse(theme.foreground or ("#e0e0e0" if theme.dark else "#1f1f1f")), 0.35).hex
+    return replace(theme, variables={**theme.variables, "border-blurred": blurred})
 
 
 _frozen = False
@@ -139,8 +150,10 @@ class EfaApp(App):
         self._holding = False
         self._hold_timer: Timer | None = None
         localize_bindings(self)
-        if session.config.keymap:
-            self.set_keymap(normalize_keymap(dict(session.config.keymap)))
+        keymap = keys.normalize_keymap(dict(session.config.keymap))
+        self._unknown_keys = keymap.unknown  # said once the app is up; those bindings keep their default keys
+        if keymap.keys:
+            self.set_keymap(keymap.keys)
 
     # --- start ---------------------------------------------------------------------------------
 
@@ -154,6 +167,8 @@ class EfaApp(App):
         super().notify(message, title=title, severity=severity, markup=False, **kwargs)
 
     def on_mount(self) -> None:
+        for name in THEMES:
+            self.register_theme(with_visible_borders(self.available_themes[name]))
         self.theme = self._theme_name if self._theme_name in self.available_themes else "textual-dark"
         for area in areas.AREAS:
             self.add_mode(area.key, partial(self.area_screen, area.key))
@@ -170,6 +185,9 @@ class EfaApp(App):
         # Writes left pending by a busy server (503, 429 …) are tried again now and then; an
         # unreachable server has its own probe (backend), which flushes when it answers.
         self.set_interval(RETRY_PENDING_S, self._retry_pending)
+        if self._unknown_keys:
+            self.notify(i18n.t("keymap.unknown", keys=", ".join(f'{bid} = "{key}"' for bid, key in self._unknown_keys.items())),
+                        severity="warning", timeout=15)
 
     def area_screen(self, area: str) -> Screen:
         """The screen of one area, built (and its module imported) when first opened."""

@@ -43,8 +43,9 @@ def _in_loop() -> bool:
 
 def make_app(base_url: str, tmp: Path, *, start_network: bool = True, **kwargs) -> EfaApp:
     language = kwargs.pop("language", "de")
+    theme = kwargs.pop("theme", "textual-dark")
     session = make_session(base_url, tmp, **kwargs)
-    app = EfaApp(session, language=language, theme="textual-dark", start_network=start_network)
+    app = EfaApp(session, language=language, theme=theme, start_network=start_network)
     # For the tests' own checks (the app itself reaches them only through session.services).
     app.cache, app.backend = session.cache, session.backend  # type: ignore[attr-defined]
     return app
@@ -92,7 +93,7 @@ async def quiet(pilot, rounds: int = 3) -> None:
 
 
 def snapshot(snap_compare, server: str, tmp_path: Path, size, *keys: str, identity: str = "customer",
-             rounds: int = 3, key_by_key: bool = False, steady_cursor: bool = False) -> bool:
+             rounds: int = 3, key_by_key: bool = False, steady_cursor: bool = False, theme: str = "textual-dark") -> bool:
     """The app from its cache, after pressing ``keys``, compared with the stored snapshot.
     ``key_by_key``: quiet after every key (a screen loads, a form checks as typed);
     ``steady_cursor``: an input's cursor does not blink (on or off by the clock)."""
@@ -108,5 +109,5 @@ def snapshot(snap_compare, server: str, tmp_path: Path, size, *keys: str, identi
                 box.cursor_blink = False
             await pilot.pause()
 
-    app = make_app(server, tmp_path, identity=identity, start_network=False)
+    app = make_app(server, tmp_path, identity=identity, start_network=False, theme=theme)
     return snap_compare(app, terminal_size=size, run_before=run_before)

@@ -9,6 +9,7 @@ from app_support import make_app, screen_text, settle
 from support import auth
 from textual.widgets import Input, Select
 
+from efa_tui.api.models import User
 from efa_tui.screens.administration import (
     AccreditationForm,
     AdministrationScreen,
@@ -77,8 +78,8 @@ async def test_the_operator_accredits_a_municipality_adds_its_user_and_hands_ove
         # The in-house relationship, with its basis.
         await pilot.press("i")
         form = await _wait_for(pilot, InhouseForm)
-        operator = next(op for op in detail.operators if op["key"] == "govdigital")
-        form.query_one("#field-inhouse_operator_id", Select).value = str(operator["id"])
+        operator = next(op for op in detail.operators if op.key == "govdigital")
+        form.query_one("#field-inhouse_operator_id", Select).value = str(operator.id)
         form.query_one("#field-inhouse_basis", Input).value = "Mitglied der govdigital eG"
         await pilot.press("ctrl+s")
         await _wait_for(pilot, OrganizationScreen)
@@ -132,7 +133,7 @@ async def test_a_customer_admin_sees_only_its_own_organisation(live_server, tmp_
             await settle(pilot)
             if screen.organizations:
                 break
-        names = [o["name"] for o in screen.organizations.values()]
+        names = [o.name for o in screen.organizations.values()]
         assert names == ["Landeshauptstadt München"]
         assert "Kommune" in screen_text(app)  # its Art, not only its role (Kunde)
         await pilot.press("enter")
@@ -142,7 +143,7 @@ async def test_a_customer_admin_sees_only_its_own_organisation(live_server, tmp_
             if detail.operators:
                 break
         # The in-house relationship names its operator for the customer too (not its id).
-        operator = httpx.get(f"{server_url(app)}/organizations/{detail.org['inhouse_operator_id']}",
+        operator = httpx.get(f"{server_url(app)}/organizations/{detail.org.inhouse_operator_id}",
                              headers=auth("customer")).json()
         assert f"Inhouse-Beziehung mit {operator['name']}" in screen_text(app).replace("\n", " ")
         await pilot.press("a")  # only the operator accredits
@@ -219,7 +220,7 @@ async def test_the_operator_registers_a_municipality_field_errors_at_their_field
         await settle(pilot)
         assert "Gemeinde Testhausen" in screen_text(app) and "beantragt" in screen_text(app)
 
-    org = _org(live_server, detail.org["id"])
+    org = _org(live_server, detail.org.id)
     assert org["key"] == "gemeinde-testhausen" and org["kind"] == "customer" and org["customer_type"] == "kommune"
     assert (org["ags"], org["population"], org["population_date"]) == ("091620000000", 4711, "2025-12-31")
     assert org["leitweg_id"] == "992-90009-96" and org["address"]["city"] == "Testhausen"
@@ -247,7 +248,7 @@ async def test_the_operator_edits_an_organisation_with_if_match_and_keeps_the_in
         await pilot.press("ctrl+s")
         for _ in range(20):
             await settle(pilot)
-            if form.org.get("address", {}).get("city") == "München (Stadt)":
+            if form.org is not None and form.org.address.city == "München (Stadt)":
                 break
         assert isinstance(app.screen, OrganizationForm)  # 412: not overwritten unseen, the input kept
         assert form.form.value("population") == "1.510.378"
@@ -288,14 +289,14 @@ async def test_the_operator_edits_a_user_and_disables_and_enables_it(live_server
         await pilot.press("enter")  # the safe answer has the focus: nothing happens
         await _wait_for(pilot, OrganizationScreen)
         await settle(pilot)
-        assert not detail.users[me["id"]]["disabled"]
+        assert not detail.users[me["id"]].disabled
         await pilot.press("d")
         await _wait_for(pilot, ConfirmScreen)
         await pilot.press("d")  # d again: disable
         await _wait_for(pilot, OrganizationScreen)
         for _ in range(20):
             await settle(pilot)
-            if detail.users.get(me["id"], {}).get("disabled"):
+            if (row := detail.users.get(me["id"])) is not None and row.disabled:
                 break
         assert "gesperrt" in screen_text(app)
         assert httpx.get(f"{live_server}/me", headers=auth("customer")).status_code == 401
@@ -306,7 +307,7 @@ async def test_the_operator_edits_a_user_and_disables_and_enables_it(live_server
         await _wait_for(pilot, OrganizationScreen)
         for _ in range(20):
             await settle(pilot)
-            if not detail.users.get(me["id"], {}).get("disabled"):
+            if (row := detail.users.get(me["id"])) is not None and not row.disabled:
                 break
 
     user = httpx.get(f"{live_server}/me", headers=auth("customer"))
@@ -349,7 +350,7 @@ async def test_a_token_the_server_refuses_shows_the_reason_at_its_field(live_ser
     app = make_app(live_server, tmp_path, identity="operator")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.push_screen(TokenForm(app.session, {"id": me["id"], "name": me["name"]}))
+        app.push_screen(TokenForm(app.session, User(id=me["id"], name=me["name"])))
         form = await _wait_for(pilot, TokenForm)
         form.form.set_value("name", "x" * 101)
         await pilot.press("ctrl+s")

@@ -93,37 +93,36 @@ async def _typed_at_once(app, pilot, open_key: str, form_class: type) -> FormScr
     return form_screen
 
 
-async def test_typing_right_after_the_interest_form_opens_goes_into_its_message(server, tmp_path):
-    offering = orderable_offering(server)
-    app = make_app(server, tmp_path, identity="customer")
+async def _open_interest_form_screen(server, pilot) -> None:
+    await open_offering(pilot, orderable_offering(server)["id"])
+
+
+async def _open_an_interest(server, pilot) -> None:
+    await open_order(pilot, first_order(server, "provider", "interest")["id"])
+
+
+async def _open_my_offerings(server, pilot) -> None:
+    await synced(pilot)
+    await pilot.press("4")
+    await settle(pilot)
+
+
+# (who, how to get where the key opens the form, the key, the form): one test for every form
+TYPE_AHEAD = {
+    "interest-message": ("customer", _open_interest_form_screen, "b", InterestForm),
+    "proposal-annual-fee": ("provider", _open_an_interest, "p", ProposalForm),
+    "reject-reason": ("provider", _open_an_interest, "x", StepForm),
+    "new-offering-title": ("provider", _open_my_offerings, "n", OfferingFormScreen),
+}
+
+
+@pytest.mark.parametrize("case", TYPE_AHEAD)
+async def test_typing_right_after_a_form_opens_goes_into_its_first_field(server, tmp_path, case):
+    identity, go, key, form_class = TYPE_AHEAD[case]
+    app = make_app(server, tmp_path, identity=identity)
     async with app.run_test(size=SIZE) as pilot:
-        await open_offering(pilot, offering["id"])
-        await _typed_at_once(app, pilot, "b", InterestForm)
-
-
-async def test_typing_right_after_the_proposal_form_opens_goes_into_the_annual_fee(server, tmp_path):
-    order = first_order(server, "provider", "interest")
-    app = make_app(server, tmp_path, identity="provider")
-    async with app.run_test(size=SIZE) as pilot:
-        await open_order(pilot, order["id"])
-        await _typed_at_once(app, pilot, "p", ProposalForm)
-
-
-async def test_typing_right_after_the_reject_form_opens_goes_into_the_reason(server, tmp_path):
-    order = first_order(server, "provider", "interest")
-    app = make_app(server, tmp_path, identity="provider")
-    async with app.run_test(size=SIZE) as pilot:
-        await open_order(pilot, order["id"])
-        await _typed_at_once(app, pilot, "x", StepForm)
-
-
-async def test_typing_right_after_a_new_offering_form_opens_goes_into_its_title(server, tmp_path):
-    app = make_app(server, tmp_path, identity="provider")
-    async with app.run_test(size=SIZE) as pilot:
-        await synced(pilot)
-        await pilot.press("4")
-        await settle(pilot)
-        await _typed_at_once(app, pilot, "n", OfferingFormScreen)
+        await go(server, pilot)
+        await _typed_at_once(app, pilot, key, form_class)
 
 
 # --- q, digits and escape in a form ---------------------------------------------------------------

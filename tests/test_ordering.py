@@ -338,7 +338,7 @@ async def test_orders_list_filters_searches_and_sorts(server, tmp_path):
         await pilot.press("e")  # the inbox: proposals waiting for the customer
         await settle(pilot)
         assert sorted(table.row_at(i)[0] for i in range(table.total)) == sorted(proposed)
-        assert all(table.row_at(i)[1][3] == "Angebot" for i in range(table.total))  # states in German words
+        assert all(table.row_at(i)[1][3] == "Entgeltvorschlag" for i in range(table.total))  # states in German words
         await pilot.press("e")
         await settle(pilot)
         assert table.total == len(mine)

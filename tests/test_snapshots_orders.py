@@ -1,4 +1,5 @@
-"""Snapshots of the order detail and the binding-order confirmation at 80x24 and 120x40.
+"""Snapshots of the order detail and the binding-order confirmation at 80x24 and 120x40 (the
+confirmation also in ansi-dark at 80x24: no X in the unticked box, the borders visible).
 
 Update with ``scripts/test tests/test_snapshots_orders.py --snapshot-update`` and look at the SVGs.
 """
@@ -45,3 +46,8 @@ def test_order_detail(snap_compare, server, tmp_path, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_binding_order_confirmation(snap_compare, server, tmp_path, size):
     assert _shot(snap_compare, server, tmp_path, size, *jump_keys(f"order {proposed_order(server)}"), "b")
+
+
+def test_binding_order_confirmation_in_ansi_dark(snap_compare, server, tmp_path):
+    assert snapshot(snap_compare, server, tmp_path, (80, 24), *jump_keys(f"order {proposed_order(server)}"), "b",
+                    theme="ansi-dark")

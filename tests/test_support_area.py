@@ -87,7 +87,7 @@ async def test_support_finds_an_order_by_number_and_reads_its_trail(server, tmp_
         assert len(trail.events) == len(events) >= 3
         text = screen_text(app)
         assert f"Verlauf der Bestellung {order['id']}" in text
-        assert "Interessenbekundung" in text and "verbindlich bestellt" in text
+        assert "Interesse" in text and "Bestellt" in text  # the states as the customer and provider read them
         assert events[0]["actor"]["name"] in text
         await pilot.press("escape")
         await settle(pilot)
@@ -96,6 +96,34 @@ async def test_support_finds_an_order_by_number_and_reads_its_trail(server, tmp_
         assert type(app.screen).__name__ == "OrderScreen" and app.screen.order.id == order["id"]
     assert f"GET /orders/{order['id']}/events" in methods
     assert all(m.startswith("GET ") for m in methods), methods
+
+
+async def test_the_count_line_names_the_filters_it_counts_by(server, tmp_path):
+    app = make_app(server, tmp_path, identity="support")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_support(pilot)
+        assert "aller Organisationen" in str(screen.query_one("#support-count").render())
+        await type_in(pilot, screen, "organisation", "hamburg")
+        screen.query_one("#support-state").value = "active"
+        await settle(pilot)
+        line = str(screen.query_one("#support-count").render())
+        assert line.startswith(f"{len(screen.records)} Treffer gefunden")
+        assert "Organisation „hamburg“" in line and "Status „Aktiv“" in line
+        assert "alle Organisationen" not in line  # it said so whatever the filter was
+
+
+async def test_the_audit_trail_from_an_order_detail_opened_anywhere(server, tmp_path):
+    order = foreign_order(server)
+    app = make_app(server, tmp_path, identity="support")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", *f"order {order['id']}", "enter")  # the jump, not the results list
+        await settle(pilot)
+        assert type(app.screen).__name__ == "OrderScreen"
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, TrailScreen) and app.screen.order.id == order["id"]
+        assert f"Verlauf der Bestellung {order['id']}" in screen_text(app)
 
 
 async def test_jump_to_an_order_by_number(server, tmp_path):

@@ -134,6 +134,59 @@ class Organization(ApiModel):
     updated_at: datetime | None = None
 
 
+class User(ApiModel):
+    """A user of an organisation, as the administration lists and edits it."""
+
+    id: int
+    organization_id: int | None = None
+    name: Text = ""
+    email: Text = ""
+    role: Text = ""  # the roles its organisation's kind can give
+    admin: bool = False
+    disabled: bool = False
+    demo: bool = False
+    created_at: datetime | None = None
+    version: int = 0
+
+
+class Token(ApiModel):
+    """A token as lists show it: never its secret (the one-time answer of an issue holds that)."""
+
+    id: int
+    user_id: int | None = None
+    name: Text = ""
+    scope: str = "write"
+    prefix: Text = ""
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class AuditActor(ApiModel):
+    id: int | None = None
+    name: Text = ""
+    organization_id: int | None = None
+
+
+class AuditTarget(ApiModel):
+    kind: Text = ""  # organization, user, token
+    id: int | None = None
+
+
+class AuditEntry(ApiModel):
+    """One administrative change: who, when, what; the record before and after stay free-form JSON."""
+
+    id: int
+    at: datetime | None = None
+    actor: AuditActor = Field(default_factory=AuditActor)
+    action: Text = ""
+    target: AuditTarget = Field(default_factory=AuditTarget)
+    organization_id: int | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
 class TokenInfo(ApiModel):
     """The token a request was made with: its id and scope (read or write)."""
 
@@ -370,6 +423,15 @@ def as_offering(record: Any) -> Offering | None:
     return None
 
 
+def as_organization(record: Any) -> Organization | None:
+    """An organisation from JSON (a write's answer); None when it is not one."""
+    if isinstance(record, Organization):
+        return record
+    if isinstance(record, dict) and isinstance(record.get("id"), int):
+        return Organization.model_validate(record)
+    return None
+
+
 def as_invoice(record: Any) -> Invoice | None:
     """An invoice from JSON (the cache's, a write's answer); None when it is not one."""
     if isinstance(record, Invoice):
@@ -391,7 +453,8 @@ class Page(ApiModel, Generic[T]):
 
 
 __all__ = [
-    "Actor", "Address", "ApiModel", "BilledUnits", "BillingRun", "Contact", "Dispute", "Fees", "Invoice", "InvoiceLine", "Me",
-    "Offering", "OfferingRef", "Order", "OrderEvent", "Organization", "Page", "Payment", "Ref", "Review",
-    "UsageReport", "VatGroup", "as_invoice", "as_offering", "as_order",
+    "Actor", "Address", "ApiModel", "AuditActor", "AuditEntry", "AuditTarget", "BilledUnits", "BillingRun", "Contact", "Dispute",
+    "Fees", "Invoice", "InvoiceLine", "Me",
+    "Offering", "OfferingRef", "Order", "OrderEvent", "Organization", "Page", "Payment", "Ref", "Review", "Token",
+    "UsageReport", "User", "VatGroup", "as_invoice", "as_offering", "as_order", "as_organization",
 ]

@@ -16,11 +16,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.widgets import Button, DataTable, Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
+from ..api.models import AuditEntry, Organization, Token, User, as_organization
 from ..domain.administration import (
     ACCREDITED,
     ARS_LENGTHS,
@@ -38,6 +39,7 @@ from ..services import Conflict, Done, Queued, Refused
 from ..services.administration import AdministrationService
 from ..text import clean
 from ..widgets.form import FormField
+from ..widgets.lists import DetailScroll, ListTable
 from .base import AppModal, AppScreen
 from .confirm import Choice, ConfirmScreen
 from .form_screen import FormScreen, Request, refusal_detail
@@ -48,17 +50,17 @@ def _role_of(me: dict[str, Any] | None) -> str:
     return str((me or {}).get("role") or "")
 
 
-def accreditation_text(org: dict[str, Any]) -> Text:
-    state = ((org.get("accreditation") or {}).get("state")) or ACCREDITED
+def accreditation_text(org: Organization) -> Text:
+    state = org.accreditation.state or ACCREDITED
     style = {"accredited": "green", "applied": "yellow", "suspended": "bold red"}.get(state, "")
     return Text(i18n.t(f"admin.accreditation.{state}"), style=style)
 
 
-def organization_type_text(org: dict[str, Any]) -> str:
+def organization_type_text(org: Organization) -> str:
     """Its Art (Kommune, Kreis …) where recorded, else what its role says (IT-Dienstleister …)."""
-    if org.get("customer_type"):
-        return i18n.t(f"admin.type.{org['customer_type']}")
-    return i18n.t(f"admin.kind.{org.get('kind')}")
+    if org.customer_type:
+        return i18n.t(f"admin.type.{org.customer_type}")
+    return i18n.t(f"admin.kind.{org.kind}")
 
 
 def problem_text(exc: Exception) -> str:
@@ -77,8 +79,6 @@ class AdministrationScreen(AppScreen):
         Binding("r", "refresh", "key.refresh", id="admin.refresh"),
         Binding("n", "register", "admin.key.register", id="admin.register"),
         Binding("l", "audit", "admin.key.audit", id="admin.audit"),
-        Binding("j", "cursor('down')", "key.down", show=False, id="admin.down"),
-        Binding("k", "cursor('up')", "key.up", show=False, id="admin.up"),
     ]
     DEFAULT_CSS = """
     AdministrationScreen #admin-head { padding: 0 1; height: auto; }
@@ -88,11 +88,11 @@ class AdministrationScreen(AppScreen):
     def __init__(self, session, **kwargs):
         super().__init__(**kwargs)
         self.session = session
-        self.organizations: dict[int, dict[str, Any]] = {}
+        self.organizations: dict[int, Organization] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(i18n.t("admin.loading"), id="admin-head")
-        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="admin-orgs")
+        table = ListTable(id="admin-orgs")
         self._columns(table)
         yield table
 
@@ -123,38 +123,32 @@ class AdministrationScreen(AppScreen):
     async def load(self) -> None:
         head = self.query_one("#admin-head", Static)
         try:
-            orgs = await self.session.services.administration.organizations()
+            orgs = (await self.session.services.administration.organizations()).value
         except (ApiError, Unreachable) as exc:
             head.update(Text(problem_text(exc), style="yellow"))
             return
         me = getattr(self.app, "me", None) or {}
         if _role_of(me) not in ("operator", "support"):
             own = (me.get("organization") or {}).get("id")
-            orgs = [o for o in orgs if o["id"] == own]
-        self.organizations = {o["id"]: o for o in orgs}
-        table = self.query_one("#admin-orgs", DataTable)
-        current = table.cursor_row
-        table.clear()
-        names = {o["id"]: o.get("short_name") or o.get("name") for o in orgs}
-        for o in sorted(orgs, key=lambda o: (o.get("kind") != "operator", clean(o.get("name")).lower())):
-            inhouse = clean(names.get(o.get("inhouse_operator_id"), "")) if o.get("inhouse_operator_id") else "–"
-            table.add_row(Text(clean(o.get("name")), overflow="ellipsis", no_wrap=True),
-                          organization_type_text(o), accreditation_text(o), inhouse, key=str(o["id"]))
-        if orgs:
-            table.move_cursor(row=min(current, len(orgs) - 1))
-        states = [((o.get("accreditation") or {}).get("state")) for o in orgs]
+            orgs = [o for o in orgs if o.id == own]
+        self.organizations = {o.id: o for o in orgs}
+        names = {o.id: o.short_name or o.name for o in orgs}
+        self.query_one("#admin-orgs", ListTable).fill(
+            (o.id, [Text(clean(o.name), overflow="ellipsis", no_wrap=True), organization_type_text(o),
+                    accreditation_text(o),
+                    clean(names.get(o.inhouse_operator_id, "")) if o.inhouse_operator_id else "–"])
+            for o in sorted(orgs, key=lambda o: (o.kind != "operator", clean(o.name).lower())))
+        states = [o.accreditation.state for o in orgs]
         head.update(i18n.tn("admin.count", n=len(orgs), applied=states.count("applied"), suspended=states.count("suspended")))
 
     def action_refresh(self) -> None:
         self.load()
 
-    def action_cursor(self, direction: str) -> None:
-        getattr(self.query_one("#admin-orgs", DataTable), f"action_cursor_{direction}")()
-
     @on(DataTable.RowSelected, "#admin-orgs")
     def _open(self, event: DataTable.RowSelected) -> None:
         org = self.organizations.get(int(event.row_key.value or 0))
         if org is not None:
+            self.query_one("#admin-orgs", ListTable).remember(org.id)
             self.app.push_screen(OrganizationScreen(self.session, org), self._reload)
 
     def action_audit(self) -> None:
@@ -167,15 +161,18 @@ class AdministrationScreen(AppScreen):
         self.keys_to_next_screen()
         self.app.push_screen(OrganizationForm(self.session), self._registered)
 
-    def _registered(self, org: dict[str, Any] | None) -> None:
+    def _registered(self, answer: dict[str, Any] | None) -> None:
         """A new organisation: straight on to it (accredit it, its in-house relationship, its users)."""
         self.load()
-        if org and org.get("id"):
+        org = as_organization(answer)  # the server's answer to the registration, as JSON
+        if org is not None and org.id:
             self.app.push_screen(OrganizationScreen(self.session, org), self._reload)
 
 
 class OrganizationScreen(AppScreen):
     """One organisation: its data, accreditation and in-house relationship, its users."""
+
+    AUTO_FOCUS = "#org-users"  # j/k move in the users (the facts above scroll with the mouse)
 
     BINDINGS = [
         Binding("a", "accredit", "admin.key.accredit", id="admin.accredit"),
@@ -188,25 +185,23 @@ class OrganizationScreen(AppScreen):
         Binding("t", "tokens", "admin.key.tokens", id="admin.tokens"),
         Binding("l", "audit", "admin.key.audit", id="admin.org_audit"),
         Binding("escape", "back", "key.back", id="admin.back"),
-        Binding("j", "cursor('down')", "key.down", show=False, id="admin.org_down"),
-        Binding("k", "cursor('up')", "key.up", show=False, id="admin.org_up"),
     ]
     DEFAULT_CSS = """
     OrganizationScreen #org-facts { padding: 0 1; height: auto; max-height: 12; }
     OrganizationScreen DataTable { height: 1fr; }
     """
 
-    def __init__(self, session, org: dict[str, Any], **kwargs):
+    def __init__(self, session, org: Organization, **kwargs):
         super().__init__(**kwargs)
         self.session = session
         self.org = org
         self.etag = ""
-        self.users: dict[int, dict[str, Any]] = {}
-        self.operators: list[dict[str, Any]] = []
+        self.users: dict[int, User] = {}
+        self.operators: list[Organization] = []
 
     def compose(self) -> ComposeResult:
-        yield VerticalScroll(Static("", id="org-facts-text"), id="org-facts")
-        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="org-users")
+        yield DetailScroll(Static("", id="org-facts-text"), id="org-facts")
+        table = ListTable(id="org-users")
         table.add_column(i18n.t("admin.col.user"), key="name", width=max(16, self.app.size.width - 56))
         table.add_column(i18n.t("admin.col.email"), key="email", width=22)
         table.add_column(i18n.t("admin.col.role"), key="role")
@@ -230,64 +225,60 @@ class OrganizationScreen(AppScreen):
     @work(exclusive=True, group="org-load", exit_on_error=False)
     async def load(self) -> None:
         try:
-            self.org, self.etag = await self.session.services.administration.organization(self.org["id"])
-            users = await self.session.services.administration.users(self.org["id"])
+            self.org, self.etag = await self.session.services.administration.organization(self.org.id)
+            users = (await self.session.services.administration.users(self.org.id)).value
             if not self.operators:  # for the in-house relationship's name (the directory is open to all)
-                self.operators = [o for o in await self.session.services.administration.organizations() if o.get("kind") == "operator"]
+                self.operators = [o for o in (await self.session.services.administration.organizations()).value if o.kind == "operator"]
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="warning")
             return
-        self.users = {u["id"]: u for u in users}
+        self.users = {u.id: u for u in users}
         self.query_one("#org-facts-text", Static).update(self.facts())
-        table = self.query_one("#org-users", DataTable)
-        table.clear()
+        rows = []
         for u in users:
-            status = i18n.t("admin.user.disabled") if u.get("disabled") else i18n.t("admin.user.active")
-            role = i18n.t(f"admin.role.{u.get('role')}") + (" · " + i18n.t("admin.user.admin") if u.get("admin") else "")
-            table.add_row(Text(clean(u.get("name")), overflow="ellipsis", no_wrap=True),
-                          Text(clean(u.get("email")), overflow="ellipsis", no_wrap=True), role, status, key=str(u["id"]))
+            status = i18n.t("admin.user.disabled") if u.disabled else i18n.t("admin.user.active")
+            role = i18n.t(f"admin.role.{u.role}") + (" · " + i18n.t("admin.user.admin") if u.admin else "")
+            rows.append((u.id, [Text(clean(u.name), overflow="ellipsis", no_wrap=True),
+                                Text(clean(u.email), overflow="ellipsis", no_wrap=True), role, status]))
+        self.query_one("#org-users", ListTable).fill(rows)
 
     def facts(self) -> Text:
         o = self.org
-        acc = o.get("accreditation") or {}
-        text = Text(clean(o.get("name")) + "\n", style="bold")
-        if o.get("customer_type"):
-            text.append(i18n.t(f"admin.type.{o['customer_type']}") + " · ")
-        text.append(i18n.t(f"admin.kind.{o.get('kind')}"))
-        if o.get("ags"):
-            text.append(f" · {'ARS' if len(str(o['ags'])) in ARS_LENGTHS else 'AGS'} {clean(o['ags'])}")
-        if o.get("population"):
-            text.append(" · " + i18n.t("admin.population", n=formatting.number(o["population"]),
-                                        day=formatting.day(o.get("population_date")) if o.get("population_date") else "–"))
-        address = o.get("address") or {}
-        place = " ".join(p for p in (clean(address.get("postcode")), clean(address.get("city"))) if p)
-        if address.get("street") or place:
-            text.append("\n" + ", ".join(p for p in (clean(address.get("street")), place) if p))
-        text.append("\n" + i18n.t("admin.leitweg", id=clean(o.get("leitweg_id") or "–")))
+        acc = o.accreditation
+        text = Text(clean(o.name) + "\n", style="bold")
+        if o.customer_type:
+            text.append(i18n.t(f"admin.type.{o.customer_type}") + " · ")
+        text.append(i18n.t(f"admin.kind.{o.kind}"))
+        if o.ags:
+            text.append(f" · {'ARS' if len(o.ags) in ARS_LENGTHS else 'AGS'} {clean(o.ags)}")
+        if o.population:
+            text.append(" · " + i18n.t("admin.population", n=formatting.number(o.population),
+                                        day=formatting.day(o.population_date) if o.population_date else "–"))
+        address = o.address
+        place = " ".join(p for p in (clean(address.postcode), clean(address.city)) if p)
+        if address.street or place:
+            text.append("\n" + ", ".join(p for p in (clean(address.street), place) if p))
+        text.append("\n" + i18n.t("admin.leitweg", id=clean(o.leitweg_id or "–")))
         text.append("\n" + i18n.t("admin.col.accreditation") + ": ")
         text.append_text(accreditation_text(o))
-        if acc.get("by"):
-            text.append(" " + i18n.t("admin.accreditation.by", by=clean(acc["by"]), at=formatting.day(acc.get("at")),
-                                      reason=clean(acc.get("reason") or "")), style="dim")
-        operator = next((clean(op.get("name")) for op in self.operators if op["id"] == o.get("inhouse_operator_id")),
-                        str(o.get("inhouse_operator_id") or ""))
-        if o.get("inhouse_operator_id"):
-            text.append("\n" + i18n.t("admin.inhouse.with", operator=operator, basis=clean(o.get("inhouse_basis") or "–")))
-        elif o.get("kind") == "customer":  # only customers order: the relationship matters for them alone
+        if acc.by:
+            text.append(" " + i18n.t("admin.accreditation.by", by=clean(acc.by), at=formatting.day(acc.at),
+                                      reason=clean(acc.reason or "")), style="dim")
+        operator = next((clean(op.name) for op in self.operators if op.id == o.inhouse_operator_id),
+                        str(o.inhouse_operator_id or ""))
+        if o.inhouse_operator_id:
+            text.append("\n" + i18n.t("admin.inhouse.with", operator=operator, basis=clean(o.inhouse_basis or "–")))
+        elif o.kind == "customer":  # only customers order: the relationship matters for them alone
             text.append("\n" + i18n.t("admin.inhouse.none"))
         text.append("\n" + i18n.t("admin.users", n=len(self.users)), style="bold")
         return text
 
-    def selected_user(self) -> dict[str, Any] | None:
-        table = self.query_one("#org-users", DataTable)
-        if table.row_count == 0:
-            self.notify(i18n.t("admin.no_user"), severity="warning")
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return self.users.get(int(key.value or 0))
-
-    def action_cursor(self, direction: str) -> None:
-        getattr(self.query_one("#org-users", DataTable), f"action_cursor_{direction}")()
+    def selected_user(self) -> User | None:
+        table = self.query_one("#org-users", ListTable)
+        user: User | None = table.selected(self.users, none="admin.no_user")
+        if user is not None:
+            table.remember()
+        return user
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -296,7 +287,7 @@ class OrganizationScreen(AppScreen):
         if not self.is_operator:
             self.notify(i18n.t("admin.operator_only"), severity="warning")
             return
-        current = (self.org.get("accreditation") or {}).get("state") or ACCREDITED
+        current = self.org.accreditation.state or ACCREDITED
         refusal = accreditation_step(current, target)
         if refusal:
             self.notify(refusal.de if i18n.current_language() == "de" else refusal.en, severity="warning")
@@ -335,9 +326,9 @@ class OrganizationScreen(AppScreen):
             self.edit_user(user)
 
     @work(group="user-edit", exclusive=True, exit_on_error=False)
-    async def edit_user(self, user: dict[str, Any]) -> None:
+    async def edit_user(self, user: User) -> None:
         try:  # the user as it is now, with its ETag: the edit sends If-Match
-            current, etag = await self.session.services.administration.user(user["id"])
+            current, etag = await self.session.services.administration.user(user.id)
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="warning")
             return
@@ -347,8 +338,8 @@ class OrganizationScreen(AppScreen):
         user = self.selected_user()
         if user is None:
             return
-        action = "enable" if user.get("disabled") else "disable"
-        name = clean(user.get("name"))
+        action = "enable" if user.disabled else "disable"
+        name = clean(user.name)
 
         def answered(choice: str | None) -> None:
             if choice == action:
@@ -360,18 +351,18 @@ class OrganizationScreen(AppScreen):
         ], i18n.t(f"admin.user.{action}_detail")), answered)
 
     @work(group="user-toggle", exclusive=True, exit_on_error=False)
-    async def set_disabled(self, user: dict[str, Any], disabled: bool) -> None:
+    async def set_disabled(self, user: User, disabled: bool) -> None:
         """Disable or enable a user: PATCH with If-Match on the version just read, through the outbox."""
         try:
-            current, etag = await self.session.services.administration.user(user["id"])
+            current, etag = await self.session.services.administration.user(user.id)
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="warning")
             return
         action = "disable" if disabled else "enable"
-        name = clean(current.get("name"))
-        write = AdministrationService.patch_user(current["id"], {"disabled": disabled}, etag)
+        name = clean(current.name)
+        write = AdministrationService.patch_user(current.id, {"disabled": disabled}, etag)
         outcome = await self.session.services.writes.submit(write, label=i18n.t(f"admin.user.{action}_label", name=name),
-                                                            related=f"organization:{self.org['id']}")
+                                                            related=f"organization:{self.org.id}")
         if isinstance(outcome, Done):
             self.notify(i18n.t(f"admin.user.{action}_done", name=name))
         elif isinstance(outcome, Queued):
@@ -392,28 +383,28 @@ class OrganizationScreen(AppScreen):
         self.action_tokens()
 
     def action_audit(self) -> None:
-        self.app.push_screen(AuditScreen(self.session, self.org["id"]))
+        self.app.push_screen(AuditScreen(self.session, self.org.id))
 
 
 class AccreditationForm(FormScreen):
     """Accredit or suspend: the reason is recorded with who and when."""
 
-    def __init__(self, session, org: dict[str, Any], target: str, **kwargs):
-        super().__init__(session, f"admin.accreditation:{org['id']}:{target}", **kwargs)
+    def __init__(self, session, org: Organization, target: str, **kwargs):
+        super().__init__(session, f"admin.accreditation:{org.id}:{target}", **kwargs)
         self.org = org
         self.target = target
 
     @property
     def title_text(self) -> str:
-        return i18n.t(f"admin.form.{self.target}", name=clean(self.org.get("name")))
+        return i18n.t(f"admin.form.{self.target}", name=clean(self.org.name))
 
     def fields(self) -> list[FormField]:
         return [FormField("reason", "admin.field.reason", kind="area", required=True)]
 
     def request(self, values: dict[str, Any]) -> Request:
-        return Request(AdministrationService.accreditation(self.org["id"], {"state": self.target, "reason": values["reason"]}),
-                       i18n.t(f"admin.form.{self.target}", name=clean(self.org.get("short_name") or self.org.get("name"))),
-                       related=f"organization:{self.org['id']}")
+        return Request(AdministrationService.accreditation(self.org.id, {"state": self.target, "reason": values["reason"]}),
+                       i18n.t(f"admin.form.{self.target}", name=clean(self.org.short_name or self.org.name)),
+                       related=f"organization:{self.org.id}")
 
 
 class InhouseForm(FormScreen):
@@ -422,20 +413,20 @@ class InhouseForm(FormScreen):
 
     title_id = "admin.form.inhouse"
 
-    def __init__(self, session, org: dict[str, Any], etag: str, operators: list[dict[str, Any]], **kwargs):
-        defaults = {"inhouse_operator_id": str(org.get("inhouse_operator_id") or ""), "inhouse_basis": org.get("inhouse_basis") or ""}
-        super().__init__(session, f"admin.inhouse:{org['id']}", defaults, **kwargs)
+    def __init__(self, session, org: Organization, etag: str, operators: list[Organization], **kwargs):
+        defaults = {"inhouse_operator_id": str(org.inhouse_operator_id or ""), "inhouse_basis": org.inhouse_basis or ""}
+        super().__init__(session, f"admin.inhouse:{org.id}", defaults, **kwargs)
         self.org, self.etag, self.operators = org, etag, operators
 
     def fields(self) -> list[FormField]:
-        options = [(str(op["id"]), clean(op.get("name"))) for op in self.operators]
+        options = [(str(op.id), clean(op.name)) for op in self.operators]
         return [FormField("inhouse_operator_id", "admin.field.operator", kind="select", options=options, required=True),
                 FormField("inhouse_basis", "admin.field.basis", required=True, hint="admin.field.basis_hint")]
 
     def request(self, values: dict[str, Any]) -> Request:
         changes = {"inhouse_operator_id": int(values["inhouse_operator_id"]), "inhouse_basis": values["inhouse_basis"]}
-        return Request(AdministrationService.patch_organization(self.org["id"], changes, self.etag),
-                       i18n.t("admin.form.inhouse"), related=f"organization:{self.org['id']}")
+        return Request(AdministrationService.patch_organization(self.org.id, changes, self.etag),
+                       i18n.t("admin.form.inhouse"), related=f"organization:{self.org.id}")
 
 
 def _email_check(value: str) -> str | None:
@@ -447,9 +438,9 @@ class UserForm(FormScreen):
 
     title_id = "admin.form.user"
 
-    def __init__(self, session, org: dict[str, Any], **kwargs):
-        roles = ROLES_BY_KIND.get(str(org.get("kind")), ())
-        super().__init__(session, f"admin.user:{org['id']}", {"role": roles[0] if roles else ""}, **kwargs)
+    def __init__(self, session, org: Organization, **kwargs):
+        roles = ROLES_BY_KIND.get(org.kind, ())
+        super().__init__(session, f"admin.user:{org.id}", {"role": roles[0] if roles else ""}, **kwargs)
         self.org = org
         self.roles = roles
 
@@ -461,10 +452,10 @@ class UserForm(FormScreen):
                 FormField("admin", "admin.field.admin", kind="switch")]
 
     def request(self, values: dict[str, Any]) -> Request:
-        return Request(AdministrationService.create_user(self.org["id"], {
+        return Request(AdministrationService.create_user(self.org.id, {
                            "name": values["name"], "email": values["email"].strip(), "role": values["role"],
                            "admin": bool(values.get("admin"))}),
-                       i18n.t("admin.form.user_label", name=values["name"]), related=f"organization:{self.org['id']}")
+                       i18n.t("admin.form.user_label", name=values["name"]), related=f"organization:{self.org.id}")
 
 
 class TokensScreen(AppScreen):
@@ -480,15 +471,15 @@ class TokensScreen(AppScreen):
     TokensScreen DataTable { height: 1fr; }
     """
 
-    def __init__(self, session, user: dict[str, Any], **kwargs):
+    def __init__(self, session, user: User, **kwargs):
         super().__init__(**kwargs)
         self.session = session
         self.user = user
-        self.tokens: dict[int, dict[str, Any]] = {}
+        self.tokens: dict[int, Token] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(i18n.t("admin.tokens.head", name=clean(self.user.get("name")))), id="tokens-head")
-        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="user-tokens")
+        yield Static(Text(i18n.t("admin.tokens.head", name=clean(self.user.name))), id="tokens-head")
+        table = ListTable(id="user-tokens")
         for key in ("name", "scope", "created", "expires", "used", "state"):
             table.add_column(i18n.t(f"admin.tokens.col.{key}"), key=key)
         yield table
@@ -502,20 +493,21 @@ class TokensScreen(AppScreen):
     @work(exclusive=True, group="tokens-load", exit_on_error=False)
     async def load(self) -> None:
         try:
-            tokens = await self.session.services.administration.tokens(self.user["id"])
+            tokens = (await self.session.services.administration.tokens(self.user.id)).value
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="warning")
             return
-        self.tokens = {t["id"]: t for t in tokens}
-        table = self.query_one("#user-tokens", DataTable)
-        table.clear()
+        self.tokens = {t.id: t for t in tokens}
+        rows = []
         for t in tokens:
-            state = (i18n.t("admin.tokens.revoked") if t.get("revoked_at") else
-                     i18n.t("admin.tokens.expired") if t.get("expires_at") and t["expires_at"][:10] < date.today().isoformat()
+            state = (i18n.t("admin.tokens.revoked") if t.revoked_at else
+                     i18n.t("admin.tokens.expired") if t.expires_at and t.expires_at.date() < date.today()
                      else i18n.t("admin.tokens.valid"))
-            table.add_row(clean(t.get("name")), i18n.t(f"admin.scope.{t.get('scope')}"), formatting.day(t.get("created_at")),
-                          formatting.day(t.get("expires_at")) if t.get("expires_at") else "–",
-                          formatting.day(t.get("last_used_at")) if t.get("last_used_at") else "–", state, key=str(t["id"]))
+            rows.append((t.id, [Text(clean(t.name)), i18n.t(f"admin.scope.{t.scope}"),
+                                formatting.day(t.created_at),
+                                formatting.day(t.expires_at) if t.expires_at else "–",
+                                formatting.day(t.last_used_at) if t.last_used_at else "–", state]))
+        self.query_one("#user-tokens", ListTable).fill(rows)
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -530,22 +522,18 @@ class TokensScreen(AppScreen):
             self.app.push_screen(TokenShownScreen(token, self.session.services.administration.server_url()))
 
     def action_revoke(self) -> None:
-        table = self.query_one("#user-tokens", DataTable)
-        if table.row_count == 0:
-            return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        token = self.tokens.get(int(key.value or 0))
-        if token is not None and not token.get("revoked_at"):
+        token: Token | None = self.query_one("#user-tokens", ListTable).selected(self.tokens)
+        if token is not None and not token.revoked_at:
             self.revoke(token)
 
     @work(group="tokens-revoke", exit_on_error=False)
-    async def revoke(self, token: dict[str, Any]) -> None:
+    async def revoke(self, token: Token) -> None:
         try:
-            await self.session.services.administration.revoke_token(token["id"])
+            await self.session.services.administration.revoke_token(token.id)
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="error")
             return
-        self.notify(i18n.t("admin.tokens.revoked_note", name=clean(token.get("name"))))
+        self.notify(i18n.t("admin.tokens.revoked_note", name=clean(token.name)))
         self.load()
 
 
@@ -555,8 +543,8 @@ class TokenForm(FormScreen):
 
     title_id = "admin.form.token"
 
-    def __init__(self, session, user: dict[str, Any], **kwargs):
-        super().__init__(session, f"admin.token:{user['id']}", {"days": "90", "scope": "write"}, **kwargs)
+    def __init__(self, session, user: User, **kwargs):
+        super().__init__(session, f"admin.token:{user.id}", {"days": "90", "scope": "write"}, **kwargs)
         self.user = user
 
     def fields(self) -> list[FormField]:
@@ -568,7 +556,7 @@ class TokenForm(FormScreen):
     @work(group="submit", exit_on_error=False)
     async def send(self, values: dict[str, Any]) -> None:
         try:
-            token = await self.session.services.administration.issue_token(self.user["id"], values["name"],
+            token = await self.session.services.administration.issue_token(self.user.id, values["name"],
                                            int(values["days"]), values["scope"])
         except (ApiError, Unreachable) as exc:
             self.notify(problem_text(exc), severity="error", timeout=10)
@@ -639,10 +627,10 @@ class AuditScreen(AppScreen):
         self.organization_id = organization_id
 
     def compose(self) -> ComposeResult:
-        yield VerticalScroll(Static(i18n.t("admin.loading"), id="audit-text"), id="audit")
+        yield DetailScroll(Static(i18n.t("admin.loading"), id="audit-text"), id="audit")
 
     def first_focus(self):
-        return self.query_one("#audit", VerticalScroll)
+        return self.query_one("#audit", DetailScroll)
 
     def on_mount(self) -> None:
         self.load()
@@ -653,24 +641,24 @@ class AuditScreen(AppScreen):
     @work(exclusive=True, group="audit-load", exit_on_error=False)
     async def load(self) -> None:
         try:
-            entries = await self.session.services.administration.audit(self.organization_id)
+            entries = (await self.session.services.administration.audit(self.organization_id)).value
         except (ApiError, Unreachable) as exc:
             self.query_one("#audit-text", Static).update(Text(problem_text(exc), style="yellow"))
             return
         self.query_one("#audit-text", Static).update(audit_text(entries))
 
 
-def audit_text(entries: list[dict[str, Any]]) -> Text:
+def audit_text(entries: list[AuditEntry]) -> Text:
     text = Text()
     if not entries:
         return Text(i18n.t("admin.audit.empty"), style="dim")
     for e in entries:
-        text.append(f"{formatting.day(e.get('at'))} {str(e.get('at') or '')[11:16]}  ", style="dim")
-        action = f"admin.audit.{e.get('action')}"
+        text.append(f"{formatting.day(e.at)} {e.at.strftime('%H:%M') if e.at else ''}  ", style="dim")  # the server's time (UTC)
+        action = f"admin.audit.{e.action}"
         label = i18n.t(action)
-        text.append(clean(e.get("action")) if label == action else label, style="bold")
-        text.append("  " + clean((e.get("actor") or {}).get("name")) + "\n")
-        before, after = e.get("before") or {}, e.get("after") or {}
+        text.append(clean(e.action) if label == action else label, style="bold")
+        text.append("  " + clean(e.actor.name) + "\n")
+        before, after = e.before or {}, e.after or {}
         for key in sorted(set(before) | set(after)):
             if key in ("updated_at", "version") or before.get(key) == after.get(key):
                 continue
@@ -704,17 +692,17 @@ ORGANIZATION_TEXT = ("name", "short_name", "street", "postcode", "city")
 OPTIONAL = ("ags", "leitweg_id", "customer_type")  # empty: none (null on the wire)
 
 
-def organization_values(org: dict[str, Any]) -> dict[str, Any]:
+def organization_values(org: Organization) -> dict[str, Any]:
     """An organisation as the form shows it (strings as typed)."""
-    address = org.get("address") or {}
+    address = org.address
     return {
-        "customer_type": org.get("customer_type") or "", "kind": org.get("kind") or "",
-        "name": org.get("name") or "", "short_name": org.get("short_name") or "", "key": org.get("key") or "",
-        "ags": org.get("ags") or "", "street": address.get("street") or "", "postcode": address.get("postcode") or "",
-        "city": address.get("city") or "",
-        "population": "" if org.get("population") is None else str(org["population"]),
-        "population_date": formatting.day_input(org.get("population_date")),
-        "leitweg_id": org.get("leitweg_id") or "",
+        "customer_type": org.customer_type or "", "kind": org.kind,
+        "name": org.name, "short_name": org.short_name, "key": org.key,
+        "ags": org.ags or "", "street": address.street, "postcode": address.postcode,
+        "city": address.city,
+        "population": "" if org.population is None else str(org.population),
+        "population_date": formatting.day_input(org.population_date),
+        "leitweg_id": org.leitweg_id or "",
     }
 
 
@@ -780,30 +768,30 @@ class OrganizationForm(_EditForm):
     registering; it decides which roles its users can have), names, AGS/ARS, address, population
     with its reference date and Leitweg-ID. An edit sends only what changed, with If-Match."""
 
-    def __init__(self, session, org: dict[str, Any] | None = None, etag: str = "", **kwargs):
+    def __init__(self, session, org: Organization | None = None, etag: str = "", **kwargs):
         self.org, self.etag = org, etag
         self.original = organization_values(org) if org else {}
         defaults = dict(self.original) if org else {"kind": "customer", "customer_type": "kommune"}
-        types = TYPES_BY_KIND.get(str((org or {}).get("kind")), ())
+        types = TYPES_BY_KIND.get(org.kind, ()) if org else ()
         if org and not defaults.get("customer_type") and len(types) == 1:
             defaults["customer_type"] = types[0]  # an operator is a Betreiber: nothing to choose
-        super().__init__(session, f"admin.organization:{org['id']}" if org else "admin.organization:new", defaults, **kwargs)
+        super().__init__(session, f"admin.organization:{org.id}" if org else "admin.organization:new", defaults, **kwargs)
 
     @property
     def title_text(self) -> str:
         if self.org is None:
             return i18n.t("admin.form.register")
-        return i18n.t("admin.form.edit_org", name=clean(self.org.get("name")))
+        return i18n.t("admin.form.edit_org", name=clean(self.org.name))
 
     def intro(self) -> Text | None:
         if self.org is None:
             return None
-        return Text(i18n.t("admin.form.edit_org_intro", role=i18n.t(f"admin.kind.{self.org.get('kind')}"),
-                           slug=clean(self.org.get("key"))), style="dim")
+        return Text(i18n.t("admin.form.edit_org_intro", role=i18n.t(f"admin.kind.{self.org.kind}"),
+                           slug=clean(self.org.key)), style="dim")
 
     def fields(self) -> list[FormField]:
         new = self.org is None
-        kinds = TYPES_BY_KIND.get(str((self.org or {}).get("kind")), ()) or tuple(t for t in ORGANIZATION_TYPES if t != "betreiber")
+        kinds = (TYPES_BY_KIND.get(self.org.kind, ()) if self.org else ()) or tuple(t for t in ORGANIZATION_TYPES if t != "betreiber")
         fields = [FormField("name", "admin.field.org_name", required=True),
                   FormField("short_name", "admin.field.short_name", required=not new,
                             hint="admin.field.short_name_hint" if new else ""),
@@ -845,9 +833,9 @@ class OrganizationForm(_EditForm):
 
     def request(self, values: dict[str, Any]) -> Request:
         if self.org is not None:
-            label = i18n.t("admin.form.edit_org", name=clean(self.org.get("short_name") or self.org.get("name")))
-            return Request(AdministrationService.patch_organization(self.org["id"], self.changes(values), self.etag),
-                           label, related=f"organization:{self.org['id']}")
+            label = i18n.t("admin.form.edit_org", name=clean(self.org.short_name or self.org.name))
+            return Request(AdministrationService.patch_organization(self.org.id, self.changes(values), self.etag),
+                           label, related=f"organization:{self.org.id}")
         body = {name: value for name, value in organization_wire(values).items() if value not in (None, "")}
         body["kind"] = values["kind"]
         body["key"] = str(values.get("key") or "").strip() or organization_key(body.get("short_name") or body["name"])
@@ -860,7 +848,7 @@ class OrganizationForm(_EditForm):
         await self.session.services.writes.discard(outcome.item_id)
         assert self.org is not None
         try:
-            theirs, etag = await self.session.services.administration.organization(self.org["id"])
+            theirs, etag = await self.session.services.administration.organization(self.org.id)
         except (ApiError, Unreachable) as exc:
             self.notify(i18n.t("form.conflict") + " " + problem_text(exc), severity="error", timeout=10)
             return
@@ -874,16 +862,15 @@ class UserEditForm(_EditForm):
 
     title_id = "admin.form.edit_user"
 
-    def __init__(self, session, org: dict[str, Any], user: dict[str, Any], etag: str, **kwargs):
+    def __init__(self, session, org: Organization, user: User, etag: str, **kwargs):
         self.org, self.user, self.etag = org, user, etag
-        self.roles = ROLES_BY_KIND.get(str(org.get("kind")), ())
+        self.roles = ROLES_BY_KIND.get(org.kind, ())
         self.original = self.values_of(user)
-        super().__init__(session, f"admin.user_edit:{user['id']}", dict(self.original), **kwargs)
+        super().__init__(session, f"admin.user_edit:{user.id}", dict(self.original), **kwargs)
 
     @staticmethod
-    def values_of(user: dict[str, Any]) -> dict[str, Any]:
-        return {"name": user.get("name") or "", "email": user.get("email") or "", "role": user.get("role") or "",
-                "admin": bool(user.get("admin"))}
+    def values_of(user: User) -> dict[str, Any]:
+        return {"name": user.name, "email": user.email, "role": user.role, "admin": user.admin}
 
     def fields(self) -> list[FormField]:
         return [FormField("name", "admin.field.name", required=True),
@@ -898,14 +885,14 @@ class UserEditForm(_EditForm):
         return {k: v for k, v in mine.items() if v != self.original[k]}
 
     def request(self, values: dict[str, Any]) -> Request:
-        return Request(AdministrationService.patch_user(self.user["id"], self.changes(values), self.etag),
-                       i18n.t("admin.form.edit_user_label", name=clean(self.user.get("name"))),
-                       related=f"organization:{self.org['id']}")
+        return Request(AdministrationService.patch_user(self.user.id, self.changes(values), self.etag),
+                       i18n.t("admin.form.edit_user_label", name=clean(self.user.name)),
+                       related=f"organization:{self.org.id}")
 
     async def conflict(self, outcome: Conflict) -> None:
         await self.session.services.writes.discard(outcome.item_id)
         try:
-            theirs, etag = await self.session.services.administration.user(self.user["id"])
+            theirs, etag = await self.session.services.administration.user(self.user.id)
         except (ApiError, Unreachable) as exc:
             self.notify(i18n.t("form.conflict") + " " + problem_text(exc), severity="error", timeout=10)
             return

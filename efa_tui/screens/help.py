@@ -41,7 +41,10 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
         b = active.binding
         # Textual's own bindings (no id) come with English descriptions: ours where we know them.
         known = BUILTIN.get(b.action) or TEXTUAL_KEYS.get(b.action)
-        label = i18n.t(known) if not b.id and known else (b.description or b.action)
+        if not b.id and known:
+            label = i18n.t(known)
+        else:  # widgets' bindings carry message ids (screens translate theirs: localize.py)
+            label = i18n.t(b.description) if b.description in i18n.MESSAGES else (b.description or b.action)
         rows.setdefault((label, b.id or ""), []).append(screen.app.get_key_display(b) if b.key == key else key)
     return sorted(((" ".join(dict.fromkeys(keys)), label, bid) for (label, bid), keys in rows.items()),
                   key=lambda r: r[1].lower())

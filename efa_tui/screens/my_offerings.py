@@ -25,6 +25,7 @@ from ..api.models import Offering, as_offering
 from ..domain import offering_rules as rules
 from ..services import Conflict, Done, Queued
 from ..text import clean
+from ..widgets.lists import ListTable
 from .base import AppScreen
 from .offering_detail import describe
 
@@ -45,8 +46,6 @@ class MyOfferingsScreen(AppScreen):
         Binding("p", "publish", "offerings.key.publish", id="offerings.publish"),
         Binding("x", "retire", "offerings.key.retire", id="offerings.retire"),
         Binding("u", "usage", "offerings.key.usage", id="offerings.usage"),
-        Binding("j", "cursor('down')", "offerings.key.down", show=False, id="offerings.down"),
-        Binding("k", "cursor('up')", "offerings.key.up", show=False, id="offerings.up"),
     ]
     DEFAULT_CSS = """
     MyOfferingsScreen #offerings-head { padding: 0 1; height: auto; }
@@ -63,7 +62,7 @@ class MyOfferingsScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="offerings-head")
-        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="offerings")
+        table = ListTable(id="offerings")
         self._columns(table)
         yield table
 
@@ -92,8 +91,8 @@ class MyOfferingsScreen(AppScreen):
         self.fetch()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#offerings", DataTable)
+    def table(self) -> ListTable:
+        return self.query_one("#offerings", ListTable)
 
     # --- loading ----------------------------------------------------------------------------------
 
@@ -115,10 +114,8 @@ class MyOfferingsScreen(AppScreen):
     def _show(self, offerings: list[Offering], counts: dict[int, tuple[int, int]], generation: int = 0) -> None:
         if generation and generation != self._generation:
             return
-        table = self.table
-        current = self.selected_id()
-        table.clear()
         self.offerings = {o.id: o for o in offerings}
+        rows = []
         for o in offerings:
             n_open, n_contracts = counts.get(o.id, (0, 0))
             status = status_text(o.status)
@@ -129,7 +126,9 @@ class MyOfferingsScreen(AppScreen):
                      Text(formatting.money(o.fees.annual_fee if o.fees else None), justify="right")]
             if self.wide:
                 cells.append(Text(formatting.day(o.updated_at)))
-            table.add_row(*cells, key=str(o.id))
+            rows.append((o.id, cells))
+        table = self.table
+        table.fill(rows)
         by_status = {s: sum(1 for o in offerings if o.status == s) for s in ("draft", "published", "retired")}
         head = Text(i18n.tn("offerings.count", n=len(offerings), draft=by_status["draft"], published=by_status["published"],
                            retired=by_status["retired"]))
@@ -138,8 +137,6 @@ class MyOfferingsScreen(AppScreen):
         elif self.wide:
             head.append("\n" + i18n.t("offerings.legend"), style="dim")
         self.query_one("#offerings-head", Static).update(head)
-        if current is not None and str(current) in {str(k) for k in self.offerings}:
-            table.move_cursor(row=table.get_row_index(str(current)))
         table.focus()
 
     @work(exclusive=True, group="offerings-fetch", exit_on_error=False)
@@ -156,24 +153,14 @@ class MyOfferingsScreen(AppScreen):
     # --- the selected offering ----------------------------------------------------------------------
 
     def selected_id(self) -> int | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except Exception:  # noqa: BLE001 - no row under the cursor
-            return None
-        return int(key.value) if key.value is not None else None
+        key = self.table.cursor_key
+        return int(key) if key is not None else None
 
     def selected(self) -> Offering | None:
-        oid = self.selected_id()
-        offering = self.offerings.get(oid) if oid is not None else None
-        if offering is None:
-            self.notify(i18n.t("offerings.none_selected"), severity="warning")
+        offering = self.table.selected(self.offerings, none="offerings.none_selected")
+        if offering is not None:
+            self.table.remember()  # back from what opens now lands on this row, also after a reload
         return offering
-
-    def action_cursor(self, direction: str) -> None:
-        getattr(self.table, f"action_cursor_{direction}")()
 
     @on(DataTable.RowSelected, "#offerings")
     def _row_selected(self) -> None:

@@ -11,7 +11,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from .. import formatting, i18n
@@ -21,6 +20,7 @@ from ..domain.catalog import BUNDESLAENDER
 from ..domain.pricing import DistributionKey, Fees, cost_preview, first_of_next_month
 from ..services.catalog import CatalogService
 from ..text import clean
+from ..widgets.lists import DetailScroll
 from .base import AppScreen
 
 
@@ -146,7 +146,7 @@ class OfferingScreen(AppScreen):
         self.offering: Offering | None = None
 
     def compose(self) -> ComposeResult:
-        yield VerticalScroll(id="detail")
+        yield DetailScroll(id="detail")
 
     def on_mount(self) -> None:
         self.load()
@@ -159,7 +159,7 @@ class OfferingScreen(AppScreen):
     def _show(self, offering: Offering | None) -> None:
         self.offering = offering
         self.refresh_bindings()
-        box = self.query_one("#detail", VerticalScroll)
+        box = self.query_one("#detail", DetailScroll)
         box.remove_children()
         if offering is None:
             box.mount(Static(Text(i18n.t("detail.not_cached"))))

@@ -13,8 +13,8 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError
@@ -23,6 +23,8 @@ from ..domain.orders import Action, allowed_actions, contract_phase
 from ..services import Conflict, Done, Queued
 from ..services.writes import PENDING
 from ..text import clean
+from ..widgets.form import TickBox
+from ..widgets.lists import DetailScroll
 from .base import AppScreen
 from .offering_detail import fee_lines, price_for
 from .order_forms import ProposalForm, StepForm, transition_request
@@ -39,9 +41,13 @@ STEP_KEYS = {
 }
 
 
-def fees_block(fees: Fees | None, terms: str | None) -> Text:
+# Before the binding order the fees are the provider's proposal; with it they are agreed.
+AGREED_STATES = frozenset(("ordered", "active", "terminated"))
+
+
+def fees_block(fees: Fees | None, terms: str | None, state: str | None = None) -> Text:
     text = Text()
-    text.append(i18n.t("order.agreed") + "\n", style="bold underline")
+    text.append(i18n.t("order.agreed" if state in AGREED_STATES else "order.proposed_fees") + "\n", style="bold underline")
     if not fees:
         text.append("  " + i18n.t("order.no_fees"), style="italic")
         return text
@@ -103,7 +109,7 @@ def describe_order(order: Order, me: dict[str, Any], today: date) -> list[Text]:
         parties.append("    " + clean(order.message, multiline=True).replace("\n", "\n    "))
     blocks.append(parties)
 
-    blocks.append(fees_block(order.fees, order.terms))
+    blocks.append(fees_block(order.fees, order.terms, order.state))
     if order.fees and me.get("role") == "customer":
         blocks.append(price_for(order.fees, me, today, start=contract_start(order, today),
                                 target_group_size=order.target_group_size))
@@ -146,6 +152,7 @@ class OrderScreen(AppScreen):
         Binding("escape,q", "app.pop_screen", "key.back", id="order.back"),
         *(Binding(key, f"step('{action}')", label, id=f"order.{action}") for action, (key, label) in STEP_KEYS.items()),
         Binding("J", "raw", "key.raw", id="order.raw"),
+        Binding("a", "trail", "support.key.trail", id="order.trail"),  # support staff (a provider's `a` activates)
         Binding("r", "reload", "key.refresh", id="order.refresh"),
     ]
     DEFAULT_CSS = """
@@ -174,7 +181,7 @@ class OrderScreen(AppScreen):
         return (getattr(self.app, "me", None) or {}).get("role") or ""
 
     def compose(self) -> ComposeResult:
-        yield VerticalScroll(Static(id="order-head"), Static(id="order-steps"), Static(id="order-outbox"),
+        yield DetailScroll(Static(id="order-head"), Static(id="order-steps"), Static(id="order-outbox"),
                              Static(id="order-body"), Static(id="order-timeline"), id="order")
 
     def on_mount(self) -> None:
@@ -198,7 +205,17 @@ class OrderScreen(AppScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "step":
             return parameters[0] in self.steps()
+        if action == "trail":
+            return self.role in ("support", "operator")
         return True
+
+    def action_trail(self) -> None:
+        """Support staff: the audit trail of this order, from its detail wherever it was opened."""
+        if self.role not in ("support", "operator"):
+            return
+        from .support import TrailScreen
+
+        self.app.push_screen(TrailScreen(self.session, self.order))
 
     def action_step(self, action: str) -> None:
         if action not in self.steps():
@@ -339,13 +356,22 @@ class ConfirmOrderScreen(AppScreen):
     proposal changed meanwhile is not accepted blindly."""
 
     OWNS_KEYBOARD = True  # a decision to take: area keys off, `q` asks (base.py)
-    BINDINGS = [Binding("escape", "close", "key.back", id="confirm.back")]
+    BINDINGS = [
+        Binding("escape", "close", "key.back", id="confirm.back"),
+        Binding("x", "tick", "confirm.key.tick", id="confirm.tick"),
+        Binding("ctrl+s", "order", "confirm.key.order", id="confirm.order"),
+        Binding("ctrl+d,pagedown", "scroll('down')", "detail.key.half_page_down", show=False, id="confirm.down"),
+        Binding("ctrl+u,pageup", "scroll('up')", "detail.key.half_page_up", show=False, id="confirm.up"),
+    ]
     DEFAULT_CSS = """
-    ConfirmOrderScreen VerticalScroll { padding: 0 1; }
-    ConfirmOrderScreen Static { margin-bottom: 1; }
-    ConfirmOrderScreen #confirm-legal { border: heavy $warning; padding: 0 1; }
-    ConfirmOrderScreen #confirm-scroll { height: 1fr; }
+    ConfirmOrderScreen #confirm-scroll { height: 1fr; padding: 0 1; }
+    ConfirmOrderScreen #confirm-scroll Static { margin-bottom: 1; }
+    ConfirmOrderScreen #confirm-more { height: 1; padding: 0 1; color: $text-warning; text-style: bold; }
+    ConfirmOrderScreen #confirm-more.-all { display: none; }
     ConfirmOrderScreen #confirm-bar { height: auto; padding: 0 1; background: $boost; }
+    ConfirmOrderScreen #confirm-legal { border-left: thick $warning; padding-left: 1; }
+    ConfirmOrderScreen #confirm-check-row { height: auto; }
+    ConfirmOrderScreen #confirm-check-label { width: 1fr; }
     ConfirmOrderScreen #confirm-buttons { height: auto; }
     ConfirmOrderScreen #confirm-buttons Button { margin-right: 2; }
     """
@@ -372,42 +398,68 @@ class ConfirmOrderScreen(AppScreen):
         what.append(f"{i18n.t('order.provider')}: ", style="bold")
         what.append(provider + "\n")
         what.append(f"{i18n.t('order.customer')}: ", style="bold")
-        what.append(org + "\n")
+        what.append(org)
         for value, label in ((order.leitweg_id, "order.leitweg_id"), (order.cost_centre, "order.cost_centre")):
             if value:
-                what.append(f"{i18n.t(label)}: ", style="bold")
-                what.append(clean(value) + "\n")
-        with VerticalScroll(id="confirm-scroll"):
-            yield Static(Text(i18n.t("confirm.legal", org=org, provider=provider)), id="confirm-legal")
+                what.append(f"\n{i18n.t(label)}: ", style="bold")
+                what.append(clean(value))
+        # What is ordered, the fees and the cost scroll; "↓ mehr" says when some of it is below.
+        with DetailScroll(id="confirm-scroll"):
             yield Static(what)
-            yield Static(fees_block(order.fees, order.terms))
+            yield Static(fees_block(order.fees, order.terms), id="confirm-fees")
             yield Static(price_for(order.fees, me, today, start=contract_start(order, today),
-                                   target_group_size=order.target_group_size))
-        # Always in view, also at 80x24: what the user decides on scrolls above it.
+                                   target_group_size=order.target_group_size), id="confirm-cost")
+        yield Static(Text(i18n.t("confirm.more")), id="confirm-more")
+        # Always in view, also at 80x24: what it means, the authorisation and the buttons.
         with Vertical(id="confirm-bar"):
-            yield Checkbox(Text(i18n.t("confirm.check", org=org)), id="confirm-check", compact=True)
+            yield Static(Text(i18n.t("confirm.legal", org=org, provider=provider)), id="confirm-legal")
+            with Horizontal(id="confirm-check-row"):
+                yield TickBox(id="confirm-check")
+                # The label wraps (a Checkbox's own label is one line, cut at the edge).
+                yield Static(Text(i18n.t("confirm.check", org=org) + " " + i18n.t("confirm.check_key")),
+                             id="confirm-check-label")
             with Horizontal(id="confirm-buttons"):
                 yield Button(i18n.t("confirm.cancel"), id="confirm-cancel", compact=True)
-                yield Button(i18n.t("confirm.button"), variant="warning", id="confirm-order", compact=True)
+                yield Button(i18n.t("confirm.button") + " [ctrl+s]", variant="warning", id="confirm-order", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#confirm-cancel", Button).focus()  # the safe choice is the default
+        scroll = self.query_one("#confirm-scroll", DetailScroll)
+        self.watch(scroll, "scroll_y", lambda _: self._show_more(), init=False)
+        self.call_after_refresh(self._show_more)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_more)
+
+    def _show_more(self) -> None:
+        scroll = self.query_one("#confirm-scroll", DetailScroll)
+        self.query_one("#confirm-more", Static).set_class(scroll.scroll_y >= scroll.max_scroll_y, "-all")
+
+    def action_scroll(self, direction: str) -> None:
+        scroll = self.query_one("#confirm-scroll", DetailScroll)
+        scroll.action_half_page_down() if direction == "down" else scroll.action_half_page_up()
+
+    def action_tick(self) -> None:
+        self.query_one("#confirm-check", TickBox).toggle()
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_order(self) -> None:
+        if not self.query_one("#confirm-check", TickBox).value:
+            self.notify(i18n.t("confirm.check_first"), severity="warning")
+            self.query_one("#confirm-check", TickBox).focus()
+            return
+        if not self._sending:
+            self._sending = True
+            self.send()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "confirm-cancel":
             self.dismiss(None)
         elif event.button.id == "confirm-order":
-            if not self.query_one("#confirm-check", Checkbox).value:
-                self.notify(i18n.t("confirm.check_first"), severity="warning")
-                self.query_one("#confirm-check", Checkbox).focus()
-                return
-            if not self._sending:
-                self._sending = True
-                self.send()
+            self.action_order()
 
     @work(group="confirm", exit_on_error=False)
     async def send(self) -> None:

@@ -8,11 +8,11 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from .. import formatting, i18n
 from ..text import clean
+from ..widgets.lists import DetailScroll
 from .base import AppScreen
 
 
@@ -23,8 +23,6 @@ class RecordScreen(AppScreen):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "key.back", id="record.back"),
         Binding("c", "copy", "support.key.copy", id="record.copy"),
-        Binding("j", "scroll('down')", "support.key.down", show=False, id="record.down"),
-        Binding("k", "scroll('up')", "support.key.up", show=False, id="record.up"),
     ]
     DEFAULT_CSS = "RecordScreen #record { padding: 0 1; }"
 
@@ -37,15 +35,11 @@ class RecordScreen(AppScreen):
         self.body = clean(json.dumps(self.record, ensure_ascii=False, indent=2), multiline=True)
 
     def on_mount(self) -> None:
-        self.query_one("#record", VerticalScroll).focus()
+        self.query_one("#record", DetailScroll).focus()
 
     def compose(self) -> ComposeResult:
-        yield VerticalScroll(Static(Text(clean(self.title_text), style="bold")), Static(Text(self.body)), id="record")
+        yield DetailScroll(Static(Text(clean(self.title_text), style="bold")), Static(Text(self.body)), id="record")
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.body)
         self.notify(i18n.t("support.copied", n=formatting.number(len(self.body))))
-
-    def action_scroll(self, direction: str) -> None:
-        box = self.query_one("#record", VerticalScroll)
-        box.scroll_down() if direction == "down" else box.scroll_up()

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select, Static
 
 from .. import formatting, i18n
@@ -22,6 +22,7 @@ from ..api.models import Invoice, Order, OrderEvent
 from ..store import record_search
 from ..store.record_search import Found, RecordQuery
 from ..text import clean
+from ..widgets.lists import DetailScroll, ListTable
 from .base import AppScreen
 from .records import RecordScreen
 
@@ -29,11 +30,36 @@ FILTERS = ("number", "organisation", "offering", "since", "until")
 
 
 def state_text(record: Found) -> str:
-    value = record.status if isinstance(record, Invoice) else record.state
-    return i18n.t(f"support.state.{value}") if value else "–"
+    if isinstance(record, Invoice):
+        return state_name("invoices", record.status) if record.status else "–"
+    return state_name("orders", record.state) if record.state else "–"
+
+
+def state_name(kind: str, value: str) -> str:
+    """One vocabulary: an order's state is named as on the customer's and the provider's screens."""
+    return i18n.t(f"support.state.{value}" if kind == "invoices" else f"state.{value}")
+
+
+def count_line(q: RecordQuery, n: int) -> Text:
+    """How many records the search found, and by which filters (none: the newest of all)."""
+    if q.empty:
+        return Text(i18n.tn("support.count_all", n))
+    parts = []
+    for name in ("number", "organisation", "offering"):
+        value = getattr(q, name)
+        if value:
+            parts.append(i18n.t("support.filter_is", name=i18n.t(f"support.f.{name}"), value=clean(value)))
+    if q.state:
+        parts.append(i18n.t("support.filter_is", name=i18n.t("support.f.state"), value=state_name(q.kind, q.state)))
+    for name in ("since", "until"):
+        day = getattr(q, name)
+        if day is not None:
+            parts.append(i18n.t(f"support.filter.{name}", value=formatting.day(day)))
+    return Text(i18n.tn("support.count", n, filters=", ".join(parts)))
 
 
 class SupportScreen(AppScreen):
+    AUTO_FOCUS = "#support-results"  # the list's keys act at once; `/` goes to the search
     DATA_KINDS = frozenset(("orders", "invoices", "organizations"))  # A sync or a write answered: the search runs again on the cache.
     BINDINGS = [
         Binding("slash", "focus_search", "support.key.search", id="support.search"),
@@ -71,11 +97,11 @@ class SupportScreen(AppScreen):
             yield Input(placeholder=i18n.t("support.f.since"), compact=True, id="support-since")
             yield Input(placeholder=i18n.t("support.f.until"), compact=True, id="support-until")
         yield Static("", id="support-count")
-        yield DataTable(cursor_type="row", zebra_stripes=True, id="support-results")
+        yield ListTable(id="support-results")
 
     def _state_options(self) -> list[tuple[Text, str]]:
         states = record_search.INVOICE_STATES if self.kind == "invoices" else record_search.ORDER_STATES
-        return [(Text(i18n.t(f"support.state.{s}")), s) for s in states]
+        return [(Text(state_name(self.kind, s)), s) for s in states]
 
     def _columns(self) -> None:
         table = self.table
@@ -116,8 +142,8 @@ class SupportScreen(AppScreen):
         self.search()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#support-results", DataTable)
+    def table(self) -> ListTable:
+        return self.query_one("#support-results", ListTable)
 
     # --- searching --------------------------------------------------------------------------------
 
@@ -166,32 +192,30 @@ class SupportScreen(AppScreen):
     def _show(self, q: RecordQuery, found: list[Found]) -> None:
         if q is not self._asked:
             return  # the answer to an earlier question, finished late: a newer one is on its way
-        table = self.table
-        table.clear()
         self.records = {r.id: r for r in found}
+        rows = []
         for r in found:
             customer = clean(r.customer.name if r.customer else "")
             if isinstance(r, Order):
-                table.add_row(Text(f"#{r.id}"), Text(customer, no_wrap=True, overflow="ellipsis"),
-                              Text(clean(r.offering.title if r.offering else ""), no_wrap=True, overflow="ellipsis"),
-                              Text(clean(state_text(r))), formatting.day(r.created_at), key=str(r.id))
+                cells = [Text(f"#{r.id}"), Text(customer, no_wrap=True, overflow="ellipsis"),
+                         Text(clean(r.offering.title if r.offering else ""), no_wrap=True, overflow="ellipsis"),
+                         Text(clean(state_text(r))), formatting.day(r.created_at)]
             else:
                 # DataTable reads a plain str as markup: every cell from the server is Text.
-                table.add_row(Text(clean(r.number)), Text(customer, no_wrap=True, overflow="ellipsis"),
-                              Text(formatting.money(r.gross), justify="right"), Text(clean(state_text(r))),
-                              formatting.day(r.issue_date), key=str(r.id))
-        count = i18n.tn("support.count_all", len(found)) if q.empty else i18n.tn("support.count", len(found))
-        self.query_one("#support-count", Static).update(Text(count))
+                cells = [Text(clean(r.number)), Text(customer, no_wrap=True, overflow="ellipsis"),
+                         Text(formatting.money(r.gross), justify="right"), Text(clean(state_text(r))),
+                         formatting.day(r.issue_date)]
+            rows.append((r.id, cells))
+        self.table.fill(rows)
+        self.query_one("#support-count", Static).update(count_line(q, len(found)))
 
     # --- acting on a result (reading only) ------------------------------------------------------------
 
     def selected(self) -> Found | None:
-        table = self.table
-        if table.row_count == 0:
-            self.notify(i18n.t("support.none_selected"), severity="warning")
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return self.records.get(int(key.value)) if key.value is not None else None
+        record = self.table.selected(self.records, none="support.none_selected")
+        if record is not None:
+            self.table.remember()  # back from its detail lands on this row, also after a new search
+        return record
 
     @on(DataTable.RowSelected, "#support-results")
     def _open(self) -> None:
@@ -247,7 +271,7 @@ class TrailScreen(AppScreen):
         self.events: list[OrderEvent] = []
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="trail"):
+        with DetailScroll(id="trail"):
             yield Static(self._head(), id="trail-head")
             yield Static(Text(i18n.t("support.trail.loading"), style="dim"), id="trail-events")
 
@@ -262,7 +286,7 @@ class TrailScreen(AppScreen):
         return text
 
     def on_mount(self) -> None:
-        self.query_one("#trail", VerticalScroll).focus()
+        self.query_one("#trail", DetailScroll).focus()
         self.load()
 
     @work(exclusive=True, group="trail", exit_on_error=False)
@@ -290,8 +314,8 @@ def trail_text(events: list[OrderEvent], *, offline: bool = False) -> Text:
         actor = e.actor
         text.append(formatting.moment(e.at), style="bold")
         text.append("  ")
-        source = i18n.t(f"support.state.{e.from_state}") if e.from_state else "–"
-        target = i18n.t(f"support.state.{e.to_state}")
+        source = state_name("orders", e.from_state) if e.from_state else "–"
+        target = state_name("orders", str(e.to_state))
         text.append(f"{source} → {target}", style="bold")
         text.append(f"  ({clean(e.action)})\n", style="dim")
         role = actor.role

@@ -17,7 +17,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, DataTable, Input, Static
+from textual.widgets import Button, Input, Static
 
 from .. import formatting, i18n
 from ..api.models import Order, UsageReport
@@ -26,6 +26,7 @@ from ..services.usage import UsageService
 from ..store import usage_import
 from ..text import clean
 from ..widgets.form import FormField
+from ..widgets.lists import ListTable
 from .base import AppModal, AppScreen
 from .form_screen import FormScreen, Request
 
@@ -60,7 +61,7 @@ class UsageScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("usage.intro")), id="usage-head")
-        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="usage")
+        table = ListTable(id="usage")
         # Order, month and cases always in view; customer and offering share the rest.
         rest = max(24, self.app.size.width - 6 - 8 - 8 - 10 - 12)
         widths = {"customer": rest * 2 // 5, "offering": rest - rest * 2 // 5, "order": 6, "period": 8, "cases": 8}
@@ -91,12 +92,11 @@ class UsageScreen(AppScreen):
         self._show()
 
     def _show(self) -> None:
-        table = self.query_one("#usage", DataTable)
-        table.clear()
-        for customer, offering, oid, year, month, cases in usage_import.usage_rows(self.contracts, self.reports):
-            table.add_row(Text(clean(customer), no_wrap=True, overflow="ellipsis"), Text(clean(offering), no_wrap=True,
-                          overflow="ellipsis"), f"#{oid}", period_label(year, month),
-                          Text(formatting.number(cases) if cases is not None else "–", justify="right"))
+        table = self.query_one("#usage", ListTable)
+        table.fill((f"{oid}-{year}-{month}", [
+            Text(clean(customer), no_wrap=True, overflow="ellipsis"), Text(clean(offering), no_wrap=True, overflow="ellipsis"),
+            f"#{oid}", period_label(year, month), Text(formatting.number(cases) if cases is not None else "–", justify="right")])
+            for customer, offering, oid, year, month, cases in usage_import.usage_rows(self.contracts, self.reports))
         head = Text(i18n.t("usage.intro") + "\n")
         head.append(i18n.tn("usage.count", n=len(self.contracts)) if self.contracts else i18n.t("usage.no_contracts"), style="dim")
         self.query_one("#usage-head", Static).update(head)

@@ -3,7 +3,7 @@
 MESSAGES: dict[str, tuple[str, str]] = {
     # states and actions of the order state machine (domain/orders.py)
     "state.interest": ("Interesse", "Interest"),
-    "state.proposed": ("Angebot", "Proposal"),
+    "state.proposed": ("Entgeltvorschlag", "Fee proposal"),
     "state.ordered": ("Bestellt", "Ordered"),
     "state.active": ("Aktiv", "Active"),
     "state.terminated": ("Beendet", "Terminated"),
@@ -75,6 +75,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "order.desired_start": ("Gewünschter Beginn", "Desired start"),
     "order.message": ("Nachricht", "Message"),
     "order.agreed": ("Vereinbarte Entgelte (Abstimmungsergebnis)", "Agreed fees"),
+    "order.proposed_fees": ("Vorgeschlagene Entgelte (Entgeltvorschlag, vereinbart mit der verbindlichen Bestellung)",
+                            "Proposed fees (agreed with the binding order)"),
     "order.no_fees": ("Noch kein Entgeltvorschlag des Bereitstellers.", "No fee proposal from the provider yet."),
     "order.terms": ("Vertragsbedingungen", "Contract terms"),
     "order.ordered": ("Verbindlich bestellt am {at} von {by}", "Ordered (binding) on {at} by {by}"),
@@ -161,6 +163,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "confirm.button": ("Verbindlich bestellen", "Order (binding)"),
     "confirm.cancel": ("Abbrechen", "Cancel"),
     "confirm.check": ("Ich bin berechtigt, für {org} verbindlich zu bestellen.", "I am authorised to order for {org}."),
+    "confirm.key.tick": ("Berechtigt", "Authorised"),
+    "confirm.key.order": ("Verbindlich bestellen", "Order (binding)"),
+    "confirm.more": ("↓ mehr: Bedingungen und Kosten – ctrl+d / Bild↓ rollt", "↓ more: terms and cost – ctrl+d / PgDn scrolls"),
+    "confirm.check_key": ("(Taste x)", "(key x)"),
     "confirm.check_first": ("Bitte zuerst die Berechtigung bestätigen.", "Please confirm your authorisation first."),
     "confirm.sent": ("Verbindlich bestellt: Bestellung {n}", "Ordered (binding): order {n}"),
 }

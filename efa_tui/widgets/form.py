@@ -16,14 +16,39 @@ from typing import Any, cast
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Input, Select, Static, Switch, TextArea
+from textual.widgets import Checkbox, Input, Select, Static, Switch, TextArea
 
 from .. import i18n
 from ..text import clean
 
 Check = Callable[[str], "str | None"]  # a value → the reason it is wrong (translated), or None
+
+
+class TickBox(Checkbox):
+    """A checkbox that shows an X only when ticked, in every theme: Textual's draws the X always,
+    dimmed when unticked — in 16 colours (`ansi-dark`) that reads as ticked. Label it beside it
+    (a `Static`, which wraps): a Checkbox's own label is one line, cut at the edge."""
+
+    DEFAULT_CSS = """
+    TickBox { border: none; padding: 0; height: 1; width: auto; background: transparent; }
+    """
+
+    def __init__(self, value: bool = False, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__("", value, compact=True, id=id)
+
+    @property
+    def _button(self) -> Content:
+        style = self.get_visual_style("toggle--button")
+        return Content.assemble(("[", style), ("X" if self.value else " ", style), ("]", style))
+
+    def render(self) -> Content:
+        return Content.assemble(self._button, " ")
+
+    def get_content_width(self, container, viewport) -> int:  # noqa: ANN001 - Textual's signature
+        return 4
 
 
 @dataclass(frozen=True)

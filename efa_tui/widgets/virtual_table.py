@@ -201,15 +201,15 @@ class VirtualTable(ScrollView, can_focus=True):
     """A scrolling table over a `RowSource`; only the visible rows are fetched and rendered."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down,j", "cursor_down", "Ab", show=False, id="table.down"),
-        Binding("up,k", "cursor_up", "Auf", show=False, id="table.up"),
-        Binding("pagedown", "cursor_page_down", "Seite ab", show=False, id="table.page_down"),
-        Binding("pageup", "cursor_page_up", "Seite auf", show=False, id="table.page_up"),
-        Binding("ctrl+d", "cursor_half_page_down", "Halbe Seite ab", show=False, id="table.half_page_down"),
-        Binding("ctrl+u", "cursor_half_page_up", "Halbe Seite auf", show=False, id="table.half_page_up"),
-        Binding("home,g", "cursor_top", "Anfang", show=False, id="table.top"),
-        Binding("end,G,shift+g", "cursor_bottom", "Ende", show=False, id="table.bottom"),
-        Binding("enter", "select_cursor", "Öffnen", show=False, id="table.select"),
+        Binding("down,j", "cursor_down", "table.key.down", show=False, id="table.down"),
+        Binding("up,k", "cursor_up", "table.key.up", show=False, id="table.up"),
+        Binding("pagedown", "cursor_page_down", "table.key.page_down", show=False, id="table.page_down"),
+        Binding("pageup", "cursor_page_up", "table.key.page_up", show=False, id="table.page_up"),
+        Binding("ctrl+d", "cursor_half_page_down", "table.key.half_page_down", show=False, id="table.half_page_down"),
+        Binding("ctrl+u", "cursor_half_page_up", "table.key.half_page_up", show=False, id="table.half_page_up"),
+        Binding("home,g", "cursor_top", "table.key.top", show=False, id="table.top"),
+        Binding("end,G,shift+g", "cursor_bottom", "table.key.bottom", show=False, id="table.bottom"),
+        Binding("enter", "select_cursor", "table.key.select", show=False, id="table.select"),
     ]
     """
     | Key(s) | ID | Action |
@@ -529,6 +529,7 @@ class VirtualTable(ScrollView, can_focus=True):
             self.refresh()
             self.post_message(self.LoadFailed(self, message.error))
             return
+        old_key = self.cursor_key if message.keep_cursor else None  # the record under the cursor, before
         self._source = message.source
         self._shown_generation = message.generation
         self._blocks.clear()
@@ -539,6 +540,11 @@ class VirtualTable(ScrollView, can_focus=True):
         for block, rows in sorted(message.blocks.items()):
             self._store(block, rows)
         cursor = self.validate_cursor(self.cursor if message.keep_cursor else 0)
+        if old_key is not None:
+            # The cursor stays on its record when rows came or went above it (a new order, a
+            # sync): found among the rows fetched around it, else it keeps its place.
+            cursor = next((block * self.block_size + i for block, rows in message.blocks.items()
+                           for i, row in enumerate(rows) if row[0] == old_key), cursor)
         self.set_reactive(VirtualTable.cursor, cursor)
         if message.keep_cursor:  # same top row as the thread fetched (never below the old one)
             top = _visible_top(self.scroll_offset.y, cursor, self._total, self._view_rows())
