@@ -401,8 +401,8 @@ async def test_catalog_counts_stay_right_after_a_publish_and_a_retire(server, tm
         return str(catalog.query_one("#count").render())
 
     def right(app) -> str:  # no filter: every offering of the catalog is shown
-        total = app.cache.search("").total
-        return i18n.tn("catalog.count", total, shown=formatting.number(total))
+        n = app.cache.search("").total
+        return i18n.tn("catalog.count", n, shown=formatting.number(n))
 
     app = make_app(server, tmp_path, identity="provider")
     async with app.run_test(size=(120, 40)) as pilot:

@@ -14,6 +14,7 @@ from support import auth, start_server, stop_server
 
 from efa_tui.api.errors import Unreachable
 from efa_tui.api.models import AuditEntry, Order, OrderEvent, Organization, Token, User
+from efa_tui.store.record_search import RecordQuery
 from efa_tui.store.sync import data_as_of
 
 
@@ -28,8 +29,14 @@ async def test_a_read_carries_its_age_and_says_offline_when_the_cache_answered(d
         services = session.services
         synced = await asyncio.to_thread(data_as_of, session.cache, "orders")
         assert synced is not None  # make_session synced every kind
-        orders = await asyncio.to_thread(services.orders.cached)
+        listed = await asyncio.to_thread(services.orders.cached)
+        assert listed.as_of == synced and not listed.offline  # a list from the cache: as of its sync
+        orders = listed.value
         assert orders and all(isinstance(o, Order) for o in orders)
+        invoices = await asyncio.to_thread(services.invoices.cached)
+        assert invoices.as_of == await asyncio.to_thread(data_as_of, session.cache, "invoices")
+        found = await asyncio.to_thread(services.support.find, RecordQuery())
+        assert found.as_of is not None and found.as_of <= max(synced, invoices.as_of or synced)
         order = orders[0]
         assert await asyncio.to_thread(services.orders.cached_order, order.id) == order
 

@@ -145,8 +145,8 @@ class InvoicesScreen(FilterKeys, AppScreen):
 
     @work(thread=True, exclusive=True, group="invoices-load", exit_on_error=False)
     def load(self, keep_cursor: bool = False) -> None:
-        records = self.invoices_service.cached(limit=100_000)
-        synced = self.invoices_service.synced_at() is not None
+        read = self.invoices_service.cached(limit=100_000)
+        records, synced = read.value, read.as_of is not None
         self.app.call_from_thread(self._loaded, records, keep_cursor, synced)
 
     def _loaded(self, records: list[Invoice], keep_cursor: bool, synced: bool = False) -> None:

@@ -114,7 +114,7 @@ class OrdersScreen(FilterKeys, AppScreen):
     @work(thread=True, exclusive=True, group="orders-load", exit_on_error=False)
     def load(self) -> None:
         """All cached orders (and the writes not yet at the server), read in a thread."""
-        orders = self.session.services.orders.cached(limit=LIMIT)
+        orders = self.session.services.orders.cached(limit=LIMIT).value
         creates = self.session.services.orders.waiting_interests()
         self.app.call_from_thread(self._loaded, orders, creates)
 

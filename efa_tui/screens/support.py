@@ -186,7 +186,7 @@ class SupportScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="support-find", exit_on_error=False)
     def _find(self, q: RecordQuery) -> None:
-        found = self.session.services.support.find(q)
+        found = self.session.services.support.find(q).value
         self.app.call_from_thread(self._show, q, found)
 
     def _show(self, q: RecordQuery, found: list[Found]) -> None:

@@ -15,6 +15,7 @@ from ..store.cache import Cache
 from ..store.changes import DataChanged
 from ..store.invoice_detail import InvoiceDetail, load_detail
 from ..store.sync import data_as_of
+from .outcome import Read
 from .writes import Write
 
 
@@ -31,12 +32,10 @@ class InvoicesService:
 
     # --- reads (local: call in a thread) --------------------------------------------------------
 
-    def cached(self, *, limit: int = 100_000) -> list[Invoice]:
-        return [Invoice.model_validate(i) for i in self._cache.list_records("invoices", limit=limit)]
-
-    def synced_at(self) -> str | None:
-        """When the server last confirmed the cached invoices (None: never synced yet; blocking)."""
-        return data_as_of(self._cache, "invoices")
+    def cached(self, *, limit: int = 100_000) -> Read[list[Invoice]]:
+        """The cached invoices, as of their last sync (None: never synced yet; blocking)."""
+        rows = self._cache.list_records("invoices", limit=limit)
+        return Read([Invoice.model_validate(i) for i in rows], as_of=data_as_of(self._cache, "invoices"))
 
     def cached_invoice(self, invoice_id: int) -> Invoice | None:
         """One invoice as the cache has it (blocking: call in a thread)."""

@@ -37,9 +37,10 @@ class OrdersService:
 
     # --- reads (local: call in a thread) --------------------------------------------------------
 
-    def cached(self, *, limit: int = LIMIT, **where: Any) -> list[Order]:
-        """The cached orders (optionally ``where`` column = value, a list for IN)."""
-        return [Order.model_validate(o) for o in self._cache.list_records("orders", where=where or None, limit=limit)]
+    def cached(self, *, limit: int = LIMIT, **where: Any) -> Read[list[Order]]:
+        """The cached orders (optionally ``where`` column = value, a list for IN), as of their last sync."""
+        rows = self._cache.list_records("orders", where=where or None, limit=limit)
+        return Read([Order.model_validate(o) for o in rows], as_of=data_as_of(self._cache, "orders"))
 
     def cached_order(self, order_id: int) -> Order | None:
         return as_order(self._cache.get_record("orders", int(order_id)))
