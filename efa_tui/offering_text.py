@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import formatting
+from .api.models import Contact, Fees, Offering
 from .domain.money import money_str
 from .domain.offering_rules import MAX_MONEY, parse_keywords, parse_laender
 from .domain.pricing import DistributionKey
@@ -58,29 +59,29 @@ def unit_price_problem(distribution_key: str, unit_price: str) -> str | None:
     return "offering.err.unit_price_needed" if amount is None else None
 
 
-def form_values(offering: Mapping[str, Any] | None) -> dict[str, Any]:
+def form_values(offering: Offering | Mapping[str, Any] | None) -> dict[str, Any]:
     """An offering from the server as form text (amounts in the user's locale, grouped: 1.234,50)."""
-    o = dict(offering or {})
-    fees = o.get("fees") or {}
-    contact = o.get("contact") or {}
+    o = offering if isinstance(offering, Offering) else Offering.model_validate({"id": 0, **(offering or {})})
+    fees = o.fees or Fees()
+    contact = o.contact or Contact()
 
     def amount(value: Any) -> str:
         return formatting.money_input(value, grouped=True)
 
-    values: dict[str, Any] = {k: str(o.get(k) or "") for k in TEXT_FIELDS}
-    values["bundeslaender"] = ", ".join(o.get("bundeslaender") or [])
-    values["maturity"] = str(o.get("maturity")) if o.get("maturity") is not None else ""
-    values["annual_fee"] = amount(fees.get("annual_fee"))
-    values["one_time_fee"] = amount(fees.get("one_time_fee"))
-    values["distribution_key"] = fees.get("distribution_key") or ""
-    values["unit_price"] = amount(fees.get("unit_price"))
-    values["unit_label"] = fees.get("unit_label") or ""
-    values["vat_rate"] = amount(fees.get("vat_rate")) if fees.get("vat_rate") is not None else ""
+    values: dict[str, Any] = {k: str(getattr(o, k) or "") for k in TEXT_FIELDS}
+    values["bundeslaender"] = ", ".join(o.bundeslaender)
+    values["maturity"] = str(o.maturity) if o.maturity is not None else ""
+    values["annual_fee"] = amount(fees.annual_fee)
+    values["one_time_fee"] = amount(fees.one_time_fee)
+    values["distribution_key"] = (fees.distribution_key if o.fees else "") or ""
+    values["unit_price"] = amount(fees.unit_price)
+    values["unit_label"] = fees.unit_label or ""
+    values["vat_rate"] = amount(fees.vat_rate) if fees.vat_rate is not None else ""
     for key in ("minimum_term_months", "notice_period_months"):
-        values[key] = "" if o.get(key) is None else str(o.get(key))
+        values[key] = "" if getattr(o, key) is None else str(getattr(o, key))
     for form_key, key in CONTACT_FIELDS.items():
-        values[form_key] = contact.get(key) or ""
-    values["keywords"] = ", ".join(o.get("keywords") or [])
+        values[form_key] = getattr(contact, key) or ""
+    values["keywords"] = ", ".join(o.keywords)
     return values
 
 

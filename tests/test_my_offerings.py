@@ -43,9 +43,9 @@ def select_row(screen: MyOfferingsScreen, offering_id: int) -> None:
 
 
 def select_published(screen: MyOfferingsScreen) -> dict:
-    offering = next(o for o in screen.offerings.values() if o["status"] == "published")
-    select_row(screen, offering["id"])
-    return offering
+    offering = next(o for o in screen.offerings.values() if o.status == "published")
+    select_row(screen, offering.id)
+    return offering.model_dump(mode="json")  # as the server sent it
 
 
 async def edit_a_published_offering(pilot, screen: MyOfferingsScreen):
@@ -112,7 +112,7 @@ async def test_provider_creates_publishes_and_a_customer_sees_it_after_a_sync(se
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, MyOfferingsScreen)
-        created = [o for o in screen.offerings.values() if o["title"] == title]
+        created = [o.model_dump(mode="json") for o in screen.offerings.values() if o.title == title]
         assert len(created) == 1 and created[0]["status"] == "draft"
         fees = created[0]["fees"]
         assert (fees["annual_fee"], fees["one_time_fee"], fees["distribution_key"], fees["unit_price"], fees["vat_rate"]) == (
@@ -131,7 +131,7 @@ async def test_provider_creates_publishes_and_a_customer_sees_it_after_a_sync(se
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, MyOfferingsScreen)
-        assert screen.offerings[oid]["status"] == "published"
+        assert screen.offerings[oid].status == "published"
         assert app.session.outbox.counts() == {"done": 2}
 
     async with make_app(server, customer_dir, identity="customer").run_test(size=(120, 40)) as pilot:
@@ -219,12 +219,12 @@ async def test_retire_after_preview_and_usage_report_by_hand(server, tmp_path):
         assert isinstance(app.screen, PreviewScreen) and "Zurückziehen?" in screen_text(app)
         await pilot.press("escape")  # cancelled: nothing sent
         await settle(pilot)
-        assert app.session.outbox.counts() == {} and screen.offerings[offering["id"]]["status"] == "published"
+        assert app.session.outbox.counts() == {} and screen.offerings[offering["id"]].status == "published"
         await pilot.press("x")
         await settle(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert screen.offerings[offering["id"]]["status"] == "retired"
+        assert screen.offerings[offering["id"]].status == "retired"
         assert server_get(server, "customer", f"/offerings/{offering['id']}").json()["status"] == "retired"
 
         await pilot.press("u")
@@ -414,7 +414,7 @@ async def test_catalog_counts_stay_right_after_a_publish_and_a_retire(server, tm
         await settle(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert screen.offerings[offering["id"]]["status"] == "retired"
+        assert screen.offerings[offering["id"]].status == "retired"
         await pilot.press("1")
         await settle(pilot)
         assert counted(app).startswith(right(app))
@@ -425,7 +425,7 @@ async def test_catalog_counts_stay_right_after_a_publish_and_a_retire(server, tm
         await settle(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert screen.offerings[offering["id"]]["status"] == "published"
+        assert screen.offerings[offering["id"]].status == "published"
         await pilot.press("1")
         await settle(pilot)
         assert counted(app).startswith(right(app))

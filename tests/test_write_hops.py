@@ -187,4 +187,4 @@ async def test_ctrl_s_on_an_interest_is_one_post_and_the_answer_is_shown(logged,
         assert app.screen.etag and app.screen.events  # the answer's ETag, the timeline
         seen = logged.requests()[before:]
         assert seen == ["POST /api/v1/orders", f"GET /api/v1/orders/{order_id}/events"], seen
-        assert app.session.services.orders.cached_order(order_id)["state"] == "interest"  # the answer, cached
+        assert app.session.services.orders.cached_order(order_id).state == "interest"  # the answer, cached

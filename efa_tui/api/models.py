@@ -427,6 +427,15 @@ def as_me(record: Any) -> Me | None:
     return None
 
 
+def as_offering(record: Any) -> Offering | None:
+    """An offering from JSON (the cache's, a fetch's, a draft's copy); None when it is not one."""
+    if isinstance(record, Offering):
+        return record
+    if isinstance(record, dict) and isinstance(record.get("id"), int):
+        return Offering.model_validate(record)
+    return None
+
+
 def as_organization(record: Any) -> Organization | None:
     """An organisation from JSON (a write's answer); None when it is not one."""
     if isinstance(record, Organization):
@@ -460,5 +469,5 @@ __all__ = [
     "Actor", "Address", "ApiModel", "AuditActor", "AuditEntry", "AuditTarget", "BilledUnits", "BillingRun", "Contact", "Dispute",
     "Fees", "Invoice", "InvoiceLine", "Me",
     "Offering", "OfferingRef", "Order", "OrderEvent", "Organization", "Page", "Payment", "Ref", "Review", "Token",
-    "UsageReport", "User", "VatGroup", "as_invoice", "as_me", "as_order", "as_organization",
+    "UsageReport", "User", "VatGroup", "as_invoice", "as_me", "as_offering", "as_order", "as_organization",
 ]

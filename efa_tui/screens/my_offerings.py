@@ -21,7 +21,7 @@ from textual.widgets import Button, DataTable, Static
 
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
-from ..api.models import Me, Organization
+from ..api.models import Me, Offering, Organization, as_offering
 from ..domain import offering_rules as rules
 from ..services import Conflict, Done, Queued
 from ..text import clean
@@ -56,7 +56,7 @@ class MyOfferingsScreen(AppScreen):
         super().__init__(**kwargs)
         self.session = session
         self.offerings_service = session.services.offerings
-        self.offerings: dict[int, dict[str, Any]] = {}
+        self.offerings: dict[int, Offering] = {}
         self._generation = 0
         self.waiting: set[int] = set()  # offerings with a change still in the outbox
 
@@ -111,25 +111,25 @@ class MyOfferingsScreen(AppScreen):
         self.waiting = service.waiting()
         self.app.call_from_thread(self._show, offerings, counts, generation)
 
-    def _show(self, offerings: list[dict[str, Any]], counts: dict[int, tuple[int, int]], generation: int = 0) -> None:
+    def _show(self, offerings: list[Offering], counts: dict[int, tuple[int, int]], generation: int = 0) -> None:
         if generation and generation != self._generation:
             return
-        self.offerings = {o["id"]: o for o in offerings}
+        self.offerings = {o.id: o for o in offerings}
         rows = []
         for o in offerings:
-            n_open, n_contracts = counts.get(o["id"], (0, 0))
-            status = status_text(o.get("status"))
-            if o["id"] in self.waiting:
+            n_open, n_contracts = counts.get(o.id, (0, 0))
+            status = status_text(o.status)
+            if o.id in self.waiting:
                 status.append(" " + i18n.t("offerings.waiting"), style="italic yellow")
-            cells = [Text(clean(o.get("title")), overflow="ellipsis", no_wrap=True), status,
+            cells = [Text(clean(o.title), overflow="ellipsis", no_wrap=True), status,
                      Text(formatting.number(n_open), justify="right"), Text(formatting.number(n_contracts), justify="right"),
-                     Text(formatting.money((o.get("fees") or {}).get("annual_fee")), justify="right")]
+                     Text(formatting.money(o.fees.annual_fee if o.fees else None), justify="right")]
             if self.wide:
-                cells.append(Text(formatting.day(o.get("updated_at"))))
-            rows.append((o["id"], cells))
+                cells.append(Text(formatting.day(o.updated_at)))
+            rows.append((o.id, cells))
         table = self.table
         table.fill(rows)
-        by_status = {s: sum(1 for o in offerings if o.get("status") == s) for s in ("draft", "published", "retired")}
+        by_status = {s: sum(1 for o in offerings if o.status == s) for s in ("draft", "published", "retired")}
         head = Text(i18n.tn("offerings.count", n=len(offerings), draft=by_status["draft"], published=by_status["published"],
                            retired=by_status["retired"]))
         if not offerings:
@@ -157,7 +157,7 @@ class MyOfferingsScreen(AppScreen):
         key = self.table.cursor_key
         return int(key) if key is not None else None
 
-    def selected(self) -> dict[str, Any] | None:
+    def selected(self) -> Offering | None:
         offering = self.table.selected(self.offerings, none="offerings.none_selected")
         if offering is not None:
             self.table.remember()  # back from what opens now lands on this row, also after a reload
@@ -178,11 +178,11 @@ class MyOfferingsScreen(AppScreen):
         offering = self.selected()
         if offering is None:
             return
-        if offering.get("status") == "retired":
+        if offering.status == "retired":
             self.notify(i18n.t("offerings.retired_no_edit"), severity="warning")
             return
         self.keys_to_next_screen()  # typed while the version is fetched: the form's
-        self.open_editor(offering["id"])
+        self.open_editor(offering.id)
 
     @work(exclusive=True, group="offerings-edit", exit_on_error=False)
     async def open_editor(self, offering_id: int) -> None:
@@ -194,8 +194,9 @@ class MyOfferingsScreen(AppScreen):
         drafts = self.session.services.drafts
         stored = await asyncio.to_thread(drafts.load, base_key(offering_id))
         draft = await asyncio.to_thread(drafts.load, key)
-        if stored and draft and stored.get("etag"):
-            offering, etag = stored["offering"], stored["etag"]
+        kept = as_offering(stored.get("offering")) if stored and draft and stored.get("etag") else None
+        if stored and kept is not None:
+            offering, etag = kept, stored["etag"]
         else:
             try:
                 offering, etag = await self.offerings_service.current(offering_id)
@@ -205,7 +206,7 @@ class MyOfferingsScreen(AppScreen):
             except ApiError as exc:
                 self.notify(i18n.problem(exc), severity="error")
                 return
-            await asyncio.to_thread(drafts.save, base_key(offering_id), {"offering": offering, "etag": etag})
+            await asyncio.to_thread(drafts.save, base_key(offering_id), {"offering": offering.model_dump(mode="json"), "etag": etag})
         self.app.push_screen(OfferingFormScreen(self.session, offering, etag), self._saved)
 
     def _saved(self, offering: dict[str, Any] | None) -> None:
@@ -232,7 +233,7 @@ class MyOfferingsScreen(AppScreen):
         offering = self.selected()
         if offering is None:
             return
-        if offering.get("status") == "published":
+        if offering.status == "published":
             self.notify(i18n.t("offerings.already_published"))
             return
         self._confirm(offering, "publish")
@@ -241,12 +242,12 @@ class MyOfferingsScreen(AppScreen):
         offering = self.selected()
         if offering is None:
             return
-        if offering.get("status") != "published":
+        if offering.status != "published":
             self.notify(i18n.t("offerings.retire_only_published"), severity="warning")
             return
         self._confirm(offering, "retire")
 
-    def _confirm(self, offering: dict[str, Any], action: str) -> None:
+    def _confirm(self, offering: Offering, action: str) -> None:
         def decided(go: bool | None) -> None:
             if go:
                 self.change_status(offering, action)
@@ -254,8 +255,8 @@ class MyOfferingsScreen(AppScreen):
         self.app.push_screen(PreviewScreen(offering, action=action), decided)
 
     @work(group="offerings-status", exit_on_error=False)
-    async def change_status(self, offering: dict[str, Any], action: str) -> None:
-        oid, title = offering["id"], clean(offering.get("title"))
+    async def change_status(self, offering: Offering, action: str) -> None:
+        oid, title = offering.id, clean(offering.title)
         outcome = await self.session.services.writes.submit(
             self.offerings_service.change_status(oid, action),
             label=i18n.t(f"offerings.label.{action}", title=title), related=f"offering:{oid}")
@@ -304,17 +305,17 @@ class PreviewScreen(AppScreen[bool]):
     PreviewScreen #preview-buttons Button { margin-right: 2; }
     """
 
-    def __init__(self, offering: dict[str, Any], action: str | None = None, **kwargs):
+    def __init__(self, offering: Offering, action: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.offering, self.action = offering, action
         if action is None:
             self._bindings.key_to_bindings.pop("ctrl+s", None)
 
     def compose(self) -> ComposeResult:
-        title = i18n.t(f"offerings.preview.{self.action or 'show'}", title=clean(self.offering.get("title")))
+        title = i18n.t(f"offerings.preview.{self.action or 'show'}", title=clean(self.offering.title))
         yield Static(Text(title), id="preview-title")
         with VerticalScroll(id="preview"):
-            gaps = rules.publish_gaps(self.offering) if self.action == "publish" else []
+            gaps = rules.publish_gaps(self.offering.model_dump()) if self.action == "publish" else []
             if gaps:
                 yield Static(Text(i18n.t("offerings.preview.gaps") + "\n" + "\n".join("  • " + i18n.t(g) for g in gaps)),
                              id="preview-gaps")

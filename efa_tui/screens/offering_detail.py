@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -14,8 +13,8 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from .. import formatting, i18n
+from ..api.models import Contact, Me, Offering
 from ..api.models import Fees as FeeTerms
-from ..api.models import Me
 from ..domain.catalog import BUNDESLAENDER
 from ..domain.pricing import DistributionKey, Fees, cost_preview, first_of_next_month
 from ..services.catalog import CatalogService
@@ -50,50 +49,49 @@ def price_for(fees: FeeTerms | None, me: Me | None, today: date, *, start: date 
     return text
 
 
-def describe(offering: dict[str, Any], me: Me | None, today: date) -> list[Text]:
+def describe(offering: Offering, me: Me | None, today: date) -> list[Text]:
     """The detail view as plain Text blocks (markup off: everything here came from the server)."""
-    fees = offering.get("fees") or {}
-    contact = offering.get("contact") or {}
+    contact = offering.contact or Contact()
     blocks: list[Text] = []
     head = Text()
-    head.append(clean(offering.get("title")) + "\n", style="bold")
-    head.append(clean(offering.get("summary")), style="italic")
+    head.append(clean(offering.title) + "\n", style="bold")
+    head.append(clean(offering.summary), style="italic")
     blocks.append(head)
 
     info = Text()
     info.append(f"{i18n.t('detail.provider')}: ", style="bold")
-    info.append(clean((offering.get("provider") or {}).get("name")) + "\n")
+    info.append(clean(offering.provider.name if offering.provider else None) + "\n")
     info.append(f"{i18n.t('col.category')}: ", style="bold")
-    info.append(clean(offering.get("category")) + "\n")
-    lands = offering.get("bundeslaender") or []
+    info.append(clean(offering.category) + "\n")
+    lands = offering.bundeslaender
     info.append(f"{i18n.t('detail.availability')}: ", style="bold")
     info.append((", ".join(BUNDESLAENDER.get(code, clean(code)) for code in lands) or i18n.t("detail.nationwide")) + "\n")
     info.append(f"{i18n.t('detail.maturity')}: ", style="bold")
-    info.append(f"{offering.get('maturity', '–')} / 4\n")
+    info.append(f"{'–' if offering.maturity is None else offering.maturity} / 4\n")
     info.append(f"{i18n.t('detail.keys')}: ", style="bold")
-    info.append(f"{clean(offering.get('ozg_id'))} · LeiKa {clean(offering.get('leika_key'))}")
+    info.append(f"{clean(offering.ozg_id)} · LeiKa {clean(offering.leika_key)}")
     blocks.append(info)
 
     fee_text = Text()
     fee_text.append(i18n.t("detail.fees") + "\n", style="bold underline")
-    fee_terms = FeeTerms.model_validate(fees)
+    fee_terms = offering.fees or FeeTerms()
     fee_text.append_text(fee_lines(fee_terms))
     blocks.append(fee_text)
     blocks.append(price_for(fee_terms, me, today))
 
     desc = Text()
     desc.append(i18n.t("detail.description") + "\n", style="bold underline")
-    desc.append(clean(offering.get("description"), multiline=True))
+    desc.append(clean(offering.description, multiline=True))
     blocks.append(desc)
 
     terms = Text()
     terms.append(i18n.t("detail.terms") + "\n", style="bold underline")
-    terms.append(clean(offering.get("contract_terms"), multiline=True))
+    terms.append(clean(offering.contract_terms, multiline=True))
     blocks.append(terms)
 
     who = Text()
     who.append(i18n.t("detail.contact") + "\n", style="bold underline")
-    who.append("  " + " · ".join(clean(contact.get(k)) for k in ("name", "email", "phone") if contact.get(k)))
+    who.append("  " + " · ".join(clean(v) for v in (contact.name, contact.email, contact.phone) if v))
     blocks.append(who)
 
     order = Text()
@@ -145,7 +143,7 @@ class OfferingScreen(AppScreen):
         super().__init__(**kwargs)
         self.catalog = catalog
         self.offering_id = offering_id
-        self.offering: dict | None = None
+        self.offering: Offering | None = None
 
     def compose(self) -> ComposeResult:
         yield DetailScroll(id="detail")
@@ -158,7 +156,7 @@ class OfferingScreen(AppScreen):
         offering = self.catalog.offering(self.offering_id)
         self.app.call_from_thread(self._show, offering)
 
-    def _show(self, offering: dict | None) -> None:
+    def _show(self, offering: Offering | None) -> None:
         self.offering = offering
         self.refresh_bindings()
         box = self.query_one("#detail", DetailScroll)
@@ -173,7 +171,7 @@ class OfferingScreen(AppScreen):
 
     def can_order(self) -> bool:
         """Only customers with an in-house relationship; the detail says why not otherwise."""
-        return bool(self.offering and self.me and self.me.can_order and self.offering.get("status", "published") == "published")
+        return bool(self.offering and self.me and self.me.can_order and (self.offering.status or "published") == "published")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "interest":
@@ -185,7 +183,9 @@ class OfferingScreen(AppScreen):
             return
         from .order_forms import InterestForm
 
-        form = InterestForm(self.efa.session, self.offering or {}, self.me)
+        if self.offering is None or self.me is None:
+            return
+        form = InterestForm(self.efa.session, self.offering, self.me)
 
         def sent(answer: dict | None) -> None:
             if isinstance(answer, dict) and answer.get("id"):

@@ -21,6 +21,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Static
 
 from .. import formatting, i18n, offering_text
+from ..api.models import Offering, as_offering
 from ..domain import offering_rules as rules
 from ..domain.catalog import THEMENFELDER, VAT_RATES
 from ..domain.pricing import DistributionKey
@@ -101,11 +102,11 @@ class OfferingFormScreen(FormScreen):
 
     AUTO_FOCUS = "#field-title"
 
-    def __init__(self, session, offering: dict[str, Any] | None = None, etag: str | None = None, **kwargs):
+    def __init__(self, session, offering: Offering | None = None, etag: str | None = None, **kwargs):
         self.offering = offering
         self.etag = etag
         self.base = offering_text.form_values(offering) if offering else {}
-        key = f"offering.edit.{offering['id']}" if offering else "offering.new"
+        key = f"offering.edit.{offering.id}" if offering else "offering.new"
         super().__init__(session, key, self.base if offering else new_defaults(), **kwargs)
 
     def on_mount(self) -> None:
@@ -124,9 +125,9 @@ class OfferingFormScreen(FormScreen):
         if not self.offering:
             return Text(i18n.t("offering.form.intro_new"), style="dim")
         text = Text()
-        text.append(clean(self.offering.get("title")), style="bold")
-        text.append("  " + i18n.t("offering.form.intro_edit", version=self.offering.get("version", "–"),
-                                   status=i18n.t(f"offering.status.{self.offering.get('status')}")), style="dim")
+        text.append(clean(self.offering.title), style="bold")
+        text.append("  " + i18n.t("offering.form.intro_edit", version=self.offering.version,
+                                   status=i18n.t(f"offering.status.{self.offering.status}")), style="dim")
         return text
 
     def submit_label(self) -> str:
@@ -155,7 +156,7 @@ class OfferingFormScreen(FormScreen):
         if not self.offering:
             return Request(OfferingsService.create(offering_text.create_body(values)),
                            label=i18n.t("offering.label.create", title=title))
-        oid = self.offering["id"]
+        oid = self.offering.id
         return Request(OfferingsService.patch(oid, offering_text.patch_body(self.base, values), self.etag),
                        label=i18n.t("offering.label.edit", title=title), related=f"offering:{oid}")
 
@@ -168,7 +169,7 @@ class OfferingFormScreen(FormScreen):
     def offering_id(self) -> int:
         """The id of the offering being edited (only asked of an edit, never of a new draft)."""
         assert self.offering is not None
-        return int(self.offering["id"])
+        return self.offering.id
 
     @work(thread=True, group="base", exit_on_error=False)
     def _forget_base(self) -> None:
@@ -179,8 +180,8 @@ class OfferingFormScreen(FormScreen):
     async def conflict(self, outcome: Conflict) -> None:
         """412: the service has read the version the change met (``outcome.current``); show both."""
         self.notify(i18n.t("offering.conflict.notice"), severity="warning", timeout=10)
-        theirs, etag = outcome.current, outcome.etag
-        if not isinstance(theirs, dict):
+        theirs, etag = as_offering(outcome.current), outcome.etag
+        if theirs is None:
             self.notify(i18n.t("offering.conflict.unloadable", detail=clean(outcome.current_error)),
                         severity="error", timeout=10)
             return
@@ -196,7 +197,7 @@ class OfferingFormScreen(FormScreen):
 
         self.app.push_screen(ConflictScreen(self.base, mine, offering_text.form_values(theirs), theirs), decided)
 
-    def take_version(self, theirs: dict[str, Any], etag: str | None, mine: dict[str, Any] | None) -> None:
+    def take_version(self, theirs: Offering, etag: str | None, mine: dict[str, Any] | None) -> None:
         """Continue from their version: with the user's changes on top (``mine``), or as it is."""
         their_values = offering_text.form_values(theirs)
         merged, clashes = offering_text.reapply(self.base, mine, their_values) if mine is not None else (their_values, [])
@@ -212,7 +213,8 @@ class OfferingFormScreen(FormScreen):
 
     @work(thread=True, group="base", exit_on_error=False)
     def _store_base(self) -> None:
-        self.session.services.drafts.save(base_key(self.offering_id), {"offering": self.offering, "etag": self.etag})
+        offering = self.offering.model_dump(mode="json") if self.offering else None
+        self.session.services.drafts.save(base_key(self.offering_id), {"offering": offering, "etag": self.etag})
 
 
 class ConflictScreen(AppScreen[str | None]):
@@ -232,7 +234,7 @@ class ConflictScreen(AppScreen[str | None]):
     ConflictScreen #conflict-buttons Button { margin-right: 2; }
     """
 
-    def __init__(self, base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any], their_doc: dict[str, Any],
+    def __init__(self, base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any], their_doc: Offering,
                  **kwargs):
         super().__init__(**kwargs)
         self.base, self.mine, self.theirs, self.their_doc = base, mine, theirs, their_doc
@@ -244,7 +246,7 @@ class ConflictScreen(AppScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("offering.conflict.title")), id="conflict-title")
-        yield Static(Text(i18n.t("offering.conflict.explain", version=self.their_doc.get("version", "–"))))
+        yield Static(Text(i18n.t("offering.conflict.explain", version=self.their_doc.version)))
         table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="conflict-table")
         names = self.differing()
         field_w = min(30, max([len(i18n.t(LABELS[n])) for n in names] + [len(i18n.t("offering.conflict.field"))]))

@@ -240,7 +240,7 @@ class OrderScreen(AppScreen):
     @work(exclusive=True, group="step")
     async def open_step(self, action: str) -> None:
         offering = await asyncio.to_thread(self.session.services.orders.offering, self._offering_id)
-        notice = int((offering or {}).get("notice_period_months") or 3)
+        notice = (offering.notice_period_months if offering else None) or 3
         form = StepForm(self.session, self.order, action, notice_months=notice)
         self.app.push_screen(form, partial(self._after_step, form))
 

@@ -12,7 +12,7 @@ from typing import Any
 from rich.text import Text
 
 from .. import formatting, i18n
-from ..api.models import Fees, Me, Order
+from ..api.models import Fees, Me, Offering, Order
 from ..domain.leitweg import check_leitweg_id
 from ..domain.money import money_str
 from ..domain.orders import DateWindow, activation_window, termination_window
@@ -63,15 +63,15 @@ def _wire(amount: Decimal | None) -> str | None:
 class InterestForm(FormScreen):
     """Interessenbekundung: the customer's first step from an offering's detail."""
 
-    def __init__(self, session, offering: dict[str, Any], me: Me | None, **kwargs):
+    def __init__(self, session, offering: Offering, me: Me | None, **kwargs):
         defaults = {"leitweg_id": (me.organization.leitweg_id if me else None) or "", "contact_name": me.name if me else "",
                     "desired_start": formatting.day_input(first_of_next_month(formatting.today()))}
-        super().__init__(session, f"interest:{offering['id']}", defaults, **kwargs)
+        super().__init__(session, f"interest:{offering.id}", defaults, **kwargs)
         self.offering = offering
 
     @property
     def title_text(self) -> str:
-        return i18n.t("interest.title", offering=clean(self.offering.get("title")))
+        return i18n.t("interest.title", offering=clean(self.offering.title))
 
     def intro(self) -> Text:
         return Text(i18n.t("interest.intro"))
@@ -85,7 +85,7 @@ class InterestForm(FormScreen):
             FormField("leitweg_id", "field.leitweg_id", required=True, check=leitweg_problem, hint="hint.leitweg_id"),
             FormField("cost_centre", "field.cost_centre"),
         ]
-        if (self.offering.get("fees") or {}).get("distribution_key") == DistributionKey.TARGET_GROUP.value:
+        if self.offering.fees and self.offering.fees.distribution_key == DistributionKey.TARGET_GROUP.value:
             fields.append(FormField("target_group_size", "field.target_group_size", check=rule(formatting.parse_count),
                                     hint="hint.target_group_size"))
         return fields
@@ -93,7 +93,7 @@ class InterestForm(FormScreen):
     def request(self, values: dict[str, Any]) -> Request:
         start = _optional(formatting.parse_day, values.get("desired_start", ""))
         body = {
-            "offering_id": self.offering["id"],
+            "offering_id": self.offering.id,
             "message": values.get("message", ""),
             "desired_start": start.isoformat() if start else None,
             "contact_name": values.get("contact_name", "").strip(),
@@ -103,8 +103,8 @@ class InterestForm(FormScreen):
         if "target_group_size" in values:
             body["target_group_size"] = _optional(formatting.parse_count, values["target_group_size"])
         return Request(self.session.services.orders.interest(body),
-                       label=i18n.t("interest.title", offering=clean(self.offering.get("title"))),
-                       related=f"offering:{self.offering['id']}")
+                       label=i18n.t("interest.title", offering=clean(self.offering.title)),
+                       related=f"offering:{self.offering.id}")
 
     def submit_label(self) -> str:
         return i18n.t("key.interest")
@@ -122,15 +122,15 @@ def interest_values(body: dict[str, Any]) -> dict[str, Any]:
 class ProposalForm(FormScreen):
     """Abstimmungsergebnis: the provider answers an interest with the agreed fees."""
 
-    def __init__(self, session, order: Order, offering: dict[str, Any] | None, **kwargs):
-        fees = order.fees or Fees.model_validate((offering or {}).get("fees") or {})
+    def __init__(self, session, order: Order, offering: Offering | None, **kwargs):
+        fees = order.fees or (offering.fees if offering else None) or Fees()
         defaults = {
             "annual_fee": formatting.money_input(fees.annual_fee),
             "one_time_fee": formatting.money_input(fees.one_time_fee),
             "distribution_key": fees.distribution_key or "fixed",
             "unit_price": formatting.money_input(fees.unit_price),
             "vat_rate": formatting.money_input(fees.vat_rate if fees.vat_rate is not None else "19"),
-            "terms": order.terms or (offering or {}).get("contract_terms") or "",
+            "terms": order.terms or (offering.contract_terms if offering else ""),
         }
         super().__init__(session, f"order:{order.id}:propose", defaults, **kwargs)
         self.order = order

@@ -4,8 +4,7 @@ is ``Services.status.as_of["offerings"]``."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..api.models import Offering, as_offering
 from ..store.cache import Cache, Filters, SearchPage
 
 __all__ = ["CatalogService", "Filters", "SearchPage"]
@@ -35,5 +34,5 @@ class CatalogService:
     def provider_id(self, name: str) -> int | None:
         return self._cache.provider_id(name)
 
-    def offering(self, offering_id: int) -> dict[str, Any] | None:
-        return self._cache.get_offering(int(offering_id))
+    def offering(self, offering_id: int) -> Offering | None:
+        return as_offering(self._cache.get_offering(int(offering_id)))

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..api import routes
 from ..api.errors import ApiError, Unreachable
-from ..api.models import Me
+from ..api.models import Me, Offering, as_offering
 from ..domain import offering_rules as rules
 from ..store.cache import Cache, Filters
 from ..store.changes import Changes, DataChanged
@@ -31,14 +31,14 @@ class OfferingsService:
         """Who was signed in when the cache was last synced (before ``/me`` answers)."""
         return cached_me(self._cache)
 
-    def own(self, me: Me | None) -> tuple[list[dict[str, Any]], dict[int, tuple[int, int]]]:
+    def own(self, me: Me | None) -> tuple[list[Offering], dict[int, tuple[int, int]]]:
         """The provider's offerings (full documents, by title) and (open, contracts) per offering."""
         if me is None:
             return [], {}
         org_id = me.organization.id
         cache = self._cache
         page = cache.search(filters=Filters(provider_id=org_id, status=None), sort="title", limit=10_000)
-        offerings = [doc for row in page.rows if (doc := cache.get_offering(row.id)) is not None]
+        offerings = [o for row in page.rows if (o := as_offering(cache.get_offering(row.id))) is not None]
         orders = cache.list_records("orders", where={"provider_id": org_id}, limit=200_000)
         return offerings, rules.count_orders(orders)
 
@@ -66,10 +66,10 @@ class OfferingsService:
             return Read([], await asyncio.to_thread(data_as_of, self._cache, "offerings"), offline=True)
         return Read(items, now())
 
-    async def current(self, offering_id: int) -> tuple[dict[str, Any], str | None]:
+    async def current(self, offering_id: int) -> tuple[Offering, str | None]:
         """The server's current version and its ETag; raises ``Unreachable`` / ``ApiError``."""
         resp = await self._api.request("GET", routes.offering(offering_id))
-        return resp.data, resp.etag
+        return Offering.model_validate(resp.data), resp.etag
 
     # --- writes ---------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..api import routes
 from ..api.errors import ApiError, Unreachable
-from ..api.models import Order, OrderEvent, as_order
+from ..api.models import Offering, Order, OrderEvent, as_offering, as_order
 from ..store.cache import Cache
 from ..store.changes import Changes, DataChanged
 from ..store.outbox import NEEDS_ATTENTION, PENDING, OutboxItem
@@ -49,9 +49,9 @@ class OrdersService:
         """Interests written but not accepted by the server yet (offline, or refused)."""
         return [i for i in self._outbox.items(PENDING, NEEDS_ATTENTION) if i.kind == "order.create"]
 
-    def offering(self, offering_id: int | None) -> dict[str, Any] | None:
+    def offering(self, offering_id: int | None) -> Offering | None:
         """The cached offering an order is about (its fees prefill a proposal)."""
-        return self._cache.get_offering(int(offering_id or 0))
+        return as_offering(self._cache.get_offering(int(offering_id or 0)))
 
     def cached_events(self, order_id: int, *, limit: int = 10_000) -> list[OrderEvent]:
         rows = self._cache.list_records("order_events", where={"order_id": int(order_id)}, order_by="id", limit=limit)
