@@ -85,7 +85,7 @@ MAY_BE_ABSENT: dict[type, set[str]] = {
     Offering: {"tombstone"},
     Invoice: {"lines", "vat_breakdown", "payments", "review_history", "credit_notes"},  # only on one invoice fetched by id
     Fees: {"unit_label"},  # orders' agreed fees have none
-    Page: {"total"},
+    Page: {"total", "sync_position", "resync"},  # on the first page of a delta sync only
 }
 
 

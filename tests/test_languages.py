@@ -13,6 +13,7 @@ from app_support import make_app, screen_text, settle
 from textual.app import App
 
 from efa_tui import i18n
+from efa_tui.api.models import Invoice
 from efa_tui.screens.invoice_chart import SpendingScreen, axis_ticks
 from efa_tui.widgets.virtual_table import VirtualTable
 
@@ -95,8 +96,8 @@ def test_chart_axes_in_the_locale():
     assert axis_ticks(1.19)[1] == ["0.0", "0.5", "1.0", "1.5"]
 
 
-INVOICES = [{"id": 2, "number": "2026-000002", "kind": "invoice", "year": 2026, "status": "issued",
-             "issue_date": "2026-03-27", "net": "1000.00", "vat": "190.00", "gross": "1190.00"}]
+INVOICES = [Invoice.model_validate({"id": 2, "number": "2026-000002", "kind": "invoice", "year": 2026, "status": "issued",
+                                    "issue_date": "2026-03-27", "net": "1000.00", "vat": "190.00", "gross": "1190.00"})]
 
 
 async def test_the_spending_chart_has_decimal_commas_in_german():

@@ -463,6 +463,8 @@ class Page(ApiModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
     total: int | None = None
+    sync_position: int | None = None  # a delta sync's change-log position to ask from next time
+    resync: bool | None = None  # the position asked for could not be continued: start over
 
 
 __all__ = [
