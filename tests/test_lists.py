@@ -68,8 +68,8 @@ async def open_list(server, tmp_path, pilot, how):
     for key in how:
         if len(key) > 6:  # not a key: the row of the organisation of that name
             table = the_list(pilot.app)
-            org = next(o for o in pilot.app.screen.organizations.values() if key in o["name"].lower())
-            table.move_cursor(row=table.get_row_index(str(org["id"])))
+            org = next(o for o in pilot.app.screen.organizations.values() if key in o.name.lower())
+            table.move_cursor(row=table.get_row_index(str(org.id)))
         else:
             await keys(pilot, key)
     await settle(pilot)

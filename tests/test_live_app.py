@@ -56,11 +56,13 @@ async def test_a_new_interest_shows_in_the_providers_inbox_by_itself(live_server
         table.move_cursor(3)
         await pilot.pause()
         assert app.focused is table
+        place = table.cursor_key
         before = str(inbox.render())
         order = await asyncio.to_thread(interest, live_server)
         await until(pilot, lambda: str(inbox.render()) != before)
         await until(pilot, lambda: "1 neu" in status_text(app))
-        assert table.cursor == 3 and app.focused is table  # the user's place is kept
+        # The user's place is kept: the same record under the cursor (the new one came in above it).
+        assert table.cursor_key == place and app.focused is table
         # w opens what waits: the new interest.
         await pilot.press("w")
         await until(pilot, lambda: getattr(app.screen, "order_id", None) == order["id"])
@@ -103,5 +105,5 @@ async def test_a_customer_sees_the_proposal_in_the_open_order(live_server, tmp_p
             r = http.post(f"/orders/{order['id']}/transitions", json={"action": "propose"}, headers=auth("provider"))
             assert r.status_code == 200, r.text
         await until(pilot, lambda: app.screen.order.state == "proposed")
-        await until(pilot, lambda: "Status: Angebot" in screen_text(app) and "1 neu" in status_text(app))
+        await until(pilot, lambda: "Status: Entgeltvorschlag" in screen_text(app) and "1 neu" in status_text(app))
         assert any("Entgeltvorschlag" in str(n.message) for n in app._notifications)
