@@ -213,6 +213,8 @@ class EfaApp(App):
         me = await asyncio.to_thread(self.connection.me)
         if self._me is None:
             self._me = me
+            if me is not None:  # a screen mounted before the cache answered learns who this is
+                self.identity_changed.publish(me)
         self.mount_chrome(self.screen)
         await self.connection.announce()
 

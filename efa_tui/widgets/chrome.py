@@ -124,8 +124,8 @@ class KeyFooter(Footer):
     (a menu's escape) are shown in the user's language."""
 
     DEFAULT_CSS = """
-    KeyFooter > #footer-right { dock: right; width: auto; height: 1; border-left: vkey $foreground 20%; }
-    KeyFooter > #footer-right FooterKey { margin-left: 1; }
+    KeyFooter > .footer-right { dock: right; width: auto; height: 1; border-left: vkey $foreground 20%; }
+    KeyFooter > .footer-right FooterKey { margin-left: 1; }
     """
 
     def __init__(self) -> None:
@@ -143,7 +143,9 @@ class KeyFooter(Footer):
                     continue
             yield widget
         if right:
-            with HorizontalGroup(id="footer-right"):
+            # A class, not an id: two recomposes in one burst (bindings and language changing at
+            # once) mount before the first one's children are gone — an id clashed and crashed the app.
+            with HorizontalGroup(classes="footer-right"):
                 yield from sorted(right, key=lambda key: key.action != HELP_ACTION)
 
 
