@@ -138,7 +138,10 @@ class EfaApp(App):
         self.config_file = config_file  # where a language switch is kept (None: not kept, tests)
         self._progress: tuple[int, int | None] | None = None
         self._connecting = session.server is not None
-        self._me: Me | None = None
+        # Who used this cache last, read here — before the event loop runs, so no screen is ever
+        # built without it (Jena's in-house facet once said "ja (82)" for the first reload);
+        # None for a cache that no /me has answered yet. /me from the server replaces it.
+        self._me: Me | None = self.connection.me()
         self.live: Live | None = None  # follows the server's event stream once the session started
         self._live_task: asyncio.Task[None] | None = None
         self._theme_name = theme or session.config.theme
@@ -209,12 +212,7 @@ class EfaApp(App):
             self.run_worker(self.connection.flush(), group="outbox-retry", exclusive=True)
 
     async def _announce(self) -> None:
-        """Who you are and how old the cached data is, from disk (in a thread), at once."""
-        me = await asyncio.to_thread(self.connection.me)
-        if self._me is None:
-            self._me = me
-            if me is not None:  # a screen mounted before the cache answered learns who this is
-                self.identity_changed.publish(me)
+        """Who you are (read at start) and how old the cached data is, at once."""
         self.mount_chrome(self.screen)
         await self.connection.announce()
 

@@ -122,7 +122,6 @@ class CatalogScreen(FilterKeys, AppScreen):
     def __init__(self, session: Any, **kwargs):
         super().__init__(**kwargs)
         self.catalog: CatalogService = session.services.catalog
-        self._connection = session.services.connection  # who this is, from the cache, before the app knows
         self.query_text = ""
         self.filters = Filters()
         self.sort = "title"
@@ -158,9 +157,7 @@ class CatalogScreen(FilterKeys, AppScreen):
         self.reload(keep_cursor=True)
 
     def on_mount(self) -> None:
-        # Before the app has read /me (from the cache, or the server), the cache's copy decides:
-        # Jena's in-house facet must not say "ja (82)" for a moment and keep it.
-        self._apply_may_order(self.me or self._connection.me())
+        self._apply_may_order(self.me)
         self.reload()
         self.query_one(VirtualTable).focus()
 
