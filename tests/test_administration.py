@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 from support import auth
 
+from efa_tui.domain.administration import user_email_ok
 from efa_tui.server import db
 
 NEW_TOWN = {"key": "neustadt", "kind": "customer", "name": "Stadt Neustadt an der Weinstraße",
@@ -189,3 +191,14 @@ def test_an_organisations_art_and_ags_or_ars_are_checked_at_their_fields(client)
     assert (changed.json()["ags"], changed.json()["customer_type"]) == ("07316000", "kreis")
     refused = client.patch(path, json={"customer_type": "betreiber"}, headers=auth("operator", **{"If-Match": _etag(client, path)}))
     assert field_of(refused) == ["customer_type"] and refused.json()["errors"][0]["message_de"]
+
+
+@pytest.mark.parametrize(("email", "ok"), [("erika@neustadt.example", True), ("a@b", True), (" a@b ", True),
+                                           ("a b@c", False), ("a@@b", False), ("@b", False), ("a@", False), ("", False)])
+def test_a_users_email_is_one_rule_for_the_form_and_the_server(client, email, ok):
+    """The form's check (user_email_ok) and the server's pattern are one rule (domain.administration)."""
+    assert user_email_ok(email) is ok
+    org = client.get("/me", headers=auth("customer")).json()["organization"]["id"]
+    r = client.post(f"/organizations/{org}/users", headers=auth("customer"),
+                    json={"name": "Probe", "email": email.strip(), "role": "customer"})
+    assert (r.status_code == 201) is ok, r.text

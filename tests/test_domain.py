@@ -178,3 +178,4 @@ def test_final_states_have_no_way_out_and_staff_no_actions():
 def test_termination_at_month_end_after_notice():
     assert termination_date(date(2026, 11, 27), 3) == date(2027, 2, 28)
     assert termination_date(date(2026, 1, 31), 1) == date(2026, 2, 28)
+

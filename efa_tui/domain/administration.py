@@ -26,6 +26,14 @@ ACCREDITATION_STEPS: dict[str, frozenset[str]] = {
 # The roles a user may have, by the kind of the organisation it belongs to: an operator's
 # staff run the marketplace or support it; a provider's staff manage its offerings; a
 # customer's staff order.
+# A user's e-mail address: one @ between parts without spaces (the server's check and the form's).
+USER_EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+
+
+def user_email_ok(text: str) -> bool:
+    return re.match(USER_EMAIL_PATTERN, text.strip()) is not None
+
+
 ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
     "operator": ("operator", "support"),
     "provider": ("provider",),

@@ -34,6 +34,7 @@ from ..domain.administration import (
     accreditation_step,
     ags_refusal,
     organization_key,
+    user_email_ok,
 )
 from ..services import Conflict, Done, Queued, Refused
 from ..services.administration import AdministrationService
@@ -430,7 +431,16 @@ class InhouseForm(FormScreen):
 
 
 def _email_check(value: str) -> str | None:
-    return None if "@" in value.strip()[1:-1] else i18n.t("admin.field.email_bad")
+    return None if user_email_ok(value) else i18n.t("admin.field.email_bad")
+
+
+def user_fields(roles: tuple[str, ...]) -> list[FormField]:
+    """A user's fields, in the new-user form as in the edit form: the role among the organisation's."""
+    return [FormField("name", "admin.field.name", required=True),
+            FormField("email", "admin.field.email", required=True, check=_email_check),
+            FormField("role", "admin.field.role", kind="select", required=True,
+                      options=[(r, i18n.t(f"admin.role.{r}")) for r in roles]),
+            FormField("admin", "admin.field.admin", kind="switch")]
 
 
 class UserForm(FormScreen):
@@ -445,11 +455,7 @@ class UserForm(FormScreen):
         self.roles = roles
 
     def fields(self) -> list[FormField]:
-        return [FormField("name", "admin.field.name", required=True),
-                FormField("email", "admin.field.email", required=True, check=_email_check),
-                FormField("role", "admin.field.role", kind="select", required=True,
-                          options=[(r, i18n.t(f"admin.role.{r}")) for r in self.roles]),
-                FormField("admin", "admin.field.admin", kind="switch")]
+        return user_fields(self.roles)
 
     def request(self, values: dict[str, Any]) -> Request:
         return Request(AdministrationService.create_user(self.org.id, {
@@ -873,11 +879,7 @@ class UserEditForm(_EditForm):
         return {"name": user.name, "email": user.email, "role": user.role, "admin": user.admin}
 
     def fields(self) -> list[FormField]:
-        return [FormField("name", "admin.field.name", required=True),
-                FormField("email", "admin.field.email", required=True, check=_email_check),
-                FormField("role", "admin.field.role", kind="select", required=True,
-                          options=[(r, i18n.t(f"admin.role.{r}")) for r in self.roles]),
-                FormField("admin", "admin.field.admin", kind="switch")]
+        return user_fields(self.roles)
 
     def changes(self, values: dict[str, Any]) -> dict[str, Any]:
         mine = {"name": str(values["name"]).strip(), "email": str(values["email"]).strip(), "role": values["role"],

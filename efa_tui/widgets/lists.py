@@ -16,21 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable
 
 from .. import i18n
-
-# The list keys, by the ids `VirtualTable` has: one [keymap] line moves them in every list.
-LIST_BINDINGS: list[BindingType] = [
-    Binding("down,j", "cursor_down", "table.key.down", show=False, id="table.down"),
-    Binding("up,k", "cursor_up", "table.key.up", show=False, id="table.up"),
-    Binding("home,g", "cursor_top", "table.key.top", show=False, id="table.top"),
-    Binding("end,G,shift+g", "cursor_bottom", "table.key.bottom", show=False, id="table.bottom"),
-    Binding("ctrl+d", "cursor_half_page_down", "table.key.half_page_down", show=False, id="table.half_page_down"),
-    Binding("ctrl+u", "cursor_half_page_up", "table.key.half_page_up", show=False, id="table.half_page_up"),
-]
+from .vim_keys import LIST_BINDINGS, vim_bindings
 
 
 class ListTable(DataTable):
@@ -118,14 +109,8 @@ class ListTable(DataTable):
 class DetailScroll(VerticalScroll):
     """A detail's text: j/k a line, g/G to the start/end, ctrl+d/ctrl+u half a page."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down,j", "scroll_down", "detail.key.down", show=False, id="detail.down"),
-        Binding("up,k", "scroll_up", "detail.key.up", show=False, id="detail.up"),
-        Binding("home,g", "scroll_home", "detail.key.top", show=False, id="detail.top"),
-        Binding("end,G,shift+g", "scroll_end", "detail.key.bottom", show=False, id="detail.bottom"),
-        Binding("ctrl+d", "half_page_down", "detail.key.half_page_down", show=False, id="detail.half_page_down"),
-        Binding("ctrl+u", "half_page_up", "detail.key.half_page_up", show=False, id="detail.half_page_up"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = vim_bindings(
+        "detail", ("scroll_down", "scroll_up", "scroll_home", "scroll_end", "half_page_down", "half_page_up"))
 
     def action_half_page_down(self) -> None:
         self.scroll_relative(y=max(1, self.scrollable_content_region.height // 2), animate=False)

@@ -40,6 +40,7 @@ from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from ..text import clean
+from .vim_keys import LIST_BINDINGS
 
 __all__ = ["Column", "RowSource", "VirtualTable", "column_widths", "fit_cell"]
 
@@ -201,14 +202,9 @@ class VirtualTable(ScrollView, can_focus=True):
     """A scrolling table over a `RowSource`; only the visible rows are fetched and rendered."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down,j", "cursor_down", "table.key.down", show=False, id="table.down"),
-        Binding("up,k", "cursor_up", "table.key.up", show=False, id="table.up"),
+        *LIST_BINDINGS,  # j/k, g/G, ctrl+d/ctrl+u: the same keys and ids as every other list
         Binding("pagedown", "cursor_page_down", "table.key.page_down", show=False, id="table.page_down"),
         Binding("pageup", "cursor_page_up", "table.key.page_up", show=False, id="table.page_up"),
-        Binding("ctrl+d", "cursor_half_page_down", "table.key.half_page_down", show=False, id="table.half_page_down"),
-        Binding("ctrl+u", "cursor_half_page_up", "table.key.half_page_up", show=False, id="table.half_page_up"),
-        Binding("home,g", "cursor_top", "table.key.top", show=False, id="table.top"),
-        Binding("end,G,shift+g", "cursor_bottom", "table.key.bottom", show=False, id="table.bottom"),
         Binding("enter", "select_cursor", "table.key.select", show=False, id="table.select"),
     ]
     """

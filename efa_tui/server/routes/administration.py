@@ -19,6 +19,7 @@ from ...domain.administration import (
     ACCREDITATION_STATES,
     MAX_TOKEN_DAYS,
     TOKEN_SCOPES,
+    USER_EMAIL_PATTERN,
     accreditation_step,
     may_manage_users,
     may_read_users,
@@ -43,14 +44,14 @@ class Strict(BaseModel):
 
 class UserCreate(Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    email: Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")]
+    email: Annotated[str, Field(min_length=3, max_length=200, pattern=USER_EMAIL_PATTERN)]
     role: Literal[ROLES]  # type: ignore[valid-type]
     admin: StrictBool = False
 
 
 class UserChange(Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    email: Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    email: Annotated[str, Field(min_length=3, max_length=200, pattern=USER_EMAIL_PATTERN)] | None = None
     role: Literal[ROLES] | None = None  # type: ignore[valid-type]
     admin: StrictBool | None = None
     disabled: StrictBool | None = None
