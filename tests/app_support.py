@@ -51,6 +51,13 @@ def make_app(base_url: str, tmp: Path, *, start_network: bool = True, **kwargs) 
     return app
 
 
+def table_of(app):
+    """The virtual table (catalog, orders, invoices) of the screen on top."""
+    from efa_tui.widgets.virtual_table import VirtualTable
+
+    return app.screen.query_one(VirtualTable)
+
+
 def screen_text(app) -> str:
     """What the terminal shows, as plain text (from the SVG screenshot Textual renders)."""
     svg = app.export_screenshot()

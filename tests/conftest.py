@@ -109,3 +109,12 @@ def server(demo_template, tmp_path_factory) -> Iterator[str]:
     proc, base = start_server(f"sqlite:///{path}")
     yield base
     stop_server(proc)
+
+
+@pytest.fixture(autouse=True)
+def _german_again_after_each_test():
+    """The interface language is process-wide: a test that switched to English leaves German behind."""
+    yield
+    from efa_tui import i18n
+
+    i18n.set_language("de")

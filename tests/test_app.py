@@ -6,8 +6,7 @@ from __future__ import annotations
 import shutil
 
 import httpx
-import pytest
-from app_support import make_app, screen_text, settle
+from app_support import make_app, screen_text, settle, table_of
 from support import auth, start_server, stop_server
 
 from efa_tui import i18n
@@ -15,17 +14,6 @@ from efa_tui.screens.catalog import CatalogScreen
 from efa_tui.screens.help import HelpScreen
 from efa_tui.screens.offering_detail import OfferingScreen
 from efa_tui.widgets.chrome import OfflineBanner, StatusLine
-from efa_tui.widgets.virtual_table import VirtualTable
-
-
-@pytest.fixture(autouse=True)
-def _german():
-    yield
-    i18n.set_language("de")
-
-
-def table_of(app) -> VirtualTable:
-    return app.screen.query_one(VirtualTable)
 
 
 async def test_catalog_shows_offerings_and_filters_as_you_type(server, tmp_path):

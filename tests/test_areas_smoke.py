@@ -7,18 +7,11 @@ from __future__ import annotations
 import pytest
 from app_support import make_app, screen_text, settle
 
-from efa_tui import i18n
 from efa_tui.screens.help import HelpScreen
 from efa_tui.widgets.chrome import AppHeader
 from efa_tui.widgets.virtual_table import VirtualTable
 
 ROLE_AREA = {"customer": None, "provider": "Meine Angebote", "support": "Support", "operator": "Support"}
-
-
-@pytest.fixture(autouse=True)
-def _german():
-    yield
-    i18n.set_language("de")
 
 
 @pytest.mark.parametrize("identity", sorted(ROLE_AREA))

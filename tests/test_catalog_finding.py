@@ -6,25 +6,14 @@ in-house facet for the user's own organisation, escape in the filter, and `:offe
 from __future__ import annotations
 
 import pytest
-from app_support import make_app, screen_text, settle
+from app_support import make_app, screen_text, settle, table_of
 from textual.widgets import Select
 
-from efa_tui import i18n
 from efa_tui.domain.collation import sort_key
 from efa_tui.screens.catalog import CatalogScreen
 from efa_tui.screens.offering_detail import OfferingScreen
 from efa_tui.widgets.filter_box import FilterBox
 from efa_tui.widgets.virtual_table import VirtualTable
-
-
-@pytest.fixture(autouse=True)
-def _german():
-    yield
-    i18n.set_language("de")
-
-
-def table_of(app) -> VirtualTable:
-    return app.screen.query_one(VirtualTable)
 
 
 async def type_filter(pilot, text: str) -> None:

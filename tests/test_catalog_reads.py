@@ -3,10 +3,30 @@ the visible rows from one search (it used to count, then search: two reads, two 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from app_support import make_app, settle
 
 from efa_tui.screens.catalog import CatalogScreen
 from efa_tui.widgets.virtual_table import VirtualTable
+
+
+@contextmanager
+def counted_reads(cache) -> Iterator[list]:
+    """Every read the cache makes meanwhile (the work function it runs), in order."""
+    reads: list = []
+    original = cache._read
+
+    def counted(work):
+        reads.append(work)
+        return original(work)
+
+    cache._read = counted
+    try:
+        yield reads
+    finally:
+        del cache._read
 
 
 async def test_one_cache_read_per_keystroke(server, tmp_path):
@@ -15,16 +35,7 @@ async def test_one_cache_read_per_keystroke(server, tmp_path):
         await settle(pilot)
         everything = app.screen.query_one(VirtualTable).total
         assert isinstance(app.screen, CatalogScreen) and everything > 0
-        cache = app.session.cache
-        reads = []
-        original = cache._read
-
-        def counted(work):
-            reads.append(work)
-            return original(work)
-
-        cache._read = counted
-        try:
+        with counted_reads(app.session.cache) as reads:
             await pilot.press("slash")
             await settle(pilot)
             for ch in "bau":
@@ -32,8 +43,6 @@ async def test_one_cache_read_per_keystroke(server, tmp_path):
                 await pilot.press(ch)
                 await settle(pilot)
                 assert len(reads) == 1, f"{len(reads)} cache reads for one keystroke ({ch!r})"
-        finally:
-            del cache._read
         assert 0 < app.screen.query_one(VirtualTable).total < everything
 
 
@@ -110,18 +119,9 @@ async def test_the_catalog_shows_a_broad_query_at_once_and_its_count_when_typing
         await settle(pilot)
         table = app.screen.query_one(VirtualTable)
         assert table.total == 600
-        cache = app.session.cache
-        reads = []
-        original = cache._read
-
-        def counted(work):
-            reads.append(work)
-            return original(work)
-
         await pilot.press("slash")
         await settle(pilot)
-        cache._read = counted
-        try:
+        with counted_reads(app.session.cache) as reads:
             for ch in "antrag ":
                 await pilot.press("space" if ch == " " else ch)
             await settle(pilot)
@@ -140,6 +140,4 @@ async def test_the_catalog_shows_a_broad_query_at_once_and_its_count_when_typing
                 await settle(pilot)
                 if table.total == 300:
                     break
-        finally:
-            del cache._read
         assert table.total == 300 and "300 von 600 Angeboten" in screen_text(app) and "etwa" not in screen_text(app)

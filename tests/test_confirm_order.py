@@ -16,12 +16,6 @@ from efa_tui.screens.order_detail import ConfirmOrderScreen
 from efa_tui.widgets.form import TickBox
 
 
-@pytest.fixture(autouse=True)
-def _german():
-    yield
-    i18n.set_language("de")
-
-
 def proposed_order(server: str) -> int:
     with httpx.Client(base_url=server) as http:
         return http.get("/orders", params={"state": "proposed", "sort": "id"}, headers=auth("customer")).json()["items"][0]["id"]

@@ -14,7 +14,7 @@ from textual import events
 from textual.keys import key_to_character
 from textual.widgets import Select, TextArea
 
-from efa_tui import formatting, i18n
+from efa_tui import formatting
 from efa_tui.screens.confirm import ConfirmScreen
 from efa_tui.screens.form_screen import FormScreen
 from efa_tui.screens.offering_detail import OfferingScreen
@@ -24,12 +24,6 @@ from efa_tui.screens.order_forms import InterestForm, ProposalForm, StepForm
 
 SIZE = (80, 24)
 TYPED = ("q", "1", "o", "2", "colon")  # the app's quit, area, outbox, area and jump keys
-
-
-@pytest.fixture(autouse=True)
-def _german():
-    yield
-    i18n.set_language("de")
 
 
 def first_order(base: str, who: str, state: str) -> dict:

@@ -67,12 +67,6 @@ async def walk(app, pilot, role_area: bool) -> list[tuple[str, str]]:
     return seen
 
 
-@pytest.fixture(autouse=True)
-def _german():
-    yield
-    i18n.set_language("de")
-
-
 @pytest.mark.parametrize("identity, language", [("customer", "en"), ("provider", "en"), ("provider", "de"),
                                                 ("customer", "de")])
 async def test_no_word_of_the_other_language(server, tmp_path, identity, language):

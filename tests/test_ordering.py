@@ -9,7 +9,6 @@ import shutil
 from decimal import Decimal
 
 import httpx
-import pytest
 from app_support import make_app, screen_text, settle
 from support import auth, start_server, stop_server
 
@@ -22,12 +21,6 @@ from efa_tui.widgets.form import Form
 from efa_tui.widgets.virtual_table import VirtualTable
 
 SIZE = (110, 40)
-
-
-@pytest.fixture(autouse=True)
-def _german():
-    yield
-    i18n.set_language("de")
 
 
 def orderable_offering(base: str) -> dict:

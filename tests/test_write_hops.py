@@ -15,7 +15,6 @@ from app_support import make_app, make_session, settle
 from support import auth, start_server, stop_server
 from test_ordering import open_interest_form, orderable_offering, synced, type_into
 
-from efa_tui import i18n
 from efa_tui.screens.order_detail import OrderScreen
 from efa_tui.screens.order_forms import InterestForm
 from efa_tui.services import Conflict, Done
@@ -23,12 +22,6 @@ from efa_tui.services.offerings import OfferingsService
 from efa_tui.services.orders import OrdersService
 
 REQUEST = re.compile(r'"(GET|POST|PATCH|PUT|DELETE) (\S+) HTTP/')
-
-
-@pytest.fixture(autouse=True)
-def _german():
-    yield
-    i18n.set_language("de")
 
 
 class LoggedServer:
