@@ -35,7 +35,7 @@ async def test_a_read_carries_its_age_and_says_offline_when_the_cache_answered(d
         assert orders and all(isinstance(o, Order) for o in orders)
         invoices = await asyncio.to_thread(services.invoices.cached)
         assert invoices.as_of == await asyncio.to_thread(data_as_of, session.cache, "invoices")
-        contracts = await asyncio.to_thread(services.usage.contracts, services.usage.me())
+        contracts = await asyncio.to_thread(services.usage.contracts, services.connection.me())
         assert contracts.as_of == synced and all(isinstance(o, Order) for o in contracts.value.values())
         found = await asyncio.to_thread(services.support.find, RecordQuery())
         assert found.as_of is not None and found.as_of <= max(synced, invoices.as_of or synced)

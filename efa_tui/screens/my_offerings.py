@@ -105,8 +105,7 @@ class MyOfferingsScreen(AppScreen):
     @work(thread=True, group="offerings-load", exit_on_error=False)
     def _load(self, generation: int) -> None:
         service = self.offerings_service
-        me = getattr(self.app, "me", None) or service.me()
-        offerings, counts = service.own(me)
+        offerings, counts = service.own(self.me)  # the app knows who this is from its start (the cache's /me)
         # Changes still in the outbox (offline, or the server busy): the row says so.
         self.waiting = service.waiting()
         self.app.call_from_thread(self._show, offerings, counts, generation)

@@ -79,8 +79,7 @@ class UsageScreen(AppScreen):
     @work(exclusive=True, group="usage-load", exit_on_error=False)
     async def load(self) -> None:
         usage = self.session.services.usage
-        me = getattr(self.app, "me", None) or await asyncio.to_thread(usage.me)
-        self.contracts = (await asyncio.to_thread(usage.contracts, me)).value
+        self.contracts = (await asyncio.to_thread(usage.contracts, self.me)).value
         self._show()
         if not self.contracts:
             return

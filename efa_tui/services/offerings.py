@@ -14,7 +14,7 @@ from ..store.cache import Cache, Filters
 from ..store.changes import Changes, DataChanged
 from ..store.outbox import PENDING, Outbox
 from ..store.sync import data_as_of
-from .outcome import Read, cached_me, now
+from .outcome import Read, now
 from .writes import Write
 
 
@@ -26,10 +26,6 @@ class OfferingsService:
         self._outbox = outbox
 
     # --- reads (local: call in a thread) --------------------------------------------------------
-
-    def me(self) -> Me | None:
-        """Who was signed in when the cache was last synced (before ``/me`` answers)."""
-        return cached_me(self._cache)
 
     def own(self, me: Me | None) -> tuple[list[Offering], dict[int, tuple[int, int]]]:
         """The provider's offerings (full documents, by title) and (open, contracts) per offering."""

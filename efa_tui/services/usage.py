@@ -11,7 +11,7 @@ from ..api.models import Me, Order, UsageReport
 from ..store import usage_import
 from ..store.cache import Cache
 from ..store.sync import data_as_of
-from .outcome import Read, cached_me, now
+from .outcome import Read, now
 from .writes import Write
 
 
@@ -19,9 +19,6 @@ class UsageService:
     def __init__(self, api: Any, cache: Cache):
         self._api = api
         self._cache = cache
-
-    def me(self) -> Me | None:
-        return cached_me(self._cache)
 
     def contracts(self, me: Me | None) -> Read[dict[int, Order]]:
         """The provider's contracts billed per case, by order id, as of the orders' last sync
