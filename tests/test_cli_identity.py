@@ -85,6 +85,8 @@ async def test_the_first_start_says_it_sets_up_the_demo_marketplace(private_dirs
     config, profile = chosen_profile(build_parser().parse_args(["--as", "customer"]))
     first = await _status_lines_while_starting(config, profile, private_dirs)
     assert any("Erster Start: richte den Demo-Marktplatz ein" in line for line in first), first
+    # Said in full at 80 columns: nothing cut behind it (the data's age waits for the data).
+    assert all(line.strip().endswith("(einige Sekunden) …") for line in first if "Erster Start" in line), first
     assert "live" in first[-1] or "online" in first[-1]
     again = await _status_lines_while_starting(config, profile, private_dirs)
     assert not any("Erster Start" in line for line in again), again

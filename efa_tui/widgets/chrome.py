@@ -168,7 +168,9 @@ class StatusLine(Static):
         else:
             text.append("● " + i18n.t("status.offline"), style="bold red")
         as_of = status.as_of.get("offerings")
-        if not (status.online and status.mode == "live"):  # live, the data is as of now
+        # Live, the data is as of now; while the demo is set up, "no data yet" goes without saying
+        # (and would be cut at 80 columns).
+        if not (status.online and status.mode == "live") and not setting_up:
             text.append("  " + (i18n.t("status.as_of", time=formatting.clock(as_of)) if as_of else i18n.t("status.never")))
         if status.news:
             text.append("  " + i18n.t("status.news", n=status.news), style="bold yellow")
