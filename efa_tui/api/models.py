@@ -405,53 +405,42 @@ class BillingRun(ApiModel):
     skipped: list[dict[str, Any]] = Field(default_factory=list)  # {customer_id, customer_name, reason, detail, vat_category}
 
 
-def as_order(record: Any) -> Order | None:
-    """An order from JSON (the cache's, a write's answer); None when it is not one."""
-    if isinstance(record, Order):
+R = TypeVar("R", bound=ApiModel)
+
+
+def record_as(model: type[R], record: Any) -> R | None:
+    """``model`` from JSON (the cache's, a write's answer, a draft's copy) — or the record itself when
+    it is one already; None when it is not a record (no integer id)."""
+    if isinstance(record, model):
         return record
     if isinstance(record, dict) and isinstance(record.get("id"), int):
-        return Order.model_validate(record)
+        return model.model_validate(record)
     return None
+
+
+def as_order(record: Any) -> Order | None:
+    return record_as(Order, record)
 
 
 def as_me(record: Any) -> Me | None:
-    """Who is signed in, from ``/me``'s JSON (the cache's copy, the identity's); None when it is
-    none (nothing cached yet, or a copy that is not a ``/me`` answer)."""
-    if isinstance(record, Me):
-        return record
-    if isinstance(record, dict) and isinstance(record.get("id"), int):
-        try:
-            return Me.model_validate(record)
-        except ValidationError:
-            return None
-    return None
+    """Who is signed in, from ``/me``'s JSON (the cache's copy, the identity's); None also for a
+    stored copy that is no ``/me`` answer (an old cache must not stop the start)."""
+    try:
+        return record_as(Me, record)
+    except ValidationError:
+        return None
 
 
 def as_offering(record: Any) -> Offering | None:
-    """An offering from JSON (the cache's, a fetch's, a draft's copy); None when it is not one."""
-    if isinstance(record, Offering):
-        return record
-    if isinstance(record, dict) and isinstance(record.get("id"), int):
-        return Offering.model_validate(record)
-    return None
+    return record_as(Offering, record)
 
 
 def as_organization(record: Any) -> Organization | None:
-    """An organisation from JSON (a write's answer); None when it is not one."""
-    if isinstance(record, Organization):
-        return record
-    if isinstance(record, dict) and isinstance(record.get("id"), int):
-        return Organization.model_validate(record)
-    return None
+    return record_as(Organization, record)
 
 
 def as_invoice(record: Any) -> Invoice | None:
-    """An invoice from JSON (the cache's, a write's answer); None when it is not one."""
-    if isinstance(record, Invoice):
-        return record
-    if isinstance(record, dict) and isinstance(record.get("id"), int):
-        return Invoice.model_validate(record)
-    return None
+    return record_as(Invoice, record)
 
 
 T = TypeVar("T")
@@ -471,5 +460,5 @@ __all__ = [
     "Actor", "Address", "ApiModel", "AuditActor", "AuditEntry", "AuditTarget", "BilledUnits", "BillingRun", "Contact", "Dispute",
     "Fees", "Invoice", "InvoiceLine", "Me",
     "Offering", "OfferingRef", "Order", "OrderEvent", "Organization", "Page", "Payment", "Ref", "Review", "Token",
-    "UsageReport", "User", "VatGroup", "as_invoice", "as_me", "as_offering", "as_order", "as_organization",
+    "UsageReport", "User", "VatGroup", "as_invoice", "as_me", "as_offering", "as_order", "as_organization", "record_as",
 ]
