@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from ..api.models import Order, Ref
 from ..domain.orders import OrderState
-from .cache import fold
+from .cache import fold, sort_key
 
 # What waits for whom: the inbox of each role.
 WAITING_FOR = {
@@ -78,10 +78,12 @@ def sort_orders(orders: list[Order], sort: str, role: str) -> list[Order]:
     by_id = sorted(orders, key=lambda o: o.id, reverse=True)  # newest first breaks ties
     if sort == "-updated":
         return sorted(by_id, key=lambda o: o.updated_at or _NEVER, reverse=True)
+    # Titles and names in the German order, by the catalog's key (ä as a, ö as o, ß as ss; not
+    # the search folding, whose "oe" would put "Öl" before "Ofen").
     if sort == "offering":
-        return sorted(by_id, key=lambda o: fold(o.offering.title if o.offering else ""))
+        return sorted(by_id, key=lambda o: sort_key(o.offering.title if o.offering else ""))
     if sort == "counterpart":
-        return sorted(by_id, key=lambda o: fold(counterpart(o, role).name))
+        return sorted(by_id, key=lambda o: sort_key(counterpart(o, role).name))
     if sort == "state":
         return sorted(by_id, key=lambda o: _STATE_RANK.get(o.state, 99))
     return by_id
@@ -105,5 +107,5 @@ def choices(orders: Iterable[Order], role: str) -> tuple[list[tuple[int, str]], 
         other = counterpart(order, role)
         if other is not _NOBODY:
             others[other.id] = other.name
-    by_name = lambda items: sorted(items.items(), key=lambda kv: fold(kv[1]))  # noqa: E731
+    by_name = lambda items: sorted(items.items(), key=lambda kv: sort_key(kv[1]))  # noqa: E731
     return by_name(offerings), by_name(others)
