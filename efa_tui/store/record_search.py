@@ -2,7 +2,8 @@
 offering, state and date range, across all organisations (support's cache holds all of them).
 
 Reads only. The cache answers the indexed parts (number, state); names and dates are matched
-here, in Python, case-insensitively (``münchen`` finds "Landeshauptstadt München").
+here, in Python, folded by the catalog's rule (``cache.fold``: case, ä ↔ ae, ß ↔ ss, both ways —
+``muenchen`` finds "Landeshauptstadt München", ``Straße`` finds "Hauptstrasse").
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from ..api.models import Invoice, Order
+from .cache import fold
 
 ORDER_STATES = ("interest", "proposed", "ordered", "active", "terminated", "withdrawn", "rejected", "cancelled")
 INVOICE_STATES = ("issued", "paid", "cancelled")
@@ -52,13 +54,13 @@ def matches(record: Found, q: RecordQuery) -> bool:
     if q.state and (record.status if isinstance(record, Invoice) else record.state) != q.state:
         return False
     if q.organisation:
-        needle = q.organisation.casefold()
-        if not any(needle in n.casefold() for n in _names(record)):
+        needle = fold(q.organisation)
+        if not any(needle in fold(n) for n in _names(record)):
             return False
     if q.offering:
         if isinstance(record, Invoice):
             return False  # an invoice covers a customer's year, not one offering
-        if q.offering.casefold() not in (record.offering.title if record.offering else "").casefold():
+        if fold(q.offering) not in fold(record.offering.title if record.offering else ""):
             return False
     if q.number and isinstance(record, Invoice) and q.number.casefold() not in record.number.casefold():
         return False
