@@ -13,6 +13,8 @@ from typing import Any
 
 from . import formatting
 from .api.models import Contact, Fees, Offering
+from .domain.merge import Merge
+from .domain.merge import merge as merge_fields
 from .domain.money import money_str
 from .domain.offering_rules import MAX_MONEY, parse_keywords, parse_laender
 from .domain.pricing import DistributionKey
@@ -124,15 +126,7 @@ def patch_body(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, 
     return {n: body_value(n, values.get(n, "")) for n in changed_fields(base, values)}
 
 
-def reapply(base: Mapping[str, Any], mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """After a conflict: their version with my changes on top, and the fields both of us changed
-    differently (the user must look at those before sending again)."""
-    mine_changed = changed_fields(base, mine)
-    theirs_changed = set(changed_fields(base, theirs))
-    merged = dict(theirs)
-    clashes = []
-    for name in mine_changed:
-        merged[name] = mine.get(name, "")
-        if name in theirs_changed and body_value(name, mine.get(name, "")) != body_value(name, theirs.get(name, "")):
-            clashes.append(name)
-    return merged, clashes
+def merge(base: Mapping[str, Any], mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> Merge:
+    """After a conflict: the three-way merge of the form (``domain.merge``), values compared as
+    the body would send them ("1200" and "1.200,00" are the same amount)."""
+    return merge_fields(base, mine, theirs, FIELDS, lambda name, a, b: body_value(name, a) == body_value(name, b))

@@ -1,6 +1,6 @@
 """'Meine Angebote' with Pilot, against the real reference server: a provider creates an offering,
 publishes it after the catalog preview, and a customer finds it in the catalog after a sync; two
-clients edit the same offering (412 → side by side → reapply, nothing lost); checks as typed;
+clients edit the same offering (412 → merged, the clashes chosen per field, nothing lost); checks as typed;
 the draft survives closing the form; usage reporting by hand."""
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from textual.widgets import Static
 from efa_tui import formatting, i18n
 from efa_tui.screens.catalog import CatalogScreen
 from efa_tui.screens.confirm import ConfirmScreen
+from efa_tui.screens.edit_conflict import EditConflictScreen
 from efa_tui.screens.my_offerings import MyOfferingsScreen, PreviewScreen
-from efa_tui.screens.offering_form import ConflictScreen, OfferingFormScreen
+from efa_tui.screens.offering_form import OfferingFormScreen
 from efa_tui.screens.usage import ReplaceDialog, UsageFormScreen, UsageScreen
 
 
@@ -144,7 +145,7 @@ async def test_provider_creates_publishes_and_a_customer_sees_it_after_a_sync(se
         assert title in screen_text(capp)
 
 
-async def test_two_admins_edit_the_same_offering_conflict_then_reapply(server, tmp_path):
+async def test_two_admins_edit_the_same_offering_merge_then_choose_per_field(server, tmp_path):
     app = make_app(server, tmp_path, identity="provider")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_my_offerings(pilot)
@@ -163,30 +164,64 @@ async def test_two_admins_edit_the_same_offering_conflict_then_reapply(server, t
         await pilot.press("ctrl+s")
         await settle(pilot)
         conflict = app.screen
-        assert isinstance(conflict, ConflictScreen)
+        assert isinstance(conflict, EditConflictScreen)
+        # Only the field both changed asks; the summary (theirs only) and the title (mine only) do not.
+        assert [c.name for c in conflict.clashes] == ["annual_fee"]
         text = screen_text(app)
-        assert "Bearbeitungskonflikt" in text and "Von der Kollegin überarbeitet." in text and "Verfahren) (neu)" in text
-        row = conflict.query_one("#conflict-table").get_row("title")  # side by side: theirs, mine
-        assert (row[1].plain, row[2].plain) == (offering["title"], new_title)
-        assert set(conflict.differing()) == {"title", "summary", "annual_fee"}
+        assert "Bearbeitungskonflikt" in text and "1.111,00" in text and "999,00" in text
+        assert "Kurzbeschreibung" in text  # named as taken over without a clash
         assert app.session.outbox.counts().get("conflict", 0) == 0  # the refused write is not left behind
 
-        await pilot.press("ctrl+s")  # reapply my changes on their version
+        await pilot.press("ctrl+s")  # nothing chosen yet: it asks, sends nothing
         await settle(pilot)
-        assert app.screen is form
-        values = form.form.values()
-        assert values["title"] == new_title  # mine
-        assert values["summary"] == "Von der Kollegin überarbeitet."  # theirs, not lost
-        assert values["annual_fee"] == "1.111,00" and "annual_fee" in form.form.errors  # both changed: flagged
-        # Nothing was sent silently: the server still holds their version.
+        assert app.screen is conflict
         assert server_get(server, "provider", f"/offerings/{oid}").json()["title"] == offering["title"]
 
+        await pilot.press("1")  # mine
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, MyOfferingsScreen)
+    final = server_get(server, "provider", f"/offerings/{oid}")
+    assert final.json()["title"] == new_title and final.json()["summary"] == "Von der Kollegin überarbeitet."
+    assert final.json()["fees"]["annual_fee"] == "1111.00"
+    assert final.json()["version"] == theirs.json()["version"] + 1  # saved on their version (If-Match)
+
+
+async def test_a_clashing_description_shows_both_texts_whole_and_can_be_edited(server, tmp_path):
+    """At 80x24 the colleague's sentence is there in full next to mine (it was cut at 20 columns),
+    and the third way — my own wording, prefilled with mine — is what the server gets."""
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_my_offerings(pilot)
+        offering, form = await edit_a_published_offering(pilot, screen)
+        oid = offering["id"]
+        colleague = "Antrag online stellen. Neu: Anmeldung auch mit dem BundID-Konto der Bürgerinnen möglich."
+        mine = "Antrag online stellen, Bescheid kommt als PDF in das Postfach."
+        theirs = saved_by_colleague(server, oid, {"description": colleague})
+        assert theirs.status_code == 200, theirs.text
+        form.form.set_value("description", mine)
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, EditConflictScreen)
+        text = " ".join(screen_text(app).replace("│", " ").split())  # wrapped lines, joined again
+        assert "Neu: Anmeldung auch mit dem BundID-Konto der Bürgerinnen möglich." in text  # theirs, whole
+        assert "Bescheid kommt als PDF in das Postfach." in text  # mine, whole
+
+        await pilot.press("3")  # edit: my text to start from
+        await settle(pilot)
+        editor = app.screen.query_one("#edit-description")
+        assert editor.has_focus and editor.text == mine
+        await pilot.press("end", *" BundID geht auch.")
+        await pilot.press("escape")  # out of the editor, not out of the view
+        await settle(pilot)
+        assert isinstance(app.screen, EditConflictScreen)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, MyOfferingsScreen)
     final = server_get(server, "provider", f"/offerings/{oid}").json()
-    assert final["title"] == new_title and final["summary"] == "Von der Kollegin überarbeitet."
-    assert final["fees"]["annual_fee"] == "1111.00"
+    assert final["description"] == mine + " BundID geht auch."
+    assert final["version"] == theirs.json()["version"] + 1
 
 
 async def test_the_draft_of_a_new_offering_survives_closing_the_form(server, tmp_path):
@@ -275,7 +310,7 @@ def test_every_message_of_these_screens_exists_in_both_languages():
     from efa_tui.screens.usage import UsageImportScreen
     from efa_tui.store.record_search import INVOICE_STATES, ORDER_STATES
 
-    screens = (MyOfferingsScreen, PreviewScreen, OfferingFormScreen, ConflictScreen, UsageScreen, UsageFormScreen,
+    screens = (MyOfferingsScreen, PreviewScreen, OfferingFormScreen, EditConflictScreen, UsageScreen, UsageFormScreen,
                UsageImportScreen, ReplaceDialog, SupportScreen, TrailScreen, RecordScreen)
     ids = {b.description for cls in screens for b in cls.BINDINGS}
     ids |= {f"offering.status.{s}" for s in ("draft", "published", "retired")}
@@ -366,28 +401,25 @@ async def test_offline_retire_waits_in_the_outbox_and_the_row_says_so(server, tm
         assert isinstance(app.screen, MyOfferingsScreen)
 
 
-async def test_conflict_take_their_version_sends_nothing(server, tmp_path):
+async def test_a_conflict_without_a_clash_is_merged_and_saved(server, tmp_path):
+    """The colleague changed the terms, I the phone number: nothing to choose — both are kept and
+    saved against their version."""
     app = make_app(server, tmp_path, identity="provider")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_my_offerings(pilot)
         offering, form = await edit_a_published_offering(pilot, screen)
         oid = offering["id"]
-        current = server_get(server, "provider", f"/offerings/{oid}")  # the phone number before anyone's edit
-        assert saved_by_colleague(server, oid, {"contract_terms": "Neue Vertragsbedingungen der Kollegin."}).status_code == 200
+        theirs = saved_by_colleague(server, oid, {"contract_terms": "Neue Vertragsbedingungen der Kollegin."})
+        assert theirs.status_code == 200
         form.form.set_value("contact_phone", "+49 89 5903-1234")
         await pilot.pause()
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert isinstance(app.screen, ConflictScreen)
-        await pilot.press("ctrl+t")  # take the saved version: my change is dropped, on purpose
-        await settle(pilot)
-        assert app.screen is form
-        assert form.form.value("contract_terms") == "Neue Vertragsbedingungen der Kollegin."
-        assert form.form.value("contact_phone") == (current.json()["contact"]["phone"] or "")
-        sent = app.session.outbox.counts()
-        await pilot.press("ctrl+s")  # nothing changed against the saved version: nothing sent
-        await settle(pilot)
-        assert app.screen is form and app.session.outbox.counts() == sent
+        assert isinstance(app.screen, MyOfferingsScreen)
+    final = server_get(server, "provider", f"/offerings/{oid}").json()
+    assert final["contract_terms"] == "Neue Vertragsbedingungen der Kollegin."  # theirs, kept
+    assert final["contact"]["phone"] == "+49 89 5903-1234"  # mine
+    assert final["version"] == theirs.json()["version"] + 1
 
 
 async def test_catalog_counts_stay_right_after_a_publish_and_a_retire(server, tmp_path):

@@ -162,14 +162,16 @@ def test_form_values_round_trip_and_patch_sends_only_changes():
     assert body["unit_price"] == "1.80" and body["bundeslaender"] == ["BY"] and body["maturity"] == 3
 
 
-def test_reapply_puts_my_changes_on_their_version_and_names_clashes():
+def test_merge_puts_my_changes_on_their_version_and_names_clashes():
     base = offering_text.form_values(OFFERING)
-    mine = {**base, "title": "Wohngeld digital", "annual_fee": "1.500,00"}
+    mine = {**base, "title": "Wohngeld digital", "annual_fee": "1.500,00", "vat_rate": "19"}
     theirs = {**base, "summary": "Neu von Kollegin", "annual_fee": "1.400,00"}
-    merged, clashes = offering_text.reapply(base, mine, theirs)
+    result = offering_text.merge(base, mine, theirs)
+    merged = result.merged
     assert merged["title"] == "Wohngeld digital"  # mine
-    assert merged["summary"] == "Neu von Kollegin"  # theirs, kept
-    assert merged["annual_fee"] == "1.500,00" and clashes == ["annual_fee"]  # both: mine, flagged
+    assert merged["summary"] == "Neu von Kollegin" and result.theirs_kept == ["summary"]  # theirs, kept
+    assert merged["annual_fee"] == "1.500,00" and result.clashes == ["annual_fee"]  # both: to be chosen
+    assert "vat_rate" not in result.clashes  # "19" and "19,00" are the same rate
     assert offering_text.patch_body(theirs, merged) == {"title": "Wohngeld digital", "annual_fee": "1500.00"}
 
 

@@ -3,9 +3,9 @@ server (422 at the field), a draft saved on every change (FormScreen).
 
 Editing sends only the fields the user changed, with If-Match: the ETag of the version the form
 was opened on. If another admin saved first the server answers 412; the form then shows their
-version and the user's side by side (`ConflictScreen`) and lets the user put their changes on top
-of the other version — which they look at and send again. Nothing is overwritten silently and
-nothing typed is lost.
+version merged with the user's: a field only one side changed is taken as it is, a field both
+changed is shown in full on both sides (`edit_conflict.EditConflictScreen`) and the user chooses;
+then it is saved against their version. Nothing is overwritten silently and nothing typed is lost.
 """
 
 from __future__ import annotations
@@ -15,10 +15,7 @@ from typing import Any
 
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.widgets import Button, DataTable, Static
+from textual.widgets import Static
 
 from .. import formatting, i18n, offering_text
 from ..api.models import Offering, as_offering
@@ -29,7 +26,7 @@ from ..services import Conflict, Done, Queued
 from ..services.offerings import OfferingsService
 from ..text import clean
 from ..widgets.form import FormField
-from .base import AppScreen
+from .edit_conflict import Clash, EditConflictScreen
 from .form_screen import FormScreen, Request
 
 
@@ -178,112 +175,53 @@ class OfferingFormScreen(FormScreen):
     # --- 412: someone else saved first -------------------------------------------------------------
 
     async def conflict(self, outcome: Conflict) -> None:
-        """412: the service has read the version the change met (``outcome.current``); show both."""
-        self.notify(i18n.t("offering.conflict.notice"), severity="warning", timeout=10)
+        """412: the service has read the version the change met (``outcome.current``). The fields
+        only one side changed are merged without asking; the clashes go to the conflict view, and
+        the choices are saved against that version (its ETag as If-Match)."""
         theirs, etag = as_offering(outcome.current), outcome.etag
         if theirs is None:
-            self.notify(i18n.t("offering.conflict.unloadable", detail=clean(outcome.current_error)),
-                        severity="error", timeout=10)
+            self.notify(i18n.t("conflict.unloadable", detail=clean(outcome.current_error)), severity="error", timeout=10)
             return
-        mine = self.form.values()
-
         # The refused write is not kept: the form (and its draft) holds the input, and the next
-        # save is a new request, against whichever version the user chooses now.
+        # save is a new request, against the version the user has now seen.
         await self.session.services.writes.discard(outcome.item_id)
+        mine, their_values = self.form.values(), offering_text.form_values(theirs)
+        result = offering_text.merge(self.base, mine, their_values)
+        kept = [i18n.t(LABELS[n]) for n in result.theirs_kept]
+        if not result.clashes:
+            self.take_version(theirs, etag, result.merged)
+            self.notify(i18n.t("conflict.merged", fields=", ".join(kept) or "–"), severity="warning", timeout=10)
+            self.call_later(self.action_submit)
+            return
+        clashes = [self.clash(name, mine.get(name, ""), their_values.get(name, "")) for name in result.clashes]
 
-        def decided(choice: str | None) -> None:
-            if choice is not None:  # None: back to the form as it was; the next save asks again
-                self.take_version(theirs, etag, mine if choice == "reapply" else None)
+        def decided(choices: dict[str, Any] | None) -> None:
+            if choices is not None:  # None: back to the form as it was; the next save asks again
+                self.take_version(theirs, etag, {**result.merged, **choices})
+                self.action_submit()
 
-        self.app.push_screen(ConflictScreen(self.base, mine, offering_text.form_values(theirs), theirs), decided)
+        self.app.push_screen(EditConflictScreen(clashes, kept=kept), decided)
 
-    def take_version(self, theirs: Offering, etag: str | None, mine: dict[str, Any] | None) -> None:
-        """Continue from their version: with the user's changes on top (``mine``), or as it is."""
-        their_values = offering_text.form_values(theirs)
-        merged, clashes = offering_text.reapply(self.base, mine, their_values) if mine is not None else (their_values, [])
-        self.offering, self.etag, self.base = theirs, etag, their_values
+    def clash(self, name: str, mine: Any, theirs: Any) -> Clash:
+        """A field both changed, as the conflict view shows it (a choice by its label)."""
+        f = next(f for f in offering_fields() if f.name == name)
+        options = dict(f.options or [])
+
+        def reads(value: Any) -> str:
+            return str(options.get(value, value) if f.kind == "select" else value or "")
+
+        return Clash(name, i18n.t(f.label), mine, theirs, reads(mine), reads(theirs),
+                     editable=f.kind != "select", multiline=f.kind == "area")
+
+    def take_version(self, theirs: Offering, etag: str | None, values: dict[str, Any]) -> None:
+        """Go on from their version (the base of the next save, with its ETag), holding ``values``."""
+        self.offering, self.etag, self.base = theirs, etag, offering_text.form_values(theirs)
         self._store_base()
-        for name, value in merged.items():
-            if name in their_values:
-                self.form.set_value(name, value)
-        if clashes:
-            self.form.show_errors({name: i18n.t("offering.conflict.clash") for name in clashes})
+        for name, value in values.items():
+            self.form.set_value(name, value)
         self.query_one("#form-intro", Static).update(self.intro() or "")
-        self.notify(i18n.t("offering.conflict.reapplied" if mine is not None else "offering.conflict.taken"), timeout=10)
 
     @work(thread=True, group="base", exit_on_error=False)
     def _store_base(self) -> None:
         offering = self.offering.model_dump(mode="json") if self.offering else None
         self.session.services.drafts.save(base_key(self.offering_id), {"offering": offering, "etag": self.etag})
-
-
-class ConflictScreen(AppScreen[str | None]):
-    """Their version and the user's, field by field; the user decides how to go on."""
-
-    OWNS_KEYBOARD = True  # a decision to take: area keys off, `q` asks (base.py)
-    BINDINGS = [
-        Binding("ctrl+s", "choose('reapply')", "offering.key.reapply", id="conflict.reapply"),
-        Binding("ctrl+t", "choose('theirs')", "offering.key.theirs", id="conflict.theirs"),
-        Binding("escape", "choose('')", "key.back", id="conflict.back"),
-    ]
-    DEFAULT_CSS = """
-    ConflictScreen { padding: 0 1; }
-    ConflictScreen #conflict-title { text-style: bold; color: $warning; }
-    ConflictScreen DataTable { height: 1fr; }
-    ConflictScreen #conflict-buttons { height: auto; }
-    ConflictScreen #conflict-buttons Button { margin-right: 2; }
-    """
-
-    def __init__(self, base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any], their_doc: Offering,
-                 **kwargs):
-        super().__init__(**kwargs)
-        self.base, self.mine, self.theirs, self.their_doc = base, mine, theirs, their_doc
-
-    def differing(self) -> list[str]:
-        """The fields where the user's input and the current version differ."""
-        value = offering_text.body_value
-        return [n for n in offering_text.FIELDS if value(n, self.mine.get(n, "")) != value(n, self.theirs.get(n, ""))]
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text(i18n.t("offering.conflict.title")), id="conflict-title")
-        yield Static(Text(i18n.t("offering.conflict.explain", version=self.their_doc.version)))
-        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="conflict-table")
-        names = self.differing()
-        field_w = min(30, max([len(i18n.t(LABELS[n])) for n in names] + [len(i18n.t("offering.conflict.field"))]))
-        value_w = max(12, (self.app.size.width - field_w - 10) // 2)
-        table.add_column(i18n.t("offering.conflict.field"), key="field", width=field_w)
-        table.add_column(i18n.t("offering.conflict.theirs"), key="theirs", width=value_w)
-        table.add_column(i18n.t("offering.conflict.mine"), key="mine", width=value_w)
-        mine_changed = set(offering_text.changed_fields(self.base, self.mine))
-        theirs_changed = set(offering_text.changed_fields(self.base, self.theirs))
-        for name in names:
-            both = name in mine_changed and name in theirs_changed
-            # Whole values, wrapped (a long description up to a few lines): the user compares them.
-            theirs = _short(self.theirs.get(name), value_w * 4)
-            mine = _short(self.mine.get(name), value_w * 4)
-            # Changed since the version the user started from: bold; changed on both sides: yellow.
-            if name in theirs_changed:
-                theirs.stylize("bold yellow" if both else "bold")
-            if name in mine_changed:
-                mine.stylize("bold yellow" if both else "bold")
-            table.add_row(_short(i18n.t(LABELS[name]), field_w), theirs, mine, key=name, height=None)
-        yield table
-        with Horizontal(id="conflict-buttons"):
-            yield Button(i18n.t("offering.conflict.reapply") + " (ctrl+s)", variant="primary", id="conflict-reapply")
-            yield Button(i18n.t("offering.conflict.take_theirs") + " (ctrl+t)", id="conflict-theirs")
-            yield Button(i18n.t("offering.conflict.back") + " (esc)", id="conflict-back")
-
-    def on_mount(self) -> None:
-        self.query_one(DataTable).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_choose({"conflict-reapply": "reapply", "conflict-theirs": "theirs"}.get(event.button.id or "", ""))
-
-    def action_choose(self, choice: str) -> None:
-        self.dismiss(choice or None)
-
-
-def _short(value: Any, width: int = 60) -> Text:
-    text = clean(value if value not in (None, "") else "–")
-    return Text(text if len(text) <= width else text[: width - 1] + "…")

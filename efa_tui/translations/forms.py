@@ -28,6 +28,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.refused": ("Vom Server abgelehnt: {detail}", "Refused by the server: {detail}"),
     "form.conflict": ("Jemand anderes hat den Datensatz zuvor geändert. Bitte neu laden.",
                       "Someone else changed this record first. Please reload."),
+    # the edit conflict (412) of every If-Match form (screens/edit_conflict.py)
+    "conflict.title": ("Bearbeitungskonflikt", "Edit conflict"),
+    "conflict.explain": ("Inzwischen hat jemand eine neuere Fassung gespeichert. {n} Feld haben beide geändert: "
+                         "bitte je Feld wählen. Markiert: abweichende Wörter.|"
+                         "Inzwischen hat jemand eine neuere Fassung gespeichert. {n} Felder haben beide geändert: "
+                         "bitte je Feld wählen. Markiert: abweichende Wörter.",
+                         "Someone saved a newer version meanwhile. {n} field was changed by both: please choose "
+                         "per field. Marked: the words that differ.|"
+                         "Someone saved a newer version meanwhile. {n} fields were changed by both: please choose "
+                         "per field. Marked: the words that differ."),
+    "conflict.kept": ("Nur dort geändert, übernommen: {fields}", "Changed only there, taken over: {fields}"),
+    "conflict.mine": ("Ihre Fassung", "Your version"),
+    "conflict.theirs": ("Gespeicherte Fassung", "Saved version"),
+    "conflict.chosen": ("← gewählt", "← chosen"),
+    "conflict.edited": ("eigene Fassung (esc: fertig)", "your own wording (esc: done)"),
+    "conflict.open": ("noch zu wählen: 1, 2 oder 3", "still to choose: 1, 2 or 3"),
+    "conflict.empty": ("(leer)", "(empty)"),
+    "conflict.key.mine": ("Meine", "Mine"),
+    "conflict.key.theirs": ("Gespeicherte", "Saved"),
+    "conflict.key.edit": ("Ändern", "Edit"),
+    "conflict.key.save": ("Speichern", "Save"),
+    "conflict.choose_all": ("Bitte für {n} Feld wählen: 1, 2 oder 3.|Bitte für {n} Felder wählen: 1, 2 oder 3.",
+                            "Please choose for {n} field: 1, 2 or 3.|Please choose for {n} fields: 1, 2 or 3."),
+    "conflict.merged": ("Inzwischen von jemand anderem gespeichert; übernommen ohne Konflikt: {fields}. "
+                        "Ihre Änderungen werden darauf gespeichert.",
+                        "Someone else saved meanwhile; taken over without a clash: {fields}. "
+                        "Your changes are saved on top."),
+    "conflict.unloadable": ("Die aktuelle Fassung konnte nicht geladen werden: {detail}. Ihre Eingaben sind erhalten.",
+                            "Could not load the current version: {detail}. Your input is kept."),
     "input.money": ("Betrag wie {example} eingeben", "Enter an amount like {example}"),
     "input.negative": ("Darf nicht negativ sein", "Must not be negative"),
     "input.cents": ("Höchstens zwei Nachkommastellen (Cent)", "At most two decimals (cents)"),

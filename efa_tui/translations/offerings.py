@@ -130,31 +130,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                        "This distribution key needs a unit price."),
     "offering.err.unit_price_fixed": ("Beim Verteilschlüssel „fest“ gibt es keinen Preis je Einheit.",
                                       "The “fixed” distribution key has no unit price."),
-    # --- 412: someone else saved first
-    "offering.conflict.notice": ("Jemand anderes hat das Angebot inzwischen gespeichert. Ihre Eingaben sind erhalten.",
-                                 "Someone else saved this offering meanwhile. Your input is kept."),
-    "offering.conflict.unloadable": ("Die aktuelle Fassung konnte nicht geladen werden: {detail}. Ihre Eingaben sind erhalten.",
-                                     "Could not load the current version: {detail}. Your input is kept."),
-    "offering.conflict.title": ("Bearbeitungskonflikt", "Edit conflict"),
-    "offering.conflict.explain": ("Während Sie bearbeitet haben, wurde Fassung {version} gespeichert. Nur abweichende Felder: "
-                                  "links die gespeicherte Fassung, rechts Ihre Eingabe. Fett: seit Ihrem Öffnen geändert; "
-                                  "gelb: auf beiden Seiten geändert.",
-                                  "While you were editing, version {version} was saved. Differing fields only: left the saved "
-                                  "version, right your input. Bold: changed since you opened it; yellow: changed on both sides."),
-    "offering.conflict.field": ("Feld", "Field"),
-    "offering.conflict.theirs": ("Gespeicherte Fassung", "Saved version"),
-    "offering.conflict.mine": ("Ihre Eingabe", "Your input"),
-    "offering.conflict.reapply": ("Meine Änderungen übernehmen", "Reapply my changes"),
-    "offering.conflict.take_theirs": ("Gespeicherte Fassung übernehmen", "Take the saved version"),
-    "offering.conflict.back": ("Zurück zum Formular", "Back to the form"),
-    "offering.key.reapply": ("Meine Änderungen übernehmen", "Reapply my changes"),
-    "offering.key.theirs": ("Gespeicherte Fassung übernehmen", "Take the saved version"),
-    "offering.conflict.clash": ("Auch in der gespeicherten Fassung geändert – bitte prüfen.",
-                                "Also changed in the saved version – please check."),
-    "offering.conflict.reapplied": ("Ihre Änderungen stehen jetzt auf der gespeicherten Fassung. Bitte prüfen und mit Strg+S speichern.",
-                                    "Your changes now sit on the saved version. Check them and save with Ctrl+S."),
-    "offering.conflict.taken": ("Die gespeicherte Fassung wurde übernommen; Ihre Änderungen sind verworfen.",
-                                "The saved version was taken; your changes were dropped."),
     # --- usage reporting
     "usage.intro": ("Nutzung je Fall: gemeldete Fallzahlen je Kunde und Monat. [m] Fälle melden, [i] CSV-Datei importieren.",
                     "Per-case usage: cases reported per customer and month. [m] report cases, [i] import a CSV file."),
