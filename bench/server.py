@@ -8,9 +8,16 @@ The floor: the same 1-client catalog loop against a bare FastAPI endpoint (uvico
 that returns a fixed 100-item catalog page, so the figures can be read as "× the floor".
 
 The load generator runs on the same machine: its own CPU time is printed (``client_cpu_s``)
-beside the servers' (``server_cpu_s``), so what the client took from the cores is visible.
+beside the servers' (``server_cpu_s``) and, on a local PostgreSQL, the database backends'
+(``order_db_cpu_s``), so what each took from the cores is visible. ``order_cores_busy`` is all
+three over the wall time: near the machine's core count, orders/s is bounded by the CPUs, not by
+a lock, and a second server process cannot add throughput (``orders_per_cpu_s`` then says what
+each order costs). ``--client-cpus 0`` pins the load generator to those CPUs and the servers to
+the others (on a machine with cores to spare). ``--workers 1,2`` measures both back to back and
+prints ``orders_per_s_ratio`` and ``orders_per_cpu_s_ratio``. Every figure block names the load
+average (``load_avg_1m``): the machine may be shared.
 
-    .venv/bin/python bench/server.py [--offerings 100000] [--database URL] [--workers 2] [--keep-db]
+    .venv/bin/python bench/server.py [--offerings 100000] [--database URL] [--workers 1,2] [--keep-db]
 """
 
 from __future__ import annotations
@@ -68,6 +75,10 @@ def pct(values: list[float], p: float) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+
+
+def load_avg() -> float:
+    return os.getloadavg()[0]
 
 
 def free_port() -> int:
@@ -174,12 +185,43 @@ def headers(who: str, **extra: str) -> dict[str, str]:
 # --- server ------------------------------------------------------------------------------
 
 def start_server(url: str, port: int, offerings: int, log_path: Path, script: str | None = None,
-                 workers: int = 1) -> subprocess.Popen:
+                 workers: int = 1, cpus: set[int] | None = None, pool_size: int | None = None) -> subprocess.Popen:
     entry = [script] if script else ["-m", "efa_tui.cli"]
     cmd = [sys.executable, *entry, "serve", "--demo", "--demo-offerings", str(offerings),
            "--database", url, "--host", HOST, "--port", str(port), "--log-level", "warning", "--workers", str(workers)]
+    if pool_size:
+        # A pool as large as the clients and no overflow: no connection is opened and closed
+        # during a phase, so the backends' CPU time can be read from them (db_cpu_s).
+        cmd += ["--pool-size", str(pool_size), "--max-overflow", "0"]
     log = log_path.open("wb")
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=pin)
+
+
+def db_backend_cpu_s(url: str) -> float | None:
+    """CPU seconds of the PostgreSQL backends connected to the bench's database (a local server
+    whose /proc we may read), or None. The backends of a pool live through a phase, so the
+    difference of two readings is what the database spent on it."""
+    if not url.startswith("postgresql"):
+        return None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                     "AND pid <> pg_backend_pid()")).scalars().all()
+    finally:
+        engine.dispose()
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_s(pid)
+        except OSError:
+            return None
+    return total
 
 
 def wait_healthy(proc: subprocess.Popen, base: str, timeout_s: float, log_path: Path) -> None:
@@ -379,7 +421,10 @@ def main() -> int:
     ap.add_argument("--phases", default="floor,catalog,catalog20,walk,orders,billing", help="comma list of phases to run")
     ap.add_argument("--walk-pages", type=int, default=100, help="pages timed in the deep page walk")
     ap.add_argument("--database", metavar="URL", help="this database instead of a temporary SQLite file (kept, seeded once)")
-    ap.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
+    ap.add_argument("--workers", default="1", help="server processes (serve --workers); a comma list (1,2) "
+                    "runs the phases once per count, back to back, and prints the ratios of the last to the first")
+    ap.add_argument("--client-cpus", metavar="LIST", help="pin the load generator to these CPUs (0,1) and the "
+                    "servers to the others")
     ap.add_argument("--serve-script", metavar="PY", help="run this script instead of -m efa_tui.cli (experiments)")
     ap.add_argument("--keep-db", action="store_true", help="keep the temporary database (for EXPLAIN) and print its path")
     args = ap.parse_args()
@@ -387,19 +432,51 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="efa-bench-"))
     db_path = tmp / "bench.sqlite3"
     url = args.database or f"sqlite:///{db_path}"
+    server_cpus = None
+    if args.client_cpus:
+        client_cpus = {int(c) for c in args.client_cpus.split(",")}
+        server_cpus = set(range(os.cpu_count() or 1)) - client_cpus
+        if not server_cpus:
+            raise SystemExit("--client-cpus leaves no CPU for the servers")
+        os.sched_setaffinity(0, client_cpus)
+        out("client_cpus", ",".join(map(str, sorted(client_cpus))))
+        out("server_cpus", ",".join(map(str, sorted(server_cpus))))
+    out("cpu_count", os.cpu_count())
+    results = []
+    try:
+        for workers in (int(w) for w in args.workers.split(",")):
+            results.append(run_one(args, url, tmp, workers, server_cpus))
+            # The database of a first run is seeded: it holds the orders and invoices made by it.
+        if len(results) > 1:
+            first, last = results[0], results[-1]
+            for name in ("order_create_per_s_20c", "orders_per_cpu_s", "orders_per_server_cpu_s"):
+                if name in first and name in last:
+                    out(f"{name}_ratio_{last['workers']}_vs_{first['workers']}", last[name] / first[name])
+    finally:
+        if args.keep_db:
+            out("kept_db", db_path)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def run_one(args: argparse.Namespace, url: str, tmp: Path, workers: int, server_cpus: set[int] | None) -> dict:
     log_path = tmp / "server.log"
     port = free_port()
     base = f"http://{HOST}:{port}"
+    figures: dict = {"workers": workers}
     proc = None
     try:
         t0 = time.perf_counter()
-        proc = start_server(url, port, args.offerings, log_path, args.serve_script, args.workers)
+        pool = args.clients if url.startswith("postgresql") else None
+        proc = start_server(url, port, args.offerings, log_path, args.serve_script, workers, server_cpus, pool)
         wait_healthy(proc, base, 3600, log_path)
         out("database", url.split(":", 1)[0])
-        out("workers", args.workers)
+        out("workers", workers)
         out("offerings", args.offerings)
         out("seed_s", time.perf_counter() - t0)
         out("rss_mb_after_seed", rss_mb(proc.pid)[0])
+        out("load_avg_1m", load_avg())
 
         phases = set(args.phases.split(","))
         client0, server0 = time.process_time(), tree_cpu_s(proc.pid)
@@ -413,6 +490,7 @@ def main() -> int:
             out("catalog_page_max_ms", max(times))
             for kind, values in by_kind.items():
                 out(f"catalog_p95_ms.{kind}", pct(values, 95))
+            out("load_avg_1m", load_avg())
 
         if "catalog20" in phases:
             cpu0 = tree_cpu_s(proc.pid)
@@ -422,13 +500,17 @@ def main() -> int:
             out("catalog_errors_20c", errors)
             out("catalog_page_p50_ms_20c", pct(times, 50))
             out("catalog_page_p95_ms_20c", pct(times, 95))
+            out("load_avg_1m", load_avg())
 
         if "walk" in phases:
             deep_walk_phase(base, args)
+            out("load_avg_1m", load_avg())
         if "orders" in phases:
-            orders_phase(base, args, proc.pid)
+            figures.update(orders_phase(base, url, args, proc.pid))
+            out("load_avg_1m", load_avg())
         if "billing" in phases:
             billing_phase(base, url, args)
+            out("load_avg_1m", load_avg())
 
         out("client_cpu_s", time.process_time() - client0)
         out("server_cpu_s", tree_cpu_s(proc.pid) - server0)
@@ -440,30 +522,44 @@ def main() -> int:
     finally:
         if proc is not None:
             stop_server(proc)
-        if args.keep_db:
-            out("kept_db", db_path)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+    return figures
 
 
-def orders_phase(base: str, args: argparse.Namespace, pid: int) -> None:
+def orders_phase(base: str, url: str, args: argparse.Namespace, pid: int) -> dict:
     ids = published_ids(base, 200)
+    # Warm every server process's pool (and its backends) first, so that the phase measures
+    # orders, not connecting; the backends then live through the phase (db_backend_cpu_s).
+    asyncio.run(orders_concurrent(base, args.clients, args.clients * 2, ids))
+    db0 = db_backend_cpu_s(url)
     t1, cpu0, client0 = time.perf_counter(), tree_cpu_s(pid), time.process_time()
     times, statuses = asyncio.run(orders_concurrent(base, args.clients, args.orders, ids))
     wall = time.perf_counter() - t1
-    # The load generator shares the cores: its CPU time beside the servers' says how much of the
-    # wall time it took (on 2 cores, orders/s can rise with processes only by what it leaves).
+    server_cpu, client_cpu = tree_cpu_s(pid) - cpu0, time.process_time() - client0
+    db1 = db_backend_cpu_s(url)
+    db_cpu = db1 - db0 if db0 is not None and db1 is not None else None
+    # The load generator shares the cores: its CPU time beside the servers' (and the database's)
+    # says how much of the wall time it took (on 2 cores, orders/s can rise with processes only
+    # by what the others leave).
     out("order_wall_s", wall)
-    out("order_client_cpu_s", time.process_time() - client0)
-    out("order_server_cpu_s", tree_cpu_s(pid) - cpu0)
-    out("order_server_cpu_ms_per_req_20c", (tree_cpu_s(pid) - cpu0) * 1000 / max(1, len(times)))
+    out("order_client_cpu_s", client_cpu)
+    out("order_server_cpu_s", server_cpu)
+    out("order_server_cpu_ms_per_req_20c", server_cpu * 1000 / max(1, len(times)))
+    if db_cpu is not None:
+        out("order_db_cpu_s", db_cpu)
+        out("order_db_cpu_ms_per_req_20c", db_cpu * 1000 / max(1, len(times)))
+    busy = server_cpu + client_cpu + (db_cpu or 0.0)
+    out("order_cores_busy", busy / wall)
     out("orders_created", statuses.get(201, 0))
     out("order_status_counts", " ".join(f"{k}={v}" for k, v in sorted(statuses.items())))
     out("order_all_201", set(statuses) == {201})
     out("order_create_p50_ms_20c", pct(times, 50))
     out("order_create_p95_ms_20c", pct(times, 95))
-    out("order_create_per_s_20c", len(times) / wall)
+    per_s = len(times) / wall
+    out("order_create_per_s_20c", per_s)
+    out("orders_per_server_cpu_s", len(times) / server_cpu)
+    out("orders_per_cpu_s", len(times) / busy)  # server + load generator (+ database when known)
+    return {"order_create_per_s_20c": per_s, "orders_per_server_cpu_s": len(times) / server_cpu,
+            "orders_per_cpu_s": len(times) / busy}
 
 
 def billing_phase(base: str, url: str, args: argparse.Namespace) -> None:

@@ -851,12 +851,13 @@ def test_timing_at_100k(tmp_path, capsys):
         print("\n" + "\n".join(lines))
 
 
-def test_an_offering_with_a_lone_surrogate_is_stored_as_sent(tmp_path, demo):
+def test_an_offering_with_a_lone_surrogate_is_stored_with_U_FFFD(tmp_path, demo):
     """JSON may carry "\\ud800" (a lone surrogate): the fast encoder refuses it, the cache still stores
-    the offering (in a page of the demo catalog) and gives it back as it came."""
+    the offering (in a page of the demo catalog), with U+FFFD in the surrogate's place (SQLite
+    cannot store it, a terminal cannot show it); the other offerings come back as they came."""
     c = Cache(tmp_path / "c.sqlite3")
     page = [{**o, "updated_at": "2030-01-01T00:00:00Z"} for o in demo["offerings"]]
     page[0] = {**page[0], "description": "Bau\ud800antrag"}  # only in the stored document
     assert c.upsert_offerings(page) == len(page)
-    assert c.get_offering(page[0]["id"])["description"] == "Bau\ud800antrag"
+    assert c.get_offering(page[0]["id"])["description"] == "Bau\ufffdantrag"
     assert c.get_offering(page[1]["id"]) == page[1]

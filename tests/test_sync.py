@@ -5,6 +5,7 @@ is back — writes queued offline delivered exactly once."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import httpx
@@ -152,3 +153,98 @@ def test_a_change_between_the_last_page_and_the_etag_probe_comes_with_the_next_s
     again = run(go())
     assert not again.not_modified and again.changed == 1
     assert cache.get_record("orders", made[0]["id"])["id"] == made[0]["id"]
+
+
+
+def test_a_resync_drops_the_records_that_vanished_meanwhile(live_server, fresh_database, tmp_path):
+    """The server's database was restored from a backup taken before an order was made: the
+    client's position is newer than anything there, the server answers ``resync: true`` and
+    lists everything afresh, without tombstones. The order the backup never saw must leave the
+    cache (an upsert of the listing alone kept it for good)."""
+    backup = fresh_database("backup")  # the marketplace as it was before the order
+    cache = Cache(tmp_path / "cache.sqlite3")
+    offering = httpx.get(f"{live_server}/offerings", params={"limit": 1, "sort": "-annual_fee"},
+                         headers=auth("customer")).json()["items"][0]
+    made = httpx.post(f"{live_server}/orders", json={"offering_id": offering["id"], "message": "vor der Sicherung"},
+                      headers=auth("customer"))
+    assert made.status_code == 201, made.text
+    order_id = made.json()["id"]
+
+    async def sync_from(base: str) -> tuple[dict, object]:
+        async with ApiClient(base, TOKENS["customer"]) as api:
+            position = (cache.get_state("sync:orders") or {}).get("position", 0)
+            probe = await api.request("GET", "/orders", params={"sync_position": position, "limit": 1})
+            return probe.data, await sync_kind(api, cache, "orders")
+
+    run(sync_from(live_server))
+    assert cache.get_record("orders", order_id) is not None
+    proc, restored = start_server(backup)
+    try:
+        probe, result = run(sync_from(restored))
+        listed = {o["id"] for o in httpx.get(f"{restored}/orders", params={"limit": 1000}, headers=auth("customer")).json()["items"]}
+    finally:
+        stop_server(proc)
+    assert probe.get("resync") is True
+    assert order_id not in listed
+    assert cache.get_record("orders", order_id) is None
+    assert cache.record_ids("orders") == listed
+    assert result.removed == 1
+
+
+class _SurrogateInTitles(httpx.AsyncBaseTransport):
+    """Between the client and the real server: every offering title of a page comes back with a
+    lone surrogate in it ("\\ud800" in the JSON) — what a hostile or broken server may send."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        resp = await self.inner.handle_async_request(request)
+        body = await resp.aread()
+        if request.url.path.endswith("/offerings") and resp.status_code == 200:
+            page = json.loads(body)
+            for item in page.get("items", []):
+                if "title" in item:
+                    item["title"] = "Bau\ud800" + item["title"]
+            body = json.dumps(page).encode()  # ensure_ascii: the surrogate travels as \ud800
+        headers = [(k, v) for k, v in resp.headers.items() if k.lower() not in ("content-length", "content-encoding")]
+        return httpx.Response(resp.status_code, headers=headers, content=body)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_a_lone_surrogate_in_a_title_is_stored_as_U_FFFD(live_server, tmp_path):
+    """The cache's writer could not store a title with a lone surrogate (sqlite3 cannot encode
+    it: the sync failed, a server could stop every client's sync with one title). Now the text
+    is stored with U+FFFD in its place, and it is found by its words."""
+    cache = Cache(tmp_path / "cache.sqlite3")
+
+    async def go():
+        async with ApiClient(live_server, TOKENS["customer"], transport=_SurrogateInTitles()) as api:
+            return await sync_kind(api, cache, "offerings")
+
+    result = run(go())
+    assert result.changed > 60
+    server_items = httpx.get(f"{live_server}/offerings", params={"limit": 1000}, headers=auth("customer")).json()["items"]
+    first = server_items[0]
+    stored = cache.get_offering(first["id"])
+    assert stored["title"] == "Bau\ufffd" + first["title"]
+    assert cache.offering_count() == len(server_items)
+    assert any(r.id == first["id"] for r in cache.search(first["title"].split()[0]).rows)
+
+
+def test_the_server_refuses_a_lone_surrogate_with_422(live_server):
+    """The server's side of it: text that is not Unicode is refused before it is stored (the same
+    on SQLite and PostgreSQL, which could not store it either)."""
+    resp = httpx.post(f"{live_server}/offerings",
+                      content=b'{"title": "Bau\\ud800antrag", "category": "Bauen & Wohnen", "annual_fee": "1.00"}',
+                      headers=auth("provider", **{"Content-Type": "application/json"}))
+    assert resp.status_code == 422, resp.text
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    assert resp.json()["errors"][0]["field"] == "title"
+    # A valid pair of surrogates is one character (U+1F3E0) and welcome.
+    ok = httpx.post(f"{live_server}/offerings",
+                    content=b'{"title": "Bau \\ud83c\\udfe0 antrag", "category": "Bauen & Wohnen", "annual_fee": "1.00"}',
+                    headers=auth("provider", **{"Content-Type": "application/json"}))
+    assert ok.status_code == 201 and ok.json()["title"] == "Bau \U0001f3e0 antrag"

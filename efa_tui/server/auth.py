@@ -89,21 +89,34 @@ class FailedLogins:
         prefix = hashlib.sha256(token[: self.PREFIX].encode("utf-8", "replace")).hexdigest()[:40]
         return {"address": "address:" + address[:54], "prefix": "prefix:" + prefix}
 
-    def check(self, conn: Connection, address: str, token: str) -> None:
-        """429 when the address or the prefix had too many failures in its window (a read)."""
+    def columns(self, address: str, token: str) -> list:
+        """Per limit, the oldest failure of the newest ``amount`` in its window (NULL: under the
+        limit), as scalar subqueries: the token lookup reads them in its own round trip."""
         now = db.utcnow()
         t = db.auth_failures
+        cols = []
         for kind, key in self._keys(address, token).items():
             limit = self._limits[kind]
             window = timedelta(seconds=limit.get_expiry())
-            recent = conn.execute(select(t.c.at).where(t.c.key == key, t.c.at > now - window)
-                                  .order_by(t.c.at.desc()).limit(limit.amount)).scalars().all()
-            if len(recent) >= limit.amount:
+            cols.append(select(t.c.at).where(t.c.key == key, t.c.at > now - window).order_by(t.c.at.desc())
+                        .offset(limit.amount - 1).limit(1).scalar_subquery().label(f"failures_{kind}"))
+        return cols
+
+    def refuse_if_over(self, row) -> None:
+        """429 when ``row`` (with the ``columns``) shows the address or the prefix over its limit."""
+        now = db.utcnow()
+        for kind, limit in self._limits.items():
+            oldest = getattr(row, f"failures_{kind}")
+            if oldest is not None:
                 # Free again when the oldest of the newest ``amount`` failures leaves the window.
-                wait = max(1, math.ceil((recent[-1] + window - now).total_seconds()))
+                wait = max(1, math.ceil((oldest + timedelta(seconds=limit.get_expiry()) - now).total_seconds()))
                 raise ApiProblem(429, f"too many wrong tokens from this {'address' if kind == 'address' else 'token prefix'}; "
                                  f"try again in {wait} s", type="too-many-failed-logins",
                                  headers={"Retry-After": str(wait)})
+
+    def check(self, conn: Connection, address: str, token: str) -> None:
+        """429 when the address or the prefix had too many failures in its window (a read)."""
+        self.refuse_if_over(conn.execute(select(*self.columns(address, token))).one())
 
     def failed(self, address: str, token: str) -> None:
         """Count one failure for the address and the prefix; what left every window goes."""
@@ -129,18 +142,23 @@ def current_user(request: Request) -> User:
     # database, a cached user would keep an organisation's old in-house relationship, a revoked
     # token or a disabled user alive in the processes that did not make the change.
     tok, u, o = db.api_tokens, db.users, db.organizations
+    # The failed-login limits come with the lookup (one round trip on every request); an unknown
+    # token reads them alone, so that a client over a limit gets 429 before it learns anything.
     with db.reading(request.app.state.engine) as conn:
-        failed_logins.check(conn, address, token)
         row = conn.execute(
             select(
                 u.c.id, u.c.name, u.c.email, u.c.role, u.c.demo, u.c.admin, u.c.disabled,
                 o.c.id.label("org_id"), o.c.name.label("org_name"), o.c.kind, o.c.inhouse_operator_id,
                 o.c.accreditation, tok.c.id.label("token_id"), tok.c.scope, tok.c.expires_at,
-                tok.c.revoked_at, tok.c.last_used_at,
+                tok.c.revoked_at, tok.c.last_used_at, *failed_logins.columns(address, token),
             )
             .select_from(tok.join(u, u.c.id == tok.c.user_id).join(o, o.c.id == u.c.organization_id))
             .where(tok.c.token_sha256 == digest)
         ).first()
+        if row is None:
+            failed_logins.check(conn, address, token)
+        else:
+            failed_logins.refuse_if_over(row)
     if row is None:
         failed_logins.failed(address, token)
         raise _unauthorized("unknown token")

@@ -46,8 +46,7 @@ class Scope:
 
 def _order(conn: Connection, record_id: int) -> Scope:
     t = db.orders
-    row = conn.execute(select(t.c.version, t.c.customer_id, t.c.provider_id).where(t.c.id == record_id)).one()
-    return Scope(row.version, org_id=row.customer_id, org2_id=row.provider_id)
+    return order_scope(conn.execute(select(t.c.version, t.c.customer_id, t.c.provider_id).where(t.c.id == record_id)).one())
 
 
 def _offering(conn: Connection, record_id: int) -> Scope:
@@ -87,9 +86,15 @@ SCOPES: dict[str, Callable[[Connection, int], Scope]] = {
 }
 
 
-def record(conn: Connection, kind: str, record_id: int, action: str) -> None:
-    """Note a change of one record in this write transaction (logged when it commits)."""
-    scope = SCOPES[kind](conn, record_id)
+def order_scope(row) -> Scope:
+    """The scope of an order from a row the caller read anyway (one query less per write)."""
+    return Scope(row.version, org_id=row.customer_id, org2_id=row.provider_id)
+
+
+def record(conn: Connection, kind: str, record_id: int, action: str, scope: Scope | None = None) -> None:
+    """Note a change of one record in this write transaction (logged when it commits);
+    ``scope``: the record's, when the caller read it in this transaction (else read here)."""
+    scope = scope or SCOPES[kind](conn, record_id)
     row = {"kind": kind, "action": action, "record_id": record_id, "version": scope.version,
            "public": scope.public, "org_id": scope.org_id, "org2_id": scope.org2_id, "at": db.utcnow()}
     pending = conn.info.get(db.CHANGES_KEY)

@@ -73,6 +73,10 @@ async def sync_kind(api, cache, kind: str, *, progress: Progress | None = None, 
     first_etag = resp.etag
     # The first page's position: what changes later (also during this sync) comes next time.
     next_position = resp.data.get("sync_position")
+    # resync: the server could not continue our position (it lies before a purge of the log, or
+    # is of another database) and lists everything afresh, without tombstones: what we hold and
+    # it no longer lists vanished meanwhile and goes once the whole listing is in.
+    listed: set[int] | None = set() if resp.data.get("resync") else None
     newest = since
     total = resp.data.get("total")
     pages = 0
@@ -93,6 +97,8 @@ async def sync_kind(api, cache, kind: str, *, progress: Progress | None = None, 
             raise
         result.changed += changed
         result.removed += removed
+        if listed is not None:
+            listed.update(int(i["id"]) for i in items if not i.get("tombstone"))
         for item in items:
             stamp = item.get("updated_at")
             if stamp and stamp > newest:
@@ -104,6 +110,8 @@ async def sync_kind(api, cache, kind: str, *, progress: Progress | None = None, 
             break
         resp = await ahead
         result.requests += 1
+    if listed is not None:
+        result.removed += await asyncio.to_thread(_drop_unlisted, cache, kind, listed)
     if next_position is not None:
         next_question: dict[str, Any] = {"sync_position": next_position}
         new_state: dict[str, Any] = {"position": next_position}
@@ -132,6 +140,15 @@ def _apply(cache, kind: str, items: list[dict]) -> tuple[int, int]:
     else:
         cache.upsert_records(kind, [i for i in items if not i.get("tombstone")])
     return len(items) - removed, removed
+
+
+def _drop_unlisted(cache, kind: str, listed: set[int]) -> int:
+    """Remove the cached records of ``kind`` that a complete fresh listing did not name."""
+    if kind == "offerings":
+        return cache.remove_offerings(sorted(cache.offering_ids() - listed))
+    gone = sorted(cache.record_ids(kind) - listed)
+    cache.upsert_records(kind, [{"id": i, "tombstone": True} for i in gone])
+    return len(gone)
 
 
 async def sync_all(api, cache, *, kinds: tuple[str, ...] = KINDS, progress: Progress | None = None,

@@ -143,12 +143,6 @@ def load(conn: Connection, user: User, order_id: int):
     return row
 
 
-def _item(conn: Connection, user: User, order_id: int, status: int = 200) -> Response:
-    row = load(conn, user, order_id)
-    headers = {"Location": f"/api/v1/orders/{row.id}"} if status == 201 else None
-    return json_response(None, serialize(row, user), status=status, headers=headers)
-
-
 def _event(conn: Connection, user: User, order_id: int, action: str, source: str | None, target: str,
            note: str = "", data: dict | None = None, at: datetime | None = None) -> None:
     conn.execute(ev.insert().values(
@@ -334,8 +328,9 @@ def create_order(request: Request, body: OrderCreate, user: Annotated[User, Depe
 
     def work(conn: Connection) -> Response:
         order_id = create(conn, user, body)
-        change_log.record(conn, "order", order_id, "create")
-        return _item(conn, user, order_id, status=201)
+        row = load(conn, user, order_id)
+        change_log.record(conn, "order", order_id, "create", change_log.order_scope(row))
+        return json_response(None, serialize(row, user), status=201, headers={"Location": f"/api/v1/orders/{row.id}"})
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
@@ -364,8 +359,9 @@ def post_transition(
             row = load(conn, user, order_id)
             check_if_match(request, representation_etag(serialize(row, user)))
         transition(conn, user, order_id, body)
-        change_log.record(conn, "order", order_id, body.action.value)
-        return _item(conn, user, order_id)
+        row = load(conn, user, order_id)
+        change_log.record(conn, "order", order_id, body.action.value, change_log.order_scope(row))
+        return json_response(None, serialize(row, user))
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 

@@ -14,10 +14,8 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
-import pydantic_core
-
 from ...domain.collation import SEARCH_FOLD_VERSION, search_fold, sort_key  # one rule each for the cache and the server
-from .connection import CacheFile, _dumps
+from .connection import CacheFile, as_stored
 
 log = logging.getLogger("efa_tui.store")
 
@@ -58,16 +56,6 @@ class _Key(NamedTuple):
     provider_name: str
     status: str
     laender: tuple[str, ...]  # empty: nationwide (bundesweit)
-
-
-def _doc(item: dict) -> str:
-    """An offering as the server sent it, as JSON text: pydantic-core's encoder (Rust) is about
-    three times faster than json's on a sync page (a fifth of preparing 100,000 offerings); text
-    it cannot encode (a lone surrogate from an untrusted server) goes the escaping way."""
-    try:
-        return pydantic_core.to_json(item).decode()
-    except pydantic_core.PydanticSerializationError:
-        return _dumps(item)
 
 
 def _money(value: Any) -> Decimal:
@@ -111,6 +99,8 @@ def _prepare_offerings(items: Iterable[dict]) -> _Batch:
         item = latest[oid]
         if item.get("tombstone"):
             continue
+        # First: a lone surrogate anywhere (a hostile server) becomes U+FFFD, columns included.
+        item, doc = as_stored(item)
         provider = item.get("provider") or {}
         provider_name = provider.get("name") or ""
         fees = item.get("fees") or {}
@@ -126,7 +116,7 @@ def _prepare_offerings(items: Iterable[dict]) -> _Batch:
         live.append(_Prepared(
             oid, key, (sort_key(title), _provider_key(provider_name), int(annual.scaleb(2)), updated_at), text, _words(text),
             (oid, title, item.get("summary") or "", provider.get("id"), provider_name, category, status, str(annual),
-             str(_money(fees.get("one_time_fee"))), fees.get("distribution_key") or "", updated_at, _doc(item))))
+             str(_money(fees.get("one_time_fee"))), fees.get("distribution_key") or "", updated_at, doc)))
     return _Batch(gone, live, len(latest))
 
 

@@ -147,6 +147,10 @@ class CatalogSearch(CacheFile):
     def offering_count(self) -> int:
         return self._read(lambda c: c.execute("SELECT count(*) FROM offerings").fetchone()[0])
 
+    def offering_ids(self) -> set[int]:
+        """The ids of every stored offering."""
+        return {r[0] for r in self._read(lambda c: c.execute("SELECT id FROM offerings").fetchall())}
+
     def provider_id(self, name: str) -> int | None:
         """The id behind a provider name as the ``provider`` facet reports it."""
         row = self._read(lambda c: c.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import platformdirs
+import pydantic_core
 
 from ...files import private_database
 from .schema import _PROBE_TABLES, SCHEMA, SCHEMA_VERSION
@@ -49,6 +51,35 @@ _ENCODER = json.JSONEncoder(ensure_ascii=True, check_circular=False, separators=
 
 def _dumps(value: Any) -> str:
     return _ENCODER.encode(value)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")  # in a str only a lone one: json.loads joins valid pairs
+
+
+def without_surrogates(value: Any) -> Any:
+    """``value`` (JSON from the server) with every lone surrogate ("\\ud800" in JSON) replaced
+    by U+FFFD: SQLite cannot store one (sqlite3 cannot encode it), a terminal cannot show one."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_surrogates(v) for v in value]
+    return value
+
+
+def as_stored(item: dict) -> tuple[dict, str]:
+    """A record from the server as the cache keeps it, and its JSON text. pydantic-core's
+    encoder (Rust) is about three times faster than json's and refuses exactly the text with a
+    lone surrogate: only then is the record walked and the surrogates replaced."""
+    try:
+        return item, pydantic_core.to_json(item).decode()
+    except pydantic_core.PydanticSerializationError:
+        item = without_surrogates(item)
+        try:
+            return item, pydantic_core.to_json(item).decode()
+        except pydantic_core.PydanticSerializationError:
+            return item, _dumps(item)  # something else it cannot encode (a Decimal of ours): json's way
 
 
 class _LRU:

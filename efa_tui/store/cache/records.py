@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .connection import CacheFile, _dumps
+from .connection import CacheFile, _dumps, without_surrogates
 from .schema import RECORD_COLUMNS
 
 
@@ -29,7 +29,14 @@ class Records(CacheFile):
         if not items:
             return 0
         gone = [(int(i["id"]),) for i in items if i.get("tombstone")]
-        rows = [(int(i["id"]), *(get(i) for get in columns.values()), _dumps(i)) for i in items if not i.get("tombstone")]
+        rows = []
+        for item in items:
+            if not item.get("tombstone"):
+                doc = _dumps(item)
+                if "\\ud" in doc:  # a surrogate escaped (a pair or a lone one): lone ones become U+FFFD
+                    item = without_surrogates(item)
+                    doc = _dumps(item)
+                rows.append((int(item["id"]), *(get(item) for get in columns.values()), doc))
         names = ["id", *columns, "doc"]
         sql = (f"INSERT INTO {kind} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) ON CONFLICT (id) DO UPDATE SET "
                + ", ".join(f"{c} = excluded.{c}" for c in names[1:]))
@@ -76,6 +83,11 @@ class Records(CacheFile):
                f"ORDER BY {order} LIMIT ? OFFSET ?")
         rows = self._read(lambda c: c.execute(sql, [*params, max(0, int(limit)), max(0, int(offset))]).fetchall())
         return [json.loads(r[0]) for r in rows]
+
+    def record_ids(self, kind: str) -> set[int]:
+        """The ids of every stored record of ``kind``."""
+        self._columns(kind)
+        return {r[0] for r in self._read(lambda c: c.execute(f"SELECT id FROM {kind}").fetchall())}
 
     def invoice_by_number(self, number: str) -> dict | None:
         row = self._read(lambda c: c.execute(
