@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import shutil
 import statistics
@@ -45,6 +46,15 @@ QUERIES = ["b", "w", "ba", "bau", "antrag", "bauantrag", "wohngeld", "führer", 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def proc_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -87,17 +97,38 @@ async def raw_fetch(api: ApiClient) -> tuple[float, int, int]:
         params = {"sync_position": 0, "limit": 1000, "cursor": cursor}
 
 
-async def measure(base: str, cache: Cache) -> None:
+async def measure(base: str, work: Path, repeat: int, server_pid: int) -> Cache:
+    """The full sync and its floor in turns, ``repeat`` times (each sync into a fresh cache); then
+    the no-change resync of the last one. Returns the last cache (for the search figures)."""
     async with ApiClient(base, "demo-customer", timeout=60) as api:
         cold, _, _ = await raw_fetch(api)
         print(f"raw_fetch_cold_s: {cold:.2f}")
-        t = time.perf_counter()
-        result = await sync_kind(api, cache, "offerings")
-        full = time.perf_counter() - t
-        floor, pages, items = await raw_fetch(api)
+        fulls: list[float] = []
+        floors: list[float] = []
+        cache: Cache | None = None
+        for round_ in range(max(1, repeat)):
+            if cache is not None:
+                cache.close()
+            path = work / f"cache-{round_}.sqlite3"
+            cache = Cache(path)
+            t, cpu, server_cpu = time.perf_counter(), time.process_time(), proc_cpu_s(server_pid)
+            result = await sync_kind(api, cache, "offerings")
+            fulls.append(time.perf_counter() - t)
+            sync_cpu = (time.process_time() - cpu, proc_cpu_s(server_pid) - server_cpu)
+            cpu, server_cpu = time.process_time(), proc_cpu_s(server_pid)
+            floor, pages, items = await raw_fetch(api)
+            floors.append(floor)
+            floor_cpu = (time.process_time() - cpu, proc_cpu_s(server_pid) - server_cpu)
+            # CPU seconds of this process (all its threads) and of the server: where the time goes
+            # whatever else the machine runs.
+            print(f"round_{round_ + 1}: full_sync_s {fulls[-1]:.2f} raw_fetch_s {floor:.2f} "
+                  f"ratio {fulls[-1] / floor:.2f} (load {os.getloadavg()[0]:.1f}); cpu client/server: "
+                  f"sync {sync_cpu[0]:.1f}/{sync_cpu[1]:.1f} s, floor {floor_cpu[0]:.1f}/{floor_cpu[1]:.1f} s")
+        assert cache is not None
+        full, floor = statistics.median(fulls), statistics.median(floors)
         print(f"raw_fetch_s: {floor:.2f} ({pages} pages, {items} items)")
         print(f"full_sync_s: {full:.2f}")
-        print(f"full_sync_per_floor: {full / floor:.2f}")
+        print(f"full_sync_per_floor: {statistics.median(f / r for f, r in zip(fulls, floors, strict=True)):.2f}")
         print(f"full_sync_requests: {result.requests}")
         print(f"cached_offerings: {cache.offering_count()}")
         before = api.request_count
@@ -106,6 +137,7 @@ async def measure(base: str, cache: Cache) -> None:
         print(f"resync_s: {time.perf_counter() - t:.3f}")
         print(f"resync_requests: {api.request_count - before}")
         print(f"resync_not_modified: {again.not_modified}")
+        return cache
 
 
 def search_bench(cache: Cache) -> None:
@@ -132,16 +164,20 @@ def search_bench(cache: Cache) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--offerings", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="full sync and floor N times in turns (fresh cache each); medians and each round's ratio")
+    ap.add_argument("--server-db", type=Path,
+                    help="the server's database file: seeded on the first run, reused after (repeated runs)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="efa-bench-sync-"))
     try:
         t = time.perf_counter()
-        proc, base = start_server(work / "server.sqlite3", args.offerings)
+        proc, base = start_server(args.server_db or work / "server.sqlite3", args.offerings)
         print(f"offerings: {args.offerings}")
         print(f"server_seed_s: {time.perf_counter() - t:.1f}")
-        cache = Cache(work / "cache.sqlite3")
+        print(f"load_average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         try:
-            asyncio.run(measure(base, cache))
+            cache = asyncio.run(measure(base, work, args.repeat, proc.pid))
         finally:
             proc.terminate()
             proc.wait(10)

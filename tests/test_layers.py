@@ -129,3 +129,13 @@ def test_the_app_wiring_uses_the_services_too():
     bad += [f"app.py:{node.lineno}: .{node.attr}" for node in ast.walk(tree)
             if isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRIBUTES]
     assert not bad, "the app reaches past the services:\n" + "\n".join(bad)
+
+
+def test_the_app_starts_without_the_http_client():
+    """The first paint comes from the cache: importing the app loads neither the HTTP client nor
+    httpx (``session.LazyApi`` imports them on the first request). The outbox once took a
+    constant from ``api.client`` and so pulled httpx, stamina and the client into every start."""
+    code = ("import sys, efa_tui.app; bad = [m for m in ('httpx', 'stamina', 'efa_tui.api.client') if m in sys.modules]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -29,7 +29,7 @@ import stamina
 
 from .. import __version__
 from . import routes
-from .errors import ApiError, Conflict, Unreachable, is_retryable_status
+from .errors import RETRYABLE_CONFLICTS, ApiError, Conflict, Unreachable, is_retryable_status
 from .events import StreamEvent, stream_events
 from .models import (
     ApiModel,
@@ -47,9 +47,6 @@ from .models import (
 log = logging.getLogger("efa_tui.api")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# 409s after which the same request will go through: the first request with this key is still
-# running, or a concurrent write won a race and the server forgot our key (it says Retry-After).
-RETRYABLE_CONFLICTS = frozenset({"/problems/idempotency-in-progress"})
 
 M = TypeVar("M", bound=ApiModel)
 

@@ -21,6 +21,11 @@ from typing import Any
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0  # never sleep longer on a server's say-so
+# 409s after which the same request will go through: the first request with this key is still
+# running, or a concurrent write won a race and the server forgot our key (it says Retry-After).
+# Here and not in client.py: the outbox needs it at the app's start, the HTTP client (httpx,
+# stamina, the API models: a third of the start's imports) only when a request is sent.
+RETRYABLE_CONFLICTS = frozenset({"/problems/idempotency-in-progress"})
 
 
 def is_retryable_status(status: int) -> bool:

@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import unicodedata
 
-_SORT_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})  # casefold turns ß into ss
-
 SEARCH_FOLD_VERSION = 2
 """Bumped with every change of ``search_fold``: 1 was NFC + lower(), 2 folds umlauts and ß."""
 
 
 def sort_key(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold().translate(_SORT_FOLD).strip()
+    # casefold turns ß into ss; str.replace, not a translate table: 4 µs → 1 µs a title, and a
+    # sync computes one for every offering.
+    key = unicodedata.normalize("NFC", text).casefold()
+    if not key.isascii():
+        key = key.replace("ä", "a").replace("ö", "o").replace("ü", "u")
+    return key.strip()
 
 
 def search_fold(text: str) -> str:

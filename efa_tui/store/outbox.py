@@ -30,8 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ..api.client import RETRYABLE_CONFLICTS
-from ..api.errors import ApiError, Unreachable
+from ..api.errors import RETRYABLE_CONFLICTS, ApiError, Unreachable
 from .local import LEGACY, LocalDB
 
 log = logging.getLogger("efa_tui.store")

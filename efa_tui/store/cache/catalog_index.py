@@ -40,7 +40,7 @@ def _search_text(item: dict, provider_name: str) -> str:
     parts = [item.get("title"), item.get("summary"), provider_name, item.get("category"), *(item.get("keywords") or [])]
     # Fields are joined by a newline: a query word never contains whitespace, so it never
     # matches across two fields.
-    return fold("\n".join(str(p) for p in parts if p))
+    return fold("\n".join([str(p) for p in parts if p]))
 
 
 def _words(search_text: str) -> str:
