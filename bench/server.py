@@ -352,11 +352,14 @@ def insert_contracts(url: str, count: int, year: int) -> int:
     from efa_tui.server import db
 
     engine = db.make_engine(url)
-    off, org = db.offerings, db.organizations
+    off, org, lw = db.offerings, db.organizations, db.organization_leitweg_ids
+    first_leitweg = (select(lw.c.leitweg_id).where(lw.c.organization_id == org.c.id)
+                     .order_by(lw.c.position).limit(1).scalar_subquery())
     try:
         with db.reading(engine) as conn:
             customers = conn.execute(
-                select(org.c.id, org.c.leitweg_id).where(org.c.kind == "customer", org.c.inhouse_operator_id.is_not(None))
+                select(org.c.id, first_leitweg.label("leitweg_id"))
+                .where(org.c.kind == "customer", org.c.inhouse_operator_id.is_not(None))
                 .order_by(org.c.id)).all()
             offers = conn.execute(
                 select(off.c.id, off.c.provider_id, off.c.annual_fee, off.c.one_time_fee, off.c.distribution_key,

@@ -10,6 +10,7 @@ from support import auth
 from textual.widgets import Input, Select
 
 from efa_tui.api.models import User
+from efa_tui.domain.leitweg import make_leitweg_id
 from efa_tui.screens.administration import (
     AccreditationForm,
     AdministrationScreen,
@@ -188,15 +189,15 @@ async def test_the_operator_registers_a_municipality_field_errors_at_their_field
         fields = form.form
         fields.set_value("customer_type", "kommune")
         fields.set_value("ags", "17123456")  # no Land has the number 17
-        fields.set_value("leitweg_id", "992-90009-97")  # wrong check digits
+        fields.set_value("leitweg_ids", "992-90009-97")  # wrong check digits
         fields.set_value("population", "4.711")
         await settle(pilot)
-        assert "01 bis 16" in fields.errors["ags"] and "leitweg_id" in fields.errors
+        assert "01 bis 16" in fields.errors["ags"] and "leitweg_ids" in fields.errors
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, OrganizationForm)  # nothing sent: the rules said no
         fields.set_value("ags", "091620000000")  # an ARS (12 digits)
-        fields.set_value("leitweg_id", "992-90009-96")
+        fields.set_value("leitweg_ids", "992-90009-96")
         await settle(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -361,3 +362,74 @@ async def test_a_token_the_server_refuses_shows_the_reason_at_its_field(live_ser
         assert isinstance(app.screen, TokenForm)
         assert set(form.form.errors) == {"name"}, form.form.errors
         assert form.form.value("name") == "x" * 101
+
+
+async def test_the_operator_registers_a_land_with_both_roles_and_two_leitweg_ids_a_bad_one_named_by_its_line(live_server, tmp_path):
+    first, second = make_leitweg_id("06", "HMDI"), make_leitweg_id("06", "HZD")
+    app = make_app(live_server, tmp_path, identity="operator")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(AdministrationScreen(app.session))
+        await _wait_for(pilot, AdministrationScreen)
+        await pilot.press("n")
+        form = await _wait_for(pilot, OrganizationForm)
+        await settle(pilot)
+        fields = form.form
+        assert fields.value("role_customer") is True and fields.value("role_provider") is False
+        fields.set_value("name", "Land Testhessen")
+        fields.set_value("customer_type", "land")
+        fields.set_value("ags", "06")
+        fields.set_value("role_provider", True)  # it publishes offerings too
+        fields.set_value("leitweg_ids", f"{first}\n06-HZD-00")  # the second line's check digits are wrong
+        await settle(pilot)
+        assert fields.errors["leitweg_ids"].startswith("Zeile 2: Prüfziffern 00")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        area = fields.control("leitweg_ids")
+        assert isinstance(app.screen, OrganizationForm) and app.focused is area
+        assert area.cursor_location[0] == 1  # on the bad line, what was typed kept
+        assert fields.value("leitweg_ids") == f"{first}\n06-HZD-00"
+        fields.set_value("leitweg_ids", f"{first}\n\n{first}")  # a repeat: the list's rule, at its line
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert fields.errors["leitweg_ids"].startswith("Zeile 3: ") and area.cursor_location[0] == 2
+        # A server's problem at an item ("leitweg_ids.1") lands at the line that holds it.
+        fields.show_errors({"leitweg_ids.1": "vom Server"})
+        assert fields.errors["leitweg_ids"] == "Zeile 3: vom Server"
+        fields.set_value("role_customer", False)
+        fields.set_value("role_provider", False)
+        fields.set_value("leitweg_ids", f"{first}\n{second}\n")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "role_customer" in fields.errors and isinstance(app.screen, OrganizationForm)  # no role: no organisation
+        fields.set_value("role_customer", True)
+        fields.set_value("role_provider", True)
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        detail = await _wait_for(pilot, OrganizationScreen)
+        await settle(pilot)
+        assert "Kunde · Bereitsteller" in screen_text(app) and f"Leitweg-IDs: {first}, {second}" in screen_text(app)
+        org = _org(live_server, detail.org.id)
+        assert org["roles"] == ["customer", "provider"] and org["leitweg_ids"] == [first, second]
+
+        # A user of it may be a customer or a provider.
+        await pilot.press("n")
+        user_form = await _wait_for(pilot, UserForm)
+        assert [v for v, _ in next(f for f in user_form.fields() if f.name == "role").options] == ["customer", "provider"]
+        await pilot.press("escape")
+        await settle(pilot)
+
+        # Edit: the second Leitweg-ID removed (its line deleted), the provider role kept.
+        await _wait_for(pilot, OrganizationScreen)
+        await pilot.press("e")
+        form = await _wait_for(pilot, OrganizationForm)
+        await settle(pilot)
+        assert form.form.value("leitweg_ids") == f"{first}\n{second}" and form.form.value("role_provider") is True
+        form.form.set_value("leitweg_ids", first)
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await _wait_for(pilot, OrganizationScreen)
+    org = _org(live_server, detail.org.id)
+    assert org["leitweg_ids"] == [first] and org["roles"] == ["customer", "provider"]

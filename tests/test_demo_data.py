@@ -21,7 +21,7 @@ CATEGORIES = {
 DISTRIBUTION_KEYS = {"fixed", "per_inhabitant", "per_case", "target_group"}
 ORG_KEYS = {
     "key", "kind", "name", "short_name", "street", "postcode", "city", "bundesland", "email", "phone",
-    "contact_name", "vat_id", "iban", "bic", "ags", "population", "leitweg_id", "inhouse_operator",
+    "contact_name", "vat_id", "iban", "bic", "ags", "population", "leitweg_ids", "inhouse_operator",
     "customer_type",
 }
 OFFERING_KEYS = {
@@ -98,7 +98,7 @@ def test_unique_keys(orgs, offerings, orgs_doc):
 
 def test_organization_fields(orgs):
     for o in orgs:
-        assert set(o) == ORG_KEYS, o["key"]
+        assert set(o) - {"roles"} == ORG_KEYS, o["key"]  # roles: when more than its kind
         assert o["bundesland"] in BUNDESLAENDER, o["key"]
         assert re.fullmatch(r"\d{5}", o["postcode"]), o["key"]
         assert o["phone"].startswith("+49 "), o["key"]
@@ -107,8 +107,9 @@ def test_organization_fields(orgs):
             assert o[field], (o["key"], field)
         if o["kind"] in ("operator", "provider"):
             assert re.fullmatch(r"DE\d{9}", o["vat_id"]), o["key"]
-            for field in ("ags", "population", "leitweg_id", "inhouse_operator", "customer_type"):
+            for field in ("ags", "population", "inhouse_operator", "customer_type"):
                 assert o[field] is None, (o["key"], field)
+            assert o["leitweg_ids"] == [], o["key"]
         if o["kind"] == "operator":
             assert o["iban"] and o["bic"], o["key"]
         else:
@@ -138,10 +139,18 @@ def test_operator_ibans_valid(orgs):
 
 def test_customer_leitweg_ids_valid(orgs):
     for c in _kind(orgs, "customer"):
-        result = check_leitweg_id(c["leitweg_id"])
-        assert result.ok, (c["key"], c["leitweg_id"], result.reason_en)
-        # The coarse part is the customer's AGS.
-        assert c["leitweg_id"].split("-")[0] == c["ags"], c["key"]
+        assert c["leitweg_ids"], c["key"]
+        for value in c["leitweg_ids"]:
+            result = check_leitweg_id(value)
+            assert result.ok, (c["key"], value, result.reason_en)
+            # The coarse part is the customer's AGS.
+            assert value.split("-")[0] == c["ags"], c["key"]
+    # The demo shows the list: one organisation routes invoices to two offices.
+    assert any(len(c["leitweg_ids"]) == 2 for c in orgs)
+
+
+def test_one_demo_organisation_orders_and_provides(by_key):
+    assert by_key["hamburg"]["roles"] == ["customer", "provider"] and by_key["hamburg"]["kind"] == "customer"
 
 
 def test_customers_order_and_inhouse(orgs):

@@ -107,3 +107,19 @@ async def test_a_customer_sees_the_proposal_in_the_open_order(live_server, tmp_p
         await until(pilot, lambda: app.screen.order.state == "proposed")
         await until(pilot, lambda: "Status: Entgeltvorschlag" in screen_text(app) and "1 neu" in status_text(app))
         assert any("Entgeltvorschlag" in str(n.message) for n in app._notifications)
+
+
+async def test_the_status_line_says_why_the_server_ended_the_stream(live_server, tmp_path):
+    """The token is revoked while the TUI follows the stream: the server's last event, ``closed``,
+    becomes "Verbindung beendet: Zugang widerrufen" (before: the line went quiet, still "online")."""
+    app = make_app(live_server, tmp_path, identity="customer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await live(pilot)
+        token_id = httpx.get(f"{live_server}/me", headers=auth("customer")).json()["token"]["id"]
+        revoked = await asyncio.to_thread(httpx.delete, f"{live_server}/tokens/{token_id}", headers=auth("operator"))
+        assert revoked.status_code == 204
+        await until(pilot, lambda: app.backend.status.closed == "token-revoked")
+        await until(pilot, lambda: "Verbindung beendet: Zugang widerrufen" in status_text(app))
+        i18n.set_language("en")
+        app.screen.query_one(StatusLine).show(app.backend.status)
+        assert "Connection ended: access revoked" in status_text(app)

@@ -30,7 +30,7 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
 ROOT = Path(__file__).resolve().parent.parent
 # Columns of the old release that a revision moved to another table (checked where they went),
 # or recomputed (checked against the rule that computes them now).
-MOVED = {("users", "token_sha256"), ("offerings", "search_text")}
+MOVED = {("users", "token_sha256"), ("offerings", "search_text"), ("organizations", "leitweg_id")}
 OLD_RELEASE = "fc165c5"
 
 
@@ -113,6 +113,11 @@ def test_a_demo_database_of_the_old_release_is_upgraded_in_place(tmp_path):
             texts = {r["id"]: r["search_text"] for r in _contents(app.state.engine, {"offerings": ["id", "search_text"]})[0]["offerings"]}
             assert texts == {r["id"]: search_fold(r["search_text"]) for r in before["offerings"]}
             assert any("ue" in t and "ü" not in t for t in texts.values())
+            # 0010: each organisation's one role is a set of one, its one Leitweg-ID a list of one.
+            assert {(r["organization_id"], r["role"]) for r in after["organization_roles"]} == {
+                (o["id"], o["kind"]) for o in before["organizations"]}
+            assert {(r["organization_id"], r["position"], r["leitweg_id"]) for r in after["organization_leitweg_ids"]} == {
+                (o["id"], 0, o["leitweg_id"]) for o in before["organizations"] if o["leitweg_id"]}
             assert c.get("/me", headers=auth("customer")).json()["organization"]["key"] == "muenchen"
             # …and it serves them: every published offering the old release had, by its id.
             page = c.get("/offerings", params={"limit": 1000, "status": "published"}, headers=auth("customer")).json()
@@ -153,6 +158,46 @@ def test_0007_folds_the_search_text_and_its_downgrade_unfolds_it(db_url):
         found = c.get("/offerings", params={"q": search_fold(title)}, headers=auth("support")).json()["items"]
         assert oid in {i["id"] for i in found}
     app.state.engine.dispose()
+
+
+def test_0010_makes_one_role_a_set_and_one_leitweg_id_a_list_and_its_downgrade_takes_them_back(tmp_path):
+    """An organisation table of 0009 with a customer, a provider, an operator, an empty and a
+    missing Leitweg-ID: upgraded in place, served over HTTP as sets and lists; down again, the
+    columns come back as they were."""
+    from alembic import command
+
+    url = databases.new_empty(tmp_path, "m0010")
+    engine = db.make_engine(url)
+    orgs = table("organizations", column("id"), column("key"), column("kind"), column("name"), column("short_name"),
+                 column("leitweg_id"), column("updated_at"), column("street"), column("postcode"), column("city"),
+                 column("country"), column("email"), column("phone"), column("contact_name"), column("version"),
+                 column("accreditation"))
+    rows = [(1, "op", "operator", None), (2, "stadt", "customer", "04011000-1234512345-06"),
+            (3, "dienstleister", "provider", None), (4, "leer", "customer", "")]
+    try:
+        with engine.begin() as conn:
+            command.upgrade(migrations.config(conn), "0009")
+            conn.execute(orgs.insert(), [
+                {"id": i, "key": k, "kind": kind, "name": k, "short_name": k, "leitweg_id": lw, "updated_at": db.utcnow(),
+                 "street": "", "postcode": "", "city": "", "country": "DE", "email": "", "phone": "", "contact_name": "",
+                 "version": 1, "accreditation": "accredited"} for i, k, kind, lw in rows])
+        assert migrations.upgrade(engine) == ("0009", migrations.head())
+        with engine.connect() as conn:
+            assert sorted(conn.execute(select(db.organization_roles.c.organization_id, db.organization_roles.c.role))) == [
+                (1, "operator"), (2, "customer"), (3, "provider"), (4, "customer")]
+            assert list(conn.execute(select(db.organization_leitweg_ids))) == [(2, 0, "04011000-1234512345-06")]
+            assert "leitweg_id" not in {c["name"] for c in inspect(conn).get_columns("organizations")}
+        with engine.begin() as conn:
+            command.downgrade(migrations.config(conn), "0009")
+        with engine.connect() as conn:
+            back = conn.execute(text("SELECT id, kind, leitweg_id FROM organizations ORDER BY id")).all()
+            assert back == [(1, "operator", None), (2, "customer", "04011000-1234512345-06"), (3, "provider", None),
+                            (4, "customer", None)]
+            assert "organization_roles" not in inspect(conn).get_table_names()
+        assert migrations.upgrade(engine) == ("0009", migrations.head())
+    finally:
+        engine.dispose()
+        databases.drop(url)
 
 
 def test_two_servers_starting_together_on_an_empty_database_migrate_it_once(tmp_path):

@@ -1,11 +1,12 @@
 """The server's event stream (``GET /events``, Server-Sent Events) on the wire, with httpx-sse.
 
 ``stream_events`` yields the events of one connection: ``ready`` (caught up; its id is where to
-resume), ``change`` (one change the user may see) and ``resync`` (the id asked for is too old:
-sync afresh). It ends with ``Unreachable`` when the connection breaks or stays silent longer
-than ``read_timeout`` (the server sends a keep-alive comment every ``keepalive`` seconds, so
-silence means a dead server or a dead network), with ``StreamUnavailable`` when the answer is
-no event stream (a proxy in the way), and with ``ApiError`` for a refusal.
+resume), ``change`` (one change the user may see), ``resync`` (the id asked for is too old:
+sync afresh) and, last, ``closed`` (the token no longer lets the user in; data ``{"reason"}``).
+It ends with ``Unreachable`` when the connection breaks or stays silent longer than
+``read_timeout`` (the server sends a keep-alive comment every ``keepalive`` seconds, so silence
+means a dead server or a dead network), with ``StreamUnavailable`` when the answer is no event
+stream (a proxy in the way), and with ``ApiError`` for a refusal.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class StreamUnavailable(Exception):
 
 @dataclass(frozen=True)
 class StreamEvent:
-    name: str  # ready | change | resync
+    name: str  # ready | change | resync | closed
     id: int | None
     data: dict[str, Any] = field(default_factory=dict)
 

@@ -12,7 +12,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from ..domain.administration import user_roles as _user_roles
 
 
 def _none_to_empty(value: Any) -> Any:
@@ -110,7 +112,9 @@ class Accreditation(ApiModel):
 class Organization(ApiModel):
     id: int
     key: Text = ""
-    kind: Text = ""  # operator, provider, customer
+    kind: Text = ""  # operator, provider, customer: one word for older clients; the set is ``roles``
+    roles: list[str] = Field(default_factory=list)  # operator, or customer and/or provider
+    user_roles: list[str] = Field(default_factory=list)  # what its users may be
     name: Text = ""
     short_name: Text = ""
     address: Address = Field(default_factory=Address)
@@ -123,6 +127,7 @@ class Organization(ApiModel):
     bic: str | None = None
     ags: str | None = None
     population: int | None = None
+    leitweg_ids: list[Text] = Field(default_factory=list)  # the first is the default
     leitweg_id: str | None = None
     customer_type: str | None = None
     inhouse_operator_id: int | None = None
@@ -132,6 +137,17 @@ class Organization(ApiModel):
     accreditation: Accreditation = Field(default_factory=lambda: Accreditation())
     version: int = 0
     updated_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _older_copy(self) -> Organization:
+        # A copy from an older server (or an older cache) has one role and one Leitweg-ID.
+        if not self.roles and self.kind:
+            self.roles = [self.kind]
+        if not self.user_roles:
+            self.user_roles = list(_user_roles(self.roles))
+        if not self.leitweg_ids and self.leitweg_id:
+            self.leitweg_ids = [self.leitweg_id]
+        return self
 
 
 class User(ApiModel):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Accreditation of an organisation by the marketplace's operator: an organisation applies
@@ -39,6 +40,41 @@ ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
     "provider": ("provider",),
     "customer": ("customer",),
 }
+
+# An organisation's roles in the marketplace are a set: a member orders (customer), publishes
+# offerings (provider) or both — a Land or an IT-Dienstleister often does both. An operator
+# organisation has the one role operator, as before; its staff are operator or support.
+MEMBER_ROLES = ("customer", "provider")
+
+
+def roles_refusal(roles: list[str] | tuple[str, ...]) -> Refusal | None:
+    """None when ``roles`` is a set of marketplace roles a member organisation may have."""
+    if not roles:
+        return Refusal("roles", "an organisation needs at least one role: customer, provider or both",
+                       "eine Organisation braucht mindestens eine Rolle: Kunde, Bereitsteller oder beide")
+    if len(set(roles)) != len(roles) or any(r not in MEMBER_ROLES for r in roles):
+        return Refusal("roles", "the roles are customer and provider, each once",
+                       "die Rollen sind Kunde und Bereitsteller, jede einmal")
+    return None
+
+
+def ordered_roles(roles: Iterable[str]) -> tuple[str, ...]:
+    """The set in its one order (operator, customer, provider): how the server lists it."""
+    have = set(roles)
+    return tuple(r for r in ("operator", *MEMBER_ROLES) if r in have)
+
+
+def kind_of(roles: Iterable[str]) -> str:
+    """The one word older clients read as ``kind``: operator, else customer when it orders (the
+    in-house relationship and ordering rules concern customers), else provider."""
+    have = set(roles)
+    return "operator" if "operator" in have else "customer" if "customer" in have else "provider"
+
+
+def user_roles(org_roles: Iterable[str]) -> tuple[str, ...]:
+    """The roles a user of an organisation with ``org_roles`` may have."""
+    return tuple(dict.fromkeys(r for role in ordered_roles(org_roles) for r in ROLES_BY_KIND.get(role, ())))
+
 
 # What kind of body an organisation is (its Art), apart from its role in the marketplace (its
 # ``kind``: customer, provider, operator). Only an operator is a Betreiber, and an operator is
@@ -75,13 +111,17 @@ def accreditation_step(current: str, target: str) -> Refusal | None:
     return None
 
 
-def role_for_kind(kind: str, role: str) -> Refusal | None:
-    """None when a user of an organisation of ``kind`` may have ``role``."""
-    allowed = ROLES_BY_KIND.get(kind, ())
+def role_for_roles(org_roles: Iterable[str], role: str) -> Refusal | None:
+    """None when a user of an organisation with the roles ``org_roles`` may have ``role``."""
+    org_roles = ordered_roles(org_roles)
+    allowed = user_roles(org_roles)
     if role in allowed:
         return None
-    return Refusal("role-for-kind", f"a user of a {kind} organisation can be {' or '.join(allowed) or 'nothing'}, not {role}",
-                   f"ein Benutzer einer Organisation der Art „{kind}“ kann nicht die Rolle „{role}“ haben")
+    return Refusal("role-for-kind",
+                   f"a user of an organisation with the roles {', '.join(ordered_roles(org_roles)) or 'none'} "
+                   f"can be {' or '.join(allowed) or 'nothing'}, not {role}",
+                   f"ein Benutzer einer Organisation mit den Rollen {', '.join(ordered_roles(org_roles)) or 'keine'} "
+                   f"kann nicht die Rolle „{role}“ haben")
 
 
 def order_refusal(role: str, inhouse: bool, accreditation: str) -> Refusal | None:
@@ -118,7 +158,8 @@ def may_read_users(role: str, admin: bool, own_organization: int, organization: 
 
 
 def type_for_kind(kind: str, organization_type: str) -> Refusal | None:
-    """None when an organisation of marketplace role ``kind`` may be of ``organization_type``."""
+    """None when an organisation of marketplace role ``kind`` (operator, or a member: customer,
+    provider — the same types for both) may be of ``organization_type``."""
     allowed = TYPES_BY_KIND.get(kind, ())
     if organization_type in allowed:
         return None

@@ -66,3 +66,24 @@ def check_leitweg_id(value: str) -> LeitwegCheck:
 def has_leitweg_form(value: str) -> bool:
     """True when the text is built like a Leitweg-ID (its check digits may still be wrong)."""
     return bool(_FORM.match((value or "").strip()))
+
+
+MAX_LEITWEG_IDS = 20  # an organisation's list: one per invoicing office, not a dump
+
+
+def check_leitweg_ids(values: list[str]) -> list[tuple[int, LeitwegCheck]]:
+    """Each bad item of an organisation's list of Leitweg-IDs, with its index: an empty one, a
+    malformed one, wrong check digits, or one the list already has (compared as written,
+    upper-cased: the fine part's letters are case-free for the check digits)."""
+    bad: list[tuple[int, LeitwegCheck]] = []
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        text = (value or "").strip()
+        check = check_leitweg_id(text)
+        if not check.ok:
+            bad.append((index, check))
+        elif text.upper() in seen:
+            bad.append((index, LeitwegCheck(False, "Diese Leitweg-ID steht schon in der Liste.",
+                                            "This Leitweg-ID is already in the list.")))
+        seen.add(text.upper())
+    return bad

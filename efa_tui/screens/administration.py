@@ -26,20 +26,23 @@ from ..domain.administration import (
     ACCREDITED,
     ARS_LENGTHS,
     MAX_TOKEN_DAYS,
+    MEMBER_ROLES,
     ORGANIZATION_TYPES,
-    ROLES_BY_KIND,
     SUSPENDED,
     TYPES_BY_KIND,
     Refusal,
     accreditation_step,
     ags_refusal,
     organization_key,
+    roles_refusal,
     user_email_ok,
+    user_roles,
 )
+from ..domain.leitweg import check_leitweg_ids
 from ..services import Conflict, Done, Queued, Refused
 from ..services.administration import AdministrationService
 from ..text import clean
-from ..widgets.form import FormField
+from ..widgets.form import FormField, lines_of
 from ..widgets.lists import DetailScroll, ListTable
 from .base import AppModal, AppScreen
 from .confirm import Choice, ConfirmScreen
@@ -62,6 +65,16 @@ def organization_type_text(org: Organization) -> str:
     if org.customer_type:
         return i18n.t(f"admin.type.{org.customer_type}")
     return i18n.t(f"admin.kind.{org.kind}")
+
+
+def roles_text(org: Organization) -> str:
+    """Its roles in the marketplace, e.g. "Kunde · Bereitsteller"."""
+    return " · ".join(i18n.t(f"admin.role.{r}") for r in org.roles) or i18n.t(f"admin.kind.{org.kind}")
+
+
+def org_user_roles(org: Organization) -> tuple[str, ...]:
+    """The roles a user of ``org`` can have (the server says; an older one by its roles)."""
+    return tuple(org.user_roles) or user_roles(org.roles)
 
 
 def problem_text(exc: Exception) -> str:
@@ -249,7 +262,7 @@ class OrganizationScreen(AppScreen):
         text = Text(clean(o.name) + "\n", style="bold")
         if o.customer_type:
             text.append(i18n.t(f"admin.type.{o.customer_type}") + " · ")
-        text.append(i18n.t(f"admin.kind.{o.kind}"))
+        text.append(roles_text(o))
         if o.ags:
             text.append(f" · {'ARS' if len(o.ags) in ARS_LENGTHS else 'AGS'} {clean(o.ags)}")
         if o.population:
@@ -259,7 +272,8 @@ class OrganizationScreen(AppScreen):
         place = " ".join(p for p in (clean(address.postcode), clean(address.city)) if p)
         if address.street or place:
             text.append("\n" + ", ".join(p for p in (clean(address.street), place) if p))
-        text.append("\n" + i18n.t("admin.leitweg", id=clean(o.leitweg_id or "–")))
+        text.append("\n" + i18n.tn("admin.leitweg_ids", n=len(o.leitweg_ids),
+                                     ids=", ".join(clean(v) for v in o.leitweg_ids) or "–"))
         text.append("\n" + i18n.t("admin.col.accreditation") + ": ")
         text.append_text(accreditation_text(o))
         if acc.by:
@@ -269,7 +283,7 @@ class OrganizationScreen(AppScreen):
                         str(o.inhouse_operator_id or ""))
         if o.inhouse_operator_id:
             text.append("\n" + i18n.t("admin.inhouse.with", operator=operator, basis=clean(o.inhouse_basis or "–")))
-        elif o.kind == "customer":  # only customers order: the relationship matters for them alone
+        elif "customer" in o.roles:  # only customers order: the relationship matters for them alone
             text.append("\n" + i18n.t("admin.inhouse.none"))
         text.append("\n" + i18n.t("admin.users", n=len(self.users)), style="bold")
         return text
@@ -449,7 +463,7 @@ class UserForm(FormScreen):
     title_id = "admin.form.user"
 
     def __init__(self, session, org: Organization, **kwargs):
-        roles = ROLES_BY_KIND.get(org.kind, ())
+        roles = org_user_roles(org)
         super().__init__(session, f"admin.user:{org.id}", {"role": roles[0] if roles else ""}, **kwargs)
         self.org = org
         self.roles = roles
@@ -695,20 +709,22 @@ def _key_check(value: str) -> str | None:
 
 
 ORGANIZATION_TEXT = ("name", "short_name", "street", "postcode", "city")
-OPTIONAL = ("ags", "leitweg_id", "customer_type")  # empty: none (null on the wire)
+OPTIONAL = ("ags", "customer_type")  # empty: none (null on the wire)
+ROLE_FIELDS = {f"role_{r}": r for r in MEMBER_ROLES}  # a tick box each
 
 
 def organization_values(org: Organization) -> dict[str, Any]:
-    """An organisation as the form shows it (strings as typed)."""
+    """An organisation as the form shows it (strings as typed; roles as ticks, Leitweg-IDs one a line)."""
     address = org.address
+    roles = {} if org.kind == "operator" else {name: role in org.roles for name, role in ROLE_FIELDS.items()}
     return {
-        "customer_type": org.customer_type or "", "kind": org.kind,
+        **roles, "customer_type": org.customer_type or "",
         "name": org.name, "short_name": org.short_name, "key": org.key,
         "ags": org.ags or "", "street": address.street, "postcode": address.postcode,
         "city": address.city,
         "population": "" if org.population is None else str(org.population),
         "population_date": formatting.day_input(org.population_date),
-        "leitweg_id": org.leitweg_id or "",
+        "leitweg_ids": "\n".join(org.leitweg_ids),
     }
 
 
@@ -721,6 +737,9 @@ def organization_wire(values: dict[str, Any]) -> dict[str, Any]:
     out["population"] = formatting.parse_count(population) if population else None
     day = str(values.get("population_date") or "").strip()
     out["population_date"] = formatting.parse_day(day).isoformat() if day else None
+    out["leitweg_ids"] = lines_of(values.get("leitweg_ids") or "")
+    if any(name in values for name in ROLE_FIELDS):  # an operator organisation has no ticks: its role stays
+        out["roles"] = [role for name, role in ROLE_FIELDS.items() if values.get(name)]
     return out
 
 
@@ -777,7 +796,7 @@ class OrganizationForm(_EditForm):
     def __init__(self, session, org: Organization | None = None, etag: str = "", **kwargs):
         self.org, self.etag = org, etag
         self.original = organization_values(org) if org else {}
-        defaults = dict(self.original) if org else {"kind": "customer", "customer_type": "kommune"}
+        defaults = dict(self.original) if org else {"role_customer": True, "customer_type": "kommune"}
         types = TYPES_BY_KIND.get(org.kind, ()) if org else ()
         if org and not defaults.get("customer_type") and len(types) == 1:
             defaults["customer_type"] = types[0]  # an operator is a Betreiber: nothing to choose
@@ -792,7 +811,7 @@ class OrganizationForm(_EditForm):
     def intro(self) -> Text | None:
         if self.org is None:
             return None
-        return Text(i18n.t("admin.form.edit_org_intro", role=i18n.t(f"admin.kind.{self.org.kind}"),
+        return Text(i18n.t("admin.form.edit_org_intro", role=roles_text(self.org),
                            slug=clean(self.org.key)), style="dim")
 
     def fields(self) -> list[FormField]:
@@ -803,12 +822,13 @@ class OrganizationForm(_EditForm):
                             hint="admin.field.short_name_hint" if new else ""),
                   FormField("customer_type", "admin.field.type", kind="select", required=True,
                             options=[(t, i18n.t(f"admin.type.{t}")) for t in kinds])]
+        if self.org is None or self.org.kind != "operator":
+            # Its roles, a set: it orders, provides or both (a Land, an IT-Dienstleister).
+            fields += [FormField("role_customer", "admin.field.role_customer", kind="tick", aliases=("roles", "kind")),
+                       FormField("role_provider", "admin.field.role_provider", kind="tick",
+                                 hint="admin.field.marketplace_role_hint")]
         if new:
-            fields += [FormField("kind", "admin.field.marketplace_role", kind="select", required=True,
-                                 options=[("customer", i18n.t("admin.role.customer")),
-                                          ("provider", i18n.t("admin.role.provider"))],
-                                 hint="admin.field.marketplace_role_hint"),
-                       FormField("key", "admin.field.key", check=_key_check, hint="admin.field.key_hint")]
+            fields += [FormField("key", "admin.field.key", check=_key_check, hint="admin.field.key_hint")]
         return fields + [
             FormField("ags", "admin.field.ags", check=_ags_check, hint="admin.field.ags_hint"),
             FormField("street", "admin.field.street"),
@@ -817,7 +837,8 @@ class OrganizationForm(_EditForm):
             FormField("population", "admin.field.population", check=rule(formatting.parse_count)),
             FormField("population_date", "admin.field.population_date", check=rule(formatting.parse_day),
                       hint="admin.field.population_date_hint"),
-            FormField("leitweg_id", "admin.field.leitweg_id", check=leitweg_problem, hint="admin.field.leitweg_hint"),
+            FormField("leitweg_ids", "admin.field.leitweg_ids", kind="lines", check=leitweg_problem,
+                      hint="admin.field.leitweg_hint", aliases=("leitweg_id",)),
         ]
 
     def validate(self, values: dict[str, Any]) -> dict[str, str]:
@@ -827,6 +848,14 @@ class OrganizationForm(_EditForm):
             return {"population_date": i18n.t("admin.field.population_date_needed")}
         if has_date and not has_population:
             return {"population": i18n.t("admin.field.population_needed")}
+        if any(name in values for name in ROLE_FIELDS) and (
+                refusal := roles_refusal([r for n, r in ROLE_FIELDS.items() if values.get(n)])):
+            return {"role_customer": _refusal_text(refusal)}
+        # Each line checks itself as typed; a repeat only the whole list shows (the server's rule).
+        bad = check_leitweg_ids(lines_of(values.get("leitweg_ids") or ""))
+        if bad:
+            index, check = bad[0]
+            return {f"leitweg_ids.{index}": check.reason if i18n.current_language() == "de" else check.reason_en}
         return {}
 
     def changes(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -842,8 +871,7 @@ class OrganizationForm(_EditForm):
             label = i18n.t("admin.form.edit_org", name=clean(self.org.short_name or self.org.name))
             return Request(AdministrationService.patch_organization(self.org.id, self.changes(values), self.etag),
                            label, related=f"organization:{self.org.id}")
-        body = {name: value for name, value in organization_wire(values).items() if value not in (None, "")}
-        body["kind"] = values["kind"]
+        body = {name: value for name, value in organization_wire(values).items() if value not in (None, "", [])}
         body["key"] = str(values.get("key") or "").strip() or organization_key(body.get("short_name") or body["name"])
         return Request(AdministrationService.create_organization(body),
                        i18n.t("admin.form.register_label", name=body["name"]), related=None)
@@ -870,7 +898,7 @@ class UserEditForm(_EditForm):
 
     def __init__(self, session, org: Organization, user: User, etag: str, **kwargs):
         self.org, self.user, self.etag = org, user, etag
-        self.roles = ROLES_BY_KIND.get(org.kind, ())
+        self.roles = org_user_roles(org)
         self.original = self.values_of(user)
         super().__init__(session, f"admin.user_edit:{user.id}", dict(self.original), **kwargs)
 

@@ -68,6 +68,9 @@ class InterestForm(FormScreen):
                     "desired_start": formatting.day_input(first_of_next_month(formatting.today()))}
         super().__init__(session, f"interest:{offering.id}", defaults, **kwargs)
         self.offering = offering
+        # The organisation's Leitweg-IDs to choose from (the first is the default); the order may
+        # still carry another one of its own.
+        self.leitweg_ids = tuple(me.organization.leitweg_ids) if me else ()
 
     @property
     def title_text(self) -> str:
@@ -82,7 +85,8 @@ class InterestForm(FormScreen):
             FormField("desired_start", "field.desired_start", check=rule(not_in_past),
                       hint="hint.desired_start"),
             FormField("contact_name", "field.contact_name", required=True),
-            FormField("leitweg_id", "field.leitweg_id", required=True, check=leitweg_problem, hint="hint.leitweg_id"),
+            FormField("leitweg_id", "field.leitweg_id", required=True, check=leitweg_problem, hint="hint.leitweg_id",
+                      suggestions=self.leitweg_ids if len(self.leitweg_ids) > 1 else ()),
             FormField("cost_centre", "field.cost_centre"),
         ]
         if self.offering.fees and self.offering.fees.distribution_key == DistributionKey.TARGET_GROUP.value:

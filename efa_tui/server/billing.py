@@ -145,10 +145,12 @@ def _decimals(value: Decimal) -> int:
 
 
 def _contracts(conn: Connection, year: int) -> Sequence[Any]:
-    o, off, c = db.orders, db.offerings, db.organizations
+    o, off, c, lw = db.orders, db.offerings, db.organizations, db.organization_leitweg_ids
+    default_leitweg = (select(lw.c.leitweg_id).where(lw.c.organization_id == c.c.id)
+                       .order_by(lw.c.position).limit(1).scalar_subquery())
     return conn.execute(
         select(o, off.c.title.label("offering_title"), c.c.population, c.c.inhouse_operator_id,
-               c.c.leitweg_id.label("customer_leitweg_id"), c.c.name.label("customer_name"))
+               default_leitweg.label("customer_leitweg_id"), c.c.name.label("customer_name"))
         .join(off, off.c.id == o.c.offering_id)
         .join(c, c.c.id == o.c.customer_id)
         .where(o.c.state.in_(BILLED_STATES), o.c.start_date <= date(year, 12, 31),
@@ -372,7 +374,7 @@ def execute(conn: Connection, year: int, user_id: int | None, *, today: date, pa
 
 def _leitweg(rows: list[Any]) -> str:
     # The Leitweg-ID given with the order wins (a customer may route invoices per department);
-    # with several contracts, the first contract's, falling back to the organisation's.
+    # with several contracts, the first contract's, falling back to the organisation's first.
     for row in rows:
         if row.leitweg_id:
             return row.leitweg_id

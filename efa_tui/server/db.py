@@ -72,7 +72,9 @@ organizations = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("key", String(64), nullable=False, unique=True),
-    Column("kind", String(16), nullable=False),  # operator | provider | customer
+    # operator | customer | provider: kept for older clients, derived from the roles
+    # (domain.administration.kind_of); the roles themselves are in organization_roles.
+    Column("kind", String(16), nullable=False),
     Column("name", String(200), nullable=False),
     Column("short_name", String(100), nullable=False),
     Column("street", String(200), nullable=False, default=""),
@@ -88,7 +90,6 @@ organizations = Table(
     Column("bic", String(11)),
     Column("ags", String(12)),  # AGS (2–8 digits) or ARS (9 or 12): domain.administration.ags_refusal
     Column("population", Integer),
-    Column("leitweg_id", String(46)),
     Column("inhouse_operator_id", Integer, ForeignKey("organizations.id")),
     Column("customer_type", String(16)),
     Column("version", Integer, nullable=False, default=1),
@@ -102,6 +103,26 @@ organizations = Table(
     # What the in-house relationship rests on, e.g. "Träger: Mitglied der govdigital eG".
     Column("inhouse_basis", String(500)),
     Column("population_date", Date),  # the reference date of ``population``
+)
+
+# An organisation's roles in the marketplace, a set (domain.administration): customer and/or
+# provider for a member, operator for an operator organisation.
+organization_roles = Table(
+    "organization_roles",
+    metadata,
+    Column("organization_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), primary_key=True),
+)
+
+# An organisation's Leitweg-IDs (XRechnung BT-10), in its order: the first is the default an
+# order and a bill fall back to; each one checked (domain.leitweg) before it gets here.
+organization_leitweg_ids = Table(
+    "organization_leitweg_ids",
+    metadata,
+    Column("organization_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("leitweg_id", String(46), nullable=False),
+    UniqueConstraint("organization_id", "leitweg_id", name="uq_organization_leitweg_ids"),
 )
 
 users = Table(

@@ -104,7 +104,10 @@ class AccreditationStatus(Wire):
 class Organization(Wire):
     id: int
     key: str
+    # One word for older clients, derived from ``roles``: operator, else customer when it orders, else provider.
     kind: Literal["operator", "provider", "customer"]
+    roles: list[Literal["operator", "customer", "provider"]]  # its roles in the marketplace, a set
+    user_roles: list[Literal["operator", "support", "customer", "provider"]]  # what its users may be
     name: str
     short_name: str
     address: Address
@@ -117,7 +120,8 @@ class Organization(Wire):
     bic: str | None
     ags: str | None
     population: int | None
-    leitweg_id: str | None
+    leitweg_ids: list[str]  # each checked (MOD 97-10); the first is the default for orders and bills
+    leitweg_id: str | None  # the first of ``leitweg_ids``, for older clients
     customer_type: str | None
     inhouse_operator_id: int | None
     inhouse: bool

@@ -117,8 +117,9 @@ def create_token(database_url: str | None, org_key: str, role: str, name: str, e
     users and tokens are made over the API (``/organizations/{id}/users``, ``/users/{id}/tokens``)."""
     from sqlalchemy import select
 
-    from ..domain.administration import role_for_kind
+    from ..domain.administration import role_for_roles
     from .administration import create_user, issue_token
+    from .routes.organizations import roles_of
 
     engine = db.make_engine(database_url or default_database_url())
     db.create_schema(engine)
@@ -127,7 +128,7 @@ def create_token(database_url: str | None, org_key: str, role: str, name: str, e
             org = conn.execute(select(db.organizations).where(db.organizations.c.key == org_key)).first()
             if org is None:
                 raise ValueError(f"no organisation with key {org_key!r}")
-            refusal = role_for_kind(org.kind, role)
+            refusal = role_for_roles(roles_of(conn, org.id), role)
             if refusal:
                 raise ValueError(refusal.en)
             user = create_user(conn, None, org.id, name=name, email=email, role=role, admin=True)

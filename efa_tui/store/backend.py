@@ -40,6 +40,9 @@ class Status:
     as_of: dict[str, str | None] = field(default_factory=dict)
     mode: str | None = None  # "live" (following the event stream), "polling", None (neither)
     news: int = 0  # announced things that wait for the user, not yet looked at (store/live.py)
+    # Why the server ended the event stream for good (token-revoked, token-expired, user-disabled,
+    # unauthorized), or None: the status line says it (store/live.py).
+    closed: str | None = None
 
 
 class Backend:

@@ -13,6 +13,10 @@ does not answer makes the backend go offline (banner, status line), which then p
 brings the client back. A server that answers but gives no stream (a buffering proxy) makes
 the client poll: a delta sync every ``poll_s`` seconds, the stream tried again now and then.
 The mode is ``backend.status.mode``: "live", "polling", or None (not following).
+
+When the server ends the stream with ``closed`` (the token revoked or expired, the user disabled)
+— or refuses to open it again for one of those reasons — following stops: reconnecting cannot
+help. Why is ``backend.status.closed`` (the 401's type), which the status line says.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from ..api.errors import ApiError, Unreachable
 from .sync import KINDS, SyncResult
 
 log = logging.getLogger("efa_tui.store.live")
+# Why a token no longer lets its user in (the server's 401 types, and the ``closed`` event's reason).
+CLOSED_REASONS = frozenset({"token-revoked", "token-expired", "user-disabled"})
 STATE_KEY = "events"
 # Event kinds → the cached kinds their delta sync brings up to date (usage and users are not cached).
 SYNC_KIND = {"order": "orders", "offering": "offerings", "invoice": "invoices", "organization": "organizations"}
@@ -42,6 +48,23 @@ NEWS_KIND = {
 }
 NEWS_KINDS = ("interest", "order", "proposal", "contract", "invoice")
 RECORD_KIND = {"order": "orders", "invoice": "invoices"}
+
+
+class StreamClosed(Exception):
+    """The server ended the stream for good: its token no longer lets the user in."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def closed_reason(exc: BaseException) -> str | None:
+    """Why following must stop (a ``closed`` event, or a 401 for the token), or None."""
+    if isinstance(exc, StreamClosed):  # the server's text: only a reason we know is shown
+        return exc.reason if exc.reason in CLOSED_REASONS else "unauthorized"
+    if isinstance(exc, ApiError) and exc.status == 401:
+        return exc.problem if exc.problem in CLOSED_REASONS else "unauthorized"
+    return None
 
 
 @dataclass
@@ -127,6 +150,13 @@ class Live:
                 failure: Exception = Unreachable("the event stream ended")
             except Exception as exc:  # noqa: BLE001 - Unreachable, ApiError, StreamUnavailable …: look why
                 failure = exc
+            if (reason := closed_reason(failure)) is not None:
+                # Reconnecting with this token cannot help: say why and stop following.
+                log.info("event stream closed by the server: %s", reason)
+                self.backend.status.closed = reason
+                self.backend.status.mode = None
+                await self.backend.announce()
+                return
             await self._set_mode(None)
             if not await self._healthy():
                 await self.backend.lost(Unreachable(f"event stream: {failure}"))
@@ -159,6 +189,8 @@ class Live:
             elif event.name == "change":
                 self._add(event)
                 self._seen(event.id)
+            elif event.name == "closed":
+                raise StreamClosed(str(event.data.get("reason") or "unauthorized"))
 
     def _seen(self, event_id: int | None) -> None:
         if event_id is not None:

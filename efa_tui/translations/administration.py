@@ -51,7 +51,7 @@ MESSAGES.update({
     "admin.accreditation.suspended": ("gesperrt", "suspended"),
     "admin.accreditation.by": ("({by}, {at}: {reason})", "({by}, {at}: {reason})"),
     "admin.population": ("{n} Einwohner (Stand {day})", "{n} inhabitants (as of {day})"),
-    "admin.leitweg": ("Leitweg-ID: {id}", "Leitweg-ID: {id}"),
+    "admin.leitweg_ids": ("Leitweg-ID: {ids}|Leitweg-IDs: {ids}", "Leitweg-ID: {ids}|Leitweg-IDs: {ids}"),
     "admin.inhouse.with": ("Inhouse-Beziehung mit {operator} — Grundlage: {basis}",
                            "In-house relationship with {operator} — basis: {basis}"),
     "admin.inhouse.none": ("Keine Inhouse-Beziehung: darf stöbern, aber nicht bestellen.",
@@ -152,9 +152,12 @@ MESSAGES.update({
                             "Someone changed the record meanwhile ({fields}). Your input stays; ctrl+s saves it "
                             "onto the current version."),
     "admin.field.type": ("Art", "Type"),
-    "admin.field.marketplace_role": ("Rolle am Marktplatz", "Role in the marketplace"),
-    "admin.field.marketplace_role_hint": ("Kunde bestellt, Bereitsteller bietet an; bestimmt die Rollen der Benutzer",
-                                          "a customer orders, a provider offers; decides the users' roles"),
+    "admin.field.marketplace_role_hint": ("Rollen am Marktplatz, eine oder beide: Kunde bestellt, Bereitsteller "
+                                          "bietet an; sie bestimmen die Rollen der Benutzer",
+                                          "roles in the marketplace, one or both: a customer orders, a provider "
+                                          "offers; they decide the users' roles"),
+    "admin.field.role_customer": ("Kunde (bestellt)", "Customer (orders)"),
+    "admin.field.role_provider": ("Bereitsteller (bietet Angebote an)", "Provider (publishes offerings)"),
     "admin.field.org_name": ("Name", "Name"),
     "admin.field.short_name": ("Kurzname", "Short name"),
     "admin.field.short_name_hint": ("leer: der Name", "empty: the name"),
@@ -176,9 +179,11 @@ MESSAGES.update({
                                            "A population needs its reference date."),
     "admin.field.population_needed": ("Ein Stichtag ohne Einwohnerzahl: bitte die Zahl angeben.",
                                       "A reference date without a population: give the number."),
-    "admin.field.leitweg_id": ("Leitweg-ID", "Leitweg-ID"),
-    "admin.field.leitweg_hint": ("für Rechnungen an die Organisation, z. B. 04011000-1234512345-06",
-                                 "for invoices to the organisation, e.g. 04011000-1234512345-06"),
+    "admin.field.leitweg_ids": ("Leitweg-IDs (eine je Zeile)", "Leitweg-IDs (one a line)"),
+    "admin.field.leitweg_hint": ("für Rechnungen an die Organisation, z. B. 04011000-1234512345-06; die erste ist "
+                                 "die Vorgabe beim Bestellen; Zeile löschen entfernt eine",
+                                 "for invoices to the organisation, e.g. 04011000-1234512345-06; the first is the "
+                                 "default when ordering; delete a line to remove one"),
     "admin.user.disable": ("Sperren", "Disable"),
     "admin.user.keep": ("Abbrechen", "Cancel"),
     "admin.user.enable": ("Entsperren", "Enable"),

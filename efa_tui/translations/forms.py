@@ -5,6 +5,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.title": ("Formular", "Form"),
     "form.choose": ("bitte wählen", "please choose"),
     "form.required": ("Pflichtfeld", "Required"),
+    "form.line_problem": ("Zeile {n}: {problem}", "Line {n}: {problem}"),
+    "form.suggestions": ("Zur Wahl (→ übernimmt beim Tippen): {values}", "To choose (→ takes it as you type): {values}"),
     "form.submit": ("Senden", "Send"),
     "form.cancel": ("Abbrechen", "Cancel"),
     "key.submit": ("Senden", "Send"),

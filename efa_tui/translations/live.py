@@ -2,6 +2,12 @@
 
 MESSAGES = {
     "status.live": ("live", "live"),
+    # The server ended the event stream for good (store/live.py): why, in the status line.
+    "status.closed": ("Verbindung beendet: {reason}", "Connection ended: {reason}"),
+    "status.closed.token-revoked": ("Zugang widerrufen", "access revoked"),
+    "status.closed.token-expired": ("Zugang abgelaufen", "access expired"),
+    "status.closed.user-disabled": ("Benutzer gesperrt", "user disabled"),
+    "status.closed.unauthorized": ("Zugang nicht mehr gültig", "access no longer valid"),
     "status.news": ("{n} neu – [w] ansehen", "{n} new – [w] to see"),
     "key.news": ("Neues", "News"),
     "cmd.news": ("Neues ansehen (wartet auf Sie)", "See what is new (waiting for you)"),

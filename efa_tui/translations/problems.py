@@ -44,6 +44,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "problem.not-inhouse": ("Ihre Organisation hat keine Inhouse-Beziehung zu diesem Betreiber.",
                             "Your organisation has no in-house relationship with this operator."),
     "problem.not-accredited": ("Die Organisation ist (noch) nicht zugelassen.", "The organisation is not accredited (yet)."),
+    "problem.role-in-use": ("Benutzer haben diese Rolle noch – erst deren Rolle ändern.",
+                            "Users still have this role – change their role first."),
     "problem.self-lockout": ("Damit würden Sie sich selbst aussperren.", "This would lock you out yourself."),
     "problem.token-revoked": ("Das Token wurde widerrufen.", "The token was revoked."),
     "problem.token-expired": ("Das Token ist abgelaufen.", "The token has expired."),

@@ -161,6 +161,9 @@ class StatusLine(Static):
             text.append("● " + i18n.t("banner.setting_up"), style="bold")
         elif connecting:
             text.append("● " + i18n.t("banner.connecting"), style="bold")
+        elif status.online and status.closed:
+            # The server ended the stream for good: say why rather than go quiet.
+            text.append("● " + i18n.t("status.closed", reason=i18n.t(f"status.closed.{status.closed}")), style="bold red")
         elif status.online and status.mode == "live":
             text.append("● " + i18n.t("status.live"), style="bold green")
         elif status.online:

@@ -15,9 +15,10 @@ from typing import Any, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
+from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Select, Static, Switch, TextArea
 
@@ -55,13 +56,21 @@ class TickBox(Checkbox):
 class FormField:
     name: str  # the request body's field; the server's 422 errors name it (dotted for nested fields)
     label: str  # message id
-    kind: str = "text"  # text | area | select | switch
+    # text | area | select | switch | tick (a checkbox with its label beside it) | lines (a list,
+    # one item a line: add a line, delete one; ``check`` gets one line, and a problem names it)
+    kind: str = "text"
     options: Sequence[tuple[str, str]] = ()  # select: (value, shown text — already translated)
     required: bool = False
     check: Check | None = None
     hint: str = ""  # message id, shown dim under the field
     placeholder: str = ""  # message id
     aliases: tuple[str, ...] = field(default=())  # other names the server may use for this field
+    suggestions: tuple[str, ...] = ()  # text: values to offer as one types (→ takes one), listed under it
+
+
+def lines_of(text: str) -> list[str]:
+    """A ``lines`` field's items: its non-empty lines, stripped."""
+    return [line.strip() for line in str(text or "").splitlines() if line.strip()]
 
 
 def widget_id(name: str) -> str:
@@ -80,6 +89,8 @@ class Form(VerticalScroll):
     Form .form-error.-shown { display: block; }
     Form Input.-invalid, Form TextArea.-invalid, Form Select.-invalid { border: tall $error; }
     Form TextArea { height: 5; }
+    Form .form-tick { height: auto; margin-top: 1; }
+    Form .form-tick .form-tick-label { width: 1fr; text-style: bold; }  /* a TickBox is a Static too */
     """
 
     class Changed(Message):
@@ -111,10 +122,18 @@ class Form(VerticalScroll):
         self._loading = True  # the initial values are not edits
         for f in self.fields:
             with Vertical(classes="form-field"):
-                yield Static(Text(i18n.t(f.label) + (" *" if f.required else "")), classes="form-label")
-                yield self._control(f, self._initial.get(f.name))
+                if f.kind == "tick":
+                    with Horizontal(classes="form-tick"):
+                        yield TickBox(bool(self._initial.get(f.name)), id=widget_id(f.name))
+                        yield Static(Text(i18n.t(f.label)), classes="form-tick-label")
+                else:
+                    yield Static(Text(i18n.t(f.label) + (" *" if f.required else "")), classes="form-label")
+                    yield self._control(f, self._initial.get(f.name))
                 if f.hint:
                     yield Static(Text(i18n.t(f.hint)), classes="form-hint")
+                if f.suggestions:
+                    yield Static(Text(i18n.t("form.suggestions", values=" · ".join(clean(v) for v in f.suggestions))),
+                                 classes="form-hint")
                 yield Static("", id=widget_id(f.name) + "-error", classes="form-error")
 
     def on_mount(self) -> None:
@@ -126,7 +145,7 @@ class Form(VerticalScroll):
     def _control(self, f: FormField, value: Any) -> Widget:
         wid = widget_id(f.name)
         placeholder = i18n.t(f.placeholder) if f.placeholder else ""
-        if f.kind == "area":
+        if f.kind in ("area", "lines"):
             return TextArea(str(value or ""), id=wid, placeholder=placeholder, soft_wrap=True)
         if f.kind == "select":
             options = [(Text(label), val) for val, label in f.options]
@@ -137,7 +156,8 @@ class Form(VerticalScroll):
                           allow_blank=not f.required or value not in known, prompt=i18n.t("form.choose"))
         if f.kind == "switch":
             return Switch(bool(value), id=wid)
-        return Input(str(value or ""), id=wid, placeholder=placeholder, select_on_focus=False)
+        suggester = SuggestFromList(f.suggestions, case_sensitive=False) if f.suggestions else None
+        return Input(str(value or ""), id=wid, placeholder=placeholder, select_on_focus=False, suggester=suggester)
 
     # --- values -------------------------------------------------------------------------------
 
@@ -150,7 +170,7 @@ class Form(VerticalScroll):
             return widget.text
         if isinstance(widget, Select):
             return "" if widget.value is Select.NULL else widget.value
-        if isinstance(widget, Switch):
+        if isinstance(widget, Switch | Checkbox):
             return widget.value
         return cast(Input, widget).value
 
@@ -168,7 +188,7 @@ class Form(VerticalScroll):
                 widget.value = value
             elif not self._by_name[name].required:
                 widget.value = Select.NULL
-        elif isinstance(widget, Switch):
+        elif isinstance(widget, Switch | Checkbox):
             widget.value = bool(value)
         else:
             cast(Input, widget).value = str(value or "")
@@ -179,12 +199,28 @@ class Form(VerticalScroll):
         """What is wrong with one field now, by the field's own rule (None: nothing)."""
         f = self._by_name[name]
         value = self.value(f.name)
-        if f.kind == "switch":
+        if f.kind in ("switch", "tick"):
             return None
         text = str(value).strip()
         if not text:
             return i18n.t("form.required") if f.required else None
+        if f.kind == "lines":
+            return self._line_problem(f, str(value))
         return f.check(text) if f.check else None
+
+    def _line_problem(self, f: FormField, text: str) -> str | None:
+        """The first bad line of a ``lines`` field, named by its number (and the cursor put on it)."""
+        if f.check is None:
+            return None
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip() and (problem := f.check(line.strip())):
+                return i18n.t("form.line_problem", n=number, problem=problem)
+        return None
+
+    def _line_of_item(self, name: str, index: int) -> int:
+        """The line (from 1) of a ``lines`` field that holds item ``index`` (empty lines skipped)."""
+        items = [n for n, line in enumerate(str(self.value(name)).splitlines(), 1) if line.strip()]
+        return items[index] if 0 <= index < len(items) else index + 1
 
     def check(self) -> dict[str, str]:
         """Check every field; show the problems; focus the first. ``{}``: ready to send."""
@@ -207,6 +243,10 @@ class Form(VerticalScroll):
         self._errors = {}
         for name, message in errors.items():
             f = self._by_name.get(name) or self._by_name.get(name.split(".")[-1])
+            head, _, index = name.rpartition(".")
+            if f is None and index.isdigit() and (f := self._by_name.get(head)) is not None and f.kind == "lines":
+                # The server names an item of a list ("leitweg_ids.1"): the form, its line.
+                message = i18n.t("form.line_problem", n=self._line_of_item(f.name, int(index)), problem=message)
             if f is None:
                 unplaced.append(f"{clean(name)}: {clean(message)}")
                 continue
@@ -217,7 +257,30 @@ class Form(VerticalScroll):
         if focus and first is not None:
             self.control(first.name).focus(scroll_visible=False)
             self._reveal(first.name)
+            self._cursor_to_bad_line(first)
         return unplaced
+
+    def _cursor_to_bad_line(self, f: FormField) -> None:
+        """A ``lines`` field with a problem: the cursor on the first bad line, what was typed kept."""
+        if f.kind != "lines":
+            return
+        area = cast(TextArea, self.control(f.name))
+        bad = self._bad_lines(f)
+        if bad:
+            area.cursor_location = (bad[0] - 1, len(area.document.get_line(bad[0] - 1)))
+
+    def _bad_lines(self, f: FormField) -> list[int]:
+        text = str(self.value(f.name))
+        message = self._errors.get(f.name, "")
+        numbers = [n for n, line in enumerate(text.splitlines(), 1)
+                   if line.strip() and f.check is not None and f.check(line.strip())]
+        if numbers:
+            return numbers
+        # Only the server knows what is wrong (a repeat, say): the line its problem names.
+        for n in range(1, len(text.splitlines()) + 1):
+            if message.startswith(i18n.t("form.line_problem", n=n, problem="")):
+                return [n]
+        return []
 
     def _reveal(self, name: str) -> None:
         """Scroll the whole field into view — label, input and the problem under it (at 80x24 the
@@ -274,6 +337,10 @@ class Form(VerticalScroll):
     def on_switch_changed(self, event: Switch.Changed) -> None:
         event.stop()
         self._edited(event.switch)
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self._edited(event.checkbox)
 
 
 def options(pairs: Iterable[tuple[str, str]], translate: bool = True) -> list[tuple[str, str]]:

@@ -57,8 +57,14 @@ def _organizations(conn: Connection) -> dict[str, int]:
     ids: dict[str, int] = {}
     orgs = _data("organizations.json")["organizations"]
     for org in orgs:
-        values = {k: v for k, v in org.items() if k not in ("inhouse_operator",)}
-        ids[org["key"]] = db.new_id(conn.execute(db.organizations.insert().values(**values, country="DE", updated_at=db.utcnow())))
+        values = {k: v for k, v in org.items() if k not in ("inhouse_operator", "roles", "leitweg_ids")}
+        org_id = ids[org["key"]] = db.new_id(conn.execute(db.organizations.insert().values(
+            **values, country="DE", updated_at=db.utcnow())))
+        conn.execute(db.organization_roles.insert(), [{"organization_id": org_id, "role": r}
+                                                      for r in org.get("roles") or [org["kind"]]])
+        if org["leitweg_ids"]:
+            conn.execute(db.organization_leitweg_ids.insert(), [
+                {"organization_id": org_id, "position": i, "leitweg_id": v} for i, v in enumerate(org["leitweg_ids"])])
     for org in orgs:
         if org.get("inhouse_operator"):
             conn.execute(update(db.organizations).where(db.organizations.c.id == ids[org["key"]])
@@ -80,11 +86,15 @@ def _users(conn: Connection, org_ids: dict[str, int]) -> dict[str, User]:
             user_id=uid, name="Demo", scope="write", token_sha256=token_digest(u["token"]),
             prefix=u["token"][:12], created_at=now))
         by_org.setdefault(f'{u["org"]}:{u["role"]}', _user(uid, u["name"], u["email"], u["role"], orgs[u["org"]]))
-    for key, org in orgs.items():
-        role = {"operator": "operator", "provider": "provider", "customer": "customer"}[org.kind]
+    # One clerk per role of each organisation (an organisation that orders and provides has two).
+    data = _data("organizations.json")["organizations"]
+    for key, role in [(o["key"], r) for o in data for r in o.get("roles") or [o["kind"]]]:
+        org = orgs[key]
         if f"{key}:{role}" in by_org:
             continue
         name = org.contact_name.split(",")[-1].strip() or f"Sachbearbeitung {org.short_name}"
+        if any(k.startswith(f"{key}:") for k in by_org):
+            name = f"{name} ({'Bereitstellung' if role == 'provider' else 'Bestellung'})"
         uid = db.new_id(conn.execute(db.users.insert().values(
             organization_id=org.id, role=role, name=name, email=org.email or f"info@{key}.example",
             demo=False, created_at=now)))

@@ -23,7 +23,7 @@ from ...domain.administration import (
     accreditation_step,
     may_manage_users,
     may_read_users,
-    role_for_kind,
+    role_for_roles,
 )
 from .. import changes, db, idempotency, schemas
 from ..administration import audit, create_user, issue_token, serialize_audit, serialize_token, serialize_user
@@ -94,8 +94,7 @@ def _managed_user(conn: Connection, me: User, user_id: int):
 
 
 def _check_role(conn: Connection, org_id: int, role: str) -> None:
-    kind = conn.execute(select(db.organizations.c.kind).where(db.organizations.c.id == org_id)).scalar_one()
-    refusal = role_for_kind(kind, role)
+    refusal = role_for_roles(orgs.roles_of(conn, org_id), role)
     if refusal:
         raise ApiProblem(422, refusal.en, type="validation",
                          errors=[{"field": "role", "message": refusal.en, "message_de": refusal.de, "code": refusal.code}])
@@ -222,17 +221,17 @@ def set_accreditation(request: Request, org_id: Id, body: Accreditation, me: Me)
     require_role(me, "operator")
     with db.writing(request.app.state.engine) as conn:
         row = orgs.load(conn, org_id)
-        before = orgs.serialize(row)
+        before = orgs.serialize(conn, row)
         refusal = accreditation_step(row.accreditation, body.state)
         if refusal:
             raise ApiProblem(409, refusal.en, type=refusal.code, detail_de=refusal.de)
         conn.execute(update(db.organizations).where(db.organizations.c.id == org_id).values(
             accreditation=body.state, accreditation_at=db.utcnow(), accreditation_by=me.name,
             accreditation_reason=body.reason, version=row.version + 1, updated_at=db.utcnow()))
-        row = orgs.load(conn, org_id)
-        audit(conn, me, "organization.accreditation", "organization", org_id, org_id, before, orgs.serialize(row))
+        doc = orgs.serialize(conn, orgs.load(conn, org_id))
+        audit(conn, me, "organization.accreditation", "organization", org_id, org_id, before, doc)
         changes.record(conn, "organization", org_id, "accreditation")
-    return json_response(None, orgs.serialize(row))
+    return json_response(None, doc)
 
 
 @router.get("/audit", response_model=schemas.AuditPage, summary="The audit log of administrative changes (operator, support)")

@@ -190,8 +190,11 @@ def create(conn: Connection, user: User, body: OrderCreate) -> int:
     if offering is None or offering.status != "published":
         raise ApiProblem(422, f"offering {body.offering_id} is not published", type="validation",
                          errors=[{"field": "offering_id", "message": "no published offering with this id", "code": "not_found"}])
-    org = conn.execute(select(db.organizations).where(db.organizations.c.id == user.organization_id)).one()
-    leitweg = (body.leitweg_id or org.leitweg_id or "").strip()
+    # The order carries its own BT-10; without one, the organisation's first (its default).
+    lw = db.organization_leitweg_ids
+    default = conn.execute(select(lw.c.leitweg_id).where(lw.c.organization_id == user.organization_id)
+                           .order_by(lw.c.position).limit(1)).scalar()
+    leitweg = (body.leitweg_id or default or "").strip()
     check = check_leitweg_id(leitweg)
     if not check.ok:
         raise ApiProblem(422, f"Leitweg-ID: {check.reason_en}", type="validation",

@@ -11,9 +11,20 @@ from pydantic import BaseModel, Field, StrictInt
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from ...domain.administration import ORGANIZATION_TYPES, Refusal, ags_refusal, order_refusal, type_for_kind
+from ...domain.administration import (
+    MEMBER_ROLES,
+    ORGANIZATION_TYPES,
+    Refusal,
+    ags_refusal,
+    kind_of,
+    order_refusal,
+    ordered_roles,
+    roles_refusal,
+    type_for_kind,
+    user_roles,
+)
 from ...domain.catalog import BUNDESLAENDER
-from ...domain.leitweg import check_leitweg_id
+from ...domain.leitweg import MAX_LEITWEG_IDS, check_leitweg_ids
 from .. import changes as change_log
 from .. import db, idempotency, schemas
 from ..administration import audit
@@ -24,21 +35,54 @@ from .common import Cursor, Id, Limit, SyncPosition, UpdatedSince, keyset, like_
 
 router = APIRouter(tags=["organizations"])
 t = db.organizations
+r_t, lw_t = db.organization_roles, db.organization_leitweg_ids
 if TYPE_CHECKING:
     Land = str
     OrganizationType = str
+    MemberRole = str
 else:  # the OpenAPI document and the validation name the 16 Länder and the five kinds of body
     Land = Literal[tuple(BUNDESLAENDER)]
     OrganizationType = Literal[ORGANIZATION_TYPES]
+    MemberRole = Literal[MEMBER_ROLES]
 
 
-def serialize(row) -> dict[str, Any]:
+def _parts(conn: Connection, ids: list[int]) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """The roles and the Leitweg-IDs of the organisations ``ids``: two queries for a whole page."""
+    roles: dict[int, list[str]] = {i: [] for i in ids}
+    leitweg: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        for org_id, role in conn.execute(select(r_t.c.organization_id, r_t.c.role).where(r_t.c.organization_id.in_(ids))):
+            roles[org_id].append(role)
+        for org_id, value in conn.execute(select(lw_t.c.organization_id, lw_t.c.leitweg_id)
+                                          .where(lw_t.c.organization_id.in_(ids)).order_by(lw_t.c.organization_id, lw_t.c.position)):
+            leitweg[org_id].append(value)
+    return roles, leitweg
+
+
+def serialize(conn: Connection, row) -> dict[str, Any]:
+    return serialize_many(conn, [row])[0]
+
+
+def serialize_many(conn: Connection, rows) -> list[dict[str, Any]]:
+    roles, leitweg = _parts(conn, [r.id for r in rows])
+    return [_serialize(r, roles[r.id], leitweg[r.id]) for r in rows]
+
+
+def roles_of(conn: Connection, org_id: int) -> tuple[str, ...]:
+    return ordered_roles(conn.execute(select(r_t.c.role).where(r_t.c.organization_id == org_id)).scalars())
+
+
+def _serialize(row, roles: list[str], leitweg_ids: list[str]) -> dict[str, Any]:
     return {
         "id": row.id, "key": row.key, "kind": row.kind, "name": row.name, "short_name": row.short_name,
         "address": {"street": row.street, "postcode": row.postcode, "city": row.city, "country": row.country},
         "bundesland": row.bundesland, "email": row.email, "phone": row.phone, "contact_name": row.contact_name,
         "vat_id": row.vat_id, "iban": row.iban, "bic": row.bic, "ags": row.ags, "population": row.population,
-        "leitweg_id": row.leitweg_id, "customer_type": row.customer_type,
+        "roles": list(ordered_roles(roles)), "user_roles": list(user_roles(roles)),
+        # The first Leitweg-ID is the default for orders and bills; ``leitweg_id`` names it for
+        # older clients.
+        "leitweg_ids": leitweg_ids, "leitweg_id": leitweg_ids[0] if leitweg_ids else None,
+        "customer_type": row.customer_type,
         "inhouse_operator_id": row.inhouse_operator_id, "inhouse": row.inhouse_operator_id is not None,
         "inhouse_basis": row.inhouse_basis, "population_date": iso(row.population_date),
         "accreditation": {"state": row.accreditation, "at": iso(row.accreditation_at),
@@ -58,11 +102,12 @@ def load(conn: Connection, org_id: int):
 def me(request: Request, user: Annotated[User, Depends(current_user)]) -> Response:
     with db.reading(request.app.state.engine) as conn:
         org = load(conn, user.organization_id)
+        organization = serialize(conn, org)
     refusal = order_refusal(user.role, org.inhouse_operator_id is not None, org.accreditation)
     return json_response(request, {
         "id": user.id, "name": user.name, "email": user.email, "role": user.role, "admin": user.admin,
         "token": {"id": user.token_id, "scope": user.token_scope},
-        "organization": serialize(org), "can_order": refusal is None,
+        "organization": organization, "can_order": refusal is None,
         "can_order_reason": refusal.en if refusal else None,
         "can_order_reason_de": refusal.de if refusal else None,
     })
@@ -72,7 +117,8 @@ def me(request: Request, user: Annotated[User, Depends(current_user)]) -> Respon
 def list_organizations(
     request: Request,
     user: Annotated[User, Depends(current_user)],
-    kind: Annotated[Literal["operator", "provider", "customer"] | None, Query()] = None,
+    kind: Annotated[Literal["operator", "provider", "customer"] | None,
+                    Query(description="organisations that have this role (one of their roles)")] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     updated_since: UpdatedSince = None,
     sync_position: SyncPosition = None,
@@ -86,7 +132,7 @@ def list_organizations(
         name, col = "updated_at", t.c.updated_at
         query = query.where(t.c.updated_at >= since)
     if kind:
-        query = query.where(t.c.kind == kind)
+        query = query.where(select(r_t.c.role).where(r_t.c.organization_id == t.c.id, r_t.c.role == kind).exists())
     for term in like_terms(q or ""):
         query = query.where(func.lower(t.c.name).like(term, escape="\\"))
     with db.reading(request.app.state.engine) as conn:
@@ -94,16 +140,17 @@ def list_organizations(
         if sync_position is not None or since is not None:
             query, sync = sync_select(conn, query, kind="organization", id_col=t.c.id, user=user, sync_position=sync_position)
         rows = conn.execute(keyset(query, name, col, t.c.id, False, cursor).limit(limit + 1)).all()
-    rows, next_cursor = page(rows, limit, name)
-    return json_response(request, {"items": [serialize(r) for r in rows], "next_cursor": next_cursor, **sync})
+        rows, next_cursor = page(rows, limit, name)
+        items = serialize_many(conn, rows)
+    return json_response(request, {"items": items, "next_cursor": next_cursor, **sync})
 
 
 @router.get("/organizations/{org_id}", response_model=schemas.Organization, summary="One organisation")
 def get_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
                      user: Annotated[User, Depends(current_user)]) -> Response:
     with db.reading(request.app.state.engine) as conn:
-        row = load(conn, org_id)
-    return json_response(request, serialize(row))
+        doc = serialize(conn, load(conn, org_id))
+    return json_response(request, doc)
 
 
 class OrganizationFields(BaseModel):
@@ -117,7 +164,12 @@ class OrganizationFields(BaseModel):
     phone: Annotated[str, Field(max_length=50)] | None = None
     contact_name: Annotated[str, Field(max_length=200)] | None = None
     population: Annotated[StrictInt, Field(ge=0, le=100_000_000)] | None = None
+    # The organisation's Leitweg-IDs in order, the first the default (each checked: MOD 97-10);
+    # ``leitweg_id`` is the one-item form older clients send.
+    leitweg_ids: Annotated[list[Annotated[str, Field(max_length=46)]], Field(max_length=MAX_LEITWEG_IDS)] | None = None
     leitweg_id: Annotated[str, Field(max_length=46)] | None = None
+    # Its roles in the marketplace (customer, provider or both); not for an operator organisation.
+    roles: Annotated[list[MemberRole], Field(min_length=1, max_length=2)] | None = None
     inhouse_operator_id: Id | None = None
     inhouse_basis: Annotated[str, Field(max_length=500)] | None = None
     population_date: date | None = None
@@ -127,7 +179,7 @@ class OrganizationFields(BaseModel):
 
 class OrganizationCreate(OrganizationFields):
     key: Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9-]+$")]
-    kind: Literal["provider", "customer"]
+    kind: Literal["provider", "customer"] | None = None  # one role, as older clients send it; or ``roles``
     name: Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -141,12 +193,6 @@ def _validate(conn: Connection, values: dict[str, Any], kind: str) -> None:
         raise _field_problem("ags", refusal)
     if values.get("customer_type") and (refusal := type_for_kind(kind, values["customer_type"])):
         raise _field_problem("customer_type", refusal)
-    lw = values.get("leitweg_id")
-    if lw:
-        check = check_leitweg_id(lw)
-        if not check.ok:
-            raise ApiProblem(422, f"Leitweg-ID: {check.reason_en}", type="validation",
-                             errors=[{"field": "leitweg_id", "message": check.reason_en, "message_de": check.reason, "code": "leitweg_id"}])
     op = values.get("inhouse_operator_id")
     if op is not None:
         op_kind = conn.execute(select(t.c.kind).where(t.c.id == op)).scalar()
@@ -155,25 +201,91 @@ def _validate(conn: Connection, values: dict[str, Any], kind: str) -> None:
                              errors=[{"field": "inhouse_operator_id", "message": "not an operator", "code": "reference"}])
 
 
+def _leitweg_list(values: dict[str, Any]) -> list[str] | None:
+    """The Leitweg-IDs a body sets (``leitweg_ids``, or the one ``leitweg_id`` of an older client;
+    null or empty clears the list), each checked: a bad one is a 422 naming its item."""
+    if "leitweg_ids" in values:
+        field, items = "leitweg_ids", values.pop("leitweg_ids") or []
+        if "leitweg_id" in values:
+            raise ApiProblem(422, "give leitweg_ids or leitweg_id, not both", type="validation",
+                             errors=[{"field": "leitweg_id", "message": "give leitweg_ids or leitweg_id, not both",
+                                      "code": "conflict"}])
+    elif "leitweg_id" in values:
+        one = values.pop("leitweg_id")
+        field, items = "leitweg_id", [one] if one else []
+    else:
+        return None
+    items = [i.strip() for i in items]
+    bad = check_leitweg_ids(items)
+    if bad:
+        errors = [{"field": field if field == "leitweg_id" else f"{field}.{index}", "message": check.reason_en,
+                   "message_de": check.reason, "code": "leitweg_id"} for index, check in bad]
+        raise ApiProblem(422, f"Leitweg-ID: {bad[0][1].reason_en}", type="validation", errors=errors)
+    return items
+
+
+def _roles_from(values: dict[str, Any], kind: str | None) -> list[str] | None:
+    roles = values.pop("roles", None)
+    if roles is None:
+        return None if kind is None else [kind]
+    if (refusal := roles_refusal(roles)):
+        raise _field_problem("roles", refusal)
+    if kind is not None and kind not in roles:
+        raise ApiProblem(422, f"kind {kind} is not one of the roles", type="validation",
+                         errors=[{"field": "kind", "message": "not one of the roles", "code": "conflict"}])
+    return list(ordered_roles(roles))
+
+
+def _write_parts(conn: Connection, org_id: int, roles: list[str] | None, leitweg_ids: list[str] | None) -> None:
+    if roles is not None:
+        conn.execute(r_t.delete().where(r_t.c.organization_id == org_id))
+        conn.execute(r_t.insert(), [{"organization_id": org_id, "role": r} for r in roles])
+    if leitweg_ids is not None:
+        conn.execute(lw_t.delete().where(lw_t.c.organization_id == org_id))
+        if leitweg_ids:
+            conn.execute(lw_t.insert(), [{"organization_id": org_id, "position": i, "leitweg_id": v}
+                                         for i, v in enumerate(leitweg_ids)])
+
+
+def _users_in_dropped_roles(conn: Connection, org_id: int, roles: list[str]) -> None:
+    """A role the organisation gives up must have no users left: they would keep acting in it."""
+    u = db.users
+    left = conn.execute(select(u.c.role, func.count()).where(u.c.organization_id == org_id,
+                                                             u.c.role.not_in(user_roles(roles)))
+                        .group_by(u.c.role)).all()
+    if left:
+        what = ", ".join(f"{n} × {role}" for role, n in left)
+        raise ApiProblem(409, f"users still have the role(s) you take away ({what}); change their role first",
+                         type="role-in-use",
+                         detail_de=f"Benutzer haben noch die Rolle(n), die wegfallen ({what}); ändern Sie erst deren Rolle")
+
+
 @router.post("/organizations", response_model=schemas.Organization, status_code=201, summary="Register an organisation (operator)")
 def create_organization(request: Request, body: OrganizationCreate, user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "operator")
 
     def work(conn: Connection) -> Response:
         values = {k: v for k, v in body.model_dump().items() if v is not None}
-        _validate(conn, values, body.kind)
+        values.pop("kind", None)
+        roles = _roles_from(values, body.kind)
+        if roles is None:
+            raise ApiProblem(422, "an organisation needs its roles (roles, or kind)", type="validation",
+                             errors=[{"field": "roles", "message": "missing", "code": "missing"}])
+        leitweg_ids = _leitweg_list(values)
+        _validate(conn, values, kind_of(roles))
         if conn.execute(select(t.c.id).where(t.c.key == body.key)).first():
             raise ApiProblem(409, f"an organisation with key {body.key!r} exists", type="conflict")
         values.setdefault("short_name", body.name[:100])
         # A new organisation has applied; the operator accredits it (POST …/accreditation).
-        new_id = db.new_id(conn.execute(t.insert().values(**values, updated_at=db.utcnow(), accreditation="applied",
-                                                accreditation_at=db.utcnow(), accreditation_by=user.name,
-                                                accreditation_reason="registriert")))
+        new_id = db.new_id(conn.execute(t.insert().values(
+            **values, kind=kind_of(roles), updated_at=db.utcnow(), accreditation="applied",
+            accreditation_at=db.utcnow(), accreditation_by=user.name, accreditation_reason="registriert")))
+        _write_parts(conn, new_id, roles, leitweg_ids)
         change_log.record(conn, "organization", new_id, "created")
-        row = load(conn, new_id)
-        audit(conn, user, "organization.created", "organization", new_id, new_id, None, serialize(row))
-        return json_response(None, serialize(row), status=201,
-                             headers={"Location": f"/api/v1/organizations/{row.id}"})
+        doc = serialize(conn, load(conn, new_id))
+        audit(conn, user, "organization.created", "organization", new_id, new_id, None, doc)
+        return json_response(None, doc, status=201,
+                             headers={"Location": f"/api/v1/organizations/{new_id}"})
 
     return idempotency.run(request, user, body.model_dump(mode="json"), work)
 
@@ -192,16 +304,26 @@ def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2*
             changes[key] = ""  # null clears a text field
     with db.writing(request.app.state.engine) as conn:
         row = load(conn, org_id)
-        check_if_match(request, representation_etag(serialize(row)))
-        _validate(conn, changes, row.kind)
+        before = serialize(conn, row)
+        check_if_match(request, representation_etag(before))
+        roles = _roles_from(changes, None)
+        if roles is not None:
+            if row.kind == "operator":
+                raise ApiProblem(422, "an operator organisation keeps its role", type="validation",
+                                 errors=[{"field": "roles", "message": "an operator organisation keeps its role",
+                                          "message_de": "eine Betreiber-Organisation behält ihre Rolle", "code": "roles"}])
+            _users_in_dropped_roles(conn, row.id, roles)
+            changes["kind"] = kind_of(roles)
+        leitweg_ids = _leitweg_list(changes)
+        _validate(conn, changes, row.kind if row.kind == "operator" else "customer")
         # Compare-and-set on the version: a writer in another process between our read and this
         # update makes it match no row, and the stale If-Match is refused.
         done = conn.execute(update(t).where(t.c.id == row.id, t.c.version == row.version)
                             .values(**changes, version=row.version + 1, updated_at=db.utcnow())).rowcount
         if not done:
             raise ApiProblem(412, "someone else changed this organisation meanwhile; reload it", type="stale-etag")
+        _write_parts(conn, row.id, roles, leitweg_ids)
         change_log.record(conn, "organization", row.id, "changed")
-        before = serialize(row)
-        row = load(conn, org_id)
-        audit(conn, user, "organization.changed", "organization", org_id, org_id, before, serialize(row))
-    return json_response(None, serialize(row))
+        doc = serialize(conn, load(conn, org_id))
+        audit(conn, user, "organization.changed", "organization", org_id, org_id, before, doc)
+    return json_response(None, doc)
