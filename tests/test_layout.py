@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.text import Text
 from support import auth
 
-from efa_tui import i18n
+from efa_tui import formatting, i18n
 from efa_tui.widgets.detail_text import Hanging, label
 from efa_tui.widgets.virtual_table import Column, column_widths
 
@@ -69,6 +69,13 @@ def test_a_label_wider_than_half_the_line_leaves_the_value_the_width_under_the_i
     label(text, "  " + "Sehr langer Beschriftungstext " * 2 + ": ")
     text.append("8.586,22 € netto und noch ein paar Worte dazu")
     assert all(line.startswith("  ") and line[2] != " " for line in rendered(text, 50)[1:])
+
+
+def test_an_amount_keeps_its_unit_when_the_line_wraps():
+    # Babel writes "564.589,36\xa0€"; Rich alone breaks there and puts the "€" on a line of its own.
+    text = Text("Σ 65 Rechnungen · netto 708.295,49 € · brutto 815.927,55 € · offen " + formatting.money("564589.36"))
+    lines = rendered(text, 78)
+    assert lines[-1].strip().replace("\xa0", " ") == formatting.money("564589.36").replace("\xa0", " "), lines
 
 
 def long_message_order(server: str) -> int:

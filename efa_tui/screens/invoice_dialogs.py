@@ -336,7 +336,7 @@ class BillingRunScreen(AppScreen):
             yield Static(id="run-status")
             yield Static(id="run-details")
             yield Static(id="run-summary")
-            yield Static(id="run-history")
+            yield DetailText(id="run-history")
 
     def on_mount(self) -> None:
         self.query_one("#run-year", Input).focus()

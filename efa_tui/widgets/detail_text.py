@@ -5,6 +5,8 @@ lines like "  Nachricht:" + "    Wir möchten …" or "  Bereitsteller: regio iT
 Rich wraps such a line at the widget's width and starts the next line at column 0, so a long
 value runs under its label and the block loses its shape at 80 columns. The rule, in one place:
 
+* a no-break space (Babel puts one between an amount and its "€") never breaks a line: Rich's
+  wrap breaks at every whitespace, U+00A0 included ("564.589,36" / "€" on the next line),
 * a line continues under its first non-blank cell (its indent), and
 * a line that starts with a label marked by `label()` ("Bereitsteller: ") continues under the
   value, i.e. after the label — unless the label takes more than half the width, where the value
@@ -63,7 +65,9 @@ class Hanging:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = max(1, options.max_width)
         lines: list[Text] = []
-        for line in self.text.split("\n", allow_blank=True):
+        # Wrapped with the no-break spaces as a visible stand-in of the same width, then put back.
+        source = _swap(self.text, NBSP, _KEEP) if NBSP in self.text.plain else self.text
+        for line in source.split("\n", allow_blank=True):
             line.end = ""
             hang = hang_of(line)
             if hang and hang * 2 > width:  # a very long label: the value gets the full width under the indent
@@ -77,6 +81,8 @@ class Hanging:
             for n, part in enumerate(body.wrap(console, width - hang, overflow="fold")):
                 part.rstrip()
                 lines.append(Text.assemble(head if n == 0 else pad, part))
+        if source is not self.text:
+            lines = [_swap(line, _KEEP, NBSP) for line in lines]
         base = console.get_style(self.text.style) if self.text.style else None
         for line in lines:  # every line ends with a newline (Textual counts them for the height)
             for segment in line.render(console):
@@ -86,6 +92,17 @@ class Hanging:
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement.get(console, options, self.text)
+
+
+NBSP = "\u00a0"
+_KEEP = "\ue000"  # a private-use character: one cell wide, not whitespace, never in cleaned server text
+
+
+def _swap(text: Text, old: str, new: str) -> Text:
+    """``text`` with one character replaced by another of the same length (spans and style kept)."""
+    swapped = text.copy()
+    swapped.plain = text.plain.replace(old, new)
+    return swapped
 
 
 def _hung(content: Any) -> Any:

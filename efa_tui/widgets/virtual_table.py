@@ -522,7 +522,9 @@ class VirtualTable(ScrollView, can_focus=True):
         if not self._obsolete(generation):
             # Columns sized by the first rows shown (not by every block that scrolls in: the
             # columns keep their place while the user scrolls; a new filter or sort sizes them again).
-            content = content_widths([row for rows in blocks.values() for row in rows], len(self._columns))
+            # An empty list keeps the columns as they were (the header does not jump while typing).
+            shown = [row for rows in blocks.values() for row in rows]
+            content = content_widths(shown, len(self._columns)) if shown else None
             self.post_message(_SourceLoaded(generation, source, total, blocks, keep_cursor, content=content))
 
     def _fetch_in_thread(self, source: RowSource, generation: int, block: int, total: int) -> None:
@@ -556,7 +558,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._failed.clear()
         self._pending_select = None
         self._total = message.total
-        if message.content != self._content:
+        if message.content is not None and message.content != self._content:
             self._content = message.content
             self._layout_for = -1  # the columns follow the new rows' widths
         for block, rows in sorted(message.blocks.items()):
