@@ -42,6 +42,7 @@ from ..domain.leitweg import check_leitweg_ids
 from ..services import Conflict, Done, Queued, Refused
 from ..services.administration import AdministrationService
 from ..text import clean
+from ..widgets.detail_text import DetailText
 from ..widgets.form import FormField, lines_of
 from ..widgets.lists import DetailScroll, ListTable
 from .base import AppModal, AppScreen
@@ -106,13 +107,13 @@ class AdministrationScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(i18n.t("admin.loading"), id="admin-head")
-        table = ListTable(id="admin-orgs")
+        table = ListTable(id="admin-orgs", flex=("name",))
         self._columns(table)
         yield table
 
     def _columns(self, table: DataTable) -> None:
-        width = self.app.size.width
-        table.add_column(i18n.t("admin.col.name"), key="name", width=max(20, width - 52))
+        # The name takes what the other columns (sized by their content) leave.
+        table.add_column(i18n.t("admin.col.name"), key="name")
         table.add_column(i18n.t("admin.col.kind"), key="kind")
         table.add_column(i18n.t("admin.col.accreditation"), key="accreditation")
         table.add_column(i18n.t("admin.col.inhouse"), key="inhouse")
@@ -214,10 +215,10 @@ class OrganizationScreen(AppScreen):
         self.operators: list[Organization] = []
 
     def compose(self) -> ComposeResult:
-        yield DetailScroll(Static("", id="org-facts-text"), id="org-facts")
-        table = ListTable(id="org-users")
-        table.add_column(i18n.t("admin.col.user"), key="name", width=max(16, self.app.size.width - 56))
-        table.add_column(i18n.t("admin.col.email"), key="email", width=22)
+        yield DetailScroll(DetailText("", id="org-facts-text"), id="org-facts")
+        table = ListTable(id="org-users", flex=("name", "email"))
+        table.add_column(i18n.t("admin.col.user"), key="name")
+        table.add_column(i18n.t("admin.col.email"), key="email")
         table.add_column(i18n.t("admin.col.role"), key="role")
         table.add_column(i18n.t("admin.col.status"), key="status")
         yield table
@@ -647,7 +648,7 @@ class AuditScreen(AppScreen):
         self.organization_id = organization_id
 
     def compose(self) -> ComposeResult:
-        yield DetailScroll(Static(i18n.t("admin.loading"), id="audit-text"), id="audit")
+        yield DetailScroll(DetailText(i18n.t("admin.loading"), id="audit-text"), id="audit")
 
     def first_focus(self):
         return self.query_one("#audit", DetailScroll)

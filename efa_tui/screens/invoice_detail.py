@@ -27,6 +27,7 @@ from ..services.invoices import InvoicesService
 from ..store import invoice_list as il
 from ..store.invoice_detail import InvoiceDetail
 from ..text import clean
+from ..widgets.detail_text import DetailText
 from ..widgets.virtual_table import Column, VirtualTable
 from . import invoice_signoff
 from .base import AppScreen
@@ -166,13 +167,13 @@ class InvoiceScreen(AppScreen):
         return self.detail.invoice
 
     def compose(self) -> ComposeResult:
-        yield Static(id="inv-head")
+        yield DetailText(id="inv-head")
         yield Static(id="inv-review")
         self.table = VirtualTable(line_columns(self.app.size.width), id="invoice-lines",
                                   empty_text=i18n.t("invoice.loading"))
         yield self.table
-        yield Static(id="inv-line")
-        yield Static(id="inv-check")
+        yield DetailText(id="inv-line")
+        yield DetailText(id="inv-check")
 
     def on_mount(self) -> None:
         self.show()

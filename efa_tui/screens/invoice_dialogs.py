@@ -25,6 +25,7 @@ from ..files import write_document
 from ..services.invoices import InvoicesService
 from ..store import invoice_list as il
 from ..text import clean
+from ..widgets.detail_text import DetailText
 from ..widgets.form import FormField
 from .base import AppModal, AppScreen
 from .form_screen import FormScreen, Request
@@ -253,7 +254,7 @@ class FindingsScreen(AppScreen):
             body.append(clean(f.message) + "\n")
             if f.location:
                 body.append("    " + clean(f.location) + "\n", style="dim")
-        yield VerticalScroll(Static(head), Static(body))
+        yield VerticalScroll(DetailText(head), DetailText(body))
 
 
 # --- export ------------------------------------------------------------------------------------------
@@ -335,7 +336,7 @@ class BillingRunScreen(AppScreen):
             yield Static(id="run-status")
             yield Static(id="run-details")
             yield Static(id="run-summary")
-            yield Static(id="run-history")
+            yield DetailText(id="run-history")
 
     def on_mount(self) -> None:
         self.query_one("#run-year", Input).focus()

@@ -31,6 +31,7 @@ from ..formatting import InputError
 from ..services.invoices import InvoicesService
 from ..store import invoice_list as il
 from ..text import clean
+from ..widgets.detail_text import DetailText
 from ..widgets.form import FormField
 from .base import AppModal, AppScreen
 from .form_screen import FormScreen, Request
@@ -330,4 +331,4 @@ class HistoryScreen(AppScreen):
         body.append_text(money_lines(inv))
         for note in inv.credit_notes or []:
             body.append(f"\n{clean(note.number)} {formatting.day(note.issue_date)} {formatting.money(note.gross)}")
-        yield VerticalScroll(Static(body, id="history-text"))
+        yield VerticalScroll(DetailText(body, id="history-text"))

@@ -19,6 +19,7 @@ from .. import formatting, i18n
 from ..api.models import Invoice
 from ..store import invoice_list as il
 from ..text import clean
+from ..widgets.detail_text import DetailText
 from ..widgets.filter_box import FilterBox, FilterKeys
 from ..widgets.virtual_table import Column, VirtualTable
 from .base import AppScreen
@@ -127,7 +128,7 @@ class InvoicesScreen(FilterKeys, AppScreen):
         self.table = VirtualTable(invoice_columns(self.app.size.width, role_of(self.app)), id="invoices-table",
                                   empty_text=self.empty_text())
         yield self.table
-        yield Static(id="totals")
+        yield DetailText(id="totals")
 
     def data_synced(self) -> None:
         self.reload()
@@ -216,7 +217,7 @@ class InvoicesScreen(FilterKeys, AppScreen):
 
     def _show_totals(self) -> None:
         tot = il.totals(self.rows, self.today)
-        self.query_one("#totals", Static).update(Text(i18n.tn(
+        self.query_one("#totals", DetailText).update(Text(i18n.tn(
             "invoices.totals", n=tot.count, net=formatting.money(tot.net),
             gross=formatting.money(tot.gross), open=formatting.money(tot.open_gross)), style="bold"))
 

@@ -25,6 +25,7 @@ from ..api.models import Me, Offering, Organization, as_offering
 from ..domain import offering_rules as rules
 from ..services import Conflict, Done, Queued
 from ..text import clean
+from ..widgets.detail_text import DetailText
 from ..widgets.lists import ListTable
 from .base import AppScreen
 from .offering_detail import describe
@@ -62,14 +63,14 @@ class MyOfferingsScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="offerings-head")
-        table = ListTable(id="offerings")
+        table = ListTable(id="offerings", flex=("title",))
         self._columns(table)
         yield table
 
     def _columns(self, table: DataTable) -> None:
         # The title takes what the other columns leave (at 80 columns without the date).
         self.wide = self.app.size.width >= 100
-        table.add_column(i18n.t("offerings.col.title"), key="title", width=max(16, self.app.size.width - (70 if self.wide else 58)))
+        table.add_column(i18n.t("offerings.col.title"), key="title")
         table.add_column(i18n.t("offerings.col.status"), key="status")
         table.add_column(i18n.t("offerings.col.open"), key="open")
         table.add_column(i18n.t("offerings.col.contracts"), key="contracts")
@@ -319,7 +320,7 @@ class PreviewScreen(AppScreen[bool]):
                 yield Static(Text(i18n.t("offerings.preview.gaps") + "\n" + "\n".join("  • " + i18n.t(g) for g in gaps)),
                              id="preview-gaps")
             for block in describe(self.offering, sample_customer(), formatting.today()):
-                yield Static(block)
+                yield DetailText(block)
         if self.action:
             with Horizontal(id="preview-buttons"):
                 yield Button(i18n.t(f"offerings.confirm.{self.action}") + " (ctrl+s)", variant="primary", id="preview-go")

@@ -10,7 +10,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Static
 
 from .. import formatting, i18n
 from ..api.models import Contact, Me, Offering
@@ -19,6 +18,7 @@ from ..domain.catalog import BUNDESLAENDER
 from ..domain.pricing import DistributionKey, Fees, cost_preview, first_of_next_month
 from ..services.catalog import CatalogService
 from ..text import clean
+from ..widgets.detail_text import DetailText, label
 from ..widgets.lists import DetailScroll
 from .base import AppScreen
 
@@ -39,12 +39,13 @@ def price_for(fees: FeeTerms | None, me: Me | None, today: date, *, start: date 
                            target_group_size=target_group_size or population)
     text = Text()
     text.append(i18n.t("detail.your_cost", org=clean((org.name if org else "") or "–")) + "\n", style="bold")
-    text.append(f"  {i18n.t('detail.first_year', year=preview.first_year, start=formatting.day(start), months=preview.months_first_year)}: ")
+    label(text, f"  {i18n.t('detail.first_year', year=preview.first_year, start=formatting.day(start), months=preview.months_first_year)}: ")
     text.append(f"{formatting.money(preview.first_year_net)} {i18n.t('detail.net')}\n", style="bold")
-    text.append(f"  {i18n.t('detail.full_year')}: ")
+    label(text, f"  {i18n.t('detail.full_year')}: ")
     text.append(f"{formatting.money(preview.full_year_net)} {i18n.t('detail.net')}\n", style="bold")
     if key is DistributionKey.PER_CASE:
-        text.append(f"  {i18n.t('detail.usage_extra')}: {formatting.money(fees.unit_price)}\n")
+        label(text, f"  {i18n.t('detail.usage_extra')}: ")
+        text.append(f"{formatting.money(fees.unit_price)}\n")
     text.append(f"  {i18n.t('detail.pro_rata_rule')}\n", style="dim")
     return text
 
@@ -59,16 +60,16 @@ def describe(offering: Offering, me: Me | None, today: date) -> list[Text]:
     blocks.append(head)
 
     info = Text()
-    info.append(f"{i18n.t('detail.provider')}: ", style="bold")
+    label(info, f"{i18n.t('detail.provider')}: ", "bold")
     info.append(clean(offering.provider.name if offering.provider else None) + "\n")
-    info.append(f"{i18n.t('col.category')}: ", style="bold")
+    label(info, f"{i18n.t('col.category')}: ", "bold")
     info.append(clean(offering.category) + "\n")
     lands = offering.bundeslaender
-    info.append(f"{i18n.t('detail.availability')}: ", style="bold")
+    label(info, f"{i18n.t('detail.availability')}: ", "bold")
     info.append((", ".join(BUNDESLAENDER.get(code, clean(code)) for code in lands) or i18n.t("detail.nationwide")) + "\n")
-    info.append(f"{i18n.t('detail.maturity')}: ", style="bold")
+    label(info, f"{i18n.t('detail.maturity')}: ", "bold")
     info.append(f"{'–' if offering.maturity is None else offering.maturity} / 4\n")
-    info.append(f"{i18n.t('detail.keys')}: ", style="bold")
+    label(info, f"{i18n.t('detail.keys')}: ", "bold")
     info.append(f"{clean(offering.ozg_id)} · LeiKa {clean(offering.leika_key)}")
     blocks.append(info)
 
@@ -119,13 +120,13 @@ def unit_text(key: str, label: str | None) -> str:
 def fee_lines(fees: FeeTerms) -> Text:
     """The fees, one per line: an offering's (its detail) and a contract's agreed ones (the order)."""
     text = Text()
-    text.append(f"  {i18n.t('detail.annual_fee')}: {formatting.money(fees.annual_fee)}\n")
-    text.append(f"  {i18n.t('detail.one_time_fee')}: {formatting.money(fees.one_time_fee)}\n")
+    label(text, f"  {i18n.t('detail.annual_fee')}: ").append(f"{formatting.money(fees.annual_fee)}\n")
+    label(text, f"  {i18n.t('detail.one_time_fee')}: ").append(f"{formatting.money(fees.one_time_fee)}\n")
     key = fees.distribution_key or "fixed"
-    text.append(f"  {i18n.t('detail.distribution')}: {i18n.t('key.' + clean(key))}")
+    label(text, f"  {i18n.t('detail.distribution')}: ").append(i18n.t('key.' + clean(key)))
     if fees.unit_price is not None:
         text.append(f" · {formatting.money(fees.unit_price)} {unit_text(key, fees.unit_label)}".rstrip())
-    text.append(f"\n  {i18n.t('detail.vat')}: {formatting.number(fees.vat_rate or Decimal(0), 0)} %")
+    label(text, f"\n  {i18n.t('detail.vat')}: ").append(f"{formatting.number(fees.vat_rate or Decimal(0), 0)} %")
     return text
 
 
@@ -162,9 +163,9 @@ class OfferingScreen(AppScreen):
         box = self.query_one("#detail", DetailScroll)
         box.remove_children()
         if offering is None:
-            box.mount(Static(Text(i18n.t("detail.not_cached"))))
+            box.mount(DetailText(Text(i18n.t("detail.not_cached"))))
             return
-        box.mount_all(Static(block) for block in describe(offering, self.me, formatting.today()))
+        box.mount_all(DetailText(block) for block in describe(offering, self.me, formatting.today()))
         box.focus()
 
     # --- ordering -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from ..domain.orders import Action, allowed_actions, contract_phase
 from ..services import Conflict, Done, Queued
 from ..services.writes import PENDING
 from ..text import clean
+from ..widgets.detail_text import DetailText, label
 from ..widgets.form import TickBox
 from ..widgets.lists import DetailScroll
 from .base import AppScreen
@@ -100,9 +101,9 @@ def describe_order(order: Order, me: Me | None, today: date) -> list[Text]:
         ("order.cost_centre", order.cost_centre),
         ("order.desired_start", formatting.day(order.desired_start) if order.desired_start else None),
     ]
-    for label, value in rows:
+    for name, value in rows:
         if value:
-            parties.append(f"  {i18n.t(label)}: ", style="bold")
+            label(parties, f"  {i18n.t(name)}: ", "bold")
             parties.append(clean(value) + "\n")
     if order.message:
         parties.append(f"  {i18n.t('order.message')}:\n", style="bold")
@@ -117,9 +118,9 @@ def describe_order(order: Order, me: Me | None, today: date) -> list[Text]:
     contract = Text()
     if order.ordered_at:
         contract.append(i18n.t("order.ordered", at=formatting.moment(order.ordered_at), by=clean(order.ordered_by)))
-    for day, label in ((order.start_date, "order.start"), (order.end_date, "order.end")):
+    for day, name in ((order.start_date, "order.start"), (order.end_date, "order.end")):
         if day:
-            contract.append(f"\n{i18n.t('order.contract')} – {i18n.t(label)}: {formatting.day(day)}")
+            contract.append(f"\n{i18n.t('order.contract')} – {i18n.t(name)}: {formatting.day(day)}")
     if contract:
         blocks.append(contract)
     return blocks
@@ -134,7 +135,7 @@ def timeline(events: list[OrderEvent], offline: bool) -> Text:
         who = clean(ev.actor.name)
         if ev.actor.organization:
             who += f" ({clean(ev.actor.organization)})"
-        text.append(f"  {formatting.moment(ev.at)}  ", style="dim")
+        label(text, f"  {formatting.moment(ev.at)}  ", "dim")
         text.append(i18n.t("action." + ev.action), style="bold")
         if ev.to_state:
             text.append(f" → {i18n.t('state.' + ev.to_state)}")
@@ -182,8 +183,8 @@ class OrderScreen(AppScreen):
         return me.role if me else ""
 
     def compose(self) -> ComposeResult:
-        yield DetailScroll(Static(id="order-head"), Static(id="order-steps"), Static(id="order-outbox"),
-                             Static(id="order-body"), Static(id="order-timeline"), id="order")
+        yield DetailScroll(DetailText(id="order-head"), DetailText(id="order-steps"), DetailText(id="order-outbox"),
+                           DetailText(id="order-body"), DetailText(id="order-timeline"), id="order")
 
     def on_mount(self) -> None:
         self.show()
@@ -395,21 +396,21 @@ class ConfirmOrderScreen(AppScreen):
         today = formatting.today()
         what = Text()
         what.append(i18n.t("confirm.title") + "\n", style="bold")
-        what.append(f"{i18n.t('confirm.offering')}: ", style="bold")
+        label(what, f"{i18n.t('confirm.offering')}: ", "bold")
         what.append(clean(order.offering.title if order.offering else "") + "\n")
-        what.append(f"{i18n.t('order.provider')}: ", style="bold")
+        label(what, f"{i18n.t('order.provider')}: ", "bold")
         what.append(provider + "\n")
-        what.append(f"{i18n.t('order.customer')}: ", style="bold")
+        label(what, f"{i18n.t('order.customer')}: ", "bold")
         what.append(org)
-        for value, label in ((order.leitweg_id, "order.leitweg_id"), (order.cost_centre, "order.cost_centre")):
+        for value, name in ((order.leitweg_id, "order.leitweg_id"), (order.cost_centre, "order.cost_centre")):
             if value:
-                what.append(f"\n{i18n.t(label)}: ", style="bold")
+                label(what, f"\n{i18n.t(name)}: ", "bold")
                 what.append(clean(value))
         # What is ordered, the fees and the cost scroll; "↓ mehr" says when some of it is below.
         with DetailScroll(id="confirm-scroll"):
-            yield Static(what)
-            yield Static(fees_block(order.fees, order.terms), id="confirm-fees")
-            yield Static(price_for(order.fees, me, today, start=contract_start(order, today),
+            yield DetailText(what)
+            yield DetailText(fees_block(order.fees, order.terms), id="confirm-fees")
+            yield DetailText(price_for(order.fees, me, today, start=contract_start(order, today),
                                    target_group_size=order.target_group_size), id="confirm-cost")
         yield Static(Text(i18n.t("confirm.more")), id="confirm-more")
         # Always in view, also at 80x24: what it means, the authorisation and the buttons.

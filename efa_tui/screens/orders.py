@@ -53,8 +53,10 @@ def order_columns(role: str, width: int = 120) -> list[Column]:
         Column("id", i18n.t("col.number"), width=6, align="right"),
         Column("offering", i18n.t("col.offering")),
         Column("counterpart", i18n.t(other), width=24 if width >= 100 else 16),
-        # As wide as the longest state's name ("Entgeltvorschlag"; a notice date is cut).
-        Column("state", i18n.t("col.state"), width=max(13, *(len(i18n.t(f"state.{s.value}")) for s in OrderState))),
+        # Up to the longest state text, "gekündigt zum 31.12.2027" included (the table gives it
+        # only what the rows shown need: without a notice date the title keeps that room).
+        Column("state", i18n.t("col.state"), width=max(13, len(i18n.t("state.terminating", end="31.12.2027")),
+                                                        *(len(i18n.t(f"state.{s.value}")) for s in OrderState))),
         Column("updated", i18n.t("col.updated"), width=10),
     ]
     return columns if width >= 90 else [c for c in columns if c.key != "updated"]

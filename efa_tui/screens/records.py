@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from .. import formatting, i18n
 from ..text import clean
+from ..widgets.detail_text import DetailText
 from ..widgets.lists import DetailScroll
 from .base import AppScreen
 
@@ -38,7 +39,7 @@ class RecordScreen(AppScreen):
         self.query_one("#record", DetailScroll).focus()
 
     def compose(self) -> ComposeResult:
-        yield DetailScroll(Static(Text(clean(self.title_text), style="bold")), Static(Text(self.body)), id="record")
+        yield DetailScroll(Static(Text(clean(self.title_text), style="bold")), DetailText(Text(self.body)), id="record")
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.body)

@@ -22,6 +22,7 @@ from ..api.models import Invoice, Order, OrderEvent
 from ..store import record_search
 from ..store.record_search import Found, RecordQuery
 from ..text import clean
+from ..widgets.detail_text import DetailText
 from ..widgets.lists import DetailScroll, ListTable
 from .base import AppScreen
 from .records import RecordScreen
@@ -106,17 +107,14 @@ class SupportScreen(AppScreen):
     def _columns(self) -> None:
         table = self.table
         table.clear(columns=True)
-        # Names and titles share what the fixed columns leave, so the date stays in view at 80 columns.
-        width = self.app.size.width - 4
+        # Names and titles share what the other columns (sized by their content) leave, so the
+        # state and the date stay in view at 80 columns.
         if self.kind == "orders":
-            fixed = {"number": 6, "state": 22, "date": 10}
-            rest = max(20, width - sum(fixed.values()) - 10)
-            widths = {"number": 6, "org": rest // 2, "other": rest - rest // 2, "state": 22, "date": 10}
+            names, table.flex = ("number", "org", "other", "state", "date"), ("org", "other")
         else:
-            fixed = {"number": 13, "gross": 13, "state": 9, "date": 10}
-            widths = {"number": 13, "org": max(16, width - sum(fixed.values()) - 10), "gross": 13, "state": 9, "date": 10}
-        for name, w in widths.items():
-            table.add_column(i18n.t(f"support.col.{self.kind}.{name}"), key=name, width=w)
+            names, table.flex = ("number", "org", "gross", "state", "date"), ("org",)
+        for name in names:
+            table.add_column(i18n.t(f"support.col.{self.kind}.{name}"), key=name)
 
     def data_synced(self) -> None:
         self.search()
@@ -272,8 +270,8 @@ class TrailScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         with DetailScroll(id="trail"):
-            yield Static(self._head(), id="trail-head")
-            yield Static(Text(i18n.t("support.trail.loading"), style="dim"), id="trail-events")
+            yield DetailText(self._head(), id="trail-head")
+            yield DetailText(Text(i18n.t("support.trail.loading"), style="dim"), id="trail-events")
 
     def _head(self) -> Text:
         o = self.order

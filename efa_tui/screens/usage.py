@@ -61,12 +61,10 @@ class UsageScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("usage.intro")), id="usage-head")
-        table = ListTable(id="usage")
-        # Order, month and cases always in view; customer and offering share the rest.
-        rest = max(24, self.app.size.width - 6 - 8 - 8 - 10 - 12)
-        widths = {"customer": rest * 2 // 5, "offering": rest - rest * 2 // 5, "order": 6, "period": 8, "cases": 8}
-        for key, width in widths.items():
-            table.add_column(i18n.t(f"usage.col.{key}"), key=key, width=width)
+        # Order, month and cases always in full; customer and offering share the rest.
+        table = ListTable(id="usage", flex=("customer", "offering"))
+        for key in ("customer", "offering", "order", "period", "cases"):
+            table.add_column(i18n.t(f"usage.col.{key}"), key=key)
         yield table
 
     def on_mount(self) -> None:

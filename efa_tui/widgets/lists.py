@@ -16,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
+from rich.text import Text
+from textual import events
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable
@@ -29,9 +32,42 @@ class ListTable(DataTable):
 
     BINDINGS: ClassVar[list[BindingType]] = LIST_BINDINGS
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002 - Textual's name
+    def __init__(self, *, id: str | None = None, classes: str | None = None,  # noqa: A002 - Textual's name
+                 flex: Sequence[str] = ()) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, id=id, classes=classes)
         self._remembered: str | None = None
+        self.flex = tuple(flex)
+        """Keys of the columns that share the width the others leave (names, titles)."""
+
+    # --- the columns -----------------------------------------------------------------------------
+
+    def fit_columns(self) -> None:
+        """Columns sized by their content: every column not in `flex` as wide as its header and
+        its widest cell (a number, a state, a date is never cut), the `flex` ones share the rest
+        (a long name is cut there, with "…"). Called after every fill and resize; without `flex`
+        Textual's own sizing stays."""
+        flex = [c for c in self.columns.values() if c.key.value in self.flex]
+        if not flex or not self.size.width:
+            return
+        pad = 2 * self.cell_padding
+        scrollbar = self.styles.scrollbar_size_vertical if self.row_count > max(0, self.size.height - self.header_height) else 0
+        available = self.size.width - scrollbar
+        used = 0
+        for column in self.columns.values():
+            if column in flex:
+                continue
+            column.auto_width, column.width = False, _natural_width(self, column.key, column.label)
+            used += column.width + pad
+        rest = max(MIN_FLEX_WIDTH * len(flex), available - used - pad * len(flex))
+        share, extra = divmod(rest, len(flex))
+        for n, column in enumerate(flex):
+            column.auto_width, column.width = False, share + (1 if n < extra else 0)
+        self._clear_caches()
+        self._require_update_dimensions = True
+        self.refresh()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self.fit_columns()
 
     # --- the keys ------------------------------------------------------------------------------
 
@@ -80,6 +116,7 @@ class ListTable(DataTable):
         self.clear()
         for key, cells in rows:
             self.add_row(*cells, key=str(key))
+        self.fit_columns()
         if not self.row_count:
             return
         try:
@@ -104,6 +141,18 @@ class ListTable(DataTable):
         if record is None:
             self.notify(i18n.t(none), severity="warning")
         return record
+
+
+MIN_FLEX_WIDTH = 10
+"""A flexible column gets at least this many cells (then the table scrolls sideways)."""
+
+
+def _natural_width(table: DataTable, key: Any, label: Any) -> int:
+    """The cells a column needs: its header and its widest cell."""
+    widest = cell_len(label.plain if isinstance(label, Text) else str(label))
+    for cell in table.get_column(key):
+        widest = max(widest, cell_len(cell.plain if isinstance(cell, Text) else str(cell)))
+    return widest
 
 
 class DetailScroll(VerticalScroll):

@@ -42,7 +42,7 @@ from textual.worker import get_current_worker
 from ..text import clean
 from .vim_keys import LIST_BINDINGS
 
-__all__ = ["Column", "RowSource", "VirtualTable", "column_widths", "fit_cell"]
+__all__ = ["Column", "RowSource", "VirtualTable", "column_widths", "content_widths", "fit_cell"]
 
 BLOCK_SIZE = 200
 """Rows fetched per `RowSource.fetch` call (one cache block)."""
@@ -88,7 +88,9 @@ class Column:
     label: str
     """Header text (already translated by the caller; treated as untrusted too)."""
     width: int | None = None
-    """Fixed width in cells; `None` shares the remaining width with the other flexible columns."""
+    """The most cells it takes: it is as wide as its header and its widest text among the first
+    rows of a source (up to this), so that a short column leaves room to the others; `None`
+    shares the remaining width with the other flexible columns."""
     align: str = "left"
     """"left" or "right" (money is right-aligned)."""
 
@@ -130,10 +132,22 @@ def _shrink(widths: dict[int, int], budget: int) -> dict[int, int]:
     return scaled
 
 
-def column_widths(columns: Sequence[Column], available: int) -> list[int]:
+def content_widths(rows: Sequence[Row], columns: int) -> tuple[int, ...]:
+    """The widest text of each column among `rows` (in terminal cells)."""
+    widths = [0] * columns
+    for _key, cells in rows:
+        for i, cell in enumerate(cells[:columns]):
+            length = cell_len(cell)
+            if length > widths[i]:
+                widths[i] = length
+    return tuple(widths)
+
+
+def column_widths(columns: Sequence[Column], available: int, content: Sequence[int] | None = None) -> list[int]:
     """Cell widths of `columns` for a table `available` cells wide (gap and lead included).
 
-    Fixed columns get their width and flexible ones share the rest. If that leaves a flexible
+    Fixed columns get their width — or, given the widest `content` of each column, only what
+    that and the header need (never more than the width) — and flexible ones share the rest. If that leaves a flexible
     column narrower than `MIN_FLEX_WIDTH`, fixed columns shrink proportionally (not below
     `MIN_WIDTH`): left-aligned text first, right-aligned (numbers, money: a cut amount would
     mislead) only if that is not enough. If the table still does not fit, it scrolls sideways.
@@ -143,8 +157,12 @@ def column_widths(columns: Sequence[Column], available: int) -> list[int]:
         return []
     usable = max(0, available - LEAD - GAP * (count - 1))
     flexible = [i for i, column in enumerate(columns) if column.width is None]
-    texts = {i: c.width for i, c in enumerate(columns) if c.width is not None and c.align != "right"}
-    numbers = {i: c.width for i, c in enumerate(columns) if c.width is not None and c.align == "right"}
+    wanted = {i: c.width for i, c in enumerate(columns) if c.width is not None}
+    if content is not None:
+        wanted = {i: min(width, max(MIN_WIDTH, cell_len(clean(columns[i].label)), content[i] if i < len(content) else 0))
+                  for i, width in wanted.items()}
+    texts = {i: width for i, width in wanted.items() if columns[i].align != "right"}
+    numbers = {i: width for i, width in wanted.items() if columns[i].align == "right"}
     budget = usable - MIN_FLEX_WIDTH * len(flexible)
     texts = _shrink(texts, budget - sum(numbers.values()))
     numbers = _shrink(numbers, budget - sum(texts.values()))
@@ -176,8 +194,9 @@ class _SourceLoaded(Message, bubble=False):
     """Internal: a source's count and first window arrived (posted from a worker thread)."""
 
     def __init__(self, generation: int, source: RowSource, total: int, blocks: dict[int, list[Row]],
-                 keep_cursor: bool, error: BaseException | None = None) -> None:
+                 keep_cursor: bool, error: BaseException | None = None, content: tuple[int, ...] | None = None) -> None:
         super().__init__()
+        self.content = content
         self.generation = generation
         self.source = source
         self.total = total
@@ -372,6 +391,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._pending_select: int | None = None
         self._layout_for = -1  # available width the column widths were computed for
         self._widths: list[int] = []
+        self._content: tuple[int, ...] | None = None  # widest text per column among the first rows
         self._line_width = 0
 
     # --- public API -------------------------------------------------------------------------
@@ -500,7 +520,12 @@ class VirtualTable(ScrollView, can_focus=True):
                 self.post_message(_SourceLoaded(generation, source, 0, {}, keep_cursor, error))
             return
         if not self._obsolete(generation):
-            self.post_message(_SourceLoaded(generation, source, total, blocks, keep_cursor))
+            # Columns sized by the first rows shown (not by every block that scrolls in: the
+            # columns keep their place while the user scrolls; a new filter or sort sizes them again).
+            # An empty list keeps the columns as they were (the header does not jump while typing).
+            shown = [row for rows in blocks.values() for row in rows]
+            content = content_widths(shown, len(self._columns)) if shown else None
+            self.post_message(_SourceLoaded(generation, source, total, blocks, keep_cursor, content=content))
 
     def _fetch_in_thread(self, source: RowSource, generation: int, block: int, total: int) -> None:
         if generation != self._shown_generation or get_current_worker().is_cancelled:
@@ -533,6 +558,9 @@ class VirtualTable(ScrollView, can_focus=True):
         self._failed.clear()
         self._pending_select = None
         self._total = message.total
+        if message.content is not None and message.content != self._content:
+            self._content = message.content
+            self._layout_for = -1  # the columns follow the new rows' widths
         for block, rows in sorted(message.blocks.items()):
             self._store(block, rows)
         cursor = self.validate_cursor(self.cursor if message.keep_cursor else 0)
@@ -632,7 +660,7 @@ class VirtualTable(ScrollView, can_focus=True):
         if available == self._layout_for and self._widths:
             return
         self._layout_for = available
-        self._widths = column_widths(self._columns, available)
+        self._widths = column_widths(self._columns, available, self._content)
         self._line_width = LEAD + sum(self._widths) + GAP * (len(self._widths) - 1)
 
     def _update_virtual_size(self) -> None:
