@@ -65,6 +65,9 @@ def test_an_organisation_with_both_roles_publishes_and_orders_each_user_in_its_o
     other = next(o for o in client.get("/offerings", params={"status": "published", "limit": 50},
                                        headers=_bearer(customer)).json()["items"] if o["provider"]["id"] != org_id)
     assert client.post("/orders", json={"offering_id": other["id"]}, headers=_bearer(provider)).status_code == 403
+    # Its customer user cannot order the organisation's own offering: a contract needs two parties.
+    own = client.post("/orders", json={"offering_id": draft.json()["id"]}, headers=_bearer(customer))
+    assert own.status_code == 422 and own.json()["errors"][0]["code"] == "own_offering", own.text
     assert client.post("/offerings", json=OFFERING, headers=_bearer(customer)).status_code == 403
     order = client.post("/orders", json={"offering_id": other["id"]}, headers=_bearer(customer))
     assert order.status_code == 201, order.text

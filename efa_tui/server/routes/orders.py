@@ -190,6 +190,12 @@ def create(conn: Connection, user: User, body: OrderCreate) -> int:
     if offering is None or offering.status != "published":
         raise ApiProblem(422, f"offering {body.offering_id} is not published", type="validation",
                          errors=[{"field": "offering_id", "message": "no published offering with this id", "code": "not_found"}])
+    if offering.provider_id == user.organization_id:
+        # An organisation with both roles (a Land that publishes and orders) cannot order from itself:
+        # an order is a contract between two organisations, billed by the operator.
+        raise ApiProblem(422, "an organisation cannot order its own offering", type="validation",
+                         errors=[{"field": "offering_id", "message": "this is your organisation's own offering",
+                                  "message_de": "das ist ein Angebot der eigenen Organisation", "code": "own_offering"}])
     # The order carries its own BT-10; without one, the organisation's first (its default).
     lw = db.organization_leitweg_ids
     default = conn.execute(select(lw.c.leitweg_id).where(lw.c.organization_id == user.organization_id)
