@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from .. import formatting, i18n
 from ..api.models import Invoice, Order, OrderEvent
+from ..order_words import action_word, order_state_word, state_width, state_word
 from ..store import record_search
 from ..store.record_search import Found, RecordQuery
 from ..text import clean
@@ -30,14 +31,16 @@ FILTERS = ("number", "organisation", "offering", "since", "until")
 
 
 def state_text(record: Found) -> str:
+    """One vocabulary: an order's state reads as on the customer's and the provider's screens
+    ("Gekündigt zum 31.03.2027" included)."""
     if isinstance(record, Invoice):
         return state_name("invoices", record.status) if record.status else "–"
-    return state_name("orders", record.state) if record.state else "–"
+    return order_state_word(record) if record.state else "–"
 
 
 def state_name(kind: str, value: str) -> str:
-    """One vocabulary: an order's state is named as on the customer's and the provider's screens."""
-    return i18n.t(f"support.state.{value}" if kind == "invoices" else f"state.{value}")
+    """A state's own name (the filter, the count line, a step of the trail)."""
+    return i18n.t(f"support.invoice_state.{value}") if kind == "invoices" else state_word(value)
 
 
 def count_line(q: RecordQuery, n: int) -> Text:
@@ -109,9 +112,9 @@ class SupportScreen(AppScreen):
         # Names and titles share what the fixed columns leave, so the date stays in view at 80 columns.
         width = self.app.size.width - 4
         if self.kind == "orders":
-            fixed = {"number": 6, "state": 22, "date": 10}
+            fixed = {"number": 6, "state": state_width(), "date": 10}
             rest = max(20, width - sum(fixed.values()) - 10)
-            widths = {"number": 6, "org": rest // 2, "other": rest - rest // 2, "state": 22, "date": 10}
+            widths = {"number": 6, "org": rest // 2, "other": rest - rest // 2, "state": fixed["state"], "date": 10}
         else:
             fixed = {"number": 13, "gross": 13, "state": 9, "date": 10}
             widths = {"number": 13, "org": max(16, width - sum(fixed.values()) - 10), "gross": 13, "state": 9, "date": 10}
@@ -316,8 +319,8 @@ def trail_text(events: list[OrderEvent], *, offline: bool = False) -> Text:
         text.append("  ")
         source = state_name("orders", e.from_state) if e.from_state else "–"
         target = state_name("orders", str(e.to_state))
-        text.append(f"{source} → {target}", style="bold")
-        text.append(f"  ({clean(e.action)})\n", style="dim")
+        text.append(action_word(e.action), style="bold")  # the step, named as in the order's timeline
+        text.append(f"  ({source} → {target})\n")
         role = actor.role
         text.append(f"    {clean(actor.name)}")
         text.append(f" · {i18n.t('role.' + role)}" if role in ("customer", "provider", "support", "operator") else "")
