@@ -1,6 +1,6 @@
 """Contract dates in the terminal (Pilot, against the reference server over HTTP): the activation
 form proposes the earliest start the terms allow and refuses an earlier one at the field; a
-terminated contract reads "gekündigt zum …" until its last day."""
+terminated contract reads "Gekündigt zum …" until its last day."""
 
 from __future__ import annotations
 
@@ -71,10 +71,10 @@ async def test_a_terminated_contract_reads_gekuendigt_zum_until_it_ends(live_ser
     async with app.run_test(size=SIZE) as pilot:
         await synced(pilot)
         await jump(pilot, f"order {order['id']}")
-        assert f"gekündigt zum {formatting.day(window.earliest)}" in screen_text(app)
+        assert f"Gekündigt zum {formatting.day(window.earliest)}" in screen_text(app)
     from efa_tui.api.models import Order
     from efa_tui.screens.order_detail import state_text
 
     ended = Order.model_validate(ended)
-    assert state_text(ended, window.earliest) == f"gekündigt zum {formatting.day(window.earliest)}"
-    assert state_text(ended, window.earliest + timedelta(days=1)) == "beendet"
+    assert state_text(ended, window.earliest) == f"Gekündigt zum {formatting.day(window.earliest)}"
+    assert state_text(ended, window.earliest + timedelta(days=1)) == "Beendet"

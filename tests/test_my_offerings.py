@@ -315,7 +315,7 @@ def test_every_message_of_these_screens_exists_in_both_languages():
     ids = {b.description for cls in screens for b in cls.BINDINGS}
     ids |= {f"offering.status.{s}" for s in ("draft", "published", "retired")}
     ids |= {f"offering.maturity.{m}" for m in rules.MATURITIES} | set(LABELS.values())
-    ids |= {f"support.state.{s}" for s in ORDER_STATES + INVOICE_STATES}
+    ids |= {f"support.invoice_state.{s}" for s in INVOICE_STATES} | {f"state.{s}" for s in ORDER_STATES}
     ids |= {f"usage.col.{c}" for c in ("customer", "offering", "order", "period", "cases")}
     ids |= {f"support.col.orders.{c}" for c in ("number", "org", "other", "state", "date")}
     ids |= {f"support.col.invoices.{c}" for c in ("number", "org", "gross", "state", "date")}

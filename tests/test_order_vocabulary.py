@@ -4,13 +4,22 @@ catalog does; the orders list sorts titles and names by the German sort key, as 
 
 from __future__ import annotations
 
+import re
+import uuid
+from datetime import date
+
 import httpx
-from app_support import make_app
+import pytest
+from app_support import make_app, settle, table_of
 from support import auth
+from test_ordering import jump, synced
 from test_support_area import open_support, type_in
 
+from efa_tui import i18n
 from efa_tui.api.models import OfferingRef, Order, Ref
 from efa_tui.domain.collation import search_fold, sort_key
+from efa_tui.screens.order_detail import OrderScreen
+from efa_tui.screens.support import TrailScreen
 from efa_tui.store import record_search
 from efa_tui.store.order_list import choices, sort_orders
 from efa_tui.store.record_search import RecordQuery
@@ -77,3 +86,137 @@ def test_support_search_finds_spellings_without_umlauts_from_the_umlaut_too():
     assert record_search.matches(order, RecordQuery(offering="Straße"))
     assert record_search.matches(order, RecordQuery(organisation="MÜNCHEN", offering="hauptstraße"))
     assert not record_search.matches(order, RecordQuery(organisation="Münster"))
+
+
+# --- one vocabulary for order states, steps and fees -----------------------------------------------
+
+# How each state reads, in both languages, whoever looks (a terminated contract before its end: "Gekündigt zum …").
+WORDS = {
+    "de": {"interest": "Interesse", "proposed": "Entgeltvorschlag", "ordered": "Bestellt", "active": "Aktiv",
+           "terminated": "Gekündigt zum ", "withdrawn": "Zurückgezogen", "rejected": "Abgelehnt", "cancelled": "Storniert"},
+    "en": {"interest": "Interest", "proposed": "Fee proposal", "ordered": "Ordered", "active": "Active",
+           "terminated": "Terminated as of ", "withdrawn": "Withdrawn", "rejected": "Rejected", "cancelled": "Cancelled"},
+}
+FEES = {"de": ("Vorgeschlagene Entgelte", "Vereinbarte Entgelte"), "en": ("Proposed fees", "Agreed fees")}
+BOUND = {"ordered", "active", "terminated", "cancelled"}  # after the binding order: the fees are agreed
+# The steps that lead to each state, by whom (customer c, provider p).
+STORIES = {
+    "interest": [],
+    "proposed": [("p", {"action": "propose"})],
+    "ordered": [("p", {"action": "propose"}), ("c", {"action": "order"})],
+    "active": [("p", {"action": "propose"}), ("c", {"action": "order"}), ("p", {"action": "activate", "start_date": "today"})],
+    "terminated": [("p", {"action": "propose"}), ("c", {"action": "order"}), ("p", {"action": "activate", "start_date": "today"}),
+                   ("c", {"action": "terminate", "note": "Umstieg"})],
+    "withdrawn": [("c", {"action": "withdraw"})],
+    "rejected": [("p", {"action": "reject", "note": "Nicht in Ihrem Land"})],
+    "cancelled": [("p", {"action": "propose"}), ("c", {"action": "order"}), ("c", {"action": "cancel", "note": "Kein Budget"})],
+}
+
+
+def _post(base: str, who: str, path: str, body: dict) -> dict:
+    r = httpx.post(f"{base}{path}", json=body, headers=auth(who, **{"Idempotency-Key": str(uuid.uuid4())}), timeout=30)
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+@pytest.fixture(scope="module")
+def every_state(server) -> dict[str, int]:
+    """One order of the demo customer (München) with the demo provider (AKDB) in each state,
+    driven there over HTTP: state → order id."""
+    provider = httpx.get(f"{server}/me", headers=auth("provider")).json()["organization"]["id"]
+    offering = next(o for o in httpx.get(f"{server}/offerings", params={"provider": provider, "status": "published", "limit": 50},
+                                         headers=auth("customer")).json()["items"] if o["fees"]["distribution_key"] != "target_group")
+    ids = {}
+    for state, story in STORIES.items():
+        order = _post(server, "customer", "/orders", {"offering_id": offering["id"], "message": f"Test {state}"})
+        for who, body in story:
+            body = {k: (date.today().isoformat() if v == "today" else v) for k, v in body.items()}
+            order = _post(server, "customer" if who == "c" else "provider", f"/orders/{order['id']}/transitions", body)
+        assert order["state"] == state
+        ids[state] = order["id"]
+    return ids
+
+
+def _detail_text(app) -> str:
+    screen = app.screen
+    assert isinstance(screen, OrderScreen), screen
+    return "\n".join(str(screen.query_one(f"#{part}").render()) for part in ("order-head", "order-body", "order-timeline"))
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("identity", ["customer", "provider", "support"])
+async def test_every_state_reads_the_same_for_customer_provider_and_support(server, every_state, tmp_path, identity, language):
+    words = WORDS[language]
+    app = make_app(server, tmp_path, identity=identity, language=language)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await synced(pilot)
+        await pilot.press("2")  # the orders list
+        await settle(pilot)
+        table = table_of(app)
+        rows = {row[0]: row[1] for row in (table.row_at(i) for i in range(min(table.total, 40))) if row}
+        for state, order_id in every_state.items():
+            assert rows[order_id][3].startswith(words[state]), (state, rows[order_id])
+        if identity == "support":  # and the support area's results
+            screen = await open_support(pilot)
+            for state, order_id in every_state.items():
+                cell = str(screen.table.get_row(str(order_id))[3])
+                assert cell.startswith(words[state]), (state, cell)
+        for state, order_id in every_state.items():
+            await jump(pilot, f"order {order_id}")
+            shown = _detail_text(app)
+            status = re.search(rf"{i18n.t('col.state')}: (.*)", shown)
+            assert status and status.group(1).startswith(words[state]), (state, shown[:300])
+            proposed, agreed = FEES[language]
+            if state in BOUND:
+                assert agreed in shown and proposed not in shown, state
+            elif state != "interest":  # an interest has no fees yet
+                assert proposed in shown and agreed not in shown, state
+            await pilot.press("escape")
+            await settle(pilot)
+
+
+async def test_the_timeline_and_the_audit_trail_name_the_steps_alike(server, every_state, tmp_path):
+    order_id = every_state["terminated"]
+    steps = ["Interesse bekundet", "Entgelte vorgeschlagen", "Verbindlich bestellt", "Vertrag aktiviert", "Gekündigt"]
+    seen = {}
+    for identity in ("customer", "provider", "support"):
+        app = make_app(server, tmp_path / identity, identity=identity)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await synced(pilot)
+            await jump(pilot, f"order {order_id}")
+            timeline = str(app.screen.query_one("#order-timeline").render())
+            seen[identity] = [step for step in steps if step in timeline]
+            if identity == "support":
+                await pilot.press("a")
+                await settle(pilot)
+                assert isinstance(app.screen, TrailScreen)
+                trail = str(app.screen.query_one("#trail-events").render())
+                seen["trail"] = [step for step in steps if step in trail]
+                assert "(propose)" not in trail and "propose" not in trail  # no ids of the wire
+    assert all(found == steps for found in seen.values()), seen
+
+
+def test_angebot_never_names_the_fee_proposal():
+    """"Angebot" is the offering; the provider's step and its fees are the "Entgeltvorschlag"."""
+    ids = ["state.proposed", "action.propose", "key.propose", "order.fees.proposed", "order.fees.agreed", "order.no_fees",
+           "proposal.title", "orders.inbox_customer", "news.proposal"]
+    for language in ("de", "en"):
+        i18n.set_language(language)
+        for key in ids:
+            text = i18n.MESSAGES[key][0 if language == "de" else 1]
+            assert "Angebot" not in text and not re.search(r"\boffer\b", text, re.I), (key, text)
+    i18n.set_language("de")
+
+
+async def test_a_proposal_on_screen_says_entgeltvorschlag_not_angebot(server, tmp_path):
+    """The demo's proposals too: the customer's message asked for "ein Angebot"."""
+    mine = httpx.get(f"{server}/orders", params={"limit": 500}, headers=auth("customer")).json()["items"]
+    demo = next(o for o in mine if o["state"] == "proposed" and not o["message"].startswith("Test"))
+    app = make_app(server, tmp_path, identity="customer")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await synced(pilot)
+        await jump(pilot, f"order {demo['id']}")
+        shown = _detail_text(app)
+        title = demo["offering"]["title"]
+        assert "Entgeltvorschlag" in shown
+        assert "Angebot" not in shown.replace(title, ""), shown

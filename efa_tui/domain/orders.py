@@ -60,8 +60,13 @@ TRANSITIONS: dict[Action, Transition] = {
     )
 }
 
+# The states after the binding order (only ORDER leads out of PROPOSED into them): from there on
+# the fees are agreed ("vereinbart"), before it they are the provider's proposal.
+BOUND_STATES = frozenset({S.ORDERED, S.ACTIVE, S.TERMINATED, S.CANCELLED})
+
 # The words people read for states and actions are in the UI's message catalog
-# (efa_tui/translations/orders.py: state.*, action.*), in German and English.
+# (efa_tui/translations/orders.py: state.*, action.*), in German and English, read through
+# efa_tui/order_words.py by every screen.
 
 
 class TransitionError(Exception):

@@ -19,7 +19,8 @@ from textual.widgets import Button, Static
 from .. import formatting, i18n
 from ..api.errors import ApiError
 from ..api.models import Fees, Me, Order, OrderEvent, as_order
-from ..domain.orders import Action, allowed_actions, contract_phase
+from ..domain.orders import Action, allowed_actions
+from ..order_words import action_word, fees_heading, order_state_word, state_word
 from ..services import Conflict, Done, Queued
 from ..services.writes import PENDING
 from ..text import clean
@@ -42,13 +43,10 @@ STEP_KEYS = {
 }
 
 
-# Before the binding order the fees are the provider's proposal; with it they are agreed.
-AGREED_STATES = frozenset(("ordered", "active", "terminated"))
-
-
 def fees_block(fees: Fees | None, terms: str | None, state: str | None = None) -> Text:
+    """The fees and terms: proposed before the binding order, agreed from it on (order_words)."""
     text = Text()
-    text.append(i18n.t("order.agreed" if state in AGREED_STATES else "order.proposed_fees") + "\n", style="bold underline")
+    text.append(fees_heading(state) + "\n", style="bold underline")
     if not fees:
         text.append("  " + i18n.t("order.no_fees"), style="italic")
         return text
@@ -61,16 +59,8 @@ def fees_block(fees: Fees | None, terms: str | None, state: str | None = None) -
 
 
 def state_text(order: Order, today: date) -> str:
-    """The state as people read it: a terminated contract is "gekündigt zum 31.03.2027" until its
-    last day and "beendet" after it (domain.orders.contract_phase)."""
-    state, end = order.state, order.end_date
-    try:
-        phase = contract_phase(state, end, today)
-    except ValueError:
-        return clean(state)
-    if phase == "terminating" and end is not None:
-        return i18n.t("state.terminating", end=formatting.day(end))
-    return i18n.t("state." + phase)
+    """The state as people read it, the same in the list, the detail and support (order_words)."""
+    return order_state_word(order, today)
 
 
 def contract_start(order: Order, today: date) -> date | None:
@@ -136,9 +126,11 @@ def timeline(events: list[OrderEvent], offline: bool) -> Text:
         if ev.actor.organization:
             who += f" ({clean(ev.actor.organization)})"
         label(text, f"  {formatting.moment(ev.at)}  ", "dim")
-        text.append(i18n.t("action." + ev.action), style="bold")
-        if ev.to_state:
-            text.append(f" → {i18n.t('state.' + ev.to_state)}")
+        step = action_word(ev.action)
+        text.append(step, style="bold")
+        target = state_word(ev.to_state) if ev.to_state else ""
+        if target and target != step:  # "Abgelehnt → Abgelehnt" says nothing twice
+            text.append(f" → {target}")
         text.append(f"  {who}\n")
         if ev.note:
             text.append("      " + clean(ev.note, multiline=True).replace("\n", "\n      ") + "\n", style="italic")
@@ -255,7 +247,9 @@ class OrderScreen(AppScreen):
         order = as_order(answer)  # the write's answer: the order's new state
         if order is not None and order.id == self.order_id:
             self.order = order
-            self.notify(i18n.t("order.done", action=i18n.t("state." + order.state), n=self.order_id))
+            action = getattr(step, "action", None)
+            done = action_word(action) if isinstance(action, str) else state_word(order.state)
+            self.notify(i18n.t("order.done", action=done, n=self.order_id))
         current = as_order(newer.current) if isinstance(newer, Conflict) else None
         if isinstance(sent, Done) and sent.etag is not None and sent.record is answer:
             self.etag = sent.etag  # the answer is the order's new state: only the step's entry is new
@@ -358,6 +352,7 @@ class ConfirmOrderScreen(AppScreen):
     authorisation checkbox, then the button). Sent with If-Match of the version shown, so a
     proposal changed meanwhile is not accepted blindly."""
 
+    action = "order"  # the step, named in the notice after it (order_words.action_word)
     OWNS_KEYBOARD = True  # a decision to take: area keys off, `q` asks (base.py)
     BINDINGS = [
         Binding("escape", "close", "key.back", id="confirm.back"),

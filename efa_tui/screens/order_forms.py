@@ -19,6 +19,7 @@ from ..domain.orders import DateWindow, activation_window, termination_window
 from ..domain.pricing import DistributionKey, first_of_next_month
 from ..formatting import InputError
 from ..offering_text import unit_price_problem
+from ..order_words import action_word
 from ..services.orders import OrdersService
 from ..text import clean
 from ..widgets.form import FormField
@@ -124,7 +125,10 @@ def interest_values(body: dict[str, Any]) -> dict[str, Any]:
 
 
 class ProposalForm(FormScreen):
-    """Abstimmungsergebnis: the provider answers an interest with the agreed fees."""
+    """Abstimmungsergebnis: the provider answers an interest with the fees it proposes (agreed
+    when the customer orders)."""
+
+    action = "propose"  # the step, named in the notice after it (order_words.action_word)
 
     def __init__(self, session, order: Order, offering: Offering | None, **kwargs):
         fees = order.fees or (offering.fees if offering else None) or Fees()
@@ -269,6 +273,6 @@ class StepForm(FormScreen):
 
 def transition_request(order: Order, action: str, extra: dict[str, Any] | None = None, *,
                        if_match: str | None = None) -> Request:
-    label = f"{i18n.t('action.' + action)}: {i18n.t('order.title', n=order.id)}"
+    label = f"{action_word(action)}: {i18n.t('order.title', n=order.id)}"
     return Request(OrdersService.transition(order.id, action, extra, if_match=if_match), label=label,
                    related=f"order:{order.id}")

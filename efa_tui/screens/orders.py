@@ -18,6 +18,7 @@ from textual.widgets import Input, Select, Static
 from .. import formatting, i18n
 from ..api.models import Order
 from ..domain.orders import OrderState
+from ..order_words import state_width, state_word
 from ..store.order_list import SORTS, OrderFilter, choices, counterpart, select_orders, state_counts, waiting_count
 from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
@@ -53,10 +54,9 @@ def order_columns(role: str, width: int = 120) -> list[Column]:
         Column("id", i18n.t("col.number"), width=6, align="right"),
         Column("offering", i18n.t("col.offering")),
         Column("counterpart", i18n.t(other), width=24 if width >= 100 else 16),
-        # Up to the longest state text, "gekündigt zum 31.12.2027" included (the table gives it
-        # only what the rows shown need: without a notice date the title keeps that room).
-        Column("state", i18n.t("col.state"), width=max(13, len(i18n.t("state.terminating", end="31.12.2027")),
-                                                        *(len(i18n.t(f"state.{s.value}")) for s in OrderState))),
+        # Up to the longest state word, "Gekündigt zum 31.03.2027" included (the date matters; the
+        # table gives it only what the rows shown need: without a notice date the title keeps that room).
+        Column("state", i18n.t("col.state"), width=state_width()),
         Column("updated", i18n.t("col.updated"), width=10),
     ]
     return columns if width >= 90 else [c for c in columns if c.key != "updated"]
@@ -151,7 +151,7 @@ class OrdersScreen(FilterKeys, AppScreen):
         options = []
         if self.role in ("provider", "customer"):
             options.append((f"{i18n.t('orders.waiting')} ({waiting_count(counts, self.role)})", "waiting"))
-        options += [(f"{i18n.t('state.' + s.value)} ({counts.get(s.value, 0)})", s.value) for s in OrderState]
+        options += [(f"{state_word(s.value)} ({counts.get(s.value, 0)})", s.value) for s in OrderState]
         return options
 
     def _set_options(self, counts) -> None:

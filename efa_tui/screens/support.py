@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from .. import formatting, i18n
 from ..api.models import Invoice, Order, OrderEvent
+from ..order_words import action_word, order_state_word, state_word
 from ..store import record_search
 from ..store.record_search import Found, RecordQuery
 from ..text import clean
@@ -31,14 +32,16 @@ FILTERS = ("number", "organisation", "offering", "since", "until")
 
 
 def state_text(record: Found) -> str:
+    """One vocabulary: an order's state reads as on the customer's and the provider's screens
+    ("Gekündigt zum 31.03.2027" included)."""
     if isinstance(record, Invoice):
         return state_name("invoices", record.status) if record.status else "–"
-    return state_name("orders", record.state) if record.state else "–"
+    return order_state_word(record) if record.state else "–"
 
 
 def state_name(kind: str, value: str) -> str:
-    """One vocabulary: an order's state is named as on the customer's and the provider's screens."""
-    return i18n.t(f"support.state.{value}" if kind == "invoices" else f"state.{value}")
+    """A state's own name (the filter, the count line, a step of the trail)."""
+    return i18n.t(f"support.invoice_state.{value}") if kind == "invoices" else state_word(value)
 
 
 def count_line(q: RecordQuery, n: int) -> Text:
@@ -314,8 +317,8 @@ def trail_text(events: list[OrderEvent], *, offline: bool = False) -> Text:
         text.append("  ")
         source = state_name("orders", e.from_state) if e.from_state else "–"
         target = state_name("orders", str(e.to_state))
-        text.append(f"{source} → {target}", style="bold")
-        text.append(f"  ({clean(e.action)})\n", style="dim")
+        text.append(action_word(e.action), style="bold")  # the step, named as in the order's timeline
+        text.append(f"  ({source} → {target})\n")
         role = actor.role
         text.append(f"    {clean(actor.name)}")
         text.append(f" · {i18n.t('role.' + role)}" if role in ("customer", "provider", "support", "operator") else "")

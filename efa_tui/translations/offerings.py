@@ -239,14 +239,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "support.trail.offline": ("Offline – Verlauf, wie zuletzt auf diesem Rechner gelesen.",
                               "Offline – the audit trail as last read on this machine."),
     "support.trail.empty": ("Kein Verlauf vorhanden.", "No audit trail."),
-    "support.state.interest": ("Interessenbekundung", "Expression of interest"),
-    "support.state.proposed": ("Entgelte vorgeschlagen", "Fees proposed"),
-    "support.state.ordered": ("verbindlich bestellt", "Ordered (binding)"),
-    "support.state.active": ("aktiv", "Active"),
-    "support.state.terminated": ("beendet", "Terminated"),
-    "support.state.withdrawn": ("zurückgezogen", "Withdrawn"),
-    "support.state.rejected": ("abgelehnt", "Rejected"),
-    "support.state.cancelled": ("storniert", "Cancelled"),
-    "support.state.issued": ("gestellt", "Issued"),
-    "support.state.paid": ("bezahlt", "Paid"),
+    # an invoice's status in support's results (an order's state: the state.* words of every screen)
+    "support.invoice_state.cancelled": ("storniert", "Cancelled"),
+    "support.invoice_state.issued": ("gestellt", "Issued"),
+    "support.invoice_state.paid": ("bezahlt", "Paid"),
 }

@@ -1,18 +1,21 @@
 """Messages of the ordering screens (orders list, order detail, order forms): id → (Deutsch, English)."""
 
 MESSAGES: dict[str, tuple[str, str]] = {
-    # states and actions of the order state machine (domain/orders.py)
+    # One vocabulary for orders, read through efa_tui/order_words.py by every screen (customer,
+    # provider, support): the states of the state machine (domain/orders.py) ...
     "state.interest": ("Interesse", "Interest"),
-    "state.proposed": ("Entgeltvorschlag", "Fee proposal"),
+    "state.proposed": ("Entgeltvorschlag", "Fee proposal"),  # never "Angebot": that is the offering
     "state.ordered": ("Bestellt", "Ordered"),
     "state.active": ("Aktiv", "Active"),
-    "state.terminated": ("Beendet", "Terminated"),
-    # A terminated contract until its last day, and after it (domain.orders.contract_phase).
-    "state.terminating": ("gekündigt zum {end}", "terminated as of {end}"),
-    "state.ended": ("beendet", "ended"),
+    # "Gekündigt" holds for a terminated contract before and after its last day; a row shows which
+    # (domain.orders.contract_phase): "Gekündigt zum 31.03.2027", then "Beendet".
+    "state.terminated": ("Gekündigt", "Terminated"),
+    "state.terminating": ("Gekündigt zum {end}", "Terminated as of {end}"),
+    "state.ended": ("Beendet", "Ended"),
     "state.withdrawn": ("Zurückgezogen", "Withdrawn"),
     "state.rejected": ("Abgelehnt", "Rejected"),
     "state.cancelled": ("Storniert", "Cancelled"),
+    # ... the steps of the timeline and the audit trail (an event's action) ...
     "action.create": ("Interesse bekundet", "Interest expressed"),
     "action.propose": ("Entgelte vorgeschlagen", "Fees proposed"),
     "action.order": ("Verbindlich bestellt", "Ordered (binding)"),
@@ -21,6 +24,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "action.withdraw": ("Zurückgezogen", "Withdrawn"),
     "action.cancel": ("Storniert", "Cancelled"),
     "action.terminate": ("Gekündigt", "Terminated"),
+    # ... and the fees: proposed before the binding order, agreed from it on (order_words.fees_heading).
+    "order.fees.proposed": ("Vorgeschlagene Entgelte (Entgeltvorschlag – verbindlich erst mit der Bestellung)",
+                            "Proposed fees (fee proposal – binding only with the order)"),
+    "order.fees.agreed": ("Vereinbarte Entgelte (Abstimmungsergebnis der verbindlichen Bestellung)",
+                          "Agreed fees (by the binding order)"),
     # keys
     "key.propose": ("Entgelte vorschlagen", "Propose fees"),
     "key.order_binding": ("Verbindlich bestellen", "Order (binding)"),
@@ -74,9 +82,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "order.cost_centre": ("Kostenstelle", "Cost centre"),
     "order.desired_start": ("Gewünschter Beginn", "Desired start"),
     "order.message": ("Nachricht", "Message"),
-    "order.agreed": ("Vereinbarte Entgelte (Abstimmungsergebnis)", "Agreed fees"),
-    "order.proposed_fees": ("Vorgeschlagene Entgelte (Entgeltvorschlag, vereinbart mit der verbindlichen Bestellung)",
-                            "Proposed fees (agreed with the binding order)"),
     "order.no_fees": ("Noch kein Entgeltvorschlag des Bereitstellers.", "No fee proposal from the provider yet."),
     "order.terms": ("Vertragsbedingungen", "Contract terms"),
     "order.ordered": ("Verbindlich bestellt am {at} von {by}", "Ordered (binding) on {at} by {by}"),

@@ -159,7 +159,7 @@ def _orders(conn: Connection, org_ids: dict[str, int], offering_ids: dict[str, i
             start = date(rng.choice([today.year - 1, today.year]), rng.randint(1, 9), rng.choice([1, 1, 15]))
             order_id = order_routes.create(conn, customer, OrderCreate(
                 offering_id=offering.id, desired_start=start,
-                message=f"Wir möchten „{offering.title}“ für {customer.organization_name} nutzen. Bitte um ein Angebot.",
+                message=f"Wir möchten „{offering.title}“ für {customer.organization_name} nutzen. Bitte um einen Entgeltvorschlag.",
                 cost_centre=f"KST-{rng.randint(1000, 9999)}",
                 target_group_size=rng.randint(2_000, 60_000) if offering.distribution_key == "target_group" else None,
             ))
