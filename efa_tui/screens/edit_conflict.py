@@ -108,7 +108,10 @@ class ClashBlock(Vertical, can_focus=True):
         self.choice = choice
         self.show_choice()
         if choice == EDIT:
-            self.editor().focus()
+            editor = self.editor()
+            editor.focus(scroll_visible=False)
+            # Shown by this very choice: into view once laid out (before, it has no place yet).
+            self.call_after_refresh(editor.scroll_visible, animate=False)
 
     def editor(self) -> Widget:
         return self.query_one(".editor")
