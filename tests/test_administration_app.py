@@ -24,6 +24,7 @@ from efa_tui.screens.administration import (
     UserForm,
 )
 from efa_tui.screens.confirm import ConfirmScreen
+from efa_tui.screens.edit_conflict import EditConflictScreen
 
 
 def server_url(app) -> str:
@@ -228,7 +229,7 @@ async def test_the_operator_registers_a_municipality_field_errors_at_their_field
     assert org["accreditation"]["state"] == "applied"
 
 
-async def test_the_operator_edits_an_organisation_with_if_match_and_keeps_the_input_on_a_conflict(live_server, tmp_path):
+async def test_the_operator_edits_an_organisation_with_if_match_and_a_conflict_is_merged(live_server, tmp_path):
     muenchen = httpx.get(f"{live_server}/me", headers=auth("customer")).json()["organization"]
     app = make_app(live_server, tmp_path, identity="operator")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -246,15 +247,7 @@ async def test_the_operator_edits_an_organisation_with_if_match_and_keeps_the_in
         r = httpx.patch(f"{live_server}/organizations/{muenchen['id']}", json={"city": "München (Stadt)"},
                         headers=auth("operator", **{"If-Match": current.headers["etag"]}))
         assert r.status_code == 200, r.text
-        await pilot.press("ctrl+s")
-        for _ in range(20):
-            await settle(pilot)
-            if form.org is not None and form.org.address.city == "München (Stadt)":
-                break
-        assert isinstance(app.screen, OrganizationForm)  # 412: not overwritten unseen, the input kept
-        assert form.form.value("population") == "1.510.378"
-        assert _org(live_server, muenchen["id"])["population"] == muenchen["population"]
-        await pilot.press("ctrl+s")  # saved onto the current version now
+        await pilot.press("ctrl+s")  # 412, no field both changed: merged and saved onto the current version
         await _wait_for(pilot, OrganizationScreen)
 
     org = _org(live_server, muenchen["id"])
@@ -433,3 +426,38 @@ async def test_the_operator_registers_a_land_with_both_roles_and_two_leitweg_ids
         await _wait_for(pilot, OrganizationScreen)
     org = _org(live_server, detail.org.id)
     assert org["leitweg_ids"] == [first] and org["roles"] == ["customer", "provider"]
+
+
+async def test_an_organisation_both_edited_shows_both_versions_and_the_choice_is_saved(live_server, tmp_path):
+    """The same field changed by a colleague (a second client) and me: the conflict view of the
+    offering form, with both names whole; the colleague's version chosen is what the server keeps,
+    my other change on top of it."""
+    muenchen = httpx.get(f"{live_server}/me", headers=auth("customer")).json()["organization"]
+    app = make_app(live_server, tmp_path, identity="operator")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _open_organization(pilot, muenchen["id"])
+        await pilot.press("e")
+        form = await _wait_for(pilot, OrganizationForm)
+        await settle(pilot)
+        form.form.set_value("street", "Marienplatz 8 (Neues Rathaus, Eingang Dienerstraße)")
+        form.form.set_value("city", "München (meine Schreibweise)")
+        form.form.set_value("population_date", "31.12.2025")  # the demo's population has no reference date yet
+        await settle(pilot)
+        current = httpx.get(f"{live_server}/organizations/{muenchen['id']}", headers=auth("operator"))
+        r = httpx.patch(f"{live_server}/organizations/{muenchen['id']}",
+                        json={"street": "Marienplatz 8, Rathaus – Bürgerbüro im Erdgeschoss"},
+                        headers=auth("operator", **{"If-Match": current.headers["etag"]}))
+        assert r.status_code == 200, r.text
+        await pilot.press("ctrl+s")
+        view = await _wait_for(pilot, EditConflictScreen)
+        assert [c.name for c in view.clashes] == ["street"]  # the city: only mine, no question
+        text = " ".join(screen_text(app).replace("│", " ").split())
+        assert "Marienplatz 8, Rathaus – Bürgerbüro im Erdgeschoss" in text
+        assert "Marienplatz 8 (Neues Rathaus, Eingang Dienerstraße)" in text
+        await pilot.press("2")  # theirs
+        await pilot.press("ctrl+s")
+        await _wait_for(pilot, OrganizationScreen)
+    org = _org(live_server, muenchen["id"])
+    assert org["address"]["street"] == "Marienplatz 8, Rathaus – Bürgerbüro im Erdgeschoss"
+    assert org["address"]["city"] == "München (meine Schreibweise)"

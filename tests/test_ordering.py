@@ -13,6 +13,7 @@ from app_support import make_app, screen_text, settle
 from support import auth, start_server, stop_server
 
 from efa_tui import i18n
+from efa_tui.screens.confirm import ConfirmScreen
 from efa_tui.screens.offering_detail import OfferingScreen
 from efa_tui.screens.order_detail import ConfirmOrderScreen, OrderScreen
 from efa_tui.screens.order_forms import InterestForm, ProposalForm, StepForm
@@ -433,3 +434,56 @@ async def test_without_an_inhouse_relationship_ordering_is_disabled_and_explaine
         text = screen_text(app)
         assert "Bestellen nicht möglich" in text and "Inhouse-Beziehung" in text
         assert "Interesse bekunden" not in text
+
+
+async def test_a_second_interest_in_the_same_offering_is_asked_about_first(server, tmp_path):
+    """The customer's organisation already has an open order for the offering (made through a
+    second client): the detail says which (number, state) with a key to open it, `b` asks before
+    a second interest, and going on anyway says it in the form too."""
+    offering = orderable_offering(server)
+    with httpx.Client(base_url=server) as http:
+        made = http.post("/orders", json={"offering_id": offering["id"], "contact_name": "Erste Anfrage",
+                                          "leitweg_id": "04011000-1234512345-06"},
+                         headers=auth("customer", **{"Idempotency-Key": "second-interest-1"}))
+    assert made.status_code == 201, made.text
+    order_id = made.json()["id"]
+    app = make_app(server, tmp_path, identity="customer")  # synced after the order: it is in the cache
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_offering(app, pilot, offering["id"])
+        detail = app.screen
+        assert isinstance(detail, OfferingScreen)
+        assert f"schon Bestellung {order_id} (Interesse)" in " ".join(screen_text(app).split())
+
+        await pilot.press("b")
+        await settle(pilot)
+        question = app.screen
+        assert isinstance(question, ConfirmScreen)
+        assert "Schon eine offene Bestellung" in screen_text(app)
+        await pilot.press("escape")  # not this time: nothing opened, nothing sent
+        await settle(pilot)
+        assert app.screen is detail
+
+        await pilot.press("b")
+        await settle(pilot)
+        await pilot.press("w")  # go on anyway: the form says it too
+        await settle(pilot)
+        assert isinstance(app.screen, InterestForm)
+        assert f"Bestellung {order_id}" in " ".join(screen_text(app).split())
+        await pilot.press("escape")  # nothing typed: the form just closes
+        await settle(pilot)
+        assert app.screen is detail
+
+        await pilot.press("b")
+        await settle(pilot)
+        await pilot.press("o")  # open the order it would repeat
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen) and app.screen.order.id == order_id
+    assert len(orders_of(server, offering["id"])) == 1  # asked, not sent
+
+
+async def test_no_question_without_an_open_order(server, tmp_path):
+    offering = orderable_offering(server)
+    app = make_app(server, tmp_path, identity="customer")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_interest_form(app, pilot, offering["id"])
+        assert isinstance(app.screen, InterestForm)

@@ -8,6 +8,7 @@ Each action belongs to one side; the server refuses the rest and the client does
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -74,6 +75,24 @@ class TransitionError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.forbidden = forbidden  # True: the role may never take it; False: not from this state
+
+
+# An order that still runs or may still come to a contract: a second interest in the same
+# offering by the same organisation would most likely duplicate it (the user is asked first).
+# A terminated contract is not open: ordering again after it is a new contract.
+OPEN_STATES = frozenset({S.INTEREST, S.PROPOSED, S.ORDERED, S.ACTIVE})
+
+
+def is_open(state: OrderState | str) -> bool:
+    return state in OPEN_STATES
+
+
+def earlier_interest(orders: Iterable[tuple[int, str, int | None]], organization_id: int | None) -> int | None:
+    """Of ``(order id, state, customer id)`` for one offering, the open order of the organisation
+    a new interest would repeat: the newest one (highest id), None when there is none."""
+    open_ = [oid for oid, state, customer in orders
+             if is_open(state) and (organization_id is None or customer in (None, organization_id))]
+    return max(open_) if open_ else None
 
 
 def allowed_actions(state: OrderState | str, role: str) -> list[Action]:

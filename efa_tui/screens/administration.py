@@ -9,6 +9,7 @@ token does not — its secret is shown here once and must never rest on disk.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -39,6 +40,7 @@ from ..domain.administration import (
     user_roles,
 )
 from ..domain.leitweg import check_leitweg_ids
+from ..domain.merge import merge
 from ..services import Conflict, Done, Queued, Refused
 from ..services.administration import AdministrationService
 from ..text import clean
@@ -47,6 +49,7 @@ from ..widgets.form import FormField, lines_of
 from ..widgets.lists import DetailScroll, ListTable
 from .base import AppModal, AppScreen
 from .confirm import Choice, ConfirmScreen
+from .edit_conflict import EditConflictScreen, clash_for
 from .form_screen import FormScreen, Request, refusal_detail
 from .order_forms import leitweg_problem, rule
 
@@ -744,6 +747,13 @@ def organization_wire(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _same(name: str, a: Any, b: Any) -> bool:
+    """Two values of an edit form that mean the same (spaces around typed text do not count)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return bool(a) == bool(b)
+    return str(a if a is not None else "").strip() == str(b if b is not None else "").strip()
+
+
 class _EditForm(FormScreen):
     """An edit sends what changed against ``original`` (the record as the form opened it, with
     If-Match); one that changes nothing sends nothing (no new version, no empty audit line)."""
@@ -767,20 +777,35 @@ class _EditForm(FormScreen):
             return
         super().action_submit()
 
-    def rebase(self, now: dict[str, Any]) -> list[str]:
-        """412: the record changed on the server. What the user changed stays; every other field
-        takes the current value (a blind resend would undo the other change). The labels of the
-        fields that changed on the server."""
+    def settle_conflict(self, now: dict[str, Any], took: Callable[[], None]) -> None:
+        """412: the record changed on the server (``now``: its current values). The one rule of
+        every If-Match form (domain.merge): a field only one side changed takes that side's value,
+        the fields both changed go to the conflict view; then it is saved against the current
+        version (``took`` has made it the form's record and ETag)."""
         form = self.form
-        changed = []
-        for f in form.fields:
-            if now.get(f.name) == self.original.get(f.name):
-                continue
-            changed.append(i18n.t(f.label))
-            if form.value(f.name) == self.original.get(f.name):
-                form.set_value(f.name, now.get(f.name))
-        self.original = now
-        return changed
+        fields = {f.name: f for f in form.fields}
+        mine = form.values()
+        result = merge(self.original, mine, now, list(fields), _same)
+        kept = [i18n.t(fields[n].label) for n in result.theirs_kept]
+
+        def go_on(values: dict[str, Any]) -> None:
+            took()
+            self.original = now
+            for name, value in values.items():
+                form.set_value(name, value)
+            self.action_submit()
+
+        if not result.clashes:
+            self.notify(i18n.t("conflict.merged", fields=", ".join(kept) or "–"), severity="warning", timeout=10)
+            self.call_later(go_on, result.merged)
+            return
+
+        def decided(choices: dict[str, Any] | None) -> None:
+            if choices is not None:  # None: back to the form as it was; the next save asks again
+                go_on({**result.merged, **choices})
+
+        clashes = [clash_for(fields[n], mine.get(n), now.get(n)) for n in result.clashes]
+        self.app.push_screen(EditConflictScreen(clashes, kept=kept), decided)
 
     @work(group="discard", exit_on_error=False)
     async def close_unchanged(self) -> None:
@@ -887,9 +912,11 @@ class OrganizationForm(_EditForm):
         except (ApiError, Unreachable) as exc:
             self.notify(i18n.t("form.conflict") + " " + problem_text(exc), severity="error", timeout=10)
             return
-        changed = self.rebase(organization_values(theirs))
-        self.org, self.etag = theirs, etag
-        self.notify(i18n.t("admin.form.conflict", fields=", ".join(changed) or "–"), severity="warning", timeout=12)
+
+        def took() -> None:
+            self.org, self.etag = theirs, etag
+
+        self.settle_conflict(organization_values(theirs), took)
 
 
 class UserEditForm(_EditForm):
@@ -927,6 +954,8 @@ class UserEditForm(_EditForm):
         except (ApiError, Unreachable) as exc:
             self.notify(i18n.t("form.conflict") + " " + problem_text(exc), severity="error", timeout=10)
             return
-        changed = self.rebase(self.values_of(theirs))
-        self.user, self.etag = theirs, etag
-        self.notify(i18n.t("admin.form.conflict", fields=", ".join(changed) or "–"), severity="warning", timeout=12)
+
+        def took() -> None:
+            self.user, self.etag = theirs, etag
+
+        self.settle_conflict(self.values_of(theirs), took)

@@ -24,6 +24,7 @@ from textual.widgets import Input, Static, TextArea
 from .. import i18n
 from ..domain.merge import Piece, word_diff
 from ..text import clean
+from ..widgets.form import FormField
 from .base import AppScreen
 
 MINE, THEIRS, EDIT = "mine", "theirs", "edit"
@@ -42,6 +43,20 @@ class Clash:
     theirs_text: str
     editable: bool = True  # a text field: the user may write a third version
     multiline: bool = False
+
+
+def clash_for(f: FormField, mine: Any, theirs: Any) -> Clash:
+    """A form field both sides changed, as this view shows it: a choice by its label, a switch as
+    yes/no; only free text can be written anew."""
+    options = dict(f.options or [])
+
+    def reads(value: Any) -> str:
+        if f.kind == "switch":
+            return i18n.t("yes" if value else "no")
+        return str(options.get(value, value) if f.kind == "select" else value if value is not None else "")
+
+    return Clash(f.name, i18n.t(f.label), mine, theirs, reads(mine), reads(theirs),
+                 editable=f.kind in ("text", "area"), multiline=f.kind == "area")
 
 
 def marked(pieces: list[Piece]) -> Text:
@@ -108,7 +123,10 @@ class ClashBlock(Vertical, can_focus=True):
         self.choice = choice
         self.show_choice()
         if choice == EDIT:
-            self.editor().focus()
+            editor = self.editor()
+            editor.focus(scroll_visible=False)
+            # Shown by this very choice: into view once laid out (before, it has no place yet).
+            self.call_after_refresh(editor.scroll_visible, animate=False)
 
     def editor(self) -> Widget:
         return self.query_one(".editor")

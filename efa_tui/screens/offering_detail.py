@@ -10,6 +10,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.widgets import Static
 
 from .. import formatting, i18n
 from ..api.models import Contact, Me, Offering
@@ -17,6 +18,7 @@ from ..api.models import Fees as FeeTerms
 from ..domain.catalog import BUNDESLAENDER
 from ..domain.pricing import DistributionKey, Fees, cost_preview, first_of_next_month
 from ..services.catalog import CatalogService
+from ..services.orders import Earlier
 from ..text import clean
 from ..widgets.detail_text import DetailText, label
 from ..widgets.lists import DetailScroll
@@ -130,11 +132,32 @@ def fee_lines(fees: FeeTerms) -> Text:
     return text
 
 
+def earlier_text(earlier: Earlier, *, with_key: bool = True) -> Text:
+    """What a second interest would repeat, in words: the open order (number and state), or the
+    interest still waiting in the outbox (``with_key``: and the key that opens it)."""
+    from .order_detail import state_text
+
+    text = Text()
+    if earlier.order is not None:
+        text.append(i18n.t("interest.again.order", n=earlier.order.id,
+                           state=state_text(earlier.order, formatting.today())), style="bold")
+        if with_key:
+            text.append(" " + i18n.t("interest.again.open_order"), style="dim")
+    else:
+        text.append(i18n.t("interest.again.waiting"), style="bold")
+        if with_key:
+            text.append(" " + i18n.t("interest.again.open_outbox"), style="dim")
+    return text
+
+
 class OfferingScreen(AppScreen):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "key.back", id="detail.back"),
         Binding("b", "interest", "key.interest", id="detail.interest"),
+        Binding("enter", "open_earlier", "interest.key.open_earlier", id="detail.open_earlier"),
     ]
+    # An order or outbox change may start or end an earlier interest in this offering.
+    DATA_KINDS = frozenset({"orders", "outbox"})
     DEFAULT_CSS = """
     OfferingScreen VerticalScroll { padding: 0 1; }
     OfferingScreen Static { margin-bottom: 1; }
@@ -145,6 +168,7 @@ class OfferingScreen(AppScreen):
         self.catalog = catalog
         self.offering_id = offering_id
         self.offering: Offering | None = None
+        self.earlier: Earlier | None = None  # an open order (or waiting interest) a new one would repeat
 
     def compose(self) -> ComposeResult:
         yield DetailScroll(id="detail")
@@ -155,18 +179,52 @@ class OfferingScreen(AppScreen):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
         offering = self.catalog.offering(self.offering_id)
-        self.app.call_from_thread(self._show, offering)
+        earlier = self._earlier()
+        self.app.call_from_thread(self._show, offering, earlier)
 
-    def _show(self, offering: Offering | None) -> None:
+    def _earlier(self) -> Earlier | None:
+        """In a thread: only a user who may order is told (the rule: services.orders)."""
+        if not (self.me and self.me.can_order):
+            return None
+        return self.efa.session.services.orders.earlier_interest(self.offering_id)
+
+    def _show(self, offering: Offering | None, earlier: Earlier | None) -> None:
         self.offering = offering
-        self.refresh_bindings()
         box = self.query_one("#detail", DetailScroll)
         box.remove_children()
         if offering is None:
             box.mount(DetailText(Text(i18n.t("detail.not_cached"))))
+            self._show_earlier(None)
             return
-        box.mount_all(DetailText(block) for block in describe(offering, self.me, formatting.today()))
+        blocks: list[Static] = [DetailText(block) for block in describe(offering, self.me, formatting.today())]
+        blocks.insert(2, Static(id="detail-earlier"))  # under whether and how this user can order
+        box.mount_all(blocks)
+        self._show_earlier(earlier)
         box.focus()
+
+    def _show_earlier(self, earlier: Earlier | None) -> None:
+        self.earlier = earlier
+        for line in self.query("#detail-earlier").results(Static):
+            line.update(earlier_text(earlier) if earlier else "")
+            line.display = earlier is not None
+        self.refresh_bindings()
+
+    def data_synced(self) -> None:
+        self.reload_earlier()
+
+    @work(thread=True, exclusive=True, group="earlier", exit_on_error=False)
+    def reload_earlier(self) -> None:
+        earlier = self._earlier()
+        self.app.call_from_thread(self._show_earlier, earlier)
+
+    def action_open_earlier(self) -> None:
+        earlier = self.earlier
+        if earlier is None:
+            return
+        if earlier.order is not None:
+            self.efa.open_order(earlier.order)
+        else:
+            self.efa.action_outbox()
 
     # --- ordering -------------------------------------------------------------------------------
 
@@ -177,16 +235,44 @@ class OfferingScreen(AppScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "interest":
             return self.can_order()
+        if action == "open_earlier":
+            return self.earlier is not None
         return True
 
     def action_interest(self) -> None:
         if not self.can_order():
             return
+
+        if self.offering is None or self.me is None:
+            return
+        if self.earlier is not None:  # asked first: a second interest would most likely repeat it
+            self.ask_again(self.earlier)
+            return
+        self.open_interest(None)
+
+    def ask_again(self, earlier: Earlier) -> None:
+        from .confirm import Choice, ConfirmScreen
+
+        def answered(choice: str | None) -> None:
+            if choice == "go":
+                self.open_interest(earlier)
+            elif choice == "open":
+                self.action_open_earlier()
+
+        question = i18n.t("interest.again.question_order" if earlier.order else "interest.again.question_waiting")
+        self.app.push_screen(ConfirmScreen(question, [
+            Choice("go", i18n.t("interest.again.go_key"), "interest.again.go"),
+            Choice("open", "o", "interest.again.open_order_choice" if earlier.order else "interest.again.open_outbox_choice",
+                   primary=True),
+            Choice("stay", "escape", "interest.again.stay"),
+        ], earlier_text(earlier, with_key=False).plain + "\n" + i18n.t("interest.again.why")), answered)
+
+    def open_interest(self, earlier: Earlier | None) -> None:
         from .order_forms import InterestForm
 
         if self.offering is None or self.me is None:
             return
-        form = InterestForm(self.efa.session, self.offering, self.me)
+        form = InterestForm(self.efa.session, self.offering, self.me, earlier=earlier)
 
         def sent(answer: dict | None) -> None:
             if isinstance(answer, dict) and answer.get("id"):

@@ -26,7 +26,7 @@ from ..services import Conflict, Done, Queued
 from ..services.offerings import OfferingsService
 from ..text import clean
 from ..widgets.form import FormField
-from .edit_conflict import Clash, EditConflictScreen
+from .edit_conflict import Clash, EditConflictScreen, clash_for
 from .form_screen import FormScreen, Request
 
 
@@ -203,15 +203,7 @@ class OfferingFormScreen(FormScreen):
         self.app.push_screen(EditConflictScreen(clashes, kept=kept), decided)
 
     def clash(self, name: str, mine: Any, theirs: Any) -> Clash:
-        """A field both changed, as the conflict view shows it (a choice by its label)."""
-        f = next(f for f in offering_fields() if f.name == name)
-        options = dict(f.options or [])
-
-        def reads(value: Any) -> str:
-            return str(options.get(value, value) if f.kind == "select" else value or "")
-
-        return Clash(name, i18n.t(f.label), mine, theirs, reads(mine), reads(theirs),
-                     editable=f.kind != "select", multiline=f.kind == "area")
+        return clash_for(next(f for f in self.form.fields if f.name == name), mine, theirs)
 
     def take_version(self, theirs: Offering, etag: str | None, values: dict[str, Any]) -> None:
         """Go on from their version (the base of the next save, with its ETag), holding ``values``."""

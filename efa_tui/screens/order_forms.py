@@ -20,7 +20,7 @@ from ..domain.pricing import DistributionKey, first_of_next_month
 from ..formatting import InputError
 from ..offering_text import unit_price_problem
 from ..order_words import action_word
-from ..services.orders import OrdersService
+from ..services.orders import Earlier, OrdersService
 from ..text import clean
 from ..widgets.form import FormField
 from .form_screen import FormScreen, Request
@@ -64,7 +64,8 @@ def _wire(amount: Decimal | None) -> str | None:
 class InterestForm(FormScreen):
     """Interessenbekundung: the customer's first step from an offering's detail."""
 
-    def __init__(self, session, offering: Offering, me: Me | None, **kwargs):
+    def __init__(self, session, offering: Offering, me: Me | None, *, earlier: Earlier | None = None, **kwargs):
+        self.earlier = earlier  # the open order (or waiting interest) the user chose to go on past
         defaults = {"leitweg_id": (me.organization.leitweg_id if me else None) or "", "contact_name": me.name if me else "",
                     "desired_start": formatting.day_input(first_of_next_month(formatting.today()))}
         super().__init__(session, f"interest:{offering.id}", defaults, **kwargs)
@@ -78,7 +79,13 @@ class InterestForm(FormScreen):
         return i18n.t("interest.title", offering=clean(self.offering.title))
 
     def intro(self) -> Text:
-        return Text(i18n.t("interest.intro"))
+        text = Text(i18n.t("interest.intro"))
+        if self.earlier is not None:  # said in the step too: this one comes on top of that one
+            from .offering_detail import earlier_text
+
+            text.append("\n")
+            text.append_text(earlier_text(self.earlier, with_key=False))
+        return text
 
     def fields(self) -> list[FormField]:
         fields = [

@@ -10,11 +10,12 @@ from typing import Any
 from ..api import routes
 from ..api.errors import ApiError, Unreachable
 from ..api.models import Offering, Order, OrderEvent, as_offering, as_order
+from ..domain.orders import earlier_interest
 from ..store.cache import Cache
 from ..store.changes import Changes, DataChanged
 from ..store.outbox import NEEDS_ATTENTION, PENDING, OutboxItem
 from ..store.sync import data_as_of
-from .outcome import Read, now
+from .outcome import Read, cached_me, now
 from .writes import Write
 
 LIMIT = 20_000  # orders read from the cache at once; an organisation has far fewer
@@ -26,6 +27,15 @@ class OrderDetail:
     etag: str | None = None  # of this version, as the server sent it (None offline)
     events: list[OrderEvent] = field(default_factory=list)
 
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """What a new interest in an offering would repeat: an open order of the own organisation
+    (``order``), else an interest written here and not yet accepted by the server (``waiting``)."""
+
+    order: Order | None = None
+    waiting: OutboxItem | None = None
 
 
 class OrdersService:
@@ -48,6 +58,21 @@ class OrdersService:
     def waiting_interests(self) -> list[OutboxItem]:
         """Interests written but not accepted by the server yet (offline, or refused)."""
         return [i for i in self._outbox.items(PENDING, NEEDS_ATTENTION) if i.kind == "order.create"]
+
+    def earlier_interest(self, offering_id: int) -> Earlier | None:
+        """Before a second interest in the same offering (domain.orders.earlier_interest): the
+        organisation's open order for it from the cache, else a waiting one from the outbox."""
+        me = cached_me(self._cache)
+        org = me.organization.id if me else None
+        rows = self._cache.list_records("orders", where={"offering_id": int(offering_id)}, limit=LIMIT)
+        orders = {o.id: o for o in (Order.model_validate(r) for r in rows)}
+        found = earlier_interest(((o.id, o.state, o.customer.id if o.customer else None) for o in orders.values()), org)
+        if found is not None:
+            return Earlier(order=orders[found])
+        related = f"offering:{int(offering_id)}"
+        waiting = [i for i in self.waiting_interests() if i.related == related
+                   or (isinstance(i.body, dict) and i.body.get("offering_id") == int(offering_id))]
+        return Earlier(waiting=waiting[-1]) if waiting else None
 
     def offering(self, offering_id: int | None) -> Offering | None:
         """The cached offering an order is about (its fees prefill a proposal)."""

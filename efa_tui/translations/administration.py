@@ -147,10 +147,6 @@ MESSAGES.update({
     "admin.form.edit_user": ("Benutzer ändern", "Edit user"),
     "admin.form.edit_user_label": ("Benutzer {name} ändern", "Edit user {name}"),
     "admin.form.unchanged": ("Nichts geändert — nichts gesendet.", "Nothing changed — nothing sent."),
-    "admin.form.conflict": ("Jemand hat den Datensatz inzwischen geändert ({fields}). Ihre Eingaben bleiben; "
-                            "ctrl+s speichert sie auf den aktuellen Stand.",
-                            "Someone changed the record meanwhile ({fields}). Your input stays; ctrl+s saves it "
-                            "onto the current version."),
     "admin.field.type": ("Art", "Type"),
     "admin.field.marketplace_role_hint": ("Rollen am Marktplatz, eine oder beide: Kunde bestellt, Bereitsteller "
                                           "bietet an; sie bestimmen die Rollen der Benutzer",
