@@ -121,7 +121,7 @@ async def test_a_notice_date_in_the_orders_list_is_not_cut_at_80_columns(server,
         await settle(pilot, 4)
         table = table_of(app)
         states = [table.row_at(i)[1][3] for i in range(table.total)]
-        notices = [s for s in states if s.startswith("gekündigt zum")]
+        notices = [s for s in states if s.lower().startswith("gekündigt zum")]
         assert notices, states
         text = "\n".join(screen_lines(app))
         for notice in notices[:3]:
@@ -140,3 +140,29 @@ async def test_the_usage_list_shows_its_order_header_in_full_at_80_columns(serve
         for key in ("order", "period", "cases"):
             assert i18n.t(f"usage.col.{key}") in header, header
         assert len(header.rstrip()) <= 80
+
+
+# --- the footer ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("identity", "area"), [("customer", "1"), ("provider", "2"), ("operator", "5")])
+async def test_the_footer_shows_whole_keys_at_80_columns(server, tmp_path, identity, area):
+    """At 80 columns the keys ran under the right-hand group and the last one showed half a word
+    ("r Aktualisie"): a key shows whole or not at all, `? Hilfe` always."""
+    from textual.widgets._footer import FooterKey
+
+    from efa_tui.widgets.chrome import KeyFooter
+
+    app = make_app(server, tmp_path, identity=identity)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 4)
+        await pilot.press(area)
+        await settle(pilot, 4)
+        bottom = screen_lines(app)[-1]
+        footer = app.screen.query_one(KeyFooter)
+        keys = list(footer.query(FooterKey))
+        shown = [k for k in keys if k.display and not any(p.has_class("footer-right") for p in k.ancestors)]
+        assert shown, bottom
+        for key in shown:
+            assert f"{key.key_display} {key.description}" in bottom, (key.description, bottom)
+        assert f"? {i18n.t('key.help')}" in bottom, bottom

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup, Vertical
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
 
@@ -147,6 +148,28 @@ class KeyFooter(Footer):
             # once) mount before the first one's children are gone — an id clashed and crashed the app.
             with HorizontalGroup(classes="footer-right"):
                 yield from sorted(right, key=lambda key: key.action != HELP_ACTION)
+        self.call_after_refresh(self._fit_keys)
+
+    # Whole keys or none: at 80 columns the keys run under the right-hand group, and the last one
+    # showed half a word ("r Aktualisie"). The keys that do not fit whole are hidden (every key
+    # is in the help behind `? Hilfe`); a wider terminal shows them again.
+
+    def on_resize(self) -> None:
+        for key in self._left_keys():
+            key.display = True
+        self.call_after_refresh(self._fit_keys)
+
+    def _left_keys(self) -> list[Widget]:
+        return [child for child in self.children if not child.has_class("footer-right")]
+
+    def _fit_keys(self) -> None:
+        room = self.size.width - sum(group.outer_size.width for group in self.query_children(".footer-right"))
+        cut = False
+        for key in self._left_keys():
+            # Once one key does not fit, none after it shows (no gaps in the row of keys).
+            cut = cut or key.virtual_region.right > room
+            if key.display == cut:
+                key.display = not cut
 
 
 class StatusLine(Static):
