@@ -484,13 +484,14 @@ class EfaApp(App):
         if not pending and not self.owns_keyboard():
             self.exit()
             return
-        detail = i18n.tn("quit.pending", n=pending) if pending else i18n.t("quit.form")
+        def detail() -> str:
+            return i18n.tn("quit.pending", n=pending) if pending else i18n.t("quit.form")
 
         def answered(choice: str | None) -> None:
             if choice == "quit":
                 self.exit()
 
-        self.push_screen(ConfirmScreen(i18n.t("quit.question"), [Choice("quit", "q", "quit.yes", primary=True),
+        self.push_screen(ConfirmScreen(lambda: i18n.t("quit.question"), [Choice("quit", "q", "quit.yes", primary=True),
                                                                  Choice("stay", "escape", "quit.no")], detail), answered)
 
     def _leave_forms(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -57,9 +59,14 @@ class HelpScreen(AppModal):
     HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: 90%; border: round $primary; background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, rows: list[tuple[str, str, str]], **kwargs):
+    def __init__(self, rows: list[tuple[str, str, str]] | Callable[[], list[tuple[str, str, str]]], **kwargs):
+        """``rows``: or a function that reads them (again after a language switch: the labels anew)."""
         super().__init__(**kwargs)
-        self.rows = rows
+        self._rows = rows
+
+    @property
+    def rows(self) -> list[tuple[str, str, str]]:
+        return self._rows() if callable(self._rows) else self._rows
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_edge=False)
