@@ -60,13 +60,16 @@ class HelpScreen(AppModal):
     """
 
     def __init__(self, rows: list[tuple[str, str, str]] | Callable[[], list[tuple[str, str, str]]], **kwargs):
-        """``rows``: or a function that reads them (again after a language switch: the labels anew)."""
+        """``rows``: or a function that reads them — now (with the keys active on the screen below
+        before the help covered it), and again after a language switch (the labels anew)."""
         super().__init__(**kwargs)
-        self._rows = rows
+        self._reread = rows if callable(rows) else None
+        self.rows = rows() if callable(rows) else rows
 
-    @property
-    def rows(self) -> list[tuple[str, str, str]]:
-        return self._rows() if callable(self._rows) else self._rows
+    async def relabel(self) -> None:
+        if self._reread is not None:
+            self.rows = self._reread()
+        await super().relabel()
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_edge=False)
