@@ -42,7 +42,7 @@ from .services import DataChanged, Status
 from .services.connection import Batch, Live, News
 from .session import Session
 from .text import clean
-from .widgets.chrome import AppHeader, BottomBar, KeyFooter, OfflineBanner, StatusLine
+from .widgets.chrome import AppHeader, BottomBar, KeyFooter, OfflineBanner, StatusLine, trouble_text
 
 log = logging.getLogger("efa_tui")
 RETRY_PENDING_S = 30.0
@@ -356,18 +356,23 @@ class EfaApp(App):
     def _show_status_on(self, screen: Screen, status: Status) -> None:
         for line in screen.query(StatusLine):
             server = self.session.server
-            line.show(status, self._progress, connecting=self._connecting,
+            # Until the first contact has an outcome, it is not known to be online (a server that
+            # hangs would otherwise show "online" until its first request timed out).
+            line.show(status, self._progress, connecting=self._connecting or (self.start_network and not status.contacted),
                       setting_up=self._connecting and server is not None and server.first_run)
         for banner in screen.query(OfflineBanner):
             offline = not status.online and not self._connecting
             as_of = status.as_of.get("offerings")
-            banner.update(Text(i18n.t("banner.offline", time=formatting.moment(as_of) if as_of else "–")))
+            when = formatting.moment(as_of) if as_of else "–"
+            banner.update(Text(i18n.t("banner.disturbed", trouble=trouble_text(status), time=when) if status.disturbed
+                               else i18n.t("banner.offline", time=when)))
             banner.set_class(offline, "-shown")
 
     # --- actions ---------------------------------------------------------------------------------
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(binding_rows(self.screen)))
+        below = self.screen
+        self.push_screen(HelpScreen(lambda: binding_rows(below)))  # again in the new language after a switch
 
     def action_jump(self) -> None:
         def done(text: str | None) -> None:
@@ -479,13 +484,14 @@ class EfaApp(App):
         if not pending and not self.owns_keyboard():
             self.exit()
             return
-        detail = i18n.tn("quit.pending", n=pending) if pending else i18n.t("quit.form")
+        def detail() -> str:
+            return i18n.tn("quit.pending", n=pending) if pending else i18n.t("quit.form")
 
         def answered(choice: str | None) -> None:
             if choice == "quit":
                 self.exit()
 
-        self.push_screen(ConfirmScreen(i18n.t("quit.question"), [Choice("quit", "q", "quit.yes", primary=True),
+        self.push_screen(ConfirmScreen(lambda: i18n.t("quit.question"), [Choice("quit", "q", "quit.yes", primary=True),
                                                                  Choice("stay", "escape", "quit.no")], detail), answered)
 
     def _leave_forms(self) -> None:

@@ -33,6 +33,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "role.operator": ("Betreiber", "Operator"),
     "status.online": ("online", "online"),
     "status.offline": ("offline", "offline"),
+    "status.disturbed": ("gestört", "failing"),
+    # what the last failed request met (widgets/chrome.py, store/backend.py Status.trouble)
+    "status.trouble.refused": ("keine Verbindung", "connection refused"),
+    "status.trouble.timeout": ("keine Antwort", "no answer"),
+    "status.trouble.broken": ("Verbindung abgebrochen", "connection lost"),
+    "status.trouble.network": ("Netzwerkfehler", "network error"),
+    "status.trouble.scheme": ("Adresse ungültig", "invalid address"),
+    "status.trouble.not_api": ("keine Marktplatz-API ({status})", "no marketplace API ({status})"),
+    "status.trouble.server": ("Serverfehler {status}", "server error {status}"),
     "status.as_of": ("Stand {time}", "as of {time}"),
     "status.never": ("noch keine Daten", "no data yet"),
     "status.syncing": ("Abgleich {done}/{total}", "syncing {done}/{total}"),
@@ -41,6 +50,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.failed": ("{n} abgelehnt – [o] ansehen", "{n} refused – [o] to see"),
     "banner.offline": ("Offline – Daten vom {time}. Änderungen werden gesendet, sobald der Server erreichbar ist.",
                        "Offline – data as of {time}. Changes will be sent when the server is reachable."),
+    "banner.disturbed": ("Gestört ({trouble}) – Daten vom {time}. Änderungen werden gesendet, sobald der Server "
+                         "wieder richtig antwortet.",
+                         "Failing ({trouble}) – data as of {time}. Changes will be sent when the server answers "
+                         "properly again."),
     "banner.connecting": ("Verbinde mit dem Marktplatz …", "Connecting to the marketplace …"),
     "banner.setting_up": ("Erster Start: richte den Demo-Marktplatz ein (einige Sekunden) …",
                           "First start: setting up the demo marketplace (a few seconds) …"),

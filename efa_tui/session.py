@@ -106,6 +106,13 @@ class LazyApi:
         self._options = options
         self._client = None
         self._lock = threading.Lock()
+        self._watchers: list = []
+
+    def watch(self, listener) -> None:
+        """``ApiClient.watch``, without creating the client now (the client made later gets it)."""
+        self._watchers.append(listener)
+        if self._client is not None:
+            self._client.watch(listener)
 
     def get(self):
         with self._lock:
@@ -113,6 +120,8 @@ class LazyApi:
                 from .api.client import ApiClient
 
                 self._client = ApiClient(*self._args, **self._options)
+                for listener in self._watchers:
+                    self._client.watch(listener)
             return self._client
 
     def __getattr__(self, name: str):

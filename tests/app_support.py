@@ -10,16 +10,18 @@ from pathlib import Path
 from efa_tui import formatting
 from efa_tui.api.client import ApiClient
 from efa_tui.app import EfaApp
-from efa_tui.config import Config, Profile, _named
+from efa_tui.config import Config, LiveSettings, Profile, _named
 from efa_tui.session import Session
 from efa_tui.store.cache import Cache
 from efa_tui.store.sync import sync_all
 
 
 def make_session(base_url: str, tmp: Path, *, identity: str = "customer", keymap: dict | None = None,
-                 presync: bool = True) -> Session:
-    profile = _named(Profile(server_url=base_url, token_source="demo", demo_identity=identity), "test")
-    config = Config(keymap=keymap or {})
+                 presync: bool = True, live: bool = True, timeout_s: float = 10.0) -> Session:
+    """``live``: follow the event stream; ``timeout_s``: the client's request timeout."""
+    profile = _named(Profile(server_url=base_url, token_source="demo", demo_identity=identity, timeout_s=timeout_s),
+                     "test")
+    config = Config(keymap=keymap or {}, live=LiveSettings(enabled=live))
     cache_path = tmp / f"cache-{identity}.sqlite3"
     if presync:
         async def fill() -> None:

@@ -8,7 +8,10 @@ function picks what happens:
 * ``"drop"``   — forward, let the server commit, then close the client's connection without a
                  reply (the classic lost response);
 * ``"503"``    — answer 503 with ``Retry-After`` without forwarding;
-* ``"reset"``  — close the connection at once without forwarding.
+* ``"reset"``  — close the connection at once without forwarding;
+* ``"hang"``   — read the request and never answer (a server that hangs; closed with the proxy);
+* ``"500"``    — answer 500 with a problem document without forwarding (the server failing);
+* ``"502html"`` — answer 502 with an HTML page, as a reverse proxy does when nothing is behind it.
 
 ``refuse()`` closes the listening socket (connections are refused) until ``accept()``.
 """
@@ -30,6 +33,7 @@ class FaultProxy:
         self.actions: list[str] = []
         self.port = 0
         self._loop = asyncio.new_event_loop()
+        self._closing = asyncio.Event()
         self._server: asyncio.base_events.Server | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
@@ -47,6 +51,7 @@ class FaultProxy:
         self._call(self._close_listener())
 
     def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._closing.set)
         self.refuse()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
@@ -82,6 +87,13 @@ class FaultProxy:
             self.actions.append(action)
             if action == "reset":
                 return
+            if action == "hang":
+                await self._closing.wait()
+                return
+            if action in ANSWERS:
+                writer.write(ANSWERS[action])
+                await writer.drain()
+                return
             if action == "503":
                 msg = (f"HTTP/1.1 503 Service Unavailable\r\nRetry-After: {self.retry_after}\r\n"
                        "Content-Type: application/problem+json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
@@ -101,6 +113,18 @@ class FaultProxy:
             pass
         finally:
             writer.close()
+
+
+def _answer(status: str, content_type: str, body: bytes) -> bytes:
+    return (f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n").encode() + body
+
+
+ANSWERS = {
+    "500": _answer("500 Internal Server Error", "application/problem+json",
+                   b'{"type":"about:blank","title":"Internal Server Error","status":500}'),
+    "502html": _answer("502 Bad Gateway", "text/html", b"<html><body><h1>502 Bad Gateway</h1>nginx</body></html>"),
+}
 
 
 def _close_after(head: bytes) -> bytes:

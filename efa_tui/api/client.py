@@ -15,7 +15,7 @@ import json as jsonlib
 import logging
 import ssl
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,7 +29,15 @@ import stamina
 
 from .. import __version__
 from . import routes
-from .errors import RETRYABLE_CONFLICTS, ApiError, Conflict, Unreachable, is_retryable_status
+from .errors import (
+    RETRYABLE_CONFLICTS,
+    ApiError,
+    Conflict,
+    Unreachable,
+    answer_error,
+    connection_failure,
+    is_retryable_status,
+)
 from .events import StreamEvent, stream_events
 from .models import (
     ApiModel,
@@ -49,6 +57,10 @@ log = logging.getLogger("efa_tui.api")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 M = TypeVar("M", bound=ApiModel)
+# Told how every contact with the server went: None when the marketplace answered (a refusal
+# too), else the failure (``Unreachable``, ``NotTheApi``, ``ServerError``). The status line's one
+# source (store/backend.py): online is what the last request said, not what a probe said earlier.
+ContactListener = Callable[[Exception | None], None]
 
 
 @dataclass
@@ -147,6 +159,7 @@ class ApiClient:
         self.retry_wait_max = retry_wait_max
         self.retry_wait_jitter = retry_wait_jitter
         self.request_count = 0
+        self._listeners: list[ContactListener] = []
         if http2 and importlib.util.find_spec("h2") is None:
             log.warning("HTTP/2 asked for, but the h2 package is not installed: using HTTP/1.1")
             http2 = False
@@ -164,6 +177,19 @@ class ApiClient:
             follow_redirects=False,
         )
         self.set_token(token)
+
+    def watch(self, listener: ContactListener) -> None:
+        """``listener(failure)`` after every attempt of every request and on every contact of the
+        event stream: None when the marketplace answered, else what failed (called at once, so
+        the status says so before the retries are over)."""
+        self._listeners.append(listener)
+
+    def _contact(self, failure: Exception | None) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(failure)
+            except Exception:  # noqa: BLE001 - a listener must not break the request
+                log.warning("a contact listener failed", exc_info=True)
 
     def set_token(self, token: str) -> None:
         self._http.headers["Authorization"] = f"Bearer {token}"
@@ -195,9 +221,13 @@ class ApiClient:
         retry: bool | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        probe: bool = False,
     ) -> ApiResponse:
         """Send one request (and its retries); raise ``ApiError`` for status ≥ 400 and
-        ``Unreachable`` when no answer came. 304 is an answer: ``resp.not_modified``."""
+        ``Unreachable`` when no answer came (``NotTheApi`` when the answer is not the marketplace
+        API's). 304 is an answer: ``resp.not_modified``. ``probe``: a health check, whose success
+        says only that the server is there — not that its requests work — so only its failure is
+        told to the watchers."""
         method = method.upper()
         hdrs: dict[str, str] = dict(headers or {})
         if idempotency_key is not None:
@@ -215,7 +245,7 @@ class ApiClient:
             retry = method in SAFE_METHODS or idempotency_key is not None or if_match is not None
         rel = path.lstrip("/")
         if not retry or self.retry_attempts <= 1 or self.retry_timeout <= 0:
-            return await self._send(method, rel, query, content, hdrs, timeout)
+            return await self._send(method, rel, query, content, hdrs, timeout, probe)
 
         deadline = time.monotonic() + self.retry_timeout
 
@@ -227,11 +257,11 @@ class ApiClient:
             wait_initial=self.retry_wait_initial, wait_max=self.retry_wait_max, wait_jitter=self.retry_wait_jitter,
         ):
             with attempt:
-                return await self._send(method, rel, query, content, hdrs, timeout)
+                return await self._send(method, rel, query, content, hdrs, timeout, probe)
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
     async def _send(self, method: str, rel: str, query: dict[str, Any], content: bytes | None,
-                    headers: dict[str, str], timeout: float | None) -> ApiResponse:
+                    headers: dict[str, str], timeout: float | None, probe: bool = False) -> ApiResponse:
         self.request_count += 1
         started = time.perf_counter()
         limit = httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout)
@@ -241,11 +271,18 @@ class ApiClient:
         except httpx.TransportError as exc:
             ms = (time.perf_counter() - started) * 1000
             log.debug("%s /%s failed after %.0f ms: %s", method, rel, ms, type(exc).__name__)
-            raise Unreachable.from_transport(exc) from exc
+            failure = Unreachable.from_transport(exc)
+            self._contact(failure)
+            raise failure from exc
         ms = (time.perf_counter() - started) * 1000
         log.debug("%s /%s -> %s in %.0f ms", method, rel, resp.status_code, ms)
-        if resp.status_code >= 400:
-            raise ApiError.from_response(resp)
+        error = answer_error(resp, headers.get("Accept") or str(self._http.headers.get("Accept", "")))
+        if error is not None and connection_failure(error):
+            self._contact(error)
+        elif not probe:
+            self._contact(None)
+        if error is not None:
+            raise error
         return ApiResponse(status=resp.status_code, data=_body(resp), etag=resp.headers.get("etag"), headers=resp.headers)
 
     # --- pagination -------------------------------------------------------------------------
@@ -296,14 +333,24 @@ class ApiClient:
     async def health(self, *, timeout: float = 5.0) -> bool:
         """True when the server answers its health check; never raises, never retries."""
         try:
-            resp = await self.request("GET", routes.HEALTH, retry=False, timeout=min(self.timeout, timeout))
+            resp = await self.request("GET", routes.HEALTH, retry=False, timeout=min(self.timeout, timeout), probe=True)
         except (ApiError, Unreachable):
             return False
         return isinstance(resp.data, dict) and resp.data.get("status") == "ok"
 
-    def events(self, last_id: int | None, **options: Any) -> AsyncIterator[StreamEvent]:
-        """The server's event stream from ``last_id`` on (see api/events.py)."""
-        return stream_events(self._http, last_id, **options)
+    async def events(self, last_id: int | None, **options: Any) -> AsyncIterator[StreamEvent]:
+        """The server's event stream from ``last_id`` on (see api/events.py). Its contacts are
+        told to the watchers like a request's: the stream open (``ready``) is the server
+        answering; a broken or silent stream, or a failing answer, is a failure."""
+        try:
+            async for event in stream_events(self._http, last_id, **options):
+                if event.name == "ready":
+                    self._contact(None)
+                yield event
+        except Exception as exc:
+            if connection_failure(exc):
+                self._contact(exc)
+            raise
 
     async def me(self) -> Me:
         return await self._get_one(routes.ME, Me)

@@ -187,6 +187,8 @@ class RateLimited(ApiError):
 class ServerError(ApiError):
     """5xx: the server (or a proxy before it) failed."""
 
+    kind = "server"  # for the status line: the server answers, but fails
+
 
 _BY_STATUS: dict[int, type[ApiError]] = {
     400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 412: PreconditionFailed,
@@ -207,11 +209,13 @@ class Unreachable(Exception):
     carries headers, so no token).
     """
 
-    def __init__(self, reason: str, *, retryable: bool = True):
+    def __init__(self, reason: str, *, retryable: bool = True, kind: str = "network"):
         super().__init__(reason)
         self.reason = reason
         # False for failures a retry cannot fix (a URL scheme httpx cannot speak).
         self.retryable = retryable
+        # What failed, for the status line: refused | timeout | broken | scheme | network | not_api.
+        self.kind = kind
 
     def __str__(self) -> str:
         return self.reason
@@ -221,18 +225,67 @@ class Unreachable(Exception):
         import httpx
         message = str(exc).strip()
         if isinstance(exc, httpx.ConnectTimeout):
-            reason = "connect timed out"
+            reason, kind = "connect timed out", "timeout"
         elif isinstance(exc, httpx.ConnectError):
-            reason = "cannot connect"
+            reason, kind = "cannot connect", "refused"
         elif isinstance(exc, httpx.TimeoutException):
-            reason = "no answer in time"
+            reason, kind = "no answer in time", "timeout"
         elif isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.CloseError)):
-            reason = "connection broken"
+            reason, kind = "connection broken", "broken"
         elif isinstance(exc, httpx.UnsupportedProtocol):
-            reason = "unsupported URL scheme"
+            reason, kind = "unsupported URL scheme", "scheme"
         else:
-            reason = "network error"
+            reason, kind = "network error", "network"
         if message:
             reason = f"{reason} ({message[:160]})"
         retryable = not isinstance(exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError))
-        return cls(reason, retryable=retryable)
+        return cls(reason, retryable=retryable, kind=kind)
+
+
+class NotTheApi(Unreachable):
+    """Something answered, but not the marketplace API: another web server at that address, a
+    proxy's error page, a login portal. For the caller the marketplace is as unreachable as when
+    nothing answers (writes wait in the outbox, reads come from the cache); not retried (the same
+    page would come again), the offline probe asks again later. ``status``: the HTTP status."""
+
+    def __init__(self, reason: str, *, status: int = 0):
+        super().__init__(reason, retryable=False, kind="not_api")
+        self.status = status
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> NotTheApi:
+        ctype = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+        head = f"{response.status_code} {response.reason_phrase or ''}".strip()
+        return cls(f"no marketplace API answers here ({head}, {ctype})", status=response.status_code)
+
+
+def is_api_answer(response: httpx.Response, accept: str = "application/json") -> bool:
+    """Whether an answer comes from a marketplace API (the contract: JSON, a refusal as an RFC 9457
+    problem document, or what the request asked for, e.g. XML) — not from some other web server or
+    a proxy before it. 5xx answers are the server's failure whatever their body (``ServerError``)."""
+    status = response.status_code
+    if status in (204, 304):
+        return True
+    ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if status >= 400:
+        return status >= 500 or ctype == "application/problem+json"
+    if 300 <= status < 400:
+        return False  # a redirect (http → https, a login page): the API never redirects
+    accepted = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    return ctype == "application/json" or ctype.endswith("+json") or ctype in accepted
+
+
+def answer_error(response: httpx.Response, accept: str = "application/json") -> Exception | None:
+    """The exception an answer means — ``NotTheApi``, an ``ApiError`` (a refusal, a 5xx) — or None
+    for an answer of the API that is no error."""
+    if not is_api_answer(response, accept):
+        return NotTheApi.from_response(response)
+    if response.status_code >= 400:
+        return ApiError.from_response(response)
+    return None
+
+
+def connection_failure(exc: BaseException) -> bool:
+    """Whether an exception means the connection to the marketplace fails (no answer, not the API,
+    the server failing) rather than a refusal the server decided (4xx: the connection is fine)."""
+    return isinstance(exc, (Unreachable, ServerError))

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
-from .errors import ApiError, Unreachable
+from .errors import ApiError, Unreachable, answer_error
 
 PATH = "events"
 
@@ -67,7 +67,8 @@ async def stream_events(http: httpx.AsyncClient, last_id: int | None, *, keepali
             response = source.response
             if response.status_code >= 400:
                 await response.aread()
-                raise ApiError.from_response(response)
+                # A refusal of the API, its failure (5xx), or some other web server's page.
+                raise answer_error(response) or ApiError.from_response(response)
             if not response.headers.get("content-type", "").startswith("text/event-stream"):
                 raise StreamUnavailable(response.headers.get("content-type", "no content type"))
             async for sse in source.aiter_sse():

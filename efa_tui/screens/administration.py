@@ -364,10 +364,10 @@ class OrganizationScreen(AppScreen):
             if choice == action:
                 self.set_disabled(user, action == "disable")
 
-        self.app.push_screen(ConfirmScreen(i18n.t(f"admin.user.{action}_question", name=name), [
+        self.app.push_screen(ConfirmScreen(lambda: i18n.t(f"admin.user.{action}_question", name=name), [
             Choice(action, "d", f"admin.user.{action}"),  # d again: the safe answer has the focus (enter)
             Choice("stay", "escape", "admin.user.keep"),
-        ], i18n.t(f"admin.user.{action}_detail")), answered)
+        ], lambda: i18n.t(f"admin.user.{action}_detail")), answered)
 
     @work(group="user-toggle", exclusive=True, exit_on_error=False)
     async def set_disabled(self, user: User, disabled: bool) -> None:

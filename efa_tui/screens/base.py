@@ -84,6 +84,9 @@ class _AppScreenBase:
         return None
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        if getattr(self, "_relabel_on_resume", False):
+            self._relabel_on_resume = False
+            self.call_later(self._relabel_if_shown)  # type: ignore[attr-defined]
         if not self.keyboard_ready:
             # After Textual's own auto focus (the same event, handled after this one).
             self.call_after_refresh(self.opened)  # type: ignore[attr-defined]
@@ -138,9 +141,8 @@ class _AppScreenBase:
         ``on_mount``: the load of its data, its focus) — a screen pushed over another (a detail, the
         outbox) is redrawn as well as the area below it. A screen with state of its own that a
         recompose would lose overrides this (the lists keep filter and cursor, forms their input).
-        A dialog keeps its text (it is answered or left in a moment)."""
-        if isinstance(self, ModalScreen):
-            return
+        A dialog is composed again too (its texts are message ids, or functions that write them:
+        confirm.py), so that nothing open stays in the language it was opened in."""
         # What was typed into a field (a path, a note) stays: put back by the field's id.
         typed = {w.id: w.value for w in self.query(Input) if w.id}  # type: ignore[attr-defined]
         written = {w.id: w.text for w in self.query(TextArea) if w.id}  # type: ignore[attr-defined]
@@ -158,6 +160,27 @@ class _AppScreenBase:
     async def language_changed(self) -> None:
         """Called by the app on every screen of every area after a language switch."""
         localize_bindings(self)  # type: ignore[arg-type]
+        app = self.app  # type: ignore[attr-defined]
+        if self is not app.screen and self in app.screen_stack:
+            # Under a dialog, and drawn through it: a recompose now would have the compositor paint
+            # widgets it is removing (a form's TextArea crashed). Redrawn when it is on top again.
+            # Its header and status line, drawn through the dialog, say it in the new language now
+            # (its key hints when it is on top again).
+            self._relabel_on_resume = True
+            if self.CHROME:
+                self.show_chrome()
+            return
+        await self._relabel_now()
+
+    async def _relabel_if_shown(self) -> None:
+        if self is self.app.screen:  # type: ignore[attr-defined]
+            await self._relabel_now()
+        else:  # still covered (or gone): when it is on top again
+            self._relabel_on_resume = self in self.app.screen_stack  # type: ignore[attr-defined]
+
+    async def _relabel_now(self) -> None:
+        if not self.is_attached or getattr(self, "_closing", False):  # type: ignore[attr-defined]
+            return  # dismissed meanwhile (a form left from the question over it)
         focused = self.focused  # type: ignore[attr-defined]
         focused_id = focused.id if focused is not None else None
         await self.relabel()

@@ -3,6 +3,7 @@ a form with changes. The safe answer (go on as before) is focused and is escape.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -17,9 +18,22 @@ from .base import AppModal
 @dataclass(frozen=True)
 class Choice:
     value: str  # what the dialog answers
-    key: str  # the key that picks it (Textual's name: "q", "escape" …)
+    key: str  # the key that picks it (Textual's name: "q", "escape" …), or the message id of a translated one
     label: str  # message id
     primary: bool = False
+
+    @property
+    def key_now(self) -> str:
+        """The key in the language now ("v" verwerfen, "d" discard)."""
+        return i18n.t(self.key) if self.key in i18n.MESSAGES else self.key
+
+
+# A text of the dialog: written in the language now, again after a language switch.
+Said = str | Callable[[], str]
+
+
+def _said(text: Said) -> str:
+    return text() if callable(text) else text
 
 
 class ConfirmScreen(AppModal[str]):
@@ -35,22 +49,36 @@ class ConfirmScreen(AppModal[str]):
     ConfirmScreen #confirm-buttons Button { margin-right: 2; }
     """
 
-    def __init__(self, question: str, choices: list[Choice], detail: str = "", **kwargs):
+    def __init__(self, question: Said, choices: list[Choice], detail: Said = "", **kwargs):
+        """``question``, ``detail``: the text, or a function that writes it in the language now —
+        then a language switch while the dialog is open shows it in the new language."""
         super().__init__(**kwargs)
         self.question, self.choices, self.detail = question, choices, detail
-        for choice in choices:
-            self._bindings.bind(choice.key, f"choose('{choice.value}')", i18n.t(choice.label), show=False)
-        if not any(c.key == "escape" for c in choices):
-            self._bindings.bind("escape", f"choose('{choices[-1].value}')", i18n.t(choices[-1].label), show=False)
+        self._choice_keys: list[str] = []
+        self._bind_choices()
+
+    def _bind_choices(self) -> None:
+        for key in self._choice_keys:
+            self._bindings.key_to_bindings.pop(key, None)
+        self._choice_keys = [c.key_now for c in self.choices]
+        for choice in self.choices:
+            self._bindings.bind(choice.key_now, f"choose('{choice.value}')", i18n.t(choice.label), show=False)
+        if "escape" not in self._choice_keys:
+            self._choice_keys.append("escape")
+            self._bindings.bind("escape", f"choose('{self.choices[-1].value}')", i18n.t(self.choices[-1].label), show=False)
+
+    async def relabel(self) -> None:
+        self._bind_choices()  # translated keys and labels anew
+        await super().relabel()
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.question), id="confirm-question")
-            if self.detail:
-                yield Static(Text(self.detail), id="confirm-detail")
+            yield Static(Text(_said(self.question)), id="confirm-question")
+            if detail := _said(self.detail):
+                yield Static(Text(detail), id="confirm-detail")
             with Horizontal(id="confirm-buttons"):
                 for choice in self.choices:
-                    yield Button(f"{i18n.t(choice.label)} ({_key_label(choice.key)})", id=f"choice-{choice.value}",
+                    yield Button(f"{i18n.t(choice.label)} ({_key_label(choice.key_now)})", id=f"choice-{choice.value}",
                                  variant="primary" if choice.primary else "default")
 
     def on_mount(self) -> None:

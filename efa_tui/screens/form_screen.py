@@ -250,11 +250,11 @@ class FormScreen(AppScreen):
             elif choice == "keep":
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen(i18n.t("form.leave.question"), [
-            Choice("discard", i18n.t("form.leave.discard_key"), "form.leave.discard"),
-            Choice("keep", i18n.t("form.leave.keep_key"), "form.leave.keep", primary=True),
+        self.app.push_screen(ConfirmScreen(lambda: i18n.t("form.leave.question"), [
+            Choice("discard", "form.leave.discard_key", "form.leave.discard"),  # the key in the language now
+            Choice("keep", "form.leave.keep_key", "form.leave.keep", primary=True),
             Choice("stay", "escape", "form.leave.stay"),
-        ], i18n.t("form.leave.detail")), answered)
+        ], lambda: i18n.t("form.leave.detail")), answered)
 
     @work(group="discard", exit_on_error=False)
     async def discard(self) -> None:

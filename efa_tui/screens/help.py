@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -57,9 +59,17 @@ class HelpScreen(AppModal):
     HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: 90%; border: round $primary; background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, rows: list[tuple[str, str, str]], **kwargs):
+    def __init__(self, rows: list[tuple[str, str, str]] | Callable[[], list[tuple[str, str, str]]], **kwargs):
+        """``rows``: or a function that reads them — now (with the keys active on the screen below
+        before the help covered it), and again after a language switch (the labels anew)."""
         super().__init__(**kwargs)
-        self.rows = rows
+        self._reread = rows if callable(rows) else None
+        self.rows = rows() if callable(rows) else rows
+
+    async def relabel(self) -> None:
+        if self._reread is not None:
+            self.rows = self._reread()
+        await super().relabel()
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_edge=False)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api.errors import Unreachable
+from ..api.errors import ApiError, Unreachable
 from .cache import CacheReset
 from .changes import Changes, DataChanged
 from .outbox import DONE, FlushResult, Outbox, OutboxItem
@@ -32,6 +32,8 @@ RECORD_KIND = {"order": "orders", "invoice": "invoices"}
 
 @dataclass
 class Status:
+    # Online exactly while the last contact with the server succeeded (every request's attempt and
+    # the event stream tell the backend: ApiClient.watch); any failure makes it False at once.
     online: bool = True
     syncing: bool = False
     last_error: str | None = None
@@ -43,6 +45,17 @@ class Status:
     # Why the server ended the event stream for good (token-revoked, token-expired, user-disabled,
     # unauthorized), or None: the status line says it (store/live.py).
     closed: str | None = None
+    # What the last failed contact was, while offline: "refused", "timeout", "broken", "network",
+    # "scheme" (no answer), "not_api" (some other web server answered), "server" (a 5xx), with the
+    # HTTP status of an answer; None while online.
+    trouble: str | None = None
+    trouble_status: int | None = None
+    contacted: bool = False  # some contact with the server has succeeded or failed since the start
+
+    @property
+    def disturbed(self) -> bool:
+        """Offline although something answers: the server fails (5xx) or is not the marketplace API."""
+        return not self.online and self.trouble in ("server", "not_api")
 
 
 class Backend:
@@ -56,6 +69,10 @@ class Backend:
         self._listeners: list[Callable[[Status], Any]] = []
         self.changes = Changes()  # what changed in the data (sync, a write's answer, the outbox)
         self._probe_task: asyncio.Task | None = None
+        self._probing = False  # a probe is waiting for the server (its catch-up may still run after)
+        self._delay = probe_min  # the probe's next wait; back to probe_min only after a sync succeeded
+        self._wake: asyncio.Event | None = None  # set by a request that succeeded: the probe catches up now
+        self._tasks: set[asyncio.Task] = set()
         self._lock = asyncio.Lock()
         # Asks /me and makes the local state that identity's (Session.identify); None: trusted as is.
         self.identify: Callable[[], Any] | None = None
@@ -67,6 +84,9 @@ class Backend:
         self._awaited: dict[int, OutboxItem | None] = {}
         if hasattr(cache, "on_reset"):
             cache.on_reset.append(self._cache_was_reset)
+        watch = getattr(api, "watch", None)
+        if callable(watch):
+            watch(self._contact)
 
     def subscribe(self, listener: Callable[[Status], Any]) -> None:
         """Called with the new status after every change (online/offline, counts, sync)."""
@@ -113,8 +133,9 @@ class Backend:
                 return None
             finally:
                 self.status.syncing = False
-            self.status.online = True
-            self.status.last_error = None
+            self.status.online = True  # (its requests have said so already, when the client is watched)
+            self.status.last_error = self.status.trouble = self.status.trouble_status = None
+            self._delay = self.probe_min
             await self._changed()
             for kind, result in results.items():
                 if not result.not_modified and (result.changed or result.removed):
@@ -163,7 +184,7 @@ class Backend:
             return FlushResult(remaining=len(await asyncio.to_thread(self.outbox.pending)), unreachable=True)
         result = await self.outbox.flush(self.api, on_item=self._remember)
         if result.unreachable:
-            await self._go_offline(Unreachable("outbox flush"))
+            await self._go_offline(None)  # what failed, the request told (_contact)
         else:
             await self._changed()
         return result
@@ -205,34 +226,90 @@ class Backend:
         if self.status.online:
             await self._go_offline(exc)
 
-    async def _go_offline(self, exc: Exception) -> None:
+    def _contact(self, failure: Exception | None) -> None:
+        """How one contact with the server went (``ApiClient.watch``: every attempt of every
+        request — a screen's read, a sync, a write, the event stream): the status follows the last
+        one at once, not a probe's minute-old answer; called on the event loop."""
+        self.status.contacted = True
+        if failure is None:
+            if self.status.online:
+                return
+            self.status.online = True
+            self.status.last_error = self.status.trouble = self.status.trouble_status = None
+            log.info("server answers again")
+            if self._wake is not None:
+                self._wake.set()  # the probe sends what waits and syncs now, not after its backoff
+            self._soon(self._changed())
+        else:
+            self._mark_offline(failure)
+            self._soon(self._go_offline(None))
+
+    def _soon(self, coro: Any) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a client used synchronously): nobody to tell
+            coro.close()
+            return
+        task = loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _mark_offline(self, exc: Exception) -> None:
         was_online = self.status.online
         self.status.online = False
         self.status.last_error = str(exc)
+        self.status.trouble = str(getattr(exc, "kind", None) or "network")
+        status = getattr(exc, "status", None)
+        self.status.trouble_status = status if isinstance(status, int) and status else None
         if was_online:
             log.warning("server unreachable, working offline: %s", exc)
+
+    async def _go_offline(self, exc: Exception | None) -> None:
+        """Offline (``exc``: why; None: as a contact already said), tell the listeners, probe."""
+        if exc is not None or self.status.online:
+            self._mark_offline(exc or Unreachable("no answer"))
         await self._changed()
-        if self._probe_task is None or self._probe_task.done():
+        if not self._probing:
+            self._probing = True
             self._probe_task = asyncio.get_running_loop().create_task(self._probe())
+            self._tasks.add(self._probe_task)
+            self._probe_task.add_done_callback(self._tasks.discard)
 
     async def _probe(self) -> None:
-        """Exponential backoff with jitter until the server answers; then sync and flush."""
-        delay = self.probe_min
-        while True:
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-            try:
-                if await self.api.health():
-                    break
-            except Exception:  # noqa: BLE001 - any failure means: still offline
-                pass
-            delay = min(delay * 2, self.probe_max)
+        """Exponential backoff with jitter until the server answers its health check; then send
+        what waits and sync, and those requests say whether it is online again — a health check
+        alone does not (a server may answer it while every other request fails). The backoff goes
+        on from where it was until a sync succeeds: a server that answers its health check and
+        fails the sync is not asked every half second. A request that succeeds meanwhile wakes it."""
+        this = asyncio.current_task()
+        self._wake = wake = asyncio.Event()
+        try:
+            while True:
+                try:
+                    await asyncio.wait_for(wake.wait(), self._delay * random.uniform(0.8, 1.2))
+                except TimeoutError:
+                    pass
+                wake.clear()
+                self._delay = min(self._delay * 2, self.probe_max)
+                try:
+                    if await self.api.health():
+                        break
+                except Exception:  # noqa: BLE001 - any failure means: still offline
+                    pass
+        finally:
+            self._probing = False  # a failure during the catch-up starts a new probe
+            if self._wake is wake:
+                self._wake = None
         log.info("server reachable again")
-        self._probe_task = None  # a new failure during the catch-up starts a new probe
-        self.status.online = True
-        self.status.last_error = None
-        await self.flush()
-        if self.status.online:
-            await self.refresh()
+        try:
+            await self.flush()
+            if not self._probing:
+                await self.refresh()
+        except ApiError as exc:  # a refusal or a failing server: the status says so (_contact)
+            log.warning("catching up after being offline failed: %s", exc)
+        finally:
+            if self._probe_task is this:
+                self._probe_task = None
 
     async def wait_online(self, timeout: float = 60) -> None:
         """For tests: wait until the backend is online again (probe, flush and refresh done)."""
@@ -247,9 +324,9 @@ class Backend:
     async def aclose(self) -> None:
         if self._resync is not None and not self._resync.done():
             self._resync.cancel()
-        if self._probe_task is not None:
-            self._probe_task.cancel()
+        for task in [*self._tasks, *([self._probe_task] if self._probe_task is not None else [])]:
+            task.cancel()
             try:
-                await self._probe_task
+                await task
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass

@@ -172,6 +172,12 @@ class KeyFooter(Footer):
                 key.display = not cut
 
 
+def trouble_text(status: Status) -> str:
+    """What the last failed request met, short: "keine Verbindung", "Serverfehler 502" …"""
+    key = f"status.trouble.{status.trouble}"
+    return i18n.t(key if key in i18n.MESSAGES else "status.trouble.network", status=status.trouble_status or "?")
+
+
 class StatusLine(Static):
     DEFAULT_CSS = """
     StatusLine { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
@@ -191,8 +197,10 @@ class StatusLine(Static):
             text.append("● " + i18n.t("status.live"), style="bold green")
         elif status.online:
             text.append("● " + i18n.t("status.online"), style="bold green")
-        else:
-            text.append("● " + i18n.t("status.offline"), style="bold red")
+        else:  # what failed, from the last request: no answer, or an answer that is a failure
+            text.append("● " + i18n.t("status.disturbed" if status.disturbed else "status.offline"), style="bold red")
+            if status.trouble:
+                text.append(": " + trouble_text(status), style="red")
         as_of = status.as_of.get("offerings")
         # Live, the data is as of now; while the demo is set up, "no data yet" goes without saying
         # (and would be cut at 80 columns).
