@@ -39,7 +39,7 @@ async def build(base: str, tmp, **kwargs):
 
 
 def text_of(app, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
+    return str(app.screen.query_one(selector, Static).content)
 
 
 async def open_invoices(pilot):

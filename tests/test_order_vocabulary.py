@@ -140,7 +140,7 @@ def every_state(server) -> dict[str, int]:
 def _detail_text(app) -> str:
     screen = app.screen
     assert isinstance(screen, OrderScreen), screen
-    return "\n".join(str(screen.query_one(f"#{part}").render()) for part in ("order-head", "order-body", "order-timeline"))
+    return "\n".join(str(screen.query_one(f"#{part}").content) for part in ("order-head", "order-body", "order-timeline"))
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
@@ -184,13 +184,13 @@ async def test_the_timeline_and_the_audit_trail_name_the_steps_alike(server, eve
         async with app.run_test(size=(120, 40)) as pilot:
             await synced(pilot)
             await jump(pilot, f"order {order_id}")
-            timeline = str(app.screen.query_one("#order-timeline").render())
+            timeline = str(app.screen.query_one("#order-timeline").content)
             seen[identity] = [step for step in steps if step in timeline]
             if identity == "support":
                 await pilot.press("a")
                 await settle(pilot)
                 assert isinstance(app.screen, TrailScreen)
-                trail = str(app.screen.query_one("#trail-events").render())
+                trail = str(app.screen.query_one("#trail-events").content)
                 seen["trail"] = [step for step in steps if step in trail]
                 assert "(propose)" not in trail and "propose" not in trail  # no ids of the wire
     assert all(found == steps for found in seen.values()), seen

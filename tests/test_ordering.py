@@ -203,7 +203,7 @@ async def test_the_whole_flow_interest_proposal_binding_order_activation(live_se
         await settle(pilot)
         assert isinstance(provider.screen, OrderScreen)
         assert provider.screen.order.state == "active"
-        shown = str(provider.screen.query_one("#order-timeline").render())
+        shown = str(provider.screen.query_one("#order-timeline").content)
         for step in ("Interesse bekundet", "Entgelte vorgeschlagen", "Verbindlich bestellt", "Vertrag aktiviert"):
             assert step in shown  # the timeline, with who did it
         assert "Landeshauptstadt München" in shown

@@ -250,7 +250,7 @@ async def _detail_findings(server, tmp_path):
         await settle(pilot, 6)
         screen = app.screen
         assert isinstance(screen, FindingsScreen)
-        head = str(screen.query("Static").first().render())
+        head = str(screen.query("Static").first().content)
     return screen.report, head
 
 

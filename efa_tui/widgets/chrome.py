@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup, Vertical
+from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
@@ -163,13 +164,23 @@ class KeyFooter(Footer):
         return [child for child in self.children if not child.has_class("footer-right")]
 
     def _fit_keys(self) -> None:
-        room = self.size.width - sum(group.outer_size.width for group in self.query_children(".footer-right"))
+        if not self.size.width:
+            return
+        # Widths from the keys' own text, not from the last layout: a footer recomposed under a
+        # dialog is not laid out until the dialog closes, and its keys would all count as fitting.
+        right = sum(1 + sum(_key_width(k) for k in group.query(FooterKey)) for group in self.query_children(".footer-right"))
+        room = self.size.width - right
+        used = 0
         cut = False
         for key in self._left_keys():
-            # Once one key does not fit, none after it shows (no gaps in the row of keys).
-            cut = cut or key.virtual_region.right > room
+            used += _key_width(key) if isinstance(key, FooterKey) else key.outer_size.width
+            cut = cut or used > room  # once one key does not fit, none after it shows (no gaps)
             if key.display == cut:
                 key.display = not cut
+
+
+def _key_width(key: Widget) -> int:
+    return key.get_content_width(Size(0, 0), Size(0, 0)) + key.styles.margin.width
 
 
 def trouble_text(status: Status) -> str:

@@ -62,6 +62,9 @@ class Hanging:
     def __init__(self, text: Text) -> None:
         self.text = text
 
+    def __str__(self) -> str:  # what it says, as `str(Text)` (a widget's `content`, read by tests)
+        return self.text.plain
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = max(1, options.max_width)
         lines: list[Text] = []
