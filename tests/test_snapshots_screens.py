@@ -76,7 +76,6 @@ SCREENS = [
     ("orders_provider", "provider", ["2"]),
     ("order_detail_provider", "provider", ["2", "enter"]),
     ("proposal_form", "provider", [*jump("order 30"), "p"]),
-    ("interest_form", "customer", ["enter", "b"]),
     ("invoices", "customer", ["3"]),
     ("invoice_detail", "customer", ["3", "enter"]),
     ("spending_chart", "customer", ["3", "c"]),
@@ -94,7 +93,8 @@ SCREENS = [
 ]
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+# 80x24 only in CI time (the main screens have 120x40 snapshots in test_snapshots*.py).
+@pytest.mark.parametrize("size", SIZES[:1], ids=["80x24"])
 @pytest.mark.parametrize(("name", "identity", "keys"), SCREENS, ids=[s[0] for s in SCREENS])
 def test_screen(snap_compare, fixed_server, tmp_path, name, identity, keys, size):
     assert shot(snap_compare, fixed_server, tmp_path, size, keys, identity=identity)
