@@ -10,6 +10,7 @@ from app_support import fix_clock, make_app, quiet
 from support import auth
 
 from efa_tui import formatting, i18n
+from efa_tui.domain.orders import is_open
 from efa_tui.screens.edit_conflict import Clash, EditConflictScreen
 from efa_tui.screens.offering_detail import OfferingScreen
 
@@ -33,17 +34,23 @@ def clashes() -> list[Clash]:
             Clash("annual_fee", i18n.t("offering.f.annual_fee"), "1.111,00", "999,00", "1.111,00", "999,00")]
 
 
-def conflict_shot(snap_compare, server, tmp_path, language: str, *keys: str) -> bool:
+def shot(snap_compare, server, tmp_path, identity: str, language: str, screen, keys: tuple[str, ...]) -> bool:
+    """``screen(app)`` pushed over the app, ``keys`` pressed, the terminal compared."""
     async def run_before(pilot):
         await quiet(pilot)
-        pilot.app.push_screen(EditConflictScreen(clashes(), kept=[i18n.t("offering.f.summary")]))
+        pilot.app.push_screen(screen(pilot.app))
         await quiet(pilot)
         for key in keys:
             await pilot.press(key)
             await quiet(pilot)
 
-    app = make_app(server, tmp_path, identity="provider", start_network=False, language=language)
+    app = make_app(server, tmp_path, identity=identity, start_network=False, language=language)
     return snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def conflict_shot(snap_compare, server, tmp_path, language: str, *keys: str) -> bool:
+    return shot(snap_compare, server, tmp_path, "provider", language,
+                lambda app: EditConflictScreen(clashes(), kept=[i18n.t("offering.f.summary")]), keys)
 
 
 def test_conflict_view_de(snap_compare, server, tmp_path):
@@ -63,22 +70,13 @@ def open_order_offering(base: str) -> int:
     """An offering the demo customer's organisation has an open order for (the seed has some)."""
     with httpx.Client(base_url=base) as http:
         orders = http.get("/orders", params={"limit": 500}, headers=auth("customer")).json()["items"]
-    return min(o["offering"]["id"] for o in orders if o["state"] in ("interest", "proposed", "ordered", "active"))
+    return min(o["offering"]["id"] for o in orders if is_open(o["state"]))  # the domain's rule
 
 
 def second_interest_shot(snap_compare, server, tmp_path, language: str, *keys: str) -> bool:
     offering_id = open_order_offering(server)
-
-    async def run_before(pilot):
-        await quiet(pilot)
-        pilot.app.push_screen(OfferingScreen(pilot.app.session.services.catalog, offering_id))
-        await quiet(pilot)
-        for key in keys:
-            await pilot.press(key)
-            await quiet(pilot)
-
-    app = make_app(server, tmp_path, identity="customer", start_network=False, language=language)
-    return snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    return shot(snap_compare, server, tmp_path, "customer", language,
+                lambda app: OfferingScreen(app.session.services.catalog, offering_id), keys)
 
 
 def test_offering_detail_names_the_open_order_de(snap_compare, server, tmp_path):
