@@ -110,8 +110,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "help.key": ("Taste", "Key"),
     "help.action": ("Aktion", "Action"),
     "help.id": ("Binding-ID", "Binding id"),
-    "jump.prompt": (":orders, :order 123, :invoices, :invoice 2026-000042, :offering NAME, :support",
-                    ":orders, :order 123, :invoices, :invoice 2026-000042, :offering NAME, :support"),
+    "jump.prompt": ("Springen zu …", "Jump to …"),
+    "jump.examples": ("z. B. :orders · :order 123 · :invoices · :invoice 2026-000042 · :offering NAME · :support"
+                      " · → ergänzt",
+                      "e.g. :orders · :order 123 · :invoices · :invoice 2026-000042 · :offering NAME · :support"
+                      " · → completes"),
     "jump.unknown": ("Unbekannter Befehl: {text}", "Unknown command: {text}"),
     "jump.not_found": ("Nicht gefunden: {text}", "Not found: {text}"),
     "jump.not_for_role": ("Diesen Bereich gibt es für die Rolle {role} nicht.", "There is no such area for the role {role}."),

@@ -71,11 +71,19 @@ def test_a_label_wider_than_half_the_line_leaves_the_value_the_width_under_the_i
     assert all(line.startswith("  ") and line[2] != " " for line in rendered(text, 50)[1:])
 
 
-def test_an_amount_keeps_its_unit_when_the_line_wraps():
-    # Babel writes "564.589,36\xa0€"; Rich alone breaks there and puts the "€" on a line of its own.
+def test_an_amount_keeps_its_unit_and_its_label_when_the_line_wraps():
+    # Babel writes "564.589,36\xa0€"; Rich alone breaks there and puts the "€" on a line of its own,
+    # and at any space: "offen" at the end of one line, its amount alone on the next.
     text = Text("Σ 65 Rechnungen · netto 708.295,49 € · brutto 815.927,55 € · offen " + formatting.money("564589.36"))
-    lines = rendered(text, 78)
-    assert lines[-1].strip().replace("\xa0", " ") == formatting.money("564589.36").replace("\xa0", " "), lines
+    lines = [line.replace("\xa0", " ") for line in rendered(text, 78)]
+    assert lines[-1].strip() == "offen " + formatting.money("564589.36").replace("\xa0", " "), lines
+    assert lines[0].rstrip().endswith("815.927,55 € ·"), lines
+
+
+def test_a_part_longer_than_the_line_still_wraps_at_its_spaces():
+    text = Text("Verlauf · " + "ein sehr langer Teil ohne Trenner " * 3)
+    lines = rendered(text, 30)
+    assert all(len(line.rstrip()) <= 30 for line in lines) and len(lines) > 3, lines
 
 
 def long_message_order(server: str) -> int:
@@ -166,3 +174,23 @@ async def test_the_footer_shows_whole_keys_at_80_columns(server, tmp_path, ident
         for key in shown:
             assert f"{key.key_display} {key.description}" in bottom, (key.description, bottom)
         assert f"? {i18n.t('key.help')}" in bottom, bottom
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+async def test_the_jump_dialog_shows_every_command_at_80_columns(language):
+    """Its examples wrap under the box (as the placeholder they were cut after ":invoice …")."""
+    from textual.app import App
+
+    from efa_tui.screens.jump import JumpScreen
+
+    class Bare(App):
+        def on_mount(self) -> None:
+            self.push_screen(JumpScreen())
+
+    i18n.set_language(language)
+    app = Bare()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        shown = " ".join(screen_lines(app))
+    for command in (":orders", ":order 123", ":invoice 2026-000042", ":offering NAME", ":support"):
+        assert command in shown, shown

@@ -321,6 +321,9 @@ class InvoiceScreen(AppScreen):
             box.update(Text(i18n.t("invoice.pro_rata_rule"), style="dim"))
             return
         text = Text()
+        if line is not None:  # the whole name: the table cuts it at 80 columns
+            text.append(f"{i18n.t('invoice.col.pos')} {line.position} · ", style="bold")
+            text.append(clean(line.name) + "\n", style="bold")
         order_id = (line.order_id if line else None) or (chk.order_id if chk else None)
         order = self.detail.orders.get(order_id or 0)
         text.append(i18n.t("invoice.contract", id=order_id or "–"), style="bold")

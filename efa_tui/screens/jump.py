@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
 from .. import areas, i18n
+from ..widgets.detail_text import DetailText
 from .base import AppModal
 
 COMMANDS = [*areas.verbs(), "order ", "invoice ", "offering ", "outbox", "help", "quit"]
@@ -24,11 +27,17 @@ class JumpScreen(AppModal[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "key.back", id="jump.cancel")]
     DEFAULT_CSS = """
     JumpScreen { align: center top; }
-    JumpScreen Input { width: 80%; max-width: 90; margin-top: 3; border: round $accent; }
+    JumpScreen > Vertical { width: 80%; max-width: 90; height: auto; margin-top: 3; background: $surface; }
+    JumpScreen Input { border: round $accent; }
+    JumpScreen #jump-examples { padding: 0 1; color: $text-muted; }
     """
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=i18n.t("jump.prompt"), suggester=SuggestFromList(COMMANDS, case_sensitive=False), id="jump")
+        with Vertical():
+            yield Input(placeholder=i18n.t("jump.prompt"), suggester=SuggestFromList(COMMANDS, case_sensitive=False),
+                        id="jump")
+            # The commands, wrapped under the box (a placeholder is cut at the box's width).
+            yield DetailText(Text(i18n.t("jump.examples")), id="jump-examples")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         # Only while on top: a second enter that reaches the box as it closes (seen over a slow

@@ -7,6 +7,8 @@ value runs under its label and the block loses its shape at 80 columns. The rule
 
 * a no-break space (Babel puts one between an amount and its "€") never breaks a line: Rich's
   wrap breaks at every whitespace, U+00A0 included ("564.589,36" / "€" on the next line),
+* a part of a line between " · " separators stays on one line when it fits ("offen 564.589,36 €",
+  "netto 1.200,00 €": a label is not split from its amount),
 * a line continues under its first non-blank cell (its indent), and
 * a line that starts with a label marked by `label()` ("Bereitsteller: ") continues under the
   value, i.e. after the label — unless the label takes more than half the width, where the value
@@ -77,13 +79,13 @@ class Hanging:
                 plain = line.plain
                 hang = min(hang, len(plain) - len(plain.lstrip(" ")))
             if not hang:
-                lines.extend(line.wrap(console, width, overflow="fold"))
+                lines.extend(_kept_apart(part) for part in _parts_kept(line, width).wrap(console, width, overflow="fold"))
                 continue
             head, body = line.divide([hang])
             pad = Text(" " * hang)
-            for n, part in enumerate(body.wrap(console, width - hang, overflow="fold")):
+            for n, part in enumerate(_parts_kept(body, width - hang).wrap(console, width - hang, overflow="fold")):
                 part.rstrip()
-                lines.append(Text.assemble(head if n == 0 else pad, part))
+                lines.append(Text.assemble(head if n == 0 else pad, _kept_apart(part)))
         if source is not self.text:
             lines = [_swap(line, _KEEP, NBSP) for line in lines]
         base = console.get_style(self.text.style) if self.text.style else None
@@ -99,6 +101,28 @@ class Hanging:
 
 NBSP = "\u00a0"
 _KEEP = "\ue000"  # a private-use character: one cell wide, not whitespace, never in cleaned server text
+
+
+_KEEP_SPACE = "\ue001"  # a space inside a part that fits: drawn as a space again after the wrap
+_PART = " · "
+
+
+def _parts_kept(line: Text, width: int) -> Text:
+    """``line`` with the spaces inside each " · " part that fits in ``width`` made unbreakable."""
+    plain = line.plain
+    if _PART not in plain:
+        return line
+    parts = plain.split(_PART)
+    kept = _PART.join(part.replace(" ", _KEEP_SPACE) if len(part.strip()) <= width else part for part in parts)
+    if kept == plain:
+        return line
+    swapped = line.copy()
+    swapped.plain = kept
+    return swapped
+
+
+def _kept_apart(line: Text) -> Text:
+    return _swap(line, _KEEP_SPACE, " ") if _KEEP_SPACE in line.plain else line
 
 
 def _swap(text: Text, old: str, new: str) -> Text:
