@@ -106,6 +106,9 @@ def news_text(news: News) -> str:
     return i18n.t("news." + news.kind, id=news.record_id, title=title, who=who)
 
 
+NEVER_HELD = frozenset({"ctrl+c", "ctrl+q"})  # quitting is never made to wait for a screen
+
+
 class EfaApp(App):
     TITLE = "efa-tui"
     COMMANDS = App.COMMANDS | {JumpProvider}
@@ -246,6 +249,9 @@ class EfaApp(App):
             self.notify(i18n.problem(exc), severity="error")
         self.mount_chrome(self.screen)
         await self._refresh()
+        for screen in self._area_screens():  # the first sync is over: keys typed ahead wait no longer
+            if isinstance(screen, CatalogScreen):
+                screen.call_after_refresh(screen.first_sync_over)
         await self.connection.flush() if self.connection.status.online else None
         self.start_live()
 
@@ -439,7 +445,8 @@ class EfaApp(App):
         return opening or bool(self._held_keys)
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and not event.is_forwarded and self._holds_keys():
+        if (isinstance(event, events.Key) and not event.is_forwarded and event.key not in NEVER_HELD
+                and self._holds_keys()):
             self._held_keys.append(event)
             return
         await super().on_event(event)

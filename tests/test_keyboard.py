@@ -248,3 +248,18 @@ async def test_changes_kept_as_a_draft_come_back(server, tmp_path):
         await settle(pilot)
         assert app.screen.restored and field_text(app.screen, "annual_fee") == typed
         assert isinstance(app.screen.form.control("distribution_key"), Select)
+
+
+async def test_keys_typed_before_the_first_rows_wait_for_them(server, tmp_path):
+    """A first start: the cache is empty until the first sync. `Enter` typed at once opens the
+    first offering once it is listed, and `o` typed before it is not the outbox: the keys wait
+    for the rows (they met an empty table and the app's single keys before)."""
+    app = make_app(server, tmp_path, identity="customer", presync=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")  # before any row is in
+        for _ in range(100):
+            await settle(pilot)
+            if isinstance(app.screen, OfferingScreen):
+                break
+        assert isinstance(app.screen, OfferingScreen), type(app.screen).__name__
+        assert "Abfallbehälter" in screen_text(app)

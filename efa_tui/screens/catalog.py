@@ -83,6 +83,9 @@ HOLD_S = 0.035
 """How long a keystroke in the filter may hold back the screen's repaint for its rows (see
 `CatalogScreen._hold_paint`)."""
 
+TYPEAHEAD_S = 10.0
+"""The longest wait of keys typed before the first rows are on screen (an empty cache, offline)."""
+
 NARROW = 100  # below this width the title needs the room more than category and key do
 
 
@@ -135,6 +138,12 @@ class CatalogScreen(FilterKeys, AppScreen):
         # built, rather than in the first rows' worker thread: that one shares the CPU with the
         # start-up's styling and took over 100 ms for it, on the way to the first rows.
         _money(Decimal("0"), i18n.current_language())
+        # Keys typed before the first rows are on screen (a first start waits for the demo server
+        # and the first sync) wait for them: `Enter b` typed ahead opens the first offering and
+        # its interest form instead of meeting an empty table, and no letter of it reaches the
+        # app's single keys (`o` outbox). At most TYPEAHEAD_S: an empty, offline cache lets go.
+        self.keyboard_ready = False
+        self._synced_once = False
 
     def compose(self) -> ComposeResult:
         yield FilterBox(placeholder=i18n.t("catalog.filter_placeholder"), id="filter")
@@ -160,6 +169,18 @@ class CatalogScreen(FilterKeys, AppScreen):
         self._apply_may_order(self.me)
         self.reload()
         self.query_one(VirtualTable).focus()
+        if not self.keyboard_ready:
+            self.set_timer(TYPEAHEAD_S, self.take_keyboard)
+
+    def opened(self) -> None:
+        """Shown: the keys typed so far still wait for the first rows (`_loaded`)."""
+
+    def first_sync_over(self) -> None:
+        """The app's first sync ended (rows or none, online or not): keys typed ahead go on once
+        the rows it brought are loaded."""
+        self._synced_once = True
+        if not self.query_one(VirtualTable).is_loading:
+            self.take_keyboard()
 
     def identity_changed(self, me: Me) -> None:
         if self._apply_may_order(me):
@@ -245,6 +266,8 @@ class CatalogScreen(FilterKeys, AppScreen):
     @on(VirtualTable.Loaded)
     def _loaded(self, event: VirtualTable.Loaded) -> None:
         self._release_paint()
+        if (event.total or self._synced_once or not getattr(self.app, "start_network", False)) and not self.keyboard_ready:
+            self.call_after_refresh(self.take_keyboard)  # the rows painted, then the keys typed ahead
         source = self._source
         exact = source is None or source.exact
         if self._all is None:
@@ -317,6 +340,7 @@ class CatalogScreen(FilterKeys, AppScreen):
     @on(VirtualTable.LoadFailed)
     def _load_failed(self) -> None:
         self._release_paint()
+        self.take_keyboard()
 
     def on_screen_suspend(self) -> None:
         self._release_paint()
