@@ -481,6 +481,30 @@ async def test_a_second_interest_in_the_same_offering_is_asked_about_first(serve
     assert len(orders_of(server, offering["id"])) == 1  # asked, not sent
 
 
+async def test_a_kept_draft_of_an_interest_is_named_in_the_detail_and_b_goes_on_with_it(server, tmp_path):
+    """An interest form left with "keep as draft": back in the offering's detail, it says a draft
+    is saved; `b` opens the form with it (no question: it is the same interest, not a second)."""
+    offering = orderable_offering(server)
+    app = make_app(server, tmp_path, identity="customer")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_interest_form(app, pilot, offering["id"])
+        form = app.screen
+        assert isinstance(form, InterestForm)
+        await type_into(pilot, form.form, "message", "Bitte um Rückruf")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("b")  # als Entwurf behalten
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, OfferingScreen)
+        assert "Entwurf einer Interessenbekundung" in " ".join(screen_text(app).split())
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, InterestForm) and app.screen.restored  # no question first
+        assert "Bitte um Rückruf" in app.screen.form.value("message")
+    assert orders_of(server, offering["id"]) == []
+
+
 async def test_no_question_without_an_open_order(server, tmp_path):
     offering = orderable_offering(server)
     app = make_app(server, tmp_path, identity="customer")

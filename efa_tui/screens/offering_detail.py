@@ -143,6 +143,10 @@ def earlier_text(earlier: Earlier, *, with_key: bool = True) -> Text:
                            state=state_text(earlier.order, formatting.today())), style="bold")
         if with_key:
             text.append(" " + i18n.t("interest.again.open_order"), style="dim")
+    elif earlier.draft:
+        text.append(i18n.t("interest.again.draft"), style="bold")
+        if with_key:
+            text.append(" " + i18n.t("interest.again.open_draft"), style="dim")
     else:
         text.append(i18n.t("interest.again.waiting"), style="bold")
         if with_key:
@@ -212,6 +216,10 @@ class OfferingScreen(AppScreen):
     def data_synced(self) -> None:
         self.reload_earlier()
 
+    def on_screen_resume(self) -> None:
+        if self.offering is not None:  # back from the interest form: its draft kept, or sent
+            self.reload_earlier()
+
     @work(thread=True, exclusive=True, group="earlier", exit_on_error=False)
     def reload_earlier(self) -> None:
         earlier = self._earlier()
@@ -223,6 +231,8 @@ class OfferingScreen(AppScreen):
             return
         if earlier.order is not None:
             self.efa.open_order(earlier.order)
+        elif earlier.draft:
+            self.open_interest(None)  # the form restores the draft
         else:
             self.efa.action_outbox()
 
@@ -245,7 +255,7 @@ class OfferingScreen(AppScreen):
 
         if self.offering is None or self.me is None:
             return
-        if self.earlier is not None:  # asked first: a second interest would most likely repeat it
+        if self.earlier is not None and not self.earlier.draft:  # asked first: a second interest would most likely repeat it
             self.ask_again(self.earlier)
             return
         self.open_interest(None)

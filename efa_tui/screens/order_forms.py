@@ -20,7 +20,7 @@ from ..domain.pricing import DistributionKey, first_of_next_month
 from ..formatting import InputError
 from ..offering_text import unit_price_problem
 from ..order_words import action_word
-from ..services.orders import Earlier, OrdersService
+from ..services.orders import Earlier, OrdersService, interest_draft_key
 from ..text import clean
 from ..widgets.form import FormField
 from .form_screen import FormScreen, Request
@@ -68,7 +68,7 @@ class InterestForm(FormScreen):
         self.earlier = earlier  # the open order (or waiting interest) the user chose to go on past
         defaults = {"leitweg_id": (me.organization.leitweg_id if me else None) or "", "contact_name": me.name if me else "",
                     "desired_start": formatting.day_input(first_of_next_month(formatting.today()))}
-        super().__init__(session, f"interest:{offering.id}", defaults, **kwargs)
+        super().__init__(session, interest_draft_key(offering.id), defaults, **kwargs)
         self.offering = offering
         # The organisation's Leitweg-IDs to choose from (the first is the default); the order may
         # still carry another one of its own.

@@ -67,7 +67,7 @@ class Services:
     def orders(self) -> OrdersService:
         from .orders import OrdersService
 
-        return OrdersService(self._api, self._cache, self._outbox, self.changes)
+        return OrdersService(self._api, self._cache, self._outbox, self.changes, self.drafts)
 
     @cached_property
     def offerings(self) -> OfferingsService:

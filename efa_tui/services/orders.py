@@ -21,6 +21,11 @@ from .writes import Write
 LIMIT = 20_000  # orders read from the cache at once; an organisation has far fewer
 
 
+def interest_draft_key(offering_id: int) -> str:
+    """The draft of an interest form (one per offering: the form restores it when opened again)."""
+    return f"interest:{int(offering_id)}"
+
+
 @dataclass
 class OrderDetail:
     order: Order | None  # None offline: the caller keeps what it shows
@@ -36,11 +41,13 @@ class Earlier:
 
     order: Order | None = None
     waiting: OutboxItem | None = None
+    draft: bool = False  # only a saved draft: `b` goes on with it (no second interest yet)
 
 
 class OrdersService:
-    def __init__(self, api: Any, cache: Cache, outbox: Any, changes: Changes):
+    def __init__(self, api: Any, cache: Cache, outbox: Any, changes: Changes, drafts: Any = None):
         self._api = api
+        self._drafts = drafts
         self._changes = changes
         self._cache = cache
         self._outbox = outbox
@@ -61,7 +68,8 @@ class OrdersService:
 
     def earlier_interest(self, offering_id: int) -> Earlier | None:
         """Before a second interest in the same offering (domain.orders.earlier_interest): the
-        organisation's open order for it from the cache, else a waiting one from the outbox."""
+        organisation's open order for it from the cache, else a waiting one from the outbox, else a
+        draft of the interest form saved here."""
         me = cached_me(self._cache)
         org = me.organization.id if me else None
         rows = self._cache.list_records("orders", where={"offering_id": int(offering_id)}, limit=LIMIT)
@@ -72,7 +80,11 @@ class OrdersService:
         related = f"offering:{int(offering_id)}"
         waiting = [i for i in self.waiting_interests() if i.related == related
                    or (isinstance(i.body, dict) and i.body.get("offering_id") == int(offering_id))]
-        return Earlier(waiting=waiting[-1]) if waiting else None
+        if waiting:
+            return Earlier(waiting=waiting[-1])
+        if self._drafts is not None and self._drafts.load(interest_draft_key(offering_id)) is not None:
+            return Earlier(draft=True)
+        return None
 
     def offering(self, offering_id: int | None) -> Offering | None:
         """The cached offering an order is about (its fees prefill a proposal)."""
