@@ -26,7 +26,7 @@ Text = Annotated[str, BeforeValidator(_none_to_empty)]
 
 
 class ApiModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=False, populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", frozen=False, populate_by_name=True, defer_build=True)
 
     # The ETag of the response this model came from (item GETs and writes), for If-Match.
     _etag: str | None = PrivateAttr(default=None)

@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from .. import formatting, i18n
+from ..services.orders import interest_draft_key
 from ..services.writes import CONFLICT, LEGACY, NEEDS_ATTENTION, PENDING, OutboxItem
 from ..text import clean
 from ..widgets.virtual_table import Column, VirtualTable
@@ -191,7 +192,7 @@ class OutboxScreen(AppScreen):
         if offering is None:
             self.notify(i18n.t("detail.not_cached"), severity="warning")
             return
-        await asyncio.to_thread(self.session.services.drafts.save, f"interest:{offering.id}", interest_values(body))
+        await asyncio.to_thread(self.session.services.drafts.save, interest_draft_key(offering.id), interest_values(body))
         await self.session.services.outbox.discard(item.id)  # the draft holds the input now
         self.app.push_screen(InterestForm(self.session, offering, getattr(self.app, "me", None), errors=field_errors(item.problem)), self._edited)
 
