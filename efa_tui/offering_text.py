@@ -126,6 +126,29 @@ def patch_body(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, 
     return {n: body_value(n, values.get(n, "")) for n in changed_fields(base, values)}
 
 
+def form_text(name: str, value: Any) -> str:
+    """One field of a request body as the form shows it (``body_value`` the other way round)."""
+    if value is None:
+        return ""
+    if name in ("annual_fee", "one_time_fee", "unit_price", "vat_rate"):
+        return formatting.money_input(value, grouped=True)
+    if name in ("bundeslaender", "keywords") and isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def queued_edit(body: Mapping[str, Any], theirs: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """A PATCH refused with 412 from the outbox, against the version the server has now: the form's
+    values (the user's changes over their version) and the clashes — the fields the user changed
+    that now differ from theirs. The version the user started from is gone with the form, so each
+    of those fields is shown to decide (they may have changed it too); equal ones need nothing."""
+    mine = dict(theirs)
+    for name in FIELDS:
+        if name in body:
+            mine[name] = form_text(name, body[name])
+    return mine, [n for n in FIELDS if n in body and body_value(n, mine[n]) != body_value(n, theirs.get(n, ""))]
+
+
 def merge(base: Mapping[str, Any], mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> Merge:
     """After a conflict: the three-way merge of the form (``domain.merge``), values compared as
     the body would send them ("1200" and "1.200,00" are the same amount)."""

@@ -177,6 +177,25 @@ async def test_the_footer_shows_whole_keys_at_80_columns(server, tmp_path, ident
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
+async def test_a_forms_submit_key_says_what_its_button_says(server, tmp_path, language):
+    """The offering form's button says "Speichern"; its footer key said "Senden" (the generic
+    label of every form) — after a language switch too."""
+    app = make_app(server, tmp_path, identity="provider", language=language)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 4)
+        await pilot.press("4")  # Meine Angebote
+        await settle(pilot, 4)
+        await pilot.press("e")
+        await settle(pilot, 4)
+        bottom = screen_lines(app)[-1]
+        assert f"^s {i18n.t('offering.form.save')}" in bottom and i18n.t("key.submit") not in bottom, bottom
+        await app.action_toggle_language()
+        await settle(pilot, 4)
+        bottom = screen_lines(app)[-1]
+        assert f"^s {i18n.t('offering.form.save')}" in bottom, bottom
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
 async def test_the_jump_dialog_shows_every_command_at_80_columns(language):
     """Its examples wrap under the box (as the placeholder they were cut after ":invoice …")."""
     from textual.app import App

@@ -224,6 +224,45 @@ async def test_a_clashing_description_shows_both_texts_whole_and_can_be_edited(s
     assert final["version"] == theirs.json()["version"] + 1
 
 
+async def test_an_edit_refused_with_412_in_the_outbox_is_settled_in_the_conflict_view(server, tmp_path):
+    """Saved while the server was away, the edit waited in the outbox; meanwhile a colleague saved a
+    new summary and fee; the flush met 412. In the outbox `e` shows the clash (both summaries), the
+    choice goes into the offering's form on the colleague's version, ctrl+s saves: nothing lost."""
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 4)
+        me = server_get(server, "provider", "/me").json()
+        offering = server_get(server, "provider", "/offerings", provider=me["organization"]["id"]).json()["items"][0]
+        oid = offering["id"]
+        etag = server_get(server, "provider", f"/offerings/{oid}").headers["etag"]
+        theirs = saved_by_colleague(server, oid, {"summary": "Von der Kollegin.", "one_time_fee": "123.00"})
+        assert theirs.status_code == 200, theirs.text
+        item = app.session.outbox.enqueue("offering.patch", "PATCH", f"/offerings/{oid}", {"summary": "Meine Fassung."},
+                                          if_match=etag, label="Angebot bearbeiten", related=f"offering:{oid}")
+        await app.connection.flush()
+        assert app.session.outbox.get(item.id).state == "conflict"
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot, 4)
+        conflict = app.screen
+        assert isinstance(conflict, EditConflictScreen), conflict
+        assert [c.name for c in conflict.clashes] == ["summary"]
+        text = " ".join(screen_text(app).replace("│", " ").split())
+        assert "Von der Kollegin." in text and "Meine Fassung." in text
+        await pilot.press("1")  # mine
+        await pilot.press("ctrl+s")
+        await settle(pilot, 4)
+        form = app.screen
+        assert isinstance(form, OfferingFormScreen) and form.form.value("summary") == "Meine Fassung."
+        assert app.session.outbox.counts().get("conflict", 0) == 0  # the form's draft holds it now
+        await pilot.press("ctrl+s")
+        await settle(pilot, 4)
+    final = server_get(server, "provider", f"/offerings/{oid}").json()
+    assert final["summary"] == "Meine Fassung." and final["fees"]["one_time_fee"] == "123.00"
+    assert final["version"] == theirs.json()["version"] + 1  # saved on their version (If-Match)
+
+
 async def test_the_draft_of_a_new_offering_survives_closing_the_form(server, tmp_path):
     app = make_app(server, tmp_path, identity="provider")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -106,6 +106,10 @@ class FormScreen(AppScreen):
     def submit_label(self) -> str:
         return i18n.t("form.submit")
 
+    def binding_labels(self) -> dict[str, str]:
+        """The submit key in the footer and the help says what the button says (localize.py)."""
+        return {"submit": self.submit_label()}
+
     def done(self, outcome: Done | Queued) -> None:
         """Sent (``Done``: ``record`` is the server's answer) or queued (offline)."""
         self.dismiss(outcome.record if isinstance(outcome, Done) else None)

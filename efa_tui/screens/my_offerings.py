@@ -188,9 +188,9 @@ class MyOfferingsScreen(AppScreen):
     async def open_editor(self, offering_id: int) -> None:
         """The version to edit: the one a saved draft was written against, else the server's current one
         (with its ETag, for If-Match)."""
-        from .offering_form import OfferingFormScreen, base_key
+        from .offering_form import OfferingFormScreen, base_key, draft_key
 
-        key = f"offering.edit.{offering_id}"
+        key = draft_key(offering_id)
         drafts = self.session.services.drafts
         stored = await asyncio.to_thread(drafts.load, base_key(offering_id))
         draft = await asyncio.to_thread(drafts.load, key)

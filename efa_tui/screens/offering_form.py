@@ -88,6 +88,11 @@ def new_defaults() -> dict[str, str]:
             "maturity": "0"}
 
 
+def draft_key(offering_id: int) -> str:
+    """The draft of an edit of this offering."""
+    return f"offering.edit.{offering_id}"
+
+
 def base_key(offering_id: int) -> str:
     """Where the version an edit started from is kept (next to the form's draft), so that a
     restored draft is sent with the ETag it was written against — never a newer one."""
@@ -103,7 +108,7 @@ class OfferingFormScreen(FormScreen):
         self.offering = offering
         self.etag = etag
         self.base = offering_text.form_values(offering) if offering else {}
-        key = f"offering.edit.{offering.id}" if offering else "offering.new"
+        key = draft_key(offering.id) if offering else "offering.new"
         super().__init__(session, key, self.base if offering else new_defaults(), **kwargs)
 
     def on_mount(self) -> None:

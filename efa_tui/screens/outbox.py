@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from .. import formatting, i18n
+from ..api.errors import ApiError, Unreachable
 from ..services.orders import interest_draft_key
 from ..services.writes import CONFLICT, LEGACY, NEEDS_ATTENTION, PENDING, OutboxItem
 from ..text import clean
@@ -156,7 +157,8 @@ class OutboxScreen(AppScreen):
         if action in ("resend", "discard"):
             return item is not None and (item.state in REFUSED or legacy)
         if action == "edit":
-            return item is not None and item.state in REFUSED and item.kind == "order.create"
+            return item is not None and ((item.state in REFUSED and item.kind == "order.create")
+                                         or (item.state == CONFLICT and item.kind == "offering.patch"))
         return True
 
     # --- the user's decisions -----------------------------------------------------------------
@@ -185,6 +187,9 @@ class OutboxScreen(AppScreen):
         from .order_forms import InterestForm, interest_values
 
         item = self.current()
+        if item is not None and item.kind == "offering.patch" and item.state == CONFLICT:
+            await self._edit_offering(item)
+            return
         if item is None or item.kind != "order.create":
             return
         body = item.body or {}
@@ -195,6 +200,55 @@ class OutboxScreen(AppScreen):
         await asyncio.to_thread(self.session.services.drafts.save, interest_draft_key(offering.id), interest_values(body))
         await self.session.services.outbox.discard(item.id)  # the draft holds the input now
         self.app.push_screen(InterestForm(self.session, offering, getattr(self.app, "me", None), errors=field_errors(item.problem)), self._edited)
+
+    async def _edit_offering(self, item: OutboxItem) -> None:
+        """An offering edit refused with 412 (someone saved first while it waited): the fields it
+        changed that now differ from the server's version are settled one by one in the conflict
+        view (both versions in full); then the offering's form opens on the server's version with
+        the result, to be saved from there. Nothing is lost: cancelled, the item stays."""
+        from .. import offering_text
+        from .edit_conflict import EditConflictScreen, clash_for
+        from .offering_form import base_key, draft_key, offering_fields
+
+        offering_id = int(str(item.related or "").removeprefix("offering:") or 0)
+        try:
+            theirs, etag = await self.session.services.offerings.current(offering_id)
+        except Unreachable:
+            self.notify(i18n.t("offerings.edit_offline"), severity="warning", timeout=8)
+            return
+        except ApiError as exc:
+            self.notify(i18n.problem(exc), severity="error")
+            return
+        their_values = offering_text.form_values(theirs)
+        mine, clashes = offering_text.queued_edit(item.body or {}, their_values)
+        fields = {f.name: f for f in offering_fields()}
+        drafts = self.session.services.drafts
+
+        async def into_form(values: dict[str, Any]) -> None:
+            await asyncio.to_thread(drafts.save, base_key(offering_id),
+                                    {"offering": theirs.model_dump(mode="json"), "etag": etag})
+            await asyncio.to_thread(drafts.save, draft_key(offering_id), values)
+            await self.session.services.outbox.discard(item.id)  # the form's draft holds it now
+            self.open_offering_form(theirs, etag)
+
+        def decided(choices: dict[str, Any] | None) -> None:
+            if choices is not None:
+                self.run_worker(into_form({**mine, **choices}), group="outbox-act")
+
+        if clashes:
+            self.app.push_screen(EditConflictScreen([clash_for(fields[n], mine[n], their_values.get(n, "")) for n in clashes]),
+                                 decided)
+        else:
+            await into_form(mine)
+
+    def open_offering_form(self, offering: Any, etag: str | None) -> None:
+        from .offering_form import OfferingFormScreen
+
+        self.load()
+        def closed(_answer: Any) -> None:
+            self.load()
+
+        self.app.push_screen(OfferingFormScreen(self.session, offering, etag), closed)
 
     def _edited(self, answer: Any) -> None:
         self.load()
