@@ -27,8 +27,9 @@ class JumpScreen(AppModal[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "key.back", id="jump.cancel")]
     DEFAULT_CSS = """
     JumpScreen { align: center top; }
-    JumpScreen > Vertical { width: 80%; max-width: 90; height: auto; margin-top: 3; background: $surface; }
-    JumpScreen Input { border: round $accent; }
+    JumpScreen > Vertical { width: 80%; max-width: 90; height: auto; margin-top: 3; background: $surface;
+                            border: round $accent; }
+    JumpScreen Input, JumpScreen Input:focus { border: none; height: 1; padding: 0 1; }
     JumpScreen #jump-examples { padding: 0 1; color: $text-muted; }
     """
 
