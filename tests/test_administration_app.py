@@ -464,3 +464,22 @@ async def test_an_organisation_both_edited_shows_both_versions_and_the_choice_is
     org = _org(live_server, muenchen["id"])
     assert org["address"]["street"] == "Marienplatz 8, Rathaus – Bürgerbüro im Erdgeschoss"
     assert org["address"]["city"] == "München (meine Schreibweise)"
+
+
+async def test_the_organisations_are_listed_in_german_order(live_server, tmp_path):
+    """"Ämterverbund …" stands with the A's (by code point, after every Z)."""
+    r = httpx.post(f"{live_server}/organizations", headers=auth("operator"), json={
+        "key": "aemterverbund", "kind": "customer", "name": "Ämterverbund Unterland", "leitweg_id": "992-90009-96"})
+    assert r.status_code in (201, 409), r.text
+    app = make_app(live_server, tmp_path, identity="operator")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(AdministrationScreen(app.session))
+        screen = await _wait_for(pilot, AdministrationScreen)
+        for _ in range(40):
+            await settle(pilot)
+            if screen.organizations:
+                break
+        table = screen.query_one("#admin-orgs")
+        names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+    assert names.index("Ämterverbund Unterland") < names.index("Freie und Hansestadt Hamburg"), names

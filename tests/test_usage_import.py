@@ -204,3 +204,12 @@ def test_only_months_of_the_contract_term_and_replacements_named():
     # line 2 replaces 4 by 6; line 4 reports the same figure again (nothing replaced)
     assert usage_import.replacements(ok.lines, reports) == {2: 4}
     assert ok.lines[0].body(replaces=4) == {"order_id": 12, "year": 2026, "month": 3, "cases": 6, "replaces": 4}
+
+
+def test_usage_rows_sort_customers_in_german_order():
+    """"Ämter…" belongs with the A's, before "Landeshauptstadt …" (by code point it came after Z)."""
+    contracts = {**CONTRACTS, 15: Order.model_validate({
+        "id": 15, "state": "active", "customer": {"id": 3, "name": "Ämterverbund Unterland"},
+        "offering": {"id": 7, "title": "Wohngeld"}, "fees": {"distribution_key": "per_case"}})}
+    customers = list(dict.fromkeys(r[0] for r in usage_import.usage_rows(contracts, [])))
+    assert customers == ["Ämterverbund Unterland", "Freie und Hansestadt Hamburg", "Landeshauptstadt München"]

@@ -39,6 +39,7 @@ from ..domain.administration import (
     user_email_ok,
     user_roles,
 )
+from ..domain.collation import sort_key
 from ..domain.leitweg import check_leitweg_ids
 from ..domain.merge import merge
 from ..services import Conflict, Done, Queued, Refused
@@ -155,7 +156,7 @@ class AdministrationScreen(AppScreen):
             (o.id, [Text(clean(o.name), overflow="ellipsis", no_wrap=True), organization_type_text(o),
                     accreditation_text(o),
                     clean(names.get(o.inhouse_operator_id, "")) if o.inhouse_operator_id else "–"])
-            for o in sorted(orgs, key=lambda o: (o.kind != "operator", clean(o.name).lower())))
+            for o in sorted(orgs, key=lambda o: (o.kind != "operator", sort_key(clean(o.name)))))
         states = [o.accreditation.state for o in orgs]
         head.update(i18n.tn("admin.count", n=len(orgs), applied=states.count("applied"), suspended=states.count("suspended")))
 

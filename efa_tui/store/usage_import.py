@@ -25,6 +25,7 @@ from datetime import date
 
 from .. import formatting, i18n
 from ..api.models import Order, UsageReport
+from ..domain.collation import sort_key
 from ..domain.orders import usage_months
 
 MAX_CASES = 100_000_000
@@ -280,5 +281,5 @@ def usage_rows(contracts: Mapping[int, Order], reports: Sequence[UsageReport]) -
     for oid, order in contracts.items():
         if oid not in reported:
             rows.append((_customer(order), _offering(order), oid, None, None, None))
-    rows.sort(key=lambda r: (r[0].casefold(), r[1].casefold(), -(r[3] or 0), -(r[4] or 0)))
+    rows.sort(key=lambda r: (sort_key(r[0]), sort_key(r[1]), -(r[3] or 0), -(r[4] or 0)))  # German order (Ä with A)
     return rows
