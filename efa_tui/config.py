@@ -21,9 +21,9 @@ import tomli_w
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from . import DEMO_IDENTITIES, THEMES
-from .files import write_private
+from .files import APP_DIR, write_private
 
-APP_NAME = "efa-tui"
+APP_NAME = APP_DIR
 CONFIG_FILE = "config.toml"
 ENV_CONFIG_DIR = "EFA_TUI_CONFIG_DIR"
 DEMO_PROFILE = "demo"

@@ -60,6 +60,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+APP_DIR = "efa-tui"  # the name of the app's own directories (platformdirs' app name)
+
+
 def private_dir(directory: Path) -> Path:
     """``directory`` (and missing parents) with mode 0700: the local state and caches hold other
     organisations' records, which no other user of the machine may read."""
@@ -71,8 +74,14 @@ def private_dir(directory: Path) -> Path:
 
 def private_database(path: Path) -> Path:
     """A SQLite file that is 0600 before SQLite opens it (its -wal and -shm files take the mode of
-    the database file): created empty — an empty file is an empty database — or tightened."""
-    private_dir(path.parent)
+    the database file): created empty — an empty file is an empty database — or tightened.
+
+    Its directory is made 0700 when it is new or the app's own (a path under an ``efa-tui``
+    directory); a directory the user named (``--cache /tmp/x.sqlite3``) keeps its mode: tightening
+    /tmp to 0700 locked every other user (and PostgreSQL's test cluster) out of it."""
+    parent = path.parent
+    if not parent.is_dir() or APP_DIR in parent.parts:
+        private_dir(parent)
     if os.name == "posix":
         fd = os.open(path, os.O_CREAT | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0), 0o600)
         try:

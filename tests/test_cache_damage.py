@@ -174,3 +174,19 @@ def test_cache_and_local_state_are_private(server, tmp_path, monkeypatch):
             if directory.name == "efa-tui":
                 break
             directory = directory.parent
+
+
+def test_a_database_in_a_directory_the_user_named_leaves_its_mode_alone(tmp_path):
+    """`--cache /tmp/x.sqlite3` made /tmp 0700 (every other user, PostgreSQL's test cluster
+    among them, locked out): the file is 0600, a shared directory keeps its mode; a new
+    directory is made 0700."""
+    from efa_tui.files import private_database
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    database = private_database(shared / "cache.sqlite3")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    fresh = private_database(tmp_path / "new" / "cache.sqlite3")
+    assert stat.S_IMODE(fresh.parent.stat().st_mode) == 0o700
