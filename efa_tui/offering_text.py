@@ -87,10 +87,13 @@ def form_values(offering: Offering | Mapping[str, Any] | None) -> dict[str, Any]
     return values
 
 
+AMOUNT_FIELDS = ("annual_fee", "one_time_fee", "unit_price", "vat_rate")  # typed 1.234,50; sent "1234.50"
+
+
 def body_value(name: str, text: Any) -> Any:
     """One form field as the request body holds it (the checks have passed)."""
     text = str(text if text is not None else "").strip()
-    if name in ("annual_fee", "one_time_fee", "unit_price", "vat_rate"):
+    if name in AMOUNT_FIELDS:
         amount = parse_amount(text)
         return None if amount is None else money_str(amount)
     if name in ("maturity", "minimum_term_months", "notice_period_months"):
@@ -130,7 +133,7 @@ def form_text(name: str, value: Any) -> str:
     """One field of a request body as the form shows it (``body_value`` the other way round)."""
     if value is None:
         return ""
-    if name in ("annual_fee", "one_time_fee", "unit_price", "vat_rate"):
+    if name in AMOUNT_FIELDS:
         return formatting.money_input(value, grouped=True)
     if name in ("bundeslaender", "keywords") and isinstance(value, list):
         return ", ".join(str(v) for v in value)

@@ -47,18 +47,24 @@ async def _wait_for(pilot, kind, rounds: int = 40):
     raise AssertionError(f"{kind.__name__} did not open; on {type(pilot.app.screen).__name__}")
 
 
+async def _administration(pilot, shown=lambda screen: bool(screen.organizations), rounds: int = 40):
+    """Verwaltung opened on top, once its list holds what ``shown`` waits for (by default: any)."""
+    pilot.app.push_screen(AdministrationScreen(pilot.app.session))
+    screen = await _wait_for(pilot, AdministrationScreen)
+    for _ in range(rounds):
+        await settle(pilot)
+        if shown(screen):
+            break
+    return screen
+
+
 async def test_the_operator_accredits_a_municipality_adds_its_user_and_hands_over_a_token(live_server, tmp_path):
     org = _register(live_server)
     assert org["accreditation"]["state"] == "applied"
     app = make_app(live_server, tmp_path, identity="operator")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.push_screen(AdministrationScreen(app.session))
-        screen = await _wait_for(pilot, AdministrationScreen)
-        for _ in range(20):
-            await settle(pilot)
-            if org["id"] in screen.organizations:
-                break
+        screen = await _administration(pilot, lambda screen: org["id"] in screen.organizations)
         assert "beantragt" in screen_text(app)
         table = screen.query_one("#admin-orgs")
         table.move_cursor(row=table.get_row_index(str(org["id"])))
@@ -132,12 +138,7 @@ async def test_a_customer_admin_sees_only_its_own_organisation(live_server, tmp_
     app = make_app(live_server, tmp_path, identity="customer")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.push_screen(AdministrationScreen(app.session))
-        screen = await _wait_for(pilot, AdministrationScreen)
-        for _ in range(20):
-            await settle(pilot)
-            if screen.organizations:
-                break
+        screen = await _administration(pilot)
         names = [o.name for o in screen.organizations.values()]
         assert names == ["Landeshauptstadt München"]
         assert "Kommune" in screen_text(app)  # its Art, not only its role (Kunde)
@@ -157,13 +158,7 @@ async def test_a_customer_admin_sees_only_its_own_organisation(live_server, tmp_
 
 
 async def _open_organization(pilot, org_id: int) -> OrganizationScreen:
-    app = pilot.app
-    app.push_screen(AdministrationScreen(app.session))
-    screen = await _wait_for(pilot, AdministrationScreen)
-    for _ in range(20):
-        await settle(pilot)
-        if org_id in screen.organizations:
-            break
+    screen = await _administration(pilot, lambda screen: org_id in screen.organizations)
     table = screen.query_one("#admin-orgs")
     table.move_cursor(row=table.get_row_index(str(org_id)))
     await pilot.press("enter")
@@ -474,12 +469,7 @@ async def test_the_organisations_are_listed_in_german_order(live_server, tmp_pat
     app = make_app(live_server, tmp_path, identity="operator")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        app.push_screen(AdministrationScreen(app.session))
-        screen = await _wait_for(pilot, AdministrationScreen)
-        for _ in range(40):
-            await settle(pilot)
-            if screen.organizations:
-                break
+        screen = await _administration(pilot)
         table = screen.query_one("#admin-orgs")
         names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
     assert names.index("Ämterverbund Unterland") < names.index("Freie und Hansestadt Hamburg"), names

@@ -84,6 +84,8 @@ def test_a_part_longer_than_the_line_still_wraps_at_its_spaces():
     text = Text("Verlauf · " + "ein sehr langer Teil ohne Trenner " * 3)
     lines = rendered(text, 30)
     assert all(len(line.rstrip()) <= 30 for line in lines) and len(lines) > 3, lines
+    words = set(text.plain.split())  # broken at its spaces, not folded inside a word
+    assert all(token in words for line in lines for token in line.split()), lines
 
 
 def long_message_order(server: str) -> int:

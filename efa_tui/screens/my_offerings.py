@@ -20,7 +20,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable, Static
 
 from .. import formatting, i18n
-from ..api.errors import ApiError, Unreachable
 from ..api.models import Me, Offering, Organization, as_offering
 from ..domain import offering_rules as rules
 from ..services import Conflict, Done, Queued
@@ -188,7 +187,7 @@ class MyOfferingsScreen(AppScreen):
     async def open_editor(self, offering_id: int) -> None:
         """The version to edit: the one a saved draft was written against, else the server's current one
         (with its ETag, for If-Match)."""
-        from .offering_form import OfferingFormScreen, base_key, draft_key
+        from .offering_form import OfferingFormScreen, base_key, draft_key, save_base, version_to_edit
 
         key = draft_key(offering_id)
         drafts = self.session.services.drafts
@@ -198,15 +197,11 @@ class MyOfferingsScreen(AppScreen):
         if stored and kept is not None:
             offering, etag = kept, stored["etag"]
         else:
-            try:
-                offering, etag = await self.offerings_service.current(offering_id)
-            except Unreachable:
-                self.notify(i18n.t("offerings.edit_offline"), severity="warning", timeout=8)
+            current = await version_to_edit(self, offering_id)
+            if current is None:
                 return
-            except ApiError as exc:
-                self.notify(i18n.problem(exc), severity="error")
-                return
-            await asyncio.to_thread(drafts.save, base_key(offering_id), {"offering": offering.model_dump(mode="json"), "etag": etag})
+            offering, etag = current
+            await asyncio.to_thread(save_base, drafts, offering, etag)
         self.app.push_screen(OfferingFormScreen(self.session, offering, etag), self._saved)
 
     def _saved(self, offering: dict[str, Any] | None) -> None:

@@ -99,6 +99,26 @@ def base_key(offering_id: int) -> str:
     return f"offering.edit.{offering_id}.base"
 
 
+def save_base(drafts: Any, offering: Offering | None, etag: str | None) -> None:
+    """Keep the version an edit starts from (``base_key``). Synchronous SQLite: in a thread."""
+    if offering is not None:
+        drafts.save(base_key(offering.id), {"offering": offering.model_dump(mode="json"), "etag": etag})
+
+
+async def version_to_edit(screen: Any, offering_id: int) -> tuple[Offering, str | None] | None:
+    """The server's current version of an offering and its ETag, to edit; None when there is
+    none to have (offline, refused), said to the user in a toast."""
+    from ..api.errors import ApiError, Unreachable
+
+    try:
+        return await screen.session.services.offerings.current(offering_id)
+    except Unreachable:
+        screen.notify(i18n.t("offerings.edit_offline"), severity="warning", timeout=8)
+    except ApiError as exc:
+        screen.notify(i18n.problem(exc), severity="error")
+    return None
+
+
 class OfferingFormScreen(FormScreen):
     """``offering=None``: a new draft offering; else an edit of that version (``etag`` its ETag)."""
 
@@ -220,5 +240,4 @@ class OfferingFormScreen(FormScreen):
 
     @work(thread=True, group="base", exit_on_error=False)
     def _store_base(self) -> None:
-        offering = self.offering.model_dump(mode="json") if self.offering else None
-        self.session.services.drafts.save(base_key(self.offering_id), {"offering": offering, "etag": self.etag})
+        save_base(self.session.services.drafts, self.offering, self.etag)

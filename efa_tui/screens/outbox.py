@@ -21,7 +21,6 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from .. import formatting, i18n
-from ..api.errors import ApiError, Unreachable
 from ..services.orders import interest_draft_key
 from ..services.writes import CONFLICT, LEGACY, NEEDS_ATTENTION, PENDING, OutboxItem
 from ..text import clean
@@ -208,25 +207,20 @@ class OutboxScreen(AppScreen):
         the result, to be saved from there. Nothing is lost: cancelled, the item stays."""
         from .. import offering_text
         from .edit_conflict import EditConflictScreen, clash_for
-        from .offering_form import base_key, draft_key, offering_fields
+        from .offering_form import draft_key, offering_fields, save_base, version_to_edit
 
         offering_id = int(str(item.related or "").removeprefix("offering:") or 0)
-        try:
-            theirs, etag = await self.session.services.offerings.current(offering_id)
-        except Unreachable:
-            self.notify(i18n.t("offerings.edit_offline"), severity="warning", timeout=8)
+        current = await version_to_edit(self, offering_id)
+        if current is None:
             return
-        except ApiError as exc:
-            self.notify(i18n.problem(exc), severity="error")
-            return
+        theirs, etag = current
         their_values = offering_text.form_values(theirs)
         mine, clashes = offering_text.queued_edit(item.body or {}, their_values)
         fields = {f.name: f for f in offering_fields()}
         drafts = self.session.services.drafts
 
         async def into_form(values: dict[str, Any]) -> None:
-            await asyncio.to_thread(drafts.save, base_key(offering_id),
-                                    {"offering": theirs.model_dump(mode="json"), "etag": etag})
+            await asyncio.to_thread(save_base, drafts, theirs, etag)
             await asyncio.to_thread(drafts.save, draft_key(offering_id), values)
             await self.session.services.outbox.discard(item.id)  # the form's draft holds it now
             self.open_offering_form(theirs, etag)

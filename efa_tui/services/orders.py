@@ -45,7 +45,7 @@ class Earlier:
 
 
 class OrdersService:
-    def __init__(self, api: Any, cache: Cache, outbox: Any, changes: Changes, drafts: Any = None):
+    def __init__(self, api: Any, cache: Cache, outbox: Any, changes: Changes, drafts: Any):
         self._api = api
         self._drafts = drafts
         self._changes = changes
@@ -82,7 +82,7 @@ class OrdersService:
                    or (isinstance(i.body, dict) and i.body.get("offering_id") == int(offering_id))]
         if waiting:
             return Earlier(waiting=waiting[-1])
-        if self._drafts is not None and self._drafts.load(interest_draft_key(offering_id)) is not None:
+        if self._drafts.load(interest_draft_key(offering_id)) is not None:
             return Earlier(draft=True)
         return None
 
