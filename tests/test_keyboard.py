@@ -263,3 +263,18 @@ async def test_keys_typed_before_the_first_rows_wait_for_them(server, tmp_path):
                 break
         assert isinstance(app.screen, OfferingScreen), type(app.screen).__name__
         assert "Abfallbehälter" in screen_text(app)
+
+
+@pytest.mark.xfail(strict=True, reason="found in the walk, not fixed yet: keys replayed after `Enter` reach the "
+                   "catalog before the offering's detail is pushed (RowSelected is a message), so `b` meets no "
+                   "offering and `Hallo` is lost; needs the replay to wait for the screen a key opens")
+async def test_enter_b_and_text_typed_at_the_first_start_reach_the_interest_form(server, tmp_path):
+    app = make_app(server, tmp_path, identity="customer", presync=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_ahead(app, pilot, "enter", "b", *"Hallo")
+        for _ in range(100):
+            await settle(pilot)
+            if isinstance(app.screen, InterestForm):
+                break
+        assert isinstance(app.screen, InterestForm), type(app.screen).__name__
+        assert "Hallo" in str(app.screen.form.value("message"))
