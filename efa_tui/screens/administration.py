@@ -111,7 +111,7 @@ class AdministrationScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(i18n.t("admin.loading"), id="admin-head")
-        table = ListTable(id="admin-orgs", flex=("name",))
+        table = ListTable(id="admin-orgs", flex=("name",), opens=True)
         self._columns(table)
         yield table
 
@@ -220,7 +220,7 @@ class OrganizationScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield DetailScroll(DetailText("", id="org-facts-text"), id="org-facts")
-        table = ListTable(id="org-users", flex=("name", "email"))
+        table = ListTable(id="org-users", flex=("name", "email"), opens=True)
         table.add_column(i18n.t("admin.col.user"), key="name")
         table.add_column(i18n.t("admin.col.email"), key="email")
         table.add_column(i18n.t("admin.col.role"), key="role")

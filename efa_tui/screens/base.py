@@ -90,6 +90,10 @@ class _AppScreenBase:
         if not self.keyboard_ready:
             # After Textual's own auto focus (the same event, handled after this one).
             self.call_after_refresh(self.opened)  # type: ignore[attr-defined]
+        elif getattr(self.app, "_holding", False):  # type: ignore[attr-defined]
+            # The screen the held keys waited for (a detail opened by Enter) is here and usable
+            # at once: they go on to it, after its focus is set.
+            self.call_after_refresh(self.app.release_keys)  # type: ignore[attr-defined]
 
     def opened(self) -> None:
         """The screen is shown and focused: it takes the keys typed so far. A screen that fills

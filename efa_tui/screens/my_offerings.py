@@ -62,7 +62,7 @@ class MyOfferingsScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="offerings-head")
-        table = ListTable(id="offerings", flex=("title",))
+        table = ListTable(id="offerings", flex=("title",), opens=True)
         self._columns(table)
         yield table
 
@@ -179,6 +179,7 @@ class MyOfferingsScreen(AppScreen):
             return
         if offering.status == "retired":
             self.notify(i18n.t("offerings.retired_no_edit"), severity="warning")
+            self.efa.release_keys()  # nothing opens: the keys typed after Enter stay on the list
             return
         self.keys_to_next_screen()  # typed while the version is fetched: the form's
         self.open_editor(offering.id)

@@ -173,12 +173,19 @@ class OfferingScreen(AppScreen):
         self.offering_id = offering_id
         self.offering: Offering | None = None
         self.earlier: Earlier | None = None  # an open order (or waiting interest) a new one would repeat
+        # Read from the cache in a thread: `b` typed right after `Enter` waits for the offering
+        # (before it, `b` has nothing to order and the text after it would be lost).
+        self.keyboard_ready = False
 
     def compose(self) -> ComposeResult:
         yield DetailScroll(id="detail")
 
     def on_mount(self) -> None:
         self.load()
+
+    def opened(self) -> None:
+        """Shown: the keys typed so far wait for the offering (`_show`), at most a moment."""
+        self.set_timer(2.0, self.take_keyboard)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
@@ -199,12 +206,13 @@ class OfferingScreen(AppScreen):
         if offering is None:
             box.mount(DetailText(Text(i18n.t("detail.not_cached"))))
             self._show_earlier(None)
-            return
-        blocks: list[Static] = [DetailText(block) for block in describe(offering, self.me, formatting.today())]
-        blocks.insert(2, Static(id="detail-earlier"))  # under whether and how this user can order
-        box.mount_all(blocks)
-        self._show_earlier(earlier)
+        else:
+            blocks: list[Static] = [DetailText(block) for block in describe(offering, self.me, formatting.today())]
+            blocks.insert(2, Static(id="detail-earlier"))  # under whether and how this user can order
+            box.mount_all(blocks)
+            self._show_earlier(earlier)
         box.focus()
+        self.call_after_refresh(self.take_keyboard)  # the keys typed ahead, now that `b` can order
 
     def _show_earlier(self, earlier: Earlier | None) -> None:
         self.earlier = earlier

@@ -101,7 +101,7 @@ class SupportScreen(AppScreen):
             yield Input(placeholder=i18n.t("support.f.since"), compact=True, id="support-since")
             yield Input(placeholder=i18n.t("support.f.until"), compact=True, id="support-until")
         yield Static("", id="support-count")
-        yield ListTable(id="support-results")
+        yield ListTable(id="support-results", opens=True)
 
     def _state_options(self) -> list[tuple[Text, str]]:
         states = record_search.INVOICE_STATES if self.kind == "invoices" else record_search.ORDER_STATES

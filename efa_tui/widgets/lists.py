@@ -24,7 +24,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable
 
 from .. import i18n
-from .vim_keys import LIST_BINDINGS, vim_bindings
+from .vim_keys import LIST_BINDINGS, keys_wait_for_what_opens, vim_bindings
 
 
 class ListTable(DataTable):
@@ -33,9 +33,11 @@ class ListTable(DataTable):
     BINDINGS: ClassVar[list[BindingType]] = LIST_BINDINGS
 
     def __init__(self, *, id: str | None = None, classes: str | None = None,  # noqa: A002 - Textual's name
-                 flex: Sequence[str] = ()) -> None:
+                 flex: Sequence[str] = (), opens: bool = False) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, id=id, classes=classes)
         self._remembered: str | None = None
+        self.opens = opens
+        """`Enter` on a row opens a screen (its detail, its form): the keys typed after it wait for that."""
         self.flex = tuple(flex)
         """Keys of the columns that share the width the others leave (names, titles)."""
 
@@ -70,6 +72,11 @@ class ListTable(DataTable):
         self.fit_columns()
 
     # --- the keys ------------------------------------------------------------------------------
+
+    def action_select_cursor(self) -> None:
+        if self.opens and self.row_count:
+            keys_wait_for_what_opens(self)
+        super().action_select_cursor()
 
     def action_cursor_top(self) -> None:
         if self.row_count:

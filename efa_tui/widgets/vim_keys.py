@@ -25,3 +25,13 @@ def vim_bindings(scope: str, actions: Sequence[str]) -> list[BindingType]:
 # The list keys, by the ids `VirtualTable` has: one [keymap] line moves them in every list.
 LIST_BINDINGS = vim_bindings("table", ("cursor_down", "cursor_up", "cursor_top", "cursor_bottom",
                                        "cursor_half_page_down", "cursor_half_page_up"))
+
+
+def keys_wait_for_what_opens(widget: object) -> None:
+    """``Enter`` on a row opens its detail (a message the screen handles, then a screen that may
+    read its record first): keys typed after it, in the same burst, wait for that screen (the
+    app's hold, released when it is ready) instead of reaching the list they were typed over."""
+    app = getattr(widget, "app", None)
+    hold = getattr(app, "hold_keys", None)
+    if hold is not None:
+        hold()

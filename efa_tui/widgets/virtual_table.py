@@ -40,7 +40,7 @@ from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from ..text import clean
-from .vim_keys import LIST_BINDINGS
+from .vim_keys import LIST_BINDINGS, keys_wait_for_what_opens
 
 __all__ = ["Column", "RowSource", "VirtualTable", "column_widths", "content_widths", "fit_cell"]
 
@@ -749,6 +749,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def action_select_cursor(self) -> None:
         if not self._total:
             return
+        keys_wait_for_what_opens(self)  # every VirtualTable opens its row's detail
         row = self.row_at(self.cursor)
         if row is None:
             self._pending_select = self.cursor  # posted when its block arrives
