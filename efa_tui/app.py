@@ -106,6 +106,7 @@ def news_text(news: News) -> str:
     return i18n.t("news." + news.kind, id=news.record_id, title=title, who=who)
 
 
+LF_ENTER = "ctrl+j"
 NEVER_HELD = frozenset({"ctrl+c", "ctrl+q"})  # quitting is never made to wait for a screen
 
 
@@ -445,6 +446,11 @@ class EfaApp(App):
         return opening or bool(self._held_keys)
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and event.key == LF_ENTER and not event.is_forwarded:
+            # Enter typed before the app had the terminal (it starts in cooked mode, which turns
+            # the key's CR into LF): Textual reads LF as ctrl+j, and `Enter b` typed at once lost
+            # its Enter. Ctrl+J is Enter, as in a shell.
+            event = events.Key("enter", "\r")
         if (isinstance(event, events.Key) and not event.is_forwarded and event.key not in NEVER_HELD
                 and self._holds_keys()):
             self._held_keys.append(event)

@@ -265,10 +265,15 @@ async def test_keys_typed_before_the_first_rows_wait_for_them(server, tmp_path):
         assert "Abfallbehälter" in screen_text(app)
 
 
-async def test_enter_b_and_text_typed_at_the_first_start_reach_the_interest_form(server, tmp_path):
+@pytest.mark.parametrize("enter", ["enter", "ctrl+j"], ids=["enter", "enter-typed-before-the-app-had-the-terminal"])
+async def test_enter_b_and_text_typed_at_the_first_start_reach_the_interest_form(server, tmp_path, enter):
+    """Typed as the app starts (tmux: `scripts/demo` and at once `Enter b Hallo`). Typed before the
+    app has the terminal, Enter arrives as ctrl+j: the terminal was still in cooked mode, which
+    turns the Enter key's CR into LF; then it did nothing, `b` neither, and the `o` of Hallo opened
+    the outbox."""
     app = make_app(server, tmp_path, identity="customer", presync=False)
     async with app.run_test(size=SIZE) as pilot:
-        await type_ahead(app, pilot, "enter", "b", *"Hallo")
+        await type_ahead(app, pilot, enter, "b", *"Hallo")
         for _ in range(100):
             await settle(pilot)
             if isinstance(app.screen, InterestForm):
