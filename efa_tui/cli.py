@@ -225,11 +225,9 @@ def _find_api(url: str, language: str) -> str | None:
 
 
 def _log_file() -> str:
-    from pathlib import Path
+    from .files import user_dir
 
-    import platformdirs
-
-    path = Path(platformdirs.user_log_dir("efa-tui")) / "efa-tui.log"
+    path = user_dir("log") / "efa-tui.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     return str(path)
 

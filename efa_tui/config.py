@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
-import platformdirs
 import tomli_w
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from . import DEMO_IDENTITIES, THEMES
-from .files import APP_DIR, write_private
+from .files import user_dir, write_private
 
-APP_NAME = APP_DIR
 CONFIG_FILE = "config.toml"
 ENV_CONFIG_DIR = "EFA_TUI_CONFIG_DIR"
 DEMO_PROFILE = "demo"
@@ -53,7 +51,7 @@ def config_dir() -> Path:
     override = os.environ.get(ENV_CONFIG_DIR)
     if override:
         return Path(override).expanduser()
-    return Path(platformdirs.user_config_dir(APP_NAME))
+    return user_dir("config")
 
 
 def config_path() -> Path:

@@ -7,6 +7,7 @@ import os
 import socket
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 
 def _replace(path: Path, data: bytes, mode: int) -> Path:
@@ -63,6 +64,14 @@ def free_port(host: str = "127.0.0.1") -> int:
 APP_DIR = "efa-tui"  # the name of the app's own directories (platformdirs' app name)
 
 
+def user_dir(kind: Literal["config", "data", "cache", "log"]) -> Path:
+    """The app's own directory of that kind for this user (platformdirs: XDG on Linux), not
+    created here: ``~/.config/efa-tui``, ``~/.local/share/efa-tui`` …"""
+    import platformdirs  # only where a path is needed: not on the way to the first paint
+
+    return Path(getattr(platformdirs, f"user_{kind}_dir")(APP_DIR))
+
+
 def private_dir(directory: Path) -> Path:
     """``directory`` (and missing parents) with mode 0700: the local state and caches hold other
     organisations' records, which no other user of the machine may read."""
@@ -98,6 +107,4 @@ def private_database(path: Path) -> Path:
 
 def demo_database_path() -> Path:
     """Where the embedded demo marketplace keeps its SQLite database (the server's default)."""
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("efa-tui")) / "marketplace.sqlite3"
+    return user_dir("data") / "marketplace.sqlite3"

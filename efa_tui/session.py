@@ -24,11 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from .api.models import Me
 from .config import Config, Profile
-from .files import demo_database_path, free_port, private_dir
+from .files import demo_database_path, free_port, private_dir, user_dir
 from .secrets import get_token
 from .services import Services
 from .store.backend import Backend
@@ -65,7 +63,7 @@ class EmbeddedServer:
         self.first_run = self.database_url is None and not demo_database_path().exists()
         if self.demo_offerings:
             args += ["--demo-offerings", str(self.demo_offerings)]
-        log_path = Path(platformdirs.user_log_dir("efa-tui")) / "embedded-server.log"
+        log_path = user_dir("log") / "embedded-server.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as out:
             self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -187,7 +185,7 @@ class Session:
         if cache_path is not None:
             cache = Cache(cache_path)
         else:
-            cache_dir = private_dir(Path(platformdirs.user_cache_dir("efa-tui")))
+            cache_dir = private_dir(user_dir("cache"))
             drop_legacy_caches(cache_dir)  # one file per profile: it may hold another identity's rows
             cache = Cache(cache_file(cache_dir, known.key) if known else ":memory:")
         outbox = Outbox(local, owner, may_send=False)

@@ -23,6 +23,7 @@ import unicodedata
 from decimal import Decimal
 from pathlib import Path
 
+import platformdirs
 import pytest
 from fastapi.testclient import TestClient
 from support import auth
@@ -539,7 +540,7 @@ def test_state(tmp_path):
 # --- the file ---------------------------------------------------------------------------------------
 
 def test_default_path_is_the_user_cache_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(connection.platformdirs, "user_cache_dir", lambda app: str(tmp_path / "xdg" / app))
+    monkeypatch.setattr(platformdirs, "user_cache_dir", lambda app: str(tmp_path / "xdg" / app))
     c = Cache()
     assert c.path == tmp_path / "xdg" / "efa-tui" / "cache.sqlite3" and c.path.exists()
     c.close()

@@ -19,9 +19,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-import platformdirs
-
-from ..files import private_database
+from ..files import private_database, user_dir
 
 LEGACY = "legacy:"  # owner prefix of rows written before owners existed (then: the profile name)
 
@@ -73,7 +71,7 @@ VERSION = max(MIGRATIONS)
 
 
 def default_path() -> Path:
-    return Path(platformdirs.user_data_dir("efa-tui")) / "local.sqlite3"
+    return user_dir("data") / "local.sqlite3"
 
 
 class LocalDB:

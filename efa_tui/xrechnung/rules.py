@@ -24,8 +24,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-import platformdirs
 from lxml import etree
+
+from ..files import user_dir
 
 SCENARIOS_NS = "http://www.xoev.de/de/validator/framework/1/scenarios"
 S = "{" + SCENARIOS_NS + "}"
@@ -55,7 +56,7 @@ class RulesInfo:
 
 
 def rules_home() -> Path:
-    return Path(platformdirs.user_data_dir("efa-tui")) / "xrechnung-rules"
+    return user_dir("data") / "xrechnung-rules"
 
 
 def _safe_parser() -> etree.XMLParser:

@@ -16,10 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-import platformdirs
 import pydantic_core
 
-from ...files import private_database
+from ...files import private_database, user_dir
 from .schema import _PROBE_TABLES, SCHEMA, SCHEMA_VERSION
 from .values import CacheReset
 
@@ -32,7 +31,7 @@ T = TypeVar("T")
 
 
 def default_path() -> Path:
-    return Path(platformdirs.user_cache_dir("efa-tui")) / "cache.sqlite3"
+    return user_dir("cache") / "cache.sqlite3"
 
 
 def _is_corruption(exc: BaseException) -> bool:
