@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup, Vertical
 from textual.geometry import Size
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
@@ -132,6 +133,21 @@ class KeyFooter(Footer):
 
     def __init__(self) -> None:
         super().__init__(compact=True)
+        self._recompose_due = False
+
+    def bindings_changed(self, screen: Screen) -> None:
+        """Once per frame however often the bindings changed in it: a start sends the signal
+        six times (focus, the screen, its keys, the chrome), and each recompose mounted the
+        keys anew on the way to the first rows."""
+        self._bindings_ready = True
+        if not screen.app.app_focus or not (self.is_attached and screen is self.screen) or self._recompose_due:
+            return
+        self._recompose_due = True
+        self.call_after_refresh(self._recompose_once)
+
+    async def _recompose_once(self) -> None:
+        self._recompose_due = False
+        await self.recompose()
 
     def compose(self) -> ComposeResult:
         right: list[FooterKey] = []
