@@ -58,7 +58,14 @@ class OfflineBanner(Static):
     OfflineBanner.-shown { display: block; }
     """
 
+    _text: object = None
+
     def update(self, content="", *, layout: bool = True) -> None:
+        # The same text again (offline, every failed retry tells the status anew) is no update:
+        # shown, each one was a layout of the whole screen in the middle of typing a filter.
+        if content == self._text:
+            return
+        self._text = content
         # Hidden, it takes no room, so new text needs no layout of the screen (the status
         # changes several times while the app starts); showing it is a layout of its own.
         super().update(content, layout=layout and self.has_class("-shown"))
