@@ -511,3 +511,40 @@ async def test_no_question_without_an_open_order(server, tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await open_interest_form(app, pilot, offering["id"])
         assert isinstance(app.screen, InterestForm)
+
+
+async def test_a_language_switch_keeps_the_state_filter_shown_and_e_is_only_for_an_inbox(server, tmp_path):
+    """The walk: after a switch the state select said "all states" while the list stayed filtered
+    (and picking "all states" changed nothing); `e` as support crashed the app (its select has no
+    "waiting")."""
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one(VirtualTable)
+        every = table.total
+        await pilot.press("e")  # the provider's inbox
+        await settle(pilot)
+        waiting = table.total
+        assert 0 < waiting < every
+        await app.action_toggle_language()
+        await settle(pilot)
+        state = app.screen.query_one("#orders-state")
+        assert state.value == "waiting" and app.screen.query_one(VirtualTable).total == waiting
+        assert i18n.t("orders.waiting") in screen_text(app)  # the select says so, in English now
+        await pilot.press("e")  # off again: every order
+        await settle(pilot)
+        assert app.screen.query_one(VirtualTable).total == every
+
+    support = make_app(server, tmp_path / "support", identity="support")
+    async with support.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(support.screen, OrdersScreen)
+        assert "Nur Eingang" not in screen_text(support)  # no inbox, no key in the footer
+        await pilot.press("e")
+        await settle(pilot)
+        assert support.is_running and isinstance(support.screen, OrdersScreen)

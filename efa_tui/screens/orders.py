@@ -62,6 +62,10 @@ def order_columns(role: str, width: int = 120) -> list[Column]:
     return columns if width >= 90 else [c for c in columns if c.key != "updated"]
 
 
+# The roles orders wait for (an interest to answer, a proposal to accept): the "waiting" filter.
+INBOX_ROLES = ("provider", "customer")
+
+
 class OrdersScreen(FilterKeys, AppScreen):
     DATA_KINDS = frozenset(("orders", "outbox"))  # A sync, a step taken in an order, an interest sent or queued: the list reads the cache again.
     BINDINGS = [
@@ -134,6 +138,7 @@ class OrdersScreen(FilterKeys, AppScreen):
         pending.set_class(bool(creates), "-shown")
         self._set_options(counts)
         self.apply()
+        self.refresh_bindings()  # `e` is there for the roles with an inbox (the role comes with /me)
 
     def _show_inbox(self, counts, total: int) -> None:
         role = self.role
@@ -149,22 +154,31 @@ class OrdersScreen(FilterKeys, AppScreen):
 
     def _state_options(self, counts) -> list[tuple[str, str]]:
         options = []
-        if self.role in ("provider", "customer"):
+        if self.role in INBOX_ROLES:
             options.append((f"{i18n.t('orders.waiting')} ({waiting_count(counts, self.role)})", "waiting"))
         options += [(f"{state_word(s.value)} ({counts.get(s.value, 0)})", s.value) for s in OrderState]
         return options
 
     def _set_options(self, counts) -> None:
+        """The selects' options, each showing the value the list is filtered by — the filter is
+        the one source: a select built anew (a language switch recomposes the screen) showed "all
+        states" while the list stayed filtered. A value no longer among the options (an offering
+        gone) filters no more."""
         offerings, others = choices(self._all, self.role)
-        for select_id, options in (("#orders-state", self._state_options(counts)),
-                                   ("#orders-offering", [(Text(clean(name)), oid) for oid, name in offerings]),
-                                   ("#orders-counterpart", [(Text(clean(name)), oid) for oid, name in others])):
+        f = self.filter
+        for select_id, field, options in (
+                ("#orders-state", "state", self._state_options(counts)),
+                ("#orders-offering", "offering_id", [(Text(clean(name)), oid) for oid, name in offerings]),
+                ("#orders-counterpart", "counterpart_id", [(Text(clean(name)), oid) for oid, name in others])):
             select = self.query_one(select_id, Select)
-            current = select.value
+            current = getattr(f, field) or None
             with select.prevent(Select.Changed):
                 select.set_options(options)
-                if current is not Select.NULL and any(v == current for _, v in options):
+                if current is not None and any(v == current for _, v in options):
                     select.value = current
+                elif current is not None:
+                    f = replace(f, **{field: "" if field == "state" else None})
+        self.filter = f
 
     def apply(self, *, keep_cursor: bool = True) -> None:
         """Filter and sort in a worker, then show the rows."""
@@ -209,7 +223,14 @@ class OrdersScreen(FilterKeys, AppScreen):
         self.filter = replace(self.filter, sort=SORTS[(SORTS.index(self.filter.sort) + 1) % len(SORTS)])
         self.apply()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_waiting":
+            return self.role in INBOX_ROLES  # support and the operator have no inbox: no key
+        return True
+
     def action_toggle_waiting(self) -> None:
+        if self.role not in INBOX_ROLES:
+            return  # (a keymap may still send it) support's state select has no "waiting": it crashed
         select = self.query_one("#orders-state", Select)
         select.value = Select.NULL if self.filter.state == "waiting" else "waiting"
 
