@@ -302,3 +302,45 @@ async def test_keys_typed_after_enter_in_a_list_go_to_what_it_opens(server, tmp_
         assert isinstance(app.screen, OfferingFormScreen), type(app.screen).__name__
         first = app.screen.form.fields[0].name
         assert "q1" in field_text(app.screen, first)
+
+
+# --- a burst of keys, in the order typed (the walk: a fee proposal sent with another amount) --------
+
+async def test_editing_keys_and_tab_in_a_burst_keep_their_place_among_the_characters(server, tmp_path):
+    """Textual types a character in the field at once but runs backspace, ctrl+u and Tab only
+    after they bubbled up to the app: typed in one burst (a fast typist, SSH, a paste), `51⌫0`
+    came out as "51" with the last character gone instead of the 1, and `Titel Tab Kurz` put
+    both words into the title."""
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form_screen = app.screen
+        assert isinstance(form_screen, OfferingFormScreen)
+        fields = [f.name for f in form_screen.form.fields]
+        await type_ahead(app, pilot, *"Titel", "tab", *"Kurzx", "backspace", "tab", *"ab", "ctrl+u", *"Lang", "left", "X")
+        assert field_text(form_screen, fields[0]) == "Titel"
+        assert field_text(form_screen, fields[1]) == "Kurz"
+        assert field_text(form_screen, fields[2]) == "LanXg"
+
+
+async def test_text_typed_right_after_slash_goes_into_the_support_search(server, tmp_path):
+    """`/ Saarland` at once on the support results: the `a` reached the list and opened the trail
+    of the order under the cursor (the focus moved a turn of the loop later)."""
+    from efa_tui.screens.support import SupportScreen, TrailScreen
+
+    app = make_app(server, tmp_path, identity="support")
+    async with app.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SupportScreen)
+        screen.set_focus(screen.table)
+        await settle(pilot)
+        await type_ahead(app, pilot, "slash", *"Saarland")
+        assert not isinstance(app.screen, TrailScreen)
+        assert app.screen.query_one("#support-number").value == "Saarland"

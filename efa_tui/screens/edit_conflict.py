@@ -25,6 +25,7 @@ from .. import i18n
 from ..domain.merge import Piece, word_diff
 from ..text import clean
 from ..widgets.form import FormField
+from ..widgets.text_fields import TextBox, TextField
 from .base import AppScreen
 
 MINE, THEIRS, EDIT = "mine", "theirs", "edit"
@@ -97,9 +98,9 @@ class ClashBlock(Vertical, can_focus=True):
         if self.clash.editable:
             prefill = str(self.clash.mine if self.clash.mine is not None else "")
             if self.clash.multiline:
-                yield TextArea(prefill, id=f"edit-{self.clash.name}", classes="editor", soft_wrap=True)
+                yield TextBox(prefill, id=f"edit-{self.clash.name}", classes="editor", soft_wrap=True)
             else:
-                yield Input(prefill, id=f"edit-{self.clash.name}", classes="editor")
+                yield TextField(prefill, id=f"edit-{self.clash.name}", classes="editor")
 
     def on_mount(self) -> None:
         self.show_choice()

@@ -27,6 +27,7 @@ from ..store import invoice_list as il
 from ..text import clean
 from ..widgets.detail_text import DetailText
 from ..widgets.form import FormField
+from ..widgets.text_fields import TextField
 from .base import AppModal, AppScreen
 from .form_screen import FormScreen, Request
 
@@ -130,7 +131,7 @@ class PathDialog(AppModal):
         with Vertical():
             yield Static(Text(i18n.t(self.title_id)), classes="dialog-title")
             yield from self.extra()
-            yield Input(self.default, id="dialog-path", select_on_focus=False)
+            yield TextField(self.default, id="dialog-path", select_on_focus=False)
             yield Static(Text(i18n.t("invoice.path_hint"), style="dim"))
             yield Static(id="dialog-result")
 
@@ -330,7 +331,7 @@ class BillingRunScreen(AppScreen):
             yield Static(Text(i18n.t("billing.title"), style="bold"))
             yield Static(Text(i18n.t("billing.intro")))
             with Horizontal(id="run-row"):
-                yield Input(str(self.year), id="run-year", type="integer", max_length=4)
+                yield TextField(str(self.year), id="run-year", type="integer", max_length=4)
                 yield Button(i18n.t("billing.preview"), id="run-preview")
                 yield Button(i18n.t("billing.confirm_none"), variant="primary", id="run-confirm", disabled=True)
             yield Static(id="run-status")

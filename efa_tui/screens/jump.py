@@ -11,6 +11,7 @@ from textual.widgets import Input
 
 from .. import areas, i18n
 from ..widgets.detail_text import DetailText
+from ..widgets.text_fields import TextField
 from .base import AppModal
 
 COMMANDS = [*areas.verbs(), "order ", "invoice ", "offering ", "outbox", "help", "quit"]
@@ -35,7 +36,7 @@ class JumpScreen(AppModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Input(placeholder=i18n.t("jump.prompt"), suggester=SuggestFromList(COMMANDS, case_sensitive=False),
+            yield TextField(placeholder=i18n.t("jump.prompt"), suggester=SuggestFromList(COMMANDS, case_sensitive=False),
                         id="jump")
             # The commands, wrapped under the box (a placeholder is cut at the box's width).
             yield DetailText(Text(i18n.t("jump.examples")), id="jump-examples")

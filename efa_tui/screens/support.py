@@ -25,6 +25,7 @@ from ..store.record_search import Found, RecordQuery
 from ..text import clean
 from ..widgets.detail_text import DetailText
 from ..widgets.lists import DetailScroll, ListTable
+from ..widgets.text_fields import TextField
 from .base import AppScreen
 from .records import RecordScreen
 
@@ -93,13 +94,13 @@ class SupportScreen(AppScreen):
         with Horizontal(id="support-filters"):
             yield Select([(Text(i18n.t("support.kind.orders")), "orders"), (Text(i18n.t("support.kind.invoices")), "invoices")],
                          value="orders", allow_blank=False, compact=True, id="support-kind")
-            yield Input(placeholder=i18n.t("support.f.number"), compact=True, id="support-number")
-            yield Input(placeholder=i18n.t("support.f.organisation"), compact=True, id="support-organisation")
+            yield TextField(placeholder=i18n.t("support.f.number"), compact=True, id="support-number")
+            yield TextField(placeholder=i18n.t("support.f.organisation"), compact=True, id="support-organisation")
         with Horizontal(id="support-filters2"):
-            yield Input(placeholder=i18n.t("support.f.offering"), compact=True, id="support-offering")
+            yield TextField(placeholder=i18n.t("support.f.offering"), compact=True, id="support-offering")
             yield Select(self._state_options(), prompt=i18n.t("support.f.state"), compact=True, id="support-state")
-            yield Input(placeholder=i18n.t("support.f.since"), compact=True, id="support-since")
-            yield Input(placeholder=i18n.t("support.f.until"), compact=True, id="support-until")
+            yield TextField(placeholder=i18n.t("support.f.since"), compact=True, id="support-since")
+            yield TextField(placeholder=i18n.t("support.f.until"), compact=True, id="support-until")
         yield Static("", id="support-count")
         yield ListTable(id="support-results", opens=True)
 
@@ -247,7 +248,9 @@ class SupportScreen(AppScreen):
         select.value = "invoices" if self.kind == "orders" else "orders"
 
     def action_focus_search(self) -> None:
-        self.query_one("#support-number", Input).focus()
+        # At once (Widget.focus() waits a turn of the loop): what is typed right after `/` goes
+        # into the field, not to the results' single keys (`a` opened an order's trail).
+        self.set_focus(self.query_one("#support-number", Input))
 
     def action_to_results(self) -> None:
         self.table.focus()

@@ -27,6 +27,7 @@ from ..store import usage_import
 from ..text import clean
 from ..widgets.form import FormField
 from ..widgets.lists import ListTable
+from ..widgets.text_fields import TextField
 from .base import AppModal, AppScreen
 from .form_screen import FormScreen, Request
 
@@ -291,7 +292,7 @@ class UsageImportScreen(AppScreen[bool]):
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("usage.import.title")), id="import-title")
         yield Static(Text(i18n.t("usage.import.help"), style="dim"))
-        yield Input(placeholder=i18n.t("usage.import.path"), id="import-path")
+        yield TextField(placeholder=i18n.t("usage.import.path"), id="import-path")
         with VerticalScroll(id="import-result"):
             yield Static("", id="import-report")
         with Horizontal(classes="buttons"):

@@ -7,8 +7,10 @@ from __future__ import annotations
 from textual.widget import Widget
 from textual.widgets import Input
 
+from .text_fields import TextField
 
-class FilterBox(Input):
+
+class FilterBox(TextField):
     DEFAULT_CSS = """
     FilterBox { height: 1; border: none; padding: 0 1; background: $boost; }
     FilterBox:focus { border: none; background: $primary 30%; }

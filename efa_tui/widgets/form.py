@@ -24,6 +24,7 @@ from textual.widgets import Checkbox, Input, Select, Static, Switch, TextArea
 
 from .. import i18n
 from ..text import clean
+from .text_fields import TextBox, TextField
 
 Check = Callable[[str], "str | None"]  # a value → the reason it is wrong (translated), or None
 
@@ -146,7 +147,7 @@ class Form(VerticalScroll):
         wid = widget_id(f.name)
         placeholder = i18n.t(f.placeholder) if f.placeholder else ""
         if f.kind in ("area", "lines"):
-            return TextArea(str(value or ""), id=wid, placeholder=placeholder, soft_wrap=True)
+            return TextBox(str(value or ""), id=wid, placeholder=placeholder, soft_wrap=True)
         if f.kind == "select":
             options = [(Text(label), val) for val, label in f.options]
             known = {val for val, _ in f.options}
@@ -157,7 +158,7 @@ class Form(VerticalScroll):
         if f.kind == "switch":
             return Switch(bool(value), id=wid)
         suggester = SuggestFromList(f.suggestions, case_sensitive=False) if f.suggestions else None
-        return Input(str(value or ""), id=wid, placeholder=placeholder, select_on_focus=False, suggester=suggester)
+        return TextField(str(value or ""), id=wid, placeholder=placeholder, select_on_focus=False, suggester=suggester)
 
     # --- values -------------------------------------------------------------------------------
 
