@@ -548,3 +548,45 @@ async def test_a_language_switch_keeps_the_state_filter_shown_and_e_is_only_for_
         await pilot.press("e")
         await settle(pilot)
         assert support.is_running and isinstance(support.screen, OrdersScreen)
+
+
+async def test_a_binding_order_queued_offline_is_the_only_step_until_it_is_through(demo_template, tmp_path):
+    """The walk: offline, `b x ctrl+s` twice queued the binding order twice, and `w` (withdraw)
+    was still offered beside the binding order on its way. A step in the outbox is the last one
+    until the server has it; then the steps of the new state are offered."""
+    own = OwnServer(demo_template, tmp_path)
+    with httpx.Client(base_url=own.base) as http:
+        order_id = http.get("/orders", params={"state": "proposed", "sort": "id"},
+                            headers=auth("customer")).json()["items"][0]["id"]
+    app = quick_probing_app(own.base, tmp_path)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await synced(pilot)
+            app.open_record("order", str(order_id))
+            await settle(pilot)
+            detail = app.screen
+            assert isinstance(detail, OrderScreen) and "order" in detail.steps()
+            own.stop()
+            await pilot.press("b")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmOrderScreen)
+            await pilot.press("x", "ctrl+s")
+            await settle(pilot)
+            assert app.screen is detail and app.backend.status.pending == 1
+            assert detail.steps() == []
+            assert i18n.t("order.step_queued") in screen_text(app)
+            for key in ("b", "w"):  # neither a second binding order nor a withdrawal
+                await pilot.press(key)
+                await settle(pilot)
+                assert app.screen is detail
+            assert app.backend.status.pending == 1
+            own.start()
+            await app.backend.wait_online(60)
+            for _ in range(20):
+                await settle(pilot)
+                if detail.order.state == "ordered":
+                    break
+            assert app.backend.status.pending == 0 and detail.order.state == "ordered"
+            assert detail.queued_steps == 0
+    finally:
+        own.stop()

@@ -164,6 +164,10 @@ class OrderScreen(AppScreen):
         self.etag: str | None = etag  # of the version on screen, as the server sent it
         self.events: list[OrderEvent] = []
         self.offline = False
+        # Steps of this order in the outbox (waiting to be sent, or refused and not settled): no
+        # further step until they are through — offline a binding order could be queued twice,
+        # and a withdrawal offered beside the binding order already on its way.
+        self.queued_steps = 0
 
     @property
     def order_id(self) -> int:
@@ -191,6 +195,8 @@ class OrderScreen(AppScreen):
     def steps(self) -> list[str]:
         """What this user may do now, by the domain's state machine (the server agrees)."""
         state = self.order.state
+        if self.queued_steps:
+            return []
         steps = [a.value for a in allowed_actions(state, self.role)] if state else []
         me = getattr(self.app, "me", None)
         if "order" in steps and me and not me.can_order:
@@ -314,10 +320,14 @@ class OrderScreen(AppScreen):
             else:
                 detail = clean((item.problem or {}).get("detail") or item.last_error or "")
                 text.append("  " + i18n.t("order.outbox_failed", label=clean(item.label), detail=detail) + "\n", style="bold")
+        queued = len(items)
         if self.is_attached:
             outbox = self.query_one("#order-outbox", Static)
             outbox.update(text)
             outbox.set_class(not items, "-empty")
+            if queued != self.queued_steps:
+                self.queued_steps = queued
+                self.show()  # the steps it offers
 
     def show(self) -> None:
         if not self.is_attached:
@@ -330,6 +340,8 @@ class OrderScreen(AppScreen):
         if steps:
             keys = " · ".join(f"[{STEP_KEYS[s][0]}] {i18n.t(STEP_KEYS[s][1])}" for s in steps)
             self.query_one("#order-steps", Static).update(Text(i18n.t("order.actions", keys=keys), style="bold"))
+        elif self.queued_steps:
+            self.query_one("#order-steps", Static).update(Text(i18n.t("order.step_queued"), style="bold"))
         else:
             self.query_one("#order-steps", Static).update(Text(i18n.t("order.no_actions"), style="dim"))
         self.query_one("#order-timeline", Static).update(timeline(self.events, self.offline))

@@ -96,6 +96,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "order.outbox_failed": ("abgelehnt: {label} – {detail}", "refused: {label} – {detail}"),
     "order.actions": ("Mögliche Schritte: {keys}", "Possible steps: {keys}"),
     "order.no_actions": ("Für Sie ist hier gerade nichts zu tun.", "Nothing for you to do here right now."),
+    "order.step_queued": ("Ein Schritt wartet im Ausgang (o): der nächste, wenn er beim Server ist.",
+                          "A step waits in the outbox (o): the next one once it is at the server."),
     "order.not_found": ("Bestellung nicht im lokalen Bestand.", "Order not in the local cache."),
     "order.changed": ("Die Bestellung wurde inzwischen geändert und neu geladen. Bitte prüfen Sie den neuen Stand.",
                       "The order changed meanwhile and was reloaded. Please check the new version."),
