@@ -85,8 +85,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "outbox.col.owner": ("Von", "By"),
     "outbox.owner.this": ("diese Anmeldung", "this sign-in"),
     "outbox.owner.legacy": ("unbekannt (ältere Version)", "unknown (older version)"),
-    "outbox.waits_for": ("Von {owner}: wird nur mit deren Anmeldung gesendet und wartet bis dahin.",
-                         "By {owner}: sent only when signed in as them; it waits until then."),
+    "outbox.others_waiting": ("1 Änderung einer anderen Anmeldung wartet hier auf deren nächsten Start (ihr Inhalt "
+                              "ist nur für sie sichtbar).|{n} Änderungen einer anderen Anmeldung warten hier auf deren "
+                              "nächsten Start (ihr Inhalt ist nur für sie sichtbar).",
+                              "1 change of another sign-in waits here for its next start (only it can see what it "
+                              "is).|{n} changes of other sign-ins wait here for their next start (only they can see "
+                              "what they are)."),
     "outbox.legacy": ("Vor dem Update gespeichert, Absender unbekannt: [s] sendet es als {me}, [d] verwirft es.",
                       "Saved before the update, sender unknown: [s] sends it as {me}, [d] discards it."),
     "key.resend": ("Erneut senden", "Send again"),
