@@ -107,7 +107,8 @@ def news_text(news: News) -> str:
 
 
 LF_ENTER = "ctrl+j"
-NEVER_HELD = frozenset({"ctrl+c", "ctrl+q"})  # quitting is never made to wait for a screen
+NEVER_HELD = frozenset({"ctrl+c", "ctrl+q"})
+PARKED_S = 1.0  # keys typed before a question wait this long after its answer for the form it opens  # quitting is never made to wait for a screen
 
 
 class EfaApp(App):
@@ -154,6 +155,8 @@ class EfaApp(App):
         self.identity_changed: Signal[Me] = Signal(self, "identity_changed")
         self.language_changed: Signal[str] = Signal(self, "language_changed")
         self._held_keys: list[events.Key] = []  # typed while a form opens (the keyboard rules below)
+        self._parked_keys: list[events.Key] = []  # typed before a question appeared (park_keys)
+        self._parked_timer: Timer | None = None
         self._holding = False
         self._hold_timer: Timer | None = None
         localize_bindings(self)
@@ -437,6 +440,32 @@ class EfaApp(App):
             self._hold_timer = None
         if self._held_keys:
             self.call_later(self._replay_keys)
+
+    def park_keys(self) -> None:
+        """A question appeared (a dialog): the keys typed before it are set aside, not replayed into it."""
+        self._parked_keys += self._held_keys
+        self._held_keys = []
+
+    def unpark_keys(self) -> None:
+        """The question is answered: a form it opens takes the keys set aside (`claim_parked_keys`,
+        when it takes the keyboard); if none comes within a moment they were meant for something
+        that did not open, and are dropped — said, so that nobody wonders where the text went."""
+        if self._parked_keys:
+            self._parked_timer = self.set_timer(PARKED_S, self._drop_parked_keys)
+
+    def claim_parked_keys(self) -> None:
+        parked, self._parked_keys = self._parked_keys, []
+        if parked:
+            self._held_keys = parked + self._held_keys
+        if self._parked_timer is not None:
+            self._parked_timer.stop()
+            self._parked_timer = None
+
+    def _drop_parked_keys(self) -> None:
+        parked, self._parked_keys = self._parked_keys, []
+        self._parked_timer = None
+        if any(key.is_printable for key in parked):
+            self.notify(i18n.t("keys.dropped_for_question"), severity="warning")
 
     def _holds_keys(self) -> bool:
         screen = self.screen if self._screen_stacks.get(self.current_mode) else None

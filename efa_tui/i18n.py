@@ -68,6 +68,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "quit.yes": ("Beenden", "Quit"),
     "quit.no": ("Weiter", "Stay"),
     # keys and commands
+    "keys.dropped_for_question": ("Vor der Frage Getipptes wurde verworfen: es war für ein Formular, das nicht geöffnet wurde.",
+                                  "What was typed before the question was dropped: it was meant for a form that did not open."),
     "key.help": ("Hilfe", "Help"),
     "key.filter": ("Filter", "Filter"),
     "key.jump": ("Springen", "Jump"),

@@ -344,3 +344,39 @@ async def test_text_typed_right_after_slash_goes_into_the_support_search(server,
         await type_ahead(app, pilot, "slash", *"Saarland")
         assert not isinstance(app.screen, TrailScreen)
         assert app.screen.query_one("#support-number").value == "Saarland"
+
+
+async def test_keys_typed_before_the_second_interest_question_are_not_its_answer(server, tmp_path):
+    """The walk: `b Hallo wir` typed at once on an offering with an open order — the question
+    came up, the `o` of Hallo opened that order and the `w` of "wir" went on to a withdrawal.
+    Keys typed before a question are set aside: going on gives them to the form, staying drops
+    them (and says so)."""
+    offering = orderable_offering(server)
+    with httpx.Client(base_url=server) as http:
+        made = http.post("/orders", json={"offering_id": offering["id"], "contact_name": "Erste Anfrage",
+                                          "leitweg_id": "04011000-1234512345-06"},
+                         headers=auth("customer", **{"Idempotency-Key": "typed-before-the-question"}))
+    assert made.status_code == 201, made.text
+    app = make_app(server, tmp_path, identity="customer")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_offering(pilot, offering["id"])
+        detail = app.screen
+        await type_ahead(app, pilot, "b", *"Hallo wir")
+        assert isinstance(app.screen, ConfirmScreen), type(app.screen).__name__
+        await pilot.press("escape")  # not this time
+        for _ in range(30):
+            await pilot.pause(0.05)
+            if any("verworfen" in n.message for n in app._notifications):
+                break
+        assert app.screen is detail
+        assert any("verworfen" in n.message for n in app._notifications)
+
+        await type_ahead(app, pilot, "b", *"Hallo wir")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("w")  # go on anyway: the form takes what was typed
+        for _ in range(20):
+            await settle(pilot)
+            if isinstance(app.screen, InterestForm) and app.screen.keyboard_ready:
+                break
+        assert isinstance(app.screen, InterestForm)
+        assert "Hallo wir" in field_text(app.screen, app.screen.form.fields[0].name)

@@ -84,12 +84,25 @@ class ConfirmScreen(AppModal[str]):
     def on_mount(self) -> None:
         self.query_one(f"#choice-{self.choices[-1].value}", Button).focus()
 
+    def opened(self) -> None:
+        """Keys typed before the question was on screen did not see it: they are not its answer
+        (`b Hallo` typed at once, and the `o` of Hallo opened the earlier order, the `w` of "wir"
+        went on to a withdrawal). They wait for what the answer opens (app.park_keys)."""
+        park = getattr(self.app, "park_keys", None)
+        if park is not None:
+            park()
+        self.take_keyboard()
+
+    def action_choose(self, value: str) -> None:
+        unpark = getattr(self.app, "unpark_keys", None)
+        if unpark is not None:
+            unpark()  # for the form the answer opens, if it opens one
+        self.dismiss(value)
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.action_choose((event.button.id or "").removeprefix("choice-"))
 
-    def action_choose(self, value: str) -> None:
-        self.dismiss(value)
 
 
 def _key_label(key: str) -> str:

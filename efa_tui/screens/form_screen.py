@@ -181,6 +181,12 @@ class FormScreen(AppScreen):
         else:  # a draft that takes long to read must not keep the keys (escape too) for long
             self.set_timer(2.0, self.take_keyboard)
 
+    def take_keyboard(self) -> None:
+        claim = getattr(self.app, "claim_parked_keys", None)
+        if claim is not None and not self.keyboard_ready:
+            claim()  # typed before a question whose answer opened this form: they are its
+        super().take_keyboard()
+
     def _ready(self) -> None:
         """Filled in (draft restored, problems shown): the keys typed so far go into the form now,
         not before — a draft put back later would overwrite them."""
