@@ -84,12 +84,18 @@ def parse_money(text: str, *, wire_too: bool = False) -> Decimal:
     ``wire_too``: also read the API's notation 1234.56 in German (the offering form, whose fees
     providers copy from price sheets and the API documentation). The order forms stay strict: a
     German "1.234" there is a thousands separator only, never one euro and 234 thousandths."""
-    from babel.numbers import NumberFormatError, parse_decimal
+    from babel.numbers import NumberFormatError, get_decimal_symbol, parse_decimal
 
     cleaned = text.strip().removesuffix("EUR").replace("€", "")
     cleaned = cleaned.replace("\xa0", "").replace("\u202f", "").replace(" ", "")
     if wire_too and _WIRE_AMOUNT.match(cleaned):
         return Decimal(cleaned).quantize(Decimal("0.01"))
+    # Three decimals written are no amount, even when they are zeros: in English "12.000" (a
+    # German's twelve thousand) read as 12.000 = 12.00 saved a fee of €12.00, and "3.600" sent a
+    # fee proposal of €3.60. Cents are two digits; "12,000" or "12000" is twelve thousand.
+    decimal_mark = get_decimal_symbol(_locale())
+    if decimal_mark in cleaned and len(cleaned.rpartition(decimal_mark)[2]) > 2:
+        raise InputError(i18n.t("input.cents"))
     try:
         value = parse_decimal(cleaned, locale=_locale(), strict=True)
     except (NumberFormatError, ValueError):
@@ -141,7 +147,7 @@ def day_input(value: date | str | None) -> str:
 def parse_count(text: str, maximum: int = 100_000_000, *, language: str | None = None) -> int:
     """A whole number as typed (1.234 or 1234 in German). ``language`` reads it in a fixed
     notation instead of the user's (a CSV file from German Excel stays German in an English UI)."""
-    from babel.numbers import NumberFormatError, parse_decimal
+    from babel.numbers import NumberFormatError, get_decimal_symbol, parse_decimal
 
     try:
         value = parse_decimal(text.strip().replace(" ", "").replace("\xa0", ""), locale=_locale(language), strict=True)

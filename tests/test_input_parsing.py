@@ -42,6 +42,21 @@ def test_english_amounts(english):
         formatting.parse_money("1.234,56")
 
 
+@pytest.mark.parametrize("typed", ["12.000", "3.600", "1.234,560"])
+def test_three_decimals_are_no_amount_in_english_either(english, typed):
+    """The walk: in the English UI a German's "12.000" was saved as €12.00 and "3.600" sent a fee
+    proposal of €3.60 (three decimals, read as 12.000 = 12.00). Cents are two digits."""
+    with pytest.raises(InputError):
+        formatting.parse_money(typed)
+    with pytest.raises(InputError):
+        formatting.parse_money(typed, wire_too=True)
+
+
+def test_german_twelve_thousand_stays():
+    # (German: "12.000" is twelve thousand, as before)
+    assert formatting.parse_money("12.000") == Decimal("12000.00")
+
+
 def test_amounts_round_trip_through_the_form():
     assert formatting.money_input("1234.5") == "1234,50"
     assert formatting.parse_money(formatting.money_input("1234.5")) == Decimal("1234.50")

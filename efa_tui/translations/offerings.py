@@ -94,7 +94,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "Codes or names, comma-separated, e.g. BY, HE – empty: nationwide."),
     "offering.h.maturity": ("0 = nur Information … 4 = vollständig digital, einschließlich Bescheid.",
                             "0 = information only … 4 = fully digital, including the notice."),
-    "offering.h.money": ("In Euro, z. B. 12.000,00 oder 12000.", "In euros, e.g. 12.000,00 or 12000."),
+    "offering.h.money": ("In Euro, z. B. 12.000,00 oder 12000.", "In euros, e.g. 12,000.00 or 12000."),
     "offering.h.distribution_key": ("Wie die Kosten auf die Kunden verteilt werden.", "How the costs are shared among customers."),
     "offering.h.unit_price": ("Je Einwohner: € je 1.000 Einwohner und Jahr; je Fall: € je gemeldetem Fall; "
                               "Zielgruppe: € je 1.000 Personen und Jahr. Bei „fest“ leer lassen.",
@@ -113,7 +113,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "offering.maturity.4": ("4 – vollständig digital", "4 – fully digital"),
     "offering.err.required": ("Pflichtfeld", "Required"),
     "offering.err.too_long": ("Zu lang.", "Too long."),
-    "offering.err.money": ("Kein Betrag – bitte z. B. 1.234,50 eingeben.", "Not an amount – e.g. 1.234,50 or 1234.50."),
+    "offering.err.money": ("Kein Betrag – bitte z. B. 1.234,50 eingeben.", "Not an amount – e.g. 1,234.50 or 1234.50."),
     "offering.err.money_range": ("Betrag zu groß.", "Amount too large."),
     "offering.err.vat": ("Steuersatz zwischen 0 und 100 %, z. B. 19.", "A VAT rate between 0 and 100 %, e.g. 19."),
     "offering.err.leika": ("Ein LeiKa-Schlüssel hat 14 Ziffern.", "A LeiKa key has 14 digits."),
