@@ -202,8 +202,9 @@ class CatalogSearch(CacheFile):
         query and the *other* filters, not its own (so picking a value shows the alternatives).
 
         ``bundesland``: offerings without Länder are nationwide and match every Land filter;
-        they are reported once as ``"bundesweit"``, and each Land counts the offerings that name
-        it explicitly. Filtering by a Land therefore yields its count plus the bundesweit count.
+        they are reported as ``"bundesweit"`` and counted in each Land too, so that every count
+        is what picking its value yields ("Bayern (3)" that gave 75 offerings read as a filter
+        that did not work). A Land nobody names explicitly is not listed.
         ``inhouse_orderable``: whether the user's organisation could order it in-house —
         ``"ja"`` for published offerings when it may order at all (``Filters.may_order``),
         ``"nein"`` for the rest (all of them for an organisation that may order nothing).
@@ -233,6 +234,8 @@ class CatalogSearch(CacheFile):
                         values = key.laender or (NATIONWIDE,)
                     for value in values:
                         counts[value] = counts.get(value, 0) + n
+                if facet == "bundesland" and (nationwide := counts.get(NATIONWIDE, 0)):
+                    counts = {land: n + (nationwide if land != NATIONWIDE else 0) for land, n in counts.items()}
                 out[facet] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
             return out
 
