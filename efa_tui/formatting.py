@@ -147,7 +147,7 @@ def day_input(value: date | str | None) -> str:
 def parse_count(text: str, maximum: int = 100_000_000, *, language: str | None = None) -> int:
     """A whole number as typed (1.234 or 1234 in German). ``language`` reads it in a fixed
     notation instead of the user's (a CSV file from German Excel stays German in an English UI)."""
-    from babel.numbers import NumberFormatError, get_decimal_symbol, parse_decimal
+    from babel.numbers import NumberFormatError, parse_decimal
 
     try:
         value = parse_decimal(text.strip().replace(" ", "").replace("\xa0", ""), locale=_locale(language), strict=True)

@@ -473,3 +473,24 @@ async def test_the_organisations_are_listed_in_german_order(live_server, tmp_pat
         table = screen.query_one("#admin-orgs")
         names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
     assert names.index("Ämterverbund Unterland") < names.index("Freie und Hansestadt Hamburg"), names
+
+
+async def test_support_sees_no_key_it_may_not_use_on_an_organisation(live_server, tmp_path):
+    """The walk: support saw every operator key; `s` was refused with a toast, and the reason
+    typed after it ran `u` (edit a user), appended the rest to the user's name, and ctrl+s sent it."""
+    app = make_app(live_server, tmp_path, identity="support")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await _administration(pilot)
+        await pilot.press("enter")
+        detail = await _wait_for(pilot, OrganizationScreen)
+        await settle(pilot)
+        shown = {b.binding.action for b in detail.active_bindings.values()}
+        refused = {"accredit", "suspend", "inhouse", "edit", "new_user", "edit_user", "toggle_user", "tokens"}
+        assert not shown & refused, shown & refused  # neither in the footer nor run
+        assert "audit" in shown and "back" in shown
+        for key in "suntei":
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.screen is detail, (key, type(app.screen).__name__)
+        assert not app._notifications  # no toast either: the keys are not there

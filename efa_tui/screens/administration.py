@@ -34,6 +34,7 @@ from ..domain.administration import (
     Refusal,
     accreditation_step,
     ags_refusal,
+    may_manage_users,
     organization_key,
     roles_refusal,
     user_email_ok,
@@ -173,6 +174,11 @@ class AdministrationScreen(AppScreen):
     def action_audit(self) -> None:
         self.app.push_screen(AuditScreen(self.session, None))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "register":
+            return _role_of(getattr(self.app, "me", None)) == "operator"  # no key for the others
+        return True
+
     def action_register(self) -> None:
         if _role_of(getattr(self.app, "me", None)) != "operator":
             self.notify(i18n.t("admin.operator_only"), severity="warning")
@@ -240,6 +246,19 @@ class OrganizationScreen(AppScreen):
     @property
     def is_operator(self) -> bool:
         return _role_of(getattr(self.app, "me", None)) == "operator"
+
+    OPERATOR_ACTIONS = frozenset({"accredit", "suspend", "inhouse", "edit"})
+    USER_ACTIONS = frozenset({"new_user", "edit_user", "toggle_user", "tokens"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys only for what this user may do here (the footer shows no key the server refuses:
+        support saw all of them, `s` refused with a toast, and a reason typed after it ran `u`)."""
+        if action in self.OPERATOR_ACTIONS:
+            return self.is_operator
+        if action in self.USER_ACTIONS:
+            me = getattr(self.app, "me", None)
+            return me is not None and may_manage_users(me.role, me.admin, me.organization.id, self.org.id)
+        return True
 
     @work(exclusive=True, group="org-load", exit_on_error=False)
     async def load(self) -> None:
@@ -395,7 +414,7 @@ class OrganizationScreen(AppScreen):
 
     def action_tokens(self) -> None:
         user = self.selected_user()
-        if user is not None:
+        if user is not None and self.check_action("tokens", ()):
             self.app.push_screen(TokensScreen(self.session, user))
 
     @on(DataTable.RowSelected, "#org-users")
