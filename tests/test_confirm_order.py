@@ -31,6 +31,23 @@ async def open_confirmation(app, pilot, order_id: int) -> ConfirmOrderScreen:
     return app.screen
 
 
+def _luminance(triplet) -> float:
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = triplet
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def _contrast_of_the_bracket(box: TickBox) -> float:
+    """WCAG contrast of the box's "[" against what is behind it, as painted."""
+    segment = next(s for s in box.render_line(0) if "[" in s.text)
+    if segment.style.color.is_default and segment.style.bgcolor.is_default:
+        return 21.0  # the terminal's own text on its own background (ansi-dark): as readable as it gets
+    fg, bg = (_luminance(c.get_truecolor()) for c in (segment.style.color, segment.style.bgcolor))
+    return (max(fg, bg) + 0.05) / (min(fg, bg) + 0.05)
+
+
 @pytest.mark.parametrize("theme", THEMES)
 async def test_an_unticked_box_shows_no_x_and_x_ticks_it(server, tmp_path, theme):
     app = make_app(server, tmp_path, theme=theme)
@@ -38,6 +55,7 @@ async def test_an_unticked_box_shows_no_x_and_x_ticks_it(server, tmp_path, theme
         screen = await open_confirmation(app, pilot, proposed_order(server))
         box = screen.query_one("#confirm-check", TickBox)
         assert not box.value and "X" not in str(box.render())
+        assert _contrast_of_the_bracket(box) >= 3, "an unticked box one can see (it was black on navy)"
         await pilot.press("ctrl+s")  # not ticked: nothing is ordered, the box is pointed at
         await settle(pilot)
         assert app.screen is screen and screen.focused is box

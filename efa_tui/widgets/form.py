@@ -43,8 +43,12 @@ class TickBox(Checkbox):
 
     @property
     def _button(self) -> Content:
-        style = self.get_visual_style("toggle--button")
-        return Content.assemble(("[", style), ("X" if self.value else " ", style), ("]", style))
+        # The brackets in the text's own colour: in the toggle's style an unticked box was black
+        # on dark navy (default theme), 232 on 235 (NO_COLOR), grey on grey (light) — the line read
+        # as plain text, without a box to tick. The X in the toggle's colour.
+        frame = self.visual_style
+        mark = self.get_visual_style("toggle--button")
+        return Content.assemble(("[", frame), ("X", mark) if self.value else (" ", frame), ("]", frame))
 
     def render(self) -> Content:
         return Content.assemble(self._button, " ")
