@@ -343,6 +343,8 @@ class EfaApp(App):
     def mount_chrome(self, screen: Screen) -> None:
         """Mount the chrome on a screen (header, offline banner, status line) once, and show in it who
         is signed in and the status now; called again, it only updates what the chrome shows."""
+        if not screen.is_attached:
+            return  # closed meanwhile (a jump pops the detail it was asked for)
         if not screen.query(AppHeader):
             screen.mount(AppHeader(), BottomBar(StatusLine(), KeyFooter()), OfflineBanner())
             # The status line sits inside the bar, which only has it once mounted.
@@ -583,6 +585,10 @@ class EfaApp(App):
                             severity="warning")
         elif verb in ("offering", "angebot"):
             self.switch_mode("catalog")
+            # The catalog itself, not the detail it had open: `:offering blaue karte` showed the
+            # offering opened there earlier (and `b` typed next was an interest in that one).
+            while len(self.screen_stack) > 1 and not isinstance(self.screen, (CatalogScreen, ModalScreen)):
+                self.pop_screen()
             self.call_after_refresh(lambda: self.screen.find_offering(rest) if isinstance(self.screen, CatalogScreen) else None)
         elif verb in ("order", "bestellung", "invoice", "rechnung") and rest:
             self.open_record(verb, rest)

@@ -209,6 +209,18 @@ async def test_jump_to_an_offering_opens_it_when_one_matches(server, tmp_path):
         await jump(pilot, "offering xyzzy")
         assert isinstance(app.screen, CatalogScreen) and table_of(app).total == 0
         assert [n.message for n in app._notifications][-1] == "Nicht gefunden: xyzzy"
+        # From another area while the catalog still shows an offering's detail: the named one
+        # (the walk: the one opened there earlier stayed on screen).
+        await jump(pilot, "offering werbeanlagen")
+        assert isinstance(app.screen, OfferingScreen)
+        await pilot.press("2")
+        await settle(pilot)
+        await jump(pilot, "offering Digitaler Bauantrag")
+        assert isinstance(app.screen, OfferingScreen) and "Digitaler Bauantrag" in screen_text(app)
+        assert "Werbeanlagen" not in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CatalogScreen)  # one detail, not two stacked
 
 
 @pytest.mark.parametrize("area", ["2", "3"])
