@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -305,3 +306,21 @@ async def test_support_area_in_english(server, tmp_path):
         await settle(pilot)
         text = screen_text(app)
         assert "Received" in text and "Eingang" not in text
+
+
+async def test_a_credit_note_reads_as_in_the_invoices_list(server, tmp_path):
+    """The walk: the support search showed a credit note as "gestellt" with a positive amount —
+    two identical open invoices of Köln, where the invoices list says "-12.969,16 € Gutschrift"."""
+    notes = [i for i in httpx.get(f"{server}/invoices", params={"limit": 1000}, headers=auth("support"), timeout=30)
+             .json()["items"] if i["kind"] == "credit_note"]
+    assert notes, "the demo marketplace has credit notes"
+    note = notes[0]
+    app = make_app(server, tmp_path, identity="support")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_support(pilot)
+        await pilot.press("escape", "t")  # invoices
+        await settle(pilot)
+        await type_in(pilot, screen, "number", note["number"])
+        row = [str(cell) for cell in screen.table.get_row(str(note["id"]))]
+        assert i18n.t("invoices.state.credit_note") in row
+        assert formatting.money(-Decimal(note["gross"])) in row

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from .. import formatting, i18n
 from ..api.models import Invoice, Order, OrderEvent
 from ..order_words import action_word, order_state_word, state_word
-from ..store import record_search
+from ..store import invoice_list, record_search
 from ..store.record_search import Found, RecordQuery
 from ..text import clean
 from ..widgets.detail_text import DetailText
@@ -34,9 +34,10 @@ FILTERS = ("number", "organisation", "offering", "since", "until")
 
 def state_text(record: Found) -> str:
     """One vocabulary: an order's state reads as on the customer's and the provider's screens
-    ("Gekündigt zum 31.03.2027" included)."""
+    ("Gekündigt zum 31.03.2027" included), an invoice's as in the invoices list (offen,
+    überfällig … and Gutschrift: the search called every document "gestellt", a credit note too)."""
     if isinstance(record, Invoice):
-        return state_name("invoices", record.status) if record.status else "–"
+        return i18n.t(f"invoices.state.{invoice_list.invoice_state(record, formatting.today())}")
     return order_state_word(record) if record.state else "–"
 
 
@@ -205,7 +206,9 @@ class SupportScreen(AppScreen):
             else:
                 # DataTable reads a plain str as markup: every cell from the server is Text.
                 cells = [Text(clean(r.number)), Text(customer, no_wrap=True, overflow="ellipsis"),
-                         Text(formatting.money(r.gross), justify="right"), Text(clean(state_text(r))),
+                         # signed as in the invoices list: a credit note is money back (minus)
+                         Text(formatting.money(invoice_list.signed(r, "gross")), justify="right"),
+                         Text(clean(state_text(r))),
                          formatting.day(r.issue_date)]
             rows.append((r.id, cells))
         self.table.fill(rows)
