@@ -481,7 +481,7 @@ async def test_support_sees_no_key_it_may_not_use_on_an_organisation(live_server
     app = make_app(live_server, tmp_path, identity="support")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        screen = await _administration(pilot)
+        await _administration(pilot)
         await pilot.press("enter")
         detail = await _wait_for(pilot, OrganizationScreen)
         await settle(pilot)
