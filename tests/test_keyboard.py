@@ -380,3 +380,23 @@ async def test_keys_typed_before_the_second_interest_question_are_not_its_answer
                 break
         assert isinstance(app.screen, InterestForm)
         assert "Hallo wir" in field_text(app.screen, app.screen.form.fields[0].name)
+
+
+async def test_enter_on_a_row_that_opens_nothing_holds_no_keys(server, tmp_path):
+    """Enter in the outbox opens nothing: the key after it acts at once (a hold for the screen
+    Enter would open made it wait two seconds — and the test suite 600 s longer)."""
+    from efa_tui.screens.outbox import OutboxScreen
+
+    app = make_app(server, tmp_path, identity="customer")
+    async with app.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        # A row in the outbox: a write the server refuses (no such offering) stays there.
+        from efa_tui.services.orders import OrdersService
+
+        await app.session.services.writes.submit(OrdersService.interest({"offering_id": 999_999, "message": "x"}),
+                                                 label="Interesse: gibt es nicht")
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen) and app.screen.query_one("VirtualTable").total
+        await type_ahead(app, pilot, "enter", "escape")
+        assert not isinstance(app.screen, OutboxScreen) and not app._holding

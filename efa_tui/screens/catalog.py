@@ -155,7 +155,7 @@ class CatalogScreen(FilterKeys, AppScreen):
                 yield Static(id="count")
                 yield Static(id="active-filters", markup=False)
                 # 100-row blocks: the first window of a new filter is one short query (~40 rows show)
-                yield VirtualTable(catalog_columns(self.app.size.width), id="catalog-table",
+                yield VirtualTable(catalog_columns(self.app.size.width), id="catalog-table", opens=True,
                                    empty_text=i18n.t("catalog.empty_cache"), block_size=100)
 
     @staticmethod

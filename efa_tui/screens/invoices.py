@@ -125,7 +125,7 @@ class InvoicesScreen(FilterKeys, AppScreen):
     def compose(self) -> ComposeResult:
         yield FilterBox(placeholder=i18n.t("invoices.filter_placeholder"), id="filter")
         yield Static(id="info")
-        self.table = VirtualTable(invoice_columns(self.app.size.width, role_of(self.app)), id="invoices-table",
+        self.table = VirtualTable(invoice_columns(self.app.size.width, role_of(self.app)), id="invoices-table", opens=True,
                                   empty_text=self.empty_text())
         yield self.table
         yield DetailText(id="totals")
@@ -195,7 +195,7 @@ class InvoicesScreen(FilterKeys, AppScreen):
         if [c.key for c in table.columns] == [c.key for c in columns]:
             return table
         focused = self.focused is table
-        fresh = VirtualTable(columns, id="invoices-table", empty_text=table.empty_text)
+        fresh = VirtualTable(columns, id="invoices-table", empty_text=table.empty_text, opens=True)
         table.remove()
         self.mount(fresh, before=self.query_one("#totals"))
         self.table = fresh

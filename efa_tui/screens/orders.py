@@ -107,7 +107,8 @@ class OrdersScreen(FilterKeys, AppScreen):
             yield Select([], prompt=i18n.t("orders.all_offerings"), id="orders-offering", compact=True)
             yield Select([], prompt=i18n.t("orders.all_counterparts"), id="orders-counterpart", compact=True)
         yield Static(id="orders-count")
-        yield VirtualTable(order_columns(self.role, self.app.size.width), id="orders-table", empty_text=i18n.t("orders.empty"))
+        yield VirtualTable(order_columns(self.role, self.app.size.width), id="orders-table", empty_text=i18n.t("orders.empty"),
+                           opens=True)
 
     def data_synced(self) -> None:
         self.load()

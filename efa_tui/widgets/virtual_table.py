@@ -368,8 +368,12 @@ class VirtualTable(ScrollView, can_focus=True):
         zebra_stripes: bool = False,
         block_size: int = BLOCK_SIZE,
         max_blocks: int = MAX_BLOCKS,
+        opens: bool = False,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.opens = opens
+        """`Enter` on a row opens a screen (its detail): the keys typed after it wait for that.
+        Not for a table whose rows open nothing (the outbox): they would wait for the hold's end."""
         if not columns:
             raise ValueError("VirtualTable needs at least one column")
         self._columns: tuple[Column, ...] = tuple(columns)
@@ -749,7 +753,8 @@ class VirtualTable(ScrollView, can_focus=True):
     def action_select_cursor(self) -> None:
         if not self._total:
             return
-        keys_wait_for_what_opens(self)  # every VirtualTable opens its row's detail
+        if self.opens:
+            keys_wait_for_what_opens(self)
         row = self.row_at(self.cursor)
         if row is None:
             self._pending_select = self.cursor  # posted when its block arrives
