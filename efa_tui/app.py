@@ -107,8 +107,8 @@ def news_text(news: News) -> str:
 
 
 LF_ENTER = "ctrl+j"
-NEVER_HELD = frozenset({"ctrl+c", "ctrl+q"})
-PARKED_S = 1.0  # keys typed before a question wait this long after its answer for the form it opens  # quitting is never made to wait for a screen
+NEVER_HELD = frozenset({"ctrl+c", "ctrl+q"})  # quitting is never made to wait for a screen
+PARKED_S = 1.0  # keys typed before a question wait this long after its answer for the form it opens
 
 
 class EfaApp(App):

@@ -21,6 +21,9 @@ from efa_tui.screens.offering_detail import OfferingScreen
 from efa_tui.screens.offering_form import OfferingFormScreen
 from efa_tui.screens.order_detail import OrderScreen
 from efa_tui.screens.order_forms import InterestForm, ProposalForm, StepForm
+from efa_tui.screens.outbox import OutboxScreen
+from efa_tui.screens.support import SupportScreen, TrailScreen
+from efa_tui.services.orders import OrdersService
 
 SIZE = (80, 24)
 TYPED = ("q", "1", "o", "2", "colon")  # the app's quit, area, outbox, area and jump keys
@@ -58,6 +61,14 @@ async def open_order(pilot, order_id: int) -> None:
     pilot.app.open_record("order", str(order_id))
     await settle(pilot)
     assert isinstance(pilot.app.screen, OrderScreen)
+
+
+async def open_area(pilot, key: str):
+    """Synced, then the area behind ``key``: the screen on top."""
+    await synced(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+    return pilot.app.screen
 
 
 async def open_offering(pilot, offering_id: int) -> None:
@@ -287,10 +298,7 @@ async def test_keys_typed_after_enter_in_a_list_go_to_what_it_opens(server, tmp_
     its form, which opens after the version is fetched; before, `q` reached the list and quit."""
     app = make_app(server, tmp_path, identity="provider")
     async with app.run_test(size=SIZE) as pilot:
-        await synced(pilot)
-        await pilot.press("4")
-        await settle(pilot)
-        screen = app.screen
+        screen = await open_area(pilot, "4")
         rows = [o for o in screen.offerings.values() if o.status == "published"]
         screen.table.move_cursor(row=screen.table.get_row_index(str(rows[0].id)))
         await type_ahead(app, pilot, "enter", "q", "1")
@@ -313,9 +321,7 @@ async def test_editing_keys_and_tab_in_a_burst_keep_their_place_among_the_charac
     both words into the title."""
     app = make_app(server, tmp_path, identity="provider")
     async with app.run_test(size=SIZE) as pilot:
-        await synced(pilot)
-        await pilot.press("4")
-        await settle(pilot)
+        await open_area(pilot, "4")
         await pilot.press("n")
         await settle(pilot)
         form_screen = app.screen
@@ -330,14 +336,9 @@ async def test_editing_keys_and_tab_in_a_burst_keep_their_place_among_the_charac
 async def test_text_typed_right_after_slash_goes_into_the_support_search(server, tmp_path):
     """`/ Saarland` at once on the support results: the `a` reached the list and opened the trail
     of the order under the cursor (the focus moved a turn of the loop later)."""
-    from efa_tui.screens.support import SupportScreen, TrailScreen
-
     app = make_app(server, tmp_path, identity="support")
     async with app.run_test(size=SIZE) as pilot:
-        await synced(pilot)
-        await pilot.press("4")
-        await settle(pilot)
-        screen = app.screen
+        screen = await open_area(pilot, "4")
         assert isinstance(screen, SupportScreen)
         screen.set_focus(screen.table)
         await settle(pilot)
@@ -385,14 +386,10 @@ async def test_keys_typed_before_the_second_interest_question_are_not_its_answer
 async def test_enter_on_a_row_that_opens_nothing_holds_no_keys(server, tmp_path):
     """Enter in the outbox opens nothing: the key after it acts at once (a hold for the screen
     Enter would open made it wait two seconds — and the test suite 600 s longer)."""
-    from efa_tui.screens.outbox import OutboxScreen
-
     app = make_app(server, tmp_path, identity="customer")
     async with app.run_test(size=SIZE) as pilot:
         await synced(pilot)
         # A row in the outbox: a write the server refuses (no such offering) stays there.
-        from efa_tui.services.orders import OrdersService
-
         await app.session.services.writes.submit(OrdersService.interest({"offering_id": 999_999, "message": "x"}),
                                                  label="Interesse: gibt es nicht")
         await pilot.press("o")

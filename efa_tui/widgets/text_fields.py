@@ -49,7 +49,6 @@ class InOrderKeys:
             event.stop()
             event.prevent_default()
 
-
     def _types(self, key: str) -> bool:
         """Whether the field's own key handler takes this non-printable key as text."""
         return False
