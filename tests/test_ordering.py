@@ -413,11 +413,57 @@ async def test_customer_terminates_a_contract_by_its_terms(live_server, tmp_path
         assert form.form.value("end_date") == suggested.strftime("%d.%m.%Y")
         assert "Kündigungsfrist" in screen_text(app)
         await type_into(pilot, form.form, "note", "Wechsel auf Landeslösung")
+        assert "Verbindlich kündigen" in screen_text(app)  # the button names the step
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        # A notice is a declaration, as the binding order is: not sent until it is given.
+        assert app.screen is form and "declared" in form.form.errors
+        await tick(pilot, form, "declared")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, OrderScreen)
         assert app.screen.order.state == "terminated"
         assert app.screen.order.end_date == suggested
+
+
+async def tick(pilot, form: StepForm, name: str) -> None:
+    form.form.control(name).focus()
+    await pilot.pause()
+    await pilot.press("space")
+    await settle(pilot)
+
+
+async def test_a_binding_order_is_cancelled_only_with_a_reason_and_the_authorisation(live_server, tmp_path):
+    """Walk finding T20: `c` + ctrl+s cancelled a binding order — no reason, no authorisation, a
+    button that said "Ausführen". Now it weighs as much as the order it undoes."""
+    with httpx.Client(base_url=live_server) as http:
+        ordered = http.get("/orders", params={"state": "ordered", "limit": 1}, headers=auth("customer")).json()["items"][0]
+    app = make_app(live_server, tmp_path, identity="customer")
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_step(pilot, ordered["id"], "c")
+        assert "Verbindlich stornieren" in screen_text(app) and "nicht zurücknehmen" in screen_text(app)
+        await pilot.press("ctrl+s")  # the habit from the other forms
+        await settle(pilot)
+        assert app.screen is form and {"note", "declared"} <= set(form.form.errors)
+        await type_into(pilot, form.form, "note", "Haushalt gesperrt")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form and set(form.form.errors) == {"declared"}
+        with httpx.Client(base_url=live_server) as http:  # nothing went out meanwhile
+            assert http.get(f"/orders/{ordered['id']}", headers=auth("customer")).json()["state"] == "ordered"
+        await tick(pilot, form, "declared")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen) and app.screen.order.state == "cancelled"
+
+
+def test_the_server_refuses_a_cancellation_without_a_reason(live_server):
+    with httpx.Client(base_url=live_server) as http:
+        ordered = http.get("/orders", params={"state": "ordered", "limit": 1}, headers=auth("customer")).json()["items"][0]
+        answer = http.post(f"/orders/{ordered['id']}/transitions", json={"action": "cancel", "note": "  "},
+                           headers=auth("customer"))
+        assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "note"
+        assert http.get(f"/orders/{ordered['id']}", headers=auth("customer")).json()["state"] == "ordered"
 
 
 async def test_without_an_inhouse_relationship_ordering_is_disabled_and_explained(server, tmp_path):

@@ -61,6 +61,16 @@ TRANSITIONS: dict[Action, Transition] = {
     )
 }
 
+# The steps that owe the other side a reason (the note): a rejection of an interest, and the
+# cancellation of a binding order — a declaration towards the other party that undoes a contract
+# before it starts. The server refuses them without one (422 on ``note``); the forms require it.
+REASON_OWED = frozenset({Action.REJECT, Action.CANCEL})
+
+# The steps after which the contract is bound or undone: the customer's binding order, the
+# cancellation of it and the termination of a running contract. Each is declared by a person
+# who says they are authorised to (the forms ask for it, as the binding order does).
+DECLARATIONS = frozenset({Action.ORDER, Action.CANCEL, Action.TERMINATE})
+
 # The states after the binding order (only ORDER leads out of PROPOSED into them): from there on
 # the fees are agreed ("vereinbart"), before it they are the provider's proposal.
 BOUND_STATES = frozenset({S.ORDERED, S.ACTIVE, S.TERMINATED, S.CANCELLED})

@@ -197,7 +197,8 @@ class FormScreen(AppScreen):
     def _restore(self, draft: dict[str, Any]) -> None:
         form = self.form
         for f in form.fields:
-            if f.name in draft:
+            # A declaration is given anew each time, never taken from a draft.
+            if f.name in draft and not (f.kind == "tick" and f.required):
                 form.set_value(f.name, draft[f.name])
         self.restored = True
         self._opened_with = form.values()

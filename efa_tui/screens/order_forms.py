@@ -15,7 +15,7 @@ from .. import formatting, i18n
 from ..api.models import Fees, Me, Offering, Order
 from ..domain.leitweg import check_leitweg_id
 from ..domain.money import money_str
-from ..domain.orders import DateWindow, activation_window, termination_window
+from ..domain.orders import DECLARATIONS, REASON_OWED, Action, DateWindow, activation_window, termination_window
 from ..domain.pricing import DistributionKey, first_of_next_month
 from ..formatting import InputError
 from ..offering_text import unit_price_problem
@@ -210,12 +210,11 @@ def _day(value: datetime | None) -> date | None:
     return value.date() if value else None
 
 
-# The short steps without a date: which fields each has.
-STEP_FIELDS = {
-    "reject": [FormField("note", "field.reason", kind="area", required=True)],
-    "withdraw": [FormField("note", "field.note", kind="area")],
-    "cancel": [FormField("note", "field.reason", kind="area")],
-}
+def note_field(action: str) -> FormField:
+    """The step's note: a reason, required where the step owes one (domain.orders.REASON_OWED)."""
+    if Action(action) in REASON_OWED:
+        return FormField("note", "field.reason", kind="area", required=True)
+    return FormField("note", "field.reason" if action == "terminate" else "field.note", kind="area")
 
 
 class StepForm(FormScreen):
@@ -237,9 +236,9 @@ class StepForm(FormScreen):
         desired = order.desired_start
         start = desired if desired and self.start_window.contains(desired) and desired >= today else max(today, self.start_window.earliest)
         defaults = {"start_date": formatting.day_input(start), "end_date": formatting.day_input(self.end_window.earliest)}
-        super().__init__(session, f"order:{order.id}:{action}", defaults, **kwargs)
         self.order = order
-        self.action = action
+        self.action = action  # before the form is built: its fields and button depend on it
+        super().__init__(session, f"order:{order.id}:{action}", defaults, **kwargs)
         self.ordered_on = ordered_on
 
     @property
@@ -261,10 +260,21 @@ class StepForm(FormScreen):
         if self.action == "activate":
             return [FormField("start_date", "field.start_date", required=True, check=rule(in_window(self.start_window))),
                     FormField("note", "field.note")]
+        fields = []
         if self.action == "terminate":
-            return [FormField("end_date", "field.end_date", required=True, check=rule(in_window(self.end_window))),
-                    FormField("note", "field.reason", kind="area")]
-        return STEP_FIELDS[self.action]
+            fields.append(FormField("end_date", "field.end_date", required=True, check=rule(in_window(self.end_window))))
+        fields.append(note_field(self.action))
+        if Action(self.action) in DECLARATIONS:
+            # Undoing a contract weighs as much as concluding it: the authorisation is declared.
+            fields.append(FormField("declared", self.declaration(), kind="tick", required=True))
+        return fields
+
+    def declaration(self) -> str:
+        me = getattr(self.app, "me", None)
+        order = self.order
+        side = order.provider if me is not None and me.role == "provider" else order.customer
+        org = clean((me.organization.name if me else "") or (side.name if side else ""))
+        return i18n.t(f"transition.declare.{self.action}", org=org)
 
     def request(self, values: dict[str, Any]) -> Request:
         extra: dict[str, Any] = {"note": values.get("note", "")}
@@ -275,7 +285,7 @@ class StepForm(FormScreen):
         return transition_request(self.order, self.action, extra)
 
     def submit_label(self) -> str:
-        return i18n.t("transition.send")
+        return i18n.t(f"transition.send.{self.action}")
 
 
 def transition_request(order: Order, action: str, extra: dict[str, Any] | None = None, *,

@@ -5,6 +5,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.title": ("Formular", "Form"),
     "form.choose": ("bitte wählen", "please choose"),
     "form.required": ("Pflichtfeld", "Required"),
+    "form.declare_first": ("Bitte zuerst bestätigen (Tab bis zum Kästchen, Leertaste).",
+                           "Please confirm first (Tab to the box, Space)."),
     "form.line_problem": ("Zeile {n}: {problem}", "Line {n}: {problem}"),
     "form.suggestions": ("Zur Wahl (→ übernimmt beim Tippen): {values}", "To choose (→ takes it as you type): {values}"),
     "form.submit": ("Senden", "Send"),

@@ -35,7 +35,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "key.activate": ("Aktivieren", "Activate"),
     "key.reject": ("Ablehnen", "Reject"),
     "key.withdraw": ("Zurückziehen", "Withdraw"),
-    "key.cancel_order": ("Stornieren", "Cancel"),
+    "key.cancel_order": ("Stornieren", "Cancel order"),
     "key.terminate": ("Kündigen", "Terminate"),
     "key.raw": ("Rohdaten (JSON)", "Raw data (JSON)"),
     "key.waiting": ("Nur Eingang", "Inbox only"),
@@ -180,7 +180,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "transition.why.backdate": ("höchstens 12 Monate rückwirkend", "at most 12 months back"),
     "input.earliest": ("Frühestens {day}", "On {day} at the earliest"),
     "input.latest": ("Spätestens {day}", "On {day} at the latest"),
-    "transition.send": ("Ausführen", "Do it"),
+    # The button names the step; the ones that undo a contract say that they bind.
+    "transition.send.reject": ("Ablehnen", "Reject"),
+    "transition.send.withdraw": ("Zurückziehen", "Withdraw"),
+    "transition.send.activate": ("Aktivieren", "Activate"),
+    "transition.send.cancel": ("Verbindlich stornieren", "Cancel order (binding)"),
+    "transition.send.terminate": ("Verbindlich kündigen", "Terminate (binding)"),
+    # The declaration a cancellation or termination needs, as the binding order does.
+    "transition.declare.cancel": ("Ich bin berechtigt, für {org} diese verbindliche Bestellung zu stornieren. "
+                                  "Der Vertrag kommt dann nicht zustande; das lässt sich nicht zurücknehmen.",
+                                  "I am authorised to cancel this binding order for {org}. The contract then does "
+                                  "not come about; this cannot be undone."),
+    "transition.declare.terminate": ("Ich bin berechtigt, für {org} diesen Vertrag zum angegebenen Ende zu kündigen; "
+                                     "die Kündigung lässt sich nicht zurücknehmen.",
+                                     "I am authorised to terminate this contract for {org} as of the end given; "
+                                     "the notice cannot be taken back."),
     # the binding confirmation
     "confirm.title": ("Verbindlich bestellen", "Binding order"),
     "confirm.legal": ("Rechtlich verbindlich: Mit „Verbindlich bestellen“ schließt {org} einen Vertrag mit "

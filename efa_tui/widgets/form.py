@@ -61,7 +61,8 @@ class TickBox(Checkbox):
 class FormField:
     name: str  # the request body's field; the server's 422 errors name it (dotted for nested fields)
     label: str  # message id
-    # text | area | select | switch | tick (a checkbox with its label beside it) | lines (a list,
+    # text | area | select | switch | tick (a checkbox with its label beside it; required: a
+    # declaration, which must be ticked and is never put back from a draft) | lines (a list,
     # one item a line: add a line, delete one; ``check`` gets one line, and a problem names it)
     kind: str = "text"
     options: Sequence[tuple[str, str]] = ()  # select: (value, shown text — already translated)
@@ -205,7 +206,8 @@ class Form(VerticalScroll):
         f = self._by_name[name]
         value = self.value(f.name)
         if f.kind in ("switch", "tick"):
-            return None
+            # A required tick is a declaration ("Ich bin berechtigt …"): it must be ticked to send.
+            return i18n.t("form.declare_first") if f.required and not value else None
         text = str(value).strip()
         if not text:
             return i18n.t("form.required") if f.required else None
@@ -236,8 +238,8 @@ class Form(VerticalScroll):
     def recheck(self) -> dict[str, str]:
         """Every field by its own rule, as if just typed (a restored draft): the problems are shown
         and the first has the focus; an empty required field counts only once the form is sent."""
-        required = i18n.t("form.required")
-        errors = {f.name: p for f in self.fields if (p := self.problem(f.name)) and p != required}
+        unsent = {i18n.t("form.required"), i18n.t("form.declare_first")}
+        errors = {f.name: p for f in self.fields if (p := self.problem(f.name)) and p not in unsent}
         self.show_errors(errors)
         return errors
 

@@ -17,6 +17,7 @@ from ...domain.administration import order_refusal
 from ...domain.collation import search_fold
 from ...domain.leitweg import check_leitweg_id
 from ...domain.orders import (
+    REASON_OWED,
     Action,
     DateWindow,
     OrderState,
@@ -68,7 +69,7 @@ class FeesIn(BaseModel):
 
 class TransitionIn(BaseModel):
     action: Action
-    note: Annotated[str, Field(max_length=5000)] = ""
+    note: Annotated[str, Field(max_length=5000, description="the reason; required with reject and cancel")] = ""
     fees: FeesIn | None = None
     start_date: date | None = None  # activate: when the contract starts (default: desired start or today)
     end_date: date | None = None  # terminate: default by the notice period of the terms
@@ -271,9 +272,11 @@ def transition(conn: Connection, user: User, order_id: int, body: TransitionIn, 
         _check_date("end_date", end, window)
         values["end_date"] = end
         data = {"end_date": end.isoformat()}
-    elif action is Action.REJECT and not body.note.strip():
-        raise ApiProblem(422, "a rejection needs a reason in note", type="validation",
-                         errors=[{"field": "note", "message": "give the reason for the rejection", "code": "missing"}])
+    if action in REASON_OWED and not body.note.strip():
+        word, wort = ("rejection", "Ablehnung") if action is Action.REJECT else ("cancellation", "Stornierung")
+        raise ApiProblem(422, f"a {word} needs a reason in note", type="validation",
+                         errors=[{"field": "note", "message": f"give the reason for the {word}",
+                                  "message_de": f"Bitte die Begründung der {wort} angeben.", "code": "missing"}])
     done = conn.execute(
         update(t).where(t.c.id == row.id, t.c.version == row.version).values(
             state=target.value, version=row.version + 1, updated_at=now, **values)
