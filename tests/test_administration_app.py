@@ -133,6 +133,31 @@ async def test_the_operator_accredits_a_municipality_adds_its_user_and_hands_ove
     assert [t["name"] for t in listed] == ["Arbeitsplatz Roth"] and "token" not in listed[0]
     assert tokens.tokens  # the list the screen showed came from the server
 
+    # Revoking is irreversible: asked first, and `x x` revokes nothing (walk finding F9).
+    app = make_app(live_server, tmp_path, identity="operator")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        detail = await _open_organization(pilot, org["id"])
+        await pilot.press("t")
+        tokens = await _wait_for(pilot, TokensScreen)
+        for _ in range(40):
+            await settle(pilot)
+            if tokens.tokens:
+                break
+        await pilot.press("x")
+        await _wait_for(pilot, ConfirmScreen)
+        assert "nicht zurücknehmen" in screen_text(app)
+        await pilot.press("x")
+        await settle(pilot)
+        assert httpx.get(f"{live_server}/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+        await pilot.press("j")
+        await _wait_for(pilot, TokensScreen)
+        for _ in range(40):
+            await settle(pilot)
+            if "widerrufen" in screen_text(app):
+                break
+    assert httpx.get(f"{live_server}/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
 
 async def test_a_customer_admin_sees_only_its_own_organisation(live_server, tmp_path):
     app = make_app(live_server, tmp_path, identity="customer")
@@ -284,7 +309,10 @@ async def test_the_operator_edits_a_user_and_disables_and_enables_it(live_server
         assert not detail.users[me["id"]].disabled
         await pilot.press("d")
         await _wait_for(pilot, ConfirmScreen)
-        await pilot.press("d")  # d again: disable
+        await pilot.press("d")  # a doubled key is no answer (walk F18: "escape d" disabled a user)
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen) and not detail.users[me["id"]].disabled
+        await pilot.press("j")  # ja: disable
         await _wait_for(pilot, OrganizationScreen)
         for _ in range(20):
             await settle(pilot)
@@ -295,7 +323,7 @@ async def test_the_operator_edits_a_user_and_disables_and_enables_it(live_server
 
         await pilot.press("d")
         await _wait_for(pilot, ConfirmScreen)
-        await pilot.press("d")  # enable again
+        await pilot.press("j")  # enable again
         await _wait_for(pilot, OrganizationScreen)
         for _ in range(20):
             await settle(pilot)
@@ -323,7 +351,7 @@ async def test_an_admin_who_would_lock_itself_out_is_told_so_and_nothing_waits_i
         await pilot.press("d")
         await _wait_for(pilot, ConfirmScreen)
         assert "Abbrechen (esc)" in screen_text(app)
-        await pilot.press("d")
+        await pilot.press("j")
         await _wait_for(pilot, OrganizationScreen)
         for _ in range(20):
             await settle(pilot)

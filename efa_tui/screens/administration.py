@@ -385,7 +385,9 @@ class OrganizationScreen(AppScreen):
                 self.set_disabled(user, action == "disable")
 
         self.app.push_screen(ConfirmScreen(lambda: i18n.t(f"admin.user.{action}_question", name=name), [
-            Choice(action, "d", f"admin.user.{action}"),  # d again: the safe answer has the focus (enter)
+            # Not `d` again: "escape d" (leave a form, discard) and a doubled key must not disable
+            # anyone (walk finding F18). The safe answer has the focus (enter).
+            Choice(action, "admin.yes_key", f"admin.user.{action}"),
             Choice("stay", "escape", "admin.user.keep"),
         ], lambda: i18n.t(f"admin.user.{action}_detail")), answered)
 
@@ -567,8 +569,20 @@ class TokensScreen(AppScreen):
 
     def action_revoke(self) -> None:
         token: Token | None = self.query_one("#user-tokens", ListTable).selected(self.tokens)
-        if token is not None and not token.revoked_at:
-            self.revoke(token)
+        if token is None or token.revoked_at:
+            return
+        name = clean(token.name)
+
+        def answered(choice: str | None) -> None:
+            if choice == "revoke":
+                self.revoke(token)
+
+        # Irreversible (the person needs a new token handed over): asked first, and not on `x`
+        # again, so a doubled key revokes nothing (walk finding F9).
+        self.app.push_screen(ConfirmScreen(lambda: i18n.t("admin.tokens.revoke_question", name=name), [
+            Choice("revoke", "admin.yes_key", "admin.tokens.revoke_choice"),
+            Choice("stay", "escape", "admin.user.keep"),
+        ], lambda: i18n.t("admin.tokens.revoke_detail")), answered)
 
     @work(group="tokens-revoke", exit_on_error=False)
     async def revoke(self, token: Token) -> None:

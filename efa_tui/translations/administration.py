@@ -110,6 +110,13 @@ MESSAGES.update({
     "admin.tokens.valid": ("gültig", "valid"),
     "admin.tokens.expired": ("abgelaufen", "expired"),
     "admin.tokens.revoked": ("widerrufen", "revoked"),
+    "admin.yes_key": ("j", "y"),  # the key that confirms an irreversible step: ja / yes
+    "admin.tokens.revoke_question": ("Token „{name}“ widerrufen?", "Revoke token '{name}'?"),
+    "admin.tokens.revoke_detail": ("Es gilt sofort nicht mehr, und das lässt sich nicht zurücknehmen: die Person "
+                                   "braucht dann ein neues Token.",
+                                   "It stops working at once, and this cannot be undone: the person then needs a new "
+                                   "token."),
+    "admin.tokens.revoke_choice": ("Widerrufen", "Revoke"),
     "admin.tokens.revoked_note": ("Token „{name}“ widerrufen: es gilt ab sofort nicht mehr.",
                                   "Token '{name}' revoked: it no longer works."),
     "admin.token.shown": ("Neues Token „{name}“, gültig bis {expires}. Geben Sie es der Person sicher weiter; "
