@@ -47,6 +47,14 @@ async def _wait_for(pilot, kind, rounds: int = 40):
     raise AssertionError(f"{kind.__name__} did not open; on {type(pilot.app.screen).__name__}")
 
 
+async def _until(pilot, done, rounds: int = 40) -> None:
+    """Settle until ``done()`` holds (a worker's answer shown), at most ``rounds`` times."""
+    for _ in range(rounds):
+        await settle(pilot)
+        if done():
+            return
+
+
 async def _administration(pilot, shown=lambda screen: bool(screen.organizations), rounds: int = 40):
     """Verwaltung opened on top, once its list holds what ``shown`` waits for (by default: any)."""
     pilot.app.push_screen(AdministrationScreen(pilot.app.session))
@@ -134,29 +142,24 @@ async def test_the_operator_accredits_a_municipality_adds_its_user_and_hands_ove
     assert tokens.tokens  # the list the screen showed came from the server
 
     # Revoking is irreversible: asked first, and `x x` revokes nothing (walk finding F9).
+    as_her = {"Authorization": f"Bearer {secret}"}
     app = make_app(live_server, tmp_path, identity="operator")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        detail = await _open_organization(pilot, org["id"])
+        await _open_organization(pilot, org["id"])
         await pilot.press("t")
         tokens = await _wait_for(pilot, TokensScreen)
-        for _ in range(40):
-            await settle(pilot)
-            if tokens.tokens:
-                break
+        await _until(pilot, lambda: bool(tokens.tokens))
         await pilot.press("x")
         await _wait_for(pilot, ConfirmScreen)
         assert "nicht zurücknehmen" in screen_text(app)
         await pilot.press("x")
         await settle(pilot)
-        assert httpx.get(f"{live_server}/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+        assert httpx.get(f"{live_server}/me", headers=as_her).status_code == 200
         await pilot.press("j")
         await _wait_for(pilot, TokensScreen)
-        for _ in range(40):
-            await settle(pilot)
-            if "widerrufen" in screen_text(app):
-                break
-    assert httpx.get(f"{live_server}/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+        await _until(pilot, lambda: "widerrufen" in screen_text(app))
+    assert httpx.get(f"{live_server}/me", headers=as_her).status_code == 401
 
 
 async def test_a_customer_admin_sees_only_its_own_organisation(live_server, tmp_path):

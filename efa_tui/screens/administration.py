@@ -563,9 +563,13 @@ class TokensScreen(AppScreen):
         self.app.push_screen(TokenForm(self.session, self.user), self._issued)
 
     def _issued(self, token: dict[str, Any] | None) -> None:
-        self.load()
         if token and token.get("token"):
-            self.app.push_screen(TokenShownScreen(token, self.session.services.administration.server_url()))
+            # The list reloads once the secret is closed: filled while covered, its columns kept
+            # the headers' widths ("Arbeitsplat", "04.12.20" — seen under load in the tests).
+            self.app.push_screen(TokenShownScreen(token, self.session.services.administration.server_url()),
+                                 lambda _: self.load())
+        else:
+            self.load()
 
     def action_revoke(self) -> None:
         token: Token | None = self.query_one("#user-tokens", ListTable).selected(self.tokens)
