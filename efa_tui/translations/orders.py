@@ -160,7 +160,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "field.end_date": ("Vertragsende", "Contract end"),
     "transition.reject": ("Interesse ablehnen: Bestellung {n}", "Reject: order {n}"),
     "transition.withdraw": ("Zurückziehen: Bestellung {n}", "Withdraw: order {n}"),
-    "transition.cancel": ("Stornieren: Bestellung {n}", "Cancel: order {n}"),
+    "transition.cancel": ("Stornieren: Bestellung {n}", "Cancel the binding order: order {n}"),
     "transition.terminate": ("Kündigen: Bestellung {n}", "Terminate: order {n}"),
     "transition.activate": ("Vertrag aktivieren: Bestellung {n}", "Activate the contract: order {n}"),
     "transition.reject_intro": ("Die Begründung sieht der Kunde im Verlauf.", "The customer sees the reason in the timeline."),
