@@ -567,9 +567,12 @@ class TokensScreen(AppScreen):
             # The list reloads once the secret is closed: filled while covered, its columns kept
             # the headers' widths ("Arbeitsplat", "04.12.20" — seen under load in the tests).
             self.app.push_screen(TokenShownScreen(token, self.session.services.administration.server_url()),
-                                 lambda _: self.load())
+                                 self._reload)
         else:
             self.load()
+
+    def _reload(self, _closed: None = None) -> None:
+        self.load()
 
     def action_revoke(self) -> None:
         token: Token | None = self.query_one("#user-tokens", ListTable).selected(self.tokens)
