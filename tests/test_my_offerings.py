@@ -332,7 +332,10 @@ async def test_retire_after_preview_and_usage_report_by_hand(server, tmp_path):
             >= {(month, old)}
         await pilot.press("ctrl+s")
         await settle(pilot)
-        await pilot.press("ctrl+s")  # replace
+        await pilot.press("ctrl+s")  # the send key again is no answer (walk M10: C-s C-s replaced unread)
+        await settle(pilot)
+        assert isinstance(app.screen, ReplaceDialog)
+        await pilot.press(i18n.t("key.yes"))  # replace
         await settle(pilot)
         assert app.screen is usage
         reports = server_get(server, "provider", "/usage", order_id=oid, year=year).json()["items"]
@@ -408,7 +411,10 @@ async def test_usage_csv_import_names_bad_lines_and_sends_a_good_file(server, tm
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ReplaceDialog)  # the replacement is confirmed first
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s")  # not by the send key again
+        await settle(pilot)
+        assert isinstance(app.screen, ReplaceDialog) and app.session.outbox.counts() == {}
+        await pilot.press("j")
         await settle(pilot)
         assert app.screen is usage
         assert app.session.outbox.counts() == {"done": 2}

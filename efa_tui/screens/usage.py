@@ -128,10 +128,9 @@ def _check_cases(text: str) -> str | None:
 class ReplaceDialog(AppModal[bool]):
     """Figures already reported that a report would replace, old → new; True to replace them."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "confirm", "usage.replace.confirm", id="usage_replace.confirm"),
-        Binding("escape", "close", "key.back", id="usage_replace.back"),
-    ]
+    # Confirmed with j/y (key.yes), not ctrl+s: the form's send key pressed twice replaced the
+    # figures before anyone read old → new (walk finding M10). The cancel button has the focus.
+    BINDINGS = [Binding("escape", "close", "key.back", id="usage_replace.back")]
     DEFAULT_CSS = """
     ReplaceDialog { align: center middle; }
     ReplaceDialog > Vertical { width: 76; max-width: 100%; height: auto; max-height: 90%; border: round $warning;
@@ -144,6 +143,17 @@ class ReplaceDialog(AppModal[bool]):
     def __init__(self, changes: list[tuple[str, str, int, int]], **kwargs):
         super().__init__(**kwargs)
         self.changes = changes  # (contract, period, old, new)
+        self._yes = ""
+        self._bind_yes()
+
+    def _bind_yes(self) -> None:
+        self._bindings.key_to_bindings.pop(self._yes, None)
+        self._yes = i18n.t("key.yes")
+        self._bindings.bind(self._yes, "confirm", i18n.t("usage.replace.confirm"), show=False)
+
+    async def relabel(self) -> None:
+        self._bind_yes()  # j in German, y in English
+        await super().relabel()
 
     def compose(self) -> ComposeResult:
         lines = Text()
@@ -156,7 +166,7 @@ class ReplaceDialog(AppModal[bool]):
             with VerticalScroll(id="replace-lines"):
                 yield Static(lines, id="replace-text")
             with Horizontal():
-                yield Button(i18n.t("usage.replace.confirm") + " (ctrl+s)", variant="warning", id="replace-confirm")
+                yield Button(i18n.t("usage.replace.confirm") + f" ({self._yes})", variant="warning", id="replace-confirm")
                 yield Button(i18n.t("form.cancel") + " (esc)", id="replace-cancel")
 
     def on_mount(self) -> None:

@@ -110,7 +110,6 @@ MESSAGES.update({
     "admin.tokens.valid": ("gültig", "valid"),
     "admin.tokens.expired": ("abgelaufen", "expired"),
     "admin.tokens.revoked": ("widerrufen", "revoked"),
-    "admin.yes_key": ("j", "y"),  # the key that confirms an irreversible step: ja / yes
     "admin.tokens.revoke_question": ("Token „{name}“ widerrufen?", "Revoke token '{name}'?"),
     "admin.tokens.revoke_detail": ("Es gilt sofort nicht mehr, und das lässt sich nicht zurücknehmen: die Person "
                                    "braucht dann ein neues Token.",

@@ -12,6 +12,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.submit": ("Senden", "Send"),
     "form.cancel": ("Abbrechen", "Cancel"),
     "key.submit": ("Senden", "Send"),
+    # The key that confirms a step that cannot be taken back (revoke a token, disable a user, replace
+    # reported figures): ja / yes — never the key that opened or sent it, so a doubled key does nothing.
+    "key.yes": ("j", "y"),
     "form.draft_restored": ("Entwurf wiederhergestellt.", "Draft restored."),
     # leaving a form with changes (screens/form_screen.py)
     "form.leave.question": ("Formular verlassen?", "Leave the form?"),
