@@ -35,6 +35,16 @@ def state_word(state: str, end_date: date | None = None, today: date | None = No
     return i18n.t("state." + phase)
 
 
+def phase_word(phase: str) -> str:
+    """A phase (domain.orders.PHASES) as a filter names it: "Gekündigt" for a contract that still
+    runs (its row adds the date), "Beendet" for one that has ended."""
+    if phase == "terminating":
+        return i18n.t("state.terminated")
+    if phase == "ended":
+        return i18n.t("state.ended")
+    return state_word(phase)
+
+
 def order_state_word(order, today: date | None = None) -> str:
     """An order's state (``api.models.Order``) as its list row, its detail and support show it."""
     return state_word(order.state, order.end_date, today or formatting.today())

@@ -11,6 +11,7 @@ import pytest
 from efa_tui import formatting, i18n
 from efa_tui.api.models import Order
 from efa_tui.formatting import InputError
+from efa_tui.order_words import phase_word
 from efa_tui.store.order_list import OrderFilter, choices, select_orders, state_counts, waiting_count
 
 
@@ -107,6 +108,21 @@ def test_orders_filtered_by_state_offering_counterpart_and_text():
     assert ids(OrderFilter(sort="-updated")) == [5, 4, 3, 2, 1]
     assert ids(OrderFilter(sort="counterpart")) == [5, 3, 4, 2, 1]  # Hamburg before München, newest first within
     assert ids(OrderFilter(sort="state")) == [5, 1, 2, 3, 4]
+
+
+def test_ended_contracts_are_a_filter_value_of_their_own():
+    """A terminated contract is "Gekündigt" while it runs and "Beendet" after its last day, in the
+    filter as in its row (walk F6: "Gekündigt (16)" listed ended contracts, and no filter found them)."""
+    today = date(2026, 12, 3)
+    orders = ORDERS + [_order(6, "terminated"), _order(7, "terminated")]
+    orders[5] = orders[5].model_copy(update={"end_date": date(2027, 3, 31)})  # still runs
+    orders[6] = orders[6].model_copy(update={"end_date": date(2026, 8, 31)})  # ended
+    ids = lambda state: [o.id for o in select_orders(orders, OrderFilter(state=state), "support", today)]  # noqa: E731
+    assert ids("terminating") == [6] and ids("ended") == [7]
+    counts = state_counts(orders, today)
+    assert counts["terminating"] == 1 and counts["ended"] == 1 and "terminated" not in counts
+    assert [o.id for o in select_orders(orders, OrderFilter(sort="state"), "support", today)][-2:] == [6, 7]
+    assert [phase_word(p) for p in ("terminating", "ended")] == ["Gekündigt", "Beendet"]
 
 
 def test_counts_and_choices():

@@ -350,14 +350,14 @@ def test_every_message_of_these_screens_exists_in_both_languages():
     from efa_tui.screens.records import RecordScreen
     from efa_tui.screens.support import SupportScreen, TrailScreen
     from efa_tui.screens.usage import UsageImportScreen
-    from efa_tui.store.record_search import INVOICE_STATES, ORDER_STATES
+    from efa_tui.store.record_search import INVOICE_STATES
 
     screens = (MyOfferingsScreen, PreviewScreen, OfferingFormScreen, EditConflictScreen, UsageScreen, UsageFormScreen,
                UsageImportScreen, ReplaceDialog, SupportScreen, TrailScreen, RecordScreen)
     ids = {b.description for cls in screens for b in cls.BINDINGS}
     ids |= {f"offering.status.{s}" for s in ("draft", "published", "retired")}
     ids |= {f"offering.maturity.{m}" for m in rules.MATURITIES} | set(LABELS.values())
-    ids |= {f"support.invoice_state.{s}" for s in INVOICE_STATES} | {f"state.{s}" for s in ORDER_STATES}
+    ids |= {f"invoices.state.{s}" for s in INVOICE_STATES}
     ids |= {f"usage.col.{c}" for c in ("customer", "offering", "order", "period", "cases")}
     ids |= {f"support.col.orders.{c}" for c in ("number", "org", "other", "state", "date")}
     ids |= {f"support.col.invoices.{c}" for c in ("number", "org", "gross", "state", "date")}

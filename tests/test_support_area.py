@@ -324,3 +324,62 @@ async def test_a_credit_note_reads_as_in_the_invoices_list(server, tmp_path):
         row = [str(cell) for cell in screen.table.get_row(str(note["id"]))]
         assert i18n.t("invoices.state.credit_note") in row
         assert formatting.money(-Decimal(note["gross"])) in row
+
+
+def _terminated(app) -> tuple[set[int], set[int]]:
+    """The terminated contracts in the cache: those that still run, those that have ended."""
+    today = formatting.today()
+    running, ended = set(), set()
+    for raw in app.cache.list_records("orders", where={"state": "terminated"}, limit=10_000):
+        end = date.fromisoformat(raw["end_date"]) if raw.get("end_date") else None
+        (ended if end is None or end < today else running).add(raw["id"])
+    return running, ended
+
+
+async def test_support_finds_ended_contracts_and_invoices_by_the_words_their_rows_show(server, tmp_path):
+    """Walk F6: no "Beendet" to filter by, and "Gekündigt" listed ended contracts; F4: invoices were
+    filtered by "gestellt" while their rows said "offen" or "Gutschrift"."""
+    app = make_app(server, tmp_path, identity="support")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_support(pilot)
+        running, ended = _terminated(app)
+        assert running and ended  # the demo has both
+        state = screen.query_one("#support-state")
+        labels = [str(label) for label, _ in state._options]
+        assert "Beendet" in labels and "Gekündigt" in labels
+        state.value = "ended"
+        await settle(pilot)
+        assert set(screen.records) == ended
+        assert "Status „Beendet“" in str(screen.query_one("#support-count").render())
+        state.value = "terminating"
+        await settle(pilot)
+        assert set(screen.records) == running
+
+        await pilot.press("escape", "t")  # invoices
+        await settle(pilot)
+        assert screen.kind == "invoices"
+        labels = [str(label) for label, _ in screen.query_one("#support-state")._options]
+        assert "offen" in labels and "Gutschrift" in labels and "gestellt" not in labels
+        screen.query_one("#support-state").value = "credit_note"
+        await settle(pilot)
+        assert screen.records and all(inv.kind == "credit_note" for inv in screen.records.values())
+        assert "Gutschrift" in screen_text(app)
+
+
+async def test_the_orders_list_filters_ended_contracts_apart_from_running_ones(server, tmp_path):
+    app = make_app(server, tmp_path, identity="support")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        orders = app.screen
+        running, ended = _terminated(app)
+        state = orders.query_one("#orders-state")
+        assert f"Beendet ({len(ended)})" in [str(label) for label, _ in state._options]
+        state.value = "ended"
+        await settle(pilot)
+        table = orders.query_one("#orders-table")
+        assert {o.id for o in table._source.orders} == ended
+        state.value = "terminating"
+        await settle(pilot)
+        assert {o.id for o in table._source.orders} == running

@@ -214,6 +214,20 @@ def contract_phase(state: OrderState | str, end_date: date | None, today: date) 
     return OrderState(state).value
 
 
+# What lists filter, count and sort orders by: the states in the flow's order, a terminated contract
+# as one that still runs ("terminating": gekündigt zum …) or has ended ("ended": beendet) — the
+# words its row shows (contract_phase).
+PHASES = tuple(p for s in OrderState for p in (("terminating", "ended") if s is OrderState.TERMINATED else (s.value,)))
+
+
+def order_phase(state: str, end_date: date | None, today: date) -> str:
+    """An order's phase (PHASES); a state the client does not know is its own phase."""
+    try:
+        return contract_phase(state, end_date, today)
+    except ValueError:
+        return state
+
+
 def usage_months(start: date | None, end: date | None, today: date) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """The first and last (year, month) usage may be reported for: the months the contract runs
     in, up to the current month. None: no month (not started yet)."""

@@ -17,8 +17,8 @@ from textual.widgets import Input, Select, Static
 
 from .. import formatting, i18n
 from ..api.models import Order
-from ..domain.orders import OrderState
-from ..order_words import state_width, state_word
+from ..domain.orders import PHASES
+from ..order_words import phase_word, state_width
 from ..store.order_list import SORTS, OrderFilter, choices, counterpart, select_orders, state_counts, waiting_count
 from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
@@ -132,7 +132,7 @@ class OrdersScreen(FilterKeys, AppScreen):
             # /me arrived after the table was built: the counterpart column is the other side.
             self.run_worker(self.relabel(), group="orders-relabel", exclusive=True)
             return
-        counts = state_counts(orders)
+        counts = state_counts(orders, formatting.today())
         self._show_inbox(counts, len(orders))
         pending = self.query_one("#orders-pending", Static)
         pending.update(Text(i18n.t("orders.pending", labels="; ".join(clean(i.label) for i in creates))))
@@ -157,7 +157,7 @@ class OrdersScreen(FilterKeys, AppScreen):
         options = []
         if self.role in INBOX_ROLES:
             options.append((f"{i18n.t('orders.waiting')} ({waiting_count(counts, self.role)})", "waiting"))
-        options += [(f"{state_word(s.value)} ({counts.get(s.value, 0)})", s.value) for s in OrderState]
+        options += [(f"{phase_word(p)} ({counts.get(p, 0)})", p) for p in PHASES]
         return options
 
     def _set_options(self, counts) -> None:
@@ -187,7 +187,7 @@ class OrdersScreen(FilterKeys, AppScreen):
 
     @work(thread=True, exclusive=True, group="orders-select", exit_on_error=False)
     def _select(self, f: OrderFilter, keep_cursor: bool) -> None:
-        rows = select_orders(self._all, f, self.role)
+        rows = select_orders(self._all, f, self.role, formatting.today())
         self.app.call_from_thread(self._show_rows, rows, keep_cursor)
 
     def _show_rows(self, rows: list[Order], keep_cursor: bool) -> None:

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from .. import formatting, i18n
 from ..api.models import Invoice, Order, OrderEvent
-from ..order_words import action_word, order_state_word, state_word
+from ..order_words import action_word, order_state_word, phase_word
 from ..store import invoice_list, record_search
 from ..store.record_search import Found, RecordQuery
 from ..text import clean
@@ -43,7 +43,7 @@ def state_text(record: Found) -> str:
 
 def state_name(kind: str, value: str) -> str:
     """A state's own name (the filter, the count line, a step of the trail)."""
-    return i18n.t(f"support.invoice_state.{value}") if kind == "invoices" else state_word(value)
+    return i18n.t(f"invoices.state.{value}") if kind == "invoices" else phase_word(value)
 
 
 def count_line(q: RecordQuery, n: int) -> Text:
@@ -189,7 +189,7 @@ class SupportScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="support-find", exit_on_error=False)
     def _find(self, q: RecordQuery) -> None:
-        found = self.session.services.support.find(q).value
+        found = self.session.services.support.find(q, today=formatting.today()).value
         self.app.call_from_thread(self._show, q, found)
 
     def _show(self, q: RecordQuery, found: list[Found]) -> None:

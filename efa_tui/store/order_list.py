@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from ..api.models import Order, Ref
-from ..domain.orders import OrderState
+from ..domain.orders import PHASES, OrderState, order_phase
 from .cache import fold, sort_key
 
 # What waits for whom: the inbox of each role.
@@ -25,8 +25,8 @@ WAITING_FOR = {
 }
 
 SORTS = ("-id", "-updated", "offering", "counterpart", "state")
-# States in the order of the flow, for sorting by state.
-_STATE_RANK = {s.value: i for i, s in enumerate(OrderState)}
+# Phases in the order of the flow, for sorting by state.
+_PHASE_RANK = {p: i for i, p in enumerate(PHASES)}
 _NOBODY = Ref(id=0)  # an order that names no counterpart
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
@@ -34,7 +34,7 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 @dataclass(frozen=True)
 class OrderFilter:
     text: str = ""
-    state: str = ""  # one state, "" for all, "waiting" for what waits for this role
+    state: str = ""  # one phase (domain.orders.PHASES), "" for all, "waiting" for what waits for this role
     offering_id: int | None = None
     counterpart_id: int | None = None
     sort: str = "-id"
@@ -52,15 +52,20 @@ def _haystack(order: Order) -> str:
     return fold(" ".join(str(p) for p in parts if p))
 
 
-def select_orders(orders: Iterable[Order], f: OrderFilter, role: str) -> list[Order]:
+def phase(order: Order, today: date) -> str:
+    """What the order's row says it is: a terminated contract still runs or has ended."""
+    return order_phase(order.state, order.end_date, today)
+
+
+def select_orders(orders: Iterable[Order], f: OrderFilter, role: str, today: date | None = None) -> list[Order]:
+    today = today or date.today()
     words = fold(f.text).split()
     waiting = {s.value for s in WAITING_FOR.get(role, ())}
     out = []
     for order in orders:
-        state = order.state
-        if f.state == "waiting" and state not in waiting:
+        if f.state == "waiting" and order.state not in waiting:
             continue
-        if f.state and f.state != "waiting" and state != f.state:
+        if f.state and f.state != "waiting" and phase(order, today) != f.state:
             continue
         if f.offering_id is not None and (order.offering.id if order.offering else None) != f.offering_id:
             continue
@@ -71,10 +76,10 @@ def select_orders(orders: Iterable[Order], f: OrderFilter, role: str) -> list[Or
             if not all(w in hay for w in words):
                 continue
         out.append(order)
-    return sort_orders(out, f.sort, role)
+    return sort_orders(out, f.sort, role, today)
 
 
-def sort_orders(orders: list[Order], sort: str, role: str) -> list[Order]:
+def sort_orders(orders: list[Order], sort: str, role: str, today: date | None = None) -> list[Order]:
     by_id = sorted(orders, key=lambda o: o.id, reverse=True)  # newest first breaks ties
     if sort == "-updated":
         return sorted(by_id, key=lambda o: o.updated_at or _NEVER, reverse=True)
@@ -85,12 +90,15 @@ def sort_orders(orders: list[Order], sort: str, role: str) -> list[Order]:
     if sort == "counterpart":
         return sorted(by_id, key=lambda o: sort_key(counterpart(o, role).name))
     if sort == "state":
-        return sorted(by_id, key=lambda o: _STATE_RANK.get(o.state, 99))
+        day = today or date.today()
+        return sorted(by_id, key=lambda o: _PHASE_RANK.get(phase(o, day), 99))
     return by_id
 
 
-def state_counts(orders: Iterable[Order]) -> Counter[str]:
-    return Counter(o.state for o in orders)
+def state_counts(orders: Iterable[Order], today: date | None = None) -> Counter[str]:
+    """How many orders are in each phase (the filter's counts)."""
+    day = today or date.today()
+    return Counter(phase(o, day) for o in orders)
 
 
 def waiting_count(counts: Counter[str], role: str) -> int:

@@ -240,7 +240,4 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "Offline – the audit trail as last read on this machine."),
     "support.trail.empty": ("Kein Verlauf vorhanden.", "No audit trail."),
     # an invoice's status in support's results (an order's state: the state.* words of every screen)
-    "support.invoice_state.cancelled": ("storniert", "Cancelled"),
-    "support.invoice_state.issued": ("gestellt", "Issued"),
-    "support.invoice_state.paid": ("bezahlt", "Paid"),
 }
