@@ -12,7 +12,8 @@ HEADLESS = ["efa_tui.domain.pricing", "efa_tui.domain.orders", "efa_tui.domain.l
             "efa_tui.api.models", "efa_tui.store.cache", "efa_tui.store.sync", "efa_tui.store.outbox",
             "efa_tui.store.backend", "efa_tui.store.drafts", "efa_tui.store.usage_import", "efa_tui.store.record_search",
             "efa_tui.store.invoice_list", "efa_tui.store.order_list", "efa_tui.store.identity", "efa_tui.session", "efa_tui.domain.offering_rules",
-            "efa_tui.domain.invoice_check", "efa_tui.formatting", "efa_tui.offering_text", "efa_tui.invoice_cli", "efa_tui.services", "efa_tui.api.routes"]
+            "efa_tui.domain.invoice_check", "efa_tui.formatting", "efa_tui.offering_text", "efa_tui.invoice_cli", "efa_tui.services", "efa_tui.api.routes",
+            "efa_tui.org_names", "efa_tui.order_words"]
 
 
 @pytest.mark.parametrize("module", HEADLESS)

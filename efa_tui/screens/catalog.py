@@ -18,6 +18,7 @@ from .. import formatting, i18n
 from ..api.models import Me
 from ..domain.catalog import BUNDESLAENDER
 from ..domain.collation import sort_key
+from ..org_names import fit_name
 from ..services.catalog import CatalogService, Filters
 from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
@@ -92,7 +93,7 @@ NARROW = 100  # below this width the title needs the room more than category and
 def catalog_columns(width: int = 120) -> list[Column]:
     columns = [
         Column("title", i18n.t("col.title")),
-        Column("provider", i18n.t("col.provider"), width=16),
+        Column("provider", i18n.t("col.provider"), width=16, shorten=fit_name),
         Column("category", i18n.t("col.category"), width=14),
         Column("annual_fee", i18n.t("col.annual_fee"), width=13, align="right"),
         Column("key", i18n.t("col.key"), width=12),

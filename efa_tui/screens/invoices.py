@@ -17,6 +17,7 @@ from textual.widgets import Input, Static
 
 from .. import formatting, i18n
 from ..api.models import Invoice
+from ..org_names import fit_name
 from ..store import invoice_list as il
 from ..text import clean
 from ..widgets.detail_text import DetailText
@@ -34,7 +35,8 @@ def role_of(app) -> str:
 
 def invoice_columns(width: int, role: str) -> list[Column]:
     staff = role in ("operator", "support")
-    party = Column("customer", i18n.t("invoices.col.customer")) if staff else Column("issuer", i18n.t("invoices.col.issuer"))
+    party = Column("customer", i18n.t("invoices.col.customer"), shorten=fit_name) if staff \
+        else Column("issuer", i18n.t("invoices.col.issuer"), shorten=fit_name)
     if width < NARROW:
         return [
             Column("number", i18n.t("invoices.col.number"), width=11), party,
@@ -44,7 +46,7 @@ def invoice_columns(width: int, role: str) -> list[Column]:
         ]
     cols = [Column("number", i18n.t("invoices.col.number"), width=11),
             Column("period", i18n.t("invoices.col.period"), width=21),
-            Column("issuer", i18n.t("invoices.col.issuer"), width=None if not staff else 14)]
+            Column("issuer", i18n.t("invoices.col.issuer"), width=None if not staff else 14, shorten=fit_name)]
     if staff:
         cols.append(Column("customer", i18n.t("invoices.col.customer")))
     cols += [

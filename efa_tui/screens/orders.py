@@ -19,6 +19,7 @@ from .. import formatting, i18n
 from ..api.models import Order
 from ..domain.orders import PHASES
 from ..order_words import phase_word, state_width
+from ..org_names import fit_name
 from ..store.order_list import SORTS, OrderFilter, choices, counterpart, select_orders, state_counts, waiting_count
 from ..text import clean
 from ..widgets.filter_box import FilterBox, FilterKeys
@@ -53,7 +54,9 @@ def order_columns(role: str, width: int = 120) -> list[Column]:
     columns = [
         Column("id", i18n.t("col.number"), width=6, align="right"),
         Column("offering", i18n.t("col.offering")),
-        Column("counterpart", i18n.t(other), width=24 if width >= 100 else 16),
+        # The other side is what a provider's inbox is read by: written short where cut
+        # ("LH Dresden", "LH München" — both were "Landeshauptstad…").
+        Column("counterpart", i18n.t(other), width=30 if width >= 100 else 16, shorten=fit_name),
         # Up to the longest state word, "Gekündigt zum 31.03.2027" included (the date matters; the
         # table gives it only what the rows shown need: without a notice date the title keeps that room).
         Column("state", i18n.t("col.state"), width=state_width()),

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
 
 from .. import formatting, i18n
+from ..org_names import fit_name
 from ..services import Status
 from ..text import clean
 
@@ -30,7 +31,7 @@ class AppHeader(Static):
 
     def render(self) -> Text:
         """Title, area, organisation, role, profile on one line: a long organisation name is
-        shortened ("AKDB Anstalt für Kommunale …") so that the role and the profile stay in view;
+        written short ("AKDB", org_names) and then cut if need be, so that the role and the profile stay in view;
         on a very narrow terminal the profile goes first, then the role."""
         profile, organization, role, area = self._parts
         width = self.content_size.width or self.size.width or 80
@@ -45,7 +46,8 @@ class AppHeader(Static):
                 break
         text = head.copy()
         if organization:
-            shown = organization if len(organization) <= room else organization[: max(room - 1, 1)].rstrip() + "…"
+            shown = fit_name(organization, room)  # "AKDB", "LH München" before a cut
+            shown = shown if len(shown) <= room else shown[: max(room - 1, 1)].rstrip() + "…"
             text.append(f"  {shown}")
         for s, style in tail:
             text.append(s, style=style)

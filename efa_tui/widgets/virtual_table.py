@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -63,12 +63,15 @@ Row = tuple[Any, tuple[str, ...]]
 _CENTS = re.compile(r"[.,]\d{2}(?=\D*$)")  # "1.234,56 €" / "€1,234.56": the cents, before any unit
 
 
-def fit_cell(text: str, width: int, align: str = "left") -> str:
+def fit_cell(text: str, width: int, align: str = "left", shorten: Callable[[str, int], str] | None = None) -> str:
     """Pad or truncate `text` to exactly `width` terminal cells ("…" marks a cut). An amount
     (right-aligned) too wide for its column first drops its cents, so that it keeps its unit
-    ("1.150.600 €", not "1.150.600,0…")."""
+    ("1.150.600 €", not "1.150.600,0…"); a column with `shorten` (an organisation's name:
+    org_names.fit_name) writes its text short before anything is cut."""
     if width <= 0:
         return ""
+    if shorten is not None and cell_len(text) > width:
+        text = shorten(text, width)
     length = cell_len(text)
     if length > width and align == "right" and _CENTS.search(text):
         text = _CENTS.sub("", text)
@@ -93,6 +96,8 @@ class Column:
     shares the remaining width with the other flexible columns."""
     align: str = "left"
     """"left" or "right" (money is right-aligned)."""
+    shorten: Callable[[str, int], str] | None = None
+    """How a text too wide is written short before it is cut (names: org_names.fit_name)."""
 
     def __post_init__(self) -> None:
         if self.align not in ("left", "right"):
@@ -797,19 +802,19 @@ class VirtualTable(ScrollView, can_focus=True):
             strip = self._body_strip(scroll_y + y - 1, y, base)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
-    def _cells_strip(self, texts: Sequence[str], style: Style) -> Strip:
+    def _cells_strip(self, texts: Sequence[str], style: Style, *, header: bool = False) -> Strip:
         parts = [" " * LEAD]
         gap = " " * GAP
         for n, (column, text, width) in enumerate(zip(self._columns, texts, self._widths, strict=False)):
             if n:
                 parts.append(gap)
-            parts.append(fit_cell(text, width, column.align))
+            parts.append(fit_cell(text, width, column.align, None if header else column.shorten))
         line = "".join(parts)
         line_width = max(self._line_width, self.size.width)
         return Strip([Segment(line, style)], cell_len(line)).extend_cell_length(line_width, style)
 
     def _header_strip(self, base: Style) -> Strip:
-        return self._cells_strip(self._labels, base + self.get_component_rich_style("virtual-table--header"))
+        return self._cells_strip(self._labels, base + self.get_component_rich_style("virtual-table--header"), header=True)
 
     def _message_strip(self, y: int, base: Style, line_width: int) -> Strip:
         """A line of an empty table: "…" while the first source loads, else `empty_text`."""
