@@ -354,7 +354,10 @@ class EfaApp(App):
         # The area a screen belongs to is the mode it was first shown in (a language switch
         # gives screens of other areas their chrome again).
         mode = screen.__dict__.setdefault("_efa_area", self.current_mode)
-        screen.query_one(AppHeader).show(self.session.profile.name, org, me.role if me else "", i18n.t(areas.area(mode).title))
+        place = i18n.t(areas.area(mode).title)
+        if sub_place := getattr(screen, "PLACE", ""):
+            place += f" › {i18n.t(sub_place)}"
+        screen.query_one(AppHeader).show(self.session.profile.name, org, me.role if me else "", place)
         self._show_status(self.connection.status, screen)
 
     def _on_status(self, status: Status) -> None:

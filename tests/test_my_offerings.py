@@ -506,3 +506,26 @@ async def test_catalog_counts_stay_right_after_a_publish_and_a_retire(server, tm
         await pilot.press("1")
         await settle(pilot)
         assert counted(app).startswith(right(app))
+
+
+async def test_the_header_names_the_sub_screen_an_area_key_brings_back(server, tmp_path):
+    """Walk F4: `4 u`, then `1 4` came back to the usage list under the header "Meine Angebote",
+    and the letters typed as if on the offerings list ran the usage list's commands."""
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_my_offerings(pilot)
+        assert "Meine Angebote ›" not in screen_text(app).splitlines()[0]
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, UsageScreen)
+        assert "Meine Angebote › Nutzung" in screen_text(app).splitlines()[0]
+        await pilot.press("1")
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        assert isinstance(app.screen, UsageScreen)
+        assert "Meine Angebote › Nutzung" in screen_text(app).splitlines()[0]
+        await app.action_toggle_language()  # the sub-screen's name follows the language
+        await settle(pilot)
+        assert "My offerings › Usage" in screen_text(app).splitlines()[0]
+    i18n.set_language("de")

@@ -506,6 +506,7 @@ class UserForm(FormScreen):
 
 class TokensScreen(AppScreen):
     """A user's tokens (never a secret); `n` issues one, `x` revokes the highlighted one."""
+    PLACE = "admin.key.tokens"
 
     BINDINGS = [
         Binding("n", "new", "admin.key.new_token", id="admin.new_token"),
@@ -682,6 +683,7 @@ class TokenShownScreen(AppModal[None]):
 
 class AuditScreen(AppScreen):
     """The audit log of administrative changes (operator, support): who, when, what, before → after."""
+    PLACE = "admin.key.audit"
 
     BINDINGS = [Binding("escape", "back", "key.back", id="admin.audit_back")]
     DEFAULT_CSS = "AuditScreen #audit { height: 1fr; padding: 0 1; }"

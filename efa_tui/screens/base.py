@@ -210,6 +210,12 @@ class _AppScreenBase:
 class AppScreen(_AppScreenBase, Screen[ScreenResultType]):
     """A full screen of the app (an area, a detail, a form)."""
 
+    PLACE: ClassVar[str] = ""
+    """What this screen is within its area (a message id), shown in the header after the area's
+    name: "Meine Angebote › Nutzung". An area key brings back the screen its area was left on,
+    and a sub-screen under the area's bare name read as the area's own list: typed keys then ran
+    its commands (walk F4)."""
+
 
 class AppModal(_AppScreenBase, ModalScreen[ScreenResultType]):
     """A dialog over a screen: no chrome of its own, and it owns the keyboard."""

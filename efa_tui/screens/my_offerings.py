@@ -287,6 +287,7 @@ def sample_customer() -> Me:
 class PreviewScreen(AppScreen[bool]):
     """How the offering appears in the catalog (the catalog's own detail view), and — before
     publishing or retiring — the question whether to go ahead."""
+    PLACE = "offerings.key.preview"
 
     BINDINGS = [
         Binding("ctrl+s", "go", "offerings.key.confirm", id="preview.confirm"),

@@ -262,6 +262,7 @@ class SupportScreen(AppScreen):
 class TrailScreen(AppScreen):
     """The audit trail of one order: every transition with who (name, role, organisation), when,
     from which state to which, and the note — read from the server, newest last."""
+    PLACE = "support.key.trail"
 
     BINDINGS = [
         Binding("J", "raw", "support.key.raw", id="trail.raw"),

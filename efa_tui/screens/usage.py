@@ -44,6 +44,7 @@ def period_label(year: int | None, month: int | None) -> str:
 
 
 class UsageScreen(AppScreen):
+    PLACE = "offerings.key.usage"
     BINDINGS = [
         Binding("m", "report", "usage.key.report", id="usage.report"),
         Binding("i", "import_csv", "usage.key.import", id="usage.import"),
@@ -276,6 +277,7 @@ class UsageFormScreen(FormScreen):
 
 class UsageImportScreen(AppScreen[bool]):
     """A CSV file checked line by line; sent only when every line is fine."""
+    PLACE = "usage.key.import"
 
     OWNS_KEYBOARD = True  # a decision to take: area keys off, `q` asks (base.py)
     BINDINGS = [

@@ -25,7 +25,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "offerings.key.preview": ("Vorschau", "Preview"),
     "offerings.key.publish": ("Veröffentlichen", "Publish"),
     "offerings.key.retire": ("Zurückziehen", "Retire"),
-    "offerings.key.usage": ("Nutzung melden", "Report usage"),
+    "offerings.key.usage": ("Nutzung", "Usage"),  # the list of reported cases; `m` there reports (walk M8)
     "offerings.key.down": ("Nächste Zeile", "Next row"),
     "offerings.key.up": ("Vorige Zeile", "Previous row"),
     "offerings.key.confirm": ("Bestätigen", "Confirm"),
