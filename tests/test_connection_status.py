@@ -199,3 +199,37 @@ def test_every_trouble_has_words_in_both_languages():
             i18n.set_language(lang)
             text = trouble_text(Status(online=False, trouble=kind, trouble_status=503))
             assert text and "status.trouble" not in text and "{" not in text
+
+
+async def test_editing_an_offering_offline_says_so_at_once_and_opens_nothing_later(server, tmp_path):
+    """Walk F6: with the server stopped, `e` on Meine Angebote showed nothing for 11 s, and the
+    form came up later over the screen the user had gone on to. Known offline, it says so at once
+    and asks the server nothing."""
+    from efa_tui.screens.my_offerings import MyOfferingsScreen
+
+    up = server.split("//")[1].split("/")[0].split(":")
+    plan = {"action": "pass"}
+    proxy = FaultProxy(up[0], int(up[1]), lambda n, head: plan["action"])
+    app = make_app(proxy.base_url, tmp_path, identity="provider", live=False, timeout_s=1)
+    app.backend.probe_min = app.backend.probe_max = 3600
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: contacted(app), "a first contact")
+            await settle(pilot)
+            await pilot.press("4")
+            await until(pilot, lambda: isinstance(app.screen, MyOfferingsScreen) and app.screen.table.row_count > 0,
+                        "Meine Angebote")
+            plan["action"] = "hang"
+            await pilot.press("r")
+            await until(pilot, lambda: not app.connection.status.online, "offline")
+            asked = proxy.count
+            await pilot.press("e")
+            await pilot.pause(0.2)
+            assert any("Offline: Zum Bearbeiten" in n.message for n in app._notifications), list(app._notifications)
+            assert proxy.count == asked  # nothing asked of a server known to be gone
+            await settle(pilot)
+            assert isinstance(app.screen, MyOfferingsScreen)
+            plan["action"] = "pass"
+    finally:
+        await app.session.aclose()
+        proxy.close()

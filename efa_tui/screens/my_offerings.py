@@ -181,6 +181,12 @@ class MyOfferingsScreen(AppScreen):
             self.notify(i18n.t("offerings.retired_no_edit"), severity="warning")
             self.efa.release_keys()  # nothing opens: the keys typed after Enter stay on the list
             return
+        if not self.session.services.status.online:
+            # Known offline: say so now. Asked anyway, the request waited out its retries (11 s of
+            # nothing, walk F6) and the form came up later over whatever the user had gone on to.
+            self.notify(i18n.t("offerings.edit_offline"), severity="warning", timeout=8)
+            self.efa.release_keys()
+            return
         self.keys_to_next_screen()  # typed while the version is fetched: the form's
         self.open_editor(offering.id)
 
@@ -198,11 +204,20 @@ class MyOfferingsScreen(AppScreen):
         if stored and kept is not None:
             offering, etag = kept, stored["etag"]
         else:
-            current = await version_to_edit(self, offering_id)
+            slow = self.set_timer(0.5, lambda: self.notify(i18n.t("offerings.edit_loading"), timeout=3))
+            try:
+                current = await version_to_edit(self, offering_id)
+            finally:
+                slow.stop()
             if current is None:
+                self.efa.release_keys()
                 return
             offering, etag = current
             await asyncio.to_thread(save_base, drafts, offering, etag)
+        if self.app.screen is not self:
+            # The user went on meanwhile: no form over another screen (F6: it came up over the outbox).
+            self.efa.release_keys()
+            return
         self.app.push_screen(OfferingFormScreen(self.session, offering, etag), self._saved)
 
     def _saved(self, offering: dict[str, Any] | None) -> None:
