@@ -48,11 +48,12 @@ async def _wait_for(pilot, kind, rounds: int = 40):
 
 
 async def _until(pilot, done, rounds: int = 40) -> None:
-    """Settle until ``done()`` holds (a worker's answer shown), at most ``rounds`` times."""
+    """Settle until ``done()`` holds (a worker's answer shown), at most ``rounds`` times; then it fails."""
     for _ in range(rounds):
         await settle(pilot)
         if done():
             return
+    raise AssertionError(f"not after {rounds} rounds: {done.__code__.co_filename}:{done.__code__.co_firstlineno}")
 
 
 async def _administration(pilot, shown=lambda screen: bool(screen.organizations), rounds: int = 40):
@@ -525,3 +526,43 @@ async def test_support_sees_no_key_it_may_not_use_on_an_organisation(live_server
             await settle(pilot)
             assert app.screen is detail, (key, type(app.screen).__name__)
         assert not app._notifications  # no toast either: the keys are not there
+
+
+async def test_an_organisations_roles_change_only_when_confirmed_and_an_edit_needs_no_invented_date(live_server, tmp_path):
+    """Walk F21: the form said the role "stays" while its ticks changed it (Leipzig became a
+    provider by a Space among address fields), and a record with a population but no Stichtag
+    could not be saved at all until a date was invented."""
+    orgs = httpx.get(f"{live_server}/organizations", headers=auth("operator"), params={"limit": 500}).json()["items"]
+    leipzig = next(o for o in orgs if o["name"] == "Stadt Leipzig")
+    assert leipzig["population"] and not leipzig.get("population_date") and leipzig["roles"] == ["customer"]
+    app = make_app(live_server, tmp_path, identity="operator")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _open_organization(pilot, leipzig["id"])
+        await pilot.press("e")
+        form = await _wait_for(pilot, OrganizationForm)
+        await settle(pilot)
+        form.form.set_value("street", "Martin-Luther-Ring 4–6")
+        await settle(pilot)
+        await pilot.press("ctrl+s")  # no Stichtag asked for: the population was not touched
+        await _wait_for(pilot, OrganizationScreen)
+        await _until(pilot, lambda: _org(live_server, leipzig["id"])["address"]["street"] == "Martin-Luther-Ring 4–6")
+
+        await pilot.press("e")
+        form = await _wait_for(pilot, OrganizationForm)
+        await settle(pilot)
+        form.form.set_value("role_provider", True)
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        dialog = await _wait_for(pilot, ConfirmScreen)
+        assert "Rollen von Stadt Leipzig ändern: Kunde → Kunde · Bereitsteller?" in screen_text(app)
+        await pilot.press("ctrl+s")  # the send key again is no answer
+        await settle(pilot)
+        assert app.screen is dialog
+        await pilot.press("escape")
+        await _wait_for(pilot, OrganizationForm)
+        await settle(pilot)
+        assert _org(live_server, leipzig["id"])["roles"] == ["customer"]
+        await pilot.press("ctrl+s", "j")
+        await _wait_for(pilot, OrganizationScreen)
+        await _until(pilot, lambda: _org(live_server, leipzig["id"])["roles"] == ["customer", "provider"])

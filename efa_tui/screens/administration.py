@@ -913,9 +913,13 @@ class OrganizationForm(_EditForm):
     def validate(self, values: dict[str, Any]) -> dict[str, str]:
         has_population = bool(str(values.get("population") or "").strip())
         has_date = bool(str(values.get("population_date") or "").strip())
-        if has_population and not has_date:
+        # Checked when the figure or its date is typed, not on an edit of the street: a record
+        # registered with a population and no date could not be saved at all until someone
+        # invented a Stichtag (walk F21).
+        touched = self.org is None or any(values.get(n) != self.original.get(n) for n in ("population", "population_date"))
+        if touched and has_population and not has_date:
             return {"population_date": i18n.t("admin.field.population_date_needed")}
-        if has_date and not has_population:
+        if touched and has_date and not has_population:
             return {"population": i18n.t("admin.field.population_needed")}
         if any(name in values for name in ROLE_FIELDS) and (
                 refusal := roles_refusal([r for n, r in ROLE_FIELDS.items() if values.get(n)])):
@@ -934,6 +938,27 @@ class OrganizationForm(_EditForm):
     @property
     def edits_record(self) -> bool:
         return self.org is not None
+
+    def action_submit(self) -> None:
+        """A change of its marketplace roles is asked first: it changes what its users may do (a
+        customer made a provider by a tick among address fields, walk F21)."""
+        org = self.org
+        if org is None or self._sending or "roles" not in self.changes(self.form.values()) or \
+                self.form.check() or self.validate(self.form.values()):
+            super().action_submit()
+            return
+        now = [r for n, r in ROLE_FIELDS.items() if self.form.values().get(n)]
+        before, after = roles_text(org), " · ".join(i18n.t(f"admin.role.{r}") for r in now)
+        name = clean(org.name)
+
+        def answered(choice: str | None) -> None:
+            if choice == "change":
+                super(OrganizationForm, self).action_submit()
+
+        self.app.push_screen(ConfirmScreen(lambda: i18n.t("admin.form.roles_question", name=name, before=before, after=after), [
+            Choice("change", "key.yes", "admin.form.roles_change"),
+            Choice("stay", "escape", "admin.form.roles_keep"),
+        ], lambda: i18n.t("admin.form.roles_detail")), answered)
 
     def request(self, values: dict[str, Any]) -> Request:
         if self.org is not None:

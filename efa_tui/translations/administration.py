@@ -148,8 +148,18 @@ MESSAGES.update({
     "admin.form.register": ("Neue Organisation registrieren", "Register a new organisation"),
     "admin.form.register_label": ("Organisation {name} registrieren", "Register organisation {name}"),
     "admin.form.edit_org": ("{name} bearbeiten", "Edit {name}"),
-    "admin.form.edit_org_intro": ("Rolle am Marktplatz: {role} · Schlüssel: {slug} (beides bleibt)",
-                                  "Role in the marketplace: {role} · key: {slug} (both stay)"),
+    "admin.form.edit_org_intro": ("Rolle am Marktplatz: {role} · Schlüssel: {slug} (bleibt; eine Änderung der Rollen "
+                                  "wird vor dem Senden bestätigt)",
+                                  "Role in the marketplace: {role} · key: {slug} (stays; a change of the roles is "
+                                  "confirmed before it is sent)"),
+    "admin.form.roles_question": ("Rollen von {name} ändern: {before} → {after}?",
+                                  "Change the roles of {name}: {before} → {after}?"),
+    "admin.form.roles_detail": ("Die Rollen bestimmen, was die Benutzer der Organisation dürfen: als Kunde bestellen, "
+                                "als Bereitsteller Angebote veröffentlichen.",
+                                "The roles decide what the organisation's users may do: order as a customer, publish "
+                                "offerings as a provider."),
+    "admin.form.roles_change": ("Rollen ändern", "Change the roles"),
+    "admin.form.roles_keep": ("Weiter bearbeiten", "Keep editing"),
     "admin.form.edit_user": ("Benutzer ändern", "Edit user"),
     "admin.form.edit_user_label": ("Benutzer {name} ändern", "Edit user {name}"),
     "admin.form.unchanged": ("Nichts geändert — nichts gesendet.", "Nothing changed — nothing sent."),
