@@ -202,3 +202,27 @@ def test_a_users_email_is_one_rule_for_the_form_and_the_server(client, email, ok
     r = client.post(f"/organizations/{org}/users", headers=auth("customer"),
                     json={"name": "Probe", "email": email.strip(), "role": "customer"})
     assert (r.status_code == 201) is ok, r.text
+
+
+def test_an_inhouse_relationship_binds_a_customer_to_an_operator_and_can_end(client) -> None:
+    """Walk F13: it could be set but not ended, an operator could be made in-house with another,
+    and the operator could suspend its own organisation."""
+    operators = [o for o in client.get("/organizations", params={"limit": 1000}, headers=auth("operator")).json()["items"]
+                 if o["kind"] == "operator"]
+    fitko, govdigital = (next(o["id"] for o in operators if o["key"] == k) for k in ("fitko", "govdigital"))
+
+    def patch(org_id: int, body: dict):
+        path = f"/organizations/{org_id}"
+        return client.patch(path, json=body, headers=auth("operator", **{"If-Match": _etag(client, path)}))
+
+    refused = patch(fitko, {"inhouse_operator_id": govdigital, "inhouse_basis": "selbst"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "inhouse_operator_id"
+    kreis = _org_id(client, "kreis-lippe")
+    assert patch(kreis, {"inhouse_operator_id": govdigital, "inhouse_basis": "Mitglied"}).status_code == 200
+    ended = patch(kreis, {"inhouse_operator_id": None})
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["inhouse_operator_id"] is None and not ended.json()["inhouse"] and not ended.json().get("inhouse_basis")
+
+    suspend = client.post(f"/organizations/{govdigital}/accreditation", json={"state": "suspended", "reason": "Selbsttest"},
+                          headers=auth("operator"))
+    assert suspend.status_code == 409 and suspend.json()["type"].endswith("operator-suspended"), suspend.text

@@ -566,3 +566,36 @@ async def test_an_organisations_roles_change_only_when_confirmed_and_an_edit_nee
         await pilot.press("ctrl+s", "j")
         await _wait_for(pilot, OrganizationScreen)
         await _until(pilot, lambda: _org(live_server, leipzig["id"])["roles"] == ["customer", "provider"])
+
+
+async def test_the_operator_ends_an_inhouse_relationship_and_an_operator_has_none(live_server, tmp_path):
+    """Walk F13: the relationship could be set but not ended; an operator could be made in-house
+    with another operator, and the operator's own organisation suspended."""
+    orgs = httpx.get(f"{live_server}/organizations", headers=auth("operator"), params={"limit": 500}).json()["items"]
+    muenchen = next(o for o in orgs if o["key"] == "muenchen")
+    fitko = next(o for o in orgs if o["key"] == "fitko")
+    assert muenchen["inhouse_operator_id"]
+    app = make_app(live_server, tmp_path, identity="operator")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        detail = await _open_organization(pilot, muenchen["id"])
+        await pilot.press("i")
+        form = await _wait_for(pilot, InhouseForm)
+        await settle(pilot)
+        assert "Inhouse-Beziehung von Landeshauptstadt München" in screen_text(app)
+        form.form.set_value("inhouse_operator_id", InhouseForm.NONE)
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await _wait_for(pilot, OrganizationScreen)
+        await _until(pilot, lambda: _org(live_server, muenchen["id"])["inhouse_operator_id"] is None)
+        await pilot.press("escape")
+        await settle(pilot)
+
+        detail = await _open_organization(pilot, fitko["id"])
+        footer = screen_text(app).splitlines()[-1]
+        assert "Inhouse" not in footer and "Sperren" not in footer, footer
+        await pilot.press("i", "s")
+        await settle(pilot)
+        assert app.screen is detail
+    assert _org(live_server, fitko["id"])["inhouse_operator_id"] is None
+    assert _org(live_server, fitko["id"])["accreditation"]["state"] != "suspended"

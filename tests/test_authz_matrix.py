@@ -52,7 +52,8 @@ MATRIX: list[tuple[str, str, str, int, int, int, int, int, int, int, int]] = [
     ("POST",   "/organizations",                  "-",              403, 403, 403, 403, 403, 201, X, X),
     ("PATCH",  "/organizations/{org}",            "own",            403, 403, 403, 403, 403, 200, X, X),
     ("PATCH",  "/organizations/{org}",            "foreign",        403, 403, 403, 403, 403, 200, X, X),
-    ("POST",   "/organizations/{org}/accreditation", "own",         403, 403, 403, 403, 403, 200, X, X),
+    # the operator's own organisation is the operator: not suspended (it would lock itself out)
+    ("POST",   "/organizations/{org}/accreditation", "own",         403, 403, 403, 403, 403, 409, X, X),
     ("POST",   "/organizations/{org}/accreditation", "foreign",     403, 403, 403, 403, 403, 200, X, X),
     # --- administration: members see their organisation's users, its admin (every demo user
     # is one) manages them, the operator all; support reads and changes nothing
@@ -128,7 +129,8 @@ ROWS = [
     for role, expected in zip(ROLES, statuses, strict=True)
 ]
 
-PROBLEM_TYPES = {401: "/problems/unauthorized", 403: "/problems/forbidden-role", 404: "/problems/not-found"}
+PROBLEM_TYPES = {401: "/problems/unauthorized", 403: "/problems/forbidden-role", 404: "/problems/not-found",
+                 409: "/problems/operator-suspended"}  # allowed to the role, refused by the rule
 
 # Valid bodies, so that a permitted write answers its real success status.
 ORG_BODY = {"key": "gemeinde-testhausen", "kind": "customer", "name": "Gemeinde Testhausen"}

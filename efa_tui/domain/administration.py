@@ -100,14 +100,33 @@ class Refusal:
     de: str
 
 
-def accreditation_step(current: str, target: str) -> Refusal | None:
-    """None when ``current`` → ``target`` is a step the operator may take."""
+def accreditation_step(current: str, target: str, kind: str = "") -> Refusal | None:
+    """None when ``current`` → ``target`` is a step the operator may take (``kind``: the
+    organisation's; the marketplace's operator is not suspended — it would lock itself out)."""
     if target not in ACCREDITATION_STATES:
         return Refusal("unknown-state", f"unknown accreditation state {target!r}",
                        f"unbekannter Akkreditierungsstand „{target}“")
+    if kind == "operator" and target == SUSPENDED:
+        return Refusal("operator-suspended", "the marketplace's operator cannot be suspended",
+                       "der Betreiber des Marktplatzes kann nicht gesperrt werden")
     if target not in ACCREDITATION_STEPS.get(current, frozenset()):
         return Refusal("accreditation-step", f"an organisation that is {current} cannot become {target}",
                        f"eine Organisation im Stand „{current}“ kann nicht „{target}“ werden")
+    return None
+
+
+def inhouse_refusal(org_kind: str, org_roles: Iterable[str], partner_kind: str | None) -> Refusal | None:
+    """None when an organisation may have an in-house relationship with ``partner_kind`` (None:
+    the relationship ends). It exempts a customer's orders from a tender (procurement law), so it
+    binds a customer to an operator — never an operator to another (walk F13)."""
+    if partner_kind is None:
+        return None
+    if org_kind == "operator" or "customer" not in set(org_roles):
+        return Refusal("inhouse-not-customer", "only a customer organisation can have an in-house relationship",
+                       "nur eine Kunden-Organisation kann eine Inhouse-Beziehung haben")
+    if partner_kind != "operator":
+        return Refusal("inhouse-not-operator", "an in-house relationship is with an operator",
+                       "eine Inhouse-Beziehung besteht mit einem Betreiber")
     return None
 
 

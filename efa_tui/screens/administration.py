@@ -34,6 +34,7 @@ from ..domain.administration import (
     Refusal,
     accreditation_step,
     ags_refusal,
+    inhouse_refusal,
     may_manage_users,
     organization_key,
     roles_refusal,
@@ -254,6 +255,10 @@ class OrganizationScreen(AppScreen):
         """Keys only for what this user may do here (the footer shows no key the server refuses:
         support saw all of them, `s` refused with a toast, and a reason typed after it ran `u`)."""
         if action in self.OPERATOR_ACTIONS:
+            if action == "inhouse" and inhouse_refusal(self.org.kind, self.org.roles, "operator"):
+                return False  # only a customer has one (an operator was made in-house with another)
+            if action == "suspend" and self.org.kind == "operator":
+                return False  # the marketplace's operator would lock itself out
             return self.is_operator
         if action in self.USER_ACTIONS:
             me = getattr(self.app, "me", None)
@@ -327,7 +332,7 @@ class OrganizationScreen(AppScreen):
             self.notify(i18n.t("admin.operator_only"), severity="warning")
             return
         current = self.org.accreditation.state or ACCREDITED
-        refusal = accreditation_step(current, target)
+        refusal = accreditation_step(current, target, self.org.kind)
         if refusal:
             self.notify(refusal.de if i18n.current_language() == "de" else refusal.en, severity="warning")
             return
@@ -343,6 +348,9 @@ class OrganizationScreen(AppScreen):
     def action_inhouse(self) -> None:
         if not self.is_operator:
             self.notify(i18n.t("admin.operator_only"), severity="warning")
+            return
+        if refusal := inhouse_refusal(self.org.kind, self.org.roles, "operator"):
+            self.notify(refusal.de if i18n.current_language() == "de" else refusal.en, severity="warning")
             return
         self.keys_to_next_screen()
         self.app.push_screen(InhouseForm(self.session, self.org, self.etag, self.operators), self._reload)
@@ -452,22 +460,37 @@ class InhouseForm(FormScreen):
     """The in-house relationship to an operator and what it rests on (If-Match: nothing changed
     unseen in between)."""
 
-    title_id = "admin.form.inhouse"
+    NONE = "0"  # the choice that ends the relationship (walk F13: once set, it could not be removed)
 
     def __init__(self, session, org: Organization, etag: str, operators: list[Organization], **kwargs):
         defaults = {"inhouse_operator_id": str(org.inhouse_operator_id or ""), "inhouse_basis": org.inhouse_basis or ""}
         super().__init__(session, f"admin.inhouse:{org.id}", defaults, **kwargs)
         self.org, self.etag, self.operators = org, etag, operators
 
+    @property
+    def title_text(self) -> str:
+        return i18n.t("admin.form.inhouse", name=clean(self.org.name))
+
     def fields(self) -> list[FormField]:
         options = [(str(op.id), clean(op.name)) for op in self.operators]
+        if self.org.inhouse_operator_id:
+            options.append((self.NONE, i18n.t("admin.inhouse.end_choice")))
         return [FormField("inhouse_operator_id", "admin.field.operator", kind="select", options=options, required=True),
-                FormField("inhouse_basis", "admin.field.basis", required=True, hint="admin.field.basis_hint")]
+                FormField("inhouse_basis", "admin.field.basis", hint="admin.field.basis_hint")]
+
+    def validate(self, values: dict[str, Any]) -> dict[str, str]:
+        ending = values.get("inhouse_operator_id") == self.NONE
+        if not ending and not str(values.get("inhouse_basis") or "").strip():
+            return {"inhouse_basis": i18n.t("form.required")}  # a relationship rests on something
+        return {}
 
     def request(self, values: dict[str, Any]) -> Request:
+        if values["inhouse_operator_id"] == self.NONE:
+            return Request(AdministrationService.patch_organization(self.org.id, {"inhouse_operator_id": None}, self.etag),
+                           i18n.t("admin.inhouse.end_label", name=clean(self.org.name)), related=f"organization:{self.org.id}")
         changes = {"inhouse_operator_id": int(values["inhouse_operator_id"]), "inhouse_basis": values["inhouse_basis"]}
         return Request(AdministrationService.patch_organization(self.org.id, changes, self.etag),
-                       i18n.t("admin.form.inhouse"), related=f"organization:{self.org.id}")
+                       i18n.t("admin.form.inhouse", name=clean(self.org.name)), related=f"organization:{self.org.id}")
 
 
 def _email_check(value: str) -> str | None:

@@ -222,7 +222,7 @@ def set_accreditation(request: Request, org_id: Id, body: Accreditation, me: Me)
     with db.writing(request.app.state.engine) as conn:
         row = orgs.load(conn, org_id)
         before = orgs.serialize(conn, row)
-        refusal = accreditation_step(row.accreditation, body.state)
+        refusal = accreditation_step(row.accreditation, body.state, row.kind)
         if refusal:
             raise ApiProblem(409, refusal.en, type=refusal.code, detail_de=refusal.de)
         conn.execute(update(db.organizations).where(db.organizations.c.id == org_id).values(

@@ -16,6 +16,7 @@ from ...domain.administration import (
     ORGANIZATION_TYPES,
     Refusal,
     ags_refusal,
+    inhouse_refusal,
     kind_of,
     order_refusal,
     ordered_roles,
@@ -201,6 +202,16 @@ def _validate(conn: Connection, values: dict[str, Any], kind: str) -> None:
                              errors=[{"field": "inhouse_operator_id", "message": "not an operator", "code": "reference"}])
 
 
+def _inhouse(conn: Connection, kind: str, roles: list[str], changes: dict[str, Any]) -> None:
+    """An in-house relationship set (a customer with an operator) or ended (null: its basis goes too)."""
+    op = changes["inhouse_operator_id"]
+    partner = conn.execute(select(t.c.kind).where(t.c.id == op)).scalar() if op is not None else None
+    if (refusal := inhouse_refusal(kind, roles, partner)) is not None:
+        raise _field_problem("inhouse_operator_id", refusal)
+    if op is None:
+        changes["inhouse_basis"] = None
+
+
 def _leitweg_list(values: dict[str, Any]) -> list[str] | None:
     """The Leitweg-IDs a body sets (``leitweg_ids``, or the one ``leitweg_id`` of an older client;
     null or empty clears the list), each checked: a bad one is a 422 naming its item."""
@@ -273,6 +284,8 @@ def create_organization(request: Request, body: OrganizationCreate, user: Annota
                              errors=[{"field": "roles", "message": "missing", "code": "missing"}])
         leitweg_ids = _leitweg_list(values)
         _validate(conn, values, kind_of(roles))
+        if "inhouse_operator_id" in values:
+            _inhouse(conn, kind_of(roles), roles, values)
         if conn.execute(select(t.c.id).where(t.c.key == body.key)).first():
             raise ApiProblem(409, f"an organisation with key {body.key!r} exists", type="conflict")
         values.setdefault("short_name", body.name[:100])
@@ -316,6 +329,8 @@ def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2*
             changes["kind"] = kind_of(roles)
         leitweg_ids = _leitweg_list(changes)
         _validate(conn, changes, row.kind if row.kind == "operator" else "customer")
+        if "inhouse_operator_id" in changes:
+            _inhouse(conn, row.kind, roles or before["roles"], changes)
         # Compare-and-set on the version: a writer in another process between our read and this
         # update makes it match no row, and the stale If-Match is refused.
         done = conn.execute(update(t).where(t.c.id == row.id, t.c.version == row.version)
