@@ -383,3 +383,21 @@ async def test_the_orders_list_filters_ended_contracts_apart_from_running_ones(s
         state.value = "terminating"
         await settle(pilot)
         assert {o.id for o in table._source.orders} == running
+
+
+async def test_the_audit_trail_key_is_offered_for_orders_only(server, tmp_path):
+    """Walk F5: in invoice mode the footer still offered `a Verlauf`, which only said that
+    invoices have none."""
+    app = make_app(server, tmp_path, identity="support")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_support(pilot)
+        screen.table.focus()
+        await settle(pilot)
+        assert "Verlauf" in screen_text(app).splitlines()[-1]
+        await pilot.press("t")  # invoices
+        await settle(pilot)
+        assert screen.kind == "invoices"
+        assert "Verlauf" not in screen_text(app).splitlines()[-1]
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.screen is screen and not app._notifications

@@ -176,6 +176,12 @@ class SupportScreen(AppScreen):
             self.query_one("#support-state", Select).set_options(self._state_options())
             self._columns()
             self.search()
+            self.refresh_bindings()  # `a` Verlauf is the orders' (walk F5: offered for invoices too)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "trail":
+            return self.kind == "orders"
+        return True
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
