@@ -127,3 +127,26 @@ async def test_operator_books_a_partial_payment_and_a_partial_credit_note(live_s
     assert after["paid_amount"] == "1000.00" and after["partially_paid"]
     assert Decimal(after["open_amount"]) == Decimal(inv["gross"]) - 1000 - Decimal(after["credited_amount"])
     assert [c["scope"] for c in after["credit_notes"]] == ["partial"]
+
+
+async def test_the_second_signoff_by_the_same_person_is_told_the_four_eyes_rule(live_server, tmp_path):
+    """Walk T7: one user gave "sachlich richtig" and "rechnerisch richtig" within a minute, with no
+    word of the four-eyes principle of municipal cash rules."""
+    inv = _current(live_server)
+    app = await build(live_server, tmp_path, start_network=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_number(pilot, inv["number"])
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, AttestDialog) and not app.screen.query("#attest-four-eyes")
+        await pilot.press("ctrl+s")
+        await settle(pilot, 5)
+        assert "Anna Schmidt" in text_of(app, "#inv-review")
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, AttestDialog)
+        assert "Vier-Augen-Prinzip" in text_of(app, "#attest-four-eyes") and "sachlich richtig" in text_of(app, "#attest-four-eyes")
+        await pilot.press("ctrl+s")  # a warning, not a block
+        await settle(pilot, 5)
+    assert _api(live_server, "customer", f"/invoices/{inv['id']}")["review"]["arithmetic_ok_at"] is not None

@@ -66,6 +66,15 @@ def blocked(invoice: Invoice, action: str) -> str | None:
     return None
 
 
+def signed_other_step(invoice: Invoice, action: str, who: str) -> bool:
+    """Four eyes: whether ``who`` gave the other sign-off of this invoice already ("sachlich
+    richtig" and "rechnerisch richtig" are two people's in municipal cash rules; the app took both
+    from one user without a word, walk T7). A warning, not a block: a small office may have one."""
+    other = "arithmetic_ok_by" if action == "factual_ok" else "factual_ok_by"
+    by = getattr(invoice.review, other, None)
+    return bool(who and by) and clean(by).casefold() == clean(who).casefold()
+
+
 def _period(invoice: Invoice) -> str:
     return f"{formatting.day(invoice.period_start)}–{formatting.day(invoice.period_end)}"
 
@@ -89,7 +98,7 @@ class AttestDialog(AppModal[bool]):
     AttestDialog > Vertical { width: 76; max-width: 100%; height: auto; border: round $primary; background: $surface; padding: 0 1; }
     AttestDialog .dialog-title { text-style: bold; }
     AttestDialog #attest-statement { margin: 1 0; }
-    AttestDialog #attest-warning { color: $warning; }
+    AttestDialog #attest-warning, AttestDialog .attest-warning { color: $warning; }
     AttestDialog Horizontal { height: auto; margin-top: 1; }
     AttestDialog Button { margin-right: 2; }
     """
@@ -108,6 +117,10 @@ class AttestDialog(AppModal[bool]):
             yield Static(Text(statement(self.invoice, self.action, self.who)), id="attest-statement")
             if self.warning:
                 yield Static(Text(i18n.t("signoff.check_warning")), id="attest-warning")
+            if signed_other_step(self.invoice, self.action, self.who):
+                other = "signoff.word.arithmetic" if self.action == "factual_ok" else "signoff.word.factual"
+                yield Static(Text(i18n.t("signoff.four_eyes", other=i18n.t(other))), id="attest-four-eyes",
+                             classes="attest-warning")
             yield Static(Text(i18n.t("signoff.recorded"), style="dim"))
             with Horizontal():
                 yield Button(i18n.t("signoff.confirm") + " (ctrl+s)", variant="primary", id="attest-confirm")

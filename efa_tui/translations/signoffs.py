@@ -21,6 +21,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "signoff.check_warning": ("Achtung: die Prüfung hat Abweichungen gefunden oder ist unvollständig.",
                               "Note: the check found differences or is incomplete."),
     "signoff.confirm": ("Bestätigen", "Attest"),
+    "signoff.four_eyes": ("Vier-Augen-Prinzip: Sie haben diese Rechnung schon „{other}“ gezeichnet. Üblich ist, dass "
+                          "eine zweite Person die andere Feststellung trifft.",
+                          "Four eyes: you already attested this invoice as “{other}”. The other attestation is "
+                          "usually given by a second person."),
+    "signoff.word.factual": ("sachlich richtig", "factually correct"),
+    "signoff.word.arithmetic": ("rechnerisch richtig", "arithmetically correct"),
     "signoff.positions": ("Pos. {list}|Pos. {list}", "line {list}|lines {list}"),
     "signoff.blocked_disputed": ("„Sachlich richtig“ ist erst möglich, wenn die Beanstandung von {positions} erledigt ist "
                                  "(u: Beanstandung aufheben, oder eine Gutschrift des Betreibers).",
