@@ -335,7 +335,10 @@ class InvoiceScreen(AppScreen):
         if chk is not None and chk.ok:
             text.append(" · ✓ " + i18n.t("invoice.line_ok"), style="green")
         if line is not None:
-            text.append("\n" + clean(line.description))
+            # The invoice's own words (German: it is the legal document), labelled as such: in the
+            # English UI they read as a language leak with German numbers (walk T12).
+            text.append("\n" + i18n.t("invoice.line_text") + ": ", style="dim")
+            text.append(clean(line.description))
             text.append(f"\n{i18n.t('invoice.col.net')} {formatting.money(line.net)} + {i18n.t('invoice.vat')} "
                         f"{formatting.number(line.vat_rate, 0)} % {formatting.money(line.vat)} = "
                         f"{i18n.t('invoice.gross')} {formatting.money(line.gross)}")

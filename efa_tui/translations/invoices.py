@@ -134,6 +134,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invoice.since": ("ab", "from"),
     "invoice.until": ("bis", "until"),
     "invoice.line_ok": ("entspricht dem Vertrag", "matches the contract"),
+    "invoice.line_text": ("Rechnungstext", "Text on the invoice (German)"),
     "invoice.line_wrong": ("Soll {expected}, Abweichung {diff}: {reasons}", "Expected {expected}, difference {diff}: {reasons}"),
     "invoice.line_expected_calc": ("Laut Vertrag: {qty} × {price}{months}", "By the contract: {qty} × {price}{months}"),
     "invoice.reason.amount": ("Betrag weicht ab", "amount differs"),
