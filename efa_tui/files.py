@@ -54,6 +54,17 @@ def write_document(path: Path, data: bytes) -> Path:
     return _replace(path, data, 0o666 & ~_umask())
 
 
+def unused_name(path: Path) -> Path:
+    """``path``, or the first of "name (2).ext", "name (3).ext" … that does not exist yet: a
+    default file name never lands on a document saved earlier (an annotated export)."""
+    n = 2
+    candidate = path
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        n += 1
+    return candidate
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nobody listens on right now (for the embedded server and tests)."""
     with socket.socket() as s:

@@ -307,6 +307,20 @@ async def test_export_and_save_xml(server, tmp_path, monkeypatch):
         assert len(files) == 1
         rows = list(csv.reader(io.StringIO(files[0].read_text("utf-8-sig")), delimiter=";"))
         assert sorted(r[0] for r in rows[1:]) == sorted(i.number for i in screen.rows)
+        # A second export the same day does not land on the first (walk T23: an annotated copy was
+        # overwritten silently): a free name by default, and a typed existing one needs Enter twice.
+        files[0].write_text("meine Notizen", encoding="utf-8")
+        await pilot.press("e")
+        await settle(pilot)
+        assert app.screen.query_one("#dialog-path", Input).value.endswith(" (2).csv")
+        app.screen.query_one("#dialog-path", Input).value = str(files[0])
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportDialog) and files[0].read_text("utf-8") == "meine Notizen"
+        assert "gibt es schon" in text_of(app, "#dialog-result")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert files[0].read_text("utf-8-sig").startswith(rows[0][0])
         await pilot.press("enter")
         await settle(pilot, 5)
         await pilot.press("x")

@@ -21,7 +21,7 @@ from textual.widgets import Button, Input, Select, Static
 from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
 from ..api.models import Invoice, InvoiceLine
-from ..files import write_document
+from ..files import unused_name, write_document
 from ..services.invoices import InvoicesService
 from ..store import invoice_list as il
 from ..text import clean
@@ -119,10 +119,12 @@ class PathDialog(AppModal):
     PathDialog #dialog-result { height: auto; margin-top: 1; }
     """
     title_id = ""
+    WRITES = False  # it writes the file: an existing one is overwritten only on a second Enter
 
     def __init__(self, default: Path | str, **kwargs):
         super().__init__(**kwargs)
-        self.default = str(default)
+        self.default = str(unused_name(Path(default)) if self.WRITES else default)
+        self._overwrite: Path | None = None  # the existing file a second Enter overwrites
 
     def extra(self) -> ComposeResult:
         yield from ()
@@ -146,9 +148,16 @@ class PathDialog(AppModal):
 
     @on(Input.Submitted, "#dialog-path")
     def _submitted(self, event: Input.Submitted) -> None:
-        path = event.value.strip()
-        if path:
-            self.act(Path(path).expanduser())
+        typed = event.value.strip()
+        if not typed:
+            return
+        path = Path(typed).expanduser()
+        if self.WRITES and path.is_file() and path != self._overwrite:
+            # The export of the same day silently replaced the one a user had annotated (walk T23).
+            self._overwrite = path
+            self.result(Text(i18n.t("invoice.file_exists", path=str(path)), style="bold yellow"))
+            return
+        self.act(path)
 
     def act(self, path: Path) -> Any:
         """Act on the path (subclasses: a worker)."""
@@ -159,6 +168,7 @@ class SaveXmlDialog(PathDialog):
     """Saves the invoice's XRechnung (as the server sends it) and validates what was saved."""
 
     title_id = "invoice.save_title"
+    WRITES = True
 
     def __init__(self, session, invoice: Invoice, directory: Path | None = None):
         number = "".join(ch for ch in clean(invoice.number) if ch.isalnum() or ch in "-_") or str(invoice.id)
@@ -265,6 +275,7 @@ class ExportDialog(PathDialog):
     """The visible rows of the list as CSV (for a spreadsheet) or JSON (for a program)."""
 
     title_id = "invoice.export_title"
+    WRITES = True
 
     def __init__(self, invoices: list[Invoice], today: date, directory: Path | None = None):
         self.directory = directory or downloads_dir()

@@ -199,6 +199,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "{n} invoice (the row shown)|{n} invoices (the rows shown)"),
     "invoice.path_hint": ("Enter: los · Escape: abbrechen", "Enter: go · Escape: cancel"),
     "invoice.xml_offline": ("Offline: die XRechnung kommt vom Server.", "Offline: the XRechnung comes from the server."),
+    "invoice.file_exists": ("{path} gibt es schon. Enter noch einmal überschreibt die Datei; oder einen anderen Namen eingeben.",
+                            "{path} exists. Enter again overwrites it; or type another name."),
     "invoice.write_failed": ("Konnte {path} nicht schreiben: {reason}", "Could not write {path}: {reason}"),
     "invoice.xml_saved": ("Gespeichert: {path}.", "Saved: {path}."),
     "invoice.xml_valid": ("Gültig: XSD, EN-16931-Schematron und XRechnung-Regeln ohne Fehler.",
