@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -161,3 +162,27 @@ async def test_the_spending_chart_has_decimal_commas_in_german():
         await pilot.pause()
         text = screen_text(app)
     assert "0,5" in text and "1,5" in text and "0.5" not in text, text
+
+
+async def test_the_chart_offers_the_year_key_only_where_it_chooses_a_year():
+    """Walk T8: `y Jahr` stood in the footer of the per-year and per-offering views and, with one
+    year of invoices, in the month view too; it changed nothing there."""
+    earlier = INVOICES[0].model_copy(update={"id": 1, "number": "2025-000001", "issue_date": date(2025, 3, 27), "year": 2025})
+
+    class Bare(App):
+        def __init__(self, invoices):
+            super().__init__()
+            self.invoices = invoices
+
+        def on_mount(self) -> None:
+            self.push_screen(SpendingScreen(None, self.invoices))
+
+    for invoices, offered in ((INVOICES, False), (INVOICES + [earlier], True)):
+        app = Bare(invoices)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            assert screen.check_action("cycle_year", ()) is offered
+            await pilot.press("m")  # per year
+            await pilot.pause()
+            assert screen.mode == "year" and screen.check_action("cycle_year", ()) is False

@@ -73,8 +73,16 @@ class SpendingScreen(AppScreen):
     def on_mount(self) -> None:
         self.draw()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cycle_year":
+            # Only the month view is of one year, and only with more than one to choose (walk T8:
+            # `y Jahr` was offered in every view and changed nothing).
+            return self.mode == "month" and len(self.years) > 1
+        return True
+
     def action_cycle_mode(self) -> None:
         self.mode = MODES[(MODES.index(self.mode) + 1) % len(MODES)]
+        self.refresh_bindings()
         self.draw()
 
     def action_cycle_year(self) -> None:
