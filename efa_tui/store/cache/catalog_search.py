@@ -83,6 +83,17 @@ class _Query(NamedTuple):
 _EMPTY = _Query()
 
 
+def _implies(q: _Query, broader: _Query) -> bool:
+    """Whether every offering that matches ``q`` matches ``broader`` (typing on narrows a query:
+    "bauan" after "baua", "antrag no" after "antrag n"). Only sure cases say True: a long word
+    or literal of ``broader`` inside a long word or literal of ``q``, a prefix of ``broader``
+    that begins a prefix of ``q``."""
+    texts = q.long + q.literal
+    return (all(any(t in u for u in q.long) for t in broader.long)
+            and all(any(p2.startswith(p) for p2 in q.prefixes) for p in broader.prefixes)
+            and all(any(t in u for u in texts) for t in broader.literal))
+
+
 NATIONWIDE = "bundesweit"
 FACETS = ("category", "provider", "bundesland", "status", "inhouse_orderable")
 
@@ -131,9 +142,15 @@ _FEW = 5000
 # candidates (see Cache._scan_window) when the walk gave up; deeper ones sort all matches once.
 _SCAN_WINDOW = 2000
 # A keystroke's rows first (search(exact=False)): the sort index is walked this far at most,
-# testing each row, before the exact way (count, then the window) takes over. Matches that
-# fill a window of 100 within 1,000 rows are a tenth of the catalog or more: broad.
+# testing each row, before the scan against the FTS candidates (broad) or the exact way (few)
+# takes over. Matches that fill a window of 100 within 1,000 rows are a tenth of the catalog or
+# more: broad.
 _BLIND_ROWS = 1000
+# A query's word prefixes are looked up in the prefix index rather than tested row by row when
+# at most this many times as many offerings have them as the trigram index has candidates.
+_IN_WORDS = 6
+# The queries searched last (per filters and sort) that a new one is compared with (_implies).
+_RECENT = 8
 
 
 
@@ -178,6 +195,7 @@ class CatalogSearch(CacheFile):
             p = self._plan(conn, gen, q)
             if not exact and limit:
                 first = self._rows_first(conn, gen, p, f, sort, offset, limit)
+                self._remember(gen, p, f, sort)
                 if first is not None:
                     return first
             total = self._total(conn, gen, p, f, sort)
@@ -267,6 +285,7 @@ class CatalogSearch(CacheFile):
                 (trigrams[1], n_words + 1)).fetchone()[0]
             planned = q._replace(words_first=True) if n_words < n_trigrams else q
             self._memo.put(memo, planned)
+            self._memo.put(("plan-counts", gen, q), (n_words, n_trigrams))
         return planned
 
     @staticmethod
@@ -433,28 +452,87 @@ class CatalogSearch(CacheFile):
                     limit: int) -> SearchPage | None:
         """A broad query's window without its total (see ``search(exact=False)``), or None: the
         total is known, or the query is not broad (then the caller counts as always, which is
-        cheap for a few thousand matches), or the matches lie too sparse in sort order for a
-        short walk to find the window."""
+        cheap for a few thousand matches: the candidates read here are its memo), or the window
+        is too deep for either way below.
+
+        Two ways to the rows, neither counting: a short walk along the sort index (the matches
+        lie densely in sort order); else, when more than _FEW offerings match (``_few_matches``
+        says), a scan of the sort index against the FTS candidates (``_scan_window``) — the
+        matches bunch up, as "Digitaler Kita-Platz …" titles do after thousands of titles
+        without "ki". A walk that gave up for a broader query typed before is not tried again."""
         index, order = _SORTS[sort]
-        if (q.driver() is None or index is None or offset + limit > _BLIND_ROWS // 4
+        if (q.driver() is None or index is None or offset + limit > _SCAN_WINDOW
                 or self._memo.get(("count", gen, q, f)) is not None
                 or self._orders.get(("order", gen, q, f, sort)) is not None):
             return None
-        memo = ("first", gen, q, f, sort, offset, limit)
-        found = self._memo.get(memo)
-        allowed, n_in, _ = self._allowed(conn, gen, f)
-        if found is None:
-            found = self._walk_blind(conn, q, [] if allowed is None else [self._in(allowed)], index, order, offset, limit)
-            self._memo.put(memo, found)
-        if not found:
+        allowed, n_in, n_out = self._allowed(conn, gen, f)
+        conds = [] if allowed is None else [self._in(allowed)]
+        broader = self._broader(gen, q, f, sort)
+        if offset + limit <= _BLIND_ROWS // 4:
+            memo = ("first", gen, q, f, sort, offset, limit)
+            found = self._memo.get(memo)
+            if found is None:
+                # A walk for a broader query gave up already: this one finds fewer rows there.
+                gave_up = any(self._memo.get(("first", gen, b, f, sort, offset, limit)) == () for b in broader)
+                found = () if gave_up else self._walk_blind(conn, q, conds, index, order, offset, limit)
+                self._memo.put(memo, found)
+            if found:
+                ids, seen = found
+                # The matches lie about as densely beyond the window as within it (the walk saw
+                # ``seen`` rows in sort order to find offset + limit of them): an estimate until
+                # the count comes.
+                estimate = min(n_in, max(offset + len(ids), round(n_in * (offset + len(ids)) / max(seen, 1))))
+                if estimate <= _FEW:
+                    return None  # not broad after all: the exact way is about as quick
+                return SearchPage(self._rows(conn, list(ids)), estimate, offset, exact=False)
+        few = self._few_matches(conn, gen, q, f, sort, broad_likely=any(self._memo.get(("broad", gen, b)) is not None
+                                                                         for b in broader))
+        if few is not None:  # not broad: the caller's count and window are these, memoized
+            self._orders.put(("order", gen, q, f, sort), few)
+            self._memo.put(("count", gen, q, f), len(few))
             return None
-        ids, seen = found
-        # The matches lie about as densely beyond the window as within it (the walk saw ``seen``
-        # rows in sort order to find offset + limit of them): an estimate until the count comes.
-        estimate = min(n_in, max(offset + len(ids), round(n_in * (offset + len(ids)) / max(seen, 1))))
-        if estimate <= _FEW:
-            return None  # not broad after all: the exact way is about as quick
-        return SearchPage(self._rows(conn, list(ids)), estimate, offset, exact=False)
+        window = ("window", gen, q, f, sort, offset, limit)
+        scanned = self._memo.get(window)
+        if scanned is None:
+            scanned = tuple(self._scan_window(conn, q, conds, index, order, offset, limit) or ())
+            self._memo.put(window, scanned)
+        ids = list(scanned)
+        if len(ids) < limit:
+            if not ids and offset:
+                return None  # past the end, wherever that is: the exact way says
+            # The scan ran out of matches: this window is the last one, the total is exact.
+            self._memo.put(("count", gen, q, f), offset + len(ids))
+            return SearchPage(self._rows(conn, ids), offset + len(ids), offset)
+        estimate = self._estimate(conn, gen, q, n_in, n_out)
+        return SearchPage(self._rows(conn, ids), min(n_in, max(offset + len(ids), estimate)), offset, exact=False)
+
+    def _broader(self, gen: int, q: _Query, f: Filters, sort: str) -> list[_Query]:
+        """The recent queries (same filters and sort) that match every offering ``q`` matches."""
+        recent = self._memo.get(("recent", gen, f, sort)) or ()
+        return [b for b in recent if b != q and _implies(q, b)]
+
+    def _remember(self, gen: int, q: _Query, f: Filters, sort: str) -> None:
+        key = ("recent", gen, f, sort)
+        recent = self._memo.get(key) or ()
+        self._memo.put(key, ((q,) + tuple(b for b in recent if b != q))[:_RECENT])
+
+    def _estimate(self, conn: sqlite3.Connection, gen: int, q: _Query, n_in: int, n_out: int) -> int:
+        """About how many offerings a broad query matches, from where its (_FEW + 1)th match
+        lies (``_few_matches`` keeps its id): FTS yields candidates in id order, so that id's
+        place in the id range says how densely they lie (ids are handed out in order; matches
+        need not be, hence an estimate). Scaled by the share of offerings the filters admit."""
+        last = self._memo.get(("broad", gen, q))
+        span = self._memo.get(("ids", gen))
+        if span is None:
+            lo = conn.execute("SELECT min(id) FROM offerings").fetchone()[0] or 0
+            hi = conn.execute("SELECT max(id) FROM offerings").fetchone()[0] or 0
+            span = (lo, hi)
+            self._memo.put(("ids", gen), span)
+        if last is None:
+            return n_in
+        lo, hi = span
+        candidates = (_FEW + 1) * (hi - lo + 1) / max(1, last - lo + 1)
+        return round(candidates * n_in / max(1, n_in + n_out))
 
     @staticmethod
     def _walk_blind(conn: sqlite3.Connection, q: _Query, conds: list[str], index: str, order: str, offset: int,
@@ -518,26 +596,63 @@ class CatalogSearch(CacheFile):
             f"(SELECT m.rowid FROM {table} m{join} WHERE m.{table} MATCH ?{extra}){where} ORDER BY {order} LIMIT ? OFFSET ?",
             [match, *params, limit, offset])]
 
-    def _few_matches(self, conn: sqlite3.Connection, gen: int, q: _Query, f: Filters, sort: str) -> array | None:
-        """All matches in sort order if the FTS index has at most _FEW candidates, else None.
+    def _few_matches(self, conn: sqlite3.Connection, gen: int, q: _Query, f: Filters, sort: str, *,
+                     broad_likely: bool = False) -> array | None:
+        """All matches in sort order if there are at most _FEW (before the filters), else None.
         Reading rowids alone is cheap (FTS5 produces them lazily, so a broad query stops after
-        _FEW + 1), and the filters, remaining words and the sort then touch only those rows."""
+        _FEW + 1), and the filters and the sort then touch only those rows. The query's further
+        words are tested on the way (a seek into offering_text each): "gewerbe a" has ten
+        thousand candidates and no match, and counting them is what the exact way would do next.
+
+        Handing _FEW rowids to Python costs more than finding them when the lookup is one FTS
+        term (a word prefix of 1–2 letters, one trigram) and nothing else is tested: then, or
+        when a broader query was broad (``broad_likely``), SQLite first skips to the
+        (_FEW + 1)th candidate itself."""
         driver = q.driver()
         assert driver is not None
+        broad = ("broad", gen, q)
+        if self._memo.get(broad) is not None:
+            return None  # read before: more than _FEW matches (the id of the (_FEW + 1)th)
         table, match = driver
-        candidates = [r[0] for r in conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? LIMIT ?", (match, _FEW + 1))]
+        join, extra, params = self._tests(gen, q)
+        one_term = len(q.prefixes) == 1 if table == "offering_words" else len(q.long) == 1 and len(q.long[0]) == 3
+        if (one_term or broad_likely) and not extra:
+            past = conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? LIMIT 1 OFFSET ?", (match, _FEW)).fetchone()
+            if past is not None:
+                self._memo.put(broad, past[0])
+                return None
+        candidates = [r[0] for r in conn.execute(
+            f"SELECT m.rowid FROM {table} m{join} WHERE m.{table} MATCH ?{extra} LIMIT ?", [match, *params, _FEW + 1])]
         if len(candidates) > _FEW:
+            self._memo.put(broad, candidates[-1])
             return None
         if not candidates:
             return array("q")
         allowed, _, _ = self._allowed(conn, gen, f)
-        checks, params = q.checks(with_driver=False)
-        conds = ([] if allowed is None else [self._in(allowed)]) + checks
-        join = " CROSS JOIN offering_text x ON x.id = o.id" if checks else ""
-        where = f" WHERE {' AND '.join(conds)}" if conds else ""
+        where = "" if allowed is None else f" WHERE {self._in(allowed)}"
         return array("q", (r[0] for r in conn.execute(
-            f"SELECT o.id FROM json_each(?) j CROSS JOIN offerings o ON o.id = j.value{join}{where} ORDER BY {_SORTS[sort][1]}",
-            ["[" + ",".join(map(str, candidates)) + "]", *params])))
+            f"SELECT o.id FROM json_each(?) j CROSS JOIN offerings o ON o.id = j.value{where} ORDER BY {_SORTS[sort][1]}",
+            ["[" + ",".join(map(str, candidates)) + "]"])))
+
+    def _tests(self, gen: int, q: _Query) -> tuple[str, str, list[str]]:
+        """A join and conditions that test the FTS candidates ``m`` of ``q`` against its words
+        the driver did not look up: each by instr() on offering_text (a seek a candidate,
+        about 1 µs), or — a query driven by the trigram index whose word prefixes fewer than
+        _IN_WORDS times as many offerings have as it has candidates (the planner counted both)
+        — the prefixes by one lookup in the prefix index, its rowids in a temporary b-tree
+        (a fraction of a µs each): "gewerbe a", 10,000 candidates, 20,000 words with an a."""
+        checks, params = q.checks(with_driver=False)
+        if not checks:
+            return "", "", []
+        counts = self._memo.get(("plan-counts", gen, q))
+        if q.driver() is None or q.words_first or not q.prefixes or counts is None or counts[0] > _IN_WORDS * counts[1]:
+            return " CROSS JOIN offering_text x ON x.id = m.rowid", "".join(f" AND {c}" for c in checks), params
+        rest, rest_params = _Query(literal=q.literal).checks(with_driver=True)
+        join = " CROSS JOIN offering_text x ON x.id = m.rowid" if rest else ""
+        words = " ".join(f'"{p}"*' for p in q.prefixes)
+        # "+": the rowids are tested against the list, not handed to the FTS table one by one.
+        extra = " AND +m.rowid IN (SELECT rowid FROM offering_words WHERE offering_words MATCH ?)"
+        return join, extra + "".join(f" AND {c}" for c in rest), [words, *rest_params]
 
     def _all_matches(self, conn: sqlite3.Connection, q: _Query, conds: list[str], order: str) -> array:
         """Every match in sort order (kept per query and sort, so that paging on is slicing)."""
