@@ -397,3 +397,26 @@ async def test_enter_on_a_row_that_opens_nothing_holds_no_keys(server, tmp_path)
         assert isinstance(app.screen, OutboxScreen) and app.screen.query_one("VirtualTable").total
         await type_ahead(app, pilot, "enter", "escape")
         assert not isinstance(app.screen, OutboxScreen) and not app._holding
+
+
+async def test_a_dialog_shows_no_keys_of_the_screen_it_covers(server, tmp_path):
+    """Walk T5: under the open-order question the footer still said "b Interesse bekunden
+    ⏎ Vorhandene öffnen" — keys of the detail below, which do nothing while the question is open."""
+    offering = orderable_offering(server)
+    with httpx.Client(base_url=server) as http:
+        made = http.post("/orders", json={"offering_id": offering["id"], "contact_name": "Erste Anfrage",
+                                          "leitweg_id": "04011000-1234512345-06"},
+                         headers=auth("customer", **{"Idempotency-Key": "dialog-covers-the-footer"}))
+    assert made.status_code == 201, made.text
+    app = make_app(server, tmp_path, identity="customer")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_offering(pilot, offering["id"])
+        detail = app.screen
+        assert "Interesse bekunden" in screen_text(app).splitlines()[-1]
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Interesse bekunden" not in screen_text(app).splitlines()[-1]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is detail and "Interesse bekunden" in screen_text(app).splitlines()[-1]

@@ -83,7 +83,20 @@ class _AppScreenBase:
         """What has the focus when the screen opens, if Textual's AUTO_FOCUS found nothing."""
         return None
 
+    def _on_screen_suspend(self, event: events.ScreenSuspend) -> None:
+        # Covered by a dialog, this screen's keys do not work, yet its footer stayed in view below
+        # it ("b Interesse bekunden ⏎ Vorhandene öffnen" under the open-order question, walk T5):
+        # the footer shows none of them until the screen is on top again.
+        self._cover_footer(True)
+
+    def _cover_footer(self, covered: bool) -> None:
+        from ..widgets.chrome import KeyFooter
+
+        for footer in self.query(KeyFooter):  # type: ignore[attr-defined]
+            footer.set_class(covered, "-covered")
+
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        self._cover_footer(False)
         if getattr(self, "_relabel_on_resume", False):
             self._relabel_on_resume = False
             self.call_later(self._relabel_if_shown)  # type: ignore[attr-defined]

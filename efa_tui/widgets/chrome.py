@@ -138,6 +138,7 @@ class KeyFooter(Footer):
     DEFAULT_CSS = """
     KeyFooter > .footer-right { dock: right; width: auto; height: 1; border-left: vkey $foreground 20%; }
     KeyFooter > .footer-right FooterKey { margin-left: 1; }
+    KeyFooter.-covered > * { visibility: hidden; }
     """
 
     def __init__(self) -> None:
