@@ -83,7 +83,7 @@ class _AppScreenBase:
         """What has the focus when the screen opens, if Textual's AUTO_FOCUS found nothing."""
         return None
 
-    def _on_screen_suspend(self, event: events.ScreenSuspend) -> None:
+    def _on_screen_suspend(self) -> None:
         # Covered by a dialog, this screen's keys do not work, yet its footer stayed in view below
         # it ("b Interesse bekunden ⏎ Vorhandene öffnen" under the open-order question, walk T5):
         # the footer shows none of them until the screen is on top again.
