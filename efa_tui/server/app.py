@@ -90,7 +90,9 @@ class RefuseNul:
 
     async def _refuse(self, send: Send, field: str) -> None:
         problem = ApiProblem(422, "text must not contain the NUL character (U+0000)", type="validation",
-                             errors=[{"field": field, "message": "contains U+0000", "code": "nul_character"}])
+                             detail_de="Ein Text darf das NUL-Zeichen (U+0000) nicht enthalten",
+                             errors=[{"field": field, "message": "contains U+0000",
+                                      "message_de": "enthält das NUL-Zeichen (U+0000)", "code": "nul_character"}])
         body = json.dumps(problem.body()).encode()
         await send({"type": "http.response.start", "status": 422,
                     "headers": [(b"content-type", problems.PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
@@ -158,10 +160,13 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         except Exception:  # noqa: BLE001 - any database failure means: not ready
             log.warning("readiness check: database unreachable", exc_info=True)
             return problems.problem_response({"type": "/problems/not-ready", "title": "Service Unavailable", "status": 503,
-                                              "detail": "the database does not answer"}, {"Retry-After": "5"})
+                                              "detail": "the database does not answer",
+                                              "detail_de": "Die Datenbank antwortet nicht"}, {"Retry-After": "5"})
         if current != head:
             return problems.problem_response({"type": "/problems/not-ready", "title": "Service Unavailable", "status": 503,
-                                              "detail": f"database schema at {current}, this server needs {head}"},
+                                              "detail": f"database schema at {current}, this server needs {head}",
+                                              "detail_de": f"Die Datenbank hat den Schemastand {current}, dieser Server "
+                                                           f"braucht {head}"},
                                              {"Retry-After": "5"})
         return Response(json.dumps({"status": "ready", "version": __version__, "schema": current}), media_type="application/json")
 

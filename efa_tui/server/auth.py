@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from ..domain.administration import scope_allows
-from . import db
+from . import db, wording
 from .problems import ApiProblem
 
 ROLES = ("customer", "provider", "support", "operator")
@@ -55,8 +55,8 @@ def token_digest(token: str) -> str:
 LAST_USED_GRANULARITY_S = 60  # "last used" to the minute: not a write on every request
 
 
-def _unauthorized(detail: str, type: str = "unauthorized") -> ApiProblem:
-    return ApiProblem(401, detail, type=type, headers={"WWW-Authenticate": 'Bearer realm="efa"'})
+def _unauthorized(detail: str, detail_de: str, type: str = "unauthorized") -> ApiProblem:
+    return ApiProblem(401, detail, type=type, detail_de=detail_de, headers={"WWW-Authenticate": 'Bearer realm="efa"'})
 
 
 def _touch(engine, token_id: int, now) -> None:
@@ -110,8 +110,11 @@ class FailedLogins:
             if oldest is not None:
                 # Free again when the oldest of the newest ``amount`` failures leaves the window.
                 wait = max(1, math.ceil((oldest + timedelta(seconds=limit.get_expiry()) - now).total_seconds()))
+                source_de = "dieser Adresse" if kind == "address" else "diesem Token-Anfang"
                 raise ApiProblem(429, f"too many wrong tokens from this {'address' if kind == 'address' else 'token prefix'}; "
                                  f"try again in {wait} s", type="too-many-failed-logins",
+                                 detail_de=f"Zu viele falsche Token von {source_de}; versuchen Sie es in {wait} s "
+                                           "noch einmal",
                                  headers={"Retry-After": str(wait)})
 
     def check(self, conn: Connection, address: str, token: str) -> None:
@@ -133,7 +136,8 @@ def current_user(request: Request) -> User:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
+        raise _unauthorized("missing bearer token (Authorization: Bearer <token>)",
+                            "Es fehlt ein Bearer-Token (Authorization: Bearer <Token>)")
     token = token.strip()
     address = request.client.host if request.client else ""
     failed_logins: FailedLogins = request.app.state.failed_logins
@@ -161,26 +165,30 @@ def current_user(request: Request) -> User:
             failed_logins.refuse_if_over(row)
     if row is None:
         failed_logins.failed(address, token)
-        raise _unauthorized("unknown token")
+        raise _unauthorized("unknown token", "Unbekanntes Token")
     now = db.utcnow()
     if row.revoked_at is not None:
-        raise _unauthorized("this token was revoked", type="token-revoked")
+        raise _unauthorized("this token was revoked", "Dieses Token wurde widerrufen", type="token-revoked")
     if row.expires_at is not None and row.expires_at <= now:
         raise _unauthorized(f"this token expired on {row.expires_at:%Y-%m-%d %H:%M} UTC; ask for a new one",
-                            type="token-expired")
+                            f"Dieses Token ist am {row.expires_at:%d.%m.%Y um %H:%M} Uhr UTC abgelaufen; "
+                            "lassen Sie sich ein neues ausstellen", type="token-expired")
     if row.disabled:
-        raise _unauthorized("this user is disabled", type="user-disabled")
+        raise _unauthorized("this user is disabled", "Dieser Benutzer ist gesperrt", type="user-disabled")
     user = User(row.id, row.name, row.email, row.role, row.org_id, row.org_name, row.kind,
                 row.inhouse_operator_id, bool(row.demo), bool(row.admin), row.accreditation,
                 row.token_id, row.scope)
     if not scope_allows(user.token_scope, request.method):
         raise ApiProblem(403, "this token may only read (scope read); writing needs a token with scope write",
-                         type="token-read-only")
+                         type="token-read-only",
+                         detail_de="Dieses Token darf nur lesen (Scope read); zum Schreiben braucht es ein Token "
+                                   "mit Scope write")
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > LAST_USED_GRANULARITY_S:
         _touch(request.app.state.engine, row.token_id, now)
     if user.demo and not request.app.state.settings.allow_demo_tokens:
         # Demo tokens are public knowledge: only an embedded server on loopback accepts them.
-        raise _unauthorized("demo tokens are accepted only by a server listening on loopback")
+        raise _unauthorized("demo tokens are accepted only by a server listening on loopback",
+                            "Demo-Token nimmt nur ein Server an, der auf Loopback (127.0.0.1) lauscht")
     return user
 
 
@@ -203,4 +211,6 @@ def token_state(engine, token_id: int | None) -> tuple[str | None, datetime | No
 
 def require_role(user: User, *roles: str) -> None:
     if user.role not in roles:
-        raise ApiProblem(403, f"this needs the role {' or '.join(roles)}; you are {user.role}", type="forbidden-role")
+        raise ApiProblem(403, f"this needs the role {' or '.join(roles)}; you are {user.role}", type="forbidden-role",
+                         detail_de=f"Dafür braucht es die Rolle {wording.roles_or(roles)}; Ihre Rolle ist "
+                                   f"„{wording.role(user.role)}“")

@@ -78,8 +78,7 @@ class RequestGuard:
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             # uvicorn refuses a malformed length itself (see ProblemHttpToolsProtocol); a length
             # over the limit is refused before a byte of the body is read.
-            await self._refuse(send_with_headers, ApiProblem(
-                413, f"request body larger than {self.limit} bytes", type="too-large"))
+            await self._refuse(send_with_headers, self._too_large())
             return
         if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") and length in (None, b"0"):
             await self.app(scope, receive, send_with_headers)
@@ -89,11 +88,11 @@ class RequestGuard:
         except TimeoutError:
             await self._refuse(send_with_headers, ApiProblem(
                 408, "the request body did not arrive in time; send it again", type="body-timeout",
+                detail_de="Der Inhalt der Anfrage kam nicht rechtzeitig an; senden Sie sie noch einmal",
                 headers={"Connection": "close"}))
             return
         except _TooLarge:
-            await self._refuse(send_with_headers, ApiProblem(
-                413, f"request body larger than {self.limit} bytes", type="too-large"))
+            await self._refuse(send_with_headers, self._too_large())
             return
         if body is None:
             return  # the client went away
@@ -123,6 +122,10 @@ class RequestGuard:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
+    def _too_large(self) -> ApiProblem:
+        return ApiProblem(413, f"request body larger than {self.limit} bytes", type="too-large",
+                          detail_de=f"Der Inhalt der Anfrage ist größer als {self.limit:,} Bytes".replace(",", "."))
+
     @staticmethod
     async def _refuse(send: Send, problem: ApiProblem) -> None:
         body = _problem_bytes(problem)
@@ -137,7 +140,8 @@ class _TooLarge(Exception):
 
 
 def _bad_request_bytes(msg: str, default_headers: list[tuple[bytes, bytes]]) -> bytes:
-    body = _problem_bytes(ApiProblem(400, f"malformed HTTP request: {msg}", type="malformed-request"))
+    body = _problem_bytes(ApiProblem(400, f"malformed HTTP request: {msg}", type="malformed-request",
+                                           detail_de=f"Fehlerhafte HTTP-Anfrage: {msg}"))
     head = [b"HTTP/1.1 400 Bad Request\r\n"]
     for name, value in default_headers:
         head += [name, b": ", value, b"\r\n"]

@@ -73,13 +73,16 @@ def representation_etag(payload: Any) -> str:
 def check_if_match(request: Request, current: str) -> None:
     header = request.headers.get("if-match")
     if not header:
-        raise ApiProblem(428, "this update needs an If-Match header with the ETag you last read", type="if-match-required")
+        raise ApiProblem(428, "this update needs an If-Match header with the ETag you last read", type="if-match-required",
+                         detail_de="Diese Änderung braucht einen If-Match-Header mit dem zuletzt gelesenen ETag")
     tags = {t.strip() for t in header.split(",")}
     if header.strip() != "*" and current not in tags:
         raise ApiProblem(
             412,
             "someone else changed this record since you read it; reload it and apply your change again",
             type="stale-etag",
+            detail_de="Jemand anderes hat diesen Datensatz geändert, seit Sie ihn gelesen haben; laden Sie ihn neu "
+                      "und nehmen Sie Ihre Änderung noch einmal vor",
             current_etag=current,
         )
 
@@ -98,7 +101,8 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     except (ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, list) or not values:
-        raise ApiProblem(400, "invalid cursor: pass next_cursor from the previous page unchanged", type="invalid-cursor")
+        raise ApiProblem(400, "invalid cursor: pass next_cursor from the previous page unchanged", type="invalid-cursor",
+                         detail_de="Ungültiger Cursor: übergeben Sie next_cursor der vorigen Seite unverändert")
     return values
 
 

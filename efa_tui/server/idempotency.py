@@ -67,7 +67,8 @@ def run(request: Request, user: User, body: Any, work: Work, *, own_transactions
             return work(conn)
     key = key.strip()
     if not key or len(key) > MAX_KEY:
-        raise ApiProblem(400, f"Idempotency-Key must be 1–{MAX_KEY} characters", type="invalid-idempotency-key")
+        raise ApiProblem(400, f"Idempotency-Key must be 1–{MAX_KEY} characters", type="invalid-idempotency-key",
+                         detail_de=f"Der Idempotency-Key muss 1 bis {MAX_KEY} Zeichen lang sein")
     digest = fingerprint(request, body)
     t = db.idempotency_keys
     who = and_(t.c.user_id == user.id, t.c.key == key)
@@ -140,6 +141,7 @@ def _in_one_transaction(engine, who, user: User, key: str, digest: str, work: Wo
         if replay is not None:
             return replay
         raise ApiProblem(409, "a concurrent change got there first; retry", type="conflict",
+                         detail_de="Eine gleichzeitige Änderung war schneller; versuchen Sie es noch einmal",
                          headers={"Retry-After": "1"}) from None
 
 
@@ -162,12 +164,15 @@ def _answer_of(engine, who, digest: str) -> Response | None:
 
 def _reused() -> ApiProblem:
     return ApiProblem(422, "this Idempotency-Key was already used for a different request; use a new key",
-                      type="idempotency-key-reused")
+                      type="idempotency-key-reused",
+                      detail_de="Dieser Idempotency-Key wurde schon für eine andere Anfrage verwendet; "
+                                "verwenden Sie einen neuen Schlüssel")
 
 
 def _running() -> ApiProblem:
     return ApiProblem(409, "a request with this Idempotency-Key is still running; retry shortly",
-                      type="idempotency-in-progress", headers={"Retry-After": "1"})
+                      type="idempotency-in-progress", headers={"Retry-After": "1"},
+                      detail_de="Eine Anfrage mit diesem Idempotency-Key läuft noch; versuchen Sie es gleich noch einmal")
 
 
 def _claim(conn: Connection, who, user: User, key: str, digest: str) -> Response | None:

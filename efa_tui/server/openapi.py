@@ -26,13 +26,15 @@ PUBLIC = (400, 405, 408, 413, 422, 429)  # health: no token needed
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "RFC 9457 problem details; `errors` lists the fields of a 422.",
+    "description": "RFC 9457 problem details; `detail` in English, `detail_de` the same in German; "
+                   "`errors` lists the fields of a 422 (`message`, and `message_de` in German where there is one).",
     "required": ["type", "title", "status", "detail"],
     "properties": {
         "type": {"type": "string", "examples": ["/problems/validation"]},
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
+        "detail_de": {"type": "string"},
         "errors": {"type": "array", "items": {
             "type": "object", "required": ["field", "message"],
             "properties": {"field": {"type": "string"}, "message": {"type": "string"},

@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from . import wording
+
 log = logging.getLogger("efa_tui.server")
 
 PROBLEM_JSON = "application/problem+json"
@@ -34,14 +36,40 @@ TITLES = {
 }
 
 
+# What the HTTP layer's own refusals (an unknown path, a wrong method) say in German.
+TITLES_DE = {
+    400: "Fehlerhafte Anfrage",
+    401: "Nicht angemeldet",
+    403: "Keine Berechtigung",
+    404: "Nicht gefunden",
+    405: "Diese Methode ist hier nicht erlaubt",
+    406: "Diese Antwortform kann der Server nicht liefern",
+    408: "Die Anfrage kam nicht rechtzeitig an",
+    409: "Konflikt mit dem aktuellen Stand",
+    412: "Vorbedingung nicht erfüllt",
+    413: "Die Anfrage ist zu groß",
+    415: "Dieses Format versteht der Server nicht",
+    422: "Eingaben ungültig",
+    428: "Vorbedingung erforderlich",
+    429: "Zu viele Anfragen",
+    500: "Fehler im Server",
+    503: "Der Dienst ist gerade nicht verfügbar",
+}
+
+
 class ApiProblem(Exception):
-    """Raise anywhere in a handler to answer with a problem+json."""
+    """Raise anywhere in a handler to answer with a problem+json.
+
+    ``detail`` is English (clients and tests read it); ``detail_de`` says the same in German, for
+    the client's German interface (``efa_tui.i18n.problem``): every refusal gives both
+    (tests/test_problem_language.py)."""
 
     def __init__(
         self,
         status: int,
         detail: str,
         *,
+        detail_de: str | None = None,
         type: str | None = None,
         title: str | None = None,
         errors: list[dict[str, str]] | None = None,
@@ -51,6 +79,7 @@ class ApiProblem(Exception):
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.detail_de = detail_de
         self.type = type or _slug(status)
         self.title = title or TITLES.get(status, "Error")
         self.errors = errors
@@ -64,6 +93,8 @@ class ApiProblem(Exception):
             "status": self.status,
             "detail": self.detail,
         }
+        if self.detail_de:
+            doc["detail_de"] = self.detail_de
         if self.errors is not None:
             doc["errors"] = self.errors
         doc.update(self.extra)
@@ -95,11 +126,15 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
         if err.get("type") == "json_invalid":
             # FastAPI puts the character offset into loc; the field is the body as a whole.
             out.append({"field": "body", "message": f"{err.get('msg', '')} at character {loc[-1] if loc else '?'}",
+                        "message_de": f"kein gültiges JSON (bei Zeichen {loc[-1] if loc else '?'})",
                         "code": "json_invalid"})
             continue
         if loc and loc[0] in ("body", "query", "path", "header"):
             loc = loc[1:]
-        out.append({"field": ".".join(loc) or "body", "message": str(err.get("msg", "")), "code": str(err.get("type", ""))})
+        item = {"field": ".".join(loc) or "body", "message": str(err.get("msg", "")), "code": str(err.get("type", ""))}
+        if (german := wording.field_error(dict(err))) is not None:
+            item["message_de"] = german
+        out.append(item)
     return out
 
 
@@ -112,7 +147,8 @@ def install(app: FastAPI) -> None:
     async def _invalid(_request: Request, exc: RequestValidationError) -> Response:
         errors = field_errors(exc)
         fields = ", ".join(sorted({e["field"] for e in errors}))
-        return ApiProblem(422, f"invalid input: {fields}", type="validation", errors=errors).response()
+        return ApiProblem(422, f"invalid input: {fields}", type="validation", errors=errors,
+                          detail_de=f"Ungültige Eingabe: {fields}").response()
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -122,13 +158,17 @@ def install(app: FastAPI) -> None:
             # Starlette names the methods of the first route on the path only; several routes
             # share a path (GET and PATCH of one offering), so Allow lists them all.
             headers["Allow"] = ", ".join(allowed_methods(request))
-        return ApiProblem(exc.status_code, detail, headers=headers).response()
+        # Starlette's own refusals say their status phrase ("Not Found"); a detail of its own
+        # (none is raised in this server) has no German, and the German title stands for it.
+        detail_de = TITLES_DE.get(exc.status_code)
+        return ApiProblem(exc.status_code, detail, headers=headers, detail_de=detail_de).response()
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         # The trace goes to the log, never to the client.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return ApiProblem(500, "the server failed to answer this request; it has been logged").response()
+        return ApiProblem(500, "the server failed to answer this request; it has been logged",
+                          detail_de="Der Server konnte diese Anfrage nicht beantworten; der Fehler wurde protokolliert").response()
 
 
 def allowed_methods(request: Request) -> list[str]:

@@ -25,7 +25,7 @@ from ...domain.administration import (
     may_read_users,
     role_for_roles,
 )
-from .. import changes, db, idempotency, schemas
+from .. import changes, db, idempotency, schemas, wording
 from ..administration import audit, create_user, issue_token, serialize_audit, serialize_token, serialize_user
 from ..auth import ROLES, User, current_user, require_role
 from ..http import check_if_match, json_response, representation_etag
@@ -68,8 +68,12 @@ class Accreditation(Strict):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
+_KINDS_DE = {"user": "Benutzer", "organisation": "Organisation", "token": "Token"}
+
+
 def _not_found(kind: str, ident: int) -> ApiProblem:
-    return ApiProblem(404, f"no {kind} {ident}", type="not-found")
+    return ApiProblem(404, f"no {kind} {ident}", type="not-found",
+                      detail_de=f"{_KINDS_DE.get(kind, kind)} {ident} nicht gefunden")
 
 
 def _user_row(conn: Connection, user_id: int):
@@ -89,14 +93,16 @@ def _readable_user(conn: Connection, me: User, user_id: int):
 def _managed_user(conn: Connection, me: User, user_id: int):
     row = _readable_user(conn, me, user_id)
     if not may_manage_users(me.role, me.admin, me.organization_id, row.organization_id):
-        raise ApiProblem(403, "only the operator or this organisation's admin manages its users", type="forbidden-role")
+        raise ApiProblem(403, "only the operator or this organisation's admin manages its users", type="forbidden-role",
+                         detail_de="Die Benutzer einer Organisation verwalten nur der Betreiber und der Admin dieser "
+                                   "Organisation")
     return row
 
 
 def _check_role(conn: Connection, org_id: int, role: str) -> None:
     refusal = role_for_roles(orgs.roles_of(conn, org_id), role)
     if refusal:
-        raise ApiProblem(422, refusal.en, type="validation",
+        raise ApiProblem(422, refusal.en, type="validation", detail_de=wording.sentence(refusal.de),
                          errors=[{"field": "role", "message": refusal.en, "message_de": refusal.de, "code": refusal.code}])
 
 
@@ -119,7 +125,9 @@ def add_user(request: Request, org_id: Id, body: UserCreate, me: Me) -> Response
         if not may_read_users(me.role, me.admin, me.organization_id, org_id):
             raise _not_found("organisation", org_id)
         if not may_manage_users(me.role, me.admin, me.organization_id, org_id):
-            raise ApiProblem(403, "only the operator or this organisation's admin adds its users", type="forbidden-role")
+            raise ApiProblem(403, "only the operator or this organisation's admin adds its users", type="forbidden-role",
+                             detail_de="Benutzer einer Organisation legen nur der Betreiber und der Admin dieser "
+                                       "Organisation an")
         _check_role(conn, org_id, body.role)
         row = create_user(conn, me, org_id, name=body.name, email=body.email, role=body.role, admin=body.admin)
         return json_response(None, serialize_user(row), status=201, headers={"Location": f"/api/v1/users/{row.id}"})
@@ -139,8 +147,9 @@ def patch_user(request: Request, user_id: Id, body: UserChange, me: Me) -> Respo
     changes = body.model_dump(exclude_unset=True)
     for key in ("name", "email", "role", "admin", "disabled"):
         if key in changes and changes[key] is None:
-            raise ApiProblem(422, f"{key} cannot be null", type="validation",
-                             errors=[{"field": key, "message": "must not be null", "code": "missing"}])
+            raise ApiProblem(422, f"{key} cannot be null", type="validation", detail_de=f"{key} darf nicht null sein",
+                             errors=[{"field": key, "message": "must not be null",
+                                      "message_de": "darf nicht leer (null) sein", "code": "missing"}])
     with db.writing(request.app.state.engine) as conn:
         row = _managed_user(conn, me, user_id)
         before = serialize_user(row)
@@ -156,7 +165,8 @@ def patch_user(request: Request, user_id: Id, body: UserChange, me: Me) -> Respo
         done = conn.execute(update(db.users).where(db.users.c.id == row.id, db.users.c.version == row.version)
                             .values(**changes, version=row.version + 1)).rowcount
         if not done:
-            raise ApiProblem(412, "someone else changed this user meanwhile; reload it", type="stale-etag")
+            raise ApiProblem(412, "someone else changed this user meanwhile; reload it", type="stale-etag",
+                             detail_de="Jemand anderes hat diesen Benutzer inzwischen geändert; laden Sie ihn neu")
         row = _user_row(conn, user_id)
         audit(conn, me, "user.changed", "user", row.id, row.organization_id, before, serialize_user(row))
     return json_response(None, serialize_user(row))
@@ -179,9 +189,12 @@ def create_token(request: Request, user_id: Id, body: TokenCreate, me: Me) -> Re
         row = _readable_user(conn, me, user_id)
         if row.id != me.id and not may_manage_users(me.role, me.admin, me.organization_id, row.organization_id):
             raise ApiProblem(403, "only the user, its organisation's admin or the operator issues its tokens",
-                             type="forbidden-role")
+                             type="forbidden-role",
+                             detail_de="Token eines Benutzers stellen nur er selbst, der Admin seiner Organisation "
+                                       "und der Betreiber aus")
         if row.disabled:
-            raise ApiProblem(409, "this user is disabled; enable it first", type="user-disabled")
+            raise ApiProblem(409, "this user is disabled; enable it first", type="user-disabled",
+                             detail_de="Dieser Benutzer ist gesperrt; heben Sie die Sperre zuerst auf")
         token_row, secret = issue_token(conn, me, row, name=body.name, scope=body.scope,
                                         expires_in_days=body.expires_in_days)
         return json_response(None, {**serialize_token(token_row), "token": secret}, status=201,
@@ -207,7 +220,9 @@ def revoke_token(request: Request, token_id: Id, me: Me) -> Response:
         owner = _readable_user(conn, me, token.user_id)
         if owner.id != me.id and not may_manage_users(me.role, me.admin, me.organization_id, owner.organization_id):
             raise ApiProblem(403, "only the user, its organisation's admin or the operator revokes its tokens",
-                             type="forbidden-role")
+                             type="forbidden-role",
+                             detail_de="Token eines Benutzers widerrufen nur er selbst, der Admin seiner Organisation "
+                                       "und der Betreiber")
         if token.revoked_at is None:
             conn.execute(update(db.api_tokens).where(db.api_tokens.c.id == token_id).values(revoked_at=db.utcnow()))
             after = conn.execute(select(db.api_tokens).where(db.api_tokens.c.id == token_id)).one()
@@ -224,7 +239,7 @@ def set_accreditation(request: Request, org_id: Id, body: Accreditation, me: Me)
         before = orgs.serialize(conn, row)
         refusal = accreditation_step(row.accreditation, body.state, row.kind)
         if refusal:
-            raise ApiProblem(409, refusal.en, type=refusal.code, detail_de=refusal.de)
+            raise ApiProblem(409, refusal.en, type=refusal.code, detail_de=wording.sentence(refusal.de))
         conn.execute(update(db.organizations).where(db.organizations.c.id == org_id).values(
             accreditation=body.state, accreditation_at=db.utcnow(), accreditation_by=me.name,
             accreditation_reason=body.reason, version=row.version + 1, updated_at=db.utcnow()))

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from .. import billing, db, idempotency, schemas
+from .. import billing, db, idempotency, schemas, wording
 from ..auth import User, current_user, require_role
 from ..http import iso, json_response, money
 from ..problems import ApiProblem
@@ -53,7 +53,8 @@ def _select():
 def _load(conn: Connection, run_id: int):
     row = conn.execute(_select().where(r.c.id == run_id)).first()
     if row is None:
-        raise ApiProblem(404, f"no billing run {run_id}", type="not-found")
+        raise ApiProblem(404, f"no billing run {run_id}", type="not-found",
+                         detail_de=f"Abrechnungslauf {run_id} nicht gefunden")
     return row
 
 
@@ -61,7 +62,10 @@ def _refuse_future(year: int, today_year: int) -> None:
     if year > today_year:
         reason = (f"{year} has not begun: a Jahresrechnung bills services delivered, so years after "
                   f"{today_year} cannot be billed yet")
-        raise ApiProblem(422, reason, type="validation", errors=[{"field": "year", "message": reason, "code": "future_year"}])
+        reason_de = (f"{year} hat noch nicht begonnen: eine Jahresrechnung rechnet erbrachte Leistungen ab, Jahre nach "
+                     f"{today_year} können daher noch nicht abgerechnet werden")
+        raise ApiProblem(422, reason, type="validation", detail_de=reason_de,
+                         errors=[{"field": "year", "message": reason, "message_de": reason_de, "code": "future_year"}])
 
 
 @router.post("", response_model=schemas.BillingRun, status_code=201, summary="Preview (dry_run) or run billing for a year (operator)",
@@ -79,8 +83,12 @@ def start(request: Request, body: RunIn, user: Annotated[User, Depends(current_u
             return json_response(None, billing.preview(billing.plan(conn, body.year)), status=200)
     if body.confirm_gross_total is None:
         raise ApiProblem(422, "a billing run needs confirm_gross_total: the gross total of its preview (dry_run)",
-                         type="validation", errors=[{"field": "confirm_gross_total", "code": "missing",
-                                                     "message": "the gross total of the preview you confirm"}])
+                         type="validation",
+                         detail_de="Ein Abrechnungslauf braucht confirm_gross_total: den Bruttobetrag seiner "
+                                   "Vorschau (dry_run)",
+                         errors=[{"field": "confirm_gross_total", "code": "missing",
+                                  "message": "the gross total of the preview you confirm",
+                                  "message_de": "der Bruttobetrag der Vorschau, die Sie bestätigen"}])
     confirmed = Decimal(body.confirm_gross_total)
 
     def work(conn: Connection) -> Response:
@@ -92,7 +100,10 @@ def start(request: Request, body: RunIn, user: Annotated[User, Depends(current_u
             raise ApiProblem(
                 409, f"the figures changed since the preview: the run would now bill {current['gross_total']} gross, "
                      f"not the confirmed {confirmed:.2f}; nothing was billed — check the new preview",
-                type="billing-figures-changed", preview=current) from None
+                type="billing-figures-changed", preview=current,
+                detail_de=f"Die Zahlen haben sich seit der Vorschau geändert: der Lauf würde jetzt "
+                          f"{wording.euro(current['gross_total'])} brutto abrechnen, nicht die bestätigten "
+                          f"{wording.euro(confirmed)}; es wurde nichts abgerechnet – prüfen Sie die neue Vorschau") from None
         row = _load(conn, run_id)
         return json_response(None, serialize(row), status=201, headers={"Location": f"/api/v1/billing/runs/{run_id}"})
 

@@ -14,7 +14,7 @@ from sqlalchemy import tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Select
 
-from .. import changes
+from .. import changes, wording
 from ..http import decode_cursor, encode_cursor
 from ..problems import ApiProblem
 
@@ -43,9 +43,11 @@ def _strict_amount(value: Any) -> Any:
     if isinstance(value, Decimal):
         return value  # from Python (the demo seed); JSON never yields a Decimal
     if not isinstance(value, str):
-        raise ValueError('an amount is a string such as "1234.50", not a JSON number')
+        raise wording.Refused('an amount is a string such as "1234.50", not a JSON number',
+                              'ein Betrag ist ein Text wie "1234.50", keine JSON-Zahl')
     if not _AMOUNT.fullmatch(value):
-        raise ValueError('an amount has the digits 0-9 and at most two decimals, such as "1234.50"')
+        raise wording.Refused('an amount has the digits 0-9 and at most two decimals, such as "1234.50"',
+                              'ein Betrag besteht aus den Ziffern 0–9 mit höchstens zwei Nachkommastellen, wie "1234.50"')
     return Decimal(value)
 
 
@@ -68,7 +70,9 @@ def naive_utc(value: datetime | None) -> datetime | None:
         return value.astimezone(UTC).replace(tzinfo=None)
     except OverflowError:
         raise ApiProblem(422, "updated_since lies outside the calendar", type="validation",
-                         errors=[{"field": "updated_since", "message": "out of range", "code": "range"}]) from None
+                         detail_de="updated_since liegt außerhalb des Kalenders",
+                         errors=[{"field": "updated_since", "message": "out of range",
+                                  "message_de": "außerhalb des zulässigen Bereichs", "code": "range"}]) from None
 
 
 def sync_select(conn: Connection, query: Select, *, kind: str, id_col, user, sync_position: int | None,
@@ -92,7 +96,11 @@ def parse_sort(sort: str, allowed: dict[str, Any]) -> tuple[str, Any, bool]:
     name = sort.lstrip("-")
     if name not in allowed:
         raise ApiProblem(422, f"sort must be one of {', '.join(sorted(allowed))} (prefix - for descending)",
-                         type="validation", errors=[{"field": "sort", "message": "unknown sort key", "code": "enum"}])
+                         type="validation",
+                         detail_de=f"sort muss einer dieser Werte sein: {', '.join(sorted(allowed))} "
+                                   "(mit vorangestelltem - absteigend)",
+                         errors=[{"field": "sort", "message": "unknown sort key",
+                                  "message_de": "unbekannter Sortierschlüssel", "code": "enum"}])
     return name, allowed[name], desc
 
 
@@ -121,16 +129,20 @@ def _cursor_id(raw: Any) -> int:
     return value
 
 
+_CURSOR_DE = "Ungültiger Cursor für diese Sortierung"
+
+
 def keyset(query: Select, name: str, col, id_col, desc: bool, cursor: str | None) -> Select:
     """Order by (col, id) and continue after the cursor — stable under inserts, no OFFSET scans."""
     values = decode_cursor(cursor)
     if values is not None:
         if len(values) != 2:
-            raise ApiProblem(400, "invalid cursor for this sort order", type="invalid-cursor")
+            raise ApiProblem(400, "invalid cursor for this sort order", type="invalid-cursor", detail_de=_CURSOR_DE)
         try:
             value, last_id = _cursor_value(name, values[0]), _cursor_id(values[1])
         except (TypeError, ValueError, ArithmeticError):
-            raise ApiProblem(400, "invalid cursor for this sort order", type="invalid-cursor") from None
+            raise ApiProblem(400, "invalid cursor for this sort order", type="invalid-cursor",
+                             detail_de=_CURSOR_DE) from None
         if col is id_col:
             cond: ColumnElement = id_col < last_id if desc else id_col > last_id
         else:

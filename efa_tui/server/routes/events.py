@@ -41,7 +41,8 @@ def _start(value: str | None) -> int | None:
         return None
     value = value.strip()
     if not value.isdigit() or len(value) > 18:
-        raise ApiProblem(400, "Last-Event-ID must be the id of an event of this stream", type="invalid-event-id")
+        raise ApiProblem(400, "Last-Event-ID must be the id of an event of this stream", type="invalid-event-id",
+                         detail_de="Last-Event-ID muss die ID eines Ereignisses dieses Streams sein")
     return int(value)
 
 

@@ -18,7 +18,7 @@ from ...domain.invoicing import invoice_totals, line_vat
 from ...domain.money import money_str
 from ...xrechnung.build import build_xrechnung
 from ...xrechnung.model import InvoiceDocument
-from .. import billing, db, idempotency, schemas
+from .. import billing, db, idempotency, schemas, wording
 from .. import changes as change_log
 from ..auth import User, current_user, require_role
 from ..http import etag_of, iso, json_response, money
@@ -150,7 +150,7 @@ def _line(x) -> dict[str, Any]:
 def load(conn: Connection, user: User, invoice_id: int):
     row = conn.execute(_select().where(inv.c.id == invoice_id, visible(user))).first()
     if row is None:
-        raise ApiProblem(404, f"no invoice {invoice_id}", type="not-found")
+        raise ApiProblem(404, f"no invoice {invoice_id}", type="not-found", detail_de=f"Rechnung {invoice_id} nicht gefunden")
     return row
 
 
@@ -301,9 +301,11 @@ class ReviewIn(BaseModel):
     @model_validator(mode="after")
     def _dispute_needs_reason(self) -> ReviewIn:
         if self.action == "dispute" and (not self.line_ids or not self.reason.strip()):
-            raise ValueError("a dispute names line_ids and gives a reason")
+            raise wording.Refused("a dispute names line_ids and gives a reason",
+                                  "eine Beanstandung nennt die Positionen (line_ids) und eine Begründung (reason)")
         if self.action == "resolve" and not self.line_ids:
-            raise ValueError("resolve names the disputed line_ids it ends")
+            raise wording.Refused("resolve names the disputed line_ids it ends",
+                                  "resolve nennt die beanstandeten Positionen (line_ids), deren Beanstandung endet")
         return self
 
 
@@ -320,30 +322,49 @@ def _signoff_problem(row, lines: list, paid: Decimal, action: str) -> ApiProblem
     disputed = [x for x in lines if x.disputed_at]
     if action == "factual_ok":
         if row.factual_ok_at:
-            return ApiProblem(409, f"sachlich richtig was already confirmed by {row.factual_ok_by}", type="already-confirmed")
+            return ApiProblem(409, f"sachlich richtig was already confirmed by {row.factual_ok_by}", type="already-confirmed",
+                              detail_de=f"„sachlich richtig“ wurde bereits von {row.factual_ok_by} bestätigt")
         if disputed:
             positions = ", ".join(str(x.position) for x in disputed)
+            which_de = f"Position {positions} ist" if len(disputed) == 1 else f"Positionen {positions} sind"
             return ApiProblem(409, f"line(s) {positions} are disputed; 'sachlich richtig' can be confirmed only when the dispute "
                               "is resolved (resolve it, or the operator issues a credit note for it)", type="disputed-lines",
+                              detail_de=f"{which_de} beanstandet; „sachlich richtig“ kann erst bestätigt werden, wenn die "
+                                        "Beanstandung erledigt ist (heben Sie sie auf, oder der Betreiber stellt dafür "
+                                        "eine Gutschrift aus)",
                               disputed_lines=[x.id for x in disputed])
     elif action == "arithmetic_ok":
         if row.arithmetic_ok_at:
-            return ApiProblem(409, f"rechnerisch richtig was already confirmed by {row.arithmetic_ok_by}", type="already-confirmed")
+            return ApiProblem(409, f"rechnerisch richtig was already confirmed by {row.arithmetic_ok_by}", type="already-confirmed",
+                              detail_de=f"„rechnerisch richtig“ wurde bereits von {row.arithmetic_ok_by} bestätigt")
     elif action in ("withdraw_factual", "withdraw_arithmetic"):
         which = "factual" if action == "withdraw_factual" else "arithmetic"
         if not getattr(row, f"{which}_ok_at"):
-            return ApiProblem(409, f"there is no '{_LABEL[which]}' sign-off to withdraw", type="not-confirmed")
+            return ApiProblem(409, f"there is no '{_LABEL[which]}' sign-off to withdraw", type="not-confirmed",
+                              detail_de=f"„{_LABEL[which]}“ ist nicht bestätigt; es gibt nichts zurückzunehmen")
         if row.status == "paid" or paid > 0:
             return ApiProblem(409, f"a payment is recorded for invoice {row.number}; its sign-offs can no longer be withdrawn",
-                              type="paid")
+                              type="paid",
+                              detail_de=f"Für Rechnung {row.number} ist eine Zahlung gebucht; ihre Bestätigungen können "
+                                        "nicht mehr zurückgenommen werden")
     elif action == "dispute":
         if row.factual_ok_at:
             return ApiProblem(409, f"'sachlich richtig' is confirmed (by {row.factual_ok_by}); withdraw it before disputing a line",
-                              type="confirmed")
+                              type="confirmed",
+                              detail_de=f"„sachlich richtig“ ist bestätigt (von {row.factual_ok_by}); nehmen Sie die "
+                                        "Bestätigung zurück, bevor Sie eine Position beanstanden")
     return None
 
 
 _LABEL = {"factual": "sachlich richtig", "arithmetic": "rechnerisch richtig"}
+_NOT_A_LINE_DE = "keine Position dieser Rechnung"
+
+
+def _line_ids_de(ids: list[int], verb: str, verb_plural: str) -> str:
+    """The subject and verb of a German sentence about lines named by their ids."""
+    if len(ids) == 1:
+        return f"Die Position mit der ID {ids[0]} {verb}"
+    return f"Die Positionen mit den IDs {', '.join(str(i) for i in ids)} {verb_plural}"
 
 
 @router.post("/{invoice_id}/review", response_model=schemas.Invoice, summary="Record the invoice check (customer)",
@@ -354,9 +375,11 @@ def review(request: Request, invoice_id: IdPath, body: ReviewIn, user: Annotated
     def work(conn: Connection) -> Response:
         row = load(conn, user, invoice_id)
         if row.status == "cancelled":
-            raise ApiProblem(409, "this invoice was cancelled; there is nothing left to check", type="invalid-state")
+            raise ApiProblem(409, "this invoice was cancelled; there is nothing left to check", type="invalid-state",
+                             detail_de="Diese Rechnung wurde storniert; es gibt nichts mehr zu prüfen")
         if row.kind != "invoice":
-            raise ApiProblem(409, "a credit note is not checked like an invoice", type="invalid-state")
+            raise ApiProblem(409, "a credit note is not checked like an invoice", type="invalid-state",
+                             detail_de="Eine Gutschrift wird nicht wie eine Rechnung geprüft")
         now = db.utcnow()
         lines = _lines(conn, row.id)
         paid, _ = amounts(conn, [row.id])[row.id]
@@ -370,14 +393,17 @@ def review(request: Request, invoice_id: IdPath, body: ReviewIn, user: Annotated
             unknown = sorted(set(body.line_ids) - set(by_id))
             if unknown:
                 raise ApiProblem(422, f"lines {unknown} are not on invoice {row.number}", type="validation",
-                                 errors=[{"field": "line_ids", "message": "not a line of this invoice", "code": "not_found"}])
+                                 detail_de=f"{_line_ids_de(unknown, 'gehört', 'gehören')} nicht zur Rechnung {row.number}",
+                                 errors=[{"field": "line_ids", "message": "not a line of this invoice",
+                                          "message_de": _NOT_A_LINE_DE, "code": "not_found"}])
             if body.action == "dispute":
                 conn.execute(update(ln).where(ln.c.id.in_(body.line_ids)).values(
                     disputed_by=user.name, disputed_at=now, dispute_reason=reason))
             else:
                 undisputed = sorted(i for i in body.line_ids if not by_id[i].disputed_at)
                 if undisputed:
-                    raise ApiProblem(409, f"lines {undisputed} are not disputed", type="not-disputed")
+                    raise ApiProblem(409, f"lines {undisputed} are not disputed", type="not-disputed",
+                                     detail_de=f"{_line_ids_de(undisputed, 'ist', 'sind')} nicht beanstandet")
                 conn.execute(update(ln).where(ln.c.id.in_(body.line_ids)).values(disputed_by=None, disputed_at=None, dispute_reason=None))
         elif body.action == "factual_ok":
             values = {"factual_ok_by": user.name, "factual_ok_at": now}
@@ -417,24 +443,40 @@ class PayIn(BaseModel):
     bank_reference: Annotated[str, Field(max_length=140)] = ""
 
 
+_PAYMENT_FIELDS_DE = {"value_date": "Das Wertstellungsdatum", "amount": "Der Betrag"}
+
+
+def _kind_de(row) -> str:
+    return wording.word(wording.INVOICE_KINDS, row.kind)
+
+
+def _status_de(row) -> str:
+    return wording.word(wording.INVOICE_STATES, row.status)
+
+
 def _record_payment(conn: Connection, user: User, row, value_date: date, amount: Decimal | None, reference: str) -> None:
     if row.kind != "invoice" or row.status != "issued":
-        raise ApiProblem(409, f"a {row.kind} in state {row.status} takes no payment", type="invalid-state")
+        raise ApiProblem(409, f"a {row.kind} in state {row.status} takes no payment", type="invalid-state",
+                         detail_de=f"Auf eine {_kind_de(row)} im Status „{_status_de(row)}“ wird keine Zahlung gebucht")
     now = db.utcnow()
     paid, credited = amounts(conn, [row.id])[row.id]
     open_ = open_amount(row, paid, credited)
     amount = open_ if amount is None else amount
     errors = []
     if value_date > now.date():
-        errors.append({"field": "value_date", "message": f"lies in the future (today is {now.date().isoformat()})", "code": "future"})
+        errors.append({"field": "value_date", "message": f"lies in the future (today is {now.date().isoformat()})", "code": "future",
+                       "message_de": f"liegt in der Zukunft (heute ist der {wording.day(now.date())})"})
     elif value_date < row.issue_date:
         errors.append({"field": "value_date", "message": f"lies before the invoice was issued ({row.issue_date.isoformat()})",
-                       "code": "too_early"})
+                       "code": "too_early",
+                       "message_de": f"liegt vor dem Rechnungsdatum ({wording.day(row.issue_date)})"})
     if amount > open_:
         errors.append({"field": "amount", "message": f"exceeds the open amount of {money(open_)} EUR", "code": "too_much",
+                       "message_de": f"übersteigt den offenen Betrag von {wording.euro(open_)}",
                        "open_amount": money_str(open_)})
     if errors:
         raise ApiProblem(422, "; ".join(f"{e['field']} {e['message']}" for e in errors), type="validation", errors=errors,
+                         detail_de="; ".join(f"{_PAYMENT_FIELDS_DE[e['field']]} {e['message_de']}" for e in errors),
                          open_amount=money(open_))
     conn.execute(pay_t.insert().values(invoice_id=row.id, value_date=value_date, amount=amount, bank_reference=reference.strip(),
                                        recorded_by=user.name, recorded_by_id=user.id, recorded_at=now))
@@ -500,12 +542,17 @@ def cancel(request: Request, invoice_id: IdPath, body: CancelIn, user: Annotated
     def work(conn: Connection) -> Response:
         row = load(conn, user, invoice_id)
         if row.kind != "invoice" or row.status != "issued":
-            raise ApiProblem(409, f"only an issued invoice can be cancelled (this is {row.kind}, {row.status})", type="invalid-state")
+            raise ApiProblem(409, f"only an issued invoice can be cancelled (this is {row.kind}, {row.status})", type="invalid-state",
+                             detail_de=f"Nur eine offene Rechnung kann storniert werden (dies ist eine {_kind_de(row)} "
+                                       f"im Status „{_status_de(row)}“)")
         paid, credited = amounts(conn, [row.id])[row.id]
         if paid or credited:
             raise ApiProblem(409, f"payments ({money(paid)} EUR) or partial credit notes ({money(credited)} EUR) are recorded for "
                              f"invoice {row.number}; credit what is still open with a partial credit note instead",
-                             type="partly-settled", open_amount=money(open_amount(row, paid, credited)))
+                             type="partly-settled", open_amount=money(open_amount(row, paid, credited)),
+                             detail_de=f"Für Rechnung {row.number} sind Zahlungen ({wording.euro(paid)}) oder "
+                                       f"Teilgutschriften ({wording.euro(credited)}) gebucht; schreiben Sie den noch offenen "
+                                       "Betrag stattdessen mit einer Teilgutschrift gut")
         credit_id = billing.credit_note(conn, row, db.utcnow())
         change_log.record(conn, "invoice", row.id, "cancelled")
         change_log.record(conn, "invoice", credit_id, "issued")
@@ -531,23 +578,33 @@ def post_credit_note(request: Request, invoice_id: IdPath, body: CreditNoteIn, u
         row = load(conn, user, invoice_id)
         if row.kind != "invoice" or row.status != "issued":
             raise ApiProblem(409, f"only an issued, unpaid invoice takes a credit note (this is {row.kind}, {row.status})",
-                             type="invalid-state")
+                             type="invalid-state",
+                             detail_de=f"Nur zu einer offenen, unbezahlten Rechnung kann eine Gutschrift ausgestellt werden "
+                                       f"(dies ist eine {_kind_de(row)} im Status „{_status_de(row)}“)")
         line = next((x for x in _lines(conn, row.id) if x.id == body.line_id), None)
         if line is None:
             raise ApiProblem(422, f"line {body.line_id} is not on invoice {row.number}", type="validation",
-                             errors=[{"field": "line_id", "message": "not a line of this invoice", "code": "not_found"}])
+                             detail_de=f"{_line_ids_de([body.line_id], 'gehört', 'gehören')} nicht zur Rechnung {row.number}",
+                             errors=[{"field": "line_id", "message": "not a line of this invoice",
+                                      "message_de": _NOT_A_LINE_DE, "code": "not_found"}])
         net = body.net if body.net is not None else Decimal(line.net)
         paid, credited = amounts(conn, [row.id])[row.id]
         open_ = open_amount(row, paid, credited)
         gross = net + line_vat(net, Decimal(line.vat_rate))
         problems = []
+        detail_de = ""
         if net > Decimal(line.net):
-            problems.append({"field": "net", "message": f"exceeds the line's net amount of {money(line.net)} EUR", "code": "too_much"})
+            problems.append({"field": "net", "message": f"exceeds the line's net amount of {money(line.net)} EUR", "code": "too_much",
+                             "message_de": f"übersteigt den Nettobetrag der Position von {wording.euro(line.net)}"})
+            detail_de = f"Der Nettobetrag der Gutschrift übersteigt den Nettobetrag der Position von {wording.euro(line.net)}"
         elif gross > open_:
             problems.append({"field": "net", "message": f"{money(gross)} EUR gross exceeds the open amount of {money(open_)} EUR",
-                             "code": "too_much", "open_amount": money_str(open_)})
+                             "code": "too_much", "open_amount": money_str(open_),
+                             "message_de": f"{wording.euro(gross)} brutto übersteigen den offenen Betrag von {wording.euro(open_)}"})
+            detail_de = problems[0]["message_de"]
         if problems:
-            raise ApiProblem(422, problems[0]["message"], type="validation", errors=problems, open_amount=money(open_))
+            raise ApiProblem(422, problems[0]["message"], type="validation", errors=problems, open_amount=money(open_),
+                             detail_de=detail_de)
         now = db.utcnow()
         n = conn.execute(select(func.count()).select_from(inv).where(inv.c.cancels_invoice_id == row.id)).scalar_one() + 1
         credit_line = {

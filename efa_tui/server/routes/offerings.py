@@ -15,7 +15,7 @@ from ...domain.catalog import BUNDESLAENDER, THEMENFELDER
 from ...domain.collation import search_fold, sort_key
 from ...domain.pricing import DistributionKey
 from .. import changes as change_log
-from .. import db, idempotency, schemas
+from .. import db, idempotency, schemas, wording
 from ..auth import User, current_user, require_role
 from ..http import PageCache, check_if_match, dumps, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
@@ -63,7 +63,7 @@ class OfferingFields(BaseModel):
     @classmethod
     def _title_not_blank(cls, v: str | None) -> str | None:
         if v is not None and not v.strip():
-            raise ValueError("must not be blank")
+            raise wording.Refused("must not be blank", "darf nicht leer sein")
         return v.strip() if v else v
 
 
@@ -90,9 +90,12 @@ def check_unit_price(key: DistributionKey | str | None, unit_price: Decimal | No
         return
     if DistributionKey(key) is DistributionKey.FIXED:
         if unit_price not in (None, Decimal(0)):
-            raise ValueError("unit_price belongs to a distribution key other than fixed")
+            raise wording.Refused("unit_price belongs to a distribution key other than fixed",
+                                 "Beim Verteilschlüssel „fest“ gibt es keinen Preis je Einheit (unit_price)")
     elif unit_price is None:
-        raise ValueError(f"distribution key {DistributionKey(key).value} needs a unit_price")
+        raise wording.Refused(f"distribution key {DistributionKey(key).value} needs a unit_price",
+                             f"Der Verteilschlüssel „{wording.word(wording.DISTRIBUTION_KEYS, DistributionKey(key).value)}“ "
+                             "braucht einen Preis je Einheit (unit_price)")
 
 
 def search_text(values: dict[str, Any], provider_name: str) -> str:
@@ -171,7 +174,8 @@ def listed(user: User):
 def load(conn: Connection, user: User, offering_id: int):
     row = conn.execute(_base_select().where(o.c.id == offering_id, visible(user))).first()
     if row is None:
-        raise ApiProblem(404, f"no offering {offering_id}", type="not-found")
+        raise ApiProblem(404, f"no offering {offering_id}", type="not-found",
+                         detail_de=f"Angebot {offering_id} nicht gefunden")
     return row
 
 
@@ -180,7 +184,8 @@ def load_own(conn: Connection, user: User, offering_id: int):
     row = load(conn, user, offering_id)
     if row.provider_id != user.organization_id:
         # Not yours: the same answer as for an id that does not exist.
-        raise ApiProblem(404, f"no offering {offering_id}", type="not-found")
+        raise ApiProblem(404, f"no offering {offering_id}", type="not-found",
+                         detail_de=f"Angebot {offering_id} nicht gefunden")
     return row
 
 
@@ -334,8 +339,9 @@ def patch_offering(
     changes = body.model_dump(exclude_unset=True)
     for key in ("title", "category", "annual_fee", "one_time_fee", "distribution_key", "vat_rate", "bundeslaender", "keywords"):
         if key in changes and changes[key] is None:
-            raise ApiProblem(422, f"{key} cannot be null", type="validation",
-                             errors=[{"field": key, "message": "must not be null", "code": "missing"}])
+            raise ApiProblem(422, f"{key} cannot be null", type="validation", detail_de=f"{key} darf nicht null sein",
+                             errors=[{"field": key, "message": "must not be null",
+                                      "message_de": "darf nicht leer (null) sein", "code": "missing"}])
 
     def work(conn: Connection) -> Response:
         return _patch(conn, request, user, offering_id, changes)
@@ -350,13 +356,17 @@ def _patch(conn: Connection, request: Request, user: User, offering_id: int, cha
     row = load_own(conn, user, offering_id)
     check_if_match(request, representation_etag(serialize(row)))
     if row.status == "retired":
-        raise ApiProblem(409, "a retired offering cannot be edited; publish it again first", type="invalid-state")
+        raise ApiProblem(409, "a retired offering cannot be edited; publish it again first", type="invalid-state",
+                         detail_de="Ein zurückgezogenes Angebot kann nicht bearbeitet werden; veröffentlichen Sie es "
+                                   "zuerst wieder")
     merged = {**row._mapping, **changes}
     try:
         check_unit_price(merged["distribution_key"], merged["unit_price"])
     except ValueError as exc:
-        raise ApiProblem(422, str(exc), type="validation",
-                         errors=[{"field": "unit_price", "message": str(exc), "code": "value_error"}]) from None
+        de = exc.de if isinstance(exc, wording.Refused) else f"Preis je Einheit (unit_price): {exc}"
+        raise ApiProblem(422, str(exc), type="validation", detail_de=de,
+                         errors=[{"field": "unit_price", "message": str(exc), "message_de": de,
+                                  "code": "value_error"}]) from None
     if "distribution_key" in changes:
         changes["distribution_key"] = DistributionKey(changes["distribution_key"]).value
     changes = {k: (v if v is not None else _DEFAULTS.get(k)) for k, v in changes.items()}
@@ -369,9 +379,13 @@ def _patch(conn: Connection, request: Request, user: User, offering_id: int, cha
         )
     ).rowcount
     if not done:
-        raise ApiProblem(412, "someone else changed this offering meanwhile; reload it", type="stale-etag")
+        raise ApiProblem(412, "someone else changed this offering meanwhile; reload it", type="stale-etag",
+                         detail_de="Jemand anderes hat dieses Angebot inzwischen geändert; laden Sie es neu")
     change_log.record(conn, "offering", row.id, "changed")
     return _item_response(conn, user, row.id)
+
+
+_CHANGED_DE = "Das Angebot wurde inzwischen geändert; laden Sie es neu"
 
 
 def _set_status(request: Request, user: User, offering_id: int, sources: tuple[str, ...], target: str) -> Response:
@@ -380,13 +394,16 @@ def _set_status(request: Request, user: User, offering_id: int, sources: tuple[s
         if row.status == target:
             return _item_response(conn, user, row.id)  # already there: nothing to do
         if row.status not in sources:
-            raise ApiProblem(409, f"cannot go from {row.status} to {target}", type="invalid-state")
+            raise ApiProblem(409, f"cannot go from {row.status} to {target}", type="invalid-state",
+                             detail_de=f"Ein Angebot im Status „{wording.word(wording.OFFERING_STATES, row.status)}“ "
+                                       f"kann nicht „{wording.word(wording.OFFERING_STATES, target)}“ werden")
         now = db.utcnow()
         values: dict[str, Any] = {"status": target, "version": row.version + 1, "updated_at": now}
         if target == "published":
             values["published_at"] = row.published_at or now
         if not conn.execute(update(o).where(o.c.id == row.id, o.c.version == row.version).values(**values)).rowcount:
-            raise ApiProblem(409, "the offering changed meanwhile; reload it", type="conflict", headers={"Retry-After": "1"})
+            raise ApiProblem(409, "the offering changed meanwhile; reload it", type="conflict", headers={"Retry-After": "1"},
+                             detail_de=_CHANGED_DE)
         change_log.record(conn, "offering", row.id, target)
         return _item_response(conn, user, row.id)
 
@@ -410,9 +427,12 @@ def delete_offering(request: Request, offering_id: IdPath, user: Annotated[User,
     with db.writing(request.app.state.engine) as conn:
         row = load_own(conn, user, offering_id)
         if row.status != "draft":
-            raise ApiProblem(409, "only a draft can be discarded; retire a published offering", type="invalid-state")
+            raise ApiProblem(409, "only a draft can be discarded; retire a published offering", type="invalid-state",
+                             detail_de="Nur ein Entwurf kann verworfen werden; ein veröffentlichtes Angebot ziehen Sie "
+                                       "zurück")
         if not conn.execute(update(o).where(o.c.id == row.id, o.c.version == row.version)
                             .values(deleted=True, version=row.version + 1, updated_at=db.utcnow())).rowcount:
-            raise ApiProblem(409, "the offering changed meanwhile; reload it", type="conflict", headers={"Retry-After": "1"})
+            raise ApiProblem(409, "the offering changed meanwhile; reload it", type="conflict", headers={"Retry-After": "1"},
+                             detail_de=_CHANGED_DE)
         change_log.record(conn, "offering", row.id, "deleted")
     return Response(status_code=204)

@@ -17,19 +17,24 @@ from ...domain.administration import order_refusal
 from ...domain.collation import search_fold
 from ...domain.leitweg import check_leitweg_id
 from ...domain.orders import (
+    BACKDATE_MONTHS,
     REASON_OWED,
+    TRANSITIONS,
     Action,
     DateWindow,
     OrderState,
     TransitionError,
     activation_window,
     allowed_actions,
+    minimum_term_end,
+    month_end,
     next_state,
+    termination_date,
     termination_window,
 )
 from ...domain.pricing import DistributionKey
 from .. import changes as change_log
-from .. import db, idempotency, schemas
+from .. import db, idempotency, schemas, wording
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, money, representation_etag
 from ..problems import ApiProblem
@@ -77,7 +82,8 @@ class TransitionIn(BaseModel):
     @model_validator(mode="after")
     def _fees_only_with_propose(self) -> TransitionIn:
         if self.fees is not None and self.action is not Action.PROPOSE:
-            raise ValueError("fees belong to the action propose")
+            raise wording.Refused("fees belong to the action propose",
+                                  "Entgelte (fees) gehören zum Schritt „Entgelte vorschlagen“ (propose)")
         return self
 
 
@@ -140,7 +146,7 @@ def serialize(row, user: User) -> dict[str, Any]:
 def load(conn: Connection, user: User, order_id: int):
     row = conn.execute(_select().where(t.c.id == order_id, visible(user))).first()
     if row is None:
-        raise ApiProblem(404, f"no order {order_id}", type="not-found")
+        raise ApiProblem(404, f"no order {order_id}", type="not-found", detail_de=f"Bestellung {order_id} nicht gefunden")
     return row
 
 
@@ -153,19 +159,66 @@ def _event(conn: Connection, user: User, order_id: int, action: str, source: str
     ))
 
 
-def _check_date(field: str, day: date, window: DateWindow) -> None:
-    """422 naming the earliest (or latest) allowed date, so that a client can propose it."""
+_DATE_FIELDS_DE = {"start_date": "Vertragsbeginn", "end_date": "Vertragsende"}
+
+
+def _activation_reason_de(ordered_on: date | None, window: DateWindow) -> str:
+    """``activation_window``'s reason in German (the rule that set its earliest date)."""
+    if ordered_on is not None and window.earliest == ordered_on:
+        return f"ein Vertrag kann nicht vor seiner verbindlichen Bestellung vom {wording.day(ordered_on)} beginnen"
+    return f"ein Vertrag kann nicht mehr als {BACKDATE_MONTHS} Monate rückwirkend beginnen"
+
+
+def _termination_reason_de(start: date | None, today: date, *, minimum_term_months: int, notice_months: int) -> str:
+    """``termination_window``'s reason in German: the same rules in the same order."""
+    by_notice = termination_date(today, max(notice_months, 0))
+    earliest = by_notice
+    reason = (f"bei einer Kündigung heute mit einer Frist von {wording.months(notice_months)} endet der Vertrag "
+              f"frühestens am {wording.day(by_notice)}")
+    if start is not None:
+        term_end = month_end(minimum_term_end(start, minimum_term_months))
+        if term_end > earliest:
+            earliest = term_end
+            reason = f"die Mindestlaufzeit von {wording.months(minimum_term_months)} läuft bis zum {wording.day(term_end)}"
+        if start > earliest:
+            reason = f"ein Vertrag kann nicht vor seinem Beginn ({wording.day(start)}) enden"
+    return reason
+
+
+def _check_date(field: str, day: date, window: DateWindow, reason_de: str) -> None:
+    """422 naming the earliest (or latest) allowed date, so that a client can propose it
+    (``reason_de``: the window's reason in German)."""
+    what = _DATE_FIELDS_DE.get(field, field)
     if day < window.earliest:
         detail = f"{field} {day.isoformat()} is too early: {window.reason}; the earliest allowed date is {window.earliest.isoformat()}"
+        detail_de = (f"Ein {what} am {wording.day(day)} ist zu früh: {reason_de}; frühestens möglich ist der "
+                     f"{wording.day(window.earliest)}")
         code = "too_early"
     elif day > window.latest:
         detail = f"{field} {day.isoformat()} lies too far ahead; the latest allowed date is {window.latest.isoformat()}"
+        detail_de = (f"Ein {what} am {wording.day(day)} liegt zu weit in der Zukunft; spätestens möglich ist der "
+                     f"{wording.day(window.latest)}")
         code = "too_late"
     else:
         return
-    raise ApiProblem(422, detail, type="validation", earliest_date=window.earliest.isoformat(), latest_date=window.latest.isoformat(),
-                     errors=[{"field": field, "message": detail, "code": code, "earliest": window.earliest.isoformat(),
-                              "latest": window.latest.isoformat()}])
+    raise ApiProblem(422, detail, type="validation", detail_de=detail_de,
+                     earliest_date=window.earliest.isoformat(), latest_date=window.latest.isoformat(),
+                     errors=[{"field": field, "message": detail, "message_de": detail_de, "code": code,
+                              "earliest": window.earliest.isoformat(), "latest": window.latest.isoformat()}])
+
+
+def _transition_de(exc: TransitionError, state: str, action: str, role: str) -> str:
+    """Why ``next_state`` refused, in German (its reason is English only)."""
+    try:
+        step = TRANSITIONS[Action(action)]
+    except ValueError:
+        return f"Unbekannter Schritt „{action}“"
+    label = wording.word(wording.ACTIONS, step.action.value)
+    if exc.forbidden:
+        return f"Mit der Rolle „{wording.role(role)}“ ist der Schritt „{label}“ nicht erlaubt"
+    sources = wording.joined((f"„{wording.word(wording.ORDER_STATES, s.value)}“" for s in sorted(step.sources)), "oder")
+    return (f"Der Schritt „{label}“ ist bei einer Bestellung im Status „{wording.word(wording.ORDER_STATES, state)}“ "
+            f"nicht möglich (nur im Status {sources})")
 
 
 def _require_inhouse(user: User) -> None:
@@ -174,12 +227,16 @@ def _require_inhouse(user: User) -> None:
         return
     if refusal.code == "not-accredited":
         raise ApiProblem(403, f"{user.organization_name}: {refusal.en}; it may browse but not order until the "
-                         "operator accredits it", type="not-accredited")
+                         "operator accredits it", type="not-accredited",
+                         detail_de=f"{user.organization_name}: {refusal.de}; sie kann Angebote ansehen, aber erst "
+                                   "bestellen, wenn der Betreiber sie akkreditiert hat")
     raise ApiProblem(
         403,
         f"{user.organization_name} has no in-house relationship (Inhouse-Beziehung) with an operator of the "
         "marketplace and may browse but not order; the operator (govdigital eG or FITKO) can set one up",
         type="not-inhouse",
+        detail_de=f"{user.organization_name} hat keine Inhouse-Beziehung zu einem Betreiber des Marktplatzes und kann "
+                  "Angebote ansehen, aber nicht bestellen; der Betreiber (govdigital eG oder FITKO) kann sie einrichten",
     )
 
 
@@ -190,11 +247,14 @@ def create(conn: Connection, user: User, body: OrderCreate) -> int:
     offering = conn.execute(select(off).where(off.c.id == body.offering_id, off.c.deleted == false())).first()
     if offering is None or offering.status != "published":
         raise ApiProblem(422, f"offering {body.offering_id} is not published", type="validation",
-                         errors=[{"field": "offering_id", "message": "no published offering with this id", "code": "not_found"}])
+                         detail_de=f"Angebot {body.offering_id} ist nicht veröffentlicht",
+                         errors=[{"field": "offering_id", "message": "no published offering with this id",
+                                  "message_de": "kein veröffentlichtes Angebot mit dieser ID", "code": "not_found"}])
     if offering.provider_id == user.organization_id:
         # An organisation with both roles (a Land that publishes and orders) cannot order from itself:
         # an order is a contract between two organisations, billed by the operator.
         raise ApiProblem(422, "an organisation cannot order its own offering", type="validation",
+                         detail_de="Eine Organisation kann ihr eigenes Angebot nicht bestellen",
                          errors=[{"field": "offering_id", "message": "this is your organisation's own offering",
                                   "message_de": "das ist ein Angebot der eigenen Organisation", "code": "own_offering"}])
     # The order carries its own BT-10; without one, the organisation's first (its default).
@@ -204,7 +264,7 @@ def create(conn: Connection, user: User, body: OrderCreate) -> int:
     leitweg = (body.leitweg_id or default or "").strip()
     check = check_leitweg_id(leitweg)
     if not check.ok:
-        raise ApiProblem(422, f"Leitweg-ID: {check.reason_en}", type="validation",
+        raise ApiProblem(422, f"Leitweg-ID: {check.reason_en}", type="validation", detail_de=f"Leitweg-ID: {check.reason}",
                          errors=[{"field": "leitweg_id", "message": check.reason_en, "message_de": check.reason, "code": "leitweg_id"}])
     now = db.utcnow()
     order_id = db.new_id(conn.execute(t.insert().values(
@@ -229,6 +289,7 @@ def transition(conn: Connection, user: User, order_id: int, body: TransitionIn, 
     except TransitionError as exc:
         raise ApiProblem(403 if exc.forbidden else 409, exc.reason,
                          type="forbidden-transition" if exc.forbidden else "invalid-transition",
+                         detail_de=_transition_de(exc, row.state, body.action, user.role),
                          state=row.state, allowed_actions=[a.value for a in allowed_actions(row.state, user.role)]) from None
     now = now or db.utcnow()
     today = today or now.date()
@@ -249,7 +310,9 @@ def transition(conn: Connection, user: User, order_id: int, body: TransitionIn, 
             fees["unit_price"] = None
         elif fees["unit_price"] is None:
             raise ApiProblem(422, "this distribution key needs a unit price", type="validation",
-                             errors=[{"field": "fees.unit_price", "message": "required for this distribution key", "code": "missing"}])
+                             detail_de="Dieser Verteilschlüssel braucht einen Preis je Einheit",
+                             errors=[{"field": "fees.unit_price", "message": "required for this distribution key",
+                                      "message_de": "für diesen Verteilschlüssel erforderlich", "code": "missing"}])
         values.update(fees, terms=given.terms if given.terms is not None else offering.contract_terms)
         data = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in fees.items()}
     elif action is Action.ORDER:
@@ -260,21 +323,24 @@ def transition(conn: Connection, user: User, order_id: int, body: TransitionIn, 
                 "distribution_key": row.distribution_key, "unit_price": money(row.unit_price),
                 "vat_rate": money(row.vat_rate), "terms": row.terms}
     elif action is Action.ACTIVATE:
-        window = activation_window(row.ordered_at.date() if row.ordered_at else None, today)
+        ordered_on = row.ordered_at.date() if row.ordered_at else None
+        window = activation_window(ordered_on, today)
         start = body.start_date or (row.desired_start if row.desired_start and window.contains(row.desired_start) else max(today, window.earliest))
-        _check_date("start_date", start, window)
+        _check_date("start_date", start, window, _activation_reason_de(ordered_on, window))
         values["start_date"] = start
         data = {"start_date": start.isoformat()}
     elif action is Action.TERMINATE:
         window = termination_window(row.start_date, today, minimum_term_months=row.minimum_term_months,
                                     notice_months=row.notice_period_months)
         end = body.end_date or window.earliest
-        _check_date("end_date", end, window)
+        _check_date("end_date", end, window, _termination_reason_de(
+            row.start_date, today, minimum_term_months=row.minimum_term_months, notice_months=row.notice_period_months))
         values["end_date"] = end
         data = {"end_date": end.isoformat()}
     if action in REASON_OWED and not body.note.strip():
         word, wort = ("rejection", "Ablehnung") if action is Action.REJECT else ("cancellation", "Stornierung")
         raise ApiProblem(422, f"a {word} needs a reason in note", type="validation",
+                         detail_de=f"Eine {wort} braucht eine Begründung (note)",
                          errors=[{"field": "note", "message": f"give the reason for the {word}",
                                   "message_de": f"Bitte die Begründung der {wort} angeben.", "code": "missing"}])
     done = conn.execute(
@@ -282,7 +348,8 @@ def transition(conn: Connection, user: User, order_id: int, body: TransitionIn, 
             state=target.value, version=row.version + 1, updated_at=now, **values)
     ).rowcount
     if not done:
-        raise ApiProblem(409, "the order changed meanwhile; reload it", type="conflict")
+        raise ApiProblem(409, "the order changed meanwhile; reload it", type="conflict",
+                         detail_de="Die Bestellung wurde inzwischen geändert; laden Sie sie neu")
     _event(conn, user, row.id, action.value, row.state, target.value, body.note, data, at=now)
 
 
@@ -360,7 +427,8 @@ def post_transition(
     request: Request, order_id: IdPath, body: TransitionIn, user: Annotated[User, Depends(current_user)]
 ) -> Response:
     if user.is_staff:
-        raise ApiProblem(403, f"the role {user.role} cannot change orders", type="forbidden-role")
+        raise ApiProblem(403, f"the role {user.role} cannot change orders", type="forbidden-role",
+                         detail_de=f"Die Rolle „{wording.role(user.role)}“ kann Bestellungen nicht ändern")
 
     def work(conn: Connection) -> Response:
         if request.headers.get("if-match"):

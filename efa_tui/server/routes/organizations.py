@@ -27,7 +27,7 @@ from ...domain.administration import (
 from ...domain.catalog import BUNDESLAENDER
 from ...domain.leitweg import MAX_LEITWEG_IDS, check_leitweg_ids
 from .. import changes as change_log
-from .. import db, idempotency, schemas
+from .. import db, idempotency, schemas, wording
 from ..administration import audit
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, representation_etag
@@ -95,7 +95,7 @@ def _serialize(row, roles: list[str], leitweg_ids: list[str]) -> dict[str, Any]:
 def load(conn: Connection, org_id: int):
     row = conn.execute(select(t).where(t.c.id == org_id)).first()
     if row is None:
-        raise ApiProblem(404, f"no organisation {org_id}", type="not-found")
+        raise ApiProblem(404, f"no organisation {org_id}", type="not-found", detail_de=f"Organisation {org_id} nicht gefunden")
     return row
 
 
@@ -185,7 +185,7 @@ class OrganizationCreate(OrganizationFields):
 
 
 def _field_problem(field: str, refusal: Refusal) -> ApiProblem:
-    return ApiProblem(422, refusal.en, type="validation",
+    return ApiProblem(422, refusal.en, type="validation", detail_de=wording.sentence(refusal.de),
                       errors=[{"field": field, "message": refusal.en, "message_de": refusal.de, "code": refusal.code}])
 
 
@@ -199,7 +199,9 @@ def _validate(conn: Connection, values: dict[str, Any], kind: str) -> None:
         op_kind = conn.execute(select(t.c.kind).where(t.c.id == op)).scalar()
         if op_kind != "operator":
             raise ApiProblem(422, "inhouse_operator_id must name an operator", type="validation",
-                             errors=[{"field": "inhouse_operator_id", "message": "not an operator", "code": "reference"}])
+                             detail_de="inhouse_operator_id muss einen Betreiber bezeichnen",
+                             errors=[{"field": "inhouse_operator_id", "message": "not an operator",
+                                      "message_de": "kein Betreiber", "code": "reference"}])
 
 
 def _inhouse(conn: Connection, kind: str, roles: list[str], changes: dict[str, Any]) -> None:
@@ -219,8 +221,9 @@ def _leitweg_list(values: dict[str, Any]) -> list[str] | None:
         field, items = "leitweg_ids", values.pop("leitweg_ids") or []
         if "leitweg_id" in values:
             raise ApiProblem(422, "give leitweg_ids or leitweg_id, not both", type="validation",
+                             detail_de="Geben Sie leitweg_ids oder leitweg_id an, nicht beides",
                              errors=[{"field": "leitweg_id", "message": "give leitweg_ids or leitweg_id, not both",
-                                      "code": "conflict"}])
+                                      "message_de": "leitweg_ids oder leitweg_id, nicht beides", "code": "conflict"}])
     elif "leitweg_id" in values:
         one = values.pop("leitweg_id")
         field, items = "leitweg_id", [one] if one else []
@@ -231,7 +234,8 @@ def _leitweg_list(values: dict[str, Any]) -> list[str] | None:
     if bad:
         errors = [{"field": field if field == "leitweg_id" else f"{field}.{index}", "message": check.reason_en,
                    "message_de": check.reason, "code": "leitweg_id"} for index, check in bad]
-        raise ApiProblem(422, f"Leitweg-ID: {bad[0][1].reason_en}", type="validation", errors=errors)
+        raise ApiProblem(422, f"Leitweg-ID: {bad[0][1].reason_en}", type="validation", errors=errors,
+                         detail_de=f"Leitweg-ID: {bad[0][1].reason}")
     return items
 
 
@@ -243,7 +247,9 @@ def _roles_from(values: dict[str, Any], kind: str | None) -> list[str] | None:
         raise _field_problem("roles", refusal)
     if kind is not None and kind not in roles:
         raise ApiProblem(422, f"kind {kind} is not one of the roles", type="validation",
-                         errors=[{"field": "kind", "message": "not one of the roles", "code": "conflict"}])
+                         detail_de=f"kind „{wording.role(kind)}“ ist keine der Rollen (roles)",
+                         errors=[{"field": "kind", "message": "not one of the roles",
+                                  "message_de": "keine der Rollen", "code": "conflict"}])
     return list(ordered_roles(roles))
 
 
@@ -266,9 +272,10 @@ def _users_in_dropped_roles(conn: Connection, org_id: int, roles: list[str]) -> 
                         .group_by(u.c.role)).all()
     if left:
         what = ", ".join(f"{n} × {role}" for role, n in left)
+        what_de = ", ".join(f"{n} × {wording.role(role)}" for role, n in left)
         raise ApiProblem(409, f"users still have the role(s) you take away ({what}); change their role first",
                          type="role-in-use",
-                         detail_de=f"Benutzer haben noch die Rolle(n), die wegfallen ({what}); ändern Sie erst deren Rolle")
+                         detail_de=f"Benutzer haben noch die Rolle(n), die wegfallen ({what_de}); ändern Sie erst deren Rolle")
 
 
 @router.post("/organizations", response_model=schemas.Organization, status_code=201, summary="Register an organisation (operator)")
@@ -281,13 +288,15 @@ def create_organization(request: Request, body: OrganizationCreate, user: Annota
         roles = _roles_from(values, body.kind)
         if roles is None:
             raise ApiProblem(422, "an organisation needs its roles (roles, or kind)", type="validation",
-                             errors=[{"field": "roles", "message": "missing", "code": "missing"}])
+                             detail_de="Eine Organisation braucht ihre Rollen (roles oder kind)",
+                             errors=[{"field": "roles", "message": "missing", "message_de": "fehlt", "code": "missing"}])
         leitweg_ids = _leitweg_list(values)
         _validate(conn, values, kind_of(roles))
         if "inhouse_operator_id" in values:
             _inhouse(conn, kind_of(roles), roles, values)
         if conn.execute(select(t.c.id).where(t.c.key == body.key)).first():
-            raise ApiProblem(409, f"an organisation with key {body.key!r} exists", type="conflict")
+            raise ApiProblem(409, f"an organisation with key {body.key!r} exists", type="conflict",
+                             detail_de=f"Eine Organisation mit dem Schlüssel „{body.key}“ gibt es bereits")
         values.setdefault("short_name", body.name[:100])
         # A new organisation has applied; the operator accredits it (POST …/accreditation).
         new_id = db.new_id(conn.execute(t.insert().values(
@@ -310,8 +319,9 @@ def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2*
     changes = body.model_dump(exclude_unset=True)
     for key in ("name", "short_name"):
         if key in changes and changes[key] is None:
-            raise ApiProblem(422, f"{key} cannot be null", type="validation",
-                             errors=[{"field": key, "message": "must not be null", "code": "missing"}])
+            raise ApiProblem(422, f"{key} cannot be null", type="validation", detail_de=f"{key} darf nicht null sein",
+                             errors=[{"field": key, "message": "must not be null",
+                                      "message_de": "darf nicht leer (null) sein", "code": "missing"}])
     for key in ("street", "postcode", "city", "email", "phone", "contact_name"):
         if key in changes and changes[key] is None:
             changes[key] = ""  # null clears a text field
@@ -323,6 +333,7 @@ def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2*
         if roles is not None:
             if row.kind == "operator":
                 raise ApiProblem(422, "an operator organisation keeps its role", type="validation",
+                                 detail_de="Eine Betreiber-Organisation behält ihre Rolle",
                                  errors=[{"field": "roles", "message": "an operator organisation keeps its role",
                                           "message_de": "eine Betreiber-Organisation behält ihre Rolle", "code": "roles"}])
             _users_in_dropped_roles(conn, row.id, roles)
@@ -336,7 +347,8 @@ def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2*
         done = conn.execute(update(t).where(t.c.id == row.id, t.c.version == row.version)
                             .values(**changes, version=row.version + 1, updated_at=db.utcnow())).rowcount
         if not done:
-            raise ApiProblem(412, "someone else changed this organisation meanwhile; reload it", type="stale-etag")
+            raise ApiProblem(412, "someone else changed this organisation meanwhile; reload it", type="stale-etag",
+                             detail_de="Jemand anderes hat diese Organisation inzwischen geändert; laden Sie sie neu")
         _write_parts(conn, row.id, roles, leitweg_ids)
         change_log.record(conn, "organization", row.id, "changed")
         doc = serialize(conn, load(conn, org_id))

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from ...domain.orders import usage_months
 from .. import changes as change_log
-from .. import db, idempotency, schemas
+from .. import db, idempotency, schemas, wording
 from ..auth import User, current_user, require_role
 from ..http import iso, json_response
 from ..problems import ApiProblem
@@ -49,9 +49,13 @@ def report(conn: Connection, user: User, body: UsageIn) -> tuple[int, int | None
     order = order_routes.load(conn, user, body.order_id)
     if order.distribution_key != "per_case":
         raise ApiProblem(422, "usage is reported only for contracts billed per case", type="validation",
-                         errors=[{"field": "order_id", "message": "contract is not billed per case", "code": "distribution_key"}])
+                         detail_de="Fallzahlen werden nur für Verträge gemeldet, die je Fall abgerechnet werden",
+                         errors=[{"field": "order_id", "message": "contract is not billed per case",
+                                  "message_de": "der Vertrag wird nicht je Fall abgerechnet", "code": "distribution_key"}])
     if order.state not in ("active", "terminated"):
-        raise ApiProblem(409, f"usage needs a running contract; this order is {order.state}", type="invalid-state")
+        raise ApiProblem(409, f"usage needs a running contract; this order is {order.state}", type="invalid-state",
+                         detail_de="Fallzahlen brauchen einen laufenden Vertrag; diese Bestellung hat den Status "
+                                   f"„{wording.word(wording.ORDER_STATES, order.state)}“")
     now = db.utcnow()
     months = usage_months(order.start_date, order.end_date, now.date())
     period = (body.year, body.month)
@@ -59,9 +63,12 @@ def report(conn: Connection, user: User, body: UsageIn) -> tuple[int, int | None
         allowed = f"{_month_text(months[0])} to {_month_text(months[1])}" if months else "none yet"
         detail = (f"{_month_text(period)} lies outside the contract's term: usage is reported only for months the contract "
                   f"runs in, up to the current month ({allowed})")
-        raise ApiProblem(422, detail, type="validation",
+        allowed_de = (f"{wording.month(months[0])} bis {wording.month(months[1])}" if months else "noch keiner")
+        detail_de = (f"{wording.month(period)} liegt außerhalb der Vertragslaufzeit: Fallzahlen werden nur für Monate "
+                     f"gemeldet, in denen der Vertrag läuft, bis zum laufenden Monat ({allowed_de})")
+        raise ApiProblem(422, detail, type="validation", detail_de=detail_de,
                          first_month=_month_text(months[0]) if months else None, last_month=_month_text(months[1]) if months else None,
-                         errors=[{"field": "month", "message": detail, "code": "outside_term"}])
+                         errors=[{"field": "month", "message": detail, "message_de": detail_de, "code": "outside_term"}])
     where = and_(u.c.order_id == body.order_id, u.c.year == body.year, u.c.month == body.month)
     existing = conn.execute(select(u.c.id, u.c.cases).where(where)).first()
     if existing:
@@ -70,7 +77,10 @@ def report(conn: Connection, user: User, body: UsageIn) -> tuple[int, int | None
         if body.replaces != existing.cases:
             detail = (f"{existing.cases} cases are already reported for order {body.order_id} in {_month_text(period)}; "
                       f"to replace them, send replaces: {existing.cases}")
-            raise ApiProblem(409, detail, type="usage-exists", current_cases=existing.cases)
+            detail_de = (f"Für Bestellung {body.order_id} sind für {wording.month(period)} schon {existing.cases} "
+                         f"{'Fall' if existing.cases == 1 else 'Fälle'} gemeldet; um sie zu ersetzen, senden Sie "
+                         f"replaces: {existing.cases}")
+            raise ApiProblem(409, detail, type="usage-exists", current_cases=existing.cases, detail_de=detail_de)
         conn.execute(update(u).where(u.c.id == existing.id).values(cases=body.cases, reported_by=user.id, updated_at=now))
         return existing.id, existing.cases
     values = body.model_dump(exclude={"replaces"})
