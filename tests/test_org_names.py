@@ -57,3 +57,27 @@ async def test_a_providers_inbox_tells_the_capitals_apart_at_80_columns(server, 
         assert {"Landeshauptstadt München", "Landeshauptstadt Dresden"} <= customers
         assert "LH München" in text and "LH Dresden" in text and "Landeshauptstad…" not in text, text
         assert "AKDB ·" in text.splitlines()[0] or "AKDB  " in text.splitlines()[0], text.splitlines()[0]
+
+
+async def test_the_short_lists_write_names_short_too(server, tmp_path):
+    """Walk F7 in the usage list: "Freie und Hansestadt H…" at 80 columns (ListTable, not the
+    virtual table); written short there as well, and whole again when the terminal is wide."""
+    from app_support import make_app, screen_text, settle
+
+    from efa_tui import i18n
+    from efa_tui.screens.usage import UsageScreen
+
+    i18n.set_language("de")
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, UsageScreen)
+        text = screen_text(app)
+        assert "Freie und Hansestadt H…" not in text and " Hamburg " in text, text
+        await pilot.resize_terminal(200, 40)
+        await settle(pilot)
+        assert "Freie und Hansestadt Hamburg" in screen_text(app)

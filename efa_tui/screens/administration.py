@@ -113,7 +113,7 @@ class AdministrationScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(i18n.t("admin.loading"), id="admin-head")
-        table = ListTable(id="admin-orgs", flex=("name",), opens=True)
+        table = ListTable(id="admin-orgs", flex=("name",), opens=True, names=("name",))
         self._columns(table)
         yield table
 

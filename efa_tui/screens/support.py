@@ -103,7 +103,7 @@ class SupportScreen(AppScreen):
             yield TextField(placeholder=i18n.t("support.f.since"), compact=True, id="support-since")
             yield TextField(placeholder=i18n.t("support.f.until"), compact=True, id="support-until")
         yield Static("", id="support-count")
-        yield ListTable(id="support-results", opens=True)
+        yield ListTable(id="support-results", opens=True, names=("org",))
 
     def _state_options(self) -> list[tuple[Text, str]]:
         states = record_search.INVOICE_STATES if self.kind == "invoices" else record_search.ORDER_STATES

@@ -64,7 +64,7 @@ class UsageScreen(AppScreen):
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("usage.intro")), id="usage-head")
         # Order, month and cases always in full; customer and offering share the rest.
-        table = ListTable(id="usage", flex=("customer", "offering"))
+        table = ListTable(id="usage", flex=("customer", "offering"), names=("customer",))
         for key in ("customer", "offering", "order", "period", "cases"):
             table.add_column(i18n.t(f"usage.col.{key}"), key=key)
         yield table

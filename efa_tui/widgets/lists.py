@@ -22,8 +22,10 @@ from textual import events
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from .. import i18n
+from ..org_names import fit_name
 from .vim_keys import LIST_BINDINGS, keys_wait_for_what_opens, vim_bindings
 
 
@@ -33,8 +35,12 @@ class ListTable(DataTable):
     BINDINGS: ClassVar[list[BindingType]] = LIST_BINDINGS
 
     def __init__(self, *, id: str | None = None, classes: str | None = None,  # noqa: A002 - Textual's name
-                 flex: Sequence[str] = (), opens: bool = False) -> None:
+                 flex: Sequence[str] = (), opens: bool = False, names: Sequence[str] = ()) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, id=id, classes=classes)
+        self.names = tuple(names)
+        """Keys of the columns that hold organisations' names: written short where cut
+        (org_names: "LH München", not "Landeshauptstad…")."""
+        self._full_names: dict[tuple[str, str], Text] = {}  # (row key, column key) → the whole name
         self._remembered: str | None = None
         self.opens = opens
         """`Enter` on a row opens a screen (its detail, its form): the keys typed after it wait for that."""
@@ -64,6 +70,10 @@ class ListTable(DataTable):
         share, extra = divmod(rest, len(flex))
         for n, column in enumerate(flex):
             column.auto_width, column.width = False, share + (1 if n < extra else 0)
+        for (row, key), name in self._full_names.items():
+            short = fit_name(name.plain, self.columns[ColumnKey(key)].width)
+            # A Text as the screen gave it (a plain str would be read as markup).
+            self.update_cell(row, key, Text(short, style=name.style, no_wrap=True, overflow="ellipsis"), update_width=False)
         self._clear_caches()
         self._require_update_dimensions = True
         self.refresh()
@@ -121,8 +131,13 @@ class ListTable(DataTable):
         keep = self._remembered or self.cursor_key
         index = self.cursor_row
         self.clear()
+        self._full_names = {}
+        names = [(i, column.key.value) for i, column in enumerate(self.columns.values()) if column.key.value in self.names]
         for key, cells in rows:
             self.add_row(*cells, key=str(key))
+            for i, column_key in names:
+                if i < len(cells) and isinstance(cells[i], Text):
+                    self._full_names[(str(key), str(column_key))] = cells[i]
         self.fit_columns()
         if not self.row_count:
             return
