@@ -370,7 +370,12 @@ def problem(problem: Any, fallback: str = "") -> str:
     from .text import clean
 
     def get(name: str) -> Any:
-        return problem.get(name) if isinstance(problem, Mapping) else getattr(problem, name, None)
+        if isinstance(problem, Mapping):
+            return problem.get(name)
+        # An ApiError has the common fields; the rest of its document (detail_de) is in its body.
+        found = getattr(problem, name, None)
+        body = getattr(problem, "body", None)
+        return found if found is not None or not isinstance(body, Mapping) else body.get(name)
 
     if not problem:
         return clean(fallback) or t("problem.unknown")

@@ -353,7 +353,8 @@ def test_error_mapping(server):
     nf = errors["not_found"]
     assert isinstance(nf, NotFound) and nf.status == 404 and nf.detail == "no order 999999"
     assert str(nf) == "404 Not Found: no order 999999" and nf.problem == "not-found"
-    assert nf.body == {"type": "/problems/not-found", "title": "Not Found", "status": 404, "detail": "no order 999999"}
+    assert nf.body == {"type": "/problems/not-found", "title": "Not Found", "status": 404, "detail": "no order 999999",
+                       "detail_de": "Bestellung 999999 nicht gefunden"}
     invalid = errors["invalid"]
     assert isinstance(invalid, ValidationFailed) and invalid.errors[0].field == "offering_id"
     assert invalid.errors[0].code == "not_found"

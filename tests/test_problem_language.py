@@ -89,9 +89,6 @@ def test_a_refusal_reaches_the_german_client_in_german(client: TestClient) -> No
     assert i18n.problem(doc).splitlines()[-1] == f"Server: {doc['detail']}"
 
 
-@pytest.mark.xfail(strict=True, reason="efa_tui.i18n.problem reads detail_de of a dict, not of an ApiError "
-                                       "(it is in ApiError.body): the notices of app.py, order_detail, "
-                                       "invoice_detail and invoice_dialogs stay English on line 2")
 def test_a_refusal_raised_as_api_error_reaches_the_german_client_in_german(client: TestClient) -> None:
     offering_id, etag = _retired_offering(client)
     r = client.patch(f"/offerings/{offering_id}", headers=auth("provider", **{"If-Match": etag}), json={"title": "Neu"})

@@ -155,7 +155,7 @@ def order_refusal(role: str, inhouse: bool, accreditation: str) -> Refusal | Non
                        + (" (gesperrt)" if accreditation == SUSPENDED else ""))
     if not inhouse:
         return Refusal("not-inhouse", "no in-house relationship (Inhouse-Beziehung) with an operator of the marketplace",
-                       "keine Inhouse-Beziehung zu einem Anbieter des Marktplatzes")
+                       "keine Inhouse-Beziehung zu einem Betreiber des Marktplatzes")
     return None
 
 

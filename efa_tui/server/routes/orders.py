@@ -233,10 +233,10 @@ def _require_inhouse(user: User) -> None:
     raise ApiProblem(
         403,
         f"{user.organization_name} has no in-house relationship (Inhouse-Beziehung) with an operator of the "
-        "marketplace and may browse but not order; the operator (govdigital eG or FITKO) can set one up",
+        "marketplace and may browse but not order; the marketplace's operator can set one up",
         type="not-inhouse",
         detail_de=f"{user.organization_name} hat keine Inhouse-Beziehung zu einem Betreiber des Marktplatzes und kann "
-                  "Angebote ansehen, aber nicht bestellen; der Betreiber (govdigital eG oder FITKO) kann sie einrichten",
+                  "Angebote ansehen, aber nicht bestellen; der Betreiber des Marktplatzes kann sie einrichten",
     )
 
 
