@@ -56,6 +56,10 @@ async def test_an_unticked_box_shows_no_x_and_x_ticks_it(server, tmp_path, theme
         box = screen.query_one("#confirm-check", TickBox)
         assert not box.value and "X" not in str(box.render())
         assert _contrast_of_the_bracket(box) >= 3, "an unticked box one can see (it was black on navy)"
+        await pilot.press("ctrl+s")  # at 80x24 the terms and cost are below: first they come into view
+        await settle(pilot)
+        assert app.screen is screen and screen.seen_all
+        assert any("Erst alles lesen" in n.message for n in app._notifications)
         await pilot.press("ctrl+s")  # not ticked: nothing is ordered, the box is pointed at
         await settle(pilot)
         assert app.screen is screen and screen.focused is box
@@ -108,3 +112,40 @@ async def test_unfocused_borders_are_visible_in_every_theme(server, tmp_path, th
         else:
             distance = abs(Color.parse(blurred).brightness - Color.parse(variables["background"]).brightness)
             assert distance > 0.15, (theme, blurred, variables["background"])
+
+
+async def test_the_binding_order_is_sent_only_after_the_terms_and_cost_were_in_view(server, tmp_path):
+    """Walk T15: at 80x24 the contract terms and the cost are below the fold, and `x ctrl+s`
+    concluded the contract without them ever on screen."""
+    order_id = proposed_order(server)
+    app = make_app(server, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_confirmation(app, pilot, order_id)
+        assert not screen.seen_all
+        await pilot.press("x", "ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen  # not sent: the rest is in view now
+        scroll = screen.query_one("#confirm-scroll")
+        assert scroll.scroll_y == scroll.max_scroll_y > 0
+        assert httpx.get(f"{server}/orders/{order_id}", headers=auth("customer")).json()["state"] == "proposed"
+        await pilot.press("ctrl+s")
+        for _ in range(20):
+            await settle(pilot)
+            if app.screen is not screen:
+                break
+    assert httpx.get(f"{server}/orders/{order_id}", headers=auth("customer")).json()["state"] == "ordered"
+
+
+async def test_nothing_more_to_read_at_120x40_orders_at_once(server, tmp_path):
+    order_id = proposed_order(server)
+    app = make_app(server, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_confirmation(app, pilot, order_id)
+        await settle(pilot)
+        assert screen.seen_all
+        await pilot.press("x", "ctrl+s")
+        for _ in range(20):
+            await settle(pilot)
+            if app.screen is not screen:
+                break
+    assert httpx.get(f"{server}/orders/{order_id}", headers=auth("customer")).json()["state"] == "ordered"

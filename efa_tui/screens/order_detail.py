@@ -394,6 +394,9 @@ class ConfirmOrderScreen(AppScreen):
         self._sending = False
         self.sent: Done | None = None  # the binding order accepted (the answer and its ETag)
         self.newer: Conflict | None = None  # refused: the proposal changed (with the version it is now)
+        # Whether the whole of what is agreed (terms, fees, cost) has been on screen: at 80x24 it
+        # is below the fold, and tick + ctrl+s concluded the contract unseen (walk T15).
+        self.seen_all = False
 
     def compose(self) -> ComposeResult:
         me = getattr(self.app, "me", None)
@@ -443,7 +446,9 @@ class ConfirmOrderScreen(AppScreen):
 
     def _show_more(self) -> None:
         scroll = self.query_one("#confirm-scroll", DetailScroll)
-        self.query_one("#confirm-more", Static).set_class(scroll.scroll_y >= scroll.max_scroll_y, "-all")
+        at_end = scroll.scroll_y >= scroll.max_scroll_y
+        self.seen_all = self.seen_all or (at_end and scroll.size.height > 0)
+        self.query_one("#confirm-more", Static).set_class(at_end, "-all")
 
     def action_scroll(self, direction: str) -> None:
         scroll = self.query_one("#confirm-scroll", DetailScroll)
@@ -456,6 +461,13 @@ class ConfirmOrderScreen(AppScreen):
         self.dismiss(None)
 
     def action_order(self) -> None:
+        if not self.seen_all:
+            # Before the binding order, what it binds to: the rest comes into view, and the
+            # next ctrl+s orders.
+            self.query_one("#confirm-scroll", DetailScroll).scroll_end(animate=False)
+            self.call_after_refresh(self._show_more)
+            self.notify(i18n.t("confirm.read_first"), severity="warning")
+            return
         if not self.query_one("#confirm-check", TickBox).value:
             self.notify(i18n.t("confirm.check_first"), severity="warning")
             self.query_one("#confirm-check", TickBox).focus()
