@@ -119,3 +119,22 @@ def test_rows_first_are_the_exact_rows_while_typing(bunched, monkeypatch, sort, 
 ])
 def test_which_query_narrows_which(narrow, broad, implied):
     assert _implies(_Query.parse(narrow), _Query.parse(broad)) is implied
+
+
+def test_the_planner_counts_the_long_words_once_while_a_prefix_grows(bunched):
+    """ "kita n", "kita no", …: the trigram side's count is probed once and reused as far as it
+    went; each plan is the one a fresh probe makes."""
+    typed = ("kita n", "kita no", "kita s", "kita sue", "kita z", "antrag n", "antrag no")
+    with bunched._connection() as conn:
+        gen = bunched._gen(conn)
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        try:
+            plans = [bunched._plan(conn, gen, _Query.parse(t)) for t in typed]
+        finally:
+            conn.set_trace_callback(None)
+        probes = [s for s in statements if "offering_trigrams MATCH" in s]
+        assert len(probes) == 2, probes  # one for "kita", one for "antrag"
+        for t, plan in zip(typed, plans, strict=True):
+            bunched._memo.clear()
+            assert bunched._plan(conn, gen, _Query.parse(t)) == plan, t

@@ -280,9 +280,17 @@ class CatalogSearch(CacheFile):
             trigrams = q.driver()
             assert words is not None and trigrams is not None
             n_words = conn.execute(f"SELECT count(*) FROM {words[0]} WHERE {words[0]} MATCH ?", (words[1],)).fetchone()[0]
-            n_trigrams = conn.execute(
-                f"SELECT count(*) FROM (SELECT rowid FROM {trigrams[0]} WHERE {trigrams[0]} MATCH ? LIMIT ?)",
-                (trigrams[1], n_words + 1)).fetchone()[0]
+            # The long words stay while the last one's prefix grows ("antrag n", "antrag no"): a
+            # count of theirs up to at least as far is known already.
+            probed = ("trigram-count", gen, trigrams[1])
+            known = self._memo.get(probed)
+            if known is not None and (known[0] < known[1] or known[1] >= n_words + 1):
+                n_trigrams = min(known[0], n_words + 1)
+            else:
+                n_trigrams = conn.execute(
+                    f"SELECT count(*) FROM (SELECT rowid FROM {trigrams[0]} WHERE {trigrams[0]} MATCH ? LIMIT ?)",
+                    (trigrams[1], n_words + 1)).fetchone()[0]
+                self._memo.put(probed, (n_trigrams, n_words + 1))  # the count, and how far it went
             planned = q._replace(words_first=True) if n_words < n_trigrams else q
             self._memo.put(memo, planned)
             self._memo.put(("plan-counts", gen, q), (n_words, n_trigrams))
