@@ -354,7 +354,7 @@ async def test_footer_keeps_the_help_key_in_view_at_80_columns(server, tmp_path)
 
         assert re.search(r"▏\s*\?\s*Hilfe", _last_line(app)), _last_line(app)
         header = _first_line(app)
-        assert "Bereitsteller" in header and "…" in header  # the long organisation name is shortened
+        assert "Bereitsteller" in header and "AKDB ·" in header  # the long organisation name is written short (org_names)
 
 
 def _line(app, index: int) -> str:

@@ -621,6 +621,12 @@ async def test_a_binding_order_queued_offline_is_the_only_step_until_it_is_throu
             assert app.screen is detail and app.backend.status.pending == 1
             assert detail.steps() == []
             assert i18n.t("order.step_queued") in screen_text(app)
+            # Nor in the footer (the walk: "c Stornieren" stayed there after the step was queued —
+            # the footer's update was lost with the form it was scheduled on).
+            for _ in range(5):
+                await settle(pilot)
+            footer = screen_text(app).splitlines()[-1]
+            assert i18n.t("key.order_binding") not in footer and i18n.t("key.withdraw") not in footer, footer
             for key in ("b", "w"):  # neither a second binding order nor a withdrawal
                 await pilot.press(key)
                 await settle(pilot)
@@ -634,5 +640,38 @@ async def test_a_binding_order_queued_offline_is_the_only_step_until_it_is_throu
                     break
             assert app.backend.status.pending == 0 and detail.order.state == "ordered"
             assert detail.queued_steps == 0
+    finally:
+        own.stop()
+
+
+async def test_a_cancellation_queued_offline_leaves_no_step_key_in_the_footer(demo_template, tmp_path):
+    """The walk (tmux, 80x24): offline, `c`, a reason, the tick, ctrl+s — the cancellation waited
+    in the outbox and "Mögliche Schritte" was gone, but the footer still offered "c Stornieren"."""
+    own = OwnServer(demo_template, tmp_path)
+    with httpx.Client(base_url=own.base) as http:
+        order_id = http.get("/orders", params={"state": "ordered", "sort": "id"},
+                            headers=auth("customer")).json()["items"][0]["id"]
+    app = quick_probing_app(own.base, tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await synced(pilot)
+            app.open_record("order", str(order_id))
+            await settle(pilot)
+            detail = app.screen
+            assert isinstance(detail, OrderScreen) and "cancel" in detail.steps()
+            assert i18n.t("key.cancel_order") in screen_text(app).splitlines()[-1]
+            own.stop()
+            await pilot.press("c")
+            await settle(pilot)
+            form = app.screen
+            assert isinstance(form, StepForm)
+            await type_into(pilot, form.form, "note", "Haushalt gesperrt")
+            await tick(pilot, form, "declared")
+            await pilot.press("ctrl+s")
+            for _ in range(10):
+                await settle(pilot)
+            assert app.screen is detail and app.backend.status.pending == 1 and detail.steps() == []
+            footer = screen_text(app).splitlines()[-1]
+            assert i18n.t("key.cancel_order") not in footer, footer
     finally:
         own.stop()

@@ -144,15 +144,22 @@ class KeyFooter(Footer):
     def __init__(self) -> None:
         super().__init__(compact=True)
         self._recompose_due = False
+        self._scheduled_on: Screen | None = None  # the screen on top when the recompose was scheduled
 
     def bindings_changed(self, screen: Screen) -> None:
         """Once per frame however often the bindings changed in it: a start sends the signal
         six times (focus, the screen, its keys, the chrome), and each recompose mounted the
         keys anew on the way to the first rows."""
         self._bindings_ready = True
-        if not screen.app.app_focus or not (self.is_attached and screen is self.screen) or self._recompose_due:
+        if not screen.app.app_focus or not (self.is_attached and screen is self.screen):
+            return
+        # Textual runs an after-refresh callback on the screen on top then; a form closed at once
+        # (a step queued offline) took it along, the flag stayed set and the footer kept
+        # "c Stornieren" for good (walk, tmux 80x24). A recompose whose screen is gone is due again.
+        if self._recompose_due and self._scheduled_on is not None and self._scheduled_on.is_attached:
             return
         self._recompose_due = True
+        self._scheduled_on = self.app.screen
         self.call_after_refresh(self._recompose_once)
 
     async def _recompose_once(self) -> None:
