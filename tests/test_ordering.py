@@ -673,5 +673,10 @@ async def test_a_cancellation_queued_offline_leaves_no_step_key_in_the_footer(de
             assert app.screen is detail and app.backend.status.pending == 1 and detail.steps() == []
             footer = screen_text(app).splitlines()[-1]
             assert i18n.t("key.cancel_order") not in footer, footer
+            await pilot.press("escape")  # the orders list: its row says the step waits
+            for _ in range(5):
+                await settle(pilot)
+            row = next(line for line in screen_text(app).splitlines() if line.strip().startswith(f"{order_id} "))
+            assert "Bestellt · ausstehend" in row, row
     finally:
         own.stop()

@@ -119,7 +119,7 @@ class MyOfferingsScreen(AppScreen):
             n_open, n_contracts = counts.get(o.id, (0, 0))
             status = status_text(o.status)
             if o.id in self.waiting:
-                status.append(" " + i18n.t("offerings.waiting"), style="italic yellow")
+                status.append(" " + i18n.t("row.waiting"), style="italic yellow")
             cells = [Text(clean(o.title), overflow="ellipsis", no_wrap=True), status,
                      Text(formatting.number(n_open), justify="right"), Text(formatting.number(n_contracts), justify="right"),
                      Text(formatting.money(o.fees.annual_fee if o.fees else None), justify="right")]

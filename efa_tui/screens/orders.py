@@ -36,6 +36,7 @@ class OrderRows:
 
     orders: tuple[Order, ...]
     role: str
+    waiting: frozenset[int] = frozenset()  # orders with a step still in the outbox
 
     def count(self) -> int:
         return len(self.orders)
@@ -44,7 +45,8 @@ class OrderRows:
         rows = []
         for o in self.orders[offset:offset + limit]:
             rows.append((o.id, [str(o.id), clean(o.offering.title if o.offering else ""),
-                                clean(counterpart(o, self.role).name), state_text(o, formatting.today()),
+                                clean(counterpart(o, self.role).name),
+                                state_text(o, formatting.today()) + (f" {i18n.t('row.waiting')}" if o.id in self.waiting else ""),
                                 formatting.day(o.updated_at)]))
         return rows
 
@@ -59,7 +61,8 @@ def order_columns(role: str, width: int = 120) -> list[Column]:
         Column("counterpart", i18n.t(other), width=30 if width >= 100 else 16, shorten=fit_name),
         # Up to the longest state word, "Gekündigt zum 31.03.2027" included (the date matters; the
         # table gives it only what the rows shown need: without a notice date the title keeps that room).
-        Column("state", i18n.t("col.state"), width=state_width()),
+        # (and "· ausstehend" when a step waits in the outbox: the column is as wide as its rows need)
+        Column("state", i18n.t("col.state"), width=state_width() + 1 + len(i18n.t("row.waiting"))),
         Column("updated", i18n.t("col.updated"), width=10),
     ]
     return columns if width >= 90 else [c for c in columns if c.key != "updated"]
@@ -93,6 +96,7 @@ class OrdersScreen(FilterKeys, AppScreen):
         self.session = session
         self.filter = OrderFilter()
         self._all: list[Order] = []
+        self._waiting: frozenset[int] = frozenset()
         self._role_seen: str | None = None
 
     @property
@@ -127,10 +131,12 @@ class OrdersScreen(FilterKeys, AppScreen):
         """All cached orders (and the writes not yet at the server), read in a thread."""
         orders = self.session.services.orders.cached(limit=LIMIT).value
         creates = self.session.services.orders.waiting_interests()
-        self.app.call_from_thread(self._loaded, orders, creates)
+        waiting = frozenset(self.session.services.orders.waiting_steps())
+        self.app.call_from_thread(self._loaded, orders, creates, waiting)
 
-    def _loaded(self, orders: list[Order], creates: list) -> None:
+    def _loaded(self, orders: list[Order], creates: list, waiting: frozenset[int] = frozenset()) -> None:
         self._all = orders
+        self._waiting = waiting
         if self._role_seen != self.role:
             # /me arrived after the table was built: the counterpart column is the other side.
             self.run_worker(self.relabel(), group="orders-relabel", exclusive=True)
@@ -194,7 +200,7 @@ class OrdersScreen(FilterKeys, AppScreen):
         self.app.call_from_thread(self._show_rows, rows, keep_cursor)
 
     def _show_rows(self, rows: list[Order], keep_cursor: bool) -> None:
-        self.query_one(VirtualTable).set_source(OrderRows(tuple(rows), self.role), keep_cursor=keep_cursor)
+        self.query_one(VirtualTable).set_source(OrderRows(tuple(rows), self.role, self._waiting), keep_cursor=keep_cursor)
         self.query_one("#orders-count", Static).update(Text(
             f"{i18n.tn('orders.count', len(self._all), shown=formatting.number(len(rows)))} · "
             f"{i18n.t('orders.sort', sort=i18n.t('orders.sort.' + self.filter.sort))}"))

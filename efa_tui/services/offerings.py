@@ -12,10 +12,10 @@ from ..api.models import Me, Offering, as_offering
 from ..domain import offering_rules as rules
 from ..store.cache import Cache, Filters
 from ..store.changes import Changes, DataChanged
-from ..store.outbox import PENDING, Outbox
+from ..store.outbox import Outbox
 from ..store.sync import data_as_of
 from .outcome import Read, now
-from .writes import Write
+from .writes import Write, waiting_ids
 
 
 class OfferingsService:
@@ -40,12 +40,7 @@ class OfferingsService:
 
     def waiting(self) -> set[int]:
         """Offerings with a change still in the outbox (offline, or the server busy)."""
-        ids = set()
-        for item in self._outbox.items(PENDING):
-            kind, _, rest = (item.related or "").partition(":")
-            if kind == "offering" and rest.isdigit():
-                ids.add(int(rest))
-        return ids
+        return waiting_ids(self._outbox, "offering")
 
     def remember(self, offerings: list[dict[str, Any]]) -> None:
         """The server's answer (a write's, or a fetch) into the cache."""

@@ -16,7 +16,7 @@ from ..store.changes import Changes, DataChanged
 from ..store.outbox import NEEDS_ATTENTION, PENDING, OutboxItem
 from ..store.sync import data_as_of
 from .outcome import Read, cached_me, now
-from .writes import Write
+from .writes import Write, waiting_ids
 
 LIMIT = 20_000  # orders read from the cache at once; an organisation has far fewer
 
@@ -61,6 +61,11 @@ class OrdersService:
 
     def cached_order(self, order_id: int) -> Order | None:
         return as_order(self._cache.get_record("orders", int(order_id)))
+
+    def waiting_steps(self) -> set[int]:
+        """Orders with a step still in the outbox: their row says so (it showed "Bestellt" alone
+        while the cancellation waited, tmux walk)."""
+        return waiting_ids(self._outbox, "order")
 
     def waiting_interests(self) -> list[OutboxItem]:
         """Interests written but not accepted by the server yet (offline, or refused)."""

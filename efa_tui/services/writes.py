@@ -23,6 +23,17 @@ __all__ = ["CONFLICT", "LEGACY", "NEEDS_ATTENTION", "OPEN_STATES", "PENDING", "D
 OPEN_STATES = (PENDING, NEEDS_ATTENTION, CONFLICT)
 
 
+def waiting_ids(outbox: Outbox, kind: str) -> set[int]:
+    """The ids of the records of ``kind`` ("offering", "order") with a write still waiting in this
+    identity's outbox (offline, or the server busy): their rows say "· ausstehend"."""
+    ids = set()
+    for item in outbox.items(PENDING):
+        related, _, rest = (item.related or "").partition(":")
+        if related == kind and rest.isdigit():
+            ids.add(int(rest))
+    return ids
+
+
 @dataclass(frozen=True)
 class Write:
     """One request that changes something, as the outbox stores it."""

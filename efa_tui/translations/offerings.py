@@ -29,7 +29,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "offerings.key.down": ("Nächste Zeile", "Next row"),
     "offerings.key.up": ("Vorige Zeile", "Previous row"),
     "offerings.key.confirm": ("Bestätigen", "Confirm"),
-    "offerings.waiting": ("· ausstehend", "· pending"),
+    "row.waiting": ("· ausstehend", "· pending"),  # a row whose record has a write still in the outbox
     "offerings.none_selected": ("Kein Angebot ausgewählt.", "No offering selected."),
     "offerings.retired_no_edit": ("Ein zurückgezogenes Angebot kann nicht bearbeitet werden. Bitte zuerst wieder veröffentlichen [p].",
                                   "A retired offering cannot be edited. Publish it again first [p]."),
