@@ -65,6 +65,12 @@ async def test_a_query_without_match_keeps_the_filter_in_its_select_and_in_the_l
         assert screen.filters.category is None and table_of(app).total == everything
         assert screen.query_one("#facet-category", Select).value is Select.NULL
         assert "Filter:" not in screen_text(app)
+        # The typed query is a filter too (walk T22: "bHallo", 0 offerings, and x did nothing).
+        await type_filter(pilot, "bHallo")
+        assert table_of(app).total == 0
+        await pilot.press("enter", "x")  # to the list (the query kept), then reset
+        await settle(pilot)
+        assert screen.query_one(FilterBox).value == "" and table_of(app).total == everything
 
 
 async def test_f_goes_into_the_facets_and_hiding_them_returns_to_the_table(server, tmp_path):

@@ -380,9 +380,14 @@ class CatalogScreen(FilterKeys, AppScreen):
         self.reload()
 
     def action_reset_filters(self) -> None:
-        """Every facet back to "alle" (the query stays: it is in the filter box, escape clears it)."""
-        if self.active_filters():
+        """Every filter off: each facet back to "alle", and the typed query too (walk T22: with
+        "bHallo" in the box and 0 offerings, `x Filter zurücksetzen` did nothing)."""
+        facets = bool(self.active_filters())
+        if facets:
             self._clear_facets()
+        if self.query_text:
+            self.query_one("#filter", Input).value = ""  # its change reloads
+        elif facets:
             self.reload()
 
     def _clear_facets(self) -> None:
