@@ -17,13 +17,15 @@ from rich.cells import cell_len
 # The generic first words of a public body's name, written short ("" drops them: a city's name is
 # the city, "Köln" for "Stadt Köln"); the longest first, so "Freie und Hansestadt" wins over "Stadt".
 _PREFIXES = (
-    ("Hanse- und Universitätsstadt ", "HUS "),
+    ("Hanse- und Universitätsstadt ", ""),
+    ("Universitäts- und Hansestadt ", ""),
     ("Freie und Hansestadt ", ""),
+    ("Freie Hansestadt ", ""),
     ("Landeshauptstadt ", "LH "),
     ("Kommunales Rechenzentrum ", "KRZ "),
     ("Stadtgemeinde ", ""),
     ("Zweckverband ", "ZV "),
-    ("Hansestadt ", "HS "),
+    ("Hansestadt ", ""),
     ("Landkreis ", "Lkr. "),
     ("Freistaat ", ""),
     ("Gemeinde ", "Gem. "),
@@ -32,7 +34,7 @@ _PREFIXES = (
 )
 # Where a provider's legal form or description starts: "Dataport Anstalt des öffentlichen Rechts",
 # "FITKO — Föderale IT-Kooperation, …", "regio iT gesellschaft für informationstechnologie mbh".
-_DESCRIPTION = re.compile(r"\s+(?:[—–-]\s|,\s*|(?=(?:Anstalt|Gemeinsame|gesellschaft|Gesellschaft|GmbH|AöR)\b))")
+_DESCRIPTION = re.compile(r"\s+[—–-]\s|\s*,\s|\s+(?=(?:Anstalt|Gemeinsame|gesellschaft|Gesellschaft|GmbH|mbH|AöR|KdöR)\b)")
 
 
 def short_name(name: str) -> str:

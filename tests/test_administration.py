@@ -223,6 +223,15 @@ def test_an_inhouse_relationship_binds_a_customer_to_an_operator_and_can_end(cli
     assert ended.status_code == 200, ended.text
     assert ended.json()["inhouse_operator_id"] is None and not ended.json()["inhouse"] and not ended.json().get("inhouse_basis")
 
+    # Without the customer role the relationship ends with it (a new organisation: no users in the role).
+    both = client.post("/organizations", headers=auth("operator"), json={
+        "key": "itdz-test", "roles": ["customer", "provider"], "name": "IT-Dienstleistungszentrum Test"})
+    assert both.status_code == 201, both.text
+    assert patch(both.json()["id"], {"inhouse_operator_id": govdigital, "inhouse_basis": "Mitglied"}).status_code == 200
+    provider_only = patch(both.json()["id"], {"roles": ["provider"]})
+    assert provider_only.status_code == 200, provider_only.text
+    assert provider_only.json()["inhouse_operator_id"] is None and not provider_only.json().get("inhouse_basis")
+
     suspend = client.post(f"/organizations/{govdigital}/accreditation", json={"state": "suspended", "reason": "Selbsttest"},
                           headers=auth("operator"))
     assert suspend.status_code == 409 and suspend.json()["type"].endswith("operator-suspended"), suspend.text

@@ -317,7 +317,7 @@ async def test_export_and_save_xml(server, tmp_path, monkeypatch):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ExportDialog) and files[0].read_text("utf-8") == "meine Notizen"
-        assert "gibt es schon" in text_of(app, "#dialog-result")
+        assert "existiert bereits" in text_of(app, "#dialog-result")
         await pilot.press("enter")
         await settle(pilot)
         assert files[0].read_text("utf-8-sig").startswith(rows[0][0])

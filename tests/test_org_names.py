@@ -13,6 +13,7 @@ def test_a_generic_prefix_is_written_short_and_a_legal_form_dropped():
     assert short_name("Landeshauptstadt Dresden") == "LH Dresden"
     assert short_name("Freie und Hansestadt Hamburg") == "Hamburg"
     assert short_name("Landkreis Ebersberg") == "Lkr. Ebersberg"
+    assert short_name("Hanse- und Universitätsstadt Rostock") == "Rostock" and short_name("Hansestadt Lübeck") == "Lübeck"
     assert short_name("Stadt Köln") == "Köln"
     assert short_name("AKDB Anstalt für Kommunale Datenverarbeitung in Bayern") == "AKDB"
     assert short_name("Dataport Anstalt des öffentlichen Rechts") == "Dataport"

@@ -157,7 +157,7 @@ class AdministrationScreen(AppScreen):
         self.query_one("#admin-orgs", ListTable).fill(
             (o.id, [Text(clean(o.name), overflow="ellipsis", no_wrap=True), organization_type_text(o),
                     accreditation_text(o),
-                    clean(names.get(o.inhouse_operator_id, "")) if o.inhouse_operator_id else "–"])
+                    Text(clean(names.get(o.inhouse_operator_id, ""))) if o.inhouse_operator_id else "–"])
             for o in sorted(orgs, key=lambda o: (o.kind != "operator", sort_key(clean(o.name)))))
         states = [o.accreditation.state for o in orgs]
         head.update(i18n.tn("admin.count", n=len(orgs), applied=states.count("applied"), suspended=states.count("suspended")))
@@ -255,8 +255,9 @@ class OrganizationScreen(AppScreen):
         """Keys only for what this user may do here (the footer shows no key the server refuses:
         support saw all of them, `s` refused with a toast, and a reason typed after it ran `u`)."""
         if action in self.OPERATOR_ACTIONS:
-            if action == "inhouse" and inhouse_refusal(self.org.kind, self.org.roles, "operator"):
-                return False  # only a customer has one (an operator was made in-house with another)
+            if action == "inhouse" and not self.org.inhouse_operator_id and \
+                    inhouse_refusal(self.org.kind, self.org.roles, "operator"):
+                return False  # only a customer has one; one that exists can always be ended
             if action == "suspend" and self.org.kind == "operator":
                 return False  # the marketplace's operator would lock itself out
             return self.is_operator
@@ -349,7 +350,8 @@ class OrganizationScreen(AppScreen):
         if not self.is_operator:
             self.notify(i18n.t("admin.operator_only"), severity="warning")
             return
-        if refusal := inhouse_refusal(self.org.kind, self.org.roles, "operator"):
+        refusal = inhouse_refusal(self.org.kind, self.org.roles, "operator")
+        if refusal and not self.org.inhouse_operator_id:
             self.notify(refusal.de if i18n.current_language() == "de" else refusal.en, severity="warning")
             return
         self.keys_to_next_screen()
@@ -472,7 +474,9 @@ class InhouseForm(FormScreen):
         return i18n.t("admin.form.inhouse", name=clean(self.org.name))
 
     def fields(self) -> list[FormField]:
-        options = [(str(op.id), clean(op.name)) for op in self.operators]
+        # An organisation that may not have one (an operator, a provider only) can only end it.
+        may = inhouse_refusal(self.org.kind, self.org.roles, "operator") is None
+        options = [(str(op.id), clean(op.name)) for op in self.operators] if may else []
         if self.org.inhouse_operator_id:
             options.append((self.NONE, i18n.t("admin.inhouse.end_choice")))
         return [FormField("inhouse_operator_id", "admin.field.operator", kind="select", options=options, required=True),

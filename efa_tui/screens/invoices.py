@@ -48,7 +48,7 @@ def invoice_columns(width: int, role: str) -> list[Column]:
             Column("period", i18n.t("invoices.col.period"), width=21),
             Column("issuer", i18n.t("invoices.col.issuer"), width=None if not staff else 14, shorten=fit_name)]
     if staff:
-        cols.append(Column("customer", i18n.t("invoices.col.customer")))
+        cols.append(Column("customer", i18n.t("invoices.col.customer"), shorten=fit_name))
     cols += [
         Column("net", i18n.t("invoices.col.net"), width=13, align="right"),
         Column("gross", i18n.t("invoices.col.gross"), width=13, align="right"),

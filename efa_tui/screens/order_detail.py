@@ -463,9 +463,13 @@ class ConfirmOrderScreen(AppScreen):
     def action_order(self) -> None:
         if not self.seen_all:
             # Before the binding order, what it binds to: the rest comes into view, and the
-            # next ctrl+s orders.
+            # authorisation is given again after it — a doubled ctrl+s does not order (review).
             self.query_one("#confirm-scroll", DetailScroll).scroll_end(animate=False)
             self.call_after_refresh(self._show_more)
+            self.seen_all = True
+            box = self.query_one("#confirm-check", TickBox)
+            if box.value:
+                box.toggle()
             self.notify(i18n.t("confirm.read_first"), severity="warning")
             return
         if not self.query_one("#confirm-check", TickBox).value:

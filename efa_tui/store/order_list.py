@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from .. import formatting
 from ..api.models import Order, Ref
 from ..domain.orders import PHASES, OrderState, order_phase
 from .cache import fold, sort_key
@@ -58,7 +59,7 @@ def phase(order: Order, today: date) -> str:
 
 
 def select_orders(orders: Iterable[Order], f: OrderFilter, role: str, today: date | None = None) -> list[Order]:
-    today = today or date.today()
+    today = today or formatting.today()
     words = fold(f.text).split()
     waiting = {s.value for s in WAITING_FOR.get(role, ())}
     out = []
@@ -90,14 +91,14 @@ def sort_orders(orders: list[Order], sort: str, role: str, today: date | None = 
     if sort == "counterpart":
         return sorted(by_id, key=lambda o: sort_key(counterpart(o, role).name))
     if sort == "state":
-        day = today or date.today()
+        day = today or formatting.today()
         return sorted(by_id, key=lambda o: _PHASE_RANK.get(phase(o, day), 99))
     return by_id
 
 
 def state_counts(orders: Iterable[Order], today: date | None = None) -> Counter[str]:
     """How many orders are in each phase (the filter's counts)."""
-    day = today or date.today()
+    day = today or formatting.today()
     return Counter(phase(o, day) for o in orders)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from .. import formatting
 from ..api.models import Invoice, Order
 from ..domain.orders import PHASES
 from .cache import fold
@@ -62,7 +63,7 @@ def record_state(record: Found, today: date) -> str:
 
 
 def matches(record: Found, q: RecordQuery, today: date | None = None) -> bool:
-    if q.state and record_state(record, today or date.today()) != q.state:
+    if q.state and record_state(record, today or formatting.today()) != q.state:
         return False
     if q.organisation:
         needle = fold(q.organisation)
@@ -98,7 +99,7 @@ def _indexed(q: RecordQuery) -> dict[str, Any]:
 
 def find(cache, q: RecordQuery, *, limit: int = 500, today: date | None = None) -> list[Found]:
     """The matching records (``Order`` or ``Invoice``), newest first (blocking: call it in a thread)."""
-    today = today or date.today()
+    today = today or formatting.today()
     if q.kind == "orders" and q.number:
         raw = q.number.strip().lstrip("#").strip()
         if not raw.isdigit():

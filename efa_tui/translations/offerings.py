@@ -38,7 +38,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                         "Only published offerings can be retired."),
     "offerings.edit_offline": ("Offline: Zum Bearbeiten wird die aktuelle Fassung vom Server benötigt.",
                                "Offline: editing needs the current version from the server."),
-    "offerings.edit_loading": ("Lade die aktuelle Fassung vom Server …", "Loading the current version from the server …"),
+    "offerings.edit_loading": ("Die aktuelle Fassung wird vom Server geladen …", "Loading the current version from the server …"),
     "offerings.saved": ("Gespeichert: {title}", "Saved: {title}"),
     "offerings.label.publish": ("Angebot veröffentlichen: {title}", "Publish offering: {title}"),
     "offerings.label.retire": ("Angebot zurückziehen: {title}", "Retire offering: {title}"),

@@ -210,9 +210,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "confirm.key.order": ("Verbindlich bestellen", "Order (binding)"),
     "confirm.more": ("↓ mehr: Bedingungen und Kosten – ctrl+d / Bild↓ rollt", "↓ more: terms and cost – ctrl+d / PgDn scrolls"),
     "confirm.check_key": ("(Taste x)", "(key x)"),
-    "confirm.read_first": ("Erst alles lesen, was Sie bestellen: Bedingungen und Kosten stehen jetzt im Bild; "
-                           "ctrl+s bestellt dann verbindlich.",
-                           "First read all you order: the terms and the cost are in view now; ctrl+s then orders."),
+    "confirm.read_first": ("Bedingungen und Kosten werden jetzt angezeigt. Bitte lesen, dann die Berechtigung "
+                           "bestätigen (x) und mit ctrl+s verbindlich bestellen.",
+                           "The terms and the cost are shown now. Please read them, then confirm your authorisation "
+                           "(x) and order with ctrl+s."),
     "confirm.check_first": ("Bitte zuerst die Berechtigung bestätigen.", "Please confirm your authorisation first."),
     "confirm.sent": ("Verbindlich bestellt: Bestellung {n}", "Ordered (binding): order {n}"),
 }

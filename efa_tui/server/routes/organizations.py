@@ -338,6 +338,9 @@ def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2*
                                           "message_de": "eine Betreiber-Organisation behält ihre Rolle", "code": "roles"}])
             _users_in_dropped_roles(conn, row.id, roles)
             changes["kind"] = kind_of(roles)
+            if "customer" not in roles and row.inhouse_operator_id is not None:
+                # Only a customer has one: without the role the relationship ends with it.
+                changes.setdefault("inhouse_operator_id", None)
         leitweg_ids = _leitweg_list(changes)
         _validate(conn, changes, row.kind if row.kind == "operator" else "customer")
         if "inhouse_operator_id" in changes:
