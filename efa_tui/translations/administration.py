@@ -85,7 +85,7 @@ MESSAGES.update({
     "admin.form.user_label": ("Benutzer {name} anlegen", "Add user {name}"),
     "admin.form.token": ("Neues Token", "New token"),
     "admin.field.reason": ("Begründung (wird mit Name und Zeit festgehalten)", "Reason (recorded with name and time)"),
-    "admin.field.operator": ("Anbieter (Betreiber)", "Operator"),
+    "admin.field.operator": ("Betreiber", "Operator"),  # the marketplace operator, never "Anbieter"
     "admin.field.basis": ("Grundlage der Inhouse-Beziehung", "Basis of the in-house relationship"),
     "admin.field.basis_hint": ("z. B. „Mitglied der govdigital eG“ oder „Träger: Land Bayern“",
                                "e.g. \"member of govdigital eG\" or \"owned by Land Bayern\""),
