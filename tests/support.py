@@ -47,6 +47,16 @@ def backdate_binding_order(db_url: str, order_id: int, when) -> None:
     engine.dispose()
 
 
+def post_interest(base: str, offering_id: int, key: str, who: str = "customer") -> dict:
+    """An interest made through a second client (an open order the app finds in its cache)."""
+    with httpx.Client(base_url=base) as http:
+        made = http.post("/orders", json={"offering_id": offering_id, "contact_name": "Erste Anfrage",
+                                          "leitweg_id": "04011000-1234512345-06"},
+                         headers=auth(who, **{"Idempotency-Key": key}))
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
 def auth(who: str, **headers: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS.get(who, who)}", **headers}
 

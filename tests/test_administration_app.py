@@ -199,6 +199,15 @@ async def _open_organization(pilot, org_id: int) -> OrganizationScreen:
     return detail
 
 
+async def _edit_organization(pilot, org_id: int) -> OrganizationForm:
+    """The organisation's detail, then its edit form (`e`), settled."""
+    await _open_organization(pilot, org_id)
+    await pilot.press("e")
+    form = await _wait_for(pilot, OrganizationForm)
+    await settle(pilot)
+    return form
+
+
 def _org(server: str, org_id: int) -> dict:
     return httpx.get(f"{server}/organizations/{org_id}", headers=auth("operator")).json()
 
@@ -261,10 +270,7 @@ async def test_the_operator_edits_an_organisation_with_if_match_and_a_conflict_i
     app = make_app(live_server, tmp_path, identity="operator")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await _open_organization(pilot, muenchen["id"])
-        await pilot.press("e")
-        form = await _wait_for(pilot, OrganizationForm)
-        await settle(pilot)
+        form = await _edit_organization(pilot, muenchen["id"])
         assert form.form.value("name") == muenchen["name"] and app.focused is form.form.control("name")
         form.form.set_value("population", "1.510.378")
         form.form.set_value("population_date", "31.12.2025")
@@ -466,10 +472,7 @@ async def test_an_organisation_both_edited_shows_both_versions_and_the_choice_is
     app = make_app(live_server, tmp_path, identity="operator")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await _open_organization(pilot, muenchen["id"])
-        await pilot.press("e")
-        form = await _wait_for(pilot, OrganizationForm)
-        await settle(pilot)
+        form = await _edit_organization(pilot, muenchen["id"])
         form.form.set_value("street", "Marienplatz 8 (Neues Rathaus, Eingang Dienerstraße)")
         form.form.set_value("city", "München (meine Schreibweise)")
         form.form.set_value("population_date", "31.12.2025")  # the demo's population has no reference date yet
@@ -538,10 +541,7 @@ async def test_an_organisations_roles_change_only_when_confirmed_and_an_edit_nee
     app = make_app(live_server, tmp_path, identity="operator")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await _open_organization(pilot, leipzig["id"])
-        await pilot.press("e")
-        form = await _wait_for(pilot, OrganizationForm)
-        await settle(pilot)
+        form = await _edit_organization(pilot, leipzig["id"])
         form.form.set_value("street", "Martin-Luther-Ring 4–6")
         await settle(pilot)
         await pilot.press("ctrl+s")  # no Stichtag asked for: the population was not touched

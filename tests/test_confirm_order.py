@@ -16,9 +16,17 @@ from efa_tui.screens.order_detail import ConfirmOrderScreen
 from efa_tui.widgets.form import TickBox
 
 
-def proposed_order(server: str) -> int:
+def proposed_order(server: str, who: str = "customer") -> int:
     with httpx.Client(base_url=server) as http:
-        return http.get("/orders", params={"state": "proposed", "sort": "id"}, headers=auth("customer")).json()["items"][0]["id"]
+        return http.get("/orders", params={"state": "proposed", "sort": "id"}, headers=auth(who)).json()["items"][0]["id"]
+
+
+async def until_closed(pilot, screen) -> None:
+    """Settle until ``screen`` is no longer on top (the binding order answered), at most 20 rounds."""
+    for _ in range(20):
+        await settle(pilot)
+        if pilot.app.screen is not screen:
+            return
 
 
 async def open_confirmation(app, pilot, order_id: int) -> ConfirmOrderScreen:
@@ -135,26 +143,18 @@ async def test_the_binding_order_is_sent_only_after_the_terms_and_cost_were_in_v
         assert app.screen is screen
         assert httpx.get(f"{server}/orders/{order_id}", headers=auth("customer")).json()["state"] == "proposed"
         await pilot.press("x", "ctrl+s")
-        for _ in range(20):
-            await settle(pilot)
-            if app.screen is not screen:
-                break
+        await until_closed(pilot, screen)
     assert httpx.get(f"{server}/orders/{order_id}", headers=auth("customer")).json()["state"] == "ordered"
 
 
 async def test_nothing_more_to_read_at_120x40_orders_at_once(server, tmp_path):
     # Hamburg's proposal: München's are ordered by the tests before (one server for the module).
-    with httpx.Client(base_url=server) as http:
-        order_id = http.get("/orders", params={"state": "proposed", "sort": "id"},
-                            headers=auth("customer2")).json()["items"][0]["id"]
+    order_id = proposed_order(server, "customer2")
     app = make_app(server, tmp_path, identity="customer-2")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_confirmation(app, pilot, order_id)
         await settle(pilot)
         assert screen.seen_all
         await pilot.press("x", "ctrl+s")
-        for _ in range(20):
-            await settle(pilot)
-            if app.screen is not screen:
-                break
+        await until_closed(pilot, screen)
     assert httpx.get(f"{server}/orders/{order_id}", headers=auth("customer2")).json()["state"] == "ordered"

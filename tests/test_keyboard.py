@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from app_support import make_app, screen_text, settle
-from support import auth
+from support import auth, post_interest
 from textual import events
 from textual.keys import key_to_character
 from textual.widgets import Select, TextArea
@@ -353,11 +353,7 @@ async def test_keys_typed_before_the_second_interest_question_are_not_its_answer
     Keys typed before a question are set aside: going on gives them to the form, staying drops
     them (and says so)."""
     offering = orderable_offering(server)
-    with httpx.Client(base_url=server) as http:
-        made = http.post("/orders", json={"offering_id": offering["id"], "contact_name": "Erste Anfrage",
-                                          "leitweg_id": "04011000-1234512345-06"},
-                         headers=auth("customer", **{"Idempotency-Key": "typed-before-the-question"}))
-    assert made.status_code == 201, made.text
+    post_interest(server, offering["id"], "typed-before-the-question")
     app = make_app(server, tmp_path, identity="customer")
     async with app.run_test(size=SIZE) as pilot:
         await open_offering(pilot, offering["id"])
@@ -403,11 +399,7 @@ async def test_a_dialog_shows_no_keys_of_the_screen_it_covers(server, tmp_path):
     """Walk T5: under the open-order question the footer still said "b Interesse bekunden
     ⏎ Vorhandene öffnen" — keys of the detail below, which do nothing while the question is open."""
     offering = orderable_offering(server)
-    with httpx.Client(base_url=server) as http:
-        made = http.post("/orders", json={"offering_id": offering["id"], "contact_name": "Erste Anfrage",
-                                          "leitweg_id": "04011000-1234512345-06"},
-                         headers=auth("customer", **{"Idempotency-Key": "dialog-covers-the-footer"}))
-    assert made.status_code == 201, made.text
+    post_interest(server, offering["id"], "dialog-covers-the-footer")
     app = make_app(server, tmp_path, identity="customer")
     async with app.run_test(size=SIZE) as pilot:
         await open_offering(pilot, offering["id"])

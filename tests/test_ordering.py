@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import httpx
 from app_support import make_app, screen_text, settle
-from support import auth, start_server, stop_server
+from support import auth, post_interest, start_server, stop_server
 
 from efa_tui import i18n
 from efa_tui.screens.confirm import ConfirmScreen
@@ -487,12 +487,7 @@ async def test_a_second_interest_in_the_same_offering_is_asked_about_first(serve
     second client): the detail says which (number, state) with a key to open it, `b` asks before
     a second interest, and going on anyway says it in the form too."""
     offering = orderable_offering(server)
-    with httpx.Client(base_url=server) as http:
-        made = http.post("/orders", json={"offering_id": offering["id"], "contact_name": "Erste Anfrage",
-                                          "leitweg_id": "04011000-1234512345-06"},
-                         headers=auth("customer", **{"Idempotency-Key": "second-interest-1"}))
-    assert made.status_code == 201, made.text
-    order_id = made.json()["id"]
+    order_id = post_interest(server, offering["id"], "second-interest-1")["id"]
     app = make_app(server, tmp_path, identity="customer")  # synced after the order: it is in the cache
     async with app.run_test(size=(80, 24)) as pilot:
         await open_offering(app, pilot, offering["id"])
@@ -596,14 +591,18 @@ async def test_a_language_switch_keeps_the_state_filter_shown_and_e_is_only_for_
         assert support.is_running and isinstance(support.screen, OrdersScreen)
 
 
+def first_order(base: str, state: str, who: str = "customer") -> int:
+    """The oldest of ``who``'s orders in ``state``."""
+    with httpx.Client(base_url=base) as http:
+        return http.get("/orders", params={"state": state, "sort": "id"}, headers=auth(who)).json()["items"][0]["id"]
+
+
 async def test_a_binding_order_queued_offline_is_the_only_step_until_it_is_through(demo_template, tmp_path):
     """The walk: offline, `b x ctrl+s` twice queued the binding order twice, and `w` (withdraw)
     was still offered beside the binding order on its way. A step in the outbox is the last one
     until the server has it; then the steps of the new state are offered."""
     own = OwnServer(demo_template, tmp_path)
-    with httpx.Client(base_url=own.base) as http:
-        order_id = http.get("/orders", params={"state": "proposed", "sort": "id"},
-                            headers=auth("customer")).json()["items"][0]["id"]
+    order_id = first_order(own.base, "proposed")
     app = quick_probing_app(own.base, tmp_path)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -648,9 +647,7 @@ async def test_a_cancellation_queued_offline_leaves_no_step_key_in_the_footer(de
     """The walk (tmux, 80x24): offline, `c`, a reason, the tick, ctrl+s — the cancellation waited
     in the outbox and "Mögliche Schritte" was gone, but the footer still offered "c Stornieren"."""
     own = OwnServer(demo_template, tmp_path)
-    with httpx.Client(base_url=own.base) as http:
-        order_id = http.get("/orders", params={"state": "ordered", "sort": "id"},
-                            headers=auth("customer")).json()["items"][0]["id"]
+    order_id = first_order(own.base, "ordered")
     app = quick_probing_app(own.base, tmp_path)
     try:
         async with app.run_test(size=(80, 24)) as pilot:

@@ -5,7 +5,19 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+import pytest
+from app_support import make_app, screen_text, settle
+
+from efa_tui import i18n
 from efa_tui.org_names import fit_name, short_name
+from efa_tui.screens.usage import UsageScreen
+
+
+@pytest.fixture(autouse=True)
+def _german():
+    i18n.set_language("de")
+    yield
+    i18n.set_language("de")
 
 
 def test_a_generic_prefix_is_written_short_and_a_legal_form_dropped():
@@ -41,11 +53,6 @@ def test_the_demo_organisations_stay_apart_when_short():
 async def test_a_providers_inbox_tells_the_capitals_apart_at_80_columns(server, tmp_path):
     """Walk F7: Dresden's and München's orders both read "Landeshauptstad…" in the customer
     column at 80x24, and the header cut the provider's own name ("AKDB Anstalt für Komm…")."""
-    from app_support import make_app, screen_text, settle
-
-    from efa_tui import i18n
-
-    i18n.set_language("de")
     app = make_app(server, tmp_path, identity="provider")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -63,12 +70,6 @@ async def test_a_providers_inbox_tells_the_capitals_apart_at_80_columns(server, 
 async def test_the_short_lists_write_names_short_too(server, tmp_path):
     """Walk F7 in the usage list: "Freie und Hansestadt H…" at 80 columns (ListTable, not the
     virtual table); written short there as well, and whole again when the terminal is wide."""
-    from app_support import make_app, screen_text, settle
-
-    from efa_tui import i18n
-    from efa_tui.screens.usage import UsageScreen
-
-    i18n.set_language("de")
     app = make_app(server, tmp_path, identity="provider")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

@@ -258,8 +258,8 @@ class OrganizationScreen(AppScreen):
             if action == "inhouse" and not self.org.inhouse_operator_id and \
                     inhouse_refusal(self.org.kind, self.org.roles, "operator"):
                 return False  # only a customer has one; one that exists can always be ended
-            if action == "suspend" and self.org.kind == "operator":
-                return False  # the marketplace's operator would lock itself out
+            if action == "suspend" and accreditation_step(ACCREDITED, SUSPENDED, self.org.kind):
+                return False  # the marketplace's operator would lock itself out (the domain's rule)
             return self.is_operator
         if action in self.USER_ACTIONS:
             me = getattr(self.app, "me", None)

@@ -36,6 +36,15 @@ def _said(text: Said) -> str:
     return text() if callable(text) else text
 
 
+def rebind(screen: AppModal, old_key: str, key: str, action: str, description: str) -> str:
+    """Bind ``action`` to ``key`` (a key in the language now: j/y) instead of ``old_key``, hidden
+    from the footer (the dialog's buttons name their keys); the key bound, for the next switch."""
+    if old_key:
+        screen._bindings.key_to_bindings.pop(old_key, None)
+    screen._bindings.bind(key, action, description, show=False)
+    return key
+
+
 class ConfirmScreen(AppModal[str]):
     """Answers the value of the choice picked; escape answers the last choice (the safe one)."""
 
@@ -60,12 +69,10 @@ class ConfirmScreen(AppModal[str]):
     def _bind_choices(self) -> None:
         for key in self._choice_keys:
             self._bindings.key_to_bindings.pop(key, None)
-        self._choice_keys = [c.key_now for c in self.choices]
-        for choice in self.choices:
-            self._bindings.bind(choice.key_now, f"choose('{choice.value}')", i18n.t(choice.label), show=False)
+        self._choice_keys = [rebind(self, "", c.key_now, f"choose('{c.value}')", i18n.t(c.label)) for c in self.choices]
         if "escape" not in self._choice_keys:
-            self._choice_keys.append("escape")
-            self._bindings.bind("escape", f"choose('{self.choices[-1].value}')", i18n.t(self.choices[-1].label), show=False)
+            safe = self.choices[-1]
+            self._choice_keys.append(rebind(self, "", "escape", f"choose('{safe.value}')", i18n.t(safe.label)))
 
     async def relabel(self) -> None:
         self._bind_choices()  # translated keys and labels anew

@@ -29,6 +29,7 @@ from ..widgets.form import FormField
 from ..widgets.lists import ListTable
 from ..widgets.text_fields import TextField
 from .base import AppModal, AppScreen
+from .confirm import rebind
 from .form_screen import FormScreen, Request
 
 MAX_FILE = 5 << 20  # a month's usage of every contract fits in far less
@@ -148,9 +149,7 @@ class ReplaceDialog(AppModal[bool]):
         self._bind_yes()
 
     def _bind_yes(self) -> None:
-        self._bindings.key_to_bindings.pop(self._yes, None)
-        self._yes = i18n.t("key.yes")
-        self._bindings.bind(self._yes, "confirm", i18n.t("usage.replace.confirm"), show=False)
+        self._yes = rebind(self, self._yes, i18n.t("key.yes"), "confirm", i18n.t("usage.replace.confirm"))
 
     async def relabel(self) -> None:
         self._bind_yes()  # j in German, y in English
