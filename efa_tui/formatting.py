@@ -77,15 +77,17 @@ class InputError(ValueError):
 _WIRE_AMOUNT = re.compile(r"^\d+(\.\d{1,2})?$")
 
 
-def parse_money(text: str, *, wire_too: bool = False) -> Decimal:
+def parse_money(text: str, *, wire_too: bool = False, language: str | None = None) -> Decimal:
     """An amount as typed in the user's locale: de 1.234,56 (also 1234,56 and 1234), en 1,234.56.
     At most two decimals (cents) and not negative: fees and prices are never below zero.
 
     ``wire_too``: also read the API's notation 1234.56 in German (the offering form, whose fees
     providers copy from price sheets and the API documentation). The order forms stay strict: a
-    German "1.234" there is a thousands separator only, never one euro and 234 thousandths."""
+    German "1.234" there is a thousands separator only, never one euro and 234 thousandths.
+    ``language``: read it in that language's notation instead of the user's (see `renotate`)."""
     from babel.numbers import NumberFormatError, get_decimal_symbol, parse_decimal
 
+    locale = _locale(language)
     cleaned = text.strip().removesuffix("EUR").replace("€", "")
     cleaned = cleaned.replace("\xa0", "").replace("\u202f", "").replace(" ", "")
     if wire_too and _WIRE_AMOUNT.match(cleaned):
@@ -93,11 +95,11 @@ def parse_money(text: str, *, wire_too: bool = False) -> Decimal:
     # Three decimals written are no amount, even when they are zeros: in English "12.000" (a
     # German's twelve thousand) read as 12.000 = 12.00 saved a fee of €12.00, and "3.600" sent a
     # fee proposal of €3.60. Cents are two digits; "12,000" or "12000" is twelve thousand.
-    decimal_mark = get_decimal_symbol(_locale())
+    decimal_mark = get_decimal_symbol(locale)
     if decimal_mark in cleaned and len(cleaned.rpartition(decimal_mark)[2]) > 2:
         raise InputError(i18n.t("input.cents"))
     try:
-        value = parse_decimal(cleaned, locale=_locale(), strict=True)
+        value = parse_decimal(cleaned, locale=locale, strict=True)
     except (NumberFormatError, ValueError):
         raise InputError(i18n.t("input.money", example=money(Decimal("1234.50")))) from None
     if value < 0:
@@ -105,6 +107,24 @@ def parse_money(text: str, *, wire_too: bool = False) -> Decimal:
     if value != value.quantize(Decimal("0.01")):
         raise InputError(i18n.t("input.cents"))
     return value.quantize(Decimal("0.01"))
+
+
+def renotate(text: str, notation: str, typed_in: str) -> str:
+    """A number typed in ``typed_in``'s notation, written as the user's language writes it: a
+    draft typed before a language switch ("12.000,50" in German comes back "12,000.50" in
+    English — read in English it was refused as three decimals). ``notation``: "money" (also a
+    VAT rate) or "count". Text that is no number there stays as it was typed; its field says why."""
+    if typed_in == i18n.current_language() or not str(text).strip():
+        return text
+    from babel.numbers import get_group_symbol
+
+    grouped = get_group_symbol(_locale(typed_in)) in text
+    try:
+        if notation == "count":
+            return format_decimal(parse_count(text, language=typed_in), format="#,##0" if grouped else "0", locale=_locale())
+        return money_input(parse_money(text.replace("%", ""), language=typed_in), grouped=grouped)
+    except InputError:
+        return text
 
 
 def parse_vat(text: str, *, wire_too: bool = False) -> Decimal:

@@ -63,6 +63,21 @@ def test_amounts_round_trip_through_the_form():
     assert formatting.parse_money(formatting.money_input("1234.5")) == Decimal("1234.50")
 
 
+@pytest.mark.parametrize("typed, notation, written", [
+    ("12.000,50", "money", "12,000.50"), ("12.000", "money", "12,000.00"), ("1234,5", "money", "1234.50"),
+    ("7,5 %", "money", "7.50"), ("1.512.491", "count", "1,512,491"), ("300", "count", "300"),
+    ("irgendwas", "money", "irgendwas"), ("1,234.50", "money", "1,234.50"), ("", "money", ""),
+])
+def test_a_german_draft_is_written_in_english_notation(english, typed, notation, written):
+    assert formatting.renotate(typed, notation, "de") == written
+
+
+def test_an_english_draft_is_written_in_german_notation_and_the_same_language_is_left_alone():
+    assert formatting.renotate("12,000.50", "money", "en") == "12.000,50"
+    assert formatting.renotate("12.000", "money", "en") == "12.000"  # no amount in English: kept, its field says why
+    assert formatting.renotate("1.234", "money", "de") == "1.234"
+
+
 @pytest.mark.parametrize("typed, day", [
     ("27.11.2026", date(2026, 11, 27)), ("1.2.27", date(2027, 2, 1)), ("2026-11-27", date(2026, 11, 27)),
 ])

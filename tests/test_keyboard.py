@@ -412,3 +412,32 @@ async def test_a_dialog_shows_no_keys_of_the_screen_it_covers(server, tmp_path):
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is detail and "Interesse bekunden" in screen_text(app).splitlines()[-1]
+
+
+async def test_a_draft_typed_in_german_comes_back_in_english_notation(server, tmp_path):
+    """A fee proposal half typed in German ("12.000,50"), kept as a draft; the user switches to
+    English: the draft's amounts come back as the English UI writes them ("12,000.50"), the same
+    amount — not refused as "at most two decimals" and not lost. Text that is no amount stays."""
+    order = first_order(server, "provider", "interest")
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_order(pilot, order["id"])
+        await pilot.press("p")
+        await settle(pilot)
+        form = app.screen.form
+        form.control("annual_fee").value = "12.000,50"
+        form.control("one_time_fee").value = "irgendwas"
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("b")  # als Entwurf behalten
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen)
+        await app.action_toggle_language()
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, ProposalForm) and app.screen.restored
+        assert field_text(app.screen, "annual_fee") == "12,000.50"
+        assert field_text(app.screen, "one_time_fee") == "irgendwas"
+        assert not app.screen.form.errors.get("annual_fee")

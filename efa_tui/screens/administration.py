@@ -930,7 +930,7 @@ class OrganizationForm(_EditForm):
             FormField("street", "admin.field.street"),
             FormField("postcode", "admin.field.postcode"),
             FormField("city", "admin.field.city"),
-            FormField("population", "admin.field.population", check=rule(formatting.parse_count)),
+            FormField("population", "admin.field.population", check=rule(formatting.parse_count), notation="count"),
             FormField("population_date", "admin.field.population_date", check=rule(formatting.parse_day),
                       hint="admin.field.population_date_hint"),
             FormField("leitweg_ids", "admin.field.leitweg_ids", kind="lines", check=leitweg_problem,

@@ -33,11 +33,14 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
-from .. import i18n
+from .. import formatting, i18n
 from ..services import Conflict, Done, Outcome, Queued, Refused, Write
 from ..widgets.form import Form, FormField
 from .base import AppScreen
 from .confirm import Choice, ConfirmScreen
+
+# A draft's note of the language it was typed in (no field is named so).
+_TYPED_IN = "_typed_in"
 
 
 @dataclass(frozen=True)
@@ -196,10 +199,14 @@ class FormScreen(AppScreen):
 
     def _restore(self, draft: dict[str, Any]) -> None:
         form = self.form
+        typed_in = draft.get(_TYPED_IN)
         for f in form.fields:
             # A declaration is given anew each time, never taken from a draft.
             if f.name in draft and not (f.kind == "tick" and f.required):
-                form.set_value(f.name, draft[f.name])
+                value = draft[f.name]
+                if f.notation and typed_in and isinstance(value, str):
+                    value = formatting.renotate(value, f.notation, typed_in)
+                form.set_value(f.name, value)
         self.restored = True
         self._opened_with = form.values()
         self.notify(i18n.t("form.draft_restored"))
@@ -229,7 +236,8 @@ class FormScreen(AppScreen):
         with self._draft_lock:
             if seq < self._saved_seq:
                 return
-            self.session.services.drafts.save(self.draft_key, values)
+            # The language it was typed in: its amounts are written in that notation.
+            self.session.services.drafts.save(self.draft_key, {**values, _TYPED_IN: i18n.current_language()})
             self._saved_seq = seq
 
     def _drop_draft(self) -> None:

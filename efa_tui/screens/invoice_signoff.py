@@ -237,7 +237,7 @@ class PaymentForm(FormScreen):
         return [
             FormField("value_date", "signoff.f.value_date", required=True, check=_day_check),
             FormField("amount", "signoff.f.amount", required=True,
-                      check=_amount_check(self.open, "signoff.more_than_open", open=formatting.money(self.open))),
+                      check=_amount_check(self.open, "signoff.more_than_open", open=formatting.money(self.open)), notation="money"),
             FormField("bank_reference", "signoff.f.bank_reference", required=True),
         ]
 
@@ -277,7 +277,7 @@ class CreditNoteForm(FormScreen):
     def fields(self) -> list[FormField]:
         return [
             FormField("net", "signoff.f.credit_net", required=True,
-                      check=_amount_check(self.line_net, "signoff.more_than_line", net=formatting.money(self.line_net))),
+                      check=_amount_check(self.line_net, "signoff.more_than_line", net=formatting.money(self.line_net)), notation="money"),
             FormField("reason", "signoff.reason", kind="area", required=True),
         ]
 

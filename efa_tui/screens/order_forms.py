@@ -160,14 +160,14 @@ class ProposalForm(FormScreen):
     def fields(self) -> list[FormField]:
         keys = [(k.value, i18n.t("key." + k.value)) for k in DistributionKey]
         return [
-            FormField("annual_fee", "field.annual_fee", required=True, check=rule(formatting.parse_money),
+            FormField("annual_fee", "field.annual_fee", required=True, check=rule(formatting.parse_money), notation="money",
                       aliases=("fees.annual_fee",)),
-            FormField("one_time_fee", "field.one_time_fee", required=True, check=rule(formatting.parse_money),
+            FormField("one_time_fee", "field.one_time_fee", required=True, check=rule(formatting.parse_money), notation="money",
                       aliases=("fees.one_time_fee",)),
             FormField("distribution_key", "field.distribution_key", kind="select", options=keys, required=True,
                       aliases=("fees.distribution_key",)),
-            FormField("unit_price", "field.unit_price", check=rule(formatting.parse_money), aliases=("fees.unit_price",)),
-            FormField("vat_rate", "field.vat_rate", required=True, check=rule(formatting.parse_vat), aliases=("fees.vat_rate",)),
+            FormField("unit_price", "field.unit_price", check=rule(formatting.parse_money), notation="money", aliases=("fees.unit_price",)),
+            FormField("vat_rate", "field.vat_rate", required=True, check=rule(formatting.parse_vat), notation="money", aliases=("fees.vat_rate",)),
             FormField("terms", "field.terms", kind="area", aliases=("fees.terms",)),
             FormField("note", "field.note"),
         ]

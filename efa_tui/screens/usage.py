@@ -251,7 +251,7 @@ class UsageFormScreen(FormScreen):
             FormField("order_id", "usage.f.contract", kind="select", options=options, required=True),
             FormField("period", "usage.f.period", required=True, check=_check_period, hint="usage.h.period",
                       aliases=("year", "month")),
-            FormField("cases", "usage.f.cases", required=True, check=_check_cases),
+            FormField("cases", "usage.f.cases", required=True, check=_check_cases, notation="count"),
         ]
 
     def submit_label(self) -> str:

@@ -72,6 +72,9 @@ class FormField:
     placeholder: str = ""  # message id
     aliases: tuple[str, ...] = field(default=())  # other names the server may use for this field
     suggestions: tuple[str, ...] = ()  # text: values to offer as one types (→ takes one), listed under it
+    # "money" | "count": a number in the user's notation (1.234,50 / 1,234.50), rewritten when a
+    # draft typed in the other language comes back (formatting.renotate)
+    notation: str = ""
 
 
 def lines_of(text: str) -> list[str]:
