@@ -9,6 +9,7 @@ line 2 is the German one.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import httpx
@@ -102,7 +103,7 @@ def test_a_refusal_raised_as_api_error_reaches_the_german_client_in_german(clien
     ("customer", "post", "/offerings", {"title": "X", "category": "Steuern & Zoll", "annual_fee": "1"}, 403,
      "Dafür braucht es die Rolle „Bereitsteller“; Ihre Rolle ist „Kunde“"),
     ("nobody-knows-this-token", "get", "/offerings", None, 401, "Unbekanntes Token"),
-    ("provider", "get", "/offerings?sort=colour", None, 422, "sort muss einer dieser Werte sein"),
+    ("provider", "get", "/offerings?sort=colour", None, 422, "Die Sortierung muss einer dieser Werte sein"),
 ])
 def test_refusals_of_several_kinds_answer_in_both_languages(client: TestClient, who: str, method: str, path: str,
                                                             body: dict | None, status: int, german: str) -> None:
@@ -128,5 +129,80 @@ def test_field_errors_of_a_422_say_why_in_german_too(client: TestClient) -> None
     errors = {e["field"]: e for e in r.json()["errors"]}
     assert errors["title"]["message_de"] == "darf nicht leer sein"
     assert errors["annual_fee"]["message_de"].startswith("ein Betrag besteht aus den Ziffern 0–9")
-    assert errors["unit_price"]["message_de"] == "Der Verteilschlüssel „je Fall“ braucht einen Preis je Einheit (unit_price)"
-    assert r.json()["detail_de"].startswith("Ungültige Eingabe: ")
+    assert errors["unit_price"]["message_de"] == "Der Verteilschlüssel „je Fall“ braucht einen Preis je Einheit"
+    # The fields by the names the forms give them, not as the API spells them.
+    assert r.json()["detail_de"] == "Ungültige Eingabe: Jahresentgelt, Titel, Preis je Einheit"
+
+
+def _api_fields(client: TestClient) -> set[str]:
+    """Every field of a request body (dotted below the top) and every query parameter of the API."""
+    spec = client.get("/openapi.json").json()
+    schemas, names = spec["components"]["schemas"], set()
+
+    def walk(schema: dict, prefix: str = "") -> None:
+        if "$ref" in schema:
+            schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+        for key in ("anyOf", "oneOf", "allOf"):
+            for sub in schema.get(key, ()):
+                walk(sub, prefix)
+        if "items" in schema:
+            walk(schema["items"], prefix)
+        for name, sub in schema.get("properties", {}).items():
+            names.add(prefix + name)
+            walk(sub, f"{prefix}{name}.")
+
+    for operations in spec["paths"].values():
+        for op in operations.values():
+            names.update(p["name"] for p in op.get("parameters", ()) if p.get("in") == "query")
+            if body := op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema"):
+                walk(body)
+    return names
+
+
+def test_every_field_of_the_api_has_a_german_name(client: TestClient) -> None:
+    from efa_tui.server import wording
+
+    fields = _api_fields(client)
+    assert {"annual_fee", "fees.annual_fee", "leitweg_ids", "sort"} <= fields, "the scan found the API's fields"
+    unnamed = sorted(f for f in fields if wording.field(f) == f)
+    assert not unnamed, f"fields a German refusal would name as the API spells them: {unnamed}"
+
+
+def test_german_refusals_do_not_spell_the_apis_field_names(client: TestClient) -> None:
+    """No German text of the server says "unit_price", "confirm_gross_total" or "null": the
+    German line is for a user of the client, who knows the form's words."""
+    codes = {f.rsplit(".", 1)[-1] for f in _api_fields(client) if "_" in f} | {"null"}
+    found = []
+    for path in sorted(SERVER.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            german: list[ast.AST] = []
+            if isinstance(node, ast.keyword) and node.arg in ("detail_de", "de"):
+                german.append(node.value)
+            elif isinstance(node, ast.Dict):
+                german += [v for k, v in zip(node.keys, node.values, strict=True)
+                           if isinstance(k, ast.Constant) and k.value in ("detail_de", "message_de")]
+            for value in german:
+                for part in ast.walk(value):
+                    if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                        if spelled := sorted(set(re.findall(r"[a-z_]+", part.value)) & codes):
+                            found.append(f"{path.name}:{part.lineno} {spelled}: {part.value!r}")
+    assert not found, "\n".join(found)
+
+
+def test_a_field_cleared_by_null_is_named_in_german(client: TestClient) -> None:
+    me = client.get("/me", headers=auth("provider")).json()["organization"]["id"]
+    offering = client.get("/offerings", headers=auth("provider"), params={"provider": me, "limit": 1}).json()["items"][0]
+    etag = client.get(f"/offerings/{offering['id']}", headers=auth("provider")).headers["etag"]
+    r = client.patch(f"/offerings/{offering['id']}", headers=auth("provider", **{"If-Match": etag}),
+                     json={"annual_fee": None})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail_de"] == "„Jahresentgelt“ muss angegeben werden und darf nicht leer sein"
+    assert r.json()["detail"] == "annual_fee cannot be null"  # the English one for the API's readers, unchanged
+
+
+def test_the_allowed_values_of_a_field_are_named_as_the_client_names_them(client: TestClient) -> None:
+    r = client.post("/offerings", headers=auth("provider"),
+                    json={"title": "Neu", "category": "Steuern & Zoll", "annual_fee": "1", "distribution_key": "flat"})
+    assert r.status_code == 422, r.text
+    said = next(e for e in r.json()["errors"] if e["field"] == "distribution_key")["message_de"]
+    assert "„fest“" in said and "„je Einwohner“" in said and "per_inhabitant" not in said, said

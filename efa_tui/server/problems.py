@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -117,6 +118,17 @@ def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None
     )
 
 
+def refuse_nulls(changes: dict[str, Any], keys: Iterable[str]) -> None:
+    """A PATCH may leave a field out but not clear one that must have a value (``title: null``):
+    422 naming the first such field — in German by its label, never "null"."""
+    for key in keys:
+        if key in changes and changes[key] is None:
+            raise ApiProblem(422, f"{key} cannot be null", type="validation",
+                             detail_de=f"„{wording.field(key)}“ muss angegeben werden und darf nicht leer sein",
+                             errors=[{"field": key, "message": "must not be null",
+                                      "message_de": "muss angegeben werden", "code": "missing"}])
+
+
 def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     """FastAPI's validation errors as ``{"field", "message", "code"}``; field is a dotted path
     inside the body or the name of the query/header parameter."""
@@ -146,9 +158,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> Response:
         errors = field_errors(exc)
-        fields = ", ".join(sorted({e["field"] for e in errors}))
-        return ApiProblem(422, f"invalid input: {fields}", type="validation", errors=errors,
-                          detail_de=f"Ungültige Eingabe: {fields}").response()
+        names = sorted({e["field"] for e in errors})
+        return ApiProblem(422, f"invalid input: {', '.join(names)}", type="validation", errors=errors,
+                          detail_de=f"Ungültige Eingabe: {wording.fields(names)}").response()
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

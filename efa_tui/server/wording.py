@@ -8,6 +8,7 @@ the server keeps its own copy so that it never depends on the client's language 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -31,6 +32,51 @@ DISTRIBUTION_KEYS = {"fixed": "fest", "per_inhabitant": "je Einwohner", "per_cas
 
 INVOICE_KINDS = {"invoice": "Rechnung", "credit_note": "Gutschrift"}
 INVOICE_STATES = {"issued": "offen", "paid": "bezahlt", "cancelled": "storniert"}
+
+# The API's fields (request bodies and query parameters) as the client's forms label them: a
+# refusal names "Jahresentgelt", not "annual_fee". A dotted path is named by its last part
+# (fees.annual_fee); tests/test_problem_language.py checks that every field of the API is here.
+FIELDS = {
+    "action": "Schritt", "admin": "Benutzerverwaltung", "ags": "AGS/ARS", "amount": "Betrag",
+    "annual_fee": "Jahresentgelt", "bank_reference": "Verwendungszweck/Buchungsreferenz",
+    "bundeslaender": "Bundesländer", "bundesland": "Bundesland", "cases": "Fallzahl", "category": "Themenfeld",
+    "city": "Ort", "confirm_gross_total": "bestätigter Bruttobetrag", "contact_email": "E-Mail",
+    "contact_name": "Ansprechperson", "contact_phone": "Telefon", "contract_terms": "Vertragsbedingungen",
+    "cost_centre": "Kostenstelle", "cursor": "Position (cursor)", "customer_id": "Kunde",
+    "customer_type": "Art des Kunden", "description": "Beschreibung", "desired_start": "gewünschter Beginn",
+    "disabled": "gesperrt", "distribution_key": "Verteilschlüssel", "dry_run": "Probelauf", "email": "E-Mail",
+    "end_date": "Enddatum", "expires_in_days": "Gültigkeit (Tage)", "fees": "Entgelte", "inhouse_basis":
+    "Grundlage der Inhouse-Beziehung", "inhouse_operator_id": "Betreiber", "keepalive": "Lebenszeichen",
+    "key": "Schlüssel", "keywords": "Stichwörter", "kind": "Art", "leika_key": "LeiKa-Schlüssel",
+    "leitweg_id": "Leitweg-ID", "leitweg_ids": "Leitweg-IDs", "limit": "Anzahl", "line_id": "Rechnungsposition",
+    "line_ids": "Rechnungspositionen", "maturity": "Reifegrad", "message": "Nachricht",
+    "minimum_term_months": "Mindestlaufzeit", "month": "Monat", "name": "Name", "net": "Nettobetrag",
+    "note": "Begründung", "notice_period_months": "Kündigungsfrist", "number": "Nummer", "offering_id": "Angebot",
+    "one_time_fee": "einmaliges Entgelt", "order_id": "Bestellung", "organization_id": "Organisation",
+    "ozg_id": "OZG-Leistungs-ID", "phone": "Telefon", "population": "Einwohnerzahl",
+    "population_date": "Stichtag der Einwohnerzahl", "postcode": "Postleitzahl", "provider": "Bereitsteller",
+    "provider_id": "Bereitsteller", "q": "Suche", "reason": "Begründung", "replaces": "ersetzte Meldung",
+    "role": "Rolle", "roles": "Rollen", "scope": "Berechtigung", "short_name": "Kurzname", "sort": "Sortierung",
+    "start_date": "Beginn", "state": "Status", "statement": "Erklärung", "status": "Status",
+    "street": "Straße und Hausnummer", "summary": "Kurzbeschreibung", "sync_position": "Abgleichsposition",
+    "target_group_size": "Größe der Zielgruppe", "target_id": "Ziel", "target_kind": "Art des Ziels",
+    "terms": "Bedingungen", "title": "Titel", "unit_label": "Einheit", "unit_price": "Preis je Einheit",
+    "updated_since": "geändert seit", "value_date": "Wertstellung", "vat_rate": "Umsatzsteuersatz", "year": "Jahr",
+    "body": "Anfrage",
+}
+
+
+def field(path: str) -> str:
+    """One field of the API in German ("fees.annual_fee" → "Jahresentgelt"; "leitweg_ids.1" → "Leitweg-IDs");
+    a name not in FIELDS stays as the API spells it."""
+    parts = [p for p in str(path).split(".") if not p.isdigit()]
+    return FIELDS.get(parts[-1], str(path)) if parts else str(path)
+
+
+def fields(paths: Iterable[str]) -> str:
+    """Several fields in German, each once, in the order given."""
+    return ", ".join(dict.fromkeys(field(p) for p in paths))
+
 
 MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
           "November", "Dezember")
@@ -92,10 +138,24 @@ def field_error(err: dict) -> str | None:
     if text is None:
         return None
     try:
-        # "'x' or 'y'" (pydantic's list of the allowed values) with the German "oder".
-        return text.format(**{k: str(v).replace("' or '", "' oder '") for k, v in ctx.items()})
+        return text.format(**{k: _context_de(v) for k, v in ctx.items()})
     except (KeyError, IndexError, ValueError):
         return None
+
+
+# The API's values a German user knows by another word (pydantic lists the allowed ones).
+_VALUES = {**ROLES, **ACTIONS, **DISTRIBUTION_KEYS, **OFFERING_STATES, **INVOICE_KINDS, **ORDER_STATES}
+_QUOTED = re.compile(r"'([^']*)'")
+_DECIMAL = re.compile(r"^-?\d+\.\d+$")
+
+
+def _context_de(value: object) -> str:
+    """A value in a pydantic error's context as a German user reads it: "'fixed' or 'per_case'"
+    → „fest“ oder „je Fall“, a limit 0.01 → 0,01."""
+    text = str(value)
+    if _DECIMAL.match(text):
+        return text.replace(".", ",")
+    return _QUOTED.sub(lambda m: f"„{_VALUES.get(m.group(1), m.group(1))}“", text.replace("' or '", "' oder '"))
 
 
 def word(words: dict[str, str], value: object) -> str:

@@ -29,7 +29,7 @@ from .. import changes, db, idempotency, schemas, wording
 from ..administration import audit, create_user, issue_token, serialize_audit, serialize_token, serialize_user
 from ..auth import ROLES, User, current_user, require_role
 from ..http import check_if_match, json_response, representation_etag
-from ..problems import ApiProblem
+from ..problems import ApiProblem, refuse_nulls
 from . import organizations as orgs
 from .common import Cursor, Limit, keyset, page
 
@@ -145,11 +145,7 @@ def get_user(request: Request, user_id: Id, me: Me) -> Response:
 @router.patch("/users/{user_id}", response_model=schemas.User, summary="Change a user: name, e-mail, role, admin, disabled (needs If-Match)")
 def patch_user(request: Request, user_id: Id, body: UserChange, me: Me) -> Response:
     changes = body.model_dump(exclude_unset=True)
-    for key in ("name", "email", "role", "admin", "disabled"):
-        if key in changes and changes[key] is None:
-            raise ApiProblem(422, f"{key} cannot be null", type="validation", detail_de=f"{key} darf nicht null sein",
-                             errors=[{"field": key, "message": "must not be null",
-                                      "message_de": "darf nicht leer (null) sein", "code": "missing"}])
+    refuse_nulls(changes, ("name", "email", "role", "admin", "disabled"))
     with db.writing(request.app.state.engine) as conn:
         row = _managed_user(conn, me, user_id)
         before = serialize_user(row)

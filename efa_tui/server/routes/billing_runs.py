@@ -84,8 +84,8 @@ def start(request: Request, body: RunIn, user: Annotated[User, Depends(current_u
     if body.confirm_gross_total is None:
         raise ApiProblem(422, "a billing run needs confirm_gross_total: the gross total of its preview (dry_run)",
                          type="validation",
-                         detail_de="Ein Abrechnungslauf braucht confirm_gross_total: den Bruttobetrag seiner "
-                                   "Vorschau (dry_run)",
+                         detail_de="Ein Abrechnungslauf braucht den bestätigten Bruttobetrag seiner Vorschau "
+                                   "(des Probelaufs)",
                          errors=[{"field": "confirm_gross_total", "code": "missing",
                                   "message": "the gross total of the preview you confirm",
                                   "message_de": "der Bruttobetrag der Vorschau, die Sie bestätigen"}])

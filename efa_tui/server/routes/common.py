@@ -70,7 +70,7 @@ def naive_utc(value: datetime | None) -> datetime | None:
         return value.astimezone(UTC).replace(tzinfo=None)
     except OverflowError:
         raise ApiProblem(422, "updated_since lies outside the calendar", type="validation",
-                         detail_de="updated_since liegt außerhalb des Kalenders",
+                         detail_de="„geändert seit“ liegt außerhalb des Kalenders",
                          errors=[{"field": "updated_since", "message": "out of range",
                                   "message_de": "außerhalb des zulässigen Bereichs", "code": "range"}]) from None
 
@@ -97,7 +97,7 @@ def parse_sort(sort: str, allowed: dict[str, Any]) -> tuple[str, Any, bool]:
     if name not in allowed:
         raise ApiProblem(422, f"sort must be one of {', '.join(sorted(allowed))} (prefix - for descending)",
                          type="validation",
-                         detail_de=f"sort muss einer dieser Werte sein: {', '.join(sorted(allowed))} "
+                         detail_de=f"Die Sortierung muss einer dieser Werte sein: {', '.join(sorted(allowed))} "
                                    "(mit vorangestelltem - absteigend)",
                          errors=[{"field": "sort", "message": "unknown sort key",
                                   "message_de": "unbekannter Sortierschlüssel", "code": "enum"}])

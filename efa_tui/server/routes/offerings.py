@@ -18,7 +18,7 @@ from .. import changes as change_log
 from .. import db, idempotency, schemas, wording
 from ..auth import User, current_user, require_role
 from ..http import PageCache, check_if_match, dumps, iso, json_response, money, representation_etag
-from ..problems import ApiProblem
+from ..problems import ApiProblem, refuse_nulls
 from .common import Cursor, Limit, Money, SyncPosition, UpdatedSince, VatRate, keyset, like_terms, naive_utc, page, parse_sort, sync_select
 
 router = APIRouter(prefix="/offerings", tags=["offerings"])
@@ -91,11 +91,11 @@ def check_unit_price(key: DistributionKey | str | None, unit_price: Decimal | No
     if DistributionKey(key) is DistributionKey.FIXED:
         if unit_price not in (None, Decimal(0)):
             raise wording.Refused("unit_price belongs to a distribution key other than fixed",
-                                 "Beim Verteilschlüssel „fest“ gibt es keinen Preis je Einheit (unit_price)")
+                                 "Beim Verteilschlüssel „fest“ gibt es keinen Preis je Einheit")
     elif unit_price is None:
         raise wording.Refused(f"distribution key {DistributionKey(key).value} needs a unit_price",
                              f"Der Verteilschlüssel „{wording.word(wording.DISTRIBUTION_KEYS, DistributionKey(key).value)}“ "
-                             "braucht einen Preis je Einheit (unit_price)")
+                             "braucht einen Preis je Einheit")
 
 
 def search_text(values: dict[str, Any], provider_name: str) -> str:
@@ -337,11 +337,7 @@ def patch_offering(
     request: Request, offering_id: IdPath, body: OfferingFields, user: Annotated[User, Depends(current_user)]
 ) -> Response:
     changes = body.model_dump(exclude_unset=True)
-    for key in ("title", "category", "annual_fee", "one_time_fee", "distribution_key", "vat_rate", "bundeslaender", "keywords"):
-        if key in changes and changes[key] is None:
-            raise ApiProblem(422, f"{key} cannot be null", type="validation", detail_de=f"{key} darf nicht null sein",
-                             errors=[{"field": key, "message": "must not be null",
-                                      "message_de": "darf nicht leer (null) sein", "code": "missing"}])
+    refuse_nulls(changes, ("title", "category", "annual_fee", "one_time_fee", "distribution_key", "vat_rate", "bundeslaender", "keywords"))
 
     def work(conn: Connection) -> Response:
         return _patch(conn, request, user, offering_id, changes)
@@ -363,7 +359,7 @@ def _patch(conn: Connection, request: Request, user: User, offering_id: int, cha
     try:
         check_unit_price(merged["distribution_key"], merged["unit_price"])
     except ValueError as exc:
-        de = exc.de if isinstance(exc, wording.Refused) else f"Preis je Einheit (unit_price): {exc}"
+        de = exc.de if isinstance(exc, wording.Refused) else f"Preis je Einheit: {exc}"
         raise ApiProblem(422, str(exc), type="validation", detail_de=de,
                          errors=[{"field": "unit_price", "message": str(exc), "message_de": de,
                                   "code": "value_error"}]) from None

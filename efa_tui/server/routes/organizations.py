@@ -31,7 +31,7 @@ from .. import db, idempotency, schemas, wording
 from ..administration import audit
 from ..auth import User, current_user, require_role
 from ..http import check_if_match, iso, json_response, representation_etag
-from ..problems import ApiProblem
+from ..problems import ApiProblem, refuse_nulls
 from .common import Cursor, Id, Limit, SyncPosition, UpdatedSince, keyset, like_terms, naive_utc, page, sync_select
 
 router = APIRouter(tags=["organizations"])
@@ -199,7 +199,7 @@ def _validate(conn: Connection, values: dict[str, Any], kind: str) -> None:
         op_kind = conn.execute(select(t.c.kind).where(t.c.id == op)).scalar()
         if op_kind != "operator":
             raise ApiProblem(422, "inhouse_operator_id must name an operator", type="validation",
-                             detail_de="inhouse_operator_id muss einen Betreiber bezeichnen",
+                             detail_de="Der Partner einer Inhouse-Beziehung muss der Betreiber sein",
                              errors=[{"field": "inhouse_operator_id", "message": "not an operator",
                                       "message_de": "kein Betreiber", "code": "reference"}])
 
@@ -221,9 +221,9 @@ def _leitweg_list(values: dict[str, Any]) -> list[str] | None:
         field, items = "leitweg_ids", values.pop("leitweg_ids") or []
         if "leitweg_id" in values:
             raise ApiProblem(422, "give leitweg_ids or leitweg_id, not both", type="validation",
-                             detail_de="Geben Sie leitweg_ids oder leitweg_id an, nicht beides",
+                             detail_de="Geben Sie die Leitweg-IDs als Liste oder eine einzelne Leitweg-ID an, nicht beides",
                              errors=[{"field": "leitweg_id", "message": "give leitweg_ids or leitweg_id, not both",
-                                      "message_de": "leitweg_ids oder leitweg_id, nicht beides", "code": "conflict"}])
+                                      "message_de": "Liste oder einzelne Leitweg-ID, nicht beides", "code": "conflict"}])
     elif "leitweg_id" in values:
         one = values.pop("leitweg_id")
         field, items = "leitweg_id", [one] if one else []
@@ -317,11 +317,7 @@ def patch_organization(request: Request, org_id: Annotated[int, Path(ge=1, le=2*
                        user: Annotated[User, Depends(current_user)]) -> Response:
     require_role(user, "operator")
     changes = body.model_dump(exclude_unset=True)
-    for key in ("name", "short_name"):
-        if key in changes and changes[key] is None:
-            raise ApiProblem(422, f"{key} cannot be null", type="validation", detail_de=f"{key} darf nicht null sein",
-                             errors=[{"field": key, "message": "must not be null",
-                                      "message_de": "darf nicht leer (null) sein", "code": "missing"}])
+    refuse_nulls(changes, ("name", "short_name"))
     for key in ("street", "postcode", "city", "email", "phone", "contact_name"):
         if key in changes and changes[key] is None:
             changes[key] = ""  # null clears a text field

@@ -78,8 +78,8 @@ def report(conn: Connection, user: User, body: UsageIn) -> tuple[int, int | None
             detail = (f"{existing.cases} cases are already reported for order {body.order_id} in {_month_text(period)}; "
                       f"to replace them, send replaces: {existing.cases}")
             detail_de = (f"Für Bestellung {body.order_id} sind für {wording.month(period)} schon {existing.cases} "
-                         f"{'Fall' if existing.cases == 1 else 'Fälle'} gemeldet; um sie zu ersetzen, senden Sie "
-                         f"replaces: {existing.cases}")
+                         f"{'Fall' if existing.cases == 1 else 'Fälle'} gemeldet; eine neue Zahl ersetzt sie erst, "
+                         f"wenn Sie das Ersetzen bestätigen")
             raise ApiProblem(409, detail, type="usage-exists", current_cases=existing.cases, detail_de=detail_de)
         conn.execute(update(u).where(u.c.id == existing.id).values(cases=body.cases, reported_by=user.id, updated_at=now))
         return existing.id, existing.cases
