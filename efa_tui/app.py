@@ -417,9 +417,9 @@ class EfaApp(App):
         if record is None:
             self.notify(i18n.t("news.gone", id=news.record_id), severity="warning")
         elif news.record_kind == "orders":
-            self.open_order(record)
+            self.open_order(record, come_back=True)
         else:
-            self.open_invoice(record)
+            self.open_invoice(record, come_back=True)
 
     # --- the keyboard ------------------------------------------------------------------------------
     # The rules, in one place: a text field takes the printable keys typed into it (Textual drops
@@ -570,6 +570,9 @@ class EfaApp(App):
     def switch_mode(self, mode: str):  # type: ignore[override]
         if mode != self.current_mode:
             self._leave_forms()
+            if isinstance(self.screen, AppScreen):
+                # Left by another way, the detail's `escape` no longer knows where the user came from.
+                self.screen.back_to = None
         result = super().switch_mode(mode)
         self.call_after_refresh(self.mount_chrome, self.screen)
         return result
@@ -620,31 +623,38 @@ class EfaApp(App):
         else:
             self.open_invoice(record)
 
-    def open_order(self, order: Order | dict[str, Any], *, etag: str | None = None) -> None:
+    def open_order(self, order: Order | dict[str, Any], *, etag: str | None = None, come_back: bool = False) -> None:
         """One order in full, over the current area (support staff stay in theirs); JSON (a
         write's answer, a search hit, news) becomes the typed record here. With ``etag`` the order
-        is the server's answer to a write just now: shown as it is, not fetched again."""
+        is the server's answer to a write just now: shown as it is, not fetched again. With
+        ``come_back`` its `escape` returns to the screen it was opened from (see _show_detail)."""
         from .screens.order_detail import OrderScreen
 
         record = as_order(order)
         if record is None:
             return
-        self._leave_forms()
-        if self.current_mode not in ("orders", "support"):
-            self.switch_mode("orders")
-        self.push_screen(OrderScreen(self.session, record, etag=etag))
+        self._show_detail(OrderScreen(self.session, record, etag=etag), "orders", come_back)
 
-    def open_invoice(self, invoice: Invoice | dict[str, Any]) -> None:
+    def open_invoice(self, invoice: Invoice | dict[str, Any], *, come_back: bool = False) -> None:
         """One invoice in full (JSON from a search hit or news becomes the typed record here)."""
         from .screens.invoice_detail import InvoiceScreen
 
         record = as_invoice(invoice)
         if record is None:
             return
+        self._show_detail(InvoiceScreen(self.session, record), "invoices", come_back)
+
+    def _show_detail(self, detail: AppScreen, area: str, come_back: bool) -> None:
+        """``detail`` over ``area`` (support staff stay in theirs). ``come_back``: the record was
+        reached from where the user works (the order an interest just made, a news item), so when
+        this switches areas, `escape` returns there; a jump (`:invoice N`) goes to the area, and
+        `escape` to its list, as from any detail of it."""
         self._leave_forms()
-        if self.current_mode not in ("invoices", "support"):
-            self.switch_mode("invoices")
-        self.push_screen(InvoiceScreen(self.session, record))
+        if self.current_mode not in (area, "support"):
+            if come_back:
+                detail.back_to = self.current_mode
+            self.switch_mode(area)
+        self.push_screen(detail)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         role = self._role

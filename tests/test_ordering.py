@@ -677,3 +677,44 @@ async def test_a_cancellation_queued_offline_leaves_no_step_key_in_the_footer(de
             assert "Bestellt · ausstehend" in row, row
     finally:
         own.stop()
+
+
+async def test_back_from_the_order_just_made_returns_to_the_offering(live_server, tmp_path):
+    """An interest sent from the catalog opens its order in the orders area; `escape` goes back
+    to where the user came from, the offering's detail in the catalog — not the orders list
+    (walk T6)."""
+    offering = orderable_offering(live_server)
+    app = make_app(live_server, tmp_path / "client", identity="customer")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_interest_form(app, pilot, offering["id"])
+        assert app.current_mode == "catalog"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen), app.screen
+        assert app.current_mode == "orders"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.current_mode == "catalog"
+        assert isinstance(app.screen, OfferingScreen), app.screen
+        assert app.screen.offering_id == offering["id"]
+        # The orders area is left as a list, the new order on it; back there it is not a detail.
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, OrdersScreen), app.screen
+        # Opened from the offering again (`enter`: its open order), then left by `1` and come back
+        # to by `2`: `escape` now leaves the detail for the orders list, as from any detail there.
+        await pilot.press("1")
+        await settle(pilot)
+        assert isinstance(app.screen, OfferingScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen) and app.current_mode == "orders"
+        await pilot.press("1")
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.current_mode == "orders"
+        assert isinstance(app.screen, OrdersScreen), app.screen

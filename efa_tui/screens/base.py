@@ -229,6 +229,17 @@ class AppScreen(_AppScreenBase, Screen[ScreenResultType]):
     and a sub-screen under the area's bare name read as the area's own list: typed keys then ran
     its commands (walk F4)."""
 
+    back_to: str | None = None
+    """The area this screen was opened from when opening it switched areas (an interest sent from
+    the catalog opens its order in "Bestellungen"): `escape` goes back there, to the offering the
+    user came from, not to the orders list (walk T6). Set by the app as it opens the screen."""
+
+    def action_back(self) -> None:
+        came_from = self.back_to
+        self.app.pop_screen()
+        if came_from is not None:
+            self.app.switch_mode(came_from)
+
 
 class AppModal(_AppScreenBase, ModalScreen[ScreenResultType]):
     """A dialog over a screen: no chrome of its own, and it owns the keyboard."""

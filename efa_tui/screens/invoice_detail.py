@@ -130,7 +130,7 @@ def reasons_text(chk: LineCheck) -> str:
 
 class InvoiceScreen(AppScreen):
     BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "key.back", id="invoice.back"),
+        Binding("escape,q", "back", "key.back", id="invoice.back"),
         Binding("f", "factual_ok", "invoice.key.factual", id="invoice.factual"),
         Binding("a", "arithmetic_ok", "invoice.key.arithmetic", id="invoice.arithmetic"),
         Binding("d", "dispute", "invoice.key.dispute", id="invoice.dispute"),

@@ -238,7 +238,7 @@ class OfferingScreen(AppScreen):
         if earlier is None:
             return
         if earlier.order is not None:
-            self.efa.open_order(earlier.order)
+            self.efa.open_order(earlier.order, come_back=True)
         elif earlier.draft:
             self.open_interest(None)  # the form restores the draft
         else:
@@ -295,6 +295,6 @@ class OfferingScreen(AppScreen):
         def sent(answer: dict | None) -> None:
             if isinstance(answer, dict) and answer.get("id"):
                 # The server's answer is the order: shown as it is, with its ETag (not fetched again).
-                self.efa.open_order(answer, etag=form.sent.etag if form.sent else None)
+                self.efa.open_order(answer, etag=form.sent.etag if form.sent else None, come_back=True)
 
         self.app.push_screen(form, sent)

@@ -142,7 +142,7 @@ class OrderScreen(AppScreen):
     # newer version of the order (someone else moved it) is shown in place.
     DATA_KINDS = frozenset(("orders", "outbox"))
     BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "key.back", id="order.back"),
+        Binding("escape,q", "back", "key.back", id="order.back"),
         *(Binding(key, f"step('{action}')", label, id=f"order.{action}") for action, (key, label) in STEP_KEYS.items()),
         Binding("J", "raw", "key.raw", id="order.raw"),
         Binding("a", "trail", "support.key.trail", id="order.trail"),  # support staff (a provider's `a` activates)
