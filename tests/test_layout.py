@@ -215,3 +215,18 @@ async def test_the_jump_dialog_shows_every_command_at_80_columns(language):
         shown = " ".join(screen_lines(app))
     for command in (":orders", ":order 123", ":invoice 2026-000042", ":offering NAME", ":support"):
         assert command in shown, shown
+
+
+async def test_beside_the_facet_panel_at_80_columns_the_catalog_title_keeps_its_room(server, tmp_path):
+    """`f` at 80x24: the titles say what the offerings are (they were cut to 11 letters,
+    "Abfallbehäl…", while the provider column kept its 16); the provider is written short."""
+    app = make_app(server, tmp_path, identity="customer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 4)
+        await pilot.press("f")
+        await settle(pilot)
+        table = table_of(app)
+        title = table.row_at(0)[1][0]
+        text = "\n".join(screen_lines(app))
+        assert title[:16] in text, text
+        assert table.row_at(0)[1][2] in text  # the fee in full, with its unit

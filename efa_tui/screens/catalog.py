@@ -87,12 +87,13 @@ HOLD_S = 0.035
 TYPEAHEAD_S = 10.0
 """The longest wait of keys typed before the first rows are on screen (an empty cache, offline)."""
 
+TITLE_MIN = 18  # what the offering is: beside the facet panel at 80 columns the provider gives way
 NARROW = 100  # below this width the title needs the room more than category and key do
 
 
 def catalog_columns(width: int = 120) -> list[Column]:
     columns = [
-        Column("title", i18n.t("col.title")),
+        Column("title", i18n.t("col.title"), min_width=TITLE_MIN),
         Column("provider", i18n.t("col.provider"), width=16, shorten=fit_name),
         Column("category", i18n.t("col.category"), width=14),
         Column("annual_fee", i18n.t("col.annual_fee"), width=13, align="right"),

@@ -98,6 +98,9 @@ class Column:
     """"left" or "right" (money is right-aligned)."""
     shorten: Callable[[str, int], str] | None = None
     """How a text too wide is written short before it is cut (names: org_names.fit_name)."""
+    min_width: int = MIN_FLEX_WIDTH
+    """A flexible column's least width before the fixed ones shrink: a catalog title beside the
+    facet panel at 80 columns kept 10 cells ("Abfallbehäl…") while a provider kept 16."""
 
     def __post_init__(self) -> None:
         if self.align not in ("left", "right"):
@@ -153,7 +156,7 @@ def column_widths(columns: Sequence[Column], available: int, content: Sequence[i
 
     Fixed columns get their width — or, given the widest `content` of each column, only what
     that and the header need (never more than the width) — and flexible ones share the rest. If that leaves a flexible
-    column narrower than `MIN_FLEX_WIDTH`, fixed columns shrink proportionally (not below
+    column narrower than its `min_width`, fixed columns shrink proportionally (not below
     `MIN_WIDTH`): left-aligned text first, right-aligned (numbers, money: a cut amount would
     mislead) only if that is not enough. If the table still does not fit, it scrolls sideways.
     """
@@ -168,7 +171,7 @@ def column_widths(columns: Sequence[Column], available: int, content: Sequence[i
                   for i, width in wanted.items()}
     texts = {i: width for i, width in wanted.items() if columns[i].align != "right"}
     numbers = {i: width for i, width in wanted.items() if columns[i].align == "right"}
-    budget = usable - MIN_FLEX_WIDTH * len(flexible)
+    budget = usable - sum(columns[i].min_width for i in flexible)
     texts = _shrink(texts, budget - sum(numbers.values()))
     numbers = _shrink(numbers, budget - sum(texts.values()))
     fixed = texts | numbers
