@@ -42,7 +42,7 @@ from .services import DataChanged, Status
 from .services.connection import Batch, Live, News
 from .session import Session
 from .text import clean
-from .widgets.chrome import AppHeader, BottomBar, KeyFooter, OfflineBanner, StatusLine, trouble_text
+from .widgets.chrome import AppHeader, BottomBar, KeyFooter, OfflineBanner, StatusLine, banner_text
 
 log = logging.getLogger("efa_tui")
 RETRY_PENDING_S = 30.0
@@ -377,10 +377,7 @@ class EfaApp(App):
                       setting_up=self._connecting and server is not None and server.first_run)
         for banner in screen.query(OfflineBanner):
             offline = not status.online and not self._connecting
-            as_of = status.as_of.get("offerings")
-            when = formatting.moment(as_of) if as_of else "–"
-            banner.update(Text(i18n.t("banner.disturbed", trouble=trouble_text(status), time=when) if status.disturbed
-                               else i18n.t("banner.offline", time=when)))
+            banner.update(Text(banner_text(status, self.session.api.base_url)))
             banner.set_class(offline, "-shown")
 
     # --- actions ---------------------------------------------------------------------------------

@@ -54,6 +54,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                          "wieder richtig antwortet.",
                          "Failing ({trouble}) – data as of {time}. Changes will be sent when the server answers "
                          "properly again."),
+    "banner.no_data": ("Offline – noch keine Daten: {server} antwortet nicht ({trouble}). Die Angebote kommen, sobald "
+                       "der Marktplatz erreichbar ist.",
+                       "Offline – no data yet: {server} does not answer ({trouble}). The offerings arrive as soon as "
+                       "the marketplace is reachable."),
+    "banner.no_data_disturbed": ("Gestört ({trouble}) – noch keine Daten von {server}. Die Angebote kommen, sobald "
+                                 "der Marktplatz dort richtig antwortet.",
+                                 "Failing ({trouble}) – no data yet from {server}. The offerings arrive as soon as "
+                                 "the marketplace answers there properly."),
     "banner.connecting": ("Verbinde mit dem Marktplatz …", "Connecting to the marketplace …"),
     "banner.setting_up": ("Erster Start: richte den Demo-Marktplatz ein (einige Sekunden) …",
                           "First start: setting up the demo marketplace (a few seconds) …"),
@@ -192,7 +200,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "about {shown} of {n} offering|about {shown} of {n} offerings"),
     "catalog.empty": ("Keine Angebote gefunden", "No offerings found"),
     "catalog.active_filters": ("Filter: {filters} · {reset}: zurücksetzen", "Filters: {filters} · {reset}: reset"),
-    "catalog.empty_cache": ("Noch keine Daten – der Katalog wird geladen …", "No data yet – loading the catalog …"),
+    # Said online (before the first page) and offline (the banner says why): "wird geladen …" was untrue there.
+    "catalog.empty_cache": ("Noch keine Daten – die Angebote kommen mit dem ersten Abgleich.",
+                            "No data yet – the offerings arrive with the first sync."),
     "col.title": ("Titel", "Title"),
     "col.provider": ("Bereitsteller", "Provider"),
     "col.category": ("Themenfeld", "Category"),

@@ -106,6 +106,11 @@ class LazyApi:
         self._lock = threading.Lock()
         self._watchers: list = []
 
+    @property
+    def base_url(self) -> str:
+        """The API's address (without creating the client: the offline banner names it)."""
+        return self._args[0]
+
     def watch(self, listener) -> None:
         """``ApiClient.watch``, without creating the client now (the client made later gets it)."""
         self._watchers.append(listener)

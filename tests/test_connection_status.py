@@ -240,3 +240,26 @@ async def test_editing_an_offering_offline_says_so_at_once_and_opens_nothing_lat
     finally:
         await app.session.aclose()
         proxy.close()
+
+
+async def test_a_first_start_at_an_address_nobody_answers_says_so_not_loading(tmp_path):
+    """No data yet and no server: the banner names the address and what met it, and the catalog
+    does not say it is loading (it read "Offline – Daten vom –." over "der Katalog wird geladen …")."""
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}/api/v1"
+    app = make_app(base, tmp_path)
+    app.backend.probe_min = app.backend.probe_max = 3600
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: contacted(app), "the first attempt")
+        await settle(pilot)
+        banner = app.screen.query_one(OfflineBanner)
+        assert banner.has_class("-shown")
+        text = " ".join(str(banner.render()).split())
+        assert "Daten vom –" not in text, text
+        assert f"127.0.0.1:{port}" in text and "keine Verbindung" in text, text
+        screen = " ".join(str(app.screen.query_one("VirtualTable").empty_text).split())
+        assert "geladen …" not in screen, screen

@@ -222,6 +222,18 @@ def trouble_text(status: Status) -> str:
     return i18n.t(key if key in i18n.MESSAGES else "status.trouble.network", status=status.trouble_status or "?")
 
 
+def banner_text(status: Status, server: str) -> str:
+    """The offline banner: since when the data are (a first start has none: then whom it asked)."""
+    as_of = status.as_of.get("offerings")
+    if as_of is None:
+        key = "banner.no_data_disturbed" if status.disturbed else "banner.no_data"
+        return i18n.t(key, server=clean(server), trouble=trouble_text(status))
+    when = formatting.moment(as_of)
+    if status.disturbed:
+        return i18n.t("banner.disturbed", trouble=trouble_text(status), time=when)
+    return i18n.t("banner.offline", time=when)
+
+
 class StatusLine(Static):
     DEFAULT_CSS = """
     StatusLine { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
