@@ -222,3 +222,21 @@ async def test_a_proposal_on_screen_says_entgeltvorschlag_not_angebot(server, tm
         title = demo["offering"]["title"]
         assert "Entgeltvorschlag" in shown
         assert "Angebot" not in shown.replace(title, ""), shown
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_an_order_ended_before_the_binding_order_waits_for_no_proposal(language):
+    """A rejected or withdrawn order read "Noch kein Entgeltvorschlag" under "verbindlich erst mit
+    der Bestellung" (support walk): nothing comes any more, and nothing was ordered."""
+    from efa_tui.screens.order_detail import fees_block
+
+    i18n.set_language(language)
+    try:
+        waiting = fees_block(None, None, "interest").plain
+        assert i18n.t("order.no_fees") in waiting and i18n.t("order.fees.proposed") in waiting
+        for state in ("rejected", "withdrawn"):
+            ended = fees_block(None, None, state).plain
+            assert i18n.t("order.no_fees") not in ended and i18n.t("order.fees.proposed") not in ended, ended
+            assert FEES[language][0] in ended  # still the proposal's heading, marked as not ordered
+    finally:
+        i18n.set_language("de")

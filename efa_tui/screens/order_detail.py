@@ -20,7 +20,7 @@ from .. import formatting, i18n
 from ..api.errors import ApiError
 from ..api.models import Fees, Me, Order, OrderEvent, as_order
 from ..domain.orders import Action, allowed_actions
-from ..order_words import action_word, fees_heading, order_state_word, state_word
+from ..order_words import action_word, fees_heading, no_fees, order_state_word, state_word
 from ..services import Conflict, Done, Queued
 from ..services.writes import PENDING
 from ..text import clean
@@ -48,7 +48,7 @@ def fees_block(fees: Fees | None, terms: str | None, state: str | None = None) -
     text = Text()
     text.append(fees_heading(state) + "\n", style="bold underline")
     if not fees:
-        text.append("  " + i18n.t("order.no_fees"), style="italic")
+        text.append("  " + no_fees(state), style="italic")
         return text
     text.append_text(fee_lines(fees))
     text.append("\n")

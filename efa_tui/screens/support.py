@@ -294,8 +294,9 @@ class TrailScreen(AppScreen):
         text = Text()
         text.append(i18n.t("support.trail.title", id=o.id) + "\n", style="bold")
         text.append(f"{clean(o.offering.title if o.offering else '')}\n")
-        text.append(f"{i18n.t('support.trail.customer')}: {clean(o.customer.name if o.customer else '')} · "
-                    f"{i18n.t('support.trail.provider')}: {clean(o.provider.name if o.provider else '')} · "
+        # A line each: joined by " · " they wrapped at 80 columns with the dot left at a line's end.
+        text.append(f"{i18n.t('support.trail.customer')}: {clean(o.customer.name if o.customer else '')}\n"
+                    f"{i18n.t('support.trail.provider')}: {clean(o.provider.name if o.provider else '')}\n"
                     f"{i18n.t('support.trail.state')}: {state_text(o)}\n")
         return text
 

@@ -27,6 +27,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # ... and the fees: proposed before the binding order, agreed from it on (order_words.fees_heading).
     "order.fees.proposed": ("Vorgeschlagene Entgelte (Entgeltvorschlag – verbindlich erst mit der Bestellung)",
                             "Proposed fees (fee proposal – binding only with the order)"),
+    "order.fees.not_ordered": ("Vorgeschlagene Entgelte (nicht bestellt)", "Proposed fees (not ordered)"),
     "order.fees.agreed": ("Vereinbarte Entgelte (Abstimmungsergebnis der verbindlichen Bestellung)",
                           "Agreed fees (by the binding order)"),
     # keys
@@ -83,6 +84,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "order.desired_start": ("Gewünschter Beginn", "Desired start"),
     "order.message": ("Nachricht", "Message"),
     "order.no_fees": ("Noch kein Entgeltvorschlag des Bereitstellers.", "No fee proposal from the provider yet."),
+    "order.no_fees_ended": ("Der Bereitsteller hat keine Entgelte vorgeschlagen.", "The provider proposed no fees."),
     "order.terms": ("Vertragsbedingungen", "Contract terms"),
     "order.ordered": ("Verbindlich bestellt am {at} von {by}", "Ordered (binding) on {at} by {by}"),
     "order.contract": ("Vertrag", "Contract"),
