@@ -230,3 +230,29 @@ async def test_beside_the_facet_panel_at_80_columns_the_catalog_title_keeps_its_
         text = "\n".join(screen_lines(app))
         assert title[:16] in text, text
         assert table.row_at(0)[1][2] in text  # the fee in full, with its unit
+
+
+async def test_a_focused_authorisation_box_shows_its_whole_text_at_80x24(server, tmp_path):
+    """The termination form at 80x24: tabbing to the authorisation box showed its first line
+    only ("… diesen Vertrag zum"), the rest behind the buttons, and space ticked it unread. A field
+    taking focus comes into view whole: its label, its text, its hint."""
+    from test_ordering import jump, synced
+
+    from efa_tui.screens.order_forms import StepForm
+
+    with httpx.Client(base_url=server) as http:
+        active = next(o for o in http.get("/orders", params={"state": "active", "limit": 100}, headers=auth("customer")).json()["items"]
+                      if not o.get("end_date"))
+    app = make_app(server, tmp_path, identity="customer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await synced(pilot)
+        await jump(pilot, f"order {active['id']}")
+        await pilot.press("t")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, StepForm)
+        while app.focused is not form.form.control("declared"):
+            await pilot.press("tab")
+        await settle(pilot)
+        text = " ".join(" ".join(screen_lines(app)).split())
+        assert "zu kündigen" in text, "\n".join(screen_lines(app))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -24,7 +25,8 @@ from textual.widgets import Checkbox, Input, Select, Static, Switch, TextArea
 
 from .. import i18n
 from ..text import clean
-from .text_fields import TextBox, TextField
+from .text_box import TextBox
+from .text_fields import TextField
 
 Check = Callable[[str], "str | None"]  # a value → the reason it is wrong (translated), or None
 
@@ -331,6 +333,14 @@ class Form(VerticalScroll):
         if new and widget.has_focus:
             self._reveal(name)
         self.post_message(self.Changed(self, name))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # The whole field into view, not only the control: Textual scrolls to the focused widget,
+        # and an authorisation box is one line beside its three-line text — at 80x24 it showed
+        # "… diesen Vertrag zum" and space ticked it unread. A hint or an error under a field too.
+        field = next((a for a in event.widget.ancestors_with_self if a.has_class("form-field")), None)
+        if field is not None:
+            self.call_after_refresh(self.scroll_to_widget, field, animate=False)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
