@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from textual import events
 from textual.screen import ModalScreen, Screen, ScreenResultType
 from textual.widget import Widget
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 
 from ..api.models import Me
 from ..services import DataChanged
@@ -160,6 +160,9 @@ class _AppScreenBase:
         recompose would lose overrides this (the lists keep filter and cursor, forms their input).
         A dialog is composed again too (its texts are message ids, or functions that write them:
         confirm.py), so that nothing open stays in the language it was opened in."""
+        # Not at the top: the catalog's first rows need no TextArea (widgets/text_box.py).
+        from textual.widgets import TextArea
+
         # What was typed into a field (a path, a note) stays: put back by the field's id.
         typed = {w.id: w.value for w in self.query(Input) if w.id}  # type: ignore[attr-defined]
         written = {w.id: w.text for w in self.query(TextArea) if w.id}  # type: ignore[attr-defined]

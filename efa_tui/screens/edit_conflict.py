@@ -25,7 +25,8 @@ from .. import i18n
 from ..domain.merge import Piece, word_diff
 from ..text import clean
 from ..widgets.form import FormField
-from ..widgets.text_fields import TextBox, TextField
+from ..widgets.text_box import TextBox
+from ..widgets.text_fields import TextField
 from .base import AppScreen
 
 MINE, THEIRS, EDIT = "mine", "theirs", "edit"

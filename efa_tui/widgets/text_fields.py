@@ -13,7 +13,8 @@ Here a field runs the bindings of a key it receives at once, in its place among 
 screen's and the app's), and a key that reaches a field which has lost the focus meanwhile (it
 was typed right after a Tab, or an Enter that opened the next screen) goes back to the app, to be
 delivered like a key typed now: to the field that has the focus, or held while a screen opens.
-Every text field of the app is one of these (`TextField`, `TextBox`).
+Every text field of the app is one of these (`TextField`, and `TextBox` in text_box.py: the
+catalog's filter is a `TextField`, and Textual's `TextArea` is not imported before a form needs it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual import events
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -57,11 +58,3 @@ class InOrderKeys:
 class TextField(InOrderKeys, Input):
     """A one-line text field (Textual's `Input`) that keeps the order of the keys typed."""
 
-
-class TextBox(InOrderKeys, TextArea):
-    """A multi-line text field (Textual's `TextArea`) that keeps the order of the keys typed."""
-
-    def _types(self, key: str) -> bool:
-        # TextArea._on_key makes Enter a new line (and Tab an indent, if so configured): a
-        # binding of the screen for the same key never ran in it, and does not here either.
-        return key == "enter" or (key == "tab" and self.tab_behavior == "indent")
