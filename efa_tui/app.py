@@ -43,6 +43,7 @@ from .services.connection import Batch, Live, News
 from .session import Session
 from .text import clean
 from .widgets.chrome import AppHeader, BottomBar, KeyFooter, OfflineBanner, StatusLine, banner_text
+from .widgets.key_order import KeyHandled, KeyOrder
 
 log = logging.getLogger("efa_tui")
 RETRY_PENDING_S = 30.0
@@ -155,6 +156,7 @@ class EfaApp(App):
         self.identity_changed: Signal[Me] = Signal(self, "identity_changed")
         self.language_changed: Signal[str] = Signal(self, "language_changed")
         self._held_keys: list[events.Key] = []  # typed while a form opens (the keyboard rules below)
+        self._key_order = KeyOrder(self._take_key, self.set_timer)
         self._parked_keys: list[events.Key] = []  # typed before a question appeared (park_keys)
         self._parked_timer: Timer | None = None
         self._holding = False
@@ -482,11 +484,22 @@ class EfaApp(App):
             # the key's CR into LF): Textual reads LF as ctrl+j, and `Enter b` typed at once lost
             # its Enter. Ctrl+J is Enter, as in a shell.
             event = events.Key("enter", "\r")
-        if (isinstance(event, events.Key) and not event.is_forwarded and event.key not in NEVER_HELD
-                and self._holds_keys()):
-            self._held_keys.append(event)
+        if isinstance(event, events.Key) and not event.is_forwarded and event.key not in NEVER_HELD:
+            await self._key_order.take(event)  # one at a time (widgets/key_order.py), then _take_key
             return
         await super().on_event(event)
+
+    async def _take_key(self, event: events.Key) -> None:
+        if self._holds_keys():
+            self._held_keys.append(event)
+            return
+        target = self.focused
+        await super().on_event(event)
+        if target is not None and event.is_forwarded:
+            self._key_order.sent(target)
+
+    async def on_key_handled(self, message: KeyHandled) -> None:
+        await self._key_order.handled(message)
 
     async def _on_key(self, event: events.Key) -> None:
         # A key no widget took, back at the app for its bindings. Typed ahead of a form that is
@@ -507,7 +520,7 @@ class EfaApp(App):
     async def _replay_keys(self) -> None:
         keys, self._held_keys = self._held_keys, []
         for key in keys:
-            await super().on_event(events.Key(key.key, key.character))  # afresh: not yet forwarded
+            await self._key_order.take(events.Key(key.key, key.character))  # afresh: not yet forwarded
 
     def owns_keyboard(self) -> bool:
         return bool(getattr(self.screen, "OWNS_KEYBOARD", False))

@@ -441,3 +441,43 @@ async def test_a_draft_typed_in_german_comes_back_in_english_notation(server, tm
         assert field_text(app.screen, "annual_fee") == "12,000.50"
         assert field_text(app.screen, "one_time_fee") == "irgendwas"
         assert not app.screen.form.errors.get("annual_fee")
+
+
+async def test_keys_arriving_while_a_field_is_busy_keep_their_order_across_a_tab(server, tmp_path):
+    """On a busy machine (the helper walk, 3 CPU-bound processes on 2 cores) a burst arrives in
+    packets while a field still works through the keys before: `Tab` was forwarded to the title,
+    the next packet went to the field focused once the title had handled it, and the title's
+    leftover keys followed into whichever field had the focus by then — a summary of
+    "hreibung mit Umlauten Kurz: …". Here the title is made busy by a callback that waits, the
+    only stand-in for a loaded CPU that makes the order of arrival certain."""
+    import asyncio
+
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_area(pilot, "4")
+        await pilot.press("n")
+        await settle(pilot)
+        form_screen = app.screen
+        assert isinstance(form_screen, OfferingFormScreen)
+        title, summary, description = (f.name for f in form_screen.form.fields[:3])
+        field = form_screen.form.control(title)
+        assert app.focused is field
+        first, second = asyncio.Event(), asyncio.Event()
+        field.call_later(first.wait)  # the title is busy: keys for it wait in its queue
+
+        async def packet(*keys: str) -> None:
+            for key in keys:
+                app.post_message(events.Key(key, key_to_character(key)))
+            for _ in range(5):
+                await asyncio.sleep(0.01)  # the app hands them on; the title does not run yet
+
+        await packet(*"Ti", "tab")
+        field.call_later(second.wait)  # busy again right after its Tab
+        await packet(*"Kurz")
+        first.set()  # the title types "Ti" and moves the focus on; then it is busy again
+        await packet("tab", *"La")  # the next packet, typed after "Kurz"
+        second.set()
+        await settle(pilot)
+        assert field_text(form_screen, title) == "Ti"
+        assert field_text(form_screen, summary) == "Kurz"
+        assert field_text(form_screen, description) == "La"
