@@ -121,6 +121,10 @@ def child(cache_path: str, started: float, mode: str) -> None:
         TableApp().run(headless=True, size=(120, 40))
         return
 
+    # The start of `efa-tui` (cli.run_app): no garbage collection until the first rows (startup.py).
+    from efa_tui.startup import hold_collections
+
+    hold_collections()
     from efa_tui.app import EfaApp
     from efa_tui.config import Config, Profile, _named
     from efa_tui.session import Session

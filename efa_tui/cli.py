@@ -175,6 +175,9 @@ def chosen_profile(args: argparse.Namespace):
 
 def run_app(args: argparse.Namespace) -> int:
     """The terminal app; with no server configured, against the embedded demo marketplace."""
+    from .startup import hold_collections
+
+    hold_collections()  # before the config and the app are imported (startup.py says why)
     chosen = chosen_profile(args)
     if chosen is None:
         return 2

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Select, Static
 
-from .. import formatting, i18n
+from .. import formatting, i18n, startup
 from ..api.models import Me
 from ..domain.catalog import BUNDESLAENDER
 from ..domain.collation import sort_key
@@ -105,6 +105,9 @@ def catalog_columns(width: int = 120) -> list[Column]:
 class CatalogScreen(FilterKeys, AppScreen):
     """The catalog area. Keeps its filter, facets, sort and selection while you are elsewhere."""
     DATA_KINDS = frozenset(("offerings",))  # A sync or a provider's publish/retire: rows and the total ("83 von 83") read anew.
+    # The table from the start, not Textual's first focusable (the filter) until on_mount: the
+    # footer's keys were made for the filter first, and again for the table (12 ms).
+    AUTO_FOCUS = "#catalog-table"
 
     BINDINGS = [
         Binding("slash", "focus_filter", "key.filter", id="catalog.filter"),
@@ -268,6 +271,7 @@ class CatalogScreen(FilterKeys, AppScreen):
     @on(VirtualTable.Loaded)
     def _loaded(self, event: VirtualTable.Loaded) -> None:
         self._release_paint()
+        self.call_after_refresh(startup.release_collections)  # the first rows are on screen (startup.py)
         if (event.total or self._synced_once or not getattr(self.app, "start_network", False)) and not self.keyboard_ready:
             self.call_after_refresh(self.take_keyboard)  # the rows painted, then the keys typed ahead
         source = self._source
@@ -342,6 +346,7 @@ class CatalogScreen(FilterKeys, AppScreen):
     @on(VirtualTable.LoadFailed)
     def _load_failed(self) -> None:
         self._release_paint()
+        startup.release_collections()
         self.take_keyboard()
 
     def on_screen_suspend(self) -> None:

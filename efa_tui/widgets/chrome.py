@@ -145,6 +145,7 @@ class KeyFooter(Footer):
         super().__init__(compact=True)
         self._recompose_due = False
         self._scheduled_on: Screen | None = None  # the screen on top when the recompose was scheduled
+        self._composed: tuple | None = None  # what the keys shown were made from (_keys_now)
 
     def bindings_changed(self, screen: Screen) -> None:
         """Once per frame however often the bindings changed in it: a start sends the signal
@@ -164,9 +165,27 @@ class KeyFooter(Footer):
 
     async def _recompose_once(self) -> None:
         self._recompose_due = False
+        # Many changes of the bindings leave the keys as they were (the start signals six, the
+        # first rows' focus one more): the same keys mounted anew cost 10–15 ms, on the way to
+        # the first rows and between two keystrokes.
+        if not self.is_attached or self._pruning:
+            return  # gone meanwhile (Textual's recompose does nothing then either)
+        if self._composed is not None and self._keys_now() == self._composed:
+            return
         await self.recompose()
 
+    def _keys_now(self) -> tuple | None:
+        """All that the keys shown are made from: the screen's active bindings (each key as it is
+        displayed, its text, enabled or not) and the language; None before the bindings are ready."""
+        if not self._bindings_ready:
+            return None
+        app = self.app
+        return (i18n.current_language(), self.show_command_palette,
+                tuple((key, b.key, app.get_key_display(b), b.description, b.action, b.show, b.group, enabled, tooltip)
+                      for key, (_, b, enabled, tooltip) in self.screen.active_bindings.items()))
+
     def compose(self) -> ComposeResult:
+        self._composed = self._keys_now()
         right: list[FooterKey] = []
         for widget in super().compose():
             if isinstance(widget, FooterKey):
