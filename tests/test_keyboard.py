@@ -481,3 +481,37 @@ async def test_keys_arriving_while_a_field_is_busy_keep_their_order_across_a_tab
         assert field_text(form_screen, title) == "Ti"
         assert field_text(form_screen, summary) == "Kurz"
         assert field_text(form_screen, description) == "La"
+
+
+async def test_a_number_or_date_shown_in_a_field_is_typed_anew_not_appended_to(server, tmp_path):
+    """The proposal's annual fee comes preset with the offering's: `p 9000` gave "4800,009000"
+    (refused), and Tab into "Mindestlaufzeit" (12) then `0` gave 120 months — valid, ten years,
+    unsaid (helper walk). Amounts, counts and dates take the typed value in place of the shown
+    one; text fields (a title, a message) keep their text and the cursor at its end."""
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_an_interest(server, pilot)
+        await type_ahead(app, pilot, "p", *"9000")
+        form_screen = app.screen
+        assert isinstance(form_screen, ProposalForm)
+        assert field_text(form_screen, "annual_fee") == "9000"
+        await pilot.press("escape")
+        await settle(pilot)
+        if isinstance(app.screen, ConfirmScreen):
+            await pilot.press("v")  # verwerfen
+            await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        await open_area(pilot, "4")
+        await pilot.press("n")
+        await settle(pilot)
+        form_screen = app.screen
+        assert isinstance(form_screen, OfferingFormScreen)
+        await type_ahead(app, pilot, *"Titel")
+        months = form_screen.form.control("minimum_term_months")
+        assert field_text(form_screen, "minimum_term_months") == "12"
+        while app.focused is not months:
+            await pilot.press("tab")
+        await type_ahead(app, pilot, "0")
+        assert field_text(form_screen, "minimum_term_months") == "0"
+        assert field_text(form_screen, "title") == "Titel"

@@ -642,7 +642,7 @@ class TokenForm(FormScreen):
 
     def fields(self) -> list[FormField]:
         return [FormField("name", "admin.field.token_name", required=True, hint="admin.field.token_name_hint"),
-                FormField("days", "admin.field.days", required=True, check=_days_check),
+                FormField("days", "admin.field.days", required=True, check=_days_check, retype=True),
                 FormField("scope", "admin.field.scope", kind="select", required=True,
                           options=[("write", i18n.t("admin.scope.write")), ("read", i18n.t("admin.scope.read"))])]
 
@@ -931,7 +931,7 @@ class OrganizationForm(_EditForm):
             FormField("postcode", "admin.field.postcode"),
             FormField("city", "admin.field.city"),
             FormField("population", "admin.field.population", check=rule(formatting.parse_count), notation="count"),
-            FormField("population_date", "admin.field.population_date", check=rule(formatting.parse_day),
+            FormField("population_date", "admin.field.population_date", check=rule(formatting.parse_day), retype=True,
                       hint="admin.field.population_date_hint"),
             FormField("leitweg_ids", "admin.field.leitweg_ids", kind="lines", check=leitweg_problem,
                       hint="admin.field.leitweg_hint", aliases=("leitweg_id",)),

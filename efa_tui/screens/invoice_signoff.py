@@ -235,7 +235,7 @@ class PaymentForm(FormScreen):
 
     def fields(self) -> list[FormField]:
         return [
-            FormField("value_date", "signoff.f.value_date", required=True, check=_day_check),
+            FormField("value_date", "signoff.f.value_date", required=True, check=_day_check, retype=True),
             FormField("amount", "signoff.f.amount", required=True,
                       check=_amount_check(self.open, "signoff.more_than_open", open=formatting.money(self.open)), notation="money"),
             FormField("bank_reference", "signoff.f.bank_reference", required=True),

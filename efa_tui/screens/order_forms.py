@@ -90,7 +90,7 @@ class InterestForm(FormScreen):
     def fields(self) -> list[FormField]:
         fields = [
             FormField("message", "field.message", kind="area"),
-            FormField("desired_start", "field.desired_start", check=rule(not_in_past),
+            FormField("desired_start", "field.desired_start", check=rule(not_in_past), retype=True,
                       hint="hint.desired_start"),
             FormField("contact_name", "field.contact_name", required=True),
             FormField("leitweg_id", "field.leitweg_id", required=True, check=leitweg_problem, hint="hint.leitweg_id",
@@ -258,11 +258,11 @@ class StepForm(FormScreen):
 
     def fields(self) -> list[FormField]:
         if self.action == "activate":
-            return [FormField("start_date", "field.start_date", required=True, check=rule(in_window(self.start_window))),
+            return [FormField("start_date", "field.start_date", required=True, check=rule(in_window(self.start_window)), retype=True),
                     FormField("note", "field.note")]
         fields = []
         if self.action == "terminate":
-            fields.append(FormField("end_date", "field.end_date", required=True, check=rule(in_window(self.end_window))))
+            fields.append(FormField("end_date", "field.end_date", required=True, check=rule(in_window(self.end_window)), retype=True))
         fields.append(note_field(self.action))
         if Action(self.action) in DECLARATIONS:
             # Undoing a contract weighs as much as concluding it: the authorisation is declared.

@@ -249,7 +249,7 @@ class UsageFormScreen(FormScreen):
         options = [(str(oid), contract_label(o)) for oid, o in sorted(self.contracts.items())]
         return [
             FormField("order_id", "usage.f.contract", kind="select", options=options, required=True),
-            FormField("period", "usage.f.period", required=True, check=_check_period, hint="usage.h.period",
+            FormField("period", "usage.f.period", required=True, check=_check_period, hint="usage.h.period", retype=True,
                       aliases=("year", "month")),
             FormField("cases", "usage.f.cases", required=True, check=_check_cases, notation="count"),
         ]

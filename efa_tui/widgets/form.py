@@ -77,6 +77,15 @@ class FormField:
     # "money" | "count": a number in the user's notation (1.234,50 / 1,234.50), rewritten when a
     # draft typed in the other language comes back (formatting.renotate)
     notation: str = ""
+    # A date or a number of months: typed anew, not edited (as amounts and counts are)
+    retype: bool = False
+
+    @property
+    def typed_anew(self) -> bool:
+        """Whether the value shown is selected when the field takes the focus, so what is typed
+        replaces it: "12" months and a typed `0` made 120 (valid, ten years, unsaid), a preset fee
+        and `9000` "4800,009000". Text (a title, a message) keeps its cursor at the end."""
+        return self.retype or bool(self.notation)
 
 
 def lines_of(text: str) -> list[str]:
@@ -168,7 +177,8 @@ class Form(VerticalScroll):
         if f.kind == "switch":
             return Switch(bool(value), id=wid)
         suggester = SuggestFromList(f.suggestions, case_sensitive=False) if f.suggestions else None
-        return TextField(str(value or ""), id=wid, placeholder=placeholder, select_on_focus=False, suggester=suggester)
+        return TextField(str(value or ""), id=wid, placeholder=placeholder, select_on_focus=f.typed_anew,
+                         suggester=suggester)
 
     # --- values -------------------------------------------------------------------------------
 
