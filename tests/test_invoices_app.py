@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from app_support import make_app, settle
+from app_support import make_app, screen_text, settle
 from support import auth, backdate_binding_order, start_server, stop_server
 from test_invoice_check import _tamper
 from textual.widgets import Button, Input, Static
@@ -381,3 +381,40 @@ def test_every_invoice_message_id_built_at_runtime_exists():
     missing = [i for i in ids if i not in i18n.MESSAGES]
     assert not missing, missing
     assert len(reasons) >= 10
+
+
+async def test_a_payment_waiting_offline_is_shown_and_no_second_one_is_booked_meanwhile(demo_template, tmp_path):
+    """Offline the operator booked a part payment; the detail still said "offen", `p` opened the
+    form again with the same open amount, and both went through later (helper walk). Now the
+    detail names the waiting write, and no further step is offered until it is through — as the
+    order detail does."""
+    import shutil
+
+    path = tmp_path / "m.sqlite3"
+    shutil.copy(demo_template, path)
+    proc, base = start_server(f"sqlite:///{path}")
+    number = _api(base, "operator", "/invoices", status="issued", kind="invoice", sort="-id")["items"][0]["number"]
+    app = await build(base, tmp_path / "client", identity="operator", start_network=False)
+    app.backend.probe_min = app.backend.probe_max = 3600
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            detail = await open_number(pilot, number)
+            stop_server(proc)
+            await pilot.press("p")
+            await settle(pilot)
+            form = app.screen
+            assert isinstance(form, PaymentForm)
+            form.form.set_value("amount", formatting.money_input(Decimal("1000")))
+            form.form.set_value("bank_reference", "Teil 1")
+            await pilot.press("ctrl+s")
+            await settle(pilot, 5)
+            assert app.screen is detail
+            assert app.backend.status.pending == 1
+            shown = " ".join(screen_text(app).split())
+            assert "wartet auf Versand" in shown, shown
+            assert not detail.check_action("pay", ()) and not detail.check_action("cancel_invoice", ())
+            await pilot.press("p")
+            await settle(pilot)
+            assert app.screen is detail  # no second payment form
+    finally:
+        stop_server(proc)

@@ -22,7 +22,7 @@ from ..api.errors import ApiError, Unreachable
 from ..api.models import Invoice, InvoiceLine, Payment, as_invoice
 from ..domain.invoice_check import InvoiceCheck, LineCheck, LineStatus
 from ..domain.pricing import TIME_BASED
-from ..services import Conflict, Done, Outcome, Queued, Refused
+from ..services import Conflict, DataChanged, Done, Outcome, Queued, Refused
 from ..services.invoices import InvoicesService
 from ..store import invoice_list as il
 from ..store.invoice_detail import InvoiceDetail
@@ -32,6 +32,7 @@ from ..widgets.virtual_table import Column, VirtualTable
 from . import invoice_signoff
 from .base import AppScreen
 from .invoices import NARROW, role_of
+from .outbox import waiting_text
 
 MARK = {LineStatus.OK: "✓", LineStatus.WRONG: "✗", LineStatus.NO_CONTRACT: "✗", LineStatus.MISSING: "✗",
         LineStatus.UNVERIFIED: "?"}
@@ -128,6 +129,11 @@ def reasons_text(chk: LineCheck) -> str:
     return "; ".join(i18n.t(f"invoice.reason.{r}") for r in chk.reasons)
 
 
+WRITES = frozenset({"factual_ok", "arithmetic_ok", "dispute", "withdraw", "resolve", "pay", "credit_note",
+                    "cancel_invoice"})
+"""The actions that send a write about this invoice."""
+
+
 class InvoiceScreen(AppScreen):
     BINDINGS = [
         Binding("escape,q", "back", "key.back", id="invoice.back"),
@@ -148,6 +154,8 @@ class InvoiceScreen(AppScreen):
     DEFAULT_CSS = """
     InvoiceScreen #inv-head { height: auto; padding: 0 1; }
     InvoiceScreen #inv-review { height: auto; padding: 0 1; }
+    InvoiceScreen #inv-outbox { height: auto; padding: 0 1; }
+    InvoiceScreen #inv-outbox.-empty { display: none; }
     InvoiceScreen VirtualTable { height: 1fr; min-height: 3; }
     InvoiceScreen #inv-line { height: auto; padding: 0 1; background: $boost; }
     InvoiceScreen #inv-check { height: auto; padding: 0 1; }
@@ -161,6 +169,10 @@ class InvoiceScreen(AppScreen):
         self.detail = InvoiceDetail(invoice, online=False)
         self.loaded = False
         self._busy = False
+        # This invoice's writes in the outbox (offline, or refused and not settled): no further
+        # step until they are through — offline a second part payment was booked beside the first
+        # with the same open amount shown (helper walk), as the order detail prevents.
+        self.queued = 0
 
     @property
     def invoice(self) -> Invoice:
@@ -169,6 +181,7 @@ class InvoiceScreen(AppScreen):
     def compose(self) -> ComposeResult:
         yield DetailText(id="inv-head")
         yield Static(id="inv-review")
+        yield Static(id="inv-outbox", classes="-empty")
         self.table = VirtualTable(line_columns(self.app.size.width), id="invoice-lines",
                                   empty_text=i18n.t("invoice.loading"))
         yield self.table
@@ -179,6 +192,29 @@ class InvoiceScreen(AppScreen):
         self.show()
         self.table.focus()
         self.load()
+        self.show_outbox()
+
+    def data_changed(self, change: DataChanged) -> None:
+        if change.kind == "outbox":
+            self.show_outbox()
+        super().data_changed(change)
+
+    @work(exclusive=True, group="invoice-outbox", exit_on_error=False)
+    async def show_outbox(self) -> None:
+        items = await asyncio.to_thread(self.session.services.outbox.open_items, related=f"invoice:{self.invoice.id}")
+        if not self.is_attached:
+            return
+        text = waiting_text(items)
+        if items:
+            text.append(i18n.t("order.step_queued"), style="bold")
+        box = self.query_one("#inv-outbox", Static)
+        box.update(text)
+        box.set_class(not items, "-empty")
+        was, self.queued = self.queued, len(items)
+        if self.queued != was:
+            self.refresh_bindings()
+            if was and not self.queued:
+                self.load()  # through: the invoice as the server has it now
 
     # --- loading --------------------------------------------------------------------------------
 
@@ -361,6 +397,8 @@ class InvoiceScreen(AppScreen):
     # --- who may do what ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITES and self.queued:
+            return False  # the write before is not through yet (the outbox part says so)
         role = role_of(self.app)
         inv = self.invoice
         live = inv.status != "cancelled"

@@ -22,7 +22,6 @@ from ..api.models import Fees, Me, Order, OrderEvent, as_order
 from ..domain.orders import Action, allowed_actions
 from ..order_words import action_word, fees_heading, no_fees, order_state_word, state_word
 from ..services import Conflict, Done, Queued
-from ..services.writes import PENDING
 from ..text import clean
 from ..widgets.detail_text import DetailText, label
 from ..widgets.form import TickBox
@@ -30,6 +29,7 @@ from ..widgets.lists import DetailScroll
 from .base import AppScreen
 from .offering_detail import fee_lines, price_for
 from .order_forms import ProposalForm, StepForm, transition_request
+from .outbox import waiting_text
 
 # Each step's key binding: action → (key, message id). Shown only when the step is allowed.
 STEP_KEYS = {
@@ -311,15 +311,7 @@ class OrderScreen(AppScreen):
 
     async def _show_outbox(self) -> None:
         items = await asyncio.to_thread(self.session.services.outbox.open_items, related=f"order:{self.order_id}")
-        text = Text()
-        if items:
-            text.append(i18n.t("order.outbox") + "\n", style="bold underline")
-        for item in items:
-            if item.state == PENDING:
-                text.append("  " + i18n.t("order.outbox_pending", label=clean(item.label)) + "\n")
-            else:
-                detail = clean((item.problem or {}).get("detail") or item.last_error or "")
-                text.append("  " + i18n.t("order.outbox_failed", label=clean(item.label), detail=detail) + "\n", style="bold")
+        text = waiting_text(items)
         queued = len(items)
         if self.is_attached:
             outbox = self.query_one("#order-outbox", Static)

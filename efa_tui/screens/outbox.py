@@ -31,6 +31,21 @@ from .form_screen import field_errors
 REFUSED = (NEEDS_ATTENTION, CONFLICT)
 
 
+def waiting_text(items: list[OutboxItem]) -> Text:
+    """A record's writes not at the server yet, for its detail (an order's, an invoice's): what
+    waits to be sent, what was refused and why. Empty without any."""
+    text = Text()
+    if items:
+        text.append(i18n.t("order.outbox") + "\n", style="bold underline")
+    for item in items:
+        if item.state == PENDING:
+            text.append("  " + i18n.t("order.outbox_pending", label=clean(item.label)) + "\n")
+        else:
+            detail = clean((item.problem or {}).get("detail") or item.last_error or "")
+            text.append("  " + i18n.t("order.outbox_failed", label=clean(item.label), detail=detail) + "\n", style="bold")
+    return text
+
+
 @dataclass(frozen=True)
 class OutboxRows:
     items: tuple[OutboxItem, ...]
