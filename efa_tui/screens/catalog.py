@@ -271,7 +271,7 @@ class CatalogScreen(FilterKeys, AppScreen):
     @on(VirtualTable.Loaded)
     def _loaded(self, event: VirtualTable.Loaded) -> None:
         self._release_paint()
-        self.call_after_refresh(startup.release_collections)  # the first rows are on screen (startup.py)
+        startup.rows_shown()  # the collector runs again a moment after these rows (startup.py)
         if (event.total or self._synced_once or not getattr(self.app, "start_network", False)) and not self.keyboard_ready:
             self.call_after_refresh(self.take_keyboard)  # the rows painted, then the keys typed ahead
         source = self._source
