@@ -599,3 +599,39 @@ async def test_the_operator_ends_an_inhouse_relationship_and_an_operator_has_non
         assert app.screen is detail
     assert _org(live_server, fitko["id"])["inhouse_operator_id"] is None
     assert _org(live_server, fitko["id"])["accreditation"]["state"] != "suspended"
+
+
+async def test_an_organisation_without_a_recorded_art_is_edited_without_inventing_one(live_server, tmp_path):
+    """Helper walk: AKDB (a provider, no Art recorded — the list reads "IT-Dienstleister" by its
+    role) could not get a new street without an Art picked first ("Pflichtfeld"); the server asks
+    for none. A recorded Art stays required (it is not cleared by mistake), a new one is chosen."""
+    orgs = httpx.get(f"{live_server}/organizations", headers=auth("operator"), params={"limit": 500}).json()["items"]
+    without = next(o for o in orgs if not o.get("customer_type") and o["kind"] == "provider")
+    app = make_app(live_server, tmp_path, identity="operator")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        form = await _edit_organization(pilot, without["id"])
+        form.form.set_value("street", "Hansastraße 12–16")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await _wait_for(pilot, OrganizationScreen)
+        await _until(pilot, lambda: _org(live_server, without["id"])["address"]["street"] == "Hansastraße 12–16")
+        assert not _org(live_server, without["id"]).get("customer_type")
+
+
+async def test_an_accredited_organisation_offers_no_accreditation_and_a_refusal_speaks_german(live_server, tmp_path):
+    """Helper walk: an accredited organisation's footer offered `a Akkreditieren`, which ended in
+    "eine Organisation im Stand „accredited“ kann nicht „accredited“ werden"."""
+    from efa_tui.domain.administration import accreditation_step
+
+    orgs = httpx.get(f"{live_server}/organizations", headers=auth("operator"), params={"limit": 500}).json()["items"]
+    accredited = next(o for o in orgs if o["accreditation"]["state"] == "accredited" and o["kind"] != "operator")
+    app = make_app(live_server, tmp_path, identity="operator")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        detail = await _open_organization(pilot, accredited["id"])
+        assert not detail.check_action("accredit", ()) and detail.check_action("suspend", ())
+    refusal = accreditation_step("accredited", "accredited")
+    assert refusal and refusal.de == "die Organisation ist bereits akkreditiert"
+    other = accreditation_step("accredited", "applied")
+    assert other and "„akkreditiert“" in other.de and "accredited" not in other.de

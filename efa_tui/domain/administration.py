@@ -100,6 +100,11 @@ class Refusal:
     de: str
 
 
+# The states in the server's German refusals (the client's own words: admin.accreditation.* —
+# "im Stand „accredited“" reached German users).
+_DE = {"applied": "beantragt", "accredited": "akkreditiert", "suspended": "gesperrt"}
+
+
 def accreditation_step(current: str, target: str, kind: str = "") -> Refusal | None:
     """None when ``current`` → ``target`` is a step the operator may take (``kind``: the
     organisation's; the marketplace's operator is not suspended — it would lock itself out)."""
@@ -109,9 +114,12 @@ def accreditation_step(current: str, target: str, kind: str = "") -> Refusal | N
     if kind == "operator" and target == SUSPENDED:
         return Refusal("operator-suspended", "the marketplace's operator cannot be suspended",
                        "der Betreiber des Marktplatzes kann nicht gesperrt werden")
+    if target == current:
+        return Refusal("accreditation-step", f"the organisation is {target} already",
+                       f"die Organisation ist bereits {_DE[target]}")
     if target not in ACCREDITATION_STEPS.get(current, frozenset()):
         return Refusal("accreditation-step", f"an organisation that is {current} cannot become {target}",
-                       f"eine Organisation im Stand „{current}“ kann nicht „{target}“ werden")
+                       f"von „{_DE.get(current, current)}“ nach „{_DE[target]}“ ist kein Schritt der Akkreditierung")
     return None
 
 

@@ -249,6 +249,7 @@ class OrganizationScreen(AppScreen):
         return _role_of(getattr(self.app, "me", None)) == "operator"
 
     OPERATOR_ACTIONS = frozenset({"accredit", "suspend", "inhouse", "edit"})
+    ACCREDITATION_KEYS = {"accredit": ACCREDITED, "suspend": SUSPENDED}
     USER_ACTIONS = frozenset({"new_user", "edit_user", "toggle_user", "tokens"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -258,8 +259,11 @@ class OrganizationScreen(AppScreen):
             if action == "inhouse" and not self.org.inhouse_operator_id and \
                     inhouse_refusal(self.org.kind, self.org.roles, "operator"):
                 return False  # only a customer has one; one that exists can always be ended
-            if action == "suspend" and accreditation_step(ACCREDITED, SUSPENDED, self.org.kind):
-                return False  # the marketplace's operator would lock itself out (the domain's rule)
+            if action in self.ACCREDITATION_KEYS and accreditation_step(
+                    self.org.accreditation.state or ACCREDITED, self.ACCREDITATION_KEYS[action], self.org.kind):
+                # Not a step from here (the domain's rule): `a` on an accredited organisation, or
+                # the marketplace's operator suspended (it would lock itself out).
+                return False
             return self.is_operator
         if action in self.USER_ACTIONS:
             me = getattr(self.app, "me", None)
@@ -278,6 +282,7 @@ class OrganizationScreen(AppScreen):
             return
         self.users = {u.id: u for u in users}
         self.query_one("#org-facts-text", Static).update(self.facts())
+        self.refresh_bindings()  # its keys follow its state (accredited: no `a`)
         rows = []
         for u in users:
             status = i18n.t("admin.user.disabled") if u.disabled else i18n.t("admin.user.active")
@@ -916,7 +921,11 @@ class OrganizationForm(_EditForm):
         fields = [FormField("name", "admin.field.org_name", required=True),
                   FormField("short_name", "admin.field.short_name", required=not new,
                             hint="admin.field.short_name_hint" if new else ""),
-                  FormField("customer_type", "admin.field.type", kind="select", required=True,
+                  # Chosen on registering, kept once recorded; a provider without one (its list row
+                  # reads "IT-Dienstleister" by its role) is not made to invent one to get a new
+                  # street (the server asks for none).
+                  FormField("customer_type", "admin.field.type", kind="select",
+                            required=new or bool(self.org and self.org.customer_type),
                             options=[(t, i18n.t(f"admin.type.{t}")) for t in kinds])]
         if self.org is None or self.org.kind != "operator":
             # Its roles, a set: it orders, provides or both (a Land, an IT-Dienstleister).
