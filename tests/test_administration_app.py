@@ -160,6 +160,8 @@ async def test_the_operator_accredits_a_municipality_adds_its_user_and_hands_ove
         await pilot.press("j")
         await _wait_for(pilot, TokensScreen)
         await _until(pilot, lambda: "widerrufen" in screen_text(app))
+        # On the token's own row at 80 columns, not only in the note (the state column was off screen).
+        await _until(pilot, lambda: any("Arbeitsplatz Roth" in line and "widerrufen" in line for line in _lines(app)))
     assert httpx.get(f"{live_server}/me", headers=as_her).status_code == 401
 
 
@@ -206,6 +208,11 @@ async def _edit_organization(pilot, org_id: int) -> OrganizationForm:
     form = await _wait_for(pilot, OrganizationForm)
     await settle(pilot)
     return form
+
+
+def _lines(app) -> list[str]:
+    """The terminal's lines as the user sees them (the compositor's output, one per row)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
 def _org(server: str, org_id: int) -> dict:

@@ -559,7 +559,9 @@ class TokensScreen(AppScreen):
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("admin.tokens.head", name=clean(self.user.name))), id="tokens-head")
         table = ListTable(id="user-tokens")
-        for key in ("name", "scope", "created", "expires", "used", "state"):
+        # The state beside the name: last, it was off screen at 80 columns ("widerru" after →×10),
+        # and a revoked token's row read as before.
+        for key in ("name", "state", "scope", "expires", "used", "created"):
             table.add_column(i18n.t(f"admin.tokens.col.{key}"), key=key)
         yield table
 
@@ -582,10 +584,10 @@ class TokensScreen(AppScreen):
             state = (i18n.t("admin.tokens.revoked") if t.revoked_at else
                      i18n.t("admin.tokens.expired") if t.expires_at and t.expires_at.date() < date.today()
                      else i18n.t("admin.tokens.valid"))
-            rows.append((t.id, [Text(clean(t.name)), i18n.t(f"admin.scope.{t.scope}"),
-                                formatting.day(t.created_at),
+            rows.append((t.id, [Text(clean(t.name)), state, i18n.t(f"admin.scope.{t.scope}"),
                                 formatting.day(t.expires_at) if t.expires_at else "–",
-                                formatting.day(t.last_used_at) if t.last_used_at else "–", state]))
+                                formatting.day(t.last_used_at) if t.last_used_at else "–",
+                                formatting.day(t.created_at)]))
         self.query_one("#user-tokens", ListTable).fill(rows)
 
     def action_back(self) -> None:
