@@ -529,3 +529,26 @@ async def test_the_header_names_the_sub_screen_an_area_key_brings_back(server, t
         await settle(pilot)
         assert "My offerings › Usage" in screen_text(app).splitlines()[0]
     i18n.set_language("de")
+
+
+async def test_the_preview_scrolls_by_the_keys_of_every_detail(server, tmp_path):
+    """`v` at 80x24: the yearly cost and the description lie below; j/G/ctrl+d did nothing there
+    (only the arrows scrolled), as in no other detail (helper walk)."""
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_my_offerings(pilot)
+        select_published(screen)
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, PreviewScreen)
+        scroll = app.screen.query_one("#preview")
+        assert scroll.max_scroll_y > 0  # more than one screen
+        await pilot.press("j")
+        await settle(pilot)
+        assert scroll.scroll_y == 1
+        await pilot.press("G")
+        await settle(pilot)
+        assert scroll.scroll_y == scroll.max_scroll_y
+        await pilot.press("g")
+        await settle(pilot)
+        assert scroll.scroll_y == 0

@@ -8,12 +8,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
 from .. import i18n
 from ..widgets.chrome import TEXTUAL_KEYS
+from ..widgets.lists import DetailScroll
 from .base import AppModal
 
 # Textual's built-in bindings (widgets and app) by action → message id.
@@ -78,7 +78,7 @@ class HelpScreen(AppModal):
         table.add_column(i18n.t("help.id"), style="dim", no_wrap=True)
         for keys, label, bid in self.rows:
             table.add_row(Text(keys), Text(label), Text(bid))
-        with VerticalScroll():
+        with DetailScroll():
             yield Static(Text(i18n.t("help.title"), style="bold"))
             yield Static(Text(i18n.t("help.intro"), style="dim"))
             yield Static(table)

@@ -27,6 +27,7 @@ from ..store import invoice_list as il
 from ..text import clean
 from ..widgets.detail_text import DetailText
 from ..widgets.form import FormField
+from ..widgets.lists import DetailScroll
 from ..widgets.text_fields import TextField
 from .base import AppModal, AppScreen
 from .form_screen import FormScreen, Request
@@ -265,7 +266,7 @@ class FindingsScreen(AppScreen):
             body.append(clean(f.message) + "\n")
             if f.location:
                 body.append("    " + clean(f.location) + "\n", style="dim")
-        yield VerticalScroll(DetailText(head), DetailText(body))
+        yield DetailScroll(DetailText(head), DetailText(body))
 
 
 # --- export ------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from .. import formatting, i18n
@@ -33,6 +33,7 @@ from ..store import invoice_list as il
 from ..text import clean
 from ..widgets.detail_text import DetailText
 from ..widgets.form import FormField
+from ..widgets.lists import DetailScroll
 from .base import AppModal, AppScreen
 from .form_screen import FormScreen, Request
 
@@ -344,4 +345,4 @@ class HistoryScreen(AppScreen):
         body.append_text(money_lines(inv))
         for note in inv.credit_notes or []:
             body.append(f"\n{clean(note.number)} {formatting.day(note.issue_date)} {formatting.money(note.gross)}")
-        yield VerticalScroll(DetailText(body, id="history-text"))
+        yield DetailScroll(DetailText(body, id="history-text"))

@@ -25,7 +25,7 @@ from ..domain import offering_rules as rules
 from ..services import Conflict, Done, Queued
 from ..text import clean
 from ..widgets.detail_text import DetailText
-from ..widgets.lists import ListTable
+from ..widgets.lists import DetailScroll, ListTable
 from .base import AppScreen
 from .offering_detail import describe
 
@@ -326,7 +326,7 @@ class PreviewScreen(AppScreen[bool]):
     def compose(self) -> ComposeResult:
         title = i18n.t(f"offerings.preview.{self.action or 'show'}", title=clean(self.offering.title))
         yield Static(Text(title), id="preview-title")
-        with VerticalScroll(id="preview"):
+        with DetailScroll(id="preview"):
             gaps = rules.publish_gaps(self.offering.model_dump()) if self.action == "publish" else []
             if gaps:
                 yield Static(Text(i18n.t("offerings.preview.gaps") + "\n" + "\n".join("  • " + i18n.t(g) for g in gaps)),
