@@ -121,6 +121,7 @@ async def test_provider_creates_publishes_and_a_customer_sees_it_after_a_sync(se
         assert screen.table.row_count == before + 1
         oid = created[0]["id"]
         assert server_get(server, "customer", f"/offerings/{oid}").status_code == 404  # a draft: not in the catalog
+        assert screen.table.cursor_key == str(oid)  # the new draft under the cursor, for `v` and `p` next
 
         select_row(screen, oid)
         await pilot.press("p")

@@ -223,6 +223,10 @@ class MyOfferingsScreen(AppScreen):
     def _saved(self, offering: dict[str, Any] | None) -> None:
         if offering:
             self.notify(i18n.t("offerings.saved", title=clean(offering.get("title"))))
+            if offering.get("id") is not None:
+                # The cursor on what was saved: a new draft sat on row 1 and `v`/`p` went to
+                # another offering (helper walk).
+                self.table.remember(offering["id"])
             self.store(offering)
         else:
             self.reload()
