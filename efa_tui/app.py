@@ -114,6 +114,7 @@ PARKED_S = 1.0  # keys typed before a question wait this long after its answer f
 
 class EfaApp(App):
     TITLE = "efa-tui"
+    DEFAULT_MODE = "catalog"
     COMMANDS = App.COMMANDS | {JumpProvider}
     BINDINGS = [
         Binding("question_mark", "help", "key.help", id="app.help"),
@@ -151,6 +152,17 @@ class EfaApp(App):
         self.live: Live | None = None  # follows the server's event stream once the session started
         self._live_task: asyncio.Task[None] | None = None
         self._theme_name = theme or session.config.theme
+        # The themes before the stylesheet is first read. Registered in on_mount they came after
+        # it, and only Textual's restyling for the first mode's screen put their variables in
+        # (which area_screen now spares).
+        for name in THEMES:
+            self.register_theme(with_visible_borders(self.available_themes[name]))
+        self.theme = self._theme_name if self._theme_name in self.available_themes else "textual-dark"
+        self.stylesheet.set_variables(self.get_css_variables())
+        # The app starts in the catalog (DEFAULT_MODE): Textual builds no empty default screen
+        # first, to be suspended for it.
+        for area in areas.AREAS:
+            self.add_mode(area.key, partial(self.area_screen, area.key))
         # What the screens subscribe to (screens/signals.py), instead of hooks the app calls.
         self.data_changed: Signal[DataChanged] = Signal(self, "data_changed")
         self.identity_changed: Signal[Me] = Signal(self, "identity_changed")
@@ -179,11 +191,6 @@ class EfaApp(App):
         super().notify(message, title=title, severity=severity, markup=False, **kwargs)
 
     def on_mount(self) -> None:
-        for name in THEMES:
-            self.register_theme(with_visible_borders(self.available_themes[name]))
-        self.theme = self._theme_name if self._theme_name in self.available_themes else "textual-dark"
-        for area in areas.AREAS:
-            self.add_mode(area.key, partial(self.area_screen, area.key))
         self.connection.subscribe(self._on_status)
         self.services.changes.subscribe(self.data_changed.publish)
         self.connection.on_cache_reset(self.action_refresh)  # damage emptied the cache: sync it again
@@ -203,7 +210,12 @@ class EfaApp(App):
 
     def area_screen(self, area: str) -> Screen:
         """The screen of one area, built (and its module imported) when first opened."""
-        return areas.area(area).build(self.session)
+        screen = areas.area(area).build(self.session)
+        # Made now, it is styled by the stylesheet as it is. Textual restyles the whole app for a
+        # mode's new screen otherwise, twice, every CSS source parsed anew (its count starts at
+        # -1): 10–15 ms before the catalog's first rows.
+        screen._css_update_count = self._css_update_count
+        return screen
 
     @property
     def me(self) -> Me | None:
@@ -379,7 +391,7 @@ class EfaApp(App):
                       setting_up=self._connecting and server is not None and server.first_run)
         for banner in screen.query(OfflineBanner):
             offline = not status.online and not self._connecting
-            banner.update(Text(banner_text(status, self.session.api.base_url)))
+            banner.update(Text(banner_text(status, self.services.administration.server_url())))
             banner.set_class(offline, "-shown")
 
     # --- actions ---------------------------------------------------------------------------------
