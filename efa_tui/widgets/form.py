@@ -345,9 +345,13 @@ class Form(VerticalScroll):
         self.post_message(self.Changed(self, name))
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        # The whole field into view, not only the control: Textual scrolls to the focused widget,
-        # and an authorisation box is one line beside its three-line text — at 80x24 it showed
-        # "… diesen Vertrag zum" and space ticked it unread. A hint or an error under a field too.
+        # A box with its whole text into view, not only the box: Textual scrolls to the focused
+        # widget, and an authorisation box is one line beside its three-line text — at 80x24 it
+        # showed "… diesen Vertrag zum" and space ticked it unread.
+        # Only there: other fields keep Textual's scroll (their problem is revealed as it shows,
+        # _reveal), and a second scroll of theirs raced it in the snapshots.
+        if not isinstance(event.widget, TickBox):
+            return
         field = next((a for a in event.widget.ancestors_with_self if a.has_class("form-field")), None)
         if field is not None:
             self.call_after_refresh(self.scroll_to_widget, field, animate=False)
