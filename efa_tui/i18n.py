@@ -193,7 +193,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cmd.invoice": ("Rechnung {n} öffnen", "Open invoice {n}"),
     "cmd.offering": ("Angebot suchen: {text}", "Find offering: {text}"),
     # catalog
-    "catalog.filter_placeholder": ("Filtern: Titel, Anbieter, Themenfeld, Stichwort …", "Filter: title, provider, category, keyword …"),
+    "catalog.filter_placeholder": ("Filtern: Titel, Bereitsteller, Themenfeld, Stichwort …", "Filter: title, provider, category, keyword …"),
     "catalog.count": ("{shown} von {n} Angebot|{shown} von {n} Angeboten",
                       "{shown} of {n} offering|{shown} of {n} offerings"),
     "catalog.count_about": ("etwa {shown} von {n} Angebot|etwa {shown} von {n} Angeboten",

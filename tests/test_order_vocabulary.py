@@ -240,3 +240,11 @@ def test_an_order_ended_before_the_binding_order_waits_for_no_proposal(language)
             assert FEES[language][0] in ended  # still the proposal's heading, marked as not ordered
     finally:
         i18n.set_language("de")
+
+
+def test_the_provider_is_the_bereitsteller_in_every_german_text():
+    """The catalog's filter said "Titel, Anbieter, …" over a column "Bereitsteller" (helper walk):
+    the provider is the Bereitsteller, the operator the Betreiber; "Anbieter" names neither."""
+    german = {key: entry[0] for key, entry in i18n.MESSAGES.items() if isinstance(entry, tuple)}
+    assert not {key: text for key, text in german.items() if "Anbieter" in text}
+    assert not [text for text in german.values() if re.search(r"\bvon Herr\b|\bvon \{by\}", text)]

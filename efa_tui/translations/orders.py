@@ -86,7 +86,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "order.no_fees": ("Noch kein Entgeltvorschlag des Bereitstellers.", "No fee proposal from the provider yet."),
     "order.no_fees_ended": ("Der Bereitsteller hat keine Entgelte vorgeschlagen.", "The provider proposed no fees."),
     "order.terms": ("Vertragsbedingungen", "Contract terms"),
-    "order.ordered": ("Verbindlich bestellt am {at} von {by}", "Ordered (binding) on {at} by {by}"),
+    # Not "von {by}": the names carry their salutation ("von Herr Lindner" is no German).
+    "order.ordered": ("Verbindlich bestellt am {at} – bestellt hat {by}", "Ordered (binding) on {at} by {by}"),
     "order.contract": ("Vertrag", "Contract"),
     "order.start": ("Beginn", "Start"),
     "order.end": ("Ende", "End"),
