@@ -676,6 +676,8 @@ class EfaApp(App):
             if come_back:
                 detail.back_to = self.current_mode
             self.switch_mode(area)
+        if isinstance(self.screen, AppScreen) and self.screen.record_key == detail.record_key:
+            return  # on top already (`:order 75` from its own detail): not a second copy
         self.push_screen(detail)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

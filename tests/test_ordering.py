@@ -718,3 +718,21 @@ async def test_back_from_the_order_just_made_returns_to_the_offering(live_server
         await settle(pilot)
         assert app.current_mode == "orders"
         assert isinstance(app.screen, OrdersScreen), app.screen
+
+
+async def test_jumping_to_the_order_on_screen_opens_no_second_copy(live_server, tmp_path):
+    """`:order 75` with order 75's detail open pushed a second one; the first `escape` then
+    seemed to do nothing (helper walk)."""
+    with httpx.Client(base_url=live_server) as http:
+        order_id = http.get("/orders", params={"limit": 1}, headers=auth("customer")).json()["items"][0]["id"]
+    app = make_app(live_server, tmp_path, identity="customer")
+    async with app.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        await jump(pilot, f"order {order_id}")
+        assert isinstance(app.screen, OrderScreen)
+        depth = len(app.screen_stack)
+        await jump(pilot, f"order {order_id}")
+        assert isinstance(app.screen, OrderScreen) and len(app.screen_stack) == depth
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, OrdersScreen), app.screen

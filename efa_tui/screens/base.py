@@ -237,6 +237,12 @@ class AppScreen(_AppScreenBase, Screen[ScreenResultType]):
     the catalog opens its order in "Bestellungen"): `escape` goes back there, to the offering the
     user came from, not to the orders list (walk T6). Set by the app as it opens the screen."""
 
+    @property
+    def record_key(self) -> tuple[str, int] | None:
+        """The record this screen shows in full (a detail), e.g. ("order", 75): opening it again
+        while it is on top shows it, instead of a second copy under which the first waits."""
+        return None
+
     def action_back(self) -> None:
         came_from = self.back_to
         self.app.pop_screen()

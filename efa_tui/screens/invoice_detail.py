@@ -178,6 +178,10 @@ class InvoiceScreen(AppScreen):
     def invoice(self) -> Invoice:
         return self.detail.invoice
 
+    @property
+    def record_key(self) -> tuple[str, int] | None:
+        return ("invoice", self.invoice.id)
+
     def compose(self) -> ComposeResult:
         yield DetailText(id="inv-head")
         yield Static(id="inv-review")

@@ -174,6 +174,10 @@ class OrderScreen(AppScreen):
         return self.order.id
 
     @property
+    def record_key(self) -> tuple[str, int] | None:
+        return ("order", self.order.id)
+
+    @property
     def role(self) -> str:
         me = getattr(self.app, "me", None)
         return me.role if me else ""
