@@ -235,3 +235,25 @@ def test_an_inhouse_relationship_binds_a_customer_to_an_operator_and_can_end(cli
     suspend = client.post(f"/organizations/{govdigital}/accreditation", json={"state": "suspended", "reason": "Selbsttest"},
                           headers=auth("operator"))
     assert suspend.status_code == 409 and suspend.json()["type"].endswith("operator-suspended"), suspend.text
+
+
+def test_the_audit_log_names_fields_and_values_as_the_forms_do():
+    """It read "revoked_at: – → 2026-12-04T18:31:30.211049Z", "scope: – → write" (helper walk):
+    the wire's names and an ISO time in the German UI of an audit."""
+    from datetime import UTC, datetime
+
+    from efa_tui import i18n
+    from efa_tui.api.models import AuditEntry
+    from efa_tui.screens.administration import audit_text
+
+    entry = AuditEntry.model_validate({
+        "id": 1, "at": datetime(2026, 12, 4, 18, 31, tzinfo=UTC), "action": "token.revoked",
+        "actor": {"name": "Katharina Lorenz"}, "target": {"kind": "token", "id": 7},
+        "before": {}, "after": {"revoked_at": "2026-12-04T18:31:30.211049Z", "scope": "write", "user_id": 23,
+                                "roles": ["customer", "provider"], "disabled": True}})
+    i18n.set_language("de")
+    text = audit_text([entry]).plain
+    for wire in ("revoked_at", "scope", "user_id", "2026-12-04T", "write", "customer", "True"):
+        assert wire not in text, (wire, text)
+    assert "widerrufen am: – → 04.12.2026" in text and "lesen und schreiben" in text and "Kunde, Bereitsteller" in text
+    assert "gesperrt: – → ja" in text

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from rich.text import Text
@@ -763,16 +763,52 @@ def audit_text(entries: list[AuditEntry]) -> Text:
         for key in sorted(set(before) | set(after)):
             if key in ("updated_at", "version") or before.get(key) == after.get(key):
                 continue
-            text.append(f"    {key}: ", style="dim")
-            text.append(clean(_short(before.get(key))) + " → " + clean(_short(after.get(key))) + "\n")
+            text.append(f"    {_field_label(key)}: ", style="dim")
+            text.append(clean(_short(key, before.get(key))) + " → " + clean(_short(key, after.get(key))) + "\n")
     return text
 
 
-def _short(value: Any) -> str:
-    if value is None:
+# The record's fields in the audit log by the forms' own labels (it showed "revoked_at: – →
+# 2026-12-04T18:31:30.211049Z", "scope: write": the wire, not what the operator had typed).
+AUDIT_LABELS = {
+    "name": "admin.field.name", "short_name": "admin.field.short_name", "key": "admin.field.key",
+    "customer_type": "admin.field.type", "inhouse_operator_id": "admin.field.operator",
+    "inhouse_basis": "admin.field.basis", "email": "admin.field.email", "role": "admin.field.role",
+    "admin": "admin.field.admin", "scope": "admin.field.scope", "ags": "admin.field.ags",
+    "population": "admin.field.population", "population_date": "admin.field.population_date",
+    "leitweg_ids": "admin.field.leitweg_ids", "reason": "admin.field.reason", "roles": "admin.audit.f.roles",
+    "address": "admin.audit.f.address", "revoked_at": "admin.audit.f.revoked_at",
+    "expires_at": "admin.audit.f.expires_at", "user_id": "admin.audit.f.user", "disabled": "admin.audit.f.disabled",
+    "state": "admin.audit.f.state",
+}
+# Values that are codes: shown by their words.
+AUDIT_WORDS = {"scope": "admin.scope.", "customer_type": "admin.type.", "role": "admin.role.", "roles": "admin.role.",
+               "state": "admin.accreditation."}
+
+
+def _field_label(key: str) -> str:
+    label = AUDIT_LABELS.get(key)
+    return i18n.t(label) if label else key
+
+
+def _short(key: str, value: Any) -> str:
+    if value is None or value == "" or value == []:
         return "–"
+    if isinstance(value, bool):
+        return i18n.t("yes" if value else "no")
+    words = AUDIT_WORDS.get(key)
+    if words:
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(i18n.t(words + str(v)) if words + str(v) in i18n.MESSAGES else str(v) for v in values)
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
+        return ", ".join(str(v) for v in value.values() if v not in (None, ""))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            return formatting.moment(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return value
     return str(value)
 
 
