@@ -167,6 +167,7 @@ class EfaApp(App):
         self.data_changed: Signal[DataChanged] = Signal(self, "data_changed")
         self.identity_changed: Signal[Me] = Signal(self, "identity_changed")
         self.language_changed: Signal[str] = Signal(self, "language_changed")
+        self._reviving = False  # the embedded server is being started again (_revive_server)
         self._held_keys: list[events.Key] = []  # typed while a form opens (the keyboard rules below)
         self._key_order = KeyOrder(self._take_key, self.set_timer)
         self._parked_keys: list[events.Key] = []  # typed before a question appeared (park_keys)
@@ -376,6 +377,28 @@ class EfaApp(App):
 
     def _on_status(self, status: Status) -> None:
         self._show_status(status)
+        server = self.session.server
+        if not status.online and server is not None and server.died and not self._reviving and self.is_running:
+            self._reviving = True
+            self.run_worker(self._revive_server(), group="revive")
+
+    async def _revive_server(self) -> None:
+        """The embedded demo marketplace died (killed, crashed): started again on its database and
+        port. Offline, the banner promised that waiting changes go out once it is reachable — with
+        nothing to start it, that was never (helper walk)."""
+        server = self.session.server
+        try:
+            if server is None:
+                return
+            log.warning("the embedded server has ended (exit code %s); starting it again", server.process and server.process.poll())
+            self.notify(i18n.t("server.restarting"), severity="warning")
+            server.start()
+            if await server.wait_ready(60):
+                self.action_refresh()  # online again: the sync, and the outbox sent
+            else:
+                self.notify(i18n.t("server.restart_failed"), severity="error", timeout=30)
+        finally:
+            self._reviving = False
 
     def _show_status(self, status: Status, screen: Screen | None = None) -> None:
         # Every screen of the current stack: one below a form shows the news when the form closes.

@@ -62,6 +62,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "der Marktplatz dort richtig antwortet.",
                                  "Failing ({trouble}) – no data yet from {server}. The offerings arrive as soon as "
                                  "the marketplace answers there properly."),
+    "server.restarting": ("Der eingebaute Demo-Marktplatz war beendet – er wird neu gestartet …",
+                          "The embedded demo marketplace had ended – starting it again …"),
+    "server.restart_failed": ("Der eingebaute Demo-Marktplatz startet nicht wieder: efa-tui bitte neu starten "
+                              "(Protokoll: embedded-server.log).",
+                              "The embedded demo marketplace does not start again: please restart efa-tui "
+                              "(log: embedded-server.log)."),
     "banner.connecting": ("Verbinde mit dem Marktplatz …", "Connecting to the marketplace …"),
     "banner.setting_up": ("Erster Start: richte den Demo-Marktplatz ein (einige Sekunden) …",
                           "First start: setting up the demo marketplace (a few seconds) …"),

@@ -50,6 +50,7 @@ class EmbeddedServer:
     # No database yet: this start creates and seeds the demo marketplace (seconds, not a blink),
     # and the status line says so instead of "connecting".
     first_run: bool = False
+    stopped: bool = False  # stopped on purpose (efa-tui closing): not "died"
 
     @property
     def base_url(self) -> str:
@@ -86,7 +87,13 @@ class EmbeddedServer:
                 await asyncio.sleep(0.1)
         return False
 
+    @property
+    def died(self) -> bool:
+        """It was started and its process has ended (killed, or crashed): nothing will answer."""
+        return self.process is not None and not self.stopped and self.process.poll() is not None
+
     def stop(self) -> None:
+        self.stopped = True
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:

@@ -90,3 +90,40 @@ async def test_the_first_start_says_it_sets_up_the_demo_marketplace(private_dirs
     assert "live" in first[-1] or "online" in first[-1]
     again = await _status_lines_while_starting(config, profile, private_dirs)
     assert not any("Erster Start" in line for line in again), again
+
+
+async def test_a_dead_embedded_server_is_started_again(private_dirs, db_url):
+    """The demo marketplace's process killed (helper walk): the banner promised the changes would
+    be sent once it was reachable, and it never was again until efa-tui was restarted. Now the
+    app starts it again on the same database and port, says so, and is online again."""
+    import time
+
+    from app_support import settle
+
+    from efa_tui.app import EfaApp
+
+    config, profile = chosen_profile(build_parser().parse_args(["--as", "customer"]))
+    server = EmbeddedServer(database_url=db_url)
+    session = Session.open(config, profile, server=server, cache_path=private_dirs / "cache.sqlite3",
+                           local_path=private_dirs / "local.sqlite3")
+    app = EfaApp(session, language="de", theme="textual-dark")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            deadline = time.monotonic() + 90
+            while not app.connection.status.online:
+                assert time.monotonic() < deadline, "never online"
+                await pilot.pause(0.2)
+            first = server.process
+            assert first is not None
+            first.kill()
+            first.wait(10)
+            await pilot.press("r")  # a request that fails: offline, the server is seen dead
+            while server.process is first or not app.connection.status.online:
+                assert time.monotonic() < deadline + 90, "not started again"
+                await pilot.pause(0.2)
+                if server.process is first:
+                    await pilot.press("r")
+            await settle(pilot)
+            assert server.process.poll() is None
+    finally:
+        await session.aclose()
