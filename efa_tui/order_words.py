@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 from . import formatting, i18n
-from .domain.orders import BOUND_STATES, OPEN_STATES, OrderState, contract_phase
+from .domain.orders import BOUND_STATES, OrderState, contract_phase, ended_before_binding
 from .text import clean
 
 # A sample day as wide as every formatted day (for the state column's width).
@@ -69,17 +69,12 @@ def fees_agreed(state: str | None) -> bool:
     return state in BOUND_STATES
 
 
-def ended_unordered(state: str | None) -> bool:
-    """Rejected or withdrawn: closed before any binding order (no proposal will come, none binds)."""
-    return state is not None and state not in OPEN_STATES and state not in BOUND_STATES
-
-
 def fees_heading(state: str | None) -> str:
     if fees_agreed(state):
         return i18n.t("order.fees.agreed")
-    return i18n.t("order.fees.not_ordered" if ended_unordered(state) else "order.fees.proposed")
+    return i18n.t("order.fees.not_ordered" if ended_before_binding(state) else "order.fees.proposed")
 
 
 def no_fees(state: str | None) -> str:
     """Where the fees would be, without a proposal: still awaited, or never made."""
-    return i18n.t("order.no_fees_ended" if ended_unordered(state) else "order.no_fees")
+    return i18n.t("order.no_fees_ended" if ended_before_binding(state) else "order.no_fees")

@@ -210,6 +210,16 @@ async def _edit_organization(pilot, org_id: int) -> OrganizationForm:
     return form
 
 
+async def _change_street(pilot, server: str, org_id: int, street: str) -> None:
+    """The organisation's edit form, a new street, ctrl+s: back on its detail, and the server has it."""
+    form = await _edit_organization(pilot, org_id)
+    form.form.set_value("street", street)
+    await settle(pilot)
+    await pilot.press("ctrl+s")
+    await _wait_for(pilot, OrganizationScreen)
+    await _until(pilot, lambda: _org(server, org_id)["address"]["street"] == street)
+
+
 def _lines(app) -> list[str]:
     """The terminal's lines as the user sees them (the compositor's output, one per row)."""
     return [strip.text for strip in app.screen._compositor.render_strips()]
@@ -548,12 +558,8 @@ async def test_an_organisations_roles_change_only_when_confirmed_and_an_edit_nee
     app = make_app(live_server, tmp_path, identity="operator")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        form = await _edit_organization(pilot, leipzig["id"])
-        form.form.set_value("street", "Martin-Luther-Ring 4–6")
-        await settle(pilot)
-        await pilot.press("ctrl+s")  # no Stichtag asked for: the population was not touched
-        await _wait_for(pilot, OrganizationScreen)
-        await _until(pilot, lambda: _org(live_server, leipzig["id"])["address"]["street"] == "Martin-Luther-Ring 4–6")
+        # No Stichtag asked for: the population was not touched.
+        await _change_street(pilot, live_server, leipzig["id"], "Martin-Luther-Ring 4–6")
 
         await pilot.press("e")
         form = await _wait_for(pilot, OrganizationForm)
@@ -617,12 +623,7 @@ async def test_an_organisation_without_a_recorded_art_is_edited_without_inventin
     app = make_app(live_server, tmp_path, identity="operator")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        form = await _edit_organization(pilot, without["id"])
-        form.form.set_value("street", "Hansastraße 12–16")
-        await settle(pilot)
-        await pilot.press("ctrl+s")
-        await _wait_for(pilot, OrganizationScreen)
-        await _until(pilot, lambda: _org(live_server, without["id"])["address"]["street"] == "Hansastraße 12–16")
+        await _change_street(pilot, live_server, without["id"], "Hansastraße 12–16")
         assert not _org(live_server, without["id"]).get("customer_type")
 
 

@@ -63,6 +63,15 @@ async def open_order(pilot, order_id: int) -> None:
     assert isinstance(pilot.app.screen, OrderScreen)
 
 
+async def open_new_offering_form(pilot) -> OfferingFormScreen:
+    """Meine Angebote (4), then `n`: the form of a new offering, settled."""
+    await open_area(pilot, "4")
+    await pilot.press("n")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, OfferingFormScreen), pilot.app.screen
+    return pilot.app.screen
+
+
 async def open_area(pilot, key: str):
     """Synced, then the area behind ``key``: the screen on top."""
     await synced(pilot)
@@ -321,11 +330,7 @@ async def test_editing_keys_and_tab_in_a_burst_keep_their_place_among_the_charac
     both words into the title."""
     app = make_app(server, tmp_path, identity="provider")
     async with app.run_test(size=SIZE) as pilot:
-        await open_area(pilot, "4")
-        await pilot.press("n")
-        await settle(pilot)
-        form_screen = app.screen
-        assert isinstance(form_screen, OfferingFormScreen)
+        form_screen = await open_new_offering_form(pilot)
         fields = [f.name for f in form_screen.form.fields]
         await type_ahead(app, pilot, *"Titel", "tab", *"Kurzx", "backspace", "tab", *"ab", "ctrl+u", *"Lang", "left", "X")
         assert field_text(form_screen, fields[0]) == "Titel"
@@ -454,11 +459,7 @@ async def test_keys_arriving_while_a_field_is_busy_keep_their_order_across_a_tab
 
     app = make_app(server, tmp_path, identity="provider")
     async with app.run_test(size=SIZE) as pilot:
-        await open_area(pilot, "4")
-        await pilot.press("n")
-        await settle(pilot)
-        form_screen = app.screen
-        assert isinstance(form_screen, OfferingFormScreen)
+        form_screen = await open_new_offering_form(pilot)
         title, summary, description = (f.name for f in form_screen.form.fields[:3])
         field = form_screen.form.control(title)
         assert app.focused is field
@@ -502,11 +503,7 @@ async def test_a_number_or_date_shown_in_a_field_is_typed_anew_not_appended_to(s
             await settle(pilot)
         await pilot.press("escape")
         await settle(pilot)
-        await open_area(pilot, "4")
-        await pilot.press("n")
-        await settle(pilot)
-        form_screen = app.screen
-        assert isinstance(form_screen, OfferingFormScreen)
+        form_screen = await open_new_offering_form(pilot)
         await type_ahead(app, pilot, *"Titel")
         months = form_screen.form.control("minimum_term_months")
         assert field_text(form_screen, "minimum_term_months") == "12"

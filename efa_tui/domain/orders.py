@@ -97,6 +97,11 @@ def is_open(state: OrderState | str) -> bool:
     return state in OPEN_STATES
 
 
+def ended_before_binding(state: OrderState | str | None) -> bool:
+    """Rejected or withdrawn: closed before any binding order — no proposal will come, none binds."""
+    return state is not None and state not in OPEN_STATES and state not in BOUND_STATES
+
+
 def earlier_interest(orders: Iterable[tuple[int, str, int | None]], organization_id: int | None) -> int | None:
     """Of ``(order id, state, customer id)`` for one offering, the open order of the organisation
     a new interest would repeat: the newest one (highest id), None when there is none."""
