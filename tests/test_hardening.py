@@ -4,6 +4,7 @@ parse, a stalled body closed in bounded time, failed authentication rate-limited
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -18,7 +19,7 @@ from support import auth, start_server, stop_server
 
 from efa_tui.files import free_port
 from efa_tui.server.app import Settings, create_app
-from efa_tui.server.hardening import http_protocol
+from efa_tui.server.hardening import RequestGuard, http_protocol
 
 
 @pytest.fixture
@@ -181,3 +182,32 @@ def test_the_limit_on_wrong_tokens_holds_across_server_processes(db_url: str) ->
             stop_server(second)
     finally:
         stop_server(first)
+
+
+def test_a_body_arriving_at_every_turn_is_still_cut_by_the_deadline() -> None:
+    """A chunk ready at every turn of the event loop: the deadline must still end the read. With
+    a wait_for around the reading loop it did not (Python 3.11 hands the inner wait_for's chunk
+    back instead of the cancellation), and CI once held a trickling client for 15 s."""
+    async def the_app(scope, receive, send) -> None:
+        raise AssertionError("a body past its deadline reached the app")
+
+    async def run() -> tuple[float, list]:
+        guard = RequestGuard(the_app, limit=10**9, body_timeout=0.2, chunk_timeout=1.0)
+        start, sent = time.monotonic(), []
+
+        async def receive() -> dict:
+            await asyncio.sleep(0)
+            if time.monotonic() - start > 3:  # the guard never cut it: end the test
+                return {"type": "http.disconnect"}
+            return {"type": "http.request", "body": b" ", "more_body": True}
+
+        async def send(message) -> None:
+            sent.append(message)
+
+        await guard({"type": "http", "method": "POST", "path": "/api/v1/orders",
+                     "headers": [(b"content-length", b"999999")]}, receive, send)
+        return time.monotonic() - start, sent
+
+    elapsed, sent = asyncio.run(run())
+    assert [m.get("status") for m in sent if m["type"] == "http.response.start"] == [408]
+    assert elapsed < 3

@@ -84,7 +84,7 @@ class RequestGuard:
             await self.app(scope, receive, send_with_headers)
             return
         try:
-            body = await asyncio.wait_for(self._read(receive), self.body_timeout)
+            body = await self._read(receive)
         except TimeoutError:
             await self._refuse(send_with_headers, ApiProblem(
                 408, "the request body did not arrive in time; send it again", type="body-timeout",
@@ -108,10 +108,19 @@ class RequestGuard:
         await self.app(scope, replay, send_with_headers)
 
     async def _read(self, receive: Receive) -> bytes | None:
+        # One deadline for the whole body, checked between chunks, each chunk waited for at most
+        # until it: an outer wait_for around this loop loses its cancellation in Python 3.11 when
+        # a chunk arrives in the same turn (the inner wait_for returns the chunk instead), and a
+        # client trickling a byte at a time was then held for ever (CI, test_hardening).
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.body_timeout
         chunks: list[bytes] = []
         seen = 0
         while True:
-            message = await asyncio.wait_for(receive(), self.chunk_timeout)
+            left = deadline - loop.time()
+            if left <= 0:
+                raise TimeoutError
+            message = await asyncio.wait_for(receive(), min(self.chunk_timeout, left))
             if message["type"] != "http.request":
                 return None
             chunk = message.get("body", b"")
