@@ -512,3 +512,27 @@ async def test_a_number_or_date_shown_in_a_field_is_typed_anew_not_appended_to(s
         await type_ahead(app, pilot, "0")
         assert field_text(form_screen, "minimum_term_months") == "0"
         assert field_text(form_screen, "title") == "Titel"
+
+
+async def test_with_no_color_the_focused_field_is_told_apart_by_its_shape(server, tmp_path, monkeypatch):
+    """NO_COLOR makes every colour a grey: the focused field's border was 241 on 235 against 240
+    on 234 beside it, and in a walk the typing went into a search field nobody could see had the
+    focus. The focus has a shape of its own: a heavy border, and a field without one underlined."""
+    from textual.widgets import Input
+
+    from efa_tui.widgets.filter_box import FilterBox
+
+    monkeypatch.setenv("NO_COLOR", "1")  # Textual reads it when the app is made
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.no_color
+        filter_box = app.screen.query_one(FilterBox)
+        await pilot.press("slash")
+        await settle(pilot)
+        assert app.focused is filter_box and "underline" in str(filter_box.styles.text_style)
+        await pilot.press("escape", "escape")
+        form_screen = await open_new_offering_form(pilot)
+        focused = app.focused
+        other = next(i for i in form_screen.query(Input) if i is not focused and i.display)
+        assert isinstance(focused, Input)
+        assert focused.styles.border_top[0] != other.styles.border_top[0]

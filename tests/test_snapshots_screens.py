@@ -132,3 +132,9 @@ def test_main_screen_in_ansi_dark(snap_compare, fixed_server, tmp_path, name, ke
 def test_main_screen_with_no_color(snap_compare, fixed_server, tmp_path, monkeypatch, name, keys):
     monkeypatch.setenv("NO_COLOR", "1")  # read when the app is made: every colour dropped, text styles kept
     assert shot(snap_compare, fixed_server, tmp_path, (80, 24), keys)
+
+
+def test_a_form_with_no_color(snap_compare, fixed_server, tmp_path, monkeypatch):
+    # The focused field is told apart by its heavy border, not by a grey one step lighter.
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert shot(snap_compare, fixed_server, tmp_path, (80, 24), [*jump("order 30"), "p"], identity="provider")
