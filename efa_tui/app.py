@@ -718,8 +718,8 @@ class EfaApp(App):
         yield SystemCommand(i18n.t("cmd.outbox"), ":outbox", self.action_outbox)
         yield SystemCommand(i18n.t("cmd.news"), "w", self.action_news)
         yield SystemCommand(i18n.t("cmd.refresh"), "r", self.action_refresh)
-        yield SystemCommand(i18n.t("cmd.language"), "de/en", self.action_toggle_language)
-        yield SystemCommand(i18n.t("cmd.theme"), "dark/light/ANSI", self.action_cycle_theme)
+        yield SystemCommand(i18n.t("cmd.language"), i18n.t("cmd.language_help"), self.action_toggle_language)
+        yield SystemCommand(i18n.t("cmd.theme"), i18n.t("cmd.theme_help"), self.action_cycle_theme)
         yield SystemCommand(i18n.t("cmd.help"), "?", self.action_help)
         yield SystemCommand(i18n.t("cmd.quit"), "q", self.action_quit)
 
@@ -736,26 +736,32 @@ class EfaApp(App):
         await self._keep_language(i18n.current_language())
 
     async def _keep_language(self, language: str) -> None:
-        """The choice goes into config.toml (the rest of the file as the user wrote it) and is the
-        language of the next start; a file that cannot be written costs only the remembering."""
+        self.session.config.language = language  # type: ignore[assignment]
+        await self._keep_setting("language", language, "language.not_kept")
+
+    async def _keep_setting(self, key: str, value: str, not_kept: str) -> None:
+        """A choice made in the app (language, theme) goes into config.toml (the rest of the file as
+        the user wrote it) and holds at the next start; a file that cannot be written costs only
+        the remembering."""
         from .config import set_setting
 
-        self.session.config.language = language  # type: ignore[assignment]
         if self.config_file is None:
             return
         try:
-            await asyncio.to_thread(set_setting, "language", language, self.config_file)
+            await asyncio.to_thread(set_setting, key, value, self.config_file)
         except (OSError, ValueError) as exc:  # tomllib.TOMLDecodeError is a ValueError
-            self.notify(i18n.t("language.not_kept", path=str(self.config_file), reason=clean(str(exc))), severity="warning")
+            self.notify(i18n.t(not_kept, path=str(self.config_file), reason=clean(str(exc))), severity="warning")
 
     def action_command_palette(self) -> None:
         """Textual's palette with its texts in the user's language (commands.Palette)."""
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(Palette(id="--command-palette"))
 
-    def action_cycle_theme(self) -> None:
+    async def action_cycle_theme(self) -> None:
         current = self.theme if self.theme in THEMES else THEMES[0]
         self.theme = THEMES[(THEMES.index(current) + 1) % len(THEMES)]
+        self.session.config.theme = self.theme
+        await self._keep_setting("theme", self.theme, "theme.not_kept")
 
     async def on_unmount(self) -> None:
         # Connections belong to this loop; closed after run() returns they would raise

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from rich.align import Align
 from rich.text import Text
-from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandList, CommandPalette, Hit, Hits, Provider
 from textual.widgets.option_list import Option
 
-from . import areas, i18n
+from . import i18n
 from .screens.jump import parse_jump
 
 if TYPE_CHECKING:
@@ -32,12 +32,8 @@ class JumpProvider(Provider):
         elif verb in ("offering", "angebot") and rest:
             yield Hit(100, Text(i18n.t("cmd.offering", text=clean(rest))), partial(app.run_jump, f"offering {rest}"))
 
-    async def discover(self) -> Hits:
-        app = cast("EfaApp", self.app)
-        role = app.me.role if app.me else None
-        for area in areas.AREAS:
-            if not area.roles or area.for_role(role):
-                yield DiscoveryHit(i18n.t(area.command), partial(app.run_jump, area.verbs[0]))
+    # No discover(): the areas are the app's system commands (EfaApp.get_system_commands); listed
+    # here too, each one showed twice in the palette.
 
 
 class Palette(CommandPalette):

@@ -143,6 +143,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cmd.support": ("Support-Bereich öffnen", "Open support"),
     "cmd.my_offerings": ("Meine Angebote öffnen", "Open my offerings"),
     "cmd.refresh": ("Daten vom Server abgleichen", "Sync data from the server"),
+    "theme.not_kept": ("Farbschema gewählt, aber nicht in {path} gespeichert: {reason}",
+                       "Theme chosen but not saved in {path}: {reason}"),
     "language.not_kept": ("Sprache gewählt, aber nicht in {path} gespeichert: {reason}",
                           "Language switched, but not saved in {path}: {reason}"),
     # Textual's own texts, ours (commands.Palette, widgets/chrome.KeyFooter)
@@ -193,6 +195,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "builtin.show_menu": ("Auswahl öffnen", "Open the menu"),
     "cmd.language": ("Sprache wechseln (Deutsch/English)", "Switch language (Deutsch/English)"),
     "cmd.theme": ("Farbschema wechseln (dunkel/hell/ANSI)", "Switch theme (dark/light/ANSI)"),
+    "cmd.language_help": ("Deutsch/English, auch beim nächsten Start", "Deutsch/English, kept for the next start"),
+    "cmd.theme_help": ("dunkel, hell, 16 Farben; auch beim nächsten Start", "dark, light, 16 colours; kept for the next start"),
     "cmd.help": ("Hilfe anzeigen", "Show help"),
     "cmd.quit": ("Beenden", "Quit"),
     "cmd.order": ("Bestellung {n} öffnen", "Open order {n}"),

@@ -394,3 +394,37 @@ async def test_roles_see_what_their_areas_hold(server, tmp_path):
         await settle(pilot)
         said = "\n".join(str(n.message) for n in customer._notifications)
         assert "keinen eigenen Bereich unter 4" in said and "1 Katalog" in said and "5 Verwaltung" in said, said
+
+
+async def test_the_palette_lists_each_command_once_in_the_users_language(server, tmp_path):
+    """Browsing the palette showed "Bestellungen öffnen" twice (the jumps' provider listed the
+    areas beside the app's own commands) and "dark/light/ANSI" under "Farbschema wechseln"."""
+    app = make_app(server, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", "down")  # down: the whole list, as one browses it
+        await settle(pilot)
+        text = screen_text(app)
+        assert text.count("Bestellungen öffnen") == 1, text
+        assert text.count("Rechnungen öffnen") == 1
+        assert "Farbschema wechseln" in text and "dark/light" not in text
+
+
+async def test_a_theme_chosen_in_the_app_is_kept_for_the_next_start(server, tmp_path, monkeypatch):
+    from efa_tui import config as config_module
+
+    monkeypatch.setenv(config_module.ENV_CONFIG_DIR, str(tmp_path / "config"))
+    path = config_module.config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text('language = "de"  # for the office\n', encoding="utf-8")
+    app = make_app(server, tmp_path, start_network=False)
+    app.config_file = path
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"Farbschema", "enter")
+        await settle(pilot)
+        chosen = app.theme
+        assert chosen != "textual-dark"
+    loaded = config_module.load_config(path)
+    assert loaded.theme == chosen and loaded.language == "de"
+    assert "# for the office" in path.read_text(encoding="utf-8")
