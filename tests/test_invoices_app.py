@@ -276,6 +276,26 @@ async def test_operator_marks_paid_and_cancels_with_a_credit_note(live_server, t
     assert len(credit) == 1 and credit[0]["gross"] == cancelled["gross"]
 
 
+async def test_a_partly_paid_invoice_is_not_offered_for_cancellation(live_server, tmp_path):
+    """`c` opened the cancellation form for an invoice with a part payment booked, and only after
+    the reason was typed did the server refuse it: the detail says why at once, and what to do."""
+    from efa_tui.screens.invoice_dialogs import CancelScreen
+
+    item = _api(live_server, "operator", "/invoices", status="issued", kind="invoice", sort="-id")["items"][0]
+    paid = httpx.post(f"{live_server}/invoices/{item['id']}/payments", headers={**auth("operator"), "Idempotency-Key": "part-1"},
+                      json={"value_date": item["issue_date"], "amount": "100.00", "bank_reference": "Teil 1"})
+    assert paid.status_code in (200, 201), paid.text
+    app = await build(live_server, tmp_path, identity="operator", start_network=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        detail = await open_number(pilot, item["number"])
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.screen is detail and not isinstance(app.screen, CancelScreen)
+        shown = " ".join(str(n.message) for n in app._notifications)
+        assert "Nicht stornierbar" in shown and "Teilgutschrift" in shown and "100,00" in shown, shown
+    assert _api(live_server, "operator", "/invoices", number=item["number"])["items"][0]["status"] == "issued"
+
+
 async def test_support_reads_but_cannot_act(server, tmp_path):
     number = _api(server, "support", "/invoices", status="issued", kind="invoice")["items"][0]["number"]
     app = await build(server, tmp_path, identity="support", start_network=False)

@@ -117,3 +117,16 @@ def credit_note_settlement(credit_gross: Decimal, open_on_invoice: Decimal) -> C
     full cancellation of it sets off 500 and refunds 500."""
     offset = min(max(open_on_invoice, ZERO), credit_gross)
     return CreditNoteSettlement(CLEARING_BETWEEN_PARTNERS, offset, credit_gross - offset)
+
+
+def why_not_cancellable(kind: str, status: str, paid: Decimal, credited: Decimal) -> str | None:
+    """Whether an invoice can be cancelled whole (a credit note over all its lines), and if not,
+    why: ``"invalid-state"`` (a credit note, or not issued: paid, cancelled) or ``"partly-settled"``
+    (a payment or a partial credit note is booked on it — what is still open is credited with a
+    partial credit note instead, or the cancellation would refund and offset more than was owed).
+    The server refuses by it, the client offers its key by it."""
+    if kind != "invoice" or status != "issued":
+        return "invalid-state"
+    if paid or credited:
+        return "partly-settled"
+    return None

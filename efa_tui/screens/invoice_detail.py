@@ -21,6 +21,7 @@ from .. import formatting, i18n
 from ..api.errors import ApiError, Unreachable
 from ..api.models import Invoice, InvoiceLine, Payment, as_invoice
 from ..domain.invoice_check import InvoiceCheck, LineCheck, LineStatus
+from ..domain.invoicing import why_not_cancellable
 from ..domain.pricing import TIME_BASED
 from ..services import Conflict, DataChanged, Done, Outcome, Queued, Refused
 from ..services.invoices import InvoicesService
@@ -410,8 +411,8 @@ class InvoiceScreen(AppScreen):
             return role == "customer" and live and inv.kind != "credit_note"
         if action in ("pay", "credit_note"):
             return role == "operator" and inv.kind == "invoice" and inv.status == "issued"
-        if action == "cancel_invoice":
-            return role == "operator" and inv.kind == "invoice" and inv.status == "issued"
+        if action == "cancel_invoice":  # offered while issued; a partly settled one says why not (the action)
+            return role == "operator" and why_not_cancellable(inv.kind, inv.status, Decimal(0), Decimal(0)) is None
         return True
 
     # --- the customer's check ----------------------------------------------------------------------
@@ -591,6 +592,14 @@ class InvoiceScreen(AppScreen):
 
     def action_cancel_invoice(self) -> None:
         from .invoice_dialogs import CancelScreen
+
+        inv = self.invoice
+        if why_not_cancellable(inv.kind, inv.status, inv.paid_amount, inv.credited_amount) == "partly-settled":
+            # The form would only end in the server's refusal, after the reason was typed.
+            self.notify(i18n.t("invoice.cancel_partly_settled", paid=formatting.money(inv.paid_amount),
+                               credited=formatting.money(inv.credited_amount), open=formatting.money(inv.open_amount)),
+                        severity="warning", timeout=10)
+            return
 
         def done(result: Any) -> None:
             note = as_invoice(result)  # the credit note that cancels it

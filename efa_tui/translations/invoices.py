@@ -156,6 +156,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invoice.key.validate": ("XRechnung prüfen", "Validate XRechnung"),
     "invoice.key.pay": ("Als bezahlt markieren", "Mark paid"),
     "invoice.key.cancel": ("Stornieren", "Cancel"),
+    "invoice.cancel_partly_settled": ("Nicht stornierbar: gezahlt {paid}, gutgeschrieben {credited}. Den offenen Betrag "
+                                      "({open}) mit einer Teilgutschrift (n) gutschreiben.",
+                                      "Cannot be cancelled: {paid} paid, {credited} credited. Credit the open amount "
+                                      "({open}) with a partial credit note (n)."),
     "invoice.already_confirmed": ("Bereits bestätigt.", "Already confirmed."),
     "invoice.confirm_unchecked": ("Die Prüfung ist nicht vollständig. Zum Bestätigen ohne vollständige Prüfung die Taste erneut drücken.",
                                   "The check is incomplete. Press the key again to confirm anyway."),

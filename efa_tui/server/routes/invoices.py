@@ -14,7 +14,7 @@ from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
-from ...domain.invoicing import invoice_totals, line_vat
+from ...domain.invoicing import invoice_totals, line_vat, why_not_cancellable
 from ...domain.money import money_str
 from ...xrechnung.build import build_xrechnung
 from ...xrechnung.model import InvoiceDocument
@@ -541,12 +541,13 @@ def cancel(request: Request, invoice_id: IdPath, body: CancelIn, user: Annotated
 
     def work(conn: Connection) -> Response:
         row = load(conn, user, invoice_id)
-        if row.kind != "invoice" or row.status != "issued":
+        paid, credited = amounts(conn, [row.id])[row.id]
+        why = why_not_cancellable(row.kind, row.status, paid, credited)
+        if why == "invalid-state":
             raise ApiProblem(409, f"only an issued invoice can be cancelled (this is {row.kind}, {row.status})", type="invalid-state",
                              detail_de=f"Nur eine offene Rechnung kann storniert werden (dies ist eine {_kind_de(row)} "
                                        f"im Status „{_status_de(row)}“)")
-        paid, credited = amounts(conn, [row.id])[row.id]
-        if paid or credited:
+        if why == "partly-settled":
             raise ApiProblem(409, f"payments ({money(paid)} EUR) or partial credit notes ({money(credited)} EUR) are recorded for "
                              f"invoice {row.number}; credit what is still open with a partial credit note instead",
                              type="partly-settled", open_amount=money(open_amount(row, paid, credited)),
