@@ -257,3 +257,29 @@ def test_the_audit_log_names_fields_and_values_as_the_forms_do():
         assert wire not in text, (wire, text)
     assert "widerrufen am: – → 04.12.2026" in text and "lesen und schreiben" in text and "Kunde, Bereitsteller" in text
     assert "gesperrt: – → ja" in text
+
+
+def test_each_audit_entry_names_the_record_it_is_about():
+    """"Benutzer geändert  Katharina Lorenz" named who changed it, never which user: the entry
+    names its record as it was called (after the change, or before it), else its kind and number."""
+    from efa_tui import i18n
+    from efa_tui.api.models import AuditEntry
+    from efa_tui.screens.administration import audit_text
+
+    entries = [AuditEntry.model_validate(e) for e in (
+        {"id": 1, "action": "user.changed", "actor": {"name": "Katharina Lorenz"}, "target": {"kind": "user", "id": 23},
+         "before": {"name": "Erika Muster", "disabled": False}, "after": {"name": "Erika Musterfrau", "disabled": False}},
+        {"id": 2, "action": "token.revoked", "actor": {"name": "Katharina Lorenz"}, "target": {"kind": "token", "id": 7},
+         "before": {"name": "CI-Export"}, "after": {}},
+        {"id": 3, "action": "organization.accreditation", "actor": {"name": "K. L."},
+         "target": {"kind": "organization", "id": 5}, "before": None, "after": {"state": "accredited"}})]
+    i18n.set_language("de")
+    lines = [line for line in audit_text(entries).plain.splitlines() if not line.startswith(" ")]
+    assert "Benutzer geändert: Erika Musterfrau  von Katharina Lorenz" in lines[0]
+    assert "Token widerrufen: CI-Export" in lines[1]
+    assert "Akkreditierung geändert: Organisation Nr. 5  von K. L." in lines[2]
+    i18n.set_language("en")
+    try:
+        assert "Organisation no. 5  by K. L." in audit_text(entries).plain
+    finally:
+        i18n.set_language("de")

@@ -749,6 +749,16 @@ class AuditScreen(AppScreen):
         self.query_one("#audit-text", Static).update(audit_text(entries))
 
 
+def _target_name(entry: AuditEntry, before: dict[str, Any], after: dict[str, Any]) -> str:
+    """Which user, token or organisation an entry is about: its name as the record said then
+    (a list of "Benutzer geändert" lines named nobody), else its kind and number."""
+    name = after.get("name") or before.get("name")
+    if isinstance(name, str) and clean(name):
+        return clean(name)
+    kind = i18n.t(f"admin.audit.kind.{entry.target.kind}")
+    return i18n.t("admin.audit.numbered", kind=kind, id=entry.target.id if entry.target.id is not None else "–")
+
+
 def audit_text(entries: list[AuditEntry]) -> Text:
     text = Text()
     if not entries:
@@ -758,8 +768,9 @@ def audit_text(entries: list[AuditEntry]) -> Text:
         action = f"admin.audit.{e.action}"
         label = i18n.t(action)
         text.append(clean(e.action) if label == action else label, style="bold")
-        text.append("  " + clean(e.actor.name) + "\n")
         before, after = e.before or {}, e.after or {}
+        text.append(": " + _target_name(e, before, after), style="bold")
+        text.append("  " + i18n.t("admin.audit.by", name=clean(e.actor.name)) + "\n")
         for key in sorted(set(before) | set(after)):
             if key in ("updated_at", "version") or before.get(key) == after.get(key):
                 continue
