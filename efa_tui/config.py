@@ -1,23 +1,20 @@
-"""Client configuration: a TOML file in the platformdirs config dir, validated by a typed schema.
+"""Client configuration: a TOML file in the platformdirs config dir, checked against its schema.
 
 The file is optional: without it the client uses the built-in ``demo`` profile (the embedded
 reference server with demo tokens). Every error a user can make in the file becomes a
-``ConfigError`` naming the file, the line and the key, never a pydantic traceback.
+``ConfigError`` naming the file, the line and the key, never a traceback. Read at every start:
+no pydantic here (see the schema below), and TOML is read and written only when a file is.
 Headless: no Textual here.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
-import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Any, ClassVar, Literal, Self, get_args
 from urllib.parse import urlsplit
-
-import tomli_w
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from . import DEMO_IDENTITIES, THEMES
 from .files import user_dir, write_private
@@ -67,6 +64,8 @@ def check_profile_name(name: str) -> str:
 
 
 def _is_loopback(host: str) -> bool:
+    import ipaddress
+
     if host.lower() in _LOOPBACK_HOSTS:
         return True
     try:
@@ -93,41 +92,321 @@ def check_server_url(url: str) -> str:
     return url
 
 
-ProfileName = Annotated[str, AfterValidator(check_profile_name)]
+ProfileName = str  # a key under [profiles]: check_profile_name
 
 
-class Profile(BaseModel):
+# -- the schema ----------------------------------------------------------------------------------------
+# Plain classes, not pydantic: the config is read at every start, and its pydantic models (their
+# validators built at import, pydantic's plugin lookup over every installed package) cost 15-30 ms
+# of a 0.45 s start (bench/README.md, 06.12.2026). A key is a default and a check; a check returns
+# the value, converted as pydantic's lax mode did (10 → 10.0, "yes" → True), or raises _Invalid
+# with the problems found, in pydantic's terms (type, loc, msg, input) and with its messages, which
+# _config_error turns into the user's message as before.
+
+
+class _Invalid(Exception):
+    def __init__(self, errors: list[dict[str, Any]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _problem(loc: tuple, kind: str, msg: str, value: Any) -> _Invalid:
+    return _Invalid([{"type": kind, "loc": loc, "msg": msg, "input": value}])
+
+
+def _rule(rule: Callable[[Any], Any]) -> Callable[[Any, tuple], Any]:
+    """A check from one of the rules above (a ValueError is the user's message)."""
+
+    def check(value: Any, loc: tuple) -> Any:
+        try:
+            return rule(value)
+        except ValueError as exc:
+            raise _problem(loc, "value_error", str(exc), value) from None
+
+    return check
+
+
+def _string(value: Any, loc: tuple) -> str:
+    if isinstance(value, str):
+        return value
+    raise _problem(loc, "string_type", "Input should be a valid string", value)
+
+
+def _optional(check: Callable[[Any, tuple], Any]) -> Callable[[Any, tuple], Any]:
+    return lambda value, loc: None if value is None else check(value, loc)
+
+
+def _then(first: Callable[[Any, tuple], Any], then: Callable[[Any, tuple], Any]) -> Callable[[Any, tuple], Any]:
+    return lambda value, loc: then(first(value, loc), loc)
+
+
+def _one_of(literal: Any) -> Callable[[Any, tuple], Any]:
+    choices = get_args(literal)
+    expected = " or ".join(filter(None, (", ".join(map(repr, choices[:-1])), repr(choices[-1]))))
+
+    def check(value: Any, loc: tuple) -> Any:
+        if isinstance(value, str) and value in choices:
+            return value
+        raise _problem(loc, "literal_error", f"Input should be {expected}", value)
+
+    return check
+
+
+def _number(*, ge: float | None = None, gt: float | None = None, le: float | None = None) -> Callable[[Any, tuple], float]:
+    def check(value: Any, loc: tuple) -> float:
+        try:
+            if isinstance(value, str):
+                try:
+                    number = float(value.strip())
+                except ValueError:
+                    raise _problem(loc, "float_parsing", "Input should be a valid number, unable to parse string as a number",
+                                   value) from None
+            elif isinstance(value, (int, float)):  # bool too, as pydantic
+                number = float(value)
+            else:
+                raise TypeError
+        except (TypeError, OverflowError):
+            raise _problem(loc, "float_type", "Input should be a valid number", value) from None
+        # The upper bound first: nan breaks both, and pydantic named that one.
+        if le is not None and not number <= le:
+            raise _problem(loc, "less_than_equal", f"Input should be less than or equal to {le}", value)
+        if ge is not None and not number >= ge:
+            raise _problem(loc, "greater_than_equal", f"Input should be greater than or equal to {ge}", value)
+        if gt is not None and not number > gt:
+            raise _problem(loc, "greater_than", f"Input should be greater than {gt}", value)
+        return number
+
+    return check
+
+
+_TRUE = {"1", "on", "t", "true", "y", "yes"}
+_FALSE = {"0", "off", "f", "false", "n", "no"}
+
+
+def _boolean(value: Any, loc: tuple) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+        return value.lower() in _TRUE
+    if isinstance(value, int) or (isinstance(value, float) and value in (0, 1)):
+        if value in (0, 1):
+            return bool(value)
+        raise _problem(loc, "bool_parsing", "Input should be a valid boolean, unable to interpret input", value)
+    if isinstance(value, str):
+        raise _problem(loc, "bool_parsing", "Input should be a valid boolean, unable to interpret input", value)
+    raise _problem(loc, "bool_type", "Input should be a valid boolean", value)
+
+
+def _list_of(item: Callable[[Any, tuple], Any]) -> Callable[[Any, tuple], list]:
+    def check(value: Any, loc: tuple) -> list:
+        if not isinstance(value, (list, tuple, set, frozenset)):
+            raise _problem(loc, "list_type", "Input should be a valid list", value)
+        out, errors = [], []
+        for index, element in enumerate(value):
+            try:
+                out.append(item(element, (*loc, index)))
+            except _Invalid as exc:
+                errors += exc.errors
+        if errors:
+            raise _Invalid(errors)
+        return out
+
+    return check
+
+
+def _dict_of(key: Callable[[Any, tuple], Any], item: Callable[[Any, tuple], Any]) -> Callable[[Any, tuple], dict]:
+    def check(value: Any, loc: tuple) -> dict:
+        if not isinstance(value, dict):
+            raise _problem(loc, "dict_type", "Input should be a valid dictionary", value)
+        out, errors = {}, []
+        for name, element in value.items():
+            try:
+                name = key(name, (*loc, name, "[key]"))
+            except _Invalid as exc:
+                errors += exc.errors
+            try:
+                out[name] = item(element, (*loc, name))
+            except _Invalid as exc:
+                errors += exc.errors
+        if errors:
+            raise _Invalid(errors)
+        return out
+
+    return check
+
+
+class _Settings:
+    """A table of the file: its keys (``_FIELDS``: name → (default or a factory of it, check)),
+    checked when made and when one is set; no other key allowed."""
+
+    _FIELDS: ClassVar[dict[str, tuple[Any, Callable[[Any, tuple], Any]]]] = {}
+    _FACTORIES: ClassVar[frozenset[str]] = frozenset()  # defaults to call (a fresh list or dict each)
+    _CHECK_DEFAULTS: ClassVar[frozenset[str]] = frozenset()  # defaults that go through their check too
+
+    def __init__(self, **data: Any):
+        try:
+            values = self._checked(data, ())
+        except _Invalid as exc:
+            raise ConfigValidationError(type(self).__name__, exc.errors) from None
+        self.__dict__.update(values)
+
+    @classmethod
+    def model_validate(cls, data: Any) -> Self:
+        if isinstance(data, cls):
+            return data
+        if not isinstance(data, dict):
+            raise ConfigValidationError(cls.__name__, _model_type(cls, (), data).errors)
+        return cls(**data)
+
+    @classmethod
+    def _as_field(cls, value: Any, loc: tuple) -> Self:
+        """``cls`` as the value of another table's key: itself, or made from a table."""
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, dict):
+            raise _model_type(cls, loc, value)
+        self = cls.__new__(cls)
+        self.__dict__.update(cls._checked(value, loc))
+        return self
+
+    @classmethod
+    def _before(cls, data: dict[str, Any]) -> dict[str, Any]:
+        return data
+
+    @classmethod
+    def _checked(cls, data: dict[str, Any], loc: tuple) -> dict[str, Any]:
+        data = cls._before(data)
+        values: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
+        for name, (default, _) in cls._FIELDS.items():
+            if name in data:
+                value = data[name]
+            else:
+                value = default() if name in cls._FACTORIES else default
+                if name not in cls._CHECK_DEFAULTS:
+                    values[name] = value
+                    continue
+            try:
+                values[name] = cls._check(name, value, (*loc, name), values)
+            except _Invalid as exc:
+                errors += exc.errors
+        errors += [{"type": "extra_forbidden", "loc": (*loc, name), "msg": "Extra inputs are not permitted", "input": value}
+                   for name, value in data.items() if name not in cls._FIELDS]
+        if errors:
+            raise _Invalid(errors)
+        values.update(cls._private())
+        return values
+
+    @classmethod
+    def _check(cls, name: str, value: Any, loc: tuple, values: dict[str, Any]) -> Any:
+        """One key's value (``values``: the keys before it, checked)."""
+        return cls._FIELDS[name][1](value, loc)
+
+    @classmethod
+    def _private(cls) -> dict[str, Any]:
+        return {}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._FIELDS:
+            try:
+                value = self._check(name, value, (name,), self.__dict__)
+            except _Invalid as exc:
+                raise ConfigValidationError(type(self).__name__, exc.errors) from None
+        elif not name.startswith("_"):
+            raise ConfigValidationError(type(self).__name__, [
+                {"type": "no_such_attribute", "loc": (name,), "msg": f"Object has no attribute '{name}'", "input": value}])
+        object.__setattr__(self, name, value)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the pydantic models were
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{name}={getattr(self, name)!r}' for name in self._FIELDS)})"
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Self:
+        """A shallow copy; ``update`` is not checked (as pydantic's model_copy)."""
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__, **(update or {}))
+        return copy
+
+    def model_dump(self, *, mode: str = "python", exclude_none: bool = False) -> dict[str, Any]:
+        """The keys and values as plain dicts and lists (nested tables too)."""
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, _Settings):
+                return value.model_dump(mode=mode, exclude_none=exclude_none)
+            if isinstance(value, dict):
+                return {key: plain(item) for key, item in value.items() if not (exclude_none and item is None)}
+            if isinstance(value, (list, tuple)):
+                return [plain(item) for item in value]
+            return value
+
+        return {name: plain(getattr(self, name)) for name in self._FIELDS
+                if not (exclude_none and getattr(self, name) is None)}
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        return list(cls._FIELDS)
+
+
+def _model_type(cls: type, loc: tuple, value: Any) -> _Invalid:
+    return _problem(loc, "model_type", f"Input should be a valid dictionary or instance of {cls.__name__}", value)
+
+
+class ConfigValidationError(ValueError):
+    """Values that break the schema (made in code; the file's become a ConfigError). ``errors()``
+    lists each problem: type, loc (the keys to it), msg, input."""
+
+    def __init__(self, title: str, errors: list[dict[str, Any]]):
+        self._errors = errors
+        lines = [f"{len(errors)} validation error{'s' if len(errors) != 1 else ''} for {title}"]
+        for error in errors:
+            lines += [".".join(str(part) for part in error["loc"]) or "(top level)", f"  {error['msg']}"]
+        super().__init__("\n".join(lines))
+
+    def errors(self, *, include_url: bool = False) -> list[dict[str, Any]]:
+        return [dict(error) for error in self._errors]
+
+
+def _ca_bundle(value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise ValueError("must be a path to a PEM file (leave it out to use the system CA store)")
+    return value
+
+
+class Profile(_Settings):
     """One server to talk to and how to authenticate there."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    server_url: str | None  # None: start the embedded reference server
+    token_source: TokenSource  # default depends on server_url, see _before
+    demo_identity: DemoIdentity
+    ca_bundle: str | None  # PEM file; TLS verification itself cannot be switched off
+    timeout_s: float
+    connect_timeout_s: float
+    _name: str  # the key under [profiles] (_named), not a key of the file
 
-    server_url: str | None = None  # None: start the embedded reference server
-    token_source: TokenSource = "demo"  # default depends on server_url, see _default_token_source
-    demo_identity: DemoIdentity = "customer"
-    ca_bundle: str | None = None  # PEM file; TLS verification itself cannot be switched off
-    timeout_s: float = Field(default=10.0, ge=1, le=120)
-    connect_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    _FIELDS = {
+        "server_url": (None, _optional(_then(_string, _rule(check_server_url)))),
+        "token_source": ("demo", _one_of(TokenSource)),
+        "demo_identity": ("customer", _one_of(DemoIdentity)),
+        "ca_bundle": (None, _optional(_then(_string, _rule(_ca_bundle)))),
+        "timeout_s": (10.0, _number(ge=1, le=120)),
+        "connect_timeout_s": (5.0, _number(gt=0, le=120)),
+    }
 
-    _name: str = PrivateAttr(default="")
-
-    @model_validator(mode="before")
     @classmethod
-    def _default_token_source(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "token_source" not in data:
+    def _before(cls, data: dict[str, Any]) -> dict[str, Any]:
+        if "token_source" not in data:
             data = {**data, "token_source": "demo" if data.get("server_url") is None else "keyring"}
         return data
 
-    @field_validator("server_url")
     @classmethod
-    def _check_server_url(cls, value: str | None) -> str | None:
-        return None if value is None else check_server_url(value)
-
-    @field_validator("ca_bundle")
-    @classmethod
-    def _check_ca_bundle(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("must be a path to a PEM file (leave it out to use the system CA store)")
-        return value
+    def _private(cls) -> dict[str, Any]:
+        return {"_name": ""}
 
     @property
     def name(self) -> str:
@@ -149,66 +428,79 @@ class Profile(BaseModel):
 
 def _named(profile: Profile, name: str) -> Profile:
     if profile.name != name:
-        profile = profile.model_copy()
-        profile._name = name
+        profile = profile.model_copy(update={"_name": name})
     return profile
 
 
 NewsKind = Literal["interest", "order", "proposal", "contract", "invoice"]
 
 
-class LiveSettings(BaseModel):
+class LiveSettings(_Settings):
     """``[live]``: following the server's event stream, and what is announced."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    enabled: bool = True  # follow the event stream (false: sync at start and on r only)
-    poll_s: float = Field(default=60.0, ge=5, le=3600)  # without a stream: delta sync this often
+    enabled: bool  # follow the event stream (false: sync at start and on r only)
+    poll_s: float  # without a stream: delta sync this often
     # What waits for you and is announced (a toast, the count in the status line, w jumps there):
     # interest (provider: a new interest), order (provider: a binding order to activate),
     # proposal (customer: a fee proposal), contract (customer: contract activated),
     # invoice (customer: an invoice issued).
-    notify: list[NewsKind] = Field(default_factory=lambda: list(get_args(NewsKind)))
-    toasts: bool = True  # false: only the count in the status line
+    notify: list[NewsKind]
+    toasts: bool  # false: only the count in the status line
+
+    _FIELDS = {
+        "enabled": (True, _boolean),
+        "poll_s": (60.0, _number(ge=5, le=3600)),
+        "notify": (lambda: list(get_args(NewsKind)), _list_of(_one_of(NewsKind))),
+        "toasts": (True, _boolean),
+    }
+    _FACTORIES = frozenset({"notify"})
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+def _theme(value: Any) -> Any:
+    value = {"dark": "textual-dark", "light": "textual-light"}.get(value, value) if isinstance(value, str) else value
+    if value not in THEMES:
+        raise ValueError(f"{value!r} is not a theme; themes: {', '.join(THEMES)}")
+    return value
 
-    # profiles comes first so that default_profile's validator can see it.
-    profiles: dict[ProfileName, Profile] = Field(default_factory=dict, validate_default=True)
-    default_profile: str = DEMO_PROFILE
-    language: Language = "de"
-    theme: str = THEMES[0]  # one of efa_tui.THEMES (older files said "dark" or "light")
-    keymap: dict[str, str] = Field(default_factory=dict)  # binding id -> key, e.g. "catalog.filter" = "/"
-    live: LiveSettings = Field(default_factory=LiveSettings)
 
-    @field_validator("profiles")
+def _profiles(value: Any, loc: tuple) -> dict[str, Profile]:
+    profiles = _dict_of(_rule(check_profile_name), Profile._as_field)(value, loc)
+    # The embedded demo is always reachable, even if the file only lists remote servers.
+    merged = {DEMO_PROFILE: Profile(), **profiles}
+    return {name: _named(profile, name) for name, profile in merged.items()}
+
+
+class Config(_Settings):
+    profiles: dict[ProfileName, Profile]
+    default_profile: str
+    language: Language
+    theme: str  # one of efa_tui.THEMES (older files said "dark" or "light")
+    keymap: dict[str, str]  # binding id -> key, e.g. "catalog.filter" = "/"
+    live: LiveSettings
+
+    # profiles comes first so that default_profile's check can see it.
+    _FIELDS = {
+        "profiles": (dict, _profiles),
+        "default_profile": (DEMO_PROFILE, _string),
+        "language": ("de", _one_of(Language)),
+        "theme": (THEMES[0], _rule(_theme)),
+        "keymap": (dict, _dict_of(_string, _string)),
+        "live": (LiveSettings, LiveSettings._as_field),
+    }
+    _FACTORIES = frozenset({"profiles", "keymap", "live"})
+    _CHECK_DEFAULTS = frozenset({"profiles"})
+
     @classmethod
-    def _with_demo_profile(cls, profiles: dict[str, Profile]) -> dict[str, Profile]:
-        # The embedded demo is always reachable, even if the file only lists remote servers.
-        merged = {DEMO_PROFILE: Profile(), **profiles}
-        return {name: _named(profile, name) for name, profile in merged.items()}
-
-    @field_validator("theme", mode="before")
-    @classmethod
-    def _known_theme(cls, value: Any) -> Any:
-        value = {"dark": "textual-dark", "light": "textual-light"}.get(value, value)
-        if value not in THEMES:
-            raise ValueError(f"{value!r} is not a theme; themes: {', '.join(THEMES)}")
-        return value
-
-    @field_validator("default_profile")
-    @classmethod
-    def _known_default(cls, value: str, info: ValidationInfo) -> str:
-        profiles = info.data.get("profiles")
-        if profiles is not None and value not in profiles:
-            raise ValueError(f"{value!r} is not a profile; known profiles: {', '.join(sorted(profiles))}")
+    def _check(cls, name: str, value: Any, loc: tuple, values: dict[str, Any]) -> Any:
+        value = super()._check(name, value, loc, values)
+        profiles = values.get("profiles")
+        if name == "default_profile" and profiles is not None and value not in profiles:
+            raise _problem(loc, "value_error", f"{value!r} is not a profile; known profiles: {', '.join(sorted(profiles))}", value)
         return value
 
     def profile(self, name: str) -> Profile:
         try:
-            # _named: a profile put into the dict by hand has not been through validation yet.
+            # _named: a profile put into the dict by hand has not been through the checks yet.
             return _named(self.profiles[name], name)
         except KeyError:
             raise ConfigError(
@@ -238,6 +530,8 @@ def resolve_profile(config: Config, name: str | None, server_url: str | None = N
 
 
 def load_config(path: Path | None = None) -> Config:
+    import tomllib
+
     path = config_path() if path is None else Path(path)
     try:
         raw = path.read_bytes()
@@ -259,11 +553,11 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{where}: invalid TOML: {exc}", path=path, line=line) from None
     try:
         return Config.model_validate(data)
-    except ValidationError as exc:
+    except ConfigValidationError as exc:
         raise _config_error(path, text, exc) from None
 
 
-def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
+def _config_error(path: Path, text: str, exc: ConfigValidationError) -> ConfigError:
     problems: list[tuple[int | None, str, str]] = []  # (line, key, message)
     for error in exc.errors(include_url=False):
         # A bad dict key is reported at (..., key, "[key]"); the key itself is what the user wrote.
@@ -274,8 +568,8 @@ def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
             allowed = _allowed_keys(loc[:-1])
             message = f"unknown key {key}" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
         else:
-            message = f"{key}: {_clean_msg(error['msg'])}"
-            # Our own validators already quote the value; pydantic's messages do not.
+            message = f"{key}: {error['msg']}"
+            # Our own rules already quote the value; the type checks' messages do not.
             if error["type"] != "value_error" and not isinstance(error.get("input"), dict):
                 shown = repr(error.get("input"))
                 message += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
@@ -285,15 +579,11 @@ def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
     return ConfigError("\n".join(lines), path=path, line=problems[0][0], key=problems[0][1])
 
 
-def _clean_msg(msg: str) -> str:
-    return msg.removeprefix("Value error, ")
-
-
 def _allowed_keys(loc: tuple[str, ...]) -> list[str]:
     if loc == ():
-        return list(Config.model_fields)
+        return list(Config._FIELDS)
     if len(loc) == 2 and loc[0] == "profiles":
-        return list(Profile.model_fields)
+        return list(Profile._FIELDS)
     return []
 
 
@@ -361,6 +651,8 @@ def _find_line(text: str, loc: tuple[str, ...]) -> int | None:
 
 
 def config_to_toml(config: Config) -> str:
+    import tomli_w
+
     data = config.model_dump(mode="python", exclude_none=True)
     # Settings first, profiles last: the order a person reading the file expects.
     order = ["default_profile", "language", "theme", "keymap", "profiles"]
@@ -385,6 +677,10 @@ def set_setting(key: str, value: Any, path: Path | None = None) -> Path:
     the result is read back, and only when it says exactly the old settings plus the new value is
     it written (else — a multi-line value, say — the file is written anew by tomli-w from what
     it said, which keeps every setting but not the comments). Written atomically."""
+    import tomllib
+
+    import tomli_w
+
     path = config_path() if path is None else Path(path)
     line = tomli_w.dumps({key: value}).strip()
     try:

@@ -22,9 +22,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .api.models import Me
 from .config import Config, Profile
 from .files import demo_database_path, free_port, private_dir, user_dir
 from .secrets import get_token
@@ -35,6 +34,9 @@ from .store.drafts import Drafts
 from .store.identity import PROVISIONAL, Identities, Identity, cache_file, drop_legacy_caches, fingerprint, server_key
 from .store.local import LocalDB
 from .store.outbox import Outbox
+
+if TYPE_CHECKING:  # an annotation only: wiring a session needs no API models (nor pydantic)
+    from .api.models import Me
 
 log = logging.getLogger("efa_tui")
 
