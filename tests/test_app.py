@@ -428,3 +428,29 @@ async def test_a_theme_chosen_in_the_app_is_kept_for_the_next_start(server, tmp_
     loaded = config_module.load_config(path)
     assert loaded.theme == chosen and loaded.language == "de"
     assert "# for the office" in path.read_text(encoding="utf-8")
+
+
+async def test_the_english_ui_names_the_ozg_categories_in_english(server, tmp_path):
+    """The catalog's Themenfelder ("Familie & Kind", "Bauen & Wohnen") are the wire's German
+    words: the English UI showed them so, in the rows, the facet and the detail."""
+    from efa_tui.domain.catalog import THEMENFELDER
+
+    for category in THEMENFELDER:  # every one has its English name
+        assert i18n.MESSAGES[f"category.{category}"][0] == category, category
+    app = make_app(server, tmp_path, language="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        facet = app.screen.query_one("#facet-category")
+        names = [str(prompt) for prompt, _ in facet._options if _ is not facet.BLANK]
+        rows = screen_text(app)
+        assert any(n.startswith("Building & housing (") for n in names), names
+        assert not any(n.startswith("Bauen & Wohnen") for n in names), names
+        assert not any(c in rows for c in THEMENFELDER if len(c) > 8), rows
+        await pilot.press("escape")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, OfferingScreen)
+        text = screen_text(app)
+        assert "Category:" in text and not any(f"Category: {c}" in text for c in THEMENFELDER), text

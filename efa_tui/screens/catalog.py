@@ -16,6 +16,7 @@ from textual.widgets import Input, Select, Static
 
 from .. import formatting, i18n, startup
 from ..api.models import Me
+from ..catalog_words import category_name
 from ..domain.catalog import BUNDESLAENDER
 from ..domain.collation import sort_key
 from ..org_names import fit_name
@@ -70,7 +71,7 @@ class CatalogSource:
         rows = []
         language = i18n.current_language()
         for r in found:
-            cells = {"title": clean(r.title), "provider": clean(r.provider_name), "category": clean(r.category),
+            cells = {"title": clean(r.title), "provider": clean(r.provider_name), "category": category_name(r.category),
                      "annual_fee": _money(r.annual_fee, language), "key": i18n.t(f"key.{r.distribution_key}")}
             rows.append((r.id, [cells[k] for k in self.columns]))
         return rows
@@ -482,6 +483,8 @@ def _facet_label(facet: str, value: str) -> str:
         return i18n.t("yes") if value == "ja" else i18n.t("no")
     if facet == "bundesland":
         return i18n.t("facet.nationwide") if value == "bundesweit" else clean(BUNDESLAENDER.get(value, value))
+    if facet == "category":
+        return category_name(value)
     return clean(value)
 
 

@@ -15,6 +15,7 @@ from textual.widgets import Static
 from .. import formatting, i18n
 from ..api.models import Contact, Me, Offering
 from ..api.models import Fees as FeeTerms
+from ..catalog_words import category_name
 from ..domain.catalog import BUNDESLAENDER
 from ..domain.pricing import DistributionKey, Fees, cost_preview, first_of_next_month
 from ..services.catalog import CatalogService
@@ -65,7 +66,7 @@ def describe(offering: Offering, me: Me | None, today: date) -> list[Text]:
     label(info, f"{i18n.t('detail.provider')}: ", "bold")
     info.append(clean(offering.provider.name if offering.provider else None) + "\n")
     label(info, f"{i18n.t('col.category')}: ", "bold")
-    info.append(clean(offering.category) + "\n")
+    info.append(category_name(offering.category) + "\n")
     lands = offering.bundeslaender
     label(info, f"{i18n.t('detail.availability')}: ", "bold")
     info.append((", ".join(BUNDESLAENDER.get(code, clean(code)) for code in lands) or i18n.t("detail.nationwide")) + "\n")

@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from .. import formatting, i18n, offering_text
 from ..api.models import Offering, as_offering
+from ..catalog_words import category_name
 from ..domain import offering_rules as rules
 from ..domain.catalog import THEMENFELDER, VAT_RATES
 from ..domain.pricing import DistributionKey
@@ -57,7 +58,7 @@ def offering_fields() -> list[FormField]:
         FormField("title", LABELS["title"], required=True, check=_checked(rules.check_title)),
         FormField("summary", LABELS["summary"], check=_checked(rules.check_length("summary")), hint="offering.h.summary"),
         FormField("description", LABELS["description"], kind="area", check=_checked(rules.check_length("description"))),
-        FormField("category", LABELS["category"], kind="select", options=[(c, c) for c in THEMENFELDER], required=True),
+        FormField("category", LABELS["category"], kind="select", options=[(c, category_name(c)) for c in THEMENFELDER], required=True),
         FormField("ozg_id", LABELS["ozg_id"], check=_checked(rules.check_ozg), placeholder="offering.p.ozg_id"),
         FormField("leika_key", LABELS["leika_key"], check=_checked(rules.check_leika), placeholder="offering.p.leika_key"),
         FormField("bundeslaender", LABELS["bundeslaender"], check=_checked(rules.check_laender), hint="offering.h.bundeslaender"),

@@ -2,8 +2,23 @@
 the support area: id → (Deutsch, English)."""
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    # The OZG Themenfelder: the wire and the filters keep the German name, the English UI shows its own.
+    "category.Arbeit & Ruhestand": ("Arbeit & Ruhestand", "Work & retirement"),
+    "category.Bauen & Wohnen": ("Bauen & Wohnen", "Building & housing"),
+    "category.Bildung": ("Bildung", "Education"),
+    "category.Ein- & Auswanderung": ("Ein- & Auswanderung", "Immigration & emigration"),
+    "category.Engagement & Hobby": ("Engagement & Hobby", "Volunteering & hobbies"),
+    "category.Familie & Kind": ("Familie & Kind", "Family & children"),
+    "category.Forschung & Förderung": ("Forschung & Förderung", "Research & funding"),
+    "category.Gesundheit": ("Gesundheit", "Health"),
+    "category.Mobilität & Reisen": ("Mobilität & Reisen", "Mobility & travel"),
+    "category.Querschnittsleistungen": ("Querschnittsleistungen", "Cross-cutting services"),
+    "category.Recht & Ordnung": ("Recht & Ordnung", "Law & order"),
+    "category.Steuern & Zoll": ("Steuern & Zoll", "Taxes & customs"),
+    "category.Umwelt": ("Umwelt", "Environment"),
+    "category.Unternehmensführung & -entwicklung": ("Unternehmensführung & -entwicklung", "Running & developing a business"),
     # --- "Meine Angebote"
-    "offering.status.draft": ("Entwurf", "Draft"),
+    "offering.status.draft": ("Entwurf", "draft"),
     "offering.status.published": ("veröffentlicht", "published"),
     "offering.status.retired": ("zurückgezogen", "retired"),
     "offerings.col.title": ("Titel", "Title"),
