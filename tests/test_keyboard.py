@@ -150,7 +150,9 @@ async def test_q_in_a_form_asks_and_area_keys_do_not_leave_it(server, tmp_path):
         await settle(pilot)
         form_screen = app.screen
         assert isinstance(form_screen, ProposalForm)
-        form_screen.form.control("distribution_key").focus()  # a field that takes no letters
+        from textual.widgets import Button
+
+        form_screen.query(Button).first().focus()  # takes no letters (a select takes them as a choice)
         await pilot.pause()
         await pilot.press("1", "o")
         await settle(pilot)
@@ -536,3 +538,29 @@ async def test_with_no_color_the_focused_field_is_told_apart_by_its_shape(server
         other = next(i for i in form_screen.query(Input) if i is not focused and i.display)
         assert isinstance(focused, Input)
         assert focused.styles.border_top[0] != other.styles.border_top[0]
+
+
+async def test_a_choice_is_typed_on_the_closed_select(server, tmp_path):
+    """The usage form's contract: a provider typed the contract's number, "85", on the closed
+    select and every digit was dropped. It picks the first option holding what was typed, as a
+    select box in a browser does; a letter is no shortcut there (`q` does not quit)."""
+    from efa_tui.screens.usage import UsageFormScreen
+
+    app = make_app(server, tmp_path, identity="provider")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_area(pilot, "4")
+        await pilot.press("u")
+        await settle(pilot)
+        usage = app.screen
+        contract = sorted(usage.contracts)[-1]
+        await pilot.press("m")
+        await settle(pilot)
+        form_screen = app.screen
+        assert isinstance(form_screen, UsageFormScreen)
+        assert isinstance(app.focused, Select) and form_screen.form.value("order_id") == ""
+        await pilot.press(*str(contract))
+        await settle(pilot)
+        assert form_screen.form.value("order_id") == str(contract)
+        await pilot.press("q")
+        await settle(pilot)
+        assert app.is_running and app.screen is form_screen

@@ -27,6 +27,7 @@ from .. import i18n
 from ..text import clean
 from .text_box import TextBox
 from .text_fields import TextField
+from .type_select import TypeSelect
 
 Check = Callable[[str], "str | None"]  # a value → the reason it is wrong (translated), or None
 
@@ -172,7 +173,7 @@ class Form(VerticalScroll):
             known = {val for val, _ in f.options}
             # A required choice with no default starts blank: the user picks it (a preselected
             # first contract was sent unread), and "required" says so on submit.
-            return Select(options, id=wid, value=value if value in known else Select.NULL,
+            return TypeSelect(options, id=wid, value=value if value in known else Select.NULL,
                           allow_blank=not f.required or value not in known, prompt=i18n.t("form.choose"))
         if f.kind == "switch":
             return Switch(bool(value), id=wid)
