@@ -438,3 +438,28 @@ async def test_a_payment_waiting_offline_is_shown_and_no_second_one_is_booked_me
             assert app.screen is detail  # no second payment form
     finally:
         stop_server(proc)
+
+
+async def test_export_and_chart_are_offered_only_with_rows_to_show(server, tmp_path):
+    """A provider's invoices area holds none (the operator bills the customers), yet `e` opened
+    an export of 0 invoices and `c` a chart of nothing; a filter that matches none, the same."""
+    from efa_tui.screens.invoice_dialogs import ExportDialog
+
+    app = await build(server, tmp_path, identity="provider", start_network=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_invoices(pilot)
+        assert not screen.rows
+        await pilot.press("e", "c")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "Export" not in screen_text(app).splitlines()[-1]
+    app = await build(server, tmp_path / "customer", start_network=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_invoices(pilot)
+        assert screen.rows and screen.check_action("export", ())
+        await pilot.press("slash", *"zzzz-keine", "enter")
+        await settle(pilot)
+        assert not screen.rows and not screen.check_action("export", ()) and not screen.check_action("chart", ())
+        await pilot.press("e")
+        await settle(pilot)
+        assert not isinstance(app.screen, ExportDialog)

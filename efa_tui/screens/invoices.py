@@ -143,6 +143,8 @@ class InvoicesScreen(FilterKeys, AppScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "billing_run":
             return role_of(self.app) == "operator"
+        if action in ("export", "chart"):  # of the rows shown: with none, an empty file or chart
+            return bool(self.rows)
         return True
 
     # --- data ----------------------------------------------------------------------------------
@@ -172,6 +174,7 @@ class InvoicesScreen(FilterKeys, AppScreen):
         table.set_source(InvoiceSource(tuple(self.rows), columns, self.today, narrow), keep_cursor=keep_cursor)
         self._show_info()
         self._show_totals()
+        self.refresh_bindings()  # export and chart need rows
 
     def empty_text(self) -> str:
         """What an empty table says: nothing matches the filter; or what the area holds for this
