@@ -118,6 +118,8 @@ async def test_the_operator_accredits_a_municipality_adds_its_user_and_hands_ove
         # A token for her, shown once.
         await pilot.press("t")
         tokens = await _wait_for(pilot, TokensScreen)
+        await settle(pilot)
+        assert "Noch kein Token: mit n geben Sie eines aus" in screen_text(app)  # not a silent empty table
         await pilot.press("n")
         await _wait_for(pilot, TokenForm)
         await pilot.press(*"Arbeitsplatz Roth", "ctrl+s")

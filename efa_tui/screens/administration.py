@@ -589,6 +589,10 @@ class TokensScreen(AppScreen):
                                 formatting.day(t.last_used_at) if t.last_used_at else "–",
                                 formatting.day(t.created_at)]))
         self.query_one("#user-tokens", ListTable).fill(rows)
+        head = Text(i18n.t("admin.tokens.head", name=clean(self.user.name)))
+        if not tokens:  # an empty table under its headers said nothing
+            head.append("\n" + i18n.t("admin.tokens.none"), style="italic")
+        self.query_one("#tokens-head", Static).update(head)
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -101,6 +101,8 @@ MESSAGES.update({
     "admin.field.scope": ("Berechtigung", "Scope"),
     "admin.scope.write": ("lesen und schreiben", "read and write"),
     "admin.scope.read": ("nur lesen", "read only"),
+    "admin.tokens.none": ("Noch kein Token: mit n geben Sie eines aus (es wird einmal angezeigt).",
+                          "No token yet: n issues one (it is shown once)."),
     "admin.tokens.head": ("Tokens von {name} — n neu, x widerrufen, esc zurück",
                           "Tokens of {name} — n new, x revoke, esc back"),
     "admin.tokens.col.name": ("Bezeichnung", "Name"),
