@@ -93,8 +93,8 @@ def child(cache_path: str, started: float, mode: str) -> None:
     from textual.app import App
     from textual.widgets import DataTable, Input
 
-    if mode == "floor":
-        floor(started)
+    if mode in ("floor", "floor-start"):
+        floor(started, only_start=mode == "floor-start")
         return
     if mode == "datatable":
         from efa_tui.store.cache import Cache
@@ -142,7 +142,8 @@ def child(cache_path: str, started: float, mode: str) -> None:
         def on_virtual_table_loaded(self, event: VirtualTable.Loaded) -> None:
             if not state["first"] and event.total:
                 state["first"] = True
-                self.call_after_refresh(lambda: results.__setitem__("first_rows_s", time.time() - started))
+                self.call_after_refresh(lambda: results.update(first_rows_s=time.time() - started,
+                                                               first_rows_cpu_s=time.process_time()))
             elif state["t0"] is not None:
                 t0, query = state["t0"], state["query"]
                 state["t0"] = None
@@ -160,6 +161,8 @@ def child(cache_path: str, started: float, mode: str) -> None:
                 await pilot.pause(0.01)
                 if "first_rows_s" in results:
                     break
+            if mode == "app-start":
+                return
             for query in TYPED:
                 await pilot.press("slash")
                 for ch in query:
@@ -174,6 +177,9 @@ def child(cache_path: str, started: float, mode: str) -> None:
 
     asyncio.run(drive())
     asyncio.run(session.aclose())
+    if mode == "app-start":
+        print(json.dumps(results), flush=True)
+        return
     results["keystrokes"] = len(latencies)
     latencies.sort()
     results["keystroke_p50_ms"] = latencies[len(latencies) // 2][0] if latencies else None
@@ -186,7 +192,7 @@ def child(cache_path: str, started: float, mode: str) -> None:
 ROWS = 40
 
 
-def floor(started: float) -> None:
+def floor(started: float, only_start: bool = False) -> None:
     """The floor: what Textual itself costs here. A bare app paints 40 static rows (process start
     → painted), then repaints 40 precomputed rows per key in its input (key → painted), for the
     same keystrokes as the app and measured the same way (Input.Changed → after refresh)."""
@@ -211,7 +217,8 @@ def floor(started: float) -> None:
             yield Static(pages[0], id="rows")
 
         def on_mount(self) -> None:
-            self.call_after_refresh(lambda: results.__setitem__("floor_first_rows_s", time.time() - started))
+            self.call_after_refresh(lambda: results.update(floor_first_rows_s=time.time() - started,
+                                                           floor_first_rows_cpu_s=time.process_time()))
 
         def on_input_changed(self, event: Input.Changed) -> None:
             t0, n = time.perf_counter(), int(state["n"]) + 1  # type: ignore[call-overload]
@@ -227,6 +234,8 @@ def floor(started: float) -> None:
                 await pilot.pause(0.01)
                 if "floor_first_rows_s" in results:
                     break
+            if only_start:
+                return
             for query in TYPED:
                 for ch in query:
                     await pilot.press(ch if ch != " " else "space")
@@ -238,6 +247,9 @@ def floor(started: float) -> None:
                     await pilot.pause()
 
     asyncio.run(drive())
+    if only_start:
+        print(json.dumps(results), flush=True)
+        return
     latencies.sort()
     results["floor_keystroke_p50_ms"] = latencies[len(latencies) // 2][0] if latencies else None
     results["floor_keystroke_p95_ms"] = latencies[int(len(latencies) * 0.95)][0] if latencies else None
@@ -265,6 +277,26 @@ def run_child(cache_path: Path, mode: str) -> dict:
     return json.loads(lines[-1])
 
 
+def starts(cache_path: Path, n: int) -> None:
+    """``--starts N``: first rows only, app and floor in turns. The CPU time (this process's, from
+    its start to the frame with the rows) swings less than the wall time on a shared machine."""
+    import statistics
+
+    apps, bases = [], []
+    for _ in range(n):
+        apps.append(run_child(cache_path, "app-start"))
+        bases.append(run_child(cache_path, "floor-start"))
+    for runs, prefix in ((apps, ""), (bases, "floor_")):
+        for kind in ("first_rows_s", "first_rows_cpu_s"):
+            values = [r[prefix + kind] for r in runs]
+            print(f"{prefix}{kind}: median {statistics.median(values):.3f}, min {min(values):.3f}  "
+                  f"({', '.join(f'{v:.3f}' for v in values)})")
+    for kind in ("first_rows_s", "first_rows_cpu_s"):
+        median = statistics.median(r[kind] for r in apps) / statistics.median(r["floor_" + kind] for r in bases)
+        least = min(r[kind] for r in apps) / min(r["floor_" + kind] for r in bases)
+        print(f"{kind.replace('first_rows', 'first_rows_ratio')}: median {median:.2f}, min {least:.2f}  (target ≤ 1.25)")
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], float(sys.argv[3]), sys.argv[4])
@@ -275,6 +307,9 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, help="fill this cache file once and reuse it (repeated runs)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="run the app and the floor this many times, in turns, and print the medians (a busy machine)")
+    ap.add_argument("--starts", type=int, default=0, metavar="N",
+                    help="only the first rows: start the app and the floor N times each, in turns, each ending at its "
+                         "first rows; print the medians and minima of the wall and the CPU time to them, and their ratios")
     args = ap.parse_args()
     compileall.compile_dir(ROOT / "efa_tui", quiet=1)
     with tempfile.TemporaryDirectory(prefix="efa-bench-catalog-") as tmp:
@@ -285,6 +320,9 @@ def main() -> None:
         # The cache file was just written (~170 MB at 100,000): let the kernel finish writing it
         # back now, not while the app under test starts.
         os.sync()
+        if args.starts:
+            starts(cache_path, args.starts)
+            return
         # The app and the floor in turns: a load that comes and goes meets both alike.
         apps, bases = [], []
         for _ in range(max(1, args.repeat)):
