@@ -61,7 +61,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "orders.count": ("{shown} von {n} Bestellung|{shown} von {n} Bestellungen",
                      "{shown} of {n} order|{shown} of {n} orders"),
     "orders.sort": ("Sortiert nach: {sort}", "Sorted by: {sort}"),
-    "orders.sort.-id": ("neueste zuerst", "newest first"),
+    "orders.sort.-id": ("neueste Bestellung zuerst", "newest order first"),  # by number: not the "Geändert" column
     "orders.sort.-updated": ("zuletzt geändert", "recently changed"),
     "orders.sort.offering": ("Angebot", "offering"),
     "orders.sort.counterpart": ("Organisation", "organisation"),
