@@ -95,7 +95,7 @@ def test_missing_columns_and_empty_files():
 def test_english_messages():
     i18n.set_language("en")
     assert [str(e) for e in parse("order,period,cases\n12,2026-03,x\n").errors] == [
-        "Line 2: Cases “x” is not a whole number from 0."]
+        "Line 2: Cases “x” is not a whole number (0 or more)."]
 
 
 def test_only_running_per_case_contracts_are_reportable():

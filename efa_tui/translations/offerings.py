@@ -194,7 +194,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "usage.err.period": ("Zeitraum „{value}“ nicht lesbar – erwartet z. B. 03/2026 oder 2026-03.",
                          "Period “{value}” not readable – expected e.g. 03/2026 or 2026-03."),
     "usage.err.future": ("Der Monat {month}/{year} liegt in der Zukunft.", "The month {month}/{year} lies in the future."),
-    "usage.err.cases": ("Fallzahl „{value}“ ist keine ganze Zahl ab 0.", "Cases “{value}” is not a whole number from 0."),
+    "usage.err.cases": ("Fallzahl „{value}“ ist keine ganze Zahl ab 0.", "Cases “{value}” is not a whole number (0 or more)."),
     "usage.err.order": ("Bestellnummer „{value}“ ist keine Zahl.", "Order number “{value}” is not a number."),
     "usage.err.not_contract": ("Bestellung {order} ist kein laufender Vertrag mit Abrechnung je Fall.",
                                "Order {order} is no running contract billed per case."),
