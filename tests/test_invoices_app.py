@@ -463,3 +463,26 @@ async def test_export_and_chart_are_offered_only_with_rows_to_show(server, tmp_p
         await pilot.press("e")
         await settle(pilot)
         assert not isinstance(app.screen, ExportDialog)
+
+
+async def test_the_english_cancellation_form_does_not_offer_cancel_twice(server, tmp_path):
+    """It read "Cancel (ctrl+s)   Cancel (esc)": the one cancels the invoice for good (a credit
+    note), the other closes the form."""
+    from textual.widgets import Button
+
+    from efa_tui import i18n
+    from efa_tui.screens.invoice_dialogs import CancelScreen
+
+    number = _api(server, "operator", "/invoices", status="issued", kind="invoice")["items"][0]["number"]
+    app = await build(server, tmp_path, identity="operator", start_network=False, language="en")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_number(pilot, number)
+            await pilot.press("c")
+            await settle(pilot)
+            assert isinstance(app.screen, CancelScreen)
+            labels = [str(b.label) for b in app.screen.query(Button)]
+            assert "Cancel invoice (ctrl+s)" in labels and len({label.split(" (")[0] for label in labels}) == len(labels), labels
+            await pilot.press("escape")
+    finally:
+        i18n.set_language("de")

@@ -564,3 +564,34 @@ async def test_a_choice_is_typed_on_the_closed_select(server, tmp_path):
         await pilot.press("q")
         await settle(pilot)
         assert app.is_running and app.screen is form_screen
+
+
+def test_q_is_back_on_every_screen_opened_over_an_area():
+    """`q` on the Protokoll or the tokens list quit efa-tui at once (helper walk), while on the
+    details, the chart and the outbox it went back: every screen opened over an area (not a form
+    or dialog, where q is typed, and not an area itself, where it quits after asking about unsent
+    writes) takes escape and q as back, in one binding."""
+    import importlib
+    import pkgutil
+
+    import efa_tui.screens as package
+    from efa_tui import areas
+    from efa_tui.screens.base import AppScreen
+
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"efa_tui.screens.{module.name}")
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    roots = {area.screen.rpartition(":")[2] for area in areas.AREAS}
+    missing = []
+    for screen in set(subclasses(AppScreen)):
+        if screen.OWNS_KEYBOARD or screen.__name__ in roots:
+            continue
+        backs = [b for b in screen.BINDINGS if {"escape", "q"} <= set(b.key.split(","))]
+        if not backs:
+            missing.append(screen.__name__)
+    assert missing == ["BillingRunScreen"], missing  # its year field takes typing: escape only

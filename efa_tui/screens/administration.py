@@ -210,7 +210,7 @@ class OrganizationScreen(AppScreen):
         Binding("d", "toggle_user", "admin.key.toggle_user", id="admin.toggle_user"),
         Binding("t", "tokens", "admin.key.tokens", id="admin.tokens"),
         Binding("l", "audit", "admin.key.audit", id="admin.org_audit"),
-        Binding("escape", "back", "key.back", id="admin.back"),
+        Binding("escape,q", "back", "key.back", id="admin.back"),
     ]
     DEFAULT_CSS = """
     OrganizationScreen #org-facts { padding: 0 1; height: auto; max-height: 12; }
@@ -543,7 +543,7 @@ class TokensScreen(AppScreen):
     BINDINGS = [
         Binding("n", "new", "admin.key.new_token", id="admin.new_token"),
         Binding("x", "revoke", "admin.key.revoke", id="admin.revoke"),
-        Binding("escape", "back", "key.back", id="admin.tokens_back"),
+        Binding("escape,q", "back", "key.back", id="admin.tokens_back"),
     ]
     DEFAULT_CSS = """
     TokensScreen #tokens-head { padding: 0 1; height: auto; }
@@ -723,7 +723,7 @@ class AuditScreen(AppScreen):
     """The audit log of administrative changes (operator, support): who, when, what, before → after."""
     PLACE = "admin.key.audit"
 
-    BINDINGS = [Binding("escape", "back", "key.back", id="admin.audit_back")]
+    BINDINGS = [Binding("escape,q", "back", "key.back", id="admin.audit_back")]
     DEFAULT_CSS = "AuditScreen #audit { height: 1fr; padding: 0 1; }"
 
     def __init__(self, session, organization_id: int | None, **kwargs):

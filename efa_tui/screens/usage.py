@@ -49,7 +49,7 @@ class UsageScreen(AppScreen):
     BINDINGS = [
         Binding("m", "report", "usage.key.report", id="usage.report"),
         Binding("i", "import_csv", "usage.key.import", id="usage.import"),
-        Binding("escape", "app.pop_screen", "key.back", id="usage.back"),
+        Binding("escape,q", "app.pop_screen", "key.back", id="usage.back"),
     ]
     DEFAULT_CSS = """
     UsageScreen #usage-head { padding: 0 1; height: auto; }

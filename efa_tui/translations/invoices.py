@@ -155,7 +155,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invoice.key.save_xml": ("XRechnung speichern", "Save XRechnung"),
     "invoice.key.validate": ("XRechnung prüfen", "Validate XRechnung"),
     "invoice.key.pay": ("Als bezahlt markieren", "Mark paid"),
-    "invoice.key.cancel": ("Stornieren", "Cancel"),
+    "invoice.key.cancel": ("Stornieren", "Cancel invoice"),  # beside "Cancel (esc)", which only closes the form
     "invoice.cancel_partly_settled": ("Nicht stornierbar: gezahlt {paid}, gutgeschrieben {credited}. Den offenen Betrag "
                                       "({open}) mit einer Teilgutschrift (n) gutschreiben.",
                                       "Cannot be cancelled: {paid} paid, {credited} credited. Credit the open amount "
