@@ -31,10 +31,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                     "Only the XML schema, the EN 16931 arithmetic and our own checks are run; no file is confirmed as "
                     "valid XRechnung this way. Install them: efa-tui invoice rules install PATH (directory or zip of the "
                     "official configuration)"),
-    "xr.no_rules_short": ("Offizielle XRechnung-Regeln nicht installiert (efa-tui invoice rules install PFAD): "
-                          "nur Schema, Rechenregeln und eigene Prüfungen.",
-                          "Official XRechnung rules not installed (efa-tui invoice rules install PATH): "
-                          "schema, arithmetic and own checks only."),
+    "xr.no_rules_short": ("Nicht abschließend geprüft: Schema, Rechenregeln und eigene Prüfungen ohne Fehler; die "
+                          "offiziellen XRechnung-Regeln sind nicht installiert (efa-tui invoice rules install PFAD).",
+                          "Not fully checked: schema, arithmetic and our own checks found no error; the official "
+                          "XRechnung rules are not installed (efa-tui invoice rules install PATH)."),
     "xr.file_missing": ("Datei nicht gefunden (oder keine Datei)", "file not found (or not a file)"),
     "xr.too_large": ("Die Datei ist größer als {limit} MB und wird nicht geprüft.",
                      "The file is larger than {limit} MB and is not checked."),
