@@ -159,7 +159,11 @@ async def test_the_operator_accredits_a_municipality_adds_its_user_and_hands_ove
         await pilot.press("x")
         await settle(pilot)
         assert httpx.get(f"{live_server}/me", headers=as_her).status_code == 200
-        await pilot.press("j")
+        await pilot.press("j")  # j moves down a list: no answer to an irreversible question
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen) and "Widerrufen (w)" in screen_text(app)
+        assert httpx.get(f"{live_server}/me", headers=as_her).status_code == 200
+        await pilot.press("w")
         await _wait_for(pilot, TokensScreen)
         await _until(pilot, lambda: "widerrufen" in screen_text(app))
         # On the token's own row at 80 columns, not only in the note (the state column was off screen).
@@ -341,7 +345,7 @@ async def test_the_operator_edits_a_user_and_disables_and_enables_it(live_server
         await pilot.press("d")  # a doubled key is no answer (walk F18: "escape d" disabled a user)
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen) and not detail.users[me["id"]].disabled
-        await pilot.press("j")  # ja: disable
+        await pilot.press("s")  # sperren
         await _wait_for(pilot, OrganizationScreen)
         for _ in range(20):
             await settle(pilot)
@@ -352,7 +356,7 @@ async def test_the_operator_edits_a_user_and_disables_and_enables_it(live_server
 
         await pilot.press("d")
         await _wait_for(pilot, ConfirmScreen)
-        await pilot.press("j")  # enable again
+        await pilot.press("e")  # entsperren
         await _wait_for(pilot, OrganizationScreen)
         for _ in range(20):
             await settle(pilot)
@@ -380,7 +384,7 @@ async def test_an_admin_who_would_lock_itself_out_is_told_so_and_nothing_waits_i
         await pilot.press("d")
         await _wait_for(pilot, ConfirmScreen)
         assert "Abbrechen (esc)" in screen_text(app)
-        await pilot.press("j")
+        await pilot.press("s")
         await _wait_for(pilot, OrganizationScreen)
         for _ in range(20):
             await settle(pilot)

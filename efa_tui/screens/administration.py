@@ -402,7 +402,7 @@ class OrganizationScreen(AppScreen):
         self.app.push_screen(ConfirmScreen(lambda: i18n.t(f"admin.user.{action}_question", name=name), [
             # Not `d` again: "escape d" (leave a form, discard) and a doubled key must not disable
             # anyone (walk finding F18). The safe answer has the focus (enter).
-            Choice(action, "key.yes", f"admin.user.{action}"),
+            Choice(action, f"admin.user.{action}_key", f"admin.user.{action}"),
             Choice("stay", "escape", "admin.user.keep"),
         ], lambda: i18n.t(f"admin.user.{action}_detail")), answered)
 
@@ -626,7 +626,9 @@ class TokensScreen(AppScreen):
         # Irreversible (the person needs a new token handed over): asked first, and not on `x`
         # again, so a doubled key revokes nothing (walk finding F9).
         self.app.push_screen(ConfirmScreen(lambda: i18n.t("admin.tokens.revoke_question", name=name), [
-            Choice("revoke", "key.yes", "admin.tokens.revoke_choice"),
+            # Its own key, not "j" (ja): j moves down every list, and a user scrolling on after a
+            # stray `x` revoked the token (helper walk). English "y" is no list key.
+            Choice("revoke", "admin.tokens.revoke_key", "admin.tokens.revoke_choice"),
             Choice("stay", "escape", "admin.user.keep"),
         ], lambda: i18n.t("admin.tokens.revoke_detail")), answered)
 

@@ -120,6 +120,7 @@ MESSAGES.update({
                                    "It stops working at once, and this cannot be undone: the person then needs a new "
                                    "token."),
     "admin.tokens.revoke_choice": ("Widerrufen", "Revoke"),
+    "admin.tokens.revoke_key": ("w", "y"),  # not j: j moves down a list
     "admin.tokens.revoked_note": ("Token „{name}“ widerrufen: es gilt ab sofort nicht mehr.",
                                   "Token '{name}' revoked: it no longer works."),
     "admin.token.shown": ("Neues Token „{name}“, gültig bis {expires}. Geben Sie es der Person sicher weiter; "
@@ -213,6 +214,8 @@ MESSAGES.update({
                                  "for invoices to the organisation, e.g. 04011000-1234512345-06; the first is the "
                                  "default when ordering; delete a line to remove one"),
     "admin.user.disable": ("Sperren", "Disable"),
+    "admin.user.disable_key": ("s", "y"),  # not j: j moves down a list
+    "admin.user.enable_key": ("e", "y"),
     "admin.user.keep": ("Abbrechen", "Cancel"),
     "admin.user.enable": ("Entsperren", "Enable"),
     "admin.user.disable_question": ("Benutzer {name} sperren?", "Disable user {name}?"),
