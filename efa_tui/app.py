@@ -713,7 +713,7 @@ class EfaApp(App):
         role = self._role
         for area in areas.AREAS:
             if area.for_role(role):
-                verb = area.verbs[0]
+                verb = area.verb_in(i18n.current_language())
                 yield SystemCommand(i18n.t(area.command), f":{verb}", lambda verb=verb: self.run_jump(verb))
         yield SystemCommand(i18n.t("cmd.outbox"), ":outbox", self.action_outbox)
         yield SystemCommand(i18n.t("cmd.news"), "w", self.action_news)

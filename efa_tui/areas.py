@@ -18,10 +18,14 @@ class Area:
     key: str  # the mode's name
     title: str  # message id of the header title and the palette entry
     command: str  # message id of the palette entry
-    verbs: tuple[str, ...]  # what ":" accepts (first: the one the palette shows)
+    verbs: tuple[str, ...]  # what ":" accepts: the English word, then the German one (see verb_in)
     screen: str  # "module:Class", built with the session
     roles: frozenset[str] = frozenset()  # empty: every role
     number: str = ""  # its number key ("4": the role's own area)
+
+    def verb_in(self, language: str) -> str:
+        """The jump word the palette shows in ``language`` (":verwaltung" stood in the English one)."""
+        return self.verbs[1] if language == "de" and len(self.verbs) > 1 else self.verbs[0]
 
     def for_role(self, role: str | None) -> bool:
         return not self.roles or (role or "") in self.roles
@@ -38,11 +42,11 @@ AREAS: tuple[Area, ...] = (
          number="3"),
     Area("support", "area.support", "cmd.support", ("support",), "efa_tui.screens.support:SupportScreen",
          frozenset({"support", "operator"}), "4"),
-    Area("my_offerings", "area.my_offerings", "cmd.my_offerings", ("angebote", "my_offerings"),
+    Area("my_offerings", "area.my_offerings", "cmd.my_offerings", ("my_offerings", "angebote"),
          "efa_tui.screens.my_offerings:MyOfferingsScreen", frozenset({"provider"}), "4"),
     # Everyone: the operator manages every organisation, an organisation's admin its users, the
     # others see their organisation and its users.
-    Area("admin", "area.admin", "cmd.admin", ("verwaltung", "admin"),
+    Area("admin", "area.admin", "cmd.admin", ("admin", "verwaltung"),
          "efa_tui.screens.administration:AdministrationScreen", number="5"),
 )
 BY_KEY = {a.key: a for a in AREAS}

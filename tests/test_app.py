@@ -454,3 +454,19 @@ async def test_the_english_ui_names_the_ozg_categories_in_english(server, tmp_pa
         assert isinstance(app.screen, OfferingScreen)
         text = screen_text(app)
         assert "Category:" in text and not any(f"Category: {c}" in text for c in THEMENFELDER), text
+
+
+async def test_the_palette_shows_the_jump_words_of_the_users_language(server, tmp_path):
+    """The English palette said ":verwaltung" beside "Administration", the German one ":orders"."""
+    for language, shown, not_shown in (("en", (":admin", ":orders"), (":verwaltung", ":bestellungen")),
+                                       ("de", (":verwaltung", ":bestellungen"), (":admin", ":orders"))):
+        app = make_app(server, tmp_path / language, identity="operator", language=language, start_network=False)
+        try:
+            async with app.run_test(size=(100, 40)) as pilot:
+                await settle(pilot)
+                await pilot.press("ctrl+p", "down")
+                await settle(pilot)
+                text = screen_text(app)
+                assert all(word in text for word in shown) and not any(f"{w} " in text or text.endswith(w) for w in not_shown), text
+        finally:
+            i18n.set_language("de")
