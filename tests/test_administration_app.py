@@ -120,6 +120,7 @@ async def test_the_operator_accredits_a_municipality_adds_its_user_and_hands_ove
         tokens = await _wait_for(pilot, TokensScreen)
         await settle(pilot)
         assert "Noch kein Token: mit n geben Sie eines aus" in screen_text(app)  # not a silent empty table
+        assert not tokens.check_action("revoke", ()) and "Widerrufen" not in _lines(app)[-1]  # nothing to revoke
         await pilot.press("n")
         await _wait_for(pilot, TokenForm)
         await pilot.press(*"Arbeitsplatz Roth", "ctrl+s")

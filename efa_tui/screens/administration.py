@@ -593,6 +593,12 @@ class TokensScreen(AppScreen):
         if not tokens:  # an empty table under its headers said nothing
             head.append("\n" + i18n.t("admin.tokens.none"), style="italic")
         self.query_one("#tokens-head", Static).update(head)
+        self.refresh_bindings()  # x only with a token to revoke
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "revoke":  # a token still valid to revoke (it offered x over an empty list)
+            return any(not t.revoked_at for t in self.tokens.values())
+        return super().check_action(action, parameters)
 
     def action_back(self) -> None:
         self.dismiss(None)
