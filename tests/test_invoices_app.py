@@ -213,6 +213,7 @@ async def test_operator_billing_run_previews_confirms_with_the_totals_and_shows_
         assert "0 Rechnungen zu erstellen" in text_of(app, "#run-details")
         assert "bereits abgerechnet" in text_of(app, "#run-details")
         assert confirm.disabled, "nothing to bill: nothing to confirm"
+        assert str(confirm.label) == "Nichts abzurechnen"  # not "brutto 0,00 € bestätigen"
         # a year not yet begun: the server's reason at once
         run.query_one("#run-year", Input).value = str(year + 1)
         await pilot.click("#run-preview")

@@ -451,8 +451,10 @@ class BillingRunScreen(AppScreen):
             details.update("")
             return
         gross = formatting.money(preview.get("gross_total"))
-        confirm.label = i18n.t("billing.confirm", gross=gross)
-        confirm.disabled = self.running or not preview.get("invoices_to_create")  # nothing to bill: nothing to confirm
+        # Nothing to bill: nothing to confirm, and the button says so (it read "brutto 0,00 €
+        # bestätigen", disabled only by a shade that NO_COLOR does not show).
+        confirm.label = i18n.t("billing.confirm", gross=gross) if preview.get("invoices_to_create") else i18n.t("billing.nothing")
+        confirm.disabled = self.running or not preview.get("invoices_to_create")
         text = Text()
         text.append(i18n.tn("billing.preview_head", year=preview.get("year"), n=preview.get("invoices_to_create") or 0) + "\n",
                     style="bold")

@@ -234,6 +234,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "Preview {year}: {n} invoice to create|Preview {year}: {n} invoices to create"),
     "billing.confirm": ("Abrechnen: brutto {gross} bestätigen", "Bill: confirm gross {gross}"),
     "billing.confirm_none": ("Abrechnen (erst Vorschau)", "Bill (preview first)"),
+    "billing.nothing": ("Nichts abzurechnen", "Nothing to bill"),
     "billing.changed": ("Die Zahlen haben sich seit der Vorschau geändert; nichts wurde abgerechnet. Bitte die neue "
                         "Vorschau prüfen und erneut bestätigen.",
                         "The figures changed since the preview; nothing was billed. Check the new preview and confirm again."),
