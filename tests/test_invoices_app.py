@@ -144,7 +144,7 @@ async def test_review_is_recorded_and_visible_to_the_operator(live_server, tmp_p
     async with app.run_test(size=(100, 30)) as pilot:
         detail = await open_number(pilot, number)
         assert detail.detail.check.ok
-        assert "alle" in text_of(app, "#inv-check")
+        assert "Abgleich mit den Verträgen" in text_of(app, "#inv-check") and "Positionen stimmen" in text_of(app, "#inv-check")
         for key in ("f", "a"):  # each an attestation, confirmed in its dialog
             await pilot.press(key)
             await settle(pilot)

@@ -113,9 +113,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invoice.check_loading": ("Prüfung: Verträge werden geladen …", "Check: loading the contracts …"),
     "invoice.check_offline": ("Prüfung nicht möglich: Rechnungspositionen liegen offline nicht vor.",
                               "Cannot check: the invoice lines are not available offline."),
-    "invoice.check_ok": ("Rechnerisch geprüft: die {n} Position entspricht dem Vertrag."
-                         "|Rechnerisch geprüft: alle {n} Positionen entsprechen den Verträgen.",
-                         "Checked: the {n} line matches its contract.|Checked: all {n} lines match their contracts."),
+    # efa-tui's own comparison, not the attestation "rechnerisch richtig" (the head's "offen" beside
+    # "Rechnerisch geprüft" read as a contradiction); "n von n" (English "all 2 lines" read badly).
+    "invoice.check_ok": ("Abgleich mit den Verträgen: {n} von {n} Position stimmt."
+                         "|Abgleich mit den Verträgen: {n} von {n} Positionen stimmen.",
+                         "Compared with the contracts: {n} of {n} line matches.|Compared with the contracts: {n} of {n} lines match."),
     "invoice.check_summary": ("{ok} von {n} Position stimmt, {wrong}|{ok} von {n} Positionen stimmen, {wrong}",
                               "{ok} of {n} line matches, {wrong}|{ok} of {n} lines match, {wrong}"),
     "invoice.check_expected": ("laut Verträgen brutto {gross}, Abweichung {diff}", "contracts give gross {gross}, difference {diff}"),
