@@ -4,10 +4,12 @@ relationship, users, tokens and the audit log. Every path of them lives here."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .client import ApiClient
 from .routes import ORGANIZATIONS
+
+if TYPE_CHECKING:  # an annotation only: the offline banner reaches this module at the first status
+    from .client import ApiClient
 
 
 def organization_path(org_id: int) -> str:
