@@ -487,3 +487,17 @@ async def test_the_english_cancellation_form_does_not_offer_cancel_twice(server,
             await pilot.press("escape")
     finally:
         i18n.set_language("de")
+
+
+async def test_the_chart_is_the_customers_spending_and_the_operators_invoiced_amounts(server, tmp_path):
+    """The operator's chart read "Ausgaben je Monat" for the money it bills (helper walk)."""
+    for identity, title, not_title in (("customer", "Ausgaben je Monat", "Rechnungsbeträge"),
+                                       ("operator", "Rechnungsbeträge je Monat", "Ausgaben")):
+        app = await build(server, tmp_path / identity, identity=identity, start_network=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_invoices(pilot)
+            assert "Diagramm" in screen_text(app).splitlines()[-1]  # the footer: not "Ausgaben" for the biller
+            await pilot.press("c")
+            await settle(pilot, 4)
+            head = text_of(app, "#spending-title")
+            assert title in head and not_title not in head, head

@@ -80,6 +80,13 @@ class SpendingScreen(AppScreen):
             return self.mode == "month" and len(self.years) > 1
         return True
 
+    def _titled(self, view: str) -> str:
+        """The customer's spending; for the operator, support and providers the amounts invoiced
+        (the operator's chart read "Ausgaben" for the money it bills)."""
+        from .invoices import role_of
+
+        return f"invoices.spending.{view}" if role_of(self.app) == "customer" else f"invoices.invoiced.{view}"
+
     def action_cycle_mode(self) -> None:
         self.mode = MODES[(MODES.index(self.mode) + 1) % len(MODES)]
         self.refresh_bindings()
@@ -97,15 +104,15 @@ class SpendingScreen(AppScreen):
         if self.mode == "month":
             labels = list(MONTHS_DE if i18n.current_language() == "de" else MONTHS_EN)
             values = il.spending_by_month(self.invoices, self.year)
-            title = i18n.t("invoices.spending.by_month", year=self.year)
+            title = i18n.t(self._titled("by_month"), year=self.year)
         elif self.mode == "year":
             by_year = il.spending_by_year(self.invoices)
             labels, values = [str(y) for y in by_year], list(by_year.values())
-            title = i18n.t("invoices.spending.by_year")
+            title = i18n.t(self._titled("by_year"))
         else:
             pairs = il.spending_by_offering(self.with_lines or [])[:12]
             labels, values = [short(clean(name)) for name, _ in pairs], [v for _, v in pairs]
-            title = i18n.t("invoices.spending.by_offering")
+            title = i18n.t(self._titled("by_offering"))
         unit = "invoices.spending.net" if self.mode == "offering" else "invoices.spending.gross"
         self.query_one("#spending-title", Static).update(Text(title + " · " + i18n.t(unit)))
         plot = self.query_one(PlotextPlot)
