@@ -501,3 +501,14 @@ async def test_the_chart_is_the_customers_spending_and_the_operators_invoiced_am
             await settle(pilot, 4)
             head = text_of(app, "#spending-title")
             assert title in head and not_title not in head, head
+
+
+async def test_the_operators_own_invoice_keys_are_in_the_footer_at_80_columns(server, tmp_path):
+    """At 80 columns the operator's footer showed "esc Zurück h Verlauf x XRechnung speichern":
+    payment, credit note and cancellation only in the help."""
+    number = _api(server, "operator", "/invoices", status="issued", kind="invoice")["items"][0]["number"]
+    app = await build(server, tmp_path, identity="operator", start_network=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_number(pilot, number)
+        footer = screen_text(app).splitlines()[-1]
+        assert "Zahlung buchen" in footer and "Teilgutschrift" in footer, footer

@@ -144,12 +144,14 @@ class InvoiceScreen(AppScreen):
         Binding("F", "withdraw('withdraw_factual')", "signoff.key.withdraw_factual", id="invoice.withdraw_factual"),
         Binding("A", "withdraw('withdraw_arithmetic')", "signoff.key.withdraw_arithmetic", id="invoice.withdraw_arithmetic"),
         Binding("u", "resolve", "signoff.key.resolve", id="invoice.resolve"),
-        Binding("h", "history", "signoff.key.history", id="invoice.history"),
-        Binding("x", "save_xml", "invoice.key.save_xml", id="invoice.save_xml"),
-        Binding("v", "validate_xml", "invoice.key.validate", id="invoice.validate"),
+        # The role's own steps before what every role may do: the footer shows them in this order,
+        # and at 80 columns the operator's p, n and c were never in it (only in the help).
         Binding("p", "pay", "invoice.key.pay", id="invoice.pay"),
         Binding("n", "credit_note", "signoff.key.credit", id="invoice.credit_note"),
         Binding("c", "cancel_invoice", "invoice.key.cancel", id="invoice.cancel"),
+        Binding("v", "validate_xml", "invoice.key.validate", id="invoice.validate"),
+        Binding("x", "save_xml", "invoice.key.save_xml", id="invoice.save_xml"),
+        Binding("h", "history", "signoff.key.history", id="invoice.history"),
         Binding("r", "reload", "key.refresh", id="invoice.reload"),
     ]
     DEFAULT_CSS = """

@@ -161,7 +161,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invoice.key.dispute": ("Beanstanden", "Dispute"),
     "invoice.key.save_xml": ("XRechnung speichern", "Save XRechnung"),
     "invoice.key.validate": ("XRechnung prüfen", "Validate XRechnung"),
-    "invoice.key.pay": ("Als bezahlt markieren", "Mark paid"),
+    "invoice.key.pay": ("Zahlung buchen", "Record payment"),  # as the form it opens is titled (a part payment too)
     "invoice.key.cancel": ("Stornieren", "Cancel invoice"),  # beside "Cancel (esc)", which only closes the form
     "invoice.cancel_partly_settled": ("Nicht stornierbar: gezahlt {paid}, gutgeschrieben {credited}. Den offenen Betrag "
                                       "({open}) mit einer Teilgutschrift (n) gutschreiben.",
