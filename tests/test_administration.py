@@ -283,3 +283,21 @@ def test_each_audit_entry_names_the_record_it_is_about():
         assert "Organisation no. 5  by K. L." in audit_text(entries).plain
     finally:
         i18n.set_language("de")
+
+
+def test_a_token_entry_shows_what_was_issued_not_its_bookkeeping():
+    """Under "Token ausgegeben" stood "created_at: – → 06.12.2026, 22:26", "id: – → 8" and
+    "prefix: – → efa_YZX…" — the wire's names in the German UI (helper walk)."""
+    from efa_tui import i18n
+    from efa_tui.api.models import AuditEntry
+    from efa_tui.screens.administration import audit_text
+
+    entry = AuditEntry.model_validate({
+        "id": 3, "action": "token.created", "actor": {"name": "Katharina Lorenz"}, "target": {"kind": "token", "id": 8},
+        "before": None, "after": {"id": 8, "user_id": 51, "name": "Arbeitsplatz Test", "scope": "write",
+                                  "prefix": "efa_YZXrLbrQ", "created_at": "2026-12-06T22:26:00Z", "last_used_at": None}})
+    i18n.set_language("de")
+    text = audit_text([entry]).plain
+    for wire in ("created_at", "id:", "prefix", "last_used_at"):
+        assert wire not in text, (wire, text)
+    assert "Kennung (Anfang des Tokens): – → efa_YZXrLbrQ" in text and "Token ausgegeben: Arbeitsplatz Test" in text

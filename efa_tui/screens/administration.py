@@ -784,7 +784,7 @@ def audit_text(entries: list[AuditEntry]) -> Text:
         text.append(": " + _target_name(e, before, after), style="bold")
         text.append("  " + i18n.t("admin.audit.by", name=clean(e.actor.name)) + "\n")
         for key in sorted(set(before) | set(after)):
-            if key in ("updated_at", "version") or before.get(key) == after.get(key):
+            if key in AUDIT_UNSHOWN or before.get(key) == after.get(key):
                 continue
             text.append(f"    {_field_label(key)}: ", style="dim")
             text.append(clean(_short(key, before.get(key))) + " → " + clean(_short(key, after.get(key))) + "\n")
@@ -802,8 +802,11 @@ AUDIT_LABELS = {
     "leitweg_ids": "admin.field.leitweg_ids", "reason": "admin.field.reason", "roles": "admin.audit.f.roles",
     "address": "admin.audit.f.address", "revoked_at": "admin.audit.f.revoked_at",
     "expires_at": "admin.audit.f.expires_at", "user_id": "admin.audit.f.user", "disabled": "admin.audit.f.disabled",
-    "state": "admin.audit.f.state",
+    "state": "admin.audit.f.state", "prefix": "admin.audit.f.prefix",
 }
+# The record's bookkeeping, not what was changed: the entry's own time and number say it
+# ("created_at: – → 06.12.2026", "id: – → 8" under "Token ausgegeben", helper walk).
+AUDIT_UNSHOWN = frozenset({"id", "updated_at", "version", "created_at", "last_used_at"})
 # Values that are codes: shown by their words.
 AUDIT_WORDS = {"scope": "admin.scope.", "customer_type": "admin.type.", "role": "admin.role.", "roles": "admin.role.",
                "state": "admin.accreditation."}

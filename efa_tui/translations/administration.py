@@ -144,6 +144,7 @@ MESSAGES.update({
     "admin.audit.f.expires_at": ("läuft ab", "expires"),
     "admin.audit.f.user": ("Benutzer (Nr.)", "User (no.)"),
     "admin.audit.f.disabled": ("gesperrt", "disabled"),
+    "admin.audit.f.prefix": ("Kennung (Anfang des Tokens)", "Prefix (start of the token)"),
     "admin.audit.f.state": ("Akkreditierung", "Accreditation"),
     "admin.audit.organization.created": ("Organisation registriert", "Organisation registered"),
     "admin.audit.organization.changed": ("Organisation geändert", "Organisation changed"),
