@@ -169,6 +169,9 @@ async def test_the_operator_accredits_a_municipality_adds_its_user_and_hands_ove
         await _until(pilot, lambda: "widerrufen" in screen_text(app))
         # On the token's own row at 80 columns, not only in the note (the state column was off screen).
         await _until(pilot, lambda: any("Arbeitsplatz Roth" in line and "widerrufen" in line for line in _lines(app)))
+        # Every column whole at 80 (the last was cut: "zuletzt genutzt  er").
+        header = next(line for line in _lines(app) if "Bezeichnung" in line)
+        assert header.rstrip().endswith("genutzt"), header
     assert httpx.get(f"{live_server}/me", headers=as_her).status_code == 401
 
 

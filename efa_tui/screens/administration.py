@@ -558,12 +558,17 @@ class TokensScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(i18n.t("admin.tokens.head", name=clean(self.user.name))), id="tokens-head")
-        table = ListTable(id="user-tokens")
+        table = ListTable(id="user-tokens", flex=("name",))
         # The state beside the name: last, it was off screen at 80 columns ("widerru" after →×10),
-        # and a revoked token's row read as before.
-        for key in ("name", "state", "scope", "expires", "used", "created"):
+        # and a revoked token's row read as before. Below 100 columns without the day it was
+        # made (the last column was cut: "zuletzt genutzt  er"), the name takes what is left.
+        for key in self._columns():
             table.add_column(i18n.t(f"admin.tokens.col.{key}"), key=key)
         yield table
+
+    def _columns(self) -> tuple[str, ...]:
+        keys = ("name", "state", "scope", "expires", "used", "created")
+        return keys if self.app.size.width >= 100 else keys[:-1]
 
     def first_focus(self):
         return self.query_one("#user-tokens", DataTable)
@@ -584,10 +589,10 @@ class TokensScreen(AppScreen):
             state = (i18n.t("admin.tokens.revoked") if t.revoked_at else
                      i18n.t("admin.tokens.expired") if t.expires_at and t.expires_at.date() < date.today()
                      else i18n.t("admin.tokens.valid"))
-            rows.append((t.id, [Text(clean(t.name)), state, i18n.t(f"admin.scope.{t.scope}"),
-                                formatting.day(t.expires_at) if t.expires_at else "–",
-                                formatting.day(t.last_used_at) if t.last_used_at else "–",
-                                formatting.day(t.created_at)]))
+            cells = [Text(clean(t.name)), state, i18n.t(f"admin.scope.{t.scope}"),
+                     formatting.day(t.expires_at) if t.expires_at else "–",
+                     formatting.day(t.last_used_at) if t.last_used_at else "–", formatting.day(t.created_at)]
+            rows.append((t.id, cells[:len(self._columns())]))
         self.query_one("#user-tokens", ListTable).fill(rows)
         head = Text(i18n.t("admin.tokens.head", name=clean(self.user.name)))
         if not tokens:  # an empty table under its headers said nothing

@@ -109,7 +109,7 @@ MESSAGES.update({
     "admin.tokens.col.scope": ("Berechtigung", "Scope"),
     "admin.tokens.col.created": ("erstellt", "created"),
     "admin.tokens.col.expires": ("läuft ab", "expires"),
-    "admin.tokens.col.used": ("zuletzt genutzt", "last used"),
+    "admin.tokens.col.used": ("genutzt", "last used"),
     "admin.tokens.col.state": ("Stand", "State"),
     "admin.tokens.valid": ("gültig", "valid"),
     "admin.tokens.expired": ("abgelaufen", "expired"),
