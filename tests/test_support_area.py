@@ -401,3 +401,17 @@ async def test_the_audit_trail_key_is_offered_for_orders_only(server, tmp_path):
         await pilot.press("a")
         await settle(pilot)
         assert app.screen is screen and not app._notifications
+
+
+async def test_no_results_offer_no_trail_and_no_raw_data(server, tmp_path):
+    """After a search with no hit the footer still offered "J Rohdaten (JSON)", and J answered
+    "Kein Eintrag ausgewählt" (helper walk)."""
+    app = make_app(server, tmp_path, identity="support")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_support(pilot)
+        assert screen.records and screen.check_action("raw", ())
+        await type_in(pilot, screen, "organisation", "zzzz keine solche")
+        await settle(pilot)
+        assert not screen.records
+        assert not screen.check_action("raw", ()) and not screen.check_action("trail", ())
+        assert "Rohdaten" not in screen_text(app).splitlines()[-1]

@@ -179,8 +179,11 @@ class SupportScreen(AppScreen):
             self.refresh_bindings()  # `a` Verlauf is the orders' (walk F5: offered for invoices too)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Of the record under the cursor: over no results J answered "Kein Eintrag ausgewählt".
         if action == "trail":
-            return self.kind == "orders"
+            return self.kind == "orders" and bool(self.records)
+        if action == "raw":
+            return bool(self.records)
         return True
 
     @on(Input.Submitted)
@@ -219,6 +222,7 @@ class SupportScreen(AppScreen):
             rows.append((r.id, cells))
         self.table.fill(rows)
         self.query_one("#support-count", Static).update(count_line(q, len(found)))
+        self.refresh_bindings()  # trail and raw data need a result
 
     # --- acting on a result (reading only) ------------------------------------------------------------
 
