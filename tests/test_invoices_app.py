@@ -512,3 +512,24 @@ async def test_the_operators_own_invoice_keys_are_in_the_footer_at_80_columns(se
         await open_number(pilot, number)
         footer = screen_text(app).splitlines()[-1]
         assert "Zahlung buchen" in footer and "Teilgutschrift" in footer, footer
+
+
+async def test_every_invoice_state_is_whole_in_the_list_at_80_columns(server, tmp_path):
+    """"credit no…" in English, "teilweise bezahlt" cut at 10 cells in German."""
+    from efa_tui import i18n
+    from efa_tui.screens.invoices import invoice_columns
+    from efa_tui.store import invoice_list as il
+
+    try:
+        for language in ("de", "en"):
+            i18n.set_language(language)
+            for width in (80, 120):
+                for role in ("customer", "operator"):
+                    state = next(c for c in invoice_columns(width, role) if c.key == "state")
+                    assert all(len(i18n.t(f"invoices.state.{s}")) <= state.width for s in il.STATES), (language, width)
+        app = await build(server, tmp_path, identity="support", start_network=False, language="en")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_invoices(pilot)
+            assert "credit no…" not in screen_text(app)
+    finally:
+        i18n.set_language("de")

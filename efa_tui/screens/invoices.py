@@ -33,6 +33,12 @@ def role_of(app) -> str:
     return (me.role if me else "") or "customer"
 
 
+def state_width() -> int:
+    """Up to the longest state word in the language now ("teilweise bezahlt", "credit note" were
+    cut at 10: "credit no…"); the column takes only what the rows shown need."""
+    return max(len(i18n.t(f"invoices.state.{state}")) for state in il.STATES)
+
+
 def invoice_columns(width: int, role: str) -> list[Column]:
     staff = role in ("operator", "support")
     party = Column("customer", i18n.t("invoices.col.customer"), shorten=fit_name) if staff \
@@ -41,7 +47,7 @@ def invoice_columns(width: int, role: str) -> list[Column]:
         return [
             Column("number", i18n.t("invoices.col.number"), width=11), party,
             Column("gross", i18n.t("invoices.col.gross"), width=13, align="right"),
-            Column("due", i18n.t("invoices.col.due"), width=10), Column("state", i18n.t("invoices.col.state"), width=10),
+            Column("due", i18n.t("invoices.col.due"), width=10), Column("state", i18n.t("invoices.col.state"), width=state_width()),
             Column("check", i18n.t("invoices.col.check"), width=9),
         ]
     cols = [Column("number", i18n.t("invoices.col.number"), width=11),
@@ -52,7 +58,7 @@ def invoice_columns(width: int, role: str) -> list[Column]:
     cols += [
         Column("net", i18n.t("invoices.col.net"), width=13, align="right"),
         Column("gross", i18n.t("invoices.col.gross"), width=13, align="right"),
-        Column("due", i18n.t("invoices.col.due"), width=10), Column("state", i18n.t("invoices.col.state"), width=10),
+        Column("due", i18n.t("invoices.col.due"), width=10), Column("state", i18n.t("invoices.col.state"), width=state_width()),
         Column("check", i18n.t("invoices.col.check"), width=11),
     ]
     return cols
