@@ -97,8 +97,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "table.key.page_up": ("Seite auf", "Page up"),
     "table.key.half_page_down": ("Halbe Seite ab", "Half a page down"),
     "table.key.half_page_up": ("Halbe Seite auf", "Half a page up"),
-    "table.key.top": ("Anfang", "First row"),
-    "table.key.bottom": ("Ende", "Last row"),
+    "table.key.top": ("Erste Zeile", "First row"),  # beside the detail's "Zum Anfang" in one help
+    "table.key.bottom": ("Letzte Zeile", "Last row"),
     "table.key.select": ("Öffnen", "Open"),
     "detail.key.down": ("Zeile ab", "Line down"),
     "detail.key.up": ("Zeile auf", "Line up"),
